@@ -1,0 +1,340 @@
+"""The Case: one customer's matter, and the pure functions that move it through LATTE.
+
+Every function here takes the case, the time and who acts, and returns the new case with
+one more event; none reads a clock or does I/O. A refused step raises and returns nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import attrs
+
+from closedloop.domain.channel import Channel
+from closedloop.domain.checks import require_aware
+from closedloop.domain.errors import StepNotAllowedError, StepRefusedError, ValidationError
+from closedloop.domain.events import (
+    Acknowledged,
+    ActionTaken,
+    Assigned,
+    CaseOpened,
+    Declined,
+    Event,
+    Explained,
+    Reopened,
+    StepEvent,
+    Thanked,
+)
+from closedloop.domain.feedback import Feedback, FeedbackKind
+from closedloop.domain.lifecycle import LATTE, Lifecycle, Stage, Step
+from closedloop.domain.priority import Priority
+
+__all__ = [
+    "Case",
+    "acknowledge",
+    "assign",
+    "decline",
+    "explain",
+    "open_case",
+    "reopen",
+    "replay",
+    "take_action",
+    "thank",
+]
+
+_STEP_OF: dict[type[Event], Step] = {
+    CaseOpened: Step.LISTEN,
+    Acknowledged: Step.ACKNOWLEDGE,
+    ActionTaken: Step.TAKE_ACTION,
+    Declined: Step.DECLINE,
+    Thanked: Step.THANK,
+    Explained: Step.EXPLAIN,
+    Reopened: Step.REOPEN,
+}
+
+
+# Not slotted: a dict-backed instance can be copied and patched in one step (see _evolve),
+# which keeps a lifecycle step cheap however many fields the case grows.
+@attrs.frozen(slots=False)
+class Case:
+    """One customer's matter, consolidated across channels and messages.
+
+    Build cases with :func:`open_case` and move them with the step functions (or the
+    :class:`~closedloop.Desk`); the constructor does not check the fields against each
+    other. ``events`` is the case's whole history; ``version`` is the number of events.
+    """
+
+    id: str
+    customer: str
+    kind: FeedbackKind
+    priority: Priority
+    subject: str
+    reply_channel: Channel
+    opened_at: datetime
+    stage: Stage
+    version: int
+    messages: tuple[Feedback, ...]
+    events: tuple[Event, ...]
+    owner: str | None = None
+    action: str | None = None
+    declined: str | None = None
+    explanation: Explained | None = None
+    reopen_count: int = 0
+    escalation_level: int = 0
+    awaiting_customer: bool = False
+
+    @property
+    def is_closed(self) -> bool:
+        """True once every LATTE step that applies is done."""
+        return self.stage is Stage.CLOSED
+
+    @property
+    def channels(self) -> tuple[Channel, ...]:
+        """Every channel the customer used on this matter, first use first."""
+        return tuple(dict.fromkeys(m.channel for m in self.messages))
+
+    def last(self, step: Step) -> StepEvent | CaseOpened | None:
+        """The most recent event recording ``step`` (when it happened and by whom)."""
+        for event in reversed(self.events):
+            if _STEP_OF.get(type(event)) is step:
+                return event  # type: ignore[return-value]
+        return None
+
+    @property
+    def acknowledged_at(self) -> datetime | None:
+        """When the customer was first told their feedback arrived, if ever."""
+        for event in self.events:
+            if isinstance(event, Acknowledged):
+                return event.at
+        return None
+
+    @property
+    def closed_at(self) -> datetime | None:
+        """When the loop was closed, if it is closed now."""
+        if not self.is_closed:
+            return None
+        return next(e.at for e in reversed(self.events) if isinstance(e, StepEvent))
+
+    @property
+    def next_contact_by(self) -> datetime | None:
+        """The time the latest acknowledgement promised the customer would hear next."""
+        event = self.last(Step.ACKNOWLEDGE)
+        return event.next_contact_by if isinstance(event, Acknowledged) else None
+
+    def allowed_steps(self, lifecycle: Lifecycle = LATTE) -> tuple[Step, ...]:
+        """The LATTE steps this case may take now."""
+        return lifecycle.allowed(self)
+
+
+# -- applying events: the only place a case changes -------------------------------------------
+
+
+def _evolve(case: Case, changes: dict[str, Any]) -> Case:
+    # attrs.evolve without re-running __init__ field by field: the hot path of every step.
+    # Only the domain calls this, with field names it spells out itself.
+    new = object.__new__(Case)
+    state = new.__dict__
+    state.update(case.__dict__)
+    state.update(changes)
+    return new
+
+
+def _apply_opened(case: Case | None, e: CaseOpened) -> Case:
+    fb = e.feedback
+    return Case(
+        id=e.case_id,
+        customer=fb.customer,
+        kind=fb.kind,
+        priority=e.priority,
+        subject=fb.matter,
+        reply_channel=fb.channel,
+        opened_at=e.at,
+        stage=Stage.LISTENED,
+        version=e.version,
+        messages=(fb,),
+        events=(e,),
+        owner=e.owner,
+    )
+
+
+def _apply(case: Case, event: Event) -> Case:
+    changes: dict[str, Any] = {"version": event.version, "events": (*case.events, event)}
+    if isinstance(event, StepEvent):
+        changes["stage"] = event.stage
+        if isinstance(event, Acknowledged):
+            if case.owner is None:
+                changes["owner"] = event.by
+        elif isinstance(event, ActionTaken):
+            changes["action"] = event.summary
+            changes["declined"] = None
+        elif isinstance(event, Declined):
+            changes["action"] = None
+            changes["declined"] = event.reason
+        elif isinstance(event, Explained):
+            changes["explanation"] = event
+        elif isinstance(event, Reopened):
+            changes["reopen_count"] = case.reopen_count + 1
+            changes["action"] = None
+            changes["declined"] = None
+            changes["explanation"] = None
+    elif isinstance(event, Assigned):
+        changes["owner"] = event.owner
+    return _evolve(case, changes)
+
+
+def replay(events: Iterable[Event]) -> Case:
+    """Rebuild a case from its history; ``replay(case.events) == case``."""
+    it = iter(events)
+    first = next(it, None)
+    if not isinstance(first, CaseOpened):
+        raise ValidationError("a case's history must start with a CaseOpened event")
+    case = _apply_opened(None, first)
+    for event in it:
+        case = _apply(case, event)
+    return case
+
+
+# -- the steps ------------------------------------------------------------------------------
+
+_E = TypeVar("_E", bound=StepEvent)
+
+
+def _actor(by: object) -> str:
+    if not isinstance(by, str) or not by.strip():
+        raise ValidationError(f"by must name who acts (a non-empty string), got {by!r}")
+    return by
+
+
+def _step(
+    case: Case,
+    step: Step,
+    lifecycle: Lifecycle,
+    make: type[_E],
+    at: datetime,
+    by: str,
+    **payload: Any,
+) -> Case:
+    row = lifecycle.select(case, step)
+    if row is None:
+        raise _not_allowed(case, step, lifecycle)
+    event = make(
+        case_id=case.id,
+        version=case.version + 1,
+        at=require_aware("at", at),
+        by=_actor(by),
+        stage=row.target,
+        **payload,
+    )
+    for guard in row.guards:
+        if not guard.check(case, event):
+            raise StepRefusedError(case.id, step, guard.reason)
+    return _apply(case, event)
+
+
+def _not_allowed(case: Case, step: Step, lifecycle: Lifecycle) -> StepNotAllowedError:
+    error = StepNotAllowedError(case.id, case.kind.value, case.stage, step, lifecycle.allowed(case))
+    reason = lifecycle.refusal(case.stage, step)
+    if reason:
+        error.args = (f"{error.args[0]} ({reason})",)
+    return error
+
+
+def open_case(
+    case_id: str,
+    feedback: Feedback,
+    *,
+    at: datetime,
+    by: str = "closedloop",
+    priority: Priority = Priority.NORMAL,
+    owner: str | None = None,
+) -> Case:
+    """Listen: open a case for ``feedback``; ``at`` is when it was recorded."""
+    if not isinstance(case_id, str) or not case_id.strip():
+        raise ValidationError(f"case id must be a non-empty string, got {case_id!r}")
+    if not isinstance(feedback, Feedback):
+        raise ValidationError(f"feedback must be a Feedback, got {type(feedback).__name__}")
+    if not isinstance(priority, Priority):
+        raise ValidationError(f"priority must be a Priority, got {priority!r}")
+    event = CaseOpened(
+        case_id=case_id,
+        version=1,
+        at=require_aware("at", at),
+        by=_actor(by),
+        feedback=feedback,
+        priority=priority,
+        owner=owner,
+    )
+    return _apply_opened(None, event)
+
+
+def acknowledge(
+    case: Case,
+    *,
+    at: datetime,
+    by: str,
+    next_contact_by: datetime | None = None,
+    lifecycle: Lifecycle = LATTE,
+) -> Case:
+    """Acknowledge: the customer hears it arrived, who is on it and when they hear next."""
+    if next_contact_by is not None:
+        require_aware("next_contact_by", next_contact_by)
+    return _step(
+        case, Step.ACKNOWLEDGE, lifecycle, Acknowledged, at=at, by=by,
+        next_contact_by=next_contact_by,
+    )  # fmt: skip
+
+
+def take_action(
+    case: Case, *, at: datetime, by: str, summary: str, lifecycle: Lifecycle = LATTE
+) -> Case:
+    """Take action: record what was done about it."""
+    return _step(case, Step.TAKE_ACTION, lifecycle, ActionTaken, at=at, by=by, summary=summary)
+
+
+def decline(
+    case: Case, *, at: datetime, by: str, reason: str, lifecycle: Lifecycle = LATTE
+) -> Case:
+    """Take action by saying no, with the reason; Thank and Explain still follow."""
+    return _step(case, Step.DECLINE, lifecycle, Declined, at=at, by=by, reason=reason)
+
+
+def thank(case: Case, *, at: datetime, by: str, lifecycle: Lifecycle = LATTE) -> Case:
+    """Thank the customer for the feedback."""
+    return _step(case, Step.THANK, lifecycle, Thanked, at=at, by=by)
+
+
+def explain(
+    case: Case,
+    *,
+    at: datetime,
+    by: str,
+    what_failed: str,
+    what_changes: str,
+    lifecycle: Lifecycle = LATTE,
+) -> Case:
+    """Explain what part of the process failed and what will change; closes the loop."""
+    return _step(
+        case, Step.EXPLAIN, lifecycle, Explained, at=at, by=by,
+        what_failed=what_failed, what_changes=what_changes,
+    )  # fmt: skip
+
+
+def reopen(case: Case, *, at: datetime, by: str, reason: str, lifecycle: Lifecycle = LATTE) -> Case:
+    """The customer says it is not resolved: back to Take action, counting the reopen."""
+    return _step(case, Step.REOPEN, lifecycle, Reopened, at=at, by=by, reason=reason)
+
+
+def assign(case: Case, *, at: datetime, by: str, owner: str) -> Case:
+    """Give the case a new owner."""
+    if not isinstance(owner, str) or not owner.strip():
+        raise ValidationError(f"owner must be a non-empty string, got {owner!r}")
+    event = Assigned(
+        case_id=case.id,
+        version=case.version + 1,
+        at=require_aware("at", at),
+        by=_actor(by),
+        owner=owner,
+    )
+    return _apply(case, event)

@@ -1,0 +1,77 @@
+"""Channels: where feedback arrives and where replies go."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+import attrs
+
+from closedloop.domain.errors import ValidationError
+
+__all__ = ["Channel"]
+
+_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+
+
+def _check_name(_: object, __: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise ValidationError(
+            f"channel name must be lower-case letters, digits and underscores, "
+            f"starting with a letter (e.g. 'whatsapp'); got {value!r}"
+        )
+
+
+@attrs.frozen
+class Channel:
+    """A way customers reach the organisation.
+
+    ``public`` channels are seen by others (social media); ``written`` channels can carry
+    a written reply (a phone call or a shop counter cannot). The ten built-in channels are
+    class attributes (``Channel.EMAIL``); hosts add their own with :meth:`custom`.
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    public: bool = False
+    written: bool = True
+
+    EMAIL: ClassVar[Channel]
+    WEB_FORM: ClassVar[Channel]
+    PHONE: ClassVar[Channel]
+    CHAT: ClassVar[Channel]
+    SOCIAL_MEDIA: ClassVar[Channel]
+    POINT_OF_SALE: ClassVar[Channel]
+    FIELD_STAFF: ClassVar[Channel]
+    CRM: ClassVar[Channel]
+    SURVEY: ClassVar[Channel]
+    OMBUDSMAN: ClassVar[Channel]
+
+    @classmethod
+    def custom(cls, name: str, *, public: bool = False, written: bool = True) -> Channel:
+        """A host-defined channel; register it with the desk's ``Policy(channels=...)``."""
+        return cls(name, public=public, written=written)
+
+    @classmethod
+    def builtins(cls) -> tuple[Channel, ...]:
+        """The ten channels closedloop knows without being told."""
+        return _BUILTINS
+
+    def __str__(self) -> str:
+        return self.name
+
+
+_BUILTINS = (
+    Channel("email"),
+    Channel("web_form"),
+    Channel("phone", written=False),
+    Channel("chat"),
+    Channel("social_media", public=True),
+    Channel("point_of_sale", written=False),
+    Channel("field_staff", written=False),
+    Channel("crm"),
+    Channel("survey"),
+    Channel("ombudsman"),
+)
+for _channel in _BUILTINS:
+    setattr(Channel, _channel.name.upper(), _channel)
+del _channel

@@ -1,0 +1,32 @@
+"""Small validators shared by the domain's attrs classes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from closedloop.domain.errors import NaiveDatetimeError, ValidationError
+
+__all__ = ["aware", "non_empty", "require_aware"]
+
+
+def require_aware(field: str, value: object) -> datetime:
+    """Return ``value`` if it is a timezone-aware datetime, else raise a clear error."""
+    if not isinstance(value, datetime):
+        raise ValidationError(f"{field} must be a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise NaiveDatetimeError(field)
+    return value
+
+
+def aware(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    """attrs validator: a timezone-aware datetime (``None`` is left to ``optional``)."""
+    require_aware(attribute.name, value)
+
+
+def non_empty(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    """attrs validator: a string with something in it besides white space."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{attribute.name} must be a non-empty string, got {value!r}")

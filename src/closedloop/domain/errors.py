@@ -1,0 +1,143 @@
+"""Every error closedloop raises.
+
+One root, so a host can catch everything with ``except ClosedLoopError``. Where an
+error is also a kind of built-in error, it subclasses that too, so ``except
+ValueError`` or ``except LookupError`` keeps working::
+
+    ClosedLoopError
+    ├── ValidationError (ValueError)            bad input, nothing was stored
+    │   ├── NaiveDatetimeError                  a datetime without a time zone
+    │   ├── ScoreError                          a score that is not an integer in range
+    │   └── UnknownChannelError (LookupError)   a channel the desk does not know
+    ├── LifecycleError                          a step the LATTE lifecycle does not allow
+    │   ├── StepNotAllowedError                 the step does not follow from the case's stage
+    │   └── StepRefusedError                    the step follows, but a guard refused it
+    ├── LifecycleDefinitionError                a lifecycle table that cannot work
+    ├── NotFoundError (LookupError)
+    │   └── CaseNotFoundError                   no case with that id
+    └── ConcurrencyError                        the case changed since it was read
+
+Every message says what was wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from closedloop.domain.lifecycle import Stage, Step
+
+__all__ = [
+    "CaseNotFoundError",
+    "ClosedLoopError",
+    "ConcurrencyError",
+    "LifecycleDefinitionError",
+    "LifecycleError",
+    "NaiveDatetimeError",
+    "NotFoundError",
+    "ScoreError",
+    "StepNotAllowedError",
+    "StepRefusedError",
+    "UnknownChannelError",
+    "ValidationError",
+]
+
+
+class ClosedLoopError(Exception):
+    """The root of every error closedloop raises."""
+
+
+class ValidationError(ClosedLoopError, ValueError):
+    """Input that closedloop cannot accept; nothing was stored."""
+
+
+class NaiveDatetimeError(ValidationError):
+    """A datetime without a time zone was given where an instant is needed."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            f"{field} must be timezone-aware, got a naive datetime; "
+            f"attach a zone, e.g. datetime(..., tzinfo=timezone.utc) or zoneinfo.ZoneInfo(...)"
+        )
+        self.field = field
+
+
+class ScoreError(ValidationError):
+    """A score that is not an integer inside its scale."""
+
+
+class UnknownChannelError(ValidationError, LookupError):
+    """A channel that is neither built in nor registered with the desk."""
+
+    def __init__(self, name: str, known: Iterable[str]) -> None:
+        known = sorted(known)
+        super().__init__(
+            f"unknown channel {name!r}; known channels are {', '.join(known)}. "
+            f"Register custom channels with Policy(channels=[Channel.custom({name!r}, ...)])"
+        )
+        self.name = name
+
+
+class LifecycleError(ClosedLoopError):
+    """A LATTE step that cannot be taken on this case now; the case is unchanged."""
+
+
+class StepNotAllowedError(LifecycleError):
+    """The step does not follow from the case's current stage."""
+
+    def __init__(
+        self, case_id: str, kind: str, stage: Stage, step: Step, allowed: Iterable[Step]
+    ) -> None:
+        allowed = tuple(allowed)
+        now = ", ".join(s.value for s in allowed) if allowed else "none (the loop is closed)"
+        super().__init__(
+            f"cannot {step.value} case {case_id!r} ({kind}) at stage {stage.value}; "
+            f"steps allowed now: {now}"
+        )
+        self.case_id = case_id
+        self.stage = stage
+        self.step = step
+        self.allowed = allowed
+
+
+class StepRefusedError(LifecycleError):
+    """The step follows from the stage, but one of its guards refused it."""
+
+    def __init__(self, case_id: str, step: Step, reason: str) -> None:
+        super().__init__(f"cannot {step.value} case {case_id!r}: {reason}")
+        self.case_id = case_id
+        self.step = step
+        self.reason = reason
+
+
+class LifecycleDefinitionError(ClosedLoopError):
+    """A lifecycle table that would leave cases stuck or unreachable."""
+
+
+class NotFoundError(ClosedLoopError, LookupError):
+    """Something looked up by id does not exist."""
+
+
+class CaseNotFoundError(NotFoundError):
+    """No case with this id exists in the store."""
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__(
+            f"no case with id {case_id!r}; check the id, or the tenant the store is bound to"
+        )
+        self.case_id = case_id
+
+
+class ConcurrencyError(ClosedLoopError):
+    """The case was changed by someone else since it was read; nothing was written."""
+
+    def __init__(self, case_id: str, expected: int, actual: int | None) -> None:
+        found = "it does not exist" if actual is None else f"it is at version {actual}"
+        super().__init__(
+            f"case {case_id!r} was expected at version {expected} but {found}; "
+            f"read it again and retry the step"
+        )
+        self.case_id = case_id
+        self.expected = expected
+        self.actual = actual

@@ -1,0 +1,104 @@
+"""Domain events: every change to a case, as a fact (what, who, when).
+
+A case's ``events`` hold its whole history; folding them from the first
+(:class:`CaseOpened`) reproduces the case exactly (:func:`closedloop.domain.case.replay`).
+Step events carry the stage the case reached, so history replays the same even if a
+later release changes the lifecycle table.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from closedloop.domain.feedback import Feedback
+from closedloop.domain.lifecycle import Stage
+from closedloop.domain.priority import Priority
+
+__all__ = [
+    "Acknowledged",
+    "ActionTaken",
+    "Assigned",
+    "CaseOpened",
+    "Declined",
+    "Event",
+    "Explained",
+    "Reopened",
+    "StepEvent",
+    "Thanked",
+]
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """What every event says: which case, its version after the change, when, by whom."""
+
+    case_id: str
+    version: int
+    at: datetime
+    by: str
+
+
+@attrs.frozen(kw_only=True)
+class CaseOpened(Event):
+    """Listen: feedback was recorded and a case opened for it."""
+
+    feedback: Feedback
+    priority: Priority
+    owner: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class StepEvent(Event):
+    """A LATTE step was taken; ``stage`` is where it left the case."""
+
+    stage: Stage
+
+
+@attrs.frozen(kw_only=True)
+class Acknowledged(StepEvent):
+    """The customer was told their feedback arrived, who is on it and when they hear next."""
+
+    next_contact_by: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ActionTaken(StepEvent):
+    """Something was done about it."""
+
+    summary: str
+
+
+@attrs.frozen(kw_only=True)
+class Declined(StepEvent):
+    """Taking action by saying no, with the reason."""
+
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class Thanked(StepEvent):
+    """The customer was thanked for the feedback."""
+
+
+@attrs.frozen(kw_only=True)
+class Explained(StepEvent):
+    """The customer was told what part of the process failed and what will change."""
+
+    what_failed: str
+    what_changes: str
+
+
+@attrs.frozen(kw_only=True)
+class Reopened(StepEvent):
+    """The customer said it is not resolved; the case goes back to Take action."""
+
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class Assigned(Event):
+    """The case got a new owner."""
+
+    owner: str

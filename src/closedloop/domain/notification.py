@@ -1,0 +1,31 @@
+"""Notifications: messages the library asks a notifier to deliver."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from closedloop.domain.channel import Channel
+
+__all__ = ["Notification"]
+
+
+@attrs.frozen
+class Notification:
+    """One message to deliver, stored in the outbox in the same commit as the change.
+
+    ``key`` is stable and unique: a notifier that sees the same key twice is seeing a
+    redelivery and should not send it again. ``purpose`` says why it exists
+    (``"acknowledgement"``, ``"thanks"``, ``"explanation"``, ...); ``to`` is the customer
+    or the staff member it is for; ``channel`` is where the reply should go.
+    """
+
+    key: str
+    case_id: str
+    to: str
+    channel: Channel
+    purpose: str
+    subject: str
+    body: str
+    created_at: datetime

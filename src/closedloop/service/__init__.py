@@ -1,0 +1,1 @@
+"""The service layer: use cases the Desk exposes to host applications."""

@@ -1,0 +1,192 @@
+"""The Desk: what host applications call."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from closedloop.adapters.clock import SystemClock
+from closedloop.domain import case as domain
+from closedloop.domain.case import Case
+from closedloop.domain.feedback import Feedback
+from closedloop.domain.lifecycle import Lifecycle
+from closedloop.ports import CaseStore, Clock, Notifier
+from closedloop.service import lifecycle
+from closedloop.service.context import Context
+from closedloop.service.dispatch import DispatchReport, dispatch
+from closedloop.service.policy import Policy
+
+__all__ = ["Desk"]
+
+
+def _uuid() -> str:
+    return uuid.uuid4().hex
+
+
+class Desk:
+    """The service a host application calls when feedback arrives and when staff act.
+
+    Everything it uses comes through the constructor; it keeps no other state. Every step
+    loads the case, asks the domain, and commits the new state, its events and any customer
+    notification in one store call. Notifications are delivered later by :meth:`dispatch`,
+    so a failing mail server never loses a change.
+
+    Each step accepts ``expected_version``: pass the version your user saw, and the step
+    raises :class:`~closedloop.ConcurrencyError` if someone changed the case since.
+    """
+
+    def __init__(
+        self,
+        store: CaseStore,
+        notifier: Notifier,
+        *,
+        clock: Clock | None = None,
+        policy: Policy | None = None,
+        ids: Callable[[], str] | None = None,
+    ) -> None:
+        self._ctx = Context(
+            store=store,
+            notifier=notifier,
+            clock=clock if clock is not None else SystemClock(),
+            policy=policy if policy is not None else Policy(),
+            new_id=ids if ids is not None else _uuid,
+        )
+
+    @property
+    def policy(self) -> Policy:
+        """The policy this desk runs."""
+        return self._ctx.policy
+
+    # -- reading ----------------------------------------------------------------------
+
+    def get(self, case_id: str) -> Case:
+        """The case with this id; raises :class:`~closedloop.CaseNotFoundError`."""
+        return self._ctx.store.get(case_id)
+
+    def cases_of(self, customer: str) -> Sequence[Case]:
+        """Every case of one customer, oldest first."""
+        return self._ctx.store.cases_of(customer)
+
+    # -- LATTE ------------------------------------------------------------------------
+
+    def listen(self, feedback: Feedback) -> Case:
+        """Listen: record feedback as a case. Feedback whose ``external_id`` was seen before
+        returns the case it made then, so webhook redeliveries are harmless."""
+        return lifecycle.listen(self._ctx, feedback)
+
+    def acknowledge(self, case_id: str, *, by: str, expected_version: int | None = None) -> Case:
+        """Acknowledge: tell the customer it arrived, who is on it and when they hear next.
+
+        The one acknowledging becomes the owner if the case has none.
+        """
+        promise = self._ctx.policy.respond_within
+
+        def move(case: Case, now: datetime) -> Case:
+            return domain.acknowledge(
+                case, at=now, by=by, next_contact_by=now + promise, lifecycle=self._lc
+            )
+
+        return self._advance(case_id, move, "acknowledgement", expected_version=expected_version)
+
+    def take_action(
+        self, case_id: str, *, by: str, summary: str, expected_version: int | None = None
+    ) -> Case:
+        """Take action: record what was done about it."""
+        return self._advance(
+            case_id,
+            lambda c, now: domain.take_action(
+                c, at=now, by=by, summary=summary, lifecycle=self._lc
+            ),
+            expected_version=expected_version,
+        )
+
+    def decline(
+        self, case_id: str, *, by: str, reason: str, expected_version: int | None = None
+    ) -> Case:
+        """Take action by saying no, with the reason; Thank and Explain still follow."""
+        return self._advance(
+            case_id,
+            lambda c, now: domain.decline(c, at=now, by=by, reason=reason, lifecycle=self._lc),
+            expected_version=expected_version,
+        )
+
+    def thank(self, case_id: str, *, by: str, expected_version: int | None = None) -> Case:
+        """Thank the customer for the feedback."""
+        return self._advance(
+            case_id,
+            lambda c, now: domain.thank(c, at=now, by=by, lifecycle=self._lc),
+            "thanks",
+            expected_version=expected_version,
+        )
+
+    def explain(
+        self,
+        case_id: str,
+        *,
+        by: str,
+        what_failed: str,
+        what_changes: str,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Explain what part of the process failed and what will change; closes the loop."""
+        return self._advance(
+            case_id,
+            lambda c, now: domain.explain(
+                c, at=now, by=by, what_failed=what_failed, what_changes=what_changes,
+                lifecycle=self._lc,
+            ),
+            "explanation",
+            expected_version=expected_version,
+        )  # fmt: skip
+
+    def reopen(
+        self,
+        case_id: str,
+        *,
+        reason: str,
+        by: str | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """The customer says it is not resolved: back to Take action. ``by`` defaults to
+        the customer."""
+        return self._advance(
+            case_id,
+            lambda c, now: domain.reopen(
+                c, at=now, by=by if by is not None else c.customer, reason=reason,
+                lifecycle=self._lc,
+            ),
+            expected_version=expected_version,
+        )  # fmt: skip
+
+    def assign(
+        self, case_id: str, *, owner: str, by: str, expected_version: int | None = None
+    ) -> Case:
+        """Give the case a new owner."""
+        return self._advance(
+            case_id,
+            lambda c, now: domain.assign(c, at=now, by=by, owner=owner),
+            expected_version=expected_version,
+        )
+
+    # -- the outbox -------------------------------------------------------------------
+
+    def dispatch(self, limit: int = 100) -> DispatchReport:
+        """Deliver up to ``limit`` queued notifications through the notifier."""
+        return dispatch(self._ctx, limit)
+
+    # ----------------------------------------------------------------------------------
+
+    @property
+    def _lc(self) -> Lifecycle:
+        return self._ctx.policy.lifecycle
+
+    def _advance(
+        self,
+        case_id: str,
+        move: lifecycle.Advance,
+        purpose: str | None = None,
+        *,
+        expected_version: int | None,
+    ) -> Case:
+        return lifecycle.advance(self._ctx, case_id, move, purpose, expected_version)

@@ -1,0 +1,102 @@
+"""Use cases for the LATTE steps: load, ask the domain, commit with notifications."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from closedloop.domain import case as domain
+from closedloop.domain.case import Case
+from closedloop.domain.change import Change
+from closedloop.domain.errors import ConcurrencyError, ValidationError
+from closedloop.domain.feedback import Feedback, FeedbackKind
+from closedloop.domain.notification import Notification
+from closedloop.service.context import Context
+
+__all__ = ["advance", "listen"]
+
+Advance = Callable[[Case, datetime], Case]
+
+
+def listen(ctx: Context, feedback: Feedback) -> Case:
+    """Record feedback as a new case, or return the case that already holds it."""
+    if not isinstance(feedback, Feedback):
+        raise ValidationError(f"listen() takes a Feedback, got {type(feedback).__name__}")
+    ctx.policy.check_channel(feedback.channel)
+    if feedback.external_id is not None:
+        existing = ctx.store.find_by_external_id(feedback.external_id)
+        if existing is not None:
+            return existing
+    case = domain.open_case(
+        ctx.new_id(), feedback, at=ctx.clock.now(), priority=ctx.policy.priority(feedback)
+    )
+    try:
+        ctx.store.commit(Change(case, expected_version=0))
+    except ConcurrencyError:
+        # Someone else recorded the same delivery between our lookup and our commit.
+        if feedback.external_id is not None:
+            existing = ctx.store.find_by_external_id(feedback.external_id)
+            if existing is not None:
+                return existing
+        raise
+    return case
+
+
+def advance(
+    ctx: Context,
+    case_id: str,
+    move: Advance,
+    purpose: str | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """Apply ``move`` to the stored case and commit it, with a customer notification
+    rendered from the ``purpose`` templates if one is named."""
+    case = ctx.store.get(case_id)
+    if expected_version is not None and case.version != expected_version:
+        raise ConcurrencyError(case_id, expected_version, case.version)
+    now = ctx.clock.now()
+    moved = move(case, now)
+    notifications = () if purpose is None else (_notification(ctx, moved, purpose, now),)
+    ctx.store.commit(Change(moved, expected_version=case.version, notifications=notifications))
+    return moved
+
+
+def _notification(ctx: Context, case: Case, purpose: str, now: datetime) -> Notification:
+    templates = ctx.policy.templates
+    body_name = purpose
+    if purpose == "thanks" and case.kind is FeedbackKind.COMPLIMENT:
+        body_name = "thanks_compliment"
+    values = _values(ctx, case)
+    return Notification(
+        key=f"{case.id}/{case.version}/{purpose}",
+        case_id=case.id,
+        to=case.customer,
+        channel=case.reply_channel,
+        purpose=purpose,
+        subject=templates.render(f"{purpose}_subject", values),
+        body=templates.render(body_name, values),
+        created_at=now,
+    )
+
+
+def _values(ctx: Context, case: Case) -> dict[str, str]:
+    next_contact = case.next_contact_by
+    explanation = case.explanation
+    return {
+        "case_id": case.id,
+        "customer": case.customer,
+        "matter": case.subject,
+        "owner": case.owner or "our team",
+        "next_contact": _show(next_contact.astimezone(ctx.policy.timezone))
+        if next_contact is not None
+        else "soon",
+        "action": case.action or "",
+        "reason": case.declined or "",
+        "what_failed": explanation.what_failed if explanation else "",
+        "what_changes": explanation.what_changes if explanation else "",
+    }
+
+
+def _show(instant: datetime) -> str:
+    """A date a customer reads without thinking: 'Tuesday 24 November 2026, 15:00 UTC'."""
+    return f"{instant:%A} {instant.day} {instant:%B %Y, %H:%M} {instant.tzname() or ''}".rstrip()

@@ -1,0 +1,91 @@
+"""The texts customers receive, as ``string.Template`` strings a host can override."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import attrs
+
+from closedloop.domain.errors import ValidationError
+
+__all__ = ["PLACEHOLDERS", "Templates"]
+
+#: What every template may use: ``$matter``, ``$owner``, ``$next_contact``, ...
+PLACEHOLDERS = frozenset(
+    {
+        "case_id",
+        "customer",
+        "matter",
+        "owner",
+        "next_contact",
+        "action",
+        "reason",
+        "what_failed",
+        "what_changes",
+    }
+)
+
+
+def _check_template(instance: Any, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"template {attribute.name} must be non-empty text, got {value!r}")
+    template = string.Template(value)
+    if not template.is_valid():
+        raise ValidationError(
+            f"template {attribute.name} has a stray '$'; write '$$' for a dollar sign"
+        )
+    unknown = set(template.get_identifiers()) - PLACEHOLDERS
+    if unknown:
+        raise ValidationError(
+            f"template {attribute.name} uses unknown placeholders "
+            f"{', '.join('$' + u for u in sorted(unknown))}; "
+            f"available: {', '.join('$' + p for p in sorted(PLACEHOLDERS))}"
+        )
+
+
+def _text(default: str) -> Any:
+    return attrs.field(default=default, validator=_check_template)
+
+
+@attrs.frozen
+class Templates:
+    """Subject lines and bodies for each customer notification.
+
+    Override any of them with ``Templates(acknowledgement="...")``; placeholders are
+    checked when the object is built, so a typo fails at start-up, not at 3 a.m.
+    """
+
+    acknowledgement_subject: str = _text('We have received your message about "$matter"')
+    acknowledgement: str = _text(
+        "Hello,\n\n"
+        'We have received your message about "$matter", and $owner is looking after it.\n'
+        "You will hear from us again by $next_contact.\n\n"
+        "Your reference is $case_id.\n"
+    )
+    thanks_subject: str = _text('Thank you for your feedback about "$matter"')
+    thanks: str = _text(
+        "Hello,\n\n"
+        'Thank you for telling us about "$matter". Feedback like yours is how we find '
+        "what needs fixing, and we are grateful you took the time.\n\n"
+        "Your reference is $case_id.\n"
+    )
+    thanks_compliment: str = _text(
+        "Hello,\n\n"
+        'Thank you for your kind words about "$matter". We have passed them on to the '
+        "people who earned them.\n"
+    )
+    explanation_subject: str = _text('What we learned from your feedback about "$matter"')
+    explanation: str = _text(
+        "Hello,\n\n"
+        'We have looked into "$matter".\n\n'
+        "What went wrong: $what_failed\n"
+        "What we are changing: $what_changes\n\n"
+        "Your reference is $case_id. If this does not resolve it, reply and we will "
+        "reopen your case.\n"
+    )
+
+    def render(self, name: str, values: dict[str, str]) -> str:
+        """Fill template ``name`` with ``values``."""
+        text: str = getattr(self, name)
+        return string.Template(text).substitute(values)

@@ -1,0 +1,76 @@
+"""Fakes for host test suites: a clock you set, a notifier that records."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from closedloop.domain.checks import require_aware
+from closedloop.domain.errors import ValidationError
+from closedloop.domain.notification import Notification
+
+__all__ = ["ManualClock", "RecordingNotifier"]
+
+
+class ManualClock:
+    """A :class:`~closedloop.ports.Clock` that stands still until you move it.
+
+    >>> clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    >>> clock.advance(hours=2).hour
+    11
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = require_aware("start", start) if start is not None else _EPOCH
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, instant: datetime) -> datetime:
+        """Jump to ``instant`` (forwards or backwards) and return it."""
+        self._now = require_aware("instant", instant)
+        return self._now
+
+    def advance(self, delta: timedelta | None = None, **parts: float) -> datetime:
+        """Move forward by ``delta`` or by ``timedelta(**parts)``; return the new time."""
+        step = delta if delta is not None else timedelta(**parts)
+        if step < timedelta(0):
+            raise ValidationError(f"a clock advances forwards; got {step}. Use set() to go back")
+        self._now += step
+        return self._now
+
+
+_EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+class RecordingNotifier:
+    """A :class:`~closedloop.ports.Notifier` that keeps what it was given.
+
+    ``sent`` lists every notification delivered, in order. Give ``fail`` a predicate to
+    make deliveries raise (to test retries): ``RecordingNotifier(fail=lambda n: True)``.
+    """
+
+    def __init__(self, fail: Callable[[Notification], bool] | None = None) -> None:
+        self.sent: list[Notification] = []
+        self.fail = fail
+        self._lock = threading.Lock()
+
+    def send(self, notification: Notification) -> None:
+        if self.fail is not None and self.fail(notification):
+            raise ConnectionError(f"RecordingNotifier was told to fail {notification.key}")
+        with self._lock:
+            self.sent.append(notification)
+
+    def to(self, recipient: str) -> list[Notification]:
+        """What was sent to one recipient, in order."""
+        return [n for n in self.sent if n.to == recipient]
+
+    def purposes(self) -> list[str]:
+        """The purpose of every notification sent, in order."""
+        return [n.purpose for n in self.sent]
+
+    def clear(self) -> None:
+        """Forget everything sent so far."""
+        with self._lock:
+            self.sent.clear()

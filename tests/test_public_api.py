@@ -1,0 +1,62 @@
+"""``__all__`` lists exactly the public names, and the promised ones stay."""
+
+from __future__ import annotations
+
+import importlib
+import types
+
+import pytest
+
+STABLE = {
+    "closedloop": {"Desk", "Case", "Channel", "Feedback", "Stage", "ClosedLoopError"},
+    "closedloop.testing": {"InMemoryStore", "RecordingNotifier", "ManualClock"},
+}
+
+
+def public_names(module: types.ModuleType) -> set[str]:
+    return {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and name != "annotations"
+    }
+
+
+@pytest.mark.parametrize("name", ["closedloop", "closedloop.testing", "closedloop.domain"])
+def test_all_lists_exactly_the_public_names(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = set(module.__all__) - {"__version__"}
+    assert exported == public_names(module)
+    assert len(module.__all__) == len(set(module.__all__))
+
+
+@pytest.mark.parametrize(("name", "promised"), STABLE.items())
+def test_the_stable_names_are_exported(name: str, promised: set[str]) -> None:
+    module = importlib.import_module(name)
+    assert promised <= set(module.__all__)
+
+
+def test_every_error_derives_from_the_root() -> None:
+    import closedloop
+
+    errors = [getattr(closedloop, n) for n in closedloop.__all__ if n.endswith("Error")]
+    assert len(errors) >= 10
+    assert all(issubclass(e, closedloop.ClosedLoopError) for e in errors)
+
+
+def test_the_version_comes_from_the_package_metadata() -> None:
+    from importlib.metadata import version
+
+    import closedloop
+
+    assert closedloop.__version__ == version("closedloop")
+
+
+def test_importing_the_package_does_not_import_the_test_kit() -> None:
+    import subprocess
+    import sys
+
+    code = "import closedloop, sys; print('hypothesis' in sys.modules, 'pytest' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
