@@ -1,20 +1,25 @@
 """The ports: what closedloop needs from the host, as small protocols.
 
 Host applications implement these (or use the ones closedloop ships) and hand them to
-the :class:`~closedloop.Desk`. Each is documented with what it must guarantee.
+the :class:`~closedloop.Desk`. ``docs/storage.md`` numbers what a ``CaseStore`` must
+guarantee; ``closedloop.testing.conformance`` checks it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Protocol, runtime_checkable
+from datetime import datetime, timedelta
+from typing import Protocol, Self, runtime_checkable
 
 from closedloop.domain.case import Case
 from closedloop.domain.change import Change
 from closedloop.domain.notification import Notification
+from closedloop.domain.outbox import OutboxMessage
 
-__all__ = ["CaseStore", "Clock", "Notifier"]
+__all__ = ["DEFAULT_TENANT", "CaseStore", "Clock", "Notifier"]
+
+#: The tenant a store is bound to unless told otherwise.
+DEFAULT_TENANT = "default"
 
 
 @runtime_checkable
@@ -32,7 +37,7 @@ class Notifier(Protocol):
 
     Delivery is at-least-once: the same notification may arrive twice after a crash, so
     use ``notification.key`` to drop repeats. Raise any exception to say delivery failed;
-    the message stays in the outbox and is tried again.
+    the message stays in the outbox and is tried again later.
     """
 
     def send(self, notification: Notification) -> None:
@@ -42,38 +47,79 @@ class Notifier(Protocol):
 
 @runtime_checkable
 class CaseStore(Protocol):
-    """Where cases, their events and the outbox live.
+    """Where cases, their events and the outbox live, for one tenant.
 
-    Requirements (the storage guide numbers them in full):
-
-    1. ``commit`` is atomic: the case's new state, its new events and its notifications are
-       all stored, or none are.
-    2. ``commit`` is conditional: if the stored case is not at ``change.expected_version``
-       (0 meaning "does not exist yet"), it raises :class:`~closedloop.ConcurrencyError`
-       and changes nothing.
-    3. What is read back equals what was committed, field for field.
+    The numbered requirements are in ``docs/storage.md``; in short: commits are atomic and
+    conditional on the version read, reads return exactly what was committed, every query
+    has a defined order, and a store bound to one tenant never sees another's records.
     """
+
+    @property
+    def tenant(self) -> str:
+        """The tenant this store reads and writes."""
+        ...
+
+    def for_tenant(self, tenant: str) -> Self:
+        """The same storage, bound to ``tenant``."""
+        ...
+
+    # -- cases --------------------------------------------------------------------------
 
     def get(self, case_id: str) -> Case:
         """The case with this id; raises :class:`~closedloop.CaseNotFoundError`."""
         ...
 
+    def commit(self, change: Change) -> None:
+        """Store the case's new state, its new events and its notifications atomically,
+        if the stored case is at ``change.expected_version`` (0: it must not exist yet);
+        otherwise raise :class:`~closedloop.ConcurrencyError` and store nothing."""
+        ...
+
+    def commit_many(self, changes: Sequence[Change]) -> None:
+        """Commit several changes (to different cases) in one transaction: all or none."""
+        ...
+
     def find_by_external_id(self, external_id: str) -> Case | None:
-        """The case holding feedback with this external id, if any."""
+        """The case holding a message with this external id, if any."""
         ...
 
     def cases_of(self, customer: str) -> Sequence[Case]:
-        """Every case of one customer, oldest first."""
+        """Every case of one customer, by ``opened_at`` then id."""
         ...
 
-    def commit(self, change: Change) -> None:
-        """Store a change atomically, if the case is still at ``change.expected_version``."""
+    def due(self, before: datetime, limit: int = 100) -> Sequence[Case]:
+        """Open cases whose ``due_at`` is earlier than ``before``, earliest due first."""
         ...
 
-    def outbox_ready(self, now: datetime, limit: int = 100) -> Sequence[Notification]:
-        """Notifications not yet delivered, oldest first, at most ``limit``."""
+    def unanswered(self, limit: int = 100) -> Sequence[Case]:
+        """Open cases nobody has acknowledged yet, across all channels, oldest first."""
+        ...
+
+    # -- the outbox ---------------------------------------------------------------------
+
+    def outbox_claim(
+        self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
+    ) -> Sequence[OutboxMessage]:
+        """Pending messages whose next attempt is due by ``now``, oldest first; each is
+        leased (not ready again) until ``now + lease`` so other dispatchers skip it."""
         ...
 
     def mark_sent(self, key: str, at: datetime) -> None:
-        """Record that the notification with ``key`` was delivered."""
+        """Record that the message with ``key`` was delivered."""
+        ...
+
+    def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
+        """Record a failed attempt: retry at ``retry_at``, or (None) make it a dead letter."""
+        ...
+
+    def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
+        """Messages that were given up on, oldest first."""
+        ...
+
+    def requeue(self, key: str, at: datetime) -> None:
+        """Make a dead letter pending again, ready at ``at``, its attempts reset."""
+        ...
+
+    def outbox_message(self, key: str) -> OutboxMessage:
+        """One outbox message by key, whatever its state; raises ``NotFoundError``."""
         ...

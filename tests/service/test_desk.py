@@ -174,11 +174,14 @@ def test_a_failing_notifier_keeps_the_message_queued(
     desk = Desk(store, flaky, clock=clock, ids=SequentialIds())
     case = desk.listen(make_feedback())
     desk.acknowledge(case.id, by="Amy")
+    key = f"{case.id}/2/acknowledgement"
     report = desk.dispatch()
-    assert report.failed == (f"{case.id}/2/acknowledgement",)
+    assert report.retrying == (key,)
     assert desk.get(case.id).stage is Stage.ACKNOWLEDGED  # the change is kept
     flaky.fail = None
-    assert desk.dispatch().sent == (f"{case.id}/2/acknowledgement",)
+    assert desk.dispatch().sent == ()  # not before the backoff has passed
+    clock.advance(minutes=1)
+    assert desk.dispatch().sent == (key,)
     assert len(flaky.sent) == 1
 
 

@@ -1,68 +1,196 @@
-"""InMemoryStore: the reference CaseStore, kept in a dict, for tests and prototypes."""
+"""InMemoryStore: the reference CaseStore, kept in dicts, for tests and prototypes."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 
+import attrs
+
+from closedloop.adapters.common import check_limit, check_tenant
 from closedloop.domain.case import Case
 from closedloop.domain.change import Change
-from closedloop.domain.errors import CaseNotFoundError, ConcurrencyError
-from closedloop.domain.notification import Notification
+from closedloop.domain.errors import (
+    CaseNotFoundError,
+    ConcurrencyError,
+    DuplicateExternalIdError,
+    MessageNotFoundError,
+)
+from closedloop.domain.outbox import Delivery, OutboxMessage
+from closedloop.ports import DEFAULT_TENANT
 
 __all__ = ["InMemoryStore"]
 
 
-class InMemoryStore:
-    """A :class:`~closedloop.ports.CaseStore` in memory, safe to share between threads.
-
-    Cases are immutable, so they are stored as they are: what you read back is what was
-    committed. Nothing survives the process.
-    """
+class _Data:
+    """Everything every tenant's view shares: one lock, and records keyed by tenant."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._cases: dict[str, Case] = {}
-        self._by_external_id: dict[str, str] = {}
-        self._outbox: dict[str, Notification] = {}
-        self._sent: dict[str, datetime] = {}
+        self.lock = threading.RLock()
+        self.cases: dict[tuple[str, str], Case] = {}
+        self.external: dict[tuple[str, str], str] = {}
+        self.outbox: dict[tuple[str, str], OutboxMessage] = {}
+
+
+class InMemoryStore:
+    """The reference :class:`~closedloop.ports.CaseStore`: dicts behind one lock.
+
+    It meets every requirement in ``docs/storage.md`` (the conformance kit compares other
+    adapters against it). Cases are immutable, so they are kept as they are. Nothing
+    survives the process; views from :meth:`for_tenant` share the same data.
+    """
+
+    def __init__(self, tenant: str = DEFAULT_TENANT, *, _data: _Data | None = None) -> None:
+        self._tenant = check_tenant(tenant)
+        self._data = _data if _data is not None else _Data()
+
+    @property
+    def tenant(self) -> str:
+        return self._tenant
+
+    def for_tenant(self, tenant: str) -> InMemoryStore:
+        return InMemoryStore(tenant, _data=self._data)
+
+    # -- cases --------------------------------------------------------------------------
 
     def get(self, case_id: str) -> Case:
         try:
-            return self._cases[case_id]
+            return self._data.cases[self._tenant, case_id]
         except KeyError:
             raise CaseNotFoundError(case_id) from None
 
+    def commit(self, change: Change) -> None:
+        self.commit_many((change,))
+
+    def commit_many(self, changes: Sequence[Change]) -> None:
+        data, t = self._data, self._tenant
+        with data.lock:
+            # Check everything first, so that a refused batch changes nothing.
+            claimed: dict[str, str] = {}
+            for change in changes:
+                case = change.case
+                current = data.cases.get((t, case.id))
+                actual = None if current is None else current.version
+                if (actual or 0) != change.expected_version:
+                    raise ConcurrencyError(case.id, change.expected_version, actual)
+                for external_id in _external_ids(change):
+                    owner = data.external.get((t, external_id), claimed.get(external_id))
+                    if owner is not None and owner != case.id:
+                        raise DuplicateExternalIdError(case.id, external_id)
+                    claimed[external_id] = case.id
+            for change in changes:
+                case = change.case
+                data.cases[t, case.id] = case
+                for external_id in _external_ids(change):
+                    data.external[t, external_id] = case.id
+                for n in change.notifications:
+                    data.outbox.setdefault(
+                        (t, n.key), OutboxMessage(n, next_attempt_at=n.created_at)
+                    )
+
     def find_by_external_id(self, external_id: str) -> Case | None:
-        case_id = self._by_external_id.get(external_id)
-        return None if case_id is None else self._cases[case_id]
+        case_id = self._data.external.get((self._tenant, external_id))
+        return None if case_id is None else self._data.cases[self._tenant, case_id]
 
     def cases_of(self, customer: str) -> Sequence[Case]:
-        found = [c for c in self._cases.values() if c.customer == customer]
-        return sorted(found, key=lambda c: (c.opened_at, c.id))
+        return sorted(
+            (c for c in self._cases() if c.customer == customer),
+            key=lambda c: (c.opened_at, c.id),
+        )
 
-    def commit(self, change: Change) -> None:
-        case = change.case
-        with self._lock:
-            current = self._cases.get(case.id)
-            actual = None if current is None else current.version
-            if (actual or 0) != change.expected_version:
-                raise ConcurrencyError(case.id, change.expected_version, actual)
-            self._cases[case.id] = case
-            for message in case.messages:
-                if message.external_id is not None:
-                    self._by_external_id.setdefault(message.external_id, case.id)
-            for notification in change.notifications:
-                self._outbox.setdefault(notification.key, notification)
+    def due(self, before: datetime, limit: int = 100) -> Sequence[Case]:
+        check_limit(limit)
+        found = [c for c in self._cases() if c.due_at is not None and c.due_at < before]
+        found.sort(key=lambda c: (c.due_at, c.id))
+        return found[:limit]
 
-    def outbox_ready(self, now: datetime, limit: int = 100) -> Sequence[Notification]:
-        with self._lock:
-            ready = [n for k, n in self._outbox.items() if k not in self._sent]
-        ready.sort(key=lambda n: (n.created_at, n.key))
-        return ready[:limit]
+    def unanswered(self, limit: int = 100) -> Sequence[Case]:
+        check_limit(limit)
+        found = [c for c in self._cases() if c.acknowledged_at is None and not c.is_closed]
+        found.sort(key=lambda c: (c.opened_at, c.id))
+        return found[:limit]
+
+    # -- the outbox ---------------------------------------------------------------------
+
+    def outbox_claim(
+        self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
+    ) -> Sequence[OutboxMessage]:
+        check_limit(limit)
+        with self._data.lock:
+            ready = [
+                m
+                for m in self._messages()
+                if m.status is Delivery.PENDING
+                and m.next_attempt_at is not None
+                and m.next_attempt_at <= now
+            ]
+            ready.sort(key=lambda m: (m.notification.created_at, m.key))
+            claimed = ready[:limit]
+            for m in claimed:
+                self._put(attrs.evolve(m, next_attempt_at=now + lease))
+            return claimed
 
     def mark_sent(self, key: str, at: datetime) -> None:
-        with self._lock:
-            if key in self._outbox:
-                self._sent.setdefault(key, at)
+        with self._data.lock:
+            m = self.outbox_message(key)
+            if m.status is not Delivery.SENT:
+                self._put(
+                    attrs.evolve(
+                        m,
+                        status=Delivery.SENT,
+                        attempts=m.attempts + 1,
+                        sent_at=at,
+                        next_attempt_at=None,
+                    )
+                )
+
+    def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
+        with self._data.lock:
+            m = self.outbox_message(key)
+            if m.status is Delivery.SENT:
+                return
+            self._put(
+                attrs.evolve(
+                    m,
+                    status=Delivery.PENDING if retry_at is not None else Delivery.DEAD,
+                    attempts=m.attempts + 1,
+                    next_attempt_at=retry_at,
+                    last_error=error,
+                )
+            )
+
+    def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
+        check_limit(limit)
+        dead = [m for m in self._messages() if m.status is Delivery.DEAD]
+        dead.sort(key=lambda m: (m.notification.created_at, m.key))
+        return dead[:limit]
+
+    def requeue(self, key: str, at: datetime) -> None:
+        with self._data.lock:
+            m = self.outbox_message(key)
+            if m.status is Delivery.DEAD:
+                self._put(attrs.evolve(m, status=Delivery.PENDING, attempts=0, next_attempt_at=at))
+
+    def outbox_message(self, key: str) -> OutboxMessage:
+        try:
+            return self._data.outbox[self._tenant, key]
+        except KeyError:
+            raise MessageNotFoundError(key) from None
+
+    # ----------------------------------------------------------------------------------
+
+    def _cases(self) -> Iterable[Case]:
+        with self._data.lock:
+            return [c for (t, _), c in self._data.cases.items() if t == self._tenant]
+
+    def _messages(self) -> Iterable[OutboxMessage]:
+        with self._data.lock:
+            return [m for (t, _), m in self._data.outbox.items() if t == self._tenant]
+
+    def _put(self, message: OutboxMessage) -> None:
+        self._data.outbox[self._tenant, message.key] = message
+
+
+def _external_ids(change: Change) -> Iterable[str]:
+    return (m.external_id for m in change.case.messages if m.external_id is not None)

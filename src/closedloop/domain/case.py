@@ -64,6 +64,7 @@ class Case:
     Build cases with :func:`open_case` and move them with the step functions (or the
     :class:`~closedloop.Desk`); the constructor does not check the fields against each
     other. ``events`` is the case's whole history; ``version`` is the number of events.
+    ``due_at`` is when the next step is due (None once closed): stores index it for sweeps.
     """
 
     id: str
@@ -78,6 +79,7 @@ class Case:
     messages: tuple[Feedback, ...]
     events: tuple[Event, ...]
     owner: str | None = None
+    due_at: datetime | None = None
     action: str | None = None
     declined: str | None = None
     explanation: Explained | None = None
@@ -156,6 +158,7 @@ def _apply_opened(case: Case | None, e: CaseOpened) -> Case:
         messages=(fb,),
         events=(e,),
         owner=e.owner,
+        due_at=e.due_at,
     )
 
 
@@ -163,6 +166,7 @@ def _apply(case: Case, event: Event) -> Case:
     changes: dict[str, Any] = {"version": event.version, "events": (*case.events, event)}
     if isinstance(event, StepEvent):
         changes["stage"] = event.stage
+        changes["due_at"] = event.due_at
         if isinstance(event, Acknowledged):
             if case.owner is None:
                 changes["owner"] = event.by
@@ -214,17 +218,21 @@ def _step(
     make: type[_E],
     at: datetime,
     by: str,
+    due_at: datetime | None,
     **payload: Any,
 ) -> Case:
     row = lifecycle.select(case, step)
     if row is None:
         raise _not_allowed(case, step, lifecycle)
+    if due_at is not None:
+        require_aware("due_at", due_at)
     event = make(
         case_id=case.id,
         version=case.version + 1,
         at=require_aware("at", at),
         by=_actor(by),
         stage=row.target,
+        due_at=None if row.target is Stage.CLOSED else due_at,
         **payload,
     )
     for guard in row.guards:
@@ -249,8 +257,10 @@ def open_case(
     by: str = "closedloop",
     priority: Priority = Priority.NORMAL,
     owner: str | None = None,
+    due_at: datetime | None = None,
 ) -> Case:
-    """Listen: open a case for ``feedback``; ``at`` is when it was recorded."""
+    """Listen: open a case for ``feedback``; ``at`` is when it was recorded, ``due_at``
+    when the acknowledgement is due."""
     if not isinstance(case_id, str) or not case_id.strip():
         raise ValidationError(f"case id must be a non-empty string, got {case_id!r}")
     if not isinstance(feedback, Feedback):
@@ -265,6 +275,7 @@ def open_case(
         feedback=feedback,
         priority=priority,
         owner=owner,
+        due_at=None if due_at is None else require_aware("due_at", due_at),
     )
     return _apply_opened(None, event)
 
@@ -274,6 +285,7 @@ def acknowledge(
     *,
     at: datetime,
     by: str,
+    due_at: datetime | None = None,
     next_contact_by: datetime | None = None,
     lifecycle: Lifecycle = LATTE,
 ) -> Case:
@@ -282,27 +294,51 @@ def acknowledge(
         require_aware("next_contact_by", next_contact_by)
     return _step(
         case, Step.ACKNOWLEDGE, lifecycle, Acknowledged, at=at, by=by,
+        due_at=next_contact_by if due_at is None else due_at,
         next_contact_by=next_contact_by,
     )  # fmt: skip
 
 
 def take_action(
-    case: Case, *, at: datetime, by: str, summary: str, lifecycle: Lifecycle = LATTE
+    case: Case,
+    *,
+    at: datetime,
+    by: str,
+    due_at: datetime | None = None,
+    summary: str,
+    lifecycle: Lifecycle = LATTE,
 ) -> Case:
     """Take action: record what was done about it."""
-    return _step(case, Step.TAKE_ACTION, lifecycle, ActionTaken, at=at, by=by, summary=summary)
+    return _step(
+        case, Step.TAKE_ACTION, lifecycle, ActionTaken, at=at, by=by, due_at=due_at, summary=summary
+    )
 
 
 def decline(
-    case: Case, *, at: datetime, by: str, reason: str, lifecycle: Lifecycle = LATTE
+    case: Case,
+    *,
+    at: datetime,
+    by: str,
+    due_at: datetime | None = None,
+    reason: str,
+    lifecycle: Lifecycle = LATTE,
 ) -> Case:
     """Take action by saying no, with the reason; Thank and Explain still follow."""
-    return _step(case, Step.DECLINE, lifecycle, Declined, at=at, by=by, reason=reason)
+    return _step(
+        case, Step.DECLINE, lifecycle, Declined, at=at, by=by, due_at=due_at, reason=reason
+    )
 
 
-def thank(case: Case, *, at: datetime, by: str, lifecycle: Lifecycle = LATTE) -> Case:
+def thank(
+    case: Case,
+    *,
+    at: datetime,
+    by: str,
+    due_at: datetime | None = None,
+    lifecycle: Lifecycle = LATTE,
+) -> Case:
     """Thank the customer for the feedback."""
-    return _step(case, Step.THANK, lifecycle, Thanked, at=at, by=by)
+    return _step(case, Step.THANK, lifecycle, Thanked, at=at, by=by, due_at=due_at)
 
 
 def explain(
@@ -316,14 +352,22 @@ def explain(
 ) -> Case:
     """Explain what part of the process failed and what will change; closes the loop."""
     return _step(
-        case, Step.EXPLAIN, lifecycle, Explained, at=at, by=by,
+        case, Step.EXPLAIN, lifecycle, Explained, at=at, by=by, due_at=None,
         what_failed=what_failed, what_changes=what_changes,
     )  # fmt: skip
 
 
-def reopen(case: Case, *, at: datetime, by: str, reason: str, lifecycle: Lifecycle = LATTE) -> Case:
+def reopen(
+    case: Case,
+    *,
+    at: datetime,
+    by: str,
+    due_at: datetime | None = None,
+    reason: str,
+    lifecycle: Lifecycle = LATTE,
+) -> Case:
     """The customer says it is not resolved: back to Take action, counting the reopen."""
-    return _step(case, Step.REOPEN, lifecycle, Reopened, at=at, by=by, reason=reason)
+    return _step(case, Step.REOPEN, lifecycle, Reopened, at=at, by=by, due_at=due_at, reason=reason)
 
 
 def assign(case: Case, *, at: datetime, by: str, owner: str) -> Case:

@@ -14,8 +14,12 @@ ValueError`` or ``except LookupError`` keeps working::
     │   └── StepRefusedError                    the step follows, but a guard refused it
     ├── LifecycleDefinitionError                a lifecycle table that cannot work
     ├── NotFoundError (LookupError)
-    │   └── CaseNotFoundError                   no case with that id
-    └── ConcurrencyError                        the case changed since it was read
+    │   ├── CaseNotFoundError                   no case with that id
+    │   └── MessageNotFoundError                no outbox message with that key
+    ├── ConcurrencyError                        the case changed since it was read
+    │   └── DuplicateExternalIdError            that delivery already made another case
+    └── StorageError                            the store itself cannot go on
+        └── SchemaVersionError                  a database written by a newer closedloop
 
 Every message says what was wrong and what to do about it.
 """
@@ -32,13 +36,17 @@ __all__ = [
     "CaseNotFoundError",
     "ClosedLoopError",
     "ConcurrencyError",
+    "DuplicateExternalIdError",
     "LifecycleDefinitionError",
     "LifecycleError",
+    "MessageNotFoundError",
     "NaiveDatetimeError",
     "NotFoundError",
+    "SchemaVersionError",
     "ScoreError",
     "StepNotAllowedError",
     "StepRefusedError",
+    "StorageError",
     "UnknownChannelError",
     "ValidationError",
 ]
@@ -141,3 +149,42 @@ class ConcurrencyError(ClosedLoopError):
         self.case_id = case_id
         self.expected = expected
         self.actual = actual
+
+
+class MessageNotFoundError(NotFoundError):
+    """No outbox message with this key exists in the store."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"no outbox message with key {key!r} for this tenant")
+        self.key = key
+
+
+class DuplicateExternalIdError(ConcurrencyError):
+    """Feedback with this external id already made a different case."""
+
+    def __init__(self, case_id: str, external_id: str) -> None:
+        ClosedLoopError.__init__(
+            self,
+            f"external id {external_id!r} already belongs to another case than {case_id!r}; "
+            f"look it up with find_by_external_id() instead of opening a new case",
+        )
+        self.case_id = case_id
+        self.external_id = external_id
+        self.expected = 0
+        self.actual = None
+
+
+class StorageError(ClosedLoopError):
+    """The store cannot do what was asked (a broken file, a missing table, ...)."""
+
+
+class SchemaVersionError(StorageError):
+    """The database was written by a newer closedloop than this one."""
+
+    def __init__(self, found: int, supported: int) -> None:
+        super().__init__(
+            f"the database schema is version {found}, but this closedloop supports up to "
+            f"version {supported}; upgrade closedloop (pip install -U closedloop) to open it"
+        )
+        self.found = found
+        self.supported = supported

@@ -47,13 +47,16 @@ class CaseOpened(Event):
     feedback: Feedback
     priority: Priority
     owner: str | None = None
+    due_at: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
 class StepEvent(Event):
-    """A LATTE step was taken; ``stage`` is where it left the case."""
+    """A LATTE step was taken; ``stage`` is where it left the case, ``due_at`` when the
+    next step is due (None once the loop is closed)."""
 
     stage: Stage
+    due_at: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)

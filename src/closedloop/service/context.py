@@ -14,10 +14,11 @@ __all__ = ["Context"]
 
 @attrs.frozen
 class Context:
-    """The store, notifier, clock, policy and id source a use case works with."""
+    """The store, notifier, clock, policy, id source and randomness a use case works with."""
 
     store: CaseStore
     notifier: Notifier
     clock: Clock
     policy: Policy
     new_id: Callable[[], str]
+    random: Callable[[], float]

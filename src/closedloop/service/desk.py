@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import random
 import uuid
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 
 from closedloop.adapters.clock import SystemClock
 from closedloop.domain import case as domain
 from closedloop.domain.case import Case
 from closedloop.domain.feedback import Feedback
 from closedloop.domain.lifecycle import Lifecycle
+from closedloop.domain.outbox import OutboxMessage
 from closedloop.ports import CaseStore, Clock, Notifier
+from closedloop.service import dispatch as outbox
 from closedloop.service import lifecycle
 from closedloop.service.context import Context
-from closedloop.service.dispatch import DispatchReport, dispatch
+from closedloop.service.dispatch import DispatchReport
 from closedloop.service.policy import Policy
 
 __all__ = ["Desk"]
@@ -44,6 +47,7 @@ class Desk:
         clock: Clock | None = None,
         policy: Policy | None = None,
         ids: Callable[[], str] | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self._ctx = Context(
             store=store,
@@ -51,6 +55,7 @@ class Desk:
             clock=clock if clock is not None else SystemClock(),
             policy=policy if policy is not None else Policy(),
             new_id=ids if ids is not None else _uuid,
+            random=(rng if rng is not None else random.Random()).random,
         )
 
     @property
@@ -68,6 +73,14 @@ class Desk:
         """Every case of one customer, oldest first."""
         return self._ctx.store.cases_of(customer)
 
+    def unanswered(self, limit: int = 100) -> Sequence[Case]:
+        """Open cases nobody has acknowledged yet, across every channel, oldest first."""
+        return self._ctx.store.unanswered(limit)
+
+    def overdue(self, limit: int = 100) -> Sequence[Case]:
+        """Open cases whose next step was due before now, most overdue first."""
+        return self._ctx.store.due(self._ctx.clock.now(), limit)
+
     # -- LATTE ------------------------------------------------------------------------
 
     def listen(self, feedback: Feedback) -> Case:
@@ -75,16 +88,23 @@ class Desk:
         returns the case it made then, so webhook redeliveries are harmless."""
         return lifecycle.listen(self._ctx, feedback)
 
+    def listen_many(self, feedback: Iterable[Feedback]) -> list[Case]:
+        """Listen to many items in one store transaction (an import, a survey batch).
+
+        Returns one case per item, in order; items whose ``external_id`` was seen before, in
+        the store or earlier in the batch, return that case instead of a new one.
+        """
+        return lifecycle.listen_many(self._ctx, feedback)
+
     def acknowledge(self, case_id: str, *, by: str, expected_version: int | None = None) -> Case:
         """Acknowledge: tell the customer it arrived, who is on it and when they hear next.
 
         The one acknowledging becomes the owner if the case has none.
         """
-        promise = self._ctx.policy.respond_within
 
         def move(case: Case, now: datetime) -> Case:
             return domain.acknowledge(
-                case, at=now, by=by, next_contact_by=now + promise, lifecycle=self._lc
+                case, at=now, by=by, next_contact_by=self._due(now), lifecycle=self._lc
             )
 
         return self._advance(case_id, move, "acknowledgement", expected_version=expected_version)
@@ -107,7 +127,9 @@ class Desk:
         """Take action by saying no, with the reason; Thank and Explain still follow."""
         return self._advance(
             case_id,
-            lambda c, now: domain.decline(c, at=now, by=by, reason=reason, lifecycle=self._lc),
+            lambda c, now: domain.decline(
+                c, at=now, by=by, due_at=self._due(now), reason=reason, lifecycle=self._lc
+            ),
             expected_version=expected_version,
         )
 
@@ -115,7 +137,9 @@ class Desk:
         """Thank the customer for the feedback."""
         return self._advance(
             case_id,
-            lambda c, now: domain.thank(c, at=now, by=by, lifecycle=self._lc),
+            lambda c, now: domain.thank(
+                c, at=now, by=by, due_at=self._due(now), lifecycle=self._lc
+            ),
             "thanks",
             expected_version=expected_version,
         )
@@ -153,8 +177,8 @@ class Desk:
         return self._advance(
             case_id,
             lambda c, now: domain.reopen(
-                c, at=now, by=by if by is not None else c.customer, reason=reason,
-                lifecycle=self._lc,
+                c, at=now, by=by if by is not None else c.customer, due_at=self._due(now),
+                reason=reason, lifecycle=self._lc,
             ),
             expected_version=expected_version,
         )  # fmt: skip
@@ -171,11 +195,27 @@ class Desk:
 
     # -- the outbox -------------------------------------------------------------------
 
-    def dispatch(self, limit: int = 100) -> DispatchReport:
-        """Deliver up to ``limit`` queued notifications through the notifier."""
-        return dispatch(self._ctx, limit)
+    def dispatch(self, limit: int = 100, lease: timedelta = timedelta(minutes=5)) -> DispatchReport:
+        """Deliver up to ``limit`` ready notifications through the notifier, at least once.
+
+        Each message is leased for ``lease`` while it is delivered: if this process dies, a
+        later dispatch delivers it after the lease, with the same key. Failures are retried
+        with backoff per ``Policy.retry`` and finally become dead letters.
+        """
+        return outbox.dispatch(self._ctx, limit, lease)
+
+    def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
+        """Notifications given up on, oldest first, with their last error."""
+        return outbox.dead_letters(self._ctx, limit)
+
+    def requeue(self, *keys: str) -> None:
+        """Give dead letters another chance: pending again, ready now."""
+        outbox.requeue(self._ctx, keys)
 
     # ----------------------------------------------------------------------------------
+
+    def _due(self, now: datetime) -> datetime:
+        return now + self._ctx.policy.respond_within
 
     @property
     def _lc(self) -> Lifecycle:

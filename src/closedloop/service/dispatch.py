@@ -2,31 +2,65 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import timedelta
+
 import attrs
 
+from closedloop.domain.outbox import OutboxMessage
 from closedloop.service.context import Context
 
-__all__ = ["DispatchReport", "dispatch"]
+__all__ = ["DispatchReport", "dead_letters", "dispatch", "requeue"]
 
 
 @attrs.frozen
 class DispatchReport:
-    """What one dispatch did: keys delivered, and keys whose delivery raised."""
+    """What one dispatch did, by idempotency key: delivered, to be retried, given up on."""
 
     sent: tuple[str, ...] = ()
-    failed: tuple[str, ...] = ()
+    retrying: tuple[str, ...] = ()
+    dead: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        """Every key whose delivery raised this time (retrying or dead)."""
+        return self.retrying + self.dead
 
 
-def dispatch(ctx: Context, limit: int = 100) -> DispatchReport:
-    """Deliver up to ``limit`` ready notifications; a failure leaves the message queued."""
+def dispatch(
+    ctx: Context, limit: int = 100, lease: timedelta = timedelta(minutes=5)
+) -> DispatchReport:
+    """Claim up to ``limit`` ready messages and deliver them, at least once.
+
+    A message is leased while it is being delivered; if this process dies, another dispatch
+    takes it over once the lease expires, with the same key. A failure schedules a retry
+    with exponential backoff and jitter, or, after the policy's last attempt, a dead letter.
+    """
     sent: list[str] = []
-    failed: list[str] = []
-    for notification in ctx.store.outbox_ready(ctx.clock.now(), limit):
+    retrying: list[str] = []
+    dead: list[str] = []
+    store, retry = ctx.store, ctx.policy.retry
+    for message in store.outbox_claim(ctx.clock.now(), limit, lease):
         try:
-            ctx.notifier.send(notification)
-        except Exception:
-            failed.append(notification.key)
+            ctx.notifier.send(message.notification)
+        except Exception as exc:  # any notifier failure means "try again later"
+            now = ctx.clock.now()
+            retry_at = retry.next_attempt(message.attempts + 1, now, ctx.random())
+            store.mark_failed(message.key, now, f"{type(exc).__name__}: {exc}", retry_at)
+            (retrying if retry_at is not None else dead).append(message.key)
             continue
-        ctx.store.mark_sent(notification.key, ctx.clock.now())
-        sent.append(notification.key)
-    return DispatchReport(sent=tuple(sent), failed=tuple(failed))
+        store.mark_sent(message.key, ctx.clock.now())
+        sent.append(message.key)
+    return DispatchReport(sent=tuple(sent), retrying=tuple(retrying), dead=tuple(dead))
+
+
+def requeue(ctx: Context, keys: Sequence[str]) -> None:
+    """Give dead letters another chance, from now."""
+    now = ctx.clock.now()
+    for key in keys:
+        ctx.store.requeue(key, now)
+
+
+def dead_letters(ctx: Context, limit: int = 100) -> Sequence[OutboxMessage]:
+    """The messages given up on, oldest first."""
+    return ctx.store.dead_letters(limit)

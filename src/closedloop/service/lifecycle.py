@@ -2,44 +2,79 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from closedloop.domain import case as domain
 from closedloop.domain.case import Case
 from closedloop.domain.change import Change
-from closedloop.domain.errors import ConcurrencyError, ValidationError
+from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError, ValidationError
 from closedloop.domain.feedback import Feedback, FeedbackKind
 from closedloop.domain.notification import Notification
 from closedloop.service.context import Context
 
-__all__ = ["advance", "listen"]
+__all__ = ["advance", "listen", "listen_many"]
 
 Advance = Callable[[Case, datetime], Case]
 
 
 def listen(ctx: Context, feedback: Feedback) -> Case:
     """Record feedback as a new case, or return the case that already holds it."""
-    if not isinstance(feedback, Feedback):
-        raise ValidationError(f"listen() takes a Feedback, got {type(feedback).__name__}")
-    ctx.policy.check_channel(feedback.channel)
+    _check(ctx, feedback)
     if feedback.external_id is not None:
         existing = ctx.store.find_by_external_id(feedback.external_id)
         if existing is not None:
             return existing
-    case = domain.open_case(
-        ctx.new_id(), feedback, at=ctx.clock.now(), priority=ctx.policy.priority(feedback)
-    )
+    case = _open(ctx, feedback, ctx.clock.now())
     try:
         ctx.store.commit(Change(case, expected_version=0))
-    except ConcurrencyError:
-        # Someone else recorded the same delivery between our lookup and our commit.
-        if feedback.external_id is not None:
-            existing = ctx.store.find_by_external_id(feedback.external_id)
-            if existing is not None:
-                return existing
-        raise
+    except DuplicateExternalIdError:
+        # Another worker recorded the same delivery between our lookup and our commit.
+        existing = ctx.store.find_by_external_id(feedback.external_id or "")
+        if existing is None:  # pragma: no cover - the store just said it exists
+            raise
+        return existing
     return case
+
+
+def listen_many(ctx: Context, items: Iterable[Feedback]) -> list[Case]:
+    """Record many items in one commit; repeats (by external id) return the earlier case."""
+    items = list(items)
+    for feedback in items:
+        _check(ctx, feedback)
+    now = ctx.clock.now()
+    seen: dict[str, Case] = {}
+    result: list[Case] = []
+    fresh: list[Case] = []
+    for feedback in items:
+        key = feedback.external_id
+        case = seen.get(key) if key is not None else None
+        if case is None and key is not None:
+            case = ctx.store.find_by_external_id(key)
+        if case is None:
+            case = _open(ctx, feedback, now)
+            fresh.append(case)
+        if key is not None:
+            seen[key] = case
+        result.append(case)
+    ctx.store.commit_many([Change(c, expected_version=0) for c in fresh])
+    return result
+
+
+def _check(ctx: Context, feedback: object) -> None:
+    if not isinstance(feedback, Feedback):
+        raise ValidationError(f"listen() takes a Feedback, got {type(feedback).__name__}")
+    ctx.policy.check_channel(feedback.channel)
+
+
+def _open(ctx: Context, feedback: Feedback, now: datetime) -> Case:
+    return domain.open_case(
+        ctx.new_id(),
+        feedback,
+        at=now,
+        priority=ctx.policy.priority(feedback),
+        due_at=now + ctx.policy.acknowledge_within,
+    )
 
 
 def advance(

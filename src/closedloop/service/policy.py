@@ -12,6 +12,7 @@ from closedloop.domain.channel import Channel
 from closedloop.domain.errors import UnknownChannelError, ValidationError
 from closedloop.domain.feedback import Feedback
 from closedloop.domain.lifecycle import LATTE, Lifecycle
+from closedloop.domain.outbox import RetryPolicy
 from closedloop.domain.priority import Priority
 from closedloop.service.templates import Templates
 
@@ -43,18 +44,23 @@ class Policy:
     """How this organisation runs its loop.
 
     - ``channels``: custom channels, besides the ten built in.
-    - ``respond_within``: what the acknowledgement promises ("you will hear from us by").
+    - ``acknowledge_within``: when a new case's acknowledgement is due.
+    - ``respond_within``: what the acknowledgement promises ("you will hear from us by"),
+      and how long each later step may take.
     - ``timezone``: the zone dates are shown in to customers.
     - ``priority``: picks a new case's priority from its feedback.
     - ``templates``: the texts customers receive.
+    - ``retry``: when failed deliveries are retried, and when they become dead letters.
     - ``lifecycle``: the LATTE table (replace it only with good reason).
     """
 
     channels: tuple[Channel, ...] = attrs.field(default=(), converter=_channels)
+    acknowledge_within: timedelta = attrs.field(default=timedelta(days=1), validator=_positive)
     respond_within: timedelta = attrs.field(default=timedelta(days=2), validator=_positive)
     timezone: tzinfo = UTC
     priority: Callable[[Feedback], Priority] = default_priority
     templates: Templates = attrs.field(factory=Templates)
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     lifecycle: Lifecycle = LATTE
 
     def check_channel(self, channel: Channel) -> None:

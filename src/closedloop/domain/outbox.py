@@ -1,0 +1,79 @@
+"""The outbox: notifications stored with the change that caused them, and their delivery."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from closedloop.domain.errors import ValidationError
+from closedloop.domain.notification import Notification
+
+__all__ = ["Delivery", "OutboxMessage", "RetryPolicy"]
+
+
+class Delivery(enum.Enum):
+    """Where a notification is in its delivery."""
+
+    PENDING = "pending"  # waiting for its next attempt (or leased to a dispatcher)
+    SENT = "sent"  # delivered
+    DEAD = "dead"  # gave up after too many attempts; can be requeued
+
+
+@attrs.frozen
+class OutboxMessage:
+    """A notification and its delivery state, as a store keeps it."""
+
+    notification: Notification
+    status: Delivery = Delivery.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    sent_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        """The notification's idempotency key."""
+        return self.notification.key
+
+
+def _positive(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    zero = timedelta(0) if isinstance(value, timedelta) else 0
+    if value <= zero:
+        raise ValidationError(f"{attribute.name} must be positive, got {value!r}")
+
+
+def _fraction(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0 <= value < 1:
+        raise ValidationError(f"{attribute.name} must be from 0 up to (not including) 1")
+
+
+@attrs.frozen
+class RetryPolicy:
+    """When to try a failed delivery again, and when to give up.
+
+    The n-th retry waits ``first_delay * factor**(n-1)``, capped at ``max_delay``, spread by
+    up to ``jitter`` either way so that many failures do not retry in lockstep. After
+    ``max_attempts`` failed attempts the message becomes a dead letter.
+    """
+
+    first_delay: timedelta = attrs.field(default=timedelta(seconds=30), validator=_positive)
+    factor: float = attrs.field(default=2.0, validator=_positive)
+    max_delay: timedelta = attrs.field(default=timedelta(hours=6), validator=_positive)
+    max_attempts: int = attrs.field(default=8, validator=_positive)
+    jitter: float = attrs.field(default=0.2, validator=_fraction)
+
+    def next_attempt(self, failed_attempts: int, now: datetime, spread: float) -> datetime | None:
+        """When to try again after ``failed_attempts`` failures, or None to give up.
+
+        ``spread`` is a number in [0, 1) (a random draw, passed in to keep this pure).
+        """
+        if failed_attempts >= self.max_attempts:
+            return None
+        base = min(
+            self.first_delay.total_seconds() * self.factor ** (failed_attempts - 1),
+            self.max_delay.total_seconds(),
+        )
+        return now + timedelta(seconds=base * (1 + self.jitter * (2 * spread - 1)))
