@@ -41,11 +41,13 @@ _END = datetime(2035, 12, 31)  # noqa: DTZ001
 
 
 def aware_datetimes() -> st.SearchStrategy[datetime]:
-    """Timezone-aware datetimes in UTC and fixed offsets from -12h to +14h."""
+    """Timezone-aware datetimes: UTC, fixed offsets from -12h to +14h, and IANA zones
+    (DST gaps and folds included)."""
     offsets = st.integers(min_value=-12 * 4, max_value=14 * 4).map(
         lambda q: timezone(timedelta(minutes=15 * q))
     )
-    return st.datetimes(min_value=_START, max_value=_END, timezones=st.just(UTC) | offsets)
+    zones = st.just(UTC) | offsets | st.timezones()
+    return st.datetimes(min_value=_START, max_value=_END, timezones=zones)
 
 
 def channels(custom: bool = False) -> st.SearchStrategy[Channel]:

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+
+from closedloop import Case, StorageError
+from closedloop.codec import (
+    dump_case,
+    dump_datetime,
+    dump_event,
+    load_case,
+    load_datetime,
+    load_event,
+)
+from closedloop.testing import strategies
+
+
+@given(strategies.cases())
+def test_a_case_survives_json_exactly(case: Case) -> None:
+    back = load_case(json.loads(json.dumps(dump_case(case))))
+    assert back == case
+    for ours, theirs in zip(back.events, case.events, strict=True):
+        assert ours.at.tzinfo == theirs.at.tzinfo
+        assert ours.at.utcoffset() == theirs.at.utcoffset()
+        assert ours.at.replace(tzinfo=None) == theirs.at.replace(tzinfo=None)
+
+
+@given(strategies.aware_datetimes())
+def test_datetimes_keep_their_zone_and_wall_time(value: datetime) -> None:
+    back = load_datetime(dump_datetime(value))
+    assert back == value
+    assert back.utcoffset() == value.utcoffset()
+    assert back.replace(tzinfo=None) == value.replace(tzinfo=None)
+    if isinstance(value.tzinfo, ZoneInfo):
+        assert back.tzinfo == value.tzinfo
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (datetime(2026, 3, 29, 3, 30, tzinfo=ZoneInfo("Europe/Berlin")),
+         "2026-03-29T03:30:00+02:00[Europe/Berlin]"),
+        (datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=ZoneInfo("America/New_York")),
+         "2026-11-01T01:30:00-05:00[America/New_York]"),
+        (datetime(2026, 1, 1, tzinfo=UTC), "2026-01-01T00:00:00+00:00"),
+        (datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+         "2026-01-01T00:00:00+05:30"),
+    ],
+)  # fmt: skip
+def test_datetime_text(value: datetime, text: str) -> None:
+    assert dump_datetime(value) == text
+    back = load_datetime(text)
+    assert (back, back.utcoffset(), back.fold) == (value, value.utcoffset(), value.fold)
+
+
+def test_an_unknown_event_type_is_a_clear_error() -> None:
+    with pytest.raises(StorageError, match="unknown event type 'Teleported'"):
+        load_event({"type": "Teleported", "case_id": "c"})
+
+
+def test_events_name_their_type() -> None:
+    from closedloop.domain.case import open_case
+    from tests.helpers import START, make_feedback
+
+    event = open_case("c", make_feedback(), at=START).events[0]
+    data = dump_event(event)
+    assert data["type"] == "CaseOpened"
+    assert load_event(data) == event
