@@ -116,7 +116,7 @@ class Desk:
         return self._advance(
             case_id,
             lambda c, now: domain.take_action(
-                c, at=now, by=by, summary=summary, lifecycle=self._lc
+                c, at=now, by=by, due_at=self._due(now), summary=summary, lifecycle=self._lc
             ),
             expected_version=expected_version,
         )
