@@ -143,7 +143,7 @@ def _evolve(case: Case, changes: dict[str, Any]) -> Case:
     return new
 
 
-def _apply_opened(case: Case | None, e: CaseOpened) -> Case:
+def _apply_opened(e: CaseOpened) -> Case:
     fb = e.feedback
     return Case(
         id=e.case_id,
@@ -194,7 +194,7 @@ def replay(events: Iterable[Event]) -> Case:
     first = next(it, None)
     if not isinstance(first, CaseOpened):
         raise ValidationError("a case's history must start with a CaseOpened event")
-    case = _apply_opened(None, first)
+    case = _apply_opened(first)
     for event in it:
         case = _apply(case, event)
     return case
@@ -277,7 +277,7 @@ def open_case(
         owner=owner,
         due_at=None if due_at is None else require_aware("due_at", due_at),
     )
-    return _apply_opened(None, event)
+    return _apply_opened(event)
 
 
 def acknowledge(
