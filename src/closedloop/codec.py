@@ -34,6 +34,7 @@ __all__ = [
     "load_case",
     "load_datetime",
     "load_event",
+    "load_events",
     "load_notification",
 ]
 
@@ -76,7 +77,10 @@ def load_event(data: dict[str, JSON]) -> Event:
 
 
 def dump_case(case: Case) -> dict[str, JSON]:
-    """A case as its history; :func:`load_case` replays it."""
+    """A case as its history, ``{"id", "version", "events"}``; :func:`load_case` replays it.
+
+    ``id`` and ``version`` are there so a store can check a version without replaying.
+    """
     return {"id": case.id, "version": case.version, "events": [dump_event(e) for e in case.events]}
 
 

@@ -101,15 +101,18 @@ class CaseStore(Protocol):
         self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
     ) -> Sequence[OutboxMessage]:
         """Pending messages whose next attempt is due by ``now``, oldest first; each is
-        leased (not ready again) until ``now + lease`` so other dispatchers skip it."""
+        leased (not ready again) until ``now + lease`` so other dispatchers skip it. The
+        messages are returned as they were when claimed, before the lease."""
         ...
 
     def mark_sent(self, key: str, at: datetime) -> None:
-        """Record that the message with ``key`` was delivered."""
+        """Record that the message with ``key`` was delivered (even if it was given up on);
+        a repeat changes nothing."""
         ...
 
     def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
-        """Record a failed attempt: retry at ``retry_at``, or (None) make it a dead letter."""
+        """Record a failed attempt of a pending message: retry at ``retry_at``, or (None) make
+        it a dead letter. A message already sent or dead is left as it is."""
         ...
 
     def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
@@ -117,7 +120,8 @@ class CaseStore(Protocol):
         ...
 
     def requeue(self, key: str, at: datetime) -> None:
-        """Make a dead letter pending again, ready at ``at``, its attempts reset."""
+        """Make a dead letter pending again, ready at ``at``, its attempts reset (other
+        messages are left as they are)."""
         ...
 
     def outbox_message(self, key: str) -> OutboxMessage:

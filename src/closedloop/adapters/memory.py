@@ -101,7 +101,11 @@ class InMemoryStore:
 
     def due(self, before: datetime, limit: int = 100) -> Sequence[Case]:
         check_limit(limit)
-        found = [c for c in self._cases() if c.due_at is not None and c.due_at < before]
+        found = [
+            c
+            for c in self._cases()
+            if c.due_at is not None and c.due_at < before and not c.is_closed
+        ]
         found.sort(key=lambda c: (c.due_at, c.id))
         return found[:limit]
 
@@ -148,7 +152,7 @@ class InMemoryStore:
     def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
         with self._data.lock:
             m = self.outbox_message(key)
-            if m.status is Delivery.SENT:
+            if m.status is not Delivery.PENDING:
                 return
             self._put(
                 attrs.evolve(

@@ -241,7 +241,12 @@ class CaseStoreContract:
 
     # -- R4 round-trip fidelity -----------------------------------------------------------
 
-    @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+    # differing_executors: every adapter's subclass runs this same method in one session.
+    @settings(
+        max_examples=40,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors],
+        deadline=None,
+    )
     @given(case=strategies.cases())
     def test_r4_every_field_reads_back_exactly(self, case: Case) -> None:
         store = self.make_store()
@@ -323,6 +328,17 @@ class CaseStoreContract:
         with pytest.raises(CaseNotFoundError):
             store.get("c2")
 
+    def test_r5_a_batch_cannot_give_one_external_id_to_two_cases(self, store: CaseStore) -> None:
+        batch = [
+            Change(opened("c1", external_id="hook-1"), 0),
+            Change(opened("c2", external_id="hook-1"), 0),
+        ]
+        with pytest.raises(DuplicateExternalIdError):
+            store.commit_many(batch)
+        with pytest.raises(CaseNotFoundError):
+            store.get("c1")
+        assert store.find_by_external_id("hook-1") is None
+
     def test_r5_limits_must_be_positive(self, store: CaseStore) -> None:
         for query in (
             lambda: store.due(T0, limit=0),
@@ -356,6 +372,11 @@ class CaseStoreContract:
         assert globex.get("c1").customer == "zed@example.com"
         assert acme.get("c1") == case
         assert [m.key for m in acme.outbox_claim(later)] == ["c1/1/acknowledgement"]
+
+    def test_r6_a_tenant_is_named(self, store: CaseStore) -> None:
+        for bad in ("", "  "):
+            with pytest.raises(ValidationError, match="tenant"):
+                store.for_tenant(bad)
 
     def test_r6_the_default_tenant_is_a_tenant_too(self, store: CaseStore) -> None:
         store.commit(Change(opened("c1"), 0))
@@ -437,6 +458,28 @@ class CaseStoreContract:
         store.commit(Change(acked, 1, (attrs.evolve(note, body="changed"),)))
         assert [m.notification.body for m in store.outbox_claim(T0)] == ["Hello 👋"]
 
+    def test_r7_a_repeated_key_in_one_batch_is_stored_once(self, store: CaseStore) -> None:
+        one, two = opened("a"), opened("b")
+        note = _note(one, "acknowledgement", T0)
+        store.commit_many(
+            [Change(one, 0, (note,)), Change(two, 0, (attrs.evolve(note, body="2"),))]
+        )
+        assert [m.notification.body for m in store.outbox_claim(T0)] == ["Hello 👋"]
+
+    def test_r7_settling_a_message_twice_keeps_the_first_outcome(self, store: CaseStore) -> None:
+        sent, dead = self._queue(store, "a", "b")
+        store.outbox_claim(T0 + _STEP)
+        store.mark_sent(sent, T0 + _STEP)
+        store.mark_failed(sent, T0 + _STEP, "late failure", None)  # sent stays sent
+        store.mark_failed(dead, T0 + _STEP, "gone", None)
+        store.mark_failed(dead, T0 + _STEP, "again", T0 + timedelta(hours=1))  # dead stays dead
+        store.requeue(sent, T0)  # only dead letters are requeued
+        assert store.outbox_message(sent).status is Delivery.SENT
+        assert (store.outbox_message(dead).status, store.outbox_message(dead).attempts) == (
+            Delivery.DEAD,
+            1,
+        )
+
     def test_r7_unknown_keys_are_not_found(self, store: CaseStore) -> None:
         for call in (
             lambda: store.outbox_message("nope"),
@@ -503,7 +546,11 @@ class _Comparison(RuleBasedStateMachine):
             case_id, at=at, customer=customer, due_at=at + timedelta(hours=due_hours),
             external_id=external,
         )  # fmt: skip
-        self._both("commit", Change(case, 0, (_note(case, "ack", at),)))
+        change = Change(case, 0, (_note(case, "ack", at),))
+        if self.counter % 2:
+            self._both("commit", change)
+        else:
+            self._both("commit_many", [change])
         return case_id
 
     @rule(case_id=ids, stale=st.booleans(), hours=st.integers(1, 48))

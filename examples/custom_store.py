@@ -1,0 +1,344 @@
+"""A CaseStore adapter in one file: cases and the outbox as JSON files in a folder.
+
+This is how an adapter outside closedloop is written, using only its public API. Each
+tenant gets a folder under ``root``::
+
+    <root>/<tenant>/cases/<case id>.json       the case, as closedloop.codec.dump_case
+    <root>/<tenant>/outbox/<key>.json          a notification and its delivery state
+    <root>/<tenant>/external_ids.json          {external id: case id}
+    <root>/<tenant>/journal.json               a commit being applied (only during one)
+
+File names are made safe (any string can be an id: slashes, "..", upper and lower case on
+a case-insensitive disk), so the real id is always read from inside the file.
+
+Every file is replaced atomically (temp file, then ``os.replace``). A change touching
+several files is first written whole to ``journal.json`` and then applied; a store opened
+after a crash finishes the journal, so a commit is all or nothing even across a crash.
+
+Limits, as befits an example: the queries read every file of the tenant (a real adapter
+keeps an index for each named query), and writes are guarded by a ``threading.Lock``
+shared by one store object and its ``for_tenant`` views, so it is safe for threads in one
+process but NOT for several processes, or several store objects, writing one folder at once.
+
+Run it: python examples/custom_store.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Self
+
+from closedloop import (
+    Case,
+    CaseNotFoundError,
+    Change,
+    ConcurrencyError,
+    Delivery,
+    DuplicateExternalIdError,
+    MessageNotFoundError,
+    Notification,
+    OutboxMessage,
+    StorageError,
+    ValidationError,
+    codec,  # exact JSON round trips: cases, notifications, datetimes
+)
+from closedloop.ports import DEFAULT_TENANT
+
+EXTERNAL_IDS = "external_ids.json"
+JOURNAL = "journal.json"
+
+
+class JsonFolderStore:
+    """A :class:`closedloop.CaseStore` keeping one tenant's records as JSON files."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        tenant: str = DEFAULT_TENANT,
+        *,
+        _lock: threading.Lock | None = None,
+    ) -> None:
+        if not isinstance(tenant, str) or not tenant.strip():
+            raise ValidationError(f"tenant must be a non-empty string, got {tenant!r}")
+        self._root = Path(root)
+        self._tenant = tenant
+        self._dir = self._root / _safe(tenant)
+        self._lock = _lock if _lock is not None else threading.Lock()
+        with self._lock:
+            for sub in ("cases", "outbox"):
+                (self._dir / sub).mkdir(parents=True, exist_ok=True)
+            self._finish_journal()
+
+    @property
+    def root(self) -> Path:
+        """The folder holding every tenant's records."""
+        return self._root
+
+    @property
+    def tenant(self) -> str:
+        return self._tenant
+
+    def for_tenant(self, tenant: str) -> Self:
+        return type(self)(self._root, tenant, _lock=self._lock)
+
+    # -- cases --------------------------------------------------------------------------
+
+    def get(self, case_id: str) -> Case:
+        with self._lock:
+            data = _read(self._case_path(case_id))
+        if data is None:
+            raise CaseNotFoundError(case_id)
+        return codec.load_case(data)
+
+    def commit(self, change: Change) -> None:
+        self.commit_many((change,))
+
+    def commit_many(self, changes: Sequence[Change]) -> None:
+        with self._lock:
+            index: dict[str, str] = _read(self._dir / EXTERNAL_IDS) or {}
+            known = len(index)
+            writes: dict[Path, Any] = {}
+            # Check every change before writing anything, so a refused batch changes nothing.
+            for change in changes:
+                case = change.case
+                stored = _read(self._case_path(case.id))
+                actual = None if stored is None else stored["version"]
+                if (actual or 0) != change.expected_version:
+                    raise ConcurrencyError(case.id, change.expected_version, actual)
+                for message in case.messages:
+                    external_id = message.external_id
+                    if external_id is None:
+                        continue
+                    if index.setdefault(external_id, case.id) != case.id:
+                        raise DuplicateExternalIdError(case.id, external_id)
+                writes[self._case_path(case.id)] = codec.dump_case(case)
+                for note in change.notifications:  # a key is stored once: the first wins
+                    path = self._outbox_path(note.key)
+                    if path not in writes and not path.exists():
+                        writes[path] = _record(note, next_attempt_at=note.created_at)
+            if len(index) > known:
+                writes[self._dir / EXTERNAL_IDS] = index
+            self._apply(writes)
+
+    def find_by_external_id(self, external_id: str) -> Case | None:
+        with self._lock:
+            case_id = (_read(self._dir / EXTERNAL_IDS) or {}).get(external_id)
+        return None if case_id is None else self.get(case_id)
+
+    def cases_of(self, customer: str) -> Sequence[Case]:
+        with self._lock:
+            cases = self._cases()
+        found = [c for c in cases if c.customer == customer]
+        return sorted(found, key=lambda c: (c.opened_at, c.id))
+
+    def due(self, before: datetime, limit: int = 100) -> Sequence[Case]:
+        _check_limit(limit)
+        with self._lock:
+            cases = self._cases()
+        found = [c for c in cases if c.due_at is not None and c.due_at < before]
+        return sorted(found, key=lambda c: (c.due_at, c.id))[:limit]
+
+    def unanswered(self, limit: int = 100) -> Sequence[Case]:
+        _check_limit(limit)
+        with self._lock:
+            cases = self._cases()
+        found = [c for c in cases if c.acknowledged_at is None and not c.is_closed]
+        return sorted(found, key=lambda c: (c.opened_at, c.id))[:limit]
+
+    # -- the outbox ---------------------------------------------------------------------
+
+    def outbox_claim(
+        self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
+    ) -> Sequence[OutboxMessage]:
+        _check_limit(limit)
+        with self._lock:
+            ready = [
+                (m, r)
+                for m, r in self._messages()
+                if m.status is Delivery.PENDING
+                and m.next_attempt_at is not None
+                and m.next_attempt_at <= now
+            ]
+            ready.sort(key=lambda pair: (pair[0].notification.created_at, pair[0].key))
+            claimed = ready[:limit]
+            until = codec.dump_datetime(now + lease)
+            self._apply(
+                {self._outbox_path(m.key): r | {"next_attempt_at": until} for m, r in claimed}
+            )
+        return [m for m, _ in claimed]  # as they were before the lease, like the reference
+
+    def mark_sent(self, key: str, at: datetime) -> None:
+        with self._lock:
+            r = self._record(key)
+            if r["status"] != Delivery.SENT.value:
+                r.update(status=Delivery.SENT.value, attempts=r["attempts"] + 1)
+                r.update(sent_at=codec.dump_datetime(at), next_attempt_at=None)
+                self._apply({self._outbox_path(key): r})
+
+    def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
+        with self._lock:
+            r = self._record(key)
+            if r["status"] != Delivery.PENDING.value:
+                return
+            status = Delivery.PENDING if retry_at is not None else Delivery.DEAD
+            r.update(status=status.value, attempts=r["attempts"] + 1, last_error=error)
+            r["next_attempt_at"] = None if retry_at is None else codec.dump_datetime(retry_at)
+            self._apply({self._outbox_path(key): r})
+
+    def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
+        _check_limit(limit)
+        with self._lock:
+            dead = [m for m, _ in self._messages() if m.status is Delivery.DEAD]
+        return sorted(dead, key=lambda m: (m.notification.created_at, m.key))[:limit]
+
+    def requeue(self, key: str, at: datetime) -> None:
+        with self._lock:
+            r = self._record(key)
+            if r["status"] == Delivery.DEAD.value:
+                r.update(status=Delivery.PENDING.value, attempts=0)
+                r["next_attempt_at"] = codec.dump_datetime(at)
+                self._apply({self._outbox_path(key): r})
+
+    def outbox_message(self, key: str) -> OutboxMessage:
+        with self._lock:
+            return _message(self._record(key))
+
+    # -- files (callers hold the lock) ---------------------------------------------------
+
+    def _case_path(self, case_id: str) -> Path:
+        return self._dir / "cases" / f"{_safe(case_id)}.json"
+
+    def _outbox_path(self, key: str) -> Path:
+        return self._dir / "outbox" / f"{_safe(key)}.json"
+
+    def _cases(self) -> list[Case]:
+        dumped = [_read(p) for p in (self._dir / "cases").glob("*.json")]
+        return [codec.load_case(d) for d in dumped if d is not None]
+
+    def _messages(self) -> list[tuple[OutboxMessage, dict[str, Any]]]:
+        records = [_read(p) for p in (self._dir / "outbox").glob("*.json")]
+        return [(_message(r), r) for r in records if r is not None]
+
+    def _record(self, key: str) -> dict[str, Any]:
+        record: dict[str, Any] | None = _read(self._outbox_path(key))
+        if record is None:
+            raise MessageNotFoundError(key)
+        return record
+
+    def _apply(self, writes: dict[Path, Any]) -> None:
+        """Write several files as one: journal them first when there is more than one."""
+        if len(writes) > 1:
+            journal = {str(p.relative_to(self._dir)): data for p, data in writes.items()}
+            _write(self._dir / JOURNAL, journal)
+            self._finish_journal()
+        elif writes:
+            ((path, data),) = writes.items()
+            _write(path, data)
+
+    def _finish_journal(self) -> None:
+        """Apply the journal left by a commit (or a crash), then remove it."""
+        journal = _read(self._dir / JOURNAL)
+        if journal is not None:
+            for relative, data in journal.items():
+                _write(self._dir / relative, data)
+            (self._dir / JOURNAL).unlink()
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _safe(name: str) -> str:
+    """A file name for any string: a readable part plus a hash of the exact string."""
+    readable = re.sub(r"[^a-z0-9_-]+", "_", name.lower())[:40]
+    return f"{readable}-{hashlib.sha256(name.encode()).hexdigest()[:24]}"
+
+
+def _read(path: Path) -> Any:
+    """The JSON in ``path``, or None if there is no such file."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:  # closedloop's error, not the file system's
+        raise StorageError(f"cannot read {path}: {exc}") from exc
+
+
+def _write(path: Path, data: Any) -> None:
+    """Replace ``path`` atomically: readers see the old file or the new one, never half."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, ensure_ascii=False)
+                f.flush()
+                os.fsync(f.fileno())  # on disk before it takes the old file's place
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise StorageError(f"cannot write {path}: {exc}") from exc
+
+
+def _record(note: Notification, *, next_attempt_at: datetime) -> dict[str, Any]:
+    return {
+        "notification": codec.dump_notification(note),
+        "status": Delivery.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": codec.dump_datetime(next_attempt_at),
+        "last_error": None,
+        "sent_at": None,
+    }
+
+
+def _message(r: dict[str, Any]) -> OutboxMessage:
+    def when(text: str | None) -> datetime | None:
+        return None if text is None else codec.load_datetime(text)
+
+    return OutboxMessage(
+        codec.load_notification(r["notification"]),
+        status=Delivery(r["status"]),
+        attempts=r["attempts"],
+        next_attempt_at=when(r["next_attempt_at"]),
+        last_error=r["last_error"],
+        sent_at=when(r["sent_at"]),
+    )
+
+
+def _check_limit(limit: object) -> None:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValidationError(f"limit must be a whole number of at least 1, got {limit!r}")
+
+
+if __name__ == "__main__":
+    from datetime import UTC
+
+    from closedloop import Channel, Desk, Feedback
+    from closedloop.testing import ManualClock, RecordingNotifier, SequentialIds
+
+    with tempfile.TemporaryDirectory() as folder:
+        clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+        notifier = RecordingNotifier()
+        desk = Desk(JsonFolderStore(folder), notifier, clock=clock, ids=SequentialIds())
+        case = desk.listen(
+            Feedback(
+                customer="mary@example.com",
+                channel=Channel.EMAIL,
+                received_at=clock.now(),
+                text="My parcel never arrived",
+            )
+        )
+        desk.acknowledge(case.id, by="Amy Lee")
+        report = desk.dispatch()
+        again = JsonFolderStore(folder).get(case.id)  # a new store object reads it back
+        print(f"{again.id} is {again.stage.value} at version {again.version}; sent {report.sent}")
+        for path in sorted(Path(folder).rglob("*.json")):
+            print(f"  {path.relative_to(folder)}")
