@@ -1,7 +1,8 @@
 """closedloop benchmarks: each figure is a ratio against a baseline measured in the same run.
 
 python benchmarks/run.py            # everything
-python benchmarks/run.py --quick    # fewer repeats, for a smoke test
+python benchmarks/run.py sqlite     # one suite: lifecycle, sqlite
+python benchmarks/run.py --quick    # fewer repeats, smaller tables, for a smoke test
 """
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_lifecycle
+import bench_sqlite
 
 
 def main() -> None:
+    suites = {"lifecycle": bench_lifecycle.run, "sqlite": bench_sqlite.run}
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller tables")
+    parser.add_argument("only", nargs="*", choices=[[], *suites], help="suites to run (all)")
     args = parser.parse_args()
-    bench_lifecycle.run(quick=args.quick)
+    for name in args.only or suites:
+        suites[name](quick=args.quick)
+        print()
 
 
 if __name__ == "__main__":

@@ -42,14 +42,15 @@ from closedloop import (
     Change,
     ConcurrencyError,
     Delivery,
+    DueCase,
     DuplicateExternalIdError,
     MessageNotFoundError,
     Notification,
     OutboxMessage,
     StorageError,
-    ValidationError,
     codec,  # exact JSON round trips: cases, notifications, datetimes
 )
+from closedloop.adapters.common import check_batch, check_limit, check_tenant, instant
 from closedloop.ports import DEFAULT_TENANT
 
 EXTERNAL_IDS = "external_ids.json"
@@ -66,10 +67,8 @@ class JsonFolderStore:
         *,
         _lock: threading.Lock | None = None,
     ) -> None:
-        if not isinstance(tenant, str) or not tenant.strip():
-            raise ValidationError(f"tenant must be a non-empty string, got {tenant!r}")
         self._root = Path(root)
-        self._tenant = tenant
+        self._tenant = check_tenant(tenant)
         self._dir = self._root / _safe(tenant)
         self._lock = _lock if _lock is not None else threading.Lock()
         with self._lock:
@@ -102,6 +101,7 @@ class JsonFolderStore:
         self.commit_many((change,))
 
     def commit_many(self, changes: Sequence[Change]) -> None:
+        check_batch(changes)  # each case at most once per batch
         with self._lock:
             index: dict[str, str] = _read(self._dir / EXTERNAL_IDS) or {}
             known = len(index)
@@ -137,37 +137,42 @@ class JsonFolderStore:
         with self._lock:
             cases = self._cases()
         found = [c for c in cases if c.customer == customer]
-        return sorted(found, key=lambda c: (c.opened_at, c.id))
+        return sorted(found, key=lambda c: (instant(c.opened_at), c.id))
 
-    def due(self, before: datetime, limit: int = 100) -> Sequence[Case]:
-        _check_limit(limit)
+    def due(self, before: datetime, limit: int = 100) -> Sequence[DueCase]:
+        check_limit(limit)
         with self._lock:
             cases = self._cases()
-        found = [c for c in cases if c.due_at is not None and c.due_at < before]
-        return sorted(found, key=lambda c: (c.due_at, c.id))[:limit]
+        cutoff = instant(before)
+        found = [
+            DueCase(c.id, instant(c.due_at), c.version)
+            for c in cases
+            if c.due_at is not None and instant(c.due_at) < cutoff
+        ]
+        return sorted(found, key=lambda d: (d.due_at, d.id))[:limit]
 
     def unanswered(self, limit: int = 100) -> Sequence[Case]:
-        _check_limit(limit)
+        check_limit(limit)
         with self._lock:
             cases = self._cases()
         found = [c for c in cases if c.acknowledged_at is None and not c.is_closed]
-        return sorted(found, key=lambda c: (c.opened_at, c.id))[:limit]
+        return sorted(found, key=lambda c: (instant(c.opened_at), c.id))[:limit]
 
     # -- the outbox ---------------------------------------------------------------------
 
     def outbox_claim(
         self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
     ) -> Sequence[OutboxMessage]:
-        _check_limit(limit)
+        check_limit(limit)
         with self._lock:
             ready = [
                 (m, r)
                 for m, r in self._messages()
                 if m.status is Delivery.PENDING
                 and m.next_attempt_at is not None
-                and m.next_attempt_at <= now
+                and instant(m.next_attempt_at) <= instant(now)
             ]
-            ready.sort(key=lambda pair: (pair[0].notification.created_at, pair[0].key))
+            ready.sort(key=lambda pair: (instant(pair[0].notification.created_at), pair[0].key))
             claimed = ready[:limit]
             until = codec.dump_datetime(now + lease)
             self._apply(
@@ -194,10 +199,10 @@ class JsonFolderStore:
             self._apply({self._outbox_path(key): r})
 
     def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
-        _check_limit(limit)
+        check_limit(limit)
         with self._lock:
             dead = [m for m, _ in self._messages() if m.status is Delivery.DEAD]
-        return sorted(dead, key=lambda m: (m.notification.created_at, m.key))[:limit]
+        return sorted(dead, key=lambda m: (instant(m.notification.created_at), m.key))[:limit]
 
     def requeue(self, key: str, at: datetime) -> None:
         with self._lock:
@@ -311,11 +316,6 @@ def _message(r: dict[str, Any]) -> OutboxMessage:
         last_error=r["last_error"],
         sent_at=when(r["sent_at"]),
     )
-
-
-def _check_limit(limit: object) -> None:
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValidationError(f"limit must be a whole number of at least 1, got {limit!r}")
 
 
 if __name__ == "__main__":

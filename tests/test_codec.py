@@ -46,6 +46,10 @@ def test_datetimes_keep_their_zone_and_wall_time(value: datetime) -> None:
          "2026-03-29T03:30:00+02:00[Europe/Berlin]"),
         (datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=ZoneInfo("America/New_York")),
          "2026-11-01T01:30:00-05:00[America/New_York]"),
+        (datetime(2028, 3, 26, 2, 0, tzinfo=ZoneInfo("Europe/Ljubljana")),
+         "2028-03-26T02:00:00+01:00[Europe/Ljubljana]"),  # a wall time DST skipped
+        (datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=ZoneInfo("Europe/Berlin")),
+         "2026-10-25T02:30:00+01:00[Europe/Berlin]"),  # the second 02:30 of the night
         (datetime(2026, 1, 1, tzinfo=UTC), "2026-01-01T00:00:00+00:00"),
         (datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=5, minutes=30))),
          "2026-01-01T00:00:00+05:30"),
@@ -55,6 +59,7 @@ def test_datetime_text(value: datetime, text: str) -> None:
     assert dump_datetime(value) == text
     back = load_datetime(text)
     assert (back, back.utcoffset(), back.fold) == (value, value.utcoffset(), value.fold)
+    assert back.replace(tzinfo=None) == value.replace(tzinfo=None)
 
 
 def test_an_unknown_event_type_is_a_clear_error() -> None:
@@ -70,3 +75,15 @@ def test_events_name_their_type() -> None:
     data = dump_event(event)
     assert data["type"] == "CaseOpened"
     assert load_event(data) == event
+
+
+def test_every_event_type_is_registered_once_as_the_final_class() -> None:
+    from closedloop.domain import events
+
+    exported = {
+        name: getattr(events, name)
+        for name in events.__all__
+        if isinstance(getattr(events, name), type)
+        and issubclass(getattr(events, name), events.Event)
+    }
+    assert exported == events.EVENT_TYPES  # the very classes the module exports

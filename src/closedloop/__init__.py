@@ -6,9 +6,11 @@ Start with :class:`Desk`; read ``docs/`` for the concepts.
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
+from closedloop.adapters.sqlite import SQLiteStore
 from closedloop.domain.case import Case
 from closedloop.domain.change import Change
 from closedloop.domain.channel import Channel
+from closedloop.domain.due import DueCase
 from closedloop.domain.errors import (
     CaseNotFoundError,
     ClosedLoopError,
@@ -55,6 +57,7 @@ __all__ = [
     "Delivery",
     "Desk",
     "DispatchReport",
+    "DueCase",
     "DuplicateExternalIdError",
     "Feedback",
     "FeedbackKind",
@@ -69,6 +72,7 @@ __all__ = [
     "Policy",
     "Priority",
     "RetryPolicy",
+    "SQLiteStore",
     "SchemaVersionError",
     "ScoreError",
     "Stage",

@@ -11,10 +11,9 @@ Datetimes keep their zone: ``2026-03-29T02:30:00+02:00[Europe/Berlin]`` for a
 from __future__ import annotations
 
 import enum
-import functools
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +22,7 @@ import attrs
 
 from closedloop.domain.case import Case, replay
 from closedloop.domain.errors import StorageError
-from closedloop.domain.events import Event
+from closedloop.domain.events import EVENT_TYPES, Event
 from closedloop.domain.notification import Notification
 
 __all__ = [
@@ -50,12 +49,20 @@ def dump_datetime(value: datetime) -> str:
 
 
 def load_datetime(text: str) -> datetime:
-    """The inverse of :func:`dump_datetime`."""
+    """The inverse of :func:`dump_datetime`: the same instant, wall time, fold and zone."""
     stamp, _, zone = text.partition("[")
     value = datetime.fromisoformat(stamp)
-    if zone:
-        value = value.astimezone(ZoneInfo(zone.rstrip("]")))
-    return value
+    if not zone:
+        return value
+    tz = ZoneInfo(zone.rstrip("]"))
+    # Keep the wall time as written, even one a DST change skipped or repeated: the fold
+    # whose offset matches the stored one is the datetime that was dumped.
+    wall = value.replace(tzinfo=None)
+    for fold in (0, 1):
+        candidate = wall.replace(tzinfo=tz, fold=fold)
+        if candidate.utcoffset() == value.utcoffset():
+            return candidate
+    return value.astimezone(tz)
 
 
 def dump_event(event: Event) -> dict[str, JSON]:
@@ -69,7 +76,7 @@ def load_event(data: dict[str, JSON]) -> Event:
     """The inverse of :func:`dump_event`."""
     fields = dict(data)
     name = fields.pop("type", None)
-    cls = _event_types().get(name) if isinstance(name, str) else None
+    cls = EVENT_TYPES.get(name) if isinstance(name, str) else None
     if cls is None:
         raise StorageError(f"unknown event type {name!r}; was it written by a newer closedloop?")
     event: Event = _load_attrs(cls, fields)
@@ -105,68 +112,82 @@ def load_notification(data: dict[str, JSON]) -> Notification:
     return notification
 
 
-# -- the generic walk over attrs classes, driven by their type hints ---------------------------
+# -- converters, built once per class from its type hints ----------------------------------------
+#
+# Walking the type hints for every value would cost more than the database write, so each
+# attrs class gets a list of (field, converter) pairs the first time it is seen.
+
+Convert = Callable[[Any], Any]
 
 
-@functools.cache
-def _event_types() -> dict[str, type[Event]]:
-    found: dict[str, type[Event]] = {}
-    pending: list[type[Event]] = [Event]
-    while pending:
-        cls = pending.pop()
-        found[cls.__name__] = cls
-        pending.extend(cls.__subclasses__())
-    return found
+_DUMPERS: dict[type, tuple[tuple[str, Convert], ...]] = {}
+_LOADERS: dict[type, tuple[tuple[str, Convert], ...]] = {}
 
 
-_HINTS: dict[type, tuple[tuple[str, Any], ...]] = {}
-
-
-def _hints(cls: type) -> tuple[tuple[str, Any], ...]:
-    hints = _HINTS.get(cls)
-    if hints is None:
-        attrs.resolve_types(cls)
-        hints = _HINTS[cls] = tuple((f.name, f.type) for f in attrs.fields(cls))
-    return hints
+def _fields(cls: type) -> list[tuple[str, Any]]:
+    attrs.resolve_types(cls)
+    return [(f.name, f.type) for f in attrs.fields(cls)]
 
 
 def _dump_attrs(obj: Any) -> dict[str, JSON]:
-    return {name: _dump(getattr(obj, name)) for name, _ in _hints(type(obj))}
+    cls = type(obj)
+    plan = _DUMPERS.get(cls)
+    if plan is None:
+        plan = _DUMPERS[cls] = tuple((name, _dumper(hint)) for name, hint in _fields(cls))
+    return {name: dump(getattr(obj, name)) for name, dump in plan}
 
 
 def _load_attrs(cls: type, data: dict[str, JSON]) -> Any:
-    kwargs = {name: _load(hint, data[name]) for name, hint in _hints(cls) if name in data}
-    return cls(**kwargs)
+    plan = _LOADERS.get(cls)
+    if plan is None:
+        plan = _LOADERS[cls] = tuple((name, _loader(hint)) for name, hint in _fields(cls))
+    return cls(**{name: load(data[name]) for name, load in plan if name in data})
 
 
-def _dump(value: Any) -> JSON:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, datetime):
-        return dump_datetime(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, tuple | list | frozenset):
-        return [_dump(v) for v in value]
-    if attrs.has(type(value)):
-        return _dump_attrs(value)
-    raise StorageError(f"cannot store a {type(value).__name__}: {value!r}")
+def _same(value: Any) -> Any:
+    return value
 
 
-def _load(hint: Any, value: JSON) -> Any:
-    if value is None:
-        return None
+def _optional(convert: Convert) -> Convert:
+    return lambda value: None if value is None else convert(value)
+
+
+def _dumper(hint: Any) -> Convert:
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union):
-        options = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _load(options[0], value)
+        return _optional(_dumper(_one_option(hint)))
     if origin in (tuple, frozenset):
-        inner = typing.get_args(hint)[0]
-        return origin(_load(inner, v) for v in value)
+        inner = _dumper(typing.get_args(hint)[0])
+        return lambda values: [inner(v) for v in values]
     if hint is datetime:
-        return load_datetime(value)
+        return dump_datetime
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return hint(value)
+        return lambda member: member.value
     if isinstance(hint, type) and attrs.has(hint):
-        return _load_attrs(hint, value)
-    return value
+        return _dump_attrs
+    if hint in (str, int, float, bool):
+        return _same
+    raise StorageError(f"closedloop.codec cannot store a field of type {hint!r}")
+
+
+def _loader(hint: Any) -> Convert:
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        return _optional(_loader(_one_option(hint)))
+    if origin in (tuple, frozenset):
+        inner = _loader(typing.get_args(hint)[0])
+        return lambda values: origin(inner(v) for v in values)
+    if hint is datetime:
+        return load_datetime
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint
+    if isinstance(hint, type) and attrs.has(hint):
+        return lambda data: _load_attrs(hint, data)
+    return _same
+
+
+def _one_option(hint: Any) -> Any:
+    options = [a for a in typing.get_args(hint) if a is not type(None)]
+    if len(options) != 1:
+        raise StorageError(f"closedloop.codec cannot store a field of type {hint!r}")
+    return options[0]

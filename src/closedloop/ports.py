@@ -13,6 +13,7 @@ from typing import Protocol, Self, runtime_checkable
 
 from closedloop.domain.case import Case
 from closedloop.domain.change import Change
+from closedloop.domain.due import DueCase
 from closedloop.domain.notification import Notification
 from closedloop.domain.outbox import OutboxMessage
 
@@ -87,8 +88,9 @@ class CaseStore(Protocol):
         """Every case of one customer, by ``opened_at`` then id."""
         ...
 
-    def due(self, before: datetime, limit: int = 100) -> Sequence[Case]:
-        """Open cases whose ``due_at`` is earlier than ``before``, earliest due first."""
+    def due(self, before: datetime, limit: int = 100) -> Sequence[DueCase]:
+        """Open cases whose ``due_at`` is earlier than ``before``, earliest due first (then
+        by id), as light references: a sweep reads thousands and loads the ones it acts on."""
         ...
 
     def unanswered(self, limit: int = 100) -> Sequence[Case]:

@@ -78,6 +78,8 @@ def test_feedback_with_neither_text_nor_score_says_nothing() -> None:
         ("kind", "complaint", "kind must be one of"),
         ("external_id", " ", "external_id must be a non-empty string"),
         ("text", 42, "text must be a string"),
+        ("text", "caf\udce9", "text is not valid Unicode"),
+        ("customer", "\ud800x", "customer is not valid Unicode"),
     ],
 )
 def test_each_bad_field_names_itself(field: str, value: object, message: str) -> None:

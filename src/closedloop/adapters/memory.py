@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from closedloop.adapters.common import check_limit, check_tenant
+from closedloop.adapters.common import check_batch, check_limit, check_tenant, instant
 from closedloop.domain.case import Case
 from closedloop.domain.change import Change
+from closedloop.domain.checks import require_aware
+from closedloop.domain.due import DueCase
 from closedloop.domain.errors import (
     CaseNotFoundError,
     ConcurrencyError,
@@ -65,6 +67,7 @@ class InMemoryStore:
 
     def commit_many(self, changes: Sequence[Change]) -> None:
         data, t = self._data, self._tenant
+        check_batch(changes)
         with data.lock:
             # Check everything first, so that a refused batch changes nothing.
             claimed: dict[str, str] = {}
@@ -96,23 +99,24 @@ class InMemoryStore:
     def cases_of(self, customer: str) -> Sequence[Case]:
         return sorted(
             (c for c in self._cases() if c.customer == customer),
-            key=lambda c: (c.opened_at, c.id),
+            key=lambda c: (instant(c.opened_at), c.id),
         )
 
-    def due(self, before: datetime, limit: int = 100) -> Sequence[Case]:
+    def due(self, before: datetime, limit: int = 100) -> Sequence[DueCase]:
         check_limit(limit)
+        cutoff = instant(require_aware("before", before))
         found = [
-            c
+            DueCase(c.id, instant(c.due_at), c.version)
             for c in self._cases()
-            if c.due_at is not None and c.due_at < before and not c.is_closed
+            if c.due_at is not None and not c.is_closed and instant(c.due_at) < cutoff
         ]
-        found.sort(key=lambda c: (c.due_at, c.id))
+        found.sort(key=lambda d: (d.due_at, d.id))
         return found[:limit]
 
     def unanswered(self, limit: int = 100) -> Sequence[Case]:
         check_limit(limit)
         found = [c for c in self._cases() if c.acknowledged_at is None and not c.is_closed]
-        found.sort(key=lambda c: (c.opened_at, c.id))
+        found.sort(key=lambda c: (instant(c.opened_at), c.id))
         return found[:limit]
 
     # -- the outbox ---------------------------------------------------------------------
@@ -121,21 +125,23 @@ class InMemoryStore:
         self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
     ) -> Sequence[OutboxMessage]:
         check_limit(limit)
+        cutoff = instant(require_aware("now", now))
         with self._data.lock:
             ready = [
                 m
                 for m in self._messages()
                 if m.status is Delivery.PENDING
                 and m.next_attempt_at is not None
-                and m.next_attempt_at <= now
+                and instant(m.next_attempt_at) <= cutoff
             ]
-            ready.sort(key=lambda m: (m.notification.created_at, m.key))
+            ready.sort(key=_oldest_first)
             claimed = ready[:limit]
             for m in claimed:
                 self._put(attrs.evolve(m, next_attempt_at=now + lease))
             return claimed
 
     def mark_sent(self, key: str, at: datetime) -> None:
+        require_aware("at", at)
         with self._data.lock:
             m = self.outbox_message(key)
             if m.status is not Delivery.SENT:
@@ -150,6 +156,9 @@ class InMemoryStore:
                 )
 
     def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
+        require_aware("at", at)
+        if retry_at is not None:
+            require_aware("retry_at", retry_at)
         with self._data.lock:
             m = self.outbox_message(key)
             if m.status is not Delivery.PENDING:
@@ -167,10 +176,11 @@ class InMemoryStore:
     def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
         check_limit(limit)
         dead = [m for m in self._messages() if m.status is Delivery.DEAD]
-        dead.sort(key=lambda m: (m.notification.created_at, m.key))
+        dead.sort(key=_oldest_first)
         return dead[:limit]
 
     def requeue(self, key: str, at: datetime) -> None:
+        require_aware("at", at)
         with self._data.lock:
             m = self.outbox_message(key)
             if m.status is Delivery.DEAD:
@@ -194,6 +204,10 @@ class InMemoryStore:
 
     def _put(self, message: OutboxMessage) -> None:
         self._data.outbox[self._tenant, message.key] = message
+
+
+def _oldest_first(message: OutboxMessage) -> tuple[datetime, str]:
+    return instant(message.notification.created_at), message.key
 
 
 def _external_ids(change: Change) -> Iterable[str]:

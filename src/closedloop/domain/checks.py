@@ -9,7 +9,7 @@ import attrs
 
 from closedloop.domain.errors import NaiveDatetimeError, ValidationError
 
-__all__ = ["aware", "non_empty", "require_aware"]
+__all__ = ["aware", "non_empty", "require_aware", "require_unicode"]
 
 
 def require_aware(field: str, value: object) -> datetime:
@@ -30,3 +30,16 @@ def non_empty(instance: Any, attribute: attrs.Attribute[Any], value: object) -> 
     """attrs validator: a string with something in it besides white space."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"{attribute.name} must be a non-empty string, got {value!r}")
+    require_unicode(attribute.name, value)
+
+
+def require_unicode(field: str, value: str) -> str:
+    """Refuse text no store can keep: lone surrogates (from ``errors="surrogateescape"``)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            f"{field} is not valid Unicode ({exc.reason} at position {exc.start}); "
+            f"decode the input with errors='replace' first"
+        ) from None
+    return value

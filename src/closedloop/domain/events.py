@@ -9,6 +9,7 @@ later release changes the lifecycle table.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
 import attrs
 
@@ -17,6 +18,7 @@ from closedloop.domain.lifecycle import Stage
 from closedloop.domain.priority import Priority
 
 __all__ = [
+    "EVENT_TYPES",
     "Acknowledged",
     "ActionTaken",
     "Assigned",
@@ -30,6 +32,20 @@ __all__ = [
 ]
 
 
+#: Every event class by name, for stores that read events back (see closedloop.codec).
+EVENT_TYPES: dict[str, type[Event]] = {}
+
+_E = TypeVar("_E", bound="type[Event]")
+
+
+def _registered(cls: _E) -> _E:
+    # Registered after attrs has built the final class: attrs replaces a class to give it
+    # slots, and the discarded one can linger in Event.__subclasses__().
+    EVENT_TYPES[cls.__name__] = cls
+    return cls
+
+
+@_registered
 @attrs.frozen(kw_only=True)
 class Event:
     """What every event says: which case, its version after the change, when, by whom."""
@@ -40,6 +56,7 @@ class Event:
     by: str
 
 
+@_registered
 @attrs.frozen(kw_only=True)
 class CaseOpened(Event):
     """Listen: feedback was recorded and a case opened for it."""
@@ -50,6 +67,7 @@ class CaseOpened(Event):
     due_at: datetime | None = None
 
 
+@_registered
 @attrs.frozen(kw_only=True)
 class StepEvent(Event):
     """A LATTE step was taken; ``stage`` is where it left the case, ``due_at`` when the
@@ -59,6 +77,7 @@ class StepEvent(Event):
     due_at: datetime | None = None
 
 
+@_registered
 @attrs.frozen(kw_only=True)
 class Acknowledged(StepEvent):
     """The customer was told their feedback arrived, who is on it and when they hear next."""
@@ -66,6 +85,7 @@ class Acknowledged(StepEvent):
     next_contact_by: datetime | None = None
 
 
+@_registered
 @attrs.frozen(kw_only=True)
 class ActionTaken(StepEvent):
     """Something was done about it."""
@@ -73,6 +93,7 @@ class ActionTaken(StepEvent):
     summary: str
 
 
+@_registered
 @attrs.frozen(kw_only=True)
 class Declined(StepEvent):
     """Taking action by saying no, with the reason."""
@@ -80,11 +101,13 @@ class Declined(StepEvent):
     reason: str
 
 
+@_registered
 @attrs.frozen(kw_only=True)
 class Thanked(StepEvent):
     """The customer was thanked for the feedback."""
 
 
+@_registered
 @attrs.frozen(kw_only=True)
 class Explained(StepEvent):
     """The customer was told what part of the process failed and what will change."""
@@ -93,6 +116,7 @@ class Explained(StepEvent):
     what_changes: str
 
 
+@_registered
 @attrs.frozen(kw_only=True)
 class Reopened(StepEvent):
     """The customer said it is not resolved; the case goes back to Take action."""
@@ -100,6 +124,7 @@ class Reopened(StepEvent):
     reason: str
 
 
+@_registered
 @attrs.frozen(kw_only=True)
 class Assigned(Event):
     """The case got a new owner."""

@@ -8,7 +8,7 @@ from datetime import datetime
 import attrs
 
 from closedloop.domain.channel import Channel
-from closedloop.domain.checks import aware, non_empty
+from closedloop.domain.checks import aware, non_empty, require_unicode
 from closedloop.domain.errors import ScoreError, ValidationError
 
 __all__ = ["Feedback", "FeedbackKind"]
@@ -57,6 +57,7 @@ def _check_kind(
 def _check_text(instance: Feedback, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str):
         raise ValidationError(f"text must be a string, got {type(value).__name__}")
+    require_unicode("text", value)
 
 
 def _check_optional_text(

@@ -77,9 +77,10 @@ class Desk:
         """Open cases nobody has acknowledged yet, across every channel, oldest first."""
         return self._ctx.store.unanswered(limit)
 
-    def overdue(self, limit: int = 100) -> Sequence[Case]:
+    def overdue(self, limit: int = 100) -> list[Case]:
         """Open cases whose next step was due before now, most overdue first."""
-        return self._ctx.store.due(self._ctx.clock.now(), limit)
+        store = self._ctx.store
+        return [store.get(due.id) for due in store.due(self._ctx.clock.now(), limit)]
 
     # -- LATTE ------------------------------------------------------------------------
 

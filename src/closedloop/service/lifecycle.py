@@ -43,13 +43,21 @@ def listen_many(ctx: Context, items: Iterable[Feedback]) -> list[Case]:
     for feedback in items:
         _check(ctx, feedback)
     now = ctx.clock.now()
+    try:
+        # Most batches are all new: try without looking each external id up first.
+        return _listen_batch(ctx, items, now, lookup=False)
+    except DuplicateExternalIdError:
+        return _listen_batch(ctx, items, now, lookup=True)
+
+
+def _listen_batch(ctx: Context, items: list[Feedback], now: datetime, lookup: bool) -> list[Case]:
     seen: dict[str, Case] = {}
     result: list[Case] = []
     fresh: list[Case] = []
     for feedback in items:
         key = feedback.external_id
         case = seen.get(key) if key is not None else None
-        if case is None and key is not None:
+        if case is None and key is not None and lookup:
             case = ctx.store.find_by_external_id(key)
         if case is None:
             case = _open(ctx, feedback, now)

@@ -179,6 +179,15 @@ class CaseStoreContract:
         store.commit_many([Change(opened("new-1"), 0), Change(opened("new-2"), 0)])
         assert [c.id for c in store.cases_of("ann@example.com")] == ["new-1", "new-2", "taken"]
 
+    def test_r1_a_batch_changes_each_case_once(self, store: CaseStore) -> None:
+        case = opened("c1")
+        with pytest.raises(ValidationError, match="only once"):
+            store.commit_many(
+                [Change(case, 0), Change(latte.assign(case, at=T0, by="a", owner="b"), 0)]
+            )
+        with pytest.raises(CaseNotFoundError):
+            store.get("c1")
+
     # -- R2 versioning --------------------------------------------------------------------
 
     def test_r2_a_new_case_must_not_exist_yet(self, store: CaseStore) -> None:

@@ -1,0 +1,716 @@
+"""SQLiteStore: the embedded default CaseStore, one SQLite file in WAL mode.
+
+Several threads share one store; several processes on one host can share one file. Every
+write is one ``BEGIN IMMEDIATE`` transaction, so two commits of the same case version
+serialize: one wins, the other raises :class:`~closedloop.ConcurrencyError`.
+
+A case is stored as its events (JSON from :mod:`closedloop.codec`) and read back by
+replaying them; a ``cases`` row beside them holds what the named queries filter and sort
+on. Times used in queries are UTC microseconds since the epoch (INTEGER), so rows sort by
+instant whatever offset or zone the datetime had; the exact datetime stays in the JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Final, Self, TypeVar
+
+from closedloop.adapters.common import check_batch, check_limit, check_tenant
+from closedloop.codec import (
+    dump_datetime,
+    dump_event,
+    dump_notification,
+    load_datetime,
+    load_events,
+    load_notification,
+)
+from closedloop.domain.case import Case
+from closedloop.domain.change import Change
+from closedloop.domain.checks import require_aware
+from closedloop.domain.due import DueCase
+from closedloop.domain.errors import (
+    CaseNotFoundError,
+    ConcurrencyError,
+    DuplicateExternalIdError,
+    MessageNotFoundError,
+    SchemaVersionError,
+    StorageError,
+    ValidationError,
+)
+from closedloop.domain.outbox import Delivery, OutboxMessage
+from closedloop.ports import DEFAULT_TENANT
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
+
+#: The schema, as ordered forward migrations: step ``n`` (1-based) takes a database from
+#: ``PRAGMA user_version`` ``n - 1`` to ``n``. Append new steps; never edit a released one.
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    (
+        """
+        CREATE TABLE cases (
+            tenant       TEXT    NOT NULL,
+            id           TEXT    NOT NULL,
+            version      INTEGER NOT NULL CHECK (version >= 1),
+            customer     TEXT    NOT NULL,
+            stage        TEXT    NOT NULL,
+            opened_us    INTEGER NOT NULL,
+            opened_at    TEXT    NOT NULL,
+            due_us       INTEGER,
+            due_at       TEXT,
+            acknowledged INTEGER NOT NULL CHECK (acknowledged IN (0, 1)),
+            closed       INTEGER NOT NULL CHECK (closed IN (0, 1)),
+            PRIMARY KEY (tenant, id)
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE events (
+            tenant  TEXT    NOT NULL,
+            case_id TEXT    NOT NULL,
+            version INTEGER NOT NULL,
+            type    TEXT    NOT NULL,
+            at_us   INTEGER NOT NULL,
+            body    TEXT    NOT NULL,
+            PRIMARY KEY (tenant, case_id, version),
+            FOREIGN KEY (tenant, case_id) REFERENCES cases (tenant, id)
+        )
+        """,
+        """
+        CREATE TABLE external_ids (
+            tenant      TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            case_id     TEXT NOT NULL,
+            PRIMARY KEY (tenant, external_id),
+            FOREIGN KEY (tenant, case_id) REFERENCES cases (tenant, id)
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE outbox (
+            tenant          TEXT    NOT NULL,
+            key             TEXT    NOT NULL,
+            case_id         TEXT    NOT NULL,
+            status          TEXT    NOT NULL CHECK (status IN ('pending', 'sent', 'dead')),
+            attempts        INTEGER NOT NULL,
+            next_attempt_us INTEGER,
+            next_attempt_at TEXT,
+            created_us      INTEGER NOT NULL,
+            last_error      TEXT,
+            sent_at         TEXT,
+            body            TEXT    NOT NULL,
+            PRIMARY KEY (tenant, key)
+        )
+        """,
+        # One index per named query; the partial ones hold only the rows it can return.
+        """
+        CREATE INDEX cases_due ON cases (tenant, due_us, id)
+            WHERE closed = 0 AND due_us IS NOT NULL
+        """,
+        """
+        CREATE INDEX cases_unanswered ON cases (tenant, opened_us, id)
+            WHERE acknowledged = 0 AND closed = 0
+        """,
+        "CREATE INDEX cases_customer ON cases (tenant, customer, opened_us, id)",
+        """
+        CREATE INDEX outbox_ready ON outbox (tenant, next_attempt_us)
+            WHERE status = 'pending'
+        """,
+        "CREATE INDEX outbox_dead ON outbox (tenant, created_us, key) WHERE status = 'dead'",
+    ),
+)
+
+#: The schema version this closedloop writes: the number of migrations.
+SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
+
+_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# SQLite allows at least 999 bound parameters per statement in every build still in use.
+_CHUNK = 500
+
+_CASE_INSERT = (
+    "INSERT INTO cases (tenant, id, customer, opened_us, opened_at, version, stage, due_us,"
+    " due_at, acknowledged, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# A case's customer and opening time come from its first event and never change.
+_CASE_UPDATE = (
+    "UPDATE cases SET version = ?, stage = ?, due_us = ?, due_at = ?, acknowledged = ?,"
+    " closed = ? WHERE tenant = ? AND id = ?"
+)
+_EVENT_INSERT = (
+    "INSERT INTO events (tenant, case_id, version, type, at_us, body) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_EXTERNAL_INSERT = (
+    "INSERT OR IGNORE INTO external_ids (tenant, external_id, case_id) VALUES (?, ?, ?)"
+)
+_OUTBOX_INSERT = (
+    "INSERT OR IGNORE INTO outbox (tenant, key, case_id, status, attempts, next_attempt_us,"
+    " next_attempt_at, created_us, body) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?)"
+)
+# The events of a page of cases picked by ``{where}``, in one statement (one snapshot).
+_CASES_PAGE = """
+    SELECT events.case_id, events.body
+    FROM (SELECT id, {sort} AS sort FROM cases WHERE {where} ORDER BY {sort}, id LIMIT ?) AS page
+    CROSS JOIN events ON events.tenant = ? AND events.case_id = page.id
+    ORDER BY page.sort, page.id, events.version
+"""
+_DUE = """
+    SELECT id, due_us, version FROM cases
+    WHERE tenant = ? AND closed = 0 AND due_us IS NOT NULL AND due_us < ?
+    ORDER BY due_us, id LIMIT ?
+"""
+_UNANSWERED = _CASES_PAGE.format(
+    sort="opened_us", where="tenant = ? AND acknowledged = 0 AND closed = 0"
+)
+# CROSS JOIN makes SQLite loop over the customer's cases first, whatever its statistics say.
+_CASES_OF = """
+    SELECT events.case_id, events.body
+    FROM cases CROSS JOIN events ON events.tenant = cases.tenant AND events.case_id = cases.id
+    WHERE cases.tenant = ? AND cases.customer = ?
+    ORDER BY cases.opened_us, cases.id, events.version
+"""
+_OUTBOX_COLUMNS = "key, status, attempts, next_attempt_at, last_error, sent_at, body"
+
+_T = TypeVar("_T")
+
+
+class _Shared:
+    """What every tenant's view of one database shares: the connection and its lock."""
+
+    def __init__(self, connection: sqlite3.Connection, name: str) -> None:
+        self.connection = connection
+        self.name = name
+        self.lock = threading.RLock()
+
+
+class SQLiteStore:
+    """A :class:`~closedloop.ports.CaseStore` in one SQLite file (or ``":memory:"``).
+
+    Opening a file creates or migrates its schema (``PRAGMA user_version``); a file written
+    by a newer closedloop raises :class:`~closedloop.SchemaVersionError`, a file that is not
+    a SQLite database :class:`~closedloop.StorageError`. Files use WAL journaling and
+    ``synchronous`` (``"FULL"`` by default: a commit that returned survives power loss);
+    ``busy_timeout`` is how many seconds a write waits for another process's write.
+
+    One connection serves every thread, behind a lock; views from :meth:`for_tenant` share
+    it, and :meth:`close` (or leaving a ``with`` block) closes it for all of them.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = ":memory:",
+        *,
+        tenant: str = DEFAULT_TENANT,
+        synchronous: str = "FULL",
+        busy_timeout: float = 30.0,
+        _shared: _Shared | None = None,
+    ) -> None:
+        self._tenant = check_tenant(tenant)
+        self._shared = _shared if _shared is not None else _open(path, synchronous, busy_timeout)
+
+    @property
+    def tenant(self) -> str:
+        """The tenant this store reads and writes."""
+        return self._tenant
+
+    @property
+    def path(self) -> str:
+        """The database file (or ``":memory:"``)."""
+        return self._shared.name
+
+    def for_tenant(self, tenant: str) -> SQLiteStore:
+        """The same database and connection, bound to ``tenant``."""
+        return SQLiteStore(tenant=tenant, _shared=self._shared)
+
+    def close(self) -> None:
+        """Close the connection (for every tenant's view); closing twice is harmless."""
+        with self._shared.lock:
+            self._shared.connection.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self._shared.name!r}, tenant={self._tenant!r})"
+
+    # -- cases --------------------------------------------------------------------------
+
+    def get(self, case_id: str) -> Case:
+        """The case with this id; raises :class:`~closedloop.CaseNotFoundError`."""
+        rows = self._read(
+            "SELECT body FROM events WHERE tenant = ? AND case_id = ? ORDER BY version",
+            (self._tenant, case_id),
+        )
+        if not rows:
+            raise CaseNotFoundError(case_id)
+        return _replay(body for (body,) in rows)
+
+    def commit(self, change: Change) -> None:
+        """Store the change if the case is at ``change.expected_version``, else raise
+        :class:`~closedloop.ConcurrencyError`; all of it or nothing."""
+        self.commit_many((change,))
+
+    def commit_many(self, changes: Sequence[Change]) -> None:
+        """Commit several changes in one transaction: all or none."""
+        changes = list(changes)
+        check_batch(changes)
+        if not changes:
+            return
+        with self._write() as db:
+            stored, known = self._check(db, changes)
+            self._insert(db, changes, stored, known)
+
+    def find_by_external_id(self, external_id: str) -> Case | None:
+        """The case holding a message with this external id, if any."""
+        rows = self._read(
+            """
+            SELECT events.body FROM external_ids
+            CROSS JOIN events ON events.tenant = external_ids.tenant
+                       AND events.case_id = external_ids.case_id
+            WHERE external_ids.tenant = ? AND external_ids.external_id = ?
+            ORDER BY events.version
+            """,
+            (self._tenant, external_id),
+        )
+        return _replay(body for (body,) in rows) if rows else None
+
+    def cases_of(self, customer: str) -> Sequence[Case]:
+        """Every case of one customer, by ``opened_at`` then id."""
+        return _group(self._read(_CASES_OF, (self._tenant, customer)))
+
+    def due(self, before: datetime, limit: int = 100) -> Sequence[DueCase]:
+        """Open cases whose ``due_at`` is earlier than ``before``, by ``due_at`` then id;
+        ``due_at`` comes back in UTC."""
+        check_limit(limit)
+        params = (self._tenant, _us(require_aware("before", before)), limit)
+        return [
+            DueCase(case_id, _EPOCH + timedelta(microseconds=due_us), version)
+            for case_id, due_us, version in self._read(_DUE, params)
+        ]
+
+    def unanswered(self, limit: int = 100) -> Sequence[Case]:
+        """Open cases never acknowledged, by ``opened_at`` then id."""
+        check_limit(limit)
+        return _group(self._read(_UNANSWERED, (self._tenant, limit, self._tenant)))
+
+    def explain_due_query(self, before: datetime, limit: int = 100) -> str:
+        """Diagnostic: SQLite's ``EXPLAIN QUERY PLAN`` for :meth:`due`, one step a line.
+
+        A healthy plan searches ``cases`` with the ``cases_due`` index instead of scanning
+        the table.
+        """
+        check_limit(limit)
+        params = (self._tenant, _us(require_aware("before", before)), limit)
+        rows = self._read("EXPLAIN QUERY PLAN " + _DUE, params)
+        return "\n".join(str(row[-1]) for row in rows)
+
+    def pragmas(self) -> dict[str, int | str]:
+        """Diagnostic: the settings this connection runs with (``journal_mode``,
+        ``synchronous`` as SQLite's number, ``foreign_keys``, ``busy_timeout`` in ms,
+        ``user_version``: the schema version)."""
+        names = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "user_version")
+        return {name: self._read(f"PRAGMA {name}", ())[0][0] for name in names}
+
+    # -- the outbox ---------------------------------------------------------------------
+
+    def outbox_claim(
+        self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
+    ) -> Sequence[OutboxMessage]:
+        """Pending messages due by ``now``, oldest first, each leased until ``now + lease``;
+        returned as they were before the lease."""
+        check_limit(limit)
+        until = require_aware("now", now) + lease
+        with self._write() as db:
+            rows = db.execute(
+                f"""
+                SELECT {_OUTBOX_COLUMNS} FROM outbox
+                WHERE tenant = ? AND status = 'pending' AND next_attempt_us <= ?
+                ORDER BY created_us, key LIMIT ?
+                """,
+                (self._tenant, _us(now), limit),
+            ).fetchall()
+            db.executemany(
+                "UPDATE outbox SET next_attempt_us = ?, next_attempt_at = ?"
+                " WHERE tenant = ? AND key = ?",
+                [(_us(until), dump_datetime(until), self._tenant, row[0]) for row in rows],
+            )
+        return [_message(row) for row in rows]
+
+    def mark_sent(self, key: str, at: datetime) -> None:
+        """Record delivery (even of a dead letter); a message already sent stays as it was."""
+        with self._write() as db:
+            if self._status(db, key) is not Delivery.SENT:
+                db.execute(
+                    "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?,"
+                    " next_attempt_us = NULL, next_attempt_at = NULL WHERE tenant = ? AND key = ?",
+                    (dump_datetime(require_aware("at", at)), self._tenant, key),
+                )
+
+    def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
+        """Record a failed attempt of a pending message: retry at ``retry_at``, or (None)
+        make it a dead letter. A message already sent or dead stays as it was."""
+        require_aware("at", at)
+        if retry_at is not None:
+            require_aware("retry_at", retry_at)
+        with self._write() as db:
+            if self._status(db, key) is not Delivery.PENDING:
+                return
+            db.execute(
+                "UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_us = ?,"
+                " next_attempt_at = ?, last_error = ? WHERE tenant = ? AND key = ?",
+                (
+                    (Delivery.PENDING if retry_at is not None else Delivery.DEAD).value,
+                    None if retry_at is None else _us(retry_at),
+                    None if retry_at is None else dump_datetime(retry_at),
+                    error,
+                    self._tenant,
+                    key,
+                ),
+            )
+
+    def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
+        """Messages given up on, oldest first."""
+        check_limit(limit)
+        rows = self._read(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE tenant = ? AND status = 'dead'"
+            " ORDER BY created_us, key LIMIT ?",
+            (self._tenant, limit),
+        )
+        return [_message(row) for row in rows]
+
+    def requeue(self, key: str, at: datetime) -> None:
+        """Make a dead letter pending again, ready at ``at``, its attempts reset."""
+        require_aware("at", at)
+        with self._write() as db:
+            if self._status(db, key) is Delivery.DEAD:
+                db.execute(
+                    "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_us = ?,"
+                    " next_attempt_at = ? WHERE tenant = ? AND key = ?",
+                    (_us(at), dump_datetime(at), self._tenant, key),
+                )
+
+    def outbox_message(self, key: str) -> OutboxMessage:
+        """One outbox message by key; raises :class:`~closedloop.MessageNotFoundError`."""
+        rows = self._read(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE tenant = ? AND key = ?",
+            (self._tenant, key),
+        )
+        if not rows:
+            raise MessageNotFoundError(key)
+        return _message(rows[0])
+
+    # -- transactions -------------------------------------------------------------------
+
+    def _read(self, sql: str, params: Sequence[object]) -> list[Any]:
+        with self._shared.lock:
+            try:
+                return self._shared.connection.execute(sql, params).fetchall()
+            except (sqlite3.Error, UnicodeEncodeError) as exc:
+                raise _translated(exc) from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction: committed if the block returns, else
+        rolled back (domain errors pass through, database errors become StorageError)."""
+        db = self._shared.connection
+        with self._shared.lock:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            except (sqlite3.Error, UnicodeEncodeError) as exc:
+                raise _translated(exc) from exc
+
+    # -- commit -------------------------------------------------------------------------
+
+    def _check(
+        self, db: sqlite3.Connection, changes: list[Change]
+    ) -> tuple[dict[str, int], set[str]]:
+        """Refuse the batch unless every change holds against the stored state, checked in
+        order as the in-memory reference does. Return the stored versions by case id, and
+        the external ids already stored (each now known to belong to its change's case)."""
+        stored, owners = _stored(
+            db,
+            self._tenant,
+            [c.case.id for c in changes],
+            [x for c in changes for x in _external_ids(c.case)],
+        )
+        known = set(owners)
+        for change in changes:
+            case = change.case
+            actual = stored.get(case.id)
+            if (actual or 0) != change.expected_version:
+                raise ConcurrencyError(case.id, change.expected_version, actual)
+            for external_id in _external_ids(case):
+                owner = owners.setdefault(external_id, case.id)
+                if owner != case.id:
+                    raise DuplicateExternalIdError(case.id, external_id)
+        return stored, known
+
+    def _insert(
+        self,
+        db: sqlite3.Connection,
+        changes: list[Change],
+        stored: dict[str, int],
+        known: set[str],
+    ) -> None:
+        t = self._tenant
+        fresh: list[tuple[object, ...]] = []
+        moved: list[tuple[object, ...]] = []
+        events: list[tuple[object, ...]] = []
+        for change in changes:
+            case = change.case
+            if case.id in stored:
+                moved.append((*_case_state(case), t, case.id))
+            else:
+                fresh.append(
+                    (t, case.id, case.customer, _us(case.opened_at), dump_datetime(case.opened_at),
+                     *_case_state(case))
+                )  # fmt: skip
+            events.extend(
+                (t, case.id, e.version, type(e).__name__, _us(e.at), _json(dump_event(e)))
+                for e in change.events
+            )
+        externals = [
+            (t, x, c.case.id) for c in changes for x in _external_ids(c.case) if x not in known
+        ]
+        outbox = [
+            (t, n.key, n.case_id, _us(n.created_at), dump_datetime(n.created_at),
+             _us(n.created_at), _json(dump_notification(n)))
+            for c in changes
+            for n in c.notifications
+        ]  # fmt: skip
+        for sql, rows in (
+            (_CASE_INSERT, fresh),
+            (_CASE_UPDATE, moved),
+            (_EVENT_INSERT, events),
+            (_EXTERNAL_INSERT, externals),
+            (_OUTBOX_INSERT, outbox),
+        ):
+            if len(rows) == 1:  # most commits: execute() costs less than executemany()
+                db.execute(sql, rows[0])
+            elif rows:
+                db.executemany(sql, rows)
+
+    def _status(self, db: sqlite3.Connection, key: str) -> Delivery:
+        row = db.execute(
+            "SELECT status FROM outbox WHERE tenant = ? AND key = ?", (self._tenant, key)
+        ).fetchone()
+        if row is None:
+            raise MessageNotFoundError(key)
+        return Delivery(row[0])
+
+
+# -- opening and migrating ---------------------------------------------------------------------
+
+
+def _open(path: str | os.PathLike[str], synchronous: str, busy_timeout: float) -> _Shared:
+    mode = synchronous.upper() if isinstance(synchronous, str) else synchronous
+    if mode not in _SYNCHRONOUS:
+        raise ValidationError(
+            f"synchronous must be one of {', '.join(_SYNCHRONOUS)}, got {synchronous!r}"
+        )
+    if (
+        isinstance(busy_timeout, bool)
+        or not isinstance(busy_timeout, int | float)
+        or not 0 <= busy_timeout < math.inf
+    ):
+        raise ValidationError(f"busy_timeout must be seconds >= 0, got {busy_timeout!r}")
+    name = os.fspath(path)
+    try:
+        db = sqlite3.connect(
+            name, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open SQLite database {name!r}: {exc}") from exc
+    try:
+        _prepare(db, mode, busy_timeout)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise StorageError(
+            f"cannot use {name!r} as a closedloop database: {exc} "
+            "(is it a SQLite file, readable and writable?)"
+        ) from exc
+    except BaseException:
+        db.close()
+        raise
+    return _Shared(db, name)
+
+
+def _prepare(db: sqlite3.Connection, synchronous: str, busy_timeout: float) -> None:
+    # Refuse a newer schema before anything below can change the file (WAL rewrites it).
+    _check_version(_user_version(db))
+    _use_wal(db, busy_timeout)
+    db.execute(f"PRAGMA synchronous = {synchronous}")
+    db.execute("PRAGMA foreign_keys = ON")
+    if _user_version(db) == SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have migrated while we waited for the write lock.
+        found = _user_version(db)
+        _check_version(found)
+        for step in MIGRATIONS[found:]:
+            for statement in step:
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def _use_wal(db: sqlite3.Connection, busy_timeout: float) -> None:
+    """Switch to WAL (":memory:" stays "memory"; that is fine). Switching needs the file to
+    itself, and SQLite reports "locked" at once instead of waiting while another process
+    has it open, so wait here, up to ``busy_timeout``."""
+    deadline = time.monotonic() + busy_timeout
+    pause = 0.001
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL").fetchall()
+            return
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+            if code not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
+def _user_version(db: sqlite3.Connection) -> int:
+    version: int = db.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+def _check_version(found: int) -> None:
+    if found > SCHEMA_VERSION:
+        raise SchemaVersionError(found, SCHEMA_VERSION)
+
+
+def _translated(exc: sqlite3.Error | UnicodeEncodeError) -> Exception:
+    """The closedloop error for an error met at the database boundary."""
+    if isinstance(exc, UnicodeEncodeError):  # lone surrogates, e.g. errors="surrogateescape"
+        return ValidationError(
+            f"cannot store or look up text that is not valid Unicode ({exc.reason}); "
+            "decode it with errors='replace' first"
+        )
+    return StorageError(f"SQLite failed: {exc}")
+
+
+# -- rows ------------------------------------------------------------------------------------
+
+
+def _us(value: datetime) -> int:
+    """UTC microseconds since the epoch: sorts by instant, whatever the offset."""
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _case_state(case: Case) -> tuple[object, ...]:
+    """The ``cases`` columns a step can change."""
+    due = case.due_at
+    return (
+        case.version,
+        case.stage.value,
+        None if due is None else _us(due),
+        None if due is None else dump_datetime(due),
+        int(case.acknowledged_at is not None),
+        int(case.is_closed),
+    )
+
+
+def _external_ids(case: Case) -> Iterable[str]:
+    return (m.external_id for m in case.messages if m.external_id is not None)
+
+
+def _stored(
+    db: sqlite3.Connection, tenant: str, case_ids: list[str], external_ids: list[str]
+) -> tuple[dict[str, int], dict[str, str]]:
+    """The stored versions of ``case_ids`` and owners of ``external_ids``, the two read in
+    one statement per chunk (most commits: one statement in all)."""
+    versions: dict[str, int] = {}
+    owners: dict[str, str] = {}
+    ids, xs = list(dict.fromkeys(case_ids)), list(dict.fromkeys(external_ids))
+    for start in range(0, max(len(ids), len(xs)), _CHUNK):
+        some_ids, some_xs = ids[start : start + _CHUNK], xs[start : start + _CHUNK]
+        parts: list[str] = []
+        params: list[str] = []
+        if some_ids:
+            marks = ", ".join("?" * len(some_ids))
+            parts.append(f"SELECT 0, id, version FROM cases WHERE tenant = ? AND id IN ({marks})")
+            params += (tenant, *some_ids)
+        if some_xs:
+            marks = ", ".join("?" * len(some_xs))
+            parts.append(
+                "SELECT 1, external_id, case_id FROM external_ids"
+                f" WHERE tenant = ? AND external_id IN ({marks})"
+            )
+            params += (tenant, *some_xs)
+        for is_owner, key, value in db.execute(" UNION ALL ".join(parts), params):
+            if is_owner:
+                owners[key] = value
+            else:
+                versions[key] = value
+    return versions, owners
+
+
+def _loaded(load: Callable[[], _T]) -> _T:
+    try:
+        return load()
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StorageError(f"a stored record cannot be read back: {exc!r}") from exc
+
+
+def _replay(bodies: Iterable[str]) -> Case:
+    return _loaded(lambda: load_events([json.loads(b) for b in bodies]))
+
+
+def _group(rows: list[tuple[str, str]]) -> list[Case]:
+    """Cases from ``(case_id, event body)`` rows that come case by case, in version order."""
+    cases: list[Case] = []
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or rows[i][0] != rows[start][0]:
+            cases.append(_replay(body for _, body in rows[start:i]))
+            start = i
+    return cases
+
+
+def _message(row: tuple[Any, ...]) -> OutboxMessage:
+    _key, status, attempts, next_at, last_error, sent_at, body = row
+    return _loaded(
+        lambda: OutboxMessage(
+            load_notification(json.loads(body)),
+            status=Delivery(status),
+            attempts=attempts,
+            next_attempt_at=None if next_at is None else load_datetime(next_at),
+            last_error=last_error,
+            sent_at=None if sent_at is None else load_datetime(sent_at),
+        )
+    )
