@@ -123,7 +123,7 @@ class JsonFolderStore:
                 for note in change.notifications:  # a key is stored once: the first wins
                     path = self._outbox_path(note.key)
                     if path not in writes and not path.exists():
-                        writes[path] = _record(note, next_attempt_at=note.created_at)
+                        writes[path] = _record(note, next_attempt_at=note.ready_at)
             if len(index) > known:
                 writes[self._dir / EXTERNAL_IDS] = index
             self._apply(writes)

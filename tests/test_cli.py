@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -37,3 +39,33 @@ def test_the_console_script_is_installed() -> None:
         check=True,
     )
     assert out.stdout.startswith("closedloop ")
+
+
+def test_sweep_escalates_late_cases_in_a_database(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from closedloop import Desk, SQLiteStore
+    from closedloop.testing import ManualClock, RecordingNotifier
+    from tests.helpers import START, make_feedback
+
+    db = tmp_path / "loop.db"
+    with SQLiteStore(db) as store:
+        # Opened long ago: its acknowledgement is late by now.
+        Desk(store, RecordingNotifier(), clock=ManualClock(START - timedelta(days=400))).listen(
+            make_feedback()
+        )
+    out = io.StringIO()
+    assert main(["sweep", "--db", str(db)], out=out) == 0
+    assert "1 escalated" in out.getvalue()
+    out = io.StringIO()
+    assert main(["sweep", "--db", str(db)], out=out) == 0
+    assert "0 escalated" in out.getvalue()
+
+
+def test_sweep_on_a_missing_file_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sweep", "--db", str(tmp_path / "nope.db")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("closedloop sweep: no database at")
+    assert "Traceback" not in err

@@ -7,6 +7,7 @@ from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
 from closedloop.adapters.sqlite import SQLiteStore
+from closedloop.domain.calendar import BusinessCalendar, Window
 from closedloop.domain.case import Case
 from closedloop.domain.change import Change
 from closedloop.domain.channel import Channel
@@ -29,15 +30,18 @@ from closedloop.domain.errors import (
     UnknownChannelError,
     ValidationError,
 )
+from closedloop.domain.escalation import Ladder, Rung
 from closedloop.domain.feedback import Feedback, FeedbackKind
 from closedloop.domain.lifecycle import Stage, Step
 from closedloop.domain.notification import Notification
 from closedloop.domain.outbox import Delivery, OutboxMessage, RetryPolicy
 from closedloop.domain.priority import Priority
+from closedloop.domain.standards import Deadline, Rag, Standard, Standards, Target
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service.desk import Desk
 from closedloop.service.dispatch import DispatchReport
 from closedloop.service.policy import Policy
+from closedloop.service.standards import SweepReport
 from closedloop.service.templates import Templates
 
 try:
@@ -46,6 +50,7 @@ except _PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "BusinessCalendar",
     "Case",
     "CaseNotFoundError",
     "CaseStore",
@@ -54,6 +59,7 @@ __all__ = [
     "Clock",
     "ClosedLoopError",
     "ConcurrencyError",
+    "Deadline",
     "Delivery",
     "Desk",
     "DispatchReport",
@@ -61,6 +67,7 @@ __all__ = [
     "DuplicateExternalIdError",
     "Feedback",
     "FeedbackKind",
+    "Ladder",
     "LifecycleDefinitionError",
     "LifecycleError",
     "MessageNotFoundError",
@@ -71,17 +78,24 @@ __all__ = [
     "OutboxMessage",
     "Policy",
     "Priority",
+    "Rag",
     "RetryPolicy",
+    "Rung",
     "SQLiteStore",
     "SchemaVersionError",
     "ScoreError",
     "Stage",
+    "Standard",
+    "Standards",
     "Step",
     "StepNotAllowedError",
     "StepRefusedError",
     "StorageError",
+    "SweepReport",
+    "Target",
     "Templates",
     "UnknownChannelError",
     "ValidationError",
+    "Window",
     "__version__",
 ]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,7 +19,7 @@ from closedloop import (
     ValidationError,
 )
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
-from tests.helpers import START, make_feedback
+from tests.helpers import make_feedback
 
 
 def test_a_complaint_through_latte_tells_the_customer_three_times(
@@ -59,8 +59,9 @@ def test_the_acknowledgement_names_the_matter_the_owner_and_the_next_contact(
     assert "My refund never arrived" in ack.subject
     assert "My refund never arrived" in ack.body
     assert "Amy Lee is looking after it" in ack.body
-    promised = START + desk.policy.respond_within
-    assert f"{promised:%A} {promised.day} {promised:%B %Y, %H:%M}" in ack.body
+    # Take action within 3 business days (Mon-Fri 09-17 UTC) of Monday 09:00: Wednesday 17:00.
+    promised = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
+    assert "Wednesday 25 November 2026, 17:00 UTC" in ack.body
     assert desk.get(case.id).next_contact_by == promised
 
 
@@ -190,9 +191,11 @@ def test_listen_refuses_what_is_not_feedback(desk: Desk) -> None:
         desk.listen({"customer": "m"})  # type: ignore[arg-type]
 
 
-def test_policy_refuses_a_non_positive_promise() -> None:
-    with pytest.raises(ValidationError, match="respond_within must be a positive timedelta"):
-        Policy(respond_within=timedelta(0))
+def test_a_standard_needs_a_positive_target() -> None:
+    from closedloop import BusinessCalendar, Standard, Target
+
+    with pytest.raises(ValidationError, match="within must be a positive timedelta"):
+        Standard(Target.ACKNOWLEDGE, timedelta(0), BusinessCalendar.always_open())
 
 
 def test_the_desk_works_with_the_system_clock_and_random_ids() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -132,16 +132,17 @@ def test_listen_many_checks_every_item_before_storing_any(desk: Desk) -> None:
 
 
 def test_each_step_sets_when_the_next_is_due(desk: Desk, clock: ManualClock) -> None:
-    policy = desk.policy
+    # The default standards on Mon-Fri 09-17 UTC, from Monday 23 November 09:00.
+    monday = START
     case = desk.listen(make_feedback())
-    assert case.due_at == START + policy.acknowledge_within
+    assert case.due_at == monday.replace(hour=13)  # acknowledge within 4 business hours
     clock.advance(hours=1)
     acked = desk.acknowledge(case.id, by="Amy")
-    assert acked.due_at == acked.next_contact_by == clock.now() + policy.respond_within
+    wednesday_5pm = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)  # act within 3 business days
+    assert acked.due_at == acked.next_contact_by == wednesday_5pm
     clock.advance(hours=1)
-    assert desk.take_action(case.id, by="Amy", summary="x").due_at == clock.now() + (
-        policy.respond_within
-    )
+    friday_5pm = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)  # close the loop within 5 days
+    assert desk.take_action(case.id, by="Amy", summary="x").due_at == friday_5pm
     desk.thank(case.id, by="Amy")
     assert desk.explain(case.id, by="Amy", what_failed="a", what_changes="b").due_at is None
 
@@ -153,5 +154,7 @@ def test_overdue_and_unanswered_come_from_the_store(desk: Desk, clock: ManualClo
     desk.acknowledge(answered.id, by="Amy")
     assert [c.id for c in desk.unanswered()] == [ignored.id]
     assert desk.overdue() == []
-    clock.advance(desk.policy.acknowledge_within)
+    clock.set(START.replace(hour=13))  # the acknowledgement's deadline: not yet late
+    assert desk.overdue() == []
+    clock.advance(seconds=1)
     assert [c.id for c in desk.overdue()] == [ignored.id]

@@ -88,9 +88,7 @@ class InMemoryStore:
                 for external_id in _external_ids(change):
                     data.external[t, external_id] = case.id
                 for n in change.notifications:
-                    data.outbox.setdefault(
-                        (t, n.key), OutboxMessage(n, next_attempt_at=n.created_at)
-                    )
+                    data.outbox.setdefault((t, n.key), OutboxMessage(n, next_attempt_at=n.ready_at))
 
     def find_by_external_id(self, external_id: str) -> Case | None:
         case_id = self._data.external.get((self._tenant, external_id))

@@ -494,7 +494,7 @@ class SQLiteStore:
             (t, x, c.case.id) for c in changes for x in _external_ids(c.case) if x not in known
         ]
         outbox = [
-            (t, n.key, n.case_id, _us(n.created_at), dump_datetime(n.created_at),
+            (t, n.key, n.case_id, _us(n.ready_at), dump_datetime(n.ready_at),
              _us(n.created_at), _json(dump_notification(n)))
             for c in changes
             for n in c.notifications

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
 
 __all__ = ["main"]
 
@@ -24,14 +26,49 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 success, 1 an error closedloop explained, 2 a usage error.",
     )
     parser.add_argument("--version", action="version", version=f"closedloop {__version__}")
-    parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    sweep = commands.add_parser(
+        "sweep",
+        help="escalate every case past its deadline (run it from cron every few minutes)",
+        description=(
+            "Escalate every open case whose deadline has passed one rung up the escalation "
+            "ladder, queueing alerts in the outbox (deliver them with a dispatcher). Safe to "
+            "run from several machines at once: each case is escalated once."
+        ),
+    )
+    sweep.add_argument("--db", required=True, type=Path, help="the SQLite database file")
+    sweep.add_argument("--batch", type=int, default=500, help="cases read per query (default 500)")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line; returns the exit code."""
+    out = out if out is not None else sys.stdout
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help(sys.stdout)
+        parser.print_help(out)
+        return 0
+    from closedloop import ClosedLoopError
+
+    try:
+        if args.command == "sweep":
+            return _sweep(args.db, args.batch, out)
+    except ClosedLoopError as error:
+        print(f"closedloop {args.command}: {error}", file=sys.stderr)
+        return 1
+    return 2  # pragma: no cover - argparse refuses unknown commands
+
+
+def _sweep(db: Path, batch: int, out: TextIO) -> int:
+    from closedloop import Desk, SQLiteStore, StorageError
+    from closedloop.adapters.notifiers import LogNotifier
+
+    if not db.is_file():
+        raise StorageError(f"no database at {db}; give the file your application writes to")
+    with SQLiteStore(db) as store:
+        report = Desk(store, LogNotifier(out)).sweep(batch)
+    print(report, file=out)
+    for case_id, level in report.escalated:
+        print(f"  escalated {case_id} to level {level}", file=out)
     return 0

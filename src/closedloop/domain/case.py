@@ -6,7 +6,7 @@ one more event; none reads a clock or does I/O. A refused step raises and return
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -19,11 +19,16 @@ from closedloop.domain.events import (
     Acknowledged,
     ActionTaken,
     Assigned,
+    AwaitingCustomer,
     CaseOpened,
+    CustomerEscalated,
+    CustomerReplied,
     Declined,
+    Escalated,
     Event,
     Explained,
     Reopened,
+    Scheduled,
     StepEvent,
     Thanked,
 )
@@ -34,12 +39,14 @@ from closedloop.domain.priority import Priority
 __all__ = [
     "Case",
     "acknowledge",
+    "apply",
     "assign",
     "decline",
     "explain",
     "open_case",
     "reopen",
     "replay",
+    "scheduled",
     "take_action",
     "thank",
 ]
@@ -162,11 +169,13 @@ def _apply_opened(e: CaseOpened) -> Case:
     )
 
 
-def _apply(case: Case, event: Event) -> Case:
+def apply(case: Case, event: Event) -> Case:
+    """The case after ``event``: the one place a case changes (steps and replay use it)."""
     changes: dict[str, Any] = {"version": event.version, "events": (*case.events, event)}
+    if isinstance(event, Scheduled):
+        changes["due_at"] = event.due_at
     if isinstance(event, StepEvent):
         changes["stage"] = event.stage
-        changes["due_at"] = event.due_at
         if isinstance(event, Acknowledged):
             if case.owner is None:
                 changes["owner"] = event.by
@@ -185,6 +194,12 @@ def _apply(case: Case, event: Event) -> Case:
             changes["explanation"] = None
     elif isinstance(event, Assigned):
         changes["owner"] = event.owner
+    elif isinstance(event, Escalated):
+        changes["escalation_level"] = event.level
+    elif isinstance(event, CustomerEscalated):
+        changes["priority"] = event.priority
+    elif isinstance(event, AwaitingCustomer | CustomerReplied):
+        changes["awaiting_customer"] = isinstance(event, AwaitingCustomer)
     return _evolve(case, changes)
 
 
@@ -196,19 +211,25 @@ def replay(events: Iterable[Event]) -> Case:
         raise ValidationError("a case's history must start with a CaseOpened event")
     case = _apply_opened(first)
     for event in it:
-        case = _apply(case, event)
+        case = apply(case, event)
     return case
 
 
 # -- the steps ------------------------------------------------------------------------------
 
 _E = TypeVar("_E", bound=StepEvent)
+_S = TypeVar("_S", bound=Scheduled)
 
 
 def _actor(by: object) -> str:
     if not isinstance(by, str) or not by.strip():
         raise ValidationError(f"by must name who acts (a non-empty string), got {by!r}")
     return by
+
+
+#: When the next step is due: an instant, None, or a function of the case after the step
+#: (the service passes its standards this way, so the event records what they decide).
+Due = datetime | None | Callable[[Case], datetime | None]
 
 
 def _step(
@@ -218,27 +239,37 @@ def _step(
     make: type[_E],
     at: datetime,
     by: str,
-    due_at: datetime | None,
+    due_at: Due,
     **payload: Any,
 ) -> Case:
     row = lifecycle.select(case, step)
     if row is None:
         raise _not_allowed(case, step, lifecycle)
-    if due_at is not None:
-        require_aware("due_at", due_at)
     event = make(
         case_id=case.id,
         version=case.version + 1,
         at=require_aware("at", at),
         by=_actor(by),
         stage=row.target,
-        due_at=None if row.target is Stage.CLOSED else due_at,
+        due_at=None if callable(due_at) else due_at,
         **payload,
     )
     for guard in row.guards:
         if not guard.check(case, event):
             raise StepRefusedError(case.id, step, guard.reason)
-    return _apply(case, event)
+    return apply(case, scheduled(case, event, due_at))
+
+
+def scheduled(case: Case, event: _S, due_at: Due) -> _S:
+    """``event`` with its ``due_at`` decided: a closed case has none; a function of the case
+    is asked about the case as the event leaves it. (For domain modules beside this one.)"""
+    if callable(due_at):
+        due_at = due_at(apply(case, event))
+    if isinstance(event, StepEvent) and event.stage is Stage.CLOSED:
+        due_at = None
+    if due_at is not None:
+        require_aware("due_at", due_at)
+    return event if due_at == event.due_at else attrs.evolve(event, due_at=due_at)
 
 
 def _not_allowed(case: Case, step: Step, lifecycle: Lifecycle) -> StepNotAllowedError:
@@ -257,7 +288,7 @@ def open_case(
     by: str = "closedloop",
     priority: Priority = Priority.NORMAL,
     owner: str | None = None,
-    due_at: datetime | None = None,
+    due_at: Due = None,
 ) -> Case:
     """Listen: open a case for ``feedback``; ``at`` is when it was recorded, ``due_at``
     when the acknowledgement is due."""
@@ -275,8 +306,11 @@ def open_case(
         feedback=feedback,
         priority=priority,
         owner=owner,
-        due_at=None if due_at is None else require_aware("due_at", due_at),
     )
+    if callable(due_at):
+        due_at = due_at(_apply_opened(event))
+    if due_at is not None:
+        event = attrs.evolve(event, due_at=require_aware("due_at", due_at))
     return _apply_opened(event)
 
 
@@ -285,7 +319,7 @@ def acknowledge(
     *,
     at: datetime,
     by: str,
-    due_at: datetime | None = None,
+    due_at: Due = None,
     next_contact_by: datetime | None = None,
     lifecycle: Lifecycle = LATTE,
 ) -> Case:
@@ -304,7 +338,7 @@ def take_action(
     *,
     at: datetime,
     by: str,
-    due_at: datetime | None = None,
+    due_at: Due = None,
     summary: str,
     lifecycle: Lifecycle = LATTE,
 ) -> Case:
@@ -319,7 +353,7 @@ def decline(
     *,
     at: datetime,
     by: str,
-    due_at: datetime | None = None,
+    due_at: Due = None,
     reason: str,
     lifecycle: Lifecycle = LATTE,
 ) -> Case:
@@ -334,7 +368,7 @@ def thank(
     *,
     at: datetime,
     by: str,
-    due_at: datetime | None = None,
+    due_at: Due = None,
     lifecycle: Lifecycle = LATTE,
 ) -> Case:
     """Thank the customer for the feedback."""
@@ -362,7 +396,7 @@ def reopen(
     *,
     at: datetime,
     by: str,
-    due_at: datetime | None = None,
+    due_at: Due = None,
     reason: str,
     lifecycle: Lifecycle = LATTE,
 ) -> Case:
@@ -381,4 +415,4 @@ def assign(case: Case, *, at: datetime, by: str, owner: str) -> Case:
         by=_actor(by),
         owner=owner,
     )
-    return _apply(case, event)
+    return apply(case, event)

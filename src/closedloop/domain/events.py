@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import attrs
 
+from closedloop.domain.channel import Channel
 from closedloop.domain.feedback import Feedback
 from closedloop.domain.lifecycle import Stage
 from closedloop.domain.priority import Priority
@@ -22,13 +23,19 @@ __all__ = [
     "Acknowledged",
     "ActionTaken",
     "Assigned",
+    "AwaitingCustomer",
     "CaseOpened",
+    "CustomerEscalated",
+    "CustomerReplied",
     "Declined",
+    "Escalated",
     "Event",
     "Explained",
     "Reopened",
+    "Scheduled",
     "StepEvent",
     "Thanked",
+    "Warned",
 ]
 
 
@@ -58,23 +65,29 @@ class Event:
 
 @_registered
 @attrs.frozen(kw_only=True)
-class CaseOpened(Event):
-    """Listen: feedback was recorded and a case opened for it."""
+class Scheduled(Event):
+    """An event after which the case's next due time (``due_at``) is set anew."""
 
-    feedback: Feedback
-    priority: Priority
-    owner: str | None = None
     due_at: datetime | None = None
 
 
 @_registered
 @attrs.frozen(kw_only=True)
-class StepEvent(Event):
+class CaseOpened(Scheduled):
+    """Listen: feedback was recorded and a case opened for it."""
+
+    feedback: Feedback
+    priority: Priority
+    owner: str | None = None
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class StepEvent(Scheduled):
     """A LATTE step was taken; ``stage`` is where it left the case, ``due_at`` when the
     next step is due (None once the loop is closed)."""
 
     stage: Stage
-    due_at: datetime | None = None
 
 
 @_registered
@@ -130,3 +143,54 @@ class Assigned(Event):
     """The case got a new owner."""
 
     owner: str
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class Escalated(Scheduled):
+    """A standard was breached: the case went up the ladder to ``level`` (``rung``)."""
+
+    level: int
+    rung: str
+    target: str
+    standard: str
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class Warned(Scheduled):
+    """A pending step passed its amber threshold; its owner was warned."""
+
+    target: str
+    standard: str
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class CustomerEscalated(Scheduled):
+    """The customer took the matter higher (an ombudsman, an executive).
+
+    ``breached`` says whether one of the organisation's own standards had already been
+    missed when they did: an avoidable escalation.
+    """
+
+    to: str
+    channel: Channel
+    breached: bool
+    priority: Priority
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class AwaitingCustomer(Scheduled):
+    """Staff asked the customer something; the standards' clocks stop until they reply."""
+
+    question: str
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class CustomerReplied(Scheduled):
+    """The customer answered; the clocks run again."""
+
+    text: str

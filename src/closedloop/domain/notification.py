@@ -18,7 +18,8 @@ class Notification:
     ``key`` is stable and unique: a notifier that sees the same key twice is seeing a
     redelivery and should not send it again. ``purpose`` says why it exists
     (``"acknowledgement"``, ``"thanks"``, ``"explanation"``, ...); ``to`` is the customer
-    or the staff member it is for; ``channel`` is where the reply should go.
+    or the staff member it is for; ``channel`` is where the reply should go. A message with
+    ``deliver_after`` waits in the outbox until then (an alert held until office hours).
     """
 
     key: str
@@ -29,3 +30,9 @@ class Notification:
     subject: str
     body: str
     created_at: datetime
+    deliver_after: datetime | None = None
+
+    @property
+    def ready_at(self) -> datetime:
+        """When the outbox may first deliver it."""
+        return self.deliver_after if self.deliver_after is not None else self.created_at

@@ -10,15 +10,18 @@ from datetime import datetime, timedelta
 from closedloop.adapters.clock import SystemClock
 from closedloop.domain import case as domain
 from closedloop.domain.case import Case
+from closedloop.domain.channel import Channel
 from closedloop.domain.feedback import Feedback
 from closedloop.domain.lifecycle import Lifecycle
 from closedloop.domain.outbox import OutboxMessage
+from closedloop.domain.standards import Deadline, Rag, deadlines, status
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service import dispatch as outbox
-from closedloop.service import lifecycle
+from closedloop.service import lifecycle, standards
 from closedloop.service.context import Context
 from closedloop.service.dispatch import DispatchReport
 from closedloop.service.policy import Policy
+from closedloop.service.standards import SweepReport
 
 __all__ = ["Desk"]
 
@@ -105,7 +108,12 @@ class Desk:
 
         def move(case: Case, now: datetime) -> Case:
             return domain.acknowledge(
-                case, at=now, by=by, next_contact_by=self._due(now), lifecycle=self._lc
+                case,
+                at=now,
+                by=by,
+                next_contact_by=lifecycle.promise(self._ctx, case, now),
+                due_at=self._due(now),
+                lifecycle=self._lc,
             )
 
         return self._advance(case_id, move, "acknowledgement", expected_version=expected_version)
@@ -194,6 +202,43 @@ class Desk:
             expected_version=expected_version,
         )
 
+    # -- standards ----------------------------------------------------------------------
+
+    def deadlines(self, case_id: str) -> tuple[Deadline, ...]:
+        """Each pending step of the case: its standard, deadline and RAG status now."""
+        case = self._ctx.store.get(case_id)
+        return deadlines(case, self._ctx.policy.standards, self._ctx.clock.now(), self._lc)
+
+    def status(self, case_id: str) -> Rag:
+        """The case's worst RAG status now (GREEN once nothing is pending)."""
+        case = self._ctx.store.get(case_id)
+        return status(case, self._ctx.policy.standards, self._ctx.clock.now())
+
+    def sweep(self, batch: int = 500) -> SweepReport:
+        """Escalate every case past its deadline one rung up the ladder, now; with
+        ``Policy(warn_at_amber=True)`` also warn owners of steps turning amber.
+
+        Idempotent at one instant, and safe with several sweepers at once: each case is
+        escalated once, with exactly one alert per recipient, through the outbox.
+        """
+        return standards.sweep(self._ctx, batch)
+
+    def escalate(
+        self, case_id: str, *, to: str, by: str | None = None, channel: Channel = Channel.EMAIL
+    ) -> Case:
+        """The customer escalated (to an ombudsman, an executive): recorded apart from the
+        sweep's escalations, with whether a standard was already breached, and the case's
+        priority raised. ``by`` defaults to the customer."""
+        return standards.customer_escalate(self._ctx, case_id, to=to, by=by, channel=channel)
+
+    def await_customer(self, case_id: str, *, by: str, question: str) -> Case:
+        """Staff asked the customer something: the standards' clocks stop until they reply."""
+        return standards.await_customer(self._ctx, case_id, by=by, question=question)
+
+    def customer_replied(self, case_id: str, *, text: str, by: str | None = None) -> Case:
+        """The customer answered: the clocks run again, deadlines moved by the pause."""
+        return standards.customer_replied(self._ctx, case_id, text=text, by=by)
+
     # -- the outbox -------------------------------------------------------------------
 
     def dispatch(self, limit: int = 100, lease: timedelta = timedelta(minutes=5)) -> DispatchReport:
@@ -215,8 +260,8 @@ class Desk:
 
     # ----------------------------------------------------------------------------------
 
-    def _due(self, now: datetime) -> datetime:
-        return now + self._ctx.policy.respond_within
+    def _due(self, now: datetime) -> domain.Due:
+        return lifecycle.schedule(self._ctx, now)
 
     @property
     def _lc(self) -> Lifecycle:

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from closedloop.domain import case as domain
 from closedloop.domain.case import Case
 from closedloop.domain.change import Change
+from closedloop.domain.channel import Channel
 from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError, ValidationError
+from closedloop.domain.escalation import next_due
 from closedloop.domain.feedback import Feedback, FeedbackKind
 from closedloop.domain.notification import Notification
+from closedloop.domain.standards import Target, deadlines
 from closedloop.service.context import Context
 
-__all__ = ["advance", "listen", "listen_many"]
+__all__ = [
+    "advance",
+    "listen",
+    "listen_many",
+    "promise",
+    "render",
+    "schedule",
+    "show",
+    "values_for",
+]
 
 Advance = Callable[[Case, datetime], Case]
 
@@ -81,7 +93,28 @@ def _open(ctx: Context, feedback: Feedback, now: datetime) -> Case:
         feedback,
         at=now,
         priority=ctx.policy.priority(feedback),
-        due_at=now + ctx.policy.acknowledge_within,
+        due_at=schedule(ctx, now),
+    )
+
+
+def schedule(ctx: Context, now: datetime) -> Callable[[Case], datetime | None]:
+    """When the sweep must next look at a case, by the policy's standards and ladder."""
+    policy = ctx.policy
+    return lambda case: next_due(
+        case, policy.standards, policy.ladder, now, warn_at_amber=policy.warn_at_amber
+    )
+
+
+def promise(ctx: Context, case: Case, now: datetime) -> datetime | None:
+    """What an acknowledgement promises: the deadline of the next step after it."""
+    return min(
+        (
+            d.due_at
+            for d in deadlines(case, ctx.policy.standards, now)
+            if d.target is not Target.ACKNOWLEDGE and d.due_at is not None
+        ),
+        key=lambda t: t.astimezone(UTC),
+        default=None,
     )
 
 
@@ -105,38 +138,62 @@ def advance(
 
 
 def _notification(ctx: Context, case: Case, purpose: str, now: datetime) -> Notification:
-    templates = ctx.policy.templates
-    body_name = purpose
+    body = purpose
     if purpose == "thanks" and case.kind is FeedbackKind.COMPLIMENT:
-        body_name = "thanks_compliment"
-    values = _values(ctx, case)
+        body = "thanks_compliment"
+    return render(ctx, case, purpose, now, to=case.customer, channel=case.reply_channel, body=body)
+
+
+def render(
+    ctx: Context,
+    case: Case,
+    purpose: str,
+    now: datetime,
+    *,
+    to: str,
+    channel: Channel,
+    body: str | None = None,
+    deliver_after: datetime | None = None,
+    **extra: str,
+) -> Notification:
+    """The notification ``purpose`` about ``case`` for ``to``, from the policy's templates."""
+    templates = ctx.policy.templates
+    values = values_for(ctx, case) | extra
+    suffix = "" if to == case.customer else f"/{to}"
     return Notification(
-        key=f"{case.id}/{case.version}/{purpose}",
+        key=f"{case.id}/{case.version}/{purpose}{suffix}",
         case_id=case.id,
-        to=case.customer,
-        channel=case.reply_channel,
+        to=to,
+        channel=channel,
         purpose=purpose,
         subject=templates.render(f"{purpose}_subject", values),
-        body=templates.render(body_name, values),
+        body=templates.render(body or purpose, values),
         created_at=now,
+        deliver_after=deliver_after,
     )
 
 
-def _values(ctx: Context, case: Case) -> dict[str, str]:
-    next_contact = case.next_contact_by
+def show(ctx: Context, instant: datetime | None, missing: str = "soon") -> str:
+    """A time as customers and staff read it, in the policy's zone."""
+    return missing if instant is None else _show(instant.astimezone(ctx.policy.timezone))
+
+
+def values_for(ctx: Context, case: Case) -> dict[str, str]:
+    """What every template may say about a case."""
     explanation = case.explanation
     return {
         "case_id": case.id,
         "customer": case.customer,
         "matter": case.subject,
         "owner": case.owner or "our team",
-        "next_contact": _show(next_contact.astimezone(ctx.policy.timezone))
-        if next_contact is not None
-        else "soon",
+        "next_contact": show(ctx, case.next_contact_by),
         "action": case.action or "",
         "reason": case.declined or "",
         "what_failed": explanation.what_failed if explanation else "",
         "what_changes": explanation.what_changes if explanation else "",
+        "rung": "",
+        "standard": "",
+        "due": show(ctx, case.due_at, "no deadline"),
     }
 
 

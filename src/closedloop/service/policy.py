@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, timedelta, tzinfo
-from typing import Any
+from datetime import UTC, tzinfo
 
 import attrs
 
 from closedloop.domain.channel import Channel
 from closedloop.domain.errors import UnknownChannelError, ValidationError
+from closedloop.domain.escalation import Ladder
 from closedloop.domain.feedback import Feedback
 from closedloop.domain.lifecycle import LATTE, Lifecycle
 from closedloop.domain.outbox import RetryPolicy
 from closedloop.domain.priority import Priority
+from closedloop.domain.standards import Standards
 from closedloop.service.templates import Templates
 
 __all__ = ["Policy", "default_priority"]
@@ -34,19 +35,15 @@ def _channels(value: Iterable[Channel]) -> tuple[Channel, ...]:
     return channels
 
 
-def _positive(instance: Any, attribute: attrs.Attribute[timedelta], value: object) -> None:
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise ValidationError(f"{attribute.name} must be a positive timedelta, got {value!r}")
-
-
 @attrs.frozen
 class Policy:
     """How this organisation runs its loop.
 
     - ``channels``: custom channels, besides the ten built in.
-    - ``acknowledge_within``: when a new case's acknowledgement is due.
-    - ``respond_within``: what the acknowledgement promises ("you will hear from us by"),
-      and how long each later step may take.
+    - ``standards``: how fast each step must happen; they set every case's deadlines, and
+      the acknowledgement's promise ("you will hear from us by") is the next of them.
+    - ``ladder``: where late cases escalate, and who is alerted.
+    - ``warn_at_amber``: whether the sweep warns a case's owner when a step turns amber.
     - ``timezone``: the zone dates are shown in to customers.
     - ``priority``: picks a new case's priority from its feedback.
     - ``templates``: the texts customers receive.
@@ -55,8 +52,9 @@ class Policy:
     """
 
     channels: tuple[Channel, ...] = attrs.field(default=(), converter=_channels)
-    acknowledge_within: timedelta = attrs.field(default=timedelta(days=1), validator=_positive)
-    respond_within: timedelta = attrs.field(default=timedelta(days=2), validator=_positive)
+    standards: Standards = attrs.field(factory=Standards)
+    ladder: Ladder = attrs.field(factory=Ladder)
+    warn_at_amber: bool = False
     timezone: tzinfo = UTC
     priority: Callable[[Feedback], Priority] = default_priority
     templates: Templates = attrs.field(factory=Templates)

@@ -23,6 +23,9 @@ PLACEHOLDERS = frozenset(
         "reason",
         "what_failed",
         "what_changes",
+        "rung",
+        "standard",
+        "due",
     }
 )
 
@@ -83,6 +86,17 @@ class Templates:
         "What we are changing: $what_changes\n\n"
         "Your reference is $case_id. If this does not resolve it, reply and we will "
         "reopen your case.\n"
+    )
+
+    escalation_subject: str = _text('Late: case $case_id, "$matter", now with the $rung')
+    escalation: str = _text(
+        'Case $case_id ("$matter", for $customer) has missed the standard "$standard": it was '
+        "due by $due. It is now with the $rung. The owner is $owner.\n"
+    )
+    warning_subject: str = _text('Due soon: case $case_id, "$matter"')
+    warning: str = _text(
+        'Case $case_id ("$matter", for $customer) is close to missing "$standard": it is due '
+        "by $due.\n"
     )
 
     def render(self, name: str, values: dict[str, str]) -> str:

@@ -459,6 +459,14 @@ class CaseStoreContract:
         again = store.outbox_claim(T0 + timedelta(hours=1))
         assert [(m.key, m.attempts) for m in again] == [(keys[0], 0)]
 
+    def test_r7_a_held_message_waits_until_its_delivery_time(self, store: CaseStore) -> None:
+        case = opened("a")
+        held = attrs.evolve(_note(case, "escalation", T0), deliver_after=T0 + timedelta(hours=12))
+        store.commit(Change(case, 0, (held,)))
+        assert store.outbox_claim(T0 + timedelta(hours=11)) == []
+        (claimed,) = store.outbox_claim(T0 + timedelta(hours=12))
+        assert claimed.notification == held
+
     def test_r7_a_notification_key_is_stored_once(self, store: CaseStore) -> None:
         case = opened("a")
         note = _note(case, "acknowledgement", T0)

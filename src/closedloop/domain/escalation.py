@@ -1,0 +1,222 @@
+"""Escalation: the ladder a late case climbs, and the events that record it.
+
+Time-based escalation (a breached standard, found by the sweep) and customer-driven
+escalation (the customer went to the ombudsman or an executive) are recorded apart: a
+customer who had to escalate although a standard was already breached is the avoidable
+escalation reports count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import attrs
+
+from closedloop.domain.calendar import BusinessCalendar
+from closedloop.domain.case import Case, Due, apply, scheduled
+from closedloop.domain.channel import Channel
+from closedloop.domain.checks import non_empty, require_aware
+from closedloop.domain.errors import ValidationError
+from closedloop.domain.events import (
+    AwaitingCustomer,
+    CustomerEscalated,
+    CustomerReplied,
+    Escalated,
+    Scheduled,
+    Warned,
+)
+from closedloop.domain.standards import Deadline, Standards, deadlines, office_hours, warned
+
+__all__ = [
+    "Ladder",
+    "Rung",
+    "await_customer",
+    "customer_escalate",
+    "customer_replied",
+    "escalate",
+    "next_due",
+    "warn",
+]
+
+
+def _positive(instance: Any, attribute: attrs.Attribute[timedelta], value: object) -> None:
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise ValidationError(f"{attribute.name} must be a positive timedelta, got {value!r}")
+
+
+def _recipients(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class Rung:
+    """One level of the ladder: who is alerted, and how long (in business time) a case
+    may stay at the level below before it climbs to this one."""
+
+    name: str = attrs.field(validator=non_empty)
+    recipients: tuple[str, ...] = attrs.field(converter=_recipients)
+    after: timedelta = attrs.field(default=timedelta(hours=8), validator=_positive)
+
+
+def _default_rungs() -> tuple[Rung, ...]:
+    return (
+        Rung("team lead", ("team-lead",)),
+        Rung("head of service quality", ("head-of-service-quality",), timedelta(hours=16)),
+        Rung("executive", ("executive",), timedelta(hours=24)),
+    )
+
+
+def _some(
+    instance: Any, attribute: attrs.Attribute[tuple[Rung, ...]], value: tuple[Rung, ...]
+) -> None:
+    if not value or not all(isinstance(r, Rung) and r.recipients for r in value):
+        raise ValidationError("a ladder needs at least one rung, each with recipients")
+
+
+@attrs.frozen
+class Ladder:
+    """Where late cases go: level 0 is the case's owner; level ``n`` is ``rungs[n - 1]``.
+
+    A breach lifts a case to the first rung at once; each further rung follows after that
+    rung's ``after`` of business time on ``calendar`` if the case is still late. With
+    ``hold_until_open``, alerts wait in the outbox until the calendar is open.
+    """
+
+    rungs: tuple[Rung, ...] = attrs.field(factory=_default_rungs, converter=tuple, validator=_some)
+    calendar: BusinessCalendar = attrs.field(factory=office_hours)
+    channel: Channel = Channel.EMAIL
+    hold_until_open: bool = False
+
+    @property
+    def top(self) -> int:
+        """The highest level."""
+        return len(self.rungs)
+
+    def rung(self, level: int) -> Rung:
+        """The rung at ``level`` (1 to :attr:`top`)."""
+        return self.rungs[level - 1]
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _last_escalated(case: Case) -> datetime | None:
+    times = [e.at for e in case.events if isinstance(e, Escalated)]
+    return times[-1] if times else None
+
+
+def next_due(
+    case: Case, standards: Standards, ladder: Ladder, now: datetime, *, warn_at_amber: bool = False
+) -> datetime | None:
+    """The next instant the sweep must look at ``case`` (its ``due_at``), or None.
+
+    That is the earliest of: a pending deadline, if the case can still climb (at once from
+    level 0; after the current rung's wait above it); and, with ``warn_at_amber``, an amber
+    threshold not yet warned about. A case waiting for the customer has none.
+    """
+    if case.is_closed or case.awaiting_customer:
+        return None
+    pending = deadlines(case, standards, now)
+    times: list[datetime] = []
+    breach = min((d.due_at for d in pending if d.due_at is not None), key=_utc, default=None)
+    if breach is not None and case.escalation_level < ladder.top:
+        earliest = breach
+        last = _last_escalated(case)
+        if case.escalation_level > 0 and last is not None:
+            wait = ladder.rung(case.escalation_level + 1).after
+            earliest = max(breach, ladder.calendar.add(last, wait), key=_utc)
+        times.append(earliest)
+    if warn_at_amber:
+        times.extend(
+            d.amber_at
+            for d in pending
+            if d.amber_at is not None and d.due_at is not None and not warned(case, d)
+            and _utc(d.amber_at) < _utc(d.due_at)
+        )  # fmt: skip
+    return min(times, key=_utc, default=None)
+
+
+def _check(case: Case, at: datetime, by: str) -> None:
+    require_aware("at", at)
+    if not isinstance(by, str) or not by.strip():
+        raise ValidationError(f"by must name who acts (a non-empty string), got {by!r}")
+
+
+def escalate(case: Case, *, at: datetime, ladder: Ladder, breached: Deadline, due_at: Due) -> Case:
+    """Time-based escalation: one rung up, because ``breached`` is late."""
+    _check(case, at, "closedloop")
+    if case.escalation_level >= ladder.top:
+        raise ValidationError(f"case {case.id!r} is already at the top of the ladder")
+    level = case.escalation_level + 1
+    event = Escalated(
+        case_id=case.id, version=case.version + 1, at=at, by="closedloop", level=level,
+        rung=ladder.rung(level).name, target=breached.target.value,
+        standard=breached.standard.name,
+    )  # fmt: skip
+    return _with_due(case, event, due_at)
+
+
+def warn(case: Case, *, at: datetime, amber: Deadline, due_at: Due) -> Case:
+    """Record that the owner was warned that a pending step turned amber."""
+    _check(case, at, "closedloop")
+    event = Warned(
+        case_id=case.id, version=case.version + 1, at=at, by="closedloop",
+        target=amber.target.value, standard=amber.standard.name,
+    )  # fmt: skip
+    return _with_due(case, event, due_at)
+
+
+def customer_escalate(
+    case: Case,
+    *,
+    at: datetime,
+    by: str,
+    to: str,
+    channel: Channel,
+    standards: Standards,
+    due_at: Due,
+) -> Case:
+    """The customer escalated: record where, whether a standard was already breached, and
+    raise the case's priority."""
+    _check(case, at, by)
+    if not isinstance(to, str) or not to.strip():
+        raise ValidationError(f"to must say where the customer went, got {to!r}")
+    breached = any(
+        d.due_at is not None and _utc(d.due_at) < _utc(at) for d in deadlines(case, standards, at)
+    )
+    breached = breached or any(isinstance(e, Escalated) for e in case.events)
+    event = CustomerEscalated(
+        case_id=case.id, version=case.version + 1, at=at, by=by, to=to, channel=channel,
+        breached=breached, priority=case.priority.raised(),
+    )  # fmt: skip
+    return _with_due(case, event, due_at)
+
+
+def await_customer(case: Case, *, at: datetime, by: str, question: str, due_at: Due = None) -> Case:
+    """Staff asked the customer something: the clocks stop until they reply."""
+    _check(case, at, by)
+    if case.is_closed or case.awaiting_customer:
+        state = "closed" if case.is_closed else "already waiting for the customer"
+        raise ValidationError(f"case {case.id!r} is {state}")
+    if not isinstance(question, str) or not question.strip():
+        raise ValidationError("say what the customer was asked (question=...)")
+    event = AwaitingCustomer(
+        case_id=case.id, version=case.version + 1, at=at, by=by, question=question
+    )
+    return _with_due(case, event, due_at)
+
+
+def customer_replied(case: Case, *, at: datetime, by: str, text: str, due_at: Due) -> Case:
+    """The customer answered: the clocks run again from here."""
+    _check(case, at, by)
+    if not case.awaiting_customer:
+        raise ValidationError(f"case {case.id!r} is not waiting for the customer")
+    event = CustomerReplied(case_id=case.id, version=case.version + 1, at=at, by=by, text=text)
+    return _with_due(case, event, due_at)
+
+
+def _with_due(case: Case, event: Scheduled, due_at: Due) -> Case:
+    return apply(case, scheduled(case, event, due_at))

@@ -1,0 +1,261 @@
+"""Performance standards: how fast each step must happen, and where each case stands.
+
+A :class:`Standard` is a target for one step ("acknowledge within 4 business hours") on a
+:class:`~closedloop.domain.calendar.BusinessCalendar`, chosen by channel, priority and kind.
+:class:`Standards` is the ordered policy: the first standard that matches a case wins, else
+the default for that target. Everything here is a pure function of the case and the time.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import attrs
+
+from closedloop.domain.calendar import BusinessCalendar
+from closedloop.domain.case import Case
+from closedloop.domain.errors import ValidationError
+from closedloop.domain.events import AwaitingCustomer, CustomerReplied, Reopened, Warned
+from closedloop.domain.feedback import FeedbackKind
+from closedloop.domain.lifecycle import LATTE, Lifecycle, Stage, Step
+from closedloop.domain.priority import Priority
+
+__all__ = ["Deadline", "Rag", "Standard", "Standards", "Target", "deadlines", "status"]
+
+
+class Target(enum.Enum):
+    """The step a standard measures."""
+
+    ACKNOWLEDGE = "acknowledge"  # from when the case opened to the acknowledgement
+    TAKE_ACTION = "take_action"  # from opening (or the last reopen) to action or a decline
+    CLOSE_LOOP = "close_loop"  # from opening (or the last reopen) to the loop closed
+
+
+class Rag(enum.Enum):
+    """Red, amber, green: breached, close to it, fine."""
+
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+def _positive(instance: Any, attribute: attrs.Attribute[timedelta], value: object) -> None:
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise ValidationError(f"{attribute.name} must be a positive timedelta, got {value!r}")
+
+
+def _names(value: Iterable[Any]) -> frozenset[Any]:
+    return frozenset(value)
+
+
+@attrs.frozen
+class Standard:
+    """``target`` must be met ``within`` this much business time on ``calendar``.
+
+    It applies to cases whose channel, priority and kind are in the given sets (an empty set
+    matches everything). ``name`` labels it in reports.
+    """
+
+    target: Target
+    within: timedelta = attrs.field(validator=_positive)
+    calendar: BusinessCalendar
+    channels: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    priorities: frozenset[Priority] = attrs.field(default=frozenset(), converter=_names)
+    kinds: frozenset[FeedbackKind] = attrs.field(default=frozenset(), converter=_names)
+    name: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if not self.name:
+            hours = self.within / timedelta(hours=1)
+            object.__setattr__(self, "name", f"{self.target.value} within {hours:g} business hours")
+
+    def applies_to(self, case: Case) -> bool:
+        """Whether this standard covers ``case``."""
+        return (
+            (not self.channels or case.reply_channel.name in self.channels)
+            and (not self.priorities or case.priority in self.priorities)
+            and (not self.kinds or case.kind in self.kinds)
+        )
+
+
+def office_hours() -> BusinessCalendar:
+    """Monday to Friday, 09:00-17:00 UTC: the calendar of the default standards."""
+    return BusinessCalendar.weekdays(time(9), time(17), zone="UTC")
+
+
+def _defaults() -> tuple[Standard, ...]:
+    hours = office_hours()
+    day = timedelta(hours=8)
+    return (
+        Standard(Target.ACKNOWLEDGE, timedelta(hours=4), hours),
+        Standard(Target.TAKE_ACTION, 3 * day, hours, name="take action within 3 business days"),
+        Standard(Target.CLOSE_LOOP, 5 * day, hours, name="close the loop within 5 business days"),
+    )
+
+
+def _fraction(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0 < value < 1:
+        raise ValidationError(f"{attribute.name} must be between 0 and 1, got {value!r}")
+
+
+@attrs.frozen
+class Standards:
+    """The organisation's standards, in order: the first that matches a case wins.
+
+    ``defaults`` holds one standard per target for cases no rule matches (by default:
+    acknowledge within 4 business hours, take action within 3 business days of 8 hours,
+    close the loop within 5, Monday to Friday 09:00-17:00 UTC). A step is AMBER once
+    ``amber_at`` of its time is used (75% by default).
+    """
+
+    rules: tuple[Standard, ...] = attrs.field(default=(), converter=tuple)
+    defaults: tuple[Standard, ...] = attrs.field(factory=_defaults, converter=tuple)
+    amber_at: float = attrs.field(default=0.75, validator=_fraction)
+
+    def for_case(self, case: Case, target: Target) -> Standard | None:
+        """The standard that measures ``target`` for ``case``, if any."""
+        for standard in (*self.rules, *self.defaults):
+            if standard.target is target and standard.applies_to(case):
+                return standard
+        return None
+
+
+@attrs.frozen
+class Deadline:
+    """Where one pending step of a case stands.
+
+    ``due_at`` is None while the case waits for the customer (the clock is stopped).
+    ``used`` is the share of the allowed time spent so far, pauses excluded.
+    """
+
+    target: Target
+    standard: Standard
+    started_at: datetime
+    due_at: datetime | None
+    amber_at: datetime | None
+    used: float
+    rag: Rag
+
+
+def pending_targets(case: Case, lifecycle: Lifecycle = LATTE) -> tuple[Target, ...]:
+    """The targets still to be met by ``case``, given its stage and kind."""
+    if case.is_closed:
+        return ()
+    targets = []
+    if case.stage is Stage.LISTENED:
+        targets.append(Target.ACKNOWLEDGE)
+    if case.stage in (Stage.LISTENED, Stage.ACKNOWLEDGED) and Step.TAKE_ACTION in (
+        lifecycle.steps_for(case.kind)
+    ):
+        targets.append(Target.TAKE_ACTION)
+    targets.append(Target.CLOSE_LOOP)
+    return tuple(targets)
+
+
+def deadlines(
+    case: Case, standards: Standards, now: datetime, lifecycle: Lifecycle = LATTE
+) -> tuple[Deadline, ...]:
+    """Every pending step of ``case`` with its deadline and RAG status at ``now``.
+
+    Computed from the case's events alone, so a replayed case gives the same answer.
+    """
+    found = []
+    for target in pending_targets(case, lifecycle):
+        standard = standards.for_case(case, target)
+        if standard is None:
+            continue
+        start = _start(case, target)
+        pauses = _pauses(case, start)
+        due = _finish(standard.calendar, start, standard.within, pauses)
+        amber = _finish(standard.calendar, start, standard.within * standards.amber_at, pauses)
+        used = _used(standard.calendar, start, now, pauses) / standard.within
+        if due is not None and _utc(now) > _utc(due):
+            rag = Rag.RED
+        elif used >= standards.amber_at:
+            rag = Rag.AMBER
+        else:
+            rag = Rag.GREEN
+        found.append(Deadline(target, standard, start, due, amber, used, rag))
+    return tuple(found)
+
+
+def status(case: Case, standards: Standards, now: datetime) -> Rag:
+    """The case's worst RAG status over its pending steps (GREEN when none are pending)."""
+    order = (Rag.GREEN, Rag.AMBER, Rag.RED)
+    return max((d.rag for d in deadlines(case, standards, now)), key=order.index, default=Rag.GREEN)
+
+
+def warned(case: Case, deadline: Deadline) -> bool:
+    """Whether the owner was already warned about this pending step."""
+    return any(
+        isinstance(e, Warned)
+        and e.target == deadline.target.value
+        and _utc(e.at) >= _utc(deadline.started_at)
+        for e in case.events
+    )
+
+
+# -- the arithmetic ------------------------------------------------------------------------
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _start(case: Case, target: Target) -> datetime:
+    if target is Target.ACKNOWLEDGE:
+        return case.opened_at
+    reopened = [e.at for e in case.events if isinstance(e, Reopened)]
+    return reopened[-1] if reopened else case.opened_at
+
+
+def _pauses(case: Case, start: datetime) -> list[tuple[datetime, datetime | None]]:
+    """The spans the case waited for the customer since ``start`` (the last may be open)."""
+    spans: list[tuple[datetime, datetime | None]] = []
+    began: datetime | None = None
+    for event in case.events:
+        if isinstance(event, AwaitingCustomer) and began is None:
+            began = event.at
+        elif isinstance(event, CustomerReplied) and began is not None:
+            if _utc(event.at) > _utc(start):
+                spans.append((max(began, start, key=_utc), event.at))
+            began = None
+    if began is not None:
+        spans.append((max(began, start, key=_utc), None))
+    return spans
+
+
+def _finish(
+    calendar: BusinessCalendar,
+    start: datetime,
+    within: timedelta,
+    pauses: list[tuple[datetime, datetime | None]],
+) -> datetime | None:
+    """When ``within`` of business time, counted from ``start`` outside pauses, is used up;
+    None if it is not used up before a pause that has not ended."""
+    cursor, left = start, within
+    for paused, resumed in pauses:
+        done = calendar.add(cursor, left)
+        if _utc(done) <= _utc(paused):
+            return done
+        left -= calendar.between(cursor, paused)
+        if resumed is None:
+            return None
+        cursor = max(cursor, resumed, key=_utc)
+    return calendar.add(cursor, left)
+
+
+def _used(
+    calendar: BusinessCalendar,
+    start: datetime,
+    now: datetime,
+    pauses: list[tuple[datetime, datetime | None]],
+) -> timedelta:
+    """Business time from ``start`` to ``now``, pauses excluded."""
+    used = calendar.between(start, now)
+    for paused, resumed in pauses:
+        used -= calendar.between(paused, now if resumed is None else min(resumed, now, key=_utc))
+    return max(used, timedelta(0))

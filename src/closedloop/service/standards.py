@@ -1,0 +1,170 @@
+"""Use cases for performance standards: the sweep, customer escalation, waiting for the customer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import attrs
+
+from closedloop.domain import escalation
+from closedloop.domain.case import Case
+from closedloop.domain.change import Change
+from closedloop.domain.channel import Channel
+from closedloop.domain.errors import CaseNotFoundError, ConcurrencyError
+from closedloop.domain.events import Escalated
+from closedloop.domain.notification import Notification
+from closedloop.domain.standards import Deadline, Rag, deadlines, warned
+from closedloop.service.context import Context
+from closedloop.service.lifecycle import advance, render, schedule, show
+
+__all__ = ["SweepReport", "await_customer", "customer_escalate", "customer_replied", "sweep"]
+
+
+@attrs.frozen
+class SweepReport:
+    """What one sweep did.
+
+    ``escalated`` holds ``(case id, new level)`` pairs; ``warned`` the cases whose owner was
+    warned at amber; ``conflicts`` the cases another worker changed first (left to it).
+    """
+
+    at: datetime
+    escalated: tuple[tuple[str, int], ...] = ()
+    warned: tuple[str, ...] = ()
+    conflicts: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"sweep at {self.at:%Y-%m-%d %H:%M %Z}: {len(self.escalated)} escalated, "
+            f"{len(self.warned)} warned, {self.conflicts} left to another worker"
+        )
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def sweep(ctx: Context, batch: int = 500) -> SweepReport:
+    """Escalate every open case past its deadline one rung, at the clock's time.
+
+    Finds cases through the store's indexed ``due`` query, page by page; each change is
+    committed with the version read, so several sweepers at once escalate each case once.
+    A second sweep at the same instant finds nothing to do.
+    """
+    now = ctx.clock.now()
+    escalated: list[tuple[str, int]] = []
+    warned_ids: list[str] = []
+    conflicts = 0
+    seen: set[str] = set()
+    while True:
+        fresh = [ref for ref in ctx.store.due(now, batch) if ref.id not in seen]
+        if not fresh:
+            break
+        for ref in fresh:
+            seen.add(ref.id)
+            try:
+                case = ctx.store.get(ref.id)
+            except CaseNotFoundError:
+                continue
+            change = _sweep_one(ctx, case, now)
+            if change is None:
+                continue
+            try:
+                ctx.store.commit(change)
+            except ConcurrencyError:
+                conflicts += 1
+                continue
+            moved = change.case
+            if moved.escalation_level != case.escalation_level:
+                escalated.append((moved.id, moved.escalation_level))
+            else:
+                warned_ids.append(moved.id)
+    return SweepReport(now, tuple(escalated), tuple(warned_ids), conflicts)
+
+
+def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
+    """The escalation or warning ``case`` is due for at ``now``, if any."""
+    if case.due_at is None or not _utc(case.due_at) < _utc(now):
+        return None  # someone acted on it since the query
+    policy = ctx.policy
+    ladder = policy.ladder
+    pending = deadlines(case, policy.standards, now)
+    late = [d for d in pending if d.due_at is not None and _utc(d.due_at) < _utc(now)]
+    if late and _may_climb(case, ladder, now):
+        moved = escalation.escalate(
+            case, at=now, ladder=ladder, breached=late[0], due_at=schedule(ctx, now)
+        )
+        rung = ladder.rung(moved.escalation_level)
+        notes = tuple(_alert(ctx, moved, "escalation", to, late[0], now) for to in rung.recipients)
+        return Change(moved, case.version, notes)
+    amber = [d for d in pending if d.rag is Rag.AMBER and not warned(case, d)]
+    if policy.warn_at_amber and amber:
+        moved = escalation.warn(case, at=now, amber=amber[0], due_at=schedule(ctx, now))
+        to = case.owner or ladder.rung(1).recipients[0]
+        return Change(moved, case.version, (_alert(ctx, moved, "warning", to, amber[0], now),))
+    return None
+
+
+def _may_climb(case: Case, ladder: escalation.Ladder, now: datetime) -> bool:
+    level = case.escalation_level
+    if level >= ladder.top:
+        return False
+    if level == 0:
+        return True
+    last = max(e.at for e in case.events if isinstance(e, Escalated))
+    return _utc(ladder.calendar.add(last, ladder.rung(level + 1).after)) < _utc(now)
+
+
+def _alert(
+    ctx: Context, case: Case, purpose: str, to: str, deadline: Deadline, now: datetime
+) -> Notification:
+    ladder = ctx.policy.ladder
+    hold = ladder.calendar.next_open(now) if ladder.hold_until_open else None
+    return render(
+        ctx, case, purpose, now, to=to, channel=ladder.channel,
+        deliver_after=hold if hold is not None and _utc(hold) > _utc(now) else None,
+        rung=ladder.rung(max(case.escalation_level, 1)).name,
+        standard=deadline.standard.name, due=show(ctx, deadline.due_at),
+    )  # fmt: skip
+
+
+def customer_escalate(
+    ctx: Context, case_id: str, *, to: str, by: str | None, channel: Channel
+) -> Case:
+    """The customer took the matter to ``to``; recorded apart from time-based escalation."""
+    policy = ctx.policy
+    return advance(
+        ctx,
+        case_id,
+        lambda case, now: escalation.customer_escalate(
+            case,
+            at=now,
+            by=by or case.customer,
+            to=to,
+            channel=channel,
+            standards=policy.standards,
+            due_at=schedule(ctx, now),
+        ),
+    )
+
+
+def await_customer(ctx: Context, case_id: str, *, by: str, question: str) -> Case:
+    """Staff asked the customer something: the standards' clocks stop."""
+    return advance(
+        ctx,
+        case_id,
+        lambda case, now: escalation.await_customer(
+            case, at=now, by=by, question=question, due_at=None
+        ),
+    )
+
+
+def customer_replied(ctx: Context, case_id: str, *, text: str, by: str | None) -> Case:
+    """The customer answered: the clocks run again, deadlines moved by the pause."""
+    return advance(
+        ctx,
+        case_id,
+        lambda case, now: escalation.customer_replied(
+            case, at=now, by=by or case.customer, text=text, due_at=schedule(ctx, now)
+        ),
+    )
