@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
+
 from closedloop import Channel, Desk, Feedback, Notification
 from closedloop.adapters.sqlite import SQLiteStore
 from closedloop.codec import dump_datetime, dump_event, dump_notification
@@ -287,7 +289,10 @@ def bench_intake(folder: Path, quick: bool) -> None:
 def build_cases(path: Path, n: int) -> int:
     """``n`` open cases, 1% overdue at NOW, written straight into closedloop's schema; each
     has the CaseOpened event a real case would have. Returns how many are overdue."""
-    template = latte.open_case("@ID@", feedback(0), at=NOW, due_at=NOW)
+    # No external id: a million cases cannot share one.
+    template = latte.open_case(
+        "@ID@", attrs.evolve(feedback(0), external_id=None), at=NOW, due_at=NOW
+    )
     body = dumps(dump_event(template.events[0]))
     due_text = dump_datetime(NOW)
     assert body.count(due_text) == 3, body

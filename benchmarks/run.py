@@ -15,10 +15,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_lifecycle
 import bench_sqlite
+import bench_sweep
 
 
 def main() -> None:
-    suites = {"lifecycle": bench_lifecycle.run, "sqlite": bench_sqlite.run}
+    suites = {
+        "lifecycle": bench_lifecycle.run,
+        "sqlite": bench_sqlite.run,
+        "sweep": bench_sweep.run,
+    }
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller tables")
     parser.add_argument("only", nargs="*", choices=[[], *suites], help="suites to run (all)")
