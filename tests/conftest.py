@@ -1,27 +1,28 @@
+"""The project's own tests use the fixtures its pytest plugin ships to host applications."""
+
 from __future__ import annotations
 
 import pytest
 
 from closedloop import Desk
-from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
-from tests.helpers import START
+from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
+def clock(closedloop_clock: ManualClock) -> ManualClock:
+    return closedloop_clock
 
 
 @pytest.fixture
-def store() -> InMemoryStore:
-    return InMemoryStore()
+def store(closedloop_store: InMemoryStore) -> InMemoryStore:
+    return closedloop_store
 
 
 @pytest.fixture
-def notifier() -> RecordingNotifier:
-    return RecordingNotifier()
+def notifier(closedloop_notifier: RecordingNotifier) -> RecordingNotifier:
+    return closedloop_notifier
 
 
 @pytest.fixture
-def desk(store: InMemoryStore, notifier: RecordingNotifier, clock: ManualClock) -> Desk:
-    return Desk(store, notifier, clock=clock, ids=SequentialIds())
+def desk(closedloop_desk: Desk) -> Desk:
+    return closedloop_desk
