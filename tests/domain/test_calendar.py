@@ -493,3 +493,71 @@ def test_a_weekly_rule_can_close_a_weekday_for_good() -> None:
     assert calendar.add(thursday, timedelta(hours=8 * 4 * 52)) == datetime(
         2027, 11, 25, 16, tzinfo=UTC
     )
+
+
+def test_small_accessors() -> None:
+    calendar = BusinessCalendar.weekdays(zone="Europe/Berlin", holidays=date(2026, 12, 24))
+    assert calendar.holidays == (date(2026, 12, 24),)
+    assert calendar.tz == BERLIN
+    assert Window(time(9), time(12, 30)).length == timedelta(hours=3, minutes=30)
+    assert Window(time(22), time(0)).length == timedelta(hours=2)
+    assert str(Window(time(9), time(9, 0, 30))) == "09:00-09:00:30"
+    assert calendar == BusinessCalendar.weekdays(
+        zone="Europe/Berlin", holidays=[date(2026, 12, 24)]
+    )
+
+
+def test_a_rule_with_an_aware_start_works_too() -> None:
+    new_year = rrule(YEARLY, bymonth=1, bymonthday=1, dtstart=datetime(2000, 1, 1, tzinfo=UTC))
+    calendar = BusinessCalendar.weekdays(zone="UTC", holidays=[new_year])
+    assert calendar.open_spans(date(2027, 1, 1)) == ()
+    assert calendar.open_spans(date(2027, 1, 4)) != ()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda c: c.add(datetime(1, 1, 2, tzinfo=UTC), timedelta(hours=1)), "year 2 to year 9998"),
+        (lambda c: c.add(datetime(9998, 12, 30, tzinfo=UTC), timedelta(days=9)), "year 9998"),
+        (lambda c: c.add(datetime(2026, 1, 1, tzinfo=UTC), timedelta(days=10**6)), "year 9998"),
+        (
+            lambda c: c.between(
+                datetime(9999, 12, 31, tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+            ),
+            "year 9998",
+        ),
+        (lambda c: c.add(datetime(2026, 1, 1, tzinfo=UTC), 3600), "must be a timedelta"),
+        (lambda c: c.open_spans(datetime(2026, 1, 1, tzinfo=UTC)), "day must be a date"),
+    ],
+)
+def test_out_of_range_and_mistyped_arguments_are_refused(call: object, message: str) -> None:
+    calendar = BusinessCalendar.weekdays(zone="UTC")
+    with pytest.raises(ValidationError, match=message):
+        call(calendar)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("zone", [None, "", 42])
+def test_zone_must_be_a_name(zone: object) -> None:
+    with pytest.raises(ValidationError, match="IANA time zone name"):
+        BusinessCalendar(zone, {0: [(time(9), time(17))]})  # type: ignore[arg-type]
+
+
+def test_a_day_needs_a_list_of_windows() -> None:
+    with pytest.raises(ValidationError, match="Monday: give a list of windows"):
+        BusinessCalendar("UTC", {0: Window(time(9), time(17))})  # type: ignore[dict-item]
+
+
+@pytest.mark.parametrize("years", [0, 1, 7])
+def test_hours_gained_when_clocks_go_back_are_not_skipped_over(years: int) -> None:
+    # Open only Sunday nights, 01:00-04:00: three hours a week, four on fall-back nights.
+    # A long add must not jump over the last night because the nominal week undercounts.
+    calendar = BusinessCalendar("Europe/Berlin", {6: [(time(1), time(4))]})
+    monday = date(2026, 10, 19) - timedelta(weeks=52 * years)
+    sundays = [monday + timedelta(days=6 + 7 * i) for i in range(52 * years)]
+    nights = [elapsed(*calendar.open_spans(s)[0]) for s in sundays]
+    assert nights.count(timedelta(hours=4)) >= years - 1
+    d = sum(nights, timedelta(hours=3, minutes=30))
+    start = local(BERLIN, monday.year, monday.month, monday.day, 12)
+    result = calendar.add(start, d)
+    assert utc(result) == datetime(2026, 10, 25, 2, 30, tzinfo=UTC)  # 03:30 winter time
+    assert calendar.between(start, result) == d

@@ -192,7 +192,7 @@ def _out_of_range() -> ValidationError:
     )
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class BusinessCalendar:
     """When an organisation is at work, and business-time arithmetic over it.
 
@@ -455,26 +455,24 @@ class _Timeline:
         a zone never changes its offset twice within 24 hours.
         """
         days: set[int] = set()
-        step = _DAY
         u = (max(lo - 3, _FIRST) - _EPOCH_ORD) * _DAY
         stop = (min(hi + 3, _LAST) - _EPOCH_ORD) * _DAY
         before = self._offset(u)
         while u < stop:
-            after = self._offset(u + step)
+            after = self._offset(u + _DAY)
             if after != before:
-                a, z = u, u + step
-                while z - a > 1_000_000:  # offsets change on whole seconds
-                    mid = (a + z) // 2_000_000 * 1_000_000
-                    if mid <= a:
-                        break
-                    if self._offset(mid) == before:
+                a, z = u // 1_000_000, (u + _DAY) // 1_000_000  # offsets change on whole seconds
+                while z - a > 1:
+                    mid = (a + z) // 2
+                    if self._offset(mid * 1_000_000) == before:
                         a = mid
                     else:
                         z = mid
-                walls = (z + before) // _DAY + _EPOCH_ORD, (z + after) // _DAY + _EPOCH_ORD
+                jump = z * 1_000_000
+                walls = (jump + before) // _DAY + _EPOCH_ORD, (jump + after) // _DAY + _EPOCH_ORD
                 days.update(range(max(min(walls) - 1, lo), min(max(walls) + 2, hi)))
                 before = after
-            u += step
+            u += _DAY
         return days
 
     def correction(self, n0: int, n1: int) -> int:
@@ -492,9 +490,7 @@ class _Timeline:
         return q * self.week + self.cum[(n + 6) % 7][j]
 
     def whole_days(self, n: int, m: int) -> int:
-        """Exact business time of the ``m`` days from day ``n``."""
-        if m <= 0:
-            return 0
+        """Exact business time of the ``m`` > 0 days from day ``n``."""
         if n + m > _LAST + 1:
             raise _out_of_range()
         return self.nominal_span(n, m) + self.correction(n, n + m)

@@ -27,7 +27,14 @@ from closedloop.domain.events import (
     Scheduled,
     Warned,
 )
-from closedloop.domain.standards import Deadline, Standards, deadlines, office_hours, warned
+from closedloop.domain.standards import (
+    Deadline,
+    Standards,
+    deadlines,
+    due_times,
+    office_hours,
+    warned,
+)
 
 __all__ = [
     "Ladder",
@@ -109,7 +116,7 @@ def _last_escalated(case: Case) -> datetime | None:
 
 
 def next_due(
-    case: Case, standards: Standards, ladder: Ladder, now: datetime, *, warn_at_amber: bool = False
+    case: Case, standards: Standards, ladder: Ladder, *, warn_at_amber: bool = False
 ) -> datetime | None:
     """The next instant the sweep must look at ``case`` (its ``due_at``), or None.
 
@@ -119,7 +126,7 @@ def next_due(
     """
     if case.is_closed or case.awaiting_customer:
         return None
-    pending = deadlines(case, standards, now)
+    pending = due_times(case, standards, amber=warn_at_amber)
     times: list[datetime] = []
     breach = min((d.due_at for d in pending if d.due_at is not None), key=_utc, default=None)
     if breach is not None and case.escalation_level < ladder.top:

@@ -114,6 +114,12 @@ class Lifecycle:
                 for source in row.sources:
                     self._table[kind, source, row.step] += (row,)
         self._table = dict(self._table)
+        self._steps = {
+            kind: tuple(
+                s for s in Step if any(r.step is s and kind in r.kinds for r in self.transitions)
+            )
+            for kind in FeedbackKind
+        }
         self._validate()
 
     def candidates(self, kind: FeedbackKind, stage: Stage, step: Step) -> tuple[Transition, ...]:
@@ -140,8 +146,7 @@ class Lifecycle:
 
     def steps_for(self, kind: FeedbackKind) -> tuple[Step, ...]:
         """Every step that can ever apply to a case of this kind, in LATTE order."""
-        used = {row.step for row in self.transitions if kind in row.kinds}
-        return tuple(step for step in Step if step in used)
+        return self._steps[kind]
 
     # -- validation ---------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ the default for that target. Everything here is a pure function of the case and 
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -23,7 +24,17 @@ from closedloop.domain.feedback import FeedbackKind
 from closedloop.domain.lifecycle import LATTE, Lifecycle, Stage, Step
 from closedloop.domain.priority import Priority
 
-__all__ = ["Deadline", "Rag", "Standard", "Standards", "Target", "deadlines", "status"]
+__all__ = [
+    "Deadline",
+    "Due",
+    "Rag",
+    "Standard",
+    "Standards",
+    "Target",
+    "deadlines",
+    "due_times",
+    "status",
+]
 
 
 class Target(enum.Enum):
@@ -155,13 +166,23 @@ def pending_targets(case: Case, lifecycle: Lifecycle = LATTE) -> tuple[Target, .
     return tuple(targets)
 
 
-def deadlines(
-    case: Case, standards: Standards, now: datetime, lifecycle: Lifecycle = LATTE
-) -> tuple[Deadline, ...]:
-    """Every pending step of ``case`` with its deadline and RAG status at ``now``.
+@attrs.frozen
+class Due:
+    """When one pending step of a case is due (None while the clock is stopped), and when
+    it turns amber (None unless asked for)."""
 
-    Computed from the case's events alone, so a replayed case gives the same answer.
-    """
+    target: Target
+    standard: Standard
+    started_at: datetime
+    due_at: datetime | None
+    amber_at: datetime | None
+
+
+def due_times(
+    case: Case, standards: Standards, *, amber: bool = False, lifecycle: Lifecycle = LATTE
+) -> tuple[Due, ...]:
+    """When each pending step of ``case`` is due, from its events alone; the cheap part of
+    :func:`deadlines`, for scheduling."""
     found = []
     for target in pending_targets(case, lifecycle):
         standard = standards.for_case(case, target)
@@ -170,15 +191,36 @@ def deadlines(
         start = _start(case, target)
         pauses = _pauses(case, start)
         due = _finish(standard.calendar, start, standard.within, pauses)
-        amber = _finish(standard.calendar, start, standard.within * standards.amber_at, pauses)
-        used = _used(standard.calendar, start, now, pauses) / standard.within
-        if due is not None and _utc(now) > _utc(due):
+        amber_at = (
+            _finish(standard.calendar, start, standard.within * standards.amber_at, pauses)
+            if amber
+            else None
+        )
+        found.append(Due(target, standard, start, due, amber_at))
+    return tuple(found)
+
+
+def deadlines(
+    case: Case, standards: Standards, now: datetime, lifecycle: Lifecycle = LATTE
+) -> tuple[Deadline, ...]:
+    """Every pending step of ``case`` with its deadline and RAG status at ``now``.
+
+    Computed from the case's events alone, so a replayed case gives the same answer.
+    """
+    found = []
+    for due in due_times(case, standards, amber=True, lifecycle=lifecycle):
+        standard = due.standard
+        pauses = _pauses(case, due.started_at)
+        used = _used(standard.calendar, due.started_at, now, pauses) / standard.within
+        if due.due_at is not None and _utc(now) > _utc(due.due_at):
             rag = Rag.RED
         elif used >= standards.amber_at:
             rag = Rag.AMBER
         else:
             rag = Rag.GREEN
-        found.append(Deadline(target, standard, start, due, amber, used, rag))
+        found.append(
+            Deadline(due.target, standard, due.started_at, due.due_at, due.amber_at, used, rag)
+        )
     return tuple(found)
 
 
@@ -188,7 +230,7 @@ def status(case: Case, standards: Standards, now: datetime) -> Rag:
     return max((d.rag for d in deadlines(case, standards, now)), key=order.index, default=Rag.GREEN)
 
 
-def warned(case: Case, deadline: Deadline) -> bool:
+def warned(case: Case, deadline: Deadline | Due) -> bool:
     """Whether the owner was already warned about this pending step."""
     return any(
         isinstance(e, Warned)
@@ -236,6 +278,8 @@ def _finish(
 ) -> datetime | None:
     """When ``within`` of business time, counted from ``start`` outside pauses, is used up;
     None if it is not used up before a pause that has not ended."""
+    if not pauses:
+        return _add(calendar, start, within)
     cursor, left = start, within
     for paused, resumed in pauses:
         done = calendar.add(cursor, left)
@@ -246,6 +290,12 @@ def _finish(
             return None
         cursor = max(cursor, resumed, key=_utc)
     return calendar.add(cursor, left)
+
+
+@functools.lru_cache(maxsize=4096)
+def _add(calendar: BusinessCalendar, start: datetime, within: timedelta) -> datetime:
+    # Cases opened together (a batch, a busy minute) share their deadlines: compute once.
+    return calendar.add(start, within)
 
 
 def _used(

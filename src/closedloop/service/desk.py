@@ -111,8 +111,8 @@ class Desk:
                 case,
                 at=now,
                 by=by,
-                next_contact_by=lifecycle.promise(self._ctx, case, now),
-                due_at=self._due(now),
+                next_contact_by=lifecycle.promise(self._ctx, case),
+                due_at=self._schedule,
                 lifecycle=self._lc,
             )
 
@@ -125,7 +125,7 @@ class Desk:
         return self._advance(
             case_id,
             lambda c, now: domain.take_action(
-                c, at=now, by=by, due_at=self._due(now), summary=summary, lifecycle=self._lc
+                c, at=now, by=by, due_at=self._schedule, summary=summary, lifecycle=self._lc
             ),
             expected_version=expected_version,
         )
@@ -137,7 +137,7 @@ class Desk:
         return self._advance(
             case_id,
             lambda c, now: domain.decline(
-                c, at=now, by=by, due_at=self._due(now), reason=reason, lifecycle=self._lc
+                c, at=now, by=by, due_at=self._schedule, reason=reason, lifecycle=self._lc
             ),
             expected_version=expected_version,
         )
@@ -147,7 +147,7 @@ class Desk:
         return self._advance(
             case_id,
             lambda c, now: domain.thank(
-                c, at=now, by=by, due_at=self._due(now), lifecycle=self._lc
+                c, at=now, by=by, due_at=self._schedule, lifecycle=self._lc
             ),
             "thanks",
             expected_version=expected_version,
@@ -186,7 +186,7 @@ class Desk:
         return self._advance(
             case_id,
             lambda c, now: domain.reopen(
-                c, at=now, by=by if by is not None else c.customer, due_at=self._due(now),
+                c, at=now, by=by if by is not None else c.customer, due_at=self._schedule,
                 reason=reason, lifecycle=self._lc,
             ),
             expected_version=expected_version,
@@ -260,8 +260,10 @@ class Desk:
 
     # ----------------------------------------------------------------------------------
 
-    def _due(self, now: datetime) -> domain.Due:
-        return lifecycle.schedule(self._ctx, now)
+    @property
+    def _schedule(self) -> domain.Due:
+        """When the sweep must next look at a case, by the policy (given to each step)."""
+        return lifecycle.schedule(self._ctx)
 
     @property
     def _lc(self) -> Lifecycle:

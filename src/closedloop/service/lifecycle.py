@@ -13,7 +13,7 @@ from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError,
 from closedloop.domain.escalation import next_due
 from closedloop.domain.feedback import Feedback, FeedbackKind
 from closedloop.domain.notification import Notification
-from closedloop.domain.standards import Target, deadlines
+from closedloop.domain.standards import Target, due_times
 from closedloop.service.context import Context
 
 __all__ = [
@@ -93,24 +93,24 @@ def _open(ctx: Context, feedback: Feedback, now: datetime) -> Case:
         feedback,
         at=now,
         priority=ctx.policy.priority(feedback),
-        due_at=schedule(ctx, now),
+        due_at=schedule(ctx),
     )
 
 
-def schedule(ctx: Context, now: datetime) -> Callable[[Case], datetime | None]:
+def schedule(ctx: Context) -> Callable[[Case], datetime | None]:
     """When the sweep must next look at a case, by the policy's standards and ladder."""
     policy = ctx.policy
     return lambda case: next_due(
-        case, policy.standards, policy.ladder, now, warn_at_amber=policy.warn_at_amber
+        case, policy.standards, policy.ladder, warn_at_amber=policy.warn_at_amber
     )
 
 
-def promise(ctx: Context, case: Case, now: datetime) -> datetime | None:
+def promise(ctx: Context, case: Case) -> datetime | None:
     """What an acknowledgement promises: the deadline of the next step after it."""
     return min(
         (
             d.due_at
-            for d in deadlines(case, ctx.policy.standards, now)
+            for d in due_times(case, ctx.policy.standards)
             if d.target is not Target.ACKNOWLEDGE and d.due_at is not None
         ),
         key=lambda t: t.astimezone(UTC),

@@ -92,14 +92,14 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
     late = [d for d in pending if d.due_at is not None and _utc(d.due_at) < _utc(now)]
     if late and _may_climb(case, ladder, now):
         moved = escalation.escalate(
-            case, at=now, ladder=ladder, breached=late[0], due_at=schedule(ctx, now)
+            case, at=now, ladder=ladder, breached=late[0], due_at=schedule(ctx)
         )
         rung = ladder.rung(moved.escalation_level)
         notes = tuple(_alert(ctx, moved, "escalation", to, late[0], now) for to in rung.recipients)
         return Change(moved, case.version, notes)
     amber = [d for d in pending if d.rag is Rag.AMBER and not warned(case, d)]
     if policy.warn_at_amber and amber:
-        moved = escalation.warn(case, at=now, amber=amber[0], due_at=schedule(ctx, now))
+        moved = escalation.warn(case, at=now, amber=amber[0], due_at=schedule(ctx))
         to = case.owner or ladder.rung(1).recipients[0]
         return Change(moved, case.version, (_alert(ctx, moved, "warning", to, amber[0], now),))
     return None
@@ -143,7 +143,7 @@ def customer_escalate(
             to=to,
             channel=channel,
             standards=policy.standards,
-            due_at=schedule(ctx, now),
+            due_at=schedule(ctx),
         ),
     )
 
@@ -165,6 +165,6 @@ def customer_replied(ctx: Context, case_id: str, *, text: str, by: str | None) -
         ctx,
         case_id,
         lambda case, now: escalation.customer_replied(
-            case, at=now, by=by or case.customer, text=text, due_at=schedule(ctx, now)
+            case, at=now, by=by or case.customer, text=text, due_at=schedule(ctx)
         ),
     )

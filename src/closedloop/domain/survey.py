@@ -1,0 +1,463 @@
+"""Survey kinds, answers and scoring: NPS, CSAT, CES and CES 2.0.
+
+Pure: no I/O, no clock. Scores are whole numbers on the kind's scale; a bool, a float
+(even ``7.0``), NaN, a string or an off-scale number is a :class:`ScoreError` naming the
+scale. Skipped and dismissed answers are counted apart and never enter a denominator.
+
+=========  =======  ============  ==========================  =========================
+kind       scale    high is good  category bands              default "low" threshold
+=========  =======  ============  ==========================  =========================
+NPS        0-10     yes           detractor 0-6, passive 7-8,  score <= 6
+                                  promoter 9-10
+CSAT       1-5      yes           dissatisfied 1-2, neutral   score <= 2
+                                  3, satisfied 4-5
+CES        1-5      no            low effort 1-2, neutral 3,  score >= 4
+           (effort)               high effort 4-5
+CES2       1-7      yes           high effort 1-3, neutral    score <= 3
+           (easy)                 4, low effort 5-7
+=========  =======  ============  ==========================  =========================
+
+The category bands are the standard ones and fixed; the "low" threshold (what triggers a
+recovery) is configurable per :class:`Survey`.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from closedloop.domain.checks import non_empty
+from closedloop.domain.errors import ScoreError, ValidationError
+
+__all__ = [
+    "Answer",
+    "AnswerStatus",
+    "CesResult",
+    "CsatResult",
+    "Effort",
+    "NpsCategory",
+    "NpsResult",
+    "Satisfaction",
+    "Survey",
+    "SurveyKind",
+    "ces",
+    "csat",
+    "nps",
+]
+
+# 95% two-sided normal quantile.
+_Z95 = 1.96
+DEFAULT_SMALL_SAMPLE = 30
+
+
+class NpsCategory(enum.Enum):
+    """Where an NPS score falls: detractor 0-6, passive 7-8, promoter 9-10."""
+
+    PROMOTER = "promoter"
+    PASSIVE = "passive"
+    DETRACTOR = "detractor"
+
+
+class Satisfaction(enum.Enum):
+    """Where a CSAT score falls: dissatisfied 1-2, neutral 3, satisfied 4-5."""
+
+    SATISFIED = "satisfied"
+    NEUTRAL = "neutral"
+    DISSATISFIED = "dissatisfied"
+
+
+class Effort(enum.Enum):
+    """How much effort a CES score says: CES low 1-2, neutral 3, high 4-5;
+    CES2 high 1-3, neutral 4, low 5-7."""
+
+    LOW = "low"
+    NEUTRAL = "neutral"
+    HIGH = "high"
+
+
+class SurveyKind(enum.Enum):
+    """The four survey kinds, each with its scale and direction."""
+
+    NPS = "nps"
+    CSAT = "csat"
+    CES = "ces"
+    CES2 = "ces2"
+
+    @property
+    def scale(self) -> tuple[int, int]:
+        """The lowest and highest score, both inclusive."""
+        return _SCALE[self]
+
+    @property
+    def high_is_good(self) -> bool:
+        """True when a higher score is a happier customer (False only for CES)."""
+        return self is not SurveyKind.CES
+
+    @property
+    def default_low_threshold(self) -> int:
+        """NPS 6, CSAT 2, CES 4, CES2 3 (see :meth:`is_low`)."""
+        return _DEFAULT_LOW[self]
+
+    @property
+    def label(self) -> str:
+        """A short human name with the scale, e.g. ``'NPS (0-10)'``."""
+        low, high = self.scale
+        return f"{self.name} ({low}-{high})"
+
+    def check(self, score: object, *, where: str = "") -> int:
+        """Return ``score`` if it is a whole number on this scale, else raise ``ScoreError``.
+
+        ``where`` names the survey or answer in the message.
+        """
+        low, high = self.scale
+        prefix = f"{where}: " if where else ""
+        expected = f"{prefix}{self.label} scores are whole numbers from {low} to {high}"
+        # bool is an int subclass; True is not a score. 7.0 is refused too: a float
+        # score means the caller's data went through something lossy.
+        if isinstance(score, bool) or not isinstance(score, int):
+            raise ScoreError(f"{expected}; got {score!r} ({type(score).__name__})")
+        if not low <= score <= high:
+            raise ScoreError(f"{expected}; got {score}, which is off the scale")
+        return score
+
+    def is_low(self, score: int, threshold: int | None = None) -> bool:
+        """True for a detractor / dissatisfied / high-effort score.
+
+        With ``high_is_good`` the score is low when ``score <= threshold``; for CES
+        (low is good) when ``score >= threshold``. ``threshold`` defaults to
+        :attr:`default_low_threshold`.
+        """
+        score = self.check(score)
+        limit = self.default_low_threshold if threshold is None else self.check(threshold)
+        return score <= limit if self.high_is_good else score >= limit
+
+    def category(self, score: int) -> NpsCategory | Satisfaction | Effort:
+        """The standard band of ``score``: NpsCategory for NPS, Satisfaction for CSAT,
+        Effort for CES and CES2 (see the module's table)."""
+        score = self.check(score)
+        if self is SurveyKind.NPS:
+            if score >= 9:
+                return NpsCategory.PROMOTER
+            return NpsCategory.PASSIVE if score >= 7 else NpsCategory.DETRACTOR
+        if self is SurveyKind.CSAT:
+            if score >= 4:
+                return Satisfaction.SATISFIED
+            return Satisfaction.NEUTRAL if score == 3 else Satisfaction.DISSATISFIED
+        if self is SurveyKind.CES:
+            if score <= 2:
+                return Effort.LOW
+            return Effort.NEUTRAL if score == 3 else Effort.HIGH
+        if score >= 5:
+            return Effort.LOW
+        return Effort.NEUTRAL if score == 4 else Effort.HIGH
+
+
+_SCALE = {
+    SurveyKind.NPS: (0, 10),
+    SurveyKind.CSAT: (1, 5),
+    SurveyKind.CES: (1, 5),
+    SurveyKind.CES2: (1, 7),
+}
+_DEFAULT_LOW = {
+    SurveyKind.NPS: 6,
+    SurveyKind.CSAT: 2,
+    SurveyKind.CES: 4,
+    SurveyKind.CES2: 3,
+}
+
+
+def _check_kind(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, SurveyKind):
+        choices = ", ".join(f"SurveyKind.{k.name}" for k in SurveyKind)
+        raise ValidationError(f"{attribute.name} must be one of {choices}; got {value!r}")
+
+
+def _default_threshold(survey: Survey) -> int:
+    kind = survey.kind
+    # An invalid kind is reported by its own validator, which runs first.
+    return kind.default_low_threshold if isinstance(kind, SurveyKind) else 0
+
+
+def _check_threshold(instance: Survey, attribute: attrs.Attribute[int], value: object) -> None:
+    try:
+        instance.kind.check(value, where=f"survey {instance.name!r}")
+    except ScoreError as exc:
+        raise ScoreError(f"low_threshold is not on the scale: {exc}") from None
+
+
+@attrs.frozen
+class Survey:
+    """A survey definition: its name, kind, the question shown, and when a score is low.
+
+    ``low_threshold`` decides :meth:`is_low`, the recovery trigger; it defaults to the
+    kind's (NPS <= 6, CSAT <= 2, CES >= 4, CES2 <= 3) and must lie on the scale.
+    """
+
+    name: str = attrs.field(validator=non_empty)
+    kind: SurveyKind = attrs.field(validator=_check_kind)
+    question: str = attrs.field(validator=non_empty)
+    low_threshold: int = attrs.field(
+        default=attrs.Factory(_default_threshold, takes_self=True), validator=_check_threshold
+    )
+
+    def check(self, score: object) -> int:
+        """Return ``score`` if it is a whole number on this survey's scale, else raise."""
+        return self.kind.check(score, where=f"survey {self.name!r}")
+
+    def is_low(self, score: int) -> bool:
+        """True when ``score`` should trigger a recovery (detractor, dissatisfied, high effort)."""
+        return self.kind.is_low(self.check(score), self.low_threshold)
+
+    def category(self, score: int) -> NpsCategory | Satisfaction | Effort:
+        """The standard band of ``score`` (see :meth:`SurveyKind.category`)."""
+        return self.kind.category(self.check(score))
+
+    def answer(self, score: int) -> Answer:
+        """An answered :class:`Answer`, its score checked against this survey's scale."""
+        return Answer(self.check(score))
+
+
+class AnswerStatus(enum.Enum):
+    """Whether the customer gave a score, skipped the question, or dismissed the survey."""
+
+    ANSWERED = "answered"
+    SKIPPED = "skipped"
+    DISMISSED = "dismissed"
+
+
+def _check_answer_score(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ScoreError(
+            f"an answer's score must be a whole number; got {value!r} ({type(value).__name__})"
+        )
+
+
+def _check_status(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, AnswerStatus):
+        raise ValidationError(f"status must be an AnswerStatus; got {value!r}")
+
+
+@attrs.frozen
+class Answer:
+    """One response: ``Answer(9)``, ``Answer.skipped()`` or ``Answer.dismissed()``.
+
+    An answered answer has a score; a skipped or dismissed one has none. The score's range
+    is checked against the kind when the answer is scored (or use :meth:`Survey.answer`).
+    """
+
+    score: int | None = attrs.field(validator=_check_answer_score)
+    status: AnswerStatus = attrs.field(default=AnswerStatus.ANSWERED, validator=_check_status)
+
+    def __attrs_post_init__(self) -> None:
+        if self.status is AnswerStatus.ANSWERED and self.score is None:
+            raise ScoreError(
+                "an answered Answer needs a score; use Answer.skipped() or Answer.dismissed() "
+                "for a response without one"
+            )
+        if self.status is not AnswerStatus.ANSWERED and self.score is not None:
+            raise ValidationError(f"a {self.status.value} answer has no score; got {self.score!r}")
+
+    @classmethod
+    def skipped(cls) -> Answer:
+        """The customer saw the question and skipped it."""
+        return cls(None, AnswerStatus.SKIPPED)
+
+    @classmethod
+    def dismissed(cls) -> Answer:
+        """The customer dismissed the survey without answering."""
+        return cls(None, AnswerStatus.DISMISSED)
+
+    @property
+    def answered(self) -> bool:
+        """True when the answer carries a score."""
+        return self.status is AnswerStatus.ANSWERED
+
+
+@attrs.frozen
+class _Tally:
+    scores: tuple[int, ...]
+    skipped: int
+    dismissed: int
+
+
+def _tally(answers: Iterable[Answer], kind: SurveyKind) -> _Tally:
+    scores: list[int] = []
+    skipped = dismissed = 0
+    for index, answer in enumerate(answers):
+        if not isinstance(answer, Answer):
+            raise ValidationError(
+                f"answer {index} must be an Answer (e.g. Answer(9) or Answer.skipped()); "
+                f"got {answer!r}"
+            )
+        if answer.status is AnswerStatus.SKIPPED:
+            skipped += 1
+        elif answer.status is AnswerStatus.DISMISSED:
+            dismissed += 1
+        else:
+            scores.append(kind.check(answer.score, where=f"answer {index}"))
+    return _Tally(tuple(scores), skipped, dismissed)
+
+
+@attrs.frozen
+class NpsResult:
+    """Net Promoter Score of a set of answers.
+
+    ``score`` is %promoters - %detractors in [-100, 100], or None with no scored answer.
+    ``low``/``high`` is the 95% adjusted-Wald interval (times 100), centred on ``adjusted``,
+    not on ``score``; all three are None with no scored answer. ``small_sample`` warns
+    that fewer answers than the threshold were scored.
+    """
+
+    score: float | None
+    promoters: int
+    passives: int
+    detractors: int
+    skipped: int
+    dismissed: int
+    adjusted: float | None
+    low: float | None
+    high: float | None
+    small_sample: bool
+
+    @property
+    def answered(self) -> int:
+        """Answers with a score: the denominator."""
+        return self.promoters + self.passives + self.detractors
+
+
+def _check_count(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(f"{name} must be a whole number >= 0; got {value!r}")
+    return value
+
+
+def nps(answers: Iterable[Answer], *, small_sample_below: int = DEFAULT_SMALL_SAMPLE) -> NpsResult:
+    """Score NPS answers (0-10); ``small_sample`` is set when fewer than
+    ``small_sample_below`` answers carry a score."""
+    _check_count("small_sample_below", small_sample_below)
+    tally = _tally(answers, SurveyKind.NPS)
+    promoters = sum(1 for s in tally.scores if s >= 9)
+    detractors = sum(1 for s in tally.scores if s <= 6)
+    n = len(tally.scores)
+    passives = n - promoters - detractors
+    score = adjusted = low = high = None
+    if n:
+        score = 100 * (promoters - detractors) / n
+        # Adjusted Wald for NPS (Rocks 2016, "Interval Estimation for the 'Net Promoter
+        # Score'", The American Statistician 70(4); also MeasuringU): add 3 pseudo-answers,
+        # 3/4 each to promoters and detractors (3/2 to passives), then use the variance of
+        # a difference of two multinomial proportions:
+        #   n' = n + 3, p = (P + 3/4)/n', d = (D + 3/4)/n',
+        #   var = (p + d - (p - d)^2) / n', interval (p - d) ± 1.96·sqrt(var),
+        # clipped to [-1, 1] and reported times 100.
+        n_adj = n + 3
+        p = (promoters + 0.75) / n_adj
+        d = (detractors + 0.75) / n_adj
+        centre = p - d
+        half = _Z95 * math.sqrt((p + d - centre * centre) / n_adj)
+        adjusted = 100 * centre
+        low = 100 * max(-1.0, centre - half)
+        high = 100 * min(1.0, centre + half)
+    return NpsResult(
+        score=score,
+        promoters=promoters,
+        passives=passives,
+        detractors=detractors,
+        skipped=tally.skipped,
+        dismissed=tally.dismissed,
+        adjusted=adjusted,
+        low=low,
+        high=high,
+        small_sample=n < small_sample_below,
+    )
+
+
+@attrs.frozen
+class CsatResult:
+    """CSAT of a set of answers (1-5).
+
+    ``share`` is the fraction (0 to 1) of scored answers that are 4 or 5; ``mean`` is the
+    mean score (each score weighted by how often it was given). Both are None with no
+    scored answer.
+    """
+
+    share: float | None
+    mean: float | None
+    satisfied: int
+    neutral: int
+    dissatisfied: int
+    skipped: int
+    dismissed: int
+
+    @property
+    def answered(self) -> int:
+        """Answers with a score: the denominator."""
+        return self.satisfied + self.neutral + self.dissatisfied
+
+
+def csat(answers: Iterable[Answer]) -> CsatResult:
+    """Score CSAT answers (1-5): share satisfied (4-5) and the mean score."""
+    tally = _tally(answers, SurveyKind.CSAT)
+    n = len(tally.scores)
+    satisfied = sum(1 for s in tally.scores if s >= 4)
+    dissatisfied = sum(1 for s in tally.scores if s <= 2)
+    return CsatResult(
+        share=satisfied / n if n else None,
+        mean=sum(tally.scores) / n if n else None,
+        satisfied=satisfied,
+        neutral=n - satisfied - dissatisfied,
+        dissatisfied=dissatisfied,
+        skipped=tally.skipped,
+        dismissed=tally.dismissed,
+    )
+
+
+@attrs.frozen
+class CesResult:
+    """Customer effort of a set of answers (CES 1-5 or CES2 1-7).
+
+    ``share`` is the fraction (0 to 1) of scored answers that are low effort (CES 1-2,
+    CES2 5-7); ``mean`` is the mean score on the kind's own scale (for CES lower is
+    better, for CES2 higher is better). Both are None with no scored answer.
+    """
+
+    kind: SurveyKind
+    share: float | None
+    mean: float | None
+    low_effort: int
+    neutral: int
+    high_effort: int
+    skipped: int
+    dismissed: int
+
+    @property
+    def answered(self) -> int:
+        """Answers with a score: the denominator."""
+        return self.low_effort + self.neutral + self.high_effort
+
+
+def ces(answers: Iterable[Answer], kind: SurveyKind | Survey) -> CesResult:
+    """Score effort answers for ``kind`` (``SurveyKind.CES`` or ``CES2``, or a survey of one)."""
+    if isinstance(kind, Survey):
+        kind = kind.kind
+    if kind not in (SurveyKind.CES, SurveyKind.CES2):
+        raise ValidationError(f"ces() scores SurveyKind.CES or SurveyKind.CES2; got {kind!r}")
+    tally = _tally(answers, kind)
+    bands = [kind.category(s) for s in tally.scores]
+    n = len(bands)
+    low_effort = bands.count(Effort.LOW)
+    high_effort = bands.count(Effort.HIGH)
+    return CesResult(
+        kind=kind,
+        share=low_effort / n if n else None,
+        mean=sum(tally.scores) / n if n else None,
+        low_effort=low_effort,
+        neutral=n - low_effort - high_effort,
+        high_effort=high_effort,
+        skipped=tally.skipped,
+        dismissed=tally.dismissed,
+    )
