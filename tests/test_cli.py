@@ -69,3 +69,36 @@ def test_sweep_on_a_missing_file_is_one_clear_line(
     err = capsys.readouterr().err
     assert err.startswith("closedloop sweep: no database at")
     assert "Traceback" not in err
+
+
+def test_sweep_uses_the_applications_policy(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from closedloop import Desk, SQLiteStore
+    from closedloop.testing import ManualClock, RecordingNotifier
+    from tests.helpers import START, make_feedback
+
+    (tmp_path / "acme_policy.py").write_text(
+        "from closedloop import Ladder, Policy, Rung\n"
+        "POLICY = Policy(ladder=Ladder(rungs=[Rung('duty manager', ['duty@acme.example'])]))\n"
+    )
+    db = tmp_path / "loop.db"
+    with SQLiteStore(db) as store:
+        Desk(store, RecordingNotifier(), clock=ManualClock(START - timedelta(days=400))).listen(
+            make_feedback()
+        )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        assert main(["sweep", "--db", str(db), "--policy", "acme_policy:POLICY"]) == 0
+    finally:
+        sys.path.remove(str(tmp_path))
+    with SQLiteStore(db) as store:
+        (alert,) = store.outbox_claim(START + timedelta(days=1))
+    assert alert.notification.to == "duty@acme.example"
+
+
+def test_a_policy_that_is_not_one_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sweep", "--db", str(tmp_path / "x.db"), "--policy", "json:dumps"]) == 1
+    assert "not a closedloop Policy" in capsys.readouterr().err

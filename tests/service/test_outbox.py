@@ -147,14 +147,14 @@ def test_each_step_sets_when_the_next_is_due(desk: Desk, clock: ManualClock) -> 
     assert desk.explain(case.id, by="Amy", what_failed="a", what_changes="b").due_at is None
 
 
-def test_overdue_and_unanswered_come_from_the_store(desk: Desk, clock: ManualClock) -> None:
+def test_due_now_and_unanswered_come_from_the_store(desk: Desk, clock: ManualClock) -> None:
     ignored = desk.listen(make_feedback(customer="ignored"))
     clock.advance(hours=1)
     answered = desk.listen(make_feedback(customer="answered"))
     desk.acknowledge(answered.id, by="Amy")
     assert [c.id for c in desk.unanswered()] == [ignored.id]
-    assert desk.overdue() == []
+    assert desk.due_now() == []
     clock.set(START.replace(hour=13))  # the acknowledgement's deadline: not yet late
-    assert desk.overdue() == []
+    assert desk.due_now() == []
     clock.advance(seconds=1)
-    assert [c.id for c in desk.overdue()] == [ignored.id]
+    assert [c.id for c in desk.due_now()] == [ignored.id]

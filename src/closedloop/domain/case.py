@@ -66,7 +66,7 @@ _STEP_OF: dict[type[Event], Step] = {
 # which keeps a lifecycle step cheap however many fields the case grows.
 @attrs.frozen(slots=False)
 class Case:
-    """One customer's matter, consolidated across channels and messages.
+    """One customer's matter: the feedback that opened it and everything done since.
 
     Build cases with :func:`open_case` and move them with the step functions (or the
     :class:`~closedloop.Desk`); the constructor does not check the fields against each

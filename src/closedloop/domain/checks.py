@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ import attrs
 
 from closedloop.domain.errors import NaiveDatetimeError, ValidationError
 
-__all__ = ["aware", "non_empty", "require_aware", "require_unicode"]
+__all__ = ["aware", "is_a", "non_empty", "require_aware", "require_unicode", "sure_callable"]
 
 
 def require_aware(field: str, value: object) -> datetime:
@@ -43,3 +44,27 @@ def require_unicode(field: str, value: str) -> str:
             f"decode the input with errors='replace' first"
         ) from None
     return value
+
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def is_a(kind: type) -> Validator:
+    """attrs validator: an instance of ``kind``, else a ValidationError naming the field."""
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, kind):
+            owner = type(instance).__name__
+            raise ValidationError(
+                f"{owner}.{attribute.name} must be a {kind.__name__}, got {value!r}"
+            )
+
+    return check
+
+
+def sure_callable(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """attrs validator: something that can be called."""
+    if not callable(value):
+        raise ValidationError(
+            f"{type(instance).__name__}.{attribute.name} must be a function, got {value!r}"
+        )

@@ -24,9 +24,11 @@ from closedloop.domain.events import (
     CustomerEscalated,
     CustomerReplied,
     Escalated,
+    Rescheduled,
     Scheduled,
     Warned,
 )
+from closedloop.domain.lifecycle import LATTE, Lifecycle
 from closedloop.domain.standards import (
     Deadline,
     Standards,
@@ -44,6 +46,7 @@ __all__ = [
     "customer_replied",
     "escalate",
     "next_due",
+    "reschedule",
     "warn",
 ]
 
@@ -54,13 +57,19 @@ def _positive(instance: Any, attribute: attrs.Attribute[timedelta], value: objec
 
 
 def _recipients(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(value)
+    if isinstance(value, str):
+        raise ValidationError(f"recipients must be a list of addresses, got the string {value!r}")
+    recipients = tuple(value)
+    if not all(isinstance(r, str) and r.strip() for r in recipients):
+        raise ValidationError(f"recipients must be non-empty strings, got {recipients!r}")
+    return recipients
 
 
 @attrs.frozen
 class Rung:
     """One level of the ladder: who is alerted, and how long (in business time) a case
-    may stay at the level below before it climbs to this one."""
+    may stay at the level below before it climbs to this one. The first rung is reached at
+    the breach itself, so its ``after`` is not used."""
 
     name: str = attrs.field(validator=non_empty)
     recipients: tuple[str, ...] = attrs.field(converter=_recipients)
@@ -116,7 +125,12 @@ def _last_escalated(case: Case) -> datetime | None:
 
 
 def next_due(
-    case: Case, standards: Standards, ladder: Ladder, *, warn_at_amber: bool = False
+    case: Case,
+    standards: Standards,
+    ladder: Ladder,
+    *,
+    warn_at_amber: bool = False,
+    lifecycle: Lifecycle = LATTE,
 ) -> datetime | None:
     """The next instant the sweep must look at ``case`` (its ``due_at``), or None.
 
@@ -126,7 +140,7 @@ def next_due(
     """
     if case.is_closed or case.awaiting_customer:
         return None
-    pending = due_times(case, standards, amber=warn_at_amber)
+    pending = due_times(case, standards, amber=warn_at_amber, lifecycle=lifecycle)
     times: list[datetime] = []
     breach = min((d.due_at for d in pending if d.due_at is not None), key=_utc, default=None)
     if breach is not None and case.escalation_level < ladder.top:
@@ -191,6 +205,10 @@ def customer_escalate(
     _check(case, at, by)
     if not isinstance(to, str) or not to.strip():
         raise ValidationError(f"to must say where the customer went, got {to!r}")
+    if not isinstance(channel, Channel):
+        raise ValidationError(
+            f"channel must be a Channel (e.g. Channel.OMBUDSMAN), got {channel!r}"
+        )
     breached = any(
         d.due_at is not None and _utc(d.due_at) < _utc(at) for d in deadlines(case, standards, at)
     )
@@ -216,11 +234,20 @@ def await_customer(case: Case, *, at: datetime, by: str, question: str, due_at: 
     return _with_due(case, event, due_at)
 
 
+def reschedule(case: Case, *, at: datetime, due_at: Due) -> Case:
+    """Record a recomputed next due time (after the policy changed under the case)."""
+    _check(case, at, "closedloop")
+    event = Rescheduled(case_id=case.id, version=case.version + 1, at=at, by="closedloop")
+    return _with_due(case, event, due_at)
+
+
 def customer_replied(case: Case, *, at: datetime, by: str, text: str, due_at: Due) -> Case:
     """The customer answered: the clocks run again from here."""
     _check(case, at, by)
     if not case.awaiting_customer:
         raise ValidationError(f"case {case.id!r} is not waiting for the customer")
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError("say what the customer replied (text=...)")
     event = CustomerReplied(case_id=case.id, version=case.version + 1, at=at, by=by, text=text)
     return _with_due(case, event, due_at)
 

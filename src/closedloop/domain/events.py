@@ -32,6 +32,7 @@ __all__ = [
     "Event",
     "Explained",
     "Reopened",
+    "Rescheduled",
     "Scheduled",
     "StepEvent",
     "Thanked",
@@ -194,3 +195,9 @@ class CustomerReplied(Scheduled):
     """The customer answered; the clocks run again."""
 
     text: str
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class Rescheduled(Scheduled):
+    """The case's next due time was recomputed (the standards or the ladder changed)."""

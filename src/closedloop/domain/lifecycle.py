@@ -237,6 +237,10 @@ _gives_reason = Guard(
     "a decline needs the reason, said so the customer can understand it",
     lambda case, event: _said(event.reason),
 )
+_says_why = Guard(
+    "say why it is not resolved (reason=...), in the customer's words if you have them",
+    lambda case, event: _said(event.reason),
+)
 _describes_action = Guard(
     "say what action was taken, in a sentence the customer could read",
     lambda case, event: _said(event.summary),
@@ -289,7 +293,13 @@ LATTE = Lifecycle(
             guards=(_names_failure, _names_change),
         ),
         # "Not resolved": back to Take action, whatever was done so far.
-        Transition(Step.REOPEN, (S.ACTION_TAKEN, S.THANKED, S.CLOSED), S.ACKNOWLEDGED, ACTIONABLE),
+        Transition(
+            Step.REOPEN,
+            (S.ACTION_TAKEN, S.THANKED, S.CLOSED),
+            S.ACKNOWLEDGED,
+            ACTIONABLE,
+            guards=(_says_why,),
+        ),
     ],
     refusals=[
         Refusal(
@@ -314,7 +324,12 @@ LATTE = Lifecycle(
         ),
         Refusal(
             Step.REOPEN,
-            frozenset({S.LISTENED, S.ACKNOWLEDGED}),
+            frozenset({S.LISTENED}),
+            "nothing was done yet to reopen: the case is waiting for its acknowledgement",
+        ),
+        Refusal(
+            Step.REOPEN,
+            frozenset({S.ACKNOWLEDGED}),
             "the case is already waiting for action",
         ),
     ],

@@ -18,6 +18,8 @@ import attrs
 
 from closedloop.domain.calendar import BusinessCalendar
 from closedloop.domain.case import Case
+from closedloop.domain.channel import Channel
+from closedloop.domain.checks import is_a
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.events import AwaitingCustomer, CustomerReplied, Reopened, Warned
 from closedloop.domain.feedback import FeedbackKind
@@ -59,7 +61,10 @@ def _positive(instance: Any, attribute: attrs.Attribute[timedelta], value: objec
 
 
 def _names(value: Iterable[Any]) -> frozenset[Any]:
-    return frozenset(value)
+    if isinstance(value, str):
+        raise ValidationError(f"give a set of values, e.g. {{{value!r}}}, not the string {value!r}")
+    # Channels may be given as Channel objects or by name; a standard matches names.
+    return frozenset(v.name if isinstance(v, Channel) else v for v in value)
 
 
 @attrs.frozen
@@ -70,9 +75,9 @@ class Standard:
     matches everything). ``name`` labels it in reports.
     """
 
-    target: Target
+    target: Target = attrs.field(validator=is_a(Target))
     within: timedelta = attrs.field(validator=_positive)
-    calendar: BusinessCalendar
+    calendar: BusinessCalendar = attrs.field(validator=is_a(BusinessCalendar))
     channels: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
     priorities: frozenset[Priority] = attrs.field(default=frozenset(), converter=_names)
     kinds: frozenset[FeedbackKind] = attrs.field(default=frozenset(), converter=_names)
@@ -107,8 +112,8 @@ def _defaults() -> tuple[Standard, ...]:
     )
 
 
-def _fraction(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if not 0 < value < 1:
+def _fraction(instance: Any, attribute: attrs.Attribute[float], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
         raise ValidationError(f"{attribute.name} must be between 0 and 1, got {value!r}")
 
 
@@ -224,10 +229,10 @@ def deadlines(
     return tuple(found)
 
 
-def status(case: Case, standards: Standards, now: datetime) -> Rag:
-    """The case's worst RAG status over its pending steps (GREEN when none are pending)."""
+def status(pending: Iterable[Deadline]) -> Rag:
+    """The worst RAG status of a case's pending steps (GREEN when none are pending)."""
     order = (Rag.GREEN, Rag.AMBER, Rag.RED)
-    return max((d.rag for d in deadlines(case, standards, now)), key=order.index, default=Rag.GREEN)
+    return max((d.rag for d in pending), key=order.index, default=Rag.GREEN)
 
 
 def warned(case: Case, deadline: Deadline | Due) -> bool:

@@ -11,6 +11,7 @@ from closedloop.adapters.clock import SystemClock
 from closedloop.domain import case as domain
 from closedloop.domain.case import Case
 from closedloop.domain.channel import Channel
+from closedloop.domain.errors import ValidationError
 from closedloop.domain.feedback import Feedback
 from closedloop.domain.lifecycle import Lifecycle
 from closedloop.domain.outbox import OutboxMessage
@@ -80,8 +81,9 @@ class Desk:
         """Open cases nobody has acknowledged yet, across every channel, oldest first."""
         return self._ctx.store.unanswered(limit)
 
-    def overdue(self, limit: int = 100) -> list[Case]:
-        """Open cases whose next step was due before now, most overdue first."""
+    def due_now(self, limit: int = 100) -> list[Case]:
+        """Open cases the sweep would act on now (a step late, the next rung due, or an
+        amber warning), earliest first. For each case's own RAG, see :meth:`status`."""
         store = self._ctx.store
         return [store.get(due.id) for due in store.due(self._ctx.clock.now(), limit)]
 
@@ -121,12 +123,14 @@ class Desk:
     def take_action(
         self, case_id: str, *, by: str, summary: str, expected_version: int | None = None
     ) -> Case:
-        """Take action: record what was done about it."""
+        """Take action: record what was done about it. Answering a question closes it, and
+        the customer is sent the answer (``summary``)."""
         return self._advance(
             case_id,
             lambda c, now: domain.take_action(
                 c, at=now, by=by, due_at=self._schedule, summary=summary, lifecycle=self._lc
             ),
+            purpose=lambda case: "answer" if case.is_closed else None,
             expected_version=expected_version,
         )
 
@@ -211,8 +215,7 @@ class Desk:
 
     def status(self, case_id: str) -> Rag:
         """The case's worst RAG status now (GREEN once nothing is pending)."""
-        case = self._ctx.store.get(case_id)
-        return status(case, self._ctx.policy.standards, self._ctx.clock.now())
+        return status(self.deadlines(case_id))
 
     def sweep(self, batch: int = 500) -> SweepReport:
         """Escalate every case past its deadline one rung up the ladder, now; with
@@ -224,20 +227,41 @@ class Desk:
         return standards.sweep(self._ctx, batch)
 
     def escalate(
-        self, case_id: str, *, to: str, by: str | None = None, channel: Channel = Channel.EMAIL
+        self,
+        case_id: str,
+        *,
+        to: str,
+        by: str | None = None,
+        channel: Channel = Channel.EMAIL,
+        expected_version: int | None = None,
     ) -> Case:
         """The customer escalated (to an ombudsman, an executive): recorded apart from the
         sweep's escalations, with whether a standard was already breached, and the case's
         priority raised. ``by`` defaults to the customer."""
-        return standards.customer_escalate(self._ctx, case_id, to=to, by=by, channel=channel)
+        return standards.customer_escalate(
+            self._ctx, case_id, to=to, by=by, channel=channel, expected_version=expected_version
+        )
 
-    def await_customer(self, case_id: str, *, by: str, question: str) -> Case:
+    def await_customer(
+        self, case_id: str, *, by: str, question: str, expected_version: int | None = None
+    ) -> Case:
         """Staff asked the customer something: the standards' clocks stop until they reply."""
-        return standards.await_customer(self._ctx, case_id, by=by, question=question)
+        return standards.await_customer(
+            self._ctx, case_id, by=by, question=question, expected_version=expected_version
+        )
 
-    def customer_replied(self, case_id: str, *, text: str, by: str | None = None) -> Case:
+    def customer_replied(
+        self,
+        case_id: str,
+        *,
+        text: str,
+        by: str | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
         """The customer answered: the clocks run again, deadlines moved by the pause."""
-        return standards.customer_replied(self._ctx, case_id, text=text, by=by)
+        return standards.customer_replied(
+            self._ctx, case_id, text=text, by=by, expected_version=expected_version
+        )
 
     # -- the outbox -------------------------------------------------------------------
 
@@ -248,6 +272,8 @@ class Desk:
         later dispatch delivers it after the lease, with the same key. Failures are retried
         with backoff per ``Policy.retry`` and finally become dead letters.
         """
+        if not isinstance(lease, timedelta) or lease <= timedelta(0):
+            raise ValidationError(f"lease must be a positive timedelta, got {lease!r}")
         return outbox.dispatch(self._ctx, limit, lease)
 
     def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
@@ -273,7 +299,7 @@ class Desk:
         self,
         case_id: str,
         move: lifecycle.Advance,
-        purpose: str | None = None,
+        purpose: str | Callable[[Case], str | None] | None = None,
         *,
         expected_version: int | None,
     ) -> Case:

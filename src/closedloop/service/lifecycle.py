@@ -101,7 +101,11 @@ def schedule(ctx: Context) -> Callable[[Case], datetime | None]:
     """When the sweep must next look at a case, by the policy's standards and ladder."""
     policy = ctx.policy
     return lambda case: next_due(
-        case, policy.standards, policy.ladder, warn_at_amber=policy.warn_at_amber
+        case,
+        policy.standards,
+        policy.ladder,
+        warn_at_amber=policy.warn_at_amber,
+        lifecycle=policy.lifecycle,
     )
 
 
@@ -110,7 +114,7 @@ def promise(ctx: Context, case: Case) -> datetime | None:
     return min(
         (
             d.due_at
-            for d in due_times(case, ctx.policy.standards)
+            for d in due_times(case, ctx.policy.standards, lifecycle=ctx.policy.lifecycle)
             if d.target is not Target.ACKNOWLEDGE and d.due_at is not None
         ),
         key=lambda t: t.astimezone(UTC),
@@ -122,16 +126,24 @@ def advance(
     ctx: Context,
     case_id: str,
     move: Advance,
-    purpose: str | None = None,
+    purpose: str | Callable[[Case], str | None] | None = None,
     expected_version: int | None = None,
 ) -> Case:
     """Apply ``move`` to the stored case and commit it, with a customer notification
     rendered from the ``purpose`` templates if one is named."""
+    if expected_version is not None and (
+        isinstance(expected_version, bool) or not isinstance(expected_version, int)
+    ):
+        raise ValidationError(
+            f"expected_version must be the int version you read, got {expected_version!r}"
+        )
     case = ctx.store.get(case_id)
     if expected_version is not None and case.version != expected_version:
         raise ConcurrencyError(case_id, expected_version, case.version)
     now = ctx.clock.now()
     moved = move(case, now)
+    if callable(purpose):
+        purpose = purpose(moved)
     notifications = () if purpose is None else (_notification(ctx, moved, purpose, now),)
     ctx.store.commit(Change(moved, expected_version=case.version, notifications=notifications))
     return moved

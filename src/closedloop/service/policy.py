@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
 from closedloop.domain.channel import Channel
+from closedloop.domain.checks import is_a, sure_callable
 from closedloop.domain.errors import UnknownChannelError, ValidationError
 from closedloop.domain.escalation import Ladder
 from closedloop.domain.feedback import Feedback
@@ -35,6 +37,17 @@ def _channels(value: Iterable[Channel]) -> tuple[Channel, ...]:
     return channels
 
 
+def _zone(value: object) -> tzinfo:
+    if isinstance(value, str):
+        try:
+            return ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(f"unknown time zone {value!r}; use an IANA name") from None
+    if not isinstance(value, tzinfo):
+        raise ValidationError(f"timezone must be a tzinfo or an IANA name, got {value!r}")
+    return value
+
+
 @attrs.frozen
 class Policy:
     """How this organisation runs its loop.
@@ -52,18 +65,26 @@ class Policy:
     """
 
     channels: tuple[Channel, ...] = attrs.field(default=(), converter=_channels)
-    standards: Standards = attrs.field(factory=Standards)
-    ladder: Ladder = attrs.field(factory=Ladder)
-    warn_at_amber: bool = False
-    timezone: tzinfo = UTC
-    priority: Callable[[Feedback], Priority] = default_priority
-    templates: Templates = attrs.field(factory=Templates)
-    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
-    lifecycle: Lifecycle = LATTE
+    standards: Standards = attrs.field(factory=Standards, validator=is_a(Standards))
+    ladder: Ladder = attrs.field(factory=Ladder, validator=is_a(Ladder))
+    warn_at_amber: bool = attrs.field(default=False, validator=is_a(bool))
+    timezone: tzinfo = attrs.field(default=UTC, converter=_zone)
+    priority: Callable[[Feedback], Priority] = attrs.field(
+        default=default_priority, validator=sure_callable
+    )
+    templates: Templates = attrs.field(factory=Templates, validator=is_a(Templates))
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy, validator=is_a(RetryPolicy))
+    lifecycle: Lifecycle = attrs.field(default=LATTE, validator=is_a(Lifecycle))
 
     def check_channel(self, channel: Channel) -> None:
         """Raise :class:`UnknownChannelError` unless ``channel`` is built in or registered."""
         if channel in Channel.builtins() or channel in self.channels:
             return
-        known = [c.name for c in (*Channel.builtins(), *self.channels)]
-        raise UnknownChannelError(channel.name, known)
+        known = (*Channel.builtins(), *self.channels)
+        same_name = [c for c in known if c.name == channel.name]
+        if same_name:
+            raise ValidationError(
+                f"channel {channel.name!r} is known as {same_name[0]!r}, but this one says "
+                f"public={channel.public}, written={channel.written}; use the known one"
+            )
+        raise UnknownChannelError(channel.name, [c.name for c in known])

@@ -77,7 +77,7 @@ def sweep(ctx: Context, batch: int = 500) -> SweepReport:
             moved = change.case
             if moved.escalation_level != case.escalation_level:
                 escalated.append((moved.id, moved.escalation_level))
-            else:
+            elif change.notifications:
                 warned_ids.append(moved.id)
     return SweepReport(now, tuple(escalated), tuple(warned_ids), conflicts)
 
@@ -88,7 +88,7 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
         return None  # someone acted on it since the query
     policy = ctx.policy
     ladder = policy.ladder
-    pending = deadlines(case, policy.standards, now)
+    pending = deadlines(case, policy.standards, now, policy.lifecycle)
     late = [d for d in pending if d.due_at is not None and _utc(d.due_at) < _utc(now)]
     if late and _may_climb(case, ladder, now):
         moved = escalation.escalate(
@@ -102,7 +102,9 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
         moved = escalation.warn(case, at=now, amber=amber[0], due_at=schedule(ctx))
         to = case.owner or ladder.rung(1).recipients[0]
         return Change(moved, case.version, (_alert(ctx, moved, "warning", to, amber[0], now),))
-    return None
+    # Due, yet nothing to do: the policy changed under the case. Record its real next time,
+    # so that it leaves the due query instead of coming back at every sweep.
+    return Change(escalation.reschedule(case, at=now, due_at=schedule(ctx)), case.version)
 
 
 def _may_climb(case: Case, ladder: escalation.Ladder, now: datetime) -> bool:
@@ -129,10 +131,18 @@ def _alert(
 
 
 def customer_escalate(
-    ctx: Context, case_id: str, *, to: str, by: str | None, channel: Channel
+    ctx: Context,
+    case_id: str,
+    *,
+    to: str,
+    by: str | None,
+    channel: Channel,
+    expected_version: int | None = None,
 ) -> Case:
     """The customer took the matter to ``to``; recorded apart from time-based escalation."""
     policy = ctx.policy
+    if isinstance(channel, Channel):
+        policy.check_channel(channel)
     return advance(
         ctx,
         case_id,
@@ -145,10 +155,13 @@ def customer_escalate(
             standards=policy.standards,
             due_at=schedule(ctx),
         ),
+        expected_version=expected_version,
     )
 
 
-def await_customer(ctx: Context, case_id: str, *, by: str, question: str) -> Case:
+def await_customer(
+    ctx: Context, case_id: str, *, by: str, question: str, expected_version: int | None = None
+) -> Case:
     """Staff asked the customer something: the standards' clocks stop."""
     return advance(
         ctx,
@@ -156,10 +169,13 @@ def await_customer(ctx: Context, case_id: str, *, by: str, question: str) -> Cas
         lambda case, now: escalation.await_customer(
             case, at=now, by=by, question=question, due_at=None
         ),
+        expected_version=expected_version,
     )
 
 
-def customer_replied(ctx: Context, case_id: str, *, text: str, by: str | None) -> Case:
+def customer_replied(
+    ctx: Context, case_id: str, *, text: str, by: str | None, expected_version: int | None = None
+) -> Case:
     """The customer answered: the clocks run again, deadlines moved by the pause."""
     return advance(
         ctx,
@@ -167,4 +183,5 @@ def customer_replied(ctx: Context, case_id: str, *, text: str, by: str | None) -
         lambda case, now: escalation.customer_replied(
             case, at=now, by=by or case.customer, text=text, due_at=schedule(ctx)
         ),
+        expected_version=expected_version,
     )

@@ -66,6 +66,14 @@ class Templates:
         "You will hear from us again by $next_contact.\n\n"
         "Your reference is $case_id.\n"
     )
+    answer_subject: str = _text('Your question about "$matter"')
+    answer: str = _text(
+        "Hello,\n\n"
+        'You asked us about "$matter".\n\n'
+        "$action\n\n"
+        "Your reference is $case_id. If this does not answer it, reply and we will reopen "
+        "your question.\n"
+    )
     thanks_subject: str = _text('Thank you for your feedback about "$matter"')
     thanks: str = _text(
         "Hello,\n\n"
