@@ -13,6 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_calendar
 import bench_lifecycle
 import bench_sqlite
 import bench_sweep
@@ -21,6 +22,7 @@ import bench_sweep
 def main() -> None:
     suites = {
         "lifecycle": bench_lifecycle.run,
+        "calendar": bench_calendar.run,
         "sqlite": bench_sqlite.run,
         "sweep": bench_sweep.run,
     }

@@ -12,15 +12,18 @@ its first occurrence; a time that never happens (clocks go forward) is the insta
 jump. So a window of 01:00-04:00 lasts 2 hours on a spring-forward night and 4 hours on a
 fall-back night, and a window lying wholly inside a skipped hour is not open at all.
 
-Arithmetic is exact to the microsecond and its cost does not grow with the duration: whole
-stretches of days are skipped with the nominal week length, corrected by the holidays and
-daylight-saving days inside them. Per-calendar tables of those special days are built lazily,
-about 17 months at a time, and kept on the calendar.
+Arithmetic is exact to the microsecond, and its cost does not grow with the duration. The
+calendar keeps tables of 512 days each (built when first needed): the running total of each
+day's business time, which is its weekday's nominal time except on holidays (found by bisecting
+the sorted dates and ranges and by ``rrule.between``) and on days next to a change of UTC offset
+(found by comparing offsets a day apart and bisecting, then computed exactly). Placing a
+duration is one bisection per table crossed; measuring a stretch is one subtraction per table.
+The tables are a cache: they change no result and never read the clock.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate, pairwise
@@ -47,7 +50,8 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORD: Final = date(1970, 1, 1).toordinal()
 _FIRST: Final = date(2, 1, 1).toordinal()
 _LAST: Final = date(9998, 12, 31).toordinal()
-_BLOCK_BITS: Final = 9  # special-day tables cover 512 days each
+_BLOCK_BITS: Final = 9
+_BLOCK: Final = 1 << _BLOCK_BITS  # days per table
 _MAX_CLOSED_DAYS: Final = 3653
 _DAY_NAMES: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MIDNIGHT: Final = time(0)
@@ -290,16 +294,18 @@ class BusinessCalendar:
 
 
 class _Block:
-    """The special days of 512 consecutive dates: holidays, DST days, and what they change."""
+    """512 consecutive days: holidays, clock-change days and the running business time."""
 
-    __slots__ = ("days", "delta", "holidays", "irregular", "prefix")
+    __slots__ = ("base", "cum", "holidays", "irregular", "near")
 
-    def __init__(self, holidays: set[int], irregular: set[int], delta: dict[int, int]) -> None:
+    def __init__(
+        self, base: int, holidays: set[int], irregular: set[int], near: set[int], cum: list[int]
+    ) -> None:
+        self.base = base  # the first day
         self.holidays = frozenset(holidays)
-        self.irregular = frozenset(irregular)
-        self.delta = delta  # day -> exact business time minus the weekday's nominal time
-        self.days = sorted(delta)
-        self.prefix = [0, *accumulate(delta[d] for d in self.days)]
+        self.irregular = frozenset(irregular)  # days near a clock change: computed exactly
+        self.near = frozenset(near)  # irregular days and their neighbours
+        self.cum = cum  # cum[i]: exact business time of days [base, base + i), 513 entries
 
 
 class _Timeline:
@@ -311,12 +317,6 @@ class _Timeline:
         self.zone = zone
         self.windows = tuple(tuple(w._bounds for w in day) for day in week)
         self.nominal = tuple(sum(e - s for s, e in day) for day in self.windows)
-        self.week = sum(self.nominal)
-        # cum[w][j]: nominal business time of the j days starting on weekday w.
-        self.cum = tuple(
-            tuple(accumulate((self.nominal[(w + i) % 7] for i in range(7)), initial=0))
-            for w in range(7)
-        )
         self.always = not holidays and all(day == ((0, _DAY),) for day in self.windows)
         self.single = sorted({h.toordinal() for h in holidays if isinstance(h, date)})
         self.ranges = [
@@ -370,20 +370,15 @@ class _Timeline:
     # days
 
     def block(self, n: int) -> _Block:
-        b = n >> _BLOCK_BITS
-        found = self.blocks.get(b)
+        found = self.blocks.get(n >> _BLOCK_BITS)
         if found is None:
-            found = self.blocks[b] = self._build(b)
+            if len(self.blocks) >= 256:
+                self.blocks.clear()
+            found = self.blocks[n >> _BLOCK_BITS] = self._build(n >> _BLOCK_BITS)
         return found
 
     def irregular(self, n: int) -> bool:
         return n in self.block(n).irregular
-
-    def total(self, n: int) -> int:
-        """The exact business time of day ``n``."""
-        if not _FIRST <= n <= _LAST:
-            raise _out_of_range()
-        return self.nominal[(n + 6) % 7] + self.block(n).delta.get(n, 0)
 
     def spans(self, n: int) -> tuple[tuple[int, int], ...]:
         """The open intervals of day ``n``, in order, none empty."""
@@ -415,22 +410,24 @@ class _Timeline:
                 result.append((start, end))
         return tuple(result)
 
-    def head(self, n: int) -> range:
-        """The days whose open intervals may lie on either side of an instant of local date n.
+    def head(self, n: int) -> tuple[int, int]:
+        """The first and last days whose open intervals may hold instants of local date ``n``.
 
         Near a clock change the instants of one local date can straddle the previous or next
         date's first instant, so those neighbours are looked at too.
         """
+        if n not in self.block(n).near:
+            return n, n
         here = self.irregular(n)
         first = n - 1 if here or self.irregular(n - 1) else n
         last = n + 1 if here or self.irregular(n + 1) else n
-        return range(first, last + 1)
+        return first, last
 
     # tables
 
     def _build(self, b: int) -> _Block:
-        lo = max(b << _BLOCK_BITS, _FIRST)
-        hi = min((b + 1) << _BLOCK_BITS, _LAST + 1)
+        base = b << _BLOCK_BITS
+        lo, hi = max(base, _FIRST), min(base + _BLOCK, _LAST + 1)
         holidays: set[int] = set()
         i = bisect_left(self.single, lo)
         while i < len(self.single) and self.single[i] < hi:
@@ -440,16 +437,22 @@ class _Timeline:
             holidays.update(range(max(first, lo), min(last + 1, hi)))
         for rule in self.rules:
             holidays.update(_rule_days(rule, lo, hi))
-        irregular = self._transition_days(lo, hi)
-        delta = {}
-        for n in holidays | irregular:
-            exact = 0 if n in holidays else sum(e - s for s, e in self._exact_spans(n))
-            if exact != self.nominal[(n + 6) % 7]:
-                delta[n] = exact - self.nominal[(n + 6) % 7]
-        return _Block(holidays, irregular, delta)
+        marked = self._transition_days(lo, hi)
+        irregular = {n for n in marked if lo <= n < hi}
+        near = {n + k for n in marked for k in (-1, 0, 1) if lo <= n + k < hi}
+        # Each day's business time is its weekday's nominal time, except on holidays (none)
+        # and near clock changes (computed from the exact instants of its windows).
+        totals = [0] * _BLOCK
+        for n in range(lo, hi):
+            totals[n - base] = self.nominal[(n + 6) % 7]
+        for n in irregular:
+            totals[n - base] = sum(e - s for s, e in self._exact_spans(n))
+        for n in holidays:
+            totals[n - base] = 0
+        return _Block(base, holidays, irregular, near, list(accumulate(totals, initial=0)))
 
     def _transition_days(self, lo: int, hi: int) -> set[int]:
-        """Days in [lo, hi) within a day of a UTC-offset change.
+        """Days in [lo - 1, hi + 1) within a day of a UTC-offset change.
 
         Offsets are compared a day apart, then the change is found by bisection; this assumes
         a zone never changes its offset twice within 24 hours.
@@ -470,86 +473,73 @@ class _Timeline:
                         z = mid
                 jump = z * 1_000_000
                 walls = (jump + before) // _DAY + _EPOCH_ORD, (jump + after) // _DAY + _EPOCH_ORD
-                days.update(range(max(min(walls) - 1, lo), min(max(walls) + 2, hi)))
+                days.update(range(max(min(walls) - 1, lo - 1), min(max(walls) + 2, hi + 1)))
                 before = after
             u += _DAY
         return days
 
-    def correction(self, n0: int, n1: int) -> int:
-        """Exact minus nominal business time over the days [n0, n1)."""
+    def whole_days(self, n0: int, n1: int) -> int:
+        """The exact business time of the days [n0, n1)."""
         total = 0
-        for b in range(n0 >> _BLOCK_BITS, ((n1 - 1) >> _BLOCK_BITS) + 1):
-            block = self.block(b << _BLOCK_BITS)
-            total += block.prefix[bisect_left(block.days, n1)]
-            total -= block.prefix[bisect_left(block.days, n0)]
+        while n0 < n1:
+            block = self.block(n0)
+            end = min(n1, block.base + _BLOCK)
+            total += block.cum[end - block.base] - block.cum[n0 - block.base]
+            n0 = end
         return total
-
-    def nominal_span(self, n: int, m: int) -> int:
-        """Nominal business time of the ``m`` days from day ``n``."""
-        q, j = divmod(m, 7)
-        return q * self.week + self.cum[(n + 6) % 7][j]
-
-    def whole_days(self, n: int, m: int) -> int:
-        """Exact business time of the ``m`` > 0 days from day ``n``."""
-        if n + m > _LAST + 1:
-            raise _out_of_range()
-        return self.nominal_span(n, m) + self.correction(n, n + m)
-
-    def days_before(self, n: int, r: int) -> int:
-        """The most days from day ``n`` whose nominal business time stays below ``r`` > 0."""
-        cum = self.cum[(n + 6) % 7]
-        q, rest = divmod(r, self.week)
-        if not rest:
-            q, rest = q - 1, self.week
-        return 7 * q + bisect_left(cum, rest) - 1
 
     # operations
 
     def is_open(self, u: int, n: int) -> bool:
-        return any(s <= u < e for d in self.head(n) for s, e in self.spans(d))
+        first, last = self.head(n)
+        return any(s <= u < e for d in range(first, last + 1) for s, e in self.spans(d))
 
     def next_open(self, u: int, n: int) -> int:
-        head = self.head(n)
-        for d in head:
+        first, last = self.head(n)
+        for d in range(first, last + 1):
             for s, e in self.spans(d):
                 if e > u:
                     return max(s, u)
-        n, closed = head[-1] + 1, 0
-        while not self.total(n):
-            closed += 1
+        n, closed = last + 1, 0
+        while True:
+            if n > _LAST:
+                raise _out_of_range()
+            block = self.block(n)
+            cum, i = block.cum, n - block.base
+            if cum[-1] > cum[i]:  # the first day with business time is day x - 1
+                x = bisect_right(cum, cum[i], i)
+                return self.spans(block.base + x - 1)[0][0]
+            closed += _BLOCK - i
             _check_closed(closed, n)
-            n += 1
-        return self.spans(n)[0][0]
+            n = block.base + _BLOCK
 
     def add(self, u: int, n: int, r: int) -> int:
-        head = self.head(n)
-        for d in head:
+        first, last = self.head(n)
+        for d in range(first, last + 1):
             for s, e in self.spans(d):
                 if e > u:
                     s = max(s, u)
                     if r <= e - s:
                         return s + r
                     r -= e - s
-        n, closed = head[-1] + 1, 0
+        n, closed = last + 1, 0
         while True:
-            # Skip the days the nominal week says are not enough, corrected exactly for the
-            # holidays and DST days among them. DST can make them more than enough: halve.
-            m = self.days_before(n, r)
-            while m:
-                got = self.whole_days(n, m)
-                if got < r:
-                    n, r = n + m, r - got
-                    closed = closed + m if not got else 0
-                    _check_closed(closed, n)
-                    break
-                m //= 2
-            total = self.total(n)
-            if r <= total:
+            if n > _LAST:
+                raise _out_of_range()
+            block = self.blocks.get(n >> _BLOCK_BITS) or self.block(n)
+            cum, i = block.cum, n - block.base
+            target = cum[i] + r
+            if target <= cum[-1]:  # the duration is done on day x - 1 of this block
+                x = bisect_left(cum, target, i)
+                n, r = block.base + x - 1, target - cum[x - 1]
                 break
-            r -= total
-            closed = closed + 1 if not total else 0
+            r = target - cum[-1]
+            # Days without business time at the end of the block, to give up on a closed decade.
+            closed = (
+                closed + _BLOCK - i if cum[-1] == cum[i] else _BLOCK - bisect_left(cum, cum[-1])
+            )
             _check_closed(closed, n)
-            n += 1
+            n = block.base + _BLOCK
         for s, e in self.spans(n):
             if r <= e - s:
                 return s + r
@@ -557,21 +547,19 @@ class _Timeline:
         raise AssertionError("day totals and open intervals disagree")  # pragma: no cover
 
     def between(self, ua: int, na: int, ub: int, nb: int) -> int:
-        first, last = self.head(na), self.head(nb)
-        if last[0] <= first[-1] + 1:
-            return self._clipped(
-                range(min(first[0], last[0]), max(first[-1], last[-1]) + 1), ua, ub
-            )
-        middle = first[-1] + 1
+        a0, a1 = self.head(na)
+        b0, b1 = self.head(nb)
+        if b0 <= a1 + 1:
+            return self._clipped(min(a0, b0), max(a1, b1), ua, ub)
         return (
-            self._clipped(first, ua, ub)
-            + self.whole_days(middle, last[0] - middle)
-            + self._clipped(last, ua, ub)
+            self._clipped(a0, a1, ua, ub)
+            + self.whole_days(a1 + 1, b0)
+            + self._clipped(b0, b1, ua, ub)
         )
 
-    def _clipped(self, days: range, ua: int, ub: int) -> int:
+    def _clipped(self, first: int, last: int, ua: int, ub: int) -> int:
         total = 0
-        for d in days:
+        for d in range(first, last + 1):
             for s, e in self.spans(d):
                 total += max(0, min(e, ub) - max(s, ua))
         return total
