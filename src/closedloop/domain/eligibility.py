@@ -1,0 +1,161 @@
+"""May we invite this customer to a survey, now, about this? One pure function decides.
+
+Every "no" carries its reason, so a host can record why a survey did not go out — the
+survey that should never have gone out (a customer nobody answered) is the first reason.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+
+import attrs
+
+from closedloop.domain.case import Case
+from closedloop.domain.channel import Channel
+from closedloop.domain.checks import require_aware
+from closedloop.domain.errors import ValidationError
+from closedloop.domain.events import Acknowledged, CustomerEscalated, Reopened
+from closedloop.domain.survey import Survey
+
+__all__ = ["Contact", "Decision", "Reason", "SurveyRules", "eligibility"]
+
+
+class Reason(enum.Enum):
+    """Why an invitation is suppressed."""
+
+    NEVER_ANSWERED = "the case was never answered: nobody acknowledged or replied to it"
+    LOOP_OPEN = "the loop is not closed yet"
+    NOT_A_REAL_CASE = "the case was closed without a conversation (auto-closed, merged or spam)"
+    OPTED_OUT = "the customer opted out of surveys on this channel"
+    SNOOZED = "the customer snoozed surveys"
+    COOLDOWN = "the customer was surveyed too recently"
+    SURVEY_COOLDOWN = "the customer was asked this survey too recently"
+    NOT_SAMPLED = "not in this survey's sample"
+    REPLY_WINDOW_CLOSED = "the channel's reply window has closed"
+    STAFF = "the requester is a member of staff"
+
+
+@attrs.frozen
+class Decision:
+    """Allowed, or suppressed with the reason (the first rule that said no)."""
+
+    allowed: bool
+    reason: Reason | None = None
+
+    def __str__(self) -> str:
+        return (
+            "allowed" if self.allowed else f"suppressed: {self.reason.value if self.reason else ''}"
+        )
+
+
+@attrs.frozen
+class Contact:
+    """What the host knows of a customer's survey history and wishes.
+
+    ``invited`` and ``answered`` map survey names to the last time the customer was invited
+    to, or answered, that survey; ``opted_out`` names channels; ``snoozed_until`` pauses all
+    surveys; ``staff`` marks a requester who works for the organisation.
+    """
+
+    invited: Mapping[str, datetime] = attrs.field(factory=dict)
+    answered: Mapping[str, datetime] = attrs.field(factory=dict)
+    opted_out: frozenset[str] = attrs.field(factory=frozenset, converter=frozenset)
+    snoozed_until: datetime | None = None
+    staff: bool = False
+
+
+def _fraction(instance: object, attribute: attrs.Attribute[float], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ValidationError(f"{attribute.name} must be more than 0 and at most 1, got {value!r}")
+
+
+@attrs.frozen
+class SurveyRules:
+    """The organisation's survey etiquette.
+
+    ``cooldown`` spaces any two surveys to one customer; ``survey_cooldown`` spaces the same
+    survey; both count from the last invitation or the last answer, whichever is later.
+    ``sample`` is the share of eligible customers invited (decided by a stable hash, so the
+    same customer and survey always get the same answer). ``reply_windows`` gives, per
+    channel name, how long after the customer's last message a reply may still be sent
+    (a messaging platform's 24-hour window, say).
+    """
+
+    cooldown: timedelta = timedelta(days=30)
+    survey_cooldown: timedelta = timedelta(days=90)
+    sample: float = attrs.field(default=1.0, validator=_fraction)
+    reply_windows: Mapping[str, timedelta] = attrs.field(factory=dict)
+    not_real: frozenset[str] = frozenset({"auto_closed", "merged", "spam"})
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _last(times: Iterable[datetime | None]) -> datetime | None:
+    return max((t for t in times if t is not None), key=_utc, default=None)
+
+
+def _sampled(customer: str, survey: Survey, share: float) -> bool:
+    if share >= 1:
+        return True
+    digest = hashlib.sha256(f"{survey.name}\x00{customer}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def eligibility(
+    *,
+    customer: str,
+    survey: Survey,
+    channel: Channel,
+    now: datetime,
+    contact: Contact,
+    rules: SurveyRules,
+    case: Case | None = None,
+    case_status: str | None = None,
+) -> Decision:
+    """Whether ``customer`` may be invited to ``survey`` on ``channel`` at ``now``.
+
+    Give ``case`` for a survey about a case (a transactional survey); leave it out for a
+    relationship survey. ``case_status`` is the host's word for how the case ended, if
+    not by closing the loop (``"auto_closed"``, ``"merged"``, ``"spam"``). The same inputs
+    always give the same decision.
+    """
+    require_aware("now", now)
+
+    def no(reason: Reason) -> Decision:
+        return Decision(False, reason)
+
+    if contact.staff:
+        return no(Reason.STAFF)
+    if case is not None:
+        if not any(isinstance(e, Acknowledged) for e in case.events):
+            return no(Reason.NEVER_ANSWERED)
+        if case_status in rules.not_real:
+            return no(Reason.NOT_A_REAL_CASE)
+        if not case.is_closed:
+            return no(Reason.LOOP_OPEN)
+        window = rules.reply_windows.get(channel.name)
+        last_message = _last(
+            [case.messages[-1].received_at]
+            + [e.at for e in case.events if isinstance(e, Reopened | CustomerEscalated)]
+        )
+        closes = None if window is None or last_message is None else _utc(last_message) + window
+        if closes is not None and _utc(now) > closes:
+            return no(Reason.REPLY_WINDOW_CLOSED)
+    if channel.name in contact.opted_out:
+        return no(Reason.OPTED_OUT)
+    if contact.snoozed_until is not None and _utc(now) < _utc(contact.snoozed_until):
+        return no(Reason.SNOOZED)
+    last_any = _last([*contact.invited.values(), *contact.answered.values()])
+    if last_any is not None and _utc(now) < _utc(last_any) + rules.cooldown:
+        return no(Reason.COOLDOWN)
+    last_this = _last([contact.invited.get(survey.name), contact.answered.get(survey.name)])
+    if last_this is not None and _utc(now) < _utc(last_this) + rules.survey_cooldown:
+        return no(Reason.SURVEY_COOLDOWN)
+    if not _sampled(customer, survey, rules.sample):
+        return no(Reason.NOT_SAMPLED)
+    return Decision(True)
