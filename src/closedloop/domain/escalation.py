@@ -46,6 +46,7 @@ __all__ = [
     "customer_replied",
     "escalate",
     "next_due",
+    "next_rung_at",
     "reschedule",
     "warn",
 ]
@@ -119,9 +120,17 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def _last_escalated(case: Case) -> datetime | None:
+def next_rung_at(case: Case, ladder: Ladder) -> datetime | None:
+    """The earliest instant a late case may climb again: None at the top of the ladder,
+    the distant past at level 0 (a breach climbs at once), else the last escalation plus
+    the next rung's wait."""
+    level = case.escalation_level
+    if level >= ladder.top:
+        return None
     times = [e.at for e in case.events if isinstance(e, Escalated)]
-    return times[-1] if times else None
+    if level == 0 or not times:
+        return datetime.min.replace(tzinfo=UTC)
+    return ladder.calendar.add(times[-1], ladder.rung(level + 1).after)
 
 
 def next_due(
@@ -143,13 +152,9 @@ def next_due(
     pending = due_times(case, standards, amber=warn_at_amber, lifecycle=lifecycle)
     times: list[datetime] = []
     breach = min((d.due_at for d in pending if d.due_at is not None), key=_utc, default=None)
-    if breach is not None and case.escalation_level < ladder.top:
-        earliest = breach
-        last = _last_escalated(case)
-        if case.escalation_level > 0 and last is not None:
-            wait = ladder.rung(case.escalation_level + 1).after
-            earliest = max(breach, ladder.calendar.add(last, wait), key=_utc)
-        times.append(earliest)
+    climb = next_rung_at(case, ladder)
+    if breach is not None and climb is not None:
+        times.append(max(breach, climb, key=_utc))
     if warn_at_amber:
         times.extend(
             d.amber_at

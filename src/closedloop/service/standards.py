@@ -11,7 +11,6 @@ from closedloop.domain.case import Case
 from closedloop.domain.change import Change
 from closedloop.domain.channel import Channel
 from closedloop.domain.errors import CaseNotFoundError, ConcurrencyError
-from closedloop.domain.events import Escalated
 from closedloop.domain.notification import Notification
 from closedloop.domain.standards import Deadline, Rag, deadlines, warned
 from closedloop.service.context import Context
@@ -108,13 +107,8 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
 
 
 def _may_climb(case: Case, ladder: escalation.Ladder, now: datetime) -> bool:
-    level = case.escalation_level
-    if level >= ladder.top:
-        return False
-    if level == 0:
-        return True
-    last = max(e.at for e in case.events if isinstance(e, Escalated))
-    return _utc(ladder.calendar.add(last, ladder.rung(level + 1).after)) < _utc(now)
+    climb = escalation.next_rung_at(case, ladder)
+    return climb is not None and _utc(climb) < _utc(now)
 
 
 def _alert(
