@@ -6,9 +6,9 @@ Adapter authors may use them too: they are part of the public API.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from closedloop.domain.change import Change
+from closedloop.domain.checks import instant
 from closedloop.domain.errors import ValidationError
 
 __all__ = ["check_batch", "check_limit", "check_tenant", "instant"]
@@ -38,12 +38,3 @@ def check_batch(changes: Sequence[Change]) -> None:
                 f"commit its latest state as one change"
             )
         seen.add(change.case.id)
-
-
-def instant(value: datetime) -> datetime:
-    """``value`` in UTC, for comparing and sorting instants.
-
-    Python compares two datetimes that share a ``tzinfo`` by wall time, ignoring ``fold``,
-    which puts the second 02:30 of a DST night before the first; UTC has no such nights.
-    """
-    return value.astimezone(UTC)

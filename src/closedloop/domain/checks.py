@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 
 from closedloop.domain.errors import NaiveDatetimeError, ValidationError
 
-__all__ = ["aware", "is_a", "non_empty", "require_aware", "require_unicode", "sure_callable"]
+__all__ = [
+    "aware",
+    "instant",
+    "is_a",
+    "non_empty",
+    "require_aware",
+    "require_unicode",
+    "sure_callable",
+]
 
 
 def require_aware(field: str, value: object) -> datetime:
@@ -68,3 +76,12 @@ def sure_callable(instance: Any, attribute: attrs.Attribute[Any], value: Any) ->
         raise ValidationError(
             f"{type(instance).__name__}.{attribute.name} must be a function, got {value!r}"
         )
+
+
+def instant(value: datetime) -> datetime:
+    """``value`` in UTC, for comparing and sorting instants.
+
+    Python compares two datetimes that share a ``tzinfo`` by wall time, ignoring ``fold``,
+    which puts the second 02:30 of a DST night before the first; UTC has no such nights.
+    """
+    return value.astimezone(UTC)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import attrs
 
 from closedloop.domain.case import Case
 from closedloop.domain.channel import Channel
-from closedloop.domain.checks import require_aware
+from closedloop.domain.checks import instant, require_aware
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.events import Acknowledged, CustomerEscalated, Reopened
 from closedloop.domain.survey import Survey
@@ -91,12 +91,8 @@ class SurveyRules:
     not_real: frozenset[str] = frozenset({"auto_closed", "merged", "spam"})
 
 
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
-
-
 def _last(times: Iterable[datetime | None]) -> datetime | None:
-    return max((t for t in times if t is not None), key=_utc, default=None)
+    return max((t for t in times if t is not None), key=instant, default=None)
 
 
 def _sampled(customer: str, survey: Survey, share: float) -> bool:
@@ -143,18 +139,18 @@ def eligibility(
             [case.messages[-1].received_at]
             + [e.at for e in case.events if isinstance(e, Reopened | CustomerEscalated)]
         )
-        closes = None if window is None or last_message is None else _utc(last_message) + window
-        if closes is not None and _utc(now) > closes:
+        closes = None if window is None or last_message is None else instant(last_message) + window
+        if closes is not None and instant(now) > closes:
             return no(Reason.REPLY_WINDOW_CLOSED)
     if channel.name in contact.opted_out:
         return no(Reason.OPTED_OUT)
-    if contact.snoozed_until is not None and _utc(now) < _utc(contact.snoozed_until):
+    if contact.snoozed_until is not None and instant(now) < instant(contact.snoozed_until):
         return no(Reason.SNOOZED)
     last_any = _last([*contact.invited.values(), *contact.answered.values()])
-    if last_any is not None and _utc(now) < _utc(last_any) + rules.cooldown:
+    if last_any is not None and instant(now) < instant(last_any) + rules.cooldown:
         return no(Reason.COOLDOWN)
     last_this = _last([contact.invited.get(survey.name), contact.answered.get(survey.name)])
-    if last_this is not None and _utc(now) < _utc(last_this) + rules.survey_cooldown:
+    if last_this is not None and instant(now) < instant(last_this) + rules.survey_cooldown:
         return no(Reason.SURVEY_COOLDOWN)
     if not _sampled(customer, survey, rules.sample):
         return no(Reason.NOT_SAMPLED)

@@ -17,7 +17,7 @@ import attrs
 from closedloop.domain.calendar import BusinessCalendar
 from closedloop.domain.case import Case, Due, apply, scheduled
 from closedloop.domain.channel import Channel
-from closedloop.domain.checks import non_empty, require_aware
+from closedloop.domain.checks import instant, non_empty, require_aware
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.events import (
     AwaitingCustomer,
@@ -116,10 +116,6 @@ class Ladder:
         return self.rungs[level - 1]
 
 
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
-
-
 def next_rung_at(case: Case, ladder: Ladder) -> datetime | None:
     """The earliest instant a late case may climb again: None at the top of the ladder,
     the distant past at level 0 (a breach climbs at once), else the last escalation plus
@@ -151,18 +147,18 @@ def next_due(
         return None
     pending = due_times(case, standards, amber=warn_at_amber, lifecycle=lifecycle)
     times: list[datetime] = []
-    breach = min((d.due_at for d in pending if d.due_at is not None), key=_utc, default=None)
+    breach = min((d.due_at for d in pending if d.due_at is not None), key=instant, default=None)
     climb = next_rung_at(case, ladder)
     if breach is not None and climb is not None:
-        times.append(max(breach, climb, key=_utc))
+        times.append(max(breach, climb, key=instant))
     if warn_at_amber:
         times.extend(
             d.amber_at
             for d in pending
             if d.amber_at is not None and d.due_at is not None and not warned(case, d)
-            and _utc(d.amber_at) < _utc(d.due_at)
+            and instant(d.amber_at) < instant(d.due_at)
         )  # fmt: skip
-    return min(times, key=_utc, default=None)
+    return min(times, key=instant, default=None)
 
 
 def _check(case: Case, at: datetime, by: str) -> None:
@@ -215,7 +211,8 @@ def customer_escalate(
             f"channel must be a Channel (e.g. Channel.OMBUDSMAN), got {channel!r}"
         )
     breached = any(
-        d.due_at is not None and _utc(d.due_at) < _utc(at) for d in deadlines(case, standards, at)
+        d.due_at is not None and instant(d.due_at) < instant(at)
+        for d in deadlines(case, standards, at)
     )
     breached = breached or any(isinstance(e, Escalated) for e in case.events)
     event = CustomerEscalated(

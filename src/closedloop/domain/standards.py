@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import functools
 from collections.abc import Iterable
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import attrs
@@ -19,7 +19,7 @@ import attrs
 from closedloop.domain.calendar import BusinessCalendar
 from closedloop.domain.case import Case
 from closedloop.domain.channel import Channel
-from closedloop.domain.checks import is_a
+from closedloop.domain.checks import instant, is_a
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.events import AwaitingCustomer, CustomerReplied, Reopened, Warned
 from closedloop.domain.feedback import FeedbackKind
@@ -217,7 +217,7 @@ def deadlines(
         standard = due.standard
         pauses = _pauses(case, due.started_at)
         used = _used(standard.calendar, due.started_at, now, pauses) / standard.within
-        if due.due_at is not None and _utc(now) > _utc(due.due_at):
+        if due.due_at is not None and instant(now) > instant(due.due_at):
             rag = Rag.RED
         elif used >= standards.amber_at:
             rag = Rag.AMBER
@@ -240,16 +240,12 @@ def warned(case: Case, deadline: Deadline | Due) -> bool:
     return any(
         isinstance(e, Warned)
         and e.target == deadline.target.value
-        and _utc(e.at) >= _utc(deadline.started_at)
+        and instant(e.at) >= instant(deadline.started_at)
         for e in case.events
     )
 
 
 # -- the arithmetic ------------------------------------------------------------------------
-
-
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
 
 
 def _start(case: Case, target: Target) -> datetime:
@@ -267,11 +263,11 @@ def _pauses(case: Case, start: datetime) -> list[tuple[datetime, datetime | None
         if isinstance(event, AwaitingCustomer) and began is None:
             began = event.at
         elif isinstance(event, CustomerReplied) and began is not None:
-            if _utc(event.at) > _utc(start):
-                spans.append((max(began, start, key=_utc), event.at))
+            if instant(event.at) > instant(start):
+                spans.append((max(began, start, key=instant), event.at))
             began = None
     if began is not None:
-        spans.append((max(began, start, key=_utc), None))
+        spans.append((max(began, start, key=instant), None))
     return spans
 
 
@@ -288,12 +284,12 @@ def _finish(
     cursor, left = start, within
     for paused, resumed in pauses:
         done = calendar.add(cursor, left)
-        if _utc(done) <= _utc(paused):
+        if instant(done) <= instant(paused):
             return done
         left -= calendar.between(cursor, paused)
         if resumed is None:
             return None
-        cursor = max(cursor, resumed, key=_utc)
+        cursor = max(cursor, resumed, key=instant)
     return calendar.add(cursor, left)
 
 
@@ -312,5 +308,5 @@ def _used(
     """Business time from ``start`` to ``now``, pauses excluded."""
     used = calendar.between(start, now)
     for paused, resumed in pauses:
-        used -= calendar.between(paused, now if resumed is None else min(resumed, now, key=_utc))
+        used -= calendar.between(paused, now if resumed is None else min(resumed, now, key=instant))
     return max(used, timedelta(0))

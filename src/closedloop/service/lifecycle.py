@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from closedloop.domain import case as domain
 from closedloop.domain.case import Case
 from closedloop.domain.change import Change
 from closedloop.domain.channel import Channel
+from closedloop.domain.checks import instant
 from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError, ValidationError
 from closedloop.domain.escalation import next_due
 from closedloop.domain.feedback import Feedback, FeedbackKind
@@ -117,7 +118,7 @@ def promise(ctx: Context, case: Case) -> datetime | None:
             for d in due_times(case, ctx.policy.standards, lifecycle=ctx.policy.lifecycle)
             if d.target is not Target.ACKNOWLEDGE and d.due_at is not None
         ),
-        key=lambda t: t.astimezone(UTC),
+        key=instant,
         default=None,
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import attrs
 
@@ -10,6 +10,7 @@ from closedloop.domain import escalation
 from closedloop.domain.case import Case
 from closedloop.domain.change import Change
 from closedloop.domain.channel import Channel
+from closedloop.domain.checks import instant
 from closedloop.domain.errors import CaseNotFoundError, ConcurrencyError
 from closedloop.domain.notification import Notification
 from closedloop.domain.standards import Deadline, Rag, deadlines, warned
@@ -37,10 +38,6 @@ class SweepReport:
             f"sweep at {self.at:%Y-%m-%d %H:%M %Z}: {len(self.escalated)} escalated, "
             f"{len(self.warned)} warned, {self.conflicts} left to another worker"
         )
-
-
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
 
 
 def sweep(ctx: Context, batch: int = 500) -> SweepReport:
@@ -83,12 +80,12 @@ def sweep(ctx: Context, batch: int = 500) -> SweepReport:
 
 def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
     """The escalation or warning ``case`` is due for at ``now``, if any."""
-    if case.due_at is None or not _utc(case.due_at) < _utc(now):
+    if case.due_at is None or not instant(case.due_at) < instant(now):
         return None  # someone acted on it since the query
     policy = ctx.policy
     ladder = policy.ladder
     pending = deadlines(case, policy.standards, now, policy.lifecycle)
-    late = [d for d in pending if d.due_at is not None and _utc(d.due_at) < _utc(now)]
+    late = [d for d in pending if d.due_at is not None and instant(d.due_at) < instant(now)]
     if late and _may_climb(case, ladder, now):
         moved = escalation.escalate(
             case, at=now, ladder=ladder, breached=late[0], due_at=schedule(ctx)
@@ -108,7 +105,7 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
 
 def _may_climb(case: Case, ladder: escalation.Ladder, now: datetime) -> bool:
     climb = escalation.next_rung_at(case, ladder)
-    return climb is not None and _utc(climb) < _utc(now)
+    return climb is not None and instant(climb) < instant(now)
 
 
 def _alert(
@@ -118,7 +115,7 @@ def _alert(
     hold = ladder.calendar.next_open(now) if ladder.hold_until_open else None
     return render(
         ctx, case, purpose, now, to=to, channel=ladder.channel,
-        deliver_after=hold if hold is not None and _utc(hold) > _utc(now) else None,
+        deliver_after=hold if hold is not None and instant(hold) > instant(now) else None,
         rung=ladder.rung(max(case.escalation_level, 1)).name,
         standard=deadline.standard.name, due=show(ctx, deadline.due_at),
     )  # fmt: skip
