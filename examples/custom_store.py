@@ -5,6 +5,7 @@ tenant gets a folder under ``root``::
 
     <root>/<tenant>/cases/<case id>.json       the case, as closedloop.codec.dump_case
     <root>/<tenant>/outbox/<key>.json          a notification and its delivery state
+    <root>/<tenant>/invitations/<id>.json      a survey invitation, as codec.dump_invitation
     <root>/<tenant>/external_ids.json          {external id: case id}
     <root>/<tenant>/journal.json               a commit being applied (only during one)
 
@@ -31,7 +32,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
@@ -44,6 +45,9 @@ from closedloop import (
     Delivery,
     DueCase,
     DuplicateExternalIdError,
+    Invitation,
+    InvitationChange,
+    InvitationNotFoundError,
     MessageNotFoundError,
     Notification,
     OutboxMessage,
@@ -72,7 +76,7 @@ class JsonFolderStore:
         self._dir = self._root / _safe(tenant)
         self._lock = _lock if _lock is not None else threading.Lock()
         with self._lock:
-            for sub in ("cases", "outbox"):
+            for sub in ("cases", "outbox", "invitations"):
                 (self._dir / sub).mkdir(parents=True, exist_ok=True)
             self._finish_journal()
 
@@ -97,17 +101,31 @@ class JsonFolderStore:
             raise CaseNotFoundError(case_id)
         return codec.load_case(data)
 
-    def commit(self, change: Change) -> None:
+    def commit(self, change: Change | InvitationChange) -> None:
         self.commit_many((change,))
 
-    def commit_many(self, changes: Sequence[Change]) -> None:
-        check_batch(changes)  # each case at most once per batch
+    def commit_many(self, changes: Sequence[Change | InvitationChange]) -> None:
+        check_batch(changes)  # each case and invitation at most once per batch
         with self._lock:
             index: dict[str, str] = _read(self._dir / EXTERNAL_IDS) or {}
             known = len(index)
             writes: dict[Path, Any] = {}
             # Check every change before writing anything, so a refused batch changes nothing.
             for change in changes:
+                for note in change.notifications:  # a key is stored once: the first wins
+                    path = self._outbox_path(note.key)
+                    if path not in writes and not path.exists():
+                        writes[path] = _record(note, next_attempt_at=note.ready_at)
+                if isinstance(change, InvitationChange):
+                    invitation = change.invitation
+                    stored = _read(self._invitation_path(invitation.id))
+                    actual = None if stored is None else stored["version"]
+                    if (actual or 0) != change.expected_version:
+                        raise ConcurrencyError(
+                            invitation.id, change.expected_version, actual, record="invitation"
+                        )
+                    writes[self._invitation_path(invitation.id)] = codec.dump_invitation(invitation)
+                    continue
                 case = change.case
                 stored = _read(self._case_path(case.id))
                 actual = None if stored is None else stored["version"]
@@ -120,10 +138,6 @@ class JsonFolderStore:
                     if index.setdefault(external_id, case.id) != case.id:
                         raise DuplicateExternalIdError(case.id, external_id)
                 writes[self._case_path(case.id)] = codec.dump_case(case)
-                for note in change.notifications:  # a key is stored once: the first wins
-                    path = self._outbox_path(note.key)
-                    if path not in writes and not path.exists():
-                        writes[path] = _record(note, next_attempt_at=note.ready_at)
             if len(index) > known:
                 writes[self._dir / EXTERNAL_IDS] = index
             self._apply(writes)
@@ -157,6 +171,34 @@ class JsonFolderStore:
             cases = self._cases()
         found = [c for c in cases if c.acknowledged_at is None and not c.is_closed]
         return sorted(found, key=lambda c: (instant(c.opened_at), c.id))[:limit]
+
+    # -- survey invitations -------------------------------------------------------------
+
+    def invitation(self, invitation_id: str) -> Invitation:
+        with self._lock:
+            data = _read(self._invitation_path(invitation_id))
+        if data is None:
+            raise InvitationNotFoundError(invitation_id)
+        return codec.load_invitation(data)
+
+    def invitations_of(self, customer: str) -> Sequence[Invitation]:
+        found = [i for i in self._invitations() if i.customer == customer]
+        return sorted(found, key=lambda i: (instant(i.created_at), i.id))
+
+    def invitations_due(self, before: datetime, limit: int = 100) -> Sequence[Invitation]:
+        check_limit(limit)
+        due = [(instant(i.due_at), i.id, i) for i in self._invitations() if i.due_at is not None]
+        return [i for at, _, i in sorted(due) if at < instant(before)][:limit]
+
+    def responses(self, since: datetime, until: datetime) -> Iterator[Invitation]:
+        answered = [
+            (instant(i.response.received_at), i.id, i)
+            for i in self._invitations()
+            if i.response is not None
+        ]
+        for at, _, invitation in sorted(answered):
+            if instant(since) <= at < instant(until):
+                yield invitation
 
     # -- the outbox ---------------------------------------------------------------------
 
@@ -223,6 +265,14 @@ class JsonFolderStore:
 
     def _outbox_path(self, key: str) -> Path:
         return self._dir / "outbox" / f"{_safe(key)}.json"
+
+    def _invitation_path(self, invitation_id: str) -> Path:
+        return self._dir / "invitations" / f"{_safe(invitation_id)}.json"
+
+    def _invitations(self) -> list[Invitation]:
+        with self._lock:
+            dumped = [_read(p) for p in (self._dir / "invitations").glob("*.json")]
+        return [codec.load_invitation(d) for d in dumped if d is not None]
 
     def _cases(self) -> list[Case]:
         dumped = [_read(p) for p in (self._dir / "cases").glob("*.json")]

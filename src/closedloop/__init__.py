@@ -9,14 +9,20 @@ from importlib.metadata import version as _version
 from closedloop.adapters.sqlite import SQLiteStore
 from closedloop.domain.calendar import BusinessCalendar, Window
 from closedloop.domain.case import Case
-from closedloop.domain.change import Change
+from closedloop.domain.change import Change, InvitationChange
 from closedloop.domain.channel import Channel
 from closedloop.domain.due import DueCase
+from closedloop.domain.eligibility import Contact, Decision, Reason, SurveyRules
 from closedloop.domain.errors import (
+    AlreadyAnsweredError,
     CaseNotFoundError,
     ClosedLoopError,
     ConcurrencyError,
     DuplicateExternalIdError,
+    InvalidTokenError,
+    InvitationExpiredError,
+    InvitationNotFoundError,
+    InvitationWithdrawnError,
     LifecycleDefinitionError,
     LifecycleError,
     MessageNotFoundError,
@@ -27,21 +33,27 @@ from closedloop.domain.errors import (
     StepNotAllowedError,
     StepRefusedError,
     StorageError,
+    SurveyTokenError,
     UnknownChannelError,
     ValidationError,
 )
 from closedloop.domain.escalation import Ladder, Rung
+from closedloop.domain.events import Origin, OriginKind
 from closedloop.domain.feedback import Feedback, FeedbackKind
+from closedloop.domain.invitation import Invitation, InvitationStatus, Response
 from closedloop.domain.lifecycle import Stage, Step
 from closedloop.domain.notification import Notification
 from closedloop.domain.outbox import Delivery, OutboxMessage, RetryPolicy
 from closedloop.domain.priority import Priority
 from closedloop.domain.standards import Deadline, Rag, Standard, Standards, Target
+from closedloop.domain.survey import Answer, Survey, SurveyKind
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service.desk import Desk
 from closedloop.service.dispatch import DispatchReport
 from closedloop.service.policy import Policy
+from closedloop.service.recovery import RecoveryReport
 from closedloop.service.standards import SweepReport
+from closedloop.service.surveys import Invited
 from closedloop.service.templates import Templates
 
 try:
@@ -50,6 +62,8 @@ except _PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "AlreadyAnsweredError",
+    "Answer",
     "BusinessCalendar",
     "Case",
     "CaseNotFoundError",
@@ -59,7 +73,9 @@ __all__ = [
     "Clock",
     "ClosedLoopError",
     "ConcurrencyError",
+    "Contact",
     "Deadline",
+    "Decision",
     "Delivery",
     "Desk",
     "DispatchReport",
@@ -67,6 +83,14 @@ __all__ = [
     "DuplicateExternalIdError",
     "Feedback",
     "FeedbackKind",
+    "InvalidTokenError",
+    "Invitation",
+    "InvitationChange",
+    "InvitationExpiredError",
+    "InvitationNotFoundError",
+    "InvitationStatus",
+    "InvitationWithdrawnError",
+    "Invited",
     "Ladder",
     "LifecycleDefinitionError",
     "LifecycleError",
@@ -75,10 +99,15 @@ __all__ = [
     "NotFoundError",
     "Notification",
     "Notifier",
+    "Origin",
+    "OriginKind",
     "OutboxMessage",
     "Policy",
     "Priority",
     "Rag",
+    "Reason",
+    "RecoveryReport",
+    "Response",
     "RetryPolicy",
     "Rung",
     "SQLiteStore",
@@ -91,6 +120,10 @@ __all__ = [
     "StepNotAllowedError",
     "StepRefusedError",
     "StorageError",
+    "Survey",
+    "SurveyKind",
+    "SurveyRules",
+    "SurveyTokenError",
     "SweepReport",
     "Target",
     "Templates",

@@ -1,4 +1,5 @@
-"""Turning cases, events and notifications into JSON-ready values and back, exactly.
+"""Turning cases, events, invitations and notifications into JSON-ready values and back,
+exactly.
 
 For adapter authors: a store that keeps :func:`dump_case` (or each event's
 :func:`dump_event`) as JSON reads back a case equal to the one committed, field for field.
@@ -23,17 +24,20 @@ import attrs
 from closedloop.domain.case import Case, replay
 from closedloop.domain.errors import StorageError
 from closedloop.domain.events import EVENT_TYPES, Event
+from closedloop.domain.invitation import Invitation
 from closedloop.domain.notification import Notification
 
 __all__ = [
     "dump_case",
     "dump_datetime",
     "dump_event",
+    "dump_invitation",
     "dump_notification",
     "load_case",
     "load_datetime",
     "load_event",
     "load_events",
+    "load_invitation",
     "load_notification",
 ]
 
@@ -110,6 +114,17 @@ def load_notification(data: dict[str, JSON]) -> Notification:
     """The inverse of :func:`dump_notification`."""
     notification: Notification = _load_attrs(Notification, dict(data))
     return notification
+
+
+def dump_invitation(invitation: Invitation) -> dict[str, JSON]:
+    """A survey invitation (its survey and response included) as a JSON-ready dict."""
+    return _dump_attrs(invitation)
+
+
+def load_invitation(data: dict[str, JSON]) -> Invitation:
+    """The inverse of :func:`dump_invitation`."""
+    invitation: Invitation = _load_attrs(Invitation, dict(data))
+    return invitation
 
 
 # -- converters, built once per class from its type hints ----------------------------------------

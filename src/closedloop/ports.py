@@ -7,13 +7,14 @@ guarantee; ``closedloop.testing.conformance`` checks it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, Self, runtime_checkable
 
 from closedloop.domain.case import Case
-from closedloop.domain.change import Change
+from closedloop.domain.change import Write
 from closedloop.domain.due import DueCase
+from closedloop.domain.invitation import Invitation
 from closedloop.domain.notification import Notification
 from closedloop.domain.outbox import OutboxMessage
 
@@ -70,14 +71,16 @@ class CaseStore(Protocol):
         """The case with this id; raises :class:`~closedloop.CaseNotFoundError`."""
         ...
 
-    def commit(self, change: Change) -> None:
-        """Store the case's new state, its new events and its notifications atomically,
-        if the stored case is at ``change.expected_version`` (0: it must not exist yet);
-        otherwise raise :class:`~closedloop.ConcurrencyError` and store nothing."""
+    def commit(self, change: Write) -> None:
+        """Store the case's (or invitation's) new state, its new events and its
+        notifications atomically, if the stored record is at ``change.expected_version``
+        (0: it must not exist yet); otherwise raise :class:`~closedloop.ConcurrencyError`
+        and store nothing."""
         ...
 
-    def commit_many(self, changes: Sequence[Change]) -> None:
-        """Commit several changes (to different cases) in one transaction: all or none."""
+    def commit_many(self, changes: Sequence[Write]) -> None:
+        """Commit several changes (to different cases and invitations) in one transaction:
+        all or none."""
         ...
 
     def find_by_external_id(self, external_id: str) -> Case | None:
@@ -95,6 +98,27 @@ class CaseStore(Protocol):
 
     def unanswered(self, limit: int = 100) -> Sequence[Case]:
         """Open cases nobody has acknowledged yet, across all channels, oldest first."""
+        ...
+
+    # -- survey invitations -------------------------------------------------------------
+
+    def invitation(self, invitation_id: str) -> Invitation:
+        """The invitation with this id; raises :class:`~closedloop.InvitationNotFoundError`."""
+        ...
+
+    def invitations_of(self, customer: str) -> Sequence[Invitation]:
+        """Every invitation of one customer (suppressed and answered ones too), by
+        ``created_at`` then id."""
+        ...
+
+    def invitations_due(self, before: datetime, limit: int = 100) -> Sequence[Invitation]:
+        """Invitations whose ``due_at`` is earlier than ``before`` (a reminder or an expiry
+        is due), earliest first, then by id."""
+        ...
+
+    def responses(self, since: datetime, until: datetime) -> Iterable[Invitation]:
+        """Answered invitations whose answer arrived in ``[since, until)``, by the time it
+        arrived, then id. Streamed: a store need not hold them all in memory at once."""
         ...
 
     # -- the outbox ---------------------------------------------------------------------

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 import attrs
 
-from closedloop.adapters.common import check_batch, check_limit, check_tenant, instant
+from closedloop.adapters.common import (
+    check_batch,
+    check_limit,
+    check_tenant,
+    instant,
+    split_batch,
+)
 from closedloop.domain.case import Case
-from closedloop.domain.change import Change
+from closedloop.domain.change import Change, Write
 from closedloop.domain.checks import require_aware
 from closedloop.domain.due import DueCase
 from closedloop.domain.errors import (
     CaseNotFoundError,
     ConcurrencyError,
     DuplicateExternalIdError,
+    InvitationNotFoundError,
     MessageNotFoundError,
 )
+from closedloop.domain.invitation import Invitation
 from closedloop.domain.outbox import Delivery, OutboxMessage
 from closedloop.ports import DEFAULT_TENANT
 
@@ -33,6 +41,7 @@ class _Data:
         self.cases: dict[tuple[str, str], Case] = {}
         self.external: dict[tuple[str, str], str] = {}
         self.outbox: dict[tuple[str, str], OutboxMessage] = {}
+        self.invitations: dict[tuple[str, str], Invitation] = {}
 
 
 class InMemoryStore:
@@ -62,16 +71,25 @@ class InMemoryStore:
         except KeyError:
             raise CaseNotFoundError(case_id) from None
 
-    def commit(self, change: Change) -> None:
+    def commit(self, change: Write) -> None:
         self.commit_many((change,))
 
-    def commit_many(self, changes: Sequence[Change]) -> None:
+    def commit_many(self, changes: Sequence[Write]) -> None:
         data, t = self._data, self._tenant
         check_batch(changes)
+        case_changes, invitation_changes = split_batch(changes)
         with data.lock:
             # Check everything first, so that a refused batch changes nothing.
+            for ic in invitation_changes:
+                invitation = ic.invitation
+                stored = data.invitations.get((t, invitation.id))
+                actual = None if stored is None else stored.version
+                if (actual or 0) != ic.expected_version:
+                    raise ConcurrencyError(
+                        invitation.id, ic.expected_version, actual, record="invitation"
+                    )
             claimed: dict[str, str] = {}
-            for change in changes:
+            for change in case_changes:
                 case = change.case
                 current = data.cases.get((t, case.id))
                 actual = None if current is None else current.version
@@ -82,12 +100,15 @@ class InMemoryStore:
                     if owner is not None and owner != case.id:
                         raise DuplicateExternalIdError(case.id, external_id)
                     claimed[external_id] = case.id
-            for change in changes:
+            for change in case_changes:
                 case = change.case
                 data.cases[t, case.id] = case
                 for external_id in _external_ids(change):
                     data.external[t, external_id] = case.id
-                for n in change.notifications:
+            for ic in invitation_changes:
+                data.invitations[t, ic.invitation.id] = ic.invitation
+            for write in changes:
+                for n in write.notifications:
                     data.outbox.setdefault((t, n.key), OutboxMessage(n, next_attempt_at=n.ready_at))
 
     def find_by_external_id(self, external_id: str) -> Case | None:
@@ -116,6 +137,40 @@ class InMemoryStore:
         found = [c for c in self._cases() if c.acknowledged_at is None and not c.is_closed]
         found.sort(key=lambda c: (instant(c.opened_at), c.id))
         return found[:limit]
+
+    # -- survey invitations -------------------------------------------------------------
+
+    def invitation(self, invitation_id: str) -> Invitation:
+        try:
+            return self._data.invitations[self._tenant, invitation_id]
+        except KeyError:
+            raise InvitationNotFoundError(invitation_id) from None
+
+    def invitations_of(self, customer: str) -> Sequence[Invitation]:
+        return sorted(
+            (i for i in self._invitations() if i.customer == customer),
+            key=lambda i: (instant(i.created_at), i.id),
+        )
+
+    def invitations_due(self, before: datetime, limit: int = 100) -> Sequence[Invitation]:
+        check_limit(limit)
+        cutoff = instant(require_aware("before", before))
+        found = [
+            i for i in self._invitations() if i.due_at is not None and instant(i.due_at) < cutoff
+        ]
+        found.sort(key=lambda i: (instant(i.due_at or before), i.id))
+        return found[:limit]
+
+    def responses(self, since: datetime, until: datetime) -> Iterator[Invitation]:
+        low = instant(require_aware("since", since))
+        high = instant(require_aware("until", until))
+        found = [
+            (instant(i.response.received_at), i.id, i)
+            for i in self._invitations()
+            if i.response is not None and low <= instant(i.response.received_at) < high
+        ]
+        found.sort(key=lambda row: row[:2])
+        return (i for _, _, i in found)
 
     # -- the outbox ---------------------------------------------------------------------
 
@@ -195,6 +250,10 @@ class InMemoryStore:
     def _cases(self) -> Iterable[Case]:
         with self._data.lock:
             return [c for (t, _), c in self._data.cases.items() if t == self._tenant]
+
+    def _invitations(self) -> Iterable[Invitation]:
+        with self._data.lock:
+            return [i for (t, _), i in self._data.invitations.items() if t == self._tenant]
 
     def _messages(self) -> Iterable[OutboxMessage]:
         with self._data.lock:

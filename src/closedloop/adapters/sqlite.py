@@ -24,28 +24,32 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
-from closedloop.adapters.common import check_batch, check_limit, check_tenant
+from closedloop.adapters.common import check_batch, check_limit, check_tenant, split_batch
 from closedloop.codec import (
     dump_datetime,
     dump_event,
+    dump_invitation,
     dump_notification,
     load_datetime,
     load_events,
+    load_invitation,
     load_notification,
 )
 from closedloop.domain.case import Case
-from closedloop.domain.change import Change
+from closedloop.domain.change import Change, InvitationChange, Write
 from closedloop.domain.checks import require_aware
 from closedloop.domain.due import DueCase
 from closedloop.domain.errors import (
     CaseNotFoundError,
     ConcurrencyError,
     DuplicateExternalIdError,
+    InvitationNotFoundError,
     MessageNotFoundError,
     SchemaVersionError,
     StorageError,
     ValidationError,
 )
+from closedloop.domain.invitation import Invitation
 from closedloop.domain.outbox import Delivery, OutboxMessage
 from closedloop.ports import DEFAULT_TENANT
 
@@ -124,6 +128,31 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         """,
         "CREATE INDEX outbox_dead ON outbox (tenant, created_us, key) WHERE status = 'dead'",
     ),
+    (
+        # Survey invitations: the JSON document, and the columns their queries use.
+        """
+        CREATE TABLE invitations (
+            tenant      TEXT    NOT NULL,
+            id          TEXT    NOT NULL,
+            version     INTEGER NOT NULL CHECK (version >= 1),
+            customer    TEXT    NOT NULL,
+            created_us  INTEGER NOT NULL,
+            due_us      INTEGER,
+            answered_us INTEGER,
+            body        TEXT    NOT NULL,
+            PRIMARY KEY (tenant, id)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX invitations_customer ON invitations (tenant, customer, created_us, id)",
+        """
+        CREATE INDEX invitations_due ON invitations (tenant, due_us, id)
+            WHERE due_us IS NOT NULL
+        """,
+        """
+        CREATE INDEX invitations_answered ON invitations (tenant, answered_us, id)
+            WHERE answered_us IS NOT NULL
+        """,
+    ),
 )
 
 #: The schema version this closedloop writes: the number of migrations.
@@ -174,6 +203,12 @@ _CASES_OF = """
     FROM cases CROSS JOIN events ON events.tenant = cases.tenant AND events.case_id = cases.id
     WHERE cases.tenant = ? AND cases.customer = ?
     ORDER BY cases.opened_us, cases.id, events.version
+"""
+_INVITATION_UPSERT = """
+    INSERT INTO invitations (tenant, id, version, customer, created_us, due_us, answered_us, body)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (tenant, id) DO UPDATE SET version = excluded.version, due_us = excluded.due_us,
+        answered_us = excluded.answered_us, body = excluded.body
 """
 _OUTBOX_COLUMNS = "key, status, attempts, next_attempt_at, last_error, sent_at, body"
 
@@ -259,20 +294,22 @@ class SQLiteStore:
             raise CaseNotFoundError(case_id)
         return _replay(body for (body,) in rows)
 
-    def commit(self, change: Change) -> None:
-        """Store the change if the case is at ``change.expected_version``, else raise
+    def commit(self, change: Write) -> None:
+        """Store the change if the record is at ``change.expected_version``, else raise
         :class:`~closedloop.ConcurrencyError`; all of it or nothing."""
         self.commit_many((change,))
 
-    def commit_many(self, changes: Sequence[Change]) -> None:
+    def commit_many(self, changes: Sequence[Write]) -> None:
         """Commit several changes in one transaction: all or none."""
-        changes = list(changes)
         check_batch(changes)
+        case_changes, invitation_changes = split_batch(changes)
         if not changes:
             return
         with self._write() as db:
-            stored, known = self._check(db, changes)
-            self._insert(db, changes, stored, known)
+            self._check_invitations(db, invitation_changes)
+            stored, known = self._check(db, case_changes)
+            self._insert(db, case_changes, stored, known)
+            self._insert_invitations(db, invitation_changes)
 
     def find_by_external_id(self, external_id: str) -> Case | None:
         """The case holding a message with this external id, if any."""
@@ -306,6 +343,54 @@ class SQLiteStore:
         """Open cases never acknowledged, by ``opened_at`` then id."""
         check_limit(limit)
         return _group(self._read(_UNANSWERED, (self._tenant, limit, self._tenant)))
+
+    # -- survey invitations -------------------------------------------------------------
+
+    def invitation(self, invitation_id: str) -> Invitation:
+        """The invitation with this id; raises :class:`~closedloop.InvitationNotFoundError`."""
+        rows = self._read(
+            "SELECT body FROM invitations WHERE tenant = ? AND id = ?",
+            (self._tenant, invitation_id),
+        )
+        if not rows:
+            raise InvitationNotFoundError(invitation_id)
+        return _invitation(rows[0][0])
+
+    def invitations_of(self, customer: str) -> Sequence[Invitation]:
+        """Every invitation of one customer, by ``created_at`` then id."""
+        rows = self._read(
+            "SELECT body FROM invitations WHERE tenant = ? AND customer = ?"
+            " ORDER BY created_us, id",
+            (self._tenant, customer),
+        )
+        return [_invitation(body) for (body,) in rows]
+
+    def invitations_due(self, before: datetime, limit: int = 100) -> Sequence[Invitation]:
+        """Invitations with a reminder or expiry due before ``before``, earliest first."""
+        check_limit(limit)
+        rows = self._read(
+            "SELECT body FROM invitations WHERE tenant = ? AND due_us IS NOT NULL AND due_us < ?"
+            " ORDER BY due_us, id LIMIT ?",
+            (self._tenant, _us(require_aware("before", before)), limit),
+        )
+        return [_invitation(body) for (body,) in rows]
+
+    def responses(self, since: datetime, until: datetime) -> Iterator[Invitation]:
+        """Invitations answered in ``[since, until)``, in pages of a few hundred."""
+        low, high = _us(require_aware("since", since)), _us(require_aware("until", until))
+        after: tuple[int, str] = (low - 1, "")
+        while True:
+            rows = self._read(
+                "SELECT answered_us, id, body FROM invitations WHERE tenant = ?"
+                " AND answered_us >= ? AND answered_us < ? AND (answered_us, id) > (?, ?)"
+                " ORDER BY answered_us, id LIMIT ?",
+                (self._tenant, low, high, *after, _CHUNK),
+            )
+            for _, _, body in rows:
+                yield _invitation(body)
+            if len(rows) < _CHUNK:
+                return
+            after = (rows[-1][0], rows[-1][1])
 
     def explain_due_query(self, before: datetime, limit: int = 100) -> str:
         """Diagnostic: SQLite's ``EXPLAIN QUERY PLAN`` for :meth:`due`, one step a line.
@@ -493,23 +578,58 @@ class SQLiteStore:
         externals = [
             (t, x, c.case.id) for c in changes for x in _external_ids(c.case) if x not in known
         ]
+        for sql, rows in (
+            (_CASE_INSERT, fresh),
+            (_CASE_UPDATE, moved),
+            (_EVENT_INSERT, events),
+            (_EXTERNAL_INSERT, externals),
+        ):
+            _run(db, sql, rows)
+        self._queue(db, changes)
+
+    def _queue(self, db: sqlite3.Connection, changes: Sequence[Write]) -> None:
+        t = self._tenant
         outbox = [
             (t, n.key, n.case_id, _us(n.ready_at), dump_datetime(n.ready_at),
              _us(n.created_at), _json(dump_notification(n)))
             for c in changes
             for n in c.notifications
         ]  # fmt: skip
-        for sql, rows in (
-            (_CASE_INSERT, fresh),
-            (_CASE_UPDATE, moved),
-            (_EVENT_INSERT, events),
-            (_EXTERNAL_INSERT, externals),
-            (_OUTBOX_INSERT, outbox),
-        ):
-            if len(rows) == 1:  # most commits: execute() costs less than executemany()
-                db.execute(sql, rows[0])
-            elif rows:
-                db.executemany(sql, rows)
+        _run(db, _OUTBOX_INSERT, outbox)
+
+    def _check_invitations(self, db: sqlite3.Connection, changes: list[InvitationChange]) -> None:
+        if not changes:
+            return
+        stored: dict[str, int] = {}
+        ids = [c.invitation.id for c in changes]
+        for start in range(0, len(ids), _CHUNK):
+            some = ids[start : start + _CHUNK]
+            marks = ", ".join("?" * len(some))
+            stored.update(
+                db.execute(
+                    f"SELECT id, version FROM invitations WHERE tenant = ? AND id IN ({marks})",
+                    (self._tenant, *some),
+                ).fetchall()
+            )
+        for change in changes:
+            actual = stored.get(change.invitation.id)
+            if (actual or 0) != change.expected_version:
+                raise ConcurrencyError(
+                    change.invitation.id, change.expected_version, actual, record="invitation"
+                )
+
+    def _insert_invitations(self, db: sqlite3.Connection, changes: list[InvitationChange]) -> None:
+        rows = []
+        for change in changes:
+            i = change.invitation
+            answered = None if i.response is None else _us(i.response.received_at)
+            due = None if i.due_at is None else _us(i.due_at)
+            body = _json(dump_invitation(i))
+            rows.append(
+                (self._tenant, i.id, i.version, i.customer, _us(i.created_at), due, answered, body)
+            )
+        _run(db, _INVITATION_UPSERT, rows)
+        self._queue(db, changes)
 
     def _status(self, db: sqlite3.Connection, key: str) -> Delivery:
         row = db.execute(
@@ -700,6 +820,17 @@ def _group(rows: list[tuple[str, str]]) -> list[Case]:
             cases.append(_replay(body for _, body in rows[start:i]))
             start = i
     return cases
+
+
+def _run(db: sqlite3.Connection, sql: str, rows: Sequence[Sequence[object]]) -> None:
+    if len(rows) == 1:  # most commits: execute() costs less than executemany()
+        db.execute(sql, rows[0])
+    elif rows:
+        db.executemany(sql, rows)
+
+
+def _invitation(body: str) -> Invitation:
+    return _loaded(lambda: load_invitation(json.loads(body)))
 
 
 def _message(row: tuple[Any, ...]) -> OutboxMessage:

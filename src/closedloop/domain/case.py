@@ -27,6 +27,9 @@ from closedloop.domain.events import (
     Escalated,
     Event,
     Explained,
+    MessageAdded,
+    Origin,
+    PriorityChanged,
     Reopened,
     Scheduled,
     StepEvent,
@@ -39,6 +42,7 @@ from closedloop.domain.priority import Priority
 __all__ = [
     "Case",
     "acknowledge",
+    "add_message",
     "apply",
     "assign",
     "decline",
@@ -46,6 +50,7 @@ __all__ = [
     "open_case",
     "reopen",
     "replay",
+    "reprioritize",
     "scheduled",
     "take_action",
     "thank",
@@ -93,6 +98,7 @@ class Case:
     reopen_count: int = 0
     escalation_level: int = 0
     awaiting_customer: bool = False
+    origin: Origin | None = None
 
     @property
     def is_closed(self) -> bool:
@@ -166,6 +172,7 @@ def _apply_opened(e: CaseOpened) -> Case:
         events=(e,),
         owner=e.owner,
         due_at=e.due_at,
+        origin=e.origin,
     )
 
 
@@ -196,8 +203,10 @@ def apply(case: Case, event: Event) -> Case:
         changes["owner"] = event.owner
     elif isinstance(event, Escalated):
         changes["escalation_level"] = event.level
-    elif isinstance(event, CustomerEscalated):
+    elif isinstance(event, CustomerEscalated | PriorityChanged):
         changes["priority"] = event.priority
+    elif isinstance(event, MessageAdded):
+        changes["messages"] = (*case.messages, event.feedback)
     elif isinstance(event, AwaitingCustomer | CustomerReplied):
         changes["awaiting_customer"] = isinstance(event, AwaitingCustomer)
     return _evolve(case, changes)
@@ -289,9 +298,11 @@ def open_case(
     priority: Priority = Priority.NORMAL,
     owner: str | None = None,
     due_at: Due = None,
+    origin: Origin | None = None,
 ) -> Case:
     """Listen: open a case for ``feedback``; ``at`` is when it was recorded, ``due_at``
-    when the acknowledgement is due."""
+    when the acknowledgement is due, ``origin`` what closedloop opened it for (if not
+    plain feedback)."""
     if not isinstance(case_id, str) or not case_id.strip():
         raise ValidationError(f"case id must be a non-empty string, got {case_id!r}")
     if not isinstance(feedback, Feedback):
@@ -306,6 +317,7 @@ def open_case(
         feedback=feedback,
         priority=priority,
         owner=owner,
+        origin=origin,
     )
     if callable(due_at):
         due_at = due_at(_apply_opened(event))
@@ -414,5 +426,36 @@ def assign(case: Case, *, at: datetime, by: str, owner: str) -> Case:
         at=require_aware("at", at),
         by=_actor(by),
         owner=owner,
+    )
+    return apply(case, event)
+
+
+def add_message(case: Case, feedback: Feedback, *, at: datetime, by: str = "closedloop") -> Case:
+    """More from the customer on this matter: it joins the case as a new message."""
+    if not isinstance(feedback, Feedback):
+        raise ValidationError(f"feedback must be a Feedback, got {type(feedback).__name__}")
+    event = MessageAdded(
+        case_id=case.id,
+        version=case.version + 1,
+        at=require_aware("at", at),
+        by=_actor(by),
+        feedback=feedback,
+    )
+    return apply(case, event)
+
+
+def reprioritize(case: Case, priority: Priority, *, at: datetime, by: str, reason: str) -> Case:
+    """Give the case another priority, saying why (a no-op if it already has it)."""
+    if not isinstance(priority, Priority):
+        raise ValidationError(f"priority must be a Priority, got {priority!r}")
+    if priority is case.priority:
+        return case
+    event = PriorityChanged(
+        case_id=case.id,
+        version=case.version + 1,
+        at=require_aware("at", at),
+        by=_actor(by),
+        priority=priority,
+        reason=reason,
     )
     return apply(case, event)

@@ -7,9 +7,10 @@ import attrs
 from closedloop.domain.case import Case
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.events import Event
+from closedloop.domain.invitation import Invitation
 from closedloop.domain.notification import Notification
 
-__all__ = ["Change"]
+__all__ = ["Change", "InvitationChange", "Write"]
 
 
 @attrs.frozen
@@ -36,3 +37,26 @@ class Change:
     def events(self) -> tuple[Event, ...]:
         """The events this change adds to the case's history."""
         return self.case.events[self.expected_version :]
+
+
+@attrs.frozen
+class InvitationChange:
+    """A survey invitation's new state and the notifications it caused (the invitation
+    itself, a reminder). Committed like a :class:`Change`: all or nothing, and only if the
+    stored invitation is still at ``expected_version`` (0 for a new one)."""
+
+    invitation: Invitation
+    expected_version: int
+    notifications: tuple[Notification, ...] = ()
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 <= self.expected_version < self.invitation.version:
+            raise ValidationError(
+                f"a change must move invitation {self.invitation.id!r} forward from "
+                f"expected_version {self.expected_version}, but it is at version "
+                f"{self.invitation.version}"
+            )
+
+
+#: What a store commits: a case's change or an invitation's.
+Write = Change | InvitationChange

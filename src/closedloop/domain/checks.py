@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -68,6 +68,12 @@ def is_a(kind: type) -> Validator:
             )
 
     return check
+
+
+def positive_duration(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """attrs validator: a timedelta longer than zero."""
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise ValidationError(f"{attribute.name} must be a positive timedelta, got {value!r}")
 
 
 def sure_callable(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

@@ -15,7 +15,7 @@ import attrs
 
 from closedloop.domain.case import Case
 from closedloop.domain.channel import Channel
-from closedloop.domain.checks import instant, require_aware
+from closedloop.domain.checks import instant, positive_duration, require_aware
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.events import Acknowledged, CustomerEscalated, Reopened
 from closedloop.domain.survey import Survey
@@ -24,18 +24,39 @@ __all__ = ["Contact", "Decision", "Reason", "SurveyRules", "eligibility"]
 
 
 class Reason(enum.Enum):
-    """Why an invitation is suppressed."""
+    """Why an invitation is suppressed; ``description`` says it in words."""
 
-    NEVER_ANSWERED = "the case was never answered: nobody acknowledged or replied to it"
-    LOOP_OPEN = "the loop is not closed yet"
-    NOT_A_REAL_CASE = "the case was closed without a conversation (auto-closed, merged or spam)"
-    OPTED_OUT = "the customer opted out of surveys on this channel"
-    SNOOZED = "the customer snoozed surveys"
-    COOLDOWN = "the customer was surveyed too recently"
-    SURVEY_COOLDOWN = "the customer was asked this survey too recently"
-    NOT_SAMPLED = "not in this survey's sample"
-    REPLY_WINDOW_CLOSED = "the channel's reply window has closed"
-    STAFF = "the requester is a member of staff"
+    NEVER_ANSWERED = "never_answered"
+    LOOP_OPEN = "loop_open"
+    NOT_A_REAL_CASE = "not_a_real_case"
+    OPTED_OUT = "opted_out"
+    SNOOZED = "snoozed"
+    COOLDOWN = "cooldown"
+    SURVEY_COOLDOWN = "survey_cooldown"
+    NOT_SAMPLED = "not_sampled"
+    REPLY_WINDOW_CLOSED = "reply_window_closed"
+    STAFF = "staff"
+
+    @property
+    def description(self) -> str:
+        """The reason as a sentence, for people."""
+        return _DESCRIPTIONS[self]
+
+
+_DESCRIPTIONS = {
+    Reason.NEVER_ANSWERED: "the case was never answered: nobody acknowledged or replied to it",
+    Reason.LOOP_OPEN: "the loop is not closed yet",
+    Reason.NOT_A_REAL_CASE: (
+        "the case was closed without a conversation (auto-closed, merged or spam)"
+    ),
+    Reason.OPTED_OUT: "the customer opted out of surveys on this channel",
+    Reason.SNOOZED: "the customer snoozed surveys",
+    Reason.COOLDOWN: "the customer was surveyed too recently",
+    Reason.SURVEY_COOLDOWN: "the customer was asked this survey too recently",
+    Reason.NOT_SAMPLED: "not in this survey's sample",
+    Reason.REPLY_WINDOW_CLOSED: "the channel's reply window has closed",
+    Reason.STAFF: "the requester is a member of staff",
+}
 
 
 @attrs.frozen
@@ -47,7 +68,9 @@ class Decision:
 
     def __str__(self) -> str:
         return (
-            "allowed" if self.allowed else f"suppressed: {self.reason.value if self.reason else ''}"
+            "allowed"
+            if self.allowed
+            else f"suppressed: {self.reason.description if self.reason else ''}"
         )
 
 
@@ -72,6 +95,11 @@ def _fraction(instance: object, attribute: attrs.Attribute[float], value: object
         raise ValidationError(f"{attribute.name} must be more than 0 and at most 1, got {value!r}")
 
 
+def _count(instance: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(f"{attribute.name} must be a whole number >= 0, got {value!r}")
+
+
 @attrs.frozen
 class SurveyRules:
     """The organisation's survey etiquette.
@@ -82,6 +110,9 @@ class SurveyRules:
     same customer and survey always get the same answer). ``reply_windows`` gives, per
     channel name, how long after the customer's last message a reply may still be sent
     (a messaging platform's 24-hour window, say).
+
+    An invitation that goes out expires ``expires_after`` it was made (7 days), and the
+    customer is reminded up to ``reminders`` times, every ``remind_after``, while it is open.
     """
 
     cooldown: timedelta = timedelta(days=30)
@@ -89,6 +120,9 @@ class SurveyRules:
     sample: float = attrs.field(default=1.0, validator=_fraction)
     reply_windows: Mapping[str, timedelta] = attrs.field(factory=dict)
     not_real: frozenset[str] = frozenset({"auto_closed", "merged", "spam"})
+    expires_after: timedelta = attrs.field(default=timedelta(days=7), validator=positive_duration)
+    reminders: int = attrs.field(default=1, validator=_count)
+    remind_after: timedelta = attrs.field(default=timedelta(days=3), validator=positive_duration)
 
 
 def _last(times: Iterable[datetime | None]) -> datetime | None:

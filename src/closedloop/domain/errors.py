@@ -15,7 +15,13 @@ ValueError`` or ``except LookupError`` keeps working::
     ├── LifecycleDefinitionError                a lifecycle table that cannot work
     ├── NotFoundError (LookupError)
     │   ├── CaseNotFoundError                   no case with that id
-    │   └── MessageNotFoundError                no outbox message with that key
+    │   ├── MessageNotFoundError                no outbox message with that key
+    │   └── InvitationNotFoundError             no survey invitation with that id
+    ├── SurveyTokenError                        a survey answer that cannot be taken
+    │   ├── InvalidTokenError                   not a token closedloop issued
+    │   ├── AlreadyAnsweredError                the token was used already (single use)
+    │   ├── InvitationExpiredError              the invitation's time ran out
+    │   └── InvitationWithdrawnError            the invitation was withdrawn (the case reopened)
     ├── ConcurrencyError                        the case changed since it was read
     │   └── DuplicateExternalIdError            that delivery already made another case
     └── StorageError                            the store itself cannot go on
@@ -33,10 +39,15 @@ if TYPE_CHECKING:
     from closedloop.domain.lifecycle import Stage, Step
 
 __all__ = [
+    "AlreadyAnsweredError",
     "CaseNotFoundError",
     "ClosedLoopError",
     "ConcurrencyError",
     "DuplicateExternalIdError",
+    "InvalidTokenError",
+    "InvitationExpiredError",
+    "InvitationNotFoundError",
+    "InvitationWithdrawnError",
     "LifecycleDefinitionError",
     "LifecycleError",
     "MessageNotFoundError",
@@ -47,6 +58,7 @@ __all__ = [
     "StepNotAllowedError",
     "StepRefusedError",
     "StorageError",
+    "SurveyTokenError",
     "UnknownChannelError",
     "ValidationError",
 ]
@@ -138,13 +150,16 @@ class CaseNotFoundError(NotFoundError):
 
 
 class ConcurrencyError(ClosedLoopError):
-    """The case was changed by someone else since it was read; nothing was written."""
+    """The case (or invitation) was changed by someone else since it was read; nothing
+    was written. ``case_id`` is the id of the record that changed."""
 
-    def __init__(self, case_id: str, expected: int, actual: int | None) -> None:
+    def __init__(
+        self, case_id: str, expected: int, actual: int | None, *, record: str = "case"
+    ) -> None:
         found = "it does not exist" if actual is None else f"it is at version {actual}"
         super().__init__(
-            f"case {case_id!r} was expected at version {expected} but {found}; "
-            f"read it again and retry the step"
+            f"{record} {case_id!r} was expected at version {expected} but {found}; "
+            f"read it again and retry"
         )
         self.case_id = case_id
         self.expected = expected
@@ -157,6 +172,64 @@ class MessageNotFoundError(NotFoundError):
     def __init__(self, key: str) -> None:
         super().__init__(f"no outbox message with key {key!r} for this tenant")
         self.key = key
+
+
+class InvitationNotFoundError(NotFoundError):
+    """No survey invitation with this id exists in the store."""
+
+    def __init__(self, invitation_id: str) -> None:
+        super().__init__(
+            f"no survey invitation with id {invitation_id!r}; check the id, or the tenant "
+            "the store is bound to"
+        )
+        self.invitation_id = invitation_id
+
+
+class SurveyTokenError(ClosedLoopError):
+    """A survey answer that cannot be taken; nothing was recorded."""
+
+
+class InvalidTokenError(SurveyTokenError):
+    """The token is not one closedloop issued (mistyped, truncated or forged)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this survey token is not valid; use the whole link from the invitation "
+            "(a token is the invitation id, a dot, and a secret)"
+        )
+
+
+class AlreadyAnsweredError(SurveyTokenError):
+    """The invitation was answered already: a token is good for one answer."""
+
+    def __init__(self, invitation_id: str) -> None:
+        super().__init__(
+            f"invitation {invitation_id!r} was answered already and a survey token works "
+            "once; show the customer a 'thank you, we have your answer' page"
+        )
+        self.invitation_id = invitation_id
+
+
+class InvitationExpiredError(SurveyTokenError):
+    """The invitation expired before it was answered."""
+
+    def __init__(self, invitation_id: str, expired_at: str) -> None:
+        super().__init__(
+            f"invitation {invitation_id!r} expired at {expired_at}; an answer after expiry "
+            "is not counted (record it with Desk.record_answer() if you must keep it)"
+        )
+        self.invitation_id = invitation_id
+
+
+class InvitationWithdrawnError(SurveyTokenError):
+    """The invitation was withdrawn (its case reopened, or the host withdrew it)."""
+
+    def __init__(self, invitation_id: str, why: str) -> None:
+        super().__init__(
+            f"invitation {invitation_id!r} was withdrawn ({why}); the customer may be "
+            "invited again once the loop is closed"
+        )
+        self.invitation_id = invitation_id
 
 
 class DuplicateExternalIdError(ConcurrencyError):

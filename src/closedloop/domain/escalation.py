@@ -17,7 +17,7 @@ import attrs
 from closedloop.domain.calendar import BusinessCalendar
 from closedloop.domain.case import Case, Due, apply, scheduled
 from closedloop.domain.channel import Channel
-from closedloop.domain.checks import instant, non_empty, require_aware
+from closedloop.domain.checks import instant, non_empty, positive_duration, require_aware
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.events import (
     AwaitingCustomer,
@@ -52,11 +52,6 @@ __all__ = [
 ]
 
 
-def _positive(instance: Any, attribute: attrs.Attribute[timedelta], value: object) -> None:
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise ValidationError(f"{attribute.name} must be a positive timedelta, got {value!r}")
-
-
 def _recipients(value: Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, str):
         raise ValidationError(f"recipients must be a list of addresses, got the string {value!r}")
@@ -74,7 +69,7 @@ class Rung:
 
     name: str = attrs.field(validator=non_empty)
     recipients: tuple[str, ...] = attrs.field(converter=_recipients)
-    after: timedelta = attrs.field(default=timedelta(hours=8), validator=_positive)
+    after: timedelta = attrs.field(default=timedelta(hours=8), validator=positive_duration)
 
 
 def _default_rungs() -> tuple[Rung, ...]:

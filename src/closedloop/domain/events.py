@@ -8,6 +8,7 @@ later release changes the lifecycle table.
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import TypeVar
 
@@ -31,6 +32,10 @@ __all__ = [
     "Escalated",
     "Event",
     "Explained",
+    "MessageAdded",
+    "Origin",
+    "OriginKind",
+    "PriorityChanged",
     "Reopened",
     "Rescheduled",
     "Scheduled",
@@ -72,6 +77,22 @@ class Scheduled(Event):
     due_at: datetime | None = None
 
 
+class OriginKind(enum.Enum):
+    """Why closedloop itself opened a case."""
+
+    RECOVERY = "recovery"  # a low survey score or a ticked "contact me"
+
+
+@attrs.frozen
+class Origin:
+    """Where a case came from, when it was not plain feedback: the kind, the case it
+    follows up (if any) and the survey invitation behind it (if any)."""
+
+    kind: OriginKind
+    case_id: str | None = None
+    invitation_id: str | None = None
+
+
 @_registered
 @attrs.frozen(kw_only=True)
 class CaseOpened(Scheduled):
@@ -80,6 +101,7 @@ class CaseOpened(Scheduled):
     feedback: Feedback
     priority: Priority
     owner: str | None = None
+    origin: Origin | None = None
 
 
 @_registered
@@ -201,3 +223,20 @@ class CustomerReplied(Scheduled):
 @attrs.frozen(kw_only=True)
 class Rescheduled(Scheduled):
     """The case's next due time was recomputed (the standards or the ladder changed)."""
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class MessageAdded(Event):
+    """More from the customer on the same matter joined the case (any channel)."""
+
+    feedback: Feedback
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class PriorityChanged(Event):
+    """The case's priority changed, and why."""
+
+    priority: Priority
+    reason: str

@@ -20,6 +20,8 @@ class Notification:
     (``"acknowledgement"``, ``"thanks"``, ``"explanation"``, ...); ``to`` is the customer
     or the staff member it is for; ``channel`` is where the reply should go. A message with
     ``deliver_after`` waits in the outbox until then (an alert held until office hours).
+    A survey invitation or reminder names its ``invitation_id`` (and has an empty
+    ``case_id`` when the survey is not about a case).
     """
 
     key: str
@@ -31,6 +33,7 @@ class Notification:
     body: str
     created_at: datetime
     deliver_after: datetime | None = None
+    invitation_id: str | None = None
 
     @property
     def ready_at(self) -> datetime:

@@ -19,9 +19,15 @@ import attrs
 from closedloop.domain.calendar import BusinessCalendar
 from closedloop.domain.case import Case
 from closedloop.domain.channel import Channel
-from closedloop.domain.checks import instant, is_a
+from closedloop.domain.checks import instant, is_a, positive_duration
 from closedloop.domain.errors import ValidationError
-from closedloop.domain.events import AwaitingCustomer, CustomerReplied, Reopened, Warned
+from closedloop.domain.events import (
+    AwaitingCustomer,
+    CustomerReplied,
+    OriginKind,
+    Reopened,
+    Warned,
+)
 from closedloop.domain.feedback import FeedbackKind
 from closedloop.domain.lifecycle import LATTE, Lifecycle, Stage, Step
 from closedloop.domain.priority import Priority
@@ -55,11 +61,6 @@ class Rag(enum.Enum):
     RED = "red"
 
 
-def _positive(instance: Any, attribute: attrs.Attribute[timedelta], value: object) -> None:
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise ValidationError(f"{attribute.name} must be a positive timedelta, got {value!r}")
-
-
 def _names(value: Iterable[Any]) -> frozenset[Any]:
     if isinstance(value, str):
         raise ValidationError(f"give a set of values, e.g. {{{value!r}}}, not the string {value!r}")
@@ -71,16 +72,18 @@ def _names(value: Iterable[Any]) -> frozenset[Any]:
 class Standard:
     """``target`` must be met ``within`` this much business time on ``calendar``.
 
-    It applies to cases whose channel, priority and kind are in the given sets (an empty set
-    matches everything). ``name`` labels it in reports.
+    It applies to cases whose channel, priority, kind and origin are in the given sets (an
+    empty set matches everything; ``origins={OriginKind.RECOVERY}`` picks the cases a low
+    survey score opened). ``name`` labels it in reports.
     """
 
     target: Target = attrs.field(validator=is_a(Target))
-    within: timedelta = attrs.field(validator=_positive)
+    within: timedelta = attrs.field(validator=positive_duration)
     calendar: BusinessCalendar = attrs.field(validator=is_a(BusinessCalendar))
     channels: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
     priorities: frozenset[Priority] = attrs.field(default=frozenset(), converter=_names)
     kinds: frozenset[FeedbackKind] = attrs.field(default=frozenset(), converter=_names)
+    origins: frozenset[OriginKind] = attrs.field(default=frozenset(), converter=_names)
     name: str = ""
 
     def __attrs_post_init__(self) -> None:
@@ -94,6 +97,7 @@ class Standard:
             (not self.channels or case.reply_channel.name in self.channels)
             and (not self.priorities or case.priority in self.priorities)
             and (not self.kinds or case.kind in self.kinds)
+            and (not self.origins or (case.origin is not None and case.origin.kind in self.origins))
         )
 
 
@@ -106,6 +110,13 @@ def _defaults() -> tuple[Standard, ...]:
     hours = office_hours()
     day = timedelta(hours=8)
     return (
+        Standard(
+            Target.ACKNOWLEDGE,
+            2 * day,
+            hours,
+            origins={OriginKind.RECOVERY},
+            name="contact a detractor within 2 business days",
+        ),
         Standard(Target.ACKNOWLEDGE, timedelta(hours=4), hours),
         Standard(Target.TAKE_ACTION, 3 * day, hours, name="take action within 3 business days"),
         Standard(Target.CLOSE_LOOP, 5 * day, hours, name="close the loop within 5 business days"),
@@ -121,8 +132,9 @@ def _fraction(instance: Any, attribute: attrs.Attribute[float], value: object) -
 class Standards:
     """The organisation's standards, in order: the first that matches a case wins.
 
-    ``defaults`` holds one standard per target for cases no rule matches (by default:
-    acknowledge within 4 business hours, take action within 3 business days of 8 hours,
+    ``defaults`` holds the standards for cases no rule matches (by default: contact the
+    customer behind a low survey score within 2 business days, acknowledge anything else
+    within 4 business hours, take action within 3 business days of 8 hours,
     close the loop within 5, Monday to Friday 09:00-17:00 UTC). A step is AMBER once
     ``amber_at`` of its time is used (75% by default).
     """

@@ -7,22 +7,29 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
+import attrs
+
 from closedloop.adapters.clock import SystemClock
 from closedloop.domain import case as domain
 from closedloop.domain.case import Case
 from closedloop.domain.channel import Channel
+from closedloop.domain.eligibility import Contact
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.feedback import Feedback
+from closedloop.domain.invitation import Invitation
 from closedloop.domain.lifecycle import Lifecycle
 from closedloop.domain.outbox import OutboxMessage
 from closedloop.domain.standards import Deadline, Rag, deadlines, status
+from closedloop.domain.survey import Answer, Survey
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service import dispatch as outbox
-from closedloop.service import lifecycle, standards
+from closedloop.service import lifecycle, standards, surveys
 from closedloop.service.context import Context
 from closedloop.service.dispatch import DispatchReport
 from closedloop.service.policy import Policy
+from closedloop.service.recovery import RecoveryReport, recovery_report
 from closedloop.service.standards import SweepReport
+from closedloop.service.surveys import Invited
 
 __all__ = ["Desk"]
 
@@ -222,9 +229,12 @@ class Desk:
         ``Policy(warn_at_amber=True)`` also warn owners of steps turning amber.
 
         Idempotent at one instant, and safe with several sweepers at once: each case is
-        escalated once, with exactly one alert per recipient, through the outbox.
+        escalated once, with exactly one alert per recipient, through the outbox. Survey
+        invitations are swept too: due reminders go out, and unanswered ones expire.
         """
-        return standards.sweep(self._ctx, batch)
+        report = standards.sweep(self._ctx, batch)
+        reminded, expired = surveys.sweep_invitations(self._ctx, batch)
+        return attrs.evolve(report, reminded=tuple(reminded), expired=tuple(expired))
 
     def escalate(
         self,
@@ -262,6 +272,85 @@ class Desk:
         return standards.customer_replied(
             self._ctx, case_id, text=text, by=by, expected_version=expected_version
         )
+
+    # -- surveys ----------------------------------------------------------------------
+
+    def invite(
+        self,
+        survey: Survey,
+        *,
+        case_id: str | None = None,
+        customer: str | None = None,
+        channel: Channel | None = None,
+        contact: Contact | None = None,
+        case_status: str | None = None,
+    ) -> Invited:
+        """May this customer be asked ``survey`` now? Decide by ``Policy.surveys`` and
+        record the decision either way.
+
+        Give ``case_id`` for a survey about a case (customer and channel default to the
+        case's); leave it out, and give ``customer`` and ``channel``, for a relationship
+        survey. ``contact`` adds what the host knows (opt-outs per channel, a snooze, staff,
+        surveys sent by other tools); ``case_status`` the host's word for a case that ended
+        without a conversation (``"auto_closed"``, ``"merged"``, ``"spam"``). An allowed
+        invitation goes through the outbox with a single-use link; see :class:`Invited`.
+        """
+        return surveys.invite(
+            self._ctx, survey, case_id=case_id, customer=customer, channel=channel,
+            contact=contact, case_status=case_status,
+        )  # fmt: skip
+
+    def respond(
+        self,
+        token: str,
+        answer: int | Answer,
+        *,
+        comment: str | None = None,
+        contact_me: bool = False,
+    ) -> Invitation:
+        """Record the answer posted back with an invitation's token (once per invitation).
+
+        A low score (by the survey's threshold) or ``contact_me`` opens a recovery case
+        with its own contact deadline, in the same commit — or joins the customer's open
+        one, raising its priority for another low score. Raises
+        :class:`~closedloop.InvalidTokenError`, :class:`~closedloop.AlreadyAnsweredError`,
+        :class:`~closedloop.InvitationExpiredError` or
+        :class:`~closedloop.InvitationWithdrawnError`, recording nothing.
+        """
+        return surveys.respond(self._ctx, token, answer, comment=comment, contact_me=contact_me)
+
+    def record_answer(
+        self,
+        survey: Survey,
+        *,
+        customer: str,
+        channel: Channel,
+        answer: int | Answer,
+        comment: str | None = None,
+        contact_me: bool = False,
+        case_id: str | None = None,
+        external_id: str | None = None,
+    ) -> Invitation:
+        """Record an answer that came without an invitation (a log-off survey, an in-app
+        prompt), with the same recovery as :meth:`respond`. A repeated ``external_id``
+        returns the first answer's record instead of counting it twice."""
+        return surveys.record_answer(
+            self._ctx, survey, customer=customer, channel=channel, answer=answer,
+            comment=comment, contact_me=contact_me, case_id=case_id, external_id=external_id,
+        )  # fmt: skip
+
+    def invitation(self, invitation_id: str) -> Invitation:
+        """One invitation (or recorded answer) by id."""
+        return self._ctx.store.invitation(invitation_id)
+
+    def invitations_of(self, customer: str) -> Sequence[Invitation]:
+        """A customer's survey history: every invitation, suppressed ones with the reason."""
+        return self._ctx.store.invitations_of(customer)
+
+    def recovery_report(self, since: datetime, until: datetime) -> RecoveryReport:
+        """Close-the-loop rate, time to contact and recovery rate for answers received in
+        ``[since, until)``."""
+        return recovery_report(self._ctx, since, until)
 
     # -- the outbox -------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import attrs
 
 from closedloop.domain.outbox import OutboxMessage
+from closedloop.service import surveys
 from closedloop.service.context import Context
 
 __all__ = ["DispatchReport", "dead_letters", "dispatch", "requeue"]
@@ -15,11 +16,13 @@ __all__ = ["DispatchReport", "dead_letters", "dispatch", "requeue"]
 
 @attrs.frozen
 class DispatchReport:
-    """What one dispatch did, by idempotency key: delivered, to be retried, given up on."""
+    """What one dispatch did, by idempotency key: delivered, to be retried, given up on,
+    and skipped (a survey invitation or reminder nobody can answer any more)."""
 
     sent: tuple[str, ...] = ()
     retrying: tuple[str, ...] = ()
     dead: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
 
     @property
     def failed(self) -> tuple[str, ...]:
@@ -39,8 +42,14 @@ def dispatch(
     sent: list[str] = []
     retrying: list[str] = []
     dead: list[str] = []
+    withdrawn: list[str] = []
     store, retry = ctx.store, ctx.policy.retry
     for message in store.outbox_claim(ctx.clock.now(), limit, lease):
+        if not surveys.still_open(ctx, message.notification):
+            # An invitation answered, expired or withdrawn since: settle it unsent.
+            store.mark_sent(message.key, ctx.clock.now())
+            withdrawn.append(message.key)
+            continue
         try:
             ctx.notifier.send(message.notification)
         except Exception as exc:  # any notifier failure means "try again later"
@@ -50,8 +59,11 @@ def dispatch(
             (retrying if retry_at is not None else dead).append(message.key)
             continue
         store.mark_sent(message.key, ctx.clock.now())
+        surveys.delivered(ctx, message.notification)
         sent.append(message.key)
-    return DispatchReport(sent=tuple(sent), retrying=tuple(retrying), dead=tuple(dead))
+    return DispatchReport(
+        sent=tuple(sent), retrying=tuple(retrying), dead=tuple(dead), skipped=tuple(withdrawn)
+    )
 
 
 def requeue(ctx: Context, keys: Sequence[str]) -> None:

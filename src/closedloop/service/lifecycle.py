@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from closedloop.domain import case as domain
+from closedloop.domain import invitation
 from closedloop.domain.case import Case
-from closedloop.domain.change import Change
+from closedloop.domain.change import Change, InvitationChange
 from closedloop.domain.channel import Channel
 from closedloop.domain.checks import instant
 from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError, ValidationError
@@ -146,8 +147,25 @@ def advance(
     if callable(purpose):
         purpose = purpose(moved)
     notifications = () if purpose is None else (_notification(ctx, moved, purpose, now),)
-    ctx.store.commit(Change(moved, expected_version=case.version, notifications=notifications))
+    change = Change(moved, expected_version=case.version, notifications=notifications)
+    withdrawn = _withdrawals(ctx, case, moved, now)
+    if withdrawn:
+        ctx.store.commit_many([change, *withdrawn])
+    else:
+        ctx.store.commit(change)
     return moved
+
+
+def _withdrawals(ctx: Context, before: Case, after: Case, now: datetime) -> list[InvitationChange]:
+    """A case that reopens withdraws its open survey invitations, in the same commit:
+    nobody is asked "how did we do?" about a matter that is not resolved."""
+    if not before.is_closed or after.is_closed:
+        return []
+    return [
+        InvitationChange(invitation.withdraw(i, now, "the case reopened"), i.version)
+        for i in ctx.store.invitations_of(before.customer)
+        if i.case_id == before.id and i.is_open
+    ]
 
 
 def _notification(ctx: Context, case: Case, purpose: str, now: datetime) -> Notification:
@@ -207,6 +225,10 @@ def values_for(ctx: Context, case: Case) -> dict[str, str]:
         "rung": "",
         "standard": "",
         "due": show(ctx, case.due_at, "no deadline"),
+        "question": "",
+        "survey": "",
+        "survey_link": "",
+        "expires": "",
     }
 
 

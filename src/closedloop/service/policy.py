@@ -10,6 +10,7 @@ import attrs
 
 from closedloop.domain.channel import Channel
 from closedloop.domain.checks import is_a, sure_callable
+from closedloop.domain.eligibility import SurveyRules
 from closedloop.domain.errors import UnknownChannelError, ValidationError
 from closedloop.domain.escalation import Ladder
 from closedloop.domain.feedback import Feedback
@@ -48,6 +49,14 @@ def _zone(value: object) -> tzinfo:
     return value
 
 
+def _check_url(instance: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None and (not isinstance(value, str) or "{token}" not in value):
+        raise ValidationError(
+            f"survey_url must be text with {{token}} where the token goes, "
+            f"e.g. 'https://example.com/survey/{{token}}'; got {value!r}"
+        )
+
+
 @attrs.frozen
 class Policy:
     """How this organisation runs its loop.
@@ -62,6 +71,9 @@ class Policy:
     - ``templates``: the texts customers receive.
     - ``retry``: when failed deliveries are retried, and when they become dead letters.
     - ``lifecycle``: the LATTE table (replace it only with good reason).
+    - ``surveys``: when customers may be invited to surveys, expiry and reminders.
+    - ``survey_url``: the survey page's address with ``{token}`` where the token goes,
+      e.g. ``"https://example.com/survey/{token}"``; without it, emails carry the bare token.
     """
 
     channels: tuple[Channel, ...] = attrs.field(default=(), converter=_channels)
@@ -75,6 +87,12 @@ class Policy:
     templates: Templates = attrs.field(factory=Templates, validator=is_a(Templates))
     retry: RetryPolicy = attrs.field(factory=RetryPolicy, validator=is_a(RetryPolicy))
     lifecycle: Lifecycle = attrs.field(default=LATTE, validator=is_a(Lifecycle))
+    surveys: SurveyRules = attrs.field(factory=SurveyRules, validator=is_a(SurveyRules))
+    survey_url: str | None = attrs.field(default=None, validator=_check_url)
+
+    def survey_link(self, token: str) -> str:
+        """Where a customer answers with ``token``: ``survey_url`` filled in."""
+        return token if self.survey_url is None else self.survey_url.replace("{token}", token)
 
     def check_channel(self, channel: Channel) -> None:
         """Raise :class:`UnknownChannelError` unless ``channel`` is built in or registered."""

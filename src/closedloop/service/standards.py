@@ -25,18 +25,22 @@ class SweepReport:
     """What one sweep did.
 
     ``escalated`` holds ``(case id, new level)`` pairs; ``warned`` the cases whose owner was
-    warned at amber; ``conflicts`` the cases another worker changed first (left to it).
+    warned at amber; ``conflicts`` the cases another worker changed first (left to it);
+    ``reminded`` and ``expired`` the survey invitations reminded and expired.
     """
 
     at: datetime
     escalated: tuple[tuple[str, int], ...] = ()
     warned: tuple[str, ...] = ()
     conflicts: int = 0
+    reminded: tuple[str, ...] = ()
+    expired: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return (
             f"sweep at {self.at:%Y-%m-%d %H:%M %Z}: {len(self.escalated)} escalated, "
-            f"{len(self.warned)} warned, {self.conflicts} left to another worker"
+            f"{len(self.warned)} warned, {self.conflicts} left to another worker; "
+            f"{len(self.reminded)} survey reminders, {len(self.expired)} invitations expired"
         )
 
 

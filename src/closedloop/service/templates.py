@@ -26,6 +26,10 @@ PLACEHOLDERS = frozenset(
         "rung",
         "standard",
         "due",
+        "question",
+        "survey",
+        "survey_link",
+        "expires",
     }
 )
 
@@ -105,6 +109,22 @@ class Templates:
     warning: str = _text(
         'Case $case_id ("$matter", for $customer) is close to missing "$standard": it is due '
         "by $due.\n"
+    )
+
+    survey_invitation_subject: str = _text("$question")
+    survey_invitation: str = _text(
+        "Hello,\n\n"
+        "$question\n\n"
+        "Answer with one click: $survey_link\n\n"
+        "It takes a few seconds, and the link works until $expires. If you would like us to "
+        "contact you, say so on the page.\n"
+    )
+    survey_reminder_subject: str = _text("Reminder: $question")
+    survey_reminder: str = _text(
+        "Hello,\n\n"
+        "We would still value your answer: $question\n\n"
+        "$survey_link\n\n"
+        "The link works until $expires.\n"
     )
 
     def render(self, name: str, values: dict[str, str]) -> str:

@@ -1,0 +1,130 @@
+"""Recovery figures: did low scores reach a human in time, and were customers won back?
+
+Pure: the service streams the period's answers and looks up the cases; these functions
+only count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+import attrs
+
+from closedloop.domain.case import Case
+from closedloop.domain.checks import instant
+from closedloop.domain.invitation import Invitation
+from closedloop.domain.standards import Standards, Target
+
+__all__ = ["RecoveryFigures", "contact_deadline", "recovery_figures"]
+
+
+@attrs.frozen
+class RecoveryFigures:
+    """Recovery over a period's answers.
+
+    - ``answers``: answers received in the period; ``needing_recovery``: those with a low
+      score or "contact me"; ``detractors``: distinct customers who gave a low score.
+    - ``contacted`` / ``contacted_in_time``: recovery answers whose case was acknowledged
+      (the customer contacted) at all / within its contact standard.
+    - ``close_the_loop_rate``: ``contacted_in_time / needing_recovery``.
+    - ``time_to_contact_median``: from the answer to the contact, over those contacted.
+    - ``recovered``: detractors whose next answer to the same survey, at any time later,
+      was not low; ``recovery_rate``: ``recovered / detractors``.
+    Rates are None when their denominator is zero.
+    """
+
+    answers: int
+    needing_recovery: int
+    contacted: int
+    contacted_in_time: int
+    time_to_contact_median: timedelta | None
+    detractors: int
+    recovered: int
+
+    @property
+    def close_the_loop_rate(self) -> float | None:
+        """Share of answers needing recovery whose customer was contacted within standard."""
+        return self.contacted_in_time / self.needing_recovery if self.needing_recovery else None
+
+    @property
+    def recovery_rate(self) -> float | None:
+        """Share of detractors who later answered with a score that is not low."""
+        return self.recovered / self.detractors if self.detractors else None
+
+
+def contact_deadline(case: Case, standards: Standards) -> datetime | None:
+    """When the customer behind a recovery case must have been contacted (acknowledged)."""
+    standard = standards.for_case(case, Target.ACKNOWLEDGE)
+    return None if standard is None else standard.calendar.add(case.opened_at, standard.within)
+
+
+def _median(values: list[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def recovery_figures(
+    answers: Iterable[Invitation],
+    *,
+    case: Callable[[str], Case],
+    later_answers: Callable[[Invitation], Iterable[Invitation]],
+    standards: Standards,
+) -> RecoveryFigures:
+    """Count recovery over ``answers`` (one period's, in any order). ``case`` loads a
+    recovery case by id; ``later_answers`` gives a customer's answers after a given one."""
+    total = needing = contacted = in_time = 0
+    waits: list[timedelta] = []
+    detractors: dict[str, Invitation] = {}
+    for answer in answers:
+        total += 1
+        response = answer.response
+        if response is None or not answer.needs_recovery:
+            continue
+        needing += 1
+        if answer.is_low:
+            detractors.setdefault(answer.customer, answer)
+        if answer.recovery_case_id is None:
+            continue
+        recovery = case(answer.recovery_case_id)
+        reached = recovery.acknowledged_at
+        if reached is None:
+            continue
+        contacted += 1
+        start = max(instant(response.received_at), instant(recovery.opened_at))
+        waits.append(max(instant(reached) - start, timedelta(0)))
+        deadline = contact_deadline(recovery, standards)
+        if deadline is None or instant(reached) <= instant(deadline):
+            in_time += 1
+    recovered = sum(1 for first in detractors.values() if _won_back(first, later_answers(first)))
+    return RecoveryFigures(
+        answers=total,
+        needing_recovery=needing,
+        contacted=contacted,
+        contacted_in_time=in_time,
+        time_to_contact_median=_median(waits),
+        detractors=len(detractors),
+        recovered=recovered,
+    )
+
+
+def _won_back(first: Invitation, later: Iterable[Invitation]) -> bool:
+    assert first.response is not None
+    after = instant(first.response.received_at)
+    following = sorted(
+        (
+            a
+            for a in later
+            if a.response is not None
+            and a.response.score is not None
+            and a.survey.name == first.survey.name
+            and instant(a.response.received_at) > after
+        ),
+        key=lambda a: (instant(a.response.received_at), a.id),  # type: ignore[union-attr]
+    )
+    return bool(following) and not following[0].is_low

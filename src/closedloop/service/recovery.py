@@ -1,0 +1,58 @@
+"""Use case: recovery figures for a period, from the store's streamed answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from closedloop.domain.checks import require_aware
+from closedloop.domain.errors import ValidationError
+from closedloop.domain.invitation import Invitation
+from closedloop.domain.recovery import RecoveryFigures, recovery_figures
+from closedloop.service.context import Context
+
+__all__ = ["RecoveryReport", "recovery_report"]
+
+
+@attrs.frozen
+class RecoveryReport:
+    """Recovery figures for answers received in ``[since, until)``."""
+
+    since: datetime
+    until: datetime
+    figures: RecoveryFigures
+
+    def __str__(self) -> str:
+        f = self.figures
+
+        def pct(rate: float | None) -> str:
+            return "n/a" if rate is None else f"{100 * rate:.0f}%"
+
+        return (
+            f"{f.answers} answers, {f.needing_recovery} needing recovery; "
+            f"close-the-loop rate {pct(f.close_the_loop_rate)} "
+            f"({f.contacted_in_time} contacted within standard); "
+            f"median time to contact {f.time_to_contact_median or 'n/a'}; "
+            f"recovery rate {pct(f.recovery_rate)} ({f.recovered} of {f.detractors} detractors)"
+        )
+
+
+def recovery_report(ctx: Context, since: datetime, until: datetime) -> RecoveryReport:
+    """Close-the-loop rate, time to contact and recovery rate for a period's answers."""
+    require_aware("since", since)
+    require_aware("until", until)
+    if until <= since:
+        raise ValidationError(f"until ({until}) must be after since ({since})")
+    store = ctx.store
+
+    def later(answer: Invitation) -> list[Invitation]:
+        return [i for i in store.invitations_of(answer.customer) if i.response is not None]
+
+    figures = recovery_figures(
+        store.responses(since, until),
+        case=store.get,
+        later_answers=later,
+        standards=ctx.policy.standards,
+    )
+    return RecoveryReport(since, until, figures)
