@@ -115,7 +115,7 @@ def invite(
         contact=history(ctx.store.invitations_of(customer), contact), rules=rules,
         case=case, case_status=case_status,
     )  # fmt: skip
-    invitation_id = f"inv-{ctx.new_id()}"
+    invitation_id = ctx.new_id()
     if not decision.allowed:
         assert decision.reason is not None
         quiet = inv.suppressed(
@@ -175,7 +175,7 @@ def record_answer(
         raise ValidationError(f"channel must be a Channel, got {channel!r}")
     ctx.policy.check_channel(channel)
     response = Response(_answer(answer), ctx.clock.now(), comment=comment, contact_me=contact_me)
-    invitation_id = f"ans-{external_id}" if external_id is not None else f"ans-{ctx.new_id()}"
+    invitation_id = f"answer:{external_id}" if external_id is not None else ctx.new_id()
     answered = inv.direct(
         invitation_id, survey, customer=customer, channel=channel, response=response,
         case_id=case_id,
@@ -238,7 +238,7 @@ def _recovery(ctx: Context, answered: Invitation) -> Change:
         return Change(joined, expected_version=case.version)
     origin = Origin(OriginKind.RECOVERY, case_id=answered.case_id, invitation_id=answered.id)
     case = domain.open_case(
-        f"rec-{ctx.new_id()}",
+        ctx.new_id(),
         feedback,
         at=now,
         priority=ctx.policy.priority(feedback),
