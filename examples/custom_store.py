@@ -172,6 +172,16 @@ class JsonFolderStore:
         found = [c for c in cases if c.acknowledged_at is None and not c.is_closed]
         return sorted(found, key=lambda c: (instant(c.opened_at), c.id))[:limit]
 
+    def cases_active(self, since: datetime, until: datetime) -> Iterator[Case]:
+        with self._lock:
+            cases = self._cases()
+        active = [
+            c
+            for c in cases
+            if any(instant(since) <= instant(e.at) < instant(until) for e in c.events)
+        ]
+        yield from sorted(active, key=lambda c: (instant(c.opened_at), c.id))
+
     # -- survey invitations -------------------------------------------------------------
 
     def invitation(self, invitation_id: str) -> Invitation:

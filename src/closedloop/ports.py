@@ -100,6 +100,11 @@ class CaseStore(Protocol):
         """Open cases nobody has acknowledged yet, across all channels, oldest first."""
         ...
 
+    def cases_active(self, since: datetime, until: datetime) -> Iterable[Case]:
+        """Every case with at least one event in ``[since, until)``, by ``opened_at`` then
+        id. Streamed: reports read a period's cases without holding them all at once."""
+        ...
+
     # -- survey invitations -------------------------------------------------------------
 
     def invitation(self, invitation_id: str) -> Invitation:

@@ -138,6 +138,13 @@ class InMemoryStore:
         found.sort(key=lambda c: (instant(c.opened_at), c.id))
         return found[:limit]
 
+    def cases_active(self, since: datetime, until: datetime) -> Iterator[Case]:
+        low = instant(require_aware("since", since))
+        high = instant(require_aware("until", until))
+        found = [c for c in self._cases() if any(low <= instant(e.at) < high for e in c.events)]
+        found.sort(key=lambda c: (instant(c.opened_at), c.id))
+        return iter(found)
+
     # -- survey invitations -------------------------------------------------------------
 
     def invitation(self, invitation_id: str) -> Invitation:

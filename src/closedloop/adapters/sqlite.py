@@ -153,6 +153,11 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             WHERE answered_us IS NOT NULL
         """,
     ),
+    (
+        # Reports: the cases with events in a period.
+        "CREATE INDEX events_at ON events (tenant, at_us, case_id)",
+        "CREATE INDEX cases_opened ON cases (tenant, opened_us, id)",
+    ),
 )
 
 #: The schema version this closedloop writes: the number of migrations.
@@ -343,6 +348,28 @@ class SQLiteStore:
         """Open cases never acknowledged, by ``opened_at`` then id."""
         check_limit(limit)
         return _group(self._read(_UNANSWERED, (self._tenant, limit, self._tenant)))
+
+    def cases_active(self, since: datetime, until: datetime) -> Iterator[Case]:
+        """Cases with an event in ``[since, until)``, by ``opened_at`` then id, read a page
+        of a few hundred at a time."""
+        low, high = _us(require_aware("since", since)), _us(require_aware("until", until))
+        after: tuple[int, str] = (-(2**62), "")
+        while True:
+            page = self._read(
+                _CASES_PAGE.format(
+                    sort="opened_us",
+                    where="tenant = ? AND opened_us < ? AND (opened_us, id) > (?, ?)"
+                    " AND EXISTS (SELECT 1 FROM events AS e WHERE e.tenant = cases.tenant"
+                    " AND e.case_id = cases.id AND e.at_us >= ? AND e.at_us < ?)",
+                ),
+                (self._tenant, high, *after, low, high, _CHUNK, self._tenant),
+            )
+            cases = _group(page)
+            yield from cases
+            if len(cases) < _CHUNK:
+                return
+            last = cases[-1]
+            after = (_us(last.opened_at), last.id)
 
     # -- survey invitations -------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from closedloop.domain.events import (
     Assigned,
     AwaitingCustomer,
     CaseOpened,
+    ChannelMoved,
     CustomerEscalated,
     CustomerReplied,
     Declined,
@@ -41,12 +42,14 @@ from closedloop.domain.priority import Priority
 
 __all__ = [
     "Case",
+    "Effort",
     "acknowledge",
     "add_message",
     "apply",
     "assign",
     "decline",
     "explain",
+    "move_channel",
     "open_case",
     "reopen",
     "replay",
@@ -138,9 +141,67 @@ class Case:
         event = self.last(Step.ACKNOWLEDGE)
         return event.next_contact_by if isinstance(event, Acknowledged) else None
 
+    @property
+    def effort(self) -> Effort:
+        """What this matter cost the customer: hand-offs, channel switches, repeat contacts
+        and times they had to repeat themselves (see :class:`Effort`)."""
+        return _effort(self)
+
     def allowed_steps(self, lifecycle: Lifecycle = LATTE) -> tuple[Step, ...]:
         """The LATTE steps this case may take now."""
         return lifecycle.allowed(self)
+
+
+@attrs.frozen
+class Effort:
+    """Effort signals of one case, counted from its history.
+
+    - ``hand_offs``: times the case moved from one owner to another;
+    - ``channel_switches``: times the conversation changed channel (the customer writing on
+      another channel, or the case moved);
+    - ``repeat_contacts``: times the customer wrote again before anyone answered;
+    - ``repeats``: messages the host flagged as the customer repeating themselves.
+    """
+
+    hand_offs: int = 0
+    channel_switches: int = 0
+    repeat_contacts: int = 0
+    repeats: int = 0
+
+
+_STAFF_CONTACT = (Acknowledged, ActionTaken, Declined, Thanked, Explained, AwaitingCustomer)
+
+
+def _effort(case: Case) -> Effort:
+    hand_offs = switches = repeat_contacts = 0
+    owner: str | None = None
+    channel: Channel | None = None
+    waiting = False  # the customer's last word has had no answer yet
+    for event in case.events:
+        if isinstance(event, CaseOpened):
+            owner, channel, waiting = event.owner, event.feedback.channel, True
+        elif isinstance(event, Assigned):
+            hand_offs += owner is not None and event.owner != owner
+            owner = event.owner
+        elif isinstance(event, Acknowledged) and owner is None:
+            owner = event.by
+        elif isinstance(event, MessageAdded | ChannelMoved):
+            moved_to = event.channel if isinstance(event, ChannelMoved) else event.feedback.channel
+            switches += moved_to != channel
+            channel = moved_to
+            if isinstance(event, MessageAdded):
+                repeat_contacts += waiting
+                waiting = True
+        elif isinstance(event, CustomerReplied):
+            waiting = True
+        if isinstance(event, _STAFF_CONTACT):
+            waiting = False
+    return Effort(
+        hand_offs=hand_offs,
+        channel_switches=switches,
+        repeat_contacts=repeat_contacts,
+        repeats=sum(1 for m in case.messages if m.repeated),
+    )
 
 
 # -- applying events: the only place a case changes -------------------------------------------
@@ -207,6 +268,8 @@ def apply(case: Case, event: Event) -> Case:
         changes["priority"] = event.priority
     elif isinstance(event, MessageAdded):
         changes["messages"] = (*case.messages, event.feedback)
+    elif isinstance(event, ChannelMoved):
+        changes["reply_channel"] = event.channel
     elif isinstance(event, AwaitingCustomer | CustomerReplied):
         changes["awaiting_customer"] = isinstance(event, AwaitingCustomer)
     return _evolve(case, changes)
@@ -367,12 +430,22 @@ def decline(
     by: str,
     due_at: Due = None,
     reason: str,
+    category: str = "other",
+    asked: str | None = None,
     lifecycle: Lifecycle = LATTE,
 ) -> Case:
-    """Take action by saying no, with the reason; Thank and Explain still follow."""
+    """Take action by saying no, with the reason; Thank and Explain still follow.
+
+    ``asked`` is what the customer asked for (the case's subject if not given) and
+    ``category`` files the no in the no log."""
+    if not isinstance(category, str) or not category.strip():
+        raise ValidationError(f"category must name the kind of no, got {category!r}")
+    if asked is not None and (not isinstance(asked, str) or not asked.strip()):
+        raise ValidationError(f"asked must say what the customer asked for, got {asked!r}")
     return _step(
-        case, Step.DECLINE, lifecycle, Declined, at=at, by=by, due_at=due_at, reason=reason
-    )
+        case, Step.DECLINE, lifecycle, Declined, at=at, by=by, due_at=due_at, reason=reason,
+        category=category, asked=asked if asked is not None else case.subject,
+    )  # fmt: skip
 
 
 def thank(
@@ -459,3 +532,23 @@ def reprioritize(case: Case, priority: Priority, *, at: datetime, by: str, reaso
         reason=reason,
     )
     return apply(case, event)
+
+
+def move_channel(
+    case: Case, channel: Channel, *, at: datetime, by: str, reason: str = "", due_at: Due = None
+) -> Case:
+    """Move the conversation to ``channel``: one case, same history and clocks; replies go
+    out on the new channel (a no-op if it is already there)."""
+    if not isinstance(channel, Channel):
+        raise ValidationError(f"channel must be a Channel, got {channel!r}")
+    if channel == case.reply_channel:
+        return case
+    event = ChannelMoved(
+        case_id=case.id,
+        version=case.version + 1,
+        at=require_aware("at", at),
+        by=_actor(by),
+        channel=channel,
+        reason=reason,
+    )
+    return apply(case, scheduled(case, event, due_at))

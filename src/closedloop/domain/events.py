@@ -26,6 +26,7 @@ __all__ = [
     "Assigned",
     "AwaitingCustomer",
     "CaseOpened",
+    "ChannelMoved",
     "CustomerEscalated",
     "CustomerReplied",
     "Declined",
@@ -81,6 +82,7 @@ class OriginKind(enum.Enum):
     """Why closedloop itself opened a case."""
 
     RECOVERY = "recovery"  # a low survey score or a ticked "contact me"
+    FOLLOW_UP = "follow_up"  # the customer wrote again after the reopen window
 
 
 @attrs.frozen
@@ -132,9 +134,13 @@ class ActionTaken(StepEvent):
 @_registered
 @attrs.frozen(kw_only=True)
 class Declined(StepEvent):
-    """Taking action by saying no, with the reason."""
+    """Taking action by saying no: what was asked, the reason given, and a category for
+    the no log (``"out_of_stock"``, ``"policy"``, ``"training"``, ``"product_gap"``,
+    ``"other"``, or the organisation's own)."""
 
     reason: str
+    category: str = "other"
+    asked: str = ""
 
 
 @_registered
@@ -240,3 +246,13 @@ class PriorityChanged(Event):
 
     priority: Priority
     reason: str
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class ChannelMoved(Scheduled):
+    """The conversation moved to another channel (public social media to private email,
+    say); replies go out on ``channel`` from now on. One case, its history and its clocks."""
+
+    channel: Channel
+    reason: str = ""

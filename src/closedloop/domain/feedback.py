@@ -75,7 +75,8 @@ class Feedback:
     delivery (a webhook delivery id, an email Message-ID): feedback seen twice with the
     same id makes one case. ``subject`` names the matter; without one, the first line
     of the text is used. A survey answer may carry a score and no text, but an item with
-    neither text nor score says nothing and is refused.
+    neither text nor score says nothing and is refused. ``repeated`` is the host's flag for
+    a message in which the customer had to repeat what they had told us already.
     """
 
     customer: str = attrs.field(validator=non_empty)
@@ -86,6 +87,7 @@ class Feedback:
     score: int | None = attrs.field(default=None, validator=_check_score)
     external_id: str | None = attrs.field(default=None, validator=_check_optional_text)
     subject: str | None = attrs.field(default=None, validator=_check_optional_text)
+    repeated: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
     def __attrs_post_init__(self) -> None:
         if not self.text.strip() and self.score is None:

@@ -18,12 +18,13 @@ from closedloop.domain.errors import ValidationError
 from closedloop.domain.feedback import Feedback
 from closedloop.domain.invitation import Invitation
 from closedloop.domain.lifecycle import Lifecycle
+from closedloop.domain.nolog import NoLog
 from closedloop.domain.outbox import OutboxMessage
 from closedloop.domain.standards import Deadline, Rag, deadlines, status
 from closedloop.domain.survey import Answer, Survey
 from closedloop.ports import CaseStore, Clock, Notifier
+from closedloop.service import conversation, lifecycle, standards, surveys
 from closedloop.service import dispatch as outbox
-from closedloop.service import lifecycle, standards, surveys
 from closedloop.service.context import Context
 from closedloop.service.dispatch import DispatchReport
 from closedloop.service.policy import Policy
@@ -142,16 +143,29 @@ class Desk:
         )
 
     def decline(
-        self, case_id: str, *, by: str, reason: str, expected_version: int | None = None
+        self,
+        case_id: str,
+        *,
+        by: str,
+        reason: str,
+        category: str = "other",
+        asked: str | None = None,
+        expected_version: int | None = None,
     ) -> Case:
-        """Take action by saying no, with the reason; Thank and Explain still follow."""
+        """Take action by saying no, with the reason; Thank and Explain still follow.
+
+        Every no goes in the no log (:meth:`no_log`): ``asked`` is what the customer asked
+        for (the case's subject by default), ``category`` one of
+        ``Policy.decline_categories``."""
+        self._ctx.policy.check_decline_category(category)
         return self._advance(
             case_id,
             lambda c, now: domain.decline(
-                c, at=now, by=by, due_at=self._schedule, reason=reason, lifecycle=self._lc
+                c, at=now, by=by, due_at=self._schedule, reason=reason, category=category,
+                asked=asked, lifecycle=self._lc,
             ),
             expected_version=expected_version,
-        )
+        )  # fmt: skip
 
     def thank(self, case_id: str, *, by: str, expected_version: int | None = None) -> Case:
         """Thank the customer for the feedback."""
@@ -212,6 +226,43 @@ class Desk:
             lambda c, now: domain.assign(c, at=now, by=by, owner=owner),
             expected_version=expected_version,
         )
+
+    # -- one conversation ---------------------------------------------------------------
+
+    def add_message(self, case_id: str, feedback: Feedback) -> Case:
+        """More from the customer on this case's matter, from any channel.
+
+        An open case takes it as a new message. A closed one is reopened if the message
+        came within ``Policy.reopen_within`` of the loop closing; a later message opens a new
+        case that follows up the old one (``origin``). A repeated ``external_id`` returns
+        the case that already holds it.
+        """
+        return conversation.add_message(self._ctx, case_id, feedback)
+
+    def move_channel(
+        self,
+        case_id: str,
+        channel: Channel,
+        *,
+        by: str,
+        reason: str = "",
+        expected_version: int | None = None,
+    ) -> Case:
+        """Move the conversation to ``channel`` (public social media to private email):
+        one case, its history and its clocks; replies go out on the new channel."""
+        self._ctx.policy.check_channel(channel)
+        return self._advance(
+            case_id,
+            lambda c, now: domain.move_channel(
+                c, channel, at=now, by=by, reason=reason, due_at=self._schedule
+            ),
+            expected_version=expected_version,
+        )
+
+    def no_log(self, since: datetime, until: datetime, examples: int = 3) -> NoLog:
+        """Every request declined in ``[since, until)``, by category, most frequent first,
+        with a few examples of each (scenario 9: the 30-day no log)."""
+        return conversation.no_log(self._ctx, since, until, examples)
 
     # -- standards ----------------------------------------------------------------------
 

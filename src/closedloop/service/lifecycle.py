@@ -13,6 +13,7 @@ from closedloop.domain.channel import Channel
 from closedloop.domain.checks import instant
 from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError, ValidationError
 from closedloop.domain.escalation import next_due
+from closedloop.domain.events import Origin
 from closedloop.domain.feedback import Feedback, FeedbackKind
 from closedloop.domain.notification import Notification
 from closedloop.domain.standards import Target, due_times
@@ -20,8 +21,10 @@ from closedloop.service.context import Context
 
 __all__ = [
     "advance",
+    "check_feedback",
     "listen",
     "listen_many",
+    "open_new",
     "promise",
     "render",
     "schedule",
@@ -34,12 +37,12 @@ Advance = Callable[[Case, datetime], Case]
 
 def listen(ctx: Context, feedback: Feedback) -> Case:
     """Record feedback as a new case, or return the case that already holds it."""
-    _check(ctx, feedback)
+    check_feedback(ctx, feedback)
     if feedback.external_id is not None:
         existing = ctx.store.find_by_external_id(feedback.external_id)
         if existing is not None:
             return existing
-    case = _open(ctx, feedback, ctx.clock.now())
+    case = open_new(ctx, feedback, ctx.clock.now())
     try:
         ctx.store.commit(Change(case, expected_version=0))
     except DuplicateExternalIdError:
@@ -55,7 +58,7 @@ def listen_many(ctx: Context, items: Iterable[Feedback]) -> list[Case]:
     """Record many items in one commit; repeats (by external id) return the earlier case."""
     items = list(items)
     for feedback in items:
-        _check(ctx, feedback)
+        check_feedback(ctx, feedback)
     now = ctx.clock.now()
     try:
         # Most batches are all new: try without looking each external id up first.
@@ -74,7 +77,7 @@ def _listen_batch(ctx: Context, items: list[Feedback], now: datetime, lookup: bo
         if case is None and key is not None and lookup:
             case = ctx.store.find_by_external_id(key)
         if case is None:
-            case = _open(ctx, feedback, now)
+            case = open_new(ctx, feedback, now)
             fresh.append(case)
         if key is not None:
             seen[key] = case
@@ -83,19 +86,22 @@ def _listen_batch(ctx: Context, items: list[Feedback], now: datetime, lookup: bo
     return result
 
 
-def _check(ctx: Context, feedback: object) -> None:
+def check_feedback(ctx: Context, feedback: object) -> None:
+    """Refuse anything but Feedback on a channel the policy knows."""
     if not isinstance(feedback, Feedback):
         raise ValidationError(f"listen() takes a Feedback, got {type(feedback).__name__}")
     ctx.policy.check_channel(feedback.channel)
 
 
-def _open(ctx: Context, feedback: Feedback, now: datetime) -> Case:
+def open_new(ctx: Context, feedback: Feedback, now: datetime, origin: Origin | None = None) -> Case:
+    """A new case for ``feedback``, scheduled by the policy (not yet committed)."""
     return domain.open_case(
         ctx.new_id(),
         feedback,
         at=now,
         priority=ctx.policy.priority(feedback),
         due_at=schedule(ctx),
+        origin=origin,
     )
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, tzinfo
+from datetime import UTC, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
 from closedloop.domain.channel import Channel
-from closedloop.domain.checks import is_a, sure_callable
+from closedloop.domain.checks import is_a, positive_duration, sure_callable
 from closedloop.domain.eligibility import SurveyRules
 from closedloop.domain.errors import UnknownChannelError, ValidationError
 from closedloop.domain.escalation import Ladder
@@ -20,7 +20,7 @@ from closedloop.domain.priority import Priority
 from closedloop.domain.standards import Standards
 from closedloop.service.templates import Templates
 
-__all__ = ["Policy", "default_priority"]
+__all__ = ["DECLINE_CATEGORIES", "Policy", "default_priority"]
 
 
 def default_priority(feedback: Feedback) -> Priority:
@@ -49,6 +49,19 @@ def _zone(value: object) -> tzinfo:
     return value
 
 
+#: The no log's categories unless a policy says otherwise.
+DECLINE_CATEGORIES = ("out_of_stock", "policy", "training", "product_gap", "other")
+
+
+def _categories(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise ValidationError(f"decline_categories must be a list of names, not {value!r}")
+    names = tuple(value)
+    if not names or not all(isinstance(n, str) and n.strip() for n in names):
+        raise ValidationError(f"decline_categories must be non-empty names, got {names!r}")
+    return names
+
+
 def _check_url(instance: object, attribute: attrs.Attribute[str | None], value: object) -> None:
     if value is not None and (not isinstance(value, str) or "{token}" not in value):
         raise ValidationError(
@@ -72,6 +85,9 @@ class Policy:
     - ``retry``: when failed deliveries are retried, and when they become dead letters.
     - ``lifecycle``: the LATTE table (replace it only with good reason).
     - ``surveys``: when customers may be invited to surveys, expiry and reminders.
+    - ``decline_categories``: how declined requests are filed in the no log.
+    - ``reopen_within``: a customer writing again within this time of the loop closing
+      reopens the case; later, their message opens a new case linked to the old one.
     - ``survey_url``: the survey page's address with ``{token}`` where the token goes,
       e.g. ``"https://example.com/survey/{token}"``; without it, emails carry the bare token.
     """
@@ -89,6 +105,19 @@ class Policy:
     lifecycle: Lifecycle = attrs.field(default=LATTE, validator=is_a(Lifecycle))
     surveys: SurveyRules = attrs.field(factory=SurveyRules, validator=is_a(SurveyRules))
     survey_url: str | None = attrs.field(default=None, validator=_check_url)
+    decline_categories: tuple[str, ...] = attrs.field(
+        default=DECLINE_CATEGORIES, converter=_categories
+    )
+    reopen_within: timedelta = attrs.field(default=timedelta(days=14), validator=positive_duration)
+
+    def check_decline_category(self, category: str) -> None:
+        """Raise :class:`ValidationError` unless ``category`` is one of ours."""
+        if category not in self.decline_categories:
+            raise ValidationError(
+                f"unknown decline category {category!r}; use one of "
+                f"{', '.join(self.decline_categories)}, or add yours to "
+                "Policy(decline_categories=...)"
+            )
 
     def survey_link(self, token: str) -> str:
         """Where a customer answers with ``token``: ``survey_url`` filled in."""

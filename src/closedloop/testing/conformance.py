@@ -359,6 +359,19 @@ class CaseStoreContract:
         assert [c.id for c in store.unanswered()] == ["old", "new"]
         assert [c.id for c in store.unanswered(limit=1)] == ["old"]
 
+    def test_r5_cases_active_in_a_period_oldest_first(self, store: CaseStore) -> None:
+        hour = timedelta(hours=1)
+        early = opened("early", at=T0)
+        touched = latte.assign(early, at=T0 + 5 * hour, by="amy", owner="bo")
+        quiet = opened("quiet", at=T0 + hour)
+        late = opened("late", at=T0 + 6 * hour)
+        also = opened("also", at=T0 + 2 * hour)
+        store.commit_many([Change(touched, 0), Change(quiet, 0), Change(late, 0), Change(also, 0)])
+        found = list(store.cases_active(T0 + 2 * hour, T0 + 6 * hour))
+        assert [c.id for c in found] == ["early", "also"]  # late starts at the end: excluded
+        assert found[0] == touched
+        assert list(store.cases_active(T0 + 7 * hour, T0 + 8 * hour)) == []
+
     def test_r5_a_case_by_the_external_id_of_any_of_its_messages(self, store: CaseStore) -> None:
         store.commit(Change(opened("c1", external_id="<m1@mail>"), 0))
         found = store.find_by_external_id("<m1@mail>")
@@ -408,6 +421,7 @@ class CaseStoreContract:
         assert globex.cases_of("ann@example.com") == []
         assert globex.due(later) == []
         assert globex.unanswered() == []
+        assert list(globex.cases_active(T0, later)) == []
         assert globex.outbox_claim(later) == []
         with pytest.raises(MessageNotFoundError):
             globex.outbox_message("c1/1/acknowledgement")

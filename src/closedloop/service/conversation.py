@@ -1,0 +1,62 @@
+"""Use cases for one conversation across channels: more messages, and the no log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from closedloop.domain import case as domain
+from closedloop.domain.case import Case
+from closedloop.domain.change import Change
+from closedloop.domain.checks import instant, require_aware
+from closedloop.domain.errors import ValidationError
+from closedloop.domain.events import Origin, OriginKind
+from closedloop.domain.feedback import Feedback
+from closedloop.domain.nolog import NoLog
+from closedloop.domain.nolog import no_log as build_no_log
+from closedloop.service.context import Context
+from closedloop.service.lifecycle import advance, check_feedback, open_new, schedule
+
+__all__ = ["add_message", "no_log"]
+
+
+def add_message(ctx: Context, case_id: str, feedback: Feedback) -> Case:
+    """Join ``feedback`` to the case; reopen it within the reopen window, or follow it up
+    with a new case after that."""
+    check_feedback(ctx, feedback)
+    if feedback.external_id is not None:
+        existing = ctx.store.find_by_external_id(feedback.external_id)
+        if existing is not None:
+            return existing
+    case = ctx.store.get(case_id)
+    closed_at = case.closed_at
+    if closed_at is not None and instant(feedback.received_at) - instant(closed_at) > (
+        ctx.policy.reopen_within
+    ):
+        follow_up = open_new(
+            ctx, feedback, ctx.clock.now(), Origin(OriginKind.FOLLOW_UP, case_id=case.id)
+        )
+        ctx.store.commit(Change(follow_up, expected_version=0))
+        return follow_up
+
+    def move(current: Case, now: datetime) -> Case:
+        joined = domain.add_message(current, feedback, at=now, by=feedback.customer)
+        if not current.is_closed:
+            return joined
+        return domain.reopen(
+            joined, at=now, by=feedback.customer, due_at=schedule(ctx),
+            reason="the customer wrote again after the loop was closed",
+            lifecycle=ctx.policy.lifecycle,
+        )  # fmt: skip
+
+    return advance(ctx, case.id, move, expected_version=case.version)
+
+
+def no_log(ctx: Context, since: datetime, until: datetime, examples: int = 3) -> NoLog:
+    """The declined requests of ``[since, until)``, streamed from the store."""
+    require_aware("since", since)
+    require_aware("until", until)
+    if instant(until) <= instant(since):
+        raise ValidationError(f"until ({until}) must be after since ({since})")
+    if isinstance(examples, bool) or not isinstance(examples, int) or examples < 0:
+        raise ValidationError(f"examples must be a whole number >= 0, got {examples!r}")
+    return build_no_log(ctx.store.cases_active(since, until), since, until, examples)
