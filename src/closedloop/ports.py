@@ -92,8 +92,9 @@ class CaseStore(Protocol):
         ...
 
     def due(self, before: datetime, limit: int = 100) -> Sequence[DueCase]:
-        """Open cases whose ``due_at`` is earlier than ``before``, earliest due first (then
-        by id), as light references: a sweep reads thousands and loads the ones it acts on."""
+        """Cases whose ``due_at`` is earlier than ``before``, earliest due first (then by
+        id), as light references: a sweep reads thousands and loads the ones it acts on.
+        (A closed case has a ``due_at`` only while a promise made on it is open.)"""
         ...
 
     def unanswered(self, limit: int = 100) -> Sequence[Case]:

@@ -127,7 +127,7 @@ class InMemoryStore:
         found = [
             DueCase(c.id, instant(c.due_at), c.version)
             for c in self._cases()
-            if c.due_at is not None and not c.is_closed and instant(c.due_at) < cutoff
+            if c.due_at is not None and instant(c.due_at) < cutoff
         ]
         found.sort(key=lambda d: (d.due_at, d.id))
         return found[:limit]

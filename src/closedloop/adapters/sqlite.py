@@ -158,6 +158,11 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX events_at ON events (tenant, at_us, case_id)",
         "CREATE INDEX cases_opened ON cases (tenant, opened_us, id)",
     ),
+    (
+        # A closed case stays due while a promise made on it is open.
+        "DROP INDEX cases_due",
+        "CREATE INDEX cases_due ON cases (tenant, due_us, id) WHERE due_us IS NOT NULL",
+    ),
 )
 
 #: The schema version this closedloop writes: the number of migrations.
@@ -196,7 +201,7 @@ _CASES_PAGE = """
 """
 _DUE = """
     SELECT id, due_us, version FROM cases
-    WHERE tenant = ? AND closed = 0 AND due_us IS NOT NULL AND due_us < ?
+    WHERE tenant = ? AND due_us IS NOT NULL AND due_us < ?
     ORDER BY due_us, id LIMIT ?
 """
 _UNANSWERED = _CASES_PAGE.format(

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 import attrs
 
 from closedloop.domain.channel import Channel
-from closedloop.domain.checks import require_aware
+from closedloop.domain.checks import instant, require_aware
+from closedloop.domain.commitment import Promise
 from closedloop.domain.errors import StepNotAllowedError, StepRefusedError, ValidationError
 from closedloop.domain.events import (
     Acknowledged,
@@ -31,6 +32,8 @@ from closedloop.domain.events import (
     MessageAdded,
     Origin,
     PriorityChanged,
+    Promised,
+    PromiseKept,
     Reopened,
     Scheduled,
     StepEvent,
@@ -49,6 +52,8 @@ __all__ = [
     "assign",
     "decline",
     "explain",
+    "keep_promise",
+    "make_promise",
     "move_channel",
     "open_case",
     "reopen",
@@ -102,6 +107,7 @@ class Case:
     escalation_level: int = 0
     awaiting_customer: bool = False
     origin: Origin | None = None
+    promises: tuple[Promise, ...] = ()
 
     @property
     def is_closed(self) -> bool:
@@ -140,6 +146,20 @@ class Case:
         """The time the latest acknowledgement promised the customer would hear next."""
         event = self.last(Step.ACKNOWLEDGE)
         return event.next_contact_by if isinstance(event, Acknowledged) else None
+
+    @property
+    def open_promises(self) -> tuple[Promise, ...]:
+        """Promises made on this case and not kept yet."""
+        return tuple(p for p in self.promises if p.is_open)
+
+    @property
+    def next_promise_due(self) -> datetime | None:
+        """When the earliest open promise not yet escalated falls due, if any."""
+        return min(
+            (p.due_by for p in self.promises if p.is_open and not p.escalated),
+            key=instant,
+            default=None,
+        )
 
     @property
     def effort(self) -> Effort:
@@ -264,6 +284,13 @@ def apply(case: Case, event: Event) -> Case:
         changes["owner"] = event.owner
     elif isinstance(event, Escalated):
         changes["escalation_level"] = event.level
+        if event.promise_id is not None:
+            changes["promises"] = _promise(case, event.promise_id, escalated=True)
+    elif isinstance(event, Promised):
+        made = Promise(event.promise_id, event.what, event.due_by, event.owner, event.at)
+        changes["promises"] = (*case.promises, made)
+    elif isinstance(event, PromiseKept):
+        changes["promises"] = _promise(case, event.promise_id, kept_at=event.at)
     elif isinstance(event, CustomerEscalated | PriorityChanged):
         changes["priority"] = event.priority
     elif isinstance(event, MessageAdded):
@@ -273,6 +300,10 @@ def apply(case: Case, event: Event) -> Case:
     elif isinstance(event, AwaitingCustomer | CustomerReplied):
         changes["awaiting_customer"] = isinstance(event, AwaitingCustomer)
     return _evolve(case, changes)
+
+
+def _promise(case: Case, promise_id: str, **changes: Any) -> tuple[Promise, ...]:
+    return tuple(attrs.evolve(p, **changes) if p.id == promise_id else p for p in case.promises)
 
 
 def replay(events: Iterable[Event]) -> Case:
@@ -338,7 +369,7 @@ def scheduled(case: Case, event: _S, due_at: Due) -> _S:
     if callable(due_at):
         due_at = due_at(apply(case, event))
     if isinstance(event, StepEvent) and event.stage is Stage.CLOSED:
-        due_at = None
+        due_at = apply(case, event).next_promise_due  # only open promises keep it watched
     if due_at is not None:
         require_aware("due_at", due_at)
     return event if due_at == event.due_at else attrs.evolve(event, due_at=due_at)
@@ -467,12 +498,26 @@ def explain(
     by: str,
     what_failed: str,
     what_changes: str,
+    open_promises: str | None = None,
     lifecycle: Lifecycle = LATTE,
 ) -> Case:
-    """Explain what part of the process failed and what will change; closes the loop."""
+    """Explain what part of the process failed and what will change; closes the loop.
+
+    Promises still unkept must be kept first, or ``open_promises`` must say what happens
+    to them (they stay tracked, and the sweep still escalates them when overdue)."""
+    unkept = case.open_promises
+    if unkept and (not isinstance(open_promises, str) or not open_promises.strip()):
+        listed = "; ".join(f'"{p.what}" by {p.due_by.isoformat()}' for p in unkept)
+        raise StepRefusedError(
+            case.id,
+            Step.EXPLAIN,
+            f"{len(unkept)} promise(s) not kept yet ({listed}): keep them first, or say what "
+            "happens to them with open_promises='...'",
+        )
     return _step(
         case, Step.EXPLAIN, lifecycle, Explained, at=at, by=by, due_at=None,
         what_failed=what_failed, what_changes=what_changes,
+        open_promises=open_promises if unkept else None,
     )  # fmt: skip
 
 
@@ -552,3 +597,56 @@ def move_channel(
         reason=reason,
     )
     return apply(case, scheduled(case, event, due_at))
+
+
+def make_promise(
+    case: Case,
+    *,
+    promise_id: str,
+    what: str,
+    due_by: datetime,
+    owner: str,
+    at: datetime,
+    by: str,
+    due_at: Due = None,
+) -> Case:
+    """Record a promise made to the customer: ``what``, by ``due_by``, owned by ``owner``."""
+    for name, value in (("promise_id", promise_id), ("what", what), ("owner", owner)):
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError(f"{name} must be a non-empty string, got {value!r}")
+    if any(p.id == promise_id for p in case.promises):
+        raise ValidationError(f"case {case.id!r} already has a promise {promise_id!r}")
+    require_aware("due_by", due_by)
+    event = Promised(
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
+        promise_id=promise_id, what=what, due_by=due_by, owner=owner,
+    )  # fmt: skip
+    return apply(case, _rescheduled(case, event, due_at))
+
+
+def keep_promise(
+    case: Case, promise_id: str, *, at: datetime, by: str, note: str = "", due_at: Due = None
+) -> Case:
+    """Record that a promise was kept."""
+    found = [p for p in case.promises if p.id == promise_id]
+    if not found:
+        known = ", ".join(p.id for p in case.promises) or "none"
+        raise ValidationError(
+            f"case {case.id!r} has no promise {promise_id!r}; its promises: {known}"
+        )
+    if not found[0].is_open:
+        raise ValidationError(f"promise {promise_id!r} of case {case.id!r} was kept already")
+    event = PromiseKept(
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
+        promise_id=promise_id, note=note,
+    )  # fmt: skip
+    return apply(case, _rescheduled(case, event, due_at))
+
+
+def _rescheduled(case: Case, event: _S, due_at: Due) -> _S:
+    """``scheduled`` for events that do not move the stage: a closed case is watched only
+    for its open promises."""
+    event = scheduled(case, event, due_at)
+    if case.is_closed:
+        event = attrs.evolve(event, due_at=apply(case, event).next_promise_due)
+    return event

@@ -18,6 +18,7 @@ from closedloop.domain.calendar import BusinessCalendar
 from closedloop.domain.case import Case, Due, apply, scheduled
 from closedloop.domain.channel import Channel
 from closedloop.domain.checks import instant, non_empty, positive_duration, require_aware
+from closedloop.domain.commitment import Promise
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.events import (
     AwaitingCustomer,
@@ -45,6 +46,7 @@ __all__ = [
     "customer_escalate",
     "customer_replied",
     "escalate",
+    "escalate_promise",
     "next_due",
     "next_rung_at",
     "reschedule",
@@ -136,12 +138,14 @@ def next_due(
 
     That is the earliest of: a pending deadline, if the case can still climb (at once from
     level 0; after the current rung's wait above it); and, with ``warn_at_amber``, an amber
-    threshold not yet warned about. A case waiting for the customer has none.
+    threshold not yet warned about; and the due time of an open promise not yet escalated
+    (the only one a closed case, or one waiting for the customer, can have).
     """
+    promise = case.next_promise_due  # promises are watched even on a closed case
     if case.is_closed or case.awaiting_customer:
-        return None
+        return promise
     pending = due_times(case, standards, amber=warn_at_amber, lifecycle=lifecycle)
-    times: list[datetime] = []
+    times: list[datetime] = [] if promise is None else [promise]
     breach = min((d.due_at for d in pending if d.due_at is not None), key=instant, default=None)
     climb = next_rung_at(case, ladder)
     if breach is not None and climb is not None:
@@ -172,6 +176,22 @@ def escalate(case: Case, *, at: datetime, ladder: Ladder, breached: Deadline, du
         case_id=case.id, version=case.version + 1, at=at, by="closedloop", level=level,
         rung=ladder.rung(level).name, target=breached.target.value,
         standard=breached.standard.name,
+    )  # fmt: skip
+    return _with_due(case, event, due_at)
+
+
+def escalate_promise(
+    case: Case, *, at: datetime, ladder: Ladder, promise: Promise, due_at: Due
+) -> Case:
+    """An overdue promise: one rung up (the top rung is alerted again), once per promise."""
+    _check(case, at, "closedloop")
+    if promise.escalated or not promise.overdue(at):
+        raise ValidationError(f"promise {promise.id!r} is not overdue and unescalated at {at}")
+    level = min(case.escalation_level + 1, ladder.top)
+    event = Escalated(
+        case_id=case.id, version=case.version + 1, at=at, by="closedloop", level=level,
+        rung=ladder.rung(level).name, target="promise", standard=promise.what,
+        promise_id=promise.id,
     )  # fmt: skip
     return _with_due(case, event, due_at)
 

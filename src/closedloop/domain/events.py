@@ -37,6 +37,8 @@ __all__ = [
     "Origin",
     "OriginKind",
     "PriorityChanged",
+    "PromiseKept",
+    "Promised",
     "Reopened",
     "Rescheduled",
     "Scheduled",
@@ -152,10 +154,14 @@ class Thanked(StepEvent):
 @_registered
 @attrs.frozen(kw_only=True)
 class Explained(StepEvent):
-    """The customer was told what part of the process failed and what will change."""
+    """The customer was told what part of the process failed and what will change.
+
+    ``open_promises`` says what happens to promises still unkept when the loop closed
+    (they stay tracked)."""
 
     what_failed: str
     what_changes: str
+    open_promises: str | None = None
 
 
 @_registered
@@ -183,6 +189,7 @@ class Escalated(Scheduled):
     rung: str
     target: str
     standard: str
+    promise_id: str | None = None
 
 
 @_registered
@@ -256,3 +263,23 @@ class ChannelMoved(Scheduled):
 
     channel: Channel
     reason: str = ""
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class Promised(Scheduled):
+    """A promise made to the customer: what, by when, and who owns it."""
+
+    promise_id: str
+    what: str
+    due_by: datetime
+    owner: str
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class PromiseKept(Scheduled):
+    """A promise was kept."""
+
+    promise_id: str
+    note: str = ""

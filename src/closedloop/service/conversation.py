@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from closedloop.domain import case as domain
 from closedloop.domain.case import Case
 from closedloop.domain.change import Change
 from closedloop.domain.checks import instant, require_aware
+from closedloop.domain.commitment import PromiseFigures, promise_figures
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.events import Origin, OriginKind
 from closedloop.domain.feedback import Feedback
@@ -16,7 +17,10 @@ from closedloop.domain.nolog import no_log as build_no_log
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, check_feedback, open_new, schedule
 
-__all__ = ["add_message", "no_log"]
+__all__ = ["add_message", "no_log", "promise_report"]
+
+# Reports that must see every case made before a period start their scan here.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def add_message(ctx: Context, case_id: str, feedback: Feedback) -> Case:
@@ -51,12 +55,24 @@ def add_message(ctx: Context, case_id: str, feedback: Feedback) -> Case:
     return advance(ctx, case.id, move, expected_version=case.version)
 
 
-def no_log(ctx: Context, since: datetime, until: datetime, examples: int = 3) -> NoLog:
-    """The declined requests of ``[since, until)``, streamed from the store."""
+def _period(since: datetime, until: datetime) -> None:
     require_aware("since", since)
     require_aware("until", until)
     if instant(until) <= instant(since):
         raise ValidationError(f"until ({until}) must be after since ({since})")
+
+
+def promise_report(ctx: Context, since: datetime, until: datetime) -> PromiseFigures:
+    """Promises due in ``[since, until)``. A promise made long before the period may fall
+    due in it, so every case up to ``until`` is streamed (never held all at once)."""
+    _period(since, until)
+    promises = (p for case in ctx.store.cases_active(_EPOCH, until) for p in case.promises)
+    return promise_figures(promises, since, until)
+
+
+def no_log(ctx: Context, since: datetime, until: datetime, examples: int = 3) -> NoLog:
+    """The declined requests of ``[since, until)``, streamed from the store."""
+    _period(since, until)
     if isinstance(examples, bool) or not isinstance(examples, int) or examples < 0:
         raise ValidationError(f"examples must be a whole number >= 0, got {examples!r}")
     return build_no_log(ctx.store.cases_active(since, until), since, until, examples)

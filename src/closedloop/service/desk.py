@@ -13,6 +13,7 @@ from closedloop.adapters.clock import SystemClock
 from closedloop.domain import case as domain
 from closedloop.domain.case import Case
 from closedloop.domain.channel import Channel
+from closedloop.domain.commitment import PromiseFigures
 from closedloop.domain.eligibility import Contact
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.feedback import Feedback
@@ -185,14 +186,18 @@ class Desk:
         by: str,
         what_failed: str,
         what_changes: str,
+        open_promises: str | None = None,
         expected_version: int | None = None,
     ) -> Case:
-        """Explain what part of the process failed and what will change; closes the loop."""
+        """Explain what part of the process failed and what will change; closes the loop.
+
+        A promise still unkept must be kept first, or ``open_promises`` must say what
+        happens to it; it stays tracked after the loop closes."""
         return self._advance(
             case_id,
             lambda c, now: domain.explain(
                 c, at=now, by=by, what_failed=what_failed, what_changes=what_changes,
-                lifecycle=self._lc,
+                open_promises=open_promises, lifecycle=self._lc,
             ),
             "explanation",
             expected_version=expected_version,
@@ -258,6 +263,52 @@ class Desk:
             ),
             expected_version=expected_version,
         )
+
+    def promise(
+        self,
+        case_id: str,
+        *,
+        what: str,
+        due_by: datetime,
+        owner: str,
+        by: str,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Record a promise made to the customer ("we will retrain the team by Friday").
+
+        The sweep escalates it like a breached standard if it is not kept by ``due_by``.
+        The new promise is the case's last in ``case.promises``; its ``id`` keeps it."""
+        promise_id = self._ctx.new_id()
+        return self._advance(
+            case_id,
+            lambda c, now: domain.make_promise(
+                c, promise_id=promise_id, what=what, due_by=due_by, owner=owner, at=now, by=by,
+                due_at=self._schedule,
+            ),
+            expected_version=expected_version,
+        )  # fmt: skip
+
+    def keep_promise(
+        self,
+        case_id: str,
+        promise_id: str,
+        *,
+        by: str,
+        note: str = "",
+        expected_version: int | None = None,
+    ) -> Case:
+        """Record that a promise was kept."""
+        return self._advance(
+            case_id,
+            lambda c, now: domain.keep_promise(
+                c, promise_id, at=now, by=by, note=note, due_at=self._schedule
+            ),
+            expected_version=expected_version,
+        )
+
+    def promise_report(self, since: datetime, until: datetime) -> PromiseFigures:
+        """Promises that fell due in ``[since, until)``: kept on time, late, still open."""
+        return conversation.promise_report(self._ctx, since, until)
 
     def no_log(self, since: datetime, until: datetime, examples: int = 3) -> NoLog:
         """Every request declined in ``[since, until)``, by category, most frequent first,

@@ -13,7 +13,7 @@ from closedloop.domain.channel import Channel
 from closedloop.domain.checks import instant
 from closedloop.domain.errors import CaseNotFoundError, ConcurrencyError
 from closedloop.domain.notification import Notification
-from closedloop.domain.standards import Deadline, Rag, deadlines, warned
+from closedloop.domain.standards import Rag, deadlines, warned
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, render, schedule, show
 
@@ -88,6 +88,18 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
         return None  # someone acted on it since the query
     policy = ctx.policy
     ladder = policy.ladder
+    overdue = [p for p in case.promises if p.overdue(now) and not p.escalated]
+    if overdue:
+        promise = overdue[0]
+        moved = escalation.escalate_promise(
+            case, at=now, ladder=ladder, promise=promise, due_at=schedule(ctx)
+        )
+        rung = ladder.rung(moved.escalation_level)
+        notes = tuple(
+            _alert(ctx, moved, "escalation", to, f'promise "{promise.what}"', promise.due_by, now)
+            for to in rung.recipients
+        )
+        return Change(moved, case.version, notes)
     pending = deadlines(case, policy.standards, now, policy.lifecycle)
     late = [d for d in pending if d.due_at is not None and instant(d.due_at) < instant(now)]
     if late and _may_climb(case, ladder, now):
@@ -95,13 +107,17 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
             case, at=now, ladder=ladder, breached=late[0], due_at=schedule(ctx)
         )
         rung = ladder.rung(moved.escalation_level)
-        notes = tuple(_alert(ctx, moved, "escalation", to, late[0], now) for to in rung.recipients)
+        notes = tuple(
+            _alert(ctx, moved, "escalation", to, late[0].standard.name, late[0].due_at, now)
+            for to in rung.recipients
+        )
         return Change(moved, case.version, notes)
     amber = [d for d in pending if d.rag is Rag.AMBER and not warned(case, d)]
     if policy.warn_at_amber and amber:
         moved = escalation.warn(case, at=now, amber=amber[0], due_at=schedule(ctx))
         to = case.owner or ladder.rung(1).recipients[0]
-        return Change(moved, case.version, (_alert(ctx, moved, "warning", to, amber[0], now),))
+        alert = _alert(ctx, moved, "warning", to, amber[0].standard.name, amber[0].due_at, now)
+        return Change(moved, case.version, (alert,))
     # Due, yet nothing to do: the policy changed under the case. Record its real next time,
     # so that it leaves the due query instead of coming back at every sweep.
     return Change(escalation.reschedule(case, at=now, due_at=schedule(ctx)), case.version)
@@ -113,7 +129,13 @@ def _may_climb(case: Case, ladder: escalation.Ladder, now: datetime) -> bool:
 
 
 def _alert(
-    ctx: Context, case: Case, purpose: str, to: str, deadline: Deadline, now: datetime
+    ctx: Context,
+    case: Case,
+    purpose: str,
+    to: str,
+    standard: str,
+    due: datetime | None,
+    now: datetime,
 ) -> Notification:
     ladder = ctx.policy.ladder
     hold = ladder.calendar.next_open(now) if ladder.hold_until_open else None
@@ -121,7 +143,7 @@ def _alert(
         ctx, case, purpose, now, to=to, channel=ladder.channel,
         deliver_after=hold if hold is not None and instant(hold) > instant(now) else None,
         rung=ladder.rung(max(case.escalation_level, 1)).name,
-        standard=deadline.standard.name, due=show(ctx, deadline.due_at),
+        standard=standard, due=show(ctx, due),
     )  # fmt: skip
 
 

@@ -348,6 +348,24 @@ class CaseStoreContract:
         assert [c.id for c in store.due(T0 + 3 * h + _STEP, limit=2)] == ["late", "later"]
         assert store.due(T0 + 1 * h) == []
 
+    def test_r5_a_closed_case_with_an_open_promise_is_still_due(self, store: CaseStore) -> None:
+        case = latte.acknowledge(opened("c1"), at=T0, by="amy")
+        case = latte.make_promise(
+            case, promise_id="p1", what="Retrain the Leeds team", due_by=T0 + timedelta(days=5),
+            owner="amy", at=T0, by="amy",
+        )  # fmt: skip
+        case = latte.take_action(case, at=T0, by="amy", summary="Refunded")
+        case = latte.thank(case, at=T0, by="amy")
+        case = latte.explain(
+            case, at=T0, by="amy", what_failed="Training", what_changes="Retraining",
+            open_promises="the training is booked; we will write when it is done",
+        )  # fmt: skip
+        assert case.is_closed
+        assert case.due_at == T0 + timedelta(days=5)
+        store.commit(Change(case, 0))
+        assert [d.id for d in store.due(T0 + timedelta(days=6))] == ["c1"]
+        assert store.unanswered() == []
+
     def test_r5_unanswered_is_open_unacknowledged_cases_oldest_first(
         self, store: CaseStore
     ) -> None:

@@ -1,0 +1,79 @@
+"""Commitments: promises made to a customer, tracked until kept.
+
+A promise ("we will retrain the store team by Friday") belongs to a case. The sweep finds an
+overdue one and escalates it like a breached standard; closing the loop with one unkept
+requires saying what happens to it. Pure functions of the case and the time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import attrs
+
+from closedloop.domain.checks import instant, require_aware
+
+__all__ = ["Promise", "PromiseFigures", "promise_figures"]
+
+
+@attrs.frozen
+class Promise:
+    """One promise: what, by when, who owns it, and whether it was kept (and when)."""
+
+    id: str
+    what: str
+    due_by: datetime
+    owner: str
+    made_at: datetime
+    kept_at: datetime | None = None
+    escalated: bool = False
+
+    @property
+    def is_open(self) -> bool:
+        """True until the promise is kept."""
+        return self.kept_at is None
+
+    def overdue(self, now: datetime) -> bool:
+        """True if it is still open after its due time."""
+        return self.is_open and instant(now) > instant(self.due_by)
+
+    @property
+    def kept_on_time(self) -> bool:
+        """True if it was kept by its due time."""
+        return self.kept_at is not None and instant(self.kept_at) <= instant(self.due_by)
+
+
+@attrs.frozen
+class PromiseFigures:
+    """Promises falling due in a period: how many, how many kept on time, how many kept
+    late, how many still open. ``kept_rate`` is on-time over all, None with none due."""
+
+    due: int
+    kept_on_time: int
+    kept_late: int
+    open: int
+
+    @property
+    def kept_rate(self) -> float | None:
+        """Share of the period's promises kept by their due time."""
+        return self.kept_on_time / self.due if self.due else None
+
+
+def promise_figures(
+    promises: Iterable[Promise], since: datetime, until: datetime
+) -> PromiseFigures:
+    """Count the promises due in ``[since, until)``."""
+    low, high = instant(require_aware("since", since)), instant(require_aware("until", until))
+    due = on_time = late = still_open = 0
+    for promise in promises:
+        if not low <= instant(promise.due_by) < high:
+            continue
+        due += 1
+        if promise.kept_on_time:
+            on_time += 1
+        elif promise.kept_at is not None:
+            late += 1
+        else:
+            still_open += 1
+    return PromiseFigures(due, on_time, late, still_open)
