@@ -6,7 +6,16 @@ from datetime import timedelta
 
 import pytest
 
-from closedloop import Channel, Desk, Feedback, OriginKind, Policy, Stage, ValidationError
+from closedloop import (
+    Channel,
+    Desk,
+    Feedback,
+    OriginKind,
+    Policy,
+    Stage,
+    StepRefusedError,
+    ValidationError,
+)
 from closedloop.domain.case import replay
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
 from tests.helpers import START, make_feedback
@@ -179,3 +188,35 @@ def test_new_events_replay(desk: Desk, clock: ManualClock) -> None:
     stored = desk.get(case.id)
     assert replay(stored.events) == stored
     assert stored.opened_at == START
+
+
+def test_scenario_8_follow_up_a_no_reopens_a_yes_is_recorded(
+    desk: Desk, clock: ManualClock, notifier: RecordingNotifier
+) -> None:
+    case = desk.listen(make_feedback())
+    close(desk, case.id)
+    asked = desk.request_verification(case.id, by="amy")
+    assert asked.is_closed
+    desk.dispatch()
+    assert notifier.sent[-1].purpose == "verification"
+    reopened = desk.verify(case.id, resolved=False, comment="Still broken")
+    assert not reopened.is_closed
+    assert reopened.reopen_count == 1
+    assert reopened.verified is False
+    with pytest.raises(StepRefusedError, match="still open"):
+        desk.verify(case.id, resolved=True)
+    desk.take_action(case.id, by="amy", summary="Replaced again")
+    desk.thank(case.id, by="amy")
+    desk.explain(case.id, by="amy", what_failed="Part", what_changes="New supplier")
+    confirmed = desk.verify(case.id, resolved=True)
+    assert confirmed.is_closed
+    assert confirmed.verified is True
+    with pytest.raises(ValidationError, match="True or False"):
+        desk.verify(case.id, resolved="no")  # type: ignore[arg-type]
+
+
+def test_only_a_closed_loop_is_verified(desk: Desk) -> None:
+    case = desk.listen(make_feedback())
+    with pytest.raises(StepRefusedError, match="close the loop first"):
+        desk.request_verification(case.id, by="amy")
+    assert desk.get(case.id) == case

@@ -38,6 +38,8 @@ from closedloop.domain.events import (
     Scheduled,
     StepEvent,
     Thanked,
+    VerificationRequested,
+    Verified,
 )
 from closedloop.domain.feedback import Feedback, FeedbackKind
 from closedloop.domain.lifecycle import LATTE, Lifecycle, Stage, Step
@@ -59,9 +61,11 @@ __all__ = [
     "reopen",
     "replay",
     "reprioritize",
+    "request_verification",
     "scheduled",
     "take_action",
     "thank",
+    "verify",
 ]
 
 _STEP_OF: dict[type[Event], Step] = {
@@ -160,6 +164,14 @@ class Case:
             key=instant,
             default=None,
         )
+
+    @property
+    def verified(self) -> bool | None:
+        """The customer's last answer to "did this resolve it?" (None if never answered)."""
+        for event in reversed(self.events):
+            if isinstance(event, Verified):
+                return event.resolved
+        return None
 
     @property
     def effort(self) -> Effort:
@@ -650,3 +662,44 @@ def _rescheduled(case: Case, event: _S, due_at: Due) -> _S:
     if case.is_closed:
         event = attrs.evolve(event, due_at=apply(case, event).next_promise_due)
     return event
+
+
+def request_verification(case: Case, *, at: datetime, by: str) -> Case:
+    """Ask the customer whether the fix resolved it; only a closed loop can be verified."""
+    if not case.is_closed:
+        raise StepRefusedError(
+            case.id, Step.EXPLAIN, "verification follows a closed loop; close the loop first"
+        )
+    event = VerificationRequested(
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by)
+    )
+    return apply(case, event)
+
+
+def verify(
+    case: Case,
+    *,
+    resolved: bool,
+    at: datetime,
+    by: str,
+    comment: str = "",
+    due_at: Due = None,
+    lifecycle: Lifecycle = LATTE,
+) -> Case:
+    """Record the customer's answer to "did this resolve it?": a yes is recorded, a no
+    reopens the case (back to Take action, counted as a reopen)."""
+    if not isinstance(resolved, bool):
+        raise ValidationError(f"resolved must be True or False, got {resolved!r}")
+    if not case.is_closed:
+        raise StepRefusedError(
+            case.id, Step.REOPEN, "only a closed loop can be verified; this case is still open"
+        )
+    event = Verified(
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
+        resolved=resolved, comment=comment,
+    )  # fmt: skip
+    answered = apply(case, event)
+    if resolved:
+        return answered
+    why = f"the customer says it is not resolved{': ' + comment if comment else ''}"
+    return reopen(answered, at=at, by=by, due_at=due_at, reason=why, lifecycle=lifecycle)

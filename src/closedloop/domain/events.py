@@ -44,6 +44,8 @@ __all__ = [
     "Scheduled",
     "StepEvent",
     "Thanked",
+    "VerificationRequested",
+    "Verified",
     "Warned",
 ]
 
@@ -283,3 +285,18 @@ class PromiseKept(Scheduled):
 
     promise_id: str
     note: str = ""
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class VerificationRequested(Event):
+    """After the loop closed, the customer was asked whether the fix resolved it."""
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class Verified(Event):
+    """The customer said whether the fix resolved it (a "no" reopens the case)."""
+
+    resolved: bool
+    comment: str = ""

@@ -264,6 +264,39 @@ class Desk:
             expected_version=expected_version,
         )
 
+    def request_verification(
+        self, case_id: str, *, by: str, expected_version: int | None = None
+    ) -> Case:
+        """After the loop closed, ask the customer "did this resolve it?" (the
+        ``verification`` notification)."""
+        return self._advance(
+            case_id,
+            lambda c, now: domain.request_verification(c, at=now, by=by),
+            "verification",
+            expected_version=expected_version,
+        )
+
+    def verify(
+        self,
+        case_id: str,
+        *,
+        resolved: bool,
+        comment: str = "",
+        by: str | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """The customer's answer: a yes records the confirmation, a no reopens the case.
+        ``by`` defaults to the customer."""
+        return self._advance(
+            case_id,
+            lambda c, now: domain.verify(
+                c, resolved=resolved, comment=comment, at=now,
+                by=by if by is not None else c.customer, due_at=self._schedule,
+                lifecycle=self._lc,
+            ),
+            expected_version=expected_version,
+        )  # fmt: skip
+
     def promise(
         self,
         case_id: str,

@@ -100,6 +100,14 @@ class Templates:
         "reopen your case.\n"
     )
 
+    verification_subject: str = _text('Did we resolve "$matter"?')
+    verification: str = _text(
+        "Hello,\n\n"
+        'We closed your case about "$matter". Did it resolve the problem? Reply yes or no; '
+        "a no reopens your case.\n\n"
+        "Your reference is $case_id.\n"
+    )
+
     escalation_subject: str = _text('Late: case $case_id, "$matter", now with the $rung')
     escalation: str = _text(
         'Case $case_id ("$matter", for $customer) has missed the standard "$standard": it was '
