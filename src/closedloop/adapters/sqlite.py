@@ -12,28 +12,33 @@ instant whatever offset or zone the datetime had; the exact datetime stays in th
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
 from closedloop.adapters.common import check_batch, check_limit, check_tenant, split_batch
+from closedloop.adapters.rows import (
+    dump_json,
+    external_ids,
+    from_us,
+    group,
+    load_invitation_body,
+    load_message,
+    replay,
+    us,
+)
 from closedloop.codec import (
     dump_datetime,
     dump_event,
     dump_invitation,
     dump_notification,
-    load_datetime,
-    load_events,
-    load_invitation,
-    load_notification,
 )
 from closedloop.domain.case import Case
 from closedloop.domain.change import Change, InvitationChange, Write
@@ -169,7 +174,6 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # SQLite allows at least 999 bound parameters per statement in every build still in use.
 _CHUNK = 500
 
@@ -302,7 +306,7 @@ class SQLiteStore:
         )
         if not rows:
             raise CaseNotFoundError(case_id)
-        return _replay(body for (body,) in rows)
+        return replay(body for (body,) in rows)
 
     def commit(self, change: Write) -> None:
         """Store the change if the record is at ``change.expected_version``, else raise
@@ -333,31 +337,31 @@ class SQLiteStore:
             """,
             (self._tenant, external_id),
         )
-        return _replay(body for (body,) in rows) if rows else None
+        return replay(body for (body,) in rows) if rows else None
 
     def cases_of(self, customer: str) -> Sequence[Case]:
         """Every case of one customer, by ``opened_at`` then id."""
-        return _group(self._read(_CASES_OF, (self._tenant, customer)))
+        return group(self._read(_CASES_OF, (self._tenant, customer)))
 
     def due(self, before: datetime, limit: int = 100) -> Sequence[DueCase]:
         """Open cases whose ``due_at`` is earlier than ``before``, by ``due_at`` then id;
         ``due_at`` comes back in UTC."""
         check_limit(limit)
-        params = (self._tenant, _us(require_aware("before", before)), limit)
+        params = (self._tenant, us(require_aware("before", before)), limit)
         return [
-            DueCase(case_id, _EPOCH + timedelta(microseconds=due_us), version)
+            DueCase(case_id, from_us(due_us), version)
             for case_id, due_us, version in self._read(_DUE, params)
         ]
 
     def unanswered(self, limit: int = 100) -> Sequence[Case]:
         """Open cases never acknowledged, by ``opened_at`` then id."""
         check_limit(limit)
-        return _group(self._read(_UNANSWERED, (self._tenant, limit, self._tenant)))
+        return group(self._read(_UNANSWERED, (self._tenant, limit, self._tenant)))
 
     def cases_active(self, since: datetime, until: datetime) -> Iterator[Case]:
         """Cases with an event in ``[since, until)``, by ``opened_at`` then id, read a page
         of a few hundred at a time."""
-        low, high = _us(require_aware("since", since)), _us(require_aware("until", until))
+        low, high = us(require_aware("since", since)), us(require_aware("until", until))
         after: tuple[int, str] = (-(2**62), "")
         while True:
             page = self._read(
@@ -369,12 +373,12 @@ class SQLiteStore:
                 ),
                 (self._tenant, high, *after, low, high, _CHUNK, self._tenant),
             )
-            cases = _group(page)
+            cases = group(page)
             yield from cases
             if len(cases) < _CHUNK:
                 return
             last = cases[-1]
-            after = (_us(last.opened_at), last.id)
+            after = (us(last.opened_at), last.id)
 
     # -- survey invitations -------------------------------------------------------------
 
@@ -386,7 +390,7 @@ class SQLiteStore:
         )
         if not rows:
             raise InvitationNotFoundError(invitation_id)
-        return _invitation(rows[0][0])
+        return load_invitation_body(rows[0][0])
 
     def invitations_of(self, customer: str) -> Sequence[Invitation]:
         """Every invitation of one customer, by ``created_at`` then id."""
@@ -395,7 +399,7 @@ class SQLiteStore:
             " ORDER BY created_us, id",
             (self._tenant, customer),
         )
-        return [_invitation(body) for (body,) in rows]
+        return [load_invitation_body(body) for (body,) in rows]
 
     def invitations_due(self, before: datetime, limit: int = 100) -> Sequence[Invitation]:
         """Invitations with a reminder or expiry due before ``before``, earliest first."""
@@ -403,13 +407,13 @@ class SQLiteStore:
         rows = self._read(
             "SELECT body FROM invitations WHERE tenant = ? AND due_us IS NOT NULL AND due_us < ?"
             " ORDER BY due_us, id LIMIT ?",
-            (self._tenant, _us(require_aware("before", before)), limit),
+            (self._tenant, us(require_aware("before", before)), limit),
         )
-        return [_invitation(body) for (body,) in rows]
+        return [load_invitation_body(body) for (body,) in rows]
 
     def responses(self, since: datetime, until: datetime) -> Iterator[Invitation]:
         """Invitations answered in ``[since, until)``, in pages of a few hundred."""
-        low, high = _us(require_aware("since", since)), _us(require_aware("until", until))
+        low, high = us(require_aware("since", since)), us(require_aware("until", until))
         after: tuple[int, str] = (low - 1, "")
         while True:
             rows = self._read(
@@ -419,7 +423,7 @@ class SQLiteStore:
                 (self._tenant, low, high, *after, _CHUNK),
             )
             for _, _, body in rows:
-                yield _invitation(body)
+                yield load_invitation_body(body)
             if len(rows) < _CHUNK:
                 return
             after = (rows[-1][0], rows[-1][1])
@@ -431,7 +435,7 @@ class SQLiteStore:
         the table.
         """
         check_limit(limit)
-        params = (self._tenant, _us(require_aware("before", before)), limit)
+        params = (self._tenant, us(require_aware("before", before)), limit)
         rows = self._read("EXPLAIN QUERY PLAN " + _DUE, params)
         return "\n".join(str(row[-1]) for row in rows)
 
@@ -458,14 +462,14 @@ class SQLiteStore:
                 WHERE tenant = ? AND status = 'pending' AND next_attempt_us <= ?
                 ORDER BY created_us, key LIMIT ?
                 """,
-                (self._tenant, _us(now), limit),
+                (self._tenant, us(now), limit),
             ).fetchall()
             db.executemany(
                 "UPDATE outbox SET next_attempt_us = ?, next_attempt_at = ?"
                 " WHERE tenant = ? AND key = ?",
-                [(_us(until), dump_datetime(until), self._tenant, row[0]) for row in rows],
+                [(us(until), dump_datetime(until), self._tenant, row[0]) for row in rows],
             )
-        return [_message(row) for row in rows]
+        return [load_message(row) for row in rows]
 
     def mark_sent(self, key: str, at: datetime) -> None:
         """Record delivery (even of a dead letter); a message already sent stays as it was."""
@@ -491,7 +495,7 @@ class SQLiteStore:
                 " next_attempt_at = ?, last_error = ? WHERE tenant = ? AND key = ?",
                 (
                     (Delivery.PENDING if retry_at is not None else Delivery.DEAD).value,
-                    None if retry_at is None else _us(retry_at),
+                    None if retry_at is None else us(retry_at),
                     None if retry_at is None else dump_datetime(retry_at),
                     error,
                     self._tenant,
@@ -507,7 +511,7 @@ class SQLiteStore:
             " ORDER BY created_us, key LIMIT ?",
             (self._tenant, limit),
         )
-        return [_message(row) for row in rows]
+        return [load_message(row) for row in rows]
 
     def requeue(self, key: str, at: datetime) -> None:
         """Make a dead letter pending again, ready at ``at``, its attempts reset."""
@@ -517,7 +521,7 @@ class SQLiteStore:
                 db.execute(
                     "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_us = ?,"
                     " next_attempt_at = ? WHERE tenant = ? AND key = ?",
-                    (_us(at), dump_datetime(at), self._tenant, key),
+                    (us(at), dump_datetime(at), self._tenant, key),
                 )
 
     def outbox_message(self, key: str) -> OutboxMessage:
@@ -528,7 +532,7 @@ class SQLiteStore:
         )
         if not rows:
             raise MessageNotFoundError(key)
-        return _message(rows[0])
+        return load_message(rows[0])
 
     # -- transactions -------------------------------------------------------------------
 
@@ -569,7 +573,7 @@ class SQLiteStore:
             db,
             self._tenant,
             [c.case.id for c in changes],
-            [x for c in changes for x in _external_ids(c.case)],
+            [x for c in changes for x in external_ids(c.case)],
         )
         known = set(owners)
         for change in changes:
@@ -577,7 +581,7 @@ class SQLiteStore:
             actual = stored.get(case.id)
             if (actual or 0) != change.expected_version:
                 raise ConcurrencyError(case.id, change.expected_version, actual)
-            for external_id in _external_ids(case):
+            for external_id in external_ids(case):
                 owner = owners.setdefault(external_id, case.id)
                 if owner != case.id:
                     raise DuplicateExternalIdError(case.id, external_id)
@@ -600,15 +604,15 @@ class SQLiteStore:
                 moved.append((*_case_state(case), t, case.id))
             else:
                 fresh.append(
-                    (t, case.id, case.customer, _us(case.opened_at), dump_datetime(case.opened_at),
+                    (t, case.id, case.customer, us(case.opened_at), dump_datetime(case.opened_at),
                      *_case_state(case))
                 )  # fmt: skip
             events.extend(
-                (t, case.id, e.version, type(e).__name__, _us(e.at), _json(dump_event(e)))
+                (t, case.id, e.version, type(e).__name__, us(e.at), dump_json(dump_event(e)))
                 for e in change.events
             )
         externals = [
-            (t, x, c.case.id) for c in changes for x in _external_ids(c.case) if x not in known
+            (t, x, c.case.id) for c in changes for x in external_ids(c.case) if x not in known
         ]
         for sql, rows in (
             (_CASE_INSERT, fresh),
@@ -622,8 +626,8 @@ class SQLiteStore:
     def _queue(self, db: sqlite3.Connection, changes: Sequence[Write]) -> None:
         t = self._tenant
         outbox = [
-            (t, n.key, n.case_id, _us(n.ready_at), dump_datetime(n.ready_at),
-             _us(n.created_at), _json(dump_notification(n)))
+            (t, n.key, n.case_id, us(n.ready_at), dump_datetime(n.ready_at),
+             us(n.created_at), dump_json(dump_notification(n)))
             for c in changes
             for n in c.notifications
         ]  # fmt: skip
@@ -654,11 +658,11 @@ class SQLiteStore:
         rows = []
         for change in changes:
             i = change.invitation
-            answered = None if i.response is None else _us(i.response.received_at)
-            due = None if i.due_at is None else _us(i.due_at)
-            body = _json(dump_invitation(i))
+            answered = None if i.response is None else us(i.response.received_at)
+            due = None if i.due_at is None else us(i.due_at)
+            body = dump_json(dump_invitation(i))
             rows.append(
-                (self._tenant, i.id, i.version, i.customer, _us(i.created_at), due, answered, body)
+                (self._tenant, i.id, i.version, i.customer, us(i.created_at), due, answered, body)
             )
         _run(db, _INVITATION_UPSERT, rows)
         self._queue(db, changes)
@@ -775,30 +779,17 @@ def _translated(exc: sqlite3.Error | UnicodeEncodeError) -> Exception:
 # -- rows ------------------------------------------------------------------------------------
 
 
-def _us(value: datetime) -> int:
-    """UTC microseconds since the epoch: sorts by instant, whatever the offset."""
-    delta = value - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
 def _case_state(case: Case) -> tuple[object, ...]:
     """The ``cases`` columns a step can change."""
     due = case.due_at
     return (
         case.version,
         case.stage.value,
-        None if due is None else _us(due),
+        None if due is None else us(due),
         None if due is None else dump_datetime(due),
         int(case.acknowledged_at is not None),
         int(case.is_closed),
     )
-
-
-def _external_ids(case: Case) -> Iterable[str]:
-    return (m.external_id for m in case.messages if m.external_id is not None)
 
 
 def _stored(
@@ -832,48 +823,8 @@ def _stored(
     return versions, owners
 
 
-def _loaded(load: Callable[[], _T]) -> _T:
-    try:
-        return load()
-    except (ValueError, KeyError, TypeError) as exc:
-        raise StorageError(f"a stored record cannot be read back: {exc!r}") from exc
-
-
-def _replay(bodies: Iterable[str]) -> Case:
-    return _loaded(lambda: load_events([json.loads(b) for b in bodies]))
-
-
-def _group(rows: list[tuple[str, str]]) -> list[Case]:
-    """Cases from ``(case_id, event body)`` rows that come case by case, in version order."""
-    cases: list[Case] = []
-    start = 0
-    for i in range(1, len(rows) + 1):
-        if i == len(rows) or rows[i][0] != rows[start][0]:
-            cases.append(_replay(body for _, body in rows[start:i]))
-            start = i
-    return cases
-
-
 def _run(db: sqlite3.Connection, sql: str, rows: Sequence[Sequence[object]]) -> None:
     if len(rows) == 1:  # most commits: execute() costs less than executemany()
         db.execute(sql, rows[0])
     elif rows:
         db.executemany(sql, rows)
-
-
-def _invitation(body: str) -> Invitation:
-    return _loaded(lambda: load_invitation(json.loads(body)))
-
-
-def _message(row: tuple[Any, ...]) -> OutboxMessage:
-    _key, status, attempts, next_at, last_error, sent_at, body = row
-    return _loaded(
-        lambda: OutboxMessage(
-            load_notification(json.loads(body)),
-            status=Delivery(status),
-            attempts=attempts,
-            next_attempt_at=None if next_at is None else load_datetime(next_at),
-            last_error=last_error,
-            sent_at=None if sent_at is None else load_datetime(sent_at),
-        )
-    )

@@ -1,0 +1,100 @@
+"""Row helpers the SQL stores share: instants as integers, JSON bodies, replaying rows.
+
+Adapter authors may use them too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from closedloop.codec import load_datetime, load_events, load_invitation, load_notification
+from closedloop.domain.case import Case
+from closedloop.domain.errors import StorageError
+from closedloop.domain.invitation import Invitation
+from closedloop.domain.outbox import Delivery, OutboxMessage
+
+__all__ = [
+    "EPOCH",
+    "dump_json",
+    "external_ids",
+    "from_us",
+    "group",
+    "load_invitation_body",
+    "load_message",
+    "loaded",
+    "replay",
+    "us",
+]
+
+_T = TypeVar("_T")
+
+#: The instant integer times count from.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def us(value: datetime) -> int:
+    """UTC microseconds since the epoch: sorts by instant, whatever the offset."""
+    delta = value - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_us(value: int) -> datetime:
+    """The UTC instant of :func:`us`."""
+    return EPOCH + timedelta(microseconds=value)
+
+
+#: Compact JSON text, unicode kept as written.
+dump_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def external_ids(case: Case) -> Iterable[str]:
+    """The external ids of a case's messages."""
+    return (m.external_id for m in case.messages if m.external_id is not None)
+
+
+def loaded(load: Callable[[], _T]) -> _T:
+    """``load()``, with a stored record that cannot be read turned into StorageError."""
+    try:
+        return load()
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StorageError(f"a stored record cannot be read back: {exc!r}") from exc
+
+
+def replay(bodies: Iterable[str]) -> Case:
+    """A case from its events' JSON bodies, oldest first."""
+    return loaded(lambda: load_events([json.loads(b) for b in bodies]))
+
+
+def group(rows: list[tuple[str, str]]) -> list[Case]:
+    """Cases from ``(case_id, event body)`` rows that come case by case, in version order."""
+    cases: list[Case] = []
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or rows[i][0] != rows[start][0]:
+            cases.append(replay(body for _, body in rows[start:i]))
+            start = i
+    return cases
+
+
+def load_invitation_body(body: str) -> Invitation:
+    """An invitation from its JSON body."""
+    return loaded(lambda: load_invitation(json.loads(body)))
+
+
+def load_message(row: tuple[Any, ...]) -> OutboxMessage:
+    """An outbox message from ``(key, status, attempts, next_attempt_at, last_error,
+    sent_at, body)``."""
+    _key, status, attempts, next_at, last_error, sent_at, body = row
+    return loaded(
+        lambda: OutboxMessage(
+            load_notification(json.loads(body)),
+            status=Delivery(status),
+            attempts=attempts,
+            next_attempt_at=None if next_at is None else load_datetime(next_at),
+            last_error=last_error,
+            sent_at=None if sent_at is None else load_datetime(sent_at),
+        )
+    )
