@@ -1,0 +1,810 @@
+"""PostgresStore: the CaseStore for deployments with many app servers and workers.
+
+Needs the ``postgres`` extra (psycopg 3); psycopg is imported when a store is made, never
+when closedloop is. Every record lives in one schema (``closedloop`` by default), every
+row carries its tenant, and every query is scoped by it; with ``row_level_security=True``
+the database enforces the same for any role that is not the tables' owner.
+
+Writes are single transactions whose conditions the database checks: a case or invitation
+is updated only at the version the change names, a new one is inserted only if absent, and
+a unique key on ``(case, level)`` makes a double escalation impossible even for a buggy
+caller. Sweeps and dispatchers claim work with ``FOR UPDATE SKIP LOCKED`` and a lease, so
+N workers share it without overlap, and a crashed worker's claims are taken over once the
+lease runs out. Times used in queries are UTC microseconds (``bigint``), as in SQLite; the
+exact datetimes stay in the JSON bodies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Protocol, Self
+
+from closedloop.adapters.common import check_batch, check_limit, check_tenant
+from closedloop.adapters.rows import (
+    dump_json,
+    external_ids,
+    from_us,
+    group,
+    load_invitation_body,
+    load_message,
+    replay,
+    us,
+)
+from closedloop.codec import dump_datetime, dump_event, dump_invitation, dump_notification
+from closedloop.domain.case import Case
+from closedloop.domain.change import Change, InvitationChange, Write
+from closedloop.domain.checks import require_aware
+from closedloop.domain.due import DueCase
+from closedloop.domain.errors import (
+    CaseNotFoundError,
+    ConcurrencyError,
+    DuplicateExternalIdError,
+    InvitationNotFoundError,
+    MessageNotFoundError,
+    SchemaVersionError,
+    StorageError,
+    ValidationError,
+)
+from closedloop.domain.events import Escalated
+from closedloop.domain.invitation import Invitation
+from closedloop.domain.outbox import Delivery, OutboxMessage
+from closedloop.ports import DEFAULT_TENANT
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresStore"]
+
+#: Ordered forward migrations; ``{s}`` is the schema. Append steps; never edit a released one.
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    (
+        """
+        CREATE TABLE {s}.cases (
+            tenant           text    NOT NULL,
+            id               text    NOT NULL,
+            version          integer NOT NULL CHECK (version >= 1),
+            customer         text    NOT NULL,
+            stage            text    NOT NULL,
+            opened_us        bigint  NOT NULL,
+            due_us           bigint,
+            claimed_until_us bigint,
+            acknowledged     boolean NOT NULL,
+            closed           boolean NOT NULL,
+            PRIMARY KEY (tenant, id)
+        )
+        """,
+        """
+        CREATE TABLE {s}.events (
+            tenant  text    NOT NULL,
+            case_id text    NOT NULL,
+            version integer NOT NULL,
+            type    text    NOT NULL,
+            at_us   bigint  NOT NULL,
+            body    text    NOT NULL,
+            PRIMARY KEY (tenant, case_id, version)
+        )
+        """,
+        """
+        CREATE TABLE {s}.external_ids (
+            tenant      text NOT NULL,
+            external_id text NOT NULL,
+            case_id     text NOT NULL,
+            PRIMARY KEY (tenant, external_id)
+        )
+        """,
+        # One time-based escalation per case and level (and per overdue promise).
+        """
+        CREATE TABLE {s}.escalations (
+            tenant     text    NOT NULL,
+            case_id    text    NOT NULL,
+            level      integer NOT NULL,
+            promise_id text    NOT NULL DEFAULT '',
+            PRIMARY KEY (tenant, case_id, level, promise_id)
+        )
+        """,
+        """
+        CREATE TABLE {s}.outbox (
+            tenant          text    NOT NULL,
+            key             text    NOT NULL,
+            case_id         text    NOT NULL,
+            status          text    NOT NULL CHECK (status IN ('pending', 'sent', 'dead')),
+            attempts        integer NOT NULL,
+            next_attempt_us bigint,
+            next_attempt_at text,
+            created_us      bigint  NOT NULL,
+            last_error      text,
+            sent_at         text,
+            body            text    NOT NULL,
+            PRIMARY KEY (tenant, key)
+        )
+        """,
+        """
+        CREATE TABLE {s}.invitations (
+            tenant      text    NOT NULL,
+            id          text    NOT NULL,
+            version     integer NOT NULL CHECK (version >= 1),
+            customer    text    NOT NULL,
+            created_us  bigint  NOT NULL,
+            due_us      bigint,
+            answered_us bigint,
+            body        text    NOT NULL,
+            PRIMARY KEY (tenant, id)
+        )
+        """,
+        # One index per named query; the partial ones hold only the rows it can return.
+        "CREATE INDEX cases_due ON {s}.cases (tenant, due_us, id) WHERE due_us IS NOT NULL",
+        """
+        CREATE INDEX cases_unanswered ON {s}.cases (tenant, opened_us, id)
+            WHERE NOT acknowledged AND NOT closed
+        """,
+        "CREATE INDEX cases_customer ON {s}.cases (tenant, customer, opened_us, id)",
+        "CREATE INDEX cases_opened ON {s}.cases (tenant, opened_us, id)",
+        "CREATE INDEX events_at ON {s}.events (tenant, at_us, case_id)",
+        """
+        CREATE INDEX outbox_ready ON {s}.outbox (tenant, next_attempt_us)
+            WHERE status = 'pending'
+        """,
+        "CREATE INDEX outbox_dead ON {s}.outbox (tenant, created_us, key) WHERE status = 'dead'",
+        "CREATE INDEX invitations_customer ON {s}.invitations (tenant, customer, created_us, id)",
+        """
+        CREATE INDEX invitations_due ON {s}.invitations (tenant, due_us, id)
+            WHERE due_us IS NOT NULL
+        """,
+        """
+        CREATE INDEX invitations_answered ON {s}.invitations (tenant, answered_us, id)
+            WHERE answered_us IS NOT NULL
+        """,
+    ),
+)
+
+#: The schema version this closedloop writes: the number of migrations.
+SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
+
+_TABLES = ("cases", "events", "external_ids", "escalations", "outbox", "invitations")
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_PAGE = 500
+_OUTBOX_COLUMNS = "key, status, attempts, next_attempt_at, last_error, sent_at, body"
+
+
+class _Pool(Protocol):
+    """A connection pool as psycopg_pool has it: ``with pool.connection() as conn``."""
+
+    def connection(self) -> AbstractContextManager[psycopg.Connection[Any]]: ...
+
+
+Source = str | _Pool | Callable[[], "psycopg.Connection[Any]"]
+
+
+class _Shared:
+    """What every tenant's view of one database shares: where connections come from, the
+    schema, and whether the schema was checked."""
+
+    def __init__(self, source: Source, schema: str, migrate: bool, rls: bool) -> None:
+        import psycopg  # the postgres extra; imported only when a store is made
+
+        self.psycopg = psycopg
+        self.source = source
+        self.schema = schema
+        self.migrate = migrate
+        self.rls = rls
+        self.ready = False
+        self.lock = threading.Lock()
+        self.local = threading.local()
+        self.opened: list[psycopg.Connection[Any]] = []
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        source = self.source
+        if isinstance(source, str) or callable(source):
+            conn: psycopg.Connection[Any] | None = getattr(self.local, "conn", None)
+            if conn is None or conn.closed:
+                conn = self._connect()
+                self.local.conn = conn
+            yield conn
+        else:
+            with source.connection() as pooled:
+                yield pooled
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            if isinstance(self.source, str):
+                conn = self.psycopg.connect(self.source, autocommit=True)
+            else:
+                conn = self.source()  # type: ignore[operator]
+                conn.autocommit = True
+        except self.psycopg.Error as exc:
+            raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
+        with self.lock:
+            self.opened.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self.lock:
+            for conn in self.opened:
+                conn.close()
+            self.opened.clear()
+
+
+class PostgresStore:
+    """A :class:`~closedloop.ports.CaseStore` in PostgreSQL, for many workers at once.
+
+    ``source`` is a DSN (``"postgresql://app@db/crm"``: one connection per thread), a pool
+    with a ``connection()`` context manager (``psycopg_pool.ConnectionPool``), or a function
+    returning a new connection. Nothing connects until the store is first used.
+
+    With ``migrate=True`` the schema is created or migrated on first use (safe when several
+    processes start at once: migrations take an advisory lock); with ``False`` call
+    :meth:`migrate` yourself, and a store finding an older schema refuses to run. A newer
+    schema raises :class:`~closedloop.SchemaVersionError` either way.
+    ``row_level_security=True`` tells the database which tenant each transaction is for
+    (see :meth:`enable_row_level_security`).
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        *,
+        tenant: str = DEFAULT_TENANT,
+        schema: str = "closedloop",
+        migrate: bool = True,
+        row_level_security: bool = False,
+        _shared: _Shared | None = None,
+    ) -> None:
+        self._tenant = check_tenant(tenant)
+        if _shared is None:
+            if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema):
+                raise ValidationError(
+                    f"schema must be a lower-case SQL name (letters, digits, _), got {schema!r}"
+                )
+            _shared = _Shared(source, schema, migrate, row_level_security)
+        self._shared = _shared
+        self._s = f'"{_shared.schema}"'
+
+    @property
+    def tenant(self) -> str:
+        """The tenant this store reads and writes."""
+        return self._tenant
+
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema holding closedloop's tables."""
+        return self._shared.schema
+
+    def for_tenant(self, tenant: str) -> PostgresStore:
+        """The same database and connections, bound to ``tenant``."""
+        return PostgresStore(self._shared.source, tenant=tenant, _shared=self._shared)
+
+    def close(self) -> None:
+        """Close the connections this store opened (a pool's stay the pool's)."""
+        self._shared.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"PostgresStore(schema={self._shared.schema!r}, tenant={self._tenant!r})"
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def migrate(self) -> int:
+        """Create or migrate the schema to :data:`SCHEMA_VERSION`; return the version found.
+
+        Serialised by a transaction-level advisory lock, so two processes starting at once
+        migrate once."""
+        s = self._s
+        with self._shared.connection() as conn, _errors(self._shared), conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(self._shared.schema),))
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {s}.schema_version (version integer)")
+            row = conn.execute(f"SELECT version FROM {s}.schema_version").fetchone()
+            found = 0 if row is None else int(row[0])
+            _check_version(found)
+            for step in MIGRATIONS[found:]:
+                for statement in step:
+                    conn.execute(statement.format(s=s))
+            if row is None:
+                conn.execute(f"INSERT INTO {s}.schema_version VALUES (%s)", (SCHEMA_VERSION,))
+            else:
+                conn.execute(f"UPDATE {s}.schema_version SET version = %s", (SCHEMA_VERSION,))
+        self._shared.ready = True
+        return found
+
+    def schema_version(self) -> int:
+        """The version of the schema in the database (0 if there is none yet)."""
+        with self._shared.connection() as conn, _errors(self._shared):
+            exists = conn.execute(
+                "SELECT to_regclass(%s)", (f"{self._s}.schema_version",)
+            ).fetchone()
+            if exists is None or exists[0] is None:
+                return 0
+            row = conn.execute(f"SELECT version FROM {self._s}.schema_version").fetchone()
+            return 0 if row is None else int(row[0])
+
+    def enable_row_level_security(self) -> None:
+        """Make the database itself keep tenants apart: every table gets a policy that
+        shows a role only the rows of the tenant named by the ``closedloop.tenant`` setting,
+        which stores made with ``row_level_security=True`` set in each transaction. Owners
+        and superusers bypass it; connect your app as another role."""
+        self._ready()
+        s = self._s
+        with self._shared.connection() as conn, _errors(self._shared), conn.transaction():
+            for table in _TABLES:
+                conn.execute(f"ALTER TABLE {s}.{table} ENABLE ROW LEVEL SECURITY")
+                conn.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {s}.{table}")
+                conn.execute(
+                    f"CREATE POLICY tenant_isolation ON {s}.{table}"
+                    " USING (tenant = current_setting('closedloop.tenant', true))"
+                    " WITH CHECK (tenant = current_setting('closedloop.tenant', true))"
+                )
+
+    def _ready(self) -> None:
+        shared = self._shared
+        if shared.ready:
+            return
+        if shared.migrate:
+            self.migrate()
+            return
+        found = self.schema_version()
+        _check_version(found)
+        if found < SCHEMA_VERSION:
+            raise StorageError(
+                f"the closedloop schema {shared.schema!r} is at version {found}, this "
+                f"closedloop needs {SCHEMA_VERSION}; call store.migrate() (or make the store "
+                "with migrate=True)"
+            )
+        shared.ready = True
+
+    # -- transactions ---------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self) -> Iterator[psycopg.Cursor[Any]]:
+        """One transaction (the tenant setting made for row-level security first)."""
+        self._ready()
+        with self._shared.connection() as conn, _errors(self._shared), conn.transaction():
+            cur = conn.cursor()
+            if self._shared.rls:
+                cur.execute("SELECT set_config('closedloop.tenant', %s, true)", (self._tenant,))
+            yield cur
+
+    def _read(self, sql: str, params: Sequence[object]) -> list[Any]:
+        with self._tx() as cur:
+            return cur.execute(sql, params).fetchall()
+
+    # -- cases ----------------------------------------------------------------------------
+
+    def get(self, case_id: str) -> Case:
+        """The case with this id; raises :class:`~closedloop.CaseNotFoundError`."""
+        rows = self._read(
+            f"SELECT body FROM {self._s}.events WHERE tenant = %s AND case_id = %s"
+            " ORDER BY version",
+            (self._tenant, case_id),
+        )
+        if not rows:
+            raise CaseNotFoundError(case_id)
+        return replay(body for (body,) in rows)
+
+    def commit(self, change: Write) -> None:
+        """Store the change if the record is at ``change.expected_version``, else raise
+        :class:`~closedloop.ConcurrencyError`; all of it or nothing."""
+        self.commit_many((change,))
+
+    def commit_many(self, changes: Sequence[Write]) -> None:
+        """Commit several changes in one transaction: all or none."""
+        check_batch(changes)
+        if not changes:
+            return
+        with self._tx() as cur:
+            for change in changes:
+                if isinstance(change, Change):
+                    self._put_case(cur, change)
+                else:
+                    self._put_invitation(cur, change)
+            notes = [
+                (self._tenant, n.key, n.case_id, us(n.ready_at), dump_datetime(n.ready_at),
+                 us(n.created_at), dump_json(dump_notification(n)))
+                for c in changes
+                for n in c.notifications
+            ]  # fmt: skip
+            if notes:
+                cur.executemany(
+                    f"INSERT INTO {self._s}.outbox (tenant, key, case_id, status, attempts,"
+                    " next_attempt_us, next_attempt_at, created_us, body)"
+                    " VALUES (%s, %s, %s, 'pending', 0, %s, %s, %s, %s)"
+                    " ON CONFLICT (tenant, key) DO NOTHING",
+                    notes,
+                )
+
+    def _put_case(self, cur: psycopg.Cursor[Any], change: Change) -> None:
+        s, t, case = self._s, self._tenant, change.case
+        due = case.due_at
+        state = (
+            case.version, case.stage.value, None if due is None else us(due),
+            case.acknowledged_at is not None, case.is_closed,
+        )  # fmt: skip
+        if change.expected_version == 0:
+            cur.execute(
+                f"INSERT INTO {s}.cases (version, stage, due_us, acknowledged, closed, tenant,"
+                " id, customer, opened_us) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (tenant, id) DO NOTHING",
+                (*state, t, case.id, case.customer, us(case.opened_at)),
+            )
+        else:
+            cur.execute(
+                f"UPDATE {s}.cases SET version = %s, stage = %s, due_us = %s,"
+                " acknowledged = %s, closed = %s WHERE tenant = %s AND id = %s AND version = %s",
+                (*state, t, case.id, change.expected_version),
+            )
+        if cur.rowcount != 1:
+            row = cur.execute(
+                f"SELECT version FROM {s}.cases WHERE tenant = %s AND id = %s",
+                (t, case.id),
+            ).fetchone()
+            raise ConcurrencyError(
+                case.id, change.expected_version, None if row is None else row[0]
+            )
+        xs = list(dict.fromkeys(external_ids(case)))
+        if xs:
+            cur.executemany(
+                f"INSERT INTO {s}.external_ids (tenant, external_id, case_id)"
+                " VALUES (%s, %s, %s) ON CONFLICT (tenant, external_id) DO NOTHING",
+                [(t, x, case.id) for x in xs],
+            )
+            owners = cur.execute(
+                f"SELECT external_id, case_id FROM {s}.external_ids"
+                " WHERE tenant = %s AND external_id = ANY(%s)",
+                (t, xs),
+            ).fetchall()
+            for external_id, owner in owners:
+                if owner != case.id:
+                    raise DuplicateExternalIdError(case.id, external_id)
+        events = change.events
+        cur.executemany(
+            f"INSERT INTO {s}.events (tenant, case_id, version, type, at_us, body)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            [
+                (t, case.id, e.version, type(e).__name__, us(e.at), dump_json(dump_event(e)))
+                for e in events
+            ],
+        )
+        climbs = [
+            (t, case.id, e.level, e.promise_id or "") for e in events if isinstance(e, Escalated)
+        ]
+        if climbs:
+            unique = self._shared.psycopg.errors.UniqueViolation
+            try:
+                cur.executemany(
+                    f"INSERT INTO {s}.escalations (tenant, case_id, level, promise_id)"
+                    " VALUES (%s, %s, %s, %s)",
+                    climbs,
+                )
+            except unique:
+                # The version check refuses a second escalation first; this key stops one
+                # that slipped past it (a buggy caller, a hand-made change).
+                raise ConcurrencyError(
+                    case.id, change.expected_version, change.expected_version
+                ) from None
+
+    def _put_invitation(self, cur: psycopg.Cursor[Any], change: InvitationChange) -> None:
+        s, t, i = self._s, self._tenant, change.invitation
+        values = (
+            i.version,
+            None if i.due_at is None else us(i.due_at),
+            None if i.response is None else us(i.response.received_at),
+            dump_json(dump_invitation(i)),
+        )
+        if change.expected_version == 0:
+            cur.execute(
+                f"INSERT INTO {s}.invitations (version, due_us, answered_us, body, tenant, id,"
+                " customer, created_us) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (tenant, id) DO NOTHING",
+                (*values, t, i.id, i.customer, us(i.created_at)),
+            )
+        else:
+            cur.execute(
+                f"UPDATE {s}.invitations SET version = %s, due_us = %s, answered_us = %s,"
+                " body = %s WHERE tenant = %s AND id = %s AND version = %s",
+                (*values, t, i.id, change.expected_version),
+            )
+        if cur.rowcount != 1:
+            row = cur.execute(
+                f"SELECT version FROM {s}.invitations WHERE tenant = %s AND id = %s",
+                (t, i.id),
+            ).fetchone()
+            raise ConcurrencyError(
+                i.id, change.expected_version, None if row is None else row[0], record="invitation"
+            )
+
+    def find_by_external_id(self, external_id: str) -> Case | None:
+        """The case holding a message with this external id, if any."""
+        rows = self._read(
+            f"""
+            SELECT e.body FROM {self._s}.external_ids AS x
+            JOIN {self._s}.events AS e ON e.tenant = x.tenant AND e.case_id = x.case_id
+            WHERE x.tenant = %s AND x.external_id = %s ORDER BY e.version
+            """,
+            (self._tenant, external_id),
+        )
+        return replay(body for (body,) in rows) if rows else None
+
+    def cases_of(self, customer: str) -> Sequence[Case]:
+        """Every case of one customer, by ``opened_at`` then id."""
+        return group(
+            self._read(
+                f"""
+                SELECT e.case_id, e.body FROM {self._s}.cases AS c
+                JOIN {self._s}.events AS e ON e.tenant = c.tenant AND e.case_id = c.id
+                WHERE c.tenant = %s AND c.customer = %s
+                ORDER BY c.opened_us, c.id, e.version
+                """,
+                (self._tenant, customer),
+            )
+        )
+
+    def due(self, before: datetime, limit: int = 100) -> Sequence[DueCase]:
+        """Cases whose ``due_at`` is earlier than ``before``, by ``due_at`` then id."""
+        check_limit(limit)
+        rows = self._read(
+            f"SELECT id, due_us, version FROM {self._s}.cases WHERE tenant = %s"
+            " AND due_us IS NOT NULL AND due_us < %s ORDER BY due_us, id LIMIT %s",
+            (self._tenant, us(require_aware("before", before)), limit),
+        )
+        return [DueCase(case_id, from_us(due_us), version) for case_id, due_us, version in rows]
+
+    def claim_due(
+        self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
+    ) -> Sequence[DueCase]:
+        """Like :meth:`due` (due before ``now``), but each case returned is claimed until
+        ``now + lease``: other workers' claims skip it (``FOR UPDATE SKIP LOCKED``), so
+        several sweepers share the work without overlap."""
+        check_limit(limit)
+        at = us(require_aware("now", now))
+        s = self._s
+        rows = self._read(
+            f"""
+            WITH picked AS (
+                SELECT id FROM {s}.cases
+                WHERE tenant = %s AND due_us IS NOT NULL AND due_us < %s
+                  AND (claimed_until_us IS NULL OR claimed_until_us <= %s)
+                ORDER BY due_us, id LIMIT %s FOR UPDATE SKIP LOCKED
+            )
+            UPDATE {s}.cases AS c SET claimed_until_us = %s FROM picked
+            WHERE c.tenant = %s AND c.id = picked.id
+            RETURNING c.id, c.due_us, c.version
+            """,
+            (self._tenant, at, at, limit, us(now + lease), self._tenant),
+        )
+        rows.sort(key=lambda row: (row[1], row[0]))
+        return [DueCase(case_id, from_us(due_us), version) for case_id, due_us, version in rows]
+
+    def unanswered(self, limit: int = 100) -> Sequence[Case]:
+        """Open cases never acknowledged, by ``opened_at`` then id."""
+        check_limit(limit)
+        return group(
+            self._read(
+                f"""
+                SELECT e.case_id, e.body FROM (
+                    SELECT id, opened_us FROM {self._s}.cases
+                    WHERE tenant = %s AND NOT acknowledged AND NOT closed
+                    ORDER BY opened_us, id LIMIT %s
+                ) AS page
+                JOIN {self._s}.events AS e ON e.tenant = %s AND e.case_id = page.id
+                ORDER BY page.opened_us, page.id, e.version
+                """,
+                (self._tenant, limit, self._tenant),
+            )
+        )
+
+    def cases_active(self, since: datetime, until: datetime) -> Iterator[Case]:
+        """Cases with an event in ``[since, until)``, by ``opened_at`` then id, a page at a
+        time."""
+        low, high = us(require_aware("since", since)), us(require_aware("until", until))
+        s = self._s
+        after: tuple[int, str] = (-(2**62), "")
+        while True:
+            cases = group(
+                self._read(
+                    f"""
+                    SELECT e.case_id, e.body FROM (
+                        SELECT id, opened_us FROM {s}.cases AS c
+                        WHERE tenant = %s AND opened_us < %s AND (opened_us, id) > (%s, %s)
+                          AND EXISTS (SELECT 1 FROM {s}.events AS x WHERE x.tenant = c.tenant
+                                      AND x.case_id = c.id AND x.at_us >= %s AND x.at_us < %s)
+                        ORDER BY opened_us, id LIMIT %s
+                    ) AS page
+                    JOIN {s}.events AS e ON e.tenant = %s AND e.case_id = page.id
+                    ORDER BY page.opened_us, page.id, e.version
+                    """,
+                    (self._tenant, high, *after, low, high, _PAGE, self._tenant),
+                )
+            )
+            yield from cases
+            if len(cases) < _PAGE:
+                return
+            after = (us(cases[-1].opened_at), cases[-1].id)
+
+    # -- survey invitations ---------------------------------------------------------------
+
+    def invitation(self, invitation_id: str) -> Invitation:
+        """The invitation with this id; raises :class:`~closedloop.InvitationNotFoundError`."""
+        rows = self._read(
+            f"SELECT body FROM {self._s}.invitations WHERE tenant = %s AND id = %s",
+            (self._tenant, invitation_id),
+        )
+        if not rows:
+            raise InvitationNotFoundError(invitation_id)
+        return load_invitation_body(rows[0][0])
+
+    def invitations_of(self, customer: str) -> Sequence[Invitation]:
+        """Every invitation of one customer, by ``created_at`` then id."""
+        rows = self._read(
+            f"SELECT body FROM {self._s}.invitations WHERE tenant = %s AND customer = %s"
+            " ORDER BY created_us, id",
+            (self._tenant, customer),
+        )
+        return [load_invitation_body(body) for (body,) in rows]
+
+    def invitations_due(self, before: datetime, limit: int = 100) -> Sequence[Invitation]:
+        """Invitations with a reminder or expiry due before ``before``, earliest first."""
+        check_limit(limit)
+        rows = self._read(
+            f"SELECT body FROM {self._s}.invitations WHERE tenant = %s AND due_us IS NOT NULL"
+            " AND due_us < %s ORDER BY due_us, id LIMIT %s",
+            (self._tenant, us(require_aware("before", before)), limit),
+        )
+        return [load_invitation_body(body) for (body,) in rows]
+
+    def responses(self, since: datetime, until: datetime) -> Iterator[Invitation]:
+        """Invitations answered in ``[since, until)``, a page at a time."""
+        low, high = us(require_aware("since", since)), us(require_aware("until", until))
+        after: tuple[int, str] = (low - 1, "")
+        while True:
+            rows = self._read(
+                f"SELECT answered_us, id, body FROM {self._s}.invitations WHERE tenant = %s"
+                " AND answered_us >= %s AND answered_us < %s AND (answered_us, id) > (%s, %s)"
+                " ORDER BY answered_us, id LIMIT %s",
+                (self._tenant, low, high, *after, _PAGE),
+            )
+            for _, _, body in rows:
+                yield load_invitation_body(body)
+            if len(rows) < _PAGE:
+                return
+            after = (rows[-1][0], rows[-1][1])
+
+    # -- the outbox -----------------------------------------------------------------------
+
+    def outbox_claim(
+        self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
+    ) -> Sequence[OutboxMessage]:
+        """Pending messages due by ``now``, oldest first, each leased until ``now + lease``
+        (``FOR UPDATE SKIP LOCKED``: concurrent dispatchers never claim the same one);
+        returned as they were before the lease."""
+        check_limit(limit)
+        until = require_aware("now", now) + lease
+        s = self._s
+        rows = self._read(
+            f"""
+            WITH picked AS (
+                SELECT key, created_us, {_OUTBOX_COLUMNS.replace("key, ", "")}
+                FROM {s}.outbox
+                WHERE tenant = %s AND status = 'pending' AND next_attempt_us <= %s
+                ORDER BY created_us, key LIMIT %s FOR UPDATE SKIP LOCKED
+            ), leased AS (
+                UPDATE {s}.outbox AS o SET next_attempt_us = %s, next_attempt_at = %s
+                FROM picked WHERE o.tenant = %s AND o.key = picked.key
+            )
+            SELECT {_OUTBOX_COLUMNS} FROM picked ORDER BY created_us, key
+            """,
+            (self._tenant, us(now), limit, us(until), dump_datetime(until), self._tenant),
+        )
+        return [load_message(row) for row in rows]
+
+    def mark_sent(self, key: str, at: datetime) -> None:
+        """Record delivery (even of a dead letter); a message already sent stays as it was."""
+        sent_at = dump_datetime(require_aware("at", at))
+        self._settle(
+            key,
+            "UPDATE {s}.outbox SET status = 'sent', attempts = attempts + 1, sent_at = %s,"
+            " next_attempt_us = NULL, next_attempt_at = NULL"
+            " WHERE tenant = %s AND key = %s AND status <> 'sent'",
+            (sent_at, self._tenant, key),
+        )
+
+    def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
+        """Record a failed attempt of a pending message: retry at ``retry_at``, or (None)
+        make it a dead letter. A message already sent or dead stays as it was."""
+        require_aware("at", at)
+        if retry_at is not None:
+            require_aware("retry_at", retry_at)
+        self._settle(
+            key,
+            "UPDATE {s}.outbox SET status = %s, attempts = attempts + 1, next_attempt_us = %s,"
+            " next_attempt_at = %s, last_error = %s"
+            " WHERE tenant = %s AND key = %s AND status = 'pending'",
+            (
+                (Delivery.PENDING if retry_at is not None else Delivery.DEAD).value,
+                None if retry_at is None else us(retry_at),
+                None if retry_at is None else dump_datetime(retry_at),
+                error,
+                self._tenant,
+                key,
+            ),
+        )
+
+    def requeue(self, key: str, at: datetime) -> None:
+        """Make a dead letter pending again, ready at ``at``, its attempts reset."""
+        require_aware("at", at)
+        self._settle(
+            key,
+            "UPDATE {s}.outbox SET status = 'pending', attempts = 0, next_attempt_us = %s,"
+            " next_attempt_at = %s WHERE tenant = %s AND key = %s AND status = 'dead'",
+            (us(at), dump_datetime(at), self._tenant, key),
+        )
+
+    def _settle(self, key: str, update: str, params: Sequence[object]) -> None:
+        with self._tx() as cur:
+            cur.execute(update.format(s=self._s), params)
+            if cur.rowcount == 0:
+                exists = cur.execute(
+                    f"SELECT 1 FROM {self._s}.outbox WHERE tenant = %s AND key = %s",
+                    (self._tenant, key),
+                ).fetchone()
+                if exists is None:
+                    raise MessageNotFoundError(key)
+
+    def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
+        """Messages given up on, oldest first."""
+        check_limit(limit)
+        rows = self._read(
+            f"SELECT {_OUTBOX_COLUMNS} FROM {self._s}.outbox WHERE tenant = %s"
+            " AND status = 'dead' ORDER BY created_us, key LIMIT %s",
+            (self._tenant, limit),
+        )
+        return [load_message(row) for row in rows]
+
+    def outbox_message(self, key: str) -> OutboxMessage:
+        """One outbox message by key; raises :class:`~closedloop.MessageNotFoundError`."""
+        rows = self._read(
+            f"SELECT {_OUTBOX_COLUMNS} FROM {self._s}.outbox WHERE tenant = %s AND key = %s",
+            (self._tenant, key),
+        )
+        if not rows:
+            raise MessageNotFoundError(key)
+        return load_message(rows[0])
+
+
+def _lock_key(schema: str) -> int:
+    digest = hashlib.sha256(f"closedloop:{schema}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _check_version(found: int) -> None:
+    if found > SCHEMA_VERSION:
+        raise SchemaVersionError(found, SCHEMA_VERSION)
+
+
+@contextmanager
+def _errors(shared: _Shared) -> Iterator[None]:
+    """Database errors met at the boundary, as closedloop's."""
+    psycopg = shared.psycopg
+    try:
+        yield
+    except (psycopg.errors.CharacterNotInRepertoire, psycopg.errors.UntranslatableCharacter) as exc:
+        raise ValidationError(f"cannot store text PostgreSQL refuses ({exc})") from exc
+    except psycopg.DataError as exc:
+        raise ValidationError(f"PostgreSQL refused a value: {exc}") from exc
+    except psycopg.Error as exc:
+        raise StorageError(f"PostgreSQL failed: {exc}") from exc

@@ -1,0 +1,39 @@
+"""PostgresStore passes the storage conformance kit against a real server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+import pytest
+
+from closedloop.adapters.postgres import PostgresStore
+from closedloop.testing.conformance import Capabilities, CaseStoreContract
+from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def dsn() -> str:
+    return dsn_or_skip()
+
+
+class TestPostgresStore(CaseStoreContract):
+    capabilities: ClassVar[Capabilities] = Capabilities(persistent=True)
+
+    @pytest.fixture(autouse=True)
+    def _server(self, dsn: str) -> Iterator[None]:
+        self.dsn = dsn
+        self.schemas: list[str] = []
+        yield
+        for schema in self.schemas:
+            drop_schema(dsn, schema)
+
+    def make_store(self) -> PostgresStore:
+        schema = new_schema()
+        self.schemas.append(schema)
+        return PostgresStore(self.dsn, schema=schema)
+
+    def reopen(self, store: PostgresStore) -> PostgresStore:  # type: ignore[override]
+        return PostgresStore(self.dsn, schema=store.schema)
