@@ -8,7 +8,16 @@ import types
 import pytest
 
 STABLE = {
-    "closedloop": {"Desk", "Case", "Channel", "Feedback", "Stage", "ClosedLoopError"},
+    "closedloop": {
+        "Desk",
+        "Case",
+        "Channel",
+        "Feedback",
+        "Stage",
+        "ClosedLoopError",
+        "Survey",
+        "PostgresStore",
+    },
     "closedloop.testing": {"InMemoryStore", "RecordingNotifier", "ManualClock"},
 }
 
@@ -27,7 +36,9 @@ def public_names(module: types.ModuleType) -> set[str]:
 def test_all_lists_exactly_the_public_names(name: str) -> None:
     module = importlib.import_module(name)
     exported = set(module.__all__) - {"__version__"}
-    assert exported == public_names(module)
+    lazy = set(getattr(module, "_LAZY", ()))  # imported on first use: optional extras
+    assert exported == public_names(module) | lazy
+    assert all(getattr(module, name) is not None for name in lazy)
     assert len(module.__all__) == len(set(module.__all__))
 
 
@@ -60,3 +71,22 @@ def test_importing_the_package_does_not_import_the_test_kit() -> None:
     code = "import closedloop, sys; print('hypothesis' in sys.modules, 'pytest' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_closedloop_and_its_pytest_plugin_import_without_psycopg() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "import closedloop, _closedloop_pytest, closedloop.testing\n"
+        "from closedloop.adapters.postgres import PostgresStore\n"
+        "try:\n"
+        "    PostgresStore('postgresql://nowhere')\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "pip install 'closedloop[postgres]'" in done.stdout

@@ -5,6 +5,7 @@ Start with :class:`Desk`; read ``docs/`` for the concepts.
 
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from closedloop.adapters.sqlite import SQLiteStore
 from closedloop.domain.calendar import BusinessCalendar, Window
@@ -56,6 +57,22 @@ from closedloop.service.standards import SweepReport
 from closedloop.service.surveys import Invited
 from closedloop.service.templates import Templates
 
+if _TYPE_CHECKING:
+    from closedloop.adapters.postgres import PostgresStore
+
+#: Public names imported on first use (their dependencies are optional extras).
+_LAZY = ("PostgresStore",)
+
+
+def __getattr__(name: str) -> object:
+    # PostgresStore is public, but psycopg is an optional extra: import it on first use.
+    if name == "PostgresStore":
+        from closedloop.adapters.postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module 'closedloop' has no attribute {name!r}")
+
+
 try:
     __version__ = _version("closedloop")
 except _PackageNotFoundError:  # pragma: no cover - running from a source tree
@@ -103,6 +120,7 @@ __all__ = [
     "OriginKind",
     "OutboxMessage",
     "Policy",
+    "PostgresStore",
     "Priority",
     "Rag",
     "Reason",

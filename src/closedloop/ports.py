@@ -18,7 +18,7 @@ from closedloop.domain.invitation import Invitation
 from closedloop.domain.notification import Notification
 from closedloop.domain.outbox import OutboxMessage
 
-__all__ = ["DEFAULT_TENANT", "CaseStore", "Clock", "Notifier"]
+__all__ = ["DEFAULT_TENANT", "CaseStore", "ClaimsDueCases", "Clock", "Notifier"]
 
 #: The tenant a store is bound to unless told otherwise.
 DEFAULT_TENANT = "default"
@@ -158,4 +158,20 @@ class CaseStore(Protocol):
 
     def outbox_message(self, key: str) -> OutboxMessage:
         """One outbox message by key, whatever its state; raises ``NotFoundError``."""
+        ...
+
+
+@runtime_checkable
+class ClaimsDueCases(Protocol):
+    """Optional, for stores shared by several sweepers (``PostgresStore`` has it).
+
+    The sweep uses ``claim_due`` instead of :meth:`CaseStore.due` when a store has it, so
+    each worker gets cases no other worker is sweeping.
+    """
+
+    def claim_due(
+        self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
+    ) -> Sequence[DueCase]:
+        """Cases due before ``now`` not claimed by another worker, each claimed until
+        ``now + lease`` (after which another sweep may take it over)."""
         ...

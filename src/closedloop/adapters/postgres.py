@@ -186,7 +186,12 @@ class _Shared:
     schema, and whether the schema was checked."""
 
     def __init__(self, source: Source, schema: str, migrate: bool, rls: bool) -> None:
-        import psycopg  # the postgres extra; imported only when a store is made
+        try:
+            import psycopg  # the postgres extra; imported only when a store is made
+        except ImportError as exc:
+            raise ImportError(
+                "PostgresStore needs psycopg 3: pip install 'closedloop[postgres]'"
+            ) from exc
 
         self.psycopg = psycopg
         self.source = source

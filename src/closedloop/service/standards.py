@@ -14,6 +14,7 @@ from closedloop.domain.checks import instant
 from closedloop.domain.errors import CaseNotFoundError, ConcurrencyError
 from closedloop.domain.notification import Notification
 from closedloop.domain.standards import Rag, deadlines, warned
+from closedloop.ports import ClaimsDueCases
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, render, schedule, show
 
@@ -56,8 +57,11 @@ def sweep(ctx: Context, batch: int = 500) -> SweepReport:
     warned_ids: list[str] = []
     conflicts = 0
     seen: set[str] = set()
+    store = ctx.store
+    claims = store if isinstance(store, ClaimsDueCases) else None
     while True:
-        fresh = [ref for ref in ctx.store.due(now, batch) if ref.id not in seen]
+        refs = claims.claim_due(now, batch) if claims is not None else store.due(now, batch)
+        fresh = [ref for ref in refs if ref.id not in seen]
         if not fresh:
             break
         for ref in fresh:
