@@ -1,7 +1,7 @@
 """closedloop benchmarks: each figure is a ratio against a baseline measured in the same run.
 
 python benchmarks/run.py            # everything
-python benchmarks/run.py sqlite     # one suite: lifecycle, sqlite
+python benchmarks/run.py sqlite     # one suite: lifecycle, calendar, sqlite, sweep, postgres
 python benchmarks/run.py --quick    # fewer repeats, smaller tables, for a smoke test
 """
 
@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_calendar
 import bench_lifecycle
+import bench_postgres
 import bench_sqlite
 import bench_sweep
 
@@ -25,6 +26,7 @@ def main() -> None:
         "calendar": bench_calendar.run,
         "sqlite": bench_sqlite.run,
         "sweep": bench_sweep.run,
+        "postgres": bench_postgres.run,
     }
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller tables")

@@ -25,14 +25,14 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Protocol, Self
 
-from closedloop.adapters.common import check_batch, check_limit, check_tenant
+from closedloop.adapters.common import check_batch, check_limit, check_tenant, split_batch
 from closedloop.adapters.rows import (
     dump_json,
-    external_ids,
     from_us,
     group,
     load_invitation_body,
     load_message,
+    new_external_ids,
     replay,
     us,
 )
@@ -53,6 +53,7 @@ from closedloop.domain.errors import (
 )
 from closedloop.domain.events import Escalated
 from closedloop.domain.invitation import Invitation
+from closedloop.domain.notification import Notification
 from closedloop.domain.outbox import Delivery, OutboxMessage
 from closedloop.ports import DEFAULT_TENANT
 
@@ -169,6 +170,8 @@ SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 _TABLES = ("cases", "events", "external_ids", "escalations", "outbox", "invitations")
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _PAGE = 500
+# Up to this many rows go as plain statements; more go as one statement over arrays.
+_FEW = 4
 _OUTBOX_COLUMNS = "key, status, attempts, next_attempt_at, last_error, sent_at, body"
 
 
@@ -408,100 +411,182 @@ class PostgresStore:
         self.commit_many((change,))
 
     def commit_many(self, changes: Sequence[Write]) -> None:
-        """Commit several changes in one transaction: all or none."""
+        """Commit several changes in one transaction: all or none. A batch costs a handful
+        of statements, however many cases it holds (``unnest`` over arrays)."""
         check_batch(changes)
         if not changes:
             return
+        case_changes, invitation_changes = split_batch(changes)
         with self._tx() as cur:
-            for change in changes:
-                if isinstance(change, Change):
-                    self._put_case(cur, change)
-                else:
-                    self._put_invitation(cur, change)
-            notes = [
-                (self._tenant, n.key, n.case_id, us(n.ready_at), dump_datetime(n.ready_at),
-                 us(n.created_at), dump_json(dump_notification(n)))
-                for c in changes
-                for n in c.notifications
-            ]  # fmt: skip
+            for change in invitation_changes:
+                self._put_invitation(cur, change)
+            if case_changes:
+                self._put_cases(cur, case_changes)
+            notes = [n for c in changes for n in c.notifications]
             if notes:
-                cur.executemany(
-                    f"INSERT INTO {self._s}.outbox (tenant, key, case_id, status, attempts,"
-                    " next_attempt_us, next_attempt_at, created_us, body)"
-                    " VALUES (%s, %s, %s, 'pending', 0, %s, %s, %s, %s)"
-                    " ON CONFLICT (tenant, key) DO NOTHING",
-                    notes,
-                )
+                self._queue(cur, notes)
 
-    def _put_case(self, cur: psycopg.Cursor[Any], change: Change) -> None:
-        s, t, case = self._s, self._tenant, change.case
-        due = case.due_at
-        state = (
-            case.version, case.stage.value, None if due is None else us(due),
-            case.acknowledged_at is not None, case.is_closed,
-        )  # fmt: skip
-        if change.expected_version == 0:
-            cur.execute(
-                f"INSERT INTO {s}.cases (version, stage, due_us, acknowledged, closed, tenant,"
-                " id, customer, opened_us) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (tenant, id) DO NOTHING",
-                (*state, t, case.id, case.customer, us(case.opened_at)),
+    def _queue(self, cur: psycopg.Cursor[Any], notes: list[Notification]) -> None:
+        columns = (
+            [n.key for n in notes],
+            [n.case_id for n in notes],
+            [us(n.ready_at) for n in notes],
+            [dump_datetime(n.ready_at) for n in notes],
+            [us(n.created_at) for n in notes],
+            [dump_json(dump_notification(n)) for n in notes],
+        )
+        insert = (
+            f"INSERT INTO {self._s}.outbox (tenant, key, case_id, status, attempts,"
+            " next_attempt_us, next_attempt_at, created_us, body)"
+        )
+        if len(notes) <= _FEW:
+            cur.executemany(
+                insert + " VALUES (%s, %s, %s, 'pending', 0, %s, %s, %s, %s)"
+                " ON CONFLICT (tenant, key) DO NOTHING",
+                [(self._tenant, *row) for row in zip(*columns, strict=True)],
             )
         else:
             cur.execute(
-                f"UPDATE {s}.cases SET version = %s, stage = %s, due_us = %s,"
-                " acknowledged = %s, closed = %s WHERE tenant = %s AND id = %s AND version = %s",
-                (*state, t, case.id, change.expected_version),
+                insert + " SELECT %s, k, c, 'pending', 0, r, ra, cr, b FROM unnest(%s::text[],"
+                " %s::text[], %s::bigint[], %s::text[], %s::bigint[], %s::text[])"
+                " AS n(k, c, r, ra, cr, b) ON CONFLICT (tenant, key) DO NOTHING",
+                (self._tenant, *columns),
             )
-        if cur.rowcount != 1:
-            row = cur.execute(
-                f"SELECT version FROM {s}.cases WHERE tenant = %s AND id = %s",
-                (t, case.id),
-            ).fetchone()
-            raise ConcurrencyError(
-                case.id, change.expected_version, None if row is None else row[0]
-            )
-        xs = list(dict.fromkeys(external_ids(case)))
-        if xs:
-            cur.executemany(
-                f"INSERT INTO {s}.external_ids (tenant, external_id, case_id)"
-                " VALUES (%s, %s, %s) ON CONFLICT (tenant, external_id) DO NOTHING",
-                [(t, x, case.id) for x in xs],
-            )
-            owners = cur.execute(
-                f"SELECT external_id, case_id FROM {s}.external_ids"
-                " WHERE tenant = %s AND external_id = ANY(%s)",
-                (t, xs),
-            ).fetchall()
-            for external_id, owner in owners:
-                if owner != case.id:
-                    raise DuplicateExternalIdError(case.id, external_id)
-        events = change.events
-        cur.executemany(
-            f"INSERT INTO {s}.events (tenant, case_id, version, type, at_us, body)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            [
-                (t, case.id, e.version, type(e).__name__, us(e.at), dump_json(dump_event(e)))
-                for e in events
-            ],
+
+    def _put_cases(self, cur: psycopg.Cursor[Any], changes: list[Change]) -> None:
+        """Write the cases of a batch, then refuse it (rolled back) at the first change that
+        does not hold, in batch order, as the in-memory reference does."""
+        s, t = self._s, self._tenant
+        cases = [c.case for c in changes]
+        state = (
+            [c.id for c in cases],
+            [c.version for c in cases],
+            [c.stage.value for c in cases],
+            [None if c.due_at is None else us(c.due_at) for c in cases],
+            [c.acknowledged_at is not None for c in cases],
+            [c.is_closed for c in cases],
         )
+        fresh = [i for i, c in enumerate(changes) if c.expected_version == 0]
+        moved = [i for i, c in enumerate(changes) if c.expected_version > 0]
+        written: set[str] = set()
+        if len(changes) == 1:  # one step: plain statements cost the server less than arrays
+            only = [column[0] for column in state]
+            if fresh:
+                cur.execute(
+                    f"INSERT INTO {s}.cases (tenant, id, version, stage, due_us, acknowledged,"
+                    " closed, customer, opened_us) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                    " ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
+                    (t, *only, cases[0].customer, us(cases[0].opened_at)),
+                )
+            else:
+                cur.execute(
+                    f"UPDATE {s}.cases SET version = %s, stage = %s, due_us = %s,"
+                    " acknowledged = %s, closed = %s"
+                    " WHERE tenant = %s AND id = %s AND version = %s RETURNING id",
+                    (*only[1:], t, only[0], changes[0].expected_version),
+                )
+            written.update(r[0] for r in cur.fetchall())
+            fresh = moved = []
+        if fresh:
+            cur.execute(
+                f"INSERT INTO {s}.cases (tenant, id, version, stage, due_us, acknowledged,"
+                " closed, customer, opened_us) SELECT %s, * FROM unnest(%s::text[],"
+                " %s::integer[], %s::text[], %s::bigint[], %s::boolean[], %s::boolean[],"
+                " %s::text[], %s::bigint[]) ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
+                (
+                    t,
+                    *([column[i] for i in fresh] for column in state),
+                    [cases[i].customer for i in fresh],
+                    [us(cases[i].opened_at) for i in fresh],
+                ),
+            )
+            written.update(row[0] for row in cur.fetchall())
+        if moved:
+            cur.execute(
+                f"UPDATE {s}.cases AS c SET version = u.version, stage = u.stage,"
+                " due_us = u.due_us, acknowledged = u.acknowledged, closed = u.closed"
+                " FROM unnest(%s::text[], %s::integer[], %s::text[], %s::bigint[],"
+                " %s::boolean[], %s::boolean[], %s::integer[])"
+                " AS u(id, version, stage, due_us, acknowledged, closed, expected)"
+                " WHERE c.tenant = %s AND c.id = u.id AND c.version = u.expected RETURNING c.id",
+                (
+                    *([column[i] for i in moved] for column in state),
+                    [changes[i].expected_version for i in moved],
+                    t,
+                ),
+            )
+            written.update(row[0] for row in cur.fetchall())
+        owners = self._claim_external_ids(cur, changes)
+        for change in changes:
+            case = change.case
+            if case.id not in written:
+                row = cur.execute(
+                    f"SELECT version FROM {s}.cases WHERE tenant = %s AND id = %s", (t, case.id)
+                ).fetchone()
+                actual = None if row is None else row[0]
+                raise ConcurrencyError(case.id, change.expected_version, actual)
+            for external_id in new_external_ids(change):
+                if owners[external_id] != case.id:
+                    raise DuplicateExternalIdError(case.id, external_id)
+        events = [(c.case.id, e) for c in changes for e in c.events]
+        columns = (
+            [case_id for case_id, _ in events],
+            [e.version for _, e in events],
+            [type(e).__name__ for _, e in events],
+            [us(e.at) for _, e in events],
+            [dump_json(dump_event(e)) for _, e in events],
+        )
+        if len(events) <= _FEW:
+            cur.executemany(
+                f"INSERT INTO {s}.events (tenant, case_id, version, type, at_us, body)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                [(t, *row) for row in zip(*columns, strict=True)],
+            )
+        else:
+            cur.execute(
+                f"INSERT INTO {s}.events (tenant, case_id, version, type, at_us, body)"
+                " SELECT %s, * FROM unnest(%s::text[], %s::integer[], %s::text[],"
+                " %s::bigint[], %s::text[])",
+                (t, *columns),
+            )
         climbs = [
-            (t, case.id, e.level, e.promise_id or "") for e in events if isinstance(e, Escalated)
+            (case_id, e.level, e.promise_id or "")
+            for case_id, e in events
+            if isinstance(e, Escalated)
         ]
         if climbs:
-            unique = self._shared.psycopg.errors.UniqueViolation
             try:
                 cur.executemany(
                     f"INSERT INTO {s}.escalations (tenant, case_id, level, promise_id)"
                     " VALUES (%s, %s, %s, %s)",
-                    climbs,
+                    [(t, *climb) for climb in climbs],
                 )
-            except unique:
+            except self._shared.psycopg.errors.UniqueViolation:
                 # The version check refuses a second escalation first; this key stops one
                 # that slipped past it (a buggy caller, a hand-made change).
-                raise ConcurrencyError(
-                    case.id, change.expected_version, change.expected_version
-                ) from None
+                raise ConcurrencyError(climbs[0][0], 0, None) from None
+
+    def _claim_external_ids(
+        self, cur: psycopg.Cursor[Any], changes: list[Change]
+    ) -> dict[str, str]:
+        """Give each new external id to its case (the first claim wins) and return the
+        owner of every one of them."""
+        claims = [(x, c.case.id) for c in changes for x in new_external_ids(c)]
+        if not claims:
+            return {}
+        s, t = self._s, self._tenant
+        cur.execute(
+            f"INSERT INTO {s}.external_ids (tenant, external_id, case_id)"
+            " SELECT %s, * FROM unnest(%s::text[], %s::text[])"
+            " ON CONFLICT (tenant, external_id) DO NOTHING",
+            (t, [x for x, _ in claims], [case_id for _, case_id in claims]),
+        )
+        rows = cur.execute(
+            f"SELECT external_id, case_id FROM {s}.external_ids"
+            " WHERE tenant = %s AND external_id = ANY(%s)",
+            (t, [x for x, _ in claims]),
+        ).fetchall()
+        return dict(rows)
 
     def _put_invitation(self, cur: psycopg.Cursor[Any], change: InvitationChange) -> None:
         s, t, i = self._s, self._tenant, change.invitation

@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 
 from closedloop.codec import load_datetime, load_events, load_invitation, load_notification
 from closedloop.domain.case import Case
+from closedloop.domain.change import Change
 from closedloop.domain.errors import StorageError
+from closedloop.domain.events import CaseOpened, MessageAdded
 from closedloop.domain.invitation import Invitation
 from closedloop.domain.outbox import Delivery, OutboxMessage
 
@@ -25,6 +27,7 @@ __all__ = [
     "load_invitation_body",
     "load_message",
     "loaded",
+    "new_external_ids",
     "replay",
     "us",
 ]
@@ -53,6 +56,18 @@ dump_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def external_ids(case: Case) -> Iterable[str]:
     """The external ids of a case's messages."""
     return (m.external_id for m in case.messages if m.external_id is not None)
+
+
+def new_external_ids(change: Change) -> list[str]:
+    """The external ids of the messages a change adds to its case (the only ones a store
+    has to claim: the earlier ones are the case's already)."""
+    found: list[str] = []
+    for event in change.events:
+        if isinstance(event, CaseOpened | MessageAdded):
+            external_id = event.feedback.external_id
+            if external_id is not None and external_id not in found:
+                found.append(external_id)
+    return found
 
 
 def loaded(load: Callable[[], _T]) -> _T:

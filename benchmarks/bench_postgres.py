@@ -1,0 +1,243 @@
+"""PostgresStore against raw psycopg doing the same work on the same schema, in the same run.
+
+Needs CLOSEDLOOP_TEST_POSTGRES_DSN (skipped with a message otherwise). Each side gets its own
+fresh schema; the raw side's parameters are serialised outside the timing, so the ratios
+show everything closedloop adds. Sweep throughput runs 1, 2 and 4 worker processes over the
+same number of overdue cases.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+from bench_sqlite import NOW, acknowledged, dumps, feedback, opened, us
+
+from closedloop import Desk
+from closedloop.adapters.postgres import PostgresStore
+from closedloop.codec import dump_datetime, dump_event, dump_notification
+from closedloop.domain.change import Change
+from closedloop.testing import ManualClock, RecordingNotifier
+
+TENANT = "default"
+
+
+def timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def schema() -> str:
+    return f"closedloop_bench_{uuid.uuid4().hex[:10]}"
+
+
+def drop(dsn: str, *schemas: str) -> None:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for name in schemas:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+def bench_step(dsn: str, quick: bool) -> None:
+    import psycopg
+
+    n = 300 if quick else 2_000
+    cases = opened(n)
+    changes = [acknowledged(c) for c in cases]
+    ours_schema, raw_schema, desk_schema = schema(), schema(), schema()
+    try:
+        stores = [PostgresStore(dsn, schema=s) for s in (ours_schema, raw_schema, desk_schema)]
+        for store in stores:
+            store.commit_many([Change(c, 0) for c in cases])
+        ours, _, desk_store = stores
+        raw = psycopg.connect(dsn, autocommit=True)
+        s = f'"{raw_schema}"'
+        params = []
+        for change in changes:
+            case, note = change.case, change.notifications[0]
+            e = case.events[-1]
+            params.append(
+                (
+                    (case.version, case.stage.value, us(case.due_at) if case.due_at else None,
+                     True, False, TENANT, case.id, change.expected_version),
+                    (TENANT, case.id, e.version, type(e).__name__, us(e.at), dumps(dump_event(e))),
+                    (TENANT, note.key, note.case_id, us(note.created_at),
+                     dump_datetime(note.created_at), us(note.created_at),
+                     dumps(dump_notification(note))),
+                )
+            )  # fmt: skip
+
+        def raw_commit(p: tuple[tuple[object, ...], ...]) -> None:
+            update, event, outbox = p
+            with raw.transaction():
+                cur = raw.execute(
+                    f"UPDATE {s}.cases SET version = %s, stage = %s, due_us = %s,"
+                    " acknowledged = %s, closed = %s WHERE tenant = %s AND id = %s"
+                    " AND version = %s",
+                    update,
+                )
+                assert cur.rowcount == 1
+                raw.execute(
+                    f"INSERT INTO {s}.events (tenant, case_id, version, type, at_us, body)"
+                    " VALUES (%s, %s, %s, %s, %s, %s)",
+                    event,
+                )
+                raw.execute(
+                    f"INSERT INTO {s}.outbox (tenant, key, case_id, status, attempts,"
+                    " next_attempt_us, next_attempt_at, created_us, body)"
+                    " VALUES (%s, %s, %s, 'pending', 0, %s, %s, %s, %s)"
+                    " ON CONFLICT (tenant, key) DO NOTHING",
+                    outbox,
+                )
+
+        ours_s = raw_s = 0.0
+        rounds = 4
+        size = n // rounds
+        for r in range(rounds):  # interleaved, so noise hits both alike
+            part = slice(r * size, (r + 1) * size)
+            ours_s += timed(lambda p=part: [ours.commit(c) for c in changes[p]])  # type: ignore[misc]
+            raw_s += timed(lambda p=part: [raw_commit(x) for x in params[p]])  # type: ignore[misc]
+        done = size * rounds
+        desk = Desk(desk_store, RecordingNotifier(), clock=ManualClock(NOW))
+        desk_s = timed(lambda: [desk.acknowledge(c.id, by="amy") for c in cases[:done]])
+        raw.close()
+        for store in stores:
+            store.close()
+    finally:
+        drop(dsn, ours_schema, raw_schema, desk_schema)
+    base, mine = done / raw_s, done / ours_s
+    print(f"PostgreSQL: one step per transaction (update case + event + outbox row), {done}")
+    print(f"  raw psycopg, same statements:            {base:8.0f} commits/s")
+    print(f"  PostgresStore.commit(change):            {mine:8.0f} commits/s")
+    print(f"  ratio ours / raw: {mine / base:.2f}  (target >= 0.7)")
+    print(f"  full Desk.acknowledge step (get + domain + commit): {done / desk_s:8.0f} steps/s")
+
+
+def bench_intake(dsn: str, quick: bool) -> None:
+    import psycopg
+
+    n = 2_000 if quick else 10_000
+    items = [feedback(i) for i in range(n)]
+    cases = opened(n)
+    listen_schema, raw_schema = schema(), schema()
+    try:
+        store = PostgresStore(dsn, schema=listen_schema)
+        store.migrate()
+        desk = Desk(store, RecordingNotifier(), clock=ManualClock(NOW))
+        listen_s = timed(lambda: desk.listen_many(items))
+        store.close()
+        PostgresStore(dsn, schema=raw_schema).migrate()
+        s = f'"{raw_schema}"'
+        rows = [
+            (TENANT, c.id, 1, c.customer, "listened", us(c.opened_at), us(c.due_at), False, False)
+            for c in cases
+            if c.due_at is not None
+        ]
+        events = [
+            (TENANT, c.id, 1, "CaseOpened", us(c.opened_at), dumps(dump_event(c.events[0])))
+            for c in cases
+        ]
+        externals = [(TENANT, c.messages[0].external_id, c.id) for c in cases]
+        with psycopg.connect(dsn, autocommit=True) as raw:
+
+            def insert() -> None:
+                with raw.transaction(), raw.cursor() as cur:
+                    cur.executemany(
+                        f"INSERT INTO {s}.cases (tenant, id, version, customer, stage,"
+                        " opened_us, due_us, acknowledged, closed)"
+                        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                        rows,
+                    )
+                    cur.executemany(
+                        f"INSERT INTO {s}.events (tenant, case_id, version, type, at_us, body)"
+                        " VALUES (%s, %s, %s, %s, %s, %s)",
+                        events,
+                    )
+                    cur.executemany(
+                        f"INSERT INTO {s}.external_ids (tenant, external_id, case_id)"
+                        " VALUES (%s, %s, %s)",
+                        externals,
+                    )
+
+            raw_s = timed(insert)
+    finally:
+        drop(dsn, listen_schema, raw_schema)
+    base, mine = n / raw_s, n / listen_s
+    print(f"PostgreSQL: batched intake of {n} feedback items in one transaction")
+    print(f"  raw executemany (case + event + external id rows): {base:9.0f} items/s")
+    print(f"  Desk.listen_many(feedback):                        {mine:9.0f} items/s")
+    print(f"  ratio listen_many / raw: {mine / base:.2f}  (target >= 0.5)")
+
+
+SWEEPER = """
+import sys
+from datetime import datetime
+from closedloop import Desk
+from closedloop.adapters.postgres import PostgresStore
+from closedloop.testing import ManualClock, RecordingNotifier
+
+store = PostgresStore(sys.argv[1], schema=sys.argv[2])
+desk = Desk(store, RecordingNotifier(), clock=ManualClock(datetime.fromisoformat(sys.argv[3])))
+store.due(datetime.fromisoformat(sys.argv[3]), 1)  # connect and check the schema first
+print("ready", flush=True)
+sys.stdin.readline()
+print(len(desk.sweep(batch=50).escalated), flush=True)
+"""
+
+
+def bench_sweep(dsn: str, quick: bool) -> None:
+    n = 1_000 if quick else 4_000
+    late = NOW + timedelta(hours=4, seconds=1)
+    rates: dict[int, float] = {}
+    for workers in (1, 2, 4):
+        name = schema()
+        try:
+            with PostgresStore(dsn, schema=name) as store:
+                desk = Desk(store, RecordingNotifier(), clock=ManualClock(NOW))
+                for start in range(0, n, 2_000):
+                    desk.listen_many(feedback(i) for i in range(start, min(n, start + 2_000)))
+            children = [
+                subprocess.Popen(
+                    [sys.executable, "-c", SWEEPER, dsn, name, late.isoformat()],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                for _ in range(workers)
+            ]
+            for child in children:
+                assert child.stdout is not None
+                assert child.stdout.readline() == "ready\n"
+            started = time.perf_counter()
+            outputs = [child.communicate("go\n", timeout=600)[0] for child in children]
+            elapsed = time.perf_counter() - started
+            assert sum(int(o) for o in outputs) == n, outputs
+        finally:
+            drop(dsn, name)
+        rates[workers] = n / elapsed
+    print(f"PostgreSQL: sweep of {n} overdue cases by worker processes (claim_due, SKIP LOCKED)")
+    for workers, rate in rates.items():
+        print(f"  {workers} worker(s): {rate:8.0f} cases escalated/s  ({rate / rates[1]:.2f}x one)")
+    print(f"  2 workers / 1: {rates[2] / rates[1]:.2f}  (target >= 1.6; this machine has "
+          f"{os.cpu_count()} cores, shared with the server)")  # fmt: skip
+
+
+def run(quick: bool = False) -> None:
+    dsn = os.environ.get("CLOSEDLOOP_TEST_POSTGRES_DSN")
+    if not dsn:
+        print("PostgreSQL: skipped (set CLOSEDLOOP_TEST_POSTGRES_DSN to run it)")
+        return
+    bench_step(dsn, quick)
+    bench_intake(dsn, quick)
+    bench_sweep(dsn, quick)
+
+
+if __name__ == "__main__":
+    run(quick="--quick" in sys.argv)
