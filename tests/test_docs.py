@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -16,7 +19,24 @@ def test_there_are_docs_to_run() -> None:
     assert sum(len(BLOCK.findall(f.read_text())) for f in FILES) >= 8
 
 
+@pytest.fixture
+def server(path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """For docs/postgres.md: the test server, and a schema of its own."""
+    if path.name != "postgres.md":
+        yield
+        return
+    dsn = dsn_or_skip()
+    schema = new_schema()
+    monkeypatch.setenv("DATABASE_URL", dsn)
+    monkeypatch.setenv("CLOSEDLOOP_SCHEMA", schema)
+    try:
+        yield
+    finally:
+        drop_schema(dsn, schema)
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@pytest.mark.usefixtures("server")
 def test_code_blocks_run(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     namespace: dict[str, object] = {"__name__": f"docs_{path.stem}"}
     for number, block in enumerate(BLOCK.findall(path.read_text()), start=1):
