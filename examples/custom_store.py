@@ -45,6 +45,7 @@ from closedloop import (
     Delivery,
     DueCase,
     DuplicateExternalIdError,
+    Erasure,
     Invitation,
     InvitationChange,
     InvitationNotFoundError,
@@ -54,7 +55,13 @@ from closedloop import (
     StorageError,
     codec,  # exact JSON round trips: cases, notifications, datetimes
 )
-from closedloop.adapters.common import check_batch, check_limit, check_tenant, instant
+from closedloop.adapters.common import (
+    check_batch,
+    check_limit,
+    check_tenant,
+    erased_message,
+    instant,
+)
 from closedloop.ports import DEFAULT_TENANT
 
 EXTERNAL_IDS = "external_ids.json"
@@ -210,6 +217,36 @@ class JsonFolderStore:
             if instant(since) <= at < instant(until):
                 yield invitation
 
+    # -- erasure -------------------------------------------------------------------------
+
+    def erase(self, erasure: Erasure, at: datetime) -> int:
+        """Rewrite every file holding the customer (files are replaced, not edited)."""
+        with self._lock:
+            writes: dict[Path, Any] = {}
+            erased: set[str] = set()
+            for case in self._cases():
+                if case.customer in erasure.handles:
+                    erased.add(case.id)
+                    writes[self._case_path(case.id)] = codec.dump_case(erasure.case(case, at))
+            index: dict[str, str] = _read(self._dir / EXTERNAL_IDS) or {}
+            if any(owner in erased for owner in index.values()):
+                writes[self._dir / EXTERNAL_IDS] = {
+                    (erasure.external_id(x) if owner in erased else x): owner
+                    for x, owner in index.items()
+                }
+            for invitation in self._invitation_files():
+                if invitation.customer in erasure.handles:
+                    writes[self._invitation_path(invitation.id)] = codec.dump_invitation(
+                        erasure.invitation(invitation)
+                    )
+            for message, _ in self._messages():
+                note = message.notification
+                if note.case_id in erased or erasure.touches((note.to, note.subject, note.body)):
+                    cleaned = erased_message(message, erasure)
+                    writes[self._outbox_path(message.key)] = _record_of(cleaned)
+            self._apply(writes)
+        return len(writes)
+
     # -- the outbox ---------------------------------------------------------------------
 
     def outbox_claim(
@@ -281,7 +318,10 @@ class JsonFolderStore:
 
     def _invitations(self) -> list[Invitation]:
         with self._lock:
-            dumped = [_read(p) for p in (self._dir / "invitations").glob("*.json")]
+            return self._invitation_files()
+
+    def _invitation_files(self) -> list[Invitation]:
+        dumped = [_read(p) for p in (self._dir / "invitations").glob("*.json")]
         return [codec.load_invitation(d) for d in dumped if d is not None]
 
     def _cases(self) -> list[Case]:
@@ -361,6 +401,20 @@ def _record(note: Notification, *, next_attempt_at: datetime) -> dict[str, Any]:
         "next_attempt_at": codec.dump_datetime(next_attempt_at),
         "last_error": None,
         "sent_at": None,
+    }
+
+
+def _record_of(message: OutboxMessage) -> dict[str, Any]:
+    def when(value: datetime | None) -> str | None:
+        return None if value is None else codec.dump_datetime(value)
+
+    return {
+        "notification": codec.dump_notification(message.notification),
+        "status": message.status.value,
+        "attempts": message.attempts,
+        "next_attempt_at": when(message.next_attempt_at),
+        "last_error": message.last_error,
+        "sent_at": when(message.sent_at),
     }
 
 

@@ -14,6 +14,7 @@ from closedloop.domain.change import Change, InvitationChange
 from closedloop.domain.channel import Channel
 from closedloop.domain.due import DueCase
 from closedloop.domain.eligibility import Contact, Decision, Reason, SurveyRules
+from closedloop.domain.erasure import Erasure, pseudonym_for
 from closedloop.domain.errors import (
     AlreadyAnsweredError,
     CaseNotFoundError,
@@ -98,6 +99,7 @@ __all__ = [
     "DispatchReport",
     "DueCase",
     "DuplicateExternalIdError",
+    "Erasure",
     "Feedback",
     "FeedbackKind",
     "InvalidTokenError",
@@ -149,4 +151,5 @@ __all__ = [
     "ValidationError",
     "Window",
     "__version__",
+    "pseudonym_for",
 ]

@@ -14,6 +14,7 @@ from typing import Protocol, Self, runtime_checkable
 from closedloop.domain.case import Case
 from closedloop.domain.change import Write
 from closedloop.domain.due import DueCase
+from closedloop.domain.erasure import Erasure
 from closedloop.domain.invitation import Invitation
 from closedloop.domain.notification import Notification
 from closedloop.domain.outbox import OutboxMessage
@@ -125,6 +126,18 @@ class CaseStore(Protocol):
     def responses(self, since: datetime, until: datetime) -> Iterable[Invitation]:
         """Answered invitations whose answer arrived in ``[since, until)``, by the time it
         arrived, then id. Streamed: a store need not hold them all in memory at once."""
+        ...
+
+    # -- erasure -------------------------------------------------------------------------
+
+    def erase(self, erasure: Erasure, at: datetime) -> int:
+        """Remove a customer's details from every record this tenant holds, in one
+        transaction: their cases (each rewritten by ``erasure.case(case, at)``, which adds
+        an ``Erased`` event), their invitations (``erasure.invitation``), and every outbox
+        message about those cases or mentioning a handle, dead letters included
+        (``erasure.scrub``); external ids become digests. Return how many records changed.
+        Nothing of the handles or what the customer wrote may remain readable, in the
+        records or, as far as the store controls it, in its files."""
         ...
 
     # -- the outbox ---------------------------------------------------------------------

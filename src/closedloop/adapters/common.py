@@ -7,11 +7,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import attrs
+
 from closedloop.domain.change import Change, InvitationChange, Write
 from closedloop.domain.checks import instant
+from closedloop.domain.erasure import Erasure
 from closedloop.domain.errors import ValidationError
+from closedloop.domain.outbox import Delivery, OutboxMessage
 
-__all__ = ["check_batch", "check_limit", "check_tenant", "instant", "split_batch"]
+__all__ = [
+    "ERASED_CUSTOMER",
+    "check_batch",
+    "check_limit",
+    "check_tenant",
+    "erased_message",
+    "instant",
+    "split_batch",
+]
+
+#: The last error of a message that will never go out because its customer was erased.
+ERASED_CUSTOMER = "not sent: the customer was erased"
 
 
 def check_tenant(tenant: object) -> str:
@@ -54,3 +69,15 @@ def split_batch(changes: Sequence[Write]) -> tuple[list[Change], list[Invitation
     cases = [c for c in changes if isinstance(c, Change)]
     invitations = [c for c in changes if isinstance(c, InvitationChange)]
     return cases, invitations
+
+
+def erased_message(message: OutboxMessage, erasure: Erasure) -> OutboxMessage:
+    """An outbox message with the customer's details out; one still pending *to* the
+    customer becomes a dead letter, since there is nobody left to send it to."""
+    to_customer = message.notification.to in erasure.handles
+    scrubbed = attrs.evolve(message, notification=erasure.scrub(message.notification))
+    if to_customer and message.status is Delivery.PENDING:
+        return attrs.evolve(
+            scrubbed, status=Delivery.DEAD, next_attempt_at=None, last_error=ERASED_CUSTOMER
+        )
+    return scrubbed

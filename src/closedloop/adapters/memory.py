@@ -12,6 +12,7 @@ from closedloop.adapters.common import (
     check_batch,
     check_limit,
     check_tenant,
+    erased_message,
     instant,
     split_batch,
 )
@@ -19,6 +20,7 @@ from closedloop.domain.case import Case
 from closedloop.domain.change import Change, Write
 from closedloop.domain.checks import require_aware
 from closedloop.domain.due import DueCase
+from closedloop.domain.erasure import Erasure
 from closedloop.domain.errors import (
     CaseNotFoundError,
     ConcurrencyError,
@@ -27,6 +29,7 @@ from closedloop.domain.errors import (
     MessageNotFoundError,
 )
 from closedloop.domain.invitation import Invitation
+from closedloop.domain.notification import Notification
 from closedloop.domain.outbox import Delivery, OutboxMessage
 from closedloop.ports import DEFAULT_TENANT
 
@@ -179,6 +182,35 @@ class InMemoryStore:
         found.sort(key=lambda row: row[:2])
         return (i for _, _, i in found)
 
+    # -- erasure -------------------------------------------------------------------------
+
+    def erase(self, erasure: Erasure, at: datetime) -> int:
+        data, t = self._data, self._tenant
+        require_aware("at", at)
+        with data.lock:
+            cases = [c for c in self._cases() if c.customer in erasure.handles]
+            case_ids = {c.id for c in cases}
+            for case in cases:
+                data.cases[t, case.id] = erasure.case(case, at)
+            for (tenant, external_id), case_id in list(data.external.items()):
+                if tenant == t and case_id in case_ids:
+                    del data.external[tenant, external_id]
+                    data.external[t, erasure.external_id(external_id)] = case_id
+            invitations = [i for i in self._invitations() if i.customer in erasure.handles]
+            for invitation in invitations:
+                data.invitations[t, invitation.id] = erasure.invitation(invitation)
+            invitation_ids = {i.id for i in invitations}
+            messages = [
+                m
+                for m in self._messages()
+                if m.notification.case_id in case_ids
+                or m.notification.invitation_id in invitation_ids
+                or erasure.touches(_texts(m.notification))
+            ]
+            for m in messages:
+                self._put(erased_message(m, erasure))
+            return len(cases) + len(invitations) + len(messages)
+
     # -- the outbox ---------------------------------------------------------------------
 
     def outbox_claim(
@@ -268,6 +300,10 @@ class InMemoryStore:
 
     def _put(self, message: OutboxMessage) -> None:
         self._data.outbox[self._tenant, message.key] = message
+
+
+def _texts(notification: Notification) -> tuple[str, ...]:
+    return (notification.to, notification.subject, notification.body)
 
 
 def _oldest_first(message: OutboxMessage) -> tuple[datetime, str]:

@@ -25,7 +25,13 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Protocol, Self
 
-from closedloop.adapters.common import check_batch, check_limit, check_tenant, split_batch
+from closedloop.adapters.common import (
+    check_batch,
+    check_limit,
+    check_tenant,
+    erased_message,
+    split_batch,
+)
 from closedloop.adapters.rows import (
     dump_json,
     from_us,
@@ -41,6 +47,7 @@ from closedloop.domain.case import Case
 from closedloop.domain.change import Change, InvitationChange, Write
 from closedloop.domain.checks import require_aware
 from closedloop.domain.due import DueCase
+from closedloop.domain.erasure import Erasure
 from closedloop.domain.errors import (
     CaseNotFoundError,
     ConcurrencyError,
@@ -774,6 +781,97 @@ class PostgresStore:
             if len(rows) < _PAGE:
                 return
             after = (rows[-1][0], rows[-1][1])
+
+    # -- erasure ---------------------------------------------------------------------------
+
+    def erase(self, erasure: Erasure, at: datetime) -> int:
+        """Remove a customer's details from every record (see the protocol), in one
+        transaction. PostgreSQL keeps the old row versions until ``VACUUM`` reclaims them:
+        run it (or let autovacuum) after erasing."""
+        require_aware("at", at)
+        s, t, handles = self._s, self._tenant, sorted(erasure.handles)
+        with self._tx() as cur:
+            case_ids = [
+                row[0]
+                for row in cur.execute(
+                    f"SELECT id FROM {s}.cases WHERE tenant = %s AND customer = ANY(%s) FOR UPDATE",
+                    (t, handles),
+                ).fetchall()
+            ]
+            for case_id in case_ids:
+                bodies = cur.execute(
+                    f"SELECT body FROM {s}.events WHERE tenant = %s AND case_id = %s"
+                    " ORDER BY version",
+                    (t, case_id),
+                ).fetchall()
+                case = erasure.case(replay(b for (b,) in bodies), at)
+                cur.execute(
+                    f"DELETE FROM {s}.events WHERE tenant = %s AND case_id = %s", (t, case_id)
+                )
+                cur.executemany(
+                    f"INSERT INTO {s}.events (tenant, case_id, version, type, at_us, body)"
+                    " VALUES (%s, %s, %s, %s, %s, %s)",
+                    [
+                        (t, case_id, e.version, type(e).__name__, us(e.at),
+                         dump_json(dump_event(e)))
+                        for e in case.events
+                    ],
+                )  # fmt: skip
+                cur.execute(
+                    f"UPDATE {s}.cases SET customer = %s, version = %s WHERE tenant = %s"
+                    " AND id = %s",
+                    (erasure.pseudonym, case.version, t, case_id),
+                )
+                old = cur.execute(
+                    f"DELETE FROM {s}.external_ids WHERE tenant = %s AND case_id = %s"
+                    " RETURNING external_id",
+                    (t, case_id),
+                ).fetchall()
+                if old:
+                    cur.executemany(
+                        f"INSERT INTO {s}.external_ids (tenant, external_id, case_id)"
+                        " VALUES (%s, %s, %s)",
+                        [(t, erasure.external_id(x), case_id) for (x,) in old],
+                    )
+            invitations = [
+                load_invitation_body(body)
+                for (body,) in cur.execute(
+                    f"SELECT body FROM {s}.invitations WHERE tenant = %s AND customer = ANY(%s)"
+                    " FOR UPDATE",
+                    (t, handles),
+                ).fetchall()
+            ]
+            for invitation in invitations:
+                cleaned = erasure.invitation(invitation)
+                cur.execute(
+                    f"UPDATE {s}.invitations SET customer = %s, version = %s, body = %s"
+                    " WHERE tenant = %s AND id = %s",
+                    (erasure.pseudonym, cleaned.version, dump_json(dump_invitation(cleaned)),
+                     t, invitation.id),
+                )  # fmt: skip
+            rows = cur.execute(
+                f"SELECT {_OUTBOX_COLUMNS} FROM {s}.outbox WHERE tenant = %s AND"
+                " (case_id = ANY(%s) OR EXISTS (SELECT 1 FROM unnest(%s::text[]) AS h"
+                " WHERE strpos(body, h) > 0)) FOR UPDATE",
+                (t, case_ids, handles),
+            ).fetchall()
+            for row in rows:
+                m = erased_message(load_message(row), erasure)
+                cur.execute(
+                    f"UPDATE {s}.outbox SET status = %s, next_attempt_us = %s,"
+                    " next_attempt_at = %s, last_error = %s, body = %s"
+                    " WHERE tenant = %s AND key = %s",
+                    (
+                        m.status.value,
+                        None if m.next_attempt_at is None else us(m.next_attempt_at),
+                        None if m.next_attempt_at is None else dump_datetime(m.next_attempt_at),
+                        m.last_error,
+                        dump_json(dump_notification(m.notification)),
+                        t,
+                        m.key,
+                    ),
+                )
+        return len(case_ids) + len(invitations) + len(rows)
 
     # -- the outbox -----------------------------------------------------------------------
 

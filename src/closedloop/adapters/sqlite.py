@@ -23,7 +23,13 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
-from closedloop.adapters.common import check_batch, check_limit, check_tenant, split_batch
+from closedloop.adapters.common import (
+    check_batch,
+    check_limit,
+    check_tenant,
+    erased_message,
+    split_batch,
+)
 from closedloop.adapters.rows import (
     dump_json,
     external_ids,
@@ -44,6 +50,7 @@ from closedloop.domain.case import Case
 from closedloop.domain.change import Change, InvitationChange, Write
 from closedloop.domain.checks import require_aware
 from closedloop.domain.due import DueCase
+from closedloop.domain.erasure import Erasure
 from closedloop.domain.errors import (
     CaseNotFoundError,
     ConcurrencyError,
@@ -445,6 +452,97 @@ class SQLiteStore:
         ``user_version``: the schema version)."""
         names = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "user_version")
         return {name: self._read(f"PRAGMA {name}", ())[0][0] for name in names}
+
+    # -- erasure -------------------------------------------------------------------------
+
+    def erase(self, erasure: Erasure, at: datetime) -> int:
+        """Remove a customer's details from every record (see the protocol), with
+        ``secure_delete`` on and the WAL checkpointed and truncated afterwards, so that no
+        byte of them is left in the database's files."""
+        require_aware("at", at)
+        with self._shared.lock:
+            self._read("PRAGMA secure_delete = ON", ())
+            try:
+                with self._write() as tx:
+                    changed = self._erase(tx, erasure, at)
+            finally:
+                self._read("PRAGMA secure_delete = OFF", ())
+            self._read("PRAGMA wal_checkpoint(TRUNCATE)", ())
+        return changed
+
+    def _erase(self, db: sqlite3.Connection, erasure: Erasure, at: datetime) -> int:
+        t, handles = self._tenant, sorted(erasure.handles)
+        marks = ", ".join("?" * len(handles))
+        case_ids = [
+            row[0]
+            for row in db.execute(
+                f"SELECT id FROM cases WHERE tenant = ? AND customer IN ({marks})", (t, *handles)
+            )
+        ]
+        for case_id in case_ids:
+            bodies = db.execute(
+                "SELECT body FROM events WHERE tenant = ? AND case_id = ? ORDER BY version",
+                (t, case_id),
+            ).fetchall()
+            case = erasure.case(replay(b for (b,) in bodies), at)
+            db.execute("DELETE FROM events WHERE tenant = ? AND case_id = ?", (t, case_id))
+            _run(
+                db,
+                _EVENT_INSERT,
+                [
+                    (t, case_id, e.version, type(e).__name__, us(e.at), dump_json(dump_event(e)))
+                    for e in case.events
+                ],
+            )
+            db.execute(
+                "UPDATE cases SET customer = ? WHERE tenant = ? AND id = ?",
+                (erasure.pseudonym, t, case_id),
+            )
+            db.execute(_CASE_UPDATE, (*_case_state(case), t, case_id))
+            old = [r[0] for r in db.execute(
+                "SELECT external_id FROM external_ids WHERE tenant = ? AND case_id = ?",
+                (t, case_id),
+            )]  # fmt: skip
+            db.execute("DELETE FROM external_ids WHERE tenant = ? AND case_id = ?", (t, case_id))
+            _run(db, _EXTERNAL_INSERT, [(t, erasure.external_id(x), case_id) for x in old])
+        invitations = [
+            load_invitation_body(body)
+            for (body,) in db.execute(
+                f"SELECT body FROM invitations WHERE tenant = ? AND customer IN ({marks})",
+                (t, *handles),
+            )
+        ]
+        for invitation in invitations:
+            cleaned = erasure.invitation(invitation)
+            db.execute(
+                "UPDATE invitations SET customer = ?, version = ?, body = ? WHERE tenant = ?"
+                " AND id = ?",
+                (erasure.pseudonym, cleaned.version, dump_json(dump_invitation(cleaned)), t,
+                 invitation.id),
+            )  # fmt: skip
+        ids = ", ".join("?" * len(case_ids)) or "NULL"
+        mentions = " OR ".join("instr(body, ?) > 0" for _ in handles)
+        rows = db.execute(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE tenant = ?"
+            f" AND (case_id IN ({ids}) OR {mentions})",
+            (t, *case_ids, *handles),
+        ).fetchall()
+        for row in rows:
+            m = erased_message(load_message(row), erasure)
+            db.execute(
+                "UPDATE outbox SET status = ?, next_attempt_us = ?, next_attempt_at = ?,"
+                " last_error = ?, body = ? WHERE tenant = ? AND key = ?",
+                (
+                    m.status.value,
+                    None if m.next_attempt_at is None else us(m.next_attempt_at),
+                    None if m.next_attempt_at is None else dump_datetime(m.next_attempt_at),
+                    m.last_error,
+                    dump_json(dump_notification(m.notification)),
+                    t,
+                    m.key,
+                ),
+            )
+        return len(case_ids) + len(invitations) + len(rows)
 
     # -- the outbox ---------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ __all__ = [
     "CustomerEscalated",
     "CustomerReplied",
     "Declined",
+    "Erased",
     "Escalated",
     "Event",
     "Explained",
@@ -300,3 +301,11 @@ class Verified(Event):
 
     resolved: bool
     comment: str = ""
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class Erased(Event):
+    """The customer's details were erased from this case (it holds the pseudonym only)."""
+
+    pseudonym: str

@@ -15,6 +15,7 @@ from closedloop.domain.case import Case
 from closedloop.domain.channel import Channel
 from closedloop.domain.commitment import PromiseFigures
 from closedloop.domain.eligibility import Contact
+from closedloop.domain.erasure import Erasure, pseudonym_for
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.feedback import Feedback
 from closedloop.domain.invitation import Invitation
@@ -486,6 +487,22 @@ class Desk:
         """Close-the-loop rate, time to contact and recovery rate for answers received in
         ``[since, until)``."""
         return recovery_report(self._ctx, since, until)
+
+    # -- erasure ------------------------------------------------------------------------
+
+    def erase_customer(self, *handles: str, pseudonym: str | None = None) -> Erasure:
+        """Erase a customer: every handle given (their email addresses, phone numbers...)
+        and what they wrote go from every case, invitation and outbox message, replaced by
+        a pseudonym; counts and timings stay, so reports do not change. The default
+        pseudonym is salted with a fresh id, so it cannot be recomputed from a known
+        address. Returns the erasure done (its pseudonym included)."""
+        if not handles:
+            raise ValidationError("erase_customer() needs at least one handle")
+        if pseudonym is None:
+            pseudonym = pseudonym_for(handles[0], salt=self._ctx.new_id())
+        erasure = Erasure(frozenset(handles), pseudonym)
+        self._ctx.store.erase(erasure, self._ctx.clock.now())
+        return erasure
 
     # -- the outbox -------------------------------------------------------------------
 
