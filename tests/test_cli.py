@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,153 @@ def test_a_policy_that_is_not_one_is_one_clear_line(
 ) -> None:
     assert main(["sweep", "--db", str(tmp_path / "x.db"), "--policy", "json:dumps"]) == 1
     assert "not a closedloop Policy" in capsys.readouterr().err
+
+
+# -- demo, dispatch, report ------------------------------------------------------------------
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "closedloop.cli", *args],
+        capture_output=True, text=True, cwd=cwd, timeout=300,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("demo")
+    done = run_cli("demo", "--days", "4", "--seed", "7", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    (folder / "first-run.txt").write_text(done.stdout)
+    return folder / "closedloop-demo.db"
+
+
+def test_demo_simulates_and_reports(demo_db: Path) -> None:
+    out = (demo_db.parent / "first-run.txt").read_text()
+    assert "Standards (KPI: share of steps met)" in out
+    assert "Simulated 4 days at Harbour & Pine" in out
+    assert f"Database: {demo_db.name}" in out
+    assert demo_db.is_file()
+    html = demo_db.with_suffix(".html").read_text()
+    assert html.startswith("<!DOCTYPE html>")
+    assert 'id="rag-tiles"' in html
+
+
+def test_demo_is_deterministic_for_a_seed(demo_db: Path, tmp_path: Path) -> None:
+    again = run_cli("demo", "--days", "4", "--seed", "7", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == (demo_db.parent / "first-run.txt").read_text()
+    other = run_cli("demo", "--days", "4", "--seed", "8", "--db", "other.db", cwd=tmp_path)
+    assert other.returncode == 0, other.stderr
+    assert other.stdout.split("Simulated")[0] != again.stdout.split("Simulated")[0]
+
+
+def test_demo_refuses_to_replace_a_file_that_is_not_its_own(tmp_path: Path) -> None:
+    precious = tmp_path / "notes.db"
+    precious.write_text("my notes")
+    done = run_cli("demo", "--days", "1", "--db", str(precious), cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith("closedloop demo: ")
+    assert "not a SQLite database" in done.stderr
+    assert precious.read_text() == "my notes"
+
+
+def test_report_formats(demo_db: Path, tmp_path: Path) -> None:
+    import json
+
+    import jsonschema
+
+    from closedloop.insights import schema
+
+    period = ["--since", "2026-10-05", "--until", "2026-10-09"]
+    out = io.StringIO()
+    assert main(["report", "--db", str(demo_db), *period, "--format", "json"], out=out) == 0
+    document = json.loads(out.getvalue())
+    jsonschema.validate(document, schema())
+    assert document["since"] == "2026-10-05T00:00:00+00:00"
+    assert document["overall"]["opened"] > 0
+    target = tmp_path / "r.html"
+    args = ["report", "--db", str(demo_db), *period, "--format", "html", "--out", str(target)]
+    assert main(args, out=io.StringIO()) == 0
+    assert "<svg" in target.read_text()
+    out = io.StringIO()
+    assert main(["report", "--db", str(demo_db), *period], out=out) == 0
+    assert out.getvalue().startswith("closedloop report: 2026-10-05")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "2026-13-01"], "is not a date"),
+        (["--since", "2026-10-05T10:00"], "has no time zone"),
+        (["--since", "2026-10-09", "--until", "2026-10-05"], "must be after"),
+    ],
+)
+def test_report_bad_dates_are_one_clear_line(
+    demo_db: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", "--db", str(demo_db), *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("closedloop report: ")
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_commands_refuse_files_that_are_not_closedloop_databases(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    text = tmp_path / "text.db"
+    text.write_text("hello")
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE t (x)")
+    for command in ("report", "sweep", "dispatch"):
+        assert main([command, "--db", str(text)]) == 1
+        assert "not a SQLite database" in capsys.readouterr().err
+        assert main([command, "--db", str(other)]) == 1
+        assert "not a closedloop one" in capsys.readouterr().err
+        assert main([command, "--db", str(tmp_path / "missing.db")]) == 1
+        assert "no database at" in capsys.readouterr().err
+    with sqlite3.connect(other) as db:
+        assert [n for (n,) in db.execute("SELECT name FROM sqlite_master")] == ["t"]
+
+
+def test_a_newer_schema_is_one_clear_line(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+    import sqlite3
+
+    newer = tmp_path / "newer.db"
+    shutil.copy(demo_db, newer)
+    with sqlite3.connect(newer) as db:
+        db.execute("PRAGMA user_version = 999")
+    db.close()
+    assert main(["report", "--db", str(newer)]) == 1
+    err = capsys.readouterr().err
+    assert "schema is version 999" in err
+    assert "upgrade closedloop" in err
+    assert "Traceback" not in err
+
+
+def test_dispatch_delivers_the_outbox_through_the_log(tmp_path: Path) -> None:
+    from closedloop import Desk, SQLiteStore
+    from closedloop.testing import ManualClock, RecordingNotifier
+    from tests.helpers import START, make_feedback
+
+    db = tmp_path / "loop.db"
+    with SQLiteStore(db) as store:
+        desk = Desk(store, RecordingNotifier(), clock=ManualClock(START - timedelta(days=1)))
+        desk.acknowledge(desk.listen(make_feedback()).id, by="amy")
+    out = io.StringIO()
+    assert main(["dispatch", "--db", str(db)], out=out) == 0
+    lines = out.getvalue().splitlines()
+    assert "acknowledgement" in lines[0]
+    assert "mary@example.com" in lines[0]
+    assert lines[-1] == "1 sent, 0 to retry, 0 given up"
+    out = io.StringIO()
+    assert main(["dispatch", "--db", str(db)], out=out) == 0
+    assert out.getvalue() == "0 sent, 0 to retry, 0 given up\n"

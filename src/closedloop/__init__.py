@@ -40,7 +40,7 @@ from closedloop.domain.errors import (
     ValidationError,
 )
 from closedloop.domain.escalation import Ladder, Rung
-from closedloop.domain.events import Origin, OriginKind
+from closedloop.domain.events import Kano, Origin, OriginKind
 from closedloop.domain.feedback import Feedback, FeedbackKind
 from closedloop.domain.invitation import Invitation, InvitationStatus, Response
 from closedloop.domain.lifecycle import Stage, Step
@@ -110,6 +110,7 @@ __all__ = [
     "InvitationStatus",
     "InvitationWithdrawnError",
     "Invited",
+    "Kano",
     "Ladder",
     "LifecycleDefinitionError",
     "LifecycleError",

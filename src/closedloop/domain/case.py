@@ -29,6 +29,7 @@ from closedloop.domain.events import (
     Escalated,
     Event,
     Explained,
+    Kano,
     MessageAdded,
     Origin,
     PriorityChanged,
@@ -511,12 +512,24 @@ def explain(
     what_failed: str,
     what_changes: str,
     open_promises: str | None = None,
+    root_cause: str | None = None,
+    kano: Kano | None = None,
     lifecycle: Lifecycle = LATTE,
 ) -> Case:
     """Explain what part of the process failed and what will change; closes the loop.
 
     Promises still unkept must be kept first, or ``open_promises`` must say what happens
-    to them (they stay tracked, and the sweep still escalates them when overdue)."""
+    to them (they stay tracked, and the sweep still escalates them when overdue).
+    ``root_cause`` and its ``kano`` tag feed the reports' top causes and dissatisfiers."""
+    if root_cause is not None and (not isinstance(root_cause, str) or not root_cause.strip()):
+        raise ValidationError(
+            f"root_cause must be a short non-empty label or None; got {root_cause!r}"
+        )
+    if kano is not None and not isinstance(kano, Kano):
+        choices = ", ".join(f"Kano.{k.name}" for k in Kano)
+        raise ValidationError(f"kano must be one of {choices} or None; got {kano!r}")
+    if kano is not None and root_cause is None:
+        raise ValidationError("kano tags a root cause: give root_cause='...' with it")
     unkept = case.open_promises
     if unkept and (not isinstance(open_promises, str) or not open_promises.strip()):
         listed = "; ".join(f'"{p.what}" by {p.due_by.isoformat()}' for p in unkept)
@@ -530,6 +543,7 @@ def explain(
         case, Step.EXPLAIN, lifecycle, Explained, at=at, by=by, due_at=None,
         what_failed=what_failed, what_changes=what_changes,
         open_promises=open_promises if unkept else None,
+        root_cause=root_cause.strip() if root_cause else None, kano=kano,
     )  # fmt: skip
 
 

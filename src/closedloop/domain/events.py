@@ -34,6 +34,7 @@ __all__ = [
     "Escalated",
     "Event",
     "Explained",
+    "Kano",
     "MessageAdded",
     "Origin",
     "OriginKind",
@@ -49,6 +50,16 @@ __all__ = [
     "Verified",
     "Warned",
 ]
+
+
+class Kano(enum.Enum):
+    """What a root cause does to customers, after Kano: its absence angers them
+    (``DISSATISFIER``, a must-be), more of it pleases them in proportion (``SATISFIER``),
+    or it delights when present and is not missed when absent (``DELIGHTER``)."""
+
+    DELIGHTER = "delighter"
+    SATISFIER = "satisfier"
+    DISSATISFIER = "dissatisfier"
 
 
 #: Every event class by name, for stores that read events back (see closedloop.codec).
@@ -160,11 +171,14 @@ class Explained(StepEvent):
     """The customer was told what part of the process failed and what will change.
 
     ``open_promises`` says what happens to promises still unkept when the loop closed
-    (they stay tracked)."""
+    (they stay tracked). ``root_cause`` names the cause for reports (a short label that
+    repeats across cases, e.g. "returns policy not trained"), and ``kano`` tags it."""
 
     what_failed: str
     what_changes: str
     open_promises: str | None = None
+    root_cause: str | None = None
+    kano: Kano | None = None
 
 
 @_registered

@@ -279,13 +279,26 @@ class Answer:
 
 @attrs.frozen
 class _Tally:
-    scores: tuple[int, ...]
+    # How many answers gave each score, indexed by score: constant memory however many
+    # answers stream through.
+    counts: tuple[int, ...]
     skipped: int
     dismissed: int
 
+    @property
+    def n(self) -> int:
+        return sum(self.counts)
+
+    def between(self, low: int, high: int) -> int:
+        return sum(self.counts[low : high + 1])
+
+    @property
+    def total(self) -> int:
+        return sum(score * count for score, count in enumerate(self.counts))
+
 
 def _tally(answers: Iterable[Answer], kind: SurveyKind) -> _Tally:
-    scores: list[int] = []
+    counts = [0] * (kind.scale[1] + 1)
     skipped = dismissed = 0
     for index, answer in enumerate(answers):
         if not isinstance(answer, Answer):
@@ -298,8 +311,8 @@ def _tally(answers: Iterable[Answer], kind: SurveyKind) -> _Tally:
         elif answer.status is AnswerStatus.DISMISSED:
             dismissed += 1
         else:
-            scores.append(kind.check(answer.score, where=f"answer {index}"))
-    return _Tally(tuple(scores), skipped, dismissed)
+            counts[kind.check(answer.score, where=f"answer {index}")] += 1
+    return _Tally(tuple(counts), skipped, dismissed)
 
 
 @attrs.frozen
@@ -340,9 +353,9 @@ def nps(answers: Iterable[Answer], *, small_sample_below: int = DEFAULT_SMALL_SA
     ``small_sample_below`` answers carry a score."""
     _check_count("small_sample_below", small_sample_below)
     tally = _tally(answers, SurveyKind.NPS)
-    promoters = sum(1 for s in tally.scores if s >= 9)
-    detractors = sum(1 for s in tally.scores if s <= 6)
-    n = len(tally.scores)
+    promoters = tally.between(9, 10)
+    detractors = tally.between(0, 6)
+    n = tally.n
     passives = n - promoters - detractors
     score = adjusted = low = high = None
     if n:
@@ -402,12 +415,12 @@ class CsatResult:
 def csat(answers: Iterable[Answer]) -> CsatResult:
     """Score CSAT answers (1-5): share satisfied (4-5) and the mean score."""
     tally = _tally(answers, SurveyKind.CSAT)
-    n = len(tally.scores)
-    satisfied = sum(1 for s in tally.scores if s >= 4)
-    dissatisfied = sum(1 for s in tally.scores if s <= 2)
+    n = tally.n
+    satisfied = tally.between(4, 5)
+    dissatisfied = tally.between(1, 2)
     return CsatResult(
         share=satisfied / n if n else None,
-        mean=sum(tally.scores) / n if n else None,
+        mean=tally.total / n if n else None,
         satisfied=satisfied,
         neutral=n - satisfied - dissatisfied,
         dissatisfied=dissatisfied,
@@ -447,14 +460,17 @@ def ces(answers: Iterable[Answer], kind: SurveyKind | Survey) -> CesResult:
     if kind not in (SurveyKind.CES, SurveyKind.CES2):
         raise ValidationError(f"ces() scores SurveyKind.CES or SurveyKind.CES2; got {kind!r}")
     tally = _tally(answers, kind)
-    bands = [kind.category(s) for s in tally.scores]
-    n = len(bands)
-    low_effort = bands.count(Effort.LOW)
-    high_effort = bands.count(Effort.HIGH)
+    bands = dict.fromkeys(Effort, 0)
+    for score, count in enumerate(tally.counts):
+        if count:
+            bands[kind.category(score)] += count  # type: ignore[index]
+    n = tally.n
+    low_effort = bands[Effort.LOW]
+    high_effort = bands[Effort.HIGH]
     return CesResult(
         kind=kind,
         share=low_effort / n if n else None,
-        mean=sum(tally.scores) / n if n else None,
+        mean=tally.total / n if n else None,
         low_effort=low_effort,
         neutral=n - low_effort - high_effort,
         high_effort=high_effort,

@@ -17,6 +17,7 @@ from closedloop.domain.commitment import PromiseFigures
 from closedloop.domain.eligibility import Contact
 from closedloop.domain.erasure import Erasure, pseudonym_for
 from closedloop.domain.errors import ValidationError
+from closedloop.domain.events import Kano
 from closedloop.domain.feedback import Feedback
 from closedloop.domain.invitation import Invitation
 from closedloop.domain.lifecycle import Lifecycle
@@ -24,6 +25,8 @@ from closedloop.domain.nolog import NoLog
 from closedloop.domain.outbox import OutboxMessage
 from closedloop.domain.standards import Deadline, Rag, deadlines, status
 from closedloop.domain.survey import Answer, Survey
+from closedloop.insights.compute import compute
+from closedloop.insights.figures import Insights, KpiThresholds
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service import conversation, lifecycle, standards, surveys
 from closedloop.service import dispatch as outbox
@@ -188,17 +191,21 @@ class Desk:
         what_failed: str,
         what_changes: str,
         open_promises: str | None = None,
+        root_cause: str | None = None,
+        kano: Kano | None = None,
         expected_version: int | None = None,
     ) -> Case:
         """Explain what part of the process failed and what will change; closes the loop.
 
         A promise still unkept must be kept first, or ``open_promises`` must say what
-        happens to it; it stays tracked after the loop closes."""
+        happens to it; it stays tracked after the loop closes. ``root_cause`` (a short
+        label that repeats across cases) and its ``kano`` tag feed the reports."""
         return self._advance(
             case_id,
             lambda c, now: domain.explain(
                 c, at=now, by=by, what_failed=what_failed, what_changes=what_changes,
-                open_promises=open_promises, lifecycle=self._lc,
+                open_promises=open_promises, root_cause=root_cause, kano=kano,
+                lifecycle=self._lc,
             ),
             "explanation",
             expected_version=expected_version,
@@ -487,6 +494,19 @@ class Desk:
         """Close-the-loop rate, time to contact and recovery rate for answers received in
         ``[since, until)``."""
         return recovery_report(self._ctx, since, until)
+
+    # -- insights -----------------------------------------------------------------------
+
+    def insights(
+        self, since: datetime, until: datetime, *, thresholds: KpiThresholds | None = None
+    ) -> Insights:
+        """The figures of ``[since, until)`` under this desk's standards: KPIs, the
+        unanswered queue, rates, effort, surveys, promises, the no log and root causes
+        (see :mod:`closedloop.insights`)."""
+        return compute(
+            self._ctx.store, since, until, standards=self._ctx.policy.standards,
+            lifecycle=self._lc, thresholds=thresholds,
+        )  # fmt: skip
 
     # -- erasure ------------------------------------------------------------------------
 

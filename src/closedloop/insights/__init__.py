@@ -1,0 +1,46 @@
+"""Insights: where standards are broken, and the conversations and causes behind them.
+
+:func:`compute` reads one period from any :class:`~closedloop.CaseStore` in streamed
+passes (memory stays flat however many cases there are) and returns :class:`Insights`;
+:func:`render_text`, :func:`to_json` and :func:`render_html` present it. Every figure is
+described in ``docs/insights.md``.
+"""
+
+from __future__ import annotations
+
+from closedloop.insights.compute import compute
+from closedloop.insights.export import SCHEMA_VERSION, schema, to_dict, to_json
+from closedloop.insights.figures import (
+    Count,
+    Insights,
+    Kpi,
+    KpiThresholds,
+    NpsWeek,
+    Queue,
+    RootCause,
+    Section,
+    Waiting,
+)
+from closedloop.insights.histogram import Histogram
+from closedloop.insights.html import render_html
+from closedloop.insights.text import render_text
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Count",
+    "Histogram",
+    "Insights",
+    "Kpi",
+    "KpiThresholds",
+    "NpsWeek",
+    "Queue",
+    "RootCause",
+    "Section",
+    "Waiting",
+    "compute",
+    "render_html",
+    "render_text",
+    "schema",
+    "to_dict",
+    "to_json",
+]
