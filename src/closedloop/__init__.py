@@ -7,6 +7,7 @@ from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
+from closedloop.adapters.smtp import SmtpNotifier
 from closedloop.adapters.sqlite import SQLiteStore
 from closedloop.domain.calendar import BusinessCalendar, Window
 from closedloop.domain.case import Case
@@ -29,6 +30,7 @@ from closedloop.domain.errors import (
     MessageNotFoundError,
     NaiveDatetimeError,
     NotFoundError,
+    NotifierError,
     SchemaVersionError,
     ScoreError,
     StepNotAllowedError,
@@ -37,6 +39,10 @@ from closedloop.domain.errors import (
     SurveyTokenError,
     UnknownChannelError,
     ValidationError,
+    WebhookError,
+    WebhookPayloadError,
+    WebhookSignatureError,
+    WebhookTimestampError,
 )
 from closedloop.domain.escalation import Ladder, Rung
 from closedloop.domain.events import Origin, OriginKind
@@ -116,6 +122,7 @@ __all__ = [
     "NotFoundError",
     "Notification",
     "Notifier",
+    "NotifierError",
     "Origin",
     "OriginKind",
     "OutboxMessage",
@@ -131,6 +138,7 @@ __all__ = [
     "SQLiteStore",
     "SchemaVersionError",
     "ScoreError",
+    "SmtpNotifier",
     "Stage",
     "Standard",
     "Standards",
@@ -147,6 +155,10 @@ __all__ = [
     "Templates",
     "UnknownChannelError",
     "ValidationError",
+    "WebhookError",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
+    "WebhookTimestampError",
     "Window",
     "__version__",
 ]
