@@ -9,6 +9,13 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from closedloop.adapters.smtp import SmtpNotifier
 from closedloop.adapters.sqlite import SQLiteStore
+from closedloop.adapters.webhooks import (
+    WebhookDelivery,
+    WebhookNotifier,
+    feedback_from_webhook,
+    sign_webhook,
+    verify_webhook,
+)
 from closedloop.domain.calendar import BusinessCalendar, Window
 from closedloop.domain.case import Case
 from closedloop.domain.change import Change, InvitationChange
@@ -155,10 +162,15 @@ __all__ = [
     "Templates",
     "UnknownChannelError",
     "ValidationError",
+    "WebhookDelivery",
     "WebhookError",
+    "WebhookNotifier",
     "WebhookPayloadError",
     "WebhookSignatureError",
     "WebhookTimestampError",
     "Window",
     "__version__",
+    "feedback_from_webhook",
+    "sign_webhook",
+    "verify_webhook",
 ]
