@@ -7,7 +7,15 @@ from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
+from closedloop.adapters.smtp import SmtpNotifier
 from closedloop.adapters.sqlite import SQLiteStore
+from closedloop.adapters.webhooks import (
+    WebhookDelivery,
+    WebhookNotifier,
+    feedback_from_webhook,
+    sign_webhook,
+    verify_webhook,
+)
 from closedloop.domain.calendar import BusinessCalendar, Window
 from closedloop.domain.case import Case
 from closedloop.domain.change import Change, InvitationChange
@@ -30,6 +38,7 @@ from closedloop.domain.errors import (
     MessageNotFoundError,
     NaiveDatetimeError,
     NotFoundError,
+    NotifierError,
     SchemaVersionError,
     ScoreError,
     StepNotAllowedError,
@@ -38,6 +47,10 @@ from closedloop.domain.errors import (
     SurveyTokenError,
     UnknownChannelError,
     ValidationError,
+    WebhookError,
+    WebhookPayloadError,
+    WebhookSignatureError,
+    WebhookTimestampError,
 )
 from closedloop.domain.escalation import Ladder, Rung
 from closedloop.domain.events import Kano, Origin, OriginKind
@@ -119,6 +132,7 @@ __all__ = [
     "NotFoundError",
     "Notification",
     "Notifier",
+    "NotifierError",
     "Origin",
     "OriginKind",
     "OutboxMessage",
@@ -134,6 +148,7 @@ __all__ = [
     "SQLiteStore",
     "SchemaVersionError",
     "ScoreError",
+    "SmtpNotifier",
     "Stage",
     "Standard",
     "Standards",
@@ -150,7 +165,16 @@ __all__ = [
     "Templates",
     "UnknownChannelError",
     "ValidationError",
+    "WebhookDelivery",
+    "WebhookError",
+    "WebhookNotifier",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
+    "WebhookTimestampError",
     "Window",
     "__version__",
+    "feedback_from_webhook",
     "pseudonym_for",
+    "sign_webhook",
+    "verify_webhook",
 ]

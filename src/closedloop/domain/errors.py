@@ -53,6 +53,7 @@ __all__ = [
     "MessageNotFoundError",
     "NaiveDatetimeError",
     "NotFoundError",
+    "NotifierError",
     "SchemaVersionError",
     "ScoreError",
     "StepNotAllowedError",
@@ -61,6 +62,10 @@ __all__ = [
     "SurveyTokenError",
     "UnknownChannelError",
     "ValidationError",
+    "WebhookError",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
+    "WebhookTimestampError",
 ]
 
 
@@ -97,6 +102,10 @@ class UnknownChannelError(ValidationError, LookupError):
             f"Register custom channels with Policy(channels=[Channel.custom({name!r}, ...)])"
         )
         self.name = name
+
+
+class WebhookPayloadError(ValidationError):
+    """A webhook whose signature is good but whose body is not the documented JSON shape."""
 
 
 class LifecycleError(ClosedLoopError):
@@ -245,6 +254,39 @@ class DuplicateExternalIdError(ConcurrencyError):
         self.external_id = external_id
         self.expected = 0
         self.actual = None
+
+
+class NotifierError(ClosedLoopError):
+    """A notifier could not deliver a notification. The outbox keeps the message and tries
+    again later; the cause (the SMTP or HTTP error) is chained as ``__cause__``."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"could not deliver notification {key!r}: {reason}")
+        self.key = key
+        self.reason = reason
+
+
+class WebhookError(ClosedLoopError):
+    """An inbound webhook that cannot be trusted; answer it with a 4xx and record nothing."""
+
+
+class WebhookSignatureError(WebhookError):
+    """The webhook headers are missing or malformed, or no signature matches the body."""
+
+
+class WebhookTimestampError(WebhookError):
+    """The webhook was signed outside the tolerated window: a replay, or a skewed clock."""
+
+    def __init__(self, timestamp: int, now: int, tolerance: int) -> None:
+        when = "in the future" if timestamp > now else "ago"
+        super().__init__(
+            f"webhook was signed at unix time {timestamp}, {abs(now - timestamp)} s {when}, "
+            f"outside the tolerance of {tolerance} s; refuse it (a replay?) or, if the "
+            f"sender's clock is off, fix its clock"
+        )
+        self.timestamp = timestamp
+        self.now = now
+        self.tolerance = tolerance
 
 
 class StorageError(ClosedLoopError):

@@ -1,0 +1,198 @@
+"""SmtpNotifier: deliver notifications as email, with the standard library's smtplib.
+
+Each :meth:`SmtpNotifier.send` opens its own connection and closes it, so a connection the
+server dropped between two dispatches can never break the next send, and the notifier can
+be shared between threads. Any failure raises :class:`~closedloop.NotifierError` (the SMTP
+or socket error chained as its cause): the outbox keeps the message and retries it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import smtplib
+import ssl as _ssl
+from collections.abc import Callable
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+from closedloop.domain.errors import NotifierError, ValidationError
+from closedloop.domain.notification import Notification
+
+__all__ = ["SmtpNotifier", "message_id_for"]
+
+# Deliberately plain: one @, no white space or angle brackets, a dot-less domain allowed
+# (intranet hosts). Anything else is not taken as an address and goes to ``address_of``.
+_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\Z")
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
+def _is_address(value: str) -> bool:
+    return bool(_ADDRESS.match(value))
+
+
+def message_id_for(key: str, domain: str) -> str:
+    """The ``Message-ID`` of the email for the notification with idempotency ``key``: the
+    same key always gives the same id, so a redelivered message is recognisable."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return f"<{digest}@{domain}>"
+
+
+def html_body(text: str) -> str:
+    """``text`` as a small HTML document: escaped, blank lines separating paragraphs."""
+    text = text.replace("\r\n", "\n").strip()
+    paragraphs = [p.strip("\n") for p in _BLANK_LINES.split(text) if p.strip()]
+    body = "\n".join(
+        "<p>" + "<br>\n".join(html.escape(line) for line in p.split("\n")) + "</p>"
+        for p in paragraphs
+    )
+    head = '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n'
+    return f"{head}{body}\n</body></html>\n"
+
+
+class SmtpNotifier:
+    """A :class:`~closedloop.ports.Notifier` that sends each notification as one email.
+
+    ``sender`` is the ``From`` address (``"Acme Care <care@acme.example>"`` or a bare
+    address); ``reply_to`` is where answers go, so put the mailbox your helpdesk reads.
+    ``starttls`` upgrades a plain connection (port 587); ``ssl`` connects over TLS from
+    the start (port 465); give ``ssl_context`` to change certificate checks.
+    ``username``/``password`` log in after any TLS. ``timeout`` (seconds) bounds every
+    network operation.
+
+    A notification's ``to`` is used as the recipient when it is an email address.
+    Otherwise (a staff member's name, a customer id) ``address_of(to)`` is asked for the
+    address; when it gives ``None``, or there is no ``address_of``, sending is refused with
+    :class:`~closedloop.NotifierError` and the message stays in the outbox (as a dead letter
+    once its attempts run out; fix the mapping and ``Desk.requeue`` it).
+
+    The email is ``multipart/alternative``: the body as plain text, and as escaped HTML
+    paragraphs. Its ``Message-ID`` is derived from ``notification.key``
+    (:func:`message_id_for`) and the key itself is in an ``X-Closedloop-Key`` header, so a
+    mail system or a human can recognise a redelivery.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 25,
+        *,
+        sender: str,
+        reply_to: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        ssl: bool = False,
+        ssl_context: _ssl.SSLContext | None = None,
+        timeout: float = 30.0,
+        address_of: Callable[[str], str | None] | None = None,
+        local_hostname: str | None = None,
+    ) -> None:
+        if starttls and ssl:
+            raise ValidationError(
+                "choose one of starttls=True (upgrade a plain connection, usually port 587) "
+                "and ssl=True (TLS from the start, usually port 465), not both"
+            )
+        if (username is None) != (password is None):
+            raise ValidationError("give both username and password to log in, or neither")
+        if timeout <= 0:
+            raise ValidationError(f"timeout must be a positive number of seconds, got {timeout}")
+        _, sender_address = parseaddr(sender)
+        if not _is_address(sender_address):
+            raise ValidationError(
+                f"sender must be an email address such as 'Care <care@example.com>', got {sender!r}"
+            )
+        if reply_to is not None and not _is_address(parseaddr(reply_to)[1]):
+            raise ValidationError(f"reply_to must be an email address, got {reply_to!r}")
+        self.host = host
+        self.port = port
+        self.sender = sender
+        self.reply_to = reply_to
+        self.username = username
+        self.password = password
+        self.starttls = starttls
+        self.ssl = ssl
+        self.ssl_context = ssl_context
+        self.timeout = timeout
+        self.address_of = address_of
+        self.local_hostname = local_hostname
+        self._envelope_from = sender_address
+        self._domain = sender_address.rpartition("@")[2]
+
+    def __repr__(self) -> str:
+        return f"SmtpNotifier({self.host!r}, {self.port}, sender={self.sender!r})"
+
+    def recipient(self, notification: Notification) -> str:
+        """The email address ``notification`` goes to; raises
+        :class:`~closedloop.NotifierError` when there is none."""
+        to = notification.to.strip()
+        if _is_address(to):
+            return to
+        address = self.address_of(notification.to) if self.address_of is not None else None
+        if address is None or not _is_address(address.strip()):
+            how = (
+                f"address_of({notification.to!r}) gave {address!r}"
+                if self.address_of is not None
+                else "no address_of was given to SmtpNotifier"
+            )
+            raise NotifierError(
+                notification.key,
+                f"{notification.to!r} is not an email address and {how}; pass "
+                f"SmtpNotifier(address_of=...) that maps it to an address, then requeue",
+            )
+        return address.strip()
+
+    def message(self, notification: Notification) -> EmailMessage:
+        """The email for ``notification``, without sending it."""
+        message = EmailMessage()
+        try:
+            message["From"] = self.sender
+            message["To"] = Address(addr_spec=self.recipient(notification))
+            if self.reply_to is not None:
+                message["Reply-To"] = self.reply_to
+            message["Subject"] = notification.subject
+        except (ValueError, IndexError) as exc:  # a header the email package refuses
+            raise NotifierError(notification.key, f"cannot build the email: {exc}") from exc
+        message["Date"] = format_datetime(notification.created_at)
+        message["Message-ID"] = message_id_for(notification.key, self._domain)
+        message["X-Closedloop-Key"] = notification.key
+        message.set_content(notification.body)
+        message.add_alternative(html_body(notification.body), subtype="html")
+        return message
+
+    def send(self, notification: Notification) -> None:
+        """Send ``notification`` as one email, or raise :class:`~closedloop.NotifierError`."""
+        message = self.message(notification)
+        recipient = self.recipient(notification)
+        try:
+            with self._connect() as smtp:
+                code, reply = smtp.connect(self.host, self.port)
+                if code != 220:
+                    raise smtplib.SMTPConnectError(code, reply)
+                if self.starttls:
+                    smtp.starttls(context=self._context())
+                if self.username is not None and self.password is not None:
+                    smtp.login(self.username, self.password)
+                smtp.send_message(message, from_addr=self._envelope_from, to_addrs=[recipient])
+        except (smtplib.SMTPException, OSError) as exc:
+            raise NotifierError(
+                notification.key,
+                f"SMTP server {self.host}:{self.port} failed: {type(exc).__name__}: {exc}",
+            ) from exc
+
+    def _context(self) -> _ssl.SSLContext:
+        return self.ssl_context if self.ssl_context is not None else _ssl.create_default_context()
+
+    def _connect(self) -> smtplib.SMTP:
+        # Connected after construction, so that the ``with`` block closes the socket
+        # whatever goes wrong, the greeting included.
+        smtp: smtplib.SMTP
+        if self.ssl:
+            smtp = smtplib.SMTP_SSL(
+                local_hostname=self.local_hostname, timeout=self.timeout, context=self._context()
+            )
+        else:
+            smtp = smtplib.SMTP(local_hostname=self.local_hostname, timeout=self.timeout)
+        return smtp
