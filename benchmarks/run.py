@@ -1,7 +1,7 @@
 """closedloop benchmarks: each figure is a ratio against a baseline measured in the same run.
 
 python benchmarks/run.py            # everything
-python benchmarks/run.py sqlite     # one suite: lifecycle, calendar, sqlite, sweep, postgres
+python benchmarks/run.py sqlite     # one suite: lifecycle calendar sqlite sweep postgres insights
 python benchmarks/run.py --quick    # fewer repeats, smaller tables, for a smoke test
 """
 
@@ -14,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_calendar
+import bench_insights
 import bench_lifecycle
 import bench_postgres
 import bench_sqlite
@@ -27,6 +28,7 @@ def main() -> None:
         "sqlite": bench_sqlite.run,
         "sweep": bench_sweep.run,
         "postgres": bench_postgres.run,
+        "insights": bench_insights.run,
     }
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller tables")

@@ -218,7 +218,7 @@ def _demo(db: Path, days: int, seed: int, out: TextIO) -> int:
     out.write(render_text(insights))
     print(
         f"\nSimulated {days} days at Harbour & Pine: {run.cases} pieces of feedback, "
-        f"{run.notifications} notifications delivered, {run.escalations} escalations, "
+        f"{run.notifications} notifications delivered, {run.escalations} escalation alerts, "
         f"{run.surveys} survey invitations.\n"
         f"Database: {db}\nHTML report: {html}\n"
         f"Next: closedloop report --db {db} --since {run.since.date()} --until "
