@@ -156,13 +156,16 @@ def test_histogram_percentiles_are_exact_to_the_minute_under_two_days(
     assert histogram.count == len(minutes)
 
 
-def test_histogram_rounds_long_durations_down_to_the_hour_then_the_day() -> None:
+def test_histogram_rounds_long_durations_down_to_the_hour_then_the_day_then_a_year() -> None:
     histogram = Histogram()
     histogram.add(timedelta(days=3, hours=5, minutes=59))
     assert histogram.quantile(1.0) == timedelta(days=3, hours=5)
     histogram = Histogram()
     histogram.add(timedelta(days=90, hours=5))
     assert histogram.quantile(1.0) == timedelta(days=90)
+    histogram = Histogram()
+    histogram.add(timedelta(days=4000))
+    assert histogram.quantile(1.0) == timedelta(days=364)  # a year or more
     assert Histogram().quantile(0.5) is None
     with pytest.raises(ValueError, match="q must be"):
         histogram.quantile(0)

@@ -375,7 +375,10 @@ class SQLiteStore:
                 _CASES_PAGE.format(
                     sort="opened_us",
                     where="tenant = ? AND opened_us < ? AND (opened_us, id) > (?, ?)"
-                    " AND EXISTS (SELECT 1 FROM events AS e WHERE e.tenant = cases.tenant"
+                    # Probe each case's own events by primary key: left to itself the
+                    # planner scans the period's events for every case (quadratic).
+                    " AND EXISTS (SELECT 1 FROM events AS e INDEXED BY sqlite_autoindex_events_1"
+                    " WHERE e.tenant = cases.tenant"
                     " AND e.case_id = cases.id AND e.at_us >= ? AND e.at_us < ?)",
                 ),
                 (self._tenant, high, *after, low, high, _CHUNK, self._tenant),

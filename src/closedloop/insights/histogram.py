@@ -1,40 +1,51 @@
-"""A histogram of durations in constant memory, for percentiles over any number of cases."""
+"""A histogram of durations in fixed memory, for percentiles over any number of cases."""
 
 from __future__ import annotations
 
 import math
+from array import array
 from datetime import timedelta
 
 __all__ = ["Histogram"]
 
 _MINUTE, _HOUR, _DAY = 60, 3600, 86400
-_FINE_UNTIL = 2 * _DAY  # to the minute under two days
-_HOURS_UNTIL = 60 * _DAY  # to the hour under sixty days, to the day after
-_LAST = 3650 * _DAY  # anything longer counts as ten years
+_FINE = 2 * 24 * 60  # minute buckets under two days
+_HOURS = 58 * 24  # then hour buckets up to sixty days
+_DAYS = 365 - 60  # then day buckets up to a year; longer counts as a year
+_SIZE = _FINE + _HOURS + _DAYS
+
+
+def _index(seconds: int) -> int:
+    if seconds < 2 * _DAY:
+        return seconds // _MINUTE
+    if seconds < 60 * _DAY:
+        return _FINE + (seconds - 2 * _DAY) // _HOUR
+    return min(_FINE + _HOURS + (seconds - 60 * _DAY) // _DAY, _SIZE - 1)
+
+
+def _start(index: int) -> int:
+    if index < _FINE:
+        return index * _MINUTE
+    if index < _FINE + _HOURS:
+        return 2 * _DAY + (index - _FINE) * _HOUR
+    return 60 * _DAY + (index - _FINE - _HOURS) * _DAY
 
 
 class Histogram:
     """Durations counted in buckets: one minute wide under two days, one hour wide under
-    sixty days, one day wide after. At most a few thousand buckets, however many
-    durations are added, so a percentile is exact to its bucket's width."""
+    sixty days, one day wide up to a year (longer counts as a year). Its memory is fixed
+    (a few thousand counters) however many durations are added, and a percentile is exact
+    to its bucket's width."""
 
     __slots__ = ("_counts", "count")
 
     def __init__(self) -> None:
-        self._counts: dict[int, int] = {}
+        self._counts = array("I", bytes(4 * _SIZE))
         self.count = 0
 
     def add(self, duration: timedelta) -> None:
         """Count one duration (negative ones count as zero)."""
-        seconds = min(max(int(duration.total_seconds()), 0), _LAST)
-        if seconds < _FINE_UNTIL:
-            width = _MINUTE
-        elif seconds < _HOURS_UNTIL:
-            width = _HOUR
-        else:
-            width = _DAY
-        start = seconds - seconds % width
-        self._counts[start] = self._counts.get(start, 0) + 1
+        self._counts[_index(max(int(duration.total_seconds()), 0))] += 1
         self.count += 1
 
     def quantile(self, q: float) -> timedelta | None:
@@ -46,8 +57,8 @@ class Histogram:
             return None
         rank = max(1, math.ceil(q * self.count))
         seen = 0
-        for start in sorted(self._counts):
-            seen += self._counts[start]
+        for index, n in enumerate(self._counts):
+            seen += n
             if seen >= rank:
-                return timedelta(seconds=start)
+                return timedelta(seconds=_start(index))
         raise AssertionError("unreachable: the counts add up to count")  # pragma: no cover
