@@ -38,6 +38,7 @@ from closedloop.adapters.rows import (
     group,
     load_invitation_body,
     load_message,
+    message_state,
     new_external_ids,
     replay,
     us,
@@ -861,15 +862,7 @@ class PostgresStore:
                     f"UPDATE {s}.outbox SET status = %s, next_attempt_us = %s,"
                     " next_attempt_at = %s, last_error = %s, body = %s"
                     " WHERE tenant = %s AND key = %s",
-                    (
-                        m.status.value,
-                        None if m.next_attempt_at is None else us(m.next_attempt_at),
-                        None if m.next_attempt_at is None else dump_datetime(m.next_attempt_at),
-                        m.last_error,
-                        dump_json(dump_notification(m.notification)),
-                        t,
-                        m.key,
-                    ),
+                    message_state(m, t),
                 )
         return len(case_ids) + len(invitations) + len(rows)
 

@@ -10,7 +10,14 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from closedloop.codec import load_datetime, load_events, load_invitation, load_notification
+from closedloop.codec import (
+    dump_datetime,
+    dump_notification,
+    load_datetime,
+    load_events,
+    load_invitation,
+    load_notification,
+)
 from closedloop.domain.case import Case
 from closedloop.domain.change import Change
 from closedloop.domain.errors import StorageError
@@ -27,6 +34,7 @@ __all__ = [
     "load_invitation_body",
     "load_message",
     "loaded",
+    "message_state",
     "new_external_ids",
     "replay",
     "us",
@@ -112,4 +120,19 @@ def load_message(row: tuple[Any, ...]) -> OutboxMessage:
             last_error=last_error,
             sent_at=None if sent_at is None else load_datetime(sent_at),
         )
+    )
+
+
+def message_state(message: OutboxMessage, tenant: str) -> tuple[Any, ...]:
+    """An outbox row's changing columns, then its key: ``status, next_attempt_us,
+    next_attempt_at, last_error, body, tenant, key`` (an erased message is written so)."""
+    retry = message.next_attempt_at
+    return (
+        message.status.value,
+        None if retry is None else us(retry),
+        None if retry is None else dump_datetime(retry),
+        message.last_error,
+        dump_json(dump_notification(message.notification)),
+        tenant,
+        message.key,
     )

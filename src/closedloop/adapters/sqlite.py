@@ -37,6 +37,7 @@ from closedloop.adapters.rows import (
     group,
     load_invitation_body,
     load_message,
+    message_state,
     replay,
     us,
 )
@@ -535,15 +536,7 @@ class SQLiteStore:
             db.execute(
                 "UPDATE outbox SET status = ?, next_attempt_us = ?, next_attempt_at = ?,"
                 " last_error = ?, body = ? WHERE tenant = ? AND key = ?",
-                (
-                    m.status.value,
-                    None if m.next_attempt_at is None else us(m.next_attempt_at),
-                    None if m.next_attempt_at is None else dump_datetime(m.next_attempt_at),
-                    m.last_error,
-                    dump_json(dump_notification(m.notification)),
-                    t,
-                    m.key,
-                ),
+                message_state(m, t),
             )
         return len(case_ids) + len(invitations) + len(rows)
 
