@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from closedloop import Channel, Desk, Feedback, FeedbackKind, Kano, Policy, Survey, SurveyKind
+from closedloop import (
+    CaseStore,
+    Channel,
+    Desk,
+    Feedback,
+    FeedbackKind,
+    Kano,
+    Policy,
+    Survey,
+    SurveyKind,
+)
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
 
 # Monday 2 November 2026 to Monday 9 November; default standards: acknowledge within 4
@@ -20,9 +30,9 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 
 
-def build() -> tuple[InMemoryStore, Desk, dict[str, str]]:
+def build(store: CaseStore | None = None) -> tuple[CaseStore, Desk, dict[str, str]]:
     clock = ManualClock(at(2, 9))
-    store = InMemoryStore()
+    store = store if store is not None else InMemoryStore()
     desk = Desk(store, RecordingNotifier(), clock=clock, policy=Policy(survey_url="s/{token}"))
     ids: dict[str, str] = {}
 
