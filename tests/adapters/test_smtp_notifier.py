@@ -20,6 +20,7 @@ from closedloop import (
     Notification,
     NotifierError,
     SmtpNotifier,
+    UndeliverableError,
     ValidationError,
 )
 from closedloop.testing import InMemoryStore, ManualClock, SequentialIds
@@ -191,7 +192,7 @@ def test_a_name_is_mapped_to_an_address(server: Server) -> None:
 @pytest.mark.parametrize("address_of", [None, {"Bob": "bob@acme.example"}.get])
 def test_a_name_without_an_address_is_refused_clearly(address_of: Any) -> None:
     notifier = smtp_notifier(free_port(), address_of=address_of)
-    with pytest.raises(NotifierError, match="'Amy Lee' is not an email address") as caught:
+    with pytest.raises(UndeliverableError, match="'Amy Lee' is not an email address") as caught:
         notifier.send(notification(to="Amy Lee"))
     assert "address_of" in str(caught.value)
     assert caught.value.key == "case-1/2/acknowledgement"

@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from closedloop import Delivery, Desk, Policy, RetryPolicy, ValidationError
+from closedloop import (
+    Delivery,
+    Desk,
+    Notification,
+    Policy,
+    RetryPolicy,
+    UndeliverableError,
+    ValidationError,
+)
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
 from tests.helpers import START, make_feedback
 
@@ -158,3 +166,33 @@ def test_due_now_and_unanswered_come_from_the_store(desk: Desk, clock: ManualClo
     assert desk.due_now() == []
     clock.advance(seconds=1)
     assert [c.id for c in desk.due_now()] == [ignored.id]
+
+
+class NoAddress:
+    """A notifier that knows retrying cannot help."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def send(self, notification: Notification) -> None:
+        self.calls += 1
+        raise UndeliverableError(notification.key, f"no address for {notification.to!r}")
+
+
+def test_an_undeliverable_message_is_a_dead_letter_at_once(
+    store: InMemoryStore, clock: ManualClock
+) -> None:
+    notifier = NoAddress()
+    desk = Desk(store, notifier, clock=clock, policy=Policy(retry=RetryPolicy(max_attempts=5)))
+    desk.acknowledge(desk.listen(make_feedback()).id, by="amy")
+    report = desk.dispatch()
+    assert (report.sent, report.retrying, len(report.dead)) == ((), (), 1)
+    (dead,) = desk.dead_letters()
+    assert (dead.status, dead.attempts) == (Delivery.DEAD, 1)
+    assert "UndeliverableError: could not deliver" in (dead.last_error or "")
+    clock.advance(days=30)
+    desk.dispatch()
+    assert notifier.calls == 1  # never retried on its own
+    desk.requeue(dead.key)
+    desk.dispatch()
+    assert notifier.calls == 2

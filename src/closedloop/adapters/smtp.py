@@ -18,7 +18,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from closedloop.domain.errors import NotifierError, ValidationError
+from closedloop.domain.errors import NotifierError, UndeliverableError, ValidationError
 from closedloop.domain.notification import Notification
 
 __all__ = ["SmtpNotifier", "message_id_for"]
@@ -65,8 +65,8 @@ class SmtpNotifier:
     A notification's ``to`` is used as the recipient when it is an email address.
     Otherwise (a staff member's name, a customer id) ``address_of(to)`` is asked for the
     address; when it gives ``None``, or there is no ``address_of``, sending is refused with
-    :class:`~closedloop.NotifierError` and the message stays in the outbox (as a dead letter
-    once its attempts run out; fix the mapping and ``Desk.requeue`` it).
+    :class:`~closedloop.UndeliverableError`: retrying cannot help, so the message becomes a
+    dead letter at once (fix the mapping and ``Desk.requeue`` it).
 
     The email is ``multipart/alternative``: the body as plain text, and as escaped HTML
     paragraphs. Its ``Message-ID`` is derived from ``notification.key``
@@ -126,7 +126,7 @@ class SmtpNotifier:
 
     def recipient(self, notification: Notification) -> str:
         """The email address ``notification`` goes to; raises
-        :class:`~closedloop.NotifierError` when there is none."""
+        :class:`~closedloop.UndeliverableError` when there is none."""
         to = notification.to.strip()
         if _is_address(to):
             return to
@@ -137,7 +137,7 @@ class SmtpNotifier:
                 if self.address_of is not None
                 else "no address_of was given to SmtpNotifier"
             )
-            raise NotifierError(
+            raise UndeliverableError(
                 notification.key,
                 f"{notification.to!r} is not an email address and {how}; pass "
                 f"SmtpNotifier(address_of=...) that maps it to an address, then requeue",
@@ -154,7 +154,7 @@ class SmtpNotifier:
                 message["Reply-To"] = self.reply_to
             message["Subject"] = notification.subject
         except (ValueError, IndexError) as exc:  # a header the email package refuses
-            raise NotifierError(notification.key, f"cannot build the email: {exc}") from exc
+            raise UndeliverableError(notification.key, f"cannot build the email: {exc}") from exc
         message["Date"] = format_datetime(notification.created_at)
         message["Message-ID"] = message_id_for(notification.key, self._domain)
         message["X-Closedloop-Key"] = notification.key

@@ -60,6 +60,7 @@ __all__ = [
     "StepRefusedError",
     "StorageError",
     "SurveyTokenError",
+    "UndeliverableError",
     "UnknownChannelError",
     "ValidationError",
     "WebhookError",
@@ -264,6 +265,12 @@ class NotifierError(ClosedLoopError):
         super().__init__(f"could not deliver notification {key!r}: {reason}")
         self.key = key
         self.reason = reason
+
+
+class UndeliverableError(NotifierError):
+    """Retrying cannot deliver this notification (a recipient with no address, a message
+    the mail system cannot build): the outbox makes it a dead letter at once instead of
+    spending its attempts. Fix the cause, then ``Desk.requeue`` it."""
 
 
 class WebhookError(ClosedLoopError):

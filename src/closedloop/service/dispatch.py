@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import attrs
 
+from closedloop.domain.errors import UndeliverableError
 from closedloop.domain.outbox import OutboxMessage
 from closedloop.service import surveys
 from closedloop.service.context import Context
@@ -37,7 +38,8 @@ def dispatch(
 
     A message is leased while it is being delivered; if this process dies, another dispatch
     takes it over once the lease expires, with the same key. A failure schedules a retry
-    with exponential backoff and jitter, or, after the policy's last attempt, a dead letter.
+    with exponential backoff and jitter, or, after the policy's last attempt, a dead letter;
+    a notifier raising :class:`~closedloop.UndeliverableError` makes it a dead letter at once.
     """
     sent: list[str] = []
     retrying: list[str] = []
@@ -52,9 +54,13 @@ def dispatch(
             continue
         try:
             ctx.notifier.send(message.notification)
-        except Exception as exc:  # any notifier failure means "try again later"
+        except Exception as exc:  # any other notifier failure means "try again later"
             now = ctx.clock.now()
-            retry_at = retry.next_attempt(message.attempts + 1, now, ctx.random())
+            retry_at = (
+                None
+                if isinstance(exc, UndeliverableError)
+                else retry.next_attempt(message.attempts + 1, now, ctx.random())
+            )
             store.mark_failed(message.key, now, f"{type(exc).__name__}: {exc}", retry_at)
             (retrying if retry_at is not None else dead).append(message.key)
             continue
