@@ -37,3 +37,26 @@ class TestPostgresStore(CaseStoreContract):
 
     def reopen(self, store: PostgresStore) -> PostgresStore:  # type: ignore[override]
         return PostgresStore(self.dsn, schema=store.schema)
+
+
+def test_ids_and_keys_sort_by_code_point_whatever_the_database_locale(dsn: str) -> None:
+    # The test server's database may well be C.UTF-8 already, so check the declaration:
+    # every id, key, tenant and customer column is COLLATE "C".
+    import psycopg
+
+    schema = new_schema()
+    try:
+        store = PostgresStore(dsn, schema=schema)
+        store.migrate()
+        store.close()
+        with psycopg.connect(dsn) as conn:
+            rows = conn.execute(
+                "SELECT table_name, column_name, collation_name FROM information_schema.columns"
+                " WHERE table_schema = %s AND column_name IN"
+                " ('tenant', 'id', 'case_id', 'key', 'customer', 'external_id')",
+                (schema,),
+            ).fetchall()
+    finally:
+        drop_schema(dsn, schema)
+    assert len(rows) >= 12
+    assert {(t, c) for t, c, collation in rows if collation != "C"} == set()

@@ -75,10 +75,10 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     (
         """
         CREATE TABLE {s}.cases (
-            tenant           text    NOT NULL,
-            id               text    NOT NULL,
+            tenant           text COLLATE "C"    NOT NULL,
+            id               text COLLATE "C"    NOT NULL,
             version          integer NOT NULL CHECK (version >= 1),
-            customer         text    NOT NULL,
+            customer         text COLLATE "C"    NOT NULL,
             stage            text    NOT NULL,
             opened_us        bigint  NOT NULL,
             due_us           bigint,
@@ -90,8 +90,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         """,
         """
         CREATE TABLE {s}.events (
-            tenant  text    NOT NULL,
-            case_id text    NOT NULL,
+            tenant  text COLLATE "C"    NOT NULL,
+            case_id text COLLATE "C"    NOT NULL,
             version integer NOT NULL,
             type    text    NOT NULL,
             at_us   bigint  NOT NULL,
@@ -101,27 +101,27 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         """,
         """
         CREATE TABLE {s}.external_ids (
-            tenant      text NOT NULL,
-            external_id text NOT NULL,
-            case_id     text NOT NULL,
+            tenant      text COLLATE "C" NOT NULL,
+            external_id text COLLATE "C" NOT NULL,
+            case_id     text COLLATE "C" NOT NULL,
             PRIMARY KEY (tenant, external_id)
         )
         """,
         # One time-based escalation per case and level (and per overdue promise).
         """
         CREATE TABLE {s}.escalations (
-            tenant     text    NOT NULL,
-            case_id    text    NOT NULL,
+            tenant     text COLLATE "C"    NOT NULL,
+            case_id    text COLLATE "C"    NOT NULL,
             level      integer NOT NULL,
-            promise_id text    NOT NULL DEFAULT '',
+            promise_id text COLLATE "C"    NOT NULL DEFAULT '',
             PRIMARY KEY (tenant, case_id, level, promise_id)
         )
         """,
         """
         CREATE TABLE {s}.outbox (
-            tenant          text    NOT NULL,
-            key             text    NOT NULL,
-            case_id         text    NOT NULL,
+            tenant          text COLLATE "C"    NOT NULL,
+            key             text COLLATE "C"    NOT NULL,
+            case_id         text COLLATE "C"    NOT NULL,
             status          text    NOT NULL CHECK (status IN ('pending', 'sent', 'dead')),
             attempts        integer NOT NULL,
             next_attempt_us bigint,
@@ -135,10 +135,10 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         """,
         """
         CREATE TABLE {s}.invitations (
-            tenant      text    NOT NULL,
-            id          text    NOT NULL,
+            tenant      text COLLATE "C"    NOT NULL,
+            id          text COLLATE "C"    NOT NULL,
             version     integer NOT NULL CHECK (version >= 1),
-            customer    text    NOT NULL,
+            customer    text COLLATE "C"    NOT NULL,
             created_us  bigint  NOT NULL,
             due_us      bigint,
             answered_us bigint,

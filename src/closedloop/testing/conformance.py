@@ -392,6 +392,15 @@ class CaseStoreContract:
         assert found[0] == touched
         assert list(store.cases_active(T0 + 7 * hour, T0 + 8 * hour)) == []
 
+    def test_r5_ties_are_broken_by_id_in_code_point_order(self, store: CaseStore) -> None:
+        ids = ["é-case", "a-case", "B-case", "Z-case", "b-case"]
+        store.commit_many([Change(opened(i, customer="tie@example.com"), 0) for i in ids])
+        expected = sorted(ids)  # Python's order: by code point, not a locale's
+        assert [c.id for c in store.cases_of("tie@example.com")] == expected
+        assert [c.id for c in store.unanswered()] == expected
+        assert [c.id for c in store.cases_active(T0, T0 + timedelta(hours=1))] == expected
+        assert [d.id for d in store.due(T0 + timedelta(days=1))] == expected
+
     def test_r5_a_case_by_the_external_id_of_any_of_its_messages(self, store: CaseStore) -> None:
         store.commit(Change(opened("c1", external_id="<m1@mail>"), 0))
         found = store.find_by_external_id("<m1@mail>")
