@@ -15,7 +15,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from closedloop import ConcurrencyError, Delivery, Desk
+from closedloop import CaseNotFoundError, ConcurrencyError, Delivery, Desk
 from closedloop.adapters.postgres import PostgresStore
 from closedloop.domain import case as latte
 from closedloop.domain.change import Change
@@ -240,6 +240,58 @@ def test_cross_tenant_reads_return_nothing_even_for_a_role_bound_by_row_level_se
             assert rows == [("globex", "g1")]
             conn.execute("SELECT set_config('closedloop.tenant', '', true)")
             assert conn.execute(f'SELECT count(*) FROM "{schema}".events').fetchone() == (0,)
+        app.close()
+    finally:
+        owner.close()
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_a_role_bound_to_a_tenant_cannot_read_another_even_by_hand(dsn: str, schema: str) -> None:
+    import psycopg
+
+    from closedloop import ValidationError
+
+    role = f"{schema}_acme"
+    owner = PostgresStore(dsn, schema=schema)
+    owner.for_tenant("acme").commit(Change(latte.open_case("a1", make_feedback(), at=START), 0))
+    owner.for_tenant("globex").commit(
+        Change(latte.open_case("g1", make_feedback(customer="zed@example.com"), at=START), 0)
+    )
+    with pytest.raises(ValidationError, match="bind each role"):
+        owner.enable_row_level_security({role: []})
+    owner.enable_row_level_security({role: "acme"})
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" NOLOGIN')
+        admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+        admin.execute(
+            f'GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'
+        )
+        admin.execute(f'REVOKE INSERT, UPDATE ON "{schema}".tenant_roles FROM "{role}"')
+    try:
+
+        def as_acme() -> psycopg.Connection[tuple[object, ...]]:
+            conn = psycopg.connect(dsn, autocommit=True)
+            conn.execute(f'SET ROLE "{role}"')
+            return conn
+
+        app = PostgresStore(as_acme, schema=schema, migrate=False, row_level_security=True)
+        assert app.for_tenant("acme").get("a1").customer == "mary@example.com"
+        with pytest.raises(CaseNotFoundError):
+            app.for_tenant("globex").get("g1")  # the store names globex: still nothing
+        with as_acme() as conn, conn.transaction():
+            conn.execute("SELECT set_config('closedloop.tenant', 'globex', true)")
+            assert conn.execute(f'SELECT id FROM "{schema}".cases').fetchall() == []
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"INSERT INTO \"{schema}\".tenant_roles VALUES ('{role}', 'globex')")
+        app.close()
+        # Rebinding replaces: now the role serves globex only.
+        owner.enable_row_level_security({role: ["globex"]})
+        app = PostgresStore(as_acme, schema=schema, migrate=False, row_level_security=True)
+        assert app.for_tenant("globex").get("g1").customer == "zed@example.com"
+        with pytest.raises(CaseNotFoundError):
+            app.for_tenant("acme").get("a1")
         app.close()
     finally:
         owner.close()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -351,21 +351,47 @@ class PostgresStore:
             row = conn.execute(f"SELECT version FROM {self._s}.schema_version").fetchone()
             return 0 if row is None else int(row[0])
 
-    def enable_row_level_security(self) -> None:
+    def enable_row_level_security(
+        self, roles: Mapping[str, str | Iterable[str]] | None = None
+    ) -> None:
         """Make the database itself keep tenants apart: every table gets a policy that
         shows a role only the rows of the tenant named by the ``closedloop.tenant`` setting,
         which stores made with ``row_level_security=True`` set in each transaction. Owners
-        and superusers bypass it; connect your app as another role."""
+        and superusers bypass it; connect your app as another role.
+
+        ``roles`` binds database roles to their tenants (``{"acme_app": "acme"}``, or a list
+        of tenants): a bound role sees only its tenants' rows, even if it sets
+        ``closedloop.tenant`` by hand. Roles not bound (one app role serving every tenant)
+        rely on the setting. Calling it again replaces the bindings of the roles named.
+        Grant bound roles ``SELECT`` on ``<schema>.tenant_roles`` and nothing more there."""
         self._ready()
         s = self._s
+        bindings = _bindings(roles or {})
         with self._shared.connection() as conn, _errors(self._shared), conn.transaction():
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {s}.tenant_roles ("
+                ' role name NOT NULL, tenant text COLLATE "C" NOT NULL,'
+                " PRIMARY KEY (role, tenant))"
+            )
+            for role, tenants in bindings.items():
+                conn.execute(f"DELETE FROM {s}.tenant_roles WHERE role = %s", (role,))
+                for tenant in tenants:
+                    conn.execute(
+                        f"INSERT INTO {s}.tenant_roles (role, tenant) VALUES (%s, %s)",
+                        (role, tenant),
+                    )
+            allowed = (
+                "tenant = current_setting('closedloop.tenant', true) AND ("
+                f"NOT EXISTS (SELECT 1 FROM {s}.tenant_roles r WHERE r.role = current_user)"
+                f" OR tenant IN (SELECT r.tenant FROM {s}.tenant_roles r"
+                " WHERE r.role = current_user))"
+            )
             for table in _TABLES:
                 conn.execute(f"ALTER TABLE {s}.{table} ENABLE ROW LEVEL SECURITY")
                 conn.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {s}.{table}")
                 conn.execute(
                     f"CREATE POLICY tenant_isolation ON {s}.{table}"
-                    " USING (tenant = current_setting('closedloop.tenant', true))"
-                    " WITH CHECK (tenant = current_setting('closedloop.tenant', true))"
+                    f" USING ({allowed}) WITH CHECK ({allowed})"
                 )
 
     def _ready(self) -> None:
@@ -990,3 +1016,16 @@ def _errors(shared: _Shared) -> Iterator[None]:
         raise ValidationError(f"PostgreSQL refused a value: {exc}") from exc
     except psycopg.Error as exc:
         raise StorageError(f"PostgreSQL failed: {exc}") from exc
+
+
+def _bindings(roles: Mapping[str, str | Iterable[str]]) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for role, tenants in roles.items():
+        named = (tenants,) if isinstance(tenants, str) else tuple(tenants)
+        if not isinstance(role, str) or not role or not named:
+            raise ValidationError(
+                f"bind each role to one or more tenants, e.g. {{'acme_app': 'acme'}}; "
+                f"got {role!r}: {tenants!r}"
+            )
+        found[role] = tuple(check_tenant(t) for t in named)
+    return found
