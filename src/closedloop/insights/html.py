@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+from datetime import datetime, time, timedelta
 from html import escape
 
 from closedloop.domain.standards import Rag
@@ -28,7 +30,7 @@ def _attr(value: object) -> str:
 
 
 def _tiles(kpis: tuple[Kpi, ...]) -> str:
-    width, height, gap = 220, 84, 12
+    width, height, gap = 220, 100, 12
     columns = 4
     rows = max(1, -(-len(kpis) // columns))
     parts = [
@@ -48,8 +50,11 @@ def _tiles(kpis: tuple[Kpi, ...]) -> str:
             f'fill="{_COLOURS[k.rag]}"/>'
             f'<text x="{x + 10}" y="{y + 30}" fill="#fff" style="font-size:22px;font-weight:700">'
             f"{percent(k.share_met)}</text>"
-            f'<text x="{x + 10}" y="{y + 52}" fill="#fff">{escape(k.standard[:34])}</text>'
-            f'<text x="{x + 10}" y="{y + 70}" fill="#fff">{k.met}/{k.measured} met, '
+            + "".join(
+                f'<text x="{x + 10}" y="{y + 50 + 15 * n}" fill="#fff">{escape(line)}</text>'
+                for n, line in enumerate(textwrap.wrap(k.standard, 32)[:2])
+            )
+            + f'<text x="{x + 10}" y="{y + 88}" fill="#fff">{k.met}/{k.measured} met, '
             f"p90 {duration(k.p90)}</text></g>"
         )
     parts.append("</svg>")
@@ -109,6 +114,10 @@ def _nps_line(weeks: tuple[NpsWeek, ...]) -> str:
         parts.append(f'<polyline points="{path}" fill="none" stroke="#1565c0" stroke-width="2"/>')
     for (week, score), (x, y) in zip(points, coords, strict=True):
         parts.append(
+            f'<text x="{x:.1f}" y="{height - bottom + 16}" text-anchor="middle">'
+            f"{week.week.strftime('%d %b')}</text>"
+        )
+        parts.append(
             f'<g class="point" data-week="{week.week.isoformat()}" data-nps="{score:.1f}" '
             f'data-answered="{week.nps.answered}"><title>week of {week.week.isoformat()}: '
             f"NPS {score:+.0f} from {week.nps.answered} answers</title>"
@@ -128,6 +137,12 @@ def _table(head: tuple[str, ...], rows: list[tuple[str, ...]], table_id: str) ->
         "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
     )
     return f'<table id="{table_id}"><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _when(value: datetime) -> str:
+    if value.time() == time(0) and value.utcoffset() == timedelta(0):
+        return value.strftime("%d %B %Y")
+    return value.isoformat(" ", "minutes")
 
 
 def render_html(insights: Insights, *, title: str = "closedloop report") -> str:
@@ -199,7 +214,7 @@ def render_html(insights: Insights, *, title: str = "closedloop report") -> str:
         ],
         "by-channel",
     )
-    period = f"{i.since.isoformat()} to {i.until.isoformat()}"
+    period = f"{_when(i.since)} to {_when(i.until)} (the end excluded)"
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
