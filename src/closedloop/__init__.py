@@ -20,6 +20,7 @@ from closedloop.domain.calendar import BusinessCalendar, Window
 from closedloop.domain.case import Case
 from closedloop.domain.change import Change, InvitationChange
 from closedloop.domain.channel import Channel
+from closedloop.domain.consolidation import Consolidation
 from closedloop.domain.due import DueCase
 from closedloop.domain.eligibility import Contact, Decision, Reason, SurveyRules
 from closedloop.domain.erasure import Erasure, pseudonym_for
@@ -105,6 +106,7 @@ __all__ = [
     "Clock",
     "ClosedLoopError",
     "ConcurrencyError",
+    "Consolidation",
     "Contact",
     "Deadline",
     "Decision",

@@ -77,6 +77,8 @@ class Feedback:
     of the text is used. A survey answer may carry a score and no text, but an item with
     neither text nor score says nothing and is refused. ``repeated`` is the host's flag for
     a message in which the customer had to repeat what they had told us already.
+    ``matter_key`` is the host's key for the matter (an order number, a topic): new feedback
+    with the key of a customer's open case joins that case (see ``Policy.consolidation``).
     """
 
     customer: str = attrs.field(validator=non_empty)
@@ -88,6 +90,7 @@ class Feedback:
     external_id: str | None = attrs.field(default=None, validator=_check_optional_text)
     subject: str | None = attrs.field(default=None, validator=_check_optional_text)
     repeated: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    matter_key: str | None = attrs.field(default=None, validator=_check_optional_text)
 
     def __attrs_post_init__(self) -> None:
         if not self.text.strip() and self.score is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from closedloop.domain import case as domain
@@ -9,18 +10,48 @@ from closedloop.domain.case import Case
 from closedloop.domain.change import Change
 from closedloop.domain.checks import instant, require_aware
 from closedloop.domain.commitment import PromiseFigures, promise_figures
+from closedloop.domain.consolidation import matching_case
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.events import Origin, OriginKind
 from closedloop.domain.feedback import Feedback
 from closedloop.domain.nolog import NoLog
 from closedloop.domain.nolog import no_log as build_no_log
+from closedloop.service import lifecycle
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, check_feedback, open_new, schedule
 
-__all__ = ["add_message", "no_log", "promise_report"]
+__all__ = ["add_message", "listen", "listen_many", "no_log", "promise_report"]
 
 # Reports that must see every case made before a period start their scan here.
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def listen(ctx: Context, feedback: Feedback) -> Case:
+    """Record feedback: join the customer's open case on the same matter when the
+    policy's consolidation rule finds one, else open a case (see ``lifecycle.listen``)."""
+    check_feedback(ctx, feedback)
+    rule = ctx.policy.consolidation
+    if rule is not None and rule.applies(feedback):
+        if feedback.external_id is not None:
+            existing = ctx.store.find_by_external_id(feedback.external_id)
+            if existing is not None:
+                return existing
+        target = matching_case(feedback, ctx.store.cases_of(feedback.customer), rule)
+        if target is not None:
+            return add_message(ctx, target.id, feedback)
+    return lifecycle.listen(ctx, feedback)
+
+
+def listen_many(ctx: Context, items: Iterable[Feedback]) -> list[Case]:
+    """Record many items; in one commit unless some may join open cases (or each other),
+    which are then taken one at a time, in order."""
+    items = list(items)
+    rule = ctx.policy.consolidation
+    if rule is not None and any(rule.applies(f) for f in items):
+        for feedback in items:
+            check_feedback(ctx, feedback)  # all checked before any is stored
+        return [listen(ctx, feedback) for feedback in items]
+    return lifecycle.listen_many(ctx, items)
 
 
 def add_message(ctx: Context, case_id: str, feedback: Feedback) -> Case:

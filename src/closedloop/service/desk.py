@@ -104,16 +104,19 @@ class Desk:
 
     def listen(self, feedback: Feedback) -> Case:
         """Listen: record feedback as a case. Feedback whose ``external_id`` was seen before
-        returns the case it made then, so webhook redeliveries are harmless."""
-        return lifecycle.listen(self._ctx, feedback)
+        returns the case it made then, so webhook redeliveries are harmless. Feedback with
+        the ``matter_key`` of the customer's open case joins that case as a new message,
+        whatever its channel (``Policy.consolidation``)."""
+        return conversation.listen(self._ctx, feedback)
 
     def listen_many(self, feedback: Iterable[Feedback]) -> list[Case]:
         """Listen to many items in one store transaction (an import, a survey batch).
 
         Returns one case per item, in order; items whose ``external_id`` was seen before, in
-        the store or earlier in the batch, return that case instead of a new one.
+        the store or earlier in the batch, return that case instead of a new one. Items
+        that may join open cases (``Policy.consolidation``) are taken one at a time.
         """
-        return lifecycle.listen_many(self._ctx, feedback)
+        return conversation.listen_many(self._ctx, feedback)
 
     def acknowledge(self, case_id: str, *, by: str, expected_version: int | None = None) -> Case:
         """Acknowledge: tell the customer it arrived, who is on it and when they hear next.

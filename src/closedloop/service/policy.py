@@ -10,6 +10,7 @@ import attrs
 
 from closedloop.domain.channel import Channel
 from closedloop.domain.checks import is_a, positive_duration, sure_callable
+from closedloop.domain.consolidation import Consolidation
 from closedloop.domain.eligibility import SurveyRules
 from closedloop.domain.errors import UnknownChannelError, ValidationError
 from closedloop.domain.escalation import Ladder
@@ -88,6 +89,8 @@ class Policy:
     - ``decline_categories``: how declined requests are filed in the no log.
     - ``reopen_within``: a customer writing again within this time of the loop closing
       reopens the case; later, their message opens a new case linked to the old one.
+    - ``consolidation``: when new feedback joins the customer's open case on the same
+      matter instead of opening a duplicate (:class:`Consolidation`; None turns it off).
     - ``survey_url``: the survey page's address with ``{token}`` where the token goes,
       e.g. ``"https://example.com/survey/{token}"``; without it, emails carry the bare token.
     """
@@ -109,6 +112,9 @@ class Policy:
         default=DECLINE_CATEGORIES, converter=_categories
     )
     reopen_within: timedelta = attrs.field(default=timedelta(days=14), validator=positive_duration)
+    consolidation: Consolidation | None = attrs.field(
+        factory=Consolidation, validator=attrs.validators.optional(is_a(Consolidation))
+    )
 
     def check_decline_category(self, category: str) -> None:
         """Raise :class:`ValidationError` unless ``category`` is one of ours."""

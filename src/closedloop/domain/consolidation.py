@@ -1,0 +1,53 @@
+"""Consolidation: when new feedback joins a customer's open case instead of opening one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+import attrs
+
+from closedloop.domain.case import Case
+from closedloop.domain.checks import instant, is_a, positive_duration
+from closedloop.domain.feedback import Feedback
+
+__all__ = ["Consolidation", "matching_case"]
+
+
+@attrs.frozen
+class Consolidation:
+    """When feedback joins an open case of the same customer as a new message.
+
+    By default only feedback carrying a ``matter_key`` joins: the open case whose messages
+    carry the same key, if the customer last wrote on it less than ``within`` ago (7 days).
+    ``without_key=True`` also lets feedback with no key join the customer's one open case
+    of the same kind, when there is exactly one (a looser rule: two different matters may
+    then share a case, which a merge cannot undo as cleanly as a split).
+    """
+
+    within: timedelta = attrs.field(default=timedelta(days=7), validator=positive_duration)
+    without_key: bool = attrs.field(default=False, validator=is_a(bool))
+
+    def applies(self, feedback: Feedback) -> bool:
+        """Whether ``feedback`` may join a case at all under this rule."""
+        return feedback.matter_key is not None or self.without_key
+
+
+def _recent(case: Case, feedback: Feedback, within: timedelta) -> bool:
+    last = max(instant(m.received_at) for m in case.messages)
+    return timedelta(0) <= instant(feedback.received_at) - last < within
+
+
+def matching_case(
+    feedback: Feedback, open_cases: Iterable[Case], rule: Consolidation
+) -> Case | None:
+    """The open case ``feedback`` joins under ``rule``, if any (the most recent match)."""
+    key = feedback.matter_key
+    live = [c for c in open_cases if not c.is_closed and _recent(c, feedback, rule.within)]
+    if key is not None:
+        same = [c for c in live if any(m.matter_key == key for m in c.messages)]
+        return max(same, key=lambda c: instant(c.opened_at), default=None)
+    if rule.without_key:
+        same_kind = [c for c in live if c.kind is feedback.kind]
+        return same_kind[0] if len(same_kind) == 1 else None
+    return None
