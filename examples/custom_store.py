@@ -6,6 +6,8 @@ tenant gets a folder under ``root``::
     <root>/<tenant>/cases/<case id>.json       the case, as closedloop.codec.dump_case
     <root>/<tenant>/outbox/<key>.json          a notification and its delivery state
     <root>/<tenant>/invitations/<id>.json      a survey invitation, as codec.dump_invitation
+    <root>/<tenant>/customers/<id>.json        a customer and their handles, codec.dump_customer
+    <root>/<tenant>/handles.json               {handle: customer id}
     <root>/<tenant>/external_ids.json          {external id: case id}
     <root>/<tenant>/journal.json               a commit being applied (only during one)
 
@@ -42,10 +44,14 @@ from closedloop import (
     CaseNotFoundError,
     Change,
     ConcurrencyError,
+    Customer,
+    CustomerChange,
+    CustomerNotFoundError,
     Delivery,
     DueCase,
     DuplicateExternalIdError,
     Erasure,
+    HandleTakenError,
     Invitation,
     InvitationChange,
     InvitationNotFoundError,
@@ -57,6 +63,7 @@ from closedloop import (
 )
 from closedloop.adapters.common import (
     check_batch,
+    check_customer_batch,
     check_limit,
     check_tenant,
     erased_message,
@@ -65,6 +72,7 @@ from closedloop.adapters.common import (
 from closedloop.ports import DEFAULT_TENANT
 
 EXTERNAL_IDS = "external_ids.json"
+HANDLES = "handles.json"
 JOURNAL = "journal.json"
 
 
@@ -83,7 +91,7 @@ class JsonFolderStore:
         self._dir = self._root / _safe(tenant)
         self._lock = _lock if _lock is not None else threading.Lock()
         with self._lock:
-            for sub in ("cases", "outbox", "invitations"):
+            for sub in ("cases", "outbox", "invitations", "customers"):
                 (self._dir / sub).mkdir(parents=True, exist_ok=True)
             self._finish_journal()
 
@@ -189,6 +197,45 @@ class JsonFolderStore:
         ]
         yield from sorted(active, key=lambda c: (instant(c.opened_at), c.id))
 
+    # -- customers ----------------------------------------------------------------------
+
+    def customer(self, customer_id: str) -> Customer:
+        with self._lock:
+            data = _read(self._customer_path(customer_id))
+        if data is None:
+            raise CustomerNotFoundError(customer_id)
+        return codec.load_customer(data)
+
+    def customer_of(self, handle: str) -> Customer | None:
+        with self._lock:
+            owner = (_read(self._dir / HANDLES) or {}).get(handle)
+        return None if owner is None else self.customer(owner)
+
+    def commit_customers(self, changes: Sequence[CustomerChange]) -> None:
+        check_customer_batch(changes)
+        with self._lock:
+            handles: dict[str, str] = _read(self._dir / HANDLES) or {}
+            changing = {c.customer.id for c in changes}
+            writes: dict[Path, Any] = {}
+            for change in changes:
+                person = change.customer
+                stored = _read(self._customer_path(person.id))
+                actual = None if stored is None else stored["version"]
+                if (actual or 0) != change.expected_version:
+                    raise ConcurrencyError(
+                        person.id, change.expected_version, actual, record="customer"
+                    )
+                for handle in person.handles:
+                    owner = handles.get(handle)
+                    if owner is not None and owner not in changing:
+                        raise HandleTakenError(handle, owner)
+                writes[self._customer_path(person.id)] = codec.dump_customer(person)
+            kept = {h: owner for h, owner in handles.items() if owner not in changing}
+            for change in changes:
+                kept.update(dict.fromkeys(change.customer.handles, change.customer.id))
+            writes[self._dir / HANDLES] = kept
+            self._apply(writes)
+
     # -- survey invitations -------------------------------------------------------------
 
     def invitation(self, invitation_id: str) -> Invitation:
@@ -239,6 +286,15 @@ class JsonFolderStore:
                     writes[self._invitation_path(invitation.id)] = codec.dump_invitation(
                         erasure.invitation(invitation)
                     )
+            handles: dict[str, str] = _read(self._dir / HANDLES) or {}
+            owners = {owner for h, owner in handles.items() if h in erasure.handles}
+            for owner in owners:
+                person = erasure.customer(codec.load_customer(_read(self._customer_path(owner))))
+                writes[self._customer_path(owner)] = codec.dump_customer(person)
+                handles = {h: o for h, o in handles.items() if o != owner}
+                handles.update(dict.fromkeys(person.handles, owner))
+            if owners:
+                writes[self._dir / HANDLES] = handles
             for message, _ in self._messages():
                 note = message.notification
                 if note.case_id in erased or erasure.touches((note.to, note.subject, note.body)):
@@ -312,6 +368,9 @@ class JsonFolderStore:
 
     def _outbox_path(self, key: str) -> Path:
         return self._dir / "outbox" / f"{_safe(key)}.json"
+
+    def _customer_path(self, customer_id: str) -> Path:
+        return self._dir / "customers" / f"{_safe(customer_id)}.json"
 
     def _invitation_path(self, invitation_id: str) -> Path:
         return self._dir / "invitations" / f"{_safe(invitation_id)}.json"

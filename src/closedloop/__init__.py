@@ -18,9 +18,10 @@ from closedloop.adapters.webhooks import (
 )
 from closedloop.domain.calendar import BusinessCalendar, Window
 from closedloop.domain.case import Case
-from closedloop.domain.change import Change, InvitationChange
+from closedloop.domain.change import Change, CustomerChange, InvitationChange
 from closedloop.domain.channel import Channel
 from closedloop.domain.consolidation import Consolidation
+from closedloop.domain.customer import Customer, CustomerEvent, IdentityChange
 from closedloop.domain.due import DueCase
 from closedloop.domain.eligibility import Contact, Decision, Reason, SurveyRules
 from closedloop.domain.erasure import Erasure, pseudonym_for
@@ -29,7 +30,9 @@ from closedloop.domain.errors import (
     CaseNotFoundError,
     ClosedLoopError,
     ConcurrencyError,
+    CustomerNotFoundError,
     DuplicateExternalIdError,
+    HandleTakenError,
     InvalidTokenError,
     InvitationExpiredError,
     InvitationNotFoundError,
@@ -108,6 +111,10 @@ __all__ = [
     "ConcurrencyError",
     "Consolidation",
     "Contact",
+    "Customer",
+    "CustomerChange",
+    "CustomerEvent",
+    "CustomerNotFoundError",
     "Deadline",
     "Decision",
     "Delivery",
@@ -118,6 +125,8 @@ __all__ = [
     "Erasure",
     "Feedback",
     "FeedbackKind",
+    "HandleTakenError",
+    "IdentityChange",
     "InvalidTokenError",
     "Invitation",
     "InvitationChange",

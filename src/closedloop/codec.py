@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from closedloop.domain.case import Case, replay
+from closedloop.domain.customer import Customer
 from closedloop.domain.errors import StorageError
 from closedloop.domain.events import EVENT_TYPES, Event
 from closedloop.domain.invitation import Invitation
@@ -29,11 +30,13 @@ from closedloop.domain.notification import Notification
 
 __all__ = [
     "dump_case",
+    "dump_customer",
     "dump_datetime",
     "dump_event",
     "dump_invitation",
     "dump_notification",
     "load_case",
+    "load_customer",
     "load_datetime",
     "load_event",
     "load_events",
@@ -125,6 +128,17 @@ def load_invitation(data: dict[str, JSON]) -> Invitation:
     """The inverse of :func:`dump_invitation`."""
     invitation: Invitation = _load_attrs(Invitation, dict(data))
     return invitation
+
+
+def dump_customer(customer: Customer) -> dict[str, JSON]:
+    """A customer (handles and identity history) as a JSON-ready dict."""
+    return _dump_attrs(customer)
+
+
+def load_customer(data: dict[str, JSON]) -> Customer:
+    """The inverse of :func:`dump_customer`."""
+    customer: Customer = _load_attrs(Customer, dict(data))
+    return customer
 
 
 # -- converters, built once per class from its type hints ----------------------------------------

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from typing import Protocol, Self, runtime_checkable
 
 from closedloop.domain.case import Case
-from closedloop.domain.change import Write
+from closedloop.domain.change import CustomerChange, Write
+from closedloop.domain.customer import Customer
 from closedloop.domain.due import DueCase
 from closedloop.domain.erasure import Erasure
 from closedloop.domain.invitation import Invitation
@@ -126,6 +127,22 @@ class CaseStore(Protocol):
     def responses(self, since: datetime, until: datetime) -> Iterable[Invitation]:
         """Answered invitations whose answer arrived in ``[since, until)``, by the time it
         arrived, then id. Streamed: a store need not hold them all in memory at once."""
+        ...
+
+    # -- customers ----------------------------------------------------------------------
+
+    def customer(self, customer_id: str) -> Customer:
+        """The customer with this id; raises :class:`~closedloop.CustomerNotFoundError`."""
+        ...
+
+    def customer_of(self, handle: str) -> Customer | None:
+        """The customer ``handle`` is linked to, or None."""
+        ...
+
+    def commit_customers(self, changes: Sequence[CustomerChange]) -> None:
+        """Store every customer change, all or none: each only if the stored customer is at
+        its ``expected_version`` (else :class:`~closedloop.ConcurrencyError`), and a handle
+        belongs to one customer at most (else :class:`~closedloop.HandleTakenError`)."""
         ...
 
     # -- erasure -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from closedloop.domain.change import Change, InvitationChange, Write
+from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
 from closedloop.domain.checks import instant
 from closedloop.domain.erasure import Erasure
 from closedloop.domain.errors import ValidationError
@@ -18,6 +18,7 @@ from closedloop.domain.outbox import Delivery, OutboxMessage
 __all__ = [
     "ERASED_CUSTOMER",
     "check_batch",
+    "check_customer_batch",
     "check_limit",
     "check_tenant",
     "erased_message",
@@ -62,6 +63,21 @@ def check_batch(changes: Sequence[Write]) -> None:
                 f"commit its latest state as one change"
             )
         seen.add(key)
+
+
+def check_customer_batch(changes: Sequence[CustomerChange]) -> None:
+    """Refuse a customer batch that is not a sequence of changes, names a customer twice,
+    or gives one handle to two customers."""
+    if isinstance(changes, CustomerChange) or not all(
+        isinstance(c, CustomerChange) for c in changes
+    ):
+        raise ValidationError("commit_customers takes a list of CustomerChange")
+    ids = [c.customer.id for c in changes]
+    if len(set(ids)) != len(ids):
+        raise ValidationError("a customer batch must change each customer once")
+    handles = [h for c in changes for h in c.customer.handles]
+    if len(set(handles)) != len(handles):
+        raise ValidationError("a customer batch gives one handle to two customers")
 
 
 def split_batch(changes: Sequence[Write]) -> tuple[list[Change], list[InvitationChange]]:

@@ -10,6 +10,7 @@ import attrs
 
 from closedloop.adapters.common import (
     check_batch,
+    check_customer_batch,
     check_limit,
     check_tenant,
     erased_message,
@@ -17,14 +18,17 @@ from closedloop.adapters.common import (
     split_batch,
 )
 from closedloop.domain.case import Case
-from closedloop.domain.change import Change, Write
+from closedloop.domain.change import Change, CustomerChange, Write
 from closedloop.domain.checks import require_aware
+from closedloop.domain.customer import Customer
 from closedloop.domain.due import DueCase
 from closedloop.domain.erasure import Erasure
 from closedloop.domain.errors import (
     CaseNotFoundError,
     ConcurrencyError,
+    CustomerNotFoundError,
     DuplicateExternalIdError,
+    HandleTakenError,
     InvitationNotFoundError,
     MessageNotFoundError,
 )
@@ -42,6 +46,8 @@ class _Data:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.cases: dict[tuple[str, str], Case] = {}
+        self.customers: dict[tuple[str, str], Customer] = {}
+        self.handles: dict[tuple[str, str], str] = {}
         self.external: dict[tuple[str, str], str] = {}
         self.outbox: dict[tuple[str, str], OutboxMessage] = {}
         self.invitations: dict[tuple[str, str], Invitation] = {}
@@ -182,6 +188,44 @@ class InMemoryStore:
         found.sort(key=lambda row: row[:2])
         return (i for _, _, i in found)
 
+    # -- customers ----------------------------------------------------------------------
+
+    def customer(self, customer_id: str) -> Customer:
+        found = self._data.customers.get((self._tenant, customer_id))
+        if found is None:
+            raise CustomerNotFoundError(customer_id)
+        return found
+
+    def customer_of(self, handle: str) -> Customer | None:
+        owner = self._data.handles.get((self._tenant, handle))
+        return None if owner is None else self._data.customers[self._tenant, owner]
+
+    def commit_customers(self, changes: Sequence[CustomerChange]) -> None:
+        data, t = self._data, self._tenant
+        check_customer_batch(changes)
+        with data.lock:
+            for change in changes:
+                stored = data.customers.get((t, change.customer.id))
+                actual = None if stored is None else stored.version
+                if (actual or 0) != change.expected_version:
+                    raise ConcurrencyError(
+                        change.customer.id, change.expected_version, actual, record="customer"
+                    )
+            changing = {c.customer.id for c in changes}
+            for change in changes:
+                for handle in change.customer.handles:
+                    owner = data.handles.get((t, handle))
+                    if owner is not None and owner not in changing:
+                        raise HandleTakenError(handle, owner)
+            for change in changes:
+                stored = data.customers.get((t, change.customer.id))
+                for handle in stored.handles if stored is not None else ():
+                    data.handles.pop((t, handle), None)
+            for change in changes:
+                data.customers[t, change.customer.id] = change.customer
+                for handle in change.customer.handles:
+                    data.handles[t, handle] = change.customer.id
+
     # -- erasure -------------------------------------------------------------------------
 
     def erase(self, erasure: Erasure, at: datetime) -> int:
@@ -209,7 +253,22 @@ class InMemoryStore:
             ]
             for m in messages:
                 self._put(erased_message(m, erasure))
-            return len(cases) + len(invitations) + len(messages)
+            owners = sorted(
+                {
+                    c
+                    for (tenant, h), c in data.handles.items()
+                    if tenant == t and h in erasure.handles
+                }
+            )
+            for owner in owners:
+                stored = data.customers[t, owner]
+                cleaned = erasure.customer(stored)
+                for handle in stored.handles:
+                    data.handles.pop((t, handle), None)
+                for handle in cleaned.handles:
+                    data.handles.setdefault((t, handle), owner)
+                data.customers[t, owner] = cleaned
+            return len(cases) + len(invitations) + len(messages) + len(owners)
 
     # -- the outbox ---------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, Self
 
 from closedloop.adapters.common import (
     check_batch,
+    check_customer_batch,
     check_limit,
     check_tenant,
     erased_message,
@@ -36,6 +37,7 @@ from closedloop.adapters.rows import (
     dump_json,
     from_us,
     group,
+    load_customer_body,
     load_invitation_body,
     load_message,
     message_state,
@@ -43,16 +45,25 @@ from closedloop.adapters.rows import (
     replay,
     us,
 )
-from closedloop.codec import dump_datetime, dump_event, dump_invitation, dump_notification
+from closedloop.codec import (
+    dump_customer,
+    dump_datetime,
+    dump_event,
+    dump_invitation,
+    dump_notification,
+)
 from closedloop.domain.case import Case
-from closedloop.domain.change import Change, InvitationChange, Write
+from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
 from closedloop.domain.checks import require_aware
+from closedloop.domain.customer import Customer
 from closedloop.domain.due import DueCase
 from closedloop.domain.erasure import Erasure
 from closedloop.domain.errors import (
     CaseNotFoundError,
     ConcurrencyError,
+    CustomerNotFoundError,
     DuplicateExternalIdError,
+    HandleTakenError,
     InvitationNotFoundError,
     MessageNotFoundError,
     SchemaVersionError,
@@ -170,12 +181,36 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             WHERE answered_us IS NOT NULL
         """,
     ),
+    (
+        # Customers: who is behind which handles.
+        """
+        CREATE TABLE {s}.customers (
+            tenant  text COLLATE "C" NOT NULL,
+            id      text COLLATE "C" NOT NULL,
+            version integer NOT NULL,
+            body    text NOT NULL,
+            PRIMARY KEY (tenant, id)
+        )
+        """,
+        """
+        CREATE TABLE {s}.customer_handles (
+            tenant      text COLLATE "C" NOT NULL,
+            handle      text COLLATE "C" NOT NULL,
+            customer_id text COLLATE "C" NOT NULL,
+            PRIMARY KEY (tenant, handle)
+        )
+        """,
+        "CREATE INDEX customer_handles_owner ON {s}.customer_handles (tenant, customer_id)",
+    ),
 )
 
 #: The schema version this closedloop writes: the number of migrations.
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 
-_TABLES = ("cases", "events", "external_ids", "escalations", "outbox", "invitations")
+_TABLES = (
+    "cases", "events", "external_ids", "escalations", "outbox", "invitations", "customers",
+    "customer_handles",
+)  # fmt: skip
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _PAGE = 500
 # Up to this many rows go as plain statements; more go as one statement over arrays, sent
@@ -761,6 +796,78 @@ class PostgresStore:
                 return
             after = (us(cases[-1].opened_at), cases[-1].id)
 
+    # -- customers ------------------------------------------------------------------------
+
+    def customer(self, customer_id: str) -> Customer:
+        """The customer with this id; raises :class:`~closedloop.CustomerNotFoundError`."""
+        rows = self._read(
+            f"SELECT body FROM {self._s}.customers WHERE tenant = %s AND id = %s",
+            (self._tenant, customer_id),
+        )
+        if not rows:
+            raise CustomerNotFoundError(customer_id)
+        return load_customer_body(rows[0][0])
+
+    def customer_of(self, handle: str) -> Customer | None:
+        """The customer ``handle`` is linked to, or None."""
+        s = self._s
+        rows = self._read(
+            f"SELECT c.body FROM {s}.customer_handles h JOIN {s}.customers c"
+            " ON c.tenant = h.tenant AND c.id = h.customer_id"
+            " WHERE h.tenant = %s AND h.handle = %s",
+            (self._tenant, handle),
+        )
+        return load_customer_body(rows[0][0]) if rows else None
+
+    def commit_customers(self, changes: Sequence[CustomerChange]) -> None:
+        """Store every customer change, all or none (versions and handles checked)."""
+        check_customer_batch(changes)
+        s, t = self._s, self._tenant
+        ids = [c.customer.id for c in changes]
+        with self._tx() as cur:
+            found = dict(
+                cur.execute(
+                    f"SELECT id, version FROM {s}.customers WHERE tenant = %s AND id = ANY(%s)"
+                    " ORDER BY id FOR UPDATE",
+                    (t, ids),
+                ).fetchall()
+            )
+            for change in changes:
+                actual = found.get(change.customer.id)
+                if (actual or 0) != change.expected_version:
+                    raise ConcurrencyError(
+                        change.customer.id, change.expected_version, actual, record="customer"
+                    )
+            handles = [h for c in changes for h in c.customer.handles]
+            taken = cur.execute(
+                f"SELECT handle, customer_id FROM {s}.customer_handles WHERE tenant = %s"
+                " AND handle = ANY(%s) AND NOT (customer_id = ANY(%s)) ORDER BY handle",
+                (t, handles, ids),
+            ).fetchall()
+            if taken:
+                raise HandleTakenError(taken[0][0], taken[0][1])
+            cur.execute(
+                f"DELETE FROM {s}.customer_handles WHERE tenant = %s AND customer_id = ANY(%s)",
+                (t, ids),
+            )
+            for change in changes:
+                c = change.customer
+                cur.execute(
+                    f"INSERT INTO {s}.customers (tenant, id, version, body)"
+                    " VALUES (%s, %s, %s, %s) ON CONFLICT (tenant, id) DO UPDATE SET"
+                    " version = excluded.version, body = excluded.body",
+                    (t, c.id, c.version, dump_json(dump_customer(c))),
+                )
+                try:
+                    cur.executemany(
+                        f"INSERT INTO {s}.customer_handles (tenant, handle, customer_id)"
+                        " VALUES (%s, %s, %s)",
+                        [(t, h, c.id) for h in sorted(c.handles)],
+                    )
+                except self._shared.psycopg.errors.UniqueViolation:
+                    # Another writer linked one of these handles since we looked.
+                    raise HandleTakenError(", ".join(sorted(c.handles)), "another") from None
+
     # -- survey invitations ---------------------------------------------------------------
 
     def invitation(self, invitation_id: str) -> Invitation:
@@ -890,7 +997,29 @@ class PostgresStore:
                     " WHERE tenant = %s AND key = %s",
                     message_state(m, t),
                 )
-        return len(case_ids) + len(invitations) + len(rows)
+            owners = cur.execute(
+                f"SELECT c.id, c.body FROM {s}.customers c WHERE c.tenant = %s AND c.id IN"
+                f" (SELECT customer_id FROM {s}.customer_handles WHERE tenant = %s"
+                " AND handle = ANY(%s)) ORDER BY c.id FOR UPDATE",
+                (t, t, handles),
+            ).fetchall()
+            for owner, body in owners:
+                person = erasure.customer(load_customer_body(body))
+                cur.execute(
+                    f"UPDATE {s}.customers SET version = %s, body = %s"
+                    " WHERE tenant = %s AND id = %s",
+                    (person.version, dump_json(dump_customer(person)), t, owner),
+                )
+                cur.execute(
+                    f"DELETE FROM {s}.customer_handles WHERE tenant = %s AND customer_id = %s",
+                    (t, owner),
+                )
+                cur.executemany(
+                    f"INSERT INTO {s}.customer_handles (tenant, handle, customer_id)"
+                    " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                    [(t, h, owner) for h in sorted(person.handles)],
+                )
+        return len(case_ids) + len(invitations) + len(rows) + len(owners)
 
     # -- the outbox -----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from closedloop.codec import (
     dump_datetime,
     dump_notification,
+    load_customer,
     load_datetime,
     load_events,
     load_invitation,
@@ -20,6 +21,7 @@ from closedloop.codec import (
 )
 from closedloop.domain.case import Case
 from closedloop.domain.change import Change
+from closedloop.domain.customer import Customer
 from closedloop.domain.errors import StorageError
 from closedloop.domain.events import CaseOpened, MessageAdded
 from closedloop.domain.invitation import Invitation
@@ -31,6 +33,7 @@ __all__ = [
     "external_ids",
     "from_us",
     "group",
+    "load_customer_body",
     "load_invitation_body",
     "load_message",
     "loaded",
@@ -105,6 +108,11 @@ def group(rows: list[tuple[str, str]]) -> list[Case]:
 def load_invitation_body(body: str) -> Invitation:
     """An invitation from its JSON body."""
     return loaded(lambda: load_invitation(json.loads(body)))
+
+
+def load_customer_body(body: str) -> Customer:
+    """A customer from its stored JSON body."""
+    return loaded(lambda: load_customer(json.loads(body)))
 
 
 def load_message(row: tuple[Any, ...]) -> OutboxMessage:

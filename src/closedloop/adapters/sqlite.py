@@ -25,6 +25,7 @@ from typing import Any, Final, Self, TypeVar
 
 from closedloop.adapters.common import (
     check_batch,
+    check_customer_batch,
     check_limit,
     check_tenant,
     erased_message,
@@ -35,6 +36,7 @@ from closedloop.adapters.rows import (
     external_ids,
     from_us,
     group,
+    load_customer_body,
     load_invitation_body,
     load_message,
     message_state,
@@ -42,20 +44,24 @@ from closedloop.adapters.rows import (
     us,
 )
 from closedloop.codec import (
+    dump_customer,
     dump_datetime,
     dump_event,
     dump_invitation,
     dump_notification,
 )
 from closedloop.domain.case import Case
-from closedloop.domain.change import Change, InvitationChange, Write
+from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
 from closedloop.domain.checks import require_aware
+from closedloop.domain.customer import Customer
 from closedloop.domain.due import DueCase
 from closedloop.domain.erasure import Erasure
 from closedloop.domain.errors import (
     CaseNotFoundError,
     ConcurrencyError,
+    CustomerNotFoundError,
     DuplicateExternalIdError,
+    HandleTakenError,
     InvitationNotFoundError,
     MessageNotFoundError,
     SchemaVersionError,
@@ -175,6 +181,26 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # A closed case stays due while a promise made on it is open.
         "DROP INDEX cases_due",
         "CREATE INDEX cases_due ON cases (tenant, due_us, id) WHERE due_us IS NOT NULL",
+    ),
+    (
+        # Customers: who is behind which handles.
+        """
+        CREATE TABLE customers (
+            tenant  TEXT    NOT NULL,
+            id      TEXT    NOT NULL,
+            version INTEGER NOT NULL,
+            body    TEXT    NOT NULL,
+            PRIMARY KEY (tenant, id)
+        )
+        """,
+        """
+        CREATE TABLE customer_handles (
+            tenant      TEXT NOT NULL,
+            handle      TEXT NOT NULL,
+            customer_id TEXT NOT NULL,
+            PRIMARY KEY (tenant, handle)
+        )
+        """,
     ),
 )
 
@@ -457,6 +483,68 @@ class SQLiteStore:
         names = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "user_version")
         return {name: self._read(f"PRAGMA {name}", ())[0][0] for name in names}
 
+    # -- customers ----------------------------------------------------------------------
+
+    def customer(self, customer_id: str) -> Customer:
+        """The customer with this id; raises :class:`~closedloop.CustomerNotFoundError`."""
+        rows = self._read(
+            "SELECT body FROM customers WHERE tenant = ? AND id = ?", (self._tenant, customer_id)
+        )
+        if not rows:
+            raise CustomerNotFoundError(customer_id)
+        return load_customer_body(rows[0][0])
+
+    def customer_of(self, handle: str) -> Customer | None:
+        """The customer ``handle`` is linked to, or None."""
+        rows = self._read(
+            "SELECT c.body FROM customer_handles h JOIN customers c"
+            " ON c.tenant = h.tenant AND c.id = h.customer_id"
+            " WHERE h.tenant = ? AND h.handle = ?",
+            (self._tenant, handle),
+        )
+        return load_customer_body(rows[0][0]) if rows else None
+
+    def commit_customers(self, changes: Sequence[CustomerChange]) -> None:
+        """Store every customer change, all or none (versions and handles checked)."""
+        check_customer_batch(changes)
+        t = self._tenant
+        with self._write() as db:
+            for change in changes:
+                row = db.execute(
+                    "SELECT version FROM customers WHERE tenant = ? AND id = ?",
+                    (t, change.customer.id),
+                ).fetchone()
+                actual = None if row is None else row[0]
+                if (actual or 0) != change.expected_version:
+                    raise ConcurrencyError(
+                        change.customer.id, change.expected_version, actual, record="customer"
+                    )
+            ids = [c.customer.id for c in changes]
+            for change in changes:
+                for handle in change.customer.handles:
+                    row = db.execute(
+                        "SELECT customer_id FROM customer_handles WHERE tenant = ? AND handle = ?",
+                        (t, handle),
+                    ).fetchone()
+                    if row is not None and row[0] not in ids:
+                        raise HandleTakenError(handle, row[0])
+            for change in changes:
+                c = change.customer
+                db.execute(
+                    "DELETE FROM customer_handles WHERE tenant = ? AND customer_id = ?", (t, c.id)
+                )
+                db.execute(
+                    "INSERT INTO customers (tenant, id, version, body) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (tenant, id) DO UPDATE SET version = excluded.version,"
+                    " body = excluded.body",
+                    (t, c.id, c.version, dump_json(dump_customer(c))),
+                )
+            for change in changes:
+                db.executemany(
+                    "INSERT INTO customer_handles (tenant, handle, customer_id) VALUES (?, ?, ?)",
+                    [(t, h, change.customer.id) for h in sorted(change.customer.handles)],
+                )
+
     # -- erasure -------------------------------------------------------------------------
 
     def erase(self, erasure: Erasure, at: datetime) -> int:
@@ -538,7 +626,34 @@ class SQLiteStore:
                 " last_error = ?, body = ? WHERE tenant = ? AND key = ?",
                 message_state(m, t),
             )
-        return len(case_ids) + len(invitations) + len(rows)
+        owners = sorted(
+            {
+                row[0]
+                for row in db.execute(
+                    "SELECT customer_id FROM customer_handles WHERE tenant = ?"
+                    f" AND handle IN ({marks})",
+                    (t, *handles),
+                )
+            }
+        )
+        for owner in owners:
+            (body,) = db.execute(
+                "SELECT body FROM customers WHERE tenant = ? AND id = ?", (t, owner)
+            ).fetchone()
+            person = erasure.customer(load_customer_body(body))
+            db.execute(
+                "UPDATE customers SET version = ?, body = ? WHERE tenant = ? AND id = ?",
+                (person.version, dump_json(dump_customer(person)), t, owner),
+            )
+            db.execute(
+                "DELETE FROM customer_handles WHERE tenant = ? AND customer_id = ?", (t, owner)
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO customer_handles (tenant, handle, customer_id)"
+                " VALUES (?, ?, ?)",
+                [(t, h, owner) for h in sorted(person.handles)],
+            )
+        return len(case_ids) + len(invitations) + len(rows) + len(owners)
 
     # -- the outbox ---------------------------------------------------------------------
 

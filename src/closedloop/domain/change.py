@@ -5,12 +5,13 @@ from __future__ import annotations
 import attrs
 
 from closedloop.domain.case import Case
+from closedloop.domain.customer import Customer
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.events import Event
 from closedloop.domain.invitation import Invitation
 from closedloop.domain.notification import Notification
 
-__all__ = ["Change", "InvitationChange", "Write"]
+__all__ = ["Change", "CustomerChange", "InvitationChange", "Write"]
 
 
 @attrs.frozen
@@ -55,6 +56,24 @@ class InvitationChange:
                 f"a change must move invitation {self.invitation.id!r} forward from "
                 f"expected_version {self.expected_version}, but it is at version "
                 f"{self.invitation.version}"
+            )
+
+
+@attrs.frozen
+class CustomerChange:
+    """A customer's new handles and history, committed with
+    :meth:`~closedloop.CaseStore.commit_customers` only if the stored customer is still at
+    ``expected_version`` (0 for a new one)."""
+
+    customer: Customer
+    expected_version: int
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 <= self.expected_version < self.customer.version:
+            raise ValidationError(
+                f"a change must move customer {self.customer.id!r} forward from "
+                f"expected_version {self.expected_version}, but it is at version "
+                f"{self.customer.version}"
             )
 
 

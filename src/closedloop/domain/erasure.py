@@ -18,6 +18,7 @@ import attrs
 
 from closedloop.domain.case import Case, apply, replay
 from closedloop.domain.checks import require_aware
+from closedloop.domain.customer import Customer
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.events import Erased, Event
 from closedloop.domain.feedback import Feedback
@@ -85,6 +86,8 @@ class Erasure:
             return ERASED if blank and obj else self.text(obj)
         if isinstance(obj, tuple):
             return tuple(self._scrub(item, False) for item in obj)
+        if isinstance(obj, frozenset):
+            return frozenset(self._scrub(item, False) for item in obj)
         if not attrs.has(type(obj)):
             return obj
         free = _FREE_TEXT.get(type(obj))
@@ -123,6 +126,12 @@ class Erasure:
         """The invitation with the customer's details out (its version bumped)."""
         cleaned = self.scrub(invitation)
         return attrs.evolve(cleaned, version=invitation.version + 1)
+
+    def customer(self, customer: Customer) -> Customer:
+        """The customer record with the handles replaced by the pseudonym (its version
+        bumped)."""
+        cleaned = self.scrub(customer)
+        return attrs.evolve(cleaned, version=customer.version + 1)
 
     def touches(self, texts: Iterable[str]) -> bool:
         """True if any of ``texts`` mentions one of the handles."""

@@ -43,7 +43,9 @@ __all__ = [
     "CaseNotFoundError",
     "ClosedLoopError",
     "ConcurrencyError",
+    "CustomerNotFoundError",
     "DuplicateExternalIdError",
+    "HandleTakenError",
     "InvalidTokenError",
     "InvitationExpiredError",
     "InvitationNotFoundError",
@@ -174,6 +176,29 @@ class ConcurrencyError(ClosedLoopError):
         self.case_id = case_id
         self.expected = expected
         self.actual = actual
+
+
+class CustomerNotFoundError(NotFoundError):
+    """No customer with this id exists in the store."""
+
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(
+            f"no customer with id {customer_id!r}; link a handle to create one "
+            "(Desk.link(handle, customer=...))"
+        )
+        self.customer_id = customer_id
+
+
+class HandleTakenError(ClosedLoopError):
+    """A handle already belongs to another customer; nothing was written."""
+
+    def __init__(self, handle: str, owner: str) -> None:
+        super().__init__(
+            f"{handle!r} already belongs to customer {owner!r}; merge the two customers, or "
+            "unlink it from that one first"
+        )
+        self.handle = handle
+        self.owner = owner
 
 
 class MessageNotFoundError(NotFoundError):

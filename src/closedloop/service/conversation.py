@@ -16,7 +16,7 @@ from closedloop.domain.events import Origin, OriginKind
 from closedloop.domain.feedback import Feedback
 from closedloop.domain.nolog import NoLog
 from closedloop.domain.nolog import no_log as build_no_log
-from closedloop.service import lifecycle
+from closedloop.service import identity, lifecycle
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, check_feedback, open_new, schedule
 
@@ -36,7 +36,8 @@ def listen(ctx: Context, feedback: Feedback) -> Case:
             existing = ctx.store.find_by_external_id(feedback.external_id)
             if existing is not None:
                 return existing
-        target = matching_case(feedback, ctx.store.cases_of(feedback.customer), rule)
+        candidates = identity.cases_of_customer(ctx, feedback.customer)
+        target = matching_case(feedback, candidates, rule)
         if target is not None:
             return add_message(ctx, target.id, feedback)
     return lifecycle.listen(ctx, feedback)

@@ -14,6 +14,7 @@ from closedloop.domain import case as domain
 from closedloop.domain.case import Case
 from closedloop.domain.channel import Channel
 from closedloop.domain.commitment import PromiseFigures
+from closedloop.domain.customer import Customer
 from closedloop.domain.eligibility import Contact
 from closedloop.domain.erasure import Erasure, pseudonym_for
 from closedloop.domain.errors import ValidationError
@@ -28,7 +29,7 @@ from closedloop.domain.survey import Answer, Survey
 from closedloop.insights.compute import compute
 from closedloop.insights.figures import Insights, KpiThresholds
 from closedloop.ports import CaseStore, Clock, Notifier
-from closedloop.service import conversation, lifecycle, standards, surveys
+from closedloop.service import conversation, identity, lifecycle, standards, surveys
 from closedloop.service import dispatch as outbox
 from closedloop.service.context import Context
 from closedloop.service.dispatch import DispatchReport
@@ -498,6 +499,42 @@ class Desk:
         ``[since, until)``."""
         return recovery_report(self._ctx, since, until)
 
+    # -- customers ----------------------------------------------------------------------
+
+    def link(self, *handles: str, customer: str | None = None, by: str) -> Customer:
+        """Link handles (email addresses, phone numbers, social handles, CRM ids) to one
+        customer: ``customer`` (your own id; made if new), else the customer one of them
+        already belongs to, else a new one. Feedback from any linked handle reaches the
+        same customer. A handle of another customer raises
+        :class:`~closedloop.HandleTakenError`: merge the two instead."""
+        return identity.link(self._ctx, handles, customer, by)
+
+    def unlink(self, customer: str, handle: str, *, by: str) -> Customer:
+        """Take ``handle`` away from ``customer``."""
+        return identity.unlink(self._ctx, customer, handle, by)
+
+    def merge_customers(self, into: str, other: str, *, by: str) -> Customer:
+        """Two records were one person: ``into`` takes every handle of ``other`` (which
+        keeps its history, marked merged). :meth:`unmerge_customers` undoes it."""
+        return identity.merge(self._ctx, into, other, by)
+
+    def unmerge_customers(self, into: str, other: str, *, by: str) -> tuple[Customer, Customer]:
+        """Undo a merge: ``other`` gets back the handles the merge moved."""
+        return identity.unmerge(self._ctx, into, other, by)
+
+    def customer(self, customer: str) -> Customer:
+        """A customer by id; raises :class:`~closedloop.CustomerNotFoundError`."""
+        return self._ctx.store.customer(customer)
+
+    def customer_of(self, handle: str) -> Customer | None:
+        """The customer ``handle`` is linked to, if any."""
+        return self._ctx.store.customer_of(handle)
+
+    def cases_of_customer(self, customer: str) -> list[Case]:
+        """Every case of every handle of a customer (by id, or by any of their handles),
+        oldest first."""
+        return identity.cases_of_customer(self._ctx, customer)
+
     # -- insights -----------------------------------------------------------------------
 
     def insights(
@@ -514,16 +551,18 @@ class Desk:
     # -- erasure ------------------------------------------------------------------------
 
     def erase_customer(self, *handles: str, pseudonym: str | None = None) -> Erasure:
-        """Erase a customer: every handle given (their email addresses, phone numbers...)
-        and what they wrote go from every case, invitation and outbox message, replaced by
+        """Erase a customer: every handle given (their email addresses, phone numbers...),
+        and every handle linked to the same customer, and what they wrote go from every
+        case, invitation, outbox message and customer record, replaced by
         a pseudonym; counts and timings stay, so reports do not change. The default
         pseudonym is salted with a fresh id, so it cannot be recomputed from a known
         address. Returns the erasure done (its pseudonym included)."""
         if not handles:
             raise ValidationError("erase_customer() needs at least one handle")
+        everyone = frozenset(handles).union(*(identity.handles_of(self._ctx, h) for h in handles))
         if pseudonym is None:
             pseudonym = pseudonym_for(handles[0], salt=self._ctx.new_id())
-        erasure = Erasure(frozenset(handles), pseudonym)
+        erasure = Erasure(everyone, pseudonym)
         self._ctx.store.erase(erasure, self._ctx.clock.now())
         return erasure
 

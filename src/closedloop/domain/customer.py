@@ -1,0 +1,148 @@
+"""Customers: one person behind several handles (email addresses, phone numbers, social
+handles, CRM ids). Linking, unlinking, merging and unmerging are recorded, so every
+change to who-is-who can be read back and undone."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import datetime
+
+import attrs
+
+from closedloop.domain.checks import require_aware
+from closedloop.domain.errors import ValidationError
+
+__all__ = ["Customer", "CustomerEvent", "IdentityChange", "link", "merge", "unlink", "unmerge"]
+
+
+class IdentityChange(enum.Enum):
+    """What a :class:`CustomerEvent` did."""
+
+    LINKED = "linked"  # handles joined this customer
+    UNLINKED = "unlinked"  # a handle left it
+    MERGED = "merged"  # this customer took every handle of ``other``
+    MERGED_INTO = "merged_into"  # this customer's handles went to ``other``
+    UNMERGED = "unmerged"  # this customer gave ``other`` back the handles a merge moved
+    RESTORED = "restored"  # this customer got its handles back from ``other``
+
+
+@attrs.frozen
+class CustomerEvent:
+    """One change to a customer's handles: what, which handles, the other customer."""
+
+    change: IdentityChange
+    version: int
+    at: datetime
+    by: str
+    handles: tuple[str, ...] = ()
+    other: str | None = None
+
+
+@attrs.frozen
+class Customer:
+    """A customer: an id (the host's, or one closedloop made) and the handles that are
+    theirs. ``merged_into`` names the customer that took its handles, while merged."""
+
+    id: str
+    handles: frozenset[str]
+    version: int
+    events: tuple[CustomerEvent, ...]
+    merged_into: str | None = None
+
+
+def _clean(handles: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(handles, str):
+        handles = (handles,)
+    found = tuple(dict.fromkeys(handles))
+    if not found or not all(isinstance(h, str) and h.strip() == h and h for h in found):
+        raise ValidationError(
+            f"handles must be non-empty strings without surrounding spaces; got {found!r}"
+        )
+    return found
+
+
+def _event(customer: Customer | None, change: IdentityChange, at: datetime, by: str,
+           handles: tuple[str, ...] = (), other: str | None = None) -> CustomerEvent:  # fmt: skip
+    require_aware("at", at)
+    if not isinstance(by, str) or not by.strip():
+        raise ValidationError("say who made the change: by='...'")
+    version = 1 if customer is None else customer.version + 1
+    return CustomerEvent(change, version, at, by, handles, other)
+
+
+def _with(
+    customer: Customer,
+    event: CustomerEvent,
+    handles: frozenset[str],
+    merged_into: str | None = None,
+) -> Customer:
+    return attrs.evolve(
+        customer, handles=handles, version=event.version, events=(*customer.events, event),
+        merged_into=merged_into,
+    )  # fmt: skip
+
+
+def link(customer: Customer | str, handles: Iterable[str], *, at: datetime, by: str) -> Customer:
+    """``customer`` (or a new one with this id) with ``handles`` added."""
+    added = _clean(handles)
+    if isinstance(customer, str):
+        if not customer.strip():
+            raise ValidationError("a customer id must be a non-empty string")
+        event = _event(None, IdentityChange.LINKED, at, by, added)
+        return Customer(customer, frozenset(added), 1, (event,))
+    _active(customer)
+    new = tuple(h for h in added if h not in customer.handles)
+    if not new:
+        return customer
+    event = _event(customer, IdentityChange.LINKED, at, by, new)
+    return _with(customer, event, customer.handles | set(new))
+
+
+def unlink(customer: Customer, handle: str, *, at: datetime, by: str) -> Customer:
+    """``customer`` without ``handle``."""
+    _active(customer)
+    if handle not in customer.handles:
+        raise ValidationError(f"{handle!r} is not a handle of customer {customer.id!r}")
+    event = _event(customer, IdentityChange.UNLINKED, at, by, (handle,))
+    return _with(customer, event, customer.handles - {handle})
+
+
+def merge(into: Customer, other: Customer, *, at: datetime, by: str) -> tuple[Customer, Customer]:
+    """Both customers after ``into`` takes every handle of ``other``."""
+    _active(into)
+    _active(other)
+    if into.id == other.id:
+        raise ValidationError(f"cannot merge customer {into.id!r} into itself")
+    moved = tuple(sorted(other.handles))
+    gained = _with(into, _event(into, IdentityChange.MERGED, at, by, moved, other.id),
+                   into.handles | other.handles)  # fmt: skip
+    emptied = _with(other, _event(other, IdentityChange.MERGED_INTO, at, by, moved, into.id),
+                    frozenset(), merged_into=into.id)  # fmt: skip
+    return gained, emptied
+
+
+def unmerge(into: Customer, other: Customer, *, at: datetime, by: str) -> tuple[Customer, Customer]:
+    """Undo the last merge of ``other`` into ``into``: the handles it moved go back
+    (those still on ``into``; a handle unlinked since stays unlinked)."""
+    if other.merged_into != into.id:
+        raise ValidationError(f"customer {other.id!r} is not merged into {into.id!r}")
+    merged = next(
+        e
+        for e in reversed(into.events)
+        if e.change is IdentityChange.MERGED and e.other == other.id
+    )
+    back = tuple(h for h in merged.handles if h in into.handles)
+    kept = _with(into, _event(into, IdentityChange.UNMERGED, at, by, back, other.id),
+                 into.handles - set(back))  # fmt: skip
+    restored = _with(other, _event(other, IdentityChange.RESTORED, at, by, back, into.id),
+                     frozenset(back), merged_into=None)  # fmt: skip
+    return kept, restored
+
+
+def _active(customer: Customer) -> None:
+    if customer.merged_into is not None:
+        raise ValidationError(
+            f"customer {customer.id!r} is merged into {customer.merged_into!r}: change that "
+            "one, or unmerge first"
+        )

@@ -1,0 +1,86 @@
+"""Use cases for who is who: handles linked to customers, merges and unmerges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from closedloop.domain import customer as identity
+from closedloop.domain.case import Case
+from closedloop.domain.change import CustomerChange
+from closedloop.domain.checks import instant
+from closedloop.domain.customer import Customer
+from closedloop.domain.errors import CustomerNotFoundError, ValidationError
+from closedloop.service.context import Context
+
+__all__ = ["cases_of_customer", "handles_of", "link", "merge", "unlink", "unmerge"]
+
+
+def link(ctx: Context, handles: Sequence[str], customer_id: str | None, by: str) -> Customer:
+    """Link ``handles`` to ``customer_id`` (made if new), or to the customer one of them
+    already belongs to, or to a new customer."""
+    if not handles:
+        raise ValidationError("link() needs at least one handle")
+    now = ctx.clock.now()
+    current: Customer | None = None
+    if customer_id is not None:
+        try:
+            current = ctx.store.customer(customer_id)
+        except CustomerNotFoundError:
+            current = None
+    else:
+        current = next(
+            (c for c in (ctx.store.customer_of(h) for h in handles) if c is not None), None
+        )
+    if current is None:
+        made = identity.link(customer_id or ctx.new_id(), handles, at=now, by=by)
+        ctx.store.commit_customers([CustomerChange(made, 0)])
+        return made
+    updated = identity.link(current, handles, at=now, by=by)
+    if updated is not current:
+        ctx.store.commit_customers([CustomerChange(updated, current.version)])
+    return updated
+
+
+def unlink(ctx: Context, customer_id: str, handle: str, by: str) -> Customer:
+    """The customer without ``handle``."""
+    current = ctx.store.customer(customer_id)
+    updated = identity.unlink(current, handle, at=ctx.clock.now(), by=by)
+    ctx.store.commit_customers([CustomerChange(updated, current.version)])
+    return updated
+
+
+def merge(ctx: Context, into: str, other: str, by: str) -> Customer:
+    """``into`` after taking every handle of ``other`` (one commit)."""
+    a, b = ctx.store.customer(into), ctx.store.customer(other)
+    merged, emptied = identity.merge(a, b, at=ctx.clock.now(), by=by)
+    ctx.store.commit_customers(
+        [CustomerChange(merged, a.version), CustomerChange(emptied, b.version)]
+    )
+    return merged
+
+
+def unmerge(ctx: Context, into: str, other: str, by: str) -> tuple[Customer, Customer]:
+    """Undo the merge of ``other`` into ``into``: both customers after (one commit)."""
+    a, b = ctx.store.customer(into), ctx.store.customer(other)
+    kept, restored = identity.unmerge(a, b, at=ctx.clock.now(), by=by)
+    ctx.store.commit_customers(
+        [CustomerChange(kept, a.version), CustomerChange(restored, b.version)]
+    )
+    return kept, restored
+
+
+def handles_of(ctx: Context, handle: str) -> frozenset[str]:
+    """Every handle of the customer ``handle`` belongs to (just itself if unlinked)."""
+    found = ctx.store.customer_of(handle)
+    return frozenset({handle}) if found is None else found.handles | {handle}
+
+
+def cases_of_customer(ctx: Context, customer_or_handle: str) -> list[Case]:
+    """Every case of every handle of a customer (by customer id, or by any handle),
+    oldest first."""
+    try:
+        handles = ctx.store.customer(customer_or_handle).handles
+    except CustomerNotFoundError:
+        handles = handles_of(ctx, customer_or_handle)
+    cases = [c for h in sorted(handles) for c in ctx.store.cases_of(h)]
+    return sorted(cases, key=lambda c: (instant(c.opened_at), c.id))

@@ -1,0 +1,111 @@
+"""One customer behind many handles: link, unlink, merge and unmerge, through the Desk."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from closedloop import (
+    Channel,
+    CustomerNotFoundError,
+    Desk,
+    Feedback,
+    HandleTakenError,
+    IdentityChange,
+    ValidationError,
+)
+from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
+from tests.helpers import START
+
+
+def test_linked_handles_are_one_customer_with_the_hosts_id(desk: Desk) -> None:
+    mary = desk.link("mary@example.com", "+44 7700 900123", customer="crm-42", by="amy")
+    assert (mary.id, mary.handles) == ("crm-42", {"mary@example.com", "+44 7700 900123"})
+    assert desk.customer_of("+44 7700 900123") == mary
+    again = desk.link("@mary_tweets", "mary@example.com", by="amy")  # joins her record
+    assert again.id == "crm-42"
+    assert [e.change for e in again.events] == [IdentityChange.LINKED, IdentityChange.LINKED]
+    assert desk.customer("crm-42") == again
+
+
+def test_feedback_from_any_handle_reaches_the_same_customer(desk: Desk, clock: ManualClock) -> None:
+    desk.link("mary@example.com", "@mary_tweets", customer="crm-42", by="amy")
+    first = desk.listen(Feedback(customer="mary@example.com", channel=Channel.WEB_FORM,
+                                 received_at=clock.now(), text="Order 881 is late",
+                                 matter_key="881"))  # fmt: skip
+    tweet = desk.listen(Feedback(customer="@mary_tweets", channel=Channel.SOCIAL_MEDIA,
+                                 received_at=clock.now(), text="@shop where is 881??",
+                                 matter_key="881"))  # fmt: skip
+    assert tweet.id == first.id  # consolidated across her handles
+    other = desk.listen(Feedback(customer="@mary_tweets", channel=Channel.SOCIAL_MEDIA,
+                                 received_at=clock.now(), text="Also, a question"))  # fmt: skip
+    assert [c.id for c in desk.cases_of_customer("crm-42")] == [first.id, other.id]
+    assert [c.id for c in desk.cases_of_customer("@mary_tweets")] == [first.id, other.id]
+
+
+def test_a_handle_belongs_to_one_customer(desk: Desk) -> None:
+    desk.link("mary@example.com", customer="crm-42", by="amy")
+    desk.link("bob@example.com", customer="crm-7", by="amy")
+    with pytest.raises(HandleTakenError, match="merge the two customers"):
+        desk.link("mary@example.com", customer="crm-7", by="amy")
+    assert desk.customer("crm-7").handles == {"bob@example.com"}
+    with pytest.raises(CustomerNotFoundError):
+        desk.customer("crm-99")
+    with pytest.raises(ValidationError):
+        desk.link(" spaced@example.com", by="amy")
+    with pytest.raises(ValidationError, match="not a handle"):
+        desk.unlink("crm-7", "mary@example.com", by="amy")
+    assert desk.unlink("crm-7", "bob@example.com", by="amy").handles == frozenset()
+
+
+def test_merge_and_unmerge_round_trip(desk: Desk) -> None:
+    desk.link("mary@example.com", "+44 1", customer="crm-42", by="amy")
+    desk.link("@mary_tweets", customer="tw-9", by="amy")
+    merged = desk.merge_customers("crm-42", "tw-9", by="amy")
+    assert merged.handles == {"mary@example.com", "+44 1", "@mary_tweets"}
+    assert desk.customer("tw-9").merged_into == "crm-42"
+    assert desk.customer_of("@mary_tweets") == merged
+    with pytest.raises(ValidationError, match="merged into"):
+        desk.link("@new", customer="tw-9", by="amy")
+    kept, restored = desk.unmerge_customers("crm-42", "tw-9", by="amy")
+    assert kept.handles == {"mary@example.com", "+44 1"}
+    assert (restored.handles, restored.merged_into) == ({"@mary_tweets"}, None)
+    assert [e.change for e in restored.events][-2:] == [
+        IdentityChange.MERGED_INTO, IdentityChange.RESTORED,
+    ]  # fmt: skip
+    with pytest.raises(ValidationError, match="is not merged into"):
+        desk.unmerge_customers("crm-42", "tw-9", by="amy")
+
+
+def test_erasing_one_handle_erases_every_handle_of_the_customer(
+    desk: Desk, clock: ManualClock
+) -> None:
+    desk.link("mary@example.com", "@mary_tweets", customer="crm-42", by="amy")
+    case = desk.listen(Feedback(customer="@mary_tweets", channel=Channel.SOCIAL_MEDIA,
+                                received_at=clock.now(), text="Torn sofa"))  # fmt: skip
+    erasure = desk.erase_customer("mary@example.com")
+    assert erasure.handles == {"mary@example.com", "@mary_tweets"}
+    assert desk.get(case.id).customer == erasure.pseudonym
+    assert desk.customer("crm-42").handles == {erasure.pseudonym}
+    assert desk.customer_of("@mary_tweets") is None
+
+
+handles = st.sets(st.from_regex(r"[a-z]{1,6}@x\.com", fullmatch=True), min_size=1, max_size=4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(handles, handles)
+def test_any_merge_then_unmerge_gives_both_customers_their_handles_back(
+    mine: set[str], theirs: set[str]
+) -> None:
+    theirs -= mine
+    assume(theirs)
+    desk = Desk(InMemoryStore(), RecordingNotifier(), clock=ManualClock(START))
+    desk.link(*sorted(mine), customer="a", by="amy")
+    desk.link(*sorted(theirs), customer="b", by="amy")
+    desk.merge_customers("a", "b", by="amy")
+    kept, restored = desk.unmerge_customers("a", "b", by="amy")
+    assert (kept.handles, restored.handles) == (mine, theirs)
+    assert all(desk.customer_of(h) == restored for h in theirs)
+    assert all(desk.customer_of(h) == kept for h in mine)
