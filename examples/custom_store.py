@@ -184,7 +184,7 @@ class JsonFolderStore:
         check_limit(limit)
         with self._lock:
             cases = self._cases()
-        found = [c for c in cases if c.acknowledged_at is None and not c.is_closed]
+        found = [c for c in cases if c.acknowledged_at is None and c.is_active]
         return sorted(found, key=lambda c: (instant(c.opened_at), c.id))[:limit]
 
     def cases_active(self, since: datetime, until: datetime) -> Iterator[Case]:

@@ -143,7 +143,7 @@ class InMemoryStore:
 
     def unanswered(self, limit: int = 100) -> Sequence[Case]:
         check_limit(limit)
-        found = [c for c in self._cases() if c.acknowledged_at is None and not c.is_closed]
+        found = [c for c in self._cases() if c.acknowledged_at is None and c.is_active]
         found.sort(key=lambda c: (instant(c.opened_at), c.id))
         return found[:limit]
 

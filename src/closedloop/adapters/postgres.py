@@ -534,7 +534,7 @@ class PostgresStore:
             [c.stage.value for c in cases],
             [None if c.due_at is None else us(c.due_at) for c in cases],
             [c.acknowledged_at is not None for c in cases],
-            [c.is_closed for c in cases],
+            [not c.is_active for c in cases],  # "closed": no steps left to take
         )
         fresh = [i for i, c in enumerate(changes) if c.expected_version == 0]
         moved = [i for i, c in enumerate(changes) if c.expected_version > 0]

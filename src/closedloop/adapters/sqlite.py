@@ -997,7 +997,7 @@ def _case_state(case: Case) -> tuple[object, ...]:
         None if due is None else us(due),
         None if due is None else dump_datetime(due),
         int(case.acknowledged_at is not None),
-        int(case.is_closed),
+        int(not case.is_active),  # the "closed" column: no steps left to take
     )
 
 

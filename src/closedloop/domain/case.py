@@ -6,7 +6,7 @@ one more event; none reads a clock or does I/O. A refused step raises and return
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -22,6 +22,7 @@ from closedloop.domain.events import (
     Assigned,
     AwaitingCustomer,
     CaseOpened,
+    CasesMerged,
     ChannelMoved,
     CustomerEscalated,
     CustomerReplied,
@@ -30,13 +31,16 @@ from closedloop.domain.events import (
     Event,
     Explained,
     Kano,
+    MergedInto,
     MessageAdded,
     Origin,
+    OriginKind,
     PriorityChanged,
     Promised,
     PromiseKept,
     Reopened,
     Scheduled,
+    SplitOff,
     StepEvent,
     Thanked,
     VerificationRequested,
@@ -57,6 +61,7 @@ __all__ = [
     "explain",
     "keep_promise",
     "make_promise",
+    "merge_cases",
     "move_channel",
     "open_case",
     "reopen",
@@ -64,6 +69,7 @@ __all__ = [
     "reprioritize",
     "request_verification",
     "scheduled",
+    "split_case",
     "take_action",
     "thank",
     "verify",
@@ -113,11 +119,17 @@ class Case:
     awaiting_customer: bool = False
     origin: Origin | None = None
     promises: tuple[Promise, ...] = ()
+    merged_into: str | None = None
 
     @property
     def is_closed(self) -> bool:
         """True once every LATTE step that applies is done."""
         return self.stage is Stage.CLOSED
+
+    @property
+    def is_active(self) -> bool:
+        """Open and not merged into another case: it still has steps to take."""
+        return not self.is_closed and self.merged_into is None
 
     @property
     def channels(self) -> tuple[Channel, ...]:
@@ -308,6 +320,14 @@ def apply(case: Case, event: Event) -> Case:
         changes["priority"] = event.priority
     elif isinstance(event, MessageAdded):
         changes["messages"] = (*case.messages, event.feedback)
+    elif isinstance(event, CasesMerged):
+        changes["messages"] = (*case.messages, *event.messages)
+    elif isinstance(event, MergedInto):
+        changes["merged_into"] = event.into
+    elif isinstance(event, SplitOff):
+        changes["messages"] = tuple(
+            m for n, m in enumerate(case.messages) if n not in set(event.moved)
+        )
     elif isinstance(event, ChannelMoved):
         changes["reply_channel"] = event.channel
     elif isinstance(event, AwaitingCustomer | CustomerReplied):
@@ -358,6 +378,10 @@ def _step(
     due_at: Due,
     **payload: Any,
 ) -> Case:
+    if case.merged_into is not None:
+        raise StepRefusedError(
+            case.id, step, f"it was merged into case {case.merged_into!r}: work on that one"
+        )
     row = lifecycle.select(case, step)
     if row is None:
         raise _not_allowed(case, step, lifecycle)
@@ -586,6 +610,79 @@ def add_message(case: Case, feedback: Feedback, *, at: datetime, by: str = "clos
         feedback=feedback,
     )
     return apply(case, event)
+
+
+def merge_cases(
+    into: Case, other: Case, *, at: datetime, by: str, reason: str
+) -> tuple[Case, Case]:
+    """Both cases after ``other`` (a duplicate on the same matter) is merged into ``into``:
+    its messages join ``into``, and it stops, pointing at ``into``."""
+    for case in (into, other):
+        if case.merged_into is not None:
+            raise ValidationError(f"case {case.id!r} was merged into {case.merged_into!r} already")
+    if into.id == other.id:
+        raise ValidationError(f"cannot merge case {into.id!r} into itself")
+    if into.is_closed:
+        raise ValidationError(f"case {into.id!r} is closed: reopen it, or merge into an open one")
+    why = _reason(reason)
+    require_aware("at", at)
+    gained = apply(
+        into,
+        CasesMerged(case_id=into.id, version=into.version + 1, at=at, by=_actor(by),
+                    other=other.id, messages=other.messages, reason=why),
+    )  # fmt: skip
+    stopped = apply(
+        other,
+        MergedInto(case_id=other.id, version=other.version + 1, at=at, by=_actor(by),
+                   due_at=None, into=into.id, reason=why),
+    )  # fmt: skip
+    return gained, stopped
+
+
+def split_case(
+    case: Case,
+    moved: Sequence[int],
+    *,
+    new_id: str,
+    at: datetime,
+    by: str,
+    reason: str,
+    due_at: Due = None,
+) -> tuple[Case, Case]:
+    """The case without the messages at positions ``moved``, and the new case they open
+    (its ``origin`` names the case they came from)."""
+    if case.merged_into is not None:
+        raise ValidationError(f"case {case.id!r} was merged into {case.merged_into!r}")
+    picked = sorted(set(moved))
+    if not picked or any(
+        isinstance(n, bool) or not isinstance(n, int) or not 0 <= n < len(case.messages)
+        for n in picked
+    ):
+        raise ValidationError(
+            f"give the positions of the messages to split off, from 0 to "
+            f"{len(case.messages) - 1}; got {list(moved)!r}"
+        )
+    if len(picked) == len(case.messages):
+        raise ValidationError("a split must leave at least one message on the case")
+    why = _reason(reason)
+    require_aware("at", at)
+    messages = [case.messages[n] for n in picked]
+    source = apply(
+        case,
+        SplitOff(case_id=case.id, version=case.version + 1, at=at, by=_actor(by),
+                 new_case_id=new_id, moved=tuple(picked), reason=why),
+    )  # fmt: skip
+    new = open_case(new_id, messages[0], at=at, by=by, priority=case.priority, owner=case.owner,
+                    due_at=due_at, origin=Origin(OriginKind.SPLIT, case_id=case.id))  # fmt: skip
+    for feedback in messages[1:]:
+        new = add_message(new, feedback, at=at, by=by)
+    return source, new
+
+
+def _reason(reason: object) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError("say why (reason='...'): it stays in both cases' history")
+    return reason.strip()
 
 
 def reprioritize(case: Case, priority: Priority, *, at: datetime, by: str, reason: str) -> Case:

@@ -26,6 +26,7 @@ __all__ = [
     "Assigned",
     "AwaitingCustomer",
     "CaseOpened",
+    "CasesMerged",
     "ChannelMoved",
     "CustomerEscalated",
     "CustomerReplied",
@@ -35,6 +36,7 @@ __all__ = [
     "Event",
     "Explained",
     "Kano",
+    "MergedInto",
     "MessageAdded",
     "Origin",
     "OriginKind",
@@ -44,6 +46,7 @@ __all__ = [
     "Reopened",
     "Rescheduled",
     "Scheduled",
+    "SplitOff",
     "StepEvent",
     "Thanked",
     "VerificationRequested",
@@ -99,6 +102,7 @@ class OriginKind(enum.Enum):
 
     RECOVERY = "recovery"  # a low survey score or a ticked "contact me"
     FOLLOW_UP = "follow_up"  # the customer wrote again after the reopen window
+    SPLIT = "split"  # messages split off another case (``case_id``) onto a matter of their own
 
 
 @attrs.frozen
@@ -323,3 +327,34 @@ class Erased(Event):
     """The customer's details were erased from this case (it holds the pseudonym only)."""
 
     pseudonym: str
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class CasesMerged(Event):
+    """Another case on the same matter (``other``) was merged into this one: its messages
+    joined this case's."""
+
+    other: str
+    messages: tuple[Feedback, ...]
+    reason: str
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class MergedInto(Scheduled):
+    """This case was merged into ``into``, where its matter continues; it takes no more
+    steps and has no deadlines, and its history stays."""
+
+    into: str
+    reason: str
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class SplitOff(Event):
+    """Messages of this case (by position, 0 the first) became case ``new_case_id``."""
+
+    new_case_id: str
+    moved: tuple[int, ...]
+    reason: str

@@ -170,7 +170,7 @@ class Deadline:
 
 def pending_targets(case: Case, lifecycle: Lifecycle = LATTE) -> tuple[Target, ...]:
     """The targets still to be met by ``case``, given its stage and kind."""
-    if case.is_closed:
+    if not case.is_active:
         return ()
     targets = []
     if case.stage is Stage.LISTENED:

@@ -166,8 +166,8 @@ class _Pass:
 
     def add(self, stored: Case) -> None:
         case = as_of(stored, self.until)
-        if case is None:
-            return
+        if case is None or case.merged_into is not None:
+            return  # not yet opened, or a duplicate whose messages live on in another case
         sections = self.sections_of(case)
         if self.low <= instant(case.opened_at):
             for section in sections:
@@ -182,7 +182,7 @@ class _Pass:
             took = None if m.done_at is None else instant(m.done_at) - instant(m.started_at)
             for section in sections:
                 section.add_measurement(m.target, label(m.standard), bool(m.met), took)
-        if case.acknowledged_at is None and not case.is_closed:
+        if case.acknowledged_at is None and case.is_active:
             self.add_waiting(case)
         for event in case.events:
             if (

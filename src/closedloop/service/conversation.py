@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from closedloop.domain import case as domain
@@ -20,10 +20,40 @@ from closedloop.service import identity, lifecycle
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, check_feedback, open_new, schedule
 
-__all__ = ["add_message", "listen", "listen_many", "no_log", "promise_report"]
+__all__ = [
+    "add_message",
+    "listen",
+    "listen_many",
+    "merge_cases",
+    "no_log",
+    "promise_report",
+    "split_case",
+]
 
 # Reports that must see every case made before a period start their scan here.
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def merge_cases(ctx: Context, into: str, other: str, by: str, reason: str) -> Case:
+    """Merge the duplicate ``other`` into ``into``, in one commit; returns ``into``."""
+    a, b = ctx.store.get(into), ctx.store.get(other)
+    gained, stopped = domain.merge_cases(a, b, at=ctx.clock.now(), by=by, reason=reason)
+    ctx.store.commit_many([Change(gained, a.version), Change(stopped, b.version)])
+    return gained
+
+
+def split_case(
+    ctx: Context, case_id: str, messages: Sequence[int], by: str, reason: str
+) -> tuple[Case, Case]:
+    """Split the messages at positions ``messages`` off onto a new case, in one commit;
+    returns the source case and the new one."""
+    case = ctx.store.get(case_id)
+    source, new = domain.split_case(
+        case, messages, new_id=ctx.new_id(), at=ctx.clock.now(), by=by, reason=reason,
+        due_at=schedule(ctx),
+    )  # fmt: skip
+    ctx.store.commit_many([Change(source, case.version), Change(new, 0)])
+    return source, new
 
 
 def listen(ctx: Context, feedback: Feedback) -> Case:
@@ -64,6 +94,8 @@ def add_message(ctx: Context, case_id: str, feedback: Feedback) -> Case:
         if existing is not None:
             return existing
     case = ctx.store.get(case_id)
+    if case.merged_into is not None:  # the matter continues on the case it was merged into
+        return add_message(ctx, case.merged_into, feedback)
     closed_at = case.closed_at
     if closed_at is not None and instant(feedback.received_at) - instant(closed_at) > (
         ctx.policy.reopen_within

@@ -256,6 +256,22 @@ class Desk:
         """
         return conversation.add_message(self._ctx, case_id, feedback)
 
+    def merge_cases(self, into: str, other: str, *, by: str, reason: str) -> Case:
+        """``other`` is a duplicate of ``into`` (one matter, two cases): its messages join
+        ``into``, and ``other`` stops — no deadlines, no more steps (they are refused,
+        naming ``into``), messages added to it go to ``into`` — with its history kept.
+        One commit; returns ``into``."""
+        return conversation.merge_cases(self._ctx, into, other, by, reason)
+
+    def split_case(
+        self, case_id: str, messages: Sequence[int], *, by: str, reason: str
+    ) -> tuple[Case, Case]:
+        """Two matters on one case: the messages at positions ``messages`` (0 is the
+        first) move to a new case, opened now with its own deadlines and an ``origin``
+        naming this one; both keep their history. One commit; returns (this case, the
+        new one)."""
+        return conversation.split_case(self._ctx, case_id, messages, by, reason)
+
     def move_channel(
         self,
         case_id: str,
