@@ -8,9 +8,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pytest
@@ -23,6 +24,9 @@ from closedloop.domain.events import Escalated
 from closedloop.testing import ManualClock, RecordingNotifier
 from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
 from tests.helpers import START, make_feedback
+
+if TYPE_CHECKING:
+    import psycopg
 
 pytestmark = pytest.mark.postgres
 
@@ -201,6 +205,25 @@ def test_a_second_escalation_at_one_level_is_refused_by_the_database(dsn: str, s
         assert store.get("c1") == first
 
 
+def app_role(dsn: str, schema: str, role: str) -> Callable[[], psycopg.Connection[Any]]:
+    """Make ``role`` (not the tables' owner) with the app's grants; connect as it."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" NOLOGIN')
+        admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+        admin.execute(
+            f'GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'
+        )
+
+    def connect() -> psycopg.Connection[Any]:
+        conn = psycopg.connect(dsn, autocommit=True)
+        conn.execute(f'SET ROLE "{role}"')
+        return conn
+
+    return connect
+
+
 def test_cross_tenant_reads_return_nothing_even_for_a_role_bound_by_row_level_security(
     dsn: str, schema: str
 ) -> None:
@@ -214,19 +237,8 @@ def test_cross_tenant_reads_return_nothing_even_for_a_role_bound_by_row_level_se
         Change(latte.open_case("g1", make_feedback(customer="zed@example.com"), at=START), 0)
     )
     owner.enable_row_level_security()
-    with psycopg.connect(dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE ROLE "{role}" NOLOGIN')
-        admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
-        admin.execute(
-            f'GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'
-        )
+    as_app = app_role(dsn, schema, role)
     try:
-
-        def as_app() -> psycopg.Connection[tuple[object, ...]]:
-            conn = psycopg.connect(dsn, autocommit=True)
-            conn.execute(f'SET ROLE "{role}"')
-            return conn
-
         app = PostgresStore(as_app, schema=schema, migrate=False, row_level_security=True)
         globex = app.for_tenant("globex")
         assert globex.get("g1").customer == "zed@example.com"
@@ -262,20 +274,10 @@ def test_a_role_bound_to_a_tenant_cannot_read_another_even_by_hand(dsn: str, sch
     with pytest.raises(ValidationError, match="bind each role"):
         owner.enable_row_level_security({role: []})
     owner.enable_row_level_security({role: "acme"})
+    as_acme = app_role(dsn, schema, role)
     with psycopg.connect(dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE ROLE "{role}" NOLOGIN')
-        admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
-        admin.execute(
-            f'GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'
-        )
         admin.execute(f'REVOKE INSERT, UPDATE ON "{schema}".tenant_roles FROM "{role}"')
     try:
-
-        def as_acme() -> psycopg.Connection[tuple[object, ...]]:
-            conn = psycopg.connect(dsn, autocommit=True)
-            conn.execute(f'SET ROLE "{role}"')
-            return conn
-
         app = PostgresStore(as_acme, schema=schema, migrate=False, row_level_security=True)
         assert app.for_tenant("acme").get("a1").customer == "mary@example.com"
         with pytest.raises(CaseNotFoundError):
