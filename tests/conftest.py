@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from closedloop import Desk
@@ -26,3 +28,41 @@ def notifier(closedloop_notifier: RecordingNotifier) -> RecordingNotifier:
 @pytest.fixture
 def desk(closedloop_desk: Desk) -> Desk:
     return closedloop_desk
+
+
+# -- PostgreSQL tests: run when the server is named, one clear line when it is not ----------
+
+_POSTGRES = "CLOSEDLOOP_TEST_POSTGRES_DSN"
+_HOW = f"set {_POSTGRES}=postgresql://postgres@127.0.0.1:5432/test to run them (README)"
+
+
+def _postgres_deselected() -> bool:
+    # Under CI=true they are never left out: tests/adapters/postgres_support.py fails instead.
+    return not os.environ.get(_POSTGRES) and os.environ.get("CI") != "true"
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if _postgres_deselected():
+        return f"PostgreSQL tests: not run, {_HOW}"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not _postgres_deselected():
+        return
+    left_out = [item for item in items if item.get_closest_marker("postgres") is not None]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item.get_closest_marker("postgres") is None]
+        config.stash[_LEFT_OUT] = len(left_out)
+
+
+_LEFT_OUT = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    left_out = config.stash.get(_LEFT_OUT, 0)
+    if left_out:
+        terminalreporter.write_line(f"{left_out} PostgreSQL tests deselected: {_HOW}", yellow=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -93,9 +93,51 @@ def test_sweep_uses_the_applications_policy(tmp_path: Path) -> None:
         assert main(["sweep", "--db", str(db), "--policy", "acme_policy:POLICY"]) == 0
     finally:
         sys.path.remove(str(tmp_path))
+    # The sweep ran on the system clock: claim the alert at a time taken from that clock.
     with SQLiteStore(db) as store:
-        (alert,) = store.outbox_claim(START + timedelta(days=1))
+        (alert,) = store.outbox_claim(datetime.now(UTC) + timedelta(days=1))
     assert alert.notification.to == "duty@acme.example"
+
+
+def test_now_replays_the_jobs_at_a_given_instant(tmp_path: Path) -> None:
+    from closedloop import Desk, SQLiteStore
+    from closedloop.testing import ManualClock, RecordingNotifier
+    from tests.helpers import START, make_feedback
+
+    db = tmp_path / "loop.db"
+    with SQLiteStore(db) as store:
+        case = Desk(store, RecordingNotifier(), clock=ManualClock(START)).listen(make_feedback())
+    early = (START + timedelta(minutes=5)).isoformat()
+    out = io.StringIO()
+    assert main(["sweep", "--db", str(db), "--now", early], out=out) == 0
+    assert "0 escalated" in out.getvalue()
+    late = (START + timedelta(days=3)).isoformat()
+    out = io.StringIO()
+    assert main(["sweep", "--db", str(db), "--now", late], out=out) == 0
+    assert out.getvalue().startswith(f"sweep at {(START + timedelta(days=3)):%Y-%m-%d %H:%M}")
+    assert f"escalated {case.id} to level 1" in out.getvalue()
+    with SQLiteStore(db) as store:
+        assert store.outbox_claim(START + timedelta(days=3) - timedelta(seconds=1)) == []
+    out = io.StringIO()
+    assert main(["dispatch", "--db", str(db), "--now", late], out=out) == 0
+    assert f"[{case.id}/2/escalation/team-lead]" in out.getvalue()
+    assert out.getvalue().endswith("1 sent, 0 to retry, 0 given up\n")
+    out = io.StringIO()
+    assert main(["report", "--db", str(db), "--now", late], out=out) == 0
+    assert out.getvalue().startswith(
+        f"closedloop report: {START + timedelta(days=3) - timedelta(days=30):%Y-%m-%dT%H:%M}"
+    )
+
+
+def test_now_without_a_zone_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from closedloop import SQLiteStore
+
+    db = tmp_path / "loop.db"
+    SQLiteStore(db).close()
+    assert main(["sweep", "--db", str(db), "--now", "2026-11-23T10:00"]) == 1
+    assert "--now '2026-11-23T10:00' has no time zone" in capsys.readouterr().err
 
 
 def test_a_policy_that_is_not_one_is_one_clear_line(

@@ -35,7 +35,13 @@ def server(path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         drop_schema(dsn, schema)
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(f, id=f.name, marks=[pytest.mark.postgres] if f.name == "postgres.md" else [])
+        for f in FILES
+    ],
+)
 @pytest.mark.usefixtures("server")
 def test_code_blocks_run(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     namespace: dict[str, object] = {"__name__": f"docs_{path.stem}"}

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from closedloop import Policy, SQLiteStore
+    from closedloop.ports import Clock
 
 __all__ = ["main"]
 
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     _database(sweep)
     sweep.add_argument("--batch", type=_positive, default=500, help="cases read per query")
     _policy(sweep)
+    _now(sweep)
 
     dispatch = commands.add_parser(
         "dispatch",
@@ -93,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         "your application delivers for real with its own Notifier",
     )
     dispatch.add_argument("--limit", type=_positive, default=100, help="messages per batch")
+    _now(dispatch)
 
     report = commands.add_parser(
         "report",
@@ -111,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--until", help="end of the period (exclusive; default now)")
     report.add_argument("--out", type=Path, help="write to this file instead of stdout")
     _policy(report)
+    _now(report)
     return parser
 
 
@@ -127,6 +131,32 @@ def _policy(command: argparse.ArgumentParser) -> None:
             "myapp.support:POLICY; without it the default standards and ladder apply"
         ),
     )
+
+
+def _now(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--now",
+        metavar="TIME",
+        help=(
+            "act as if it were this instant (ISO 8601 with a zone, or YYYY-MM-DD for UTC "
+            "midnight), to replay a past run or test a schedule; default the system clock"
+        ),
+    )
+
+
+class _FixedClock:
+    """The instant given by ``--now``."""
+
+    def __init__(self, instant: datetime) -> None:
+        self._instant = instant
+
+    def now(self) -> datetime:
+        return self._instant
+
+
+def _clock(args: argparse.Namespace) -> Clock | None:
+    """``--now`` as a clock, or None for the system clock."""
+    return _FixedClock(_when(args.now, "--now")) if args.now else None
 
 
 def _positive(text: str) -> int:
@@ -153,9 +183,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         if args.command == "demo":
             return _demo(args.db, args.days, args.seed, out)
         if args.command == "sweep":
-            return _sweep(args.db, args.batch, args.policy, out)
+            return _sweep(args.db, args.batch, args.policy, _clock(args), out)
         if args.command == "dispatch":
-            return _dispatch(args.db, args.limit, out)
+            return _dispatch(args.db, args.limit, _clock(args), out)
         if args.command == "report":
             return _report(args, out)
     except ClosedLoopError as error:
@@ -228,26 +258,26 @@ def _demo(db: Path, days: int, seed: int, out: TextIO) -> int:
     return 0
 
 
-def _sweep(db: Path, batch: int, policy: str | None, out: TextIO) -> int:
+def _sweep(db: Path, batch: int, policy: str | None, clock: Clock | None, out: TextIO) -> int:
     from closedloop import Desk
     from closedloop.adapters.notifiers import LogNotifier
 
     chosen = _load_policy(policy) if policy else None
     with _open(db) as store:
-        report = Desk(store, LogNotifier(out), policy=chosen).sweep(batch)
+        report = Desk(store, LogNotifier(out), clock=clock, policy=chosen).sweep(batch)
     print(report, file=out)
     for case_id, level in report.escalated:
         print(f"  escalated {case_id} to level {level}", file=out)
     return 0
 
 
-def _dispatch(db: Path, limit: int, out: TextIO) -> int:
+def _dispatch(db: Path, limit: int, clock: Clock | None, out: TextIO) -> int:
     from closedloop import Desk
     from closedloop.adapters.notifiers import LogNotifier
 
     sent = retrying = dead = 0
     with _open(db) as store:
-        desk = Desk(store, LogNotifier(out))
+        desk = Desk(store, LogNotifier(out), clock=clock)
         while True:
             report = desk.dispatch(limit=limit)
             sent, retrying = sent + len(report.sent), retrying + len(report.retrying)
@@ -261,7 +291,9 @@ def _dispatch(db: Path, limit: int, out: TextIO) -> int:
 def _report(args: argparse.Namespace, out: TextIO) -> int:
     from closedloop.insights import compute, render_html, render_text, to_json
 
-    until = _when(args.until, "--until") if args.until else datetime.now(UTC)
+    clock = _clock(args)
+    now = clock.now() if clock is not None else datetime.now(UTC)
+    until = _when(args.until, "--until") if args.until else now
     since = _when(args.since, "--since") if args.since else until - timedelta(days=30)
     chosen = _load_policy(args.policy) if args.policy else None
     with _open(args.db) as store:
