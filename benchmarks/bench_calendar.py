@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, YEARLY, rrule
 
-from closedloop.domain.calendar import BusinessCalendar
+from closedloop.domain.standards.calendar import BusinessCalendar
 
 ZONE = ZoneInfo("Europe/Berlin")
 OPEN, CLOSE = time(9), time(17)

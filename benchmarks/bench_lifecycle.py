@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import attrs
 
 from closedloop import Channel, Desk, Feedback
-from closedloop.domain import case as latte
+from closedloop.domain.cases import steps as latte
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

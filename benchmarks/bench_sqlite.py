@@ -23,8 +23,8 @@ import attrs
 from closedloop import Channel, Desk, Feedback, Notification
 from closedloop.adapters.sqlite import SQLiteStore
 from closedloop.codec import dump_datetime, dump_event, dump_notification
-from closedloop.domain import case as latte
-from closedloop.domain.case import Case
+from closedloop.domain.cases import steps as latte
+from closedloop.domain.cases.case import Case
 from closedloop.domain.change import Change
 from closedloop.testing import ManualClock, RecordingNotifier
 

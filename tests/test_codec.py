@@ -68,7 +68,7 @@ def test_an_unknown_event_type_is_a_clear_error() -> None:
 
 
 def test_events_name_their_type() -> None:
-    from closedloop.domain.case import open_case
+    from closedloop.domain.cases.steps import open_case
     from tests.helpers import START, make_feedback
 
     event = open_case("c", make_feedback(), at=START).events[0]
@@ -78,7 +78,7 @@ def test_events_name_their_type() -> None:
 
 
 def test_every_event_type_is_registered_once_as_the_final_class() -> None:
-    from closedloop.domain import events
+    from closedloop.domain.cases import events
 
     exported = {
         name: getattr(events, name)

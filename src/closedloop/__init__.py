@@ -16,15 +16,16 @@ from closedloop.adapters.webhooks import (
     sign_webhook,
     verify_webhook,
 )
-from closedloop.domain.calendar import BusinessCalendar, Window
-from closedloop.domain.case import Case
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.due import DueCase
+from closedloop.domain.cases.events import Kano, Origin, OriginKind
+from closedloop.domain.cases.feedback import Feedback, FeedbackKind
+from closedloop.domain.cases.priority import Priority
 from closedloop.domain.change import Change, CustomerChange, InvitationChange
-from closedloop.domain.channel import Channel
-from closedloop.domain.consolidation import Consolidation
-from closedloop.domain.customer import Customer, CustomerEvent, IdentityChange
-from closedloop.domain.due import DueCase
-from closedloop.domain.eligibility import Contact, Decision, Reason, SurveyRules
-from closedloop.domain.erasure import Erasure, pseudonym_for
+from closedloop.domain.customers.consolidation import Consolidation
+from closedloop.domain.customers.erasure import Erasure, pseudonym_for
+from closedloop.domain.customers.identity import Customer, CustomerEvent, IdentityChange
 from closedloop.domain.errors import (
     AlreadyAnsweredError,
     CaseNotFoundError,
@@ -57,16 +58,15 @@ from closedloop.domain.errors import (
     WebhookSignatureError,
     WebhookTimestampError,
 )
-from closedloop.domain.escalation import Ladder, Rung
-from closedloop.domain.events import Kano, Origin, OriginKind
-from closedloop.domain.feedback import Feedback, FeedbackKind
-from closedloop.domain.invitation import Invitation, InvitationStatus, Response
-from closedloop.domain.lifecycle import Stage, Step
-from closedloop.domain.notification import Notification
-from closedloop.domain.outbox import Delivery, OutboxMessage, RetryPolicy
-from closedloop.domain.priority import Priority
-from closedloop.domain.standards import Deadline, Rag, Standard, Standards, Target
-from closedloop.domain.survey import Answer, Survey, SurveyKind
+from closedloop.domain.latte import Stage, Step
+from closedloop.domain.outbox.messages import Delivery, OutboxMessage, RetryPolicy
+from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.standards.calendar import BusinessCalendar, Window
+from closedloop.domain.standards.escalation import Ladder, Rung
+from closedloop.domain.standards.standard import Deadline, Rag, Standard, Standards, Target
+from closedloop.domain.surveys.eligibility import Contact, Decision, Reason, SurveyRules
+from closedloop.domain.surveys.invitation import Invitation, InvitationStatus, Response
+from closedloop.domain.surveys.survey import Answer, Survey, SurveyKind
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service.desk import Desk
 from closedloop.service.dispatch import DispatchReport

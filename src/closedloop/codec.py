@@ -21,12 +21,12 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from closedloop.domain.case import Case, replay
-from closedloop.domain.customer import Customer
+from closedloop.domain.cases.case import Case, replay
+from closedloop.domain.cases.events import EVENT_TYPES, Event
+from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import StorageError
-from closedloop.domain.events import EVENT_TYPES, Event
-from closedloop.domain.invitation import Invitation
-from closedloop.domain.notification import Notification
+from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.surveys.invitation import Invitation
 
 __all__ = [
     "dump_case",

@@ -11,14 +11,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, Self, runtime_checkable
 
-from closedloop.domain.case import Case
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.due import DueCase
 from closedloop.domain.change import CustomerChange, Write
-from closedloop.domain.customer import Customer
-from closedloop.domain.due import DueCase
-from closedloop.domain.erasure import Erasure
-from closedloop.domain.invitation import Invitation
-from closedloop.domain.notification import Notification
-from closedloop.domain.outbox import OutboxMessage
+from closedloop.domain.customers.erasure import Erasure
+from closedloop.domain.customers.identity import Customer
+from closedloop.domain.outbox.messages import OutboxMessage
+from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.surveys.invitation import Invitation
 
 __all__ = ["DEFAULT_TENANT", "CaseStore", "ClaimsDueCases", "Clock", "Notifier"]
 

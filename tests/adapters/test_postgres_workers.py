@@ -18,9 +18,10 @@ import pytest
 
 from closedloop import CaseNotFoundError, ConcurrencyError, Delivery, Desk
 from closedloop.adapters.postgres import PostgresStore
-from closedloop.domain import case as latte
+from closedloop.domain.cases import steps as latte
+from closedloop.domain.cases.case import apply
+from closedloop.domain.cases.events import Escalated
 from closedloop.domain.change import Change
-from closedloop.domain.events import Escalated
 from closedloop.testing import ManualClock, RecordingNotifier
 from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
 from tests.helpers import START, make_feedback
@@ -159,7 +160,8 @@ import sys
 from datetime import datetime
 from closedloop import ConcurrencyError
 from closedloop.adapters.postgres import PostgresStore
-from closedloop.domain import case as latte
+from closedloop.domain.cases import steps as latte
+from closedloop.domain.cases.case import apply
 from closedloop.domain.change import Change
 
 store = PostgresStore(sys.argv[1], schema=sys.argv[2])
@@ -195,11 +197,11 @@ def test_a_second_escalation_at_one_level_is_refused_by_the_database(dsn: str, s
             case_id="c1", version=2, at=START, by="bug", level=1, rung="lead", target="x",
             standard="y",
         )  # fmt: skip
-        first = latte.apply(case, up)
+        first = apply(case, up)
         store.commit(Change(first, 1))
         # A buggy caller builds the same escalation again on top: the version is right,
         # the unique key on (case, level) is what refuses it.
-        again = latte.apply(first, attrs.evolve(up, version=3))
+        again = apply(first, attrs.evolve(up, version=3))
         with pytest.raises(ConcurrencyError):
             store.commit(Change(again, 2))
         assert store.get("c1") == first

@@ -41,8 +41,8 @@ from closedloop import (
 )
 from closedloop.adapters import sqlite as sqlite_module
 from closedloop.adapters.sqlite import SCHEMA_VERSION, SQLiteStore
-from closedloop.domain import case as domain
-from closedloop.domain.case import replay
+from closedloop.domain.cases import steps as domain
+from closedloop.domain.cases.case import replay
 from closedloop.domain.change import Change
 from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, RecordingNotifier, SequentialIds, strategies
@@ -671,7 +671,7 @@ COMMIT_ONE_STEP = """
 import sys
 from closedloop import ConcurrencyError
 from closedloop.adapters.sqlite import SQLiteStore
-from closedloop.domain import case as domain
+from closedloop.domain.cases import steps as domain
 from closedloop.domain.change import Change
 
 path, case_id, me = sys.argv[1:]
@@ -744,7 +744,7 @@ COMMIT_FOREVER = """
 import sys, uuid
 from datetime import UTC, datetime, timedelta
 from closedloop.adapters.sqlite import SQLiteStore
-from closedloop.domain import case as domain
+from closedloop.domain.cases import steps as domain
 from closedloop.domain.change import Change
 from tests.helpers import START, make_feedback
 

@@ -8,8 +8,8 @@ from dateutil.rrule import WEEKLY, YEARLY, rrule
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from closedloop.domain.calendar import BusinessCalendar, Window
 from closedloop.domain.errors import NaiveDatetimeError, ValidationError
+from closedloop.domain.standards.calendar import BusinessCalendar, Window
 
 ZONES = ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "UTC"]
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -17,8 +17,9 @@ from closedloop import (
     StepRefusedError,
     ValidationError,
 )
-from closedloop.domain import case as d
-from closedloop.domain.events import Acknowledged, CaseOpened, Explained, Reopened
+from closedloop.domain.cases import steps as d
+from closedloop.domain.cases.case import replay
+from closedloop.domain.cases.events import Acknowledged, CaseOpened, Explained, Reopened
 from closedloop.testing import strategies as cls
 from tests.helpers import START, make_feedback
 
@@ -182,12 +183,12 @@ def test_a_refused_step_leaves_the_case_as_it_was() -> None:
 def test_replay_needs_a_history_that_starts_with_opening() -> None:
     case = through_action()
     with pytest.raises(ValidationError, match="must start with a CaseOpened"):
-        d.replay(case.events[1:])
+        replay(case.events[1:])
 
 
 @given(cls.cases())
 def test_replaying_the_events_gives_the_same_case(case: Case) -> None:
-    assert d.replay(case.events) == case
+    assert replay(case.events) == case
     assert case.version == len(case.events)
     assert [e.version for e in case.events] == list(range(1, case.version + 1))
 

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from closedloop import Channel, Desk, ValidationError
-from closedloop.domain.eligibility import Contact, Reason, SurveyRules, eligibility
-from closedloop.domain.survey import Survey, SurveyKind
+from closedloop.domain.surveys.eligibility import Contact, Reason, SurveyRules, eligibility
+from closedloop.domain.surveys.survey import Survey, SurveyKind
 from closedloop.testing import ManualClock
 from tests.helpers import START, make_feedback
 

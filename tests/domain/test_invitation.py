@@ -22,9 +22,9 @@ from closedloop import (
     SurveyRules,
     ValidationError,
 )
-from closedloop.domain import invitation as inv
-from closedloop.domain.eligibility import eligibility
-from closedloop.domain.survey import Survey, SurveyKind
+from closedloop.domain.surveys import invitation as inv
+from closedloop.domain.surveys.eligibility import eligibility
+from closedloop.domain.surveys.survey import Survey, SurveyKind
 from closedloop.testing import strategies
 from tests.helpers import START
 

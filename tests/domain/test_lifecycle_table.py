@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from closedloop import FeedbackKind, LifecycleDefinitionError, Stage, Step
-from closedloop.domain.lifecycle import LATTE, Lifecycle, Transition
+from closedloop.domain.cases.lifecycle import LATTE, Lifecycle, Transition
 
 S = Stage
 

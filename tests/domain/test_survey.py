@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from closedloop.domain.errors import ScoreError, ValidationError
-from closedloop.domain.survey import (
+from closedloop.domain.surveys.survey import (
     Answer,
     AnswerStatus,
     CesResult,

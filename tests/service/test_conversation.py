@@ -16,7 +16,7 @@ from closedloop import (
     StepRefusedError,
     ValidationError,
 )
-from closedloop.domain.case import replay
+from closedloop.domain.cases.case import replay
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
 from tests.helpers import START, make_feedback
 

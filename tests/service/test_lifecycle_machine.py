@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
 
 from closedloop import Case, Desk, FeedbackKind, LifecycleError, Stage
-from closedloop.domain.case import replay
+from closedloop.domain.cases.case import replay
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
 from tests.helpers import START, make_feedback
 

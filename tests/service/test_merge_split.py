@@ -17,7 +17,7 @@ from closedloop import (
     StepRefusedError,
     ValidationError,
 )
-from closedloop.domain.events import CasesMerged, MergedInto, SplitOff
+from closedloop.domain.cases.events import CasesMerged, MergedInto, SplitOff
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
 from tests.helpers import START
 

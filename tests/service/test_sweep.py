@@ -20,8 +20,8 @@ from closedloop import (
     Target,
     ValidationError,
 )
-from closedloop.domain.case import replay
-from closedloop.domain.standards import deadlines
+from closedloop.domain.cases.case import replay
+from closedloop.domain.standards.standard import deadlines
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
 from tests.helpers import START, make_feedback
 

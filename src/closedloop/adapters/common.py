@@ -11,9 +11,9 @@ import attrs
 
 from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
 from closedloop.domain.checks import instant
-from closedloop.domain.erasure import Erasure
+from closedloop.domain.customers.erasure import Erasure
 from closedloop.domain.errors import ValidationError
-from closedloop.domain.outbox import Delivery, OutboxMessage
+from closedloop.domain.outbox.messages import Delivery, OutboxMessage
 
 __all__ = [
     "ERASED_CUSTOMER",

@@ -17,12 +17,12 @@ from closedloop.adapters.common import (
     instant,
     split_batch,
 )
-from closedloop.domain.case import Case
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.due import DueCase
 from closedloop.domain.change import Change, CustomerChange, Write
 from closedloop.domain.checks import require_aware
-from closedloop.domain.customer import Customer
-from closedloop.domain.due import DueCase
-from closedloop.domain.erasure import Erasure
+from closedloop.domain.customers.erasure import Erasure
+from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import (
     CaseNotFoundError,
     ConcurrencyError,
@@ -32,9 +32,9 @@ from closedloop.domain.errors import (
     InvitationNotFoundError,
     MessageNotFoundError,
 )
-from closedloop.domain.invitation import Invitation
-from closedloop.domain.notification import Notification
-from closedloop.domain.outbox import Delivery, OutboxMessage
+from closedloop.domain.outbox.messages import Delivery, OutboxMessage
+from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.surveys.invitation import Invitation
 from closedloop.ports import DEFAULT_TENANT
 
 __all__ = ["InMemoryStore"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from closedloop.domain.notification import Notification
+from closedloop.domain.outbox.notification import Notification
 
 __all__ = ["LogNotifier"]
 

@@ -19,13 +19,13 @@ from closedloop.codec import (
     load_invitation,
     load_notification,
 )
-from closedloop.domain.case import Case
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.events import CaseOpened, MessageAdded
 from closedloop.domain.change import Change
-from closedloop.domain.customer import Customer
+from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import StorageError
-from closedloop.domain.events import CaseOpened, MessageAdded
-from closedloop.domain.invitation import Invitation
-from closedloop.domain.outbox import Delivery, OutboxMessage
+from closedloop.domain.outbox.messages import Delivery, OutboxMessage
+from closedloop.domain.surveys.invitation import Invitation
 
 __all__ = [
     "EPOCH",

@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from closedloop.domain.errors import NotifierError, UndeliverableError, ValidationError
-from closedloop.domain.notification import Notification
+from closedloop.domain.outbox.notification import Notification
 
 __all__ = ["SmtpNotifier", "message_id_for"]
 

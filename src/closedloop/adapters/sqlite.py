@@ -50,12 +50,12 @@ from closedloop.codec import (
     dump_invitation,
     dump_notification,
 )
-from closedloop.domain.case import Case
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.due import DueCase
 from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
 from closedloop.domain.checks import require_aware
-from closedloop.domain.customer import Customer
-from closedloop.domain.due import DueCase
-from closedloop.domain.erasure import Erasure
+from closedloop.domain.customers.erasure import Erasure
+from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import (
     CaseNotFoundError,
     ConcurrencyError,
@@ -68,8 +68,8 @@ from closedloop.domain.errors import (
     StorageError,
     ValidationError,
 )
-from closedloop.domain.invitation import Invitation
-from closedloop.domain.outbox import Delivery, OutboxMessage
+from closedloop.domain.outbox.messages import Delivery, OutboxMessage
+from closedloop.domain.surveys.invitation import Invitation
 from closedloop.ports import DEFAULT_TENANT
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]

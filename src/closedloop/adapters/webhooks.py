@@ -51,7 +51,8 @@ from typing import Any
 
 import attrs
 
-from closedloop.domain.channel import Channel
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.errors import (
     NaiveDatetimeError,
     NotifierError,
@@ -60,8 +61,7 @@ from closedloop.domain.errors import (
     WebhookSignatureError,
     WebhookTimestampError,
 )
-from closedloop.domain.feedback import Feedback, FeedbackKind
-from closedloop.domain.notification import Notification
+from closedloop.domain.outbox.notification import Notification
 
 __all__ = [
     "WebhookDelivery",

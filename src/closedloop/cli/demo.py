@@ -22,14 +22,14 @@ from typing import TypeVar
 import attrs
 
 from closedloop.adapters.sqlite import SQLiteStore
-from closedloop.domain.calendar import BusinessCalendar
-from closedloop.domain.case import Case
-from closedloop.domain.channel import Channel
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.events import Kano
+from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.errors import LifecycleError, SurveyTokenError
-from closedloop.domain.events import Kano
-from closedloop.domain.feedback import Feedback, FeedbackKind
-from closedloop.domain.notification import Notification
-from closedloop.domain.survey import Survey, SurveyKind
+from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.standards.calendar import BusinessCalendar
+from closedloop.domain.surveys.survey import Survey, SurveyKind
 from closedloop.service.desk import Desk
 from closedloop.service.policy import Policy
 

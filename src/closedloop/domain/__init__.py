@@ -1,9 +1,8 @@
 """The pure domain: cases, channels, feedback and the LATTE lifecycle. No I/O, no clock."""
 
-from closedloop.domain.case import Case, replay
-from closedloop.domain.change import Change
-from closedloop.domain.channel import Channel
-from closedloop.domain.events import (
+from closedloop.domain.cases.case import Case, replay
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.events import (
     Acknowledged,
     ActionTaken,
     Assigned,
@@ -15,10 +14,12 @@ from closedloop.domain.events import (
     StepEvent,
     Thanked,
 )
-from closedloop.domain.feedback import Feedback, FeedbackKind
-from closedloop.domain.lifecycle import LATTE, Lifecycle, Stage, Step, Transition
-from closedloop.domain.notification import Notification
-from closedloop.domain.priority import Priority
+from closedloop.domain.cases.feedback import Feedback, FeedbackKind
+from closedloop.domain.cases.lifecycle import LATTE, Lifecycle, Transition
+from closedloop.domain.cases.priority import Priority
+from closedloop.domain.change import Change
+from closedloop.domain.latte import Stage, Step
+from closedloop.domain.outbox.notification import Notification
 
 __all__ = [
     "LATTE",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import attrs
 
-from closedloop.domain.case import Case
-from closedloop.domain.customer import Customer
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.events import Event
+from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import ValidationError
-from closedloop.domain.events import Event
-from closedloop.domain.invitation import Invitation
-from closedloop.domain.notification import Notification
+from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.surveys.invitation import Invitation
 
 __all__ = ["Change", "CustomerChange", "InvitationChange", "Write"]
 

@@ -33,10 +33,8 @@ Every message says what was wrong and what to do about it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from closedloop.domain.lifecycle import Stage, Step
+from closedloop.domain.latte import Stage, Step
 
 __all__ = [
     "AlreadyAnsweredError",

@@ -8,17 +8,17 @@ import itertools
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from closedloop.domain.case import Case
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.events import CustomerEscalated, Escalated, Explained, Kano
+from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
+from closedloop.domain.cases.promises import promise_figures
 from closedloop.domain.checks import instant, require_aware
-from closedloop.domain.commitment import promise_figures
+from closedloop.domain.customers.nolog import no_log
 from closedloop.domain.errors import ValidationError
-from closedloop.domain.events import CustomerEscalated, Escalated, Explained, Kano
-from closedloop.domain.invitation import Invitation
-from closedloop.domain.lifecycle import LATTE, Lifecycle
-from closedloop.domain.nolog import no_log
-from closedloop.domain.recovery import recovery_figures
-from closedloop.domain.standards import Standards, Target
-from closedloop.domain.survey import Answer, SurveyKind, ces, csat, nps
+from closedloop.domain.standards.standard import Standards, Target
+from closedloop.domain.surveys.invitation import Invitation
+from closedloop.domain.surveys.recovery import recovery_figures
+from closedloop.domain.surveys.survey import Answer, SurveyKind, ces, csat, nps
 from closedloop.insights.figures import (
     Count,
     Insights,

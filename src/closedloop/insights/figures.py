@@ -6,13 +6,13 @@ from datetime import date, datetime, timedelta
 
 import attrs
 
-from closedloop.domain.commitment import PromiseFigures
+from closedloop.domain.cases.events import Kano
+from closedloop.domain.cases.promises import PromiseFigures
+from closedloop.domain.customers.nolog import NoLog
 from closedloop.domain.errors import ValidationError
-from closedloop.domain.events import Kano
-from closedloop.domain.nolog import NoLog
-from closedloop.domain.recovery import RecoveryFigures
-from closedloop.domain.standards import Rag, Target
-from closedloop.domain.survey import CesResult, CsatResult, NpsResult
+from closedloop.domain.standards.standard import Rag, Target
+from closedloop.domain.surveys.recovery import RecoveryFigures
+from closedloop.domain.surveys.survey import CesResult, CsatResult, NpsResult
 
 __all__ = [
     "Count",

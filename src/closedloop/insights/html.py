@@ -6,7 +6,7 @@ import textwrap
 from datetime import datetime, time, timedelta
 from html import escape
 
-from closedloop.domain.standards import Rag
+from closedloop.domain.standards.standard import Rag
 from closedloop.insights.figures import Count, Insights, Kpi, NpsWeek
 from closedloop.insights.text import duration, percent
 

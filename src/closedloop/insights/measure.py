@@ -7,10 +7,16 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from closedloop.domain.case import Case, apply, replay
+from closedloop.domain.cases.case import Case, apply, replay
+from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.checks import instant
-from closedloop.domain.lifecycle import LATTE, Lifecycle
-from closedloop.domain.standards import Standard, Standards, Target, due_times, pending_targets
+from closedloop.domain.standards.standard import (
+    Standard,
+    Standards,
+    Target,
+    due_times,
+    pending_targets,
+)
 
 __all__ = ["Measurement", "as_of", "label", "measurements"]
 

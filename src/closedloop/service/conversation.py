@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from closedloop.domain import case as domain
-from closedloop.domain.case import Case
+from closedloop.domain.cases import conversation as talk
+from closedloop.domain.cases import steps as domain
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.events import Origin, OriginKind
+from closedloop.domain.cases.feedback import Feedback
+from closedloop.domain.cases.promises import PromiseFigures, promise_figures
 from closedloop.domain.change import Change
 from closedloop.domain.checks import instant, require_aware
-from closedloop.domain.commitment import PromiseFigures, promise_figures
-from closedloop.domain.consolidation import matching_case
+from closedloop.domain.customers.consolidation import matching_case
+from closedloop.domain.customers.nolog import NoLog
+from closedloop.domain.customers.nolog import no_log as build_no_log
 from closedloop.domain.errors import ValidationError
-from closedloop.domain.events import Origin, OriginKind
-from closedloop.domain.feedback import Feedback
-from closedloop.domain.nolog import NoLog
-from closedloop.domain.nolog import no_log as build_no_log
 from closedloop.service import identity, lifecycle
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, check_feedback, open_new, schedule
@@ -37,7 +38,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def merge_cases(ctx: Context, into: str, other: str, by: str, reason: str) -> Case:
     """Merge the duplicate ``other`` into ``into``, in one commit; returns ``into``."""
     a, b = ctx.store.get(into), ctx.store.get(other)
-    gained, stopped = domain.merge_cases(a, b, at=ctx.clock.now(), by=by, reason=reason)
+    gained, stopped = talk.merge_cases(a, b, at=ctx.clock.now(), by=by, reason=reason)
     ctx.store.commit_many([Change(gained, a.version), Change(stopped, b.version)])
     return gained
 
@@ -48,7 +49,7 @@ def split_case(
     """Split the messages at positions ``messages`` off onto a new case, in one commit;
     returns the source case and the new one."""
     case = ctx.store.get(case_id)
-    source, new = domain.split_case(
+    source, new = talk.split_case(
         case, messages, new_id=ctx.new_id(), at=ctx.clock.now(), by=by, reason=reason,
         due_at=schedule(ctx),
     )  # fmt: skip
@@ -107,7 +108,7 @@ def add_message(ctx: Context, case_id: str, feedback: Feedback) -> Case:
         return follow_up
 
     def move(current: Case, now: datetime) -> Case:
-        joined = domain.add_message(current, feedback, at=now, by=feedback.customer)
+        joined = talk.add_message(current, feedback, at=now, by=feedback.customer)
         if not current.is_closed:
             return joined
         return domain.reopen(

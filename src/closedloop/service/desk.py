@@ -9,28 +9,29 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from closedloop.adapters.clock import SystemClock
-from closedloop.domain import case as domain
-from closedloop.domain.case import Case
-from closedloop.domain.channel import Channel
-from closedloop.domain.commitment import PromiseFigures
-from closedloop.domain.customer import Customer
-from closedloop.domain.eligibility import Contact
-from closedloop.domain.erasure import Erasure, pseudonym_for
+from closedloop.domain.cases import conversation as talk
+from closedloop.domain.cases import steps as domain
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.events import Kano
+from closedloop.domain.cases.feedback import Feedback
+from closedloop.domain.cases.lifecycle import Lifecycle
+from closedloop.domain.cases.promises import PromiseFigures
+from closedloop.domain.customers.erasure import Erasure, pseudonym_for
+from closedloop.domain.customers.identity import Customer
+from closedloop.domain.customers.nolog import NoLog
 from closedloop.domain.errors import ValidationError
-from closedloop.domain.events import Kano
-from closedloop.domain.feedback import Feedback
-from closedloop.domain.invitation import Invitation
-from closedloop.domain.lifecycle import Lifecycle
-from closedloop.domain.nolog import NoLog
-from closedloop.domain.outbox import OutboxMessage
-from closedloop.domain.standards import Deadline, Rag, deadlines, status
-from closedloop.domain.survey import Answer, Survey
+from closedloop.domain.outbox.messages import OutboxMessage
+from closedloop.domain.standards.standard import Deadline, Rag, deadlines, status
+from closedloop.domain.surveys.eligibility import Contact
+from closedloop.domain.surveys.invitation import Invitation
+from closedloop.domain.surveys.survey import Answer, Survey
 from closedloop.insights.compute import compute
 from closedloop.insights.figures import Insights, KpiThresholds
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service import conversation, identity, lifecycle, standards, surveys
 from closedloop.service import dispatch as outbox
+from closedloop.service.clock import SystemClock
 from closedloop.service.context import Context
 from closedloop.service.dispatch import DispatchReport
 from closedloop.service.policy import Policy
@@ -286,7 +287,7 @@ class Desk:
         self._ctx.policy.check_channel(channel)
         return self._advance(
             case_id,
-            lambda c, now: domain.move_channel(
+            lambda c, now: talk.move_channel(
                 c, channel, at=now, by=by, reason=reason, due_at=self._schedule
             ),
             expected_version=expected_version,
@@ -299,7 +300,7 @@ class Desk:
         ``verification`` notification)."""
         return self._advance(
             case_id,
-            lambda c, now: domain.request_verification(c, at=now, by=by),
+            lambda c, now: talk.request_verification(c, at=now, by=by),
             "verification",
             expected_version=expected_version,
         )
@@ -317,7 +318,7 @@ class Desk:
         ``by`` defaults to the customer."""
         return self._advance(
             case_id,
-            lambda c, now: domain.verify(
+            lambda c, now: talk.verify(
                 c, resolved=resolved, comment=comment, at=now,
                 by=by if by is not None else c.customer, due_at=self._schedule,
                 lifecycle=self._lc,
@@ -342,7 +343,7 @@ class Desk:
         promise_id = self._ctx.new_id()
         return self._advance(
             case_id,
-            lambda c, now: domain.make_promise(
+            lambda c, now: talk.make_promise(
                 c, promise_id=promise_id, what=what, due_by=due_by, owner=owner, at=now, by=by,
                 due_at=self._schedule,
             ),
@@ -361,7 +362,7 @@ class Desk:
         """Record that a promise was kept."""
         return self._advance(
             case_id,
-            lambda c, now: domain.keep_promise(
+            lambda c, now: talk.keep_promise(
                 c, promise_id, at=now, by=by, note=note, due_at=self._schedule
             ),
             expected_version=expected_version,

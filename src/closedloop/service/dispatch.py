@@ -8,7 +8,7 @@ from datetime import timedelta
 import attrs
 
 from closedloop.domain.errors import UndeliverableError
-from closedloop.domain.outbox import OutboxMessage
+from closedloop.domain.outbox.messages import OutboxMessage
 from closedloop.service import surveys
 from closedloop.service.context import Context
 

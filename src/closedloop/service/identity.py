@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from closedloop.domain import customer as identity
-from closedloop.domain.case import Case
+from closedloop.domain.cases.case import Case
 from closedloop.domain.change import CustomerChange
 from closedloop.domain.checks import instant
-from closedloop.domain.customer import Customer
+from closedloop.domain.customers import identity as identity
+from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import CustomerNotFoundError, ValidationError
 from closedloop.service.context import Context
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from closedloop.domain import case as domain
-from closedloop.domain import invitation
-from closedloop.domain.case import Case
+from closedloop.domain.cases import steps as domain
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.events import Origin
+from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.change import Change, InvitationChange
-from closedloop.domain.channel import Channel
 from closedloop.domain.checks import instant
 from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError, ValidationError
-from closedloop.domain.escalation import next_due
-from closedloop.domain.events import Origin
-from closedloop.domain.feedback import Feedback, FeedbackKind
-from closedloop.domain.notification import Notification
-from closedloop.domain.standards import Target, due_times
+from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.standards.escalation import next_due
+from closedloop.domain.standards.standard import Target, due_times
+from closedloop.domain.surveys import invitation
 from closedloop.service.context import Context
 
 __all__ = [

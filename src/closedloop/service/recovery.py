@@ -8,8 +8,8 @@ import attrs
 
 from closedloop.domain.checks import require_aware
 from closedloop.domain.errors import ValidationError
-from closedloop.domain.invitation import Invitation
-from closedloop.domain.recovery import RecoveryFigures, recovery_figures
+from closedloop.domain.surveys.invitation import Invitation
+from closedloop.domain.surveys.recovery import RecoveryFigures, recovery_figures
 from closedloop.service.context import Context
 
 __all__ = ["RecoveryReport", "recovery_report"]

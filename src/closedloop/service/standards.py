@@ -6,14 +6,14 @@ from datetime import datetime
 
 import attrs
 
-from closedloop.domain import escalation
-from closedloop.domain.case import Case
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.channel import Channel
 from closedloop.domain.change import Change
-from closedloop.domain.channel import Channel
 from closedloop.domain.checks import instant
 from closedloop.domain.errors import CaseNotFoundError, ConcurrencyError
-from closedloop.domain.notification import Notification
-from closedloop.domain.standards import Rag, deadlines, warned
+from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.standards import escalation
+from closedloop.domain.standards.standard import Rag, deadlines, warned
 from closedloop.ports import ClaimsDueCases
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, render, schedule, show

@@ -9,24 +9,25 @@ from datetime import datetime
 
 import attrs
 
-from closedloop.domain import case as domain
-from closedloop.domain import invitation as inv
-from closedloop.domain.case import Case
+from closedloop.domain.cases import conversation as talk
+from closedloop.domain.cases import steps as domain
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.events import Origin, OriginKind
+from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.change import Change, InvitationChange, Write
-from closedloop.domain.channel import Channel
 from closedloop.domain.checks import instant
-from closedloop.domain.eligibility import Contact, Reason, eligibility
 from closedloop.domain.errors import (
     ConcurrencyError,
     InvalidTokenError,
     InvitationNotFoundError,
     ValidationError,
 )
-from closedloop.domain.events import Origin, OriginKind
-from closedloop.domain.feedback import Feedback, FeedbackKind
-from closedloop.domain.invitation import Invitation, Response
-from closedloop.domain.notification import Notification
-from closedloop.domain.survey import Answer, Survey
+from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.surveys import invitation as inv
+from closedloop.domain.surveys.eligibility import Contact, Reason, eligibility
+from closedloop.domain.surveys.invitation import Invitation, Response
+from closedloop.domain.surveys.survey import Answer, Survey
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import schedule, show
 from closedloop.service.templates import PLACEHOLDERS
@@ -229,9 +230,9 @@ def _recovery(ctx: Context, answered: Invitation) -> Change:
     ]
     if open_recovery:
         case = open_recovery[0]
-        joined = domain.add_message(case, feedback, at=now)
+        joined = talk.add_message(case, feedback, at=now)
         if answered.is_low:
-            joined = domain.reprioritize(
+            joined = talk.reprioritize(
                 joined, case.priority.raised(), at=now, by=_BY,
                 reason=f"another low score ({_score_text(answered)}) while this case was open",
             )  # fmt: skip

@@ -36,14 +36,15 @@ from hypothesis.stateful import (
 
 from closedloop import codec
 from closedloop.adapters.memory import InMemoryStore
-from closedloop.domain import case as latte
-from closedloop.domain import customer as identity
-from closedloop.domain import invitation as surveys
-from closedloop.domain.case import Case
+from closedloop.domain.cases import conversation as talk
+from closedloop.domain.cases import steps as latte
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.feedback import Feedback
+from closedloop.domain.cases.lifecycle import LATTE
 from closedloop.domain.change import Change, CustomerChange, InvitationChange
-from closedloop.domain.channel import Channel
-from closedloop.domain.eligibility import Reason, SurveyRules
-from closedloop.domain.erasure import Erasure, pseudonym_for
+from closedloop.domain.customers import identity as identity
+from closedloop.domain.customers.erasure import Erasure, pseudonym_for
 from closedloop.domain.errors import (
     CaseNotFoundError,
     ConcurrencyError,
@@ -54,12 +55,13 @@ from closedloop.domain.errors import (
     MessageNotFoundError,
     ValidationError,
 )
-from closedloop.domain.feedback import Feedback
-from closedloop.domain.invitation import Invitation, Response
-from closedloop.domain.lifecycle import LATTE, Step
-from closedloop.domain.notification import Notification
-from closedloop.domain.outbox import Delivery
-from closedloop.domain.survey import Answer, Survey, SurveyKind
+from closedloop.domain.latte import Step
+from closedloop.domain.outbox.messages import Delivery
+from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.surveys import invitation as surveys
+from closedloop.domain.surveys.eligibility import Reason, SurveyRules
+from closedloop.domain.surveys.invitation import Invitation, Response
+from closedloop.domain.surveys.survey import Answer, Survey, SurveyKind
 from closedloop.ports import CaseStore
 from closedloop.testing import strategies
 
@@ -355,7 +357,7 @@ class CaseStoreContract:
 
     def test_r5_a_closed_case_with_an_open_promise_is_still_due(self, store: CaseStore) -> None:
         case = latte.acknowledge(opened("c1"), at=T0, by="amy")
-        case = latte.make_promise(
+        case = talk.make_promise(
             case, promise_id="p1", what="Retrain the Leeds team", due_by=T0 + timedelta(days=5),
             owner="amy", at=T0, by="amy",
         )  # fmt: skip

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from closedloop.domain.checks import require_aware
 from closedloop.domain.errors import ValidationError
-from closedloop.domain.notification import Notification
+from closedloop.domain.outbox.notification import Notification
 
 __all__ = ["ManualClock", "RecordingNotifier"]
 

@@ -17,12 +17,13 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from closedloop.domain import case as domain
-from closedloop.domain.case import Case
-from closedloop.domain.channel import Channel
-from closedloop.domain.feedback import SCORE_MAX, SCORE_MIN, Feedback, FeedbackKind
-from closedloop.domain.lifecycle import LATTE, Step
-from closedloop.domain.priority import Priority
+from closedloop.domain.cases import steps as domain
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.feedback import SCORE_MAX, SCORE_MIN, Feedback, FeedbackKind
+from closedloop.domain.cases.lifecycle import LATTE
+from closedloop.domain.cases.priority import Priority
+from closedloop.domain.latte import Step
 
 __all__ = [
     "aware_datetimes",

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import attrs
 
-from closedloop.domain.channel import Channel
+from closedloop.domain.cases.channel import Channel
 
 __all__ = ["Notification"]
 

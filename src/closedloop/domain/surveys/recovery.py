@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from closedloop.domain.case import Case
+from closedloop.domain.cases.case import Case
 from closedloop.domain.checks import instant
-from closedloop.domain.invitation import Invitation
-from closedloop.domain.standards import Standards, Target
+from closedloop.domain.standards.standard import Standards, Target
+from closedloop.domain.surveys.invitation import Invitation
 
 __all__ = ["RecoveryFigures", "contact_deadline", "recovery_figures"]
 

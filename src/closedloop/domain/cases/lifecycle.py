@@ -7,42 +7,17 @@ be closed from every stage a case can reach, and no step is ambiguous.
 
 from __future__ import annotations
 
-import enum
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
 
+from closedloop.domain.cases.feedback import FeedbackKind
 from closedloop.domain.errors import LifecycleDefinitionError
-from closedloop.domain.feedback import FeedbackKind
+from closedloop.domain.latte import Stage, Step
 
 __all__ = ["LATTE", "Condition", "Guard", "Lifecycle", "Stage", "Step", "Transition"]
-
-
-class Stage(enum.Enum):
-    """Where a case rests: after the step of that name, or CLOSED once every step is done.
-
-    Explain is always the last step that applies, so explaining closes the loop.
-    """
-
-    LISTENED = "listened"
-    ACKNOWLEDGED = "acknowledged"
-    ACTION_TAKEN = "action_taken"
-    THANKED = "thanked"
-    CLOSED = "closed"
-
-
-class Step(enum.Enum):
-    """What staff (or the customer, for REOPEN) do to a case."""
-
-    LISTEN = "listen"
-    ACKNOWLEDGE = "acknowledge"
-    TAKE_ACTION = "take_action"
-    DECLINE = "decline"
-    THANK = "thank"
-    EXPLAIN = "explain"
-    REOPEN = "reopen"
 
 
 @attrs.frozen

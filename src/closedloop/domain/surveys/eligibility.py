@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from closedloop.domain.case import Case
-from closedloop.domain.channel import Channel
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.events import Acknowledged, CustomerEscalated, Reopened
 from closedloop.domain.checks import instant, positive_duration, require_aware
 from closedloop.domain.errors import ValidationError
-from closedloop.domain.events import Acknowledged, CustomerEscalated, Reopened
-from closedloop.domain.survey import Survey
+from closedloop.domain.surveys.survey import Survey
 
 __all__ = ["Contact", "Decision", "Reason", "SurveyRules", "eligibility"]
 

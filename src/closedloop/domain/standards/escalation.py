@@ -14,13 +14,9 @@ from typing import Any
 
 import attrs
 
-from closedloop.domain.calendar import BusinessCalendar
-from closedloop.domain.case import Case, Due, apply, scheduled
-from closedloop.domain.channel import Channel
-from closedloop.domain.checks import instant, non_empty, positive_duration, require_aware
-from closedloop.domain.commitment import Promise
-from closedloop.domain.errors import ValidationError
-from closedloop.domain.events import (
+from closedloop.domain.cases.case import Case, apply
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.events import (
     AwaitingCustomer,
     CustomerEscalated,
     CustomerReplied,
@@ -29,8 +25,13 @@ from closedloop.domain.events import (
     Scheduled,
     Warned,
 )
-from closedloop.domain.lifecycle import LATTE, Lifecycle
-from closedloop.domain.standards import (
+from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
+from closedloop.domain.cases.promises import Promise
+from closedloop.domain.cases.steps import Due, scheduled
+from closedloop.domain.checks import instant, non_empty, positive_duration, require_aware
+from closedloop.domain.errors import ValidationError
+from closedloop.domain.standards.calendar import BusinessCalendar
+from closedloop.domain.standards.standard import (
     Deadline,
     Standards,
     deadlines,

@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from closedloop.domain.errors import ValidationError
-from closedloop.domain.notification import Notification
+from closedloop.domain.outbox.notification import Notification
 
 __all__ = ["Delivery", "OutboxMessage", "RetryPolicy"]
 

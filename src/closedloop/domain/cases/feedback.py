@@ -7,7 +7,7 @@ from datetime import datetime
 
 import attrs
 
-from closedloop.domain.channel import Channel
+from closedloop.domain.cases.channel import Channel
 from closedloop.domain.checks import aware, non_empty, require_unicode
 from closedloop.domain.errors import ScoreError, ValidationError
 

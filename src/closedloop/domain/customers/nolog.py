@@ -11,9 +11,9 @@ from datetime import datetime
 
 import attrs
 
-from closedloop.domain.case import Case
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.events import Declined
 from closedloop.domain.checks import instant
-from closedloop.domain.events import Declined
 
 __all__ = ["NoLog", "NoLogCategory", "NoLogEntry", "no_log"]
 

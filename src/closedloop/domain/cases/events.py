@@ -1,7 +1,7 @@
 """Domain events: every change to a case, as a fact (what, who, when).
 
 A case's ``events`` hold its whole history; folding them from the first
-(:class:`CaseOpened`) reproduces the case exactly (:func:`closedloop.domain.case.replay`).
+(:class:`CaseOpened`) reproduces the case exactly (:func:`closedloop.domain.cases.case.replay`).
 Step events carry the stage the case reached, so history replays the same even if a
 later release changes the lifecycle table.
 """
@@ -14,10 +14,10 @@ from typing import TypeVar
 
 import attrs
 
-from closedloop.domain.channel import Channel
-from closedloop.domain.feedback import Feedback
-from closedloop.domain.lifecycle import Stage
-from closedloop.domain.priority import Priority
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.feedback import Feedback
+from closedloop.domain.cases.priority import Priority
+from closedloop.domain.latte import Stage
 
 __all__ = [
     "EVENT_TYPES",

@@ -1,7 +1,7 @@
 """Performance standards: how fast each step must happen, and where each case stands.
 
 A :class:`Standard` is a target for one step ("acknowledge within 4 business hours") on a
-:class:`~closedloop.domain.calendar.BusinessCalendar`, chosen by channel, priority and kind.
+:class:`~closedloop.BusinessCalendar`, chosen by channel, priority and kind.
 :class:`Standards` is the ordered policy: the first standard that matches a case wins, else
 the default for that target. Everything here is a pure function of the case and the time.
 """
@@ -16,21 +16,22 @@ from typing import Any
 
 import attrs
 
-from closedloop.domain.calendar import BusinessCalendar
-from closedloop.domain.case import Case
-from closedloop.domain.channel import Channel
-from closedloop.domain.checks import instant, is_a, positive_duration
-from closedloop.domain.errors import ValidationError
-from closedloop.domain.events import (
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.events import (
     AwaitingCustomer,
     CustomerReplied,
     OriginKind,
     Reopened,
     Warned,
 )
-from closedloop.domain.feedback import FeedbackKind
-from closedloop.domain.lifecycle import LATTE, Lifecycle, Stage, Step
-from closedloop.domain.priority import Priority
+from closedloop.domain.cases.feedback import FeedbackKind
+from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
+from closedloop.domain.cases.priority import Priority
+from closedloop.domain.checks import instant, is_a, positive_duration
+from closedloop.domain.errors import ValidationError
+from closedloop.domain.latte import Stage, Step
+from closedloop.domain.standards.calendar import BusinessCalendar
 
 __all__ = [
     "Deadline",

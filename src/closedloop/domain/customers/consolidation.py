@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import attrs
 
-from closedloop.domain.case import Case
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.checks import instant, is_a, positive_duration
-from closedloop.domain.feedback import Feedback
 
 __all__ = ["Consolidation", "matching_case"]
 

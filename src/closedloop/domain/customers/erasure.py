@@ -16,14 +16,14 @@ from typing import Any, TypeVar
 
 import attrs
 
-from closedloop.domain.case import Case, apply, replay
+from closedloop.domain.cases.case import Case, apply, replay
+from closedloop.domain.cases.events import Erased, Event
+from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.checks import require_aware
-from closedloop.domain.customer import Customer
+from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import ValidationError
-from closedloop.domain.events import Erased, Event
-from closedloop.domain.feedback import Feedback
-from closedloop.domain.invitation import Invitation, Response
-from closedloop.domain.notification import Notification
+from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.surveys.invitation import Invitation, Response
 
 __all__ = ["ERASED", "Erased", "Erasure", "pseudonym_for"]
 

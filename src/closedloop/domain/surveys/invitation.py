@@ -15,9 +15,8 @@ from datetime import datetime
 
 import attrs
 
-from closedloop.domain.channel import Channel
+from closedloop.domain.cases.channel import Channel
 from closedloop.domain.checks import instant, require_aware
-from closedloop.domain.eligibility import Reason, SurveyRules
 from closedloop.domain.errors import (
     AlreadyAnsweredError,
     InvalidTokenError,
@@ -25,7 +24,8 @@ from closedloop.domain.errors import (
     InvitationWithdrawnError,
     ValidationError,
 )
-from closedloop.domain.survey import Answer, Survey
+from closedloop.domain.surveys.eligibility import Reason, SurveyRules
+from closedloop.domain.surveys.survey import Answer, Survey
 
 __all__ = [
     "Invitation",

@@ -1,0 +1,1 @@
+"""Cases: the case model, its LATTE steps and events, feedback, channels, priorities, promises."""

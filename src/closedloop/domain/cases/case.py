@@ -1,0 +1,325 @@
+"""The Case: one customer's matter, and how events change it (:func:`apply`, :func:`replay`).
+
+The steps that make those events are in :mod:`closedloop.domain.cases.steps`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.events import (
+    Acknowledged,
+    ActionTaken,
+    Assigned,
+    AwaitingCustomer,
+    CaseOpened,
+    CasesMerged,
+    ChannelMoved,
+    CustomerEscalated,
+    CustomerReplied,
+    Declined,
+    Escalated,
+    Event,
+    Explained,
+    MergedInto,
+    MessageAdded,
+    Origin,
+    PriorityChanged,
+    Promised,
+    PromiseKept,
+    Reopened,
+    Scheduled,
+    SplitOff,
+    StepEvent,
+    Thanked,
+    Verified,
+)
+from closedloop.domain.cases.feedback import Feedback, FeedbackKind
+from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
+from closedloop.domain.cases.priority import Priority
+from closedloop.domain.cases.promises import Promise
+from closedloop.domain.checks import instant
+from closedloop.domain.errors import ValidationError
+from closedloop.domain.latte import Stage, Step
+
+__all__ = ["Case", "Effort", "apply", "replay"]
+
+_STEP_OF: dict[type[Event], Step] = {
+    CaseOpened: Step.LISTEN,
+    Acknowledged: Step.ACKNOWLEDGE,
+    ActionTaken: Step.TAKE_ACTION,
+    Declined: Step.DECLINE,
+    Thanked: Step.THANK,
+    Explained: Step.EXPLAIN,
+    Reopened: Step.REOPEN,
+}
+
+
+# Not slotted: a dict-backed instance can be copied and patched in one step (see _evolve),
+# which keeps a lifecycle step cheap however many fields the case grows.
+@attrs.frozen(slots=False)
+class Case:
+    """One customer's matter: the feedback that opened it and everything done since.
+
+    Build cases with :func:`open_case` and move them with the step functions (or the
+    :class:`~closedloop.Desk`); the constructor does not check the fields against each
+    other. ``events`` is the case's whole history; ``version`` is the number of events.
+    ``due_at`` is when the next step is due (None once closed): stores index it for sweeps.
+    """
+
+    id: str
+    customer: str
+    kind: FeedbackKind
+    priority: Priority
+    subject: str
+    reply_channel: Channel
+    opened_at: datetime
+    stage: Stage
+    version: int
+    messages: tuple[Feedback, ...]
+    events: tuple[Event, ...]
+    owner: str | None = None
+    due_at: datetime | None = None
+    action: str | None = None
+    declined: str | None = None
+    explanation: Explained | None = None
+    reopen_count: int = 0
+    escalation_level: int = 0
+    awaiting_customer: bool = False
+    origin: Origin | None = None
+    promises: tuple[Promise, ...] = ()
+    merged_into: str | None = None
+
+    @property
+    def is_closed(self) -> bool:
+        """True once every LATTE step that applies is done."""
+        return self.stage is Stage.CLOSED
+
+    @property
+    def is_active(self) -> bool:
+        """Open and not merged into another case: it still has steps to take."""
+        return not self.is_closed and self.merged_into is None
+
+    @property
+    def channels(self) -> tuple[Channel, ...]:
+        """Every channel the customer used on this matter, first use first."""
+        return tuple(dict.fromkeys(m.channel for m in self.messages))
+
+    def last(self, step: Step) -> StepEvent | CaseOpened | None:
+        """The most recent event recording ``step`` (when it happened and by whom)."""
+        for event in reversed(self.events):
+            if _STEP_OF.get(type(event)) is step:
+                return event  # type: ignore[return-value]
+        return None
+
+    @property
+    def acknowledged_at(self) -> datetime | None:
+        """When the customer was first told their feedback arrived, if ever."""
+        for event in self.events:
+            if isinstance(event, Acknowledged):
+                return event.at
+        return None
+
+    @property
+    def closed_at(self) -> datetime | None:
+        """When the loop was closed, if it is closed now."""
+        if not self.is_closed:
+            return None
+        return next(e.at for e in reversed(self.events) if isinstance(e, StepEvent))
+
+    @property
+    def next_contact_by(self) -> datetime | None:
+        """The time the latest acknowledgement promised the customer would hear next."""
+        event = self.last(Step.ACKNOWLEDGE)
+        return event.next_contact_by if isinstance(event, Acknowledged) else None
+
+    @property
+    def open_promises(self) -> tuple[Promise, ...]:
+        """Promises made on this case and not kept yet."""
+        return tuple(p for p in self.promises if p.is_open)
+
+    @property
+    def next_promise_due(self) -> datetime | None:
+        """When the earliest open promise not yet escalated falls due, if any."""
+        return min(
+            (p.due_by for p in self.promises if p.is_open and not p.escalated),
+            key=instant,
+            default=None,
+        )
+
+    @property
+    def verified(self) -> bool | None:
+        """The customer's last answer to "did this resolve it?" (None if never answered)."""
+        for event in reversed(self.events):
+            if isinstance(event, Verified):
+                return event.resolved
+        return None
+
+    @property
+    def effort(self) -> Effort:
+        """What this matter cost the customer: hand-offs, channel switches, repeat contacts
+        and times they had to repeat themselves (see :class:`Effort`)."""
+        return _effort(self)
+
+    def allowed_steps(self, lifecycle: Lifecycle = LATTE) -> tuple[Step, ...]:
+        """The LATTE steps this case may take now."""
+        return lifecycle.allowed(self)
+
+
+@attrs.frozen
+class Effort:
+    """Effort signals of one case, counted from its history.
+
+    - ``hand_offs``: times the case moved from one owner to another;
+    - ``channel_switches``: times the conversation changed channel (the customer writing on
+      another channel, or the case moved);
+    - ``repeat_contacts``: times the customer wrote again before anyone answered;
+    - ``repeats``: messages the host flagged as the customer repeating themselves.
+    """
+
+    hand_offs: int = 0
+    channel_switches: int = 0
+    repeat_contacts: int = 0
+    repeats: int = 0
+
+
+_STAFF_CONTACT = (Acknowledged, ActionTaken, Declined, Thanked, Explained, AwaitingCustomer)
+
+
+def _effort(case: Case) -> Effort:
+    hand_offs = switches = repeat_contacts = 0
+    owner: str | None = None
+    channel: Channel | None = None
+    waiting = False  # the customer's last word has had no answer yet
+    for event in case.events:
+        if isinstance(event, CaseOpened):
+            owner, channel, waiting = event.owner, event.feedback.channel, True
+        elif isinstance(event, Assigned):
+            hand_offs += owner is not None and event.owner != owner
+            owner = event.owner
+        elif isinstance(event, Acknowledged) and owner is None:
+            owner = event.by
+        elif isinstance(event, MessageAdded | ChannelMoved):
+            moved_to = event.channel if isinstance(event, ChannelMoved) else event.feedback.channel
+            switches += moved_to != channel
+            channel = moved_to
+            if isinstance(event, MessageAdded):
+                repeat_contacts += waiting
+                waiting = True
+        elif isinstance(event, CustomerReplied):
+            waiting = True
+        if isinstance(event, _STAFF_CONTACT):
+            waiting = False
+    return Effort(
+        hand_offs=hand_offs,
+        channel_switches=switches,
+        repeat_contacts=repeat_contacts,
+        repeats=sum(1 for m in case.messages if m.repeated),
+    )
+
+
+# -- applying events: the only place a case changes -------------------------------------------
+
+
+def _evolve(case: Case, changes: dict[str, Any]) -> Case:
+    # attrs.evolve without re-running __init__ field by field: the hot path of every step.
+    # Only the domain calls this, with field names it spells out itself.
+    new = object.__new__(Case)
+    state = new.__dict__
+    state.update(case.__dict__)
+    state.update(changes)
+    return new
+
+
+def start(e: CaseOpened) -> Case:
+    fb = e.feedback
+    return Case(
+        id=e.case_id,
+        customer=fb.customer,
+        kind=fb.kind,
+        priority=e.priority,
+        subject=fb.matter,
+        reply_channel=fb.channel,
+        opened_at=e.at,
+        stage=Stage.LISTENED,
+        version=e.version,
+        messages=(fb,),
+        events=(e,),
+        owner=e.owner,
+        due_at=e.due_at,
+        origin=e.origin,
+    )
+
+
+def apply(case: Case, event: Event) -> Case:
+    """The case after ``event``: the one place a case changes (steps and replay use it)."""
+    changes: dict[str, Any] = {"version": event.version, "events": (*case.events, event)}
+    if isinstance(event, Scheduled):
+        changes["due_at"] = event.due_at
+    if isinstance(event, StepEvent):
+        changes["stage"] = event.stage
+        if isinstance(event, Acknowledged):
+            if case.owner is None:
+                changes["owner"] = event.by
+        elif isinstance(event, ActionTaken):
+            changes["action"] = event.summary
+            changes["declined"] = None
+        elif isinstance(event, Declined):
+            changes["action"] = None
+            changes["declined"] = event.reason
+        elif isinstance(event, Explained):
+            changes["explanation"] = event
+        elif isinstance(event, Reopened):
+            changes["reopen_count"] = case.reopen_count + 1
+            changes["action"] = None
+            changes["declined"] = None
+            changes["explanation"] = None
+    elif isinstance(event, Assigned):
+        changes["owner"] = event.owner
+    elif isinstance(event, Escalated):
+        changes["escalation_level"] = event.level
+        if event.promise_id is not None:
+            changes["promises"] = _promise(case, event.promise_id, escalated=True)
+    elif isinstance(event, Promised):
+        made = Promise(event.promise_id, event.what, event.due_by, event.owner, event.at)
+        changes["promises"] = (*case.promises, made)
+    elif isinstance(event, PromiseKept):
+        changes["promises"] = _promise(case, event.promise_id, kept_at=event.at)
+    elif isinstance(event, CustomerEscalated | PriorityChanged):
+        changes["priority"] = event.priority
+    elif isinstance(event, MessageAdded):
+        changes["messages"] = (*case.messages, event.feedback)
+    elif isinstance(event, CasesMerged):
+        changes["messages"] = (*case.messages, *event.messages)
+    elif isinstance(event, MergedInto):
+        changes["merged_into"] = event.into
+    elif isinstance(event, SplitOff):
+        changes["messages"] = tuple(
+            m for n, m in enumerate(case.messages) if n not in set(event.moved)
+        )
+    elif isinstance(event, ChannelMoved):
+        changes["reply_channel"] = event.channel
+    elif isinstance(event, AwaitingCustomer | CustomerReplied):
+        changes["awaiting_customer"] = isinstance(event, AwaitingCustomer)
+    return _evolve(case, changes)
+
+
+def _promise(case: Case, promise_id: str, **changes: Any) -> tuple[Promise, ...]:
+    return tuple(attrs.evolve(p, **changes) if p.id == promise_id else p for p in case.promises)
+
+
+def replay(events: Iterable[Event]) -> Case:
+    """Rebuild a case from its history; ``replay(case.events) == case``."""
+    it = iter(events)
+    first = next(it, None)
+    if not isinstance(first, CaseOpened):
+        raise ValidationError("a case's history must start with a CaseOpened event")
+    case = start(first)
+    for event in it:
+        case = apply(case, event)
+    return case

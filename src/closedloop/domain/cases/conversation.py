@@ -1,0 +1,266 @@
+"""The conversation around a case: more messages, merges and splits, channel moves,
+priority, promises to the customer, and verification after the loop closed.
+
+Pure functions like the LATTE steps in :mod:`closedloop.domain.cases.steps`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import attrs
+
+from closedloop.domain.cases.case import Case, apply
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.events import (
+    CasesMerged,
+    ChannelMoved,
+    MergedInto,
+    MessageAdded,
+    Origin,
+    OriginKind,
+    PriorityChanged,
+    Promised,
+    PromiseKept,
+    SplitOff,
+    VerificationRequested,
+    Verified,
+)
+from closedloop.domain.cases.feedback import Feedback
+from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
+from closedloop.domain.cases.priority import Priority
+from closedloop.domain.cases.steps import _S, Due, _actor, open_case, reopen, scheduled
+from closedloop.domain.checks import require_aware
+from closedloop.domain.errors import StepRefusedError, ValidationError
+from closedloop.domain.latte import Step
+
+__all__ = [
+    "add_message",
+    "keep_promise",
+    "make_promise",
+    "merge_cases",
+    "move_channel",
+    "reprioritize",
+    "request_verification",
+    "split_case",
+    "verify",
+]
+
+
+def add_message(case: Case, feedback: Feedback, *, at: datetime, by: str = "closedloop") -> Case:
+    """More from the customer on this matter: it joins the case as a new message."""
+    if not isinstance(feedback, Feedback):
+        raise ValidationError(f"feedback must be a Feedback, got {type(feedback).__name__}")
+    event = MessageAdded(
+        case_id=case.id,
+        version=case.version + 1,
+        at=require_aware("at", at),
+        by=_actor(by),
+        feedback=feedback,
+    )
+    return apply(case, event)
+
+
+def merge_cases(
+    into: Case, other: Case, *, at: datetime, by: str, reason: str
+) -> tuple[Case, Case]:
+    """Both cases after ``other`` (a duplicate on the same matter) is merged into ``into``:
+    its messages join ``into``, and it stops, pointing at ``into``."""
+    for case in (into, other):
+        if case.merged_into is not None:
+            raise ValidationError(f"case {case.id!r} was merged into {case.merged_into!r} already")
+    if into.id == other.id:
+        raise ValidationError(f"cannot merge case {into.id!r} into itself")
+    if into.is_closed:
+        raise ValidationError(f"case {into.id!r} is closed: reopen it, or merge into an open one")
+    why = _reason(reason)
+    require_aware("at", at)
+    gained = apply(
+        into,
+        CasesMerged(case_id=into.id, version=into.version + 1, at=at, by=_actor(by),
+                    other=other.id, messages=other.messages, reason=why),
+    )  # fmt: skip
+    stopped = apply(
+        other,
+        MergedInto(case_id=other.id, version=other.version + 1, at=at, by=_actor(by),
+                   due_at=None, into=into.id, reason=why),
+    )  # fmt: skip
+    return gained, stopped
+
+
+def split_case(
+    case: Case,
+    moved: Sequence[int],
+    *,
+    new_id: str,
+    at: datetime,
+    by: str,
+    reason: str,
+    due_at: Due = None,
+) -> tuple[Case, Case]:
+    """The case without the messages at positions ``moved``, and the new case they open
+    (its ``origin`` names the case they came from)."""
+    if case.merged_into is not None:
+        raise ValidationError(f"case {case.id!r} was merged into {case.merged_into!r}")
+    picked = sorted(set(moved))
+    if not picked or any(
+        isinstance(n, bool) or not isinstance(n, int) or not 0 <= n < len(case.messages)
+        for n in picked
+    ):
+        raise ValidationError(
+            f"give the positions of the messages to split off, from 0 to "
+            f"{len(case.messages) - 1}; got {list(moved)!r}"
+        )
+    if len(picked) == len(case.messages):
+        raise ValidationError("a split must leave at least one message on the case")
+    why = _reason(reason)
+    require_aware("at", at)
+    messages = [case.messages[n] for n in picked]
+    source = apply(
+        case,
+        SplitOff(case_id=case.id, version=case.version + 1, at=at, by=_actor(by),
+                 new_case_id=new_id, moved=tuple(picked), reason=why),
+    )  # fmt: skip
+    new = open_case(new_id, messages[0], at=at, by=by, priority=case.priority, owner=case.owner,
+                    due_at=due_at, origin=Origin(OriginKind.SPLIT, case_id=case.id))  # fmt: skip
+    for feedback in messages[1:]:
+        new = add_message(new, feedback, at=at, by=by)
+    return source, new
+
+
+def _reason(reason: object) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError("say why (reason='...'): it stays in both cases' history")
+    return reason.strip()
+
+
+def reprioritize(case: Case, priority: Priority, *, at: datetime, by: str, reason: str) -> Case:
+    """Give the case another priority, saying why (a no-op if it already has it)."""
+    if not isinstance(priority, Priority):
+        raise ValidationError(f"priority must be a Priority, got {priority!r}")
+    if priority is case.priority:
+        return case
+    event = PriorityChanged(
+        case_id=case.id,
+        version=case.version + 1,
+        at=require_aware("at", at),
+        by=_actor(by),
+        priority=priority,
+        reason=reason,
+    )
+    return apply(case, event)
+
+
+def move_channel(
+    case: Case, channel: Channel, *, at: datetime, by: str, reason: str = "", due_at: Due = None
+) -> Case:
+    """Move the conversation to ``channel``: one case, same history and clocks; replies go
+    out on the new channel (a no-op if it is already there)."""
+    if not isinstance(channel, Channel):
+        raise ValidationError(f"channel must be a Channel, got {channel!r}")
+    if channel == case.reply_channel:
+        return case
+    event = ChannelMoved(
+        case_id=case.id,
+        version=case.version + 1,
+        at=require_aware("at", at),
+        by=_actor(by),
+        channel=channel,
+        reason=reason,
+    )
+    return apply(case, scheduled(case, event, due_at))
+
+
+def make_promise(
+    case: Case,
+    *,
+    promise_id: str,
+    what: str,
+    due_by: datetime,
+    owner: str,
+    at: datetime,
+    by: str,
+    due_at: Due = None,
+) -> Case:
+    """Record a promise made to the customer: ``what``, by ``due_by``, owned by ``owner``."""
+    for name, value in (("promise_id", promise_id), ("what", what), ("owner", owner)):
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError(f"{name} must be a non-empty string, got {value!r}")
+    if any(p.id == promise_id for p in case.promises):
+        raise ValidationError(f"case {case.id!r} already has a promise {promise_id!r}")
+    require_aware("due_by", due_by)
+    event = Promised(
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
+        promise_id=promise_id, what=what, due_by=due_by, owner=owner,
+    )  # fmt: skip
+    return apply(case, _rescheduled(case, event, due_at))
+
+
+def keep_promise(
+    case: Case, promise_id: str, *, at: datetime, by: str, note: str = "", due_at: Due = None
+) -> Case:
+    """Record that a promise was kept."""
+    found = [p for p in case.promises if p.id == promise_id]
+    if not found:
+        known = ", ".join(p.id for p in case.promises) or "none"
+        raise ValidationError(
+            f"case {case.id!r} has no promise {promise_id!r}; its promises: {known}"
+        )
+    if not found[0].is_open:
+        raise ValidationError(f"promise {promise_id!r} of case {case.id!r} was kept already")
+    event = PromiseKept(
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
+        promise_id=promise_id, note=note,
+    )  # fmt: skip
+    return apply(case, _rescheduled(case, event, due_at))
+
+
+def _rescheduled(case: Case, event: _S, due_at: Due) -> _S:
+    """``scheduled`` for events that do not move the stage: a closed case is watched only
+    for its open promises."""
+    event = scheduled(case, event, due_at)
+    if case.is_closed:
+        event = attrs.evolve(event, due_at=apply(case, event).next_promise_due)
+    return event
+
+
+def request_verification(case: Case, *, at: datetime, by: str) -> Case:
+    """Ask the customer whether the fix resolved it; only a closed loop can be verified."""
+    if not case.is_closed:
+        raise StepRefusedError(
+            case.id, Step.EXPLAIN, "verification follows a closed loop; close the loop first"
+        )
+    event = VerificationRequested(
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by)
+    )
+    return apply(case, event)
+
+
+def verify(
+    case: Case,
+    *,
+    resolved: bool,
+    at: datetime,
+    by: str,
+    comment: str = "",
+    due_at: Due = None,
+    lifecycle: Lifecycle = LATTE,
+) -> Case:
+    """Record the customer's answer to "did this resolve it?": a yes is recorded, a no
+    reopens the case (back to Take action, counted as a reopen)."""
+    if not isinstance(resolved, bool):
+        raise ValidationError(f"resolved must be True or False, got {resolved!r}")
+    if not case.is_closed:
+        raise StepRefusedError(
+            case.id, Step.REOPEN, "only a closed loop can be verified; this case is still open"
+        )
+    event = Verified(
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
+        resolved=resolved, comment=comment,
+    )  # fmt: skip
+    answered = apply(case, event)
+    if resolved:
+        return answered
+    why = f"the customer says it is not resolved{': ' + comment if comment else ''}"
+    return reopen(answered, at=at, by=by, due_at=due_at, reason=why, lifecycle=lifecycle)

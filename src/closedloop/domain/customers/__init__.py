@@ -1,0 +1,1 @@
+"""Customers: one person behind many handles, consolidation, the no log, erasure."""

@@ -1,0 +1,1 @@
+"""The outbox: notifications to customers and staff, and their delivery state."""

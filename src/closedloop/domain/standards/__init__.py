@@ -1,0 +1,1 @@
+"""Standards: business calendars, performance standards with RAG status, escalation."""

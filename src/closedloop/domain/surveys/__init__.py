@@ -1,0 +1,1 @@
+"""Surveys: NPS, CSAT and CES scoring, eligibility, invitations, recovery of low scores."""
