@@ -80,7 +80,7 @@ def run(quick: bool = False) -> None:
             desk.take_action(c.id, by="amy", summary="Refunded")
             desk.thank(c.id, by="amy")
             desk.explain(c.id, by="amy", what_failed="Courier", what_changes="New courier")
-        desk.dispatch(limit=cases * 3)
+        desk.outbox.dispatch(limit=cases * 3)
 
     seconds = min(timeit.repeat(full_cases, number=1, repeat=3))
     print(

@@ -510,7 +510,7 @@ if __name__ == "__main__":
             )
         )
         desk.acknowledge(case.id, by="Amy Lee")
-        report = desk.dispatch()
+        report = desk.outbox.dispatch()
         again = JsonFolderStore(folder).get(case.id)  # a new store object reads it back
         print(f"{again.id} is {again.stage.value} at version {again.version}; sent {report.sent}")
         for path in sorted(Path(folder).rglob("*.json")):

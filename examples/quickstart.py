@@ -33,7 +33,7 @@ def main() -> None:
         what_failed="The Leeds team had not been trained on the new returns policy",
         what_changes="Every store team is trained on returns by Friday",
     )
-    desk.dispatch()
+    desk.outbox.dispatch()
 
     print(f"{case.id}: {case.stage.value} after {case.version} events")
     for event in case.events:

@@ -104,7 +104,7 @@ class Helpdesk:
     def tick(self) -> tuple[int, int]:
         """Sweep late cases, then deliver the outbox: (escalated, sent)."""
         swept = self.desk.sweep()
-        sent = self.desk.dispatch()
+        sent = self.desk.outbox.dispatch()
         return len(swept.escalated), len(sent.sent)
 
     def start_timer(self, every: float) -> None:
@@ -207,7 +207,7 @@ class Helpdesk:
         for case in self.store.cases_active(now - timedelta(days=90), now + timedelta(seconds=1)):
             if case.is_closed:
                 continue
-            rag = self.desk.status(case.id).value
+            rag = self.desk.standards.status(case.id).value
             rows.append(
                 f"<tr><td><a href='/cases/{_q(case.id)}'>{html.escape(case.subject)}</a></td>"
                 f"<td>{html.escape(case.customer)}</td><td>{case.reply_channel.name}</td>"
@@ -243,7 +243,7 @@ class Helpdesk:
                 received_at=self.now(), text=form.get("text", ""), kind=kind,
             )
         )  # fmt: skip
-        due = [d.due_at for d in self.desk.deadlines(case.id) if d.due_at is not None]
+        due = [d.due_at for d in self.desk.standards.deadlines(case.id) if d.due_at is not None]
         when = f" You will hear from us by {min(due):%A %d %B, %H:%M %Z}." if due else ""
         body = f"<p>Thank you: we have your message (case {html.escape(case.id)}).{when}</p>"
         self.send(request, HTTPStatus.CREATED, _page("Thank you", body))
@@ -274,7 +274,7 @@ class Helpdesk:
             f"<li class='{d.rag.value}'>{d.target.value}: due "
             f"{'(waiting for the customer)' if d.due_at is None else f'{d.due_at:%Y-%m-%d %H:%M}'}"
             f" — {d.rag.value.upper()}</li>"
-            for d in self.desk.deadlines(case_id)
+            for d in self.desk.standards.deadlines(case_id)
         )
         forms = "".join(
             _step_form(case.id, case.version, step)
@@ -332,7 +332,7 @@ class Helpdesk:
 
     def report(self, request: BaseHTTPRequestHandler) -> None:
         now = self.now()
-        insights = self.desk.insights(now - timedelta(days=30), now + timedelta(seconds=1))
+        insights = self.desk.reports.insights(now - timedelta(days=30), now + timedelta(seconds=1))
         self.send(request, HTTPStatus.OK, render_html(insights, title="Helpdesk report").encode())
 
 

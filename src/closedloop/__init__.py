@@ -70,10 +70,10 @@ from closedloop.domain.surveys.survey import Answer, Survey, SurveyKind
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service.desk import Desk
 from closedloop.service.dispatch import DispatchReport
+from closedloop.service.invitations import Invited
 from closedloop.service.policy import Policy
 from closedloop.service.recovery import RecoveryReport
 from closedloop.service.standards import SweepReport
-from closedloop.service.surveys import Invited
 from closedloop.service.templates import Templates
 
 if _TYPE_CHECKING:

@@ -30,28 +30,30 @@ def test_no_byte_of_the_customer_remains_in_the_file(tmp_path: Path) -> None:
     nps = Survey("after-case", SurveyKind.NPS, "How likely are you to recommend us?")
     with SQLiteStore(db) as store:
         desk = Desk(store, RecordingNotifier(), clock=clock, policy=policy)
-        desk.link(HANDLE, PHONE, customer="crm-9", by="crm-sync")  # in the customer tables too
+        desk.customers.link(
+            HANDLE, PHONE, customer="crm-9", by="crm-sync"
+        )  # in the customer tables too
         case = desk.listen(
             Feedback(customer=HANDLE, channel=Channel.EMAIL, received_at=clock.now(),
                      text=f"Order {WORDS[0]}: {WORDS[1]}", external_id=f"<1@{HANDLE}>")
         )  # fmt: skip
-        desk.add_message(
+        desk.conversation.add_message(
             case.id,
             Feedback(customer=PHONE, channel=Channel.PHONE, received_at=clock.now(),
                      text=f"Calling about {WORDS[0]}"),
         )  # fmt: skip
         desk.acknowledge(case.id, by="amy")
-        desk.dispatch()
+        desk.outbox.dispatch()
         desk.take_action(case.id, by="amy", summary="Refunded")
         desk.thank(case.id, by="amy")
         desk.explain(case.id, by="amy", what_failed="Courier", what_changes="New courier")
-        invited = desk.invite(nps, case_id=case.id)
+        invited = desk.surveys.invite(nps, case_id=case.id)
         assert invited.token is not None
-        desk.respond(invited.token, 2, comment=f"{WORDS[1]}, still angry", contact_me=True)
+        desk.surveys.respond(invited.token, 2, comment=f"{WORDS[1]}, still angry", contact_me=True)
         failing = Desk(store, Refusing(), clock=clock, policy=policy)
         for _ in range(8):  # until the remaining messages are dead letters
             clock.advance(days=1)
-            failing.dispatch()
+            failing.outbox.dispatch()
         other = desk.listen(
             Feedback(customer="bob@example.com", channel=Channel.EMAIL, received_at=clock.now(),
                      text="Unrelated")
@@ -59,13 +61,13 @@ def test_no_byte_of_the_customer_remains_in_the_file(tmp_path: Path) -> None:
         before = desk.get(case.id)
         assert HANDLE.encode() in files(db)
 
-        erasure = desk.erase_customer(HANDLE)  # the phone number is hers too: erased with it
+        erasure = desk.customers.erase(HANDLE)  # the phone number is hers too: erased with it
         after = desk.get(case.id)
         assert after.customer == erasure.pseudonym
         assert len(after.messages) == len(before.messages)
         assert after.closed_at is None or after.opened_at == before.opened_at
         assert desk.get(other.id).customer == "bob@example.com"
-        assert desk.customer("crm-9").handles == {erasure.pseudonym}
+        assert desk.customers.get("crm-9").handles == {erasure.pseudonym}
         clock.advance(timedelta(days=1))
     blob = files(db)
     for detail in (HANDLE, PHONE, *WORDS):

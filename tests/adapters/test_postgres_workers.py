@@ -118,7 +118,7 @@ class Hanging:
             f.write(notification.key)
         time.sleep(600)
 
-Desk(PostgresStore(dsn, schema=schema), Hanging()).dispatch()
+Desk(PostgresStore(dsn, schema=schema), Hanging()).outbox.dispatch()
 """
 
 
@@ -148,9 +148,9 @@ def test_a_killed_dispatcher_is_taken_over_after_the_lease_with_the_same_key(
         assert store.outbox_message(key).status is Delivery.PENDING  # claimed, never marked
         clock = ManualClock(datetime.now(UTC))
         desk = Desk(store, notifier, clock=clock)
-        assert desk.dispatch().sent == ()  # the killed worker's lease still holds
+        assert desk.outbox.dispatch().sent == ()  # the killed worker's lease still holds
         clock.advance(timedelta(minutes=5, seconds=1))
-        assert desk.dispatch().sent == (key,)
+        assert desk.outbox.dispatch().sent == (key,)
         assert store.outbox_message(key).status is Delivery.SENT
     assert [n.key for n in notifier.sent] == [key]
 

@@ -133,7 +133,7 @@ def test_an_acknowledgement_arrives_as_a_two_part_email(
 ) -> None:
     desk = make_desk(smtp_notifier(server.port), store, clock)
     key = acknowledged(desk, text="My <b>refund</b> & receipt never arrived")
-    assert desk.dispatch().sent == (key,)
+    assert desk.outbox.dispatch().sent == (key,)
 
     (envelope,) = server.handler.envelopes
     assert envelope.mail_from == "care@acme.example"
@@ -204,7 +204,7 @@ def test_a_refused_recipient_is_retried_until_the_server_accepts(
     desk = make_desk(smtp_notifier(server.port), store, clock)
     key = acknowledged(desk)
     server.handler.refuse = True
-    report = desk.dispatch()
+    report = desk.outbox.dispatch()
     assert report.retrying == (key,)
     pending = store.outbox_message(key)
     assert pending.sent_at is None
@@ -214,10 +214,10 @@ def test_a_refused_recipient_is_retried_until_the_server_accepts(
     assert server.handler.envelopes == []
 
     server.handler.refuse = False
-    assert desk.dispatch().sent == ()  # not before its retry time
+    assert desk.outbox.dispatch().sent == ()  # not before its retry time
     assert pending.next_attempt_at is not None
     clock.set(pending.next_attempt_at)
-    assert desk.dispatch().sent == (key,)
+    assert desk.outbox.dispatch().sent == (key,)
     assert len(server.handler.envelopes) == 1
 
 
@@ -227,12 +227,12 @@ def test_a_stopped_server_is_retried_not_lost(
     desk = make_desk(smtp_notifier(server.port), store, clock)
     key = acknowledged(desk)
     server.stop()
-    assert desk.dispatch().retrying == (key,)
+    assert desk.outbox.dispatch().retrying == (key,)
     server.start()
     message = store.outbox_message(key)
     assert message.next_attempt_at is not None
     clock.set(message.next_attempt_at)
-    assert desk.dispatch().sent == (key,)
+    assert desk.outbox.dispatch().sent == (key,)
     assert len(server.handler.envelopes) == 1
 
 
@@ -272,7 +272,7 @@ def test_a_dropped_connection_is_retried_by_dispatch(
 ) -> None:
     desk = make_desk(smtp_notifier(hang_up_port), store, clock)
     key = acknowledged(desk)
-    report = desk.dispatch()
+    report = desk.outbox.dispatch()
     assert report.retrying == (key,)
     assert report.sent == ()
     message = store.outbox_message(key)

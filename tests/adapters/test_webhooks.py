@@ -153,7 +153,7 @@ def test_a_desk_delivers_through_the_webhook(
     desk = make_desk(webhook_notifier(url), store, clock)
     case = desk.listen(make_feedback())
     desk.acknowledge(case.id, by="Amy")
-    assert desk.dispatch().sent == (f"{case.id}/2/acknowledgement",)
+    assert desk.outbox.dispatch().sent == (f"{case.id}/2/acknowledgement",)
     ((_, headers, body),) = received.requests
     assert json.loads(body)["purpose"] == "acknowledgement"
     verify_webhook(headers, body, SECRET, now=START)
@@ -167,14 +167,14 @@ def test_a_500_is_retried_and_later_delivered(
     desk.acknowledge(case.id, by="Amy")
     key = f"{case.id}/2/acknowledgement"
     received.status = 500
-    assert desk.dispatch().retrying == (key,)
+    assert desk.outbox.dispatch().retrying == (key,)
     message = store.outbox_message(key)
     assert message.last_error is not None
     assert "HTTP 500" in message.last_error
     received.status = 200
     assert message.next_attempt_at is not None
     clock.set(message.next_attempt_at)
-    assert desk.dispatch().sent == (key,)
+    assert desk.outbox.dispatch().sent == (key,)
     assert [json.loads(b)["key"] for _, _, b in received.requests] == [key, key]
 
 
@@ -187,14 +187,14 @@ def test_no_answer_within_the_timeout_is_retried_and_later_delivered(
     desk.acknowledge(case.id, by="Amy")
     key = f"{case.id}/2/acknowledgement"
     received.stall = True
-    assert desk.dispatch().retrying == (key,)
+    assert desk.outbox.dispatch().retrying == (key,)
     message = store.outbox_message(key)
     assert message.last_error is not None
     assert "timed out" in message.last_error
     received.stall = False
     assert message.next_attempt_at is not None
     clock.set(message.next_attempt_at)
-    assert desk.dispatch().sent == (key,)
+    assert desk.outbox.dispatch().sent == (key,)
     assert len(received.requests) == 1
 
 

@@ -66,7 +66,7 @@ def build(store: CaseStore | None = None) -> tuple[CaseStore, Desk, dict[str, st
     to(at(2, 15))
     desk.acknowledge(b, by="amy")
     to(at(3, 9))
-    desk.escalate(c, to="the ombudsman")
+    desk.standards.escalate(c, to="the ombudsman")
     to(at(3, 10))
     desk.decline(b, by="amy", reason="Outside the 30 days", category="policy",
                  asked="A refund after 30 days")  # fmt: skip
@@ -88,7 +88,7 @@ def build(store: CaseStore | None = None) -> tuple[CaseStore, Desk, dict[str, st
     e = listen("E", "eve@example.com", Channel.EMAIL, FeedbackKind.COMPLAINT)
     to(at(5, 9, 20))
     desk.acknowledge(e, by="amy")
-    promise = desk.promise(e, what="Call back", due_by=at(6, 12), owner="amy", by="amy")
+    promise = desk.promises.make(e, what="Call back", due_by=at(6, 12), owner="amy", by="amy")
     to(at(5, 12))
     desk.take_action(e, by="amy", summary="Replaced")
     desk.thank(e, by="amy")
@@ -97,7 +97,7 @@ def build(store: CaseStore | None = None) -> tuple[CaseStore, Desk, dict[str, st
     to(at(6, 10))
     desk.reopen(e, reason="Still broken")
     to(at(6, 11))
-    desk.keep_promise(e, promise.promises[0].id, by="amy")
+    desk.promises.keep(e, promise.promises[0].id, by="amy")
     to(at(6, 14))
     desk.take_action(e, by="amy", summary="Replaced again")
     desk.thank(e, by="amy")
@@ -106,11 +106,11 @@ def build(store: CaseStore | None = None) -> tuple[CaseStore, Desk, dict[str, st
     # Surveys: 10 and 9 in week one (NPS +100), 7 the next Monday (outside the period).
     to(at(6, 15))
     for name, score in (("A", 10), ("B", 9)):
-        invited = desk.invite(NPS, case_id=ids[name])
+        invited = desk.surveys.invite(NPS, case_id=ids[name])
         assert invited.token is not None, invited.invitation.decision
-        desk.respond(invited.token, score)
+        desk.surveys.respond(invited.token, score)
     to(at(9, 9))
-    invited = desk.invite(NPS, case_id=ids["E"])
+    invited = desk.surveys.invite(NPS, case_id=ids["E"])
     assert invited.token is not None
-    desk.respond(invited.token, 7)
+    desk.surveys.respond(invited.token, 7)
     return store, desk, ids

@@ -21,25 +21,25 @@ def acknowledged(desk: Desk) -> str:
 
 def test_a_promise_is_recorded_and_kept(desk: Desk, clock: ManualClock) -> None:
     case_id = acknowledged(desk)
-    case = desk.promise(
+    case = desk.promises.make(
         case_id, what="Retrain the Leeds team", due_by=clock.now() + 4 * DAY, owner="lee", by="amy"
     )
     (promise,) = case.promises
     assert (promise.what, promise.owner, promise.is_open) == ("Retrain the Leeds team", "lee", True)
     clock.advance(days=2)
-    kept = desk.keep_promise(case_id, promise.id, by="lee", note="Trained on Tuesday")
+    kept = desk.promises.keep(case_id, promise.id, by="lee", note="Trained on Tuesday")
     assert kept.promises[0].kept_on_time
     with pytest.raises(ValidationError, match="kept already"):
-        desk.keep_promise(case_id, promise.id, by="lee")
+        desk.promises.keep(case_id, promise.id, by="lee")
     with pytest.raises(ValidationError, match="no promise 'nope'"):
-        desk.keep_promise(case_id, "nope", by="lee")
+        desk.promises.keep(case_id, "nope", by="lee")
 
 
 def test_an_overdue_promise_is_escalated_once_even_after_the_loop_closed(
     desk: Desk, clock: ManualClock, notifier: RecordingNotifier
 ) -> None:
     case_id = acknowledged(desk)
-    promise = desk.promise(
+    promise = desk.promises.make(
         case_id, what="Retrain the Leeds team", due_by=clock.now() + 10 * DAY, owner="lee",
         by="amy",
     ).promises[0]  # fmt: skip
@@ -56,7 +56,7 @@ def test_an_overdue_promise_is_escalated_once_even_after_the_loop_closed(
     clock.advance(days=10, seconds=1)
     report = desk.sweep()
     assert report.escalated == ((case_id, 1),)
-    desk.dispatch()
+    desk.outbox.dispatch()
     alert = notifier.sent[-1]
     assert alert.purpose == "escalation"
     assert "Retrain the Leeds team" in alert.body
@@ -64,21 +64,21 @@ def test_an_overdue_promise_is_escalated_once_even_after_the_loop_closed(
     after = desk.get(case_id)
     assert after.promises[0].escalated
     assert after.due_at is None
-    late = desk.keep_promise(case_id, promise.id, by="lee")
+    late = desk.promises.keep(case_id, promise.id, by="lee")
     assert not late.promises[0].kept_on_time
 
 
 def test_the_promise_kept_rate(desk: Desk, clock: ManualClock) -> None:
     since = clock.now()
     case_id = acknowledged(desk)
-    on_time = desk.promise(case_id, what="a", due_by=since + DAY, owner="x", by="amy")
-    late = desk.promise(case_id, what="b", due_by=since + DAY, owner="x", by="amy")
-    desk.promise(case_id, what="c", due_by=since + 2 * DAY, owner="x", by="amy")  # still open
-    desk.promise(case_id, what="d", due_by=since + 30 * DAY, owner="x", by="amy")  # not due
-    desk.keep_promise(case_id, on_time.promises[0].id, by="x")
+    on_time = desk.promises.make(case_id, what="a", due_by=since + DAY, owner="x", by="amy")
+    late = desk.promises.make(case_id, what="b", due_by=since + DAY, owner="x", by="amy")
+    desk.promises.make(case_id, what="c", due_by=since + 2 * DAY, owner="x", by="amy")  # still open
+    desk.promises.make(case_id, what="d", due_by=since + 30 * DAY, owner="x", by="amy")  # not due
+    desk.promises.keep(case_id, on_time.promises[0].id, by="x")
     clock.advance(days=3)
-    desk.keep_promise(case_id, late.promises[1].id, by="x")
-    figures = desk.promise_report(since, since + 7 * DAY)
+    desk.promises.keep(case_id, late.promises[1].id, by="x")
+    figures = desk.reports.promises(since, since + 7 * DAY)
     assert (figures.due, figures.kept_on_time, figures.kept_late, figures.open) == (3, 1, 1, 1)
     assert figures.kept_rate == pytest.approx(1 / 3)
 
@@ -87,9 +87,9 @@ def test_a_promise_needs_what_when_and_who(desk: Desk, clock: ManualClock) -> No
     case_id = acknowledged(desk)
     before = desk.get(case_id)
     with pytest.raises(ValidationError, match="what"):
-        desk.promise(case_id, what=" ", due_by=clock.now(), owner="x", by="amy")
+        desk.promises.make(case_id, what=" ", due_by=clock.now(), owner="x", by="amy")
     with pytest.raises(ValidationError, match="timezone"):
-        desk.promise(
+        desk.promises.make(
             case_id, what="a", due_by=clock.now().replace(tzinfo=None), owner="x", by="amy"
         )
     assert desk.get(case_id) == before

@@ -43,12 +43,16 @@ def test_scenario_5_from_twitter_to_email_keeps_one_case_and_its_clocks(
 ) -> None:
     form = desk.listen(make_feedback(text="My order never came"))
     clock.advance(days=2)  # the web form got nothing; the customer tweets
-    tweeted = desk.add_message(form.id, message(clock, Channel.SOCIAL_MEDIA, text="@shop hello?"))
+    tweeted = desk.conversation.add_message(
+        form.id, message(clock, Channel.SOCIAL_MEDIA, text="@shop hello?")
+    )
     assert tweeted.id == form.id
     assert tweeted.channels == (Channel.WEB_FORM, Channel.SOCIAL_MEDIA)
     clock.advance(hours=3)
     desk.acknowledge(form.id, by="social team")
-    moved = desk.move_channel(form.id, Channel.EMAIL, by="social team", reason="private details")
+    moved = desk.conversation.move_channel(
+        form.id, Channel.EMAIL, by="social team", reason="private details"
+    )
     assert moved.reply_channel == Channel.EMAIL
     assert moved.opened_at == form.opened_at  # the clocks did not restart
     assert len(moved.messages) == 2
@@ -61,7 +65,7 @@ def test_scenario_5_from_twitter_to_email_keeps_one_case_and_its_clocks(
     assert effort.repeat_contacts == 1  # wrote again before any answer
     desk.take_action(form.id, by="amy", summary="Refunded")
     desk.thank(form.id, by="amy")
-    desk.dispatch()
+    desk.outbox.dispatch()
     sent = {m.purpose: m.channel for m in notifier.sent}
     assert sent["acknowledgement"] == Channel.WEB_FORM  # before the move
     assert sent["thanks"] == Channel.EMAIL  # replies go out on the new channel
@@ -73,8 +77,10 @@ def test_hand_offs_and_repeats_are_counted(desk: Desk, clock: ManualClock) -> No
     desk.assign(case.id, owner="bo", by="amy")
     desk.assign(case.id, owner="bo", by="amy")  # same owner: not a hand-off
     desk.assign(case.id, owner="cy", by="bo")
-    desk.add_message(case.id, message(clock, text="As I said, order 1234", repeated=True))
-    desk.add_message(case.id, message(clock, text="Hello??"))
+    desk.conversation.add_message(
+        case.id, message(clock, text="As I said, order 1234", repeated=True)
+    )
+    desk.conversation.add_message(case.id, message(clock, text="Hello??"))
     effort = desk.get(case.id).effort
     assert (effort.hand_offs, effort.repeats) == (2, 1)
     assert effort.repeat_contacts == 1  # the second of the two unanswered messages
@@ -87,7 +93,7 @@ def test_a_message_within_the_reopen_window_reopens_the_case(
     case = desk.listen(make_feedback())
     close(desk, case.id)
     clock.advance(days=14)  # exactly at the window's end: still inside
-    reopened = desk.add_message(case.id, message(clock, text="It broke again"))
+    reopened = desk.conversation.add_message(case.id, message(clock, text="It broke again"))
     assert reopened.id == case.id
     assert reopened.stage is Stage.ACKNOWLEDGED  # back to Take action
     assert reopened.reopen_count == 1
@@ -100,7 +106,9 @@ def test_a_message_after_the_reopen_window_opens_a_linked_case(
     case = desk.listen(make_feedback())
     close(desk, case.id)
     clock.advance(days=14, seconds=1)
-    follow_up = desk.add_message(case.id, message(clock, text="New problem with the same order"))
+    follow_up = desk.conversation.add_message(
+        case.id, message(clock, text="New problem with the same order")
+    )
     assert follow_up.id != case.id
     assert follow_up.origin is not None
     assert follow_up.origin.kind is OriginKind.FOLLOW_UP
@@ -110,8 +118,8 @@ def test_a_message_after_the_reopen_window_opens_a_linked_case(
 
 def test_a_redelivered_message_joins_once(desk: Desk, clock: ManualClock) -> None:
     case = desk.listen(make_feedback())
-    first = desk.add_message(case.id, message(clock, external_id="mail-7"))
-    again = desk.add_message(case.id, message(clock, external_id="mail-7"))
+    first = desk.conversation.add_message(case.id, message(clock, external_id="mail-7"))
+    again = desk.conversation.add_message(case.id, message(clock, external_id="mail-7"))
     assert again == first
     assert len(desk.get(case.id).messages) == 2
 
@@ -123,7 +131,7 @@ def test_the_reopen_window_is_policy(store: InMemoryStore, clock: ManualClock) -
     case = desk.listen(make_feedback())
     close(desk, case.id)
     clock.advance(days=2)
-    assert desk.add_message(case.id, message(clock)).id != case.id
+    assert desk.conversation.add_message(case.id, message(clock)).id != case.id
     with pytest.raises(ValidationError, match="timedelta"):
         Policy(reopen_within=timedelta(0))
 
@@ -131,7 +139,7 @@ def test_the_reopen_window_is_policy(store: InMemoryStore, clock: ManualClock) -
 def test_moving_to_an_unknown_channel_is_refused(desk: Desk) -> None:
     case = desk.listen(make_feedback())
     with pytest.raises(ValidationError, match="unknown channel"):
-        desk.move_channel(case.id, Channel.custom("pigeon"), by="amy")
+        desk.conversation.move_channel(case.id, Channel.custom("pigeon"), by="amy")
     assert desk.get(case.id) == case
 
 
@@ -153,7 +161,7 @@ def test_scenario_9_the_thirty_day_no_log(store: InMemoryStore, clock: ManualClo
     before = desk.listen(make_feedback())
     desk.acknowledge(before.id, by="amy")
     desk.decline(before.id, by="amy", reason="Outside the period")  # defaults: other, subject
-    log = desk.no_log(since, since + timedelta(days=25), examples=2)
+    log = desk.reports.no_log(since, since + timedelta(days=25), examples=2)
     assert log.total == 5
     assert [(c.category, c.count) for c in log.categories] == [
         ("out_of_stock", 3),
@@ -165,7 +173,7 @@ def test_scenario_9_the_thirty_day_no_log(store: InMemoryStore, clock: ManualClo
         "Red scarf, size M",
     ]
     assert "out_of_stock: 3" in str(log)
-    everything = desk.no_log(since, clock.now() + timedelta(seconds=1))
+    everything = desk.reports.no_log(since, clock.now() + timedelta(seconds=1))
     other = {c.category: c for c in everything.categories}["other"]
     assert other.examples[0].asked == before.subject
 
@@ -183,8 +191,8 @@ def test_a_decline_needs_a_known_category(desk: Desk) -> None:
 
 def test_new_events_replay(desk: Desk, clock: ManualClock) -> None:
     case = desk.listen(make_feedback())
-    desk.add_message(case.id, message(clock, Channel.SOCIAL_MEDIA))
-    desk.move_channel(case.id, Channel.EMAIL, by="amy")
+    desk.conversation.add_message(case.id, message(clock, Channel.SOCIAL_MEDIA))
+    desk.conversation.move_channel(case.id, Channel.EMAIL, by="amy")
     stored = desk.get(case.id)
     assert replay(stored.events) == stored
     assert stored.opened_at == START
@@ -195,28 +203,28 @@ def test_scenario_8_follow_up_a_no_reopens_a_yes_is_recorded(
 ) -> None:
     case = desk.listen(make_feedback())
     close(desk, case.id)
-    asked = desk.request_verification(case.id, by="amy")
+    asked = desk.conversation.request_verification(case.id, by="amy")
     assert asked.is_closed
-    desk.dispatch()
+    desk.outbox.dispatch()
     assert notifier.sent[-1].purpose == "verification"
-    reopened = desk.verify(case.id, resolved=False, comment="Still broken")
+    reopened = desk.conversation.verify(case.id, resolved=False, comment="Still broken")
     assert not reopened.is_closed
     assert reopened.reopen_count == 1
     assert reopened.verified is False
     with pytest.raises(StepRefusedError, match="still open"):
-        desk.verify(case.id, resolved=True)
+        desk.conversation.verify(case.id, resolved=True)
     desk.take_action(case.id, by="amy", summary="Replaced again")
     desk.thank(case.id, by="amy")
     desk.explain(case.id, by="amy", what_failed="Part", what_changes="New supplier")
-    confirmed = desk.verify(case.id, resolved=True)
+    confirmed = desk.conversation.verify(case.id, resolved=True)
     assert confirmed.is_closed
     assert confirmed.verified is True
     with pytest.raises(ValidationError, match="True or False"):
-        desk.verify(case.id, resolved="no")  # type: ignore[arg-type]
+        desk.conversation.verify(case.id, resolved="no")  # type: ignore[arg-type]
 
 
 def test_only_a_closed_loop_is_verified(desk: Desk) -> None:
     case = desk.listen(make_feedback())
     with pytest.raises(StepRefusedError, match="close the loop first"):
-        desk.request_verification(case.id, by="amy")
+        desk.conversation.request_verification(case.id, by="amy")
     assert desk.get(case.id) == case

@@ -40,13 +40,13 @@ def test_a_complaint_through_latte_tells_the_customer_three_times(
     assert closed.stage is Stage.CLOSED
     assert desk.get(case.id) == closed
     assert notifier.sent == []  # nothing leaves before dispatch: the outbox holds it
-    report = desk.dispatch()
+    report = desk.outbox.dispatch()
     assert len(report.sent) == 3
     assert notifier.purposes() == ["acknowledgement", "thanks", "explanation"]
     assert {n.to for n in notifier.sent} == {"mary@example.com"}
     assert all(n.channel == Channel.WEB_FORM for n in notifier.sent)
     assert "returns training skipped the Leeds store" in notifier.sent[2].body
-    assert desk.dispatch().sent == ()  # delivered once
+    assert desk.outbox.dispatch().sent == ()  # delivered once
 
 
 def test_the_acknowledgement_names_the_matter_the_owner_and_the_next_contact(
@@ -54,7 +54,7 @@ def test_the_acknowledgement_names_the_matter_the_owner_and_the_next_contact(
 ) -> None:
     case = desk.listen(make_feedback(text="My refund never arrived"))
     desk.acknowledge(case.id, by="Amy Lee")
-    desk.dispatch()
+    desk.outbox.dispatch()
     (ack,) = notifier.sent
     assert "My refund never arrived" in ack.subject
     assert "My refund never arrived" in ack.body
@@ -69,7 +69,7 @@ def test_a_compliment_gets_its_own_thanks(desk: Desk, notifier: RecordingNotifie
     case = desk.listen(make_feedback(FeedbackKind.COMPLIMENT, text="Jo at the till was lovely"))
     desk.acknowledge(case.id, by="Amy")
     desk.thank(case.id, by="Amy")
-    desk.dispatch()
+    desk.outbox.dispatch()
     assert "kind words" in notifier.sent[-1].body
     assert desk.get(case.id).is_closed
 
@@ -80,7 +80,7 @@ def test_templates_can_be_overridden(store: InMemoryStore, clock: ManualClock) -
     desk = Desk(store, notifier, clock=clock, policy=policy)
     case = desk.listen(make_feedback(text="Broken tap"))
     desk.acknowledge(case.id, by="Amy")
-    desk.dispatch()
+    desk.outbox.dispatch()
     assert notifier.sent[0].body.startswith("Got it: Broken tap. Back by ")
 
 
@@ -137,7 +137,7 @@ def test_an_impossible_step_is_refused_and_queues_nothing(
     with pytest.raises(StepNotAllowedError, match="steps allowed now: acknowledge"):
         desk.thank(case.id, by="Amy")
     assert desk.get(case.id) == case
-    assert desk.dispatch().sent == ()
+    assert desk.outbox.dispatch().sent == ()
 
 
 def test_reopen_is_by_the_customer_unless_said_otherwise(desk: Desk) -> None:
@@ -176,13 +176,13 @@ def test_a_failing_notifier_keeps_the_message_queued(
     case = desk.listen(make_feedback())
     desk.acknowledge(case.id, by="Amy")
     key = f"{case.id}/2/acknowledgement"
-    report = desk.dispatch()
+    report = desk.outbox.dispatch()
     assert report.retrying == (key,)
     assert desk.get(case.id).stage is Stage.ACKNOWLEDGED  # the change is kept
     flaky.fail = None
-    assert desk.dispatch().sent == ()  # not before the backoff has passed
+    assert desk.outbox.dispatch().sent == ()  # not before the backoff has passed
     clock.advance(minutes=1)
-    assert desk.dispatch().sent == (key,)
+    assert desk.outbox.dispatch().sent == (key,)
     assert len(flaky.sent) == 1
 
 

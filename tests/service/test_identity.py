@@ -20,17 +20,17 @@ from tests.helpers import START
 
 
 def test_linked_handles_are_one_customer_with_the_hosts_id(desk: Desk) -> None:
-    mary = desk.link("mary@example.com", "+44 7700 900123", customer="crm-42", by="amy")
+    mary = desk.customers.link("mary@example.com", "+44 7700 900123", customer="crm-42", by="amy")
     assert (mary.id, mary.handles) == ("crm-42", {"mary@example.com", "+44 7700 900123"})
-    assert desk.customer_of("+44 7700 900123") == mary
-    again = desk.link("@mary_tweets", "mary@example.com", by="amy")  # joins her record
+    assert desk.customers.of_handle("+44 7700 900123") == mary
+    again = desk.customers.link("@mary_tweets", "mary@example.com", by="amy")  # joins her record
     assert again.id == "crm-42"
     assert [e.change for e in again.events] == [IdentityChange.LINKED, IdentityChange.LINKED]
-    assert desk.customer("crm-42") == again
+    assert desk.customers.get("crm-42") == again
 
 
 def test_feedback_from_any_handle_reaches_the_same_customer(desk: Desk, clock: ManualClock) -> None:
-    desk.link("mary@example.com", "@mary_tweets", customer="crm-42", by="amy")
+    desk.customers.link("mary@example.com", "@mary_tweets", customer="crm-42", by="amy")
     first = desk.listen(Feedback(customer="mary@example.com", channel=Channel.WEB_FORM,
                                  received_at=clock.now(), text="Order 881 is late",
                                  matter_key="881"))  # fmt: skip
@@ -40,55 +40,55 @@ def test_feedback_from_any_handle_reaches_the_same_customer(desk: Desk, clock: M
     assert tweet.id == first.id  # consolidated across her handles
     other = desk.listen(Feedback(customer="@mary_tweets", channel=Channel.SOCIAL_MEDIA,
                                  received_at=clock.now(), text="Also, a question"))  # fmt: skip
-    assert [c.id for c in desk.cases_of_customer("crm-42")] == [first.id, other.id]
-    assert [c.id for c in desk.cases_of_customer("@mary_tweets")] == [first.id, other.id]
+    assert [c.id for c in desk.customers.cases("crm-42")] == [first.id, other.id]
+    assert [c.id for c in desk.customers.cases("@mary_tweets")] == [first.id, other.id]
 
 
 def test_a_handle_belongs_to_one_customer(desk: Desk) -> None:
-    desk.link("mary@example.com", customer="crm-42", by="amy")
-    desk.link("bob@example.com", customer="crm-7", by="amy")
+    desk.customers.link("mary@example.com", customer="crm-42", by="amy")
+    desk.customers.link("bob@example.com", customer="crm-7", by="amy")
     with pytest.raises(HandleTakenError, match="merge the two customers"):
-        desk.link("mary@example.com", customer="crm-7", by="amy")
-    assert desk.customer("crm-7").handles == {"bob@example.com"}
+        desk.customers.link("mary@example.com", customer="crm-7", by="amy")
+    assert desk.customers.get("crm-7").handles == {"bob@example.com"}
     with pytest.raises(CustomerNotFoundError):
-        desk.customer("crm-99")
+        desk.customers.get("crm-99")
     with pytest.raises(ValidationError):
-        desk.link(" spaced@example.com", by="amy")
+        desk.customers.link(" spaced@example.com", by="amy")
     with pytest.raises(ValidationError, match="not a handle"):
-        desk.unlink("crm-7", "mary@example.com", by="amy")
-    assert desk.unlink("crm-7", "bob@example.com", by="amy").handles == frozenset()
+        desk.customers.unlink("crm-7", "mary@example.com", by="amy")
+    assert desk.customers.unlink("crm-7", "bob@example.com", by="amy").handles == frozenset()
 
 
 def test_merge_and_unmerge_round_trip(desk: Desk) -> None:
-    desk.link("mary@example.com", "+44 1", customer="crm-42", by="amy")
-    desk.link("@mary_tweets", customer="tw-9", by="amy")
-    merged = desk.merge_customers("crm-42", "tw-9", by="amy")
+    desk.customers.link("mary@example.com", "+44 1", customer="crm-42", by="amy")
+    desk.customers.link("@mary_tweets", customer="tw-9", by="amy")
+    merged = desk.customers.merge("crm-42", "tw-9", by="amy")
     assert merged.handles == {"mary@example.com", "+44 1", "@mary_tweets"}
-    assert desk.customer("tw-9").merged_into == "crm-42"
-    assert desk.customer_of("@mary_tweets") == merged
+    assert desk.customers.get("tw-9").merged_into == "crm-42"
+    assert desk.customers.of_handle("@mary_tweets") == merged
     with pytest.raises(ValidationError, match="merged into"):
-        desk.link("@new", customer="tw-9", by="amy")
-    kept, restored = desk.unmerge_customers("crm-42", "tw-9", by="amy")
+        desk.customers.link("@new", customer="tw-9", by="amy")
+    kept, restored = desk.customers.unmerge("crm-42", "tw-9", by="amy")
     assert kept.handles == {"mary@example.com", "+44 1"}
     assert (restored.handles, restored.merged_into) == ({"@mary_tweets"}, None)
     assert [e.change for e in restored.events][-2:] == [
         IdentityChange.MERGED_INTO, IdentityChange.RESTORED,
     ]  # fmt: skip
     with pytest.raises(ValidationError, match="is not merged into"):
-        desk.unmerge_customers("crm-42", "tw-9", by="amy")
+        desk.customers.unmerge("crm-42", "tw-9", by="amy")
 
 
 def test_erasing_one_handle_erases_every_handle_of_the_customer(
     desk: Desk, clock: ManualClock
 ) -> None:
-    desk.link("mary@example.com", "@mary_tweets", customer="crm-42", by="amy")
+    desk.customers.link("mary@example.com", "@mary_tweets", customer="crm-42", by="amy")
     case = desk.listen(Feedback(customer="@mary_tweets", channel=Channel.SOCIAL_MEDIA,
                                 received_at=clock.now(), text="Torn sofa"))  # fmt: skip
-    erasure = desk.erase_customer("mary@example.com")
+    erasure = desk.customers.erase("mary@example.com")
     assert erasure.handles == {"mary@example.com", "@mary_tweets"}
     assert desk.get(case.id).customer == erasure.pseudonym
-    assert desk.customer("crm-42").handles == {erasure.pseudonym}
-    assert desk.customer_of("@mary_tweets") is None
+    assert desk.customers.get("crm-42").handles == {erasure.pseudonym}
+    assert desk.customers.of_handle("@mary_tweets") is None
 
 
 handles = st.sets(st.from_regex(r"[a-z]{1,6}@x\.com", fullmatch=True), min_size=1, max_size=4)
@@ -102,10 +102,10 @@ def test_any_merge_then_unmerge_gives_both_customers_their_handles_back(
     theirs -= mine
     assume(theirs)
     desk = Desk(InMemoryStore(), RecordingNotifier(), clock=ManualClock(START))
-    desk.link(*sorted(mine), customer="a", by="amy")
-    desk.link(*sorted(theirs), customer="b", by="amy")
-    desk.merge_customers("a", "b", by="amy")
-    kept, restored = desk.unmerge_customers("a", "b", by="amy")
+    desk.customers.link(*sorted(mine), customer="a", by="amy")
+    desk.customers.link(*sorted(theirs), customer="b", by="amy")
+    desk.customers.merge("a", "b", by="amy")
+    kept, restored = desk.customers.unmerge("a", "b", by="amy")
     assert (kept.handles, restored.handles) == (mine, theirs)
-    assert all(desk.customer_of(h) == restored for h in theirs)
-    assert all(desk.customer_of(h) == kept for h in mine)
+    assert all(desk.customers.of_handle(h) == restored for h in theirs)
+    assert all(desk.customers.of_handle(h) == kept for h in mine)

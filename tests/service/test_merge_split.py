@@ -42,7 +42,7 @@ def test_a_duplicate_merges_into_the_case_and_stops(store: CaseStore) -> None:
     main = desk.listen(said(clock, "Sofa torn, order 881"))
     dup = desk.listen(said(clock, "Order 881 sofa is torn!", Channel.PHONE))
     assert {c.id for c in desk.unanswered()} == {main.id, dup.id}
-    merged = desk.merge_cases(main.id, dup.id, by="amy", reason="same order")
+    merged = desk.conversation.merge(main.id, dup.id, by="amy", reason="same order")
     assert [m.channel for m in merged.messages] == [Channel.EMAIL, Channel.PHONE]
     assert isinstance(merged.events[-1], CasesMerged)
     stopped = desk.get(dup.id)
@@ -51,11 +51,11 @@ def test_a_duplicate_merges_into_the_case_and_stops(store: CaseStore) -> None:
     assert [e.version for e in stopped.events] == [1, 2]  # its history stays
     assert [c.id for c in desk.unanswered()] == [main.id]
     clock.advance(days=30)
-    assert dup.id not in [c.id for c in desk.due_now()]
+    assert dup.id not in [c.id for c in desk.standards.due()]
     with pytest.raises(StepRefusedError, match=f"merged into case '{main.id}'"):
         desk.acknowledge(dup.id, by="amy")
     # The customer replying on the old thread reaches the case it went into.
-    assert desk.add_message(dup.id, said(clock, "Any news?")).id == main.id
+    assert desk.conversation.add_message(dup.id, said(clock, "Any news?")).id == main.id
     assert len(desk.get(main.id).messages) == 3
 
 
@@ -63,12 +63,12 @@ def test_merging_is_refused_when_it_makes_no_sense(desk: Desk, clock: ManualCloc
     a = desk.listen(said(clock, "a"))
     b = desk.listen(said(clock, "b"))
     with pytest.raises(ValidationError, match="into itself"):
-        desk.merge_cases(a.id, a.id, by="amy", reason="x")
+        desk.conversation.merge(a.id, a.id, by="amy", reason="x")
     with pytest.raises(ValidationError, match="say why"):
-        desk.merge_cases(a.id, b.id, by="amy", reason=" ")
-    desk.merge_cases(a.id, b.id, by="amy", reason="same")
+        desk.conversation.merge(a.id, b.id, by="amy", reason=" ")
+    desk.conversation.merge(a.id, b.id, by="amy", reason="same")
     with pytest.raises(ValidationError, match="merged into"):
-        desk.merge_cases(b.id, a.id, by="amy", reason="back")
+        desk.conversation.merge(b.id, a.id, by="amy", reason="back")
     assert desk.get(a.id).version == 2  # the refused merge changed nothing
 
 
@@ -76,11 +76,11 @@ def test_a_second_matter_splits_off_with_its_own_deadlines(store: CaseStore) -> 
     clock = ManualClock(START)
     desk = Desk(store, RecordingNotifier(), clock=clock)
     case = desk.listen(said(clock, "Torn sofa"))
-    desk.add_message(case.id, said(clock, "Also: my refund for the lamp never came"))
-    desk.add_message(case.id, said(clock, "The sofa again"))
+    desk.conversation.add_message(case.id, said(clock, "Also: my refund for the lamp never came"))
+    desk.conversation.add_message(case.id, said(clock, "The sofa again"))
     desk.acknowledge(case.id, by="amy")
     clock.advance(hours=1)
-    source, new = desk.split_case(case.id, [1], by="amy", reason="a separate refund matter")
+    source, new = desk.conversation.split(case.id, [1], by="amy", reason="a separate refund matter")
     assert [m.text for m in source.messages] == ["Torn sofa", "The sofa again"]
     assert [m.text for m in new.messages] == ["Also: my refund for the lamp never came"]
     assert new.origin is not None
@@ -90,6 +90,6 @@ def test_a_second_matter_splits_off_with_its_own_deadlines(store: CaseStore) -> 
     assert isinstance(desk.get(case.id).events[-1], SplitOff)
     assert desk.get(new.id) == new
     with pytest.raises(ValidationError, match="positions"):
-        desk.split_case(case.id, [7], by="amy", reason="x")
+        desk.conversation.split(case.id, [7], by="amy", reason="x")
     with pytest.raises(ValidationError, match="at least one message"):
-        desk.split_case(case.id, [0, 1], by="amy", reason="x")
+        desk.conversation.split(case.id, [0, 1], by="amy", reason="x")

@@ -47,22 +47,22 @@ def test_retries_back_off_then_give_up_as_a_dead_letter(
     key = f"{case.id}/2/acknowledgement"
     waits = []
     for _ in range(3):
-        assert desk.dispatch().retrying == (key,)
+        assert desk.outbox.dispatch().retrying == (key,)
         message = store.outbox_message(key)
         assert message.next_attempt_at is not None
         waits.append(message.next_attempt_at - clock.now())
         clock.set(message.next_attempt_at)
     assert waits == [timedelta(seconds=10), timedelta(seconds=30), timedelta(seconds=90)]
-    assert desk.dispatch().dead == (key,)
-    (dead,) = desk.dead_letters()
+    assert desk.outbox.dispatch().dead == (key,)
+    (dead,) = desk.outbox.dead_letters()
     assert (dead.key, dead.attempts, dead.status) == (key, 4, Delivery.DEAD)
     assert dead.last_error == f"ConnectionError: RecordingNotifier was told to fail {key}"
     clock.advance(days=30)
-    assert desk.dispatch().sent == ()  # the dead stay dead...
+    assert desk.outbox.dispatch().sent == ()  # the dead stay dead...
     notifier.fail = None
-    desk.requeue(key)  # ...until someone requeues them
-    assert desk.dispatch().sent == (key,)
-    assert desk.dead_letters() == []
+    desk.outbox.requeue(key)  # ...until someone requeues them
+    assert desk.outbox.dispatch().sent == (key,)
+    assert desk.outbox.dead_letters() == []
 
 
 @given(attempt=st.integers(1, 20), spread=st.floats(0, 1, exclude_max=True))
@@ -86,7 +86,7 @@ def test_jitter_spreads_retries_apart(store: InMemoryStore, clock: ManualClock) 
     for i in range(20):
         case = desk.listen(make_feedback(customer=f"c{i}"))
         desk.acknowledge(case.id, by="Amy")
-    desk.dispatch()
+    desk.outbox.dispatch()
     retry_times = {m.next_attempt_at for m in store.outbox_claim(clock.now() + timedelta(days=1))}
     assert len(retry_times) == 20
 
@@ -110,9 +110,9 @@ def test_a_dispatcher_that_dies_mid_delivery_is_taken_over_after_the_lease(
     (claimed,) = store.outbox_claim(clock.now(), lease=timedelta(minutes=5))
     notifier = RecordingNotifier()
     other = Desk(store, notifier, clock=clock)
-    assert other.dispatch().sent == ()  # still leased
+    assert other.outbox.dispatch().sent == ()  # still leased
     clock.advance(minutes=5)
-    assert other.dispatch().sent == (claimed.key,)
+    assert other.outbox.dispatch().sent == (claimed.key,)
     assert [n.key for n in notifier.sent] == [claimed.key]
 
 
@@ -161,11 +161,11 @@ def test_due_now_and_unanswered_come_from_the_store(desk: Desk, clock: ManualClo
     answered = desk.listen(make_feedback(customer="answered"))
     desk.acknowledge(answered.id, by="Amy")
     assert [c.id for c in desk.unanswered()] == [ignored.id]
-    assert desk.due_now() == []
+    assert desk.standards.due() == []
     clock.set(START.replace(hour=13))  # the acknowledgement's deadline: not yet late
-    assert desk.due_now() == []
+    assert desk.standards.due() == []
     clock.advance(seconds=1)
-    assert [c.id for c in desk.due_now()] == [ignored.id]
+    assert [c.id for c in desk.standards.due()] == [ignored.id]
 
 
 class NoAddress:
@@ -185,14 +185,14 @@ def test_an_undeliverable_message_is_a_dead_letter_at_once(
     notifier = NoAddress()
     desk = Desk(store, notifier, clock=clock, policy=Policy(retry=RetryPolicy(max_attempts=5)))
     desk.acknowledge(desk.listen(make_feedback()).id, by="amy")
-    report = desk.dispatch()
+    report = desk.outbox.dispatch()
     assert (report.sent, report.retrying, len(report.dead)) == ((), (), 1)
-    (dead,) = desk.dead_letters()
+    (dead,) = desk.outbox.dead_letters()
     assert (dead.status, dead.attempts) == (Delivery.DEAD, 1)
     assert "UndeliverableError: could not deliver" in (dead.last_error or "")
     clock.advance(days=30)
-    desk.dispatch()
+    desk.outbox.dispatch()
     assert notifier.calls == 1  # never retried on its own
-    desk.requeue(dead.key)
-    desk.dispatch()
+    desk.outbox.requeue(dead.key)
+    desk.outbox.dispatch()
     assert notifier.calls == 2

@@ -80,11 +80,11 @@ def test_a_policy_change_does_not_leave_cases_stuck_in_the_sweep(clock: ManualCl
 def test_customer_escalation_checks_its_channel(desk: Desk) -> None:
     case = desk.listen(make_feedback())
     with pytest.raises(ValidationError, match="channel must be a Channel"):
-        desk.escalate(case.id, to="ombudsman", channel="ombudsman")  # type: ignore[arg-type]
+        desk.standards.escalate(case.id, to="ombudsman", channel="ombudsman")  # type: ignore[arg-type]
     with pytest.raises(UnknownChannelError):
-        desk.escalate(case.id, to="ombudsman", channel=Channel.custom("fax"))
+        desk.standards.escalate(case.id, to="ombudsman", channel=Channel.custom("fax"))
     with pytest.raises(ConcurrencyError):
-        desk.escalate(case.id, to="ombudsman", expected_version=case.version + 1)
+        desk.standards.escalate(case.id, to="ombudsman", expected_version=case.version + 1)
     assert desk.get(case.id) == case
 
 
@@ -100,22 +100,22 @@ def test_reopen_and_replies_need_words(desk: Desk) -> None:
     desk.take_action(case.id, by="Amy", summary="Refunded")
     with pytest.raises(StepRefusedError, match="say why it is not resolved"):
         desk.reopen(case.id, reason=" ")
-    desk.await_customer(case.id, by="Amy", question="Did the refund arrive?")
+    desk.conversation.await_customer(case.id, by="Amy", question="Did the refund arrive?")
     with pytest.raises(ValidationError, match="say what the customer replied"):
-        desk.customer_replied(case.id, text=None)  # type: ignore[arg-type]
+        desk.conversation.customer_replied(case.id, text=None)  # type: ignore[arg-type]
 
 
 def test_a_dispatch_lease_is_a_positive_duration(desk: Desk) -> None:
     for lease in (5, timedelta(0)):
         with pytest.raises(ValidationError, match="lease must be a positive timedelta"):
-            desk.dispatch(lease=lease)  # type: ignore[arg-type]
+            desk.outbox.dispatch(lease=lease)  # type: ignore[arg-type]
 
 
 def test_an_answered_question_sends_the_answer(desk: Desk, notifier: RecordingNotifier) -> None:
     case = desk.listen(make_feedback(FeedbackKind.QUESTION, text="Do you deliver on Sundays?"))
     desk.acknowledge(case.id, by="Bo")
     desk.take_action(case.id, by="Bo", summary="Yes, from 10:00 to 16:00.")
-    desk.dispatch()
+    desk.outbox.dispatch()
     assert notifier.purposes() == ["acknowledgement", "answer"]
     assert "Yes, from 10:00 to 16:00." in notifier.sent[-1].body
 

@@ -30,7 +30,7 @@ def test_a_root_cause_and_its_tag_reach_the_report(desk: Desk, clock: ManualCloc
     assert (closed.explanation.root_cause, closed.explanation.kano) == (
         "returns policy not trained", Kano.DISSATISFIER,
     )  # fmt: skip
-    report = desk.insights(start, clock.now() + timedelta(hours=1))
+    report = desk.reports.insights(start, clock.now() + timedelta(hours=1))
     assert [(c.label, c.count) for c in report.dissatisfiers] == [("returns policy not trained", 1)]
 
 

@@ -16,7 +16,7 @@ def test_one_case_across_channels_with_its_clocks_and_its_promise(tmp_path: Path
     outbox = RecordingNotifier()
     with SQLiteStore(tmp_path / "loop.db") as store:
         desk = Desk(store, outbox, clock=clock)
-        desk.link("sam@example.com", "@sam_k", customer="crm-1042", by="crm-sync")
+        desk.customers.link("sam@example.com", "@sam_k", customer="crm-1042", by="crm-sync")
         form = desk.listen(Feedback(customer="sam@example.com", channel=Channel.WEB_FORM,
                                     received_at=clock.now(), text="Botched kitchen fitting",
                                     matter_key="order-7731"))  # fmt: skip
@@ -32,9 +32,11 @@ def test_one_case_across_channels_with_its_clocks_and_its_promise(tmp_path: Path
         acknowledged = desk.acknowledge(form.id, by="amy")
         promised = acknowledged.next_contact_by
         assert promised is not None
-        moved = desk.move_channel(form.id, Channel.EMAIL, by="amy", reason="agreed to email")
+        moved = desk.conversation.move_channel(
+            form.id, Channel.EMAIL, by="amy", reason="agreed to email"
+        )
         assert (moved.reply_channel, moved.due_at) == (Channel.EMAIL, acknowledged.due_at)
-        desk.dispatch()
+        desk.outbox.dispatch()
         acknowledgement = next(n for n in outbox.sent if n.purpose == "acknowledgement")
         # Queued before the move: on the case's reply channel then, to her address.
         assert (acknowledgement.channel, acknowledgement.to) == (
@@ -44,14 +46,16 @@ def test_one_case_across_channels_with_its_clocks_and_its_promise(tmp_path: Path
         clock.advance(days=60)
         swept = desk.sweep()
         assert [level for case_id, level in swept.escalated if case_id == form.id] == [2]
-        (take_action,) = [d for d in desk.deadlines(form.id) if d.target is Target.TAKE_ACTION]
+        (take_action,) = [
+            d for d in desk.standards.deadlines(form.id) if d.target is Target.TAKE_ACTION
+        ]
         assert take_action.rag is Rag.RED
         assert take_action.due_at == promised  # the promised date is the one tracked
         case = desk.get(form.id)
         assert [m.channel for m in case.messages] == [Channel.WEB_FORM, Channel.SOCIAL_MEDIA]
         assert (case.effort.channel_switches, case.effort.repeat_contacts) == (2, 1)
-        assert [c.id for c in desk.cases_of_customer("crm-1042")] == [form.id]
-        report = desk.insights(MONDAY, clock.now())
+        assert [c.id for c in desk.customers.cases("crm-1042")] == [form.id]
+        report = desk.reports.insights(MONDAY, clock.now())
         rows = {k.target: k for k in report.overall.kpis}
         assert rows[Target.ACKNOWLEDGE].met == 0
         assert rows[Target.TAKE_ACTION].measured == 1

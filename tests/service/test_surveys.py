@@ -78,7 +78,7 @@ def test_an_allowed_invitation_goes_out_through_the_outbox_with_its_link(
     desk: Desk, clock: ManualClock, notifier: RecordingNotifier
 ) -> None:
     case_id = closed_case(desk, clock)
-    invited = desk.invite(NPS, case_id=case_id)
+    invited = desk.surveys.invite(NPS, case_id=case_id)
     assert invited.allowed
     assert invited.reason is None
     invitation = invited.invitation
@@ -86,29 +86,29 @@ def test_an_allowed_invitation_goes_out_through_the_outbox_with_its_link(
     assert invitation.customer == "mary@example.com"
     assert invitation.channel == Channel.WEB_FORM
     assert invitation.expires_at == clock.now() + timedelta(days=7)
-    assert token_of(invited) not in str(desk.invitation(invitation.id))  # only a digest is kept
+    assert token_of(invited) not in str(desk.surveys.get(invitation.id))  # only a digest is kept
 
-    report = desk.dispatch()
+    report = desk.outbox.dispatch()
     survey_mail = notifier.sent[-1]
     assert survey_mail.key in report.sent
     assert survey_mail.purpose == "survey_invitation"
     assert survey_mail.invitation_id == invitation.id
     assert f"https://example.com/s/{invited.token}" in survey_mail.body
-    assert desk.invitation(invitation.id).status is InvitationStatus.SENT
+    assert desk.surveys.get(invitation.id).status is InvitationStatus.SENT
 
 
 def test_a_suppressed_invitation_is_recorded_with_its_reason_and_sends_nothing(
     desk: Desk, notifier: RecordingNotifier
 ) -> None:
     case = desk.listen(make_feedback())
-    invited = desk.invite(NPS, case_id=case.id)
+    invited = desk.surveys.invite(NPS, case_id=case.id)
     assert not invited.allowed
     assert invited.token is None
     assert invited.reason is Reason.NEVER_ANSWERED
-    assert [i.status for i in desk.invitations_of("mary@example.com")] == [
+    assert [i.status for i in desk.surveys.of_customer("mary@example.com")] == [
         InvitationStatus.SUPPRESSED
     ]
-    desk.dispatch()
+    desk.outbox.dispatch()
     assert notifier.sent == []
 
 
@@ -117,55 +117,58 @@ def test_the_customers_wishes_and_the_cooldown_are_respected(
 ) -> None:
     case_id = closed_case(desk, clock)
     opted_out = Contact(opted_out=frozenset({"web_form"}))
-    assert desk.invite(NPS, case_id=case_id, contact=opted_out).reason is Reason.OPTED_OUT
-    assert desk.invite(NPS, case_id=case_id, contact=Contact(staff=True)).reason is Reason.STAFF
-    assert desk.invite(NPS, case_id=case_id).allowed
+    assert desk.surveys.invite(NPS, case_id=case_id, contact=opted_out).reason is Reason.OPTED_OUT
+    assert (
+        desk.surveys.invite(NPS, case_id=case_id, contact=Contact(staff=True)).reason
+        is Reason.STAFF
+    )
+    assert desk.surveys.invite(NPS, case_id=case_id).allowed
     # The invitation just made starts the cooldown; the suppressed ones above did not.
-    assert desk.invite(CSAT, case_id=case_id).reason is Reason.COOLDOWN
+    assert desk.surveys.invite(CSAT, case_id=case_id).reason is Reason.COOLDOWN
     clock.advance(days=31)
-    assert desk.invite(CSAT, case_id=case_id).allowed
-    assert desk.invite(NPS, case_id=case_id).reason is Reason.COOLDOWN
+    assert desk.surveys.invite(CSAT, case_id=case_id).allowed
+    assert desk.surveys.invite(NPS, case_id=case_id).reason is Reason.COOLDOWN
 
 
 def test_a_relationship_survey_needs_no_case(desk: Desk) -> None:
-    invited = desk.invite(LOG_OFF, customer="ann@example.com", channel=Channel.EMAIL)
+    invited = desk.surveys.invite(LOG_OFF, customer="ann@example.com", channel=Channel.EMAIL)
     assert invited.allowed
     assert invited.invitation.case_id is None
     with pytest.raises(ValidationError, match="customer"):
-        desk.invite(LOG_OFF, channel=Channel.EMAIL)
+        desk.surveys.invite(LOG_OFF, channel=Channel.EMAIL)
     with pytest.raises(ValidationError, match="channel"):
-        desk.invite(LOG_OFF, customer="ann@example.com")
+        desk.surveys.invite(LOG_OFF, customer="ann@example.com")
 
 
 def test_a_reminder_goes_out_once_with_a_link_of_its_own_then_the_invitation_expires(
     desk: Desk, clock: ManualClock, notifier: RecordingNotifier
 ) -> None:
-    invited = desk.invite(LOG_OFF, customer="ann@example.com", channel=Channel.EMAIL)
-    desk.dispatch()
+    invited = desk.surveys.invite(LOG_OFF, customer="ann@example.com", channel=Channel.EMAIL)
+    desk.outbox.dispatch()
     clock.advance(days=3, seconds=1)
     report = desk.sweep()
     assert report.reminded == (invited.invitation.id,)
-    desk.dispatch()
+    desk.outbox.dispatch()
     reminder = notifier.sent[-1]
     assert reminder.purpose == "survey_reminder"
     assert token_of(invited) not in reminder.body
     assert desk.sweep().reminded == ()  # once
     clock.advance(days=4)
     assert desk.sweep().expired == (invited.invitation.id,)
-    assert desk.invitation(invited.invitation.id).status is InvitationStatus.EXPIRED
+    assert desk.surveys.get(invited.invitation.id).status is InvitationStatus.EXPIRED
 
 
 def test_both_the_first_link_and_the_reminders_link_work(
     desk: Desk, clock: ManualClock, notifier: RecordingNotifier
 ) -> None:
-    invited = desk.invite(LOG_OFF, customer="ann@example.com", channel=Channel.EMAIL)
+    invited = desk.surveys.invite(LOG_OFF, customer="ann@example.com", channel=Channel.EMAIL)
     clock.advance(days=3, seconds=1)
     desk.sweep()
-    desk.dispatch()
+    desk.outbox.dispatch()
     reminder_link = notifier.sent[-1].body.split("https://example.com/s/")[1].split()[0]
-    assert desk.respond(reminder_link, 9).status is InvitationStatus.ANSWERED
+    assert desk.surveys.respond(reminder_link, 9).status is InvitationStatus.ANSWERED
     with pytest.raises(AlreadyAnsweredError):
-        desk.respond(token_of(invited), 9)
+        desk.surveys.respond(token_of(invited), 9)
 
 
 # -- answers ---------------------------------------------------------------------------------
@@ -173,16 +176,16 @@ def test_both_the_first_link_and_the_reminders_link_work(
 
 def test_a_good_score_is_recorded_once_and_opens_nothing(desk: Desk, clock: ManualClock) -> None:
     case_id = closed_case(desk, clock)
-    invited = desk.invite(NPS, case_id=case_id)
-    answered = desk.respond(token_of(invited), 10, comment="Great")
+    invited = desk.surveys.invite(NPS, case_id=case_id)
+    answered = desk.surveys.respond(token_of(invited), 10, comment="Great")
     assert answered.status is InvitationStatus.ANSWERED
     assert answered.response is not None
     assert (answered.response.score, answered.response.comment) == (10, "Great")
     assert answered.recovery_case_id is None
     assert [c.id for c in desk.cases_of("mary@example.com")] == [case_id]
     with pytest.raises(AlreadyAnsweredError, match="once"):
-        desk.respond(token_of(invited), 0)
-    assert desk.invitation(answered.id) == answered
+        desk.surveys.respond(token_of(invited), 0)
+    assert desk.surveys.get(answered.id) == answered
 
 
 @pytest.mark.parametrize(
@@ -193,10 +196,10 @@ def test_a_bad_token_is_refused_and_records_nothing(
     desk: Desk, clock: ManualClock, token: object
 ) -> None:
     case_id = closed_case(desk, clock)
-    invited = desk.invite(NPS, case_id=case_id)
+    invited = desk.surveys.invite(NPS, case_id=case_id)
     with pytest.raises(InvalidTokenError, match="not valid"):
-        desk.respond(token, 3)  # type: ignore[arg-type]
-    assert desk.invitation(invited.invitation.id) == invited.invitation
+        desk.surveys.respond(token, 3)  # type: ignore[arg-type]
+    assert desk.surveys.get(invited.invitation.id) == invited.invitation
 
 
 @pytest.mark.parametrize("score", [11, -1, True, 7.0, float("nan"), "7", None])
@@ -204,29 +207,29 @@ def test_a_bad_score_is_refused_and_the_token_still_works(
     desk: Desk, clock: ManualClock, score: object
 ) -> None:
     case_id = closed_case(desk, clock)
-    invited = desk.invite(NPS, case_id=case_id)
+    invited = desk.surveys.invite(NPS, case_id=case_id)
     with pytest.raises(ScoreError):
-        desk.respond(token_of(invited), score)  # type: ignore[arg-type]
-    assert desk.invitation(invited.invitation.id) == invited.invitation
-    assert desk.respond(token_of(invited), 8).response is not None
+        desk.surveys.respond(token_of(invited), score)  # type: ignore[arg-type]
+    assert desk.surveys.get(invited.invitation.id) == invited.invitation
+    assert desk.surveys.respond(token_of(invited), 8).response is not None
 
 
 def test_a_skipped_answer_closes_the_invitation_without_a_score(
     desk: Desk, clock: ManualClock
 ) -> None:
-    invited = desk.invite(CSAT, customer="ann@example.com", channel=Channel.EMAIL)
-    answered = desk.respond(token_of(invited), Answer.skipped())
+    invited = desk.surveys.invite(CSAT, customer="ann@example.com", channel=Channel.EMAIL)
+    answered = desk.surveys.respond(token_of(invited), Answer.skipped())
     assert answered.response is not None
     assert answered.response.score is None
     assert answered.recovery_case_id is None
 
 
 def test_an_expired_invitation_cannot_be_answered(desk: Desk, clock: ManualClock) -> None:
-    invited = desk.invite(LOG_OFF, customer="ann@example.com", channel=Channel.EMAIL)
+    invited = desk.surveys.invite(LOG_OFF, customer="ann@example.com", channel=Channel.EMAIL)
     clock.advance(days=7)
     with pytest.raises(InvitationExpiredError, match="expired"):
-        desk.respond(token_of(invited), 0)
-    assert desk.invitation(invited.invitation.id).response is None
+        desk.surveys.respond(token_of(invited), 0)
+    assert desk.surveys.get(invited.invitation.id).response is None
     assert desk.cases_of("ann@example.com") == []
 
 
@@ -234,24 +237,24 @@ def test_reopening_the_case_withdraws_its_invitation(
     desk: Desk, clock: ManualClock, notifier: RecordingNotifier
 ) -> None:
     case_id = closed_case(desk, clock)
-    invited = desk.invite(NPS, case_id=case_id)
+    invited = desk.surveys.invite(NPS, case_id=case_id)
     desk.reopen(case_id, reason="Still broken")
-    withdrawn = desk.invitation(invited.invitation.id)
+    withdrawn = desk.surveys.get(invited.invitation.id)
     assert withdrawn.status is InvitationStatus.WITHDRAWN
     with pytest.raises(InvitationWithdrawnError, match="reopened"):
-        desk.respond(token_of(invited), 9)
-    report = desk.dispatch()  # the queued invitation is not delivered any more
+        desk.surveys.respond(token_of(invited), 9)
+    report = desk.outbox.dispatch()  # the queued invitation is not delivered any more
     assert report.skipped == (f"{withdrawn.id}/1/survey_invitation",)
     assert all(m.purpose != "survey_invitation" for m in notifier.sent)
-    assert desk.invite(NPS, case_id=case_id).reason is Reason.LOOP_OPEN
+    assert desk.surveys.invite(NPS, case_id=case_id).reason is Reason.LOOP_OPEN
 
 
 def test_a_redelivered_direct_answer_counts_once(desk: Desk) -> None:
-    first = desk.record_answer(
+    first = desk.surveys.record_answer(
         LOG_OFF, customer="ann@example.com", channel=Channel.WEB_FORM, answer=0,
         external_id="hook-1",
     )  # fmt: skip
-    again = desk.record_answer(
+    again = desk.surveys.record_answer(
         LOG_OFF, customer="ann@example.com", channel=Channel.WEB_FORM, answer=0,
         external_id="hook-1",
     )  # fmt: skip
@@ -267,10 +270,10 @@ def test_scenario_1_the_survey_that_should_never_have_gone_out(
 ) -> None:
     question = desk.listen(make_feedback(FeedbackKind.QUESTION, text="Do you deliver on Sundays?"))
     clock.advance(days=21)
-    invited = desk.invite(CSAT, case_id=question.id)
+    invited = desk.surveys.invite(CSAT, case_id=question.id)
     assert invited.reason is Reason.NEVER_ANSWERED
-    assert desk.invitations_of("mary@example.com")[0].reason is Reason.NEVER_ANSWERED
-    desk.dispatch()
+    assert desk.surveys.of_customer("mary@example.com")[0].reason is Reason.NEVER_ANSWERED
+    desk.outbox.dispatch()
     assert notifier.sent == []
     # ...and the unanswered item is on the queue, oldest first, across channels.
     clock.advance(hours=1)
@@ -279,7 +282,7 @@ def test_scenario_1_the_survey_that_should_never_have_gone_out(
 
 
 def test_scenario_2_the_zero_nobody_read(desk: Desk, clock: ManualClock) -> None:
-    first = desk.record_answer(
+    first = desk.surveys.record_answer(
         LOG_OFF, customer="ann@example.com", channel=Channel.WEB_FORM, answer=0
     )
     assert first.recovery_case_id is not None
@@ -293,7 +296,7 @@ def test_scenario_2_the_zero_nobody_read(desk: Desk, clock: ManualClock) -> None
     normal = recovery.priority
 
     clock.advance(days=1)
-    second = desk.record_answer(
+    second = desk.surveys.record_answer(
         LOG_OFF, customer="ann@example.com", channel=Channel.WEB_FORM, answer=0,
         comment="Still nobody called",
     )  # fmt: skip
@@ -312,8 +315,8 @@ def test_scenario_4_the_contact_me_box(
     desk: Desk, clock: ManualClock, notifier: RecordingNotifier
 ) -> None:
     pizzas = [closed_case(desk, clock, customer="john@example.com") for _ in range(3)]
-    invited = desk.invite(NPS, case_id=pizzas[-1])
-    answered = desk.respond(token_of(invited), 7, contact_me=True)  # a passive, but ticked
+    invited = desk.surveys.invite(NPS, case_id=pizzas[-1])
+    answered = desk.surveys.respond(token_of(invited), 7, contact_me=True)  # a passive, but ticked
     assert answered.recovery_case_id is not None
     recovery = desk.get(answered.recovery_case_id)
     assert recovery.origin is not None
@@ -324,7 +327,7 @@ def test_scenario_4_the_contact_me_box(
     clock.advance(days=21)  # three weeks of silence do not pass unnoticed
     report = desk.sweep()
     assert (recovery.id, 1) in report.escalated
-    desk.dispatch()
+    desk.outbox.dispatch()
     assert any(m.purpose == "escalation" and m.case_id == recovery.id for m in notifier.sent)
     # The pattern: every case of this customer, the three complaints and the recovery.
     history = desk.cases_of("john@example.com")
@@ -338,13 +341,19 @@ def test_scenario_4_the_contact_me_box(
 def test_recovery_figures_by_hand(desk: Desk, clock: ManualClock) -> None:
     since = clock.now()
     # ann: 0/10, contacted after 1 hour (in time), later answers 9: recovered.
-    ann = desk.record_answer(LOG_OFF, customer="ann@example.com", channel=Channel.EMAIL, answer=0)
+    ann = desk.surveys.record_answer(
+        LOG_OFF, customer="ann@example.com", channel=Channel.EMAIL, answer=0
+    )
     # bob: 3/10, contacted after 3 business days (late), later answers 5: not recovered.
-    bob = desk.record_answer(LOG_OFF, customer="bob@example.com", channel=Channel.EMAIL, answer=3)
+    bob = desk.surveys.record_answer(
+        LOG_OFF, customer="bob@example.com", channel=Channel.EMAIL, answer=3
+    )
     # cat: 10/10, nothing to recover.
-    desk.record_answer(LOG_OFF, customer="cat@example.com", channel=Channel.EMAIL, answer=10)
+    desk.surveys.record_answer(
+        LOG_OFF, customer="cat@example.com", channel=Channel.EMAIL, answer=10
+    )
     # dan: 2/10, never contacted.
-    desk.record_answer(LOG_OFF, customer="dan@example.com", channel=Channel.EMAIL, answer=2)
+    desk.surveys.record_answer(LOG_OFF, customer="dan@example.com", channel=Channel.EMAIL, answer=2)
     assert ann.recovery_case_id is not None
     assert bob.recovery_case_id is not None
     clock.advance(hours=1)
@@ -353,10 +362,10 @@ def test_recovery_figures_by_hand(desk: Desk, clock: ManualClock) -> None:
     desk.acknowledge(bob.recovery_case_id, by="amy")
     until = clock.now()
     clock.advance(days=40)
-    desk.record_answer(LOG_OFF, customer="ann@example.com", channel=Channel.EMAIL, answer=9)
-    desk.record_answer(LOG_OFF, customer="bob@example.com", channel=Channel.EMAIL, answer=5)
+    desk.surveys.record_answer(LOG_OFF, customer="ann@example.com", channel=Channel.EMAIL, answer=9)
+    desk.surveys.record_answer(LOG_OFF, customer="bob@example.com", channel=Channel.EMAIL, answer=5)
 
-    figures = desk.recovery_report(since, until).figures
+    figures = desk.reports.recovery(since, until).figures
     assert figures.answers == 4
     assert figures.needing_recovery == 3
     assert figures.contacted == 2
@@ -367,26 +376,26 @@ def test_recovery_figures_by_hand(desk: Desk, clock: ManualClock) -> None:
     assert figures.detractors == 3
     assert figures.recovered == 1
     assert figures.recovery_rate == pytest.approx(1 / 3)
-    assert "recovery rate 33%" in str(desk.recovery_report(since, until))
+    assert "recovery rate 33%" in str(desk.reports.recovery(since, until))
 
 
 def test_after_a_recovery_closes_a_re_survey_follows_the_rules(
     desk: Desk, clock: ManualClock
 ) -> None:
     case_id = closed_case(desk, clock)
-    first = desk.respond(token_of(desk.invite(NPS, case_id=case_id)), 2)
+    first = desk.surveys.respond(token_of(desk.surveys.invite(NPS, case_id=case_id)), 2)
     assert first.recovery_case_id is not None
     recovery_id = first.recovery_case_id
-    assert desk.invite(NPS, case_id=recovery_id).reason is Reason.NEVER_ANSWERED
+    assert desk.surveys.invite(NPS, case_id=recovery_id).reason is Reason.NEVER_ANSWERED
     desk.acknowledge(recovery_id, by="amy")
     desk.take_action(recovery_id, by="amy", summary="Called and refunded")
     desk.thank(recovery_id, by="amy")
     desk.explain(recovery_id, by="amy", what_failed="Courier", what_changes="New courier")
-    assert desk.invite(NPS, case_id=recovery_id).reason is Reason.COOLDOWN
+    assert desk.surveys.invite(NPS, case_id=recovery_id).reason is Reason.COOLDOWN
     clock.advance(days=91)
-    again = desk.invite(NPS, case_id=recovery_id)
+    again = desk.surveys.invite(NPS, case_id=recovery_id)
     assert again.allowed
-    assert desk.respond(token_of(again), 9).recovery_case_id is None
+    assert desk.surveys.respond(token_of(again), 9).recovery_case_id is None
 
 
 def test_the_recovery_standard_can_be_replaced(store: CaseStore, clock: ManualClock) -> None:
@@ -399,7 +408,7 @@ def test_the_recovery_standard_can_be_replaced(store: CaseStore, clock: ManualCl
     desk = Desk(
         store, RecordingNotifier(), clock=clock, policy=Policy(standards=Standards((fast,)))
     )
-    answered = desk.record_answer(
+    answered = desk.surveys.record_answer(
         LOG_OFF, customer="ann@example.com", channel=Channel.EMAIL, answer=1
     )
     assert answered.recovery_case_id is not None
@@ -415,7 +424,7 @@ def test_the_survey_link_must_have_a_place_for_the_token() -> None:
 
 def test_priorities_keep_rising_with_more_low_scores(desk: Desk, clock: ManualClock) -> None:
     for _ in range(5):
-        answered = desk.record_answer(
+        answered = desk.surveys.record_answer(
             LOG_OFF, customer="ann@example.com", channel=Channel.EMAIL, answer=0
         )
         clock.advance(minutes=5)

@@ -55,14 +55,14 @@ def test_at_the_deadline_a_case_is_not_late_one_second_later_it_is(clock: Manual
     desk, notifier = make_desk(clock)
     case = desk.listen(make_feedback())
     clock.set(MON_13)
-    assert desk.status(case.id) is Rag.AMBER
+    assert desk.standards.status(case.id) is Rag.AMBER
     assert desk.sweep().escalated == ()
     clock.advance(SECOND)
-    assert desk.status(case.id) is Rag.RED
+    assert desk.standards.status(case.id) is Rag.RED
     report = desk.sweep()
     assert report.escalated == ((case.id, 1),)
     assert desk.get(case.id).escalation_level == 1
-    desk.dispatch()
+    desk.outbox.dispatch()
     (alert,) = notifier.sent
     assert (alert.to, alert.purpose) == ("lead@example.com", "escalation")
     assert "acknowledge within 4 business hours" in alert.body
@@ -73,9 +73,9 @@ def test_amber_starts_at_three_quarters_of_the_time(clock: ManualClock) -> None:
     desk, _ = make_desk(clock)
     case = desk.listen(make_feedback())
     clock.set(START + timedelta(hours=3) - SECOND)
-    assert desk.status(case.id) is Rag.GREEN
+    assert desk.standards.status(case.id) is Rag.GREEN
     clock.set(START + timedelta(hours=3))
-    ack = next(d for d in desk.deadlines(case.id) if d.target is Target.ACKNOWLEDGE)
+    ack = next(d for d in desk.standards.deadlines(case.id) if d.target is Target.ACKNOWLEDGE)
     assert (ack.rag, ack.used, ack.amber_at) == (Rag.AMBER, 0.75, clock.now())
 
 
@@ -89,7 +89,7 @@ def test_a_second_sweep_at_the_same_instant_changes_nothing(clock: ManualClock) 
     versions = [store.get(i).version for i in ids]
     assert desk.sweep().escalated == ()
     assert [store.get(i).version for i in ids] == versions
-    desk.dispatch()
+    desk.outbox.dispatch()
     assert len(notifier.sent) == 5
 
 
@@ -108,7 +108,7 @@ def test_the_case_climbs_every_rung_then_stops(clock: ManualClock) -> None:
     clock.advance(days=30)
     assert desk.sweep().escalated == ()  # the top of the ladder
     assert desk.get(case.id).due_at is None
-    desk.dispatch()
+    desk.outbox.dispatch()
     assert [sorted(n.to for n in notifier.sent if n.key.split("/")[1] == str(version))
             for version in (2, 3, 4)] == [
         ["lead@example.com"],
@@ -126,7 +126,7 @@ def test_taking_the_step_stops_the_escalation(clock: ManualClock) -> None:
     assert acked.due_at == datetime(2026, 11, 25, 17, 0, tzinfo=UTC)  # take action, next
     clock.set(datetime(2026, 11, 24, 13, 0, 3, tzinfo=UTC))
     assert desk.sweep().escalated == ()
-    assert desk.status(case.id) is Rag.GREEN
+    assert desk.standards.status(case.id) is Rag.GREEN
 
 
 def test_alerts_can_wait_for_office_hours(clock: ManualClock) -> None:
@@ -137,9 +137,9 @@ def test_alerts_can_wait_for_office_hours(clock: ManualClock) -> None:
     case = desk.listen(make_feedback())
     clock.set(datetime(2026, 11, 23, 19, 0, tzinfo=UTC))  # Monday evening: closed
     desk.sweep()
-    assert desk.dispatch().sent == ()
+    assert desk.outbox.dispatch().sent == ()
     clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
-    assert len(desk.dispatch().sent) == 1
+    assert len(desk.outbox.dispatch().sent) == 1
     assert notifier.sent[0].deliver_after == clock.now()
     assert store.get(case.id).escalation_level == 1
 
@@ -153,7 +153,7 @@ def test_owners_are_warned_once_at_amber(clock: ManualClock) -> None:
     assert desk.sweep().warned == (case.id,)
     assert desk.sweep().warned == ()
     assert desk.get(case.id).due_at == MON_13
-    desk.dispatch()
+    desk.outbox.dispatch()
     assert [(n.to, n.purpose) for n in notifier.sent] == [("amy@example.com", "warning")]
 
 
@@ -162,12 +162,12 @@ def test_waiting_for_the_customer_stops_the_clock(clock: ManualClock) -> None:
     case = desk.listen(make_feedback())
     desk.acknowledge(case.id, by="Amy")
     clock.set(START + timedelta(hours=2))
-    waiting = desk.await_customer(case.id, by="Amy", question="Which order was it?")
+    waiting = desk.conversation.await_customer(case.id, by="Amy", question="Which order was it?")
     assert waiting.awaiting_customer
     assert waiting.due_at is None
-    assert all(d.due_at is None for d in desk.deadlines(case.id))
+    assert all(d.due_at is None for d in desk.standards.deadlines(case.id))
     clock.set(START + timedelta(days=1, hours=2))  # a whole business day later
-    replied = desk.customer_replied(case.id, text="Order 1234")
+    replied = desk.conversation.customer_replied(case.id, text="Order 1234")
     assert not replied.awaiting_customer
     # Take action was due Wednesday 17:00; the pause (8 business hours) moves it to Thursday.
     assert replied.due_at == datetime(2026, 11, 26, 17, 0, tzinfo=UTC)
@@ -181,10 +181,10 @@ def test_waiting_twice_or_replying_unasked_is_refused(clock: ManualClock) -> Non
     desk, _ = make_desk(clock)
     case = desk.listen(make_feedback())
     with pytest.raises(ValidationError, match="not waiting for the customer"):
-        desk.customer_replied(case.id, text="hello?")
-    desk.await_customer(case.id, by="Amy", question="Which store?")
+        desk.conversation.customer_replied(case.id, text="hello?")
+    desk.conversation.await_customer(case.id, by="Amy", question="Which store?")
     with pytest.raises(ValidationError, match="already waiting"):
-        desk.await_customer(case.id, by="Amy", question="Which store?")
+        desk.conversation.await_customer(case.id, by="Amy", question="Which store?")
 
 
 def test_a_customer_escalation_says_whether_it_was_avoidable(clock: ManualClock) -> None:
@@ -192,12 +192,12 @@ def test_a_customer_escalation_says_whether_it_was_avoidable(clock: ManualClock)
     early = desk.listen(make_feedback(customer="early"))
     late = desk.listen(make_feedback(customer="late"))
     clock.set(START + timedelta(hours=1))
-    went = desk.escalate(early.id, to="ombudsman", channel=Channel.OMBUDSMAN)
+    went = desk.standards.escalate(early.id, to="ombudsman", channel=Channel.OMBUDSMAN)
     assert went.events[-1].breached is False
     assert went.priority is Priority.HIGH
     assert went.escalation_level == 0  # not the ladder: recorded apart
     clock.set(MON_13 + SECOND)
-    avoidable = desk.escalate(late.id, to="head of service quality")
+    avoidable = desk.standards.escalate(late.id, to="head of service quality")
     assert avoidable.events[-1].breached is True
     assert avoidable.events[-1].by == "late"
 

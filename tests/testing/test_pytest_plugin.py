@@ -21,7 +21,7 @@ def test_the_fixtures_make_a_desk_on_fakes(
     assert case.id == "case-1"
     assert closedloop_store.get("case-1") == case
     closedloop_desk.acknowledge(case.id, by="amy")
-    closedloop_desk.dispatch()
+    closedloop_desk.outbox.dispatch()
     assert closedloop_notifier.purposes() == ["acknowledgement"]
 
 

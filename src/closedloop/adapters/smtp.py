@@ -66,7 +66,7 @@ class SmtpNotifier:
     Otherwise (a staff member's name, a customer id) ``address_of(to)`` is asked for the
     address; when it gives ``None``, or there is no ``address_of``, sending is refused with
     :class:`~closedloop.UndeliverableError`: retrying cannot help, so the message becomes a
-    dead letter at once (fix the mapping and ``Desk.requeue`` it).
+    dead letter at once (fix the mapping and ``desk.outbox.requeue`` it).
 
     The email is ``multipart/alternative``: the body as plain text, and as escaped HTML
     paragraphs. Its ``Message-ID`` is derived from ``notification.key``

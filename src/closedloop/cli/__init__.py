@@ -279,7 +279,7 @@ def _dispatch(db: Path, limit: int, clock: Clock | None, out: TextIO) -> int:
     with _open(db) as store:
         desk = Desk(store, LogNotifier(out), clock=clock)
         while True:
-            report = desk.dispatch(limit=limit)
+            report = desk.outbox.dispatch(limit=limit)
             sent, retrying = sent + len(report.sent), retrying + len(report.retrying)
             dead += len(report.dead)
             if len(report.sent) + len(report.failed) + len(report.skipped) < limit:

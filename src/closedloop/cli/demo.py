@@ -206,7 +206,7 @@ class _Simulation:
         case = self.desk.get(case_id)
         if case.acknowledged_at is not None:
             return
-        self.desk.add_message(
+        self.desk.conversation.add_message(
             case_id,
             Feedback(
                 customer=case.customer, channel=case.reply_channel, received_at=self.clock.now(),
@@ -214,7 +214,7 @@ class _Simulation:
             ),
         )  # fmt: skip
         if case.kind is FeedbackKind.COMPLAINT and self.rng.random() < 0.3:
-            self.desk.escalate(case_id, to="the head of customer service")
+            self.desk.standards.escalate(case_id, to="the head of customer service")
             self.escalations += 1
 
     def acknowledge(self, case_id: str) -> None:
@@ -223,12 +223,14 @@ class _Simulation:
         case = desk.acknowledge(case_id, by=agent)
         if case.reply_channel == Channel.SOCIAL_MEDIA and case.kind is FeedbackKind.COMPLAINT:
             handle = case.customer.lstrip("@")
-            desk.move_channel(case_id, Channel.EMAIL, by=agent, reason=f"{handle} agreed to email")
+            desk.conversation.move_channel(
+                case_id, Channel.EMAIL, by=agent, reason=f"{handle} agreed to email"
+            )
         if rng.random() < 0.1:
             desk.assign(case_id, owner=rng.choice(_AGENTS), by=agent)
         if case.kind is FeedbackKind.COMPLAINT and rng.random() < 0.2:
             due = _WORK.add(self.clock.now(), timedelta(hours=16))
-            case = desk.promise(
+            case = desk.promises.make(
                 case_id, what="Call back with a delivery date", due_by=due, owner=agent, by=agent
             )
             promise_id = case.promises[-1].id
@@ -244,7 +246,7 @@ class _Simulation:
             self.later(wait, lambda: self.act(case_id, agent))
 
     def keep(self, case_id: str, promise_id: str, agent: str) -> None:
-        self.desk.keep_promise(case_id, promise_id, by=agent, note="Called the customer")
+        self.desk.promises.keep(case_id, promise_id, by=agent, note="Called the customer")
 
     def answer(self, case_id: str, agent: str) -> None:
         self.desk.take_action(case_id, by=agent, summary="Yes: here is how")
@@ -280,7 +282,7 @@ class _Simulation:
         rng = self.rng
         if case.kind is FeedbackKind.COMPLAINT:
             if rng.random() < 0.15:
-                self.desk.request_verification(case.id, by="quality team")
+                self.desk.conversation.request_verification(case.id, by="quality team")
                 self.later(timedelta(days=rng.uniform(1, 4)),
                            lambda: self.verify(case.id), business=False)  # fmt: skip
             survey = _NPS
@@ -291,7 +293,7 @@ class _Simulation:
 
     def verify(self, case_id: str) -> None:
         resolved = self.rng.random() < 0.8
-        case = self.desk.verify(
+        case = self.desk.conversation.verify(
             case_id, resolved=resolved, comment="" if resolved else "Still broken"
         )
         if not resolved:
@@ -299,7 +301,7 @@ class _Simulation:
             self.later(self.hours(4, 20), lambda: self.act(case_id, agent))
 
     def survey(self, case_id: str, survey: Survey) -> None:
-        invited = self.desk.invite(survey, case_id=case_id)
+        invited = self.desk.surveys.invite(survey, case_id=case_id)
         if invited.token is None:
             return
         self.surveys += 1
@@ -325,7 +327,7 @@ class _Simulation:
         score = rng.choices(range(low, high + 1), weights)[0]
         contact_me = rng.random() < 0.08
         try:
-            invitation = self.desk.respond(token, score, contact_me=contact_me)
+            invitation = self.desk.surveys.respond(token, score, contact_me=contact_me)
         except SurveyTokenError:
             return  # expired or withdrawn meanwhile (the case reopened)
         if invitation.recovery_case_id is not None:
@@ -360,7 +362,7 @@ def run_demo(
             sim.run_due()
             if ticks % 4 == 0:
                 sim.escalations += len(desk.sweep().escalated)
-            desk.dispatch(limit=500)
+            desk.outbox.dispatch(limit=500)
             ticks += 1
             clock.current += _TICK
             if progress is not None and ticks % 96 == 0:

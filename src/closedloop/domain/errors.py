@@ -182,7 +182,7 @@ class CustomerNotFoundError(NotFoundError):
     def __init__(self, customer_id: str) -> None:
         super().__init__(
             f"no customer with id {customer_id!r}; link a handle to create one "
-            "(Desk.link(handle, customer=...))"
+            "(desk.customers.link(handle, customer=...))"
         )
         self.customer_id = customer_id
 
@@ -249,7 +249,7 @@ class InvitationExpiredError(SurveyTokenError):
     def __init__(self, invitation_id: str, expired_at: str) -> None:
         super().__init__(
             f"invitation {invitation_id!r} expired at {expired_at}; an answer after expiry "
-            "is not counted (record it with Desk.record_answer() if you must keep it)"
+            "is not counted (record it with desk.surveys.record_answer() if you must keep it)"
         )
         self.invitation_id = invitation_id
 
@@ -293,7 +293,7 @@ class NotifierError(ClosedLoopError):
 class UndeliverableError(NotifierError):
     """Retrying cannot deliver this notification (a recipient with no address, a message
     the mail system cannot build): the outbox makes it a dead letter at once instead of
-    spending its attempts. Fix the cause, then ``Desk.requeue`` it."""
+    spending its attempts. Fix the cause, then ``desk.outbox.requeue`` it."""
 
 
 class WebhookError(ClosedLoopError):

@@ -1,15 +1,40 @@
-"""What every use case needs, gathered once by the Desk."""
+"""What every use case needs, gathered once by the Desk, and the hooks between areas."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 import attrs
 
+from closedloop.domain.cases.case import Case
+from closedloop.domain.change import Write
+from closedloop.domain.outbox.notification import Notification
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service.policy import Policy
 
-__all__ = ["Context"]
+__all__ = ["Context", "Hooks"]
+
+#: More writes to commit with a step, from the case before and after it (and the time).
+StepHook = Callable[["Context", Case, Case, datetime], Sequence[Write]]
+#: Whether a claimed notification should still go out.
+SendHook = Callable[["Context", Notification], bool]
+#: What to record once a notification was delivered.
+DeliveredHook = Callable[["Context", Notification], None]
+
+
+@attrs.frozen
+class Hooks:
+    """How one area reacts to another's work without importing it.
+
+    The Desk registers them when it is built: surveys withdraw their invitations when a
+    step reopens a case (``on_step``), and the outbox asks surveys whether an invitation
+    may still go out (``may_send``) and tells them when it went (``on_delivered``).
+    """
+
+    on_step: tuple[StepHook, ...] = ()
+    may_send: tuple[SendHook, ...] = ()
+    on_delivered: tuple[DeliveredHook, ...] = ()
 
 
 @attrs.frozen
@@ -22,3 +47,4 @@ class Context:
     policy: Policy
     new_id: Callable[[], str]
     random: Callable[[], float]
+    hooks: Hooks = Hooks()

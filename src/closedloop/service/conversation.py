@@ -1,41 +1,154 @@
-"""Use cases for one conversation across channels: more messages, and the no log."""
+"""The conversation around a case (``desk.conversation``): more messages from any channel,
+duplicates merged and matters split, channel moves, waiting for the customer, verification."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
 
 from closedloop.domain.cases import conversation as talk
 from closedloop.domain.cases import steps as domain
 from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.events import Origin, OriginKind
 from closedloop.domain.cases.feedback import Feedback
-from closedloop.domain.cases.promises import PromiseFigures, promise_figures
 from closedloop.domain.change import Change
-from closedloop.domain.checks import instant, require_aware
-from closedloop.domain.customers.consolidation import matching_case
-from closedloop.domain.customers.nolog import NoLog
-from closedloop.domain.customers.nolog import no_log as build_no_log
-from closedloop.domain.errors import ValidationError
-from closedloop.service import identity, lifecycle
+from closedloop.domain.checks import instant
+from closedloop.domain.standards import escalation
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, check_feedback, open_new, schedule
 
-__all__ = [
-    "add_message",
-    "listen",
-    "listen_many",
-    "merge_cases",
-    "no_log",
-    "promise_report",
-    "split_case",
-]
-
-# Reports that must see every case made before a period start their scan here.
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+__all__ = ["Conversation", "add_message", "merge", "split"]
 
 
-def merge_cases(ctx: Context, into: str, other: str, by: str, reason: str) -> Case:
+class Conversation:
+    """One matter across channels and messages, reached as ``desk.conversation``.
+
+    Every method records one event on the case (two for a merge or split) in one commit,
+    and takes ``expected_version`` where a user acts on a case they read.
+    """
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def add_message(self, case_id: str, feedback: Feedback) -> Case:
+        """More from the customer on this case's matter, from any channel.
+
+        An open case takes it as a new message. A closed one is reopened if the message
+        came within ``Policy.reopen_within`` of the loop closing; a later message opens a new
+        case that follows up the old one (``origin``). A repeated ``external_id`` returns
+        the case that already holds it.
+        """
+        return add_message(self._ctx, case_id, feedback)
+
+    def merge(self, into: str, other: str, *, by: str, reason: str) -> Case:
+        """``other`` is a duplicate of ``into`` (one matter, two cases): its messages join
+        ``into``, and ``other`` stops — no deadlines, no more steps (they are refused,
+        naming ``into``), messages added to it go to ``into`` — with its history kept.
+        One commit; returns ``into``."""
+        return merge(self._ctx, into, other, by, reason)
+
+    def split(
+        self, case_id: str, messages: Sequence[int], *, by: str, reason: str
+    ) -> tuple[Case, Case]:
+        """Two matters on one case: the messages at positions ``messages`` (0 is the
+        first) move to a new case, opened now with its own deadlines and an ``origin``
+        naming this one; both keep their history. One commit; returns (this case, the
+        new one)."""
+        return split(self._ctx, case_id, messages, by, reason)
+
+    def move_channel(
+        self,
+        case_id: str,
+        channel: Channel,
+        *,
+        by: str,
+        reason: str = "",
+        expected_version: int | None = None,
+    ) -> Case:
+        """Move the conversation to ``channel`` (public social media to private email):
+        one case, its history and its clocks; replies go out on the new channel."""
+        ctx = self._ctx
+        ctx.policy.check_channel(channel)
+        return advance(
+            ctx,
+            case_id,
+            lambda c, now: talk.move_channel(
+                c, channel, at=now, by=by, reason=reason, due_at=schedule(ctx)
+            ),
+            expected_version=expected_version,
+        )
+
+    def await_customer(
+        self, case_id: str, *, by: str, question: str, expected_version: int | None = None
+    ) -> Case:
+        """Staff asked the customer something: the standards' clocks stop until they reply."""
+        return advance(
+            self._ctx,
+            case_id,
+            lambda case, now: escalation.await_customer(
+                case, at=now, by=by, question=question, due_at=None
+            ),
+            expected_version=expected_version,
+        )
+
+    def customer_replied(
+        self,
+        case_id: str,
+        *,
+        text: str,
+        by: str | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """The customer answered: the clocks run again, deadlines moved by the pause."""
+        ctx = self._ctx
+        return advance(
+            ctx,
+            case_id,
+            lambda case, now: escalation.customer_replied(
+                case, at=now, by=by or case.customer, text=text, due_at=schedule(ctx)
+            ),
+            expected_version=expected_version,
+        )
+
+    def request_verification(
+        self, case_id: str, *, by: str, expected_version: int | None = None
+    ) -> Case:
+        """After the loop closed, ask the customer "did this resolve it?" (the
+        ``verification`` notification)."""
+        return advance(
+            self._ctx,
+            case_id,
+            lambda c, now: talk.request_verification(c, at=now, by=by),
+            "verification",
+            expected_version,
+        )
+
+    def verify(
+        self,
+        case_id: str,
+        *,
+        resolved: bool,
+        comment: str = "",
+        by: str | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """The customer's answer: a yes records the confirmation, a no reopens the case.
+        ``by`` defaults to the customer."""
+        ctx = self._ctx
+        return advance(
+            ctx,
+            case_id,
+            lambda c, now: talk.verify(
+                c, resolved=resolved, comment=comment, at=now,
+                by=by if by is not None else c.customer, due_at=schedule(ctx),
+                lifecycle=ctx.policy.lifecycle,
+            ),
+            expected_version=expected_version,
+        )  # fmt: skip
+
+
+def merge(ctx: Context, into: str, other: str, by: str, reason: str) -> Case:
     """Merge the duplicate ``other`` into ``into``, in one commit; returns ``into``."""
     a, b = ctx.store.get(into), ctx.store.get(other)
     gained, stopped = talk.merge_cases(a, b, at=ctx.clock.now(), by=by, reason=reason)
@@ -43,7 +156,7 @@ def merge_cases(ctx: Context, into: str, other: str, by: str, reason: str) -> Ca
     return gained
 
 
-def split_case(
+def split(
     ctx: Context, case_id: str, messages: Sequence[int], by: str, reason: str
 ) -> tuple[Case, Case]:
     """Split the messages at positions ``messages`` off onto a new case, in one commit;
@@ -55,35 +168,6 @@ def split_case(
     )  # fmt: skip
     ctx.store.commit_many([Change(source, case.version), Change(new, 0)])
     return source, new
-
-
-def listen(ctx: Context, feedback: Feedback) -> Case:
-    """Record feedback: join the customer's open case on the same matter when the
-    policy's consolidation rule finds one, else open a case (see ``lifecycle.listen``)."""
-    check_feedback(ctx, feedback)
-    rule = ctx.policy.consolidation
-    if rule is not None and rule.applies(feedback):
-        if feedback.external_id is not None:
-            existing = ctx.store.find_by_external_id(feedback.external_id)
-            if existing is not None:
-                return existing
-        candidates = identity.cases_of_customer(ctx, feedback.customer)
-        target = matching_case(feedback, candidates, rule)
-        if target is not None:
-            return add_message(ctx, target.id, feedback)
-    return lifecycle.listen(ctx, feedback)
-
-
-def listen_many(ctx: Context, items: Iterable[Feedback]) -> list[Case]:
-    """Record many items; in one commit unless some may join open cases (or each other),
-    which are then taken one at a time, in order."""
-    items = list(items)
-    rule = ctx.policy.consolidation
-    if rule is not None and any(rule.applies(f) for f in items):
-        for feedback in items:
-            check_feedback(ctx, feedback)  # all checked before any is stored
-        return [listen(ctx, feedback) for feedback in items]
-    return lifecycle.listen_many(ctx, items)
 
 
 def add_message(ctx: Context, case_id: str, feedback: Feedback) -> Case:
@@ -118,26 +202,3 @@ def add_message(ctx: Context, case_id: str, feedback: Feedback) -> Case:
         )  # fmt: skip
 
     return advance(ctx, case.id, move, expected_version=case.version)
-
-
-def _period(since: datetime, until: datetime) -> None:
-    require_aware("since", since)
-    require_aware("until", until)
-    if instant(until) <= instant(since):
-        raise ValidationError(f"until ({until}) must be after since ({since})")
-
-
-def promise_report(ctx: Context, since: datetime, until: datetime) -> PromiseFigures:
-    """Promises due in ``[since, until)``. A promise made long before the period may fall
-    due in it, so every case up to ``until`` is streamed (never held all at once)."""
-    _period(since, until)
-    promises = (p for case in ctx.store.cases_active(_EPOCH, until) for p in case.promises)
-    return promise_figures(promises, since, until)
-
-
-def no_log(ctx: Context, since: datetime, until: datetime, examples: int = 3) -> NoLog:
-    """The declined requests of ``[since, until)``, streamed from the store."""
-    _period(since, until)
-    if isinstance(examples, bool) or not isinstance(examples, int) or examples < 0:
-        raise ValidationError(f"examples must be a whole number >= 0, got {examples!r}")
-    return build_no_log(ctx.store.cases_active(since, until), since, until, examples)

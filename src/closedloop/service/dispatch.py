@@ -9,7 +9,6 @@ import attrs
 
 from closedloop.domain.errors import UndeliverableError
 from closedloop.domain.outbox.messages import OutboxMessage
-from closedloop.service import surveys
 from closedloop.service.context import Context
 
 __all__ = ["DispatchReport", "dead_letters", "dispatch", "requeue"]
@@ -47,8 +46,8 @@ def dispatch(
     withdrawn: list[str] = []
     store, retry = ctx.store, ctx.policy.retry
     for message in store.outbox_claim(ctx.clock.now(), limit, lease):
-        if not surveys.still_open(ctx, message.notification):
-            # An invitation answered, expired or withdrawn since: settle it unsent.
+        if not all(may_send(ctx, message.notification) for may_send in ctx.hooks.may_send):
+            # E.g. an invitation answered, expired or withdrawn since: settle it unsent.
             store.mark_sent(message.key, ctx.clock.now())
             withdrawn.append(message.key)
             continue
@@ -65,7 +64,8 @@ def dispatch(
             (retrying if retry_at is not None else dead).append(message.key)
             continue
         store.mark_sent(message.key, ctx.clock.now())
-        surveys.delivered(ctx, message.notification)
+        for delivered in ctx.hooks.on_delivered:
+            delivered(ctx, message.notification)
         sent.append(message.key)
     return DispatchReport(
         sent=tuple(sent), retrying=tuple(retrying), dead=tuple(dead), skipped=tuple(withdrawn)

@@ -1,8 +1,8 @@
-"""Use cases for the LATTE steps: load, ask the domain, commit with notifications."""
+"""The machinery every step shares: load, ask the domain, commit with notifications."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 
 from closedloop.domain.cases import steps as domain
@@ -10,20 +10,17 @@ from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.events import Origin
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
-from closedloop.domain.change import Change, InvitationChange
+from closedloop.domain.change import Change
 from closedloop.domain.checks import instant
-from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError, ValidationError
+from closedloop.domain.errors import ConcurrencyError, ValidationError
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.standards.escalation import next_due
 from closedloop.domain.standards.standard import Target, due_times
-from closedloop.domain.surveys import invitation
 from closedloop.service.context import Context
 
 __all__ = [
     "advance",
     "check_feedback",
-    "listen",
-    "listen_many",
     "open_new",
     "promise",
     "render",
@@ -33,57 +30,6 @@ __all__ = [
 ]
 
 Advance = Callable[[Case, datetime], Case]
-
-
-def listen(ctx: Context, feedback: Feedback) -> Case:
-    """Record feedback as a new case, or return the case that already holds it."""
-    check_feedback(ctx, feedback)
-    if feedback.external_id is not None:
-        existing = ctx.store.find_by_external_id(feedback.external_id)
-        if existing is not None:
-            return existing
-    case = open_new(ctx, feedback, ctx.clock.now())
-    try:
-        ctx.store.commit(Change(case, expected_version=0))
-    except DuplicateExternalIdError:
-        # Another worker recorded the same delivery between our lookup and our commit.
-        existing = ctx.store.find_by_external_id(feedback.external_id or "")
-        if existing is None:  # pragma: no cover - the store just said it exists
-            raise
-        return existing
-    return case
-
-
-def listen_many(ctx: Context, items: Iterable[Feedback]) -> list[Case]:
-    """Record many items in one commit; repeats (by external id) return the earlier case."""
-    items = list(items)
-    for feedback in items:
-        check_feedback(ctx, feedback)
-    now = ctx.clock.now()
-    try:
-        # Most batches are all new: try without looking each external id up first.
-        return _listen_batch(ctx, items, now, lookup=False)
-    except DuplicateExternalIdError:
-        return _listen_batch(ctx, items, now, lookup=True)
-
-
-def _listen_batch(ctx: Context, items: list[Feedback], now: datetime, lookup: bool) -> list[Case]:
-    seen: dict[str, Case] = {}
-    result: list[Case] = []
-    fresh: list[Case] = []
-    for feedback in items:
-        key = feedback.external_id
-        case = seen.get(key) if key is not None else None
-        if case is None and key is not None and lookup:
-            case = ctx.store.find_by_external_id(key)
-        if case is None:
-            case = open_new(ctx, feedback, now)
-            fresh.append(case)
-        if key is not None:
-            seen[key] = case
-        result.append(case)
-    ctx.store.commit_many([Change(c, expected_version=0) for c in fresh])
-    return result
 
 
 def check_feedback(ctx: Context, feedback: object) -> None:
@@ -154,24 +100,12 @@ def advance(
         purpose = purpose(moved)
     notifications = () if purpose is None else (_notification(ctx, moved, purpose, now),)
     change = Change(moved, expected_version=case.version, notifications=notifications)
-    withdrawn = _withdrawals(ctx, case, moved, now)
-    if withdrawn:
-        ctx.store.commit_many([change, *withdrawn])
+    more = [write for hook in ctx.hooks.on_step for write in hook(ctx, case, moved, now)]
+    if more:
+        ctx.store.commit_many([change, *more])
     else:
         ctx.store.commit(change)
     return moved
-
-
-def _withdrawals(ctx: Context, before: Case, after: Case, now: datetime) -> list[InvitationChange]:
-    """A case that reopens withdraws its open survey invitations, in the same commit:
-    nobody is asked "how did we do?" about a matter that is not resolved."""
-    if not before.is_closed or after.is_closed:
-        return []
-    return [
-        InvitationChange(invitation.withdraw(i, now, "the case reopened"), i.version)
-        for i in ctx.store.invitations_of(before.customer)
-        if i.case_id == before.id and i.is_open
-    ]
 
 
 def _notification(ctx: Context, case: Case, purpose: str, now: datetime) -> Notification:

@@ -1,4 +1,5 @@
-"""Use cases for performance standards: the sweep, customer escalation, waiting for the customer."""
+"""Performance standards (``desk.standards``): deadlines and RAG status, the sweep that
+escalates late cases, and escalations by the customer."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ from closedloop.domain.checks import instant
 from closedloop.domain.errors import CaseNotFoundError, ConcurrencyError
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.standards import escalation
-from closedloop.domain.standards.standard import Rag, deadlines, warned
+from closedloop.domain.standards.standard import Deadline, Rag, deadlines, status, warned
 from closedloop.ports import ClaimsDueCases
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, render, schedule, show
 
-__all__ = ["SweepReport", "await_customer", "customer_escalate", "customer_replied", "sweep"]
+__all__ = ["Standards", "SweepReport", "sweep"]
 
 
 @attrs.frozen
@@ -151,58 +152,51 @@ def _alert(
     )  # fmt: skip
 
 
-def customer_escalate(
-    ctx: Context,
-    case_id: str,
-    *,
-    to: str,
-    by: str | None,
-    channel: Channel,
-    expected_version: int | None = None,
-) -> Case:
-    """The customer took the matter to ``to``; recorded apart from time-based escalation."""
-    policy = ctx.policy
-    if isinstance(channel, Channel):
-        policy.check_channel(channel)
-    return advance(
-        ctx,
-        case_id,
-        lambda case, now: escalation.customer_escalate(
-            case,
-            at=now,
-            by=by or case.customer,
-            to=to,
-            channel=channel,
-            standards=policy.standards,
-            due_at=schedule(ctx),
-        ),
-        expected_version=expected_version,
-    )
+class Standards:
+    """How fast each step must happen, and what happens when it does not, reached as
+    ``desk.standards``. The sweep itself is :meth:`Desk.sweep <closedloop.Desk.sweep>`."""
 
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
 
-def await_customer(
-    ctx: Context, case_id: str, *, by: str, question: str, expected_version: int | None = None
-) -> Case:
-    """Staff asked the customer something: the standards' clocks stop."""
-    return advance(
-        ctx,
-        case_id,
-        lambda case, now: escalation.await_customer(
-            case, at=now, by=by, question=question, due_at=None
-        ),
-        expected_version=expected_version,
-    )
+    def deadlines(self, case_id: str) -> tuple[Deadline, ...]:
+        """Each pending step of the case: its standard, deadline and RAG status now."""
+        ctx = self._ctx
+        case = ctx.store.get(case_id)
+        return deadlines(case, ctx.policy.standards, ctx.clock.now(), ctx.policy.lifecycle)
 
+    def status(self, case_id: str) -> Rag:
+        """The case's worst RAG status now (GREEN once nothing is pending)."""
+        return status(self.deadlines(case_id))
 
-def customer_replied(
-    ctx: Context, case_id: str, *, text: str, by: str | None, expected_version: int | None = None
-) -> Case:
-    """The customer answered: the clocks run again, deadlines moved by the pause."""
-    return advance(
-        ctx,
-        case_id,
-        lambda case, now: escalation.customer_replied(
-            case, at=now, by=by or case.customer, text=text, due_at=schedule(ctx)
-        ),
-        expected_version=expected_version,
-    )
+    def due(self, limit: int = 100) -> list[Case]:
+        """Open cases the sweep would act on now (a step late, the next rung due, or an
+        amber warning), earliest first. For each case's own RAG, see :meth:`status`."""
+        store = self._ctx.store
+        return [store.get(due.id) for due in store.due(self._ctx.clock.now(), limit)]
+
+    def escalate(
+        self,
+        case_id: str,
+        *,
+        to: str,
+        by: str | None = None,
+        channel: Channel = Channel.EMAIL,
+        expected_version: int | None = None,
+    ) -> Case:
+        """The customer escalated (to an ombudsman, an executive): recorded apart from the
+        sweep's escalations, with whether a standard was already breached, and the case's
+        priority raised. ``by`` defaults to the customer."""
+        ctx = self._ctx
+        policy = ctx.policy
+        if isinstance(channel, Channel):
+            policy.check_channel(channel)
+        return advance(
+            ctx,
+            case_id,
+            lambda case, now: escalation.customer_escalate(
+                case, at=now, by=by or case.customer, to=to, channel=channel,
+                standards=policy.standards, due_at=schedule(ctx),
+            ),
+            expected_version=expected_version,
+        )  # fmt: skip

@@ -1,353 +1,100 @@
-"""Use cases for surveys: invite (or record why not), take answers, recover low scores."""
+"""Surveys (``desk.surveys``): who may be asked, their answers, and recovery of low scores."""
 
 from __future__ import annotations
 
-import contextlib
-import secrets
 from collections.abc import Sequence
-from datetime import datetime
 
-import attrs
-
-from closedloop.domain.cases import conversation as talk
-from closedloop.domain.cases import steps as domain
-from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
-from closedloop.domain.cases.events import Origin, OriginKind
-from closedloop.domain.cases.feedback import Feedback, FeedbackKind
-from closedloop.domain.change import Change, InvitationChange, Write
-from closedloop.domain.checks import instant
-from closedloop.domain.errors import (
-    ConcurrencyError,
-    InvalidTokenError,
-    InvitationNotFoundError,
-    ValidationError,
-)
-from closedloop.domain.outbox.notification import Notification
-from closedloop.domain.surveys import invitation as inv
-from closedloop.domain.surveys.eligibility import Contact, Reason, eligibility
-from closedloop.domain.surveys.invitation import Invitation, Response
+from closedloop.domain.surveys.eligibility import Contact
+from closedloop.domain.surveys.invitation import Invitation
 from closedloop.domain.surveys.survey import Answer, Survey
+from closedloop.service import invitations
 from closedloop.service.context import Context
-from closedloop.service.lifecycle import schedule, show
-from closedloop.service.templates import PLACEHOLDERS
+from closedloop.service.invitations import Invited
 
-__all__ = [
-    "Invited",
-    "delivered",
-    "history",
-    "invite",
-    "record_answer",
-    "respond",
-    "sweep_invitations",
-]
-
-_BY = "closedloop"
+__all__ = ["Surveys"]
 
 
-@attrs.frozen
-class Invited:
-    """What :func:`invite` decided: the recorded invitation and, if it goes out, the token.
+class Surveys:
+    """Survey invitations and answers, reached as ``desk.surveys``.
 
-    The token (``"<invitation id>.<secret>"``) is shown once and never stored; put it in
-    the link your survey page reads (``Policy(survey_url=...)`` does that for the email).
+    Invitations follow ``Policy.surveys``; every decision is recorded, suppressed ones with
+    the reason. Reminders and expiry run in :meth:`Desk.sweep <closedloop.Desk.sweep>`.
     """
 
-    invitation: Invitation
-    token: str | None
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
 
-    @property
-    def allowed(self) -> bool:
-        """True if the invitation goes out."""
-        return self.token is not None
+    def invite(
+        self,
+        survey: Survey,
+        *,
+        case_id: str | None = None,
+        customer: str | None = None,
+        channel: Channel | None = None,
+        contact: Contact | None = None,
+        case_status: str | None = None,
+    ) -> Invited:
+        """May this customer be asked ``survey`` now? Decide by ``Policy.surveys`` and
+        record the decision either way.
 
-    @property
-    def reason(self) -> Reason | None:
-        """Why it was suppressed (None if it goes out)."""
-        return self.invitation.reason
-
-
-def history(invitations: Sequence[Invitation], contact: Contact | None = None) -> Contact:
-    """The customer's survey history from their stored invitations, merged with what the
-    host knows (``contact``: opt-outs, snoozes, staff, surveys sent by other tools)."""
-    base = contact if contact is not None else Contact()
-    invited = dict(base.invited)
-    answered = dict(base.answered)
-    for i in invitations:
-        name = i.survey.name
-        if i.token_digests and i.reached_customer:
-            invited[name] = _later(invited.get(name), i.created_at)
-        if i.response is not None:
-            answered[name] = _later(answered.get(name), i.response.received_at)
-    return attrs.evolve(base, invited=invited, answered=answered)
-
-
-def _later(a: datetime | None, b: datetime) -> datetime:
-    return b if a is None or instant(b) > instant(a) else a
-
-
-def invite(
-    ctx: Context,
-    survey: Survey,
-    *,
-    case_id: str | None = None,
-    customer: str | None = None,
-    channel: Channel | None = None,
-    contact: Contact | None = None,
-    case_status: str | None = None,
-) -> Invited:
-    """Decide whether the customer may be asked ``survey`` now, and record the decision:
-    a queued invitation with its notification, or a suppressed one with the reason."""
-    if not isinstance(survey, Survey):
-        raise ValidationError(f"survey must be a Survey, got {type(survey).__name__}")
-    case = ctx.store.get(case_id) if case_id is not None else None
-    if case is not None:
-        customer = customer or case.customer
-        channel = channel or case.reply_channel
-    if not isinstance(customer, str) or not customer.strip():
-        raise ValidationError("invite() needs the customer (or the case_id of their case)")
-    if not isinstance(channel, Channel):
-        raise ValidationError("invite() needs the channel to send on (or a case_id)")
-    ctx.policy.check_channel(channel)
-    now = ctx.clock.now()
-    rules = ctx.policy.surveys
-    decision = eligibility(
-        customer=customer, survey=survey, channel=channel, now=now,
-        contact=history(ctx.store.invitations_of(customer), contact), rules=rules,
-        case=case, case_status=case_status,
-    )  # fmt: skip
-    invitation_id = ctx.new_id()
-    if not decision.allowed:
-        assert decision.reason is not None
-        quiet = inv.suppressed(
-            invitation_id, survey, customer=customer, channel=channel, at=now,
-            reason=decision.reason, case_id=case_id,
+        Give ``case_id`` for a survey about a case (customer and channel default to the
+        case's); leave it out, and give ``customer`` and ``channel``, for a relationship
+        survey. ``contact`` adds what the host knows (opt-outs per channel, a snooze, staff,
+        surveys sent by other tools); ``case_status`` the host's word for a case that ended
+        without a conversation (``"auto_closed"``, ``"merged"``, ``"spam"``). An allowed
+        invitation goes through the outbox with a single-use link; see :class:`Invited`.
+        """
+        return invitations.invite(
+            self._ctx, survey, case_id=case_id, customer=customer, channel=channel,
+            contact=contact, case_status=case_status,
         )  # fmt: skip
-        ctx.store.commit(InvitationChange(quiet, 0))
-        return Invited(quiet, None)
-    secret = _secret()
-    token = f"{invitation_id}.{secret}"
-    queued = inv.queued(
-        invitation_id, survey, customer=customer, channel=channel, at=now, secret=secret,
-        rules=rules, case_id=case_id,
-    )  # fmt: skip
-    note = _notification(ctx, queued, "survey_invitation", token, case, now)
-    ctx.store.commit(InvitationChange(queued, 0, (note,)))
-    return Invited(queued, token)
 
+    def respond(
+        self,
+        token: str,
+        answer: int | Answer,
+        *,
+        comment: str | None = None,
+        contact_me: bool = False,
+    ) -> Invitation:
+        """Record the answer posted back with an invitation's token (once per invitation).
 
-def respond(
-    ctx: Context,
-    token: str,
-    answer: int | Answer,
-    *,
-    comment: str | None = None,
-    contact_me: bool = False,
-) -> Invitation:
-    """Record the answer to an invitation, once; a low score or "contact me" opens (or
-    joins) a recovery case in the same commit."""
-    invitation_id, secret = inv.split_token(token)
-    try:
-        invitation = ctx.store.invitation(invitation_id)
-    except InvitationNotFoundError:
-        raise InvalidTokenError() from None
-    response = Response(_answer(answer), ctx.clock.now(), comment=comment, contact_me=contact_me)
-    answered = inv.answer(invitation, secret, response)
-    return _commit_answer(ctx, answered, expected_version=invitation.version)
+        A low score (by the survey's threshold) or ``contact_me`` opens a recovery case
+        with its own contact deadline, in the same commit — or joins the customer's open
+        one, raising its priority for another low score. Raises
+        :class:`~closedloop.InvalidTokenError`, :class:`~closedloop.AlreadyAnsweredError`,
+        :class:`~closedloop.InvitationExpiredError` or
+        :class:`~closedloop.InvitationWithdrawnError`, recording nothing.
+        """
+        return invitations.respond(self._ctx, token, answer, comment=comment, contact_me=contact_me)
 
+    def record_answer(
+        self,
+        survey: Survey,
+        *,
+        customer: str,
+        channel: Channel,
+        answer: int | Answer,
+        comment: str | None = None,
+        contact_me: bool = False,
+        case_id: str | None = None,
+        external_id: str | None = None,
+    ) -> Invitation:
+        """Record an answer that came without an invitation (a log-off survey, an in-app
+        prompt), with the same recovery as :meth:`respond`. A repeated ``external_id``
+        returns the first answer's record instead of counting it twice."""
+        return invitations.record_answer(
+            self._ctx, survey, customer=customer, channel=channel, answer=answer,
+            comment=comment, contact_me=contact_me, case_id=case_id, external_id=external_id,
+        )  # fmt: skip
 
-def record_answer(
-    ctx: Context,
-    survey: Survey,
-    *,
-    customer: str,
-    channel: Channel,
-    answer: int | Answer,
-    comment: str | None = None,
-    contact_me: bool = False,
-    case_id: str | None = None,
-    external_id: str | None = None,
-) -> Invitation:
-    """Record an answer that came without an invitation (a log-off survey, an in-app
-    prompt); ``external_id`` makes a redelivered answer harmless."""
-    if not isinstance(customer, str) or not customer.strip():
-        raise ValidationError(f"customer must be a non-empty string, got {customer!r}")
-    if not isinstance(channel, Channel):
-        raise ValidationError(f"channel must be a Channel, got {channel!r}")
-    ctx.policy.check_channel(channel)
-    response = Response(_answer(answer), ctx.clock.now(), comment=comment, contact_me=contact_me)
-    invitation_id = f"answer:{external_id}" if external_id is not None else ctx.new_id()
-    answered = inv.direct(
-        invitation_id, survey, customer=customer, channel=channel, response=response,
-        case_id=case_id,
-    )  # fmt: skip
-    try:
-        return _commit_answer(ctx, answered, expected_version=0)
-    except ConcurrencyError:
-        if external_id is None:
-            raise
-        return ctx.store.invitation(invitation_id)  # a redelivery: the first answer stands
+    def get(self, invitation_id: str) -> Invitation:
+        """One invitation (or recorded answer) by id; raises
+        :class:`~closedloop.InvitationNotFoundError`."""
+        return self._ctx.store.invitation(invitation_id)
 
-
-def _secret() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def _answer(answer: int | Answer) -> Answer:
-    return answer if isinstance(answer, Answer) else Answer(answer)
-
-
-def _commit_answer(ctx: Context, answered: Invitation, *, expected_version: int) -> Invitation:
-    writes: list[Write] = []
-    if answered.needs_recovery:
-        change = _recovery(ctx, answered)
-        answered = inv.recovered(answered, change.case.id)
-        writes.append(change)
-    writes.insert(0, InvitationChange(answered, expected_version))
-    ctx.store.commit_many(writes)
-    return answered
-
-
-def _recovery(ctx: Context, answered: Invitation) -> Change:
-    """The recovery case for a low score or "contact me": the customer's open one, joined
-    (its priority raised for a second low score), or a new one."""
-    response = answered.response
-    assert response is not None
-    now = response.received_at
-    feedback = Feedback(
-        customer=answered.customer,
-        channel=Channel.SURVEY,
-        received_at=now,
-        text=_recovery_text(answered),
-        kind=FeedbackKind.COMPLAINT,
-        subject=f"{answered.survey.name}: {_score_text(answered)}",
-        external_id=f"survey-answer:{answered.id}",
-    )
-    open_recovery = [
-        c
-        for c in ctx.store.cases_of(answered.customer)
-        if not c.is_closed and c.origin is not None and c.origin.kind is OriginKind.RECOVERY
-    ]
-    if open_recovery:
-        case = open_recovery[0]
-        joined = talk.add_message(case, feedback, at=now)
-        if answered.is_low:
-            joined = talk.reprioritize(
-                joined, case.priority.raised(), at=now, by=_BY,
-                reason=f"another low score ({_score_text(answered)}) while this case was open",
-            )  # fmt: skip
-        return Change(joined, expected_version=case.version)
-    origin = Origin(OriginKind.RECOVERY, case_id=answered.case_id, invitation_id=answered.id)
-    case = domain.open_case(
-        ctx.new_id(),
-        feedback,
-        at=now,
-        priority=ctx.policy.priority(feedback),
-        due_at=schedule(ctx),
-        origin=origin,
-    )
-    return Change(case, expected_version=0)
-
-
-def _score_text(answered: Invitation) -> str:
-    response = answered.response
-    assert response is not None
-    score = response.score
-    if score is None:
-        return "no score, asked to be contacted"
-    high = answered.survey.kind.scale[1]
-    text = f"scored {score}/{high}"
-    return f"{text}, asked to be contacted" if response.contact_me else text
-
-
-def _recovery_text(answered: Invitation) -> str:
-    response = answered.response
-    assert response is not None
-    about = f" about case {answered.case_id}" if answered.case_id else ""
-    said = f': "{response.comment}"' if response.comment else ""
-    return f"{answered.survey.question} — {_score_text(answered)}{about}{said}"
-
-
-def sweep_invitations(ctx: Context, batch: int = 500) -> tuple[list[str], list[str]]:
-    """Send due reminders and expire invitations whose time ran out, at the clock's time.
-    Returns the ids reminded and the ids expired (another worker's wins are skipped)."""
-    now = ctx.clock.now()
-    rules = ctx.policy.surveys
-    reminded: list[str] = []
-    expired: list[str] = []
-    seen: set[str] = set()
-    while True:
-        fresh = [i for i in ctx.store.invitations_due(now, batch) if i.id not in seen]
-        if not fresh:
-            return reminded, expired
-        for invitation in fresh:
-            seen.add(invitation.id)
-            notes: tuple[Notification, ...] = ()
-            if inv.expired(invitation, now) or invitation.reminders_left < 1:
-                moved = inv.expire(invitation, now)
-            else:
-                secret = _secret()
-                moved = inv.remind(invitation, now, rules, secret)
-                case = ctx.store.get(moved.case_id) if moved.case_id else None
-                token = f"{moved.id}.{secret}"
-                notes = (_notification(ctx, moved, "survey_reminder", token, case, now),)
-            if moved.version == invitation.version:
-                continue
-            try:
-                ctx.store.commit(InvitationChange(moved, invitation.version, notes))
-            except ConcurrencyError:
-                continue
-            (reminded if notes else expired).append(moved.id)
-
-
-def delivered(ctx: Context, notification: Notification) -> None:
-    """After the notifier delivered an invitation, mark it sent (once)."""
-    if notification.invitation_id is None or notification.purpose != "survey_invitation":
-        return
-    invitation = ctx.store.invitation(notification.invitation_id)
-    sent = inv.delivered(invitation, ctx.clock.now())
-    if sent.version != invitation.version:
-        # Answered or withdrawn meanwhile: that state is the newer truth.
-        with contextlib.suppress(ConcurrencyError):
-            ctx.store.commit(InvitationChange(sent, invitation.version))
-
-
-def still_open(ctx: Context, notification: Notification) -> bool:
-    """False for an invitation or reminder whose invitation can no longer be answered."""
-    if notification.invitation_id is None:
-        return True
-    try:
-        return ctx.store.invitation(notification.invitation_id).is_open
-    except InvitationNotFoundError:
-        return True
-
-
-def _notification(
-    ctx: Context,
-    invitation: Invitation,
-    purpose: str,
-    token: str,
-    case: Case | None,
-    now: datetime,
-) -> Notification:
-    templates = ctx.policy.templates
-    values = dict.fromkeys(PLACEHOLDERS, "") | {
-        "case_id": invitation.case_id or "",
-        "customer": invitation.customer,
-        "matter": case.subject if case is not None else invitation.survey.question,
-        "question": invitation.survey.question,
-        "survey": invitation.survey.name,
-        "survey_link": ctx.policy.survey_link(token),
-        "expires": show(ctx, invitation.expires_at),
-    }
-    return Notification(
-        key=f"{invitation.id}/{invitation.version}/{purpose}",
-        case_id=invitation.case_id or "",
-        to=invitation.customer,
-        channel=invitation.channel,
-        purpose=purpose,
-        subject=templates.render(f"{purpose}_subject", values),
-        body=templates.render(purpose, values),
-        created_at=now,
-        invitation_id=invitation.id,
-    )
+    def of_customer(self, customer: str) -> Sequence[Invitation]:
+        """A customer's survey history: every invitation, suppressed ones with the reason,
+        oldest first."""
+        return self._ctx.store.invitations_of(customer)

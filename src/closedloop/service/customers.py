@@ -1,0 +1,71 @@
+"""Customers (``desk.customers``): one person behind many handles, and erasure."""
+
+from __future__ import annotations
+
+from closedloop.domain.cases.case import Case
+from closedloop.domain.customers.erasure import Erasure, pseudonym_for
+from closedloop.domain.customers.identity import Customer
+from closedloop.domain.errors import ValidationError
+from closedloop.service import identity
+from closedloop.service.context import Context
+
+__all__ = ["Customers"]
+
+
+class Customers:
+    """The people behind the handles (email addresses, phone numbers, social handles, CRM
+    ids), reached as ``desk.customers``. Every change is recorded in the customer's
+    history; a merge can be undone."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def link(self, *handles: str, customer: str | None = None, by: str) -> Customer:
+        """Link handles to one customer: ``customer`` (your own id; made if new), else the
+        customer one of them already belongs to, else a new one. Feedback from any linked
+        handle reaches the same customer. A handle of another customer raises
+        :class:`~closedloop.HandleTakenError`: merge the two instead."""
+        return identity.link(self._ctx, handles, customer, by)
+
+    def unlink(self, customer: str, handle: str, *, by: str) -> Customer:
+        """Take ``handle`` away from ``customer``."""
+        return identity.unlink(self._ctx, customer, handle, by)
+
+    def merge(self, into: str, other: str, *, by: str) -> Customer:
+        """Two records were one person: ``into`` takes every handle of ``other`` (which
+        keeps its history, marked merged). :meth:`unmerge` undoes it."""
+        return identity.merge(self._ctx, into, other, by)
+
+    def unmerge(self, into: str, other: str, *, by: str) -> tuple[Customer, Customer]:
+        """Undo a merge: ``other`` gets back the handles the merge moved."""
+        return identity.unmerge(self._ctx, into, other, by)
+
+    def get(self, customer: str) -> Customer:
+        """A customer by id; raises :class:`~closedloop.CustomerNotFoundError`."""
+        return self._ctx.store.customer(customer)
+
+    def of_handle(self, handle: str) -> Customer | None:
+        """The customer ``handle`` is linked to, if any."""
+        return self._ctx.store.customer_of(handle)
+
+    def cases(self, customer: str) -> list[Case]:
+        """Every case of every handle of a customer (by id, or by any of their handles),
+        oldest first."""
+        return identity.cases_of_customer(self._ctx, customer)
+
+    def erase(self, *handles: str, pseudonym: str | None = None) -> Erasure:
+        """Erase a customer: every handle given (their email addresses, phone numbers...),
+        and every handle linked to the same customer, and what they wrote go from every
+        case, invitation, outbox message and customer record, replaced by a pseudonym;
+        counts and timings stay, so reports do not change. The default pseudonym is salted
+        with a fresh id, so it cannot be recomputed from a known address. Returns the
+        erasure done (its pseudonym included)."""
+        ctx = self._ctx
+        if not handles:
+            raise ValidationError("customers.erase() needs at least one handle")
+        everyone = frozenset(handles).union(*(identity.handles_of(ctx, h) for h in handles))
+        if pseudonym is None:
+            pseudonym = pseudonym_for(handles[0], salt=ctx.new_id())
+        erasure = Erasure(everyone, pseudonym)
+        ctx.store.erase(erasure, ctx.clock.now())
+        return erasure

@@ -1,0 +1,98 @@
+"""Listen: feedback in, as new cases or as messages joining the customer's open case."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.feedback import Feedback
+from closedloop.domain.change import Change
+from closedloop.domain.customers.consolidation import matching_case
+from closedloop.domain.errors import DuplicateExternalIdError
+from closedloop.service import identity
+from closedloop.service.context import Context
+from closedloop.service.conversation import add_message
+from closedloop.service.lifecycle import check_feedback, open_new
+
+__all__ = ["listen", "listen_many"]
+
+
+def listen(ctx: Context, feedback: Feedback) -> Case:
+    """Record feedback: join the customer's open case on the same matter when the
+    policy's consolidation rule finds one, else open a case (or return the case that
+    already holds its external id)."""
+    check_feedback(ctx, feedback)
+    rule = ctx.policy.consolidation
+    if rule is not None and rule.applies(feedback):
+        if feedback.external_id is not None:
+            existing = ctx.store.find_by_external_id(feedback.external_id)
+            if existing is not None:
+                return existing
+        candidates = identity.cases_of_customer(ctx, feedback.customer)
+        target = matching_case(feedback, candidates, rule)
+        if target is not None:
+            return add_message(ctx, target.id, feedback)
+    return _open_one(ctx, feedback)
+
+
+def listen_many(ctx: Context, items: Iterable[Feedback]) -> list[Case]:
+    """Record many items; in one commit unless some may join open cases (or each other),
+    which are then taken one at a time, in order."""
+    items = list(items)
+    rule = ctx.policy.consolidation
+    if rule is not None and any(rule.applies(f) for f in items):
+        for feedback in items:
+            check_feedback(ctx, feedback)  # all checked before any is stored
+        return [listen(ctx, feedback) for feedback in items]
+    return _open_many(ctx, items)
+
+
+def _open_one(ctx: Context, feedback: Feedback) -> Case:
+    """Record feedback as a new case, or return the case that already holds it."""
+    check_feedback(ctx, feedback)
+    if feedback.external_id is not None:
+        existing = ctx.store.find_by_external_id(feedback.external_id)
+        if existing is not None:
+            return existing
+    case = open_new(ctx, feedback, ctx.clock.now())
+    try:
+        ctx.store.commit(Change(case, expected_version=0))
+    except DuplicateExternalIdError:
+        # Another worker recorded the same delivery between our lookup and our commit.
+        existing = ctx.store.find_by_external_id(feedback.external_id or "")
+        if existing is None:  # pragma: no cover - the store just said it exists
+            raise
+        return existing
+    return case
+
+
+def _open_many(ctx: Context, items: list[Feedback]) -> list[Case]:
+    """Record many items in one commit; repeats (by external id) return the earlier case."""
+    for feedback in items:
+        check_feedback(ctx, feedback)
+    now = ctx.clock.now()
+    try:
+        # Most batches are all new: try without looking each external id up first.
+        return _listen_batch(ctx, items, now, lookup=False)
+    except DuplicateExternalIdError:
+        return _listen_batch(ctx, items, now, lookup=True)
+
+
+def _listen_batch(ctx: Context, items: list[Feedback], now: datetime, lookup: bool) -> list[Case]:
+    seen: dict[str, Case] = {}
+    result: list[Case] = []
+    fresh: list[Case] = []
+    for feedback in items:
+        key = feedback.external_id
+        case = seen.get(key) if key is not None else None
+        if case is None and key is not None and lookup:
+            case = ctx.store.find_by_external_id(key)
+        if case is None:
+            case = open_new(ctx, feedback, now)
+            fresh.append(case)
+        if key is not None:
+            seen[key] = case
+        result.append(case)
+    ctx.store.commit_many([Change(c, expected_version=0) for c in fresh])
+    return result

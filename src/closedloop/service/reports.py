@@ -1,0 +1,69 @@
+"""Reports (``desk.reports``): the figures of a period under this desk's policy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from closedloop.domain.cases.promises import PromiseFigures, promise_figures
+from closedloop.domain.checks import instant, require_aware
+from closedloop.domain.customers.nolog import NoLog
+from closedloop.domain.customers.nolog import no_log as build_no_log
+from closedloop.domain.errors import ValidationError
+from closedloop.insights.compute import compute
+from closedloop.insights.figures import Insights, KpiThresholds
+from closedloop.service.context import Context
+from closedloop.service.recovery import RecoveryReport, recovery_report
+
+__all__ = ["Reports"]
+
+# Reports that must see every case made before a period start their scan here.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Reports:
+    """What happened in a period ``[since, until)``, streamed from the store, reached as
+    ``desk.reports``. Every figure is described in ``docs/insights.md``."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def insights(
+        self, since: datetime, until: datetime, *, thresholds: KpiThresholds | None = None
+    ) -> Insights:
+        """The figures of ``[since, until)`` under this desk's standards: KPIs, the
+        unanswered queue, rates, effort, surveys, promises, the no log and root causes
+        (see :mod:`closedloop.insights`)."""
+        policy = self._ctx.policy
+        return compute(
+            self._ctx.store, since, until, standards=policy.standards,
+            lifecycle=policy.lifecycle, thresholds=thresholds,
+        )  # fmt: skip
+
+    def promises(self, since: datetime, until: datetime) -> PromiseFigures:
+        """Promises that fell due in ``[since, until)``: kept on time, late, still open.
+        A promise made long before the period may fall due in it, so every case up to
+        ``until`` is streamed (never held all at once)."""
+        _period(since, until)
+        store = self._ctx.store
+        promises = (p for case in store.cases_active(_EPOCH, until) for p in case.promises)
+        return promise_figures(promises, since, until)
+
+    def no_log(self, since: datetime, until: datetime, examples: int = 3) -> NoLog:
+        """Every request declined in ``[since, until)``, by category, most frequent first,
+        with a few examples of each (scenario 9: the 30-day no log)."""
+        _period(since, until)
+        if isinstance(examples, bool) or not isinstance(examples, int) or examples < 0:
+            raise ValidationError(f"examples must be a whole number >= 0, got {examples!r}")
+        return build_no_log(self._ctx.store.cases_active(since, until), since, until, examples)
+
+    def recovery(self, since: datetime, until: datetime) -> RecoveryReport:
+        """Close-the-loop rate, time to contact and recovery rate for survey answers
+        received in ``[since, until)``."""
+        return recovery_report(self._ctx, since, until)
+
+
+def _period(since: datetime, until: datetime) -> None:
+    require_aware("since", since)
+    require_aware("until", until)
+    if instant(until) <= instant(since):
+        raise ValidationError(f"until ({until}) must be after since ({since})")
