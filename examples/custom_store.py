@@ -18,6 +18,10 @@ Every file is replaced atomically (temp file, then ``os.replace``). A change tou
 several files is first written whole to ``journal.json`` and then applied; a store opened
 after a crash finishes the journal, so a commit is all or nothing even across a crash.
 
+The class reads in the order of the storage roles in ``closedloop.ports`` (the unit of
+work, then cases, the outbox, invitations, erasure and customers); each section's header
+names the requirements of docs/storage.md it meets.
+
 Limits, as befits an example: the queries read every file of the tenant (a real adapter
 keeps an index for each named query), and writes are guarded by a ``threading.Lock``
 shared by one store object and its ``for_tenant`` views, so it is safe for threads in one
@@ -100,21 +104,15 @@ class JsonFolderStore:
         """The folder holding every tenant's records."""
         return self._root
 
+    # -- UnitOfWork: R1, R2, R6 ----------------------------------------------------------
+    # Commits: all or nothing, checked against the version read, per tenant.
+
     @property
     def tenant(self) -> str:
         return self._tenant
 
     def for_tenant(self, tenant: str) -> Self:
         return type(self)(self._root, tenant, _lock=self._lock)
-
-    # -- cases --------------------------------------------------------------------------
-
-    def get(self, case_id: str) -> Case:
-        with self._lock:
-            data = _read(self._case_path(case_id))
-        if data is None:
-            raise CaseNotFoundError(case_id)
-        return codec.load_case(data)
 
     def commit(self, change: Change | InvitationChange) -> None:
         self.commit_many((change,))
@@ -157,6 +155,16 @@ class JsonFolderStore:
                 writes[self._dir / EXTERNAL_IDS] = index
             self._apply(writes)
 
+    # -- CaseStorage: R3, R4, R5 ---------------------------------------------------------
+    # Cases read back exactly, by id and through the named queries, in order.
+
+    def get(self, case_id: str) -> Case:
+        with self._lock:
+            data = _read(self._case_path(case_id))
+        if data is None:
+            raise CaseNotFoundError(case_id)
+        return codec.load_case(data)
+
     def find_by_external_id(self, external_id: str) -> Case | None:
         with self._lock:
             case_id = (_read(self._dir / EXTERNAL_IDS) or {}).get(external_id)
@@ -197,113 +205,8 @@ class JsonFolderStore:
         ]
         yield from sorted(active, key=lambda c: (instant(c.opened_at), c.id))
 
-    # -- customers ----------------------------------------------------------------------
-
-    def customer(self, customer_id: str) -> Customer:
-        with self._lock:
-            data = _read(self._customer_path(customer_id))
-        if data is None:
-            raise CustomerNotFoundError(customer_id)
-        return codec.load_customer(data)
-
-    def customer_of(self, handle: str) -> Customer | None:
-        with self._lock:
-            owner = (_read(self._dir / HANDLES) or {}).get(handle)
-        return None if owner is None else self.customer(owner)
-
-    def commit_customers(self, changes: Sequence[CustomerChange]) -> None:
-        check_customer_batch(changes)
-        with self._lock:
-            handles: dict[str, str] = _read(self._dir / HANDLES) or {}
-            changing = {c.customer.id for c in changes}
-            writes: dict[Path, Any] = {}
-            for change in changes:
-                person = change.customer
-                stored = _read(self._customer_path(person.id))
-                actual = None if stored is None else stored["version"]
-                if (actual or 0) != change.expected_version:
-                    raise ConcurrencyError(
-                        person.id, change.expected_version, actual, record="customer"
-                    )
-                for handle in person.handles:
-                    owner = handles.get(handle)
-                    if owner is not None and owner not in changing:
-                        raise HandleTakenError(handle, owner)
-                writes[self._customer_path(person.id)] = codec.dump_customer(person)
-            kept = {h: owner for h, owner in handles.items() if owner not in changing}
-            for change in changes:
-                kept.update(dict.fromkeys(change.customer.handles, change.customer.id))
-            writes[self._dir / HANDLES] = kept
-            self._apply(writes)
-
-    # -- survey invitations -------------------------------------------------------------
-
-    def invitation(self, invitation_id: str) -> Invitation:
-        with self._lock:
-            data = _read(self._invitation_path(invitation_id))
-        if data is None:
-            raise InvitationNotFoundError(invitation_id)
-        return codec.load_invitation(data)
-
-    def invitations_of(self, customer: str) -> Sequence[Invitation]:
-        found = [i for i in self._invitations() if i.customer == customer]
-        return sorted(found, key=lambda i: (instant(i.created_at), i.id))
-
-    def invitations_due(self, before: datetime, limit: int = 100) -> Sequence[Invitation]:
-        check_limit(limit)
-        due = [(instant(i.due_at), i.id, i) for i in self._invitations() if i.due_at is not None]
-        return [i for at, _, i in sorted(due) if at < instant(before)][:limit]
-
-    def responses(self, since: datetime, until: datetime) -> Iterator[Invitation]:
-        answered = [
-            (instant(i.response.received_at), i.id, i)
-            for i in self._invitations()
-            if i.response is not None
-        ]
-        for at, _, invitation in sorted(answered):
-            if instant(since) <= at < instant(until):
-                yield invitation
-
-    # -- erasure -------------------------------------------------------------------------
-
-    def erase(self, erasure: Erasure, at: datetime) -> int:
-        """Rewrite every file holding the customer (files are replaced, not edited)."""
-        with self._lock:
-            writes: dict[Path, Any] = {}
-            erased: set[str] = set()
-            for case in self._cases():
-                if case.customer in erasure.handles:
-                    erased.add(case.id)
-                    writes[self._case_path(case.id)] = codec.dump_case(erasure.case(case, at))
-            index: dict[str, str] = _read(self._dir / EXTERNAL_IDS) or {}
-            if any(owner in erased for owner in index.values()):
-                writes[self._dir / EXTERNAL_IDS] = {
-                    (erasure.external_id(x) if owner in erased else x): owner
-                    for x, owner in index.items()
-                }
-            for invitation in self._invitation_files():
-                if invitation.customer in erasure.handles:
-                    writes[self._invitation_path(invitation.id)] = codec.dump_invitation(
-                        erasure.invitation(invitation)
-                    )
-            handles: dict[str, str] = _read(self._dir / HANDLES) or {}
-            owners = {owner for h, owner in handles.items() if h in erasure.handles}
-            for owner in owners:
-                person = erasure.customer(codec.load_customer(_read(self._customer_path(owner))))
-                writes[self._customer_path(owner)] = codec.dump_customer(person)
-                handles = {h: o for h, o in handles.items() if o != owner}
-                handles.update(dict.fromkeys(person.handles, owner))
-            if owners:
-                writes[self._dir / HANDLES] = handles
-            for message, _ in self._messages():
-                note = message.notification
-                if note.case_id in erased or erasure.touches((note.to, note.subject, note.body)):
-                    cleaned = erased_message(message, erasure)
-                    writes[self._outbox_path(message.key)] = _record_of(cleaned)
-            self._apply(writes)
-        return len(writes)
-
-    # -- the outbox ---------------------------------------------------------------------
+    # -- OutboxStorage: R7 ---------------------------------------------------------------
+    # The outbox: claims with a lease, deliveries, failures, dead letters.
 
     def outbox_claim(
         self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
@@ -360,6 +263,115 @@ class JsonFolderStore:
     def outbox_message(self, key: str) -> OutboxMessage:
         with self._lock:
             return _message(self._record(key))
+
+    # -- InvitationStorage: R9 -----------------------------------------------------------
+    # Survey invitations (committed by commit_many above).
+
+    def invitation(self, invitation_id: str) -> Invitation:
+        with self._lock:
+            data = _read(self._invitation_path(invitation_id))
+        if data is None:
+            raise InvitationNotFoundError(invitation_id)
+        return codec.load_invitation(data)
+
+    def invitations_of(self, customer: str) -> Sequence[Invitation]:
+        found = [i for i in self._invitations() if i.customer == customer]
+        return sorted(found, key=lambda i: (instant(i.created_at), i.id))
+
+    def invitations_due(self, before: datetime, limit: int = 100) -> Sequence[Invitation]:
+        check_limit(limit)
+        due = [(instant(i.due_at), i.id, i) for i in self._invitations() if i.due_at is not None]
+        return [i for at, _, i in sorted(due) if at < instant(before)][:limit]
+
+    def responses(self, since: datetime, until: datetime) -> Iterator[Invitation]:
+        answered = [
+            (instant(i.response.received_at), i.id, i)
+            for i in self._invitations()
+            if i.response is not None
+        ]
+        for at, _, invitation in sorted(answered):
+            if instant(since) <= at < instant(until):
+                yield invitation
+
+    # -- ErasureStorage: R10 -------------------------------------------------------------
+    # Erasing one customer from every record of the tenant.
+
+    def erase(self, erasure: Erasure, at: datetime) -> int:
+        """Rewrite every file holding the customer (files are replaced, not edited)."""
+        with self._lock:
+            writes: dict[Path, Any] = {}
+            erased: set[str] = set()
+            for case in self._cases():
+                if case.customer in erasure.handles:
+                    erased.add(case.id)
+                    writes[self._case_path(case.id)] = codec.dump_case(erasure.case(case, at))
+            index: dict[str, str] = _read(self._dir / EXTERNAL_IDS) or {}
+            if any(owner in erased for owner in index.values()):
+                writes[self._dir / EXTERNAL_IDS] = {
+                    (erasure.external_id(x) if owner in erased else x): owner
+                    for x, owner in index.items()
+                }
+            for invitation in self._invitation_files():
+                if invitation.customer in erasure.handles:
+                    writes[self._invitation_path(invitation.id)] = codec.dump_invitation(
+                        erasure.invitation(invitation)
+                    )
+            handles: dict[str, str] = _read(self._dir / HANDLES) or {}
+            owners = {owner for h, owner in handles.items() if h in erasure.handles}
+            for owner in owners:
+                person = erasure.customer(codec.load_customer(_read(self._customer_path(owner))))
+                writes[self._customer_path(owner)] = codec.dump_customer(person)
+                handles = {h: o for h, o in handles.items() if o != owner}
+                handles.update(dict.fromkeys(person.handles, owner))
+            if owners:
+                writes[self._dir / HANDLES] = handles
+            for message, _ in self._messages():
+                note = message.notification
+                if note.case_id in erased or erasure.touches((note.to, note.subject, note.body)):
+                    cleaned = erased_message(message, erasure)
+                    writes[self._outbox_path(message.key)] = _record_of(cleaned)
+            self._apply(writes)
+        return len(writes)
+
+    # -- CustomerStorage: R11 ------------------------------------------------------------
+    # Customers and their handles, with a commit of their own.
+
+    def customer(self, customer_id: str) -> Customer:
+        with self._lock:
+            data = _read(self._customer_path(customer_id))
+        if data is None:
+            raise CustomerNotFoundError(customer_id)
+        return codec.load_customer(data)
+
+    def customer_of(self, handle: str) -> Customer | None:
+        with self._lock:
+            owner = (_read(self._dir / HANDLES) or {}).get(handle)
+        return None if owner is None else self.customer(owner)
+
+    def commit_customers(self, changes: Sequence[CustomerChange]) -> None:
+        check_customer_batch(changes)
+        with self._lock:
+            handles: dict[str, str] = _read(self._dir / HANDLES) or {}
+            changing = {c.customer.id for c in changes}
+            writes: dict[Path, Any] = {}
+            for change in changes:
+                person = change.customer
+                stored = _read(self._customer_path(person.id))
+                actual = None if stored is None else stored["version"]
+                if (actual or 0) != change.expected_version:
+                    raise ConcurrencyError(
+                        person.id, change.expected_version, actual, record="customer"
+                    )
+                for handle in person.handles:
+                    owner = handles.get(handle)
+                    if owner is not None and owner not in changing:
+                        raise HandleTakenError(handle, owner)
+                writes[self._customer_path(person.id)] = codec.dump_customer(person)
+            kept = {h: owner for h, owner in handles.items() if owner not in changing}
+            for change in changes:
+                kept.update(dict.fromkeys(change.customer.handles, change.customer.id))
+            writes[self._dir / HANDLES] = kept
+            self._apply(writes)
 
     # -- files (callers hold the lock) ---------------------------------------------------
 

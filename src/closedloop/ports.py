@@ -2,7 +2,10 @@
 
 Host applications implement these (or use the ones closedloop ships) and hand them to
 the :class:`~closedloop.Desk`. ``docs/storage.md`` numbers what a ``CaseStore`` must
-guarantee; ``closedloop.testing.conformance`` checks it.
+guarantee; ``closedloop.testing.conformance`` checks it. A ``CaseStore`` is made of roles
+(:class:`UnitOfWork`, :class:`CaseStorage`, :class:`InvitationStorage`,
+:class:`CustomerStorage`, :class:`OutboxStorage`, :class:`ErasureStorage`), each a protocol
+naming the methods that belong together and the requirements they meet.
 """
 
 from __future__ import annotations
@@ -20,7 +23,19 @@ from closedloop.domain.outbox.messages import OutboxMessage
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.surveys.invitation import Invitation
 
-__all__ = ["DEFAULT_TENANT", "CaseStore", "ClaimsDueCases", "Clock", "Notifier"]
+__all__ = [
+    "DEFAULT_TENANT",
+    "CaseStorage",
+    "CaseStore",
+    "ClaimsDueCases",
+    "Clock",
+    "CustomerStorage",
+    "ErasureStorage",
+    "InvitationStorage",
+    "Notifier",
+    "OutboxStorage",
+    "UnitOfWork",
+]
 
 #: The tenant a store is bound to unless told otherwise.
 DEFAULT_TENANT = "default"
@@ -50,12 +65,22 @@ class Notifier(Protocol):
 
 
 @runtime_checkable
-class CaseStore(Protocol):
-    """Where cases, their events and the outbox live, for one tenant.
+class UnitOfWork(Protocol):
+    """Commits, bound to one tenant: the one way cases and invitations change.
 
-    The numbered requirements are in ``docs/storage.md``; in short: commits are atomic and
-    conditional on the version read, reads return exactly what was committed, every query
-    has a defined order, and a store bound to one tenant never sees another's records.
+    An implementor guarantees (``docs/storage.md``):
+
+    - R1: ``commit`` stores the record's new state, its new events and its notifications
+      together or not at all; ``commit_many`` does the same for a batch, in one
+      transaction, and refuses a batch naming one record twice (``ValidationError``).
+    - R2: a change is stored only if the stored record is at ``expected_version`` (0: it
+      must not exist yet); otherwise ``ConcurrencyError`` and nothing is stored. Of several
+      writers committing one version at once, exactly one wins.
+    - R6: the store is bound to ``tenant``; ``for_tenant`` gives the same storage bound to
+      another, and no view reads or writes another tenant's records.
+
+    A commit takes an ``InvitationChange`` as well as a case's ``Change`` (R9), mixed in
+    one batch, which is why every write that must be atomic across records lives here.
     """
 
     @property
@@ -65,12 +90,6 @@ class CaseStore(Protocol):
 
     def for_tenant(self, tenant: str) -> Self:
         """The same storage, bound to ``tenant``."""
-        ...
-
-    # -- cases --------------------------------------------------------------------------
-
-    def get(self, case_id: str) -> Case:
-        """The case with this id; raises :class:`~closedloop.CaseNotFoundError`."""
         ...
 
     def commit(self, change: Write) -> None:
@@ -83,6 +102,26 @@ class CaseStore(Protocol):
     def commit_many(self, changes: Sequence[Write]) -> None:
         """Commit several changes (to different cases and invitations) in one transaction:
         all or none."""
+        ...
+
+
+@runtime_checkable
+class CaseStorage(Protocol):
+    """Reading cases back, by id and through the named queries.
+
+    An implementor guarantees (``docs/storage.md``):
+
+    - R3: ``get`` returns the case; an unknown id raises ``CaseNotFoundError``.
+    - R4: what is read back equals what was committed, field for field: unicode text as
+      written, every datetime with its zone.
+    - R5: every query keeps its documented order, ties broken by id in code-point order;
+      times compare as instants; a limit below 1 raises ``ValidationError``; an external
+      id belongs to one case (a commit giving it to another raises
+      ``DuplicateExternalIdError``).
+    """
+
+    def get(self, case_id: str) -> Case:
+        """The case with this id; raises :class:`~closedloop.CaseNotFoundError`."""
         ...
 
     def find_by_external_id(self, external_id: str) -> Case | None:
@@ -108,7 +147,15 @@ class CaseStore(Protocol):
         id. Streamed: reports read a period's cases without holding them all at once."""
         ...
 
-    # -- survey invitations -------------------------------------------------------------
+
+@runtime_checkable
+class InvitationStorage(Protocol):
+    """Reading survey invitations back (they are committed through :class:`UnitOfWork`).
+
+    An implementor guarantees (``docs/storage.md``), R9: an invitation reads back exactly,
+    its version checked like a case's; each query keeps its documented order (then id); an
+    unknown id raises ``InvitationNotFoundError``; invitations belong to their tenant.
+    """
 
     def invitation(self, invitation_id: str) -> Invitation:
         """The invitation with this id; raises :class:`~closedloop.InvitationNotFoundError`."""
@@ -129,7 +176,16 @@ class CaseStore(Protocol):
         arrived, then id. Streamed: a store need not hold them all in memory at once."""
         ...
 
-    # -- customers ----------------------------------------------------------------------
+
+@runtime_checkable
+class CustomerStorage(Protocol):
+    """Customers and the handles linked to them, with their own atomic commit.
+
+    An implementor guarantees (``docs/storage.md``), R11: a customer reads back exactly, by
+    id and by any of its handles; ``commit_customers`` stores a batch all or none, checks
+    each version (``ConcurrencyError``) and keeps each handle with one customer per tenant
+    (``HandleTakenError``); an unknown id raises ``CustomerNotFoundError``.
+    """
 
     def customer(self, customer_id: str) -> Customer:
         """The customer with this id; raises :class:`~closedloop.CustomerNotFoundError`."""
@@ -145,19 +201,17 @@ class CaseStore(Protocol):
         belongs to one customer at most (else :class:`~closedloop.HandleTakenError`)."""
         ...
 
-    # -- erasure -------------------------------------------------------------------------
 
-    def erase(self, erasure: Erasure, at: datetime) -> int:
-        """Remove a customer's details from every record this tenant holds, in one
-        transaction: their cases (each rewritten by ``erasure.case(case, at)``, which adds
-        an ``Erased`` event), their invitations (``erasure.invitation``), and every outbox
-        message about those cases or mentioning a handle, dead letters included
-        (``erasure.scrub``); external ids become digests. Return how many records changed.
-        Nothing of the handles or what the customer wrote may remain readable, in the
-        records or, as far as the store controls it, in its files."""
-        ...
+@runtime_checkable
+class OutboxStorage(Protocol):
+    """The outbox: notifications committed with a change, waiting to be delivered.
 
-    # -- the outbox ---------------------------------------------------------------------
+    An implementor guarantees (``docs/storage.md``), R7: a claim returns ready pending
+    messages oldest first and leases them; a sent message is done; a failure is retried at
+    the time given or becomes a dead letter; dead letters are listed and can be requeued; a
+    notification key is stored once; a settled message keeps its first outcome; an unknown
+    key raises ``MessageNotFoundError``.
+    """
 
     def outbox_claim(
         self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
@@ -189,6 +243,48 @@ class CaseStore(Protocol):
     def outbox_message(self, key: str) -> OutboxMessage:
         """One outbox message by key, whatever its state; raises ``NotFoundError``."""
         ...
+
+
+@runtime_checkable
+class ErasureStorage(Protocol):
+    """Erasing one customer from everything a tenant holds.
+
+    An implementor guarantees (``docs/storage.md``), R10: in one transaction, the
+    customer's cases, invitations, customers and outbox messages (dead letters included)
+    are rewritten without their details; counts, stages, versions, scores and times stay;
+    other tenants are untouched; nothing erased stays readable in the store's files.
+    """
+
+    def erase(self, erasure: Erasure, at: datetime) -> int:
+        """Remove a customer's details from every record this tenant holds, in one
+        transaction: their cases (each rewritten by ``erasure.case(case, at)``, which adds
+        an ``Erased`` event), their invitations (``erasure.invitation``), and every outbox
+        message about those cases or mentioning a handle, dead letters included
+        (``erasure.scrub``); external ids become digests. Return how many records changed.
+        Nothing of the handles or what the customer wrote may remain readable, in the
+        records or, as far as the store controls it, in its files."""
+        ...
+
+
+@runtime_checkable
+class CaseStore(
+    UnitOfWork,
+    CaseStorage,
+    InvitationStorage,
+    CustomerStorage,
+    OutboxStorage,
+    ErasureStorage,
+    Protocol,
+):
+    """Where cases, their events and the outbox live, for one tenant.
+
+    The numbered requirements are in ``docs/storage.md``; in short: commits are atomic and
+    conditional on the version read, reads return exactly what was committed, every query
+    has a defined order, and a store bound to one tenant never sees another's records.
+
+    It is every storage role at once, implemented by one object, and as a whole it behaves
+    like the reference ``InMemoryStore`` (R8). Every method belongs to one of the roles.
+    """
 
 
 @runtime_checkable
