@@ -32,7 +32,15 @@ def public_names(module: types.ModuleType) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("name", ["closedloop", "closedloop.testing", "closedloop.domain"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "closedloop",
+        "closedloop.testing",
+        "closedloop.testing.conformance",
+        "closedloop.domain",
+    ],
+)
 def test_all_lists_exactly_the_public_names(name: str) -> None:
     module = importlib.import_module(name)
     exported = set(module.__all__) - {"__version__"}

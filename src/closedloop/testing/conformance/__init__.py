@@ -19,15 +19,7 @@ contract to run only its tests (:class:`UnitOfWorkContract` first: the others co
 their records through it).
 """
 
-from closedloop.testing.conformance.base import (
-    NPS,
-    T0,
-    Capabilities,
-    StoreContract,
-    closed,
-    invited,
-    opened,
-)
+from closedloop.testing.conformance.base import Capabilities, StoreContract
 from closedloop.testing.conformance.cases import CaseStorageContract
 from closedloop.testing.conformance.comparison import ReferenceComparisonContract
 from closedloop.testing.conformance.customers import CustomerStorageContract
@@ -37,8 +29,6 @@ from closedloop.testing.conformance.outbox import OutboxStorageContract
 from closedloop.testing.conformance.unit_of_work import UnitOfWorkContract
 
 __all__ = [
-    "NPS",
-    "T0",
     "Capabilities",
     "CaseStorageContract",
     "CaseStoreContract",
@@ -49,9 +39,6 @@ __all__ = [
     "ReferenceComparisonContract",
     "StoreContract",
     "UnitOfWorkContract",
-    "closed",
-    "invited",
-    "opened",
 ]
 
 
