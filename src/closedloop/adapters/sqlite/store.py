@@ -1,0 +1,728 @@
+"""SQLiteStore: the store class, opening, binding to a tenant and closing it, and the
+roles not yet in a module of their own."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Self
+
+from closedloop.adapters.common import (
+    check_batch,
+    check_customer_batch,
+    check_limit,
+    check_tenant,
+    erased_message,
+    split_batch,
+)
+from closedloop.adapters.rows import (
+    dump_json,
+    external_ids,
+    from_us,
+    group,
+    load_customer_body,
+    load_invitation_body,
+    load_message,
+    message_state,
+    replay,
+    us,
+)
+from closedloop.adapters.sqlite.connection import CHUNK, Shared, TenantView, run
+from closedloop.adapters.sqlite.schema import connect
+from closedloop.codec import (
+    dump_customer,
+    dump_datetime,
+    dump_event,
+    dump_invitation,
+    dump_notification,
+)
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.due import DueCase
+from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
+from closedloop.domain.checks import require_aware
+from closedloop.domain.customers.erasure import Erasure
+from closedloop.domain.customers.identity import Customer
+from closedloop.domain.errors import (
+    CaseNotFoundError,
+    ConcurrencyError,
+    CustomerNotFoundError,
+    DuplicateExternalIdError,
+    HandleTakenError,
+    InvitationNotFoundError,
+    MessageNotFoundError,
+)
+from closedloop.domain.outbox.messages import Delivery, OutboxMessage
+from closedloop.domain.surveys.invitation import Invitation
+from closedloop.ports import DEFAULT_TENANT
+
+__all__ = ["SQLiteStore"]
+
+# The events of a page of cases picked by ``{where}``, in one statement (one snapshot).
+_CASES_PAGE = """
+    SELECT events.case_id, events.body
+    FROM (SELECT id, {sort} AS sort FROM cases WHERE {where} ORDER BY {sort}, id LIMIT ?) AS page
+    CROSS JOIN events ON events.tenant = ? AND events.case_id = page.id
+    ORDER BY page.sort, page.id, events.version
+"""
+_DUE = """
+    SELECT id, due_us, version FROM cases
+    WHERE tenant = ? AND due_us IS NOT NULL AND due_us < ?
+    ORDER BY due_us, id LIMIT ?
+"""
+_UNANSWERED = _CASES_PAGE.format(
+    sort="opened_us", where="tenant = ? AND acknowledged = 0 AND closed = 0"
+)
+# CROSS JOIN makes SQLite loop over the customer's cases first, whatever its statistics say.
+_CASES_OF = """
+    SELECT events.case_id, events.body
+    FROM cases CROSS JOIN events ON events.tenant = cases.tenant AND events.case_id = cases.id
+    WHERE cases.tenant = ? AND cases.customer = ?
+    ORDER BY cases.opened_us, cases.id, events.version
+"""
+OUTBOX_COLUMNS = "key, status, attempts, next_attempt_at, last_error, sent_at, body"
+_CASE_INSERT = (
+    "INSERT INTO cases (tenant, id, customer, opened_us, opened_at, version, stage, due_us,"
+    " due_at, acknowledged, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# A case's customer and opening time come from its first event and never change.
+CASE_UPDATE = (
+    "UPDATE cases SET version = ?, stage = ?, due_us = ?, due_at = ?, acknowledged = ?,"
+    " closed = ? WHERE tenant = ? AND id = ?"
+)
+EVENT_INSERT = (
+    "INSERT INTO events (tenant, case_id, version, type, at_us, body) VALUES (?, ?, ?, ?, ?, ?)"
+)
+EXTERNAL_INSERT = (
+    "INSERT OR IGNORE INTO external_ids (tenant, external_id, case_id) VALUES (?, ?, ?)"
+)
+_OUTBOX_INSERT = (
+    "INSERT OR IGNORE INTO outbox (tenant, key, case_id, status, attempts, next_attempt_us,"
+    " next_attempt_at, created_us, body) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?)"
+)
+_INVITATION_UPSERT = """
+    INSERT INTO invitations (tenant, id, version, customer, created_us, due_us, answered_us, body)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (tenant, id) DO UPDATE SET version = excluded.version, due_us = excluded.due_us,
+        answered_us = excluded.answered_us, body = excluded.body
+"""
+
+
+class SQLiteStore(TenantView):
+    """A :class:`~closedloop.ports.CaseStore` in one SQLite file (or ``":memory:"``).
+
+    Opening a file creates or migrates its schema (``PRAGMA user_version``); a file written
+    by a newer closedloop raises :class:`~closedloop.SchemaVersionError`, a file that is not
+    a SQLite database :class:`~closedloop.StorageError`. Files use WAL journaling and
+    ``synchronous`` (``"FULL"`` by default: a commit that returned survives power loss);
+    ``busy_timeout`` is how many seconds a write waits for another process's write.
+
+    One connection serves every thread, behind a lock; views from :meth:`for_tenant` share
+    it, and :meth:`close` (or leaving a ``with`` block) closes it for all of them.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = ":memory:",
+        *,
+        tenant: str = DEFAULT_TENANT,
+        synchronous: str = "FULL",
+        busy_timeout: float = 30.0,
+        _shared: Shared | None = None,
+    ) -> None:
+        self._tenant = check_tenant(tenant)
+        self._shared = _shared if _shared is not None else connect(path, synchronous, busy_timeout)
+
+    @property
+    def tenant(self) -> str:
+        """The tenant this store reads and writes."""
+        return self._tenant
+
+    @property
+    def path(self) -> str:
+        """The database file (or ``":memory:"``)."""
+        return self._shared.name
+
+    def for_tenant(self, tenant: str) -> SQLiteStore:
+        """The same database and connection, bound to ``tenant``."""
+        return SQLiteStore(tenant=tenant, _shared=self._shared)
+
+    def close(self) -> None:
+        """Close the connection (for every tenant's view); closing twice is harmless."""
+        with self._shared.lock:
+            self._shared.connection.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self._shared.name!r}, tenant={self._tenant!r})"
+
+    def get(self, case_id: str) -> Case:
+        """The case with this id; raises :class:`~closedloop.CaseNotFoundError`."""
+        rows = self._read(
+            "SELECT body FROM events WHERE tenant = ? AND case_id = ? ORDER BY version",
+            (self._tenant, case_id),
+        )
+        if not rows:
+            raise CaseNotFoundError(case_id)
+        return replay(body for (body,) in rows)
+
+    def find_by_external_id(self, external_id: str) -> Case | None:
+        """The case holding a message with this external id, if any."""
+        rows = self._read(
+            """
+            SELECT events.body FROM external_ids
+            CROSS JOIN events ON events.tenant = external_ids.tenant
+                       AND events.case_id = external_ids.case_id
+            WHERE external_ids.tenant = ? AND external_ids.external_id = ?
+            ORDER BY events.version
+            """,
+            (self._tenant, external_id),
+        )
+        return replay(body for (body,) in rows) if rows else None
+
+    def cases_of(self, customer: str) -> Sequence[Case]:
+        """Every case of one customer, by ``opened_at`` then id."""
+        return group(self._read(_CASES_OF, (self._tenant, customer)))
+
+    def due(self, before: datetime, limit: int = 100) -> Sequence[DueCase]:
+        """Open cases whose ``due_at`` is earlier than ``before``, by ``due_at`` then id;
+        ``due_at`` comes back in UTC."""
+        check_limit(limit)
+        params = (self._tenant, us(require_aware("before", before)), limit)
+        return [
+            DueCase(case_id, from_us(due_us), version)
+            for case_id, due_us, version in self._read(_DUE, params)
+        ]
+
+    def unanswered(self, limit: int = 100) -> Sequence[Case]:
+        """Open cases never acknowledged, by ``opened_at`` then id."""
+        check_limit(limit)
+        return group(self._read(_UNANSWERED, (self._tenant, limit, self._tenant)))
+
+    def cases_active(self, since: datetime, until: datetime) -> Iterator[Case]:
+        """Cases with an event in ``[since, until)``, by ``opened_at`` then id, read a page
+        of a few hundred at a time."""
+        low, high = us(require_aware("since", since)), us(require_aware("until", until))
+        after: tuple[int, str] = (-(2**62), "")
+        while True:
+            page = self._read(
+                _CASES_PAGE.format(
+                    sort="opened_us",
+                    where="tenant = ? AND opened_us < ? AND (opened_us, id) > (?, ?)"
+                    # Probe each case's own events by primary key: left to itself the
+                    # planner scans the period's events for every case (quadratic).
+                    " AND EXISTS (SELECT 1 FROM events AS e INDEXED BY sqlite_autoindex_events_1"
+                    " WHERE e.tenant = cases.tenant"
+                    " AND e.case_id = cases.id AND e.at_us >= ? AND e.at_us < ?)",
+                ),
+                (self._tenant, high, *after, low, high, CHUNK, self._tenant),
+            )
+            cases = group(page)
+            yield from cases
+            if len(cases) < CHUNK:
+                return
+            last = cases[-1]
+            after = (us(last.opened_at), last.id)
+
+    def commit(self, change: Write) -> None:
+        """Store the change if the record is at ``change.expected_version``, else raise
+        :class:`~closedloop.ConcurrencyError`; all of it or nothing."""
+        self.commit_many((change,))
+
+    def commit_many(self, changes: Sequence[Write]) -> None:
+        """Commit several changes in one transaction: all or none."""
+        check_batch(changes)
+        case_changes, invitation_changes = split_batch(changes)
+        if not changes:
+            return
+        with self._write() as db:
+            self._check_invitations(db, invitation_changes)
+            stored, known = self._check(db, case_changes)
+            self._insert(db, case_changes, stored, known)
+            self._insert_invitations(db, invitation_changes)
+
+    def invitation(self, invitation_id: str) -> Invitation:
+        """The invitation with this id; raises :class:`~closedloop.InvitationNotFoundError`."""
+        rows = self._read(
+            "SELECT body FROM invitations WHERE tenant = ? AND id = ?",
+            (self._tenant, invitation_id),
+        )
+        if not rows:
+            raise InvitationNotFoundError(invitation_id)
+        return load_invitation_body(rows[0][0])
+
+    def invitations_of(self, customer: str) -> Sequence[Invitation]:
+        """Every invitation of one customer, by ``created_at`` then id."""
+        rows = self._read(
+            "SELECT body FROM invitations WHERE tenant = ? AND customer = ?"
+            " ORDER BY created_us, id",
+            (self._tenant, customer),
+        )
+        return [load_invitation_body(body) for (body,) in rows]
+
+    def invitations_due(self, before: datetime, limit: int = 100) -> Sequence[Invitation]:
+        """Invitations with a reminder or expiry due before ``before``, earliest first."""
+        check_limit(limit)
+        rows = self._read(
+            "SELECT body FROM invitations WHERE tenant = ? AND due_us IS NOT NULL AND due_us < ?"
+            " ORDER BY due_us, id LIMIT ?",
+            (self._tenant, us(require_aware("before", before)), limit),
+        )
+        return [load_invitation_body(body) for (body,) in rows]
+
+    def responses(self, since: datetime, until: datetime) -> Iterator[Invitation]:
+        """Invitations answered in ``[since, until)``, in pages of a few hundred."""
+        low, high = us(require_aware("since", since)), us(require_aware("until", until))
+        after: tuple[int, str] = (low - 1, "")
+        while True:
+            rows = self._read(
+                "SELECT answered_us, id, body FROM invitations WHERE tenant = ?"
+                " AND answered_us >= ? AND answered_us < ? AND (answered_us, id) > (?, ?)"
+                " ORDER BY answered_us, id LIMIT ?",
+                (self._tenant, low, high, *after, CHUNK),
+            )
+            for _, _, body in rows:
+                yield load_invitation_body(body)
+            if len(rows) < CHUNK:
+                return
+            after = (rows[-1][0], rows[-1][1])
+
+    def explain_due_query(self, before: datetime, limit: int = 100) -> str:
+        """Diagnostic: SQLite's ``EXPLAIN QUERY PLAN`` for :meth:`due`, one step a line.
+
+        A healthy plan searches ``cases`` with the ``cases_due`` index instead of scanning
+        the table.
+        """
+        check_limit(limit)
+        params = (self._tenant, us(require_aware("before", before)), limit)
+        rows = self._read("EXPLAIN QUERY PLAN " + _DUE, params)
+        return "\n".join(str(row[-1]) for row in rows)
+
+    def customer(self, customer_id: str) -> Customer:
+        """The customer with this id; raises :class:`~closedloop.CustomerNotFoundError`."""
+        rows = self._read(
+            "SELECT body FROM customers WHERE tenant = ? AND id = ?", (self._tenant, customer_id)
+        )
+        if not rows:
+            raise CustomerNotFoundError(customer_id)
+        return load_customer_body(rows[0][0])
+
+    def customer_of(self, handle: str) -> Customer | None:
+        """The customer ``handle`` is linked to, or None."""
+        rows = self._read(
+            "SELECT c.body FROM customer_handles h JOIN customers c"
+            " ON c.tenant = h.tenant AND c.id = h.customer_id"
+            " WHERE h.tenant = ? AND h.handle = ?",
+            (self._tenant, handle),
+        )
+        return load_customer_body(rows[0][0]) if rows else None
+
+    def commit_customers(self, changes: Sequence[CustomerChange]) -> None:
+        """Store every customer change, all or none (versions and handles checked)."""
+        check_customer_batch(changes)
+        t = self._tenant
+        with self._write() as db:
+            for change in changes:
+                row = db.execute(
+                    "SELECT version FROM customers WHERE tenant = ? AND id = ?",
+                    (t, change.customer.id),
+                ).fetchone()
+                actual = None if row is None else row[0]
+                if (actual or 0) != change.expected_version:
+                    raise ConcurrencyError(
+                        change.customer.id, change.expected_version, actual, record="customer"
+                    )
+            ids = [c.customer.id for c in changes]
+            for change in changes:
+                for handle in change.customer.handles:
+                    row = db.execute(
+                        "SELECT customer_id FROM customer_handles WHERE tenant = ? AND handle = ?",
+                        (t, handle),
+                    ).fetchone()
+                    if row is not None and row[0] not in ids:
+                        raise HandleTakenError(handle, row[0])
+            for change in changes:
+                c = change.customer
+                db.execute(
+                    "DELETE FROM customer_handles WHERE tenant = ? AND customer_id = ?", (t, c.id)
+                )
+                db.execute(
+                    "INSERT INTO customers (tenant, id, version, body) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (tenant, id) DO UPDATE SET version = excluded.version,"
+                    " body = excluded.body",
+                    (t, c.id, c.version, dump_json(dump_customer(c))),
+                )
+            for change in changes:
+                db.executemany(
+                    "INSERT INTO customer_handles (tenant, handle, customer_id) VALUES (?, ?, ?)",
+                    [(t, h, change.customer.id) for h in sorted(change.customer.handles)],
+                )
+
+    def erase(self, erasure: Erasure, at: datetime) -> int:
+        """Remove a customer's details from every record (see the protocol), with
+        ``secure_delete`` on and the WAL checkpointed and truncated afterwards, so that no
+        byte of them is left in the database's files."""
+        require_aware("at", at)
+        with self._shared.lock:
+            self._read("PRAGMA secure_delete = ON", ())
+            try:
+                with self._write() as tx:
+                    changed = self._erase(tx, erasure, at)
+            finally:
+                self._read("PRAGMA secure_delete = OFF", ())
+            self._read("PRAGMA wal_checkpoint(TRUNCATE)", ())
+        return changed
+
+    def _erase(self, db: sqlite3.Connection, erasure: Erasure, at: datetime) -> int:
+        t, handles = self._tenant, sorted(erasure.handles)
+        marks = ", ".join("?" * len(handles))
+        case_ids = [
+            row[0]
+            for row in db.execute(
+                f"SELECT id FROM cases WHERE tenant = ? AND customer IN ({marks})", (t, *handles)
+            )
+        ]
+        for case_id in case_ids:
+            bodies = db.execute(
+                "SELECT body FROM events WHERE tenant = ? AND case_id = ? ORDER BY version",
+                (t, case_id),
+            ).fetchall()
+            case = erasure.case(replay(b for (b,) in bodies), at)
+            db.execute("DELETE FROM events WHERE tenant = ? AND case_id = ?", (t, case_id))
+            run(
+                db,
+                EVENT_INSERT,
+                [
+                    (t, case_id, e.version, type(e).__name__, us(e.at), dump_json(dump_event(e)))
+                    for e in case.events
+                ],
+            )
+            db.execute(
+                "UPDATE cases SET customer = ? WHERE tenant = ? AND id = ?",
+                (erasure.pseudonym, t, case_id),
+            )
+            db.execute(CASE_UPDATE, (*case_state(case), t, case_id))
+            old = [r[0] for r in db.execute(
+                "SELECT external_id FROM external_ids WHERE tenant = ? AND case_id = ?",
+                (t, case_id),
+            )]  # fmt: skip
+            db.execute("DELETE FROM external_ids WHERE tenant = ? AND case_id = ?", (t, case_id))
+            run(db, EXTERNAL_INSERT, [(t, erasure.external_id(x), case_id) for x in old])
+        invitations = [
+            load_invitation_body(body)
+            for (body,) in db.execute(
+                f"SELECT body FROM invitations WHERE tenant = ? AND customer IN ({marks})",
+                (t, *handles),
+            )
+        ]
+        for invitation in invitations:
+            cleaned = erasure.invitation(invitation)
+            db.execute(
+                "UPDATE invitations SET customer = ?, version = ?, body = ? WHERE tenant = ?"
+                " AND id = ?",
+                (erasure.pseudonym, cleaned.version, dump_json(dump_invitation(cleaned)), t,
+                 invitation.id),
+            )  # fmt: skip
+        ids = ", ".join("?" * len(case_ids)) or "NULL"
+        mentions = " OR ".join("instr(body, ?) > 0" for _ in handles)
+        rows = db.execute(
+            f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant = ?"
+            f" AND (case_id IN ({ids}) OR {mentions})",
+            (t, *case_ids, *handles),
+        ).fetchall()
+        for row in rows:
+            m = erased_message(load_message(row), erasure)
+            db.execute(
+                "UPDATE outbox SET status = ?, next_attempt_us = ?, next_attempt_at = ?,"
+                " last_error = ?, body = ? WHERE tenant = ? AND key = ?",
+                message_state(m, t),
+            )
+        owners = sorted(
+            {
+                row[0]
+                for row in db.execute(
+                    "SELECT customer_id FROM customer_handles WHERE tenant = ?"
+                    f" AND handle IN ({marks})",
+                    (t, *handles),
+                )
+            }
+        )
+        for owner in owners:
+            (body,) = db.execute(
+                "SELECT body FROM customers WHERE tenant = ? AND id = ?", (t, owner)
+            ).fetchone()
+            person = erasure.customer(load_customer_body(body))
+            db.execute(
+                "UPDATE customers SET version = ?, body = ? WHERE tenant = ? AND id = ?",
+                (person.version, dump_json(dump_customer(person)), t, owner),
+            )
+            db.execute(
+                "DELETE FROM customer_handles WHERE tenant = ? AND customer_id = ?", (t, owner)
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO customer_handles (tenant, handle, customer_id)"
+                " VALUES (?, ?, ?)",
+                [(t, h, owner) for h in sorted(person.handles)],
+            )
+        return len(case_ids) + len(invitations) + len(rows) + len(owners)
+
+    def outbox_claim(
+        self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
+    ) -> Sequence[OutboxMessage]:
+        """Pending messages due by ``now``, oldest first, each leased until ``now + lease``;
+        returned as they were before the lease."""
+        check_limit(limit)
+        until = require_aware("now", now) + lease
+        with self._write() as db:
+            rows = db.execute(
+                f"""
+                SELECT {OUTBOX_COLUMNS} FROM outbox
+                WHERE tenant = ? AND status = 'pending' AND next_attempt_us <= ?
+                ORDER BY created_us, key LIMIT ?
+                """,
+                (self._tenant, us(now), limit),
+            ).fetchall()
+            db.executemany(
+                "UPDATE outbox SET next_attempt_us = ?, next_attempt_at = ?"
+                " WHERE tenant = ? AND key = ?",
+                [(us(until), dump_datetime(until), self._tenant, row[0]) for row in rows],
+            )
+        return [load_message(row) for row in rows]
+
+    def mark_sent(self, key: str, at: datetime) -> None:
+        """Record delivery (even of a dead letter); a message already sent stays as it was."""
+        with self._write() as db:
+            if self._status(db, key) is not Delivery.SENT:
+                db.execute(
+                    "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?,"
+                    " next_attempt_us = NULL, next_attempt_at = NULL WHERE tenant = ? AND key = ?",
+                    (dump_datetime(require_aware("at", at)), self._tenant, key),
+                )
+
+    def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
+        """Record a failed attempt of a pending message: retry at ``retry_at``, or (None)
+        make it a dead letter. A message already sent or dead stays as it was."""
+        require_aware("at", at)
+        if retry_at is not None:
+            require_aware("retry_at", retry_at)
+        with self._write() as db:
+            if self._status(db, key) is not Delivery.PENDING:
+                return
+            db.execute(
+                "UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_us = ?,"
+                " next_attempt_at = ?, last_error = ? WHERE tenant = ? AND key = ?",
+                (
+                    (Delivery.PENDING if retry_at is not None else Delivery.DEAD).value,
+                    None if retry_at is None else us(retry_at),
+                    None if retry_at is None else dump_datetime(retry_at),
+                    error,
+                    self._tenant,
+                    key,
+                ),
+            )
+
+    def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
+        """Messages given up on, oldest first."""
+        check_limit(limit)
+        rows = self._read(
+            f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant = ? AND status = 'dead'"
+            " ORDER BY created_us, key LIMIT ?",
+            (self._tenant, limit),
+        )
+        return [load_message(row) for row in rows]
+
+    def requeue(self, key: str, at: datetime) -> None:
+        """Make a dead letter pending again, ready at ``at``, its attempts reset."""
+        require_aware("at", at)
+        with self._write() as db:
+            if self._status(db, key) is Delivery.DEAD:
+                db.execute(
+                    "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_us = ?,"
+                    " next_attempt_at = ? WHERE tenant = ? AND key = ?",
+                    (us(at), dump_datetime(at), self._tenant, key),
+                )
+
+    def outbox_message(self, key: str) -> OutboxMessage:
+        """One outbox message by key; raises :class:`~closedloop.MessageNotFoundError`."""
+        rows = self._read(
+            f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant = ? AND key = ?",
+            (self._tenant, key),
+        )
+        if not rows:
+            raise MessageNotFoundError(key)
+        return load_message(rows[0])
+
+    def _check(
+        self, db: sqlite3.Connection, changes: list[Change]
+    ) -> tuple[dict[str, int], set[str]]:
+        """Refuse the batch unless every change holds against the stored state, checked in
+        order as the in-memory reference does. Return the stored versions by case id, and
+        the external ids already stored (each now known to belong to its change's case)."""
+        stored, owners = _stored(
+            db,
+            self._tenant,
+            [c.case.id for c in changes],
+            [x for c in changes for x in external_ids(c.case)],
+        )
+        known = set(owners)
+        for change in changes:
+            case = change.case
+            actual = stored.get(case.id)
+            if (actual or 0) != change.expected_version:
+                raise ConcurrencyError(case.id, change.expected_version, actual)
+            for external_id in external_ids(case):
+                owner = owners.setdefault(external_id, case.id)
+                if owner != case.id:
+                    raise DuplicateExternalIdError(case.id, external_id)
+        return stored, known
+
+    def _insert(
+        self,
+        db: sqlite3.Connection,
+        changes: list[Change],
+        stored: dict[str, int],
+        known: set[str],
+    ) -> None:
+        t = self._tenant
+        fresh: list[tuple[object, ...]] = []
+        moved: list[tuple[object, ...]] = []
+        events: list[tuple[object, ...]] = []
+        for change in changes:
+            case = change.case
+            if case.id in stored:
+                moved.append((*case_state(case), t, case.id))
+            else:
+                fresh.append(
+                    (t, case.id, case.customer, us(case.opened_at), dump_datetime(case.opened_at),
+                     *case_state(case))
+                )  # fmt: skip
+            events.extend(
+                (t, case.id, e.version, type(e).__name__, us(e.at), dump_json(dump_event(e)))
+                for e in change.events
+            )
+        externals = [
+            (t, x, c.case.id) for c in changes for x in external_ids(c.case) if x not in known
+        ]
+        for sql, rows in (
+            (_CASE_INSERT, fresh),
+            (CASE_UPDATE, moved),
+            (EVENT_INSERT, events),
+            (EXTERNAL_INSERT, externals),
+        ):
+            run(db, sql, rows)
+        self._queue(db, changes)
+
+    def _queue(self, db: sqlite3.Connection, changes: Sequence[Write]) -> None:
+        t = self._tenant
+        outbox = [
+            (t, n.key, n.case_id, us(n.ready_at), dump_datetime(n.ready_at),
+             us(n.created_at), dump_json(dump_notification(n)))
+            for c in changes
+            for n in c.notifications
+        ]  # fmt: skip
+        run(db, _OUTBOX_INSERT, outbox)
+
+    def _check_invitations(self, db: sqlite3.Connection, changes: list[InvitationChange]) -> None:
+        if not changes:
+            return
+        stored: dict[str, int] = {}
+        ids = [c.invitation.id for c in changes]
+        for start in range(0, len(ids), CHUNK):
+            some = ids[start : start + CHUNK]
+            marks = ", ".join("?" * len(some))
+            stored.update(
+                db.execute(
+                    f"SELECT id, version FROM invitations WHERE tenant = ? AND id IN ({marks})",
+                    (self._tenant, *some),
+                ).fetchall()
+            )
+        for change in changes:
+            actual = stored.get(change.invitation.id)
+            if (actual or 0) != change.expected_version:
+                raise ConcurrencyError(
+                    change.invitation.id, change.expected_version, actual, record="invitation"
+                )
+
+    def _insert_invitations(self, db: sqlite3.Connection, changes: list[InvitationChange]) -> None:
+        rows = []
+        for change in changes:
+            i = change.invitation
+            answered = None if i.response is None else us(i.response.received_at)
+            due = None if i.due_at is None else us(i.due_at)
+            body = dump_json(dump_invitation(i))
+            rows.append(
+                (self._tenant, i.id, i.version, i.customer, us(i.created_at), due, answered, body)
+            )
+        run(db, _INVITATION_UPSERT, rows)
+        self._queue(db, changes)
+
+    def _status(self, db: sqlite3.Connection, key: str) -> Delivery:
+        row = db.execute(
+            "SELECT status FROM outbox WHERE tenant = ? AND key = ?", (self._tenant, key)
+        ).fetchone()
+        if row is None:
+            raise MessageNotFoundError(key)
+        return Delivery(row[0])
+
+    def pragmas(self) -> dict[str, int | str]:
+        """Diagnostic: the settings this connection runs with (``journal_mode``,
+        ``synchronous`` as SQLite's number, ``foreign_keys``, ``busy_timeout`` in ms,
+        ``user_version``: the schema version)."""
+        names = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "user_version")
+        return {name: self._read(f"PRAGMA {name}", ())[0][0] for name in names}
+
+
+def case_state(case: Case) -> tuple[object, ...]:
+    """The ``cases`` columns a step can change."""
+    due = case.due_at
+    return (
+        case.version,
+        case.stage.value,
+        None if due is None else us(due),
+        None if due is None else dump_datetime(due),
+        int(case.acknowledged_at is not None),
+        int(not case.is_active),  # the "closed" column: no steps left to take
+    )
+
+
+def _stored(
+    db: sqlite3.Connection, tenant: str, case_ids: list[str], external_ids: list[str]
+) -> tuple[dict[str, int], dict[str, str]]:
+    """The stored versions of ``case_ids`` and owners of ``external_ids``, the two read in
+    one statement per chunk (most commits: one statement in all)."""
+    versions: dict[str, int] = {}
+    owners: dict[str, str] = {}
+    ids, xs = list(dict.fromkeys(case_ids)), list(dict.fromkeys(external_ids))
+    for start in range(0, max(len(ids), len(xs)), CHUNK):
+        some_ids, some_xs = ids[start : start + CHUNK], xs[start : start + CHUNK]
+        parts: list[str] = []
+        params: list[str] = []
+        if some_ids:
+            marks = ", ".join("?" * len(some_ids))
+            parts.append(f"SELECT 0, id, version FROM cases WHERE tenant = ? AND id IN ({marks})")
+            params += (tenant, *some_ids)
+        if some_xs:
+            marks = ", ".join("?" * len(some_xs))
+            parts.append(
+                "SELECT 1, external_id, case_id FROM external_ids"
+                f" WHERE tenant = ? AND external_id IN ({marks})"
+            )
+            params += (tenant, *some_xs)
+        for is_owner, key, value in db.execute(" UNION ALL ".join(parts), params):
+            if is_owner:
+                owners[key] = value
+            else:
+                versions[key] = value
+    return versions, owners
