@@ -21,8 +21,6 @@ from closedloop.adapters.common import (
 from closedloop.adapters.rows import (
     dump_json,
     external_ids,
-    from_us,
-    group,
     load_customer_body,
     load_invitation_body,
     load_message,
@@ -30,6 +28,7 @@ from closedloop.adapters.rows import (
     replay,
     us,
 )
+from closedloop.adapters.sqlite.cases import SQLiteCaseStorage
 from closedloop.adapters.sqlite.connection import CHUNK, Shared, TenantView, run
 from closedloop.adapters.sqlite.schema import connect
 from closedloop.codec import (
@@ -40,13 +39,11 @@ from closedloop.codec import (
     dump_notification,
 )
 from closedloop.domain.cases.case import Case
-from closedloop.domain.cases.due import DueCase
 from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
 from closedloop.domain.checks import require_aware
 from closedloop.domain.customers.erasure import Erasure
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import (
-    CaseNotFoundError,
     ConcurrencyError,
     CustomerNotFoundError,
     DuplicateExternalIdError,
@@ -60,28 +57,6 @@ from closedloop.ports import DEFAULT_TENANT
 
 __all__ = ["SQLiteStore"]
 
-# The events of a page of cases picked by ``{where}``, in one statement (one snapshot).
-_CASES_PAGE = """
-    SELECT events.case_id, events.body
-    FROM (SELECT id, {sort} AS sort FROM cases WHERE {where} ORDER BY {sort}, id LIMIT ?) AS page
-    CROSS JOIN events ON events.tenant = ? AND events.case_id = page.id
-    ORDER BY page.sort, page.id, events.version
-"""
-_DUE = """
-    SELECT id, due_us, version FROM cases
-    WHERE tenant = ? AND due_us IS NOT NULL AND due_us < ?
-    ORDER BY due_us, id LIMIT ?
-"""
-_UNANSWERED = _CASES_PAGE.format(
-    sort="opened_us", where="tenant = ? AND acknowledged = 0 AND closed = 0"
-)
-# CROSS JOIN makes SQLite loop over the customer's cases first, whatever its statistics say.
-_CASES_OF = """
-    SELECT events.case_id, events.body
-    FROM cases CROSS JOIN events ON events.tenant = cases.tenant AND events.case_id = cases.id
-    WHERE cases.tenant = ? AND cases.customer = ?
-    ORDER BY cases.opened_us, cases.id, events.version
-"""
 OUTBOX_COLUMNS = "key, status, attempts, next_attempt_at, last_error, sent_at, body"
 _CASE_INSERT = (
     "INSERT INTO cases (tenant, id, customer, opened_us, opened_at, version, stage, due_us,"
@@ -110,7 +85,7 @@ _INVITATION_UPSERT = """
 """
 
 
-class SQLiteStore(TenantView):
+class SQLiteStore(SQLiteCaseStorage, TenantView):
     """A :class:`~closedloop.ports.CaseStore` in one SQLite file (or ``":memory:"``).
 
     Opening a file creates or migrates its schema (``PRAGMA user_version``); a file written
@@ -167,74 +142,6 @@ class SQLiteStore(TenantView):
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self._shared.name!r}, tenant={self._tenant!r})"
-
-    def get(self, case_id: str) -> Case:
-        """The case with this id; raises :class:`~closedloop.CaseNotFoundError`."""
-        rows = self._read(
-            "SELECT body FROM events WHERE tenant = ? AND case_id = ? ORDER BY version",
-            (self._tenant, case_id),
-        )
-        if not rows:
-            raise CaseNotFoundError(case_id)
-        return replay(body for (body,) in rows)
-
-    def find_by_external_id(self, external_id: str) -> Case | None:
-        """The case holding a message with this external id, if any."""
-        rows = self._read(
-            """
-            SELECT events.body FROM external_ids
-            CROSS JOIN events ON events.tenant = external_ids.tenant
-                       AND events.case_id = external_ids.case_id
-            WHERE external_ids.tenant = ? AND external_ids.external_id = ?
-            ORDER BY events.version
-            """,
-            (self._tenant, external_id),
-        )
-        return replay(body for (body,) in rows) if rows else None
-
-    def cases_of(self, customer: str) -> Sequence[Case]:
-        """Every case of one customer, by ``opened_at`` then id."""
-        return group(self._read(_CASES_OF, (self._tenant, customer)))
-
-    def due(self, before: datetime, limit: int = 100) -> Sequence[DueCase]:
-        """Open cases whose ``due_at`` is earlier than ``before``, by ``due_at`` then id;
-        ``due_at`` comes back in UTC."""
-        check_limit(limit)
-        params = (self._tenant, us(require_aware("before", before)), limit)
-        return [
-            DueCase(case_id, from_us(due_us), version)
-            for case_id, due_us, version in self._read(_DUE, params)
-        ]
-
-    def unanswered(self, limit: int = 100) -> Sequence[Case]:
-        """Open cases never acknowledged, by ``opened_at`` then id."""
-        check_limit(limit)
-        return group(self._read(_UNANSWERED, (self._tenant, limit, self._tenant)))
-
-    def cases_active(self, since: datetime, until: datetime) -> Iterator[Case]:
-        """Cases with an event in ``[since, until)``, by ``opened_at`` then id, read a page
-        of a few hundred at a time."""
-        low, high = us(require_aware("since", since)), us(require_aware("until", until))
-        after: tuple[int, str] = (-(2**62), "")
-        while True:
-            page = self._read(
-                _CASES_PAGE.format(
-                    sort="opened_us",
-                    where="tenant = ? AND opened_us < ? AND (opened_us, id) > (?, ?)"
-                    # Probe each case's own events by primary key: left to itself the
-                    # planner scans the period's events for every case (quadratic).
-                    " AND EXISTS (SELECT 1 FROM events AS e INDEXED BY sqlite_autoindex_events_1"
-                    " WHERE e.tenant = cases.tenant"
-                    " AND e.case_id = cases.id AND e.at_us >= ? AND e.at_us < ?)",
-                ),
-                (self._tenant, high, *after, low, high, CHUNK, self._tenant),
-            )
-            cases = group(page)
-            yield from cases
-            if len(cases) < CHUNK:
-                return
-            last = cases[-1]
-            after = (us(last.opened_at), last.id)
 
     def commit(self, change: Write) -> None:
         """Store the change if the record is at ``change.expected_version``, else raise
@@ -298,17 +205,6 @@ class SQLiteStore(TenantView):
             if len(rows) < CHUNK:
                 return
             after = (rows[-1][0], rows[-1][1])
-
-    def explain_due_query(self, before: datetime, limit: int = 100) -> str:
-        """Diagnostic: SQLite's ``EXPLAIN QUERY PLAN`` for :meth:`due`, one step a line.
-
-        A healthy plan searches ``cases`` with the ``cases_due`` index instead of scanning
-        the table.
-        """
-        check_limit(limit)
-        params = (self._tenant, us(require_aware("before", before)), limit)
-        rows = self._read("EXPLAIN QUERY PLAN " + _DUE, params)
-        return "\n".join(str(row[-1]) for row in rows)
 
     def customer(self, customer_id: str) -> Customer:
         """The customer with this id; raises :class:`~closedloop.CustomerNotFoundError`."""
