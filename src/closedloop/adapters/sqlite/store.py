@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
@@ -30,6 +30,7 @@ from closedloop.adapters.rows import (
 )
 from closedloop.adapters.sqlite.cases import SQLiteCaseStorage
 from closedloop.adapters.sqlite.connection import CHUNK, Shared, TenantView, run
+from closedloop.adapters.sqlite.invitations import SQLiteInvitationStorage
 from closedloop.adapters.sqlite.schema import connect
 from closedloop.codec import (
     dump_customer,
@@ -48,11 +49,9 @@ from closedloop.domain.errors import (
     CustomerNotFoundError,
     DuplicateExternalIdError,
     HandleTakenError,
-    InvitationNotFoundError,
     MessageNotFoundError,
 )
 from closedloop.domain.outbox.messages import Delivery, OutboxMessage
-from closedloop.domain.surveys.invitation import Invitation
 from closedloop.ports import DEFAULT_TENANT
 
 __all__ = ["SQLiteStore"]
@@ -85,7 +84,7 @@ _INVITATION_UPSERT = """
 """
 
 
-class SQLiteStore(SQLiteCaseStorage, TenantView):
+class SQLiteStore(SQLiteCaseStorage, SQLiteInvitationStorage, TenantView):
     """A :class:`~closedloop.ports.CaseStore` in one SQLite file (or ``":memory:"``).
 
     Opening a file creates or migrates its schema (``PRAGMA user_version``); a file written
@@ -159,52 +158,6 @@ class SQLiteStore(SQLiteCaseStorage, TenantView):
             stored, known = self._check(db, case_changes)
             self._insert(db, case_changes, stored, known)
             self._insert_invitations(db, invitation_changes)
-
-    def invitation(self, invitation_id: str) -> Invitation:
-        """The invitation with this id; raises :class:`~closedloop.InvitationNotFoundError`."""
-        rows = self._read(
-            "SELECT body FROM invitations WHERE tenant = ? AND id = ?",
-            (self._tenant, invitation_id),
-        )
-        if not rows:
-            raise InvitationNotFoundError(invitation_id)
-        return load_invitation_body(rows[0][0])
-
-    def invitations_of(self, customer: str) -> Sequence[Invitation]:
-        """Every invitation of one customer, by ``created_at`` then id."""
-        rows = self._read(
-            "SELECT body FROM invitations WHERE tenant = ? AND customer = ?"
-            " ORDER BY created_us, id",
-            (self._tenant, customer),
-        )
-        return [load_invitation_body(body) for (body,) in rows]
-
-    def invitations_due(self, before: datetime, limit: int = 100) -> Sequence[Invitation]:
-        """Invitations with a reminder or expiry due before ``before``, earliest first."""
-        check_limit(limit)
-        rows = self._read(
-            "SELECT body FROM invitations WHERE tenant = ? AND due_us IS NOT NULL AND due_us < ?"
-            " ORDER BY due_us, id LIMIT ?",
-            (self._tenant, us(require_aware("before", before)), limit),
-        )
-        return [load_invitation_body(body) for (body,) in rows]
-
-    def responses(self, since: datetime, until: datetime) -> Iterator[Invitation]:
-        """Invitations answered in ``[since, until)``, in pages of a few hundred."""
-        low, high = us(require_aware("since", since)), us(require_aware("until", until))
-        after: tuple[int, str] = (low - 1, "")
-        while True:
-            rows = self._read(
-                "SELECT answered_us, id, body FROM invitations WHERE tenant = ?"
-                " AND answered_us >= ? AND answered_us < ? AND (answered_us, id) > (?, ?)"
-                " ORDER BY answered_us, id LIMIT ?",
-                (self._tenant, low, high, *after, CHUNK),
-            )
-            for _, _, body in rows:
-                yield load_invitation_body(body)
-            if len(rows) < CHUNK:
-                return
-            after = (rows[-1][0], rows[-1][1])
 
     def customer(self, customer_id: str) -> Customer:
         """The customer with this id; raises :class:`~closedloop.CustomerNotFoundError`."""
