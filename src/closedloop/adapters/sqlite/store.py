@@ -12,7 +12,6 @@ from typing import Self
 
 from closedloop.adapters.common import (
     check_batch,
-    check_customer_batch,
     check_limit,
     check_tenant,
     erased_message,
@@ -30,6 +29,7 @@ from closedloop.adapters.rows import (
 )
 from closedloop.adapters.sqlite.cases import SQLiteCaseStorage
 from closedloop.adapters.sqlite.connection import CHUNK, Shared, TenantView, run
+from closedloop.adapters.sqlite.customers import SQLiteCustomerStorage
 from closedloop.adapters.sqlite.invitations import SQLiteInvitationStorage
 from closedloop.adapters.sqlite.schema import connect
 from closedloop.codec import (
@@ -40,15 +40,12 @@ from closedloop.codec import (
     dump_notification,
 )
 from closedloop.domain.cases.case import Case
-from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
+from closedloop.domain.change import Change, InvitationChange, Write
 from closedloop.domain.checks import require_aware
 from closedloop.domain.customers.erasure import Erasure
-from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import (
     ConcurrencyError,
-    CustomerNotFoundError,
     DuplicateExternalIdError,
-    HandleTakenError,
     MessageNotFoundError,
 )
 from closedloop.domain.outbox.messages import Delivery, OutboxMessage
@@ -84,7 +81,7 @@ _INVITATION_UPSERT = """
 """
 
 
-class SQLiteStore(SQLiteCaseStorage, SQLiteInvitationStorage, TenantView):
+class SQLiteStore(SQLiteCaseStorage, SQLiteInvitationStorage, SQLiteCustomerStorage, TenantView):
     """A :class:`~closedloop.ports.CaseStore` in one SQLite file (or ``":memory:"``).
 
     Opening a file creates or migrates its schema (``PRAGMA user_version``); a file written
@@ -158,66 +155,6 @@ class SQLiteStore(SQLiteCaseStorage, SQLiteInvitationStorage, TenantView):
             stored, known = self._check(db, case_changes)
             self._insert(db, case_changes, stored, known)
             self._insert_invitations(db, invitation_changes)
-
-    def customer(self, customer_id: str) -> Customer:
-        """The customer with this id; raises :class:`~closedloop.CustomerNotFoundError`."""
-        rows = self._read(
-            "SELECT body FROM customers WHERE tenant = ? AND id = ?", (self._tenant, customer_id)
-        )
-        if not rows:
-            raise CustomerNotFoundError(customer_id)
-        return load_customer_body(rows[0][0])
-
-    def customer_of(self, handle: str) -> Customer | None:
-        """The customer ``handle`` is linked to, or None."""
-        rows = self._read(
-            "SELECT c.body FROM customer_handles h JOIN customers c"
-            " ON c.tenant = h.tenant AND c.id = h.customer_id"
-            " WHERE h.tenant = ? AND h.handle = ?",
-            (self._tenant, handle),
-        )
-        return load_customer_body(rows[0][0]) if rows else None
-
-    def commit_customers(self, changes: Sequence[CustomerChange]) -> None:
-        """Store every customer change, all or none (versions and handles checked)."""
-        check_customer_batch(changes)
-        t = self._tenant
-        with self._write() as db:
-            for change in changes:
-                row = db.execute(
-                    "SELECT version FROM customers WHERE tenant = ? AND id = ?",
-                    (t, change.customer.id),
-                ).fetchone()
-                actual = None if row is None else row[0]
-                if (actual or 0) != change.expected_version:
-                    raise ConcurrencyError(
-                        change.customer.id, change.expected_version, actual, record="customer"
-                    )
-            ids = [c.customer.id for c in changes]
-            for change in changes:
-                for handle in change.customer.handles:
-                    row = db.execute(
-                        "SELECT customer_id FROM customer_handles WHERE tenant = ? AND handle = ?",
-                        (t, handle),
-                    ).fetchone()
-                    if row is not None and row[0] not in ids:
-                        raise HandleTakenError(handle, row[0])
-            for change in changes:
-                c = change.customer
-                db.execute(
-                    "DELETE FROM customer_handles WHERE tenant = ? AND customer_id = ?", (t, c.id)
-                )
-                db.execute(
-                    "INSERT INTO customers (tenant, id, version, body) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT (tenant, id) DO UPDATE SET version = excluded.version,"
-                    " body = excluded.body",
-                    (t, c.id, c.version, dump_json(dump_customer(c))),
-                )
-            for change in changes:
-                db.executemany(
-                    "INSERT INTO customer_handles (tenant, handle, customer_id) VALUES (?, ?, ?)",
-                    [(t, h, change.customer.id) for h in sorted(change.customer.handles)],
-                )
 
     def erase(self, erasure: Erasure, at: datetime) -> int:
         """Remove a customer's details from every record (see the protocol), with
