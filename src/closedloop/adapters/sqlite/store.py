@@ -6,13 +6,12 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
 from closedloop.adapters.common import (
     check_batch,
-    check_limit,
     check_tenant,
     erased_message,
     split_batch,
@@ -31,6 +30,7 @@ from closedloop.adapters.sqlite.cases import SQLiteCaseStorage
 from closedloop.adapters.sqlite.connection import CHUNK, Shared, TenantView, run
 from closedloop.adapters.sqlite.customers import SQLiteCustomerStorage
 from closedloop.adapters.sqlite.invitations import SQLiteInvitationStorage
+from closedloop.adapters.sqlite.outbox import OUTBOX_COLUMNS, SQLiteOutboxStorage
 from closedloop.adapters.sqlite.schema import connect
 from closedloop.codec import (
     dump_customer,
@@ -46,14 +46,11 @@ from closedloop.domain.customers.erasure import Erasure
 from closedloop.domain.errors import (
     ConcurrencyError,
     DuplicateExternalIdError,
-    MessageNotFoundError,
 )
-from closedloop.domain.outbox.messages import Delivery, OutboxMessage
 from closedloop.ports import DEFAULT_TENANT
 
 __all__ = ["SQLiteStore"]
 
-OUTBOX_COLUMNS = "key, status, attempts, next_attempt_at, last_error, sent_at, body"
 _CASE_INSERT = (
     "INSERT INTO cases (tenant, id, customer, opened_us, opened_at, version, stage, due_us,"
     " due_at, acknowledged, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -81,7 +78,13 @@ _INVITATION_UPSERT = """
 """
 
 
-class SQLiteStore(SQLiteCaseStorage, SQLiteInvitationStorage, SQLiteCustomerStorage, TenantView):
+class SQLiteStore(
+    SQLiteCaseStorage,
+    SQLiteInvitationStorage,
+    SQLiteCustomerStorage,
+    SQLiteOutboxStorage,
+    TenantView,
+):
     """A :class:`~closedloop.ports.CaseStore` in one SQLite file (or ``":memory:"``).
 
     Opening a file creates or migrates its schema (``PRAGMA user_version``); a file written
@@ -264,92 +267,6 @@ class SQLiteStore(SQLiteCaseStorage, SQLiteInvitationStorage, SQLiteCustomerStor
             )
         return len(case_ids) + len(invitations) + len(rows) + len(owners)
 
-    def outbox_claim(
-        self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
-    ) -> Sequence[OutboxMessage]:
-        """Pending messages due by ``now``, oldest first, each leased until ``now + lease``;
-        returned as they were before the lease."""
-        check_limit(limit)
-        until = require_aware("now", now) + lease
-        with self._write() as db:
-            rows = db.execute(
-                f"""
-                SELECT {OUTBOX_COLUMNS} FROM outbox
-                WHERE tenant = ? AND status = 'pending' AND next_attempt_us <= ?
-                ORDER BY created_us, key LIMIT ?
-                """,
-                (self._tenant, us(now), limit),
-            ).fetchall()
-            db.executemany(
-                "UPDATE outbox SET next_attempt_us = ?, next_attempt_at = ?"
-                " WHERE tenant = ? AND key = ?",
-                [(us(until), dump_datetime(until), self._tenant, row[0]) for row in rows],
-            )
-        return [load_message(row) for row in rows]
-
-    def mark_sent(self, key: str, at: datetime) -> None:
-        """Record delivery (even of a dead letter); a message already sent stays as it was."""
-        with self._write() as db:
-            if self._status(db, key) is not Delivery.SENT:
-                db.execute(
-                    "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?,"
-                    " next_attempt_us = NULL, next_attempt_at = NULL WHERE tenant = ? AND key = ?",
-                    (dump_datetime(require_aware("at", at)), self._tenant, key),
-                )
-
-    def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
-        """Record a failed attempt of a pending message: retry at ``retry_at``, or (None)
-        make it a dead letter. A message already sent or dead stays as it was."""
-        require_aware("at", at)
-        if retry_at is not None:
-            require_aware("retry_at", retry_at)
-        with self._write() as db:
-            if self._status(db, key) is not Delivery.PENDING:
-                return
-            db.execute(
-                "UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_us = ?,"
-                " next_attempt_at = ?, last_error = ? WHERE tenant = ? AND key = ?",
-                (
-                    (Delivery.PENDING if retry_at is not None else Delivery.DEAD).value,
-                    None if retry_at is None else us(retry_at),
-                    None if retry_at is None else dump_datetime(retry_at),
-                    error,
-                    self._tenant,
-                    key,
-                ),
-            )
-
-    def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
-        """Messages given up on, oldest first."""
-        check_limit(limit)
-        rows = self._read(
-            f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant = ? AND status = 'dead'"
-            " ORDER BY created_us, key LIMIT ?",
-            (self._tenant, limit),
-        )
-        return [load_message(row) for row in rows]
-
-    def requeue(self, key: str, at: datetime) -> None:
-        """Make a dead letter pending again, ready at ``at``, its attempts reset."""
-        require_aware("at", at)
-        with self._write() as db:
-            if self._status(db, key) is Delivery.DEAD:
-                db.execute(
-                    "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_us = ?,"
-                    " next_attempt_at = ? WHERE tenant = ? AND key = ?",
-                    (us(at), dump_datetime(at), self._tenant, key),
-                )
-
-    def outbox_message(self, key: str) -> OutboxMessage:
-        """One outbox message by key; raises :class:`~closedloop.MessageNotFoundError`."""
-        rows = self._read(
-            f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant = ? AND key = ?",
-            (self._tenant, key),
-        )
-        if not rows:
-            raise MessageNotFoundError(key)
-        return load_message(rows[0])
-
     def _check(
         self, db: sqlite3.Connection, changes: list[Change]
     ) -> tuple[dict[str, int], set[str]]:
@@ -453,14 +370,6 @@ class SQLiteStore(SQLiteCaseStorage, SQLiteInvitationStorage, SQLiteCustomerStor
             )
         run(db, _INVITATION_UPSERT, rows)
         self._queue(db, changes)
-
-    def _status(self, db: sqlite3.Connection, key: str) -> Delivery:
-        row = db.execute(
-            "SELECT status FROM outbox WHERE tenant = ? AND key = ?", (self._tenant, key)
-        ).fetchone()
-        if row is None:
-            raise MessageNotFoundError(key)
-        return Delivery(row[0])
 
     def pragmas(self) -> dict[str, int | str]:
         """Diagnostic: the settings this connection runs with (``journal_mode``,
