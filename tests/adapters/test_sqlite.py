@@ -39,8 +39,8 @@ from closedloop import (
     StorageError,
     ValidationError,
 )
-from closedloop.adapters import sqlite as sqlite_module
 from closedloop.adapters.sqlite import SCHEMA_VERSION, SQLiteStore
+from closedloop.adapters.sqlite import schema as sqlite_module
 from closedloop.domain.cases import steps as domain
 from closedloop.domain.cases.case import replay
 from closedloop.domain.change import Change

@@ -1,0 +1,215 @@
+"""Committing (the UnitOfWork role): case and invitation changes, with the outbox rows of
+their notifications, checked against the stored versions and written in one transaction.
+
+The statements that write a case's rows are shared with erasure, which rewrites cases.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from closedloop.adapters.common import check_batch, split_batch
+from closedloop.adapters.rows import dump_json, external_ids, us
+from closedloop.adapters.sqlite.connection import CHUNK, TenantView, run
+from closedloop.codec import dump_datetime, dump_event, dump_invitation, dump_notification
+from closedloop.domain.cases.case import Case
+from closedloop.domain.change import Change, InvitationChange, Write
+from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError
+
+__all__ = ["CASE_UPDATE", "EVENT_INSERT", "EXTERNAL_INSERT", "SQLiteUnitOfWork", "case_state"]
+
+_CASE_INSERT = (
+    "INSERT INTO cases (tenant, id, customer, opened_us, opened_at, version, stage, due_us,"
+    " due_at, acknowledged, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# A case's customer and opening time come from its first event and never change.
+CASE_UPDATE = (
+    "UPDATE cases SET version = ?, stage = ?, due_us = ?, due_at = ?, acknowledged = ?,"
+    " closed = ? WHERE tenant = ? AND id = ?"
+)
+EVENT_INSERT = (
+    "INSERT INTO events (tenant, case_id, version, type, at_us, body) VALUES (?, ?, ?, ?, ?, ?)"
+)
+EXTERNAL_INSERT = (
+    "INSERT OR IGNORE INTO external_ids (tenant, external_id, case_id) VALUES (?, ?, ?)"
+)
+_OUTBOX_INSERT = (
+    "INSERT OR IGNORE INTO outbox (tenant, key, case_id, status, attempts, next_attempt_us,"
+    " next_attempt_at, created_us, body) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?)"
+)
+_INVITATION_UPSERT = """
+    INSERT INTO invitations (tenant, id, version, customer, created_us, due_us, answered_us, body)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (tenant, id) DO UPDATE SET version = excluded.version, due_us = excluded.due_us,
+        answered_us = excluded.answered_us, body = excluded.body
+"""
+
+
+class SQLiteUnitOfWork(TenantView):
+    """:meth:`commit` and :meth:`commit_many`, and the checks and inserts under them."""
+
+    def commit(self, change: Write) -> None:
+        """Store the change if the record is at ``change.expected_version``, else raise
+        :class:`~closedloop.ConcurrencyError`; all of it or nothing."""
+        self.commit_many((change,))
+
+    def commit_many(self, changes: Sequence[Write]) -> None:
+        """Commit several changes in one transaction: all or none."""
+        check_batch(changes)
+        case_changes, invitation_changes = split_batch(changes)
+        if not changes:
+            return
+        with self._write() as db:
+            self._check_invitations(db, invitation_changes)
+            stored, known = self._check(db, case_changes)
+            self._insert(db, case_changes, stored, known)
+            self._insert_invitations(db, invitation_changes)
+
+    def _check(
+        self, db: sqlite3.Connection, changes: list[Change]
+    ) -> tuple[dict[str, int], set[str]]:
+        """Refuse the batch unless every change holds against the stored state, checked in
+        order as the in-memory reference does. Return the stored versions by case id, and
+        the external ids already stored (each now known to belong to its change's case)."""
+        stored, owners = _stored(
+            db,
+            self._tenant,
+            [c.case.id for c in changes],
+            [x for c in changes for x in external_ids(c.case)],
+        )
+        known = set(owners)
+        for change in changes:
+            case = change.case
+            actual = stored.get(case.id)
+            if (actual or 0) != change.expected_version:
+                raise ConcurrencyError(case.id, change.expected_version, actual)
+            for external_id in external_ids(case):
+                owner = owners.setdefault(external_id, case.id)
+                if owner != case.id:
+                    raise DuplicateExternalIdError(case.id, external_id)
+        return stored, known
+
+    def _insert(
+        self,
+        db: sqlite3.Connection,
+        changes: list[Change],
+        stored: dict[str, int],
+        known: set[str],
+    ) -> None:
+        t = self._tenant
+        fresh: list[tuple[object, ...]] = []
+        moved: list[tuple[object, ...]] = []
+        events: list[tuple[object, ...]] = []
+        for change in changes:
+            case = change.case
+            if case.id in stored:
+                moved.append((*case_state(case), t, case.id))
+            else:
+                fresh.append(
+                    (t, case.id, case.customer, us(case.opened_at), dump_datetime(case.opened_at),
+                     *case_state(case))
+                )  # fmt: skip
+            events.extend(
+                (t, case.id, e.version, type(e).__name__, us(e.at), dump_json(dump_event(e)))
+                for e in change.events
+            )
+        externals = [
+            (t, x, c.case.id) for c in changes for x in external_ids(c.case) if x not in known
+        ]
+        for sql, rows in (
+            (_CASE_INSERT, fresh),
+            (CASE_UPDATE, moved),
+            (EVENT_INSERT, events),
+            (EXTERNAL_INSERT, externals),
+        ):
+            run(db, sql, rows)
+        self._queue(db, changes)
+
+    def _queue(self, db: sqlite3.Connection, changes: Sequence[Write]) -> None:
+        t = self._tenant
+        outbox = [
+            (t, n.key, n.case_id, us(n.ready_at), dump_datetime(n.ready_at),
+             us(n.created_at), dump_json(dump_notification(n)))
+            for c in changes
+            for n in c.notifications
+        ]  # fmt: skip
+        run(db, _OUTBOX_INSERT, outbox)
+
+    def _check_invitations(self, db: sqlite3.Connection, changes: list[InvitationChange]) -> None:
+        if not changes:
+            return
+        stored: dict[str, int] = {}
+        ids = [c.invitation.id for c in changes]
+        for start in range(0, len(ids), CHUNK):
+            some = ids[start : start + CHUNK]
+            marks = ", ".join("?" * len(some))
+            stored.update(
+                db.execute(
+                    f"SELECT id, version FROM invitations WHERE tenant = ? AND id IN ({marks})",
+                    (self._tenant, *some),
+                ).fetchall()
+            )
+        for change in changes:
+            actual = stored.get(change.invitation.id)
+            if (actual or 0) != change.expected_version:
+                raise ConcurrencyError(
+                    change.invitation.id, change.expected_version, actual, record="invitation"
+                )
+
+    def _insert_invitations(self, db: sqlite3.Connection, changes: list[InvitationChange]) -> None:
+        rows = []
+        for change in changes:
+            i = change.invitation
+            answered = None if i.response is None else us(i.response.received_at)
+            due = None if i.due_at is None else us(i.due_at)
+            body = dump_json(dump_invitation(i))
+            rows.append(
+                (self._tenant, i.id, i.version, i.customer, us(i.created_at), due, answered, body)
+            )
+        run(db, _INVITATION_UPSERT, rows)
+        self._queue(db, changes)
+
+
+def case_state(case: Case) -> tuple[object, ...]:
+    """The ``cases`` columns a step can change."""
+    due = case.due_at
+    return (
+        case.version,
+        case.stage.value,
+        None if due is None else us(due),
+        None if due is None else dump_datetime(due),
+        int(case.acknowledged_at is not None),
+        int(not case.is_active),  # the "closed" column: no steps left to take
+    )
+
+
+def _stored(
+    db: sqlite3.Connection, tenant: str, case_ids: list[str], external_ids: list[str]
+) -> tuple[dict[str, int], dict[str, str]]:
+    """The stored versions of ``case_ids`` and owners of ``external_ids``, the two read in
+    one statement per chunk (most commits: one statement in all)."""
+    versions: dict[str, int] = {}
+    owners: dict[str, str] = {}
+    ids, xs = list(dict.fromkeys(case_ids)), list(dict.fromkeys(external_ids))
+    for start in range(0, max(len(ids), len(xs)), CHUNK):
+        some_ids, some_xs = ids[start : start + CHUNK], xs[start : start + CHUNK]
+        parts: list[str] = []
+        params: list[str] = []
+        if some_ids:
+            marks = ", ".join("?" * len(some_ids))
+            parts.append(f"SELECT 0, id, version FROM cases WHERE tenant = ? AND id IN ({marks})")
+            params += (tenant, *some_ids)
+        if some_xs:
+            marks = ", ".join("?" * len(some_xs))
+            parts.append(
+                "SELECT 1, external_id, case_id FROM external_ids"
+                f" WHERE tenant = ? AND external_id IN ({marks})"
+            )
+            params += (tenant, *some_xs)
+        for is_owner, key, value in db.execute(" UNION ALL ".join(parts), params):
+            if is_owner:
+                owners[key] = value
+            else:
+                versions[key] = value
+    return versions, owners

@@ -1,0 +1,119 @@
+"""The outbox (the OutboxStorage role): claiming pending messages, recording delivery or
+failure, dead letters and requeueing them. Messages are queued by a commit."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from closedloop.adapters.common import check_limit
+from closedloop.adapters.rows import load_message, us
+from closedloop.adapters.sqlite.connection import TenantView
+from closedloop.codec import dump_datetime
+from closedloop.domain.checks import require_aware
+from closedloop.domain.errors import MessageNotFoundError
+from closedloop.domain.outbox.messages import Delivery, OutboxMessage
+
+__all__ = ["OUTBOX_COLUMNS", "SQLiteOutboxStorage"]
+
+#: The columns :func:`~closedloop.adapters.rows.load_message` reads, in its order.
+OUTBOX_COLUMNS = "key, status, attempts, next_attempt_at, last_error, sent_at, body"
+
+
+class SQLiteOutboxStorage(TenantView):
+    """The outbox's delivery bookkeeping, each change one transaction."""
+
+    def outbox_claim(
+        self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
+    ) -> Sequence[OutboxMessage]:
+        """Pending messages due by ``now``, oldest first, each leased until ``now + lease``;
+        returned as they were before the lease."""
+        check_limit(limit)
+        until = require_aware("now", now) + lease
+        with self._write() as db:
+            rows = db.execute(
+                f"""
+                SELECT {OUTBOX_COLUMNS} FROM outbox
+                WHERE tenant = ? AND status = 'pending' AND next_attempt_us <= ?
+                ORDER BY created_us, key LIMIT ?
+                """,
+                (self._tenant, us(now), limit),
+            ).fetchall()
+            db.executemany(
+                "UPDATE outbox SET next_attempt_us = ?, next_attempt_at = ?"
+                " WHERE tenant = ? AND key = ?",
+                [(us(until), dump_datetime(until), self._tenant, row[0]) for row in rows],
+            )
+        return [load_message(row) for row in rows]
+
+    def mark_sent(self, key: str, at: datetime) -> None:
+        """Record delivery (even of a dead letter); a message already sent stays as it was."""
+        with self._write() as db:
+            if self._status(db, key) is not Delivery.SENT:
+                db.execute(
+                    "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?,"
+                    " next_attempt_us = NULL, next_attempt_at = NULL WHERE tenant = ? AND key = ?",
+                    (dump_datetime(require_aware("at", at)), self._tenant, key),
+                )
+
+    def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
+        """Record a failed attempt of a pending message: retry at ``retry_at``, or (None)
+        make it a dead letter. A message already sent or dead stays as it was."""
+        require_aware("at", at)
+        if retry_at is not None:
+            require_aware("retry_at", retry_at)
+        with self._write() as db:
+            if self._status(db, key) is not Delivery.PENDING:
+                return
+            db.execute(
+                "UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_us = ?,"
+                " next_attempt_at = ?, last_error = ? WHERE tenant = ? AND key = ?",
+                (
+                    (Delivery.PENDING if retry_at is not None else Delivery.DEAD).value,
+                    None if retry_at is None else us(retry_at),
+                    None if retry_at is None else dump_datetime(retry_at),
+                    error,
+                    self._tenant,
+                    key,
+                ),
+            )
+
+    def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
+        """Messages given up on, oldest first."""
+        check_limit(limit)
+        rows = self._read(
+            f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant = ? AND status = 'dead'"
+            " ORDER BY created_us, key LIMIT ?",
+            (self._tenant, limit),
+        )
+        return [load_message(row) for row in rows]
+
+    def requeue(self, key: str, at: datetime) -> None:
+        """Make a dead letter pending again, ready at ``at``, its attempts reset."""
+        require_aware("at", at)
+        with self._write() as db:
+            if self._status(db, key) is Delivery.DEAD:
+                db.execute(
+                    "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_us = ?,"
+                    " next_attempt_at = ? WHERE tenant = ? AND key = ?",
+                    (us(at), dump_datetime(at), self._tenant, key),
+                )
+
+    def outbox_message(self, key: str) -> OutboxMessage:
+        """One outbox message by key; raises :class:`~closedloop.MessageNotFoundError`."""
+        rows = self._read(
+            f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant = ? AND key = ?",
+            (self._tenant, key),
+        )
+        if not rows:
+            raise MessageNotFoundError(key)
+        return load_message(rows[0])
+
+    def _status(self, db: sqlite3.Connection, key: str) -> Delivery:
+        row = db.execute(
+            "SELECT status FROM outbox WHERE tenant = ? AND key = ?", (self._tenant, key)
+        ).fetchone()
+        if row is None:
+            raise MessageNotFoundError(key)
+        return Delivery(row[0])

@@ -1,0 +1,238 @@
+"""The SQLite schema and opening a file: the migrations, the connection's pragmas (WAL,
+``synchronous``, foreign keys), refusing a newer schema and migrating an older one."""
+
+from __future__ import annotations
+
+import math
+import os
+import sqlite3
+import time
+from typing import Final
+
+from closedloop.adapters.sqlite.connection import Shared
+from closedloop.domain.errors import SchemaVersionError, StorageError, ValidationError
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "connect"]
+
+#: The schema, as ordered forward migrations: step ``n`` (1-based) takes a database from
+#: ``PRAGMA user_version`` ``n - 1`` to ``n``. Append new steps; never edit a released one.
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    (
+        """
+        CREATE TABLE cases (
+            tenant       TEXT    NOT NULL,
+            id           TEXT    NOT NULL,
+            version      INTEGER NOT NULL CHECK (version >= 1),
+            customer     TEXT    NOT NULL,
+            stage        TEXT    NOT NULL,
+            opened_us    INTEGER NOT NULL,
+            opened_at    TEXT    NOT NULL,
+            due_us       INTEGER,
+            due_at       TEXT,
+            acknowledged INTEGER NOT NULL CHECK (acknowledged IN (0, 1)),
+            closed       INTEGER NOT NULL CHECK (closed IN (0, 1)),
+            PRIMARY KEY (tenant, id)
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE events (
+            tenant  TEXT    NOT NULL,
+            case_id TEXT    NOT NULL,
+            version INTEGER NOT NULL,
+            type    TEXT    NOT NULL,
+            at_us   INTEGER NOT NULL,
+            body    TEXT    NOT NULL,
+            PRIMARY KEY (tenant, case_id, version),
+            FOREIGN KEY (tenant, case_id) REFERENCES cases (tenant, id)
+        )
+        """,
+        """
+        CREATE TABLE external_ids (
+            tenant      TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            case_id     TEXT NOT NULL,
+            PRIMARY KEY (tenant, external_id),
+            FOREIGN KEY (tenant, case_id) REFERENCES cases (tenant, id)
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE outbox (
+            tenant          TEXT    NOT NULL,
+            key             TEXT    NOT NULL,
+            case_id         TEXT    NOT NULL,
+            status          TEXT    NOT NULL CHECK (status IN ('pending', 'sent', 'dead')),
+            attempts        INTEGER NOT NULL,
+            next_attempt_us INTEGER,
+            next_attempt_at TEXT,
+            created_us      INTEGER NOT NULL,
+            last_error      TEXT,
+            sent_at         TEXT,
+            body            TEXT    NOT NULL,
+            PRIMARY KEY (tenant, key)
+        )
+        """,
+        # One index per named query; the partial ones hold only the rows it can return.
+        """
+        CREATE INDEX cases_due ON cases (tenant, due_us, id)
+            WHERE closed = 0 AND due_us IS NOT NULL
+        """,
+        """
+        CREATE INDEX cases_unanswered ON cases (tenant, opened_us, id)
+            WHERE acknowledged = 0 AND closed = 0
+        """,
+        "CREATE INDEX cases_customer ON cases (tenant, customer, opened_us, id)",
+        """
+        CREATE INDEX outbox_ready ON outbox (tenant, next_attempt_us)
+            WHERE status = 'pending'
+        """,
+        "CREATE INDEX outbox_dead ON outbox (tenant, created_us, key) WHERE status = 'dead'",
+    ),
+    (
+        # Survey invitations: the JSON document, and the columns their queries use.
+        """
+        CREATE TABLE invitations (
+            tenant      TEXT    NOT NULL,
+            id          TEXT    NOT NULL,
+            version     INTEGER NOT NULL CHECK (version >= 1),
+            customer    TEXT    NOT NULL,
+            created_us  INTEGER NOT NULL,
+            due_us      INTEGER,
+            answered_us INTEGER,
+            body        TEXT    NOT NULL,
+            PRIMARY KEY (tenant, id)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX invitations_customer ON invitations (tenant, customer, created_us, id)",
+        """
+        CREATE INDEX invitations_due ON invitations (tenant, due_us, id)
+            WHERE due_us IS NOT NULL
+        """,
+        """
+        CREATE INDEX invitations_answered ON invitations (tenant, answered_us, id)
+            WHERE answered_us IS NOT NULL
+        """,
+    ),
+    (
+        # Reports: the cases with events in a period.
+        "CREATE INDEX events_at ON events (tenant, at_us, case_id)",
+        "CREATE INDEX cases_opened ON cases (tenant, opened_us, id)",
+    ),
+    (
+        # A closed case stays due while a promise made on it is open.
+        "DROP INDEX cases_due",
+        "CREATE INDEX cases_due ON cases (tenant, due_us, id) WHERE due_us IS NOT NULL",
+    ),
+    (
+        # Customers: who is behind which handles.
+        """
+        CREATE TABLE customers (
+            tenant  TEXT    NOT NULL,
+            id      TEXT    NOT NULL,
+            version INTEGER NOT NULL,
+            body    TEXT    NOT NULL,
+            PRIMARY KEY (tenant, id)
+        )
+        """,
+        """
+        CREATE TABLE customer_handles (
+            tenant      TEXT NOT NULL,
+            handle      TEXT NOT NULL,
+            customer_id TEXT NOT NULL,
+            PRIMARY KEY (tenant, handle)
+        )
+        """,
+    ),
+)
+
+#: The schema version this closedloop writes: the number of migrations.
+SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
+
+_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def connect(path: str | os.PathLike[str], synchronous: str, busy_timeout: float) -> Shared:
+    """Open ``path`` with its pragmas set and its schema current: created, or migrated."""
+    mode = synchronous.upper() if isinstance(synchronous, str) else synchronous
+    if mode not in _SYNCHRONOUS:
+        raise ValidationError(
+            f"synchronous must be one of {', '.join(_SYNCHRONOUS)}, got {synchronous!r}"
+        )
+    if (
+        isinstance(busy_timeout, bool)
+        or not isinstance(busy_timeout, int | float)
+        or not 0 <= busy_timeout < math.inf
+    ):
+        raise ValidationError(f"busy_timeout must be seconds >= 0, got {busy_timeout!r}")
+    name = os.fspath(path)
+    try:
+        db = sqlite3.connect(
+            name, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open SQLite database {name!r}: {exc}") from exc
+    try:
+        _prepare(db, mode, busy_timeout)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise StorageError(
+            f"cannot use {name!r} as a closedloop database: {exc} "
+            "(is it a SQLite file, readable and writable?)"
+        ) from exc
+    except BaseException:
+        db.close()
+        raise
+    return Shared(db, name)
+
+
+def _prepare(db: sqlite3.Connection, synchronous: str, busy_timeout: float) -> None:
+    # Refuse a newer schema before anything below can change the file (WAL rewrites it).
+    _check_version(_user_version(db))
+    _use_wal(db, busy_timeout)
+    db.execute(f"PRAGMA synchronous = {synchronous}")
+    db.execute("PRAGMA foreign_keys = ON")
+    if _user_version(db) == SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have migrated while we waited for the write lock.
+        found = _user_version(db)
+        _check_version(found)
+        for step in MIGRATIONS[found:]:
+            for statement in step:
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def _use_wal(db: sqlite3.Connection, busy_timeout: float) -> None:
+    """Switch to WAL (":memory:" stays "memory"; that is fine). Switching needs the file to
+    itself, and SQLite reports "locked" at once instead of waiting while another process
+    has it open, so wait here, up to ``busy_timeout``."""
+    deadline = time.monotonic() + busy_timeout
+    pause = 0.001
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL").fetchall()
+            return
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+            if code not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
+def _user_version(db: sqlite3.Connection) -> int:
+    version: int = db.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+def _check_version(found: int) -> None:
+    if found > SCHEMA_VERSION:
+        raise SchemaVersionError(found, SCHEMA_VERSION)
