@@ -8,17 +8,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from closedloop.domain.channel import Channel
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.feedback import Feedback
+from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
+from closedloop.domain.cases.priority import Priority
 from closedloop.domain.checks import is_a, positive_duration, sure_callable
-from closedloop.domain.consolidation import Consolidation
-from closedloop.domain.eligibility import SurveyRules
+from closedloop.domain.customers.consolidation import Consolidation
 from closedloop.domain.errors import UnknownChannelError, ValidationError
-from closedloop.domain.escalation import Ladder
-from closedloop.domain.feedback import Feedback
-from closedloop.domain.lifecycle import LATTE, Lifecycle
-from closedloop.domain.outbox import RetryPolicy
-from closedloop.domain.priority import Priority
-from closedloop.domain.standards import Standards
+from closedloop.domain.outbox.messages import RetryPolicy
+from closedloop.domain.standards.escalation import Ladder
+from closedloop.domain.standards.standard import Standards
+from closedloop.domain.surveys.eligibility import SurveyRules
 from closedloop.service.templates import Templates
 
 __all__ = ["DECLINE_CATEGORIES", "Policy", "default_priority"]
