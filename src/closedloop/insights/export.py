@@ -9,7 +9,7 @@ from typing import Any
 from closedloop.domain.cases.promises import PromiseFigures
 from closedloop.domain.customers.nolog import NoLog
 from closedloop.domain.surveys.recovery import RecoveryFigures
-from closedloop.domain.surveys.survey import CesResult, CsatResult, NpsResult
+from closedloop.domain.surveys.scoring import CesResult, CsatResult, NpsResult
 from closedloop.insights.figures import Count, Insights, Kpi, Queue, RootCause, Section
 
 __all__ = ["SCHEMA_VERSION", "schema", "to_dict", "to_json"]
