@@ -1,14 +1,5 @@
-"""Webhooks both ways, signed per Standard Webhooks (https://www.standardwebhooks.com/).
-
-Out: :class:`WebhookNotifier` POSTs each notification to your application as JSON.
-In: :func:`verify_webhook` checks a signed request, and :func:`feedback_from_webhook` turns
-one into :class:`~closedloop.Feedback` whose ``external_id`` is the delivery id, so a
-redelivered webhook makes no second case.
-
-Every request carries three headers: ``webhook-id`` (the delivery id, the same on every
-retry), ``webhook-timestamp`` (unix seconds) and ``webhook-signature``: ``v1,`` and the
-base64 HMAC-SHA256, keyed by the secret, of ``"{webhook-id}.{webhook-timestamp}.{body}"``.
-The secret is bytes, or the Standard Webhooks string ``whsec_`` + base64 of those bytes.
+"""WebhookNotifier: POST each notification to your application as JSON, signed per Standard
+Webhooks (:mod:`closedloop.adapters.notify.signatures`).
 
 The JSON a :class:`WebhookNotifier` sends (stable; fields are only ever added)::
 
@@ -20,24 +11,10 @@ The JSON a :class:`WebhookNotifier` sends (stable; fields are only ever added)::
      "purpose": "acknowledgement",
      "subject": "...", "body": "...",
      "created_at": "2026-11-23T09:20:00+00:00"}
-
-The JSON :func:`feedback_from_webhook` reads::
-
-    {"customer": "mary@example.com",       # required
-     "text": "...",                        # text or score, or both
-     "score": 3,                           # optional, 0..10
-     "kind": "complaint",                  # optional: complaint (default), question,
-                                           #   suggestion, compliment
-     "subject": "...",                     # optional
-     "received_at": "2026-11-23T09:00:00+00:00"}  # optional, with an offset; default: now
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import json
 import ssl
 import time
@@ -45,239 +22,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from http.client import HTTPException
 from typing import Any
 
-import attrs
-
-from closedloop.domain.cases.channel import Channel
-from closedloop.domain.cases.feedback import Feedback, FeedbackKind
-from closedloop.domain.errors import (
-    NaiveDatetimeError,
-    NotifierError,
-    ValidationError,
-    WebhookPayloadError,
-    WebhookSignatureError,
-    WebhookTimestampError,
-)
+from closedloop.adapters.notify.signatures import Secret, secret_key, sign_webhook
+from closedloop.domain.errors import NotifierError, ValidationError
 from closedloop.domain.outbox.notification import Notification
 
-__all__ = [
-    "WebhookDelivery",
-    "WebhookNotifier",
-    "feedback_from_webhook",
-    "notification_payload",
-    "sign_webhook",
-    "verify_webhook",
-]
-
-#: A webhook secret: raw bytes, or ``"whsec_" + base64(bytes)``.
-Secret = bytes | str
-
-_PREFIX = "whsec_"
-_FEEDBACK_FIELDS = frozenset({"customer", "text", "score", "kind", "subject", "received_at"})
-
-
-def _secret_bytes(secret: Secret) -> bytes:
-    if isinstance(secret, bytes | bytearray):
-        key = bytes(secret)
-    elif isinstance(secret, str) and secret.startswith(_PREFIX):
-        try:
-            key = base64.b64decode(secret[len(_PREFIX) :], validate=True)
-        except binascii.Error as exc:
-            raise ValidationError(
-                "a webhook secret string must be 'whsec_' followed by base64; "
-                "the part after 'whsec_' is not valid base64"
-            ) from exc
-    else:
-        got = (
-            "a str without the whsec_ prefix" if isinstance(secret, str) else type(secret).__name__
-        )
-        raise ValidationError(
-            f"a webhook secret must be bytes or a 'whsec_<base64>' string, got {got}"
-        )
-    if not key:
-        raise ValidationError("a webhook secret must not be empty; use 24 to 64 random bytes")
-    return key
-
-
-def _signature(key: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
-    signed = f"{webhook_id}.{timestamp}.".encode() + body
-    return base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode("ascii")
-
-
-def _unix(at: datetime, field: str) -> int:
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise NaiveDatetimeError(field)
-    return int(at.timestamp())
-
-
-def sign_webhook(webhook_id: str, body: bytes, secret: Secret, *, at: datetime) -> dict[str, str]:
-    """The three Standard Webhooks headers for sending ``body`` as delivery ``webhook_id``,
-    signed at ``at`` (timezone-aware; sent as whole unix seconds)."""
-    if not webhook_id or any(c in webhook_id for c in "\r\n"):
-        raise ValidationError(f"webhook_id must be a non-empty single line, got {webhook_id!r}")
-    timestamp = _unix(at, "at")
-    return {
-        "webhook-id": webhook_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": "v1," + _signature(_secret_bytes(secret), webhook_id, timestamp, body),
-    }
-
-
-@attrs.frozen
-class WebhookDelivery:
-    """A webhook whose signature and timestamp checked out."""
-
-    id: str
-    signed_at: datetime
-    body: bytes
-
-
-def _header(headers: Mapping[str, str], name: str) -> str:
-    values = {v for k, v in headers.items() if k.lower() == name}
-    if not values:
-        raise WebhookSignatureError(
-            f"the {name} header is missing; a signed webhook carries webhook-id, "
-            "webhook-timestamp and webhook-signature (Standard Webhooks)"
-        )
-    if len(values) > 1:
-        raise WebhookSignatureError(f"the {name} header was sent more than once, differently")
-    (value,) = values
-    value = value.strip()
-    if not value:
-        raise WebhookSignatureError(f"the {name} header is empty")
-    return value
-
-
-def verify_webhook(
-    headers: Mapping[str, str],
-    body: bytes,
-    secret: Secret,
-    *,
-    now: datetime,
-    tolerance: timedelta = timedelta(minutes=5),
-) -> WebhookDelivery:
-    """Check a signed webhook; return its delivery id and signing time, or raise.
-
-    ``headers`` are looked up case-insensitively; ``body`` must be the raw bytes received
-    (not re-encoded JSON). The signature must match one of the space-separated ``v1,``
-    signatures (compared in constant time): otherwise, or when a header is missing,
-    :class:`~closedloop.WebhookSignatureError`. A correctly signed webhook whose timestamp
-    is more than ``tolerance`` before or after ``now`` raises
-    :class:`~closedloop.WebhookTimestampError` (a replay, or a skewed clock).
-    """
-    now_unix = _unix(now, "now")
-    key = _secret_bytes(secret)
-    webhook_id = _header(headers, "webhook-id")
-    raw_timestamp = _header(headers, "webhook-timestamp")
-    signatures = _header(headers, "webhook-signature")
-    if not raw_timestamp.isascii() or not raw_timestamp.isdigit():
-        raise WebhookSignatureError(
-            f"webhook-timestamp must be whole unix seconds, got {raw_timestamp!r}"
-        )
-    timestamp = int(raw_timestamp)
-    expected = _signature(key, webhook_id, timestamp, body).encode("ascii")
-    candidates = [
-        s.removeprefix("v1,").encode("ascii", "replace")
-        for s in signatures.split()
-        if s.startswith("v1,")
-    ]
-    if not candidates:
-        raise WebhookSignatureError(
-            "webhook-signature has no 'v1,<base64>' signature; only v1 (HMAC-SHA256) is supported"
-        )
-    matched = False
-    for candidate in candidates:  # compare with every one: no early exit on a match
-        matched |= hmac.compare_digest(candidate, expected)
-    if not matched:
-        raise WebhookSignatureError(
-            "no webhook signature matches the body; check that the secret is the one "
-            "the sender signs with and that the body is the raw bytes received"
-        )
-    limit = int(tolerance.total_seconds())
-    if abs(now_unix - timestamp) > limit:
-        raise WebhookTimestampError(timestamp, now_unix, limit)
-    return WebhookDelivery(
-        id=webhook_id, signed_at=datetime.fromtimestamp(timestamp, UTC), body=body
-    )
-
-
-def _payload_error(problem: str) -> WebhookPayloadError:
-    return WebhookPayloadError(
-        f"webhook body {problem}; send a JSON object like "
-        '{"customer": "mary@example.com", "text": "...", "kind": "complaint", '
-        '"score": 3, "received_at": "2026-11-23T09:00:00+00:00"} '
-        "(customer required; text or score)"
-    )
-
-
-def _optional_str(data: Mapping[str, Any], field: str) -> str | None:
-    value = data.get(field)
-    if value is not None and not isinstance(value, str):
-        raise _payload_error(f"has {field!r} as {type(value).__name__}, not a string")
-    return value
-
-
-def feedback_from_webhook(
-    headers: Mapping[str, str],
-    body: bytes,
-    secret: Secret,
-    *,
-    now: datetime,
-    channel: Channel = Channel.WEB_FORM,
-    tolerance: timedelta = timedelta(minutes=5),
-) -> Feedback:
-    """Verify a signed webhook (:func:`verify_webhook`) and read the feedback it carries.
-
-    The body is the JSON object described in this module's documentation. The feedback's
-    ``external_id`` is the ``webhook-id``, so ``Desk.listen`` returns the same case when the
-    sender redelivers. ``channel`` is where the feedback arrived (and where replies go);
-    ``received_at`` defaults to ``now``. A body that is not that JSON raises
-    :class:`~closedloop.WebhookPayloadError` (a :class:`~closedloop.ValidationError`).
-    """
-    delivery = verify_webhook(headers, body, secret, now=now, tolerance=tolerance)
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _payload_error(f"is not UTF-8 JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise _payload_error(f"is a JSON {type(data).__name__}, not an object")
-    unknown = sorted(set(data) - _FEEDBACK_FIELDS)
-    if unknown:
-        raise _payload_error(f"has fields closedloop does not read: {', '.join(unknown)}")
-    customer = _optional_str(data, "customer")
-    if customer is None:
-        raise _payload_error("has no 'customer'")
-    kind_name = _optional_str(data, "kind")
-    try:
-        kind = FeedbackKind(kind_name) if kind_name is not None else FeedbackKind.COMPLAINT
-    except ValueError as exc:
-        choices = ", ".join(k.value for k in FeedbackKind)
-        raise _payload_error(f"has kind {kind_name!r}; kind is one of {choices}") from exc
-    received = _optional_str(data, "received_at")
-    if received is None:
-        received_at = now
-    else:
-        try:
-            received_at = datetime.fromisoformat(received)
-        except ValueError as exc:
-            raise _payload_error(f"has received_at {received!r}, not ISO-8601") from exc
-        if received_at.tzinfo is None:
-            raise _payload_error(
-                f"has received_at {received!r} without a UTC offset; add one, e.g. +00:00"
-            )
-    return Feedback(
-        customer=customer,
-        channel=channel,
-        received_at=received_at,
-        text=_optional_str(data, "text") or "",
-        kind=kind,
-        score=data.get("score"),
-        external_id=delivery.id,
-        subject=_optional_str(data, "subject"),
-    )
+__all__ = ["WebhookNotifier", "notification_payload"]
 
 
 def notification_payload(notification: Notification) -> dict[str, str | None]:
@@ -331,7 +84,7 @@ class WebhookNotifier:
         self.timeout = timeout
         self.clock = clock
         self.headers = dict(headers or {})
-        self._key = _secret_bytes(secret)
+        self._key = secret_key(secret)
         handlers: list[urllib.request.BaseHandler] = [_NoRedirects()]
         if ssl_context is not None:
             handlers.append(urllib.request.HTTPSHandler(context=ssl_context))
