@@ -38,7 +38,7 @@ from closedloop import (
     WebhookNotifier,
     feedback_from_webhook,
 )
-from closedloop.adapters.notifiers import LogNotifier
+from closedloop.adapters.notify.log import LogNotifier
 from closedloop.insights import render_html
 from closedloop.ports import Clock
 

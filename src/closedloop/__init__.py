@@ -7,15 +7,11 @@ from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from closedloop.adapters.smtp import SmtpNotifier
+from closedloop.adapters.notify.signatures import WebhookDelivery, sign_webhook, verify_webhook
+from closedloop.adapters.notify.smtp import SmtpNotifier
+from closedloop.adapters.notify.webhook_feedback import feedback_from_webhook
+from closedloop.adapters.notify.webhooks import WebhookNotifier
 from closedloop.adapters.sqlite import SQLiteStore
-from closedloop.adapters.webhooks import (
-    WebhookDelivery,
-    WebhookNotifier,
-    feedback_from_webhook,
-    sign_webhook,
-    verify_webhook,
-)
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.due import DueCase

@@ -9,20 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from closedloop.domain.errors import ScoreError, ValidationError
+from closedloop.domain.surveys.scoring import CesResult, CsatResult, NpsResult, ces, csat, nps
 from closedloop.domain.surveys.survey import (
     Answer,
     AnswerStatus,
-    CesResult,
-    CsatResult,
     Effort,
     NpsCategory,
-    NpsResult,
     Satisfaction,
     Survey,
     SurveyKind,
-    ces,
-    csat,
-    nps,
 )
 
 # The spec, written out score by score, independently of the module's own bands.

@@ -260,7 +260,7 @@ def _demo(db: Path, days: int, seed: int, out: TextIO) -> int:
 
 def _sweep(db: Path, batch: int, policy: str | None, clock: Clock | None, out: TextIO) -> int:
     from closedloop import Desk
-    from closedloop.adapters.notifiers import LogNotifier
+    from closedloop.adapters.notify.log import LogNotifier
 
     chosen = _load_policy(policy) if policy else None
     with _open(db) as store:
@@ -273,7 +273,7 @@ def _sweep(db: Path, batch: int, policy: str | None, clock: Clock | None, out: T
 
 def _dispatch(db: Path, limit: int, clock: Clock | None, out: TextIO) -> int:
     from closedloop import Desk
-    from closedloop.adapters.notifiers import LogNotifier
+    from closedloop.adapters.notify.log import LogNotifier
 
     sent = retrying = dead = 0
     with _open(db) as store:

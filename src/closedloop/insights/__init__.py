@@ -9,7 +9,7 @@ described in ``docs/insights.md``.
 from __future__ import annotations
 
 from closedloop.insights.compute import compute
-from closedloop.insights.export import SCHEMA_VERSION, schema, to_dict, to_json
+from closedloop.insights.export import to_dict, to_json
 from closedloop.insights.figures import (
     Count,
     Insights,
@@ -23,6 +23,7 @@ from closedloop.insights.figures import (
 )
 from closedloop.insights.histogram import Histogram
 from closedloop.insights.html import render_html
+from closedloop.insights.json_schema import SCHEMA_VERSION, schema
 from closedloop.insights.text import render_text
 
 __all__ = [

@@ -18,7 +18,8 @@ from closedloop.domain.errors import ValidationError
 from closedloop.domain.standards.standard import Standards, Target
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.domain.surveys.recovery import recovery_figures
-from closedloop.domain.surveys.survey import Answer, SurveyKind, ces, csat, nps
+from closedloop.domain.surveys.scoring import ces, csat, nps
+from closedloop.domain.surveys.survey import Answer, SurveyKind
 from closedloop.insights.figures import (
     Count,
     Insights,

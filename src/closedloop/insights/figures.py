@@ -12,7 +12,7 @@ from closedloop.domain.customers.nolog import NoLog
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.standards.standard import Rag, Target
 from closedloop.domain.surveys.recovery import RecoveryFigures
-from closedloop.domain.surveys.survey import CesResult, CsatResult, NpsResult
+from closedloop.domain.surveys.scoring import CesResult, CsatResult, NpsResult
 
 __all__ = [
     "Count",

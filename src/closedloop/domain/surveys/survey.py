@@ -1,8 +1,8 @@
-"""Survey kinds, answers and scoring: NPS, CSAT, CES and CES 2.0.
+"""Survey kinds, their scales and bands, surveys and answers: NPS, CSAT, CES and CES 2.0.
 
 Pure: no I/O, no clock. Scores are whole numbers on the kind's scale; a bool, a float
 (even ``7.0``), NaN, a string or an off-scale number is a :class:`ScoreError` naming the
-scale. Skipped and dismissed answers are counted apart and never enter a denominator.
+scale.
 
 =========  =======  ============  ==========================  =========================
 kind       scale    high is good  category bands              default "low" threshold
@@ -18,14 +18,13 @@ CES2       1-7      yes           high effort 1-3, neutral    score <= 3
 =========  =======  ============  ==========================  =========================
 
 The category bands are the standard ones and fixed; the "low" threshold (what triggers a
-recovery) is configurable per :class:`Survey`.
+recovery) is configurable per :class:`Survey`. Scoring a set of answers is in
+:mod:`closedloop.domain.surveys.scoring`.
 """
 
 from __future__ import annotations
 
 import enum
-import math
-from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -36,22 +35,12 @@ from closedloop.domain.errors import ScoreError, ValidationError
 __all__ = [
     "Answer",
     "AnswerStatus",
-    "CesResult",
-    "CsatResult",
     "Effort",
     "NpsCategory",
-    "NpsResult",
     "Satisfaction",
     "Survey",
     "SurveyKind",
-    "ces",
-    "csat",
-    "nps",
 ]
-
-# 95% two-sided normal quantile.
-_Z95 = 1.96
-DEFAULT_SMALL_SAMPLE = 30
 
 
 class NpsCategory(enum.Enum):
@@ -275,205 +264,3 @@ class Answer:
     def answered(self) -> bool:
         """True when the answer carries a score."""
         return self.status is AnswerStatus.ANSWERED
-
-
-@attrs.frozen
-class _Tally:
-    # How many answers gave each score, indexed by score: constant memory however many
-    # answers stream through.
-    counts: tuple[int, ...]
-    skipped: int
-    dismissed: int
-
-    @property
-    def n(self) -> int:
-        return sum(self.counts)
-
-    def between(self, low: int, high: int) -> int:
-        return sum(self.counts[low : high + 1])
-
-    @property
-    def total(self) -> int:
-        return sum(score * count for score, count in enumerate(self.counts))
-
-
-def _tally(answers: Iterable[Answer], kind: SurveyKind) -> _Tally:
-    counts = [0] * (kind.scale[1] + 1)
-    skipped = dismissed = 0
-    for index, answer in enumerate(answers):
-        if not isinstance(answer, Answer):
-            raise ValidationError(
-                f"answer {index} must be an Answer (e.g. Answer(9) or Answer.skipped()); "
-                f"got {answer!r}"
-            )
-        if answer.status is AnswerStatus.SKIPPED:
-            skipped += 1
-        elif answer.status is AnswerStatus.DISMISSED:
-            dismissed += 1
-        else:
-            counts[kind.check(answer.score, where=f"answer {index}")] += 1
-    return _Tally(tuple(counts), skipped, dismissed)
-
-
-@attrs.frozen
-class NpsResult:
-    """Net Promoter Score of a set of answers.
-
-    ``score`` is %promoters - %detractors in [-100, 100], or None with no scored answer.
-    ``low``/``high`` is the 95% adjusted-Wald interval (times 100), centred on ``adjusted``,
-    not on ``score``; all three are None with no scored answer. ``small_sample`` warns
-    that fewer answers than the threshold were scored.
-    """
-
-    score: float | None
-    promoters: int
-    passives: int
-    detractors: int
-    skipped: int
-    dismissed: int
-    adjusted: float | None
-    low: float | None
-    high: float | None
-    small_sample: bool
-
-    @property
-    def answered(self) -> int:
-        """Answers with a score: the denominator."""
-        return self.promoters + self.passives + self.detractors
-
-
-def _check_count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError(f"{name} must be a whole number >= 0; got {value!r}")
-    return value
-
-
-def nps(answers: Iterable[Answer], *, small_sample_below: int = DEFAULT_SMALL_SAMPLE) -> NpsResult:
-    """Score NPS answers (0-10); ``small_sample`` is set when fewer than
-    ``small_sample_below`` answers carry a score."""
-    _check_count("small_sample_below", small_sample_below)
-    tally = _tally(answers, SurveyKind.NPS)
-    promoters = tally.between(9, 10)
-    detractors = tally.between(0, 6)
-    n = tally.n
-    passives = n - promoters - detractors
-    score = adjusted = low = high = None
-    if n:
-        score = 100 * (promoters - detractors) / n
-        # Adjusted Wald for NPS (Rocks 2016, "Interval Estimation for the 'Net Promoter
-        # Score'", The American Statistician 70(4); also MeasuringU): add 3 pseudo-answers,
-        # 3/4 each to promoters and detractors (3/2 to passives), then use the variance of
-        # a difference of two multinomial proportions:
-        #   n' = n + 3, p = (P + 3/4)/n', d = (D + 3/4)/n',
-        #   var = (p + d - (p - d)^2) / n', interval (p - d) ± 1.96·sqrt(var),
-        # clipped to [-1, 1] and reported times 100.
-        n_adj = n + 3
-        p = (promoters + 0.75) / n_adj
-        d = (detractors + 0.75) / n_adj
-        centre = p - d
-        half = _Z95 * math.sqrt((p + d - centre * centre) / n_adj)
-        adjusted = 100 * centre
-        low = 100 * max(-1.0, centre - half)
-        high = 100 * min(1.0, centre + half)
-    return NpsResult(
-        score=score,
-        promoters=promoters,
-        passives=passives,
-        detractors=detractors,
-        skipped=tally.skipped,
-        dismissed=tally.dismissed,
-        adjusted=adjusted,
-        low=low,
-        high=high,
-        small_sample=n < small_sample_below,
-    )
-
-
-@attrs.frozen
-class CsatResult:
-    """CSAT of a set of answers (1-5).
-
-    ``share`` is the fraction (0 to 1) of scored answers that are 4 or 5; ``mean`` is the
-    mean score (each score weighted by how often it was given). Both are None with no
-    scored answer.
-    """
-
-    share: float | None
-    mean: float | None
-    satisfied: int
-    neutral: int
-    dissatisfied: int
-    skipped: int
-    dismissed: int
-
-    @property
-    def answered(self) -> int:
-        """Answers with a score: the denominator."""
-        return self.satisfied + self.neutral + self.dissatisfied
-
-
-def csat(answers: Iterable[Answer]) -> CsatResult:
-    """Score CSAT answers (1-5): share satisfied (4-5) and the mean score."""
-    tally = _tally(answers, SurveyKind.CSAT)
-    n = tally.n
-    satisfied = tally.between(4, 5)
-    dissatisfied = tally.between(1, 2)
-    return CsatResult(
-        share=satisfied / n if n else None,
-        mean=tally.total / n if n else None,
-        satisfied=satisfied,
-        neutral=n - satisfied - dissatisfied,
-        dissatisfied=dissatisfied,
-        skipped=tally.skipped,
-        dismissed=tally.dismissed,
-    )
-
-
-@attrs.frozen
-class CesResult:
-    """Customer effort of a set of answers (CES 1-5 or CES2 1-7).
-
-    ``share`` is the fraction (0 to 1) of scored answers that are low effort (CES 1-2,
-    CES2 5-7); ``mean`` is the mean score on the kind's own scale (for CES lower is
-    better, for CES2 higher is better). Both are None with no scored answer.
-    """
-
-    kind: SurveyKind
-    share: float | None
-    mean: float | None
-    low_effort: int
-    neutral: int
-    high_effort: int
-    skipped: int
-    dismissed: int
-
-    @property
-    def answered(self) -> int:
-        """Answers with a score: the denominator."""
-        return self.low_effort + self.neutral + self.high_effort
-
-
-def ces(answers: Iterable[Answer], kind: SurveyKind | Survey) -> CesResult:
-    """Score effort answers for ``kind`` (``SurveyKind.CES`` or ``CES2``, or a survey of one)."""
-    if isinstance(kind, Survey):
-        kind = kind.kind
-    if kind not in (SurveyKind.CES, SurveyKind.CES2):
-        raise ValidationError(f"ces() scores SurveyKind.CES or SurveyKind.CES2; got {kind!r}")
-    tally = _tally(answers, kind)
-    bands = dict.fromkeys(Effort, 0)
-    for score, count in enumerate(tally.counts):
-        if count:
-            bands[kind.category(score)] += count  # type: ignore[index]
-    n = tally.n
-    low_effort = bands[Effort.LOW]
-    high_effort = bands[Effort.HIGH]
-    return CesResult(
-        kind=kind,
-        share=low_effort / n if n else None,
-        mean=tally.total / n if n else None,
-        low_effort=low_effort,
-        neutral=n - low_effort - high_effort,
-        high_effort=high_effort,
-        skipped=tally.skipped,
-        dismissed=tally.dismissed,
-    )

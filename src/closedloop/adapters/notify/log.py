@@ -1,4 +1,4 @@
-"""Notifiers closedloop ships."""
+"""LogNotifier: one line per notification, for trying closedloop out and for logs."""
 
 from __future__ import annotations
 
