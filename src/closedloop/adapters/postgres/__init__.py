@@ -14,6 +14,7 @@ lease runs out. Times used in queries are UTC microseconds (``bigint``), as in S
 exact datetimes stay in the JSON bodies.
 """
 
-from closedloop.adapters.postgres.store import MIGRATIONS, SCHEMA_VERSION, PostgresStore
+from closedloop.adapters.postgres.schema import MIGRATIONS, SCHEMA_VERSION
+from closedloop.adapters.postgres.store import PostgresStore
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresStore"]

@@ -16,14 +16,13 @@ exact datetimes stay in the JSON bodies.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from closedloop.adapters.common import (
     check_batch,
@@ -32,6 +31,15 @@ from closedloop.adapters.common import (
     check_tenant,
     erased_message,
     split_batch,
+)
+from closedloop.adapters.postgres.schema import (
+    SCHEMA_VERSION,
+    check_version,
+    create_policies,
+    installed_version,
+    migrate_schema,
+    quoted,
+    role_bindings,
 )
 from closedloop.adapters.rows import (
     dump_json,
@@ -67,7 +75,6 @@ from closedloop.domain.errors import (
     HandleTakenError,
     InvitationNotFoundError,
     MessageNotFoundError,
-    SchemaVersionError,
     StorageError,
     ValidationError,
 )
@@ -79,138 +86,8 @@ from closedloop.ports import DEFAULT_TENANT
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresStore"]
+__all__ = ["PostgresStore"]
 
-#: Ordered forward migrations; ``{s}`` is the schema. Append steps; never edit a released one.
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
-    (
-        """
-        CREATE TABLE {s}.cases (
-            tenant           text COLLATE "C"    NOT NULL,
-            id               text COLLATE "C"    NOT NULL,
-            version          integer NOT NULL CHECK (version >= 1),
-            customer         text COLLATE "C"    NOT NULL,
-            stage            text    NOT NULL,
-            opened_us        bigint  NOT NULL,
-            due_us           bigint,
-            claimed_until_us bigint,
-            acknowledged     boolean NOT NULL,
-            closed           boolean NOT NULL,
-            PRIMARY KEY (tenant, id)
-        )
-        """,
-        """
-        CREATE TABLE {s}.events (
-            tenant  text COLLATE "C"    NOT NULL,
-            case_id text COLLATE "C"    NOT NULL,
-            version integer NOT NULL,
-            type    text    NOT NULL,
-            at_us   bigint  NOT NULL,
-            body    text    NOT NULL,
-            PRIMARY KEY (tenant, case_id, version)
-        )
-        """,
-        """
-        CREATE TABLE {s}.external_ids (
-            tenant      text COLLATE "C" NOT NULL,
-            external_id text COLLATE "C" NOT NULL,
-            case_id     text COLLATE "C" NOT NULL,
-            PRIMARY KEY (tenant, external_id)
-        )
-        """,
-        # One time-based escalation per case and level (and per overdue promise).
-        """
-        CREATE TABLE {s}.escalations (
-            tenant     text COLLATE "C"    NOT NULL,
-            case_id    text COLLATE "C"    NOT NULL,
-            level      integer NOT NULL,
-            promise_id text COLLATE "C"    NOT NULL DEFAULT '',
-            PRIMARY KEY (tenant, case_id, level, promise_id)
-        )
-        """,
-        """
-        CREATE TABLE {s}.outbox (
-            tenant          text COLLATE "C"    NOT NULL,
-            key             text COLLATE "C"    NOT NULL,
-            case_id         text COLLATE "C"    NOT NULL,
-            status          text    NOT NULL CHECK (status IN ('pending', 'sent', 'dead')),
-            attempts        integer NOT NULL,
-            next_attempt_us bigint,
-            next_attempt_at text,
-            created_us      bigint  NOT NULL,
-            last_error      text,
-            sent_at         text,
-            body            text    NOT NULL,
-            PRIMARY KEY (tenant, key)
-        )
-        """,
-        """
-        CREATE TABLE {s}.invitations (
-            tenant      text COLLATE "C"    NOT NULL,
-            id          text COLLATE "C"    NOT NULL,
-            version     integer NOT NULL CHECK (version >= 1),
-            customer    text COLLATE "C"    NOT NULL,
-            created_us  bigint  NOT NULL,
-            due_us      bigint,
-            answered_us bigint,
-            body        text    NOT NULL,
-            PRIMARY KEY (tenant, id)
-        )
-        """,
-        # One index per named query; the partial ones hold only the rows it can return.
-        "CREATE INDEX cases_due ON {s}.cases (tenant, due_us, id) WHERE due_us IS NOT NULL",
-        """
-        CREATE INDEX cases_unanswered ON {s}.cases (tenant, opened_us, id)
-            WHERE NOT acknowledged AND NOT closed
-        """,
-        "CREATE INDEX cases_customer ON {s}.cases (tenant, customer, opened_us, id)",
-        "CREATE INDEX cases_opened ON {s}.cases (tenant, opened_us, id)",
-        "CREATE INDEX events_at ON {s}.events (tenant, at_us, case_id)",
-        """
-        CREATE INDEX outbox_ready ON {s}.outbox (tenant, next_attempt_us)
-            WHERE status = 'pending'
-        """,
-        "CREATE INDEX outbox_dead ON {s}.outbox (tenant, created_us, key) WHERE status = 'dead'",
-        "CREATE INDEX invitations_customer ON {s}.invitations (tenant, customer, created_us, id)",
-        """
-        CREATE INDEX invitations_due ON {s}.invitations (tenant, due_us, id)
-            WHERE due_us IS NOT NULL
-        """,
-        """
-        CREATE INDEX invitations_answered ON {s}.invitations (tenant, answered_us, id)
-            WHERE answered_us IS NOT NULL
-        """,
-    ),
-    (
-        # Customers: who is behind which handles.
-        """
-        CREATE TABLE {s}.customers (
-            tenant  text COLLATE "C" NOT NULL,
-            id      text COLLATE "C" NOT NULL,
-            version integer NOT NULL,
-            body    text NOT NULL,
-            PRIMARY KEY (tenant, id)
-        )
-        """,
-        """
-        CREATE TABLE {s}.customer_handles (
-            tenant      text COLLATE "C" NOT NULL,
-            handle      text COLLATE "C" NOT NULL,
-            customer_id text COLLATE "C" NOT NULL,
-            PRIMARY KEY (tenant, handle)
-        )
-        """,
-        "CREATE INDEX customer_handles_owner ON {s}.customer_handles (tenant, customer_id)",
-    ),
-)
-
-#: The schema version this closedloop writes: the number of migrations.
-SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
-
-_TABLES = (
-    "cases", "events", "external_ids", "escalations", "outbox", "invitations", "customers",
-    "customer_handles",
-)  # fmt: skip
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _PAGE = 500
 # Up to this many rows go as plain statements; more go as one statement over arrays, sent
@@ -316,7 +193,7 @@ class PostgresStore:
                 )
             _shared = _Shared(source, schema, migrate, row_level_security)
         self._shared = _shared
-        self._s = f'"{_shared.schema}"'
+        self._s = quoted(_shared.schema)
 
     @property
     def tenant(self) -> str:
@@ -357,34 +234,15 @@ class PostgresStore:
 
         Serialised by a transaction-level advisory lock, so two processes starting at once
         migrate once."""
-        s = self._s
         with self._shared.connection() as conn, _errors(self._shared), conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(self._shared.schema),))
-            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
-            conn.execute(f"CREATE TABLE IF NOT EXISTS {s}.schema_version (version integer)")
-            row = conn.execute(f"SELECT version FROM {s}.schema_version").fetchone()
-            found = 0 if row is None else int(row[0])
-            _check_version(found)
-            for step in MIGRATIONS[found:]:
-                for statement in step:
-                    conn.execute(statement.format(s=s))
-            if row is None:
-                conn.execute(f"INSERT INTO {s}.schema_version VALUES (%s)", (SCHEMA_VERSION,))
-            else:
-                conn.execute(f"UPDATE {s}.schema_version SET version = %s", (SCHEMA_VERSION,))
+            found = migrate_schema(conn, self._shared.schema)
         self._shared.ready = True
         return found
 
     def schema_version(self) -> int:
         """The version of the schema in the database (0 if there is none yet)."""
         with self._shared.connection() as conn, _errors(self._shared):
-            exists = conn.execute(
-                "SELECT to_regclass(%s)", (f"{self._s}.schema_version",)
-            ).fetchone()
-            if exists is None or exists[0] is None:
-                return 0
-            row = conn.execute(f"SELECT version FROM {self._s}.schema_version").fetchone()
-            return 0 if row is None else int(row[0])
+            return installed_version(conn, self._shared.schema)
 
     def enable_row_level_security(
         self, roles: Mapping[str, str | Iterable[str]] | None = None
@@ -400,34 +258,9 @@ class PostgresStore:
         rely on the setting. Calling it again replaces the bindings of the roles named.
         Grant bound roles ``SELECT`` on ``<schema>.tenant_roles`` and nothing more there."""
         self._ready()
-        s = self._s
-        bindings = _bindings(roles or {})
+        bindings = role_bindings(roles or {})
         with self._shared.connection() as conn, _errors(self._shared), conn.transaction():
-            conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {s}.tenant_roles ("
-                ' role name NOT NULL, tenant text COLLATE "C" NOT NULL,'
-                " PRIMARY KEY (role, tenant))"
-            )
-            for role, tenants in bindings.items():
-                conn.execute(f"DELETE FROM {s}.tenant_roles WHERE role = %s", (role,))
-                for tenant in tenants:
-                    conn.execute(
-                        f"INSERT INTO {s}.tenant_roles (role, tenant) VALUES (%s, %s)",
-                        (role, tenant),
-                    )
-            allowed = (
-                "tenant = current_setting('closedloop.tenant', true) AND ("
-                f"NOT EXISTS (SELECT 1 FROM {s}.tenant_roles r WHERE r.role = current_user)"
-                f" OR tenant IN (SELECT r.tenant FROM {s}.tenant_roles r"
-                " WHERE r.role = current_user))"
-            )
-            for table in _TABLES:
-                conn.execute(f"ALTER TABLE {s}.{table} ENABLE ROW LEVEL SECURITY")
-                conn.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {s}.{table}")
-                conn.execute(
-                    f"CREATE POLICY tenant_isolation ON {s}.{table}"
-                    f" USING ({allowed}) WITH CHECK ({allowed})"
-                )
+            create_policies(conn, self._shared.schema, bindings)
 
     def _ready(self) -> None:
         shared = self._shared
@@ -437,7 +270,7 @@ class PostgresStore:
             self.migrate()
             return
         found = self.schema_version()
-        _check_version(found)
+        check_version(found)
         if found < SCHEMA_VERSION:
             raise StorageError(
                 f"the closedloop schema {shared.schema!r} is at version {found}, this "
@@ -1123,16 +956,6 @@ class PostgresStore:
         return load_message(rows[0])
 
 
-def _lock_key(schema: str) -> int:
-    digest = hashlib.sha256(f"closedloop:{schema}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-def _check_version(found: int) -> None:
-    if found > SCHEMA_VERSION:
-        raise SchemaVersionError(found, SCHEMA_VERSION)
-
-
 @contextmanager
 def _errors(shared: _Shared) -> Iterator[None]:
     """Database errors met at the boundary, as closedloop's."""
@@ -1145,16 +968,3 @@ def _errors(shared: _Shared) -> Iterator[None]:
         raise ValidationError(f"PostgreSQL refused a value: {exc}") from exc
     except psycopg.Error as exc:
         raise StorageError(f"PostgreSQL failed: {exc}") from exc
-
-
-def _bindings(roles: Mapping[str, str | Iterable[str]]) -> dict[str, tuple[str, ...]]:
-    found: dict[str, tuple[str, ...]] = {}
-    for role, tenants in roles.items():
-        named = (tenants,) if isinstance(tenants, str) else tuple(tenants)
-        if not isinstance(role, str) or not role or not named:
-            raise ValidationError(
-                f"bind each role to one or more tenants, e.g. {{'acme_app': 'acme'}}; "
-                f"got {role!r}: {tenants!r}"
-            )
-        found[role] = tuple(check_tenant(t) for t in named)
-    return found
