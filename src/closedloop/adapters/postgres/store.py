@@ -17,12 +17,10 @@ exact datetimes stay in the JSON bodies.
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from closedloop.adapters.common import (
     check_batch,
@@ -32,12 +30,15 @@ from closedloop.adapters.common import (
     erased_message,
     split_batch,
 )
+from closedloop.adapters.postgres.connection import (
+    PAGE,
+    Database,
+    PostgresBase,
+    Source,
+    errors,
+)
 from closedloop.adapters.postgres.schema import (
-    SCHEMA_VERSION,
-    check_version,
     create_policies,
-    installed_version,
-    migrate_schema,
     quoted,
     role_bindings,
 )
@@ -75,7 +76,6 @@ from closedloop.domain.errors import (
     HandleTakenError,
     InvitationNotFoundError,
     MessageNotFoundError,
-    StorageError,
     ValidationError,
 )
 from closedloop.domain.outbox.messages import Delivery, OutboxMessage
@@ -89,78 +89,13 @@ if TYPE_CHECKING:
 __all__ = ["PostgresStore"]
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-_PAGE = 500
 # Up to this many rows go as plain statements; more go as one statement over arrays, sent
 # in binary (%b): text arrays in text format cost an escaping pass over every JSON body.
 _FEW = 4
 _OUTBOX_COLUMNS = "key, status, attempts, next_attempt_at, last_error, sent_at, body"
 
 
-class _Pool(Protocol):
-    """A connection pool as psycopg_pool has it: ``with pool.connection() as conn``."""
-
-    def connection(self) -> AbstractContextManager[psycopg.Connection[Any]]: ...
-
-
-Source = str | _Pool | Callable[[], "psycopg.Connection[Any]"]
-
-
-class _Shared:
-    """What every tenant's view of one database shares: where connections come from, the
-    schema, and whether the schema was checked."""
-
-    def __init__(self, source: Source, schema: str, migrate: bool, rls: bool) -> None:
-        try:
-            import psycopg  # the postgres extra; imported only when a store is made
-        except ImportError as exc:
-            raise ImportError(
-                "PostgresStore needs psycopg 3: pip install 'closedloop[postgres]'"
-            ) from exc
-
-        self.psycopg = psycopg
-        self.source = source
-        self.schema = schema
-        self.migrate = migrate
-        self.rls = rls
-        self.ready = False
-        self.lock = threading.Lock()
-        self.local = threading.local()
-        self.opened: list[psycopg.Connection[Any]] = []
-
-    @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[Any]]:
-        source = self.source
-        if isinstance(source, str) or callable(source):
-            conn: psycopg.Connection[Any] | None = getattr(self.local, "conn", None)
-            if conn is None or conn.closed:
-                conn = self._connect()
-                self.local.conn = conn
-            yield conn
-        else:
-            with source.connection() as pooled:
-                yield pooled
-
-    def _connect(self) -> psycopg.Connection[Any]:
-        try:
-            if isinstance(self.source, str):
-                conn = self.psycopg.connect(self.source, autocommit=True)
-            else:
-                conn = self.source()  # type: ignore[operator]
-                conn.autocommit = True
-        except self.psycopg.Error as exc:
-            raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
-        with self.lock:
-            self.opened.append(conn)
-        return conn
-
-    def close(self) -> None:
-        with self.lock:
-            for conn in self.opened:
-                conn.close()
-            self.opened.clear()
-
-
-class PostgresStore:
+class PostgresStore(PostgresBase):
     """A :class:`~closedloop.ports.CaseStore` in PostgreSQL, for many workers at once.
 
     ``source`` is a DSN (``"postgresql://app@db/crm"``: one connection per thread), a pool
@@ -183,7 +118,7 @@ class PostgresStore:
         schema: str = "closedloop",
         migrate: bool = True,
         row_level_security: bool = False,
-        _shared: _Shared | None = None,
+        _shared: Database | None = None,
     ) -> None:
         self._tenant = check_tenant(tenant)
         if _shared is None:
@@ -191,7 +126,7 @@ class PostgresStore:
                 raise ValidationError(
                     f"schema must be a lower-case SQL name (letters, digits, _), got {schema!r}"
                 )
-            _shared = _Shared(source, schema, migrate, row_level_security)
+            _shared = Database(source, schema, migrate, row_level_security)
         self._shared = _shared
         self._s = quoted(_shared.schema)
 
@@ -234,15 +169,11 @@ class PostgresStore:
 
         Serialised by a transaction-level advisory lock, so two processes starting at once
         migrate once."""
-        with self._shared.connection() as conn, _errors(self._shared), conn.transaction():
-            found = migrate_schema(conn, self._shared.schema)
-        self._shared.ready = True
-        return found
+        return self._shared.migrate()
 
     def schema_version(self) -> int:
         """The version of the schema in the database (0 if there is none yet)."""
-        with self._shared.connection() as conn, _errors(self._shared):
-            return installed_version(conn, self._shared.schema)
+        return self._shared.version()
 
     def enable_row_level_security(
         self, roles: Mapping[str, str | Iterable[str]] | None = None
@@ -257,43 +188,10 @@ class PostgresStore:
         ``closedloop.tenant`` by hand. Roles not bound (one app role serving every tenant)
         rely on the setting. Calling it again replaces the bindings of the roles named.
         Grant bound roles ``SELECT`` on ``<schema>.tenant_roles`` and nothing more there."""
-        self._ready()
+        self._shared.ensure_ready()
         bindings = role_bindings(roles or {})
-        with self._shared.connection() as conn, _errors(self._shared), conn.transaction():
+        with self._shared.connection() as conn, errors(self._shared), conn.transaction():
             create_policies(conn, self._shared.schema, bindings)
-
-    def _ready(self) -> None:
-        shared = self._shared
-        if shared.ready:
-            return
-        if shared.migrate:
-            self.migrate()
-            return
-        found = self.schema_version()
-        check_version(found)
-        if found < SCHEMA_VERSION:
-            raise StorageError(
-                f"the closedloop schema {shared.schema!r} is at version {found}, this "
-                f"closedloop needs {SCHEMA_VERSION}; call store.migrate() (or make the store "
-                "with migrate=True)"
-            )
-        shared.ready = True
-
-    # -- transactions ---------------------------------------------------------------------
-
-    @contextmanager
-    def _tx(self) -> Iterator[psycopg.Cursor[Any]]:
-        """One transaction (the tenant setting made for row-level security first)."""
-        self._ready()
-        with self._shared.connection() as conn, _errors(self._shared), conn.transaction():
-            cur = conn.cursor()
-            if self._shared.rls:
-                cur.execute("SELECT set_config('closedloop.tenant', %s, true)", (self._tenant,))
-            yield cur
-
-    def _read(self, sql: str, params: Sequence[object]) -> list[Any]:
-        with self._tx() as cur:
-            return cur.execute(sql, params).fetchall()
 
     # -- cases ----------------------------------------------------------------------------
 
@@ -621,11 +519,11 @@ class PostgresStore:
                     JOIN {s}.events AS e ON e.tenant = %s AND e.case_id = page.id
                     ORDER BY page.opened_us, page.id, e.version
                     """,
-                    (self._tenant, high, *after, low, high, _PAGE, self._tenant),
+                    (self._tenant, high, *after, low, high, PAGE, self._tenant),
                 )
             )
             yield from cases
-            if len(cases) < _PAGE:
+            if len(cases) < PAGE:
                 return
             after = (us(cases[-1].opened_at), cases[-1].id)
 
@@ -741,11 +639,11 @@ class PostgresStore:
                 f"SELECT answered_us, id, body FROM {self._s}.invitations WHERE tenant = %s"
                 " AND answered_us >= %s AND answered_us < %s AND (answered_us, id) > (%s, %s)"
                 " ORDER BY answered_us, id LIMIT %s",
-                (self._tenant, low, high, *after, _PAGE),
+                (self._tenant, low, high, *after, PAGE),
             )
             for _, _, body in rows:
                 yield load_invitation_body(body)
-            if len(rows) < _PAGE:
+            if len(rows) < PAGE:
                 return
             after = (rows[-1][0], rows[-1][1])
 
@@ -954,17 +852,3 @@ class PostgresStore:
         if not rows:
             raise MessageNotFoundError(key)
         return load_message(rows[0])
-
-
-@contextmanager
-def _errors(shared: _Shared) -> Iterator[None]:
-    """Database errors met at the boundary, as closedloop's."""
-    psycopg = shared.psycopg
-    try:
-        yield
-    except (psycopg.errors.CharacterNotInRepertoire, psycopg.errors.UntranslatableCharacter) as exc:
-        raise ValidationError(f"cannot store text PostgreSQL refuses ({exc})") from exc
-    except psycopg.DataError as exc:
-        raise ValidationError(f"PostgreSQL refused a value: {exc}") from exc
-    except psycopg.Error as exc:
-        raise StorageError(f"PostgreSQL failed: {exc}") from exc
