@@ -31,6 +31,7 @@ from closedloop.adapters.common import (
     split_batch,
 )
 from closedloop.adapters.postgres.cases import PostgresCaseStorage
+from closedloop.adapters.postgres.claims import PostgresDueClaims
 from closedloop.adapters.postgres.connection import (
     PAGE,
     Database,
@@ -45,7 +46,6 @@ from closedloop.adapters.postgres.schema import (
 )
 from closedloop.adapters.rows import (
     dump_json,
-    from_us,
     load_customer_body,
     load_invitation_body,
     load_message,
@@ -61,7 +61,6 @@ from closedloop.codec import (
     dump_invitation,
     dump_notification,
 )
-from closedloop.domain.cases.due import DueCase
 from closedloop.domain.cases.events import Escalated
 from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
 from closedloop.domain.checks import require_aware
@@ -93,7 +92,7 @@ _FEW = 4
 _OUTBOX_COLUMNS = "key, status, attempts, next_attempt_at, last_error, sent_at, body"
 
 
-class PostgresStore(PostgresCaseStorage, PostgresBase):
+class PostgresStore(PostgresDueClaims, PostgresCaseStorage, PostgresBase):
     """A :class:`~closedloop.ports.CaseStore` in PostgreSQL, for many workers at once.
 
     ``source`` is a DSN (``"postgresql://app@db/crm"``: one connection per thread), a pool
@@ -405,32 +404,6 @@ class PostgresStore(PostgresCaseStorage, PostgresBase):
             raise ConcurrencyError(
                 i.id, change.expected_version, None if row is None else row[0], record="invitation"
             )
-
-    def claim_due(
-        self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
-    ) -> Sequence[DueCase]:
-        """Like :meth:`due` (due before ``now``), but each case returned is claimed until
-        ``now + lease``: other workers' claims skip it (``FOR UPDATE SKIP LOCKED``), so
-        several sweepers share the work without overlap."""
-        check_limit(limit)
-        at = us(require_aware("now", now))
-        s = self._s
-        rows = self._read(
-            f"""
-            WITH picked AS (
-                SELECT id FROM {s}.cases
-                WHERE tenant = %s AND due_us IS NOT NULL AND due_us < %s
-                  AND (claimed_until_us IS NULL OR claimed_until_us <= %s)
-                ORDER BY due_us, id LIMIT %s FOR UPDATE SKIP LOCKED
-            )
-            UPDATE {s}.cases AS c SET claimed_until_us = %s FROM picked
-            WHERE c.tenant = %s AND c.id = picked.id
-            RETURNING c.id, c.due_us, c.version
-            """,
-            (self._tenant, at, at, limit, us(now + lease), self._tenant),
-        )
-        rows.sort(key=lambda row: (row[1], row[0]))
-        return [DueCase(case_id, from_us(due_us), version) for case_id, due_us, version in rows]
 
     # -- customers ------------------------------------------------------------------------
 
