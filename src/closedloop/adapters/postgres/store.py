@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -39,6 +39,7 @@ from closedloop.adapters.postgres.connection import (
     Source,
     errors,
 )
+from closedloop.adapters.postgres.outbox import OUTBOX_COLUMNS, PostgresOutboxStorage
 from closedloop.adapters.postgres.schema import (
     create_policies,
     quoted,
@@ -72,10 +73,8 @@ from closedloop.domain.errors import (
     DuplicateExternalIdError,
     HandleTakenError,
     InvitationNotFoundError,
-    MessageNotFoundError,
     ValidationError,
 )
-from closedloop.domain.outbox.messages import Delivery, OutboxMessage
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.ports import DEFAULT_TENANT
@@ -89,10 +88,9 @@ _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 # Up to this many rows go as plain statements; more go as one statement over arrays, sent
 # in binary (%b): text arrays in text format cost an escaping pass over every JSON body.
 _FEW = 4
-_OUTBOX_COLUMNS = "key, status, attempts, next_attempt_at, last_error, sent_at, body"
 
 
-class PostgresStore(PostgresDueClaims, PostgresCaseStorage, PostgresBase):
+class PostgresStore(PostgresOutboxStorage, PostgresDueClaims, PostgresCaseStorage, PostgresBase):
     """A :class:`~closedloop.ports.CaseStore` in PostgreSQL, for many workers at once.
 
     ``source`` is a DSN (``"postgresql://app@db/crm"``: one connection per thread), a pool
@@ -593,7 +591,7 @@ class PostgresStore(PostgresDueClaims, PostgresCaseStorage, PostgresBase):
                      t, invitation.id),
                 )  # fmt: skip
             rows = cur.execute(
-                f"SELECT {_OUTBOX_COLUMNS} FROM {s}.outbox WHERE tenant = %s AND"
+                f"SELECT {OUTBOX_COLUMNS} FROM {s}.outbox WHERE tenant = %s AND"
                 " (case_id = ANY(%s) OR EXISTS (SELECT 1 FROM unnest(%s::text[]) AS h"
                 " WHERE strpos(body, h) > 0)) FOR UPDATE",
                 (t, case_ids, handles),
@@ -629,104 +627,3 @@ class PostgresStore(PostgresDueClaims, PostgresCaseStorage, PostgresBase):
                     [(t, h, owner) for h in sorted(person.handles)],
                 )
         return len(case_ids) + len(invitations) + len(rows) + len(owners)
-
-    # -- the outbox -----------------------------------------------------------------------
-
-    def outbox_claim(
-        self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
-    ) -> Sequence[OutboxMessage]:
-        """Pending messages due by ``now``, oldest first, each leased until ``now + lease``
-        (``FOR UPDATE SKIP LOCKED``: concurrent dispatchers never claim the same one);
-        returned as they were before the lease."""
-        check_limit(limit)
-        until = require_aware("now", now) + lease
-        s = self._s
-        rows = self._read(
-            f"""
-            WITH picked AS (
-                SELECT key, created_us, {_OUTBOX_COLUMNS.replace("key, ", "")}
-                FROM {s}.outbox
-                WHERE tenant = %s AND status = 'pending' AND next_attempt_us <= %s
-                ORDER BY created_us, key LIMIT %s FOR UPDATE SKIP LOCKED
-            ), leased AS (
-                UPDATE {s}.outbox AS o SET next_attempt_us = %s, next_attempt_at = %s
-                FROM picked WHERE o.tenant = %s AND o.key = picked.key
-            )
-            SELECT {_OUTBOX_COLUMNS} FROM picked ORDER BY created_us, key
-            """,
-            (self._tenant, us(now), limit, us(until), dump_datetime(until), self._tenant),
-        )
-        return [load_message(row) for row in rows]
-
-    def mark_sent(self, key: str, at: datetime) -> None:
-        """Record delivery (even of a dead letter); a message already sent stays as it was."""
-        sent_at = dump_datetime(require_aware("at", at))
-        self._settle(
-            key,
-            "UPDATE {s}.outbox SET status = 'sent', attempts = attempts + 1, sent_at = %s,"
-            " next_attempt_us = NULL, next_attempt_at = NULL"
-            " WHERE tenant = %s AND key = %s AND status <> 'sent'",
-            (sent_at, self._tenant, key),
-        )
-
-    def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
-        """Record a failed attempt of a pending message: retry at ``retry_at``, or (None)
-        make it a dead letter. A message already sent or dead stays as it was."""
-        require_aware("at", at)
-        if retry_at is not None:
-            require_aware("retry_at", retry_at)
-        self._settle(
-            key,
-            "UPDATE {s}.outbox SET status = %s, attempts = attempts + 1, next_attempt_us = %s,"
-            " next_attempt_at = %s, last_error = %s"
-            " WHERE tenant = %s AND key = %s AND status = 'pending'",
-            (
-                (Delivery.PENDING if retry_at is not None else Delivery.DEAD).value,
-                None if retry_at is None else us(retry_at),
-                None if retry_at is None else dump_datetime(retry_at),
-                error,
-                self._tenant,
-                key,
-            ),
-        )
-
-    def requeue(self, key: str, at: datetime) -> None:
-        """Make a dead letter pending again, ready at ``at``, its attempts reset."""
-        require_aware("at", at)
-        self._settle(
-            key,
-            "UPDATE {s}.outbox SET status = 'pending', attempts = 0, next_attempt_us = %s,"
-            " next_attempt_at = %s WHERE tenant = %s AND key = %s AND status = 'dead'",
-            (us(at), dump_datetime(at), self._tenant, key),
-        )
-
-    def _settle(self, key: str, update: str, params: Sequence[object]) -> None:
-        with self._tx() as cur:
-            cur.execute(update.format(s=self._s), params)
-            if cur.rowcount == 0:
-                exists = cur.execute(
-                    f"SELECT 1 FROM {self._s}.outbox WHERE tenant = %s AND key = %s",
-                    (self._tenant, key),
-                ).fetchone()
-                if exists is None:
-                    raise MessageNotFoundError(key)
-
-    def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
-        """Messages given up on, oldest first."""
-        check_limit(limit)
-        rows = self._read(
-            f"SELECT {_OUTBOX_COLUMNS} FROM {self._s}.outbox WHERE tenant = %s"
-            " AND status = 'dead' ORDER BY created_us, key LIMIT %s",
-            (self._tenant, limit),
-        )
-        return [load_message(row) for row in rows]
-
-    def outbox_message(self, key: str) -> OutboxMessage:
-        """One outbox message by key; raises :class:`~closedloop.MessageNotFoundError`."""
-        rows = self._read(
-            f"SELECT {_OUTBOX_COLUMNS} FROM {self._s}.outbox WHERE tenant = %s AND key = %s",
-            (self._tenant, key),
-        )
-        if not rows:
-            raise MessageNotFoundError(key)
-        return load_message(rows[0])
