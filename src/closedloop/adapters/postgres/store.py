@@ -17,28 +17,26 @@ exact datetimes stay in the JSON bodies.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from closedloop.adapters.common import (
     check_batch,
     check_customer_batch,
-    check_limit,
     check_tenant,
     split_batch,
 )
 from closedloop.adapters.postgres.cases import PostgresCaseStorage
 from closedloop.adapters.postgres.claims import PostgresDueClaims
 from closedloop.adapters.postgres.connection import (
-    PAGE,
     Database,
     PostgresBase,
     Source,
     errors,
 )
 from closedloop.adapters.postgres.erasure import PostgresErasureStorage
+from closedloop.adapters.postgres.invitations import PostgresInvitationStorage
 from closedloop.adapters.postgres.outbox import PostgresOutboxStorage
 from closedloop.adapters.postgres.schema import (
     create_policies,
@@ -48,7 +46,6 @@ from closedloop.adapters.postgres.schema import (
 from closedloop.adapters.rows import (
     dump_json,
     load_customer_body,
-    load_invitation_body,
     new_external_ids,
     us,
 )
@@ -61,18 +58,15 @@ from closedloop.codec import (
 )
 from closedloop.domain.cases.events import Escalated
 from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
-from closedloop.domain.checks import require_aware
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import (
     ConcurrencyError,
     CustomerNotFoundError,
     DuplicateExternalIdError,
     HandleTakenError,
-    InvitationNotFoundError,
     ValidationError,
 )
 from closedloop.domain.outbox.notification import Notification
-from closedloop.domain.surveys.invitation import Invitation
 from closedloop.ports import DEFAULT_TENANT
 
 if TYPE_CHECKING:
@@ -87,6 +81,7 @@ _FEW = 4
 
 
 class PostgresStore(
+    PostgresInvitationStorage,
     PostgresErasureStorage,
     PostgresOutboxStorage,
     PostgresDueClaims,
@@ -476,51 +471,3 @@ class PostgresStore(
                 except self._shared.psycopg.errors.UniqueViolation:
                     # Another writer linked one of these handles since we looked.
                     raise HandleTakenError(", ".join(sorted(c.handles)), "another") from None
-
-    # -- survey invitations ---------------------------------------------------------------
-
-    def invitation(self, invitation_id: str) -> Invitation:
-        """The invitation with this id; raises :class:`~closedloop.InvitationNotFoundError`."""
-        rows = self._read(
-            f"SELECT body FROM {self._s}.invitations WHERE tenant = %s AND id = %s",
-            (self._tenant, invitation_id),
-        )
-        if not rows:
-            raise InvitationNotFoundError(invitation_id)
-        return load_invitation_body(rows[0][0])
-
-    def invitations_of(self, customer: str) -> Sequence[Invitation]:
-        """Every invitation of one customer, by ``created_at`` then id."""
-        rows = self._read(
-            f"SELECT body FROM {self._s}.invitations WHERE tenant = %s AND customer = %s"
-            " ORDER BY created_us, id",
-            (self._tenant, customer),
-        )
-        return [load_invitation_body(body) for (body,) in rows]
-
-    def invitations_due(self, before: datetime, limit: int = 100) -> Sequence[Invitation]:
-        """Invitations with a reminder or expiry due before ``before``, earliest first."""
-        check_limit(limit)
-        rows = self._read(
-            f"SELECT body FROM {self._s}.invitations WHERE tenant = %s AND due_us IS NOT NULL"
-            " AND due_us < %s ORDER BY due_us, id LIMIT %s",
-            (self._tenant, us(require_aware("before", before)), limit),
-        )
-        return [load_invitation_body(body) for (body,) in rows]
-
-    def responses(self, since: datetime, until: datetime) -> Iterator[Invitation]:
-        """Invitations answered in ``[since, until)``, a page at a time."""
-        low, high = us(require_aware("since", since)), us(require_aware("until", until))
-        after: tuple[int, str] = (low - 1, "")
-        while True:
-            rows = self._read(
-                f"SELECT answered_us, id, body FROM {self._s}.invitations WHERE tenant = %s"
-                " AND answered_us >= %s AND answered_us < %s AND (answered_us, id) > (%s, %s)"
-                " ORDER BY answered_us, id LIMIT %s",
-                (self._tenant, low, high, *after, PAGE),
-            )
-            for _, _, body in rows:
-                yield load_invitation_body(body)
-            if len(rows) < PAGE:
-                return
-            after = (rows[-1][0], rows[-1][1])
