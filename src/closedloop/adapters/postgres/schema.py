@@ -204,6 +204,20 @@ def check_version(found: int) -> None:
         raise SchemaVersionError(found, SCHEMA_VERSION)
 
 
+def role_bindings(roles: Mapping[str, str | Iterable[str]]) -> dict[str, tuple[str, ...]]:
+    """``{role: tenants}`` checked, each role's tenants as a tuple."""
+    found: dict[str, tuple[str, ...]] = {}
+    for role, tenants in roles.items():
+        named = (tenants,) if isinstance(tenants, str) else tuple(tenants)
+        if not isinstance(role, str) or not role or not named:
+            raise ValidationError(
+                f"bind each role to one or more tenants, e.g. {{'acme_app': 'acme'}}; "
+                f"got {role!r}: {tenants!r}"
+            )
+        found[role] = tuple(check_tenant(t) for t in named)
+    return found
+
+
 def create_policies(
     conn: psycopg.Connection[Any], schema: str, bindings: Mapping[str, tuple[str, ...]]
 ) -> None:
@@ -240,17 +254,3 @@ def create_policies(
 def _lock_key(schema: str) -> int:
     digest = hashlib.sha256(f"closedloop:{schema}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
-
-
-def role_bindings(roles: Mapping[str, str | Iterable[str]]) -> dict[str, tuple[str, ...]]:
-    """``{role: tenants}`` checked, each role's tenants as a tuple."""
-    found: dict[str, tuple[str, ...]] = {}
-    for role, tenants in roles.items():
-        named = (tenants,) if isinstance(tenants, str) else tuple(tenants)
-        if not isinstance(role, str) or not role or not named:
-            raise ValidationError(
-                f"bind each role to one or more tenants, e.g. {{'acme_app': 'acme'}}; "
-                f"got {role!r}: {tenants!r}"
-            )
-        found[role] = tuple(check_tenant(t) for t in named)
-    return found
