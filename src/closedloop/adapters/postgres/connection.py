@@ -1,0 +1,158 @@
+"""Connections to PostgreSQL and what every role of a PostgresStore builds on: the database
+its tenants' stores share (connections, schema readiness), database errors as closedloop's,
+and one transaction for one tenant at a time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING, Any, Protocol
+
+from closedloop.adapters.postgres.schema import (
+    SCHEMA_VERSION,
+    check_version,
+    installed_version,
+    migrate_schema,
+)
+from closedloop.domain.errors import StorageError, ValidationError
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["PAGE", "Database", "PostgresBase", "Source", "errors"]
+
+#: Rows per query of a read that yields its results a page at a time.
+PAGE = 500
+
+
+class _Pool(Protocol):
+    """A connection pool as psycopg_pool has it: ``with pool.connection() as conn``."""
+
+    def connection(self) -> AbstractContextManager[psycopg.Connection[Any]]: ...
+
+
+Source = str | _Pool | Callable[[], "psycopg.Connection[Any]"]
+
+
+class Database:
+    """What every tenant's view of one database shares: where connections come from, the
+    schema, and whether the schema was checked."""
+
+    def __init__(self, source: Source, schema: str, migrate: bool, rls: bool) -> None:
+        try:
+            import psycopg  # the postgres extra; imported only when a store is made
+        except ImportError as exc:
+            raise ImportError(
+                "PostgresStore needs psycopg 3: pip install 'closedloop[postgres]'"
+            ) from exc
+
+        self.psycopg = psycopg
+        self.source = source
+        self.schema = schema
+        self.auto_migrate = migrate
+        self.rls = rls
+        self.ready = False
+        self.lock = threading.Lock()
+        self.local = threading.local()
+        self.opened: list[psycopg.Connection[Any]] = []
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        source = self.source
+        if isinstance(source, str) or callable(source):
+            conn: psycopg.Connection[Any] | None = getattr(self.local, "conn", None)
+            if conn is None or conn.closed:
+                conn = self._connect()
+                self.local.conn = conn
+            yield conn
+        else:
+            with source.connection() as pooled:
+                yield pooled
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            if isinstance(self.source, str):
+                conn = self.psycopg.connect(self.source, autocommit=True)
+            else:
+                conn = self.source()  # type: ignore[operator]
+                conn.autocommit = True
+        except self.psycopg.Error as exc:
+            raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
+        with self.lock:
+            self.opened.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self.lock:
+            for conn in self.opened:
+                conn.close()
+            self.opened.clear()
+
+    def migrate(self) -> int:
+        """Create or migrate the schema in one transaction; return the version found."""
+        with self.connection() as conn, errors(self), conn.transaction():
+            found = migrate_schema(conn, self.schema)
+        self.ready = True
+        return found
+
+    def version(self) -> int:
+        """The version of the schema in the database (0 if there is none yet)."""
+        with self.connection() as conn, errors(self):
+            return installed_version(conn, self.schema)
+
+    def ensure_ready(self) -> None:
+        """Before first use: migrate the schema, or (``migrate=False``) check it is current."""
+        if self.ready:
+            return
+        if self.auto_migrate:
+            self.migrate()
+            return
+        found = self.version()
+        check_version(found)
+        if found < SCHEMA_VERSION:
+            raise StorageError(
+                f"the closedloop schema {self.schema!r} is at version {found}, this "
+                f"closedloop needs {SCHEMA_VERSION}; call store.migrate() (or make the store "
+                "with migrate=True)"
+            )
+        self.ready = True
+
+
+@contextmanager
+def errors(database: Database) -> Iterator[None]:
+    """Database errors met at the boundary, as closedloop's."""
+    psycopg = database.psycopg
+    try:
+        yield
+    except (psycopg.errors.CharacterNotInRepertoire, psycopg.errors.UntranslatableCharacter) as exc:
+        raise ValidationError(f"cannot store text PostgreSQL refuses ({exc})") from exc
+    except psycopg.DataError as exc:
+        raise ValidationError(f"PostgreSQL refused a value: {exc}") from exc
+    except psycopg.Error as exc:
+        raise StorageError(f"PostgreSQL failed: {exc}") from exc
+
+
+class PostgresBase:
+    """One tenant's view of a :class:`Database`, which each role's methods build on
+    (PostgresStore sets these attributes when it is made)."""
+
+    _tenant: str
+    _shared: Database
+    #: The schema's name as SQL writes it.
+    _s: str
+
+    @contextmanager
+    def _tx(self) -> Iterator[psycopg.Cursor[Any]]:
+        """One transaction (the tenant setting made for row-level security first)."""
+        self._shared.ensure_ready()
+        with self._shared.connection() as conn, errors(self._shared), conn.transaction():
+            cur = conn.cursor()
+            if self._shared.rls:
+                cur.execute("SELECT set_config('closedloop.tenant', %s, true)", (self._tenant,))
+            yield cur
+
+    def _read(self, sql: str, params: Sequence[object]) -> list[Any]:
+        with self._tx() as cur:
+            return cur.execute(sql, params).fetchall()

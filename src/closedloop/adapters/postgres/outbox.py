@@ -1,0 +1,125 @@
+"""The outbox (the OutboxStorage role): claiming due messages with a lease, recording each
+delivery or failure, dead letters and their requeueing. Notifications are queued by
+:mod:`~closedloop.adapters.postgres.unit_of_work`, in the transaction of their change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from closedloop.adapters.common import check_limit
+from closedloop.adapters.postgres.connection import PostgresBase
+from closedloop.adapters.rows import load_message, us
+from closedloop.codec import dump_datetime
+from closedloop.domain.checks import require_aware
+from closedloop.domain.errors import MessageNotFoundError
+from closedloop.domain.outbox.messages import Delivery, OutboxMessage
+
+__all__ = ["OUTBOX_COLUMNS", "PostgresOutboxStorage"]
+
+#: The outbox columns :func:`~closedloop.adapters.rows.load_message` reads, in its order.
+OUTBOX_COLUMNS = "key, status, attempts, next_attempt_at, last_error, sent_at, body"
+
+
+class PostgresOutboxStorage(PostgresBase):
+    """The outbox of a :class:`PostgresStore`."""
+
+    def outbox_claim(
+        self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
+    ) -> Sequence[OutboxMessage]:
+        """Pending messages due by ``now``, oldest first, each leased until ``now + lease``
+        (``FOR UPDATE SKIP LOCKED``: concurrent dispatchers never claim the same one);
+        returned as they were before the lease."""
+        check_limit(limit)
+        until = require_aware("now", now) + lease
+        s = self._s
+        rows = self._read(
+            f"""
+            WITH picked AS (
+                SELECT key, created_us, {OUTBOX_COLUMNS.replace("key, ", "")}
+                FROM {s}.outbox
+                WHERE tenant = %s AND status = 'pending' AND next_attempt_us <= %s
+                ORDER BY created_us, key LIMIT %s FOR UPDATE SKIP LOCKED
+            ), leased AS (
+                UPDATE {s}.outbox AS o SET next_attempt_us = %s, next_attempt_at = %s
+                FROM picked WHERE o.tenant = %s AND o.key = picked.key
+            )
+            SELECT {OUTBOX_COLUMNS} FROM picked ORDER BY created_us, key
+            """,
+            (self._tenant, us(now), limit, us(until), dump_datetime(until), self._tenant),
+        )
+        return [load_message(row) for row in rows]
+
+    def mark_sent(self, key: str, at: datetime) -> None:
+        """Record delivery (even of a dead letter); a message already sent stays as it was."""
+        sent_at = dump_datetime(require_aware("at", at))
+        self._settle(
+            key,
+            "UPDATE {s}.outbox SET status = 'sent', attempts = attempts + 1, sent_at = %s,"
+            " next_attempt_us = NULL, next_attempt_at = NULL"
+            " WHERE tenant = %s AND key = %s AND status <> 'sent'",
+            (sent_at, self._tenant, key),
+        )
+
+    def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
+        """Record a failed attempt of a pending message: retry at ``retry_at``, or (None)
+        make it a dead letter. A message already sent or dead stays as it was."""
+        require_aware("at", at)
+        if retry_at is not None:
+            require_aware("retry_at", retry_at)
+        self._settle(
+            key,
+            "UPDATE {s}.outbox SET status = %s, attempts = attempts + 1, next_attempt_us = %s,"
+            " next_attempt_at = %s, last_error = %s"
+            " WHERE tenant = %s AND key = %s AND status = 'pending'",
+            (
+                (Delivery.PENDING if retry_at is not None else Delivery.DEAD).value,
+                None if retry_at is None else us(retry_at),
+                None if retry_at is None else dump_datetime(retry_at),
+                error,
+                self._tenant,
+                key,
+            ),
+        )
+
+    def requeue(self, key: str, at: datetime) -> None:
+        """Make a dead letter pending again, ready at ``at``, its attempts reset."""
+        require_aware("at", at)
+        self._settle(
+            key,
+            "UPDATE {s}.outbox SET status = 'pending', attempts = 0, next_attempt_us = %s,"
+            " next_attempt_at = %s WHERE tenant = %s AND key = %s AND status = 'dead'",
+            (us(at), dump_datetime(at), self._tenant, key),
+        )
+
+    def _settle(self, key: str, update: str, params: Sequence[object]) -> None:
+        with self._tx() as cur:
+            cur.execute(update.format(s=self._s), params)
+            if cur.rowcount == 0:
+                exists = cur.execute(
+                    f"SELECT 1 FROM {self._s}.outbox WHERE tenant = %s AND key = %s",
+                    (self._tenant, key),
+                ).fetchone()
+                if exists is None:
+                    raise MessageNotFoundError(key)
+
+    def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
+        """Messages given up on, oldest first."""
+        check_limit(limit)
+        rows = self._read(
+            f"SELECT {OUTBOX_COLUMNS} FROM {self._s}.outbox WHERE tenant = %s"
+            " AND status = 'dead' ORDER BY created_us, key LIMIT %s",
+            (self._tenant, limit),
+        )
+        return [load_message(row) for row in rows]
+
+    def outbox_message(self, key: str) -> OutboxMessage:
+        """One outbox message by key; raises :class:`~closedloop.MessageNotFoundError`."""
+        rows = self._read(
+            f"SELECT {OUTBOX_COLUMNS} FROM {self._s}.outbox WHERE tenant = %s AND key = %s",
+            (self._tenant, key),
+        )
+        if not rows:
+            raise MessageNotFoundError(key)
+        return load_message(rows[0])
