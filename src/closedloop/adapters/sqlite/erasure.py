@@ -16,14 +16,14 @@ from closedloop.adapters.rows import (
     replay,
     us,
 )
-from closedloop.adapters.sqlite.commits import (
+from closedloop.adapters.sqlite.connection import TenantView, run
+from closedloop.adapters.sqlite.outbox import OUTBOX_COLUMNS
+from closedloop.adapters.sqlite.unit_of_work import (
     CASE_UPDATE,
     EVENT_INSERT,
     EXTERNAL_INSERT,
     case_state,
 )
-from closedloop.adapters.sqlite.connection import TenantView, run
-from closedloop.adapters.sqlite.outbox import OUTBOX_COLUMNS
 from closedloop.codec import dump_customer, dump_event, dump_invitation
 from closedloop.domain.checks import require_aware
 from closedloop.domain.customers.erasure import Erasure

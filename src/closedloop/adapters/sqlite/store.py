@@ -9,13 +9,13 @@ from typing import Self
 
 from closedloop.adapters.common import check_tenant
 from closedloop.adapters.sqlite.cases import SQLiteCaseStorage
-from closedloop.adapters.sqlite.commits import SQLiteUnitOfWork
 from closedloop.adapters.sqlite.connection import Shared
 from closedloop.adapters.sqlite.customers import SQLiteCustomerStorage
 from closedloop.adapters.sqlite.erasure import SQLiteErasureStorage
 from closedloop.adapters.sqlite.invitations import SQLiteInvitationStorage
 from closedloop.adapters.sqlite.outbox import SQLiteOutboxStorage
 from closedloop.adapters.sqlite.schema import connect
+from closedloop.adapters.sqlite.unit_of_work import SQLiteUnitOfWork
 from closedloop.ports import DEFAULT_TENANT
 
 __all__ = ["SQLiteStore"]
