@@ -73,9 +73,7 @@ class Conversation:
         return advance(
             ctx,
             case_id,
-            lambda c, now: talk.move_channel(
-                c, channel, at=now, by=by, reason=reason, due_at=schedule(ctx)
-            ),
+            lambda c, now: talk.move_channel(c, channel, at=now, by=by, reason=reason),
             expected_version=expected_version,
         )
 
@@ -87,7 +85,7 @@ class Conversation:
             self._ctx,
             case_id,
             lambda case, now: escalation.await_customer(
-                case, at=now, by=by, question=question, due_at=None
+                case, at=now, by=by, question=question, due_at=schedule(self._ctx)
             ),
             expected_version=expected_version,
         )
@@ -142,7 +140,7 @@ class Conversation:
             lambda c, now: talk.verify(
                 c, resolved=resolved, comment=comment, at=now,
                 by=by if by is not None else c.customer, due_at=schedule(ctx),
-                lifecycle=ctx.policy.lifecycle,
+                lifecycle=ctx.policy.lifecycle, window=ctx.policy.reopen_within,
             ),
             expected_version=expected_version,
         )  # fmt: skip

@@ -298,7 +298,7 @@ class Desk:
             case_id,
             lambda c, now: domain.reopen(
                 c, at=now, by=by if by is not None else c.customer, due_at=self._schedule,
-                reason=reason, lifecycle=self._lc,
+                reason=reason, lifecycle=self._lc, window=self._ctx.policy.reopen_within,
             ),
             expected_version=expected_version,
         )  # fmt: skip

@@ -107,8 +107,25 @@ class Case:
 
     @property
     def channels(self) -> tuple[Channel, ...]:
-        """Every channel the customer used on this matter, first use first."""
-        return tuple(dict.fromkeys(m.channel for m in self.messages))
+        """Every channel this matter used, first use first: the ones the customer wrote on
+        and the ones the conversation was moved to."""
+        used: dict[Channel, None] = {}
+        for event in self.events:
+            if isinstance(event, CaseOpened | MessageAdded):
+                used.setdefault(event.feedback.channel)
+            elif isinstance(event, CasesMerged):
+                for message in event.messages:
+                    used.setdefault(message.channel)
+            elif isinstance(event, ChannelMoved):
+                used.setdefault(event.channel)
+        return tuple(used)
+
+    @property
+    def arrival_channel(self) -> Channel:
+        """The channel the case arrived on, which picks its standards for good (a move
+        changes where replies go, not the time promised)."""
+        opened = self.events[0]
+        return opened.feedback.channel if isinstance(opened, CaseOpened) else self.reply_channel
 
     def last(self, step: Step) -> StepEvent | CaseOpened | None:
         """The most recent event recording ``step`` (when it happened and by whom)."""

@@ -7,7 +7,7 @@ Pure functions like the LATTE steps in :mod:`closedloop.domain.cases.steps`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -152,11 +152,9 @@ def reprioritize(case: Case, priority: Priority, *, at: datetime, by: str, reaso
     return apply(case, event)
 
 
-def move_channel(
-    case: Case, channel: Channel, *, at: datetime, by: str, reason: str = "", due_at: Due = None
-) -> Case:
-    """Move the conversation to ``channel``: one case, same history and clocks; replies go
-    out on the new channel (a no-op if it is already there)."""
+def move_channel(case: Case, channel: Channel, *, at: datetime, by: str, reason: str = "") -> Case:
+    """Move the conversation to ``channel``: one case, same history, deadlines and
+    promises; replies go out on the new channel (a no-op if it is already there)."""
     if not isinstance(channel, Channel):
         raise ValidationError(f"channel must be a Channel, got {channel!r}")
     if channel == case.reply_channel:
@@ -168,8 +166,9 @@ def move_channel(
         by=_actor(by),
         channel=channel,
         reason=reason,
+        due_at=case.due_at,
     )
-    return apply(case, scheduled(case, event, due_at))
+    return apply(case, event)
 
 
 def make_promise(
@@ -246,9 +245,11 @@ def verify(
     comment: str = "",
     due_at: Due = None,
     lifecycle: Lifecycle = LATTE,
+    window: timedelta | None = None,
 ) -> Case:
     """Record the customer's answer to "did this resolve it?": a yes is recorded, a no
-    reopens the case (back to Take action, counted as a reopen)."""
+    reopens the case (back to Take action, counted as a reopen) if it comes within
+    ``window`` of the loop closing; a later no is refused and records nothing."""
     if not isinstance(resolved, bool):
         raise ValidationError(f"resolved must be True or False, got {resolved!r}")
     if not case.is_closed:
@@ -263,4 +264,6 @@ def verify(
     if resolved:
         return answered
     why = f"the customer says it is not resolved{': ' + comment if comment else ''}"
-    return reopen(answered, at=at, by=by, due_at=due_at, reason=why, lifecycle=lifecycle)
+    return reopen(
+        answered, at=at, by=by, due_at=due_at, reason=why, lifecycle=lifecycle, window=window
+    )

@@ -8,7 +8,7 @@ I/O. A refused step raises and returns nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import attrs
@@ -31,7 +31,7 @@ from closedloop.domain.cases.events import (
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.priority import Priority
-from closedloop.domain.checks import require_aware
+from closedloop.domain.checks import instant, require_aware
 from closedloop.domain.errors import StepNotAllowedError, StepRefusedError, ValidationError
 from closedloop.domain.latte import Stage, Step
 
@@ -276,9 +276,28 @@ def reopen(
     due_at: Due = None,
     reason: str,
     lifecycle: Lifecycle = LATTE,
+    window: timedelta | None = None,
 ) -> Case:
-    """The customer says it is not resolved: back to Take action, counting the reopen."""
+    """The customer says it is not resolved: back to Take action, counting the reopen.
+
+    A closed case reopens only within ``window`` of its closing (``Policy.reopen_within``;
+    None: any time); later, the matter is a new case."""
+    closed_at = case.closed_at
+    if window is not None and closed_at is not None:
+        since = instant(require_aware("at", at)) - instant(closed_at)
+        if since > window:
+            raise StepRefusedError(
+                case.id,
+                Step.REOPEN,
+                f"the loop closed {_days(since)} ago, after the reopen window of {_days(window)} "
+                "(Policy.reopen_within): record what the customer says as new feedback instead",
+            )
     return _step(case, Step.REOPEN, lifecycle, Reopened, at=at, by=by, due_at=due_at, reason=reason)
+
+
+def _days(span: timedelta) -> str:
+    days = span / timedelta(days=1)
+    return f"{days:.0f} days" if days >= 2 else f"{span / timedelta(hours=1):.0f} hours"
 
 
 def assign(case: Case, *, at: datetime, by: str, owner: str) -> Case:

@@ -73,8 +73,9 @@ def _names(value: Iterable[Any]) -> frozenset[Any]:
 class Standard:
     """``target`` must be met ``within`` this much business time on ``calendar``.
 
-    It applies to cases whose channel, priority, kind and origin are in the given sets (an
-    empty set matches everything; ``origins={OriginKind.RECOVERY}`` picks the cases a low
+    It applies to cases whose channel (the one they arrived on: moving a conversation does
+    not change its standards), priority, kind and origin are in the given sets (an empty set
+    matches everything; ``origins={OriginKind.RECOVERY}`` picks the cases a low
     survey score opened). ``name`` labels it in reports.
     """
 
@@ -95,7 +96,7 @@ class Standard:
     def applies_to(self, case: Case) -> bool:
         """Whether this standard covers ``case``."""
         return (
-            (not self.channels or case.reply_channel.name in self.channels)
+            (not self.channels or case.arrival_channel.name in self.channels)
             and (not self.priorities or case.priority in self.priorities)
             and (not self.kinds or case.kind in self.kinds)
             and (not self.origins or (case.origin is not None and case.origin.kind in self.origins))

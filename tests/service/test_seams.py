@@ -1,0 +1,127 @@
+"""Regression tests for the seams between capabilities that broke "nothing is dropped".
+
+Each test names the bullet of issue 16 it proves fixed; each failed on the code before the fix.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from closedloop import (
+    BusinessCalendar,
+    Channel,
+    Desk,
+    Feedback,
+    Policy,
+    Stage,
+    Standard,
+    Standards,
+    StepRefusedError,
+    Target,
+)
+from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
+from tests.helpers import START, make_feedback
+
+ALWAYS = BusinessCalendar.always_open()
+
+
+def closed_case(desk: Desk) -> str:
+    case = desk.listen(make_feedback())
+    desk.acknowledge(case.id, by="amy")
+    desk.take_action(case.id, by="amy", summary="Refunded")
+    desk.thank(case.id, by="amy")
+    desk.explain(case.id, by="amy", what_failed="Courier", what_changes="New courier")
+    return case.id
+
+
+def test_a_move_keeps_the_standard_of_the_channel_the_case_arrived_on(clock: ManualClock) -> None:
+    """`move_channel` re-selected standards by the new channel: a 2-hour social-media
+    deadline became two days after moving to email."""
+    social = Standard(Target.ACKNOWLEDGE, timedelta(hours=2), ALWAYS, channels={"social_media"})
+    policy = Policy(standards=Standards(rules=[social]))
+    desk = Desk(InMemoryStore(), RecordingNotifier(), clock=clock, policy=policy)
+    tweet = desk.listen(make_feedback(channel=Channel.SOCIAL_MEDIA))
+    assert tweet.due_at == START + timedelta(hours=2)
+    clock.advance(minutes=30)
+    moved = desk.conversation.move_channel(tweet.id, Channel.EMAIL, by="amy", reason="private")
+    assert moved.reply_channel == Channel.EMAIL
+    assert moved.due_at == START + timedelta(hours=2)
+    (acknowledge,) = [
+        d for d in desk.standards.deadlines(tweet.id) if d.target is Target.ACKNOWLEDGE
+    ]
+    assert (acknowledge.standard, acknowledge.due_at) == (social, START + timedelta(hours=2))
+
+
+def test_a_move_keeps_a_paused_case_paused(desk: Desk, clock: ManualClock) -> None:
+    """Moving a case that waited for the customer moved its deadline (found by the whole-Desk
+    state machine: a promise made, a pause, a move)."""
+    case = desk.listen(make_feedback())
+    desk.acknowledge(case.id, by="amy")
+    desk.promises.make(
+        case.id, what="Call back", due_by=clock.now() + timedelta(days=1), owner="amy", by="amy"
+    )
+    paused = desk.conversation.await_customer(case.id, by="amy", question="Which order?")
+    assert paused.due_at == clock.now() + timedelta(days=1)  # our promise is still ours to keep
+    clock.advance(days=1)
+    moved = desk.conversation.move_channel(case.id, Channel.PHONE, by="amy")
+    assert moved.due_at == paused.due_at
+    assert moved.awaiting_customer
+
+
+def test_the_channel_history_includes_the_channels_a_case_moved_to(
+    desk: Desk, clock: ManualClock
+) -> None:
+    """`Case.channels` left out the channel a case was moved to, though effort counts it."""
+    case = desk.listen(make_feedback(channel=Channel.SOCIAL_MEDIA))
+    desk.conversation.move_channel(case.id, Channel.EMAIL, by="amy")
+    joined = desk.conversation.add_message(
+        case.id,
+        Feedback(customer=case.customer, channel=Channel.PHONE, received_at=clock.now(), text="Hi"),
+    )
+    assert joined.channels == (Channel.SOCIAL_MEDIA, Channel.EMAIL, Channel.PHONE)
+    assert joined.arrival_channel == Channel.SOCIAL_MEDIA
+    assert joined.effort.channel_switches == 2
+
+
+@pytest.mark.parametrize("how", ["reopen", "verify"])
+def test_a_loop_closed_long_ago_does_not_reopen(desk: Desk, clock: ManualClock, how: str) -> None:
+    """`reopen()` and `verify()` ignored the reopen window: a case reopened 200 days after
+    it closed."""
+    case_id = closed_case(desk)
+    if how == "verify":
+        desk.conversation.request_verification(case_id, by="amy")
+    before = desk.get(case_id)
+    clock.advance(days=200)
+    def late_no() -> object:
+        if how == "reopen":
+            return desk.reopen(case_id, reason="Still broken")
+        return desk.conversation.verify(case_id, resolved=False)
+
+    with pytest.raises(StepRefusedError, match=r"closed 200 days ago.*reopen window of 14 days"):
+        late_no()
+    assert desk.get(case_id) == before
+
+
+@pytest.mark.parametrize("how", ["reopen", "verify"])
+def test_a_loop_closed_within_the_window_reopens(desk: Desk, clock: ManualClock, how: str) -> None:
+    case_id = closed_case(desk)
+    if how == "verify":
+        desk.conversation.request_verification(case_id, by="amy")
+    clock.advance(days=13)
+    if how == "reopen":
+        reopened = desk.reopen(case_id, reason="Still broken")
+    else:
+        reopened = desk.conversation.verify(case_id, resolved=False)
+    assert (reopened.stage, reopened.reopen_count) == (Stage.ACKNOWLEDGED, 1)
+
+
+def test_the_reopen_window_is_the_policys(clock: ManualClock) -> None:
+    policy = Policy(reopen_within=timedelta(days=400))
+    desk = Desk(
+        InMemoryStore(), RecordingNotifier(), clock=clock, policy=policy, ids=SequentialIds()
+    )
+    case_id = closed_case(desk)
+    clock.advance(days=200)
+    assert desk.reopen(case_id, reason="Still broken").reopen_count == 1
