@@ -94,6 +94,7 @@ def test_a_loop_closed_long_ago_does_not_reopen(desk: Desk, clock: ManualClock, 
         desk.conversation.request_verification(case_id, by="amy")
     before = desk.get(case_id)
     clock.advance(days=200)
+
     def late_no() -> object:
         if how == "reopen":
             return desk.reopen(case_id, reason="Still broken")
