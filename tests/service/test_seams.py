@@ -15,10 +15,13 @@ from closedloop import (
     Desk,
     Feedback,
     Policy,
+    Reason,
     Stage,
     Standard,
     Standards,
     StepRefusedError,
+    Survey,
+    SurveyKind,
     Target,
 )
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
@@ -126,3 +129,35 @@ def test_the_reopen_window_is_the_policys(clock: ManualClock) -> None:
     case_id = closed_case(desk)
     clock.advance(days=200)
     assert desk.reopen(case_id, reason="Still broken").reopen_count == 1
+
+
+QUARTERLY = Survey("quarterly", SurveyKind.NPS, "How likely are you to recommend us?")
+
+
+def test_a_linked_customer_is_asked_once_whichever_handle(desk: Desk) -> None:
+    """A linked customer (email + phone) was invited to the same survey twice in one day:
+    cooldowns counted per handle."""
+    desk.customers.link("ann@example.com", "+447700900001", customer="crm-ann", by="crm")
+    first = desk.surveys.invite(QUARTERLY, customer="ann@example.com", channel=Channel.EMAIL)
+    again = desk.surveys.invite(QUARTERLY, customer="+447700900001", channel=Channel.PHONE)
+    assert first.allowed
+    assert again.reason is Reason.COOLDOWN
+    assert [i.id for i in desk.surveys.of_customer("crm-ann")] == [
+        first.invitation.id,
+        again.invitation.id,
+    ]
+
+
+def test_a_second_low_score_from_another_handle_joins_the_recovery_case(desk: Desk) -> None:
+    """A second low score from the customer's other handle opened a second recovery case."""
+    desk.customers.link("ann@example.com", "+447700900001", customer="crm-ann", by="crm")
+    first = desk.surveys.record_answer(
+        QUARTERLY, customer="ann@example.com", channel=Channel.EMAIL, answer=0
+    )
+    second = desk.surveys.record_answer(
+        QUARTERLY, customer="+447700900001", channel=Channel.PHONE, answer=1
+    )
+    assert second.recovery_case_id == first.recovery_case_id
+    recovery = desk.get(first.recovery_case_id or "")
+    assert len(recovery.messages) == 2
+    assert recovery.priority.rank == 2

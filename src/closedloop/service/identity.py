@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from closedloop.domain.cases.case import Case
 from closedloop.domain.change import CustomerChange
 from closedloop.domain.checks import instant
-from closedloop.domain.customers import identity as identity
+from closedloop.domain.customers import identity
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import CustomerNotFoundError, ValidationError
+from closedloop.domain.surveys.invitation import Invitation
 from closedloop.service.context import Context
 
 __all__ = ["cases_of_customer", "handles_of", "link", "merge", "unlink", "unmerge"]
@@ -75,12 +76,23 @@ def handles_of(ctx: Context, handle: str) -> frozenset[str]:
     return frozenset({handle}) if found is None else found.handles | {handle}
 
 
+def _handles(ctx: Context, customer_or_handle: str) -> frozenset[str]:
+    try:
+        return ctx.store.customer(customer_or_handle).handles
+    except CustomerNotFoundError:
+        return handles_of(ctx, customer_or_handle)
+
+
 def cases_of_customer(ctx: Context, customer_or_handle: str) -> list[Case]:
     """Every case of every handle of a customer (by customer id, or by any handle),
     oldest first."""
-    try:
-        handles = ctx.store.customer(customer_or_handle).handles
-    except CustomerNotFoundError:
-        handles = handles_of(ctx, customer_or_handle)
-    cases = [c for h in sorted(handles) for c in ctx.store.cases_of(h)]
+    cases = [c for h in sorted(_handles(ctx, customer_or_handle)) for c in ctx.store.cases_of(h)]
     return sorted(cases, key=lambda c: (instant(c.opened_at), c.id))
+
+
+def invitations_of_customer(ctx: Context, customer_or_handle: str) -> list[Invitation]:
+    """Every survey invitation of every handle of a customer (by customer id, or by any
+    handle), oldest first: cooldowns count them all."""
+    handles = sorted(_handles(ctx, customer_or_handle))
+    found = [i for h in handles for i in ctx.store.invitations_of(h)]
+    return sorted(found, key=lambda i: (instant(i.created_at), i.id))

@@ -29,6 +29,7 @@ from closedloop.domain.surveys import invitation as inv
 from closedloop.domain.surveys.eligibility import Contact, Reason, eligibility
 from closedloop.domain.surveys.invitation import Invitation, Response
 from closedloop.domain.surveys.survey import Answer, Survey
+from closedloop.service import identity
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import schedule, show
 from closedloop.service.templates import PLACEHOLDERS
@@ -116,7 +117,7 @@ def invite(
     rules = ctx.policy.surveys
     decision = eligibility(
         customer=customer, survey=survey, channel=channel, now=now,
-        contact=history(ctx.store.invitations_of(customer), contact), rules=rules,
+        contact=history(identity.invitations_of_customer(ctx, customer), contact), rules=rules,
         case=case, case_status=case_status,
     )  # fmt: skip
     invitation_id = ctx.new_id()
@@ -228,8 +229,8 @@ def _recovery(ctx: Context, answered: Invitation) -> Change:
     )
     open_recovery = [
         c
-        for c in ctx.store.cases_of(answered.customer)
-        if not c.is_closed and c.origin is not None and c.origin.kind is OriginKind.RECOVERY
+        for c in identity.cases_of_customer(ctx, answered.customer)  # every handle of theirs
+        if c.is_active and c.origin is not None and c.origin.kind is OriginKind.RECOVERY
     ]
     if open_recovery:
         case = open_recovery[0]

@@ -8,7 +8,7 @@ from closedloop.domain.cases.channel import Channel
 from closedloop.domain.surveys.eligibility import Contact
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.domain.surveys.survey import Answer, Survey
-from closedloop.service import invitations
+from closedloop.service import identity, invitations
 from closedloop.service.context import Context
 from closedloop.service.invitations import Invited
 
@@ -95,6 +95,6 @@ class Surveys:
         return self._ctx.store.invitation(invitation_id)
 
     def of_customer(self, customer: str) -> Sequence[Invitation]:
-        """A customer's survey history: every invitation, suppressed ones with the reason,
-        oldest first."""
-        return self._ctx.store.invitations_of(customer)
+        """A customer's survey history (by customer id, or by any of their handles): every
+        invitation to any of their handles, suppressed ones with the reason, oldest first."""
+        return identity.invitations_of_customer(self._ctx, customer)
