@@ -78,12 +78,13 @@ def test_events_name_their_type() -> None:
 
 
 def test_every_event_type_is_registered_once_as_the_final_class() -> None:
-    from closedloop.domain.cases import events
+    from closedloop.domain.cases import contact, events
 
     exported = {
-        name: getattr(events, name)
-        for name in events.__all__
-        if isinstance(getattr(events, name), type)
-        and issubclass(getattr(events, name), events.Event)
+        name: getattr(module, name)
+        for module in (events, contact)
+        for name in module.__all__
+        if isinstance(getattr(module, name), type)
+        and issubclass(getattr(module, name), events.Event)
     }
     assert exported == events.EVENT_TYPES  # the very classes the module exports

@@ -164,13 +164,19 @@ def test_waiting_for_the_customer_stops_the_clock(clock: ManualClock) -> None:
     clock.set(START + timedelta(hours=2))
     waiting = desk.conversation.await_customer(case.id, by="Amy", question="Which order was it?")
     assert waiting.awaiting_customer
-    assert waiting.due_at is None
+    # No step is due while the clock is stopped: the sweep looks again when the pause ends
+    # (10 business days of silence by default: then the customer is told it will close).
+    assert waiting.pause is not None
+    assert waiting.due_at == waiting.pause.resume_by == datetime(2026, 12, 7, 11, 0, tzinfo=UTC)
     assert all(d.due_at is None for d in desk.standards.deadlines(case.id))
     clock.set(START + timedelta(days=1, hours=2))  # a whole business day later
     replied = desk.conversation.customer_replied(case.id, text="Order 1234")
     assert not replied.awaiting_customer
     # Take action was due Wednesday 17:00; the pause (8 business hours) moves it to Thursday.
-    assert replied.due_at == datetime(2026, 11, 26, 17, 0, tzinfo=UTC)
+    due = {d.target: d.due_at for d in desk.standards.deadlines(case.id)}
+    assert due[Target.TAKE_ACTION] == datetime(2026, 11, 26, 17, 0, tzinfo=UTC)
+    # The customer's answer is owed a reply within a business day: the earliest deadline.
+    assert replied.due_at == due[Target.REPLY] == datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
     standards = desk.policy.standards
     assert deadlines(replay(replied.events), standards, clock.now()) == deadlines(
         replied, standards, clock.now()

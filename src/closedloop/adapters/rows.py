@@ -20,6 +20,7 @@ from closedloop.codec import (
     load_notification,
 )
 from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.contact import MessageReceived
 from closedloop.domain.cases.events import CaseOpened, MessageAdded
 from closedloop.domain.change import Change
 from closedloop.domain.customers.identity import Customer
@@ -74,7 +75,7 @@ def new_external_ids(change: Change) -> list[str]:
     has to claim: the earlier ones are the case's already)."""
     found: list[str] = []
     for event in change.events:
-        if isinstance(event, CaseOpened | MessageAdded):
+        if isinstance(event, CaseOpened | MessageAdded | MessageReceived):
             external_id = event.feedback.external_id
             if external_id is not None and external_id not in found:
                 found.append(external_id)

@@ -1,5 +1,6 @@
 """The conversation around a case (``desk.conversation``): more messages from any channel,
-duplicates merged and matters split, channel moves, waiting for the customer, verification."""
+replies, notes and logged contacts, pauses, duplicates merged and matters split, channel
+moves, verification."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from closedloop.domain.cases import conversation as talk
 from closedloop.domain.cases import steps as domain
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.contact import WaitingOn
 from closedloop.domain.cases.events import Origin, OriginKind
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.change import Change
 from closedloop.domain.checks import instant
-from closedloop.domain.standards import escalation
+from closedloop.domain.errors import ValidationError
+from closedloop.domain.standards import pauses
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, check_feedback, open_new, schedule
 
@@ -77,15 +80,114 @@ class Conversation:
             expected_version=expected_version,
         )
 
-    def await_customer(
-        self, case_id: str, *, by: str, question: str, expected_version: int | None = None
+    def reply(
+        self, case_id: str, text: str, *, by: str, expected_version: int | None = None
     ) -> Case:
-        """Staff asked the customer something: the standards' clocks stop until they reply."""
+        """Write to the customer in your own words, on the case's reply channel, through the
+        outbox: it answers a reply owed (G2) and counts as a personal contact (G3)."""
+        ctx = self._ctx
+        return advance(
+            ctx,
+            case_id,
+            lambda c, now: talk.reply(c, text, at=now, by=by, due_at=schedule(ctx)),
+            "reply",
+            expected_version,
+        )
+
+    def note(
+        self, case_id: str, text: str, *, by: str, expected_version: int | None = None
+    ) -> Case:
+        """An internal note on the case: kept in its history, never sent to the customer."""
         return advance(
             self._ctx,
             case_id,
-            lambda case, now: escalation.await_customer(
-                case, at=now, by=by, question=question, due_at=schedule(self._ctx)
+            lambda c, now: talk.note(c, text, at=now, by=by),
+            expected_version=expected_version,
+        )
+
+    def log_contact(
+        self,
+        case_id: str,
+        channel: Channel,
+        summary: str,
+        *,
+        by: str,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Record a contact made outside closedloop (a phone call, a visit): it answers a
+        reply owed and counts as a personal contact."""
+        ctx = self._ctx
+        ctx.policy.check_channel(channel)
+        return advance(
+            ctx,
+            case_id,
+            lambda c, now: talk.log_contact(
+                c, channel, summary, at=now, by=by, due_at=schedule(ctx)
+            ),
+            expected_version=expected_version,
+        )
+
+    def await_customer(
+        self,
+        case_id: str,
+        *,
+        by: str,
+        question: str,
+        resume_by: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Ask the customer something (the ``question`` notification) and stop the clocks
+        until they answer. If they stay silent until ``resume_by`` (by default
+        ``Policy.silence.notice_after`` of business time), the sweep tells them the case
+        will close, and closes it ``Policy.silence.close_after`` later unless they write."""
+        ctx = self._ctx
+
+        def move(case: Case, now: datetime) -> Case:
+            until = resume_by if resume_by is not None else ctx.policy.silence.notice_due(now)
+            return pauses.pause(
+                case, WaitingOn.CUSTOMER, at=now, by=by, reason=question, resume_by=until,
+                question=question, due_at=schedule(ctx),
+            )  # fmt: skip
+
+        return advance(ctx, case_id, move, "question", expected_version)
+
+    def hold(
+        self,
+        case_id: str,
+        waiting_on: WaitingOn,
+        *,
+        by: str,
+        reason: str,
+        resume_by: datetime,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Stop the clocks while the case waits on a third party or a date, until
+        ``resume_by`` at the latest (the sweep resumes it then). A word from the customer
+        resumes it sooner; a reply owed to them is not paused."""
+        ctx = self._ctx
+        if waiting_on is WaitingOn.CUSTOMER:
+            raise ValidationError("to wait on the customer, ask them: use await_customer()")
+        return advance(
+            ctx,
+            case_id,
+            lambda case, now: pauses.pause(
+                case, waiting_on, at=now, by=by, reason=reason, resume_by=resume_by,
+                due_at=schedule(ctx),
+            ),
+            expected_version=expected_version,
+        )  # fmt: skip
+
+    def resume(
+        self, case_id: str, *, by: str, reason: str, expected_version: int | None = None
+    ) -> Case:
+        """End a pause now (the third party answered): the clocks run again, deadlines moved
+        by the pause."""
+        ctx = self._ctx
+        return advance(
+            ctx,
+            case_id,
+            lambda case, now: pauses.resume(
+                case, at=now, by=by, reason=reason, due_at=schedule(ctx)
             ),
             expected_version=expected_version,
         )
@@ -98,12 +200,14 @@ class Conversation:
         by: str | None = None,
         expected_version: int | None = None,
     ) -> Case:
-        """The customer answered: the clocks run again, deadlines moved by the pause."""
+        """The customer answered the question: the clocks run again, deadlines moved by the
+        pause, and they are owed a reply. (Any message from them does the same:
+        :meth:`add_message`, or feedback that joins the case.)"""
         ctx = self._ctx
         return advance(
             ctx,
             case_id,
-            lambda case, now: escalation.customer_replied(
+            lambda case, now: pauses.customer_replied(
                 case, at=now, by=by or case.customer, text=text, due_at=schedule(ctx)
             ),
             expected_version=expected_version,
@@ -190,7 +294,9 @@ def add_message(ctx: Context, case_id: str, feedback: Feedback) -> Case:
         return follow_up
 
     def move(current: Case, now: datetime) -> Case:
-        joined = talk.add_message(current, feedback, at=now, by=feedback.customer)
+        joined = talk.add_message(
+            current, feedback, at=now, by=feedback.customer, due_at=schedule(ctx)
+        )
         if not current.is_closed:
             return joined
         return domain.reopen(

@@ -234,7 +234,7 @@ def _recovery(ctx: Context, answered: Invitation) -> Change:
     ]
     if open_recovery:
         case = open_recovery[0]
-        joined = talk.add_message(case, feedback, at=now)
+        joined = talk.add_message(case, feedback, at=now, due_at=schedule(ctx))
         if answered.is_low:
             joined = talk.reprioritize(
                 joined, case.priority.raised(), at=now, by=_BY,

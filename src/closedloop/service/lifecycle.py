@@ -8,6 +8,7 @@ from datetime import datetime
 from closedloop.domain.cases import steps as domain
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.contact import Replied
 from closedloop.domain.cases.events import Origin
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.change import Change
@@ -151,7 +152,7 @@ def show(ctx: Context, instant: datetime | None, missing: str = "soon") -> str:
 
 def values_for(ctx: Context, case: Case) -> dict[str, str]:
     """What every template may say about a case."""
-    explanation = case.explanation
+    explanation, pause, last = case.explanation, case.pause, case.events[-1]
     return {
         "case_id": case.id,
         "customer": case.customer,
@@ -165,7 +166,9 @@ def values_for(ctx: Context, case: Case) -> dict[str, str]:
         "rung": "",
         "standard": "",
         "due": show(ctx, case.due_at, "no deadline"),
-        "question": "",
+        "question": pause.reason if pause is not None and case.awaiting_customer else "",
+        "text": last.text if isinstance(last, Replied) else "",
+        "closes": show(ctx, pause.resume_by) if pause is not None and pause.notice_at else "",
         "survey": "",
         "survey_link": "",
         "expires": "",

@@ -17,6 +17,7 @@ from closedloop.domain.customers.consolidation import Consolidation
 from closedloop.domain.errors import UnknownChannelError, ValidationError
 from closedloop.domain.outbox.messages import RetryPolicy
 from closedloop.domain.standards.escalation import Ladder
+from closedloop.domain.standards.pauses import Silence
 from closedloop.domain.standards.standard import Standards
 from closedloop.domain.surveys.eligibility import SurveyRules
 from closedloop.service.templates import Templates
@@ -91,6 +92,8 @@ class Policy:
       reopens the case; later, their message opens a new case linked to the old one.
     - ``consolidation``: when new feedback joins the customer's open case on the same
       matter instead of opening a duplicate (:class:`Consolidation`; None turns it off).
+    - ``silence``: how long a customer who was asked something may stay silent before they
+      are told their case will close, and then before it closes (:class:`Silence`).
     - ``survey_url``: the survey page's address with ``{token}`` where the token goes,
       e.g. ``"https://example.com/survey/{token}"``; without it, emails carry the bare token.
     """
@@ -115,6 +118,7 @@ class Policy:
     consolidation: Consolidation | None = attrs.field(
         factory=Consolidation, validator=attrs.validators.optional(is_a(Consolidation))
     )
+    silence: Silence = attrs.field(factory=Silence, validator=is_a(Silence))
 
     def check_decline_category(self, category: str) -> None:
         """Raise :class:`ValidationError` unless ``category`` is one of ours."""

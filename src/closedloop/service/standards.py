@@ -9,11 +9,12 @@ import attrs
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.contact import WaitingOn
 from closedloop.domain.change import Change
 from closedloop.domain.checks import instant
 from closedloop.domain.errors import CaseNotFoundError, ConcurrencyError
 from closedloop.domain.outbox.notification import Notification
-from closedloop.domain.standards import escalation
+from closedloop.domain.standards import escalation, pauses
 from closedloop.domain.standards.standard import Deadline, Rag, deadlines, status, warned
 from closedloop.ports import ClaimsDueCases
 from closedloop.service.context import Context
@@ -28,6 +29,8 @@ class SweepReport:
 
     ``escalated`` holds ``(case id, new level)`` pairs; ``warned`` the cases whose owner was
     warned at amber; ``conflicts`` the cases another worker changed first (left to it);
+    ``resumed`` the paused cases whose time to resume came, ``noticed`` the cases whose
+    silent customer was told they will close, ``lapsed`` those closed for that silence;
     ``reminded`` and ``expired`` the survey invitations reminded and expired.
     """
 
@@ -37,11 +40,16 @@ class SweepReport:
     conflicts: int = 0
     reminded: tuple[str, ...] = ()
     expired: tuple[str, ...] = ()
+    resumed: tuple[str, ...] = ()
+    noticed: tuple[str, ...] = ()
+    lapsed: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return (
             f"sweep at {self.at:%Y-%m-%d %H:%M %Z}: {len(self.escalated)} escalated, "
             f"{len(self.warned)} warned, {self.conflicts} left to another worker; "
+            f"{len(self.resumed)} resumed, {len(self.noticed)} told of closing, "
+            f"{len(self.lapsed)} closed for silence; "
             f"{len(self.reminded)} survey reminders, {len(self.expired)} invitations expired"
         )
 
@@ -56,6 +64,7 @@ def sweep(ctx: Context, batch: int = 500) -> SweepReport:
     now = ctx.clock.now()
     escalated: list[tuple[str, int]] = []
     warned_ids: list[str] = []
+    paused: dict[str, list[str]] = {"resumed": [], "noticed": [], "lapsed": []}
     conflicts = 0
     seen: set[str] = set()
     store = ctx.store
@@ -80,11 +89,25 @@ def sweep(ctx: Context, batch: int = 500) -> SweepReport:
                 conflicts += 1
                 continue
             moved = change.case
-            if moved.escalation_level != case.escalation_level:
+            ended = _pause_outcome(case, moved)
+            if ended is not None:
+                paused[ended].append(moved.id)
+            elif moved.escalation_level != case.escalation_level:
                 escalated.append((moved.id, moved.escalation_level))
             elif change.notifications:
                 warned_ids.append(moved.id)
-    return SweepReport(now, tuple(escalated), tuple(warned_ids), conflicts)
+    return SweepReport(
+        now, tuple(escalated), tuple(warned_ids), conflicts, resumed=tuple(paused["resumed"]),
+        noticed=tuple(paused["noticed"]), lapsed=tuple(paused["lapsed"]),
+    )  # fmt: skip
+
+
+def _pause_outcome(before: Case, after: Case) -> str | None:
+    if before.pause is None or after.pause == before.pause:
+        return None
+    if after.is_closed:
+        return "lapsed"
+    return "noticed" if after.pause is not None else "resumed"
 
 
 def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
@@ -93,6 +116,8 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
         return None  # someone acted on it since the query
     policy = ctx.policy
     ladder = policy.ladder
+    if _pause_ends(case, now):
+        return _end_pause(ctx, case, now)
     overdue = [p for p in case.promises if p.overdue(now) and not p.escalated]
     if overdue:
         promise = overdue[0]
@@ -126,6 +151,34 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
     # Due, yet nothing to do: the policy changed under the case. Record its real next time,
     # so that it leaves the due query instead of coming back at every sweep.
     return Change(escalation.reschedule(case, at=now, due_at=schedule(ctx)), case.version)
+
+
+def _pause_ends(case: Case, now: datetime) -> bool:
+    pause = case.pause
+    return (
+        pause is not None
+        and pause.resume_by is not None
+        and (instant(pause.resume_by) <= instant(now))
+    )
+
+
+def _end_pause(ctx: Context, case: Case, now: datetime) -> Change:
+    """A pause's time is up: a third party or a date resumes; a silent customer is told the
+    case will close, or, told already, it closes."""
+    pause = case.pause
+    assert pause is not None
+    if pause.waiting_on is not WaitingOn.CUSTOMER:
+        why = f"the time to resume came ({pause.reason})"
+        resumed = pauses.resume(case, at=now, by="closedloop", reason=why, due_at=schedule(ctx))
+        return Change(resumed, case.version)
+    if pause.notice_at is None:
+        closes = ctx.policy.silence.closes(now)
+        told = pauses.closing_notice(case, at=now, closes_at=closes, due_at=schedule(ctx))
+        notice = render(
+            ctx, told, "closing_notice", now, to=told.customer, channel=told.reply_channel
+        )
+        return Change(told, case.version, (notice,))
+    return Change(pauses.lapse(case, at=now, due_at=schedule(ctx)), case.version)
 
 
 def _may_climb(case: Case, ladder: escalation.Ladder, now: datetime) -> bool:

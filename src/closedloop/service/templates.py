@@ -27,6 +27,8 @@ PLACEHOLDERS = frozenset(
         "standard",
         "due",
         "question",
+        "text",
+        "closes",
         "survey",
         "survey_link",
         "expires",
@@ -98,6 +100,23 @@ class Templates:
         "What we are changing: $what_changes\n\n"
         "Your reference is $case_id. If this does not resolve it, reply and we will "
         "reopen your case.\n"
+    )
+
+    reply_subject: str = _text('About "$matter"')
+    reply: str = _text("$text\n\nYour reference is $case_id.\n")
+    question_subject: str = _text('A question about "$matter"')
+    question: str = _text(
+        "Hello,\n\n"
+        'To go on with "$matter", we need to ask you:\n\n'
+        "$question\n\n"
+        "Please reply to this message. Your reference is $case_id.\n"
+    )
+    closing_notice_subject: str = _text('We will close your case about "$matter"')
+    closing_notice: str = _text(
+        "Hello,\n\n"
+        'We asked you about "$matter" and have not heard back:\n\n'
+        "$question\n\n"
+        "Unless you reply by $closes, we will close your case. Your reference is $case_id.\n"
     )
 
     verification_subject: str = _text('Did we resolve "$matter"?')

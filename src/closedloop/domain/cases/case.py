@@ -5,6 +5,7 @@ The steps that make those events are in :mod:`closedloop.domain.cases.steps`.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,18 @@ from typing import Any
 import attrs
 
 from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.contact import (
+    ClosingNoticeSent,
+    ContactLogged,
+    Lapsed,
+    MessageReceived,
+    Pause,
+    Paused,
+    Replied,
+    Resumed,
+    WaitingOn,
+)
+from closedloop.domain.cases.effort import Effort, effort_of
 from closedloop.domain.cases.events import (
     Acknowledged,
     ActionTaken,
@@ -47,7 +60,7 @@ from closedloop.domain.checks import instant
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.latte import Stage, Step
 
-__all__ = ["Case", "Effort", "apply", "replay"]
+__all__ = ["Case", "Queue", "apply", "replay"]
 
 _STEP_OF: dict[type[Event], Step] = {
     CaseOpened: Step.LISTEN,
@@ -58,6 +71,16 @@ _STEP_OF: dict[type[Event], Step] = {
     Explained: Step.EXPLAIN,
     Reopened: Step.REOPEN,
 }
+
+
+class Queue(enum.Enum):
+    """Whose move it is: every active case is in exactly one of these work queues."""
+
+    UNANSWERED = "unanswered"  # nobody has acknowledged it yet
+    AWAITING_REPLY = "awaiting_reply"  # the customer wrote since staff last answered
+    AWAITING_CUSTOMER = "awaiting_customer"  # paused: staff asked the customer something
+    ON_HOLD = "on_hold"  # paused: waiting on a third party or a date
+    IN_PROGRESS = "in_progress"  # staff's to act on, by its deadlines
 
 
 # Not slotted: a dict-backed instance can be copied and patched in one step (see _evolve),
@@ -90,10 +113,52 @@ class Case:
     explanation: Explained | None = None
     reopen_count: int = 0
     escalation_level: int = 0
-    awaiting_customer: bool = False
     origin: Origin | None = None
     promises: tuple[Promise, ...] = ()
     merged_into: str | None = None
+    pause: Pause | None = None
+    awaiting_reply_since: datetime | None = None
+    contact_promise: Promise | None = None
+
+    @property
+    def awaiting_customer(self) -> bool:
+        """True while the case waits for the customer to answer (its clocks stopped)."""
+        return self.pause is not None and self.pause.waiting_on is WaitingOn.CUSTOMER
+
+    @property
+    def queue(self) -> Queue | None:
+        """The work queue this case is in, which says whose move it is (None once it is
+        closed or merged): see :class:`Queue`."""
+        if not self.is_active:
+            return None
+        if self.stage is Stage.LISTENED:
+            return Queue.UNANSWERED
+        if self.awaiting_reply_since is not None:
+            return Queue.AWAITING_REPLY
+        if self.pause is not None:
+            waiting = self.pause.waiting_on is WaitingOn.CUSTOMER
+            return Queue.AWAITING_CUSTOMER if waiting else Queue.ON_HOLD
+        return Queue.IN_PROGRESS
+
+    @property
+    def queued_since(self) -> datetime | None:
+        """Since when the case is owed what its queue says: the customer's first unanswered
+        word, the start of the pause, or when it opened."""
+        queue = self.queue
+        if queue is Queue.AWAITING_REPLY:
+            return self.awaiting_reply_since
+        if queue in (Queue.AWAITING_CUSTOMER, Queue.ON_HOLD) and self.pause is not None:
+            return self.pause.since
+        return None if queue is None else self.opened_at
+
+    @property
+    def contacted_at(self) -> datetime | None:
+        """When staff first spoke to the customer in person — in their own words
+        (:class:`Replied`) or in a contact they logged — if ever. A template does not count."""
+        for event in self.events:
+            if isinstance(event, Replied | ContactLogged):
+                return event.at
+        return None
 
     @property
     def is_closed(self) -> bool:
@@ -111,7 +176,7 @@ class Case:
         and the ones the conversation was moved to."""
         used: dict[Channel, None] = {}
         for event in self.events:
-            if isinstance(event, CaseOpened | MessageAdded):
+            if isinstance(event, CaseOpened | MessageAdded | MessageReceived):
                 used.setdefault(event.feedback.channel)
             elif isinstance(event, CasesMerged):
                 for message in event.messages:
@@ -181,63 +246,11 @@ class Case:
     def effort(self) -> Effort:
         """What this matter cost the customer: hand-offs, channel switches, repeat contacts
         and times they had to repeat themselves (see :class:`Effort`)."""
-        return _effort(self)
+        return effort_of(self.events, self.messages)
 
     def allowed_steps(self, lifecycle: Lifecycle = LATTE) -> tuple[Step, ...]:
         """The LATTE steps this case may take now."""
         return lifecycle.allowed(self)
-
-
-@attrs.frozen
-class Effort:
-    """Effort signals of one case, counted from its history.
-
-    - ``hand_offs``: times the case moved from one owner to another;
-    - ``channel_switches``: times the conversation changed channel (the customer writing on
-      another channel, or the case moved);
-    - ``repeat_contacts``: times the customer wrote again before anyone answered;
-    - ``repeats``: messages the host flagged as the customer repeating themselves.
-    """
-
-    hand_offs: int = 0
-    channel_switches: int = 0
-    repeat_contacts: int = 0
-    repeats: int = 0
-
-
-_STAFF_CONTACT = (Acknowledged, ActionTaken, Declined, Thanked, Explained, AwaitingCustomer)
-
-
-def _effort(case: Case) -> Effort:
-    hand_offs = switches = repeat_contacts = 0
-    owner: str | None = None
-    channel: Channel | None = None
-    waiting = False  # the customer's last word has had no answer yet
-    for event in case.events:
-        if isinstance(event, CaseOpened):
-            owner, channel, waiting = event.owner, event.feedback.channel, True
-        elif isinstance(event, Assigned):
-            hand_offs += owner is not None and event.owner != owner
-            owner = event.owner
-        elif isinstance(event, Acknowledged) and owner is None:
-            owner = event.by
-        elif isinstance(event, MessageAdded | ChannelMoved):
-            moved_to = event.channel if isinstance(event, ChannelMoved) else event.feedback.channel
-            switches += moved_to != channel
-            channel = moved_to
-            if isinstance(event, MessageAdded):
-                repeat_contacts += waiting
-                waiting = True
-        elif isinstance(event, CustomerReplied):
-            waiting = True
-        if isinstance(event, _STAFF_CONTACT):
-            waiting = False
-    return Effort(
-        hand_offs=hand_offs,
-        channel_switches=switches,
-        repeat_contacts=repeat_contacts,
-        repeats=sum(1 for m in case.messages if m.repeated),
-    )
 
 
 # -- applying events: the only place a case changes -------------------------------------------
@@ -283,6 +296,12 @@ def apply(case: Case, event: Event) -> Case:
         if isinstance(event, Acknowledged):
             if case.owner is None:
                 changes["owner"] = event.by
+            if event.next_contact_by is not None:  # a promise of its own, kept by the next contact
+                changes["contact_promise"] = Promise(
+                    f"{case.id}/{event.version}/next-contact", "contact the customer again",
+                    event.next_contact_by, changes.get("owner", case.owner) or event.by,
+                    event.at,
+                )  # fmt: skip
         elif isinstance(event, ActionTaken):
             changes["action"] = event.summary
             changes["declined"] = None
@@ -296,6 +315,8 @@ def apply(case: Case, event: Event) -> Case:
             changes["action"] = None
             changes["declined"] = None
             changes["explanation"] = None
+        elif isinstance(event, Lapsed):
+            changes["pause"] = None
     elif isinstance(event, Assigned):
         changes["owner"] = event.owner
     elif isinstance(event, Escalated):
@@ -309,8 +330,10 @@ def apply(case: Case, event: Event) -> Case:
         changes["promises"] = _promise(case, event.promise_id, kept_at=event.at)
     elif isinstance(event, CustomerEscalated | PriorityChanged):
         changes["priority"] = event.priority
-    elif isinstance(event, MessageAdded):
+    elif isinstance(event, MessageAdded | MessageReceived):  # any word ends a pause
         changes["messages"] = (*case.messages, event.feedback)
+        changes["pause"] = None
+        changes["awaiting_reply_since"] = case.awaiting_reply_since or event.at
     elif isinstance(event, CasesMerged):
         changes["messages"] = (*case.messages, *event.messages)
     elif isinstance(event, MergedInto):
@@ -321,9 +344,33 @@ def apply(case: Case, event: Event) -> Case:
         )
     elif isinstance(event, ChannelMoved):
         changes["reply_channel"] = event.channel
-    elif isinstance(event, AwaitingCustomer | CustomerReplied):
-        changes["awaiting_customer"] = isinstance(event, AwaitingCustomer)
+    elif isinstance(event, CustomerReplied):
+        changes["pause"] = None
+        changes["awaiting_reply_since"] = case.awaiting_reply_since or event.at
+    elif isinstance(event, Paused):
+        changes["pause"] = Pause(event.waiting_on, event.reason, event.at, event.resume_by)
+    elif isinstance(event, AwaitingCustomer):  # a pause in histories before Paused
+        changes["pause"] = Pause(WaitingOn.CUSTOMER, event.question, event.at, None)
+    elif isinstance(event, Resumed):
+        changes["pause"] = None
+    elif isinstance(event, ClosingNoticeSent) and case.pause is not None:
+        changes["pause"] = attrs.evolve(case.pause, notice_at=event.at, resume_by=event.closes_at)
+    if _speaks_to_customer(case, event):
+        changes["awaiting_reply_since"] = None
+        promised = case.contact_promise
+        if promised is not None and promised.is_open and "contact_promise" not in changes:
+            changes["contact_promise"] = attrs.evolve(promised, kept_at=event.at)
     return _evolve(case, changes)
+
+
+def _speaks_to_customer(case: Case, event: Event) -> bool:
+    """Whether staff answered the customer with this event: it discharges a reply owed and
+    keeps the acknowledgement's promise of a next contact."""
+    if isinstance(event, Acknowledged | Thanked | Explained | Replied | ContactLogged):
+        return True
+    if isinstance(event, Paused):
+        return bool(event.question)  # the question went to the customer
+    return isinstance(event, ActionTaken) and case.kind is FeedbackKind.QUESTION  # the answer
 
 
 def _promise(case: Case, promise_id: str, **changes: Any) -> tuple[Promise, ...]:

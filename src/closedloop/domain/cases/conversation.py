@@ -13,11 +13,11 @@ import attrs
 
 from closedloop.domain.cases.case import Case, apply
 from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.contact import ContactLogged, MessageReceived, Noted, Replied
 from closedloop.domain.cases.events import (
     CasesMerged,
     ChannelMoved,
     MergedInto,
-    MessageAdded,
     Origin,
     OriginKind,
     PriorityChanged,
@@ -38,9 +38,12 @@ from closedloop.domain.latte import Step
 __all__ = [
     "add_message",
     "keep_promise",
+    "log_contact",
     "make_promise",
     "merge_cases",
     "move_channel",
+    "note",
+    "reply",
     "reprioritize",
     "request_verification",
     "split_case",
@@ -48,18 +51,70 @@ __all__ = [
 ]
 
 
-def add_message(case: Case, feedback: Feedback, *, at: datetime, by: str = "closedloop") -> Case:
-    """More from the customer on this matter: it joins the case as a new message."""
+def add_message(
+    case: Case, feedback: Feedback, *, at: datetime, by: str = "closedloop", due_at: Due
+) -> Case:
+    """More from the customer on this matter: it joins the case as a new message, ends a
+    pause, and owes them a reply (``due_at`` is the case's next due time after it)."""
     if not isinstance(feedback, Feedback):
         raise ValidationError(f"feedback must be a Feedback, got {type(feedback).__name__}")
-    event = MessageAdded(
+    event = MessageReceived(
         case_id=case.id,
         version=case.version + 1,
         at=require_aware("at", at),
         by=_actor(by),
         feedback=feedback,
     )
+    return apply(case, scheduled(case, event, due_at))
+
+
+def reply(case: Case, text: str, *, at: datetime, by: str, due_at: Due) -> Case:
+    """Staff write to the customer in their own words, on the case's reply channel: a reply
+    owed is answered, and it is a personal contact."""
+    _active(case, "reply on")
+    event = Replied(
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
+        text=_said("text", text), channel=case.reply_channel,
+    )  # fmt: skip
+    return apply(case, scheduled(case, event, due_at))
+
+
+def note(case: Case, text: str, *, at: datetime, by: str) -> Case:
+    """An internal note: kept in the case's history, never sent to the customer."""
+    event = Noted(
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
+        text=_said("text", text),
+    )  # fmt: skip
     return apply(case, event)
+
+
+def log_contact(
+    case: Case, channel: Channel, summary: str, *, at: datetime, by: str, due_at: Due
+) -> Case:
+    """Staff spoke to the customer outside closedloop (a phone call): recorded with its
+    channel and what was said; it answers a reply owed and is a personal contact."""
+    _active(case, "log a contact on")
+    if not isinstance(channel, Channel):
+        raise ValidationError(f"channel must be a Channel, got {channel!r}")
+    event = ContactLogged(
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
+        channel=channel, summary=_said("summary", summary),
+    )  # fmt: skip
+    return apply(case, scheduled(case, event, due_at))
+
+
+def _active(case: Case, doing: str) -> None:
+    if case.merged_into is not None:
+        raise StepRefusedError(
+            case.id, Step.TAKE_ACTION,
+            f"it was merged into case {case.merged_into!r}: {doing} that one",
+        )  # fmt: skip
+
+
+def _said(name: str, text: object) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError(f"{name} must say something, got {text!r}")
+    return text
 
 
 def merge_cases(
@@ -125,7 +180,7 @@ def split_case(
     new = open_case(new_id, messages[0], at=at, by=by, priority=case.priority, owner=case.owner,
                     due_at=due_at, origin=Origin(OriginKind.SPLIT, case_id=case.id))  # fmt: skip
     for feedback in messages[1:]:
-        new = add_message(new, feedback, at=at, by=by)
+        new = add_message(new, feedback, at=at, by=by, due_at=due_at)
     return source, new
 
 

@@ -17,9 +17,7 @@ import attrs
 from closedloop.domain.cases.case import Case, apply
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.events import (
-    AwaitingCustomer,
     CustomerEscalated,
-    CustomerReplied,
     Escalated,
     Rescheduled,
     Scheduled,
@@ -43,9 +41,7 @@ from closedloop.domain.standards.standard import (
 __all__ = [
     "Ladder",
     "Rung",
-    "await_customer",
     "customer_escalate",
-    "customer_replied",
     "escalate",
     "escalate_promise",
     "next_due",
@@ -139,14 +135,16 @@ def next_due(
 
     That is the earliest of: a pending deadline, if the case can still climb (at once from
     level 0; after the current rung's wait above it); and, with ``warn_at_amber``, an amber
-    threshold not yet warned about; and the due time of an open promise not yet escalated
-    (the only one a closed case, or one waiting for the customer, can have).
+    threshold not yet warned about; the due time of an open promise not yet escalated (the
+    only one a closed case can have); and when a pause ends (a paused step has no deadline).
     """
     promise = case.next_promise_due  # promises are watched even on a closed case
-    if case.is_closed or case.awaiting_customer:
+    if case.is_closed:
         return promise
     pending = due_times(case, standards, amber=warn_at_amber, lifecycle=lifecycle)
     times: list[datetime] = [] if promise is None else [promise]
+    if case.pause is not None and case.pause.resume_by is not None:
+        times.append(case.pause.resume_by)  # resume it, or tell a silent customer
     breach = min((d.due_at for d in pending if d.due_at is not None), key=instant, default=None)
     climb = next_rung_at(case, ladder)
     if breach is not None and climb is not None:
@@ -238,35 +236,10 @@ def customer_escalate(
     return _with_due(case, event, due_at)
 
 
-def await_customer(case: Case, *, at: datetime, by: str, question: str, due_at: Due = None) -> Case:
-    """Staff asked the customer something: the clocks stop until they reply."""
-    _check(case, at, by)
-    if case.is_closed or case.awaiting_customer:
-        state = "closed" if case.is_closed else "already waiting for the customer"
-        raise ValidationError(f"case {case.id!r} is {state}")
-    if not isinstance(question, str) or not question.strip():
-        raise ValidationError("say what the customer was asked (question=...)")
-    event = AwaitingCustomer(
-        case_id=case.id, version=case.version + 1, at=at, by=by, question=question
-    )
-    return _with_due(case, event, due_at)
-
-
 def reschedule(case: Case, *, at: datetime, due_at: Due) -> Case:
     """Record a recomputed next due time (after the policy changed under the case)."""
     _check(case, at, "closedloop")
     event = Rescheduled(case_id=case.id, version=case.version + 1, at=at, by="closedloop")
-    return _with_due(case, event, due_at)
-
-
-def customer_replied(case: Case, *, at: datetime, by: str, text: str, due_at: Due) -> Case:
-    """The customer answered: the clocks run again from here."""
-    _check(case, at, by)
-    if not case.awaiting_customer:
-        raise ValidationError(f"case {case.id!r} is not waiting for the customer")
-    if not isinstance(text, str) or not text.strip():
-        raise ValidationError("say what the customer replied (text=...)")
-    event = CustomerReplied(case_id=case.id, version=case.version + 1, at=at, by=by, text=text)
     return _with_due(case, event, due_at)
 
 

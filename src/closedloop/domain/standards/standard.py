@@ -18,9 +18,11 @@ import attrs
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.contact import Lapsed, MessageReceived, Paused, Resumed
 from closedloop.domain.cases.events import (
     AwaitingCustomer,
     CustomerReplied,
+    MessageAdded,
     OriginKind,
     Reopened,
     Warned,
@@ -52,6 +54,8 @@ class Target(enum.Enum):
     ACKNOWLEDGE = "acknowledge"  # from when the case opened to the acknowledgement
     TAKE_ACTION = "take_action"  # from opening (or the last reopen) to action or a decline
     CLOSE_LOOP = "close_loop"  # from opening (or the last reopen) to the loop closed
+    REPLY = "reply"  # from the customer's first unanswered word to staff answering them
+    CONTACT = "contact"  # a recovery case: from opening to staff speaking to them in person
 
 
 class Rag(enum.Enum):
@@ -113,15 +117,23 @@ def _defaults() -> tuple[Standard, ...]:
     day = timedelta(hours=8)
     return (
         Standard(
-            Target.ACKNOWLEDGE,
+            Target.CONTACT,
             2 * day,
             hours,
             origins={OriginKind.RECOVERY},
             name="contact a detractor within 2 business days",
         ),
+        Standard(
+            Target.ACKNOWLEDGE,
+            2 * day,
+            hours,
+            origins={OriginKind.RECOVERY},
+            name="acknowledge a detractor within 2 business days",
+        ),
         Standard(Target.ACKNOWLEDGE, timedelta(hours=4), hours),
         Standard(Target.TAKE_ACTION, 3 * day, hours, name="take action within 3 business days"),
         Standard(Target.CLOSE_LOOP, 5 * day, hours, name="close the loop within 5 business days"),
+        Standard(Target.REPLY, day, hours, name="reply to the customer within 1 business day"),
     )
 
 
@@ -134,11 +146,12 @@ def _fraction(instance: Any, attribute: attrs.Attribute[float], value: object) -
 class Standards:
     """The organisation's standards, in order: the first that matches a case wins.
 
-    ``defaults`` holds the standards for cases no rule matches (by default: contact the
-    customer behind a low survey score within 2 business days, acknowledge anything else
-    within 4 business hours, take action within 3 business days of 8 hours,
-    close the loop within 5, Monday to Friday 09:00-17:00 UTC). A step is AMBER once
-    ``amber_at`` of its time is used (75% by default).
+    ``defaults`` holds the standards for cases no rule matches. By default, on business
+    hours Monday to Friday 09:00-17:00 UTC: speak in person to the customer behind a low
+    survey score, and acknowledge their case, within 2 business days; acknowledge other
+    cases within 4 business hours; take action within 3 business days of 8 hours; close the
+    loop within 5; reply to a customer who wrote again within 1 business day. A step is
+    AMBER once ``amber_at`` of its time is used (75% by default).
     """
 
     rules: tuple[Standard, ...] = attrs.field(default=(), converter=tuple)
@@ -177,6 +190,14 @@ def pending_targets(case: Case, lifecycle: Lifecycle = LATTE) -> tuple[Target, .
     targets = []
     if case.stage is Stage.LISTENED:
         targets.append(Target.ACKNOWLEDGE)
+    elif case.awaiting_reply_since is not None:
+        targets.append(Target.REPLY)
+    if (
+        case.origin is not None
+        and case.origin.kind is OriginKind.RECOVERY
+        and case.contacted_at is None
+    ):
+        targets.append(Target.CONTACT)
     if case.stage in (Stage.LISTENED, Stage.ACKNOWLEDGED) and Step.TAKE_ACTION in (
         lifecycle.steps_for(case.kind)
     ):
@@ -208,7 +229,7 @@ def due_times(
         if standard is None:
             continue
         start = _start(case, target)
-        pauses = _pauses(case, start)
+        pauses = _pauses(case, start, target)
         due = _finish(standard.calendar, start, standard.within, pauses)
         amber_at = (
             _finish(standard.calendar, start, standard.within * standards.amber_at, pauses)
@@ -229,7 +250,7 @@ def deadlines(
     found = []
     for due in due_times(case, standards, amber=True, lifecycle=lifecycle):
         standard = due.standard
-        pauses = _pauses(case, due.started_at)
+        pauses = _pauses(case, due.started_at, due.target)
         used = _used(standard.calendar, due.started_at, now, pauses) / standard.within
         if due.due_at is not None and instant(now) > instant(due.due_at):
             rag = Rag.RED
@@ -261,22 +282,32 @@ def warned(case: Case, deadline: Deadline | Due) -> bool:
 
 # -- the arithmetic ------------------------------------------------------------------------
 
+# What ends a pause: the customer's word, however it came, staff resuming, or the closing.
+_RESUMES = (CustomerReplied, MessageAdded, MessageReceived, Resumed, Lapsed)
+
 
 def _start(case: Case, target: Target) -> datetime:
-    if target is Target.ACKNOWLEDGE:
+    if target in (Target.ACKNOWLEDGE, Target.CONTACT):
         return case.opened_at
+    if target is Target.REPLY and case.awaiting_reply_since is not None:
+        return case.awaiting_reply_since
     reopened = [e.at for e in case.events if isinstance(e, Reopened)]
     return reopened[-1] if reopened else case.opened_at
 
 
-def _pauses(case: Case, start: datetime) -> list[tuple[datetime, datetime | None]]:
-    """The spans the case waited for the customer since ``start`` (the last may be open)."""
+def _pauses(
+    case: Case, start: datetime, target: Target | None = None
+) -> list[tuple[datetime, datetime | None]]:
+    """The spans the case was paused since ``start`` (the last may be open). A reply owed
+    to the customer is never paused: a hold on a third party does not excuse silence."""
     spans: list[tuple[datetime, datetime | None]] = []
+    if target is Target.REPLY:
+        return spans
     began: datetime | None = None
     for event in case.events:
-        if isinstance(event, AwaitingCustomer) and began is None:
+        if isinstance(event, AwaitingCustomer | Paused) and began is None:
             began = event.at
-        elif isinstance(event, CustomerReplied) and began is not None:
+        elif isinstance(event, _RESUMES) and began is not None:
             if instant(event.at) > instant(start):
                 spans.append((max(began, start, key=instant), event.at))
             began = None

@@ -1,0 +1,135 @@
+"""Events of the conversation with the customer beyond the LATTE steps: what they wrote,
+what staff wrote back or noted, contacts made elsewhere, and pauses of the clocks.
+
+They are registered with the other events (:data:`~closedloop.domain.cases.events.EVENT_TYPES`)
+so stores read them back like any other.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import attrs
+
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.events import (
+    Event,
+    MessageAdded,
+    Scheduled,
+    StepEvent,
+    _registered,
+)
+from closedloop.domain.cases.feedback import Feedback
+
+__all__ = [
+    "CUSTOMER_MESSAGES",
+    "ClosingNoticeSent",
+    "ContactLogged",
+    "Lapsed",
+    "MessageReceived",
+    "Noted",
+    "Pause",
+    "Paused",
+    "Replied",
+    "Resumed",
+    "WaitingOn",
+]
+
+
+class WaitingOn(enum.Enum):
+    """Whom a paused case waits for."""
+
+    CUSTOMER = "customer"  # staff asked the customer something
+    THIRD_PARTY = "third_party"  # a supplier, a courier, another department
+    DATE = "date"  # nothing can happen before a date (a delivery, a billing run)
+
+
+@attrs.frozen
+class Pause:
+    """A case's clocks are stopped: why, since when, and by when it resumes (or, waiting
+    on a silent customer, when they are told it will close). ``notice_at`` is when that
+    notice went out, if it did."""
+
+    waiting_on: WaitingOn
+    reason: str
+    since: datetime
+    resume_by: datetime | None
+    notice_at: datetime | None = None
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class MessageReceived(Scheduled):
+    """The customer wrote again on the matter (from any channel): it ends a pause and owes
+    them a reply. (:class:`MessageAdded`, without a due time, is the same in histories
+    written before replies were tracked.)"""
+
+    feedback: Feedback
+
+
+#: The events that add a customer's message to a case.
+CUSTOMER_MESSAGES = (MessageAdded, MessageReceived)
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class Replied(Scheduled):
+    """Staff wrote to the customer, in their own words, on ``channel``."""
+
+    text: str
+    channel: Channel
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class Noted(Event):
+    """An internal note on the case: kept in its history, never sent to the customer."""
+
+    text: str
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class ContactLogged(Scheduled):
+    """Staff spoke to the customer outside closedloop (a phone call, a visit)."""
+
+    channel: Channel
+    summary: str
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class Paused(Scheduled):
+    """The clocks stop: the case waits on ``waiting_on`` until ``resume_by``. Waiting on
+    the customer, ``question`` is what they were asked (and sent to them)."""
+
+    waiting_on: WaitingOn
+    reason: str
+    resume_by: datetime
+    question: str = ""
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class Resumed(Scheduled):
+    """The clocks run again (the third party answered, the date came, staff resumed)."""
+
+    reason: str
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class ClosingNoticeSent(Scheduled):
+    """A customer who did not answer was told the case closes at ``closes_at`` unless they
+    write."""
+
+    closes_at: datetime
+
+
+@_registered
+@attrs.frozen(kw_only=True)
+class Lapsed(StepEvent):
+    """The case closed because the customer never answered, after being told it would."""
+
+    reason: str

@@ -1,0 +1,84 @@
+"""Customer effort: what a matter cost the customer, counted from its history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.contact import ContactLogged, MessageReceived, Paused, Replied
+from closedloop.domain.cases.events import (
+    Acknowledged,
+    ActionTaken,
+    Assigned,
+    AwaitingCustomer,
+    CaseOpened,
+    ChannelMoved,
+    CustomerReplied,
+    Declined,
+    Event,
+    Explained,
+    MessageAdded,
+    Thanked,
+)
+from closedloop.domain.cases.feedback import Feedback
+
+__all__ = ["Effort", "effort_of"]
+
+
+@attrs.frozen
+class Effort:
+    """Effort signals of one case, counted from its history.
+
+    - ``hand_offs``: times the case moved from one owner to another;
+    - ``channel_switches``: times the conversation changed channel (the customer writing on
+      another channel, or the case moved);
+    - ``repeat_contacts``: times the customer wrote again before anyone answered;
+    - ``repeats``: messages the host flagged as the customer repeating themselves.
+    """
+
+    hand_offs: int = 0
+    channel_switches: int = 0
+    repeat_contacts: int = 0
+    repeats: int = 0
+
+
+# Staff spoke to the customer (a template or their own words).
+_STAFF_CONTACT = (
+    Acknowledged, ActionTaken, Declined, Thanked, Explained, AwaitingCustomer, Paused, Replied,
+    ContactLogged,
+)  # fmt: skip
+
+
+def effort_of(events: Iterable[Event], messages: Iterable[Feedback]) -> Effort:
+    """The effort signals of a case with these events and messages."""
+    hand_offs = switches = repeat_contacts = 0
+    owner: str | None = None
+    channel: Channel | None = None
+    waiting = False  # the customer's last word has had no answer yet
+    for event in events:
+        if isinstance(event, CaseOpened):
+            owner, channel, waiting = event.owner, event.feedback.channel, True
+        elif isinstance(event, Assigned):
+            hand_offs += owner is not None and event.owner != owner
+            owner = event.owner
+        elif isinstance(event, Acknowledged) and owner is None:
+            owner = event.by
+        elif isinstance(event, MessageAdded | MessageReceived | ChannelMoved):
+            moved_to = event.channel if isinstance(event, ChannelMoved) else event.feedback.channel
+            switches += moved_to != channel
+            channel = moved_to
+            if isinstance(event, MessageAdded | MessageReceived):
+                repeat_contacts += waiting
+                waiting = True
+        elif isinstance(event, CustomerReplied):
+            waiting = True
+        if isinstance(event, _STAFF_CONTACT):
+            waiting = False
+    return Effort(
+        hand_offs=hand_offs,
+        channel_switches=switches,
+        repeat_contacts=repeat_contacts,
+        repeats=sum(1 for m in messages if m.repeated),
+    )
