@@ -352,14 +352,21 @@ def test_recovery_figures_by_hand(desk: Desk, clock: ManualClock) -> None:
     desk.surveys.record_answer(
         LOG_OFF, customer="cat@example.com", channel=Channel.EMAIL, answer=10
     )
-    # dan: 2/10, never contacted.
-    desk.surveys.record_answer(LOG_OFF, customer="dan@example.com", channel=Channel.EMAIL, answer=2)
+    # dan: 2/10, acknowledged with the stock template only: never contacted (G3).
+    dan = desk.surveys.record_answer(
+        LOG_OFF, customer="dan@example.com", channel=Channel.EMAIL, answer=2
+    )
     assert ann.recovery_case_id is not None
     assert bob.recovery_case_id is not None
+    assert dan.recovery_case_id is not None
+    desk.acknowledge(dan.recovery_case_id, by="amy")
     clock.advance(hours=1)
     desk.acknowledge(ann.recovery_case_id, by="amy")
+    desk.conversation.reply(ann.recovery_case_id, "Ann, I am sorry. I have refunded you.", by="amy")
     clock.advance(days=3)  # Thursday 10:00: past bob's Tuesday 17:00 deadline
-    desk.acknowledge(bob.recovery_case_id, by="amy")
+    desk.conversation.log_contact(
+        bob.recovery_case_id, Channel.PHONE, "Called Bob; he is replacing the card", by="amy"
+    )
     until = clock.now()
     clock.advance(days=40)
     desk.surveys.record_answer(LOG_OFF, customer="ann@example.com", channel=Channel.EMAIL, answer=9)

@@ -22,9 +22,10 @@ from typing import TypeVar
 import attrs
 
 from closedloop.adapters.sqlite import SQLiteStore
+from closedloop.cli.demo_data import CAUSES, CHANNELS, DECLINES, KINDS, TEXTS
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
-from closedloop.domain.cases.events import Kano
+from closedloop.domain.cases.events import OriginKind
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.errors import LifecycleError, SurveyTokenError
 from closedloop.domain.outbox.notification import Notification
@@ -45,55 +46,6 @@ _AGENTS = ("amy", "ben", "chloe", "dev", "erin")
 _NPS = Survey("after-complaint", SurveyKind.NPS, "How likely are you to recommend us?")
 _CES = Survey("after-question", SurveyKind.CES, "How easy was it to get your answer?")
 _CSAT = Survey("after-feedback", SurveyKind.CSAT, "How satisfied are you with our reply?")
-
-_CHANNELS = (
-    (Channel.EMAIL, 30), (Channel.WEB_FORM, 25), (Channel.PHONE, 15), (Channel.CHAT, 10),
-    (Channel.SOCIAL_MEDIA, 10), (Channel.POINT_OF_SALE, 6), (Channel.FIELD_STAFF, 4),
-)  # fmt: skip
-_KINDS = (
-    (FeedbackKind.COMPLAINT, 45), (FeedbackKind.QUESTION, 30),
-    (FeedbackKind.SUGGESTION, 10), (FeedbackKind.COMPLIMENT, 15),
-)  # fmt: skip
-_TEXTS = {
-    FeedbackKind.COMPLAINT: (
-        "My sofa arrived with a torn cushion", "The delivery came a week late",
-        "Staff at the Leeds store refused my return", "I was charged twice for one order",
-        "The wardrobe was missing its hinges", "Nobody called me back about my kitchen fitting",
-        "The courier left my table in the rain", "My refund has not arrived after 3 weeks",
-    ),
-    FeedbackKind.QUESTION: (
-        "Can I change my delivery date?", "Do you fit kitchens in York?",
-        "Is the oak dining table back in stock?", "How do I claim on my guarantee?",
-        "Can I return a lamp bought online in a store?",
-    ),
-    FeedbackKind.SUGGESTION: (
-        "Please offer evening delivery slots", "Your app should show stock in my store",
-        "Sell spare legs for the Brook sofa",
-    ),
-    FeedbackKind.COMPLIMENT: (
-        "Sam in the Bath store was brilliant", "Delivery team were careful and quick",
-        "Love my new bed, thank you",
-    ),
-}  # fmt: skip
-_CAUSES = (
-    ("courier damage not checked at the warehouse", Kano.DISSATISFIER, 5),
-    ("returns policy not trained in stores", Kano.DISSATISFIER, 4),
-    ("delivery slots overbooked", Kano.DISSATISFIER, 4),
-    ("refunds batched weekly", Kano.SATISFIER, 3),
-    ("call-back requests not logged", Kano.DISSATISFIER, 3),
-    ("parts missing from flat-pack boxes", Kano.SATISFIER, 2),
-    ("no evening delivery", Kano.DELIGHTER, 1),
-)
-_DECLINES = (
-    ("out_of_stock", "A replacement oak table before Christmas", 20),
-    ("out_of_stock", "The Brook sofa in green this month", 15),
-    ("policy", "A refund on a sale item after 30 days", 15),
-    ("policy", "Delivery to a second address", 10),
-    ("training", "Fitting the kitchen while the fitter trains", 15),
-    ("product_gap", "Evening delivery", 10),
-    ("product_gap", "Assembly of flat-pack furniture", 5),
-    ("other", "A discount on the next order", 10),
-)
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[_T, int], ...]) -> _T:
@@ -167,8 +119,8 @@ class _Simulation:
 
     def arrive(self) -> None:
         rng = self.rng
-        kind = _pick(rng, _KINDS)
-        channel = _pick(rng, _CHANNELS)
+        kind = _pick(rng, KINDS)
+        channel = _pick(rng, CHANNELS)
         customer = rng.choice(self.customers)
         if channel == Channel.PHONE:
             customer = f"+44 7700 9{rng.randrange(10**5):05d}"
@@ -177,7 +129,7 @@ class _Simulation:
         case = self.desk.listen(
             Feedback(
                 customer=customer, channel=channel, received_at=self.clock.now(),
-                text=rng.choice(_TEXTS[kind]), kind=kind,
+                text=rng.choice(TEXTS[kind]), kind=kind,
             )
         )  # fmt: skip
         self.cases += 1
@@ -238,12 +190,43 @@ class _Simulation:
             if roll < 0.85:
                 wait = self.hours(2, 14) if roll < 0.7 else self.hours(17, 30)
                 self.later(wait, lambda: self.keep(case_id, promise_id, agent))
+        if case.origin is not None and case.origin.kind is OriginKind.RECOVERY:
+            if rng.random() < 0.85:  # a person calls back; the template is not the contact
+                self.later(self.hours(0.5, 12), lambda: self.call_back(case_id, agent))
+        elif rng.random() < 0.1:
+            self.later(self.hours(2, 20), lambda: self.any_news(case_id))
         if case.kind is FeedbackKind.QUESTION:
             self.later(self.hours(0.5, 10), lambda: self.answer(case_id, agent))
         else:
             slow = rng.random() < 0.15
             wait = self.hours(20, 40) if slow else self.hours(1, 14)
             self.later(wait, lambda: self.act(case_id, agent))
+
+    def call_back(self, case_id: str, agent: str) -> None:
+        if self.desk.get(case_id).is_active:
+            self.desk.conversation.log_contact(
+                case_id, Channel.PHONE, "Called the customer about their score", by=agent
+            )
+
+    def any_news(self, case_id: str) -> None:
+        """The customer asks where things stand; someone replies, usually in time."""
+        case = self.desk.get(case_id)
+        if not case.is_active:
+            return
+        self.desk.conversation.add_message(
+            case_id,
+            Feedback(
+                customer=case.customer, channel=case.reply_channel, received_at=self.clock.now(),
+                text="Any news? " + case.subject, kind=case.kind,
+            ),
+        )  # fmt: skip
+        agent = case.owner or self.rng.choice(_AGENTS)
+        wait = self.hours(0.5, 6) if self.rng.random() < 0.8 else self.hours(9, 20)
+        self.later(wait, lambda: self.reply(case_id, agent))
+
+    def reply(self, case_id: str, agent: str) -> None:
+        if self.desk.get(case_id).is_active:
+            self.desk.conversation.reply(case_id, "We are on it; more by tomorrow.", by=agent)
 
     def keep(self, case_id: str, promise_id: str, agent: str) -> None:
         self.desk.promises.keep(case_id, promise_id, by=agent, note="Called the customer")
@@ -256,7 +239,7 @@ class _Simulation:
         desk, rng = self.desk, self.rng
         if self.desk.get(case_id).kind is FeedbackKind.COMPLAINT and rng.random() < 0.12:
             category, asked = rng.choices(
-                [(c, a) for c, a, _ in _DECLINES], [w for _, _, w in _DECLINES]
+                [(c, a) for c, a, _ in DECLINES], [w for _, _, w in DECLINES]
             )[0]
             desk.decline(case_id, by=agent, reason="We cannot do that", category=category,
                          asked=asked)  # fmt: skip
@@ -270,7 +253,7 @@ class _Simulation:
         if case.is_closed:
             self.after_close(case)
             return
-        cause, kano, _ = rng.choices(_CAUSES, [w for *_, w in _CAUSES])[0]
+        cause, kano, _ = rng.choices(CAUSES, [w for *_, w in CAUSES])[0]
         open_promises = "Still tracked by its owner" if case.open_promises else None
         case = desk.explain(
             case_id, by=agent, what_failed=cause, what_changes="We are fixing it",

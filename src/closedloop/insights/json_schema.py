@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from closedloop.domain.standards.standard import Target
+
 __all__ = ["SCHEMA_VERSION", "schema"]
 
 #: Bumped when a field changes meaning or goes away; new fields may appear without a bump.
@@ -40,7 +42,7 @@ def schema() -> dict[str, Any]:
     counts = _list(_object({"label": _STR, "count": _INT}))
     kpi = _object(
         {
-            "target": {"enum": ["acknowledge", "take_action", "close_loop"]},
+            "target": {"enum": [target.value for target in Target]},
             "standard": _STR,
             "measured": _INT,
             "met": _INT,

@@ -25,8 +25,9 @@ class RecoveryFigures:
 
     - ``answers``: answers received in the period; ``needing_recovery``: those with a low
       score or "contact me"; ``detractors``: distinct customers who gave a low score.
-    - ``contacted`` / ``contacted_in_time``: recovery answers whose case was acknowledged
-      (the customer contacted) at all / within its contact standard.
+    - ``contacted`` / ``contacted_in_time``: recovery answers whose customer staff spoke to
+      in person (a reply in their own words or a logged call; a template acknowledgement
+      does not count) at all / within its contact standard.
     - ``close_the_loop_rate``: ``contacted_in_time / needing_recovery``.
     - ``time_to_contact_median``: from the answer to the contact, over those contacted.
     - ``recovered``: detractors whose next answer to the same survey, at any time later,
@@ -54,8 +55,8 @@ class RecoveryFigures:
 
 
 def contact_deadline(case: Case, standards: Standards) -> datetime | None:
-    """When the customer behind a recovery case must have been contacted (acknowledged)."""
-    standard = standards.for_case(case, Target.ACKNOWLEDGE)
+    """When the customer behind a recovery case must have been contacted in person."""
+    standard = standards.for_case(case, Target.CONTACT)
     return None if standard is None else standard.calendar.add(case.opened_at, standard.within)
 
 
@@ -92,7 +93,7 @@ def recovery_figures(
         if answer.recovery_case_id is None:
             continue
         recovery = case(answer.recovery_case_id)
-        reached = recovery.acknowledged_at
+        reached = recovery.contacted_at  # in person: a template acknowledgement is not it
         if reached is None:
             continue
         contacted += 1
