@@ -62,6 +62,7 @@ from closedloop import (
     MessageNotFoundError,
     Notification,
     OutboxMessage,
+    Queue,
     StorageError,
     codec,  # exact JSON round trips: cases, notifications, datetimes
 )
@@ -69,6 +70,7 @@ from closedloop.adapters.common import (
     check_batch,
     check_customer_batch,
     check_limit,
+    check_queue,
     check_tenant,
     erased_message,
     instant,
@@ -194,6 +196,14 @@ class JsonFolderStore:
             cases = self._cases()
         found = [c for c in cases if c.acknowledged_at is None and c.is_active]
         return sorted(found, key=lambda c: (instant(c.opened_at), c.id))[:limit]
+
+    def queue(self, queue: Queue, limit: int = 100) -> Sequence[Case]:
+        check_limit(limit)
+        check_queue(queue)
+        with self._lock:
+            cases = self._cases()
+        found = [c for c in cases if c.queue is queue]
+        return sorted(found, key=lambda c: (instant(c.queued_since or c.opened_at), c.id))[:limit]
 
     def cases_active(self, since: datetime, until: datetime) -> Iterator[Case]:
         with self._lock:

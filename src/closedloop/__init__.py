@@ -12,8 +12,9 @@ from closedloop.adapters.notify.smtp import SmtpNotifier
 from closedloop.adapters.notify.webhook_feedback import feedback_from_webhook
 from closedloop.adapters.notify.webhooks import WebhookNotifier
 from closedloop.adapters.sqlite import SQLiteStore
-from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.case import Case, Queue
 from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.contact import Pause, WaitingOn
 from closedloop.domain.cases.due import DueCase
 from closedloop.domain.cases.events import Kano, Origin, OriginKind
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
@@ -59,6 +60,7 @@ from closedloop.domain.outbox.messages import Delivery, OutboxMessage, RetryPoli
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.standards.calendar import BusinessCalendar, Window
 from closedloop.domain.standards.escalation import Ladder, Rung
+from closedloop.domain.standards.pauses import Silence
 from closedloop.domain.standards.standard import Deadline, Rag, Standard, Standards, Target
 from closedloop.domain.surveys.eligibility import Contact, Decision, Reason, SurveyRules
 from closedloop.domain.surveys.invitation import Invitation, InvitationStatus, Response
@@ -144,9 +146,11 @@ __all__ = [
     "Origin",
     "OriginKind",
     "OutboxMessage",
+    "Pause",
     "Policy",
     "PostgresStore",
     "Priority",
+    "Queue",
     "Rag",
     "Reason",
     "RecoveryReport",
@@ -156,6 +160,7 @@ __all__ = [
     "SQLiteStore",
     "SchemaVersionError",
     "ScoreError",
+    "Silence",
     "SmtpNotifier",
     "Stage",
     "Standard",
@@ -174,6 +179,7 @@ __all__ = [
     "UndeliverableError",
     "UnknownChannelError",
     "ValidationError",
+    "WaitingOn",
     "WebhookDelivery",
     "WebhookError",
     "WebhookNotifier",

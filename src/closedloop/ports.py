@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, Self, runtime_checkable
 
-from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.case import Case, Queue
 from closedloop.domain.cases.due import DueCase
 from closedloop.domain.change import CustomerChange, Write
 from closedloop.domain.customers.erasure import Erasure
@@ -140,6 +140,11 @@ class CaseStorage(Protocol):
 
     def unanswered(self, limit: int = 100) -> Sequence[Case]:
         """Open cases nobody has acknowledged yet, across all channels, oldest first."""
+        ...
+
+    def queue(self, queue: Queue, limit: int = 100) -> Sequence[Case]:
+        """The cases in work queue ``queue`` (``case.queue``), by ``case.queued_since``
+        then id. Every active case is in exactly one queue; closed and merged ones in none."""
         ...
 
     def cases_active(self, since: datetime, until: datetime) -> Iterable[Case]:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from closedloop.domain.cases.case import Queue
 from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
 from closedloop.domain.checks import instant
 from closedloop.domain.customers.erasure import Erasure
@@ -20,6 +21,7 @@ __all__ = [
     "check_batch",
     "check_customer_batch",
     "check_limit",
+    "check_queue",
     "check_tenant",
     "erased_message",
     "instant",
@@ -42,6 +44,14 @@ def check_limit(limit: object) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValidationError(f"limit must be a whole number of at least 1, got {limit!r}")
     return limit
+
+
+def check_queue(queue: object) -> Queue:
+    """A work queue is a :class:`~closedloop.Queue`."""
+    if not isinstance(queue, Queue):
+        names = ", ".join(f"Queue.{q.name}" for q in Queue)
+        raise ValidationError(f"queue must be one of {names}, got {queue!r}")
+    return queue
 
 
 def check_batch(changes: Sequence[Write]) -> None:

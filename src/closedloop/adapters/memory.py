@@ -12,12 +12,13 @@ from closedloop.adapters.common import (
     check_batch,
     check_customer_batch,
     check_limit,
+    check_queue,
     check_tenant,
     erased_message,
     instant,
     split_batch,
 )
-from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.case import Case, Queue
 from closedloop.domain.cases.due import DueCase
 from closedloop.domain.change import Change, CustomerChange, Write
 from closedloop.domain.checks import require_aware
@@ -145,6 +146,13 @@ class InMemoryStore:
         check_limit(limit)
         found = [c for c in self._cases() if c.acknowledged_at is None and c.is_active]
         found.sort(key=lambda c: (instant(c.opened_at), c.id))
+        return found[:limit]
+
+    def queue(self, queue: Queue, limit: int = 100) -> Sequence[Case]:
+        check_limit(limit)
+        check_queue(queue)
+        found = [c for c in self._cases() if c.queue is queue]
+        found.sort(key=lambda c: (instant(c.queued_since or c.opened_at), c.id))
         return found[:limit]
 
     def cases_active(self, since: datetime, until: datetime) -> Iterator[Case]:

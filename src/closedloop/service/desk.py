@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 import attrs
 
 from closedloop.domain.cases import steps as domain
-from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.case import Case, Queue
 from closedloop.domain.cases.events import Kano
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.lifecycle import Lifecycle
@@ -169,6 +169,12 @@ class Desk:
     def unanswered(self, limit: int = 100) -> Sequence[Case]:
         """Open cases nobody has acknowledged yet, across every channel, oldest first."""
         return self._ctx.store.unanswered(limit)
+
+    def queue(self, queue: Queue, limit: int = 100) -> Sequence[Case]:
+        """The cases in one work queue — unanswered, awaiting our reply, awaiting the
+        customer, on hold, in progress — longest waiting first. Every active case is in
+        exactly one (``case.queue``)."""
+        return self._ctx.store.queue(queue, limit)
 
     # -- LATTE ------------------------------------------------------------------------
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from closedloop.adapters.common import check_limit
+from closedloop.adapters.common import check_limit, check_queue
 from closedloop.adapters.postgres.connection import PAGE, PostgresBase
 from closedloop.adapters.rows import from_us, group, replay, us
-from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.case import Case, Queue
 from closedloop.domain.cases.due import DueCase
 from closedloop.domain.checks import require_aware
 from closedloop.domain.errors import CaseNotFoundError
@@ -84,6 +84,25 @@ class PostgresCaseStorage(PostgresBase):
                 ORDER BY page.opened_us, page.id, e.version
                 """,
                 (self._tenant, limit, self._tenant),
+            )
+        )
+
+    def queue(self, queue: Queue, limit: int = 100) -> Sequence[Case]:
+        """The cases in work queue ``queue``, by ``queued_since`` then id."""
+        check_limit(limit)
+        name = check_queue(queue).value
+        return group(
+            self._read(
+                f"""
+                SELECT e.case_id, e.body FROM (
+                    SELECT id, queue_us FROM {self._s}.cases
+                    WHERE tenant = %s AND queue = %s
+                    ORDER BY queue_us, id LIMIT %s
+                ) AS page
+                JOIN {self._s}.events AS e ON e.tenant = %s AND e.case_id = page.id
+                ORDER BY page.queue_us, page.id, e.version
+                """,
+                (self._tenant, name, limit, self._tenant),
             )
         )
 

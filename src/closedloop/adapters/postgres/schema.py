@@ -149,7 +149,20 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         """,
         "CREATE INDEX customer_handles_owner ON {s}.customer_handles (tenant, customer_id)",
     ),
+    (
+        # Work queues: whose move it is (Case.queue), since when; filled in by replaying the
+        # open cases once (fill_queues).
+        'ALTER TABLE {s}.cases ADD COLUMN queue text COLLATE "C"',
+        "ALTER TABLE {s}.cases ADD COLUMN queue_us bigint",
+        """
+        CREATE INDEX cases_queue ON {s}.cases (tenant, queue, queue_us, id)
+            WHERE queue IS NOT NULL
+        """,
+    ),
 )
+
+#: Migrations after which the cases' queue columns are computed from their events.
+_QUEUES_FROM = 3
 
 #: The schema version this closedloop writes: the number of migrations.
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
@@ -181,11 +194,36 @@ def migrate_schema(conn: psycopg.Connection[Any], schema: str) -> int:
     for step in MIGRATIONS[found:]:
         for statement in step:
             conn.execute(statement.format(s=s))
+    if found and found < _QUEUES_FROM <= SCHEMA_VERSION:
+        _fill_queues(conn, s)
     if row is None:
         conn.execute(f"INSERT INTO {s}.schema_version VALUES (%s)", (SCHEMA_VERSION,))
     else:
         conn.execute(f"UPDATE {s}.schema_version SET version = %s", (SCHEMA_VERSION,))
     return found
+
+
+def _fill_queues(conn: psycopg.Connection[Any], s: str) -> None:
+    """Put every open case of an older schema in its work queue, by replaying it."""
+    from closedloop.adapters.rows import group, us
+
+    rows = conn.execute(
+        f"SELECT e.case_id, e.body, c.tenant FROM {s}.cases AS c JOIN {s}.events AS e"
+        " ON e.tenant = c.tenant AND e.case_id = c.id WHERE NOT c.closed"
+        " ORDER BY c.tenant, c.id, e.version"
+    ).fetchall()
+    for tenant in sorted({row[2] for row in rows}):
+        for case in group([(case_id, body) for case_id, body, t in rows if t == tenant]):
+            queue, since = case.queue, case.queued_since
+            conn.execute(
+                f"UPDATE {s}.cases SET queue = %s, queue_us = %s WHERE tenant = %s AND id = %s",
+                (
+                    None if queue is None else queue.value,
+                    None if since is None else us(since),
+                    tenant,
+                    case.id,
+                ),
+            )
 
 
 def installed_version(conn: psycopg.Connection[Any], schema: str) -> int:

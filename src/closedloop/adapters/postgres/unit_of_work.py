@@ -90,6 +90,8 @@ class PostgresUnitOfWork(PostgresBase):
             [None if c.due_at is None else us(c.due_at) for c in cases],
             [c.acknowledged_at is not None for c in cases],
             [not c.is_active for c in cases],  # "closed": no steps left to take
+            [None if c.queue is None else c.queue.value for c in cases],
+            [None if c.queued_since is None else us(c.queued_since) for c in cases],
         )
         fresh = [i for i, c in enumerate(changes) if c.expected_version == 0]
         moved = [i for i, c in enumerate(changes) if c.expected_version > 0]
@@ -99,14 +101,15 @@ class PostgresUnitOfWork(PostgresBase):
             if fresh:
                 cur.execute(
                     f"INSERT INTO {s}.cases (tenant, id, version, stage, due_us, acknowledged,"
-                    " closed, customer, opened_us) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                    " closed, queue, queue_us, customer, opened_us)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
                     " ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
                     (t, *only, cases[0].customer, us(cases[0].opened_at)),
                 )
             else:
                 cur.execute(
                     f"UPDATE {s}.cases SET version = %s, stage = %s, due_us = %s,"
-                    " acknowledged = %s, closed = %s"
+                    " acknowledged = %s, closed = %s, queue = %s, queue_us = %s"
                     " WHERE tenant = %s AND id = %s AND version = %s RETURNING id",
                     (*only[1:], t, only[0], changes[0].expected_version),
                 )
@@ -115,9 +118,10 @@ class PostgresUnitOfWork(PostgresBase):
         if fresh:
             cur.execute(
                 f"INSERT INTO {s}.cases (tenant, id, version, stage, due_us, acknowledged,"
-                " closed, customer, opened_us) SELECT %s, * FROM unnest(%b::text[],"
-                " %b::integer[], %b::text[], %b::bigint[], %b::boolean[], %b::boolean[],"
-                " %b::text[], %b::bigint[]) ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
+                " closed, queue, queue_us, customer, opened_us) SELECT %s, * FROM unnest("
+                "%b::text[], %b::integer[], %b::text[], %b::bigint[], %b::boolean[],"
+                " %b::boolean[], %b::text[], %b::bigint[], %b::text[], %b::bigint[])"
+                " ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
                 (
                     t,
                     *([column[i] for i in fresh] for column in state),
@@ -129,10 +133,12 @@ class PostgresUnitOfWork(PostgresBase):
         if moved:
             cur.execute(
                 f"UPDATE {s}.cases AS c SET version = u.version, stage = u.stage,"
-                " due_us = u.due_us, acknowledged = u.acknowledged, closed = u.closed"
+                " due_us = u.due_us, acknowledged = u.acknowledged, closed = u.closed,"
+                " queue = u.queue, queue_us = u.queue_us"
                 " FROM unnest(%b::text[], %b::integer[], %b::text[], %b::bigint[],"
-                " %b::boolean[], %b::boolean[], %b::integer[])"
-                " AS u(id, version, stage, due_us, acknowledged, closed, expected)"
+                " %b::boolean[], %b::boolean[], %b::text[], %b::bigint[], %b::integer[])"
+                " AS u(id, version, stage, due_us, acknowledged, closed, queue, queue_us,"
+                " expected)"
                 " WHERE c.tenant = %s AND c.id = u.id AND c.version = u.expected RETURNING c.id",
                 (
                     *([column[i] for i in moved] for column in state),

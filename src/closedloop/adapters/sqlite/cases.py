@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from closedloop.adapters.common import check_limit
+from closedloop.adapters.common import check_limit, check_queue
 from closedloop.adapters.rows import from_us, group, replay, us
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView
-from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.case import Case, Queue
 from closedloop.domain.cases.due import DueCase
 from closedloop.domain.checks import require_aware
 from closedloop.domain.errors import CaseNotFoundError
@@ -31,6 +31,7 @@ _DUE = """
 _UNANSWERED = _CASES_PAGE.format(
     sort="opened_us", where="tenant = ? AND acknowledged = 0 AND closed = 0"
 )
+_QUEUE = _CASES_PAGE.format(sort="queue_us", where="tenant = ? AND queue = ?")
 # CROSS JOIN makes SQLite loop over the customer's cases first, whatever its statistics say.
 _CASES_OF = """
     SELECT events.case_id, events.body
@@ -86,6 +87,12 @@ class SQLiteCaseStorage(TenantView):
         """Open cases never acknowledged, by ``opened_at`` then id."""
         check_limit(limit)
         return group(self._read(_UNANSWERED, (self._tenant, limit, self._tenant)))
+
+    def queue(self, queue: Queue, limit: int = 100) -> Sequence[Case]:
+        """The cases in work queue ``queue``, by ``queued_since`` then id."""
+        check_limit(limit)
+        name = check_queue(queue).value
+        return group(self._read(_QUEUE, (self._tenant, name, limit, self._tenant)))
 
     def cases_active(self, since: datetime, until: datetime) -> Iterator[Case]:
         """Cases with an event in ``[since, until)``, by ``opened_at`` then id, read a page

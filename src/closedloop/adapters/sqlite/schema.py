@@ -142,7 +142,20 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         )
         """,
     ),
+    (
+        # Work queues: whose move it is (Case.queue), since when; filled in by replaying the
+        # open cases once (see _fill_queues).
+        "ALTER TABLE cases ADD COLUMN queue TEXT",
+        "ALTER TABLE cases ADD COLUMN queue_us INTEGER",
+        """
+        CREATE INDEX cases_queue ON cases (tenant, queue, queue_us, id)
+            WHERE queue IS NOT NULL
+        """,
+    ),
 )
+
+#: Migrations after which the cases' queue columns are computed from their events.
+_QUEUES_FROM = 6
 
 #: The schema version this closedloop writes: the number of migrations.
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
@@ -200,12 +213,33 @@ def _prepare(db: sqlite3.Connection, synchronous: str, busy_timeout: float) -> N
         for step in MIGRATIONS[found:]:
             for statement in step:
                 db.execute(statement)
+        if found and found < _QUEUES_FROM <= SCHEMA_VERSION:
+            _fill_queues(db)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
+
+
+def _fill_queues(db: sqlite3.Connection) -> None:
+    """Put every open case of an older database in its work queue, by replaying it."""
+    from closedloop.adapters.rows import group
+    from closedloop.adapters.sqlite.unit_of_work import queue_state
+
+    rows = db.execute(
+        "SELECT events.case_id, events.body, cases.tenant FROM cases JOIN events"
+        " ON events.tenant = cases.tenant AND events.case_id = cases.id"
+        " WHERE cases.closed = 0 ORDER BY cases.tenant, cases.id, events.version"
+    ).fetchall()
+    tenants = {(tenant, case_id) for case_id, _, tenant in rows}
+    for tenant in sorted({t for t, _ in tenants}):
+        mine = [(case_id, body) for case_id, body, t in rows if t == tenant]
+        db.executemany(
+            "UPDATE cases SET queue = ?, queue_us = ? WHERE tenant = ? AND id = ?",
+            [(*queue_state(case), tenant, case.id) for case in group(mine)],
+        )
 
 
 def _use_wal(db: sqlite3.Connection, busy_timeout: float) -> None:

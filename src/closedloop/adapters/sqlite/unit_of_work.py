@@ -17,16 +17,23 @@ from closedloop.domain.cases.case import Case
 from closedloop.domain.change import Change, InvitationChange, Write
 from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError
 
-__all__ = ["CASE_UPDATE", "EVENT_INSERT", "EXTERNAL_INSERT", "SQLiteUnitOfWork", "case_state"]
+__all__ = [
+    "CASE_UPDATE",
+    "EVENT_INSERT",
+    "EXTERNAL_INSERT",
+    "SQLiteUnitOfWork",
+    "case_state",
+    "queue_state",
+]
 
 _CASE_INSERT = (
     "INSERT INTO cases (tenant, id, customer, opened_us, opened_at, version, stage, due_us,"
-    " due_at, acknowledged, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " due_at, acknowledged, closed, queue, queue_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # A case's customer and opening time come from its first event and never change.
 CASE_UPDATE = (
     "UPDATE cases SET version = ?, stage = ?, due_us = ?, due_at = ?, acknowledged = ?,"
-    " closed = ? WHERE tenant = ? AND id = ?"
+    " closed = ?, queue = ?, queue_us = ? WHERE tenant = ? AND id = ?"
 )
 EVENT_INSERT = (
     "INSERT INTO events (tenant, case_id, version, type, at_us, body) VALUES (?, ?, ?, ?, ?, ?)"
@@ -181,7 +188,14 @@ def case_state(case: Case) -> tuple[object, ...]:
         None if due is None else dump_datetime(due),
         int(case.acknowledged_at is not None),
         int(not case.is_active),  # the "closed" column: no steps left to take
+        *queue_state(case),
     )
+
+
+def queue_state(case: Case) -> tuple[str | None, int | None]:
+    """The ``queue`` and ``queue_us`` columns: the work queue and since when."""
+    queue, since = case.queue, case.queued_since
+    return (None, None) if queue is None or since is None else (queue.value, us(since))
 
 
 def _stored(

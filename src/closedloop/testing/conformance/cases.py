@@ -13,12 +13,22 @@ from hypothesis import HealthCheck, given, settings
 
 from closedloop.domain.cases import conversation as talk
 from closedloop.domain.cases import steps as latte
-from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.case import Case, Queue
+from closedloop.domain.cases.contact import WaitingOn
 from closedloop.domain.change import Change
 from closedloop.domain.errors import CaseNotFoundError, DuplicateExternalIdError, ValidationError
+from closedloop.domain.standards import pauses
 from closedloop.ports import CaseStore
 from closedloop.testing import strategies
-from closedloop.testing.conformance.base import _STEP, T0, StoreContract, _note, closed, opened
+from closedloop.testing.conformance.base import (
+    _STEP,
+    T0,
+    StoreContract,
+    _feedback,
+    _note,
+    closed,
+    opened,
+)
 
 __all__ = ["CaseStorageContract"]
 
@@ -125,6 +135,49 @@ class CaseStorageContract(StoreContract):
         store.commit(Change(closed(opened("closed", at=T0 - _STEP)), 0))
         assert [c.id for c in store.unanswered()] == ["old", "new"]
         assert [c.id for c in store.unanswered(limit=1)] == ["old"]
+
+    def test_r5_each_work_queue_holds_its_cases_longest_waiting_first(
+        self, store: CaseStore
+    ) -> None:
+        store.commit(Change(opened("fresh", at=T0 + _STEP), 0))
+        working = latte.acknowledge(opened("working", at=T0 - 3 * _STEP), at=T0, by="amy")
+        store.commit(Change(working, 0))
+        wrote = talk.add_message(
+            latte.acknowledge(opened("wrote", at=T0 - 2 * _STEP), at=T0, by="amy"),
+            _feedback(), at=T0 + 2 * _STEP, due_at=None,
+        )  # fmt: skip
+        store.commit(Change(wrote, 0))
+        asked = pauses.pause(
+            latte.acknowledge(opened("asked", at=T0 - _STEP), at=T0, by="amy"),
+            WaitingOn.CUSTOMER, at=T0 + _STEP, by="amy", reason="Which order?",
+            resume_by=T0 + 10 * _STEP, question="Which order?",
+        )  # fmt: skip
+        store.commit(Change(asked, 0))
+        held = pauses.pause(
+            latte.acknowledge(opened("held", at=T0 - _STEP), at=T0, by="amy"),
+            WaitingOn.THIRD_PARTY, at=T0, by="amy", reason="Courier", resume_by=T0 + _STEP,
+        )  # fmt: skip
+        store.commit(Change(held, 0))
+        store.commit(Change(closed(opened("done", at=T0 - _STEP)), 0))
+        found = {queue: [c.id for c in store.queue(queue)] for queue in Queue}
+        assert found == {
+            Queue.UNANSWERED: ["fresh"],
+            Queue.AWAITING_REPLY: ["wrote"],
+            Queue.AWAITING_CUSTOMER: ["asked"],
+            Queue.ON_HOLD: ["held"],
+            Queue.IN_PROGRESS: ["working"],
+        }
+        assert store.queue(Queue.AWAITING_REPLY)[0] == wrote
+        older = latte.acknowledge(opened("older", at=T0 - 9 * _STEP), at=T0, by="amy")
+        store.commit(Change(older, 0))
+        assert [c.id for c in store.queue(Queue.IN_PROGRESS)] == ["older", "working"]
+        assert [c.id for c in store.queue(Queue.IN_PROGRESS, limit=1)] == ["older"]
+        answered = talk.reply(wrote, "It ships today", at=T0 + 3 * _STEP, by="amy", due_at=None)
+        store.commit(Change(answered, wrote.version))
+        assert [c.id for c in store.queue(Queue.IN_PROGRESS)] == ["older", "working", "wrote"]
+        assert store.queue(Queue.AWAITING_REPLY) == []
+        with pytest.raises(ValidationError, match="queue must be one of"):
+            store.queue("unanswered")  # type: ignore[arg-type]
 
     def test_r5_cases_active_in_a_period_oldest_first(self, store: CaseStore) -> None:
         hour = timedelta(hours=1)

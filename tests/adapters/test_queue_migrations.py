@@ -1,0 +1,109 @@
+"""Work queues in the SQL stores: an index behind the query, and databases written before
+queues existed put every open case in its queue when they are migrated."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from closedloop import Desk, PostgresStore, Queue, SQLiteStore, WaitingOn
+from closedloop.ports import CaseStore
+from closedloop.testing import ManualClock, RecordingNotifier, SequentialIds
+from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
+from tests.helpers import START, make_feedback
+
+
+def one_case_per_queue(store: CaseStore) -> dict[Queue, list[str]]:
+    clock = ManualClock(START)
+    desk = Desk(store, RecordingNotifier(), clock=clock, ids=SequentialIds())
+    fresh = desk.listen(make_feedback(customer="a@example.com")).id
+    working = desk.listen(make_feedback(customer="b@example.com")).id
+    desk.acknowledge(working, by="amy")
+    wrote = desk.listen(make_feedback(customer="c@example.com")).id
+    desk.acknowledge(wrote, by="amy")
+    clock.advance(hours=1)
+    desk.conversation.add_message(wrote, make_feedback(customer="c@example.com"))
+    asked = desk.listen(make_feedback(customer="d@example.com")).id
+    desk.acknowledge(asked, by="amy")
+    desk.conversation.await_customer(asked, by="amy", question="Which order?")
+    held = desk.listen(make_feedback(customer="e@example.com")).id
+    desk.acknowledge(held, by="amy")
+    desk.conversation.hold(
+        held, WaitingOn.DATE, by="amy", reason="Billing run", resume_by=START + timedelta(days=9)
+    )
+    return {
+        Queue.UNANSWERED: [fresh],
+        Queue.IN_PROGRESS: [working],
+        Queue.AWAITING_REPLY: [wrote],
+        Queue.AWAITING_CUSTOMER: [asked],
+        Queue.ON_HOLD: [held],
+    }
+
+
+def queues(store: CaseStore) -> dict[Queue, list[str]]:
+    return {queue: [c.id for c in store.queue(queue)] for queue in Queue}
+
+
+def test_sqlite_fills_the_queues_of_an_older_file(tmp_path: Path) -> None:
+    path = tmp_path / "loop.db"
+    with SQLiteStore(path) as store:
+        expected = one_case_per_queue(store)
+    # The file as closedloop wrote it before queues (schema 5).
+    db = sqlite3.connect(path)
+    db.execute("DROP INDEX cases_queue")
+    db.execute("ALTER TABLE cases DROP COLUMN queue")
+    db.execute("ALTER TABLE cases DROP COLUMN queue_us")
+    db.execute("PRAGMA user_version = 5")
+    db.commit()
+    db.close()
+    with SQLiteStore(path) as store:
+        assert store.pragmas()["user_version"] == 6
+        assert queues(store) == expected
+
+
+def test_sqlite_serves_a_queue_from_its_index(tmp_path: Path) -> None:
+    path = tmp_path / "loop.db"
+    SQLiteStore(path).close()
+    db = sqlite3.connect(path)
+    plan = " ".join(
+        row[3]
+        for row in db.execute(
+            "EXPLAIN QUERY PLAN SELECT id, queue_us AS sort FROM cases"
+            " WHERE tenant = ? AND queue = ? ORDER BY queue_us, id LIMIT ?",
+            ("default", "awaiting_reply", 100),
+        )
+    )
+    db.close()
+    assert "INDEX cases_queue (tenant=? AND queue=?)" in plan
+    assert "TEMP B-TREE" not in plan  # served in order: no sort
+
+
+@pytest.fixture
+def postgres() -> Iterator[tuple[str, str]]:
+    dsn = dsn_or_skip()
+    schema = new_schema()
+    yield dsn, schema
+    drop_schema(dsn, schema)
+
+
+@pytest.mark.postgres
+def test_postgres_fills_the_queues_of_an_older_schema(postgres: tuple[str, str]) -> None:
+    import psycopg
+
+    from closedloop.adapters.postgres import SCHEMA_VERSION as QUEUES  # its latest migration
+
+    dsn, schema = postgres
+    with PostgresStore(dsn, schema=schema) as store:
+        expected = one_case_per_queue(store)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP INDEX "{schema}".cases_queue')
+        conn.execute(f'ALTER TABLE "{schema}".cases DROP COLUMN queue, DROP COLUMN queue_us')
+        conn.execute(f'UPDATE "{schema}".schema_version SET version = %s', (QUEUES - 1,))
+    with PostgresStore(dsn, schema=schema) as store:
+        assert store.migrate() == QUEUES - 1  # the version it found
+        assert store.schema_version() == QUEUES
+        assert queues(store) == expected
