@@ -12,6 +12,7 @@ import pytest
 from closedloop import (
     BusinessCalendar,
     Channel,
+    Delivery,
     Desk,
     Feedback,
     Policy,
@@ -161,3 +162,22 @@ def test_a_second_low_score_from_another_handle_joins_the_recovery_case(desk: De
     recovery = desk.get(first.recovery_case_id or "")
     assert len(recovery.messages) == 2
     assert recovery.priority.rank == 2
+
+
+def test_nothing_is_marked_sent_that_was_not_handed_to_a_notifier(
+    desk: Desk, store: InMemoryStore, notifier: RecordingNotifier
+) -> None:
+    """G5: an invitation answered before its email went out was marked SENT, though no
+    notifier ever saw it."""
+    case_id = closed_case(desk)
+    desk.outbox.dispatch()
+    invited = desk.surveys.invite(QUARTERLY, case_id=case_id)
+    assert invited.token is not None
+    desk.surveys.respond(invited.token, 9)  # answered from another device first
+    report = desk.outbox.dispatch()
+    (key,) = report.skipped
+    assert key not in {n.key for n in notifier.sent}
+    message = store.outbox_message(key)
+    assert message.status is Delivery.DEAD
+    assert message.last_error == "not sent: the survey invitation was answered before it went out"
+    assert [m.key for m in desk.outbox.dead_letters()] == [key]

@@ -17,8 +17,8 @@ __all__ = ["Context", "Hooks"]
 
 #: More writes to commit with a step, from the case before and after it (and the time).
 StepHook = Callable[["Context", Case, Case, datetime], Sequence[Write]]
-#: Whether a claimed notification should still go out.
-SendHook = Callable[["Context", Notification], bool]
+#: Why a claimed notification must not go out (None: it may).
+SendHook = Callable[["Context", Notification], str | None]
 #: What to record once a notification was delivered.
 DeliveredHook = Callable[["Context", Notification], None]
 
@@ -29,11 +29,11 @@ class Hooks:
 
     The Desk registers them when it is built: surveys withdraw their invitations when a
     step reopens a case (``on_step``), and the outbox asks surveys whether an invitation
-    may still go out (``may_send``) and tells them when it went (``on_delivered``).
+    must be withheld (``withhold``) and tells them when it went (``on_delivered``).
     """
 
     on_step: tuple[StepHook, ...] = ()
-    may_send: tuple[SendHook, ...] = ()
+    withhold: tuple[SendHook, ...] = ()
     on_delivered: tuple[DeliveredHook, ...] = ()
 
 

@@ -108,7 +108,7 @@ class Desk:
             random=(rng if rng is not None else random.Random()).random,
             hooks=Hooks(
                 on_step=(invitations.withdraw_on_reopen,),
-                may_send=(invitations.still_open,),
+                withhold=(invitations.withheld,),
                 on_delivered=(invitations.delivered,),
             ),
         )

@@ -17,7 +17,8 @@ __all__ = ["DispatchReport", "dead_letters", "dispatch", "requeue"]
 @attrs.frozen
 class DispatchReport:
     """What one dispatch did, by idempotency key: delivered, to be retried, given up on,
-    and skipped (a survey invitation or reminder nobody can answer any more)."""
+    and skipped (a survey invitation or reminder nobody can answer any more: a dead letter
+    whose error says so, never marked sent)."""
 
     sent: tuple[str, ...] = ()
     retrying: tuple[str, ...] = ()
@@ -46,9 +47,14 @@ def dispatch(
     withdrawn: list[str] = []
     store, retry = ctx.store, ctx.policy.retry
     for message in store.outbox_claim(ctx.clock.now(), limit, lease):
-        if not all(may_send(ctx, message.notification) for may_send in ctx.hooks.may_send):
-            # E.g. an invitation answered, expired or withdrawn since: settle it unsent.
-            store.mark_sent(message.key, ctx.clock.now())
+        reason = next(
+            (why for hook in ctx.hooks.withhold if (why := hook(ctx, message.notification))),
+            None,
+        )
+        if reason is not None:
+            # E.g. an invitation answered first: never marked sent, since it was not (G5); a
+            # dead letter that says why, like a message whose customer was erased.
+            store.mark_failed(message.key, ctx.clock.now(), f"not sent: {reason}", None)
             withdrawn.append(message.key)
             continue
         try:

@@ -41,9 +41,9 @@ __all__ = [
     "invite",
     "record_answer",
     "respond",
-    "still_open",
     "sweep_invitations",
     "withdraw_on_reopen",
+    "withheld",
 ]
 
 _BY = "closedloop"
@@ -316,15 +316,18 @@ def delivered(ctx: Context, notification: Notification) -> None:
             ctx.store.commit(InvitationChange(sent, invitation.version))
 
 
-def still_open(ctx: Context, notification: Notification) -> bool:
-    """False for an invitation or reminder whose invitation can no longer be answered.
-    An outbox hook."""
+def withheld(ctx: Context, notification: Notification) -> str | None:
+    """Why an invitation or reminder must not go out (its invitation can no longer be
+    answered), or None. An outbox hook."""
     if notification.invitation_id is None:
-        return True
+        return None
     try:
-        return ctx.store.invitation(notification.invitation_id).is_open
+        invitation = ctx.store.invitation(notification.invitation_id)
     except InvitationNotFoundError:
-        return True
+        return None
+    if invitation.is_open:
+        return None
+    return f"the survey invitation was {invitation.status.value} before it went out"
 
 
 def withdraw_on_reopen(
