@@ -223,20 +223,28 @@ class JsonFolderStore:
     ) -> Sequence[OutboxMessage]:
         check_limit(limit)
         with self._lock:
-            ready = [
-                (m, r)
-                for m, r in self._messages()
-                if m.status is Delivery.PENDING
-                and m.next_attempt_at is not None
-                and instant(m.next_attempt_at) <= instant(now)
-            ]
-            ready.sort(key=lambda pair: (instant(pair[0].notification.created_at), pair[0].key))
-            claimed = ready[:limit]
+            claimed = self._ready(now)[:limit]
             until = codec.dump_datetime(now + lease)
             self._apply(
                 {self._outbox_path(m.key): r | {"next_attempt_at": until} for m, r in claimed}
             )
         return [m for m, _ in claimed]  # as they were before the lease, like the reference
+
+    def outbox_ready(self, now: datetime, limit: int = 100) -> Sequence[OutboxMessage]:
+        check_limit(limit)
+        with self._lock:
+            return [m for m, _ in self._ready(now)[:limit]]
+
+    def _ready(self, now: datetime) -> list[tuple[OutboxMessage, dict[str, Any]]]:
+        ready = [
+            (m, r)
+            for m, r in self._messages()
+            if m.status is Delivery.PENDING
+            and m.next_attempt_at is not None
+            and instant(m.next_attempt_at) <= instant(now)
+        ]
+        ready.sort(key=lambda pair: (instant(pair[0].notification.created_at), pair[0].key))
+        return ready
 
     def mark_sent(self, key: str, at: datetime) -> None:
         with self._lock:

@@ -3,6 +3,8 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -119,9 +121,14 @@ def test_now_replays_the_jobs_at_a_given_instant(tmp_path: Path) -> None:
     with SQLiteStore(db) as store:
         assert store.outbox_claim(START + timedelta(days=3) - timedelta(seconds=1)) == []
     out = io.StringIO()
-    assert main(["dispatch", "--db", str(db), "--now", late], out=out) == 0
+    assert main(["dispatch", "--db", str(db), "--now", late, "--dry-run"], out=out) == 0
     assert f"[{case.id}/2/escalation/team-lead]" in out.getvalue()
-    assert out.getvalue().endswith("1 sent, 0 to retry, 0 given up\n")
+    out = io.StringIO()
+    with host_notifier(tmp_path) as sent:
+        args = ["dispatch", "--db", str(db), "--now", late, "--notifier", "host_mail:NOTIFIER"]
+        assert main(args, out=out) == 0
+    assert sent == [f"{case.id}/2/escalation/team-lead"]
+    assert out.getvalue() == "1 sent, 0 to retry, 0 given up\n"
     out = io.StringIO()
     assert main(["report", "--db", str(db), "--now", late], out=out) == 0
     assert out.getvalue().startswith(
@@ -248,12 +255,12 @@ def test_commands_refuse_files_that_are_not_closedloop_databases(
     other = tmp_path / "other.db"
     with sqlite3.connect(other) as db:
         db.execute("CREATE TABLE t (x)")
-    for command in ("report", "sweep", "dispatch"):
-        assert main([command, "--db", str(text)]) == 1
+    for command in (["report"], ["sweep"], ["dispatch", "--dry-run"]):
+        assert main([*command, "--db", str(text)]) == 1
         assert "not a SQLite database" in capsys.readouterr().err
-        assert main([command, "--db", str(other)]) == 1
+        assert main([*command, "--db", str(other)]) == 1
         assert "not a closedloop one" in capsys.readouterr().err
-        assert main([command, "--db", str(tmp_path / "missing.db")]) == 1
+        assert main([*command, "--db", str(tmp_path / "missing.db")]) == 1
         assert "no database at" in capsys.readouterr().err
     with sqlite3.connect(other) as db:
         assert [n for (n,) in db.execute("SELECT name FROM sqlite_master")] == ["t"]
@@ -277,21 +284,83 @@ def test_a_newer_schema_is_one_clear_line(
     assert "Traceback" not in err
 
 
-def test_dispatch_delivers_the_outbox_through_the_log(tmp_path: Path) -> None:
+@contextmanager
+def host_notifier(folder: Path) -> Iterator[list[str]]:
+    """The host application's notifier, importable as ``host_mail:NOTIFIER``: it records the
+    keys it delivers."""
+    (folder / "host_mail.py").write_text(
+        "SENT = []\n"
+        "class Mail:\n"
+        "    def send(self, notification):\n"
+        "        SENT.append(notification.key)\n"
+        "NOTIFIER = Mail()\n"
+        "def make():\n"
+        "    return Mail()\n"
+        "NOT_ONE = 42\n"
+    )
+    sys.path.insert(0, str(folder))
+    try:
+        import host_mail
+
+        yield host_mail.SENT
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop("host_mail", None)
+
+
+def acknowledged_db(folder: Path) -> Path:
     from closedloop import Desk, SQLiteStore
     from closedloop.testing import ManualClock, RecordingNotifier
     from tests.helpers import START, make_feedback
 
-    db = tmp_path / "loop.db"
+    db = folder / "loop.db"
     with SQLiteStore(db) as store:
         desk = Desk(store, RecordingNotifier(), clock=ManualClock(START - timedelta(days=1)))
         desk.acknowledge(desk.listen(make_feedback()).id, by="amy")
+    return db
+
+
+def test_dispatch_delivers_the_outbox_through_the_hosts_notifier(tmp_path: Path) -> None:
+    db = acknowledged_db(tmp_path)
+    with host_notifier(tmp_path) as sent:
+        out = io.StringIO()
+        assert main(["dispatch", "--db", str(db), "--notifier", "host_mail:make"], out=out) == 0
+        assert [key.rsplit("/", 1)[-1] for key in sent] == ["acknowledgement"]
+        assert out.getvalue() == "1 sent, 0 to retry, 0 given up\n"
+        out = io.StringIO()
+        assert main(["dispatch", "--db", str(db), "--notifier", "host_mail:NOTIFIER"], out=out) == 0
+        assert out.getvalue() == "0 sent, 0 to retry, 0 given up\n"
+        assert len(sent) == 1
+
+
+def test_a_dry_run_shows_what_is_ready_and_marks_nothing(tmp_path: Path) -> None:
+    db = acknowledged_db(tmp_path)
+    for _ in range(2):
+        out = io.StringIO()
+        assert main(["dispatch", "--db", str(db), "--dry-run"], out=out) == 0
+        lines = out.getvalue().splitlines()
+        assert "acknowledgement" in lines[0]
+        assert "mary@example.com" in lines[0]
+        assert lines[-1] == "1 ready (at most 100 shown); nothing was sent or marked"
+
+
+def test_dispatch_will_not_run_without_a_notifier(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Seam: `closedloop dispatch` printed each notification and marked it SENT, so real
+    customer email was swallowed."""
+    db = acknowledged_db(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main(["dispatch", "--db", str(db)])
+    assert info.value.code == 2
+    assert "one of the arguments --notifier --dry-run is required" in capsys.readouterr().err
+    with host_notifier(tmp_path):
+        assert main(["dispatch", "--db", str(db), "--notifier", "host_mail:NOT_ONE"]) == 1
+        assert "'host_mail:NOT_ONE' (int) is not a Notifier" in capsys.readouterr().err
+        assert main(["dispatch", "--db", str(db), "--notifier", "host_mail"]) == 1
+        assert "name the notifier as MODULE:NAME" in capsys.readouterr().err
+        assert main(["dispatch", "--db", str(db), "--notifier", "nowhere:X"]) == 1
+        assert "cannot load the notifier 'nowhere:X'" in capsys.readouterr().err
     out = io.StringIO()
-    assert main(["dispatch", "--db", str(db)], out=out) == 0
-    lines = out.getvalue().splitlines()
-    assert "acknowledgement" in lines[0]
-    assert "mary@example.com" in lines[0]
-    assert lines[-1] == "1 sent, 0 to retry, 0 given up"
-    out = io.StringIO()
-    assert main(["dispatch", "--db", str(db)], out=out) == 0
-    assert out.getvalue() == "0 sent, 0 to retry, 0 given up\n"
+    assert main(["dispatch", "--db", str(db), "--dry-run"], out=out) == 0
+    assert out.getvalue().endswith("1 ready (at most 100 shown); nothing was sent or marked\n")

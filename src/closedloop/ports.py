@@ -226,6 +226,11 @@ class OutboxStorage(Protocol):
         messages are returned as they were when claimed, before the lease."""
         ...
 
+    def outbox_ready(self, now: datetime, limit: int = 100) -> Sequence[OutboxMessage]:
+        """The messages :meth:`outbox_claim` would claim at ``now``, in the same order, as
+        they are: nothing is leased or changed (a dry run, a look at the backlog)."""
+        ...
+
     def mark_sent(self, key: str, at: datetime) -> None:
         """Record that the message with ``key`` was delivered (even if it was given up on);
         a repeat changes nothing."""

@@ -283,6 +283,13 @@ class InMemoryStore:
     def outbox_claim(
         self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
     ) -> Sequence[OutboxMessage]:
+        with self._data.lock:
+            claimed = self.outbox_ready(now, limit)
+            for m in claimed:
+                self._put(attrs.evolve(m, next_attempt_at=now + lease))
+            return claimed
+
+    def outbox_ready(self, now: datetime, limit: int = 100) -> Sequence[OutboxMessage]:
         check_limit(limit)
         cutoff = instant(require_aware("now", now))
         with self._data.lock:
@@ -293,11 +300,8 @@ class InMemoryStore:
                 and m.next_attempt_at is not None
                 and instant(m.next_attempt_at) <= cutoff
             ]
-            ready.sort(key=_oldest_first)
-            claimed = ready[:limit]
-            for m in claimed:
-                self._put(attrs.evolve(m, next_attempt_at=now + lease))
-            return claimed
+        ready.sort(key=_oldest_first)
+        return ready[:limit]
 
     def mark_sent(self, key: str, at: datetime) -> None:
         require_aware("at", at)

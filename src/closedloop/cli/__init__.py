@@ -5,13 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
 
-if TYPE_CHECKING:
-    from closedloop import Policy, SQLiteStore
-    from closedloop.ports import Clock
+from pathlib import Path
+from typing import TextIO
 
 __all__ = ["main"]
 
@@ -81,18 +77,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="deliver the notifications waiting in the outbox",
         description=(
             "Deliver every notification that is ready in the outbox (acknowledgements, "
-            "thanks, explanations, alerts, survey invitations) through a notifier; a failed "
-            "delivery is retried later. Run it from cron every minute or so."
+            "replies, thanks, explanations, alerts, survey invitations) through your "
+            "application's notifier; a failed delivery is retried later. Run it from cron "
+            "every minute or so. It will not run without a notifier: nothing is marked sent "
+            "that was not handed to one."
         ),
         epilog=_EXIT_CODES,
     )
     _database(dispatch)
-    dispatch.add_argument(
+    how = dispatch.add_mutually_exclusive_group(required=True)
+    how.add_argument(
         "--notifier",
-        choices=("log",),
-        default="log",
-        help="how to deliver: 'log' prints one line per notification to stdout (default); "
-        "your application delivers for real with its own Notifier",
+        metavar="MODULE:NAME",
+        help="your application's Notifier (an object with send(notification), or a "
+        "function that makes one), e.g. myapp.mail:NOTIFIER",
+    )
+    how.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the notifications that are ready, one line each, and mark nothing",
     )
     dispatch.add_argument("--limit", type=_positive, default=100, help="messages per batch")
     _now(dispatch)
@@ -144,21 +147,6 @@ def _now(command: argparse.ArgumentParser) -> None:
     )
 
 
-class _FixedClock:
-    """The instant given by ``--now``."""
-
-    def __init__(self, instant: datetime) -> None:
-        self._instant = instant
-
-    def now(self) -> datetime:
-        return self._instant
-
-
-def _clock(args: argparse.Namespace) -> Clock | None:
-    """``--now`` as a clock, or None for the system clock."""
-    return _FixedClock(_when(args.now, "--now")) if args.now else None
-
-
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -178,16 +166,21 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         parser.print_help(out)
         return 0
     from closedloop import ClosedLoopError
+    from closedloop.cli import commands
 
     try:
         if args.command == "demo":
-            return _demo(args.db, args.days, args.seed, out)
+            return commands.demo(args.db, args.days, args.seed, out)
         if args.command == "sweep":
-            return _sweep(args.db, args.batch, args.policy, _clock(args), out)
+            return commands.sweep(args.db, args.batch, args.policy, commands.clock_from(args), out)
         if args.command == "dispatch":
-            return _dispatch(args.db, args.limit, _clock(args), out)
+            if args.dry_run:
+                return commands.dry_run(args.db, args.limit, commands.clock_from(args), out)
+            return commands.dispatch(
+                args.db, args.limit, args.notifier, commands.clock_from(args), out
+            )
         if args.command == "report":
-            return _report(args, out)
+            return commands.report(args, out)
     except ClosedLoopError as error:
         print(f"closedloop {args.command}: {error}", file=sys.stderr)
         return 1
@@ -195,147 +188,3 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         print(f"closedloop {args.command}: {error}", file=sys.stderr)
         return 1
     return 2  # pragma: no cover - argparse refuses unknown commands
-
-
-def _open(db: Path) -> SQLiteStore:
-    """An existing closedloop database; anything else is a clear error, never a new file
-    or new tables written into someone else's database."""
-    import sqlite3
-
-    from closedloop import SQLiteStore, StorageError
-
-    if not db.is_file():
-        raise StorageError(f"no database at {db}; give the file your application writes to")
-    try:
-        probe = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            (version,) = probe.execute("PRAGMA user_version").fetchone()
-            tables = {n for (n,) in probe.execute("SELECT name FROM sqlite_master")}
-        finally:
-            probe.close()
-    except sqlite3.DatabaseError:
-        raise StorageError(f"{db} is not a SQLite database") from None
-    if not version or "events" not in tables:
-        raise StorageError(
-            f"{db} is a SQLite database but not a closedloop one; give the file your "
-            "application's SQLiteStore writes to"
-        )
-    return SQLiteStore(db)
-
-
-def _demo(db: Path, days: int, seed: int, out: TextIO) -> int:
-    from closedloop import StorageError
-    from closedloop.cli.demo import run_demo
-    from closedloop.insights import compute, render_html, render_text
-
-    if db.exists():
-        _open(db).close()  # refuses to replace anything but a closedloop database
-        for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
-            stale.unlink(missing_ok=True)
-    if not db.parent.is_dir():
-        raise StorageError(f"cannot write {db}: the folder {db.parent} does not exist")
-
-    def progress(day: int, total: int, cases: int) -> None:
-        print(f"\rday {day}/{total}: {cases} cases", end="", file=sys.stderr, flush=True)
-
-    run = run_demo(db, days=days, seed=seed, progress=progress if sys.stderr.isatty() else None)
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
-    with _open(db) as store:
-        insights = compute(store, run.since, run.until)
-    html = db.with_suffix(".html")
-    html.write_text(render_html(insights, title="Harbour & Pine: closedloop demo"), "utf-8")
-    out.write(render_text(insights))
-    print(
-        f"\nSimulated {days} days at Harbour & Pine: {run.cases} pieces of feedback, "
-        f"{run.notifications} notifications delivered, {run.escalations} escalation alerts, "
-        f"{run.surveys} survey invitations.\n"
-        f"Database: {db}\nHTML report: {html}\n"
-        f"Next: closedloop report --db {db} --since {run.since.date()} --until "
-        f"{run.until.date()} --format html --out report.html",
-        file=out,
-    )
-    return 0
-
-
-def _sweep(db: Path, batch: int, policy: str | None, clock: Clock | None, out: TextIO) -> int:
-    from closedloop import Desk
-    from closedloop.adapters.notify.log import LogNotifier
-
-    chosen = _load_policy(policy) if policy else None
-    with _open(db) as store:
-        report = Desk(store, LogNotifier(out), clock=clock, policy=chosen).sweep(batch)
-    print(report, file=out)
-    for case_id, level in report.escalated:
-        print(f"  escalated {case_id} to level {level}", file=out)
-    return 0
-
-
-def _dispatch(db: Path, limit: int, clock: Clock | None, out: TextIO) -> int:
-    from closedloop import Desk
-    from closedloop.adapters.notify.log import LogNotifier
-
-    sent = retrying = dead = 0
-    with _open(db) as store:
-        desk = Desk(store, LogNotifier(out), clock=clock)
-        while True:
-            report = desk.outbox.dispatch(limit=limit)
-            sent, retrying = sent + len(report.sent), retrying + len(report.retrying)
-            dead += len(report.dead)
-            if len(report.sent) + len(report.failed) + len(report.skipped) < limit:
-                break
-    print(f"{sent} sent, {retrying} to retry, {dead} given up", file=out)
-    return 0
-
-
-def _report(args: argparse.Namespace, out: TextIO) -> int:
-    from closedloop.insights import compute, render_html, render_text, to_json
-
-    clock = _clock(args)
-    now = clock.now() if clock is not None else datetime.now(UTC)
-    until = _when(args.until, "--until") if args.until else now
-    since = _when(args.since, "--since") if args.since else until - timedelta(days=30)
-    chosen = _load_policy(args.policy) if args.policy else None
-    with _open(args.db) as store:
-        insights = compute(
-            store, since, until, standards=chosen.standards if chosen is not None else None
-        )
-    text = {"text": render_text, "json": to_json, "html": render_html}[args.format](insights)
-    if args.out is not None:
-        args.out.write_text(text if text.endswith("\n") else text + "\n", "utf-8")
-        print(f"wrote {args.out}", file=out)
-    else:
-        out.write(text if text.endswith("\n") else text + "\n")
-    return 0
-
-
-def _when(text: str, option: str) -> datetime:
-    from closedloop import ValidationError
-
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(
-            f"{option} {text!r} is not a date: give YYYY-MM-DD or an ISO 8601 time with a zone"
-        ) from None
-    if value.tzinfo is None:
-        raise ValidationError(f"{option} {text!r} has no time zone: add one, e.g. {text}+00:00")
-    return value
-
-
-def _load_policy(spec: str) -> Policy:
-    """The Policy object named ``module:attribute``."""
-    import importlib
-
-    from closedloop import Policy, ValidationError
-
-    module_name, _, attribute = spec.partition(":")
-    try:
-        found = getattr(importlib.import_module(module_name), attribute or "POLICY")
-    except (ImportError, AttributeError) as exc:
-        raise ValidationError(f"cannot load the policy {spec!r}: {exc}") from None
-    if not isinstance(found, Policy):
-        raise ValidationError(f"{spec!r} is a {type(found).__name__}, not a closedloop Policy")
-    return found

@@ -51,6 +51,17 @@ class PostgresOutboxStorage(PostgresBase):
         )
         return [load_message(row) for row in rows]
 
+    def outbox_ready(self, now: datetime, limit: int = 100) -> Sequence[OutboxMessage]:
+        """Pending messages due by ``now``, oldest first, read without leasing them."""
+        check_limit(limit)
+        rows = self._read(
+            f"SELECT {OUTBOX_COLUMNS} FROM {self._s}.outbox"
+            " WHERE tenant = %s AND status = 'pending' AND next_attempt_us <= %s"
+            " ORDER BY created_us, key LIMIT %s",
+            (self._tenant, us(require_aware("now", now)), limit),
+        )
+        return [load_message(row) for row in rows]
+
     def mark_sent(self, key: str, at: datetime) -> None:
         """Record delivery (even of a dead letter); a message already sent stays as it was."""
         sent_at = dump_datetime(require_aware("at", at))

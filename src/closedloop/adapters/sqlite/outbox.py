@@ -47,6 +47,17 @@ class SQLiteOutboxStorage(TenantView):
             )
         return [load_message(row) for row in rows]
 
+    def outbox_ready(self, now: datetime, limit: int = 100) -> Sequence[OutboxMessage]:
+        """Pending messages due by ``now``, oldest first, read without leasing them."""
+        check_limit(limit)
+        rows = self._read(
+            f"SELECT {OUTBOX_COLUMNS} FROM outbox"
+            " WHERE tenant = ? AND status = 'pending' AND next_attempt_us <= ?"
+            " ORDER BY created_us, key LIMIT ?",
+            (self._tenant, us(require_aware("now", now)), limit),
+        )
+        return [load_message(row) for row in rows]
+
     def mark_sent(self, key: str, at: datetime) -> None:
         """Record delivery (even of a dead letter); a message already sent stays as it was."""
         with self._write() as db:

@@ -12,7 +12,7 @@ import pytest
 
 from closedloop.domain.cases import steps as latte
 from closedloop.domain.change import Change
-from closedloop.domain.errors import MessageNotFoundError
+from closedloop.domain.errors import MessageNotFoundError, ValidationError
 from closedloop.domain.outbox.messages import Delivery
 from closedloop.ports import CaseStore
 from closedloop.testing.conformance.base import _STEP, T0, StoreContract, _note, opened
@@ -46,6 +46,19 @@ class OutboxStorageContract(StoreContract):
         assert store.outbox_claim(T0 + 11 * _STEP) == []
         after_lease = T0 + 10 * _STEP + timedelta(minutes=5)
         assert [m.key for m in store.outbox_claim(after_lease)] == keys
+
+    def test_r7_ready_messages_can_be_read_without_a_lease(self, store: CaseStore) -> None:
+        keys = self._queue(store, "a", "b", "c")
+        assert store.outbox_ready(T0 - _STEP) == []
+        ready = store.outbox_ready(T0 + 10 * _STEP, limit=2)
+        assert [m.key for m in ready] == keys[:2]
+        assert ready == store.outbox_ready(T0 + 10 * _STEP, limit=2)  # nothing was leased
+        assert store.outbox_claim(T0 + 10 * _STEP, limit=2) == ready
+        assert [m.key for m in store.outbox_ready(T0 + 10 * _STEP)] == keys[2:]
+        store.mark_sent(keys[2], T0 + 10 * _STEP)
+        assert store.outbox_ready(T0 + 10 * _STEP) == []
+        with pytest.raises(ValidationError):
+            store.outbox_ready(T0, limit=0)
 
     def test_r7_sent_messages_are_done(self, store: CaseStore) -> None:
         (key,) = self._queue(store, "a")
