@@ -16,7 +16,7 @@ from closedloop.domain.cases.events import Origin, OriginKind
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.change import Change
 from closedloop.domain.checks import instant
-from closedloop.domain.errors import ValidationError
+from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError, ValidationError
 from closedloop.domain.standards import pauses
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, check_feedback, open_new, schedule
@@ -274,13 +274,31 @@ def split(
 
 def add_message(ctx: Context, case_id: str, feedback: Feedback) -> Case:
     """Join ``feedback`` to the case; reopen it within the reopen window, or follow it up
-    with a new case after that."""
+    with a new case after that. Safe under concurrency: a delivery seen twice (its
+    ``external_id``) joins once, and a case another writer changed meanwhile is read again."""
     check_feedback(ctx, feedback)
-    if feedback.external_id is not None:
-        existing = ctx.store.find_by_external_id(feedback.external_id)
-        if existing is not None:
-            return existing
+    for attempt in range(_ATTEMPTS):
+        if feedback.external_id is not None:
+            existing = ctx.store.find_by_external_id(feedback.external_id)
+            if existing is not None:
+                return existing
+        try:
+            return _add_once(ctx, case_id, feedback)
+        except (ConcurrencyError, DuplicateExternalIdError):
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: How often add_message reads a case again when other writers keep changing it.
+_ATTEMPTS = 5
+
+
+def _add_once(ctx: Context, case_id: str, feedback: Feedback) -> Case:
     case = ctx.store.get(case_id)
+    key = feedback.external_id
+    if key is not None and any(m.external_id == key for m in case.messages):
+        return case  # it joined since we looked it up; the version check covers the rest
     if case.merged_into is not None:  # the matter continues on the case it was merged into
         return add_message(ctx, case.merged_into, feedback)
     closed_at = case.closed_at
