@@ -19,6 +19,7 @@ from closedloop import (
     Feedback,
     Policy,
     Reason,
+    ScoreError,
     SQLiteStore,
     Stage,
     Standard,
@@ -221,3 +222,26 @@ def make_matter(text: str, external_id: str | None = None) -> Feedback:
         customer="mary@example.com", channel=Channel.EMAIL, received_at=START, text=text,
         matter_key="881", external_id=external_id,
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("score", [2.0, True, "4", 7])
+def test_a_score_error_names_the_survey_and_its_scale(
+    desk: Desk, store: InMemoryStore, score: object
+) -> None:
+    """Score errors from the answer calls said only "an answer's score must be a whole
+    number", not which survey and which scale, as docs/surveys.md promises."""
+    shop = Survey("shop", SurveyKind.CSAT, "How satisfied were you?")
+    with pytest.raises(ScoreError, match=r"survey 'shop': CSAT \(1-5\) scores are whole numbers"):
+        desk.surveys.record_answer(
+            shop,
+            customer="ann@example.com",
+            channel=Channel.EMAIL,
+            answer=score,  # type: ignore[arg-type]
+        )
+    case_id = closed_case(desk)
+    invited = desk.surveys.invite(shop, case_id=case_id)
+    assert invited.token is not None
+    with pytest.raises(ScoreError, match=r"survey 'shop': CSAT \(1-5\)"):
+        desk.surveys.respond(invited.token, score)  # type: ignore[arg-type]
+    assert desk.surveys.get(invited.invitation.id).response is None
+    assert store.invitations_of("ann@example.com") == []

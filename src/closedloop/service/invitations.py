@@ -155,7 +155,10 @@ def respond(
         invitation = ctx.store.invitation(invitation_id)
     except InvitationNotFoundError:
         raise InvalidTokenError() from None
-    response = Response(_answer(answer), ctx.clock.now(), comment=comment, contact_me=contact_me)
+    response = Response(
+        _answer(invitation.survey, answer), ctx.clock.now(), comment=comment,
+        contact_me=contact_me,
+    )  # fmt: skip
     answered = inv.answer(invitation, secret, response)
     return _commit_answer(ctx, answered, expected_version=invitation.version)
 
@@ -179,7 +182,11 @@ def record_answer(
     if not isinstance(channel, Channel):
         raise ValidationError(f"channel must be a Channel, got {channel!r}")
     ctx.policy.check_channel(channel)
-    response = Response(_answer(answer), ctx.clock.now(), comment=comment, contact_me=contact_me)
+    if not isinstance(survey, Survey):
+        raise ValidationError(f"survey must be a Survey, got {type(survey).__name__}")
+    response = Response(
+        _answer(survey, answer), ctx.clock.now(), comment=comment, contact_me=contact_me
+    )
     invitation_id = f"answer:{external_id}" if external_id is not None else ctx.new_id()
     answered = inv.direct(
         invitation_id, survey, customer=customer, channel=channel, response=response,
@@ -197,8 +204,13 @@ def _secret() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _answer(answer: int | Answer) -> Answer:
-    return answer if isinstance(answer, Answer) else Answer(answer)
+def _answer(survey: Survey, answer: int | Answer) -> Answer:
+    """The answer, its score checked against ``survey``'s scale (the error names both)."""
+    if isinstance(answer, Answer):
+        if answer.score is not None:
+            survey.check(answer.score)
+        return answer
+    return survey.answer(answer)
 
 
 def _commit_answer(ctx: Context, answered: Invitation, *, expected_version: int) -> Invitation:
