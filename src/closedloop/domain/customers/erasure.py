@@ -74,8 +74,14 @@ class Erasure:
         return value
 
     def external_id(self, value: str) -> str:
-        """An external id that may hold personal data (an email Message-ID), as a digest."""
-        return "erased:" + hashlib.sha256(value.encode()).hexdigest()[:24]
+        """An external id that may hold personal data (an email Message-ID), as a digest.
+
+        Salted with the pseudonym, so that two erasures of one id (a delivery seen again
+        after the first erasure made a new case) give two ids; one already erased stays."""
+        if value.startswith("erased:"):
+            return value
+        digest = hashlib.sha256(f"{self.pseudonym}\x00{value}".encode()).hexdigest()[:24]
+        return "erased:" + digest
 
     def scrub(self, obj: _T) -> _T:
         """``obj`` (an event, invitation, notification...) with the customer's details out."""

@@ -1,0 +1,191 @@
+"""The guarantees of docs/guarantees.md as checks on a Desk, one function per rule.
+
+Each check reads only the public API, works the answer out from the case's history on its
+own (it does not ask closedloop's own helpers the question it checks), and raises
+AssertionError saying which rule broke and where. The whole-Desk state machine
+(test_whole_desk.py) runs them after every step.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from closedloop import (
+    Case,
+    Channel,
+    Desk,
+    FeedbackKind,
+    Invitation,
+    OriginKind,
+    Queue,
+    Stage,
+    Target,
+)
+from closedloop.domain.cases.contact import (
+    ContactLogged,
+    MessageReceived,
+    Paused,
+    Replied,
+)
+from closedloop.domain.cases.events import (
+    Acknowledged,
+    ActionTaken,
+    CaseOpened,
+    CustomerReplied,
+    Escalated,
+    Event,
+    Explained,
+    MessageAdded,
+    Reopened,
+    StepEvent,
+    Thanked,
+)
+from closedloop.domain.checks import instant
+
+#: The customer's own words.
+CUSTOMER_WORDS: tuple[type[Event], ...] = (
+    CaseOpened, MessageAdded, MessageReceived, CustomerReplied,
+)  # fmt: skip
+
+
+def _answers_customer(case_kind: FeedbackKind, event: Event) -> bool:
+    """Staff wrote or spoke to the customer: a template step, their own words, a call."""
+    if isinstance(event, Acknowledged | Thanked | Explained | Replied | ContactLogged):
+        return True
+    if isinstance(event, Paused):
+        return bool(event.question)
+    return isinstance(event, ActionTaken) and case_kind is FeedbackKind.QUESTION
+
+
+def owed_a_reply(case: Case) -> datetime | None:
+    """When the customer spoke, if nothing staff sent them came after it (in history order)."""
+    owed: datetime | None = None
+    for event in case.events:
+        if isinstance(event, CUSTOMER_WORDS):
+            owed = owed or event.at
+        elif _answers_customer(case.kind, event):
+            owed = None
+    return owed
+
+
+def g1_every_active_case_waits_on_someone(desk: Desk, case: Case, queued: set[str]) -> None:
+    """G1: an active case has a deadline, or is paused with a reason and a resume-by time
+    (or is at the top of the ladder, past every deadline); and it is in exactly one work
+    queue, the one its state says (``queued``: the ids found in that queue)."""
+    if not case.is_active:
+        assert case.queue is None, f"G1: closed or merged case {case.id} is in a queue"
+        return
+    if case.pause is not None:
+        assert case.pause.reason, f"G1: case {case.id} is paused without a reason"
+        assert case.pause.resume_by is not None, f"G1: case {case.id} is paused for good"
+        assert case.due_at is not None, f"G1: paused case {case.id} is watched by no sweep"
+    elif case.due_at is None:
+        assert case.escalation_level >= desk.policy.ladder.top, (
+            f"G1: active case {case.id} at {case.stage.value} has no deadline"
+        )
+    assert case.id in queued, f"G1: active case {case.id} is not in its queue {case.queue}"
+
+
+def g2_every_customer_message_is_owed_a_reply(desk: Desk, case: Case) -> None:
+    """G2: an active case whose customer spoke after staff last answered them is in the
+    queue of cases owed a reply (or, never acknowledged, of unanswered ones), with a
+    deadline (or escalated to the top of the ladder already); a pause does not hide it."""
+    if not case.is_active:
+        return
+    spoke = owed_a_reply(case)
+    if spoke is None:
+        assert case.queue is not Queue.AWAITING_REPLY, (
+            f"G2: case {case.id} waits for a reply though staff answered last"
+        )
+        return
+    expected = Queue.UNANSWERED if case.stage is Stage.LISTENED else Queue.AWAITING_REPLY
+    assert case.queue is expected, (
+        f"G2: the customer of case {case.id} wrote at {spoke}, but it is in {case.queue}"
+    )
+    assert case.due_at is not None or case.escalation_level >= desk.policy.ladder.top, (
+        f"G2: the reply owed on case {case.id} has no deadline"
+    )
+
+
+def g3_a_low_score_reaches_a_person(desk: Desk, case: Case, now: datetime) -> None:
+    """G3: a recovery case gets a personal contact (staff's own words or a logged call)
+    within its standard, or it is escalated; a template does not count."""
+    if case.origin is None or case.origin.kind is not OriginKind.RECOVERY or not case.is_active:
+        return
+    contacted = next((e.at for e in case.events if isinstance(e, Replied | ContactLogged)), None)
+    assert case.contacted_at == contacted, f"G3: case {case.id} counts a template as contact"
+    standard = desk.policy.standards.for_case(case, Target.CONTACT)
+    if standard is None or contacted is not None:
+        return
+    deadline = standard.calendar.add(case.opened_at, standard.within)
+    if instant(now) > instant(deadline) + timedelta(hours=1):  # a sweep ran since
+        assert any(isinstance(e, Escalated) for e in case.events), (
+            f"G3: recovery case {case.id} was due a personal contact by {deadline}, had none "
+            "and was not escalated"
+        )
+
+
+def g4_one_customer_is_one_customer(
+    desk: Desk, handles: Iterable[str], invitations: Iterable[Invitation], since: datetime
+) -> None:
+    """G4: across every handle of one customer, known as one since ``since`` (when they were
+    linked), one survey reaches them at most once per survey cooldown, and at most one
+    recovery case is open at a time."""
+    cooldown = desk.policy.surveys.survey_cooldown
+    asked = sorted(
+        (i for i in invitations if i.reached_customer and i.token_digests),
+        key=lambda i: (i.survey.name, instant(i.created_at)),
+    )
+    for a, b in itertools.pairwise(asked):
+        if a.survey.name == b.survey.name and instant(b.created_at) > instant(since):
+            gap = instant(b.created_at) - instant(a.created_at)
+            assert gap >= cooldown, (
+                f"G4: {a.customer} and {b.customer} (one customer) were both asked "
+                f"{a.survey.name!r} within {gap}"
+            )
+    recoveries = sorted(
+        (
+            c
+            for handle in set(handles)
+            for c in desk.cases_of(handle)
+            if c.is_active and c.origin is not None and c.origin.kind is OriginKind.RECOVERY
+        ),
+        key=lambda c: instant(c.opened_at),
+    )
+    if len(recoveries) > 1:
+        assert instant(recoveries[-1].opened_at) <= instant(since), (
+            f"G4: one customer has recovery cases {[c.id for c in recoveries]} open"
+        )
+
+
+def g5_nothing_marked_sent_unless_handed_over(
+    marked_sent: Iterable[str], handed: Iterable[str]
+) -> None:
+    """G5: every key the outbox settled as sent was handed to the notifier."""
+    missing = set(marked_sent) - set(handed)
+    assert not missing, f"G5: marked sent but never handed to a notifier: {sorted(missing)}"
+
+
+def g6_a_move_keeps_history_and_deadlines(before: Case, after: Case, channel: Channel) -> None:
+    """G6: moving a case to another channel keeps its history, its deadlines and its
+    promises, and the new channel is in its channel history."""
+    assert after.events[: len(before.events)] == before.events, "G6: the move lost history"
+    assert after.due_at == before.due_at, (
+        f"G6: moving case {before.id} to {channel.name} moved its deadline "
+        f"from {before.due_at} to {after.due_at}"
+    )
+    assert after.promises == before.promises, "G6: the move changed the promises"
+    assert channel in after.channels, f"G6: {channel.name} is missing from case.channels"
+
+
+def reopen_within_the_window(case: Case, window: timedelta) -> None:
+    """G2's window: a closed case reopens only within the reopen window of its closing."""
+    closed_at: datetime | None = None
+    for event in case.events:
+        if isinstance(event, Reopened) and closed_at is not None:
+            late = instant(event.at) - instant(closed_at)
+            assert late <= window, f"reopen window: case {case.id} reopened {late} after closing"
+        if isinstance(event, StepEvent):
+            closed_at = event.at if event.stage is Stage.CLOSED else None

@@ -1,0 +1,363 @@
+"""The whole Desk under random use, on the in-memory store and SQLite at once.
+
+One hypothesis state machine drives the public surface as time passes — feedback from linked
+handles and several channels, every LATTE step, replies, notes, logged calls, pauses and
+customer replies, moves, merges and splits, reopening and verification, invitations and
+answers (low ones included), promises, erasure, sweeps and dispatches through a notifier that
+sometimes fails — on two desks sharing one clock: one on InMemoryStore, one on SQLiteStore.
+Every call must give both the same result, and the rules of docs/guarantees.md
+(tests/guarantees/rules.py) must hold after every step.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import tempfile
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+)
+
+from closedloop import (
+    Case,
+    Channel,
+    ClosedLoopError,
+    Delivery,
+    Desk,
+    Feedback,
+    FeedbackKind,
+    Invitation,
+    Invited,
+    Queue,
+    SQLiteStore,
+    Survey,
+    SurveyKind,
+    WaitingOn,
+)
+from closedloop.ports import CaseStore
+from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
+from tests.guarantees import rules
+from tests.helpers import START
+
+ANN_EMAIL, ANN_PHONE, BOB = "ann@example.com", "+447700900001", "bob@example.com"
+HANDLES = (ANN_EMAIL, ANN_PHONE, BOB)
+CHANNELS = (Channel.EMAIL, Channel.WEB_FORM, Channel.SOCIAL_MEDIA, Channel.PHONE)
+AFTER_CASE = Survey("after-case", SurveyKind.NPS, "How likely are you to recommend us?")
+QUARTERLY = Survey("quarterly", SurveyKind.NPS, "How likely are you to recommend us?")
+STEPS = ("acknowledge", "take_action", "decline", "thank", "explain", "reopen")
+HOURS = (1, 3, 9, 26, 24 * 4, 24 * 12)
+
+
+def outcome(act: Callable[[Desk], Any], desk: Desk) -> Any:
+    """What a call gave: its value, or the closedloop error it raised (type and message)."""
+    try:
+        return act(desk)
+    except ClosedLoopError as error:
+        return (type(error), str(error))
+
+
+class WholeDesk(RuleBasedStateMachine):
+    cases = Bundle("cases")
+    tokens = Bundle("tokens")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = Path(tempfile.mkdtemp(prefix="closedloop-machine-"))
+        self.clock = ManualClock(START)
+        self.failing = False
+        self.linked = False
+        self.linked_at = START
+        self.notifiers = [
+            RecordingNotifier(fail=lambda _: self.failing),
+            RecordingNotifier(fail=lambda _: self.failing),
+        ]
+        self.sqlite = SQLiteStore(self.folder / "desk.db", synchronous="OFF")
+        self.stores: list[CaseStore] = [InMemoryStore(), self.sqlite]
+        self.desks = [
+            Desk(store, notifier, clock=self.clock, ids=SequentialIds(), rng=random.Random(7))
+            for store, notifier in zip(self.stores, self.notifiers, strict=True)
+        ]
+        self.case_ids: list[str] = []
+
+    def teardown(self) -> None:
+        self.sqlite.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    # -- one call on both desks -----------------------------------------------------------
+
+    def both(self, act: Callable[[Desk], Any]) -> Any:
+        memory, sqlite = (outcome(act, desk) for desk in self.desks)
+        assert memory == sqlite, f"the stores disagree:\n  memory: {memory!r}\n  sqlite: {sqlite!r}"
+        return memory
+
+    def feedback(self, handle: str, channel: Channel, **fields: Any) -> Feedback:
+        return Feedback(customer=handle, channel=channel, received_at=self.clock.now(), **fields)
+
+    def customer_of(self, case_id: str) -> str:
+        return str(self.desks[0].get(case_id).customer)
+
+    # -- time, the jobs ---------------------------------------------------------------------
+
+    @rule(hours=st.sampled_from(HOURS))
+    def time_passes(self, hours: int) -> None:
+        self.clock.advance(timedelta(hours=hours))
+
+    @rule()
+    def sweep(self) -> None:
+        self.both(lambda d: d.sweep())
+
+    @rule(failing=st.booleans())
+    def dispatch(self, failing: bool) -> None:
+        self.failing = failing
+        reports = [desk.outbox.dispatch() for desk in self.desks]
+        assert reports[0] == reports[1], f"the stores dispatched differently: {reports}"
+        for store, report, notifier in zip(self.stores, reports, self.notifiers, strict=True):
+            handed = [n.key for n in notifier.sent]
+            settled = (*report.sent, *report.skipped)
+            sent = [k for k in settled if store.outbox_message(k).status is Delivery.SENT]
+            rules.g5_nothing_marked_sent_unless_handed_over(sent, handed)
+
+    @rule()
+    def drain_the_outbox(self) -> None:
+        """G5: a day later, with a notifier that works, every message is delivered or a
+        dead letter someone can see."""
+        self.failing = False
+        self.clock.advance(timedelta(days=1))
+        for desk, store in zip(self.desks, self.stores, strict=True):
+            while desk.outbox.dispatch(limit=500).sent:
+                pass
+            assert store.outbox_ready(self.clock.now() + timedelta(days=400), 500) == [], (
+                "G5: messages neither delivered nor dead letters"
+            )
+
+    # -- customers --------------------------------------------------------------------------
+
+    @precondition(lambda self: not self.linked)
+    @rule()
+    def link_ann(self) -> None:
+        self.linked = True
+        self.linked_at = self.clock.now()
+        self.both(lambda d: d.customers.link(ANN_EMAIL, ANN_PHONE, customer="crm-ann", by="crm"))
+
+    @precondition(lambda self: len(self.case_ids) < 6)
+    @rule(
+        target=cases,
+        handle=st.sampled_from(HANDLES),
+        channel=st.sampled_from(CHANNELS),
+        kind=st.sampled_from(FeedbackKind),
+        matter=st.sampled_from([None, "order-881"]),
+        delivery=st.sampled_from([None, "webhook-1", "webhook-2"]),
+    )
+    def listen(
+        self, handle: str, channel: Channel, kind: FeedbackKind, matter: str | None,
+        delivery: str | None,
+    ) -> Any:  # fmt: skip
+        case = self.both(
+            lambda d: d.listen(
+                self.feedback(
+                    handle,
+                    channel,
+                    text="My order",
+                    kind=kind,
+                    matter_key=matter,
+                    external_id=delivery,
+                )
+            )
+        )
+        if case.id in self.case_ids:
+            return multiple()
+        self.case_ids.append(case.id)
+        return case.id
+
+    @rule(case_id=cases, channel=st.sampled_from(CHANNELS))
+    def customer_writes(self, case_id: str, channel: Channel) -> None:
+        customer = self.customer_of(case_id)
+        message = self.feedback(customer, channel, text="Any news?")
+        self.both(lambda d: d.conversation.add_message(case_id, message))
+
+    @rule(case_id=cases)
+    def customer_replies(self, case_id: str) -> None:
+        self.both(lambda d: d.conversation.customer_replied(case_id, text="Order 881"))
+
+    @rule()
+    def erase_bob(self) -> None:
+        self.both(lambda d: d.customers.erase(BOB).handles)
+
+    # -- staff ------------------------------------------------------------------------------
+
+    @rule(case_id=cases, step=st.sampled_from(STEPS))
+    def step(self, case_id: str, step: str) -> None:
+        def act(desk: Desk) -> Case:
+            if step == "acknowledge":
+                return desk.acknowledge(case_id, by="amy")
+            if step == "take_action":
+                return desk.take_action(case_id, by="amy", summary="Refunded")
+            if step == "decline":
+                return desk.decline(case_id, by="amy", reason="Out of stock")
+            if step == "thank":
+                return desk.thank(case_id, by="amy")
+            if step == "explain":
+                return desk.explain(case_id, by="amy", what_failed="Stock", what_changes="Reorder")
+            return desk.reopen(case_id, reason="Not resolved")
+
+        self.both(act)
+
+    @rule(case_id=cases, how=st.sampled_from(["reply", "note", "call"]))
+    def staff_write(self, case_id: str, how: str) -> None:
+        conversation = {
+            "reply": lambda d: d.conversation.reply(case_id, "It ships today", by="amy"),
+            "note": lambda d: d.conversation.note(case_id, "Asked the warehouse", by="amy"),
+            "call": lambda d: d.conversation.log_contact(
+                case_id, Channel.PHONE, "Called about the order", by="amy"
+            ),
+        }
+        self.both(conversation[how])
+
+    @rule(case_id=cases)
+    def ask_the_customer(self, case_id: str) -> None:
+        self.both(lambda d: d.conversation.await_customer(case_id, by="amy", question="Which?"))
+
+    @rule(case_id=cases, on=st.sampled_from([WaitingOn.THIRD_PARTY, WaitingOn.DATE]),
+          days=st.integers(1, 10))  # fmt: skip
+    def hold(self, case_id: str, on: WaitingOn, days: int) -> None:
+        until = self.clock.now() + timedelta(days=days)
+        self.both(
+            lambda d: d.conversation.hold(case_id, on, by="amy", reason="Courier", resume_by=until)
+        )
+
+    @rule(case_id=cases)
+    def resume(self, case_id: str) -> None:
+        self.both(lambda d: d.conversation.resume(case_id, by="amy", reason="They answered"))
+
+    @rule(case_id=cases, channel=st.sampled_from(CHANNELS))
+    def move_channel(self, case_id: str, channel: Channel) -> None:
+        before = self.desks[0].get(case_id)
+        after = self.both(lambda d: d.conversation.move_channel(case_id, channel, by="amy"))
+        if isinstance(after, Case):
+            rules.g6_a_move_keeps_history_and_deadlines(before, after, channel)
+
+    @rule(into=cases, other=cases)
+    def merge(self, into: str, other: str) -> None:
+        self.both(lambda d: d.conversation.merge(into, other, by="amy", reason="duplicate"))
+
+    @rule(target=cases, case_id=cases)
+    def split(self, case_id: str) -> Any:
+        case = self.desks[0].get(case_id)
+        if len(case.messages) < 2 or len(self.case_ids) >= 8:
+            return multiple()
+        split = self.both(lambda d: d.conversation.split(case_id, [1], by="amy", reason="two"))
+        if isinstance(split, tuple) and isinstance(split[1], Case):
+            self.case_ids.append(split[1].id)
+            return split[1].id
+        return multiple()
+
+    @rule(case_id=cases, days=st.integers(1, 10))
+    def promise(self, case_id: str, days: int) -> None:
+        due = self.clock.now() + timedelta(days=days)
+        self.both(
+            lambda d: d.promises.make(case_id, what="Call back", due_by=due, owner="amy", by="amy")
+        )
+
+    @rule(case_id=cases)
+    def keep_promise(self, case_id: str) -> None:
+        open_ = self.desks[0].get(case_id).open_promises
+        if open_:
+            self.both(lambda d: d.promises.keep(case_id, open_[0].id, by="amy"))
+
+    @rule(case_id=cases, resolved=st.booleans())
+    def verify(self, case_id: str, resolved: bool) -> None:
+        self.both(lambda d: d.conversation.request_verification(case_id, by="amy"))
+        self.both(lambda d: d.conversation.verify(case_id, resolved=resolved))
+
+    # -- surveys ----------------------------------------------------------------------------
+
+    def invited(self, act: Callable[[Desk], Invited]) -> Any:
+        """Invite on both desks; their tokens differ (secrets are random), the rest may not."""
+        found = [outcome(act, desk) for desk in self.desks]
+        if isinstance(found[0], Invited) and isinstance(found[1], Invited):
+            without = [attrs.evolve(i.invitation, token_digests=()) for i in found]
+            assert without[0] == without[1], f"the stores invited differently: {without}"
+            tokens = (found[0].token, found[1].token)
+            return tokens if tokens[0] is not None and tokens[1] is not None else multiple()
+        assert found[0] == found[1], f"the stores disagree: {found}"
+        return multiple()
+
+    @rule(target=tokens, case_id=cases)
+    def invite(self, case_id: str) -> Any:
+        return self.invited(lambda d: d.surveys.invite(AFTER_CASE, case_id=case_id))
+
+    @rule(target=tokens, handle=st.sampled_from(HANDLES), channel=st.sampled_from(CHANNELS))
+    def invite_to_relationship_survey(self, handle: str, channel: Channel) -> Any:
+        return self.invited(lambda d: d.surveys.invite(QUARTERLY, customer=handle, channel=channel))
+
+    @rule(tokens=consumes(tokens), score=st.integers(0, 10), contact_me=st.booleans())
+    def respond(self, tokens: tuple[str, str], score: int, contact_me: bool) -> None:
+        answered = [
+            outcome(lambda d, t=token: d.surveys.respond(t, score, contact_me=contact_me), desk)
+            for desk, token in zip(self.desks, tokens, strict=True)
+        ]
+        if isinstance(answered[0], Invitation) and isinstance(answered[1], Invitation):
+            answered = [attrs.evolve(i, token_digests=()) for i in answered]
+        assert answered[0] == answered[1], f"the stores answered differently: {answered}"
+
+    @rule(handle=st.sampled_from(HANDLES), score=st.integers(0, 10))
+    def answer_without_invitation(self, handle: str, score: int) -> None:
+        self.both(
+            lambda d: d.surveys.record_answer(
+                QUARTERLY, customer=handle, channel=Channel.WEB_FORM, answer=score
+            )
+        )
+
+    # -- the guarantees ---------------------------------------------------------------------
+
+    @invariant()
+    def the_stores_agree_and_the_rules_hold(self) -> None:
+        memory = self.desks[0]
+        for case_id in self.case_ids:
+            cases = [desk.get(case_id) for desk in self.desks]
+            assert cases[0] == cases[1], f"the stores hold case {case_id} differently"
+        for desk in self.desks:
+            queued = {c.id: q for q in Queue for c in desk.queue(q, limit=100)}
+            for case_id in self.case_ids:
+                case = desk.get(case_id)
+                rules.g1_every_active_case_waits_on_someone(
+                    desk, case, {i for i, q in queued.items() if q is case.queue}
+                )
+                assert case_id not in queued or queued[case_id] is case.queue
+                rules.g2_every_customer_message_is_owed_a_reply(desk, case)
+                rules.g3_a_low_score_reaches_a_person(desk, case, self.clock.now())
+                rules.reopen_within_the_window(case, desk.policy.reopen_within)
+        ann = (ANN_EMAIL, ANN_PHONE) if self.linked else (ANN_EMAIL,)
+        for handles in (ann, (BOB,)):
+            invitations: list[Invitation] = [
+                i for h in handles for i in memory.surveys.of_customer(h)
+            ]
+            unique = {i.id: i for i in invitations}.values()
+            since = self.linked_at if len(handles) > 1 else START
+            rules.g4_one_customer_is_one_customer(memory, handles, unique, since)
+
+
+# 200 runs of up to 50 steps take about ten seconds; set CLOSEDLOOP_MACHINE_EXAMPLES for a
+# deeper search (1,500 take about five minutes).
+WholeDesk.TestCase.settings = settings(
+    max_examples=int(os.environ.get("CLOSEDLOOP_MACHINE_EXAMPLES", "200")),
+    stateful_step_count=50,
+    deadline=None,
+    database=None,
+)
+TestWholeDesk = WholeDesk.TestCase
