@@ -356,21 +356,27 @@ def apply(case: Case, event: Event) -> Case:
     elif isinstance(event, ClosingNoticeSent) and case.pause is not None:
         changes["pause"] = attrs.evolve(case.pause, notice_at=event.at, resume_by=event.closes_at)
     if _speaks_to_customer(case, event):
-        changes["awaiting_reply_since"] = None
+        if case.awaiting_reply_since is not None:
+            changes["awaiting_reply_since"] = None
         promised = case.contact_promise
-        if promised is not None and promised.is_open and "contact_promise" not in changes:
+        if promised is not None and promised.kept_at is None and "contact_promise" not in changes:
             changes["contact_promise"] = attrs.evolve(promised, kept_at=event.at)
     return _evolve(case, changes)
+
+
+# Events by which staff always write or speak to the customer (exact types: a step is hot).
+_ANSWERS = frozenset({Acknowledged, Thanked, Explained, Replied, ContactLogged})
 
 
 def _speaks_to_customer(case: Case, event: Event) -> bool:
     """Whether staff answered the customer with this event: it discharges a reply owed and
     keeps the acknowledgement's promise of a next contact."""
-    if isinstance(event, Acknowledged | Thanked | Explained | Replied | ContactLogged):
+    kind = type(event)
+    if kind in _ANSWERS:
         return True
-    if isinstance(event, Paused):
-        return bool(event.question)  # the question went to the customer
-    return isinstance(event, ActionTaken) and case.kind is FeedbackKind.QUESTION  # the answer
+    if kind is Paused:
+        return bool(event.question)  # type: ignore[attr-defined]  # the question went to them
+    return kind is ActionTaken and case.kind is FeedbackKind.QUESTION  # the answer
 
 
 def _promise(case: Case, promise_id: str, **changes: Any) -> tuple[Promise, ...]:
