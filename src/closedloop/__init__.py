@@ -12,13 +12,14 @@ from closedloop.adapters.notify.smtp import SmtpNotifier
 from closedloop.adapters.notify.webhook_feedback import feedback_from_webhook
 from closedloop.adapters.notify.webhooks import WebhookNotifier
 from closedloop.adapters.sqlite import SQLiteStore
-from closedloop.domain.cases.case import Case, Queue
+from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.contact import Pause, WaitingOn
 from closedloop.domain.cases.due import DueCase
 from closedloop.domain.cases.events import Kano, Origin, OriginKind
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.cases.priority import Priority
+from closedloop.domain.cases.queues import Queue
 from closedloop.domain.change import Change, CustomerChange, InvitationChange
 from closedloop.domain.customers.consolidation import Consolidation
 from closedloop.domain.customers.erasure import Erasure, pseudonym_for

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, Self, runtime_checkable
 
-from closedloop.domain.cases.case import Case, Queue
+from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.due import DueCase
+from closedloop.domain.cases.queues import Queue
 from closedloop.domain.change import CustomerChange, Write
 from closedloop.domain.customers.erasure import Erasure
 from closedloop.domain.customers.identity import Customer

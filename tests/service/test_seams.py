@@ -18,6 +18,7 @@ from closedloop import (
     Desk,
     Feedback,
     Policy,
+    Queue,
     Reason,
     ScoreError,
     SQLiteStore,
@@ -28,6 +29,7 @@ from closedloop import (
     Survey,
     SurveyKind,
     Target,
+    ValidationError,
 )
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
 from tests.helpers import START, make_feedback
@@ -245,3 +247,107 @@ def test_a_score_error_names_the_survey_and_its_scale(
         desk.surveys.respond(invited.token, score)  # type: ignore[arg-type]
     assert desk.surveys.get(invited.invitation.id).response is None
     assert store.invitations_of("ann@example.com") == []
+
+
+# -- found by a newcomer who read only the docs -------------------------------------------------
+
+
+def test_an_answer_merged_in_from_a_duplicate_resumes_the_case(
+    desk: Desk, clock: ManualClock
+) -> None:
+    """The customer's answer came in as a separate case; merging it in left the case
+    waiting for her, and the sweep closed it for silence."""
+    case = desk.listen(make_feedback())
+    desk.acknowledge(case.id, by="amy")
+    desk.conversation.await_customer(case.id, by="amy", question="A photo of the damage?")
+    clock.advance(hours=2)
+    answer = desk.listen(make_feedback(text="Here is the photo"))
+    merged = desk.conversation.merge(case.id, answer.id, by="amy", reason="her answer")
+    assert (merged.pause, merged.queue) == (None, Queue.AWAITING_REPLY)
+    assert merged.awaiting_reply_since == START + timedelta(hours=2)  # when her answer came
+    assert merged.due_at == START + timedelta(days=1, hours=2)  # a reply within a business day
+    clock.advance(days=40)
+    assert desk.sweep().lapsed == ()
+
+
+def test_a_late_answer_with_the_matter_key_joins_the_case_waiting_for_it(
+    clock: ManualClock,
+) -> None:
+    """An answer more than 7 days later (the consolidation window) opened a new case, and
+    the one waiting for it was closed for silence."""
+    desk = Desk(InMemoryStore(), RecordingNotifier(), clock=clock, ids=SequentialIds())
+    asked = desk.listen(make_matter("Order 881 is late"))
+    desk.acknowledge(asked.id, by="amy")
+    desk.conversation.await_customer(asked.id, by="amy", question="Which address?")
+    clock.advance(days=8)
+    answer = Feedback(
+        customer="mary@example.com", channel=Channel.EMAIL, received_at=clock.now(),
+        text="12 High Street", matter_key="881",
+    )  # fmt: skip
+    joined = desk.listen(answer)
+    assert joined.id == asked.id
+    assert (joined.pause, joined.queue) == (None, Queue.AWAITING_REPLY)
+
+
+def test_closing_ends_a_pause_and_a_reopen_does_not_bring_it_back(
+    desk: Desk, clock: ManualClock
+) -> None:
+    """A case closed while paused kept its pause; reopened, it was told it would close."""
+    case = desk.listen(make_feedback())
+    desk.acknowledge(case.id, by="amy")
+    desk.take_action(case.id, by="amy", summary="Refunded")
+    desk.conversation.await_customer(case.id, by="amy", question="Did the refund arrive?")
+    desk.thank(case.id, by="amy")
+    closed = desk.explain(case.id, by="amy", what_failed="Courier", what_changes="New courier")
+    assert (closed.pause, closed.awaiting_customer, closed.queue) == (None, False, None)
+    clock.advance(days=3)
+    reopened = desk.reopen(case.id, reason="Still broken")
+    assert (reopened.pause, reopened.queue) == (None, Queue.IN_PROGRESS)
+    clock.advance(days=30)
+    assert desk.sweep().noticed == ()
+
+
+def test_a_merge_takes_the_duplicates_open_promises(
+    desk: Desk, clock: ManualClock, notifier: RecordingNotifier
+) -> None:
+    """A promise on a case later merged was orphaned: never escalated, never in the
+    case it went into, and still keepable on the merged case."""
+    main = desk.listen(make_feedback())
+    dup = desk.listen(make_feedback(text="Same thing"))
+    due = clock.now() + timedelta(days=1)
+    desk.promises.make(dup.id, what="Call back", due_by=due, owner="amy", by="amy")
+    merged = desk.conversation.merge(main.id, dup.id, by="amy", reason="same")
+    (promise,) = merged.promises
+    assert (promise.what, promise.due_by) == ("Call back", due)
+    with pytest.raises(ValidationError, match="merged into case"):
+        desk.promises.keep(dup.id, promise.id, by="amy")
+    assert desk.reports.promises(clock.now(), due + timedelta(days=1)).due == 1
+    clock.set(due + timedelta(minutes=1))
+    swept = desk.sweep()
+    assert main.id in [case_id for case_id, _ in swept.escalated]
+    assert desk.get(main.id).promises[0].escalated
+
+
+def test_a_move_to_the_channel_the_case_is_on_changes_nothing(desk: Desk) -> None:
+    """It raised a confusing "a change must move the case forward" error."""
+    case = desk.listen(make_feedback())
+    assert desk.conversation.move_channel(case.id, case.reply_channel, by="amy") == case
+    assert desk.get(case.id) == case
+
+
+def test_the_recovery_report_shows_a_contact_within_the_minute(desk: Desk) -> None:
+    """A median time to contact of zero was printed as "n/a"."""
+    answered = desk.surveys.record_answer(
+        QUARTERLY, customer="ann@example.com", channel=Channel.EMAIL, answer=0
+    )
+    assert answered.recovery_case_id is not None
+    desk.conversation.log_contact(answered.recovery_case_id, Channel.PHONE, "Called", by="amy")
+    report = desk.reports.recovery(START - timedelta(days=1), START + timedelta(days=1))
+    assert report.figures.time_to_contact_median == timedelta(0)
+    assert "median time to contact 0:00:00" in str(report)
+
+
+def test_words_from_a_customer_who_was_not_asked_say_where_they_go(desk: Desk) -> None:
+    case = desk.listen(make_feedback())
+    with pytest.raises(ValidationError, match=r"record what they wrote as a message instead"):
+        desk.conversation.customer_replied(case.id, text="hello?")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from closedloop.domain.cases.case import Queue
+from closedloop.domain.cases.queues import Queue
 from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
 from closedloop.domain.checks import instant
 from closedloop.domain.customers.erasure import Erasure

@@ -18,8 +18,9 @@ from closedloop.adapters.common import (
     instant,
     split_batch,
 )
-from closedloop.domain.cases.case import Case, Queue
+from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.due import DueCase
+from closedloop.domain.cases.queues import Queue
 from closedloop.domain.change import Change, CustomerChange, Write
 from closedloop.domain.checks import require_aware
 from closedloop.domain.customers.erasure import Erasure

@@ -8,7 +8,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.case import Case, promises_of
 from closedloop.domain.cases.events import CustomerEscalated, Escalated, Explained, Kano
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.promises import promise_figures
@@ -294,9 +294,7 @@ def compute(
         )
 
     scores = _scores(store.responses(since, until))
-    promises = promise_figures(
-        (p for case in store.cases_active(_EPOCH, until) for p in case.promises), since, until
-    )
+    promises = promise_figures(promises_of(store.cases_active(_EPOCH, until)), since, until)
 
     def later(answer: Invitation) -> list[Invitation]:
         return [i for i in store.invitations_of(answer.customer) if i.response is not None]

@@ -253,7 +253,9 @@ class Conversation:
 def merge(ctx: Context, into: str, other: str, by: str, reason: str) -> Case:
     """Merge the duplicate ``other`` into ``into``, in one commit; returns ``into``."""
     a, b = ctx.store.get(into), ctx.store.get(other)
-    gained, stopped = talk.merge_cases(a, b, at=ctx.clock.now(), by=by, reason=reason)
+    gained, stopped = talk.merge_cases(
+        a, b, at=ctx.clock.now(), by=by, reason=reason, due_at=schedule(ctx)
+    )
     ctx.store.commit_many([Change(gained, a.version), Change(stopped, b.version)])
     return gained
 

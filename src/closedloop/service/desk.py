@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, NoReturn
 import attrs
 
 from closedloop.domain.cases import steps as domain
-from closedloop.domain.cases.case import Case, Queue
+from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.events import Kano
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.lifecycle import Lifecycle
+from closedloop.domain.cases.queues import Queue
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service import intake, invitations, lifecycle, standards
 from closedloop.service.clock import SystemClock
@@ -343,7 +344,8 @@ class Desk:
             if moved is None:
                 raise AttributeError(f"'Desk' object has no attribute {name!r}")
             raise AttributeError(
-                f"Desk.{name} moved to desk.{moved} (closedloop 0.2; see CHANGELOG.md)"
+                f"Desk.{name} moved to desk.{moved} when the Desk got its areas; "
+                "CHANGELOG.md has the whole table"
             )
 
     @property

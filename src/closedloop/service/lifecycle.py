@@ -97,6 +97,8 @@ def advance(
         raise ConcurrencyError(case_id, expected_version, case.version)
     now = ctx.clock.now()
     moved = move(case, now)
+    if moved is case:
+        return case  # nothing to record (a move to the channel it is on already)
     if callable(purpose):
         purpose = purpose(moved)
     notifications = () if purpose is None else (_notification(ctx, moved, purpose, now),)

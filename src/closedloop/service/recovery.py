@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -13,6 +13,10 @@ from closedloop.domain.surveys.recovery import RecoveryFigures, recovery_figures
 from closedloop.service.context import Context
 
 __all__ = ["RecoveryReport", "recovery_report"]
+
+
+def _median(wait: timedelta | None) -> str:
+    return "n/a" if wait is None else str(wait)
 
 
 @attrs.frozen
@@ -33,7 +37,7 @@ class RecoveryReport:
             f"{f.answers} answers, {f.needing_recovery} needing recovery; "
             f"close-the-loop rate {pct(f.close_the_loop_rate)} "
             f"({f.contacted_in_time} contacted within standard); "
-            f"median time to contact {f.time_to_contact_median or 'n/a'}; "
+            f"median time to contact {_median(f.time_to_contact_median)}; "
             f"recovery rate {pct(f.recovery_rate)} ({f.recovered} of {f.detractors} detractors)"
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from closedloop.domain.cases.case import promises_of
 from closedloop.domain.cases.promises import PromiseFigures, promise_figures
 from closedloop.domain.checks import instant, require_aware
 from closedloop.domain.customers.nolog import NoLog
@@ -45,8 +46,7 @@ class Reports:
         ``until`` is streamed (never held all at once)."""
         _period(since, until)
         store = self._ctx.store
-        promises = (p for case in store.cases_active(_EPOCH, until) for p in case.promises)
-        return promise_figures(promises, since, until)
+        return promise_figures(promises_of(store.cases_active(_EPOCH, until)), since, until)
 
     def no_log(self, since: datetime, until: datetime, examples: int = 3) -> NoLog:
         """Every request declined in ``[since, until)``, by category, most frequent first,

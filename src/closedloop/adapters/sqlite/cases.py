@@ -9,8 +9,9 @@ from datetime import datetime
 from closedloop.adapters.common import check_limit, check_queue
 from closedloop.adapters.rows import from_us, group, replay, us
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView
-from closedloop.domain.cases.case import Case, Queue
+from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.due import DueCase
+from closedloop.domain.cases.queues import Queue
 from closedloop.domain.checks import require_aware
 from closedloop.domain.errors import CaseNotFoundError
 

@@ -5,8 +5,7 @@ The steps that make those events are in :mod:`closedloop.domain.cases.steps`.
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from closedloop.domain.cases.contact import (
     Replied,
     Resumed,
     WaitingOn,
+    answers_customer,
 )
 from closedloop.domain.cases.effort import Effort, effort_of
 from closedloop.domain.cases.events import (
@@ -56,11 +56,12 @@ from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.priority import Priority
 from closedloop.domain.cases.promises import Promise
+from closedloop.domain.cases.queues import Queue
 from closedloop.domain.checks import instant
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.latte import Stage, Step
 
-__all__ = ["Case", "Queue", "apply", "replay"]
+__all__ = ["Case", "apply", "promises_of", "replay"]
 
 _STEP_OF: dict[type[Event], Step] = {
     CaseOpened: Step.LISTEN,
@@ -71,16 +72,6 @@ _STEP_OF: dict[type[Event], Step] = {
     Explained: Step.EXPLAIN,
     Reopened: Step.REOPEN,
 }
-
-
-class Queue(enum.Enum):
-    """Whose move it is: every active case is in exactly one of these work queues."""
-
-    UNANSWERED = "unanswered"  # nobody has acknowledged it yet
-    AWAITING_REPLY = "awaiting_reply"  # the customer wrote since staff last answered
-    AWAITING_CUSTOMER = "awaiting_customer"  # paused: staff asked the customer something
-    ON_HOLD = "on_hold"  # paused: waiting on a third party or a date
-    IN_PROGRESS = "in_progress"  # staff's to act on, by its deadlines
 
 
 # Not slotted: a dict-backed instance can be copied and patched in one step (see _evolve),
@@ -293,6 +284,8 @@ def apply(case: Case, event: Event) -> Case:
         changes["due_at"] = event.due_at
     if isinstance(event, StepEvent):
         changes["stage"] = event.stage
+        if case.pause is not None and (event.stage is Stage.CLOSED or isinstance(event, Reopened)):
+            changes["pause"] = None  # a closed loop waits on nobody; a reopen is their word
         if isinstance(event, Acknowledged):
             if case.owner is None:
                 changes["owner"] = event.by
@@ -336,6 +329,13 @@ def apply(case: Case, event: Event) -> Case:
         changes["awaiting_reply_since"] = case.awaiting_reply_since or event.at
     elif isinstance(event, CasesMerged):
         changes["messages"] = (*case.messages, *event.messages)
+        changes["promises"] = (*case.promises, *event.promises)
+        if event.unanswered_since is not None:  # the duplicate's customer is owed a reply
+            changes["pause"] = None
+            owed = case.awaiting_reply_since
+            changes["awaiting_reply_since"] = min(
+                (t for t in (owed, event.unanswered_since) if t is not None), key=instant
+            )
     elif isinstance(event, MergedInto):
         changes["merged_into"] = event.into
     elif isinstance(event, SplitOff):
@@ -355,7 +355,7 @@ def apply(case: Case, event: Event) -> Case:
         changes["pause"] = None
     elif isinstance(event, ClosingNoticeSent) and case.pause is not None:
         changes["pause"] = attrs.evolve(case.pause, notice_at=event.at, resume_by=event.closes_at)
-    if _speaks_to_customer(case, event):
+    if answers_customer(case.kind, event):
         if case.awaiting_reply_since is not None:
             changes["awaiting_reply_since"] = None
         promised = case.contact_promise
@@ -364,23 +364,17 @@ def apply(case: Case, event: Event) -> Case:
     return _evolve(case, changes)
 
 
-# Events by which staff always write or speak to the customer (exact types: a step is hot).
-_ANSWERS = frozenset({Acknowledged, Thanked, Explained, Replied, ContactLogged})
-
-
-def _speaks_to_customer(case: Case, event: Event) -> bool:
-    """Whether staff answered the customer with this event: it discharges a reply owed and
-    keeps the acknowledgement's promise of a next contact."""
-    kind = type(event)
-    if kind in _ANSWERS:
-        return True
-    if kind is Paused:
-        return bool(event.question)  # type: ignore[attr-defined]  # the question went to them
-    return kind is ActionTaken and case.kind is FeedbackKind.QUESTION  # the answer
-
-
 def _promise(case: Case, promise_id: str, **changes: Any) -> tuple[Promise, ...]:
     return tuple(attrs.evolve(p, **changes) if p.id == promise_id else p for p in case.promises)
+
+
+def promises_of(cases: Iterable[Case]) -> Iterator[Promise]:
+    """Every promise of ``cases`` once: a merged case's open promises went to the case it
+    was merged into (its kept ones stay with it)."""
+    for case in cases:
+        for promise in case.promises:
+            if case.merged_into is None or promise.kept_at is not None:
+                yield promise
 
 
 def replay(events: Iterable[Event]) -> Case:

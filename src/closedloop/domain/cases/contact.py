@@ -14,13 +14,17 @@ import attrs
 
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.events import (
+    Acknowledged,
+    ActionTaken,
     Event,
+    Explained,
     MessageAdded,
     Scheduled,
     StepEvent,
+    Thanked,
     _registered,
 )
-from closedloop.domain.cases.feedback import Feedback
+from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 
 __all__ = [
     "CUSTOMER_MESSAGES",
@@ -34,6 +38,7 @@ __all__ = [
     "Replied",
     "Resumed",
     "WaitingOn",
+    "answers_customer",
 ]
 
 
@@ -133,3 +138,22 @@ class Lapsed(StepEvent):
     """The case closed because the customer never answered, after being told it would."""
 
     reason: str
+
+
+# Events by which staff always write or speak to the customer (exact types: a step is hot).
+_ANSWERS: frozenset[type[Event]] = frozenset({Replied, ContactLogged})
+
+
+def answers_customer(kind: FeedbackKind, event: Event) -> bool:
+    """Whether staff answered the customer with ``event`` (on a case of ``kind``): a
+    template step, their own words, a call or a question. It discharges a reply owed and
+    keeps the acknowledgement's promise of a next contact."""
+    found = type(event)
+    if found in _ANSWERS or found in _STEPS_THAT_WRITE:
+        return True
+    if found is Paused:
+        return bool(event.question)  # type: ignore[attr-defined]  # the question went to them
+    return found is ActionTaken and kind is FeedbackKind.QUESTION  # the answer
+
+
+_STEPS_THAT_WRITE: frozenset[type[Event]] = frozenset({Acknowledged, Thanked, Explained})

@@ -23,6 +23,7 @@ from closedloop.domain.cases.events import (
     PriorityChanged,
     Promised,
     PromiseKept,
+    Rescheduled,
     SplitOff,
     VerificationRequested,
     Verified,
@@ -33,7 +34,7 @@ from closedloop.domain.cases.priority import Priority
 from closedloop.domain.cases.steps import _S, Due, _actor, open_case, reopen, scheduled
 from closedloop.domain.checks import require_aware
 from closedloop.domain.errors import StepRefusedError, ValidationError
-from closedloop.domain.latte import Step
+from closedloop.domain.latte import Stage, Step
 
 __all__ = [
     "add_message",
@@ -105,10 +106,9 @@ def log_contact(
 
 def _active(case: Case, doing: str) -> None:
     if case.merged_into is not None:
-        raise StepRefusedError(
-            case.id, Step.TAKE_ACTION,
-            f"it was merged into case {case.merged_into!r}: {doing} that one",
-        )  # fmt: skip
+        raise ValidationError(
+            f"case {case.id!r} was merged into case {case.merged_into!r}: {doing} that one"
+        )
 
 
 def _said(name: str, text: object) -> str:
@@ -118,10 +118,11 @@ def _said(name: str, text: object) -> str:
 
 
 def merge_cases(
-    into: Case, other: Case, *, at: datetime, by: str, reason: str
+    into: Case, other: Case, *, at: datetime, by: str, reason: str, due_at: Due = None
 ) -> tuple[Case, Case]:
     """Both cases after ``other`` (a duplicate on the same matter) is merged into ``into``:
-    its messages join ``into``, and it stops, pointing at ``into``."""
+    its messages, the reply its customer was owed and its open promises join ``into``
+    (``due_at`` says when ``into`` is due after that), and it stops, pointing at ``into``."""
     for case in (into, other):
         if case.merged_into is not None:
             raise ValidationError(f"case {case.id!r} was merged into {case.merged_into!r} already")
@@ -131,11 +132,20 @@ def merge_cases(
         raise ValidationError(f"case {into.id!r} is closed: reopen it, or merge into an open one")
     why = _reason(reason)
     require_aware("at", at)
+    owed = other.awaiting_reply_since
+    if owed is None and other.stage is Stage.LISTENED:
+        owed = other.opened_at  # nobody answered the duplicate at all
     gained = apply(
         into,
         CasesMerged(case_id=into.id, version=into.version + 1, at=at, by=_actor(by),
-                    other=other.id, messages=other.messages, reason=why),
+                    other=other.id, messages=other.messages, reason=why, unanswered_since=owed,
+                    promises=other.open_promises),
     )  # fmt: skip
+    if due_at is not None:
+        moved = scheduled(gained, Rescheduled(case_id=into.id, version=gained.version + 1,
+                                              at=at, by="closedloop"), due_at)  # fmt: skip
+        if moved.due_at != gained.due_at:  # the reply or a promise it brought is due sooner
+            gained = apply(gained, moved)
     stopped = apply(
         other,
         MergedInto(case_id=other.id, version=other.version + 1, at=at, by=_actor(by),
@@ -255,6 +265,7 @@ def keep_promise(
     case: Case, promise_id: str, *, at: datetime, by: str, note: str = "", due_at: Due = None
 ) -> Case:
     """Record that a promise was kept."""
+    _active(case, "keep the promise on")  # a merge moved its open promises there
     found = [p for p in case.promises if p.id == promise_id]
     if not found:
         known = ", ".join(p.id for p in case.promises) or "none"
@@ -282,9 +293,12 @@ def _rescheduled(case: Case, event: _S, due_at: Due) -> _S:
 def request_verification(case: Case, *, at: datetime, by: str) -> Case:
     """Ask the customer whether the fix resolved it; only a closed loop can be verified."""
     if not case.is_closed:
-        raise StepRefusedError(
-            case.id, Step.EXPLAIN, "verification follows a closed loop; close the loop first"
+        refused = StepRefusedError(case.id, Step.EXPLAIN, "verification follows a closed loop")
+        refused.args = (
+            f"cannot ask whether case {case.id!r} was resolved: it is still open at stage "
+            f"{case.stage.value}; verification follows a closed loop, so close the loop first",
         )
+        raise refused
     event = VerificationRequested(
         case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by)
     )

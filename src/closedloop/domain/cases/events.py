@@ -17,6 +17,7 @@ import attrs
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.priority import Priority
+from closedloop.domain.cases.promises import Promise
 from closedloop.domain.latte import Stage
 
 __all__ = [
@@ -333,11 +334,14 @@ class Erased(Event):
 @attrs.frozen(kw_only=True)
 class CasesMerged(Event):
     """Another case on the same matter (``other``) was merged into this one: its messages
-    joined this case's."""
+    joined this case's, with the reply it was owed since ``unanswered_since`` (if any) and the
+    promises still open on it."""
 
     other: str
     messages: tuple[Feedback, ...]
     reason: str
+    unanswered_since: datetime | None = None
+    promises: tuple[Promise, ...] = ()
 
 
 @_registered

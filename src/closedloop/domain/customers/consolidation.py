@@ -19,7 +19,8 @@ class Consolidation:
     """When feedback joins an open case of the same customer as a new message.
 
     By default only feedback carrying a ``matter_key`` joins: the open case whose messages
-    carry the same key, if the customer last wrote on it less than ``within`` ago (7 days).
+    carry the same key, if the customer last wrote on it less than ``within`` ago (7 days),
+    or whenever it comes while the case waits for the customer's answer.
     ``without_key=True`` also lets feedback with no key join the customer's one open case
     of the same kind, when there is exactly one (a looser rule: two different matters may
     then share a case, which a merge cannot undo as cleanly as a split).
@@ -43,7 +44,11 @@ def matching_case(
 ) -> Case | None:
     """The open case ``feedback`` joins under ``rule``, if any (the most recent match)."""
     key = feedback.matter_key
-    live = [c for c in open_cases if not c.is_closed and _recent(c, feedback, rule.within)]
+    live = [
+        c
+        for c in open_cases
+        if c.is_active and (c.awaiting_customer or _recent(c, feedback, rule.within))
+    ]
     if key is not None:
         same = [c for c in live if any(m.matter_key == key for m in c.messages)]
         return max(same, key=lambda c: instant(c.opened_at), default=None)

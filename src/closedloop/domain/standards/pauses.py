@@ -131,7 +131,10 @@ def customer_replied(case: Case, *, at: datetime, by: str, text: str, due_at: Du
     owed a reply."""
     _open(case)
     if not case.awaiting_customer:
-        raise ValidationError(f"case {case.id!r} is not waiting for the customer")
+        raise ValidationError(
+            f"case {case.id!r} is not waiting for the customer; record what they wrote as a "
+            "message instead (desk.conversation.add_message): it is owed a reply either way"
+        )
     event = CustomerReplied(
         case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
         text=_text("text", text, "what the customer replied"),

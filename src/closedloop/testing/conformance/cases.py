@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 
 from closedloop.domain.cases import conversation as talk
 from closedloop.domain.cases import steps as latte
-from closedloop.domain.cases.case import Case, Queue
+from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.contact import WaitingOn
+from closedloop.domain.cases.queues import Queue
 from closedloop.domain.change import Change
 from closedloop.domain.errors import CaseNotFoundError, DuplicateExternalIdError, ValidationError
 from closedloop.domain.standards import pauses
