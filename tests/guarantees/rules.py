@@ -33,6 +33,7 @@ from closedloop.domain.cases.events import (
     Acknowledged,
     ActionTaken,
     CaseOpened,
+    CasesMerged,
     CustomerReplied,
     Escalated,
     Event,
@@ -63,8 +64,13 @@ def owed_a_reply(case: Case) -> datetime | None:
     """When the customer spoke, if nothing staff sent them came after it (in history order)."""
     owed: datetime | None = None
     for event in case.events:
-        if isinstance(event, CUSTOMER_WORDS):
+        if isinstance(event, CUSTOMER_WORDS) or (
+            isinstance(event, Reopened) and event.by == case.customer
+        ):
             owed = owed or event.at
+        elif isinstance(event, CasesMerged) and event.unanswered_since is not None:
+            earlier = [t for t in (owed, event.unanswered_since) if t is not None]
+            owed = min(earlier, key=instant)  # a duplicate nobody had answered joined
         elif _answers_customer(case.kind, event):
             owed = None
     return owed

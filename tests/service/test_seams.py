@@ -301,8 +301,8 @@ def test_closing_ends_a_pause_and_a_reopen_does_not_bring_it_back(
     closed = desk.explain(case.id, by="amy", what_failed="Courier", what_changes="New courier")
     assert (closed.pause, closed.awaiting_customer, closed.queue) == (None, False, None)
     clock.advance(days=3)
-    reopened = desk.reopen(case.id, reason="Still broken")
-    assert (reopened.pause, reopened.queue) == (None, Queue.IN_PROGRESS)
+    reopened = desk.reopen(case.id, reason="Still broken")  # the customer says so
+    assert (reopened.pause, reopened.queue) == (None, Queue.AWAITING_REPLY)
     clock.advance(days=30)
     assert desk.sweep().noticed == ()
 

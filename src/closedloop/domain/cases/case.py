@@ -15,14 +15,13 @@ from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.contact import (
     ClosingNoticeSent,
     ContactLogged,
-    Lapsed,
     MessageReceived,
     Pause,
     Paused,
     Replied,
-    Resumed,
     WaitingOn,
     answers_customer,
+    ends_pause,
 )
 from closedloop.domain.cases.effort import Effort, effort_of
 from closedloop.domain.cases.events import (
@@ -282,10 +281,10 @@ def apply(case: Case, event: Event) -> Case:
     changes: dict[str, Any] = {"version": event.version, "events": (*case.events, event)}
     if isinstance(event, Scheduled):
         changes["due_at"] = event.due_at
+    if case.pause is not None and ends_pause(event):
+        changes["pause"] = None
     if isinstance(event, StepEvent):
         changes["stage"] = event.stage
-        if case.pause is not None and (event.stage is Stage.CLOSED or isinstance(event, Reopened)):
-            changes["pause"] = None  # a closed loop waits on nobody; a reopen is their word
         if isinstance(event, Acknowledged):
             if case.owner is None:
                 changes["owner"] = event.by
@@ -308,8 +307,8 @@ def apply(case: Case, event: Event) -> Case:
             changes["action"] = None
             changes["declined"] = None
             changes["explanation"] = None
-        elif isinstance(event, Lapsed):
-            changes["pause"] = None
+            if event.by == case.customer:  # "it is not resolved" is owed an answer
+                changes["awaiting_reply_since"] = case.awaiting_reply_since or event.at
     elif isinstance(event, Assigned):
         changes["owner"] = event.owner
     elif isinstance(event, Escalated):
@@ -323,15 +322,13 @@ def apply(case: Case, event: Event) -> Case:
         changes["promises"] = _promise(case, event.promise_id, kept_at=event.at)
     elif isinstance(event, CustomerEscalated | PriorityChanged):
         changes["priority"] = event.priority
-    elif isinstance(event, MessageAdded | MessageReceived):  # any word ends a pause
+    elif isinstance(event, MessageAdded | MessageReceived):
         changes["messages"] = (*case.messages, event.feedback)
-        changes["pause"] = None
         changes["awaiting_reply_since"] = case.awaiting_reply_since or event.at
     elif isinstance(event, CasesMerged):
         changes["messages"] = (*case.messages, *event.messages)
         changes["promises"] = (*case.promises, *event.promises)
         if event.unanswered_since is not None:  # the duplicate's customer is owed a reply
-            changes["pause"] = None
             owed = case.awaiting_reply_since
             changes["awaiting_reply_since"] = min(
                 (t for t in (owed, event.unanswered_since) if t is not None), key=instant
@@ -345,14 +342,11 @@ def apply(case: Case, event: Event) -> Case:
     elif isinstance(event, ChannelMoved):
         changes["reply_channel"] = event.channel
     elif isinstance(event, CustomerReplied):
-        changes["pause"] = None
         changes["awaiting_reply_since"] = case.awaiting_reply_since or event.at
     elif isinstance(event, Paused):
         changes["pause"] = Pause(event.waiting_on, event.reason, event.at, event.resume_by)
     elif isinstance(event, AwaitingCustomer):  # a pause in histories before Paused
         changes["pause"] = Pause(WaitingOn.CUSTOMER, event.question, event.at, None)
-    elif isinstance(event, Resumed):
-        changes["pause"] = None
     elif isinstance(event, ClosingNoticeSent) and case.pause is not None:
         changes["pause"] = attrs.evolve(case.pause, notice_at=event.at, resume_by=event.closes_at)
     if answers_customer(case.kind, event):

@@ -16,15 +16,19 @@ from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.events import (
     Acknowledged,
     ActionTaken,
+    CasesMerged,
+    CustomerReplied,
     Event,
     Explained,
     MessageAdded,
+    Reopened,
     Scheduled,
     StepEvent,
     Thanked,
     _registered,
 )
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
+from closedloop.domain.latte import Stage
 
 __all__ = [
     "CUSTOMER_MESSAGES",
@@ -39,6 +43,7 @@ __all__ = [
     "Resumed",
     "WaitingOn",
     "answers_customer",
+    "ends_pause",
 ]
 
 
@@ -157,3 +162,16 @@ def answers_customer(kind: FeedbackKind, event: Event) -> bool:
 
 
 _STEPS_THAT_WRITE: frozenset[type[Event]] = frozenset({Acknowledged, Thanked, Explained})
+
+
+def ends_pause(event: Event) -> bool:
+    """Whether ``event`` ends a pause: any word from the customer (however it came, a
+    duplicate merged in included), staff resuming, a reopen, or the loop closing."""
+    if isinstance(event, _RESUMES):
+        return True
+    if isinstance(event, CasesMerged):
+        return event.unanswered_since is not None
+    return isinstance(event, StepEvent) and event.stage is Stage.CLOSED
+
+
+_RESUMES = (CustomerReplied, MessageAdded, MessageReceived, Resumed, Lapsed, Reopened)

@@ -18,11 +18,9 @@ import attrs
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
-from closedloop.domain.cases.contact import Lapsed, MessageReceived, Paused, Resumed
+from closedloop.domain.cases.contact import Paused, ends_pause
 from closedloop.domain.cases.events import (
     AwaitingCustomer,
-    CustomerReplied,
-    MessageAdded,
     OriginKind,
     Reopened,
     Warned,
@@ -282,9 +280,6 @@ def warned(case: Case, deadline: Deadline | Due) -> bool:
 
 # -- the arithmetic ------------------------------------------------------------------------
 
-# What ends a pause: the customer's word, however it came, staff resuming, or the closing.
-_RESUMES = (CustomerReplied, MessageAdded, MessageReceived, Resumed, Lapsed)
-
 
 def _start(case: Case, target: Target) -> datetime:
     if target in (Target.ACKNOWLEDGE, Target.CONTACT):
@@ -307,7 +302,7 @@ def _pauses(
     for event in case.events:
         if isinstance(event, AwaitingCustomer | Paused) and began is None:
             began = event.at
-        elif isinstance(event, _RESUMES) and began is not None:
+        elif began is not None and ends_pause(event):
             if instant(event.at) > instant(start):
                 spans.append((max(began, start, key=instant), event.at))
             began = None
