@@ -52,14 +52,13 @@ from closedloop import (
 from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
 from tests.guarantees import rules
-from tests.helpers import START
+from tests.helpers import START, STEPS, take_step
 
 ANN_EMAIL, ANN_PHONE, BOB = "ann@example.com", "+447700900001", "bob@example.com"
 HANDLES = (ANN_EMAIL, ANN_PHONE, BOB)
 CHANNELS = (Channel.EMAIL, Channel.WEB_FORM, Channel.SOCIAL_MEDIA, Channel.PHONE)
 AFTER_CASE = Survey("after-case", SurveyKind.NPS, "How likely are you to recommend us?")
 QUARTERLY = Survey("quarterly", SurveyKind.NPS, "How likely are you to recommend us?")
-STEPS = ("acknowledge", "take_action", "decline", "thank", "explain", "reopen")
 HOURS = (1, 3, 9, 26, 24 * 4, 24 * 12)
 
 
@@ -202,20 +201,7 @@ class WholeDesk(RuleBasedStateMachine):
 
     @rule(case_id=cases, step=st.sampled_from(STEPS))
     def step(self, case_id: str, step: str) -> None:
-        def act(desk: Desk) -> Case:
-            if step == "acknowledge":
-                return desk.acknowledge(case_id, by="amy")
-            if step == "take_action":
-                return desk.take_action(case_id, by="amy", summary="Refunded")
-            if step == "decline":
-                return desk.decline(case_id, by="amy", reason="Out of stock")
-            if step == "thank":
-                return desk.thank(case_id, by="amy")
-            if step == "explain":
-                return desk.explain(case_id, by="amy", what_failed="Stock", what_changes="Reorder")
-            return desk.reopen(case_id, reason="Not resolved")
-
-        self.both(act)
+        self.both(lambda d: take_step(d, case_id, step))
 
     @rule(case_id=cases, how=st.sampled_from(["reply", "note", "call"]))
     def staff_write(self, case_id: str, how: str) -> None:

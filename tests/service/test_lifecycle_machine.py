@@ -12,7 +12,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precon
 from closedloop import Case, Desk, FeedbackKind, LifecycleError, Stage
 from closedloop.domain.cases.case import replay
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
-from tests.helpers import START, make_feedback
+from tests.helpers import START, STEPS, make_feedback, take_step
 
 # The model: which steps each kind needs, in order. "act" is take_action or decline.
 PLAN = {
@@ -72,9 +72,6 @@ class Model:
         self.done.append(step)
 
 
-STEPS = ("acknowledge", "take_action", "decline", "thank", "explain", "reopen")
-
-
 class LatteMachine(RuleBasedStateMachine):
     cases = Bundle("cases")
 
@@ -126,18 +123,7 @@ class LatteMachine(RuleBasedStateMachine):
             assert replay(case.events) == case
 
     def _do(self, case_id: str, step: str) -> Case:
-        desk = self.desk
-        if step == "acknowledge":
-            return desk.acknowledge(case_id, by="amy")
-        if step == "take_action":
-            return desk.take_action(case_id, by="amy", summary="Fixed it")
-        if step == "decline":
-            return desk.decline(case_id, by="amy", reason="Out of stock")
-        if step == "thank":
-            return desk.thank(case_id, by="amy")
-        if step == "explain":
-            return desk.explain(case_id, by="amy", what_failed="Stock", what_changes="Reorder")
-        return desk.reopen(case_id, reason="Not resolved")
+        return take_step(self.desk, case_id, step)
 
 
 LatteMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=30, deadline=None)
