@@ -66,7 +66,8 @@ def bench_step(dsn: str, quick: bool) -> None:
             params.append(
                 (
                     (case.version, case.stage.value, us(case.due_at) if case.due_at else None,
-                     True, False, TENANT, case.id, change.expected_version),
+                     True, False, "in_progress", us(case.opened_at), TENANT, case.id,
+                     change.expected_version),
                     (TENANT, case.id, e.version, type(e).__name__, us(e.at), dumps(dump_event(e))),
                     (TENANT, note.key, note.case_id, us(note.created_at),
                      dump_datetime(note.created_at), us(note.created_at),
@@ -79,8 +80,8 @@ def bench_step(dsn: str, quick: bool) -> None:
             with raw.transaction():
                 cur = raw.execute(
                     f"UPDATE {s}.cases SET version = %s, stage = %s, due_us = %s,"
-                    " acknowledged = %s, closed = %s WHERE tenant = %s AND id = %s"
-                    " AND version = %s",
+                    " acknowledged = %s, closed = %s, queue = %s, queue_us = %s"
+                    " WHERE tenant = %s AND id = %s AND version = %s",
                     update,
                 )
                 assert cur.rowcount == 1
@@ -136,7 +137,19 @@ def bench_intake(dsn: str, quick: bool) -> None:
         PostgresStore(dsn, schema=raw_schema).migrate()
         s = f'"{raw_schema}"'
         rows = [
-            (TENANT, c.id, 1, c.customer, "listened", us(c.opened_at), us(c.due_at), False, False)
+            (
+                TENANT,
+                c.id,
+                1,
+                c.customer,
+                "listened",
+                us(c.opened_at),
+                us(c.due_at),
+                False,
+                False,
+                "unanswered",
+                us(c.opened_at),
+            )
             for c in cases
             if c.due_at is not None
         ]
@@ -151,8 +164,8 @@ def bench_intake(dsn: str, quick: bool) -> None:
                 with raw.transaction(), raw.cursor() as cur:
                     cur.executemany(
                         f"INSERT INTO {s}.cases (tenant, id, version, customer, stage,"
-                        " opened_us, due_us, acknowledged, closed)"
-                        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                        " opened_us, due_us, acknowledged, closed, queue, queue_us)"
+                        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                         rows,
                     )
                     cur.executemany(

@@ -80,7 +80,7 @@ def case_row(case: Case) -> tuple[object, ...]:
     return (
         TENANT, case.id, case.version, case.customer, case.stage.value, us(case.opened_at),
         dump_datetime(case.opened_at), None if due is None else us(due),
-        None if due is None else dump_datetime(due), 0, 0,
+        None if due is None else dump_datetime(due), 0, 0, "unanswered", us(case.opened_at),
     )  # fmt: skip
 
 
@@ -119,8 +119,8 @@ def bench_step(folder: Path, quick: bool) -> None:
         assert due is not None
         raw_params.append(
             (
-                (case.version, case.stage.value, us(due), dump_datetime(due), 1, 0, TENANT,
-                 case.id),
+                (case.version, case.stage.value, us(due), dump_datetime(due), 1, 0, "in_progress",
+                 us(case.opened_at), TENANT, case.id),
                 event_row(case),
                 (TENANT, note.key, note.case_id, us(note.created_at),
                  dump_datetime(note.created_at), us(note.created_at),
@@ -136,7 +136,7 @@ def bench_step(folder: Path, quick: bool) -> None:
         raw.execute("BEGIN IMMEDIATE")
         raw.execute(
             "UPDATE cases SET version = ?, stage = ?, due_us = ?, due_at = ?, acknowledged = ?,"
-            " closed = ? WHERE tenant = ? AND id = ?",
+            " closed = ?, queue = ?, queue_us = ? WHERE tenant = ? AND id = ?",
             update,
         )
         raw.execute(
@@ -192,7 +192,8 @@ def insert_rows(
     db.execute("BEGIN IMMEDIATE")
     db.executemany(
         "INSERT INTO cases (tenant, id, version, customer, stage, opened_us, opened_at,"
-        " due_us, due_at, acknowledged, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " due_us, due_at, acknowledged, closed, queue, queue_us)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     db.executemany(
@@ -232,7 +233,7 @@ def raw_intake_serialising(db: sqlite3.Connection, cases: Sequence[Case]) -> Cal
             stamp = opened_at.isoformat()
             rows.append(
                 (TENANT, case_id, 1, customer, "listened", us(opened_at), stamp, us(due_at),
-                 due_at.isoformat(), 0, 0)
+                 due_at.isoformat(), 0, 0, "unanswered", us(opened_at))
             )  # fmt: skip
             body = {"customer": customer, "channel": "email", "received_at": stamp,
                     "text": text, "external_id": external_id, "kind": "complaint"}  # fmt: skip
@@ -321,7 +322,7 @@ def build_cases(path: Path, n: int) -> int:
             due_at = dump_datetime(due)
             cases.append(
                 (TENANT, case_id, 1, f"cust-{rng.randrange(50_000)}", "listened", us(NOW),
-                 opened_at, us(due), due_at, 0, 0)
+                 opened_at, us(due), due_at, 0, 0, "unanswered", us(NOW))
             )  # fmt: skip
             events.append(
                 (TENANT, case_id, 1, "CaseOpened", us(NOW),
@@ -329,7 +330,8 @@ def build_cases(path: Path, n: int) -> int:
             )  # fmt: skip
         db.executemany(
             "INSERT INTO cases (tenant, id, version, customer, stage, opened_us, opened_at,"
-            " due_us, due_at, acknowledged, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " due_us, due_at, acknowledged, closed, queue, queue_us)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             cases,
         )
         db.executemany(
