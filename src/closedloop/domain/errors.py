@@ -25,7 +25,8 @@ ValueError`` or ``except LookupError`` keeps working::
     ├── ConcurrencyError                        the case changed since it was read
     │   └── DuplicateExternalIdError            that delivery already made another case
     └── StorageError                            the store itself cannot go on
-        └── SchemaVersionError                  a database written by a newer closedloop
+        ├── SchemaVersionError                  a database written by a newer closedloop
+        └── ErasurePendingError                 erased, but old bytes wait in a file
 
 Every message says what was wrong and what to do about it.
 """
@@ -43,6 +44,7 @@ __all__ = [
     "ConcurrencyError",
     "CustomerNotFoundError",
     "DuplicateExternalIdError",
+    "ErasurePendingError",
     "HandleTakenError",
     "InvalidTokenError",
     "InvitationExpiredError",
@@ -321,6 +323,19 @@ class WebhookTimestampError(WebhookError):
 
 class StorageError(ClosedLoopError):
     """The store cannot do what was asked (a broken file, a missing table, ...)."""
+
+
+class ErasurePendingError(StorageError):
+    """A customer's records were erased, but the store could not yet clear their old bytes
+    from its files (a SQLite reader still held older pages of the write-ahead log)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            f"the customer's records are erased, but another connection to {where} is still "
+            "reading older pages, so their bytes stay in the write-ahead log until it "
+            "finishes; call store.checkpoint() (or erase again) once it has"
+        )
+        self.where = where
 
 
 class SchemaVersionError(StorageError):

@@ -27,6 +27,7 @@ from closedloop.adapters.sqlite.unit_of_work import (
 from closedloop.codec import dump_customer, dump_event, dump_invitation
 from closedloop.domain.checks import require_aware
 from closedloop.domain.customers.erasure import Erasure
+from closedloop.domain.errors import ErasurePendingError
 
 __all__ = ["SQLiteErasureStorage"]
 
@@ -36,8 +37,12 @@ class SQLiteErasureStorage(TenantView):
 
     def erase(self, erasure: Erasure, at: datetime) -> int:
         """Remove a customer's details from every record (see the protocol), with
-        ``secure_delete`` on and the WAL checkpointed and truncated afterwards, so that no
-        byte of them is left in the database's files."""
+        ``secure_delete`` on, then checkpoint and truncate the write-ahead log, so that no
+        byte of them is left in the database's files.
+
+        If another connection is still reading older pages, the records are erased but the
+        log keeps their old bytes until it finishes: :class:`~closedloop.ErasurePendingError`
+        says so, and :meth:`checkpoint` (or erasing again) finishes the job."""
         require_aware("at", at)
         with self._shared.lock:
             self._read("PRAGMA secure_delete = ON", ())
@@ -46,8 +51,27 @@ class SQLiteErasureStorage(TenantView):
                     changed = self._erase(tx, erasure, at)
             finally:
                 self._read("PRAGMA secure_delete = OFF", ())
-            self._read("PRAGMA wal_checkpoint(TRUNCATE)", ())
+        if not self.checkpoint():
+            raise ErasurePendingError(self._shared.name)
         return changed
+
+    def checkpoint(self, wait: float | None = None) -> bool:
+        """Copy the write-ahead log into the database file and empty it, so that nothing
+        deleted lingers in the ``-wal`` file; True once it is empty. It waits up to ``wait``
+        seconds (default: the store's busy timeout) for readers of older pages, on a
+        connection of its own, so the store's other calls go on meanwhile; False if a
+        reader still holds them then."""
+        name = self._shared.name
+        if name == ":memory:" or name.startswith("file::memory:"):
+            return True
+        if wait is None:
+            wait = self._read("PRAGMA busy_timeout", ())[0][0] / 1000
+        own = sqlite3.connect(name, timeout=wait, isolation_level=None)
+        try:
+            busy, frames, _ = own.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            own.close()
+        return bool(busy == 0 and frames == 0)
 
     def _erase(self, db: sqlite3.Connection, erasure: Erasure, at: datetime) -> int:
         t, handles = self._tenant, sorted(erasure.handles)
