@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    import psycopg
 
 DSN_VARIABLE = "CLOSEDLOOP_TEST_POSTGRES_DSN"
 
@@ -39,3 +44,23 @@ def drop_schema(dsn: str, schema: str) -> None:
 
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def app_role(dsn: str, schema: str, role: str) -> Callable[[], psycopg.Connection[Any]]:
+    """Make ``role`` (not the tables' owner) with the grants docs/postgres.md prescribes
+    for the application; connect as it."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" NOLOGIN')
+        admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+        admin.execute(
+            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'
+        )
+
+    def connect() -> psycopg.Connection[Any]:
+        conn = psycopg.connect(dsn, autocommit=True)
+        conn.execute(f'SET ROLE "{role}"')
+        return conn
+
+    return connect

@@ -8,10 +8,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 import pytest
@@ -23,11 +23,11 @@ from closedloop.domain.cases.case import apply
 from closedloop.domain.cases.events import Escalated
 from closedloop.domain.change import Change
 from closedloop.testing import ManualClock, RecordingNotifier
-from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
+from tests.adapters.postgres_support import app_role, drop_schema, dsn_or_skip, new_schema
 from tests.helpers import START, make_feedback
 
 if TYPE_CHECKING:
-    import psycopg
+    pass
 
 pytestmark = pytest.mark.postgres
 
@@ -205,25 +205,6 @@ def test_a_second_escalation_at_one_level_is_refused_by_the_database(dsn: str, s
         with pytest.raises(ConcurrencyError):
             store.commit(Change(again, 2))
         assert store.get("c1") == first
-
-
-def app_role(dsn: str, schema: str, role: str) -> Callable[[], psycopg.Connection[Any]]:
-    """Make ``role`` (not the tables' owner) with the app's grants; connect as it."""
-    import psycopg
-
-    with psycopg.connect(dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE ROLE "{role}" NOLOGIN')
-        admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
-        admin.execute(
-            f'GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'
-        )
-
-    def connect() -> psycopg.Connection[Any]:
-        conn = psycopg.connect(dsn, autocommit=True)
-        conn.execute(f'SET ROLE "{role}"')
-        return conn
-
-    return connect
 
 
 def test_cross_tenant_reads_return_nothing_even_for_a_role_bound_by_row_level_security(
