@@ -243,7 +243,7 @@ def test_headers_are_found_whatever_their_case() -> None:
 
 def test_any_of_several_signatures_may_match() -> None:
     headers = signed()
-    other = sign_webhook("msg_1", BODY, b"the previous secret", at=START)
+    other = sign_webhook("msg_1", BODY, b"the previous secret, 32 bytes...", at=START)
     headers["webhook-signature"] = (
         f"v1a,c29tZXRoaW5n {other['webhook-signature']} {headers['webhook-signature']}"
     )
@@ -257,7 +257,7 @@ def test_a_tampered_body_is_refused() -> None:
 
 def test_the_wrong_secret_is_refused() -> None:
     with pytest.raises(WebhookSignatureError):
-        verify_webhook(signed(), BODY, b"another secret", now=START)
+        verify_webhook(signed(), BODY, b"another secret of 32 bytes!!!!!!", now=START)
 
 
 def test_a_changed_id_or_timestamp_is_refused() -> None:
