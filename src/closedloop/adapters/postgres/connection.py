@@ -6,6 +6,7 @@ and one transaction for one tenant at a time.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
@@ -21,7 +22,7 @@ from closedloop.domain.errors import StorageError, ValidationError
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["PAGE", "Database", "PostgresBase", "Source", "errors"]
+__all__ = ["PAGE", "Connections", "Database", "PostgresBase", "Source", "errors"]
 
 #: Rows per query of a read that yields its results a page at a time.
 PAGE = 500
@@ -36,11 +37,102 @@ class _Pool(Protocol):
 Source = str | _Pool | Callable[[], "psycopg.Connection[Any]"]
 
 
+class Connections:
+    """The connections a store opens itself, shared by its threads: each call borrows one
+    and gives it back when it ends, so a thread that is gone holds none. At most ``size``
+    are open; a thread finding them all busy waits up to ``wait`` seconds. A call made
+    inside another on the same thread uses the same connection."""
+
+    def __init__(
+        self, connect: Callable[[], psycopg.Connection[Any]], size: int, wait: float = 30.0
+    ) -> None:
+        self.size = size
+        self.wait = wait
+        self._connect = connect
+        self._lock = threading.Condition()
+        self._open: dict[int, psycopg.Connection[Any]] = {}
+        self._idle: list[psycopg.Connection[Any]] = []
+        self._opening = 0
+        self._local = threading.local()
+
+    @contextmanager
+    def borrow(self) -> Iterator[psycopg.Connection[Any]]:
+        held: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if held is not None:
+            yield held
+            return
+        conn = self._take()
+        self._local.conn = conn
+        try:
+            yield conn
+        finally:
+            self._local.conn = None
+            self._give_back(conn)
+
+    def _take(self) -> psycopg.Connection[Any]:
+        deadline = time.monotonic() + self.wait
+        with self._lock:
+            while True:
+                while self._idle:
+                    conn = self._idle.pop()
+                    if not (conn.closed or conn.broken):
+                        return conn
+                    self._open.pop(id(conn), None)
+                if len(self._open) + self._opening < self.size:
+                    self._opening += 1
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise StorageError(
+                        f"all {self.size} connections of this PostgresStore stayed busy for "
+                        f"{self.wait:g} s; make the store with a larger max_connections, "
+                        "or run fewer threads at once"
+                    )
+                self._lock.wait(left)
+        made: psycopg.Connection[Any] | None = None
+        try:
+            made = self._connect()
+        finally:
+            with self._lock:
+                self._opening -= 1
+                if made is not None:
+                    self._open[id(made)] = made
+                self._lock.notify()
+        return made
+
+    def _give_back(self, conn: psycopg.Connection[Any]) -> None:
+        from psycopg import pq
+
+        clean = not (conn.closed or conn.broken)
+        clean = clean and conn.info.transaction_status == pq.TransactionStatus.IDLE
+        with self._lock:
+            ours = self._open.get(id(conn)) is conn
+            if ours and clean:
+                self._idle.append(conn)
+            elif ours:
+                del self._open[id(conn)]
+            self._lock.notify()
+        if not (ours and clean):
+            conn.close()
+
+    def close(self) -> None:
+        """Close every connection opened; the next call opens a new one."""
+        with self._lock:
+            opened = list(self._open.values())
+            self._open.clear()
+            self._idle.clear()
+            self._lock.notify_all()
+        for conn in opened:
+            conn.close()
+
+
 class Database:
     """What every tenant's view of one database shares: where connections come from, the
     schema, and whether the schema was checked."""
 
-    def __init__(self, source: Source, schema: str, migrate: bool, rls: bool) -> None:
+    def __init__(
+        self, source: Source, schema: str, migrate: bool, rls: bool, max_connections: int = 10
+    ) -> None:
         try:
             import psycopg  # the postgres extra; imported only when a store is made
         except ImportError as exc:
@@ -54,19 +146,16 @@ class Database:
         self.auto_migrate = migrate
         self.rls = rls
         self.ready = False
-        self.lock = threading.Lock()
-        self.local = threading.local()
-        self.opened: list[psycopg.Connection[Any]] = []
+        self.own = Connections(self._connect, max_connections)
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection for one call: borrowed from the host's pool, or from the store's own
+        connections (a DSN, or the host's function) and given back when the call ends."""
         source = self.source
         if isinstance(source, str) or callable(source):
-            conn: psycopg.Connection[Any] | None = getattr(self.local, "conn", None)
-            if conn is None or conn.closed:
-                conn = self._connect()
-                self.local.conn = conn
-            yield conn
+            with self.own.borrow() as conn:
+                yield conn
         else:
             with source.connection() as pooled:
                 yield pooled
@@ -80,15 +169,10 @@ class Database:
                 conn.autocommit = True
         except self.psycopg.Error as exc:
             raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
-        with self.lock:
-            self.opened.append(conn)
         return conn
 
     def close(self) -> None:
-        with self.lock:
-            for conn in self.opened:
-                conn.close()
-            self.opened.clear()
+        self.own.close()
 
     def migrate(self) -> int:
         """Create or migrate the schema in one transaction; return the version found."""
