@@ -10,7 +10,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -28,7 +27,6 @@ from closedloop import (
     Channel,
     ClosedLoopError,
     ConcurrencyError,
-    Desk,
     DuplicateExternalIdError,
     Feedback,
     FeedbackKind,
@@ -45,7 +43,7 @@ from closedloop.domain.cases import steps as domain
 from closedloop.domain.cases.case import replay
 from closedloop.domain.change import Change
 from closedloop.ports import CaseStore
-from closedloop.testing import InMemoryStore, RecordingNotifier, SequentialIds, strategies
+from closedloop.testing import InMemoryStore, strategies
 from closedloop.testing.conformance import Capabilities, CaseStoreContract
 from tests.helpers import START, make_feedback
 
@@ -607,30 +605,6 @@ def test_answers_match_the_in_memory_reference(changes: list[Change], data: st.D
 
 
 # -- threads and processes ----------------------------------------------------------------------
-
-
-def test_ten_threads_listening_to_one_delivery_make_one_case(sqlite_store: SQLiteStore) -> None:
-    desk = Desk(sqlite_store, RecordingNotifier(), ids=SequentialIds())
-    barrier = threading.Barrier(10)
-    made: list[str] = []
-    errors: list[BaseException] = []
-
-    def listen() -> None:
-        try:
-            barrier.wait()
-            made.append(desk.listen(make_feedback(external_id="webhook-7")).id)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=listen) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert len(made) == 10
-    assert len(set(made)) == 1
-    assert [c.id for c in sqlite_store.cases_of("mary@example.com")] == made[:1]
 
 
 def spawn(script: str, *args: str) -> subprocess.Popen[str]:

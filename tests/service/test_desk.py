@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from closedloop import (
     UnknownChannelError,
     ValidationError,
 )
+from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
 from tests.helpers import make_feedback
 
@@ -169,10 +171,10 @@ def test_an_unknown_case_is_a_lookup_error(desk: Desk) -> None:
 
 
 def test_a_failing_notifier_keeps_the_message_queued(
-    store: InMemoryStore, clock: ManualClock
+    every_store: CaseStore, clock: ManualClock
 ) -> None:
     flaky = RecordingNotifier(fail=lambda n: True)
-    desk = Desk(store, flaky, clock=clock, ids=SequentialIds())
+    desk = Desk(every_store, flaky, clock=clock, ids=SequentialIds())
     case = desk.listen(make_feedback())
     desk.acknowledge(case.id, by="Amy")
     key = f"{case.id}/2/acknowledgement"
@@ -203,3 +205,27 @@ def test_the_desk_works_with_the_system_clock_and_random_ids() -> None:
     case = desk.listen(make_feedback())
     assert len(case.id) == 32
     assert case.opened_at.tzinfo is not None
+
+
+def test_ten_threads_listening_to_one_delivery_make_one_case(every_store: CaseStore) -> None:
+    desk = Desk(every_store, RecordingNotifier(), ids=SequentialIds())
+    barrier = threading.Barrier(10)
+    made: list[str] = []
+    errors: list[BaseException] = []
+
+    def listen() -> None:
+        try:
+            barrier.wait()
+            made.append(desk.listen(make_feedback(external_id="webhook-7")).id)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=listen) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(made) == 10
+    assert len(set(made)) == 1
+    assert [c.id for c in every_store.cases_of("mary@example.com")] == made[:1]
