@@ -3,9 +3,7 @@ crashes), and agreement with the in-memory reference."""
 
 from __future__ import annotations
 
-import random
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -712,49 +710,3 @@ def test_processes_creating_one_file_at_once_migrate_it_once(path: Path) -> None
     outputs = start_together([spawn(OPEN_AT_ONCE, str(path)) for _ in range(4)])
     assert outputs == [str(SCHEMA_VERSION)] * 4
     assert raw(path, "PRAGMA integrity_check") == "ok"
-
-
-COMMIT_FOREVER = """
-import sys, uuid
-from datetime import UTC, datetime, timedelta
-from closedloop.adapters.sqlite import SQLiteStore
-from closedloop.domain.cases import steps as domain
-from closedloop.domain.change import Change
-from tests.helpers import START, make_feedback
-
-store = SQLiteStore(sys.argv[1])
-print("ready", flush=True)
-while True:
-    case = domain.open_case(uuid.uuid4().hex, make_feedback(), at=START, due_at=START)
-    store.commit(Change(case, 0))
-    print(case.id, 1, flush=True)
-    acked = domain.acknowledge(case, at=START, by="amy", due_at=START + timedelta(days=1))
-    store.commit(Change(acked, 1))
-    print(case.id, 2, flush=True)
-"""
-
-
-def test_a_killed_writer_loses_nothing_it_reported(path: Path) -> None:
-    pace = random.Random()
-    reported: dict[str, int] = {}
-    for _ in range(10):
-        child = spawn(COMMIT_FOREVER, str(path))
-        assert child.stdout is not None
-        assert child.stdout.readline() == "ready\n", child.communicate()[1]
-        try:
-            child.wait(timeout=pace.uniform(0.02, 0.4))
-        except subprocess.TimeoutExpired:
-            child.send_signal(signal.SIGKILL)
-        out, err = child.communicate(timeout=PROCESS_TIMEOUT)
-        assert child.returncode == -signal.SIGKILL, err
-        for line in out.splitlines(keepends=True):
-            if line.endswith("\n"):  # a line cut by the kill was not fully reported
-                case_id, version = line.split()
-                reported[case_id] = max(reported.get(case_id, 0), int(version))
-        assert raw(path, "PRAGMA integrity_check") == "ok"
-    assert reported, "the writer never committed anything"
-    with SQLiteStore(path) as store:
-        for case_id, version in reported.items():
-            assert store.get(case_id).version >= version
-    assert raw(path, "PRAGMA integrity_check") == "ok"
-    assert raw(path, "PRAGMA foreign_key_check") is None
