@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,6 @@ from closedloop.domain.cases.case import apply
 from closedloop.domain.cases.events import Escalated
 from closedloop.domain.change import Change
 from closedloop.testing import ManualClock, RecordingNotifier
-from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
 from tests.adapters.sweepers import run_children, sweep_together
 from tests.helpers import START, make_feedback
 
@@ -32,18 +31,6 @@ if TYPE_CHECKING:
     import psycopg
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def dsn() -> str:
-    return dsn_or_skip()
-
-
-@pytest.fixture
-def schema(dsn: str) -> Iterator[str]:
-    name = new_schema()
-    yield name
-    drop_schema(dsn, name)
 
 
 @pytest.mark.parametrize("workers", [2, 8])

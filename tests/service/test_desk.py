@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,7 +20,7 @@ from closedloop import (
 )
 from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
-from tests.helpers import make_feedback
+from tests.helpers import in_threads, make_feedback
 
 
 def test_a_complaint_through_latte_tells_the_customer_three_times(
@@ -209,23 +208,7 @@ def test_the_desk_works_with_the_system_clock_and_random_ids() -> None:
 
 def test_ten_threads_listening_to_one_delivery_make_one_case(every_store: CaseStore) -> None:
     desk = Desk(every_store, RecordingNotifier(), ids=SequentialIds())
-    barrier = threading.Barrier(10)
-    made: list[str] = []
-    errors: list[BaseException] = []
-
-    def listen() -> None:
-        try:
-            barrier.wait()
-            made.append(desk.listen(make_feedback(external_id="webhook-7")).id)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=listen) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    made = in_threads(10, lambda _: desk.listen(make_feedback(external_id="webhook-7")).id)
     assert len(made) == 10
     assert len(set(made)) == 1
     assert [c.id for c in every_store.cases_of("mary@example.com")] == made[:1]

@@ -5,7 +5,6 @@ Each test names the bullet of issue 16 it proves fixed; each failed on the code 
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -31,7 +30,7 @@ from closedloop import (
 )
 from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
-from tests.helpers import START, make_feedback
+from tests.helpers import START, in_threads, make_feedback
 
 ALWAYS = BusinessCalendar.always_open()
 
@@ -195,23 +194,7 @@ def test_one_delivery_from_eight_threads_joins_the_open_case_once(every_store: C
     desk = Desk(store, RecordingNotifier(), ids=SequentialIds())
     first = desk.listen(make_matter("Order 881 is late"))
     desk.acknowledge(first.id, by="amy")
-    barrier = threading.Barrier(8)
-    made: list[str] = []
-    errors: list[BaseException] = []
-
-    def deliver() -> None:
-        try:
-            barrier.wait()
-            made.append(desk.listen(make_matter("Where is 881?", "webhook-9")).id)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=deliver) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    made = in_threads(8, lambda _: desk.listen(make_matter("Where is 881?", "webhook-9")).id)
     assert made == [first.id] * 8
     joined = desk.get(first.id)
     assert [m.text for m in joined.messages] == ["Order 881 is late", "Where is 881?"]
