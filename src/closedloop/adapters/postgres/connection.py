@@ -46,30 +46,24 @@ class Connections:
     def __init__(
         self, connect: Callable[[], psycopg.Connection[Any]], size: int, wait: float = 30.0
     ) -> None:
+        from psycopg import pq
+
         self.size = size
         self.wait = wait
         self._connect = connect
-        self._lock = threading.Condition()
+        self._idle_status = pq.TransactionStatus.IDLE
+        self._lock = threading.Condition(threading.Lock())
         self._open: dict[int, psycopg.Connection[Any]] = {}
         self._idle: list[psycopg.Connection[Any]] = []
         self._opening = 0
+        self._waiting = 0
         self._local = threading.local()
 
-    @contextmanager
-    def borrow(self) -> Iterator[psycopg.Connection[Any]]:
-        held: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
-        if held is not None:
-            yield held
-            return
-        conn = self._take()
-        self._local.conn = conn
-        try:
-            yield conn
-        finally:
-            self._local.conn = None
-            self._give_back(conn)
+    def borrow(self) -> _Loan:
+        """A context manager lending this thread a connection for one call."""
+        return _Loan(self)
 
-    def _take(self) -> psycopg.Connection[Any]:
+    def take(self) -> psycopg.Connection[Any]:
         deadline = time.monotonic() + self.wait
         with self._lock:
             while True:
@@ -88,7 +82,11 @@ class Connections:
                         f"{self.wait:g} s; make the store with a larger max_connections, "
                         "or run fewer threads at once"
                     )
-                self._lock.wait(left)
+                self._waiting += 1
+                try:
+                    self._lock.wait(left)
+                finally:
+                    self._waiting -= 1
         made: psycopg.Connection[Any] | None = None
         try:
             made = self._connect()
@@ -97,21 +95,21 @@ class Connections:
                 self._opening -= 1
                 if made is not None:
                     self._open[id(made)] = made
-                self._lock.notify()
+                elif self._waiting:
+                    self._lock.notify()
         return made
 
-    def _give_back(self, conn: psycopg.Connection[Any]) -> None:
-        from psycopg import pq
-
+    def give_back(self, conn: psycopg.Connection[Any]) -> None:
         clean = not (conn.closed or conn.broken)
-        clean = clean and conn.info.transaction_status == pq.TransactionStatus.IDLE
+        clean = clean and conn.pgconn.transaction_status == self._idle_status
         with self._lock:
             ours = self._open.get(id(conn)) is conn
             if ours and clean:
                 self._idle.append(conn)
             elif ours:
                 del self._open[id(conn)]
-            self._lock.notify()
+            if self._waiting:
+                self._lock.notify()
         if not (ours and clean):
             conn.close()
 
@@ -124,6 +122,30 @@ class Connections:
             self._lock.notify_all()
         for conn in opened:
             conn.close()
+
+
+class _Loan:
+    """One call's use of a connection from :class:`Connections` (the one this thread holds
+    already, if the call is inside another)."""
+
+    __slots__ = ("_conn", "_connections", "_outer")
+
+    def __init__(self, connections: Connections) -> None:
+        self._connections = connections
+
+    def __enter__(self) -> psycopg.Connection[Any]:
+        local = self._connections._local
+        held: psycopg.Connection[Any] | None = getattr(local, "conn", None)
+        self._outer = held is None
+        if held is None:
+            held = local.conn = self._connections.take()
+        self._conn = held
+        return held
+
+    def __exit__(self, *exc: object) -> None:
+        if self._outer:
+            self._connections._local.conn = None
+            self._connections.give_back(self._conn)
 
 
 class Database:
@@ -148,17 +170,13 @@ class Database:
         self.ready = False
         self.own = Connections(self._connect, max_connections)
 
-    @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+    def connection(self) -> AbstractContextManager[psycopg.Connection[Any]]:
         """A connection for one call: borrowed from the host's pool, or from the store's own
         connections (a DSN, or the host's function) and given back when the call ends."""
         source = self.source
         if isinstance(source, str) or callable(source):
-            with self.own.borrow() as conn:
-                yield conn
-        else:
-            with source.connection() as pooled:
-                yield pooled
+            return self.own.borrow()
+        return source.connection()
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
