@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from closedloop import Desk
+from closedloop import Desk, SQLiteStore
+from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
 
 
@@ -66,3 +69,26 @@ def pytest_terminal_summary(
     left_out = config.stash.get(_LEFT_OUT, 0)
     if left_out:
         terminalreporter.write_line(f"{left_out} PostgreSQL tests deselected: {_HOW}", yellow=True)
+
+
+# -- one test on every store closedloop ships ----------------------------------------------
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def every_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CaseStore]:
+    """An empty store of each kind: in memory, SQLite on a file, PostgreSQL in a new schema."""
+    if request.param == "memory":
+        yield InMemoryStore()
+    elif request.param == "sqlite":
+        with SQLiteStore(tmp_path / "loop.db") as sqlite:
+            yield sqlite
+    else:
+        from closedloop import PostgresStore
+        from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
+
+        dsn, schema = dsn_or_skip(), new_schema()
+        try:
+            with PostgresStore(dsn, schema=schema) as postgres:
+                yield postgres
+        finally:
+            drop_schema(dsn, schema)

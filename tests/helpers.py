@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from closedloop import Case, Channel, Desk, Feedback, FeedbackKind
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+_T = TypeVar("_T")
 
 
 def make_feedback(
@@ -44,3 +49,26 @@ def take_step(desk: Desk, case_id: str, step: str) -> Case:
     if step == "explain":
         return desk.explain(case_id, by="amy", what_failed="Stock", what_changes="Reorder")
     return desk.reopen(case_id, reason="Not resolved")
+
+
+def in_threads(count: int, work: Callable[[int], _T]) -> list[_T]:
+    """Run ``work(n)`` for n in ``range(count)``, each in its own thread, all let go at once;
+    their results in the order they finished. An error in any thread fails the caller."""
+    start = threading.Barrier(count)
+    results: list[_T] = []
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        start.wait()
+        try:
+            results.append(work(n))
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [], errors
+    return results

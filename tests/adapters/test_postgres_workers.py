@@ -1,5 +1,6 @@
 """PostgresStore under many worker processes, against the real server: sweepers share the
-work, a killed dispatcher is taken over, one of two writers wins, tenants stay apart."""
+work (sweeping at the same time, never racing for a case), a killed dispatcher is taken
+over, one of two writers wins, tenants stay apart."""
 
 from __future__ import annotations
 
@@ -8,10 +9,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import attrs
 import pytest
@@ -23,68 +22,16 @@ from closedloop.domain.cases.case import apply
 from closedloop.domain.cases.events import Escalated
 from closedloop.domain.change import Change
 from closedloop.testing import ManualClock, RecordingNotifier
-from tests.adapters.postgres_support import app_role, drop_schema, dsn_or_skip, new_schema
+from tests.adapters.postgres_support import app_role
+from tests.adapters.sweepers import run_children, sweep_together
 from tests.helpers import START, make_feedback
-
-if TYPE_CHECKING:
-    pass
 
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def dsn() -> str:
-    return dsn_or_skip()
-
-
-@pytest.fixture
-def schema(dsn: str) -> Iterator[str]:
-    name = new_schema()
-    yield name
-    drop_schema(dsn, name)
-
-
-def run_children(script: str, args: list[list[str]], timeout: float = 120) -> list[str]:
-    """Start every child, let them all begin at once, and return their outputs."""
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-c", script, *a],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for a in args
-    ]
-    for child in children:
-        assert child.stdout is not None
-        line = child.stdout.readline()
-        assert line == "ready\n", child.stderr.read() if child.stderr else line
-    outputs = [child.communicate("go\n", timeout=timeout) for child in children]
-    assert all(c.returncode == 0 for c in children), [err for _, err in outputs]
-    return [out for out, _ in outputs]
-
-
-SWEEPER = """
-import sys
-from datetime import datetime
-from closedloop import Desk
-from closedloop.adapters.postgres import PostgresStore
-from closedloop.testing import ManualClock, RecordingNotifier
-
-store = PostgresStore(sys.argv[1], schema=sys.argv[2])
-desk = Desk(store, RecordingNotifier(), clock=ManualClock(datetime.fromisoformat(sys.argv[3])))
-store.get  # nothing connects until first use
-print("ready", flush=True)
-sys.stdin.readline()
-report = desk.sweep(batch=25)
-print(len(report.escalated), report.conflicts, flush=True)
-"""
-
-
 @pytest.mark.parametrize("workers", [2, 8])
-def test_sweepers_escalate_every_case_exactly_once_with_one_alert(
-    dsn: str, schema: str, workers: int
+def test_sweepers_share_the_work_and_escalate_every_case_exactly_once_with_one_alert(
+    dsn: str, schema: str, workers: int, tmp_path: Path
 ) -> None:
     cases = 1_000
     with PostgresStore(dsn, schema=schema) as store:
@@ -93,9 +40,11 @@ def test_sweepers_escalate_every_case_exactly_once_with_one_alert(
             c.id for c in desk.listen_many(make_feedback(customer=f"c{i}") for i in range(cases))
         }
     late = START + timedelta(hours=4, seconds=1)  # past the acknowledgement standard
-    outputs = run_children(SWEEPER, [[dsn, schema, late.isoformat()]] * workers)
-    escalated = [int(out.split()[0]) for out in outputs]
-    assert sum(escalated) == cases  # none missed, none twice
+    counts = sweep_together(
+        "postgres", workers, tmp_path / "gate", dsn, schema, now=late.isoformat()
+    )
+    assert sum(escalated for escalated, _ in counts) == cases  # none missed, none twice
+    assert [conflicts for _, conflicts in counts] == [0] * workers  # claimed: never raced
 
     with PostgresStore(dsn, schema=schema) as store:
         assert {store.get(i).escalation_level for i in ids} == {1}

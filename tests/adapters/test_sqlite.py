@@ -3,14 +3,11 @@ crashes), and agreement with the in-memory reference."""
 
 from __future__ import annotations
 
-import random
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -28,7 +25,6 @@ from closedloop import (
     Channel,
     ClosedLoopError,
     ConcurrencyError,
-    Desk,
     DuplicateExternalIdError,
     Feedback,
     FeedbackKind,
@@ -45,7 +41,7 @@ from closedloop.domain.cases import steps as domain
 from closedloop.domain.cases.case import replay
 from closedloop.domain.change import Change
 from closedloop.ports import CaseStore
-from closedloop.testing import InMemoryStore, RecordingNotifier, SequentialIds, strategies
+from closedloop.testing import InMemoryStore, strategies
 from closedloop.testing.conformance import Capabilities, CaseStoreContract
 from tests.helpers import START, make_feedback
 
@@ -609,30 +605,6 @@ def test_answers_match_the_in_memory_reference(changes: list[Change], data: st.D
 # -- threads and processes ----------------------------------------------------------------------
 
 
-def test_ten_threads_listening_to_one_delivery_make_one_case(sqlite_store: SQLiteStore) -> None:
-    desk = Desk(sqlite_store, RecordingNotifier(), ids=SequentialIds())
-    barrier = threading.Barrier(10)
-    made: list[str] = []
-    errors: list[BaseException] = []
-
-    def listen() -> None:
-        try:
-            barrier.wait()
-            made.append(desk.listen(make_feedback(external_id="webhook-7")).id)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=listen) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert len(made) == 10
-    assert len(set(made)) == 1
-    assert [c.id for c in sqlite_store.cases_of("mary@example.com")] == made[:1]
-
-
 def spawn(script: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", script, *args],
@@ -738,49 +710,3 @@ def test_processes_creating_one_file_at_once_migrate_it_once(path: Path) -> None
     outputs = start_together([spawn(OPEN_AT_ONCE, str(path)) for _ in range(4)])
     assert outputs == [str(SCHEMA_VERSION)] * 4
     assert raw(path, "PRAGMA integrity_check") == "ok"
-
-
-COMMIT_FOREVER = """
-import sys, uuid
-from datetime import UTC, datetime, timedelta
-from closedloop.adapters.sqlite import SQLiteStore
-from closedloop.domain.cases import steps as domain
-from closedloop.domain.change import Change
-from tests.helpers import START, make_feedback
-
-store = SQLiteStore(sys.argv[1])
-print("ready", flush=True)
-while True:
-    case = domain.open_case(uuid.uuid4().hex, make_feedback(), at=START, due_at=START)
-    store.commit(Change(case, 0))
-    print(case.id, 1, flush=True)
-    acked = domain.acknowledge(case, at=START, by="amy", due_at=START + timedelta(days=1))
-    store.commit(Change(acked, 1))
-    print(case.id, 2, flush=True)
-"""
-
-
-def test_a_killed_writer_loses_nothing_it_reported(path: Path) -> None:
-    pace = random.Random()
-    reported: dict[str, int] = {}
-    for _ in range(10):
-        child = spawn(COMMIT_FOREVER, str(path))
-        assert child.stdout is not None
-        assert child.stdout.readline() == "ready\n", child.communicate()[1]
-        try:
-            child.wait(timeout=pace.uniform(0.02, 0.4))
-        except subprocess.TimeoutExpired:
-            child.send_signal(signal.SIGKILL)
-        out, err = child.communicate(timeout=PROCESS_TIMEOUT)
-        assert child.returncode == -signal.SIGKILL, err
-        for line in out.splitlines(keepends=True):
-            if line.endswith("\n"):  # a line cut by the kill was not fully reported
-                case_id, version = line.split()
-                reported[case_id] = max(reported.get(case_id, 0), int(version))
-        assert raw(path, "PRAGMA integrity_check") == "ok"
-    assert reported, "the writer never committed anything"
-    with SQLiteStore(path) as store:
-        for case_id, version in reported.items():
-            assert store.get(case_id).version >= version
-    assert raw(path, "PRAGMA integrity_check") == "ok"
-    assert raw(path, "PRAGMA foreign_key_check") is None

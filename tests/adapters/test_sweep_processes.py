@@ -1,32 +1,23 @@
-"""Two sweeper processes on one SQLite file: every late case escalated exactly once."""
+"""Sweeper processes on one SQLite file, 2 and 8 at once: they share the work, sweeping at
+the same time, and every late case is escalated exactly once, with one alert."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from closedloop import Desk, SQLiteStore
 from closedloop.testing import ManualClock, RecordingNotifier
+from tests.adapters.sweepers import sweep_together
 from tests.helpers import START, make_feedback
 
-SWEEPER = """
-import sys
-from datetime import datetime
-from closedloop import Desk, SQLiteStore
-from closedloop.testing import ManualClock, RecordingNotifier
 
-store = SQLiteStore(sys.argv[1])
-desk = Desk(store, RecordingNotifier(), clock=ManualClock(datetime.fromisoformat(sys.argv[2])))
-print("ready", flush=True)
-sys.stdin.readline()
-report = desk.sweep(batch=50)
-print(len(report.escalated), report.conflicts, flush=True)
-"""
-
-
-def test_two_sweepers_escalate_each_case_once_with_one_alert(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [2, 8])
+def test_sweepers_share_the_work_and_escalate_each_case_once_with_one_alert(
+    tmp_path: Path, workers: int
+) -> None:
     db = tmp_path / "loop.db"
     cases = 1_000
     with SQLiteStore(db, synchronous="NORMAL") as store:
@@ -35,23 +26,8 @@ def test_two_sweepers_escalate_each_case_once_with_one_alert(tmp_path: Path) -> 
             c.id for c in desk.listen_many(make_feedback(customer=f"c{i}") for i in range(cases))
         }
     late = START + timedelta(hours=4, seconds=1)  # past the acknowledgement standard
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-c", SWEEPER, str(db), late.isoformat()],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    for child in children:
-        assert child.stdout is not None
-        assert child.stdout.readline() == "ready\n", child.stderr.read() if child.stderr else ""
-    outputs = [child.communicate("go\n", timeout=300) for child in children]
-    assert all(child.returncode == 0 for child in children), [err for _, err in outputs]
-    escalated = [int(out.split()[0]) for out, _ in outputs]
-    assert sum(escalated) == cases
+    counts = sweep_together("sqlite", workers, tmp_path / "gate", str(db), now=late.isoformat())
+    assert sum(escalated for escalated, _ in counts) == cases  # none missed, none twice
 
     with SQLiteStore(db) as store:
         assert {store.get(i).escalation_level for i in ids} == {1}

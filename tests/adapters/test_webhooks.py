@@ -243,7 +243,7 @@ def test_headers_are_found_whatever_their_case() -> None:
 
 def test_any_of_several_signatures_may_match() -> None:
     headers = signed()
-    other = sign_webhook("msg_1", BODY, b"the previous secret", at=START)
+    other = sign_webhook("msg_1", BODY, b"the previous secret, 32 bytes...", at=START)
     headers["webhook-signature"] = (
         f"v1a,c29tZXRoaW5n {other['webhook-signature']} {headers['webhook-signature']}"
     )
@@ -257,7 +257,7 @@ def test_a_tampered_body_is_refused() -> None:
 
 def test_the_wrong_secret_is_refused() -> None:
     with pytest.raises(WebhookSignatureError):
-        verify_webhook(signed(), BODY, b"another secret", now=START)
+        verify_webhook(signed(), BODY, b"another secret of 32 bytes!!!!!!", now=START)
 
 
 def test_a_changed_id_or_timestamp_is_refused() -> None:
@@ -394,12 +394,26 @@ def test_the_signature_is_checked_before_the_body_is_read() -> None:
         (b'{"customer": "m", "text": "hi", "received_at": "soon"}', "not ISO-8601"),
         (b'{"customer": "m", "text": "hi", "received_at": "2026-11-23T09:00"}', "offset"),
         (b'{"customer": "m", "txt": "hi"}', "does not read: txt"),
+        # Signed, but careless: refused here, not a crash, nor a dead letter later.
+        (b'{"customer": "m", "score": ' + b"7" * 5000 + b"}", "a number of 5000 digits"),
+        (
+            b'{"customer": "m", "text": "hi", "extra": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "nests too deeply",
+        ),
+        (b'{"customer": "m", "score": NaN}', "NaN"),
+        (b'{"customer": "m", "text": "hi", "subject": "Hi\\r\\nBcc: x@example.com"}', "line break"),
+        (b'{"customer": "m@example.com\\r\\nBcc: x@example.com", "text": "hi"}', "line break"),
+        (b'{"customer": "m", "score": 11}', "score must be from 0 to 10"),
+        (b'{"customer": "m", "score": "3"}', "score must be a whole number"),
+        (b'{"customer": " ", "text": "hi"}', "customer must be a non-empty string"),
+        (b'{"customer": "m", "text": "\\ud800"}', "not valid Unicode"),
     ],
 )
 def test_a_body_that_is_not_the_documented_json_is_refused(payload: bytes, message: str) -> None:
     with pytest.raises(WebhookPayloadError, match=message) as caught:
         feedback_from_webhook(signed(payload), payload, SECRET, now=START)
     assert isinstance(caught.value, ValidationError)
+    assert len(str(caught.value)) < 1000  # whatever the sender sent
 
 
 def test_feedback_rules_still_apply() -> None:

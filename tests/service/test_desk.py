@@ -18,8 +18,9 @@ from closedloop import (
     UnknownChannelError,
     ValidationError,
 )
+from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
-from tests.helpers import make_feedback
+from tests.helpers import in_threads, make_feedback
 
 
 def test_a_complaint_through_latte_tells_the_customer_three_times(
@@ -169,10 +170,10 @@ def test_an_unknown_case_is_a_lookup_error(desk: Desk) -> None:
 
 
 def test_a_failing_notifier_keeps_the_message_queued(
-    store: InMemoryStore, clock: ManualClock
+    every_store: CaseStore, clock: ManualClock
 ) -> None:
     flaky = RecordingNotifier(fail=lambda n: True)
-    desk = Desk(store, flaky, clock=clock, ids=SequentialIds())
+    desk = Desk(every_store, flaky, clock=clock, ids=SequentialIds())
     case = desk.listen(make_feedback())
     desk.acknowledge(case.id, by="Amy")
     key = f"{case.id}/2/acknowledgement"
@@ -203,3 +204,11 @@ def test_the_desk_works_with_the_system_clock_and_random_ids() -> None:
     case = desk.listen(make_feedback())
     assert len(case.id) == 32
     assert case.opened_at.tzinfo is not None
+
+
+def test_ten_threads_listening_to_one_delivery_make_one_case(every_store: CaseStore) -> None:
+    desk = Desk(every_store, RecordingNotifier(), ids=SequentialIds())
+    made = in_threads(10, lambda _: desk.listen(make_feedback(external_id="webhook-7")).id)
+    assert len(made) == 10
+    assert len(set(made)) == 1
+    assert [c.id for c in every_store.cases_of("mary@example.com")] == made[:1]

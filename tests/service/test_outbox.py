@@ -18,12 +18,13 @@ from closedloop import (
     UndeliverableError,
     ValidationError,
 )
+from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
 from tests.helpers import START, make_feedback
 
 
 def flaky_desk(
-    store: InMemoryStore, clock: ManualClock, retry: RetryPolicy
+    store: CaseStore, clock: ManualClock, retry: RetryPolicy
 ) -> tuple[Desk, RecordingNotifier]:
     notifier = RecordingNotifier(fail=lambda n: True)
     desk = Desk(
@@ -38,8 +39,9 @@ def flaky_desk(
 
 
 def test_retries_back_off_then_give_up_as_a_dead_letter(
-    store: InMemoryStore, clock: ManualClock
+    every_store: CaseStore, clock: ManualClock
 ) -> None:
+    store = every_store
     retry = RetryPolicy(first_delay=timedelta(seconds=10), factor=3, max_attempts=4, jitter=0)
     desk, notifier = flaky_desk(store, clock, retry)
     case = desk.listen(make_feedback())
@@ -81,7 +83,8 @@ def test_backoff_stays_within_its_jitter_and_cap(attempt: int, spread: float) ->
     assert base * (1 - retry.jitter) - 1e-6 <= waited <= base * (1 + retry.jitter) + 1e-6
 
 
-def test_jitter_spreads_retries_apart(store: InMemoryStore, clock: ManualClock) -> None:
+def test_jitter_spreads_retries_apart(every_store: CaseStore, clock: ManualClock) -> None:
+    store = every_store
     desk, _ = flaky_desk(store, clock, RetryPolicy(jitter=0.5))
     for i in range(20):
         case = desk.listen(make_feedback(customer=f"c{i}"))
@@ -180,10 +183,12 @@ class NoAddress:
 
 
 def test_an_undeliverable_message_is_a_dead_letter_at_once(
-    store: InMemoryStore, clock: ManualClock
+    every_store: CaseStore, clock: ManualClock
 ) -> None:
     notifier = NoAddress()
-    desk = Desk(store, notifier, clock=clock, policy=Policy(retry=RetryPolicy(max_attempts=5)))
+    desk = Desk(
+        every_store, notifier, clock=clock, policy=Policy(retry=RetryPolicy(max_attempts=5))
+    )
     desk.acknowledge(desk.listen(make_feedback()).id, by="amy")
     report = desk.outbox.dispatch()
     assert (report.sent, report.retrying, len(report.dead)) == ((), (), 1)

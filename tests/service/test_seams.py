@@ -5,9 +5,7 @@ Each test names the bullet of issue 16 it proves fixed; each failed on the code 
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -21,7 +19,6 @@ from closedloop import (
     Queue,
     Reason,
     ScoreError,
-    SQLiteStore,
     Stage,
     Standard,
     Standards,
@@ -31,8 +28,9 @@ from closedloop import (
     Target,
     ValidationError,
 )
+from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
-from tests.helpers import START, make_feedback
+from tests.helpers import START, in_threads, make_feedback
 
 ALWAYS = BusinessCalendar.always_open()
 
@@ -189,34 +187,18 @@ def test_nothing_is_marked_sent_that_was_not_handed_to_a_notifier(
     assert [m.key for m in desk.outbox.dead_letters()] == [key]
 
 
-def test_one_delivery_from_eight_threads_joins_the_open_case_once(tmp_path: Path) -> None:
+def test_one_delivery_from_eight_threads_joins_the_open_case_once(every_store: CaseStore) -> None:
     """The same external id sent from 8 threads, with a matter key, made one case with two
     copies of the message."""
-    with SQLiteStore(tmp_path / "loop.db") as store:
-        desk = Desk(store, RecordingNotifier(), ids=SequentialIds())
-        first = desk.listen(make_matter("Order 881 is late"))
-        desk.acknowledge(first.id, by="amy")
-        barrier = threading.Barrier(8)
-        made: list[str] = []
-        errors: list[BaseException] = []
-
-        def deliver() -> None:
-            try:
-                barrier.wait()
-                made.append(desk.listen(make_matter("Where is 881?", "webhook-9")).id)
-            except BaseException as exc:  # pragma: no cover - reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=deliver) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
-        assert made == [first.id] * 8
-        joined = desk.get(first.id)
-        assert [m.text for m in joined.messages] == ["Order 881 is late", "Where is 881?"]
-        assert [c.id for c in store.cases_of("mary@example.com")] == [first.id]
+    store = every_store
+    desk = Desk(store, RecordingNotifier(), ids=SequentialIds())
+    first = desk.listen(make_matter("Order 881 is late"))
+    desk.acknowledge(first.id, by="amy")
+    made = in_threads(8, lambda _: desk.listen(make_matter("Where is 881?", "webhook-9")).id)
+    assert made == [first.id] * 8
+    joined = desk.get(first.id)
+    assert [m.text for m in joined.messages] == ["Order 881 is late", "Where is 881?"]
+    assert [c.id for c in store.cases_of("mary@example.com")] == [first.id]
 
 
 def make_matter(text: str, external_id: str | None = None) -> Feedback:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 __all__ = ["main"]
 
@@ -16,11 +16,18 @@ _EXIT_CODES = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line on stderr (exit code 2), pointing to ``--help``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``closedloop``."""
     from closedloop import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="closedloop",
         description=(
             "closedloop keeps customer feedback from being dropped: every complaint, "
@@ -53,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("closedloop-demo.db"),
         help="the SQLite file to write (default ./closedloop-demo.db; replaced if it exists)",
     )
-    demo.add_argument("--days", type=_positive, default=30, help="days to simulate (default 30)")
+    demo.add_argument(
+        "--days", type=_count(3650), default=30, help="days to simulate (default 30, at most 3650)"
+    )
     demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
 
     sweep = commands.add_parser(
@@ -67,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EXIT_CODES,
     )
     _database(sweep)
-    sweep.add_argument("--batch", type=_positive, default=500, help="cases read per query")
+    sweep.add_argument(
+        "--batch", type=_count(_MOST), default=500, help="cases read per query (default 500)"
+    )
     _policy(sweep)
     _now(sweep)
 
@@ -96,7 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the notifications that are ready, one line each, and mark nothing",
     )
-    dispatch.add_argument("--limit", type=_positive, default=100, help="messages per batch")
+    dispatch.add_argument(
+        "--limit", type=_count(_MOST), default=100, help="messages per batch (default 100)"
+    )
     _now(dispatch)
 
     report = commands.add_parser(
@@ -146,14 +159,24 @@ def _now(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+# A batch is read into memory at once; past this it is a typo, not a tuning choice.
+_MOST = 100_000
+
+
+def _count(most: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from 1 to ``most``."""
+
+    def count(text: str) -> int:
+        digits = text.strip()
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 12:
+            shown = text if len(text) <= 20 else text[:20] + "..."
+            raise argparse.ArgumentTypeError(f"{shown!r} is not a whole number from 1 to {most}")
+        value = int(digits)
+        if not 1 <= value <= most:
+            raise argparse.ArgumentTypeError(f"must be from 1 to {most}, got {value}")
+        return value
+
+    return count
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
@@ -166,18 +189,17 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 0
     from closedloop import ClosedLoopError
     from closedloop.cli import commands
+    from closedloop.cli.inputs import clock_from
 
     try:
         if args.command == "demo":
             return commands.demo(args.db, args.days, args.seed, out)
         if args.command == "sweep":
-            return commands.sweep(args.db, args.batch, args.policy, commands.clock_from(args), out)
+            return commands.sweep(args.db, args.batch, args.policy, clock_from(args.now), out)
         if args.command == "dispatch":
             if args.dry_run:
-                return commands.dry_run(args.db, args.limit, commands.clock_from(args), out)
-            return commands.dispatch(
-                args.db, args.limit, args.notifier, commands.clock_from(args), out
-            )
+                return commands.dry_run(args.db, args.limit, clock_from(args.now), out)
+            return commands.dispatch(args.db, args.limit, args.notifier, clock_from(args.now), out)
         if args.command == "report":
             return commands.report(args, out)
     except ClosedLoopError as error:

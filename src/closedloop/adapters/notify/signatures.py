@@ -2,8 +2,9 @@
 
 Every request carries three headers: ``webhook-id`` (the delivery id, the same on every
 retry), ``webhook-timestamp`` (unix seconds) and ``webhook-signature``: ``v1,`` and the
-base64 HMAC-SHA256, keyed by the secret, of ``"{webhook-id}.{webhook-timestamp}.{body}"``.
-The secret is bytes, or the Standard Webhooks string ``whsec_`` + base64 of those bytes.
+base64 HMAC-SHA256, keyed by the secret, of ``"{webhook-id}.{webhook-timestamp}.{body}"``
+with the two headers' text exactly as sent. The secret is 24 to 64 bytes, or the Standard
+Webhooks string ``whsec_`` + base64 of those bytes.
 
 :class:`~closedloop.adapters.notify.webhooks.WebhookNotifier` signs what it sends with
 :func:`sign_webhook`; :func:`verify_webhook` checks a request that arrives, and
@@ -29,16 +30,31 @@ from closedloop.domain.errors import (
     WebhookTimestampError,
 )
 
-__all__ = ["Secret", "WebhookDelivery", "secret_key", "sign_webhook", "verify_webhook"]
+__all__ = [
+    "MAX_TOLERANCE",
+    "SECRET_BYTES",
+    "Secret",
+    "WebhookDelivery",
+    "secret_key",
+    "sign_webhook",
+    "verify_webhook",
+]
 
 #: A webhook secret: raw bytes, or ``"whsec_" + base64(bytes)``.
 Secret = bytes | str
 
 _PREFIX = "whsec_"
+#: Standard Webhooks: a symmetric secret is 24 to 64 random bytes.
+SECRET_BYTES = (24, 64)
+#: The widest replay window :func:`verify_webhook` takes; wider ones defeat its purpose.
+MAX_TOLERANCE = timedelta(days=1)
+# Unix seconds have 12 digits until the year 33658; allow zero padding, refuse the absurd.
+_MAX_TIMESTAMP_CHARS = 32
 
 
 def secret_key(secret: Secret) -> bytes:
-    """The key bytes of ``secret``; a :class:`~closedloop.ValidationError` if it is malformed."""
+    """The key bytes of ``secret``; a :class:`~closedloop.ValidationError` if it is malformed
+    or not 24 to 64 bytes long (Standard Webhooks)."""
     if isinstance(secret, bytes | bytearray):
         key = bytes(secret)
     elif isinstance(secret, str) and secret.startswith(_PREFIX):
@@ -56,32 +72,62 @@ def secret_key(secret: Secret) -> bytes:
         raise ValidationError(
             f"a webhook secret must be bytes or a 'whsec_<base64>' string, got {got}"
         )
+    low, high = SECRET_BYTES
     if not key:
-        raise ValidationError("a webhook secret must not be empty; use 24 to 64 random bytes")
+        raise ValidationError(
+            f"a webhook secret must not be empty; use {low} to {high} random bytes"
+        )
+    if not low <= len(key) <= high:
+        raise ValidationError(
+            f"a webhook secret must be {low} to {high} bytes (Standard Webhooks), got "
+            f"{len(key)}; make one with 'whsec_' + base64 of secrets.token_bytes(32)"
+        )
     return key
 
 
-def _signature(key: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
+def _check_tolerance(tolerance: object) -> int:
+    if (
+        not isinstance(tolerance, timedelta)
+        or not timedelta(seconds=1) <= tolerance <= MAX_TOLERANCE
+    ):
+        raise ValidationError(
+            f"tolerance must be a timedelta from 1 second to {MAX_TOLERANCE} (the replay "
+            f"window; Standard Webhooks suggests 5 minutes), got {tolerance!r}"
+        )
+    return int(tolerance.total_seconds())
+
+
+def _signature(key: bytes, webhook_id: str, timestamp: str, body: bytes) -> str:
     signed = f"{webhook_id}.{timestamp}.".encode() + body
     return base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode("ascii")
 
 
-def _unix(at: datetime, field: str) -> int:
+def _unix(at: object, field: str) -> int:
+    if not isinstance(at, datetime):
+        raise ValidationError(f"{field} must be a timezone-aware datetime, got {at!r}")
     if at.tzinfo is None or at.utcoffset() is None:
         raise NaiveDatetimeError(field)
     return int(at.timestamp())
 
 
+def short_repr(value: str) -> str:
+    """``repr(value)``, cut short if long: error messages may quote what a sender sent."""
+    return repr(value) if len(value) <= 40 else f"{value[:20]!r}... ({len(value)} characters)"
+
+
 def sign_webhook(webhook_id: str, body: bytes, secret: Secret, *, at: datetime) -> dict[str, str]:
     """The three Standard Webhooks headers for sending ``body`` as delivery ``webhook_id``,
     signed at ``at`` (timezone-aware; sent as whole unix seconds)."""
-    if not webhook_id or any(c in webhook_id for c in "\r\n"):
+    if not isinstance(webhook_id, str) or not webhook_id or any(c in webhook_id for c in "\r\n"):
         raise ValidationError(f"webhook_id must be a non-empty single line, got {webhook_id!r}")
-    timestamp = _unix(at, "at")
+    if not isinstance(body, bytes | bytearray):
+        raise ValidationError(f"body must be bytes, got {type(body).__name__}; encode it first")
+    timestamp = str(_unix(at, "at"))
     return {
         "webhook-id": webhook_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": "v1," + _signature(secret_key(secret), webhook_id, timestamp, body),
+        "webhook-timestamp": timestamp,
+        "webhook-signature": "v1,"
+        + _signature(secret_key(secret), webhook_id, timestamp, bytes(body)),
     }
 
 
@@ -95,7 +141,17 @@ class WebhookDelivery:
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
-    values = {v for k, v in headers.items() if k.lower() == name}
+    values = set()
+    for key, value in headers.items():
+        label = key.decode("latin-1") if isinstance(key, bytes | bytearray) else key
+        if not isinstance(label, str) or label.lower() != name:
+            continue
+        if not isinstance(value, str):
+            raise WebhookSignatureError(
+                f"the {name} header is {type(value).__name__}, not str; "
+                "pass the request's headers decoded as text (latin-1 for raw bytes)"
+            )
+        values.add(value.strip())
     if not values:
         raise WebhookSignatureError(
             f"the {name} header is missing; a signed webhook carries webhook-id, "
@@ -104,40 +160,12 @@ def _header(headers: Mapping[str, str], name: str) -> str:
     if len(values) > 1:
         raise WebhookSignatureError(f"the {name} header was sent more than once, differently")
     (value,) = values
-    value = value.strip()
     if not value:
         raise WebhookSignatureError(f"the {name} header is empty")
     return value
 
 
-def verify_webhook(
-    headers: Mapping[str, str],
-    body: bytes,
-    secret: Secret,
-    *,
-    now: datetime,
-    tolerance: timedelta = timedelta(minutes=5),
-) -> WebhookDelivery:
-    """Check a signed webhook; return its delivery id and signing time, or raise.
-
-    ``headers`` are looked up case-insensitively; ``body`` must be the raw bytes received
-    (not re-encoded JSON). The signature must match one of the space-separated ``v1,``
-    signatures (compared in constant time): otherwise, or when a header is missing,
-    :class:`~closedloop.WebhookSignatureError`. A correctly signed webhook whose timestamp
-    is more than ``tolerance`` before or after ``now`` raises
-    :class:`~closedloop.WebhookTimestampError` (a replay, or a skewed clock).
-    """
-    now_unix = _unix(now, "now")
-    key = secret_key(secret)
-    webhook_id = _header(headers, "webhook-id")
-    raw_timestamp = _header(headers, "webhook-timestamp")
-    signatures = _header(headers, "webhook-signature")
-    if not raw_timestamp.isascii() or not raw_timestamp.isdigit():
-        raise WebhookSignatureError(
-            f"webhook-timestamp must be whole unix seconds, got {raw_timestamp!r}"
-        )
-    timestamp = int(raw_timestamp)
-    expected = _signature(key, webhook_id, timestamp, body).encode("ascii")
+def _matches(signatures: str, expected: bytes) -> bool:
     candidates = [
         s.removeprefix("v1,").encode("ascii", "replace")
         for s in signatures.split()
@@ -150,14 +178,59 @@ def verify_webhook(
     matched = False
     for candidate in candidates:  # compare with every one: no early exit on a match
         matched |= hmac.compare_digest(candidate, expected)
-    if not matched:
+    return matched
+
+
+def verify_webhook(
+    headers: Mapping[str, str],
+    body: bytes,
+    secret: Secret,
+    *,
+    now: datetime,
+    tolerance: timedelta = timedelta(minutes=5),
+) -> WebhookDelivery:
+    """Check a signed webhook; return its delivery id and signing time, or raise.
+
+    ``headers`` are looked up case-insensitively, their values text; ``body`` must be the raw
+    bytes received (not re-encoded JSON). The signature covers the headers' text as sent and
+    must match one of the space-separated ``v1,`` signatures (compared in constant time):
+    otherwise, or when a header is missing or malformed, :class:`~closedloop.WebhookSignatureError`.
+    A correctly signed webhook whose timestamp is more than ``tolerance`` (1 second to 1 day)
+    before or after ``now`` raises :class:`~closedloop.WebhookTimestampError` (a replay, or a
+    skewed clock). A secret or tolerance that cannot work raises
+    :class:`~closedloop.ValidationError`.
+    """
+    limit = _check_tolerance(tolerance)
+    now_unix = _unix(now, "now")
+    key = secret_key(secret)
+    if not isinstance(body, bytes | bytearray):
+        raise WebhookSignatureError(
+            f"the body must be the raw bytes received, got {type(body).__name__}; "
+            "decoding or re-encoding it can change what was signed"
+        )
+    webhook_id = _header(headers, "webhook-id")
+    raw_timestamp = _header(headers, "webhook-timestamp")
+    signatures = _header(headers, "webhook-signature")
+    if (
+        not raw_timestamp.isascii()
+        or not raw_timestamp.isdigit()
+        or len(raw_timestamp) > _MAX_TIMESTAMP_CHARS
+    ):
+        raise WebhookSignatureError(
+            f"webhook-timestamp must be whole unix seconds (at most {_MAX_TIMESTAMP_CHARS} "
+            f"digits), got {short_repr(raw_timestamp)}"
+        )
+    expected = _signature(key, webhook_id, raw_timestamp, bytes(body)).encode("ascii")
+    if not _matches(signatures, expected):
         raise WebhookSignatureError(
             "no webhook signature matches the body; check that the secret is the one "
             "the sender signs with and that the body is the raw bytes received"
         )
-    limit = int(tolerance.total_seconds())
+    timestamp = int(raw_timestamp)
     if abs(now_unix - timestamp) > limit:
         raise WebhookTimestampError(timestamp, now_unix, limit)
-    return WebhookDelivery(
-        id=webhook_id, signed_at=datetime.fromtimestamp(timestamp, UTC), body=body
-    )
+    try:
+        signed_at = datetime.fromtimestamp(timestamp, UTC)
+    except (OverflowError, ValueError, OSError) as exc:  # within a day of year 1 or 9999
+        raise WebhookTimestampError(timestamp, now_unix, limit) from exc
+    return WebhookDelivery(id=webhook_id, signed_at=signed_at, body=bytes(body))

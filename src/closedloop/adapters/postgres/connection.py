@@ -6,6 +6,7 @@ and one transaction for one tenant at a time.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
@@ -21,7 +22,7 @@ from closedloop.domain.errors import StorageError, ValidationError
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["PAGE", "Database", "PostgresBase", "Source", "errors"]
+__all__ = ["PAGE", "Connections", "Database", "PostgresBase", "Source", "errors"]
 
 #: Rows per query of a read that yields its results a page at a time.
 PAGE = 500
@@ -36,11 +37,124 @@ class _Pool(Protocol):
 Source = str | _Pool | Callable[[], "psycopg.Connection[Any]"]
 
 
+class Connections:
+    """The connections a store opens itself, shared by its threads: each call borrows one
+    and gives it back when it ends, so a thread that is gone holds none. At most ``size``
+    are open; a thread finding them all busy waits up to ``wait`` seconds. A call made
+    inside another on the same thread uses the same connection."""
+
+    def __init__(
+        self, connect: Callable[[], psycopg.Connection[Any]], size: int, wait: float = 30.0
+    ) -> None:
+        from psycopg import pq
+
+        self.size = size
+        self.wait = wait
+        self._connect = connect
+        self._idle_status = pq.TransactionStatus.IDLE
+        self._lock = threading.Condition(threading.Lock())
+        self._open: dict[int, psycopg.Connection[Any]] = {}
+        self._idle: list[psycopg.Connection[Any]] = []
+        self._opening = 0
+        self._waiting = 0
+        self._local = threading.local()
+
+    def borrow(self) -> _Loan:
+        """A context manager lending this thread a connection for one call."""
+        return _Loan(self)
+
+    def take(self) -> psycopg.Connection[Any]:
+        deadline = time.monotonic() + self.wait
+        with self._lock:
+            while True:
+                while self._idle:
+                    conn = self._idle.pop()
+                    if not (conn.closed or conn.broken):
+                        return conn
+                    self._open.pop(id(conn), None)
+                if len(self._open) + self._opening < self.size:
+                    self._opening += 1
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise StorageError(
+                        f"all {self.size} connections of this PostgresStore stayed busy for "
+                        f"{self.wait:g} s; make the store with a larger max_connections, "
+                        "or run fewer threads at once"
+                    )
+                self._waiting += 1
+                try:
+                    self._lock.wait(left)
+                finally:
+                    self._waiting -= 1
+        made: psycopg.Connection[Any] | None = None
+        try:
+            made = self._connect()
+        finally:
+            with self._lock:
+                self._opening -= 1
+                if made is not None:
+                    self._open[id(made)] = made
+                elif self._waiting:
+                    self._lock.notify()
+        return made
+
+    def give_back(self, conn: psycopg.Connection[Any]) -> None:
+        clean = not (conn.closed or conn.broken)
+        clean = clean and conn.pgconn.transaction_status == self._idle_status
+        with self._lock:
+            ours = self._open.get(id(conn)) is conn
+            if ours and clean:
+                self._idle.append(conn)
+            elif ours:
+                del self._open[id(conn)]
+            if self._waiting:
+                self._lock.notify()
+        if not (ours and clean):
+            conn.close()
+
+    def close(self) -> None:
+        """Close every connection opened; the next call opens a new one."""
+        with self._lock:
+            opened = list(self._open.values())
+            self._open.clear()
+            self._idle.clear()
+            self._lock.notify_all()
+        for conn in opened:
+            conn.close()
+
+
+class _Loan:
+    """One call's use of a connection from :class:`Connections` (the one this thread holds
+    already, if the call is inside another)."""
+
+    __slots__ = ("_conn", "_connections", "_outer")
+
+    def __init__(self, connections: Connections) -> None:
+        self._connections = connections
+
+    def __enter__(self) -> psycopg.Connection[Any]:
+        local = self._connections._local
+        held: psycopg.Connection[Any] | None = getattr(local, "conn", None)
+        self._outer = held is None
+        if held is None:
+            held = local.conn = self._connections.take()
+        self._conn = held
+        return held
+
+    def __exit__(self, *exc: object) -> None:
+        if self._outer:
+            self._connections._local.conn = None
+            self._connections.give_back(self._conn)
+
+
 class Database:
     """What every tenant's view of one database shares: where connections come from, the
     schema, and whether the schema was checked."""
 
-    def __init__(self, source: Source, schema: str, migrate: bool, rls: bool) -> None:
+    def __init__(
+        self, source: Source, schema: str, migrate: bool, rls: bool, max_connections: int = 10
+    ) -> None:
         try:
             import psycopg  # the postgres extra; imported only when a store is made
         except ImportError as exc:
@@ -54,22 +168,15 @@ class Database:
         self.auto_migrate = migrate
         self.rls = rls
         self.ready = False
-        self.lock = threading.Lock()
-        self.local = threading.local()
-        self.opened: list[psycopg.Connection[Any]] = []
+        self.own = Connections(self._connect, max_connections)
 
-    @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+    def connection(self) -> AbstractContextManager[psycopg.Connection[Any]]:
+        """A connection for one call: borrowed from the host's pool, or from the store's own
+        connections (a DSN, or the host's function) and given back when the call ends."""
         source = self.source
         if isinstance(source, str) or callable(source):
-            conn: psycopg.Connection[Any] | None = getattr(self.local, "conn", None)
-            if conn is None or conn.closed:
-                conn = self._connect()
-                self.local.conn = conn
-            yield conn
-        else:
-            with source.connection() as pooled:
-                yield pooled
+            return self.own.borrow()
+        return source.connection()
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
@@ -80,15 +187,10 @@ class Database:
                 conn.autocommit = True
         except self.psycopg.Error as exc:
             raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
-        with self.lock:
-            self.opened.append(conn)
         return conn
 
     def close(self) -> None:
-        with self.lock:
-            for conn in self.opened:
-                conn.close()
-            self.opened.clear()
+        self.own.close()
 
     def migrate(self) -> int:
         """Create or migrate the schema in one transaction; return the version found."""

@@ -39,9 +39,12 @@ class PostgresStore(
 ):
     """A :class:`~closedloop.ports.CaseStore` in PostgreSQL, for many workers at once.
 
-    ``source`` is a DSN (``"postgresql://app@db/crm"``: one connection per thread), a pool
-    with a ``connection()`` context manager (``psycopg_pool.ConnectionPool``), or a function
-    returning a new connection. Nothing connects until the store is first used.
+    ``source`` is a DSN (``"postgresql://app@db/crm"``), a pool with a ``connection()``
+    context manager (``psycopg_pool.ConnectionPool``), or a function returning a new
+    connection. Nothing connects until the store is first used. From a DSN or a function the
+    store opens connections itself, at most ``max_connections``, and every call borrows one
+    for its transaction and gives it back: threads share them, and a thread that ends holds
+    none. From a pool, each call borrows from the pool.
 
     With ``migrate=True`` the schema is created or migrated on first use (safe when several
     processes start at once: migrations take an advisory lock); with ``False`` call
@@ -59,6 +62,7 @@ class PostgresStore(
         schema: str = "closedloop",
         migrate: bool = True,
         row_level_security: bool = False,
+        max_connections: int = 10,
         _shared: Database | None = None,
     ) -> None:
         self._tenant = check_tenant(tenant)
@@ -67,7 +71,15 @@ class PostgresStore(
                 raise ValidationError(
                     f"schema must be a lower-case SQL name (letters, digits, _), got {schema!r}"
                 )
-            _shared = Database(source, schema, migrate, row_level_security)
+            if (
+                isinstance(max_connections, bool)
+                or not isinstance(max_connections, int)
+                or max_connections < 1
+            ):
+                raise ValidationError(
+                    f"max_connections must be a whole number of at least 1, got {max_connections!r}"
+                )
+            _shared = Database(source, schema, migrate, row_level_security, max_connections)
         self._shared = _shared
         self._s = quoted(_shared.schema)
 
@@ -86,7 +98,8 @@ class PostgresStore(
         return PostgresStore(self._shared.source, tenant=tenant, _shared=self._shared)
 
     def close(self) -> None:
-        """Close the connections this store opened (a pool's stay the pool's)."""
+        """Close the connections this store opened, for every tenant's view (a pool's stay
+        the pool's); a later call opens a new one."""
         self._shared.close()
 
     def __enter__(self) -> Self:

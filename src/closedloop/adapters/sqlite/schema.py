@@ -198,13 +198,18 @@ def connect(path: str | os.PathLike[str], synchronous: str, busy_timeout: float)
 
 
 def _prepare(db: sqlite3.Connection, synchronous: str, busy_timeout: float) -> None:
-    # Refuse a newer schema before anything below can change the file (WAL rewrites it).
+    # Refuse a newer schema, and migrate, before switching to WAL (which rewrites the
+    # header): a file refused here, such as a foreign database whose tables clash with
+    # ours, is rolled back and left exactly as it was.
     _check_version(_user_version(db))
-    _use_wal(db, busy_timeout)
     db.execute(f"PRAGMA synchronous = {synchronous}")
     db.execute("PRAGMA foreign_keys = ON")
-    if _user_version(db) == SCHEMA_VERSION:
-        return
+    if _user_version(db) != SCHEMA_VERSION:
+        _migrate(db)
+    _use_wal(db, busy_timeout)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
     db.execute("BEGIN IMMEDIATE")
     try:
         # Another process may have migrated while we waited for the write lock.

@@ -1,0 +1,200 @@
+"""What the ``closedloop`` commands are given, checked before any of them opens a database:
+times, the application's policy and notifier, and the database file itself. Each refusal is
+a closedloop error with one line to say what to give instead."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from closedloop import Policy, SQLiteStore
+    from closedloop.ports import Clock, Notifier
+
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "FixedClock",
+    "clock_from",
+    "load_notifier",
+    "load_object",
+    "load_policy",
+    "open_store",
+    "when",
+    "writable",
+]
+
+#: The times the commands take: wide of any real run, with room on both sides for what is
+#: computed from them (a 30-day report period, deadlines, retries) to stay in datetime's range.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", re.ASCII)
+
+
+class FixedClock:
+    """The instant given by ``--now``."""
+
+    def __init__(self, instant: datetime) -> None:
+        self._instant = instant
+
+    def now(self) -> datetime:
+        return self._instant
+
+
+def clock_from(text: str | None) -> Clock | None:
+    """``--now`` as a clock, or None for the system clock."""
+    return FixedClock(when(text, "--now")) if text else None
+
+
+def when(text: str, option: str) -> datetime:
+    """The time ``option`` names: YYYY-MM-DD (UTC midnight) or ISO 8601 with a zone, from
+    1970 to 9000."""
+    from closedloop import ValidationError
+
+    try:
+        if len(text) == 10:
+            return _in_range(
+                datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC), option, text
+            )
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            f"{option} {text!r} is not a date: give YYYY-MM-DD or an ISO 8601 time with a zone"
+        ) from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(f"{option} {text!r} has no time zone: add one, e.g. {text}+00:00")
+    return _in_range(value, option, text)
+
+
+def _in_range(value: datetime, option: str, text: str) -> datetime:
+    from closedloop import ValidationError
+
+    if not EARLIEST <= value < LATEST:
+        raise ValidationError(
+            f"{option} {text!r} is out of range: give a time from {EARLIEST.year} "
+            f"to {LATEST.year - 1}"
+        )
+    return value
+
+
+def writable(path: Path, option: str) -> Path:
+    """A file ``option`` may write: its folder exists and it is not a folder itself."""
+    from closedloop import ValidationError
+
+    if path.is_dir():
+        raise ValidationError(f"{option} {path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise ValidationError(f"cannot write {path}: the folder {path.parent} does not exist")
+    return path
+
+
+def load_object(spec: str, what: str, default: str = "") -> object:
+    """The attribute named by ``module:attribute`` (the module importable from here)."""
+    import importlib
+
+    from closedloop import ValidationError
+
+    module_name, _, attribute = spec.partition(":")
+    if not attribute and not default:
+        raise ValidationError(f"name the {what} as MODULE:NAME, got {spec!r}")
+    if not _NAME.fullmatch(module_name) or (attribute and not _NAME.fullmatch(attribute)):
+        raise ValidationError(
+            f"name the {what} as MODULE:NAME with a dotted module path importable from here "
+            f"(e.g. myapp.support:POLICY), got {spec!r}"
+        )
+    try:
+        found: object = importlib.import_module(module_name)
+        for part in (attribute or default).split("."):
+            found = getattr(found, part)
+    except Exception as exc:  # the host's module may fail any way while it is imported
+        raise ValidationError(
+            f"cannot load the {what} {spec!r}: {type(exc).__name__}: {exc}"
+        ) from None
+    return found
+
+
+def load_policy(spec: str) -> Policy:
+    """The Policy object named ``module:attribute``."""
+    from closedloop import Policy, ValidationError
+
+    found = load_object(spec, "policy", default="POLICY")
+    if not isinstance(found, Policy):
+        raise ValidationError(f"{spec!r} is a {type(found).__name__}, not a closedloop Policy")
+    return found
+
+
+def load_notifier(spec: str) -> Notifier:
+    """The Notifier named ``module:attribute``: the object, or what calling it (a function
+    or a class) returns."""
+    from closedloop import ValidationError
+
+    found = load_object(spec, "notifier")
+    if callable(found) and (isinstance(found, type) or not _has_send(found)):
+        try:
+            found = found()
+        except (Exception, SystemExit) as exc:
+            raise ValidationError(
+                f"calling {spec!r} to make the notifier failed: {type(exc).__name__}: {exc}; "
+                "give a Notifier object, or a function that takes no arguments and returns one"
+            ) from None
+    if not _has_send(found):
+        raise ValidationError(
+            f"{spec!r} ({type(found).__name__}) is not a Notifier: give an object with a "
+            "send(notification) method, or a function that returns one"
+        )
+    return cast("Notifier", found)
+
+
+def _has_send(found: object) -> bool:
+    return not isinstance(found, type) and callable(getattr(found, "send", None))
+
+
+def open_store(db: Path) -> SQLiteStore:
+    """An existing closedloop database; anything else is a clear error, never a new file
+    or new tables written into someone else's database, nor a foreign file switched to WAL."""
+    import sqlite3
+
+    from closedloop import SchemaVersionError, SQLiteStore, StorageError
+    from closedloop.adapters.sqlite.schema import SCHEMA_VERSION
+
+    if not db.is_file():
+        raise StorageError(f"no database at {db}; give the file your application writes to")
+    try:
+        probe = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            (version,) = probe.execute("PRAGMA user_version").fetchone()
+            objects = set(probe.execute(_OBJECTS).fetchall())
+        finally:
+            probe.close()
+    except sqlite3.Error:
+        raise StorageError(f"{db} is not a SQLite database") from None
+    if version > SCHEMA_VERSION:
+        raise SchemaVersionError(version, SCHEMA_VERSION)
+    if not version or objects != _schema_objects(version):
+        raise StorageError(
+            f"{db} is a SQLite database but not a closedloop one; give the file your "
+            "application's SQLiteStore writes to"
+        )
+    return SQLiteStore(db)
+
+
+_OBJECTS = "SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+
+
+def _schema_objects(version: int) -> set[tuple[str, str, str]]:
+    """The tables and indexes of a closedloop database at schema ``version``."""
+    import sqlite3
+
+    from closedloop.adapters.sqlite.schema import MIGRATIONS
+
+    model = sqlite3.connect(":memory:")
+    try:
+        for step in MIGRATIONS[:version]:
+            for statement in step:
+                model.execute(statement)
+        return set(model.execute(_OBJECTS).fetchall())
+    finally:
+        model.close()
