@@ -16,19 +16,17 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
-from collections.abc import Callable
-from datetime import timedelta
+import sqlite3
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 
 from closedloop import (
     CaseStore,
     Channel,
-    CustomerNotFoundError,
     Desk,
     Feedback,
     Notification,
@@ -38,10 +36,18 @@ from closedloop import (
     SurveyKind,
     SurveyRules,
     UndeliverableError,
-    codec,
 )
 from closedloop.service import invitations
 from closedloop.testing import InMemoryStore, ManualClock, SequentialIds
+from tests.adapters.erasure_support import (
+    World,
+    changed,
+    keys_of,
+    named,
+    records,
+    stands_in,
+    theirs,
+)
 from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
 from tests.helpers import START
 
@@ -49,7 +55,8 @@ ANN = ("ann@example.com", "11", "@ann_t", "old-ann@example.com")
 PSEUDONYM = "person-x"
 AFTER_CASE = Survey("after-case", SurveyKind.NPS, "How likely are you to recommend us?")
 YEARLY = Survey("yearly", SurveyKind.CSAT, "How satisfied are you with us this year?")
-FAR = START + timedelta(days=3650)
+CUSTOMERS = ("ann@example.com", PSEUDONYM, "crm-211", "crm-john")
+Result = tuple[World, dict[str, str], dict[str, str]]
 
 
 class Refusing:
@@ -65,23 +72,13 @@ class Refusing:
         self.sent.append(notification)
 
 
-@attrs.frozen
-class World:
-    """What the scenario made: the ids to read every record back by."""
-
-    cases: tuple[str, ...]
-    invitations: tuple[str, ...]
-    customers: tuple[str, ...]
-    keys: tuple[str, ...]
-
-
 def feedback(customer: str, text: str, channel: Channel = Channel.EMAIL, **more: Any) -> Feedback:
     return Feedback(customer=customer, channel=channel, received_at=START, text=text, **more)
 
 
-def scenario(store: CaseStore) -> tuple[World, dict[str, str], dict[str, str]]:
-    """Build the world on ``store``, deterministically (ids, clock, survey secrets), and
-    erase Ann: the world, its records before the erasure and after it."""
+def build(store: CaseStore) -> tuple[World, datetime]:
+    """Build the world on ``store``, deterministically (ids, clock, survey secrets): the
+    world, and the time to erase Ann at."""
     clock = ManualClock(START)
     notifier = Refusing({"@ann_t", "211"})
     desk = Desk(
@@ -111,7 +108,7 @@ def scenario(store: CaseStore) -> tuple[World, dict[str, str], dict[str, str]]:
     desk.surveys.invite(AFTER_CASE, case_id=a1.id)
     desk.outbox.dispatch()  # the invitation goes out: its token is in her inbox
     a2 = desk.listen(feedback("11", "Billing error on account 11", Channel.CRM))
-    desk.acknowledge(a2.id, by="amy")  # pending, to "11"
+    desk.acknowledge(a2.id, by="amy")
     a3 = desk.listen(feedback("@ann_t", "@shop still waiting", Channel.SOCIAL_MEDIA))
     desk.acknowledge(a3.id, by="amy")
     desk.outbox.dispatch()  # refused: a dead letter to @ann_t
@@ -136,146 +133,128 @@ def scenario(store: CaseStore) -> tuple[World, dict[str, str], dict[str, str]]:
     desk.conversation.reply(a2.id, "Account 11 is fixed", by="amy")  # pending, to "11"
 
     invited = [i.id for i in store.invitations_of("ann@example.com")]
-    keys = {m.key for m in store.outbox_ready(FAR, 1000)}
-    keys |= {m.key for m in store.dead_letters(1000)} | {n.key for n in notifier.sent}
     world = World(
         cases=(old.id, a1.id, a2.id, a3.id, j1.id, j2.id, john.id, bob.id, duplicate.id),
         invitations=tuple(dict.fromkeys([*invited, joann.invitation.id, ann.invitation.id])),
-        customers=("ann@example.com", PSEUDONYM, "crm-211", "crm-john"),
-        keys=tuple(sorted(keys)),
+        customers=CUSTOMERS,
+        keys=keys_of(store, (n.key for n in notifier.sent)),
     )
-    before = records(store, world)
+    return world, clock.now()
+
+
+def erase(store: CaseStore, at: datetime) -> None:
+    """Erase Ann by her short CRM id, at ``at``."""
+    desk = Desk(store, Refusing(set()), clock=ManualClock(at))
     desk.customers.erase("11", pseudonym=PSEUDONYM)
-    return world, before, records(store, world)
 
 
-def records(store: CaseStore, world: World) -> dict[str, str]:
-    """Every record of the world, as canonical JSON text, by a name saying what it is."""
-    found: dict[str, Any] = {}
-    for case_id in world.cases:
-        found[f"case {case_id}"] = codec.dump_case(store.get(case_id))
-    for invitation_id in world.invitations:
-        found[f"invitation {invitation_id}"] = codec.dump_invitation(
-            store.invitation(invitation_id)
-        )
-    for customer_id in world.customers:
-        try:
-            customer = codec.dump_customer(store.customer(customer_id))
-            customer["handles"].sort()  # a set: its order is not part of the record
-            found[f"customer {customer_id}"] = customer
-        except CustomerNotFoundError:
-            found[f"customer {customer_id}"] = None
-    for key in world.keys:
-        m = store.outbox_message(key)
-        found[f"message {key}"] = {
-            "notification": codec.dump_notification(m.notification),
-            "status": m.status.value,
-            "attempts": m.attempts,
-            "last_error": m.last_error,
-            "sent_at": None if m.sent_at is None else codec.dump_datetime(m.sent_at),
-        }
-    return {n: json.dumps(v, sort_keys=True, ensure_ascii=False) for n, v in found.items()}
-
-
-def run(make: Callable[[], CaseStore]) -> tuple[World, dict[str, str], dict[str, str]]:
-    """The scenario on a new store, with survey secrets that are the same on every run."""
+def run(make: Callable[[], CaseStore]) -> Result:
+    """The scenario on a new store (with survey secrets the same on every run): the world,
+    and its records before the erasure and after it."""
     counter = itertools.count()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(invitations, "_secret", lambda: f"secret{next(counter)}")
-        return scenario(make())
-
-
-def authors(value: Any) -> set[str]:
-    """Every handle a dumped record names as the customer, an author or a recipient."""
-    if isinstance(value, dict):
-        found = {v for k, v in value.items() if k in ("customer", "to") and isinstance(v, str)}
-        found |= set(value.get("handles", ()))
-        return found.union(*(authors(v) for v in value.values()))
-    if isinstance(value, list):
-        return set().union(*(authors(v) for v in value))
-    return set()
-
-
-def hers(before: dict[str, str]) -> set[str]:
-    """The records that name Ann as someone (customer, author, recipient, handle holder),
-    and the messages about her cases: erasure may change these, and only these."""
-    named = {n for n, text in before.items() if authors(json.loads(text)) & set(ANN)}
-    named |= {"customer ann@example.com", f"customer {PSEUDONYM}"}
-    her_cases = {
-        n.removeprefix("case ")
-        for n in named
-        if n.startswith("case ")
-        and json.loads(before[n])["events"][0]["feedback"]["customer"] in ANN
-    }
-    for name, text in before.items():
-        if name.startswith("message ") and json.loads(text)["notification"]["case_id"] in her_cases:
-            named.add(name)
-    return named
-
-
-def whole(handle: str, text: str) -> bool:
-    """Whether ``handle`` stands in ``text`` as a handle of its own (not inside another)."""
-    pattern = rf"(?<![\w.+\-@%]){re.escape(handle)}(?![\w+\-@%]|\.\w)"
-    return re.search(pattern, text) is not None
-
-
-def damaged(before: dict[str, str], after: dict[str, str]) -> list[str]:
-    """The other customers' records the erasure changed."""
-    mine = hers(before)
-    return sorted(n for n in before if n not in mine and before[n] != after.get(n))
+        store = make()
+        world, at = build(store)
+    before = records(store, world)
+    erase(store, at)
+    return world, before, records(store, world)
 
 
 @pytest.fixture(scope="module")
-def reference() -> tuple[World, dict[str, str], dict[str, str]]:
+def reference() -> Result:
     return run(InMemoryStore)
 
 
-def check(
-    reference: tuple[World, dict[str, str], dict[str, str]], make: Callable[[], CaseStore]
-) -> None:
-    _, before, after = run(make)
-    assert damaged(before, after) == []
+def mine(before: dict[str, str]) -> set[str]:
+    """Ann's records (the pseudonym's customer record is new: hers too)."""
+    return theirs(before, ANN) | {f"customer {PSEUDONYM}"}
+
+
+def check(reference: Result, before: dict[str, str], after: dict[str, str]) -> None:
+    assert changed(before, after, mine(before)) == []
     assert before == reference[1]
     assert after == reference[2]
 
 
-def test_memory_erases_ann_and_nobody_else(
-    reference: tuple[World, dict[str, str], dict[str, str]],
-) -> None:
+def test_memory_erases_ann_and_nobody_else(reference: Result) -> None:
     world, before, after = reference
     assert len(before) == len(after) >= 30
-    assert damaged(before, after) == []  # John's mention of her address is his own words
-    mine = hers(before)
-    assert len(mine) >= 15
-    left = {(h, n) for n in mine for h in ANN if whole(h, after[n])}
-    assert left == set()
+    hers = mine(before)
+    assert len(hers) >= 15
+    assert changed(before, after, hers) == []  # John's mention of her is his own words
+    assert {(h, n) for n in hers for h in ANN if stands_in(h, after[n])} == set()
     bob = f"case {world.cases[7]}"
     old_events = json.loads(before[bob])["events"]
     new_events = json.loads(after[bob])["events"]
     assert len(new_events) == len(old_events) + 1  # and an Erased event on top
     for old, new in zip(old_events, new_events, strict=False):
-        if not authors(old) & set(ANN):
+        if not named(old) & set(ANN):
             assert old == new  # Bob's own messages and the steps on his case, unchanged
 
 
-def test_sqlite_holds_what_memory_holds(
-    reference: tuple[World, dict[str, str], dict[str, str]], tmp_path: Path
+def test_sqlite_holds_what_memory_holds(reference: Result, tmp_path: Path) -> None:
+    _, before, after = run(lambda: SQLiteStore(tmp_path / "loop.db"))
+    check(reference, before, after)
+
+
+def test_a_sqlite_file_from_before_the_erasure_indexes_erases_the_same(
+    reference: Result, tmp_path: Path
 ) -> None:
-    paths = (tmp_path / f"{n}.db" for n in itertools.count())
-    check(reference, lambda: SQLiteStore(next(paths)))
+    path = tmp_path / "loop.db"
+    counter = itertools.count()
+    with pytest.MonkeyPatch.context() as patch, SQLiteStore(path) as store:
+        patch.setattr(invitations, "_secret", lambda: f"secret{next(counter)}")
+        world, at = build(store)
+    db = sqlite3.connect(path)  # the file as closedloop wrote it before (schema 6)
+    db.execute("DROP TABLE case_authors")
+    db.execute("DROP INDEX outbox_recipient")
+    db.execute("ALTER TABLE outbox DROP COLUMN recipient")
+    db.execute("PRAGMA user_version = 6")
+    db.commit()
+    db.close()
+    with SQLiteStore(path) as store:
+        before = records(store, world)
+        erase(store, at)
+        check(reference, before, records(store, world))
+
+
+@pytest.fixture
+def postgres() -> Iterator[tuple[str, str]]:
+    dsn = dsn_or_skip()
+    schema = new_schema()
+    yield dsn, schema
+    drop_schema(dsn, schema)
 
 
 @pytest.mark.postgres
-def test_postgres_holds_what_memory_holds(
-    reference: tuple[World, dict[str, str], dict[str, str]],
-) -> None:
+def test_postgres_holds_what_memory_holds(reference: Result, postgres: tuple[str, str]) -> None:
     from closedloop import PostgresStore
 
-    dsn = dsn_or_skip()
-    schema = new_schema()
-    store = PostgresStore(dsn, schema=schema)
-    try:
-        check(reference, lambda: store)
-    finally:
-        store.close()
-        drop_schema(dsn, schema)
+    dsn, schema = postgres
+    with PostgresStore(dsn, schema=schema) as store:
+        _, before, after = run(lambda: store)
+    check(reference, before, after)
+
+
+@pytest.mark.postgres
+def test_a_postgres_schema_from_before_the_erasure_indexes_erases_the_same(
+    reference: Result, postgres: tuple[str, str]
+) -> None:
+    import psycopg
+
+    from closedloop import PostgresStore
+
+    dsn, schema = postgres
+    counter = itertools.count()
+    with pytest.MonkeyPatch.context() as patch, PostgresStore(dsn, schema=schema) as store:
+        patch.setattr(invitations, "_secret", lambda: f"secret{next(counter)}")
+        world, at = build(store)
+    with psycopg.connect(dsn, autocommit=True) as conn:  # the schema before (version 3)
+        conn.execute(f'DROP TABLE "{schema}".case_authors')
+        conn.execute(f'ALTER TABLE "{schema}".outbox DROP COLUMN recipient')
+        conn.execute(f'UPDATE "{schema}".schema_version SET version = 3')
+    with PostgresStore(dsn, schema=schema) as store:
+        before = records(store, world)
+        erase(store, at)
+        check(reference, before, records(store, world))
