@@ -198,8 +198,12 @@ class ErasureStorageContract(StoreContract):
 
     def test_r10_erasure_reaches_every_case_of_a_customer_with_many(self, store: CaseStore) -> None:
         cases = [opened(f"c{n:04}") for n in range(1001)]  # past SQLite's 999 variables
-        store.commit_many([Change(c, 0, (_note(c, "acknowledgement", T0),)) for c in cases])
+        last = cases[-1]
+        store.commit_many(
+            [Change(c, 0) for c in cases[:-1]]
+            + [Change(last, 0, (_note(last, "acknowledgement", T0),))]
+        )
         store.erase(Erasure(frozenset({"ann@example.com"}), "erased-1"), T0)
         assert store.cases_of("ann@example.com") == []
         assert len(store.cases_of("erased-1")) == len(cases)
-        assert len(store.dead_letters(2000)) == len(cases)
+        assert [m.key for m in store.dead_letters()] == [f"{last.id}/1/acknowledgement"]
