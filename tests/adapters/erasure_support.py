@@ -90,13 +90,18 @@ def theirs(before: dict[str, str], handles: Iterable[str]) -> set[str]:
     return found
 
 
+#: Fields naming records (a key "case-2/1/reply" holds "1"), not people.
+IDS = frozenset({"id", "key", "case_id", "invitation_id", "recovery_case_id", "other", "into"})
+
+
 def strings(value: Any) -> Iterator[str]:
-    """Every string value in a dumped record."""
+    """Every string value in a dumped record, but ids of records."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
-        for inner in value.values():
-            yield from strings(inner)
+        for name, inner in value.items():
+            if name not in IDS:
+                yield from strings(inner)
     elif isinstance(value, list):
         for inner in value:
             yield from strings(inner)
