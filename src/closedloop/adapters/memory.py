@@ -240,6 +240,9 @@ class InMemoryStore:
         data, t = self._data, self._tenant
         require_aware("at", at)
         with data.lock:
+            # Everything is worked out before anything changes: a refusal changes nothing.
+            read = lambda key: data.customers.get((t, key))  # noqa: E731
+            people = erased_customers(erasure, at, read, self.customer_of)
             cases = [c for c in self._cases() if erasure.holds(c)]
             theirs = {c.id for c in cases if c.customer in erasure.handles}
             renamed: dict[str, str] = {}
@@ -260,8 +263,6 @@ class InMemoryStore:
             ]
             for m in messages:
                 self._put(erasure.message(m))
-            read = lambda key: data.customers.get((t, key))  # noqa: E731
-            people = erased_customers(erasure, at, read, self.customer_of)
             for key, _ in people:
                 gone = data.customers.pop((t, key), None)
                 for handle in gone.handles if gone is not None else ():

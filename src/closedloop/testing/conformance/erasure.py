@@ -9,14 +9,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import attrs
+import pytest
 
 from closedloop import codec
 from closedloop.domain.cases import conversation
 from closedloop.domain.cases import steps as latte
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.feedback import Feedback
-from closedloop.domain.change import Change, InvitationChange
+from closedloop.domain.change import Change, CustomerChange, InvitationChange
+from closedloop.domain.customers import identity
 from closedloop.domain.customers.erasure import ERASED, ERASED_CUSTOMER, Erasure, pseudonym_for
+from closedloop.domain.errors import ValidationError
 from closedloop.domain.outbox.messages import Delivery
 from closedloop.domain.surveys import invitation as surveys
 from closedloop.domain.surveys.invitation import InvitationStatus, Response
@@ -207,3 +210,14 @@ class ErasureStorageContract(StoreContract):
         assert store.cases_of("ann@example.com") == []
         assert len(store.cases_of("erased-1")) == len(cases)
         assert [m.key for m in store.dead_letters()] == [f"{last.id}/1/acknowledgement"]
+
+    def test_r10_a_pseudonym_in_use_is_refused_and_changes_nothing(self, store: CaseStore) -> None:
+        bob = identity.link("cust-bob", ["bob@example.com", "erased-1"], at=T0, by="crm")
+        store.commit_customers([CustomerChange(bob, 0)])
+        case = opened("c1")
+        store.commit(Change(case, 0, (_note(case, "acknowledgement", T0),)))
+        with pytest.raises(ValidationError, match="erased-1"):
+            store.erase(Erasure(frozenset({"ann@example.com"}), "erased-1"), T0)
+        assert store.get("c1") == case
+        assert store.outbox_message("c1/1/acknowledgement").status is Delivery.PENDING
+        assert store.customer_of("erased-1") == bob
