@@ -69,7 +69,7 @@ def bench_step(dsn: str, quick: bool) -> None:
                      True, False, "in_progress", us(case.opened_at), TENANT, case.id,
                      change.expected_version),
                     (TENANT, case.id, e.version, type(e).__name__, us(e.at), dumps(dump_event(e))),
-                    (TENANT, note.key, note.case_id, us(note.created_at),
+                    (TENANT, note.key, note.case_id, note.to, us(note.created_at),
                      dump_datetime(note.created_at), us(note.created_at),
                      dumps(dump_notification(note))),
                 )
@@ -91,9 +91,9 @@ def bench_step(dsn: str, quick: bool) -> None:
                     event,
                 )
                 raw.execute(
-                    f"INSERT INTO {s}.outbox (tenant, key, case_id, status, attempts,"
+                    f"INSERT INTO {s}.outbox (tenant, key, case_id, recipient, status, attempts,"
                     " next_attempt_us, next_attempt_at, created_us, body)"
-                    " VALUES (%s, %s, %s, 'pending', 0, %s, %s, %s, %s)"
+                    " VALUES (%s, %s, %s, %s, 'pending', 0, %s, %s, %s, %s)"
                     " ON CONFLICT (tenant, key) DO NOTHING",
                     outbox,
                 )

@@ -122,7 +122,7 @@ def bench_step(folder: Path, quick: bool) -> None:
                 (case.version, case.stage.value, us(due), dump_datetime(due), 1, 0, "in_progress",
                  us(case.opened_at), TENANT, case.id),
                 event_row(case),
-                (TENANT, note.key, note.case_id, us(note.created_at),
+                (TENANT, note.key, note.case_id, note.to, us(note.created_at),
                  dump_datetime(note.created_at), us(note.created_at),
                  dumps(dump_notification(note))),
             )
@@ -145,8 +145,9 @@ def bench_step(folder: Path, quick: bool) -> None:
             event,
         )
         raw.execute(
-            "INSERT INTO outbox (tenant, key, case_id, status, attempts, next_attempt_us,"
-            " next_attempt_at, created_us, body) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?)",
+            "INSERT INTO outbox (tenant, key, case_id, recipient, status, attempts,"
+            " next_attempt_us, next_attempt_at, created_us, body)"
+            " VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)",
             outbox,
         )
         raw.execute("COMMIT")

@@ -72,7 +72,7 @@ from closedloop.adapters.common import (
     check_limit,
     check_queue,
     check_tenant,
-    erased_message,
+    erased_customers,
     instant,
 )
 from closedloop.ports import DEFAULT_TENANT
@@ -249,7 +249,9 @@ class JsonFolderStore:
     def mark_sent(self, key: str, at: datetime) -> None:
         with self._lock:
             r = self._record(key)
-            if r["status"] != Delivery.SENT.value:
+            if r["status"] != Delivery.SENT.value:  # forget the survey token it carried
+                spent = codec.load_notification(r["notification"]).spent()
+                r["notification"] = codec.dump_notification(spent)
                 r.update(status=Delivery.SENT.value, attempts=r["attempts"] + 1)
                 r.update(sent_at=codec.dump_datetime(at), next_attempt_at=None)
                 self._apply({self._outbox_path(key): r})
@@ -315,41 +317,41 @@ class JsonFolderStore:
     # Erasing one customer from every record of the tenant.
 
     def erase(self, erasure: Erasure, at: datetime) -> int:
-        """Rewrite every file holding the customer (files are replaced, not edited)."""
+        """Rewrite every file naming the customer (files are replaced, not edited)."""
         with self._lock:
             writes: dict[Path, Any] = {}
-            erased: set[str] = set()
-            for case in self._cases():
-                if case.customer in erasure.handles:
-                    erased.add(case.id)
-                    writes[self._case_path(case.id)] = codec.dump_case(erasure.case(case, at))
+            cases = [c for c in self._cases() if erasure.holds(c)]  # or a message they wrote
+            theirs = {c.id for c in cases if c.customer in erasure.handles}
+            renamed: dict[str, str] = {}  # their messages' external ids, and the new ones
+            for case in cases:
+                renamed.update(erasure.external_ids(case))
+                writes[self._case_path(case.id)] = codec.dump_case(erasure.case(case, at))
             index: dict[str, str] = _read(self._dir / EXTERNAL_IDS) or {}
-            if any(owner in erased for owner in index.values()):
-                writes[self._dir / EXTERNAL_IDS] = {
-                    (erasure.external_id(x) if owner in erased else x): owner
-                    for x, owner in index.items()
-                }
-            for invitation in self._invitation_files():
-                if invitation.customer in erasure.handles:
-                    writes[self._invitation_path(invitation.id)] = codec.dump_invitation(
-                        erasure.invitation(invitation)
-                    )
+            if renamed.keys() & index.keys():
+                writes[self._dir / EXTERNAL_IDS] = {renamed.get(x, x): c for x, c in index.items()}
+            invitations = [i for i in self._invitation_files() if i.customer in erasure.handles]
+            for invitation in invitations:
+                erased = erasure.invitation(invitation, at)
+                writes[self._invitation_path(invitation.id)] = codec.dump_invitation(erased)
+            messages = [
+                m
+                for m, _ in self._messages()
+                if m.notification.case_id in theirs or m.notification.to in erasure.handles
+            ]
+            for message in messages:
+                writes[self._outbox_path(message.key)] = _record_of(erasure.message(message))
             handles: dict[str, str] = _read(self._dir / HANDLES) or {}
-            owners = {owner for h, owner in handles.items() if h in erasure.handles}
-            for owner in owners:
-                person = erasure.customer(codec.load_customer(_read(self._customer_path(owner))))
-                writes[self._customer_path(owner)] = codec.dump_customer(person)
-                handles = {h: o for h, o in handles.items() if o != owner}
-                handles.update(dict.fromkeys(person.handles, owner))
-            if owners:
+            people = erased_customers(erasure, at, self._customer_file, self._owner)
+            for key, _ in people:  # a record whose id was a handle moves to a new file
+                writes[self._customer_path(key)] = None  # None: remove the file
+                handles = {h: owner for h, owner in handles.items() if owner != key}
+            for _, person in people:
+                writes[self._customer_path(person.id)] = codec.dump_customer(person)
+                handles.update(dict.fromkeys(person.handles, person.id))
+            if people:
                 writes[self._dir / HANDLES] = handles
-            for message, _ in self._messages():
-                note = message.notification
-                if note.case_id in erased or erasure.touches((note.to, note.subject, note.body)):
-                    cleaned = erased_message(message, erasure)
-                    writes[self._outbox_path(message.key)] = _record_of(cleaned)
             self._apply(writes)
-        return len(writes)
+        return len(cases) + len(invitations) + len(messages) + len(people)
 
     # -- CustomerStorage: R11 ------------------------------------------------------------
     # Customers and their handles, with a commit of their own.
@@ -404,6 +406,14 @@ class JsonFolderStore:
 
     def _invitation_path(self, invitation_id: str) -> Path:
         return self._dir / "invitations" / f"{_safe(invitation_id)}.json"
+
+    def _customer_file(self, customer_id: str) -> Customer | None:
+        data = _read(self._customer_path(customer_id))
+        return None if data is None else codec.load_customer(data)
+
+    def _owner(self, handle: str) -> Customer | None:
+        owner = (_read(self._dir / HANDLES) or {}).get(handle)
+        return None if owner is None else self._customer_file(owner)
 
     def _invitations(self) -> list[Invitation]:
         with self._lock:
@@ -466,7 +476,11 @@ def _read(path: Path) -> Any:
 
 
 def _write(path: Path, data: Any) -> None:
-    """Replace ``path`` atomically: readers see the old file or the new one, never half."""
+    """Replace ``path`` atomically: readers see the old file or the new one, never half.
+    ``None`` removes it."""
+    if data is None:
+        path.unlink(missing_ok=True)
+        return
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         try:

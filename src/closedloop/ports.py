@@ -233,8 +233,9 @@ class OutboxStorage(Protocol):
         ...
 
     def mark_sent(self, key: str, at: datetime) -> None:
-        """Record that the message with ``key`` was delivered (even if it was given up on);
-        a repeat changes nothing."""
+        """Record that the message with ``key`` was delivered (even if it was given up on),
+        storing its notification as ``notification.spent()`` (the survey token it carried
+        forgotten); a repeat changes nothing."""
         ...
 
     def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
@@ -258,22 +259,26 @@ class OutboxStorage(Protocol):
 
 @runtime_checkable
 class ErasureStorage(Protocol):
-    """Erasing one customer from everything a tenant holds.
+    """Erasing one customer from everything a tenant holds that names them.
 
-    An implementor guarantees (``docs/storage.md``), R10: in one transaction, the
-    customer's cases, invitations, customers and outbox messages (dead letters included)
-    are rewritten without their details; counts, stages, versions, scores and times stay;
-    other tenants are untouched; nothing erased stays readable in the store's files.
+    An implementor guarantees (``docs/storage.md``), R10: in one transaction, the records
+    that name the customer — chosen by who they name, never by searching text — are
+    rewritten without their details; counts, stages, versions, scores and times stay;
+    nobody else's records change; other tenants are untouched; nothing erased stays
+    readable in the store's files.
     """
 
     def erase(self, erasure: Erasure, at: datetime) -> int:
-        """Remove a customer's details from every record this tenant holds, in one
-        transaction: their cases (each rewritten by ``erasure.case(case, at)``, which adds
-        an ``Erased`` event), their invitations (``erasure.invitation``), and every outbox
-        message about those cases or mentioning a handle, dead letters included
-        (``erasure.scrub``); external ids become digests. Return how many records changed.
-        Nothing of the handles or what the customer wrote may remain readable, in the
-        records or, as far as the store controls it, in its files."""
+        """Remove a customer's details from every record this tenant holds that names
+        them, in one transaction: each case whose customer is one of ``erasure.handles``,
+        or holding a message one of them wrote (``erasure.holds(case)``), becomes
+        ``erasure.case(case, at)`` (the external ids in ``erasure.external_ids(case)``
+        renamed in the index); each of their invitations ``erasure.invitation(i, at)``;
+        each outbox message about one of their cases or addressed to one of their handles,
+        dead letters included, ``erasure.message(m)``; and the customer records
+        ``closedloop.adapters.common.erased_customers`` gives. Return how many records
+        changed. Nothing of the handles or what the customer wrote may remain readable, in
+        the records or, as far as the store controls it, in its files."""
         ...
 
 

@@ -14,7 +14,7 @@ from closedloop import (
     SQLiteStore,
 )
 from closedloop.testing import ManualClock
-from tests.adapters.erasure_support import HANDLE, HERS, seeded
+from tests.adapters.erasure_seed import HANDLE, HERS, seeded
 from tests.helpers import START
 
 

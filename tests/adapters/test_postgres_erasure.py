@@ -11,7 +11,7 @@ import pytest
 
 from closedloop.adapters.postgres import PostgresStore
 from closedloop.testing import ManualClock
-from tests.adapters.erasure_support import HANDLE, HERS, seeded
+from tests.adapters.erasure_seed import HANDLE, HERS, seeded
 from tests.adapters.postgres_support import app_role, drop_schema, dsn_or_skip, new_schema
 from tests.helpers import START
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from closedloop import Desk, PostgresStore, Queue, SQLiteStore, WaitingOn
+from closedloop.adapters.sqlite.schema import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
 from closedloop.ports import CaseStore
 from closedloop.testing import ManualClock, RecordingNotifier, SequentialIds
 from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
@@ -54,6 +55,9 @@ def test_sqlite_fills_the_queues_of_an_older_file(tmp_path: Path) -> None:
         expected = one_case_per_queue(store)
     # The file as closedloop wrote it before queues (schema 5).
     db = sqlite3.connect(path)
+    db.execute("DROP TABLE case_authors")  # and before the erasure indexes (schema 7)
+    db.execute("DROP INDEX outbox_recipient")
+    db.execute("ALTER TABLE outbox DROP COLUMN recipient")
     db.execute("DROP INDEX cases_queue")
     db.execute("ALTER TABLE cases DROP COLUMN queue")
     db.execute("ALTER TABLE cases DROP COLUMN queue_us")
@@ -61,7 +65,7 @@ def test_sqlite_fills_the_queues_of_an_older_file(tmp_path: Path) -> None:
     db.commit()
     db.close()
     with SQLiteStore(path) as store:
-        assert store.pragmas()["user_version"] == 6
+        assert store.pragmas()["user_version"] == SQLITE_SCHEMA_VERSION
         assert queues(store) == expected
 
 
@@ -94,16 +98,19 @@ def postgres() -> Iterator[tuple[str, str]]:
 def test_postgres_fills_the_queues_of_an_older_schema(postgres: tuple[str, str]) -> None:
     import psycopg
 
-    from closedloop.adapters.postgres import SCHEMA_VERSION as QUEUES  # its latest migration
+    from closedloop.adapters.postgres import SCHEMA_VERSION
 
+    queues_from = 3  # the migration that made the work queues
     dsn, schema = postgres
     with PostgresStore(dsn, schema=schema) as store:
         expected = one_case_per_queue(store)
     with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP TABLE "{schema}".case_authors')  # and the erasure indexes (4)
+        conn.execute(f'ALTER TABLE "{schema}".outbox DROP COLUMN recipient')
         conn.execute(f'DROP INDEX "{schema}".cases_queue')
         conn.execute(f'ALTER TABLE "{schema}".cases DROP COLUMN queue, DROP COLUMN queue_us')
-        conn.execute(f'UPDATE "{schema}".schema_version SET version = %s', (QUEUES - 1,))
+        conn.execute(f'UPDATE "{schema}".schema_version SET version = %s', (queues_from - 1,))
     with PostgresStore(dsn, schema=schema) as store:
-        assert store.migrate() == QUEUES - 1  # the version it found
-        assert store.schema_version() == QUEUES
+        assert store.migrate() == queues_from - 1  # the version it found
+        assert store.schema_version() == SCHEMA_VERSION
         assert queues(store) == expected

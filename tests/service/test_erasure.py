@@ -1,4 +1,5 @@
-"""Erasing a customer through the Desk: details gone, figures kept, nothing sent to them."""
+"""Erasing a customer through the Desk: their details gone, figures kept, nothing sent to
+them, and nobody else's records touched."""
 
 from __future__ import annotations
 
@@ -6,11 +7,26 @@ from datetime import timedelta
 
 import pytest
 
-from closedloop import ConcurrencyError, Desk, ValidationError, pseudonym_for
-from closedloop.testing import ManualClock, RecordingNotifier
-from tests.helpers import make_feedback
+from closedloop import (
+    Channel,
+    ConcurrencyError,
+    CustomerNotFoundError,
+    Desk,
+    InvitationWithdrawnError,
+    Policy,
+    Reason,
+    Survey,
+    SurveyKind,
+    ValidationError,
+    codec,
+    pseudonym_for,
+)
+from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
+from tests.helpers import START, make_feedback, take_step
 
 DAY = timedelta(days=1)
+ERASED = "[erased]"  # what erased free text reads as
+NPS = Survey("after-case", SurveyKind.NPS, "How likely are you to recommend us?")
 
 
 def test_erasure_keeps_the_figures_and_refuses_stale_writers(
@@ -63,3 +79,117 @@ def test_an_erasure_needs_a_handle_and_a_safe_pseudonym(desk: Desk) -> None:
         desk.customers.erase()
     with pytest.raises(ValidationError, match="must not contain"):
         desk.customers.erase("ann@example.com", pseudonym="was-ann@example.com")
+
+
+# -- erasing one person: nobody else's messages change ------------------------------------
+
+
+def test_erasing_ann_leaves_joanns_message_alone(desk: Desk, notifier: RecordingNotifier) -> None:
+    joann = desk.listen(make_feedback(customer="joann@example.com", text="My lamp is broken"))
+    desk.acknowledge(joann.id, by="amy")
+    desk.listen(make_feedback(customer="ann@example.com"))
+    desk.customers.erase("ann@example.com")
+    desk.outbox.dispatch()
+    (sent,) = notifier.sent
+    assert sent.to == "joann@example.com"  # not "jo" and a pseudonym
+    assert "My lamp is broken" in sent.body
+
+
+def test_erasing_a_short_crm_id_leaves_other_customers_alone(
+    desk: Desk, notifier: RecordingNotifier
+) -> None:
+    others = [
+        desk.listen(make_feedback(customer=f"c{n}@example.com", text=f"Order 11{n}, 11 items"))
+        for n in range(3)
+    ]
+    for case in others:
+        desk.acknowledge(case.id, by="amy")  # their bodies hold "11" (the date, the text)
+    desk.listen(make_feedback(customer="11", channel=Channel.CRM))
+    desk.customers.erase("11")
+    desk.outbox.dispatch()
+    assert sorted(n.to for n in notifier.sent) == [f"c{n}@example.com" for n in range(3)]
+    assert all(ERASED not in n.body and "Order 11" in n.body for n in notifier.sent)
+
+
+def test_a_message_that_merely_mentions_the_customer_is_left_alone(
+    desk: Desk, notifier: RecordingNotifier
+) -> None:
+    john = desk.listen(
+        make_feedback(customer="john@example.com", text="Same as mary@example.com had")
+    )
+    desk.acknowledge(john.id, by="amy")
+    desk.listen(make_feedback(customer="mary@example.com"))
+    desk.customers.erase("mary@example.com")
+    assert desk.get(john.id).messages[0].text == "Same as mary@example.com had"  # his words
+    desk.outbox.dispatch()
+    (sent,) = notifier.sent
+    assert (sent.to, ERASED in sent.body) == ("john@example.com", False)
+
+
+# -- what erasure means for open work ------------------------------------------------------
+
+
+def test_nothing_new_goes_to_an_erased_customer(desk: Desk, notifier: RecordingNotifier) -> None:
+    case = desk.listen(make_feedback(customer="ann@example.com"))
+    erasure = desk.customers.erase("ann@example.com")
+    desk.acknowledge(case.id, by="amy")  # staff finish the work on the case...
+    desk.conversation.reply(case.id, "Refunded", by="amy")
+    report = desk.outbox.dispatch()
+    assert notifier.sent == []  # ...but nothing is handed to a notifier for nobody
+    assert len(report.skipped) == 2
+    dead = desk.outbox.dead_letters()
+    assert {(m.notification.to, m.last_error) for m in dead} == {
+        (erasure.pseudonym, "not sent: the customer was erased")
+    }
+
+
+def test_an_erased_customers_survey_link_stops_working(store: InMemoryStore) -> None:
+    clock = ManualClock(START)
+    notifier = RecordingNotifier()
+    desk = Desk(store, notifier, clock=clock, policy=Policy(survey_url="https://x.test/{token}"))
+    case = desk.listen(make_feedback(customer="ann@example.com"))
+    for step in ("acknowledge", "take_action", "thank", "explain"):
+        take_step(desk, case.id, step)
+    invited = desk.surveys.invite(NPS, case_id=case.id)
+    desk.outbox.dispatch()
+    assert invited.token is not None
+    (sent,) = [n for n in notifier.sent if n.purpose == "survey_invitation"]
+    assert invited.token in sent.body  # in her inbox...
+    assert invited.token not in repr(store.outbox_message(sent.key))  # ...not in the outbox
+    erasure = desk.customers.erase("ann@example.com")
+    with pytest.raises(InvitationWithdrawnError):
+        desk.surveys.respond(invited.token, 0, contact_me=True)
+    assert [c.id for c in desk.customers.cases(erasure.pseudonym)] == [case.id]  # no recovery
+    again = desk.surveys.invite(NPS, case_id=case.id)
+    assert (again.allowed, again.reason) == (False, Reason.ERASED)
+
+
+# -- what goes from the customer records ---------------------------------------------------
+
+
+def test_a_customer_id_that_was_their_address_leaves_the_customer_records(desk: Desk) -> None:
+    desk.customers.link("mary@example.com", "@mary", customer="mary@example.com", by="crm")
+    desk.listen(make_feedback(customer="@mary"))
+    erasure = desk.customers.erase("@mary")
+    with pytest.raises(CustomerNotFoundError):
+        desk.customers.get("mary@example.com")
+    erased = desk.customers.of_handle(erasure.pseudonym)
+    assert erased is not None
+    assert (erased.id, erased.handles) == (erasure.pseudonym, {erasure.pseudonym})
+
+
+def test_handles_unlinked_earlier_go_unless_another_customer_holds_them(desk: Desk) -> None:
+    desk.customers.link("ann@example.com", "old@example.com", "+44 1", customer="crm-1", by="crm")
+    old = desk.listen(make_feedback(customer="old@example.com"))
+    phone = desk.listen(make_feedback(customer="+44 1", channel=Channel.PHONE))
+    desk.customers.unlink("crm-1", "old@example.com", by="crm")
+    desk.customers.unlink("crm-1", "+44 1", by="crm")
+    desk.customers.link("+44 1", customer="crm-2", by="crm")  # the number is someone else's
+    erasure = desk.customers.erase("ann@example.com")
+    assert erasure.handles == {"ann@example.com", "old@example.com"}
+    assert desk.get(old.id).customer == erasure.pseudonym
+    assert desk.get(phone.id).customer == "+44 1"
+    history = repr(codec.dump_customer(desk.customers.get("crm-1")))
+    assert "old@example.com" not in history
+    assert "+44 1" not in history
+    assert desk.customers.get("crm-2").handles == {"+44 1"}

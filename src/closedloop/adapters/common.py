@@ -5,16 +5,16 @@ Adapter authors may use them too: they are part of the public API.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import attrs
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from closedloop.domain.cases.queues import Queue
 from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
 from closedloop.domain.checks import instant
-from closedloop.domain.customers.erasure import Erasure
+from closedloop.domain.customers.erasure import ERASED_CUSTOMER, Erasure
+from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import ValidationError
-from closedloop.domain.outbox.messages import Delivery, OutboxMessage
+from closedloop.domain.outbox.messages import OutboxMessage
 
 __all__ = [
     "ERASED_CUSTOMER",
@@ -23,13 +23,11 @@ __all__ = [
     "check_limit",
     "check_queue",
     "check_tenant",
+    "erased_customers",
     "erased_message",
     "instant",
     "split_batch",
 ]
-
-#: The last error of a message that will never go out because its customer was erased.
-ERASED_CUSTOMER = "not sent: the customer was erased"
 
 
 def check_tenant(tenant: object) -> str:
@@ -98,12 +96,28 @@ def split_batch(changes: Sequence[Write]) -> tuple[list[Change], list[Invitation
 
 
 def erased_message(message: OutboxMessage, erasure: Erasure) -> OutboxMessage:
-    """An outbox message with the customer's details out; one still pending *to* the
-    customer becomes a dead letter, since there is nobody left to send it to."""
-    to_customer = message.notification.to in erasure.handles
-    scrubbed = attrs.evolve(message, notification=erasure.scrub(message.notification))
-    if to_customer and message.status is Delivery.PENDING:
-        return attrs.evolve(
-            scrubbed, status=Delivery.DEAD, next_attempt_at=None, last_error=ERASED_CUSTOMER
-        )
-    return scrubbed
+    """``erasure.message(message)``: an outbox message with the customer's details out;
+    one still pending *to* the customer becomes a dead letter."""
+    return erasure.message(message)
+
+
+def erased_customers(
+    erasure: Erasure,
+    at: datetime,
+    read: Callable[[str], Customer | None],
+    owner_of: Callable[[str], Customer | None],
+) -> list[tuple[str, Customer]]:
+    """The customer records an erasure rewrites, each with the id it is stored under (a
+    record whose id was one of the handles is stored under a new one: remove the old row
+    and its handles, then store the new). ``read(id)`` reads a customer or gives None,
+    ``owner_of(handle)`` is ``customer_of``; both run inside the store's transaction."""
+    found: dict[str, Customer] = {}
+    for name in sorted(erasure.handles | {erasure.pseudonym}):
+        for customer in (read(name), owner_of(name)):
+            if customer is not None:
+                found.setdefault(customer.id, customer)
+    for key in sorted(erasure.related(found.values())):
+        customer = read(key)
+        if customer is not None:
+            found.setdefault(key, customer)
+    return erasure.customers(found.values(), at)

@@ -14,7 +14,7 @@ from closedloop.adapters.common import (
     check_limit,
     check_queue,
     check_tenant,
-    erased_message,
+    erased_customers,
     instant,
     split_batch,
 )
@@ -35,7 +35,6 @@ from closedloop.domain.errors import (
     MessageNotFoundError,
 )
 from closedloop.domain.outbox.messages import Delivery, OutboxMessage
-from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.ports import DEFAULT_TENANT
 
@@ -241,43 +240,37 @@ class InMemoryStore:
         data, t = self._data, self._tenant
         require_aware("at", at)
         with data.lock:
-            cases = [c for c in self._cases() if c.customer in erasure.handles]
-            case_ids = {c.id for c in cases}
+            # Everything is worked out before anything changes: a refusal changes nothing.
+            read = lambda key: data.customers.get((t, key))  # noqa: E731
+            people = erased_customers(erasure, at, read, self.customer_of)
+            cases = [c for c in self._cases() if erasure.holds(c)]
+            theirs = {c.id for c in cases if c.customer in erasure.handles}
+            renamed: dict[str, str] = {}
             for case in cases:
+                renamed.update(erasure.external_ids(case))
                 data.cases[t, case.id] = erasure.case(case, at)
-            for (tenant, external_id), case_id in list(data.external.items()):
-                if tenant == t and case_id in case_ids:
-                    del data.external[tenant, external_id]
-                    data.external[t, erasure.external_id(external_id)] = case_id
+            for external_id, new in renamed.items():
+                case_id = data.external.pop((t, external_id), None)
+                if case_id is not None:
+                    data.external[t, new] = case_id
             invitations = [i for i in self._invitations() if i.customer in erasure.handles]
             for invitation in invitations:
-                data.invitations[t, invitation.id] = erasure.invitation(invitation)
-            invitation_ids = {i.id for i in invitations}
+                data.invitations[t, invitation.id] = erasure.invitation(invitation, at)
             messages = [
                 m
                 for m in self._messages()
-                if m.notification.case_id in case_ids
-                or m.notification.invitation_id in invitation_ids
-                or erasure.touches(_texts(m.notification))
+                if m.notification.case_id in theirs or m.notification.to in erasure.handles
             ]
             for m in messages:
-                self._put(erased_message(m, erasure))
-            owners = sorted(
-                {
-                    c
-                    for (tenant, h), c in data.handles.items()
-                    if tenant == t and h in erasure.handles
-                }
-            )
-            for owner in owners:
-                stored = data.customers[t, owner]
-                cleaned = erasure.customer(stored)
-                for handle in stored.handles:
+                self._put(erasure.message(m))
+            for key, _ in people:
+                gone = data.customers.pop((t, key), None)
+                for handle in gone.handles if gone is not None else ():
                     data.handles.pop((t, handle), None)
-                for handle in cleaned.handles:
-                    data.handles.setdefault((t, handle), owner)
-                data.customers[t, owner] = cleaned
-            return len(cases) + len(invitations) + len(messages) + len(owners)
+            for _, person in people:
+                data.customers[t, person.id] = person
+                data.handles.update(((t, h), person.id) for h in person.handles)
+            return len(cases) + len(invitations) + len(messages) + len(people)
 
     # -- the outbox ---------------------------------------------------------------------
 
@@ -312,6 +305,7 @@ class InMemoryStore:
                 self._put(
                     attrs.evolve(
                         m,
+                        notification=m.notification.spent(),
                         status=Delivery.SENT,
                         attempts=m.attempts + 1,
                         sent_at=at,
@@ -372,10 +366,6 @@ class InMemoryStore:
 
     def _put(self, message: OutboxMessage) -> None:
         self._data.outbox[self._tenant, message.key] = message
-
-
-def _texts(notification: Notification) -> tuple[str, ...]:
-    return (notification.to, notification.subject, notification.body)
 
 
 def _oldest_first(message: OutboxMessage) -> tuple[datetime, str]:

@@ -23,6 +23,7 @@ from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.contact import MessageReceived
 from closedloop.domain.cases.events import CaseOpened, MessageAdded
 from closedloop.domain.change import Change
+from closedloop.domain.customers.erasure import authors
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import StorageError
 from closedloop.domain.outbox.messages import Delivery, OutboxMessage
@@ -40,7 +41,9 @@ __all__ = [
     "loaded",
     "message_state",
     "new_external_ids",
+    "other_authors",
     "replay",
+    "spent_body",
     "us",
 ]
 
@@ -80,6 +83,13 @@ def new_external_ids(change: Change) -> list[str]:
             if external_id is not None and external_id not in found:
                 found.append(external_id)
     return found
+
+
+def other_authors(case: Case, change: Change | None = None) -> list[str]:
+    """The handles other than the case's customer that wrote a message on it (in the
+    change's new events only, given a change): the index erasure finds them by."""
+    events = case.events if change is None else change.events
+    return sorted(authors(events) - {case.customer})
 
 
 def loaded(load: Callable[[], _T]) -> _T:
@@ -145,3 +155,12 @@ def message_state(message: OutboxMessage, tenant: str) -> tuple[Any, ...]:
         tenant,
         message.key,
     )
+
+
+def spent_body(body: str) -> str:
+    """An outbox body (``dump_notification`` JSON) as kept once delivered: without the
+    survey token it carried (see :meth:`Notification.spent`)."""
+    if '"token":"' not in body:
+        return body
+    notification = loaded(lambda: load_notification(json.loads(body)))
+    return dump_json(dump_notification(notification.spent()))

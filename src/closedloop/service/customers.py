@@ -54,16 +54,21 @@ class Customers:
         return identity.cases_of_customer(self._ctx, customer)
 
     def erase(self, *handles: str, pseudonym: str | None = None) -> Erasure:
-        """Erase a customer: every handle given (their email addresses, phone numbers...),
-        and every handle linked to the same customer, and what they wrote go from every
-        case, invitation, outbox message and customer record, replaced by a pseudonym;
-        counts and timings stay, so reports do not change. The default pseudonym is salted
-        with a fresh id, so it cannot be recomputed from a known address. Returns the
-        erasure done (its pseudonym included)."""
+        """Erase a customer: every handle given (their email addresses, phone numbers, or
+        customer id), every handle linked to the same customer, and the handles unlinked
+        from them that nobody else holds, and what they wrote, go from every record that
+        names them, replaced by a pseudonym; counts and timings stay, so reports do not
+        change. Nothing is sent to the pseudonym, and their open survey invitations are
+        withdrawn. Other customers' records are left as they are, except a message the
+        customer wrote that was added or merged into another's case. The default
+        pseudonym is salted with a fresh id, so it cannot be recomputed from a known
+        address. Returns the erasure done (its pseudonym included).
+
+        See docs/customers.md, "Erasure", for exactly what goes and what stays."""
         ctx = self._ctx
         if not handles:
             raise ValidationError("customers.erase() needs at least one handle")
-        everyone = frozenset(handles).union(*(identity.handles_of(ctx, h) for h in handles))
+        everyone = identity.handles_to_erase(ctx, handles)
         if pseudonym is None:
             pseudonym = pseudonym_for(handles[0], salt=ctx.new_id())
         erasure = Erasure(everyone, pseudonym)

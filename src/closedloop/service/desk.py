@@ -19,7 +19,7 @@ from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.lifecycle import Lifecycle
 from closedloop.domain.cases.queues import Queue
 from closedloop.ports import CaseStore, Clock, Notifier
-from closedloop.service import intake, invitations, lifecycle, standards
+from closedloop.service import identity, intake, invitations, lifecycle, standards
 from closedloop.service.clock import SystemClock
 from closedloop.service.context import Context, Hooks
 from closedloop.service.conversation import Conversation
@@ -109,7 +109,7 @@ class Desk:
             random=(rng if rng is not None else random.Random()).random,
             hooks=Hooks(
                 on_step=(invitations.withdraw_on_reopen,),
-                withhold=(invitations.withheld,),
+                withhold=(invitations.withheld, identity.erased_recipient),
                 on_delivered=(invitations.delivered,),
             ),
         )

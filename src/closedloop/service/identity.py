@@ -10,10 +10,21 @@ from closedloop.domain.checks import instant
 from closedloop.domain.customers import identity
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import CustomerNotFoundError, ValidationError
+from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.service.context import Context
 
-__all__ = ["cases_of_customer", "handles_of", "link", "merge", "unlink", "unmerge"]
+__all__ = [
+    "cases_of_customer",
+    "erased_recipient",
+    "handles_of",
+    "handles_to_erase",
+    "is_erased",
+    "link",
+    "merge",
+    "unlink",
+    "unmerge",
+]
 
 
 def link(ctx: Context, handles: Sequence[str], customer_id: str | None, by: str) -> Customer:
@@ -74,6 +85,47 @@ def handles_of(ctx: Context, handle: str) -> frozenset[str]:
     """Every handle of the customer ``handle`` belongs to (just itself if unlinked)."""
     found = ctx.store.customer_of(handle)
     return frozenset({handle}) if found is None else found.handles | {handle}
+
+
+def handles_to_erase(ctx: Context, given: Sequence[str]) -> frozenset[str]:
+    """The handles an erasure of ``given`` (handles, or customer ids) takes: those, every
+    handle of their customers, and the handles unlinked from those customers that no other
+    customer holds now."""
+    if not all(isinstance(h, str) and h.strip() for h in given):
+        raise ValidationError(f"erase() takes handles or customer ids (strings); got {given!r}")
+    records: dict[str, Customer] = {}
+    for name in given:
+        for found in (ctx.store.customer_of(name), _customer(ctx, name)):
+            if found is not None:
+                records[found.id] = found
+                if found.merged_into is not None:  # its handles went there
+                    into = _customer(ctx, found.merged_into)
+                    records.update({} if into is None else {into.id: into})
+    handles = set(given).union(*(c.handles for c in records.values()))
+    for past in sorted({h for c in records.values() for e in c.events for h in e.handles}):
+        owner = ctx.store.customer_of(past)
+        if past not in handles and (owner is None or owner.id in records):
+            handles.add(past)
+    return frozenset(handles)
+
+
+def erased_recipient(ctx: Context, notification: Notification) -> str | None:
+    """Why a notification must not go out: it is addressed to the pseudonym of an erased
+    customer (nobody is behind it). An outbox hook."""
+    return "the customer was erased" if is_erased(ctx, notification.to) else None
+
+
+def is_erased(ctx: Context, handle: str) -> bool:
+    """True if ``handle`` is the pseudonym of an erased customer."""
+    owner = ctx.store.customer_of(handle)
+    return owner is not None and owner.is_erased(handle)
+
+
+def _customer(ctx: Context, customer_id: str) -> Customer | None:
+    try:
+        return ctx.store.customer(customer_id)
+    except CustomerNotFoundError:
+        return None
 
 
 def _handles(ctx: Context, customer_or_handle: str) -> frozenset[str]:

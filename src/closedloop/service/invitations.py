@@ -121,11 +121,11 @@ def invite(
         case=case, case_status=case_status,
     )  # fmt: skip
     invitation_id = ctx.new_id()
-    if not decision.allowed:
-        assert decision.reason is not None
+    reason = Reason.ERASED if identity.is_erased(ctx, customer) else decision.reason
+    if reason is not None:
         quiet = inv.suppressed(
             invitation_id, survey, customer=customer, channel=channel, at=now,
-            reason=decision.reason, case_id=case_id,
+            reason=reason, case_id=case_id,
         )  # fmt: skip
         ctx.store.commit(InvitationChange(quiet, 0))
         return Invited(quiet, None)
@@ -384,4 +384,5 @@ def _notification(
         body=templates.render(purpose, values),
         created_at=now,
         invitation_id=invitation.id,
+        token=token,
     )

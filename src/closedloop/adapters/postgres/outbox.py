@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from closedloop.adapters.common import check_limit
 from closedloop.adapters.postgres.connection import PostgresBase
-from closedloop.adapters.rows import load_message, us
+from closedloop.adapters.rows import load_message, spent_body, us
 from closedloop.codec import dump_datetime
 from closedloop.domain.checks import require_aware
 from closedloop.domain.errors import MessageNotFoundError
 from closedloop.domain.outbox.messages import Delivery, OutboxMessage
+
+if TYPE_CHECKING:
+    import psycopg
 
 __all__ = ["OUTBOX_COLUMNS", "PostgresOutboxStorage"]
 
@@ -63,15 +67,24 @@ class PostgresOutboxStorage(PostgresBase):
         return [load_message(row) for row in rows]
 
     def mark_sent(self, key: str, at: datetime) -> None:
-        """Record delivery (even of a dead letter); a message already sent stays as it was."""
+        """Record delivery (even of a dead letter), forgetting the survey token the message
+        carried; a message already sent stays as it was."""
+        s, t = self._s, self._tenant
         sent_at = dump_datetime(require_aware("at", at))
-        self._settle(
-            key,
-            "UPDATE {s}.outbox SET status = 'sent', attempts = attempts + 1, sent_at = %s,"
-            " next_attempt_us = NULL, next_attempt_at = NULL"
-            " WHERE tenant = %s AND key = %s AND status <> 'sent'",
-            (sent_at, self._tenant, key),
-        )
+        with self._tx() as cur:
+            row = cur.execute(
+                f"UPDATE {s}.outbox SET status = 'sent', attempts = attempts + 1, sent_at = %s,"
+                " next_attempt_us = NULL, next_attempt_at = NULL"
+                " WHERE tenant = %s AND key = %s AND status <> 'sent' RETURNING body",
+                (sent_at, t, key),
+            ).fetchone()
+            if row is None:
+                self._exists(cur, key)
+            elif spent_body(row[0]) != row[0]:
+                cur.execute(
+                    f"UPDATE {s}.outbox SET body = %s WHERE tenant = %s AND key = %s",
+                    (spent_body(row[0]), t, key),
+                )
 
     def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt of a pending message: retry at ``retry_at``, or (None)
@@ -108,12 +121,16 @@ class PostgresOutboxStorage(PostgresBase):
         with self._tx() as cur:
             cur.execute(update.format(s=self._s), params)
             if cur.rowcount == 0:
-                exists = cur.execute(
-                    f"SELECT 1 FROM {self._s}.outbox WHERE tenant = %s AND key = %s",
-                    (self._tenant, key),
-                ).fetchone()
-                if exists is None:
-                    raise MessageNotFoundError(key)
+                self._exists(cur, key)
+
+    def _exists(self, cur: psycopg.Cursor[Any], key: str) -> None:
+        """Raise :class:`MessageNotFoundError` unless the message is stored."""
+        exists = cur.execute(
+            f"SELECT 1 FROM {self._s}.outbox WHERE tenant = %s AND key = %s",
+            (self._tenant, key),
+        ).fetchone()
+        if exists is None:
+            raise MessageNotFoundError(key)
 
     def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
         """Messages given up on, oldest first."""

@@ -159,17 +159,36 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             WHERE queue IS NOT NULL
         """,
     ),
+    (
+        # Erasure finds records by who they name, never by searching text: the handles
+        # other than a case's customer that wrote on it, and each message's recipient
+        # (filled in from the stored records here and in fill_case_authors).
+        """
+        CREATE TABLE {s}.case_authors (
+            tenant  text COLLATE "C" NOT NULL,
+            handle  text COLLATE "C" NOT NULL,
+            case_id text COLLATE "C" NOT NULL,
+            PRIMARY KEY (tenant, handle, case_id)
+        )
+        """,
+        'ALTER TABLE {s}.outbox ADD COLUMN recipient text COLLATE "C"',
+        "UPDATE {s}.outbox SET recipient = body::jsonb ->> 'to'",
+        "CREATE INDEX outbox_recipient ON {s}.outbox (tenant, recipient)",
+    ),
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.
 _QUEUES_FROM = 3
+
+#: Migrations after which the cases' other authors are found in their events.
+_AUTHORS_FROM = 4
 
 #: The schema version this closedloop writes: the number of migrations.
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 
 _TABLES = (
     "cases", "events", "external_ids", "escalations", "outbox", "invitations", "customers",
-    "customer_handles",
+    "customer_handles", "case_authors",
 )  # fmt: skip
 
 
@@ -196,6 +215,8 @@ def migrate_schema(conn: psycopg.Connection[Any], schema: str) -> int:
             conn.execute(statement.format(s=s))
     if found and found < _QUEUES_FROM <= SCHEMA_VERSION:
         _fill_queues(conn, s)
+    if found and found < _AUTHORS_FROM <= SCHEMA_VERSION:
+        _fill_case_authors(conn, s)
     if row is None:
         conn.execute(f"INSERT INTO {s}.schema_version VALUES (%s)", (SCHEMA_VERSION,))
     else:
@@ -224,6 +245,25 @@ def _fill_queues(conn: psycopg.Connection[Any], s: str) -> None:
                     case.id,
                 ),
             )
+
+
+def _fill_case_authors(conn: psycopg.Connection[Any], s: str) -> None:
+    """Index the other authors of the cases of an older schema that messages joined."""
+    from closedloop.adapters.rows import group, other_authors
+
+    rows = conn.execute(
+        f"SELECT e.tenant, e.case_id, e.body FROM {s}.events AS e WHERE (e.tenant, e.case_id)"
+        f" IN (SELECT tenant, case_id FROM {s}.events WHERE type IN ('MessageAdded',"
+        " 'MessageReceived', 'CasesMerged')) ORDER BY e.tenant, e.case_id, e.version"
+    ).fetchall()
+    for tenant in sorted({row[0] for row in rows}):
+        for case in group([(case_id, body) for t, case_id, body in rows if t == tenant]):
+            for handle in other_authors(case):
+                conn.execute(
+                    f"INSERT INTO {s}.case_authors (tenant, handle, case_id)"
+                    " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                    (tenant, handle, case.id),
+                )
 
 
 def installed_version(conn: psycopg.Connection[Any], schema: str) -> int:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from closedloop.adapters.common import check_batch, split_batch
 from closedloop.adapters.postgres.connection import PostgresBase
-from closedloop.adapters.rows import dump_json, new_external_ids, us
+from closedloop.adapters.rows import dump_json, new_external_ids, other_authors, us
 from closedloop.codec import dump_datetime, dump_event, dump_invitation, dump_notification
 from closedloop.domain.cases.events import Escalated
 from closedloop.domain.change import Change, InvitationChange, Write
@@ -55,26 +55,27 @@ class PostgresUnitOfWork(PostgresBase):
         columns = (
             [n.key for n in notes],
             [n.case_id for n in notes],
+            [n.to for n in notes],
             [us(n.ready_at) for n in notes],
             [dump_datetime(n.ready_at) for n in notes],
             [us(n.created_at) for n in notes],
             [dump_json(dump_notification(n)) for n in notes],
         )
         insert = (
-            f"INSERT INTO {self._s}.outbox (tenant, key, case_id, status, attempts,"
+            f"INSERT INTO {self._s}.outbox (tenant, key, case_id, recipient, status, attempts,"
             " next_attempt_us, next_attempt_at, created_us, body)"
         )
         if len(notes) <= _FEW:
             cur.executemany(
-                insert + " VALUES (%s, %s, %s, 'pending', 0, %s, %s, %s, %s)"
+                insert + " VALUES (%s, %s, %s, %s, 'pending', 0, %s, %s, %s, %s)"
                 " ON CONFLICT (tenant, key) DO NOTHING",
                 [(self._tenant, *row) for row in zip(*columns, strict=True)],
             )
         else:
             cur.execute(
-                insert + " SELECT %s, k, c, 'pending', 0, r, ra, cr, b FROM unnest(%b::text[],"
-                " %b::text[], %b::bigint[], %b::text[], %b::bigint[], %b::text[])"
-                " AS n(k, c, r, ra, cr, b) ON CONFLICT (tenant, key) DO NOTHING",
+                insert + " SELECT %s, k, c, t, 'pending', 0, r, ra, cr, b FROM unnest("
+                "%b::text[], %b::text[], %b::text[], %b::bigint[], %b::text[], %b::bigint[],"
+                " %b::text[]) AS n(k, c, t, r, ra, cr, b) ON CONFLICT (tenant, key) DO NOTHING",
                 (self._tenant, *columns),
             )
 
@@ -179,6 +180,13 @@ class PostgresUnitOfWork(PostgresBase):
                 " SELECT %s, * FROM unnest(%b::text[], %b::integer[], %b::text[],"
                 " %b::bigint[], %b::text[])",
                 (t, *columns),
+            )
+        authors = [(t, h, c.case.id) for c in changes for h in other_authors(c.case, c)]
+        if authors:
+            cur.executemany(
+                f"INSERT INTO {s}.case_authors (tenant, handle, case_id) VALUES (%s, %s, %s)"
+                " ON CONFLICT DO NOTHING",
+                authors,
             )
         climbs = [
             (case_id, e.level, e.promise_id or "")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from closedloop.adapters.common import check_limit
-from closedloop.adapters.rows import load_message, us
+from closedloop.adapters.rows import load_message, spent_body, us
 from closedloop.adapters.sqlite.connection import TenantView
 from closedloop.codec import dump_datetime
 from closedloop.domain.checks import require_aware
@@ -59,13 +59,21 @@ class SQLiteOutboxStorage(TenantView):
         return [load_message(row) for row in rows]
 
     def mark_sent(self, key: str, at: datetime) -> None:
-        """Record delivery (even of a dead letter); a message already sent stays as it was."""
+        """Record delivery (even of a dead letter), forgetting the survey token the message
+        carried; a message already sent stays as it was."""
+        sent_at = dump_datetime(require_aware("at", at))
         with self._write() as db:
-            if self._status(db, key) is not Delivery.SENT:
+            row = db.execute(
+                "SELECT status, body FROM outbox WHERE tenant = ? AND key = ?", (self._tenant, key)
+            ).fetchone()
+            if row is None:
+                raise MessageNotFoundError(key)
+            if Delivery(row[0]) is not Delivery.SENT:
                 db.execute(
                     "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?,"
-                    " next_attempt_us = NULL, next_attempt_at = NULL WHERE tenant = ? AND key = ?",
-                    (dump_datetime(require_aware("at", at)), self._tenant, key),
+                    " next_attempt_us = NULL, next_attempt_at = NULL, body = ?"
+                    " WHERE tenant = ? AND key = ?",
+                    (sent_at, spent_body(row[1]), self._tenant, key),
                 )
 
     def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:

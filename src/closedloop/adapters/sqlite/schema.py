@@ -152,10 +152,28 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             WHERE queue IS NOT NULL
         """,
     ),
+    (
+        # Erasure finds records by who they name, never by searching text: the handles
+        # other than a case's customer that wrote on it, and each message's recipient.
+        # Both are filled in from the stored records once (see _fill_erasure_indexes).
+        """
+        CREATE TABLE case_authors (
+            tenant  TEXT NOT NULL,
+            handle  TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            PRIMARY KEY (tenant, handle, case_id)
+        ) WITHOUT ROWID
+        """,
+        "ALTER TABLE outbox ADD COLUMN recipient TEXT",
+        "CREATE INDEX outbox_recipient ON outbox (tenant, recipient)",
+    ),
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.
 _QUEUES_FROM = 6
+
+#: Migrations after which the erasure indexes are filled in from the stored records.
+_ERASURE_FROM = 7
 
 #: The schema version this closedloop writes: the number of migrations.
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
@@ -220,6 +238,8 @@ def _migrate(db: sqlite3.Connection) -> None:
                 db.execute(statement)
         if found and found < _QUEUES_FROM <= SCHEMA_VERSION:
             _fill_queues(db)
+        if found and found < _ERASURE_FROM <= SCHEMA_VERSION:
+            _fill_erasure_indexes(db)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.execute("COMMIT")
     except BaseException:
@@ -245,6 +265,33 @@ def _fill_queues(db: sqlite3.Connection) -> None:
             "UPDATE cases SET queue = ?, queue_us = ? WHERE tenant = ? AND id = ?",
             [(*queue_state(case), tenant, case.id) for case in group(mine)],
         )
+
+
+def _fill_erasure_indexes(db: sqlite3.Connection) -> None:
+    """Fill the erasure indexes of an older database: each outbox message's recipient, and
+    the other authors of the cases messages joined."""
+    import json
+
+    from closedloop.adapters.rows import group, other_authors
+
+    db.executemany(
+        "UPDATE outbox SET recipient = ? WHERE tenant = ? AND key = ?",
+        [
+            (json.loads(body)["to"], tenant, key)
+            for tenant, key, body in db.execute("SELECT tenant, key, body FROM outbox")
+        ],
+    )
+    rows = db.execute(
+        "SELECT events.tenant, events.case_id, events.body FROM events WHERE events.case_id IN"
+        " (SELECT case_id FROM events WHERE type IN ('MessageAdded', 'MessageReceived',"
+        " 'CasesMerged')) ORDER BY events.tenant, events.case_id, events.version"
+    ).fetchall()
+    for tenant in sorted({row[0] for row in rows}):
+        for case in group([(case_id, body) for t, case_id, body in rows if t == tenant]):
+            db.executemany(
+                "INSERT OR IGNORE INTO case_authors (tenant, handle, case_id) VALUES (?, ?, ?)",
+                [(tenant, handle, case.id) for handle in other_authors(case)],
+            )
 
 
 def _use_wal(db: sqlite3.Connection, busy_timeout: float) -> None:

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from closedloop.adapters.common import check_batch, split_batch
-from closedloop.adapters.rows import dump_json, external_ids, us
+from closedloop.adapters.rows import dump_json, external_ids, other_authors, us
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView, run
 from closedloop.codec import dump_datetime, dump_event, dump_invitation, dump_notification
 from closedloop.domain.cases.case import Case
@@ -18,6 +18,7 @@ from closedloop.domain.change import Change, InvitationChange, Write
 from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError
 
 __all__ = [
+    "AUTHOR_INSERT",
     "CASE_UPDATE",
     "EVENT_INSERT",
     "EXTERNAL_INSERT",
@@ -41,9 +42,11 @@ EVENT_INSERT = (
 EXTERNAL_INSERT = (
     "INSERT OR IGNORE INTO external_ids (tenant, external_id, case_id) VALUES (?, ?, ?)"
 )
+AUTHOR_INSERT = "INSERT OR IGNORE INTO case_authors (tenant, handle, case_id) VALUES (?, ?, ?)"
 _OUTBOX_INSERT = (
-    "INSERT OR IGNORE INTO outbox (tenant, key, case_id, status, attempts, next_attempt_us,"
-    " next_attempt_at, created_us, body) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO outbox (tenant, key, case_id, recipient, status, attempts,"
+    " next_attempt_us, next_attempt_at, created_us, body)"
+    " VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)"
 )
 _INVITATION_UPSERT = """
     INSERT INTO invitations (tenant, id, version, customer, created_us, due_us, answered_us, body)
@@ -124,11 +127,13 @@ class SQLiteUnitOfWork(TenantView):
         externals = [
             (t, x, c.case.id) for c in changes for x in external_ids(c.case) if x not in known
         ]
+        authors = [(t, h, c.case.id) for c in changes for h in other_authors(c.case, c)]
         for sql, rows in (
             (_CASE_INSERT, fresh),
             (CASE_UPDATE, moved),
             (EVENT_INSERT, events),
             (EXTERNAL_INSERT, externals),
+            (AUTHOR_INSERT, authors),
         ):
             run(db, sql, rows)
         self._queue(db, changes)
@@ -136,7 +141,7 @@ class SQLiteUnitOfWork(TenantView):
     def _queue(self, db: sqlite3.Connection, changes: Sequence[Write]) -> None:
         t = self._tenant
         outbox = [
-            (t, n.key, n.case_id, us(n.ready_at), dump_datetime(n.ready_at),
+            (t, n.key, n.case_id, n.to, us(n.ready_at), dump_datetime(n.ready_at),
              us(n.created_at), dump_json(dump_notification(n)))
             for c in changes
             for n in c.notifications

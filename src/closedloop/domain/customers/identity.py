@@ -25,6 +25,7 @@ class IdentityChange(enum.Enum):
     MERGED_INTO = "merged_into"  # this customer's handles went to ``other``
     UNMERGED = "unmerged"  # this customer gave ``other`` back the handles a merge moved
     RESTORED = "restored"  # this customer got its handles back from ``other``
+    ERASED = "erased"  # the customer was erased; ``handles`` holds the pseudonym left
 
 
 @attrs.frozen
@@ -49,6 +50,11 @@ class Customer:
     version: int
     events: tuple[CustomerEvent, ...]
     merged_into: str | None = None
+
+    def is_erased(self, handle: str) -> bool:
+        """True if ``handle`` is the pseudonym an erasure left on this customer: nothing
+        is sent to it."""
+        return any(e.change is IdentityChange.ERASED and handle in e.handles for e in self.events)
 
 
 def _clean(handles: Iterable[str]) -> tuple[str, ...]:

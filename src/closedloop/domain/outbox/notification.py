@@ -8,7 +8,10 @@ import attrs
 
 from closedloop.domain.cases.channel import Channel
 
-__all__ = ["Notification"]
+__all__ = ["SPENT_TOKEN", "Notification"]
+
+#: What a delivered message's survey token reads as in the outbox.
+SPENT_TOKEN = "[token]"
 
 
 @attrs.frozen
@@ -21,7 +24,8 @@ class Notification:
     or the staff member it is for; ``channel`` is where the reply should go. A message with
     ``deliver_after`` waits in the outbox until then (an alert held until office hours).
     A survey invitation or reminder names its ``invitation_id`` (and has an empty
-    ``case_id`` when the survey is not about a case).
+    ``case_id`` when the survey is not about a case), and carries its survey ``token`` in
+    its link: the outbox forgets it once the message is delivered (:meth:`spent`).
     """
 
     key: str
@@ -34,8 +38,22 @@ class Notification:
     created_at: datetime
     deliver_after: datetime | None = None
     invitation_id: str | None = None
+    token: str | None = None
 
     @property
     def ready_at(self) -> datetime:
         """When the outbox may first deliver it."""
         return self.deliver_after if self.deliver_after is not None else self.created_at
+
+    def spent(self) -> Notification:
+        """The notification as the outbox keeps it once delivered: the token it carried
+        replaced in its subject and body by ``[token]``, and forgotten."""
+        token = self.token
+        if token is None:
+            return self
+        return attrs.evolve(
+            self,
+            subject=self.subject.replace(token, SPENT_TOKEN),
+            body=self.body.replace(token, SPENT_TOKEN),
+            token=None,
+        )

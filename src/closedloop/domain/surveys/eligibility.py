@@ -36,6 +36,7 @@ class Reason(enum.Enum):
     NOT_SAMPLED = "not_sampled"
     REPLY_WINDOW_CLOSED = "reply_window_closed"
     STAFF = "staff"
+    ERASED = "erased"
 
     @property
     def description(self) -> str:
@@ -56,6 +57,7 @@ _DESCRIPTIONS = {
     Reason.NOT_SAMPLED: "not in this survey's sample",
     Reason.REPLY_WINDOW_CLOSED: "the channel's reply window has closed",
     Reason.STAFF: "the requester is a member of staff",
+    Reason.ERASED: "the customer was erased: nobody is behind the pseudonym",
 }
 
 

@@ -75,3 +75,31 @@ class CustomerStorageContract(StoreContract):
         assert "ann@example.com" not in repr(codec.dump_customer(stored))
         assert store.customer_of("ann@example.com") is None
         assert store.customer_of("erased-1") == stored
+
+    def test_r11_erasure_renames_a_customer_whose_id_was_their_handle(
+        self, store: CaseStore
+    ) -> None:
+        # Ann's id is her address, and her history names an address she unlinked; Bob was
+        # merged into her by mistake once: his history names her by id.
+        ann = identity.link("ann@example.com", ["ann@example.com", "@ann"], at=T0, by="crm")
+        ann = identity.unlink(
+            identity.link(ann, ["old@example.com"], at=T0, by="crm"), "old@example.com",
+            at=T0, by="crm",
+        )  # fmt: skip
+        bob = identity.link("cust-bob", ["bob@example.com"], at=T0, by="crm")
+        ann, bob = identity.merge(ann, bob, at=T0, by="amy")
+        ann, bob = identity.unmerge(ann, bob, at=T0, by="amy")
+        store.commit_customers([CustomerChange(ann, 0), CustomerChange(bob, 0)])
+        store.erase(Erasure(frozenset({"ann@example.com", "@ann"}), "erased-1"), T0)
+        with pytest.raises(CustomerNotFoundError):
+            store.customer("ann@example.com")
+        erased = store.customer_of("erased-1")
+        assert erased is not None
+        assert (erased.id, erased.handles) == ("erased-1", frozenset({"erased-1"}))
+        assert erased.is_erased("erased-1")
+        for detail in ("ann@example.com", "@ann", "old@example.com"):
+            assert detail not in repr(codec.dump_customer(erased))
+        after = store.customer("cust-bob")
+        assert after.handles == bob.handles
+        assert store.customer_of("bob@example.com") == after
+        assert {e.other for e in after.events} == {None, "erased-1"}

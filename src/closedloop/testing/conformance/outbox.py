@@ -11,11 +11,19 @@ import attrs
 import pytest
 
 from closedloop.domain.cases import steps as latte
-from closedloop.domain.change import Change
+from closedloop.domain.change import Change, InvitationChange
 from closedloop.domain.errors import MessageNotFoundError, ValidationError
 from closedloop.domain.outbox.messages import Delivery
 from closedloop.ports import CaseStore
-from closedloop.testing.conformance.base import _STEP, T0, StoreContract, _note, opened
+from closedloop.testing.conformance.base import (
+    _STEP,
+    T0,
+    StoreContract,
+    _invite_note,
+    _note,
+    invited,
+    opened,
+)
 
 __all__ = ["OutboxStorageContract"]
 
@@ -72,6 +80,26 @@ class OutboxStorageContract(StoreContract):
             T0 + _STEP,
         )
         assert store.outbox_claim(T0 + timedelta(days=1)) == []
+
+    def test_r7_a_delivered_message_forgets_its_survey_token(self, store: CaseStore) -> None:
+        invitation = invited("inv-1")
+        notes = [
+            attrs.evolve(
+                _invite_note(invitation),
+                key=f"inv-1/{n}/survey_invitation",
+                subject=f"Survey inv-1.s3cret{n}",
+                token=f"inv-1.s3cret{n}",
+                body=f"Answer at https://example.com/s/inv-1.s3cret{n} by Friday",
+            )
+            for n in (1, 2)
+        ]
+        store.commit(InvitationChange(invitation, 0, tuple(notes)))
+        store.mark_sent(notes[0].key, T0)
+        spent = store.outbox_message(notes[0].key).notification
+        assert (spent.token, spent.subject, spent.body) == (
+            None, "Survey [token]", "Answer at https://example.com/s/[token] by Friday",
+        )  # fmt: skip
+        assert store.outbox_message(notes[1].key).notification == notes[1]  # not sent: kept
 
     def test_r7_a_failure_is_retried_at_the_time_given(self, store: CaseStore) -> None:
         (key,) = self._queue(store, "a")
