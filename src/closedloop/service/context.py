@@ -8,7 +8,7 @@ from datetime import datetime
 import attrs
 
 from closedloop.domain.cases.case import Case
-from closedloop.domain.change import Write
+from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
 from closedloop.domain.outbox.notification import Notification
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service.policy import Policy
@@ -39,7 +39,11 @@ class Hooks:
 
 @attrs.frozen
 class Context:
-    """The store, notifier, clock, policy, id source and randomness a use case works with."""
+    """The store, notifier, clock, policy, id source and randomness a use case works with.
+
+    Use cases commit through :meth:`commit`, :meth:`commit_many` and
+    :meth:`commit_customers`, which hold every write to ``Policy.limits`` first.
+    """
 
     store: CaseStore
     notifier: Notifier
@@ -48,3 +52,30 @@ class Context:
     new_id: Callable[[], str]
     random: Callable[[], float]
     hooks: Hooks = Hooks()
+
+    def commit(self, change: Write) -> None:
+        """``store.commit``, if the change keeps to the policy's limits."""
+        self.policy.limits.check(_records([change]))
+        self.store.commit(change)
+
+    def commit_many(self, changes: Sequence[Write]) -> None:
+        """``store.commit_many``, if every change keeps to the policy's limits."""
+        self.policy.limits.check(_records(changes))
+        self.store.commit_many(changes)
+
+    def commit_customers(self, changes: Sequence[CustomerChange]) -> None:
+        """``store.commit_customers``, if every customer keeps to the policy's limits."""
+        self.policy.limits.check(c.customer for c in changes)
+        self.store.commit_customers(changes)
+
+
+def _records(changes: Sequence[Write]) -> list[object]:
+    """What a batch adds: each case's new events and each invitation. (Notifications are
+    the policy's own texts, checked only for what every store can keep.)"""
+    found: list[object] = []
+    for change in changes:
+        if isinstance(change, Change):
+            found.extend(change.events)
+        elif isinstance(change, InvitationChange):
+            found.append(change.invitation)
+    return found

@@ -256,7 +256,7 @@ def merge(ctx: Context, into: str, other: str, by: str, reason: str) -> Case:
     gained, stopped = talk.merge_cases(
         a, b, at=ctx.clock.now(), by=by, reason=reason, due_at=schedule(ctx)
     )
-    ctx.store.commit_many([Change(gained, a.version), Change(stopped, b.version)])
+    ctx.commit_many([Change(gained, a.version), Change(stopped, b.version)])
     return gained
 
 
@@ -270,7 +270,7 @@ def split(
         case, messages, new_id=ctx.new_id(), at=ctx.clock.now(), by=by, reason=reason,
         due_at=schedule(ctx),
     )  # fmt: skip
-    ctx.store.commit_many([Change(source, case.version), Change(new, 0)])
+    ctx.commit_many([Change(source, case.version), Change(new, 0)])
     return source, new
 
 
@@ -310,7 +310,7 @@ def _add_once(ctx: Context, case_id: str, feedback: Feedback) -> Case:
         follow_up = open_new(
             ctx, feedback, ctx.clock.now(), Origin(OriginKind.FOLLOW_UP, case_id=case.id)
         )
-        ctx.store.commit(Change(follow_up, expected_version=0))
+        ctx.commit(Change(follow_up, expected_version=0))
         return follow_up
 
     def move(current: Case, now: datetime) -> Case:

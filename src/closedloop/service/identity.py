@@ -34,11 +34,11 @@ def link(ctx: Context, handles: Sequence[str], customer_id: str | None, by: str)
         )
     if current is None:
         made = identity.link(customer_id or ctx.new_id(), handles, at=now, by=by)
-        ctx.store.commit_customers([CustomerChange(made, 0)])
+        ctx.commit_customers([CustomerChange(made, 0)])
         return made
     updated = identity.link(current, handles, at=now, by=by)
     if updated is not current:
-        ctx.store.commit_customers([CustomerChange(updated, current.version)])
+        ctx.commit_customers([CustomerChange(updated, current.version)])
     return updated
 
 
@@ -46,7 +46,7 @@ def unlink(ctx: Context, customer_id: str, handle: str, by: str) -> Customer:
     """The customer without ``handle``."""
     current = ctx.store.customer(customer_id)
     updated = identity.unlink(current, handle, at=ctx.clock.now(), by=by)
-    ctx.store.commit_customers([CustomerChange(updated, current.version)])
+    ctx.commit_customers([CustomerChange(updated, current.version)])
     return updated
 
 
@@ -54,9 +54,7 @@ def merge(ctx: Context, into: str, other: str, by: str) -> Customer:
     """``into`` after taking every handle of ``other`` (one commit)."""
     a, b = ctx.store.customer(into), ctx.store.customer(other)
     merged, emptied = identity.merge(a, b, at=ctx.clock.now(), by=by)
-    ctx.store.commit_customers(
-        [CustomerChange(merged, a.version), CustomerChange(emptied, b.version)]
-    )
+    ctx.commit_customers([CustomerChange(merged, a.version), CustomerChange(emptied, b.version)])
     return merged
 
 
@@ -64,9 +62,7 @@ def unmerge(ctx: Context, into: str, other: str, by: str) -> tuple[Customer, Cus
     """Undo the merge of ``other`` into ``into``: both customers after (one commit)."""
     a, b = ctx.store.customer(into), ctx.store.customer(other)
     kept, restored = identity.unmerge(a, b, at=ctx.clock.now(), by=by)
-    ctx.store.commit_customers(
-        [CustomerChange(kept, a.version), CustomerChange(restored, b.version)]
-    )
+    ctx.commit_customers([CustomerChange(kept, a.version), CustomerChange(restored, b.version)])
     return kept, restored
 
 

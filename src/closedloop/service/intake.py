@@ -57,7 +57,7 @@ def _open_one(ctx: Context, feedback: Feedback) -> Case:
             return existing
     case = open_new(ctx, feedback, ctx.clock.now())
     try:
-        ctx.store.commit(Change(case, expected_version=0))
+        ctx.commit(Change(case, expected_version=0))
     except DuplicateExternalIdError:
         # Another worker recorded the same delivery between our lookup and our commit.
         existing = ctx.store.find_by_external_id(feedback.external_id or "")
@@ -94,5 +94,5 @@ def _listen_batch(ctx: Context, items: list[Feedback], now: datetime, lookup: bo
         if key is not None:
             seen[key] = case
         result.append(case)
-    ctx.store.commit_many([Change(c, expected_version=0) for c in fresh])
+    ctx.commit_many([Change(c, expected_version=0) for c in fresh])
     return result

@@ -105,9 +105,9 @@ def advance(
     change = Change(moved, expected_version=case.version, notifications=notifications)
     more = [write for hook in ctx.hooks.on_step for write in hook(ctx, case, moved, now)]
     if more:
-        ctx.store.commit_many([change, *more])
+        ctx.commit_many([change, *more])
     else:
-        ctx.store.commit(change)
+        ctx.commit(change)
     return moved
 
 

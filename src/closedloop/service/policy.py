@@ -15,6 +15,7 @@ from closedloop.domain.cases.priority import Priority
 from closedloop.domain.checks import is_a, positive_duration, sure_callable
 from closedloop.domain.customers.consolidation import Consolidation
 from closedloop.domain.errors import UnknownChannelError, ValidationError
+from closedloop.domain.limits import Limits
 from closedloop.domain.outbox.messages import RetryPolicy
 from closedloop.domain.standards.escalation import Ladder
 from closedloop.domain.standards.pauses import Silence
@@ -94,6 +95,8 @@ class Policy:
       matter instead of opening a duplicate (:class:`Consolidation`; None turns it off).
     - ``silence``: how long a customer who was asked something may stay silent before they
       are told their case will close, and then before it closes (:class:`Silence`).
+    - ``limits``: how long the text closedloop stores may be: handles and ids, subjects,
+      messages (:class:`Limits`); longer input is refused.
     - ``survey_url``: the survey page's address with ``{token}`` where the token goes,
       e.g. ``"https://example.com/survey/{token}"``; without it, emails carry the bare token.
     """
@@ -119,6 +122,7 @@ class Policy:
         factory=Consolidation, validator=attrs.validators.optional(is_a(Consolidation))
     )
     silence: Silence = attrs.field(factory=Silence, validator=is_a(Silence))
+    limits: Limits = attrs.field(factory=Limits, validator=is_a(Limits))
 
     def check_decline_category(self, category: str) -> None:
         """Raise :class:`ValidationError` unless ``category`` is one of ours."""
