@@ -32,6 +32,7 @@ class Tally:
     accepted: int = 0  # the call succeeded and the tenant stayed readable
     crashes: list[str] = attrs.Factory(list)  # any other exception, or a partial write
     kinds: Counter[str] = attrs.Factory(Counter)
+    outcomes: dict[str, str] = attrs.Factory(dict)  # each attempt: what happened
 
     def __str__(self) -> str:
         return (
@@ -78,19 +79,21 @@ def census(store: CaseStore, calls: list[Call] = CALLS) -> Tally:
                     continue
                 tally.refused += 1
                 tally.kinds[type(error).__name__] += 1
+                tally.outcomes[where] = type(error).__name__
                 continue
-            except Exception as exc:  # noqa: BLE001 - counting exactly these
+            except Exception as exc:
                 tally.crashes.append(f"{where}: {type(exc).__name__}: {exc}"[:300])
                 tally.kinds[type(exc).__name__] += 1
                 world = clone(template)
                 continue
             try:
                 readable(world)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 tally.crashes.append(f"{where}: accepted, then unreadable: {exc!r}"[:300])
                 world = clone(template)
                 continue
             tally.accepted += 1
+            tally.outcomes[where] = "accepted"
             if call.writes or records(world.store) != before:
                 world = clone(template)
     return tally
@@ -122,5 +125,7 @@ if __name__ == "__main__":
         raise
     for crash in tally.crashes:
         print(crash)
+    for where, outcome in tally.outcomes.items():
+        print("OUTCOME", where, outcome)
     print(tally)
     print(dict(tally.kinds))

@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from closedloop import Answer, Channel, Kano, Queue, WaitingOn
-from tests.badinput.world import SURVEY, START, World, feedback
+from tests.badinput.world import START, SURVEY, World, feedback
 
 Good = Callable[[World], Any]
 
@@ -56,15 +56,24 @@ def _desk(name: str, args: dict[str, Good], writes: bool = True) -> Call:
 
 
 def _positional(name: str, star: str, args: dict[str, Good]) -> Call:
-    """A call whose ``star`` argument is spread: ``link(*handles, ...)``."""
+    """A call whose ``star`` argument is spread: ``link(*handles, ...)``. Its good value is
+    a list; a bad value goes in as one of the arguments spread: ``erase(["a"])``."""
     area, _, method = name.rpartition(".")
 
     def run(w: World, **a: Any) -> Any:
         spread = a.pop(star)
+        if not isinstance(spread, _Spread):
+            spread = _Spread([spread])
         target = getattr(w.desk, area)
         return getattr(target, method)(*spread, **a)
 
-    return Call(f"desk.{name}", run, args)
+    good = {k: (lambda w, make=make: _Spread(make(w))) if k == star else make
+            for k, make in args.items()}  # fmt: skip
+    return Call(f"desk.{name}", run, good)
+
+
+class _Spread(list[Any]):
+    """The good values of a spread argument (any other value is one bad argument)."""
 
 
 DESK = [

@@ -16,7 +16,6 @@ from closedloop import (
     Contact,
     CustomerChange,
     Desk,
-    Erasure,
     Feedback,
     FeedbackKind,
     Ladder,
@@ -89,8 +88,6 @@ STORE = [
     _store("commit", {"change": _assigned}),
     _store("commit_many", {"changes": lambda w: [_assigned(w)]}),
     _store("commit_customers", {"changes": lambda w: [_customer_change(w)]}),
-    _store("erase", {"erasure": _v(Erasure(frozenset({"carol@example.com"}), "p-1")),
-                     "at": _v(START)}),
 ]  # fmt: skip
 
 
@@ -184,4 +181,3 @@ PARTS = [
     _part("Templates", Templates, "templates", {"thanks": _v("Thanks $customer"),
                                                  "reply_subject": _v("Re: $matter")}),
 ]  # fmt: skip
-

@@ -119,7 +119,7 @@ _TABLES += ("customer_handles",)
 def _sql(store: CaseStore) -> tuple[str, str, tuple[str, ...]]:
     """The table prefix, the parameter mark and the tables of a SQL store."""
     if type(store).__name__ == "PostgresStore":
-        return f"{store._s}.", "%s", (*_TABLES, "escalations")  # type: ignore[attr-defined]  # noqa: SLF001
+        return f"{store._s}.", "%s", (*_TABLES, "escalations")  # type: ignore[attr-defined]
     return "", "?", _TABLES
 
 
@@ -131,15 +131,15 @@ def clone(world: World) -> World:
     old, new = source.tenant, tenant
     if isinstance(source, InMemoryStore):
         store: CaseStore = InMemoryStore(new)  # a store of its own, so scans stay short
-        data = source._data  # noqa: SLF001 - the test looks behind the public API on purpose
+        data = source._data
         for name in _MEMORY:
-            table = getattr(store._data, name)  # noqa: SLF001
+            table = getattr(store._data, name)
             table.update({(new, *k[1:]): v for k, v in getattr(data, name).items()})
         return _world(world, store)
     store = source.for_tenant(new)
     if type(source).__name__ == "PostgresStore":
         prefix, _, tables = _sql(source)
-        with source._tx() as cur:  # type: ignore[attr-defined]  # noqa: SLF001
+        with source._tx() as cur:  # type: ignore[attr-defined]
             for table in tables:
                 names = [
                     r[0]
@@ -157,11 +157,13 @@ def clone(world: World) -> World:
                     (new, old),
                 )
     else:
-        shared = source._shared  # type: ignore[attr-defined]  # noqa: SLF001
+        shared = source._shared  # type: ignore[attr-defined]
         with shared.lock:
             db = shared.connection
             for table in _TABLES:
-                names = [r[1] for r in db.execute(f"PRAGMA table_info({table})") if r[1] != "tenant"]
+                names = [
+                    r[1] for r in db.execute(f"PRAGMA table_info({table})") if r[1] != "tenant"
+                ]
                 columns = ", ".join(names)
                 db.execute(
                     f"INSERT INTO {table} (tenant, {columns}) "
@@ -182,7 +184,7 @@ def records(store: CaseStore) -> dict[str, Any]:
     """Every record of the store's tenant, comparable with ``==``."""
     tenant = store.tenant
     if isinstance(store, InMemoryStore):
-        data = store._data  # noqa: SLF001 - the test looks behind the public API on purpose
+        data = store._data
         return {
             name: {k: v for k, v in getattr(data, name).items() if k[0] == tenant}
             for name in _MEMORY
@@ -190,7 +192,9 @@ def records(store: CaseStore) -> dict[str, Any]:
     prefix, mark, tables = _sql(store)
     return {
         table: sorted(
-            map(tuple, store._read(f"SELECT * FROM {prefix}{table} WHERE tenant = {mark}", [tenant]))  # type: ignore[attr-defined]  # noqa: SLF001,E501
+            map(
+                tuple, store._read(f"SELECT * FROM {prefix}{table} WHERE tenant = {mark}", [tenant])
+            )  # type: ignore[attr-defined]
         )
         for table in tables
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Final
@@ -20,8 +20,10 @@ __all__ = [
     "MAX_KEY",
     "MAX_LIMIT",
     "aware",
+    "each_a",
     "instant",
     "is_a",
+    "items",
     "non_empty",
     "require_aware",
     "require_duration",
@@ -132,6 +134,31 @@ def require_text(field: str, value: object, limit: int | None = None) -> str:
             "(Policy(limits=Limits(...)) sets it)",
         )
     return require_unicode(field, value)
+
+
+def each_a(kind: type) -> Validator:
+    """attrs validator: a collection whose every member is a ``kind``."""
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Iterable[Any]) -> None:
+        wrong = [v for v in value if not isinstance(v, kind)]
+        if wrong:
+            raise ValidationError.of(
+                attribute.name,
+                f"{attribute.name} must hold {kind.__name__} objects, got {shown(wrong[0])}",
+            )
+
+    return check
+
+
+def items(field: str) -> Callable[[Any], tuple[Any, ...]]:
+    """attrs converter: any iterable but a string, as a tuple (a clear error otherwise)."""
+
+    def convert(value: Any) -> tuple[Any, ...]:
+        if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+            raise ValidationError.of(field, f"{field} must be a list, got {shown(value)}")
+        return tuple(value)
+
+    return convert
 
 
 def require_limit(field: str, value: object) -> int:

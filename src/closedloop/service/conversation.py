@@ -208,7 +208,11 @@ class Conversation:
             ctx,
             case_id,
             lambda case, now: pauses.customer_replied(
-                case, at=now, by=by or case.customer, text=text, due_at=schedule(ctx)
+                case,
+                at=now,
+                by=case.customer if by is None else by,
+                text=text,
+                due_at=schedule(ctx),
             ),
             expected_version=expected_version,
         )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.change import CustomerChange
-from closedloop.domain.checks import instant
+from closedloop.domain.checks import instant, require_key
 from closedloop.domain.customers import identity
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import CustomerNotFoundError, ValidationError
@@ -21,6 +21,8 @@ def link(ctx: Context, handles: Sequence[str], customer_id: str | None, by: str)
     already belongs to, or to a new customer."""
     if not handles:
         raise ValidationError("link() needs at least one handle")
+    if customer_id is not None:
+        require_key("customer", customer_id)
     now = ctx.clock.now()
     current: Customer | None = None
     if customer_id is not None:

@@ -12,7 +12,7 @@ from closedloop.domain.cases.contact import Replied
 from closedloop.domain.cases.events import Origin
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.change import Change
-from closedloop.domain.checks import instant
+from closedloop.domain.checks import instant, require_key
 from closedloop.domain.errors import ConcurrencyError, ValidationError
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.standards.escalation import next_due
@@ -92,7 +92,7 @@ def advance(
         raise ValidationError(
             f"expected_version must be the int version you read, got {expected_version!r}"
         )
-    case = ctx.store.get(case_id)
+    case = ctx.store.get(require_key("case_id", case_id))
     if expected_version is not None and case.version != expected_version:
         raise ConcurrencyError(case_id, expected_version, case.version)
     now = ctx.clock.now()

@@ -262,7 +262,7 @@ class Standards:
             ctx,
             case_id,
             lambda case, now: escalation.customer_escalate(
-                case, at=now, by=by or case.customer, to=to, channel=channel,
+                case, at=now, by=case.customer if by is None else by, to=to, channel=channel,
                 standards=policy.standards, due_at=schedule(ctx),
             ),
             expected_version=expected_version,
