@@ -41,6 +41,24 @@ class Tally:
         )
 
 
+def attempt(world: World, call: Call, arguments: dict[str, Any]) -> str:
+    """Make one call; return what happened ("accepted" or the closedloop error's name).
+
+    Raises AssertionError if a refused call changed what is stored, or an accepted one left
+    the tenant unreadable; any other exception goes through.
+    """
+    before = records(world.store)
+    try:
+        call.run(world, **arguments)
+    except ClosedLoopError as error:
+        refused = error
+    else:
+        readable(world)
+        return "accepted"
+    assert records(world.store) == before, f"refused ({refused!r}) but stored a change"
+    return type(refused).__name__
+
+
 def readable(world: World) -> None:
     """Every reader of many records still works on the tenant."""
     desk = world.desk
@@ -53,19 +71,19 @@ def readable(world: World) -> None:
         desk.get(case.id)
 
 
-def attempts(call: Call) -> Iterator[tuple[str, str, Any]]:
+def attempts(call: Call, values: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
     for argument in call.args:
-        for label, value in BAD.items():
+        for label, value in values.items():
             yield argument, label, value
 
 
-def census(store: CaseStore, calls: list[Call] = CALLS) -> Tally:
-    """Try every bad value in every argument of every call on ``store``."""
+def census(store: CaseStore, calls: list[Call] = CALLS, values: dict[str, Any] = BAD) -> Tally:
+    """Try every bad value (of ``values``) in every argument of every call on ``store``."""
     tally = Tally()
     template = build(store)
     world = clone(template)
     for call in calls:
-        for argument, label, value in attempts(call):
+        for argument, label, value in attempts(call, values):
             tally.tried += 1
             where = f"{call.name}({argument}={label})"
             arguments = call.good(world) | {argument: value}
@@ -129,3 +147,22 @@ if __name__ == "__main__":
         print("OUTCOME", where, outcome)
     print(tally)
     print(dict(tally.kinds))
+
+
+def unnamed(store: CaseStore) -> list[str]:
+    """The validation errors whose message does not name the argument at fault."""
+    from closedloop import ValidationError
+
+    found = []
+    template = build(store)
+    for call in CALLS:
+        for argument, label, value in attempts(call, BAD):
+            world = clone(template)
+            try:
+                call.run(world, **(call.good(world) | {argument: value}))
+            except ValidationError as error:
+                if argument not in str(error) and getattr(error, "field", None) != argument:
+                    found.append(f"{call.name}({argument}={label}): {str(error)[:120]}")
+            except Exception:
+                pass
+    return found

@@ -107,7 +107,7 @@ DESK = [
     _desk("conversation.resume", {"case_id": _case("paused"), **BY, "reason": _v("answered")}),
     _desk("conversation.customer_replied", {"case_id": _case("paused"), "text": _v("green"),
                                             "by": _v("dan")}),
-    _desk("conversation.merge", {"into": _case("acked"), "other": _case("open"), **BY,
+    _desk("conversation.merge", {"into": _case("acked"), "other": _case("spare"), **BY,
                                  "reason": _v("same parcel")}),
     _desk("conversation.split", {"case_id": _case("acked"), "messages": _v([1]), **BY,
                                  "reason": _v("two matters")}),

@@ -140,7 +140,7 @@ PARTS = [
                                                   "written": _v(True)}),
     _construct("KpiThresholds", KpiThresholds, {"green_at": _v(0.9), "amber_at": _v(0.7)}),
     _construct("Change", Change, {"case": lambda w: w.store.get(w.open),
-                                  "expected_version": _v(1), "notifications": _v(())}),
+                                  "expected_version": _v(0), "notifications": _v(())}),
     _construct("ManualClock", ManualClock, {"start": _v(START)}),
     Call("ManualClock.advance", lambda w, **a: ManualClock(START).advance(**a),
          {"delta": _v(timedelta(hours=1))}, writes=False),

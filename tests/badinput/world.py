@@ -45,6 +45,7 @@ class World:
     thanked: str = ""
     closed: str = ""
     paused: str = ""
+    spare: str = ""  # an unanswered duplicate, to merge
     promise: str = ""
     customer: str = ""
     merged_into: str = ""
@@ -93,6 +94,7 @@ def build(store: CaseStore) -> World:
     desk.take_action(closed.id, by="Sam", summary="replaced")
     desk.thank(closed.id, by="Sam")
     desk.explain(closed.id, by="Sam", what_failed="packing", what_changes="better boxes")
+    world.spare = desk.listen(feedback("bob@example.com", text="late parcel again")).id
     paused = desk.listen(feedback("dan@example.com", text="which colour?"))
     world.paused = paused.id
     desk.acknowledge(paused.id, by="Sam")

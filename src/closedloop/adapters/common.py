@@ -117,8 +117,10 @@ def check_batch(changes: Sequence[Write]) -> None:
         elif isinstance(change, InvitationChange):
             key = ("invitation", change.invitation.id)
         else:
-            raise ValidationError(
-                f"a store commits Change and InvitationChange objects, got {shown(change)}"
+            raise ValidationError.of(
+                "change",
+                f"a store commits changes (Change and InvitationChange objects), got "
+                f"{shown(change)}",
             )
         if key in seen:
             raise ValidationError(

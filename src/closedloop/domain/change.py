@@ -17,6 +17,7 @@ __all__ = ["Change", "CustomerChange", "InvitationChange", "Write"]
 
 
 def _checked(record: object, kind: type, expected_version: object, notifications: object) -> None:
+    """(Notifications are checked after the records, whose field names say more.)"""
     """The shape every change shares: a record of ``kind``, a whole version, notifications."""
     if not isinstance(record, kind):
         name = kind.__name__.lower()
@@ -33,6 +34,9 @@ def _checked(record: object, kind: type, expected_version: object, notifications
             "notifications",
             f"notifications must be a tuple of Notification, got {shown(notifications)}",
         )
+
+
+def _notifications(notifications: tuple[Notification, ...]) -> None:
     for notification in notifications:
         check_record(notification)
 
@@ -59,6 +63,7 @@ class Change:
             )
         for event in self.events:
             check_record(event)
+        _notifications(self.notifications)
 
     @property
     def events(self) -> tuple[Event, ...]:
@@ -79,6 +84,7 @@ class InvitationChange:
     def __attrs_post_init__(self) -> None:
         _checked(self.invitation, Invitation, self.expected_version, self.notifications)
         check_record(self.invitation)
+        _notifications(self.notifications)
         if not 0 <= self.expected_version < self.invitation.version:
             raise ValidationError(
                 f"a change must move invitation {self.invitation.id!r} forward from "

@@ -15,7 +15,7 @@ from closedloop.domain.cases.contact import WaitingOn
 from closedloop.domain.cases.events import Origin, OriginKind
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.change import Change
-from closedloop.domain.checks import instant
+from closedloop.domain.checks import instant, require_key
 from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError, ValidationError
 from closedloop.domain.standards import pauses
 from closedloop.service.context import Context
@@ -256,7 +256,7 @@ class Conversation:
 
 def merge(ctx: Context, into: str, other: str, by: str, reason: str) -> Case:
     """Merge the duplicate ``other`` into ``into``, in one commit; returns ``into``."""
-    a, b = ctx.store.get(into), ctx.store.get(other)
+    a, b = ctx.store.get(require_key("into", into)), ctx.store.get(require_key("other", other))
     gained, stopped = talk.merge_cases(
         a, b, at=ctx.clock.now(), by=by, reason=reason, due_at=schedule(ctx)
     )

@@ -18,7 +18,7 @@ from closedloop.domain.cases.events import Kano
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.lifecycle import Lifecycle
 from closedloop.domain.cases.queues import Queue
-from closedloop.domain.checks import require_key, shown
+from closedloop.domain.checks import require_key, require_limit, shown
 from closedloop.domain.errors import ValidationError
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service import intake, invitations, lifecycle, standards
@@ -359,7 +359,7 @@ class Desk:
         escalated once, with exactly one alert per recipient, through the outbox. Survey
         invitations are swept too: due reminders go out, and unanswered ones expire.
         """
-        report = standards.sweep(self._ctx, batch)
+        report = standards.sweep(self._ctx, require_limit("batch", batch))
         reminded, expired = invitations.sweep_invitations(self._ctx, batch)
         return attrs.evolve(report, reminded=tuple(reminded), expired=tuple(expired))
 

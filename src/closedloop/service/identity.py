@@ -54,7 +54,7 @@ def unlink(ctx: Context, customer_id: str, handle: str, by: str) -> Customer:
 
 def merge(ctx: Context, into: str, other: str, by: str) -> Customer:
     """``into`` after taking every handle of ``other`` (one commit)."""
-    a, b = ctx.store.customer(into), ctx.store.customer(other)
+    a, b = _two(ctx, into, other)
     merged, emptied = identity.merge(a, b, at=ctx.clock.now(), by=by)
     ctx.commit_customers([CustomerChange(merged, a.version), CustomerChange(emptied, b.version)])
     return merged
@@ -62,10 +62,17 @@ def merge(ctx: Context, into: str, other: str, by: str) -> Customer:
 
 def unmerge(ctx: Context, into: str, other: str, by: str) -> tuple[Customer, Customer]:
     """Undo the merge of ``other`` into ``into``: both customers after (one commit)."""
-    a, b = ctx.store.customer(into), ctx.store.customer(other)
+    a, b = _two(ctx, into, other)
     kept, restored = identity.unmerge(a, b, at=ctx.clock.now(), by=by)
     ctx.commit_customers([CustomerChange(kept, a.version), CustomerChange(restored, b.version)])
     return kept, restored
+
+
+def _two(ctx: Context, into: str, other: str) -> tuple[Customer, Customer]:
+    return (
+        ctx.store.customer(require_key("into", into)),
+        ctx.store.customer(require_key("other", other)),
+    )
 
 
 def handles_of(ctx: Context, handle: str) -> frozenset[str]:

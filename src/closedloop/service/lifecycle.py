@@ -36,7 +36,9 @@ Advance = Callable[[Case, datetime], Case]
 def check_feedback(ctx: Context, feedback: object) -> None:
     """Refuse anything but Feedback on a channel the policy knows."""
     if not isinstance(feedback, Feedback):
-        raise ValidationError(f"listen() takes a Feedback, got {type(feedback).__name__}")
+        raise ValidationError.of(
+            "feedback", f"feedback: listen() takes a Feedback, got {type(feedback).__name__}"
+        )
     ctx.policy.check_channel(feedback.channel)
 
 

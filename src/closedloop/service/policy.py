@@ -53,7 +53,9 @@ def _zone(value: object) -> tzinfo:
         try:
             return ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise ValidationError(f"unknown time zone {shown(value)}; use an IANA name") from None
+            raise ValidationError(
+                f"timezone: unknown time zone {shown(value)}; use an IANA name"
+            ) from None
     if not isinstance(value, tzinfo):
         raise ValidationError(f"timezone must be a tzinfo or an IANA name, got {shown(value)}")
     return value

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.checks import MAX_KEY, require_key, require_text, shown
-from closedloop.domain.errors import ValidationError
+from closedloop.domain.errors import InvalidTokenError, ValidationError
 from closedloop.domain.surveys.eligibility import Contact
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.domain.surveys.survey import Answer, Survey
@@ -80,6 +80,10 @@ class Surveys:
         :class:`~closedloop.InvitationExpiredError` or
         :class:`~closedloop.InvitationWithdrawnError`, recording nothing.
         """
+        try:
+            require_key("token", token, 1000)
+        except ValidationError:
+            raise InvalidTokenError() from None
         return invitations.respond(self._ctx, token, answer, comment=comment, contact_me=contact_me)
 
     def record_answer(

@@ -101,7 +101,9 @@ def _some(
     instance: Any, attribute: attrs.Attribute[tuple[Rung, ...]], value: tuple[Rung, ...]
 ) -> None:
     if not value or not all(isinstance(r, Rung) and r.recipients for r in value):
-        raise ValidationError("a ladder needs at least one rung, each with recipients")
+        raise ValidationError.of(
+            "rungs", "a ladder needs at least one rung (rungs=...), each with recipients"
+        )
 
 
 @attrs.frozen

@@ -74,7 +74,10 @@ class Rag(enum.Enum):
 
 def _names(value: Iterable[Any]) -> frozenset[Any]:
     if isinstance(value, str):
-        raise ValidationError(f"give a set of values, e.g. {{{value!r}}}, not the string {value!r}")
+        raise ValidationError(
+            f"give a set of values (channels, priorities, kinds or origins), e.g. "
+            f"{{{shown(value)}}}, not the string {shown(value)}"
+        )
     # Channels may be given as Channel objects or by name; a standard matches names.
     try:
         return frozenset(v.name if isinstance(v, Channel) else v for v in value)
