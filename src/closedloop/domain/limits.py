@@ -22,11 +22,12 @@ __all__ = ["MAX_NOTIFICATION_KEY_BYTES", "Limits", "check_record"]
 #: The longest outbox key, in UTF-8 bytes: it is indexed with the tenant in PostgreSQL.
 MAX_NOTIFICATION_KEY_BYTES: Final = 2000
 
-#: Fields holding an id, a handle or a key: one line, at most ``Limits.key`` characters.
-_KEYS = frozenset(
-    {"case_id", "by", "owner", "other", "into", "new_case_id", "customer", "id", "handles",
-     "external_id", "matter_key", "promise_id", "to", "invitation_id", "recovery_case_id",
-     "merged_into", "pseudonym", "token_digests"}
+#: Fields holding a handle or a key the host gives: one line, at most ``Limits.key``.
+_KEYS = frozenset({"by", "owner", "customer", "handles", "external_id", "matter_key", "to"})
+#: Fields holding an id: one line, at most 256 characters (ids come from ``Desk(ids=...)``).
+_IDS = frozenset(
+    {"case_id", "other", "into", "new_case_id", "id", "promise_id", "invitation_id",
+     "recovery_case_id", "merged_into", "pseudonym", "token_digests"}
 )  # fmt: skip
 #: Fields holding a one-line label: at most ``Limits.subject`` characters.
 _SUBJECTS = frozenset({"subject", "asked", "category", "root_cause"})
@@ -50,8 +51,9 @@ def _size(instance: object, attribute: attrs.Attribute[int], value: object) -> N
 class Limits:
     """How long, in characters, the text closedloop stores may be.
 
-    - ``key``: a customer handle, an id, an external id, a matter key, who acts (``by``,
-      ``owner``); at most 256, which every store can index.
+    - ``key``: a customer handle, an external id, a matter key, who acts (``by``,
+      ``owner``); at most 256, which every store can index (ids, from ``Desk(ids=...)``,
+      may always have 256).
     - ``subject``: a subject and other one-line labels (a decline's category, a root cause).
     - ``text``: a message, a reply, a note, a summary, a reason.
 
@@ -103,6 +105,8 @@ def _checker(name: str, hint: Any) -> Check:
             return _notification_key
         if name in _KEYS:
             return lambda n, v, lim: _key(n, v, lim)
+        if name in _IDS:
+            return lambda n, v, lim: _key(n, v, None)
         return lambda n, v, lim: _text(n, v, lim)
     if hint is datetime:
         return lambda n, v, lim: _instant(n, v)

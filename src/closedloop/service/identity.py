@@ -21,6 +21,8 @@ def link(ctx: Context, handles: Sequence[str], customer_id: str | None, by: str)
     already belongs to, or to a new customer."""
     if not handles:
         raise ValidationError("link() needs at least one handle")
+    for handle in handles:
+        require_key("handles", handle)
     if customer_id is not None:
         require_key("customer", customer_id)
     now = ctx.clock.now()
