@@ -18,12 +18,11 @@ from closedloop.domain.cases.events import Kano
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.lifecycle import Lifecycle
 from closedloop.domain.cases.queues import Queue
-from closedloop.domain.checks import require_key, require_limit, shown
-from closedloop.domain.errors import ValidationError
+from closedloop.domain.checks import require_limit
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service import intake, invitations, lifecycle, standards
 from closedloop.service.clock import CheckedClock, SystemClock
-from closedloop.service.context import Context, Hooks
+from closedloop.service.context import Context, Hooks, check_parts, checked_ids
 from closedloop.service.conversation import Conversation
 from closedloop.service.customers import Customers
 from closedloop.service.outbox import Outbox
@@ -78,31 +77,6 @@ def _uuid() -> str:
     return uuid.uuid4().hex
 
 
-def _checked_ids(ids: Callable[[], str]) -> Callable[[], str]:
-    return lambda: require_key("ids()", ids())
-
-
-def _check_parts(
-    store: object, notifier: object, clock: object, policy: object, ids: object, rng: object
-) -> None:
-    """Refuse, naming it, a part the Desk cannot work with."""
-    wrong = [
-        (name, value, what)
-        for name, value, what, fits in (
-            ("store", store, "a CaseStore", isinstance(store, CaseStore)),
-            ("notifier", notifier, "a Notifier", isinstance(notifier, Notifier)),
-            ("clock", clock, "a Clock (with now())", clock is None or isinstance(clock, Clock)),
-            ("policy", policy, "a Policy", policy is None or isinstance(policy, Policy)),
-            ("ids", ids, "a function returning a new id", ids is None or callable(ids)),
-            ("rng", rng, "a random.Random", rng is None or callable(getattr(rng, "random", 0))),
-        )
-        if not fits
-    ]
-    if wrong:
-        name, value, what = wrong[0]
-        raise ValidationError.of(name, f"Desk({name}=...) must be {what}, got {shown(value)}")
-
-
 class Desk:
     """The service a host application calls when feedback arrives and when staff act.
 
@@ -127,13 +101,13 @@ class Desk:
         ids: Callable[[], str] | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        _check_parts(store, notifier, clock, policy, ids, rng)
+        check_parts(store, notifier, clock, policy, ids, rng)
         self._ctx = Context(
             store=store,
             notifier=notifier,
             clock=CheckedClock(clock) if clock is not None else SystemClock(),
             policy=policy if policy is not None else Policy(),
-            new_id=_checked_ids(ids) if ids is not None else _uuid,
+            new_id=checked_ids(ids) if ids is not None else _uuid,
             random=(rng if rng is not None else random.Random()).random,
             hooks=Hooks(
                 on_step=(invitations.withdraw_on_reopen,),
