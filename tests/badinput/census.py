@@ -149,6 +149,38 @@ if __name__ == "__main__":
     print(dict(tally.kinds))
 
 
+def _store(kind: str) -> CaseStore:
+    if kind == "memory":
+        from closedloop.testing import InMemoryStore
+
+        return InMemoryStore()
+    if kind == "sqlite":
+        from closedloop import SQLiteStore
+
+        return SQLiteStore(":memory:")
+    import os
+
+    from closedloop import PostgresStore
+    from tests.adapters.postgres_support import new_schema
+
+    return PostgresStore(os.environ["CLOSEDLOOP_TEST_POSTGRES_DSN"], schema=new_schema())
+
+
+if __name__ == "__main__":
+    kind = sys.argv[1] if len(sys.argv) > 1 else "memory"
+    try:
+        tally = census(_store(kind))
+    except Exception:
+        traceback.print_exc()
+        raise
+    for crash in tally.crashes:
+        print(crash)
+    for where, outcome in tally.outcomes.items():
+        print("OUTCOME", where, outcome)
+    print(tally)
+    print(dict(tally.kinds))
+
+
 def unnamed(store: CaseStore) -> list[str]:
     """The validation errors whose message does not name the argument at fault."""
     from closedloop import ValidationError
