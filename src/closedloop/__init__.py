@@ -51,6 +51,7 @@ from closedloop.domain.errors import (
     SurveyTokenError,
     UndeliverableError,
     UnknownChannelError,
+    UnreadableRecordError,
     ValidationError,
     WebhookError,
     WebhookPayloadError,
@@ -58,6 +59,7 @@ from closedloop.domain.errors import (
     WebhookTimestampError,
 )
 from closedloop.domain.latte import Stage, Step
+from closedloop.domain.limits import Limits
 from closedloop.domain.outbox.messages import Delivery, OutboxMessage, RetryPolicy
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.standards.calendar import BusinessCalendar, Window
@@ -140,6 +142,7 @@ __all__ = [
     "Ladder",
     "LifecycleDefinitionError",
     "LifecycleError",
+    "Limits",
     "MessageNotFoundError",
     "NaiveDatetimeError",
     "NotFoundError",
@@ -181,6 +184,7 @@ __all__ = [
     "Templates",
     "UndeliverableError",
     "UnknownChannelError",
+    "UnreadableRecordError",
     "ValidationError",
     "WaitingOn",
     "WebhookDelivery",

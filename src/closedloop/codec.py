@@ -5,8 +5,9 @@ For adapter authors: a store that keeps :func:`dump_case` (or each event's
 :func:`dump_event`) as JSON reads back a case equal to the one committed, field for field.
 
 Datetimes keep their zone: ``2026-03-29T02:30:00+02:00[Europe/Berlin]`` for a
-``zoneinfo.ZoneInfo``, plain ISO 8601 with an offset for fixed offsets and UTC. Other
-``tzinfo`` implementations are kept as the fixed offset they had at that instant.
+``zoneinfo.ZoneInfo`` with a key that loads, plain ISO 8601 with an offset for fixed offsets
+and UTC. Other ``tzinfo`` implementations, and a ``ZoneInfo`` without a loadable key
+(``ZoneInfo.from_file``), are kept as the fixed offset they had at that instant.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import attrs
 
 from closedloop.domain.cases.case import Case, replay
 from closedloop.domain.cases.events import EVENT_TYPES, Event
+from closedloop.domain.checks import zone_named
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import StorageError
 from closedloop.domain.outbox.notification import Notification
@@ -50,8 +52,9 @@ JSON = Any
 def dump_datetime(value: datetime) -> str:
     """ISO 8601 with the offset, and ``[Zone/Name]`` for a ZoneInfo zone."""
     text = value.isoformat()
-    if isinstance(value.tzinfo, ZoneInfo):
-        return f"{text}[{value.tzinfo.key}]"
+    zone = value.tzinfo
+    if isinstance(zone, ZoneInfo) and zone_named(zone):
+        return f"{text}[{zone.key}]"
     return text
 
 

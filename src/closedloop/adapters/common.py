@@ -6,21 +6,36 @@ Adapter authors may use them too: they are part of the public API.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from closedloop.domain.cases.queues import Queue
 from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
-from closedloop.domain.checks import instant
+from closedloop.domain.checks import (
+    MAX_LIMIT,
+    instant,
+    require_aware,
+    require_duration,
+    require_key,
+    require_text,
+    shown,
+)
 from closedloop.domain.customers.erasure import ERASED_CUSTOMER, Erasure
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import ValidationError
+from closedloop.domain.limits import MAX_NOTIFICATION_KEY_BYTES
 from closedloop.domain.outbox.messages import OutboxMessage
 
 __all__ = [
     "ERASED_CUSTOMER",
+    "MAX_TENANT",
     "check_batch",
     "check_customer_batch",
+    "check_error",
+    "check_instant",
+    "check_key",
+    "check_lease",
     "check_limit",
+    "check_message_key",
     "check_queue",
     "check_tenant",
     "erased_customers",
@@ -29,19 +44,52 @@ __all__ = [
     "split_batch",
 ]
 
+#: The longest tenant name: PostgreSQL indexes it with every key.
+MAX_TENANT = 64
+
 
 def check_tenant(tenant: object) -> str:
-    """A tenant is a non-empty string."""
-    if not isinstance(tenant, str) or not tenant.strip():
-        raise ValidationError(f"tenant must be a non-empty string, got {tenant!r}")
-    return tenant
+    """A tenant is one line of text, at most :data:`MAX_TENANT` characters."""
+    return require_key("tenant", tenant, MAX_TENANT)
 
 
 def check_limit(limit: object) -> int:
-    """A query limit is a positive whole number."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValidationError(f"limit must be a whole number of at least 1, got {limit!r}")
+    """A query limit is a whole number from 1 to 100 000."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError.of(
+            "limit",
+            f"limit must be a whole number of at least 1 and at most {MAX_LIMIT}, got "
+            f"{shown(limit)}; page through larger sets",
+        )
     return limit
+
+
+def check_key(field: str, value: object) -> str:
+    """An id, a handle or an external id to look up: one line, at most 256 characters."""
+    return require_key(field, value)
+
+
+def check_message_key(key: object) -> str:
+    """An outbox message's key (a case id, a version, a purpose, maybe a recipient)."""
+    return require_key("key", key, MAX_NOTIFICATION_KEY_BYTES)
+
+
+def check_instant(field: str, value: object) -> datetime:
+    """An aware datetime in the years closedloop takes (see ``require_aware``)."""
+    return require_aware(field, value)
+
+
+def check_lease(lease: object) -> timedelta:
+    """A lease is a timedelta longer than zero and at most ten years."""
+    return require_duration("lease", lease)
+
+
+def check_error(error: object) -> str:
+    """A delivery's last error: text every store keeps (no NUL, which PostgreSQL refuses)."""
+    text = require_text("error", error)
+    if "\x00" in text:
+        raise ValidationError.of("error", "error holds a NUL character; remove it first")
+    return text
 
 
 def check_queue(queue: object) -> Queue:
@@ -55,6 +103,10 @@ def check_queue(queue: object) -> Queue:
 def check_batch(changes: Sequence[Write]) -> None:
     """A batch changes each case and each invitation at most once (fold several steps
     into one change), and holds only :class:`Change` and :class:`InvitationChange`."""
+    if not isinstance(changes, Sequence) or isinstance(changes, str):
+        raise ValidationError.of(
+            "changes", f"a store commits a list of changes, got {shown(changes)}"
+        )
     seen: set[tuple[str, str]] = set()
     for change in changes:
         if isinstance(change, Change):
@@ -62,8 +114,10 @@ def check_batch(changes: Sequence[Write]) -> None:
         elif isinstance(change, InvitationChange):
             key = ("invitation", change.invitation.id)
         else:
-            raise ValidationError(
-                f"a store commits Change and InvitationChange objects, got {change!r}"
+            raise ValidationError.of(
+                "change",
+                f"a store commits changes (Change and InvitationChange objects), got "
+                f"{shown(change)}",
             )
         if key in seen:
             raise ValidationError(
@@ -76,10 +130,12 @@ def check_batch(changes: Sequence[Write]) -> None:
 def check_customer_batch(changes: Sequence[CustomerChange]) -> None:
     """Refuse a customer batch that is not a sequence of changes, names a customer twice,
     or gives one handle to two customers."""
-    if isinstance(changes, CustomerChange) or not all(
-        isinstance(c, CustomerChange) for c in changes
+    if (
+        not isinstance(changes, Sequence)
+        or isinstance(changes, str)
+        or not all(isinstance(c, CustomerChange) for c in changes)
     ):
-        raise ValidationError("commit_customers takes a list of CustomerChange")
+        raise ValidationError.of("changes", "commit_customers takes a list of CustomerChange")
     ids = [c.customer.id for c in changes]
     if len(set(ids)) != len(ids):
         raise ValidationError("a customer batch must change each customer once")

@@ -11,7 +11,12 @@ import attrs
 from closedloop.adapters.common import (
     check_batch,
     check_customer_batch,
+    check_error,
+    check_instant,
+    check_key,
+    check_lease,
     check_limit,
+    check_message_key,
     check_queue,
     check_tenant,
     erased_customers,
@@ -76,6 +81,7 @@ class InMemoryStore:
     # -- cases --------------------------------------------------------------------------
 
     def get(self, case_id: str) -> Case:
+        check_key("case_id", case_id)
         try:
             return self._data.cases[self._tenant, case_id]
         except KeyError:
@@ -122,10 +128,12 @@ class InMemoryStore:
                     data.outbox.setdefault((t, n.key), OutboxMessage(n, next_attempt_at=n.ready_at))
 
     def find_by_external_id(self, external_id: str) -> Case | None:
+        check_key("external_id", external_id)
         case_id = self._data.external.get((self._tenant, external_id))
         return None if case_id is None else self._data.cases[self._tenant, case_id]
 
     def cases_of(self, customer: str) -> Sequence[Case]:
+        check_key("customer", customer)
         return sorted(
             (c for c in self._cases() if c.customer == customer),
             key=lambda c: (instant(c.opened_at), c.id),
@@ -133,7 +141,7 @@ class InMemoryStore:
 
     def due(self, before: datetime, limit: int = 100) -> Sequence[DueCase]:
         check_limit(limit)
-        cutoff = instant(require_aware("before", before))
+        cutoff = instant(check_instant("before", before))
         found = [
             DueCase(c.id, instant(c.due_at), c.version)
             for c in self._cases()
@@ -156,8 +164,8 @@ class InMemoryStore:
         return found[:limit]
 
     def cases_active(self, since: datetime, until: datetime) -> Iterator[Case]:
-        low = instant(require_aware("since", since))
-        high = instant(require_aware("until", until))
+        low = instant(check_instant("since", since))
+        high = instant(check_instant("until", until))
         found = [c for c in self._cases() if any(low <= instant(e.at) < high for e in c.events)]
         found.sort(key=lambda c: (instant(c.opened_at), c.id))
         return iter(found)
@@ -165,12 +173,14 @@ class InMemoryStore:
     # -- survey invitations -------------------------------------------------------------
 
     def invitation(self, invitation_id: str) -> Invitation:
+        check_key("invitation_id", invitation_id)
         try:
             return self._data.invitations[self._tenant, invitation_id]
         except KeyError:
             raise InvitationNotFoundError(invitation_id) from None
 
     def invitations_of(self, customer: str) -> Sequence[Invitation]:
+        check_key("customer", customer)
         return sorted(
             (i for i in self._invitations() if i.customer == customer),
             key=lambda i: (instant(i.created_at), i.id),
@@ -178,7 +188,7 @@ class InMemoryStore:
 
     def invitations_due(self, before: datetime, limit: int = 100) -> Sequence[Invitation]:
         check_limit(limit)
-        cutoff = instant(require_aware("before", before))
+        cutoff = instant(check_instant("before", before))
         found = [
             i for i in self._invitations() if i.due_at is not None and instant(i.due_at) < cutoff
         ]
@@ -186,8 +196,8 @@ class InMemoryStore:
         return found[:limit]
 
     def responses(self, since: datetime, until: datetime) -> Iterator[Invitation]:
-        low = instant(require_aware("since", since))
-        high = instant(require_aware("until", until))
+        low = instant(check_instant("since", since))
+        high = instant(check_instant("until", until))
         found = [
             (instant(i.response.received_at), i.id, i)
             for i in self._invitations()
@@ -199,12 +209,14 @@ class InMemoryStore:
     # -- customers ----------------------------------------------------------------------
 
     def customer(self, customer_id: str) -> Customer:
+        check_key("customer_id", customer_id)
         found = self._data.customers.get((self._tenant, customer_id))
         if found is None:
             raise CustomerNotFoundError(customer_id)
         return found
 
     def customer_of(self, handle: str) -> Customer | None:
+        check_key("handle", handle)
         owner = self._data.handles.get((self._tenant, handle))
         return None if owner is None else self._data.customers[self._tenant, owner]
 
@@ -277,6 +289,7 @@ class InMemoryStore:
     def outbox_claim(
         self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
     ) -> Sequence[OutboxMessage]:
+        now, _ = check_instant("now", now), check_lease(lease)
         with self._data.lock:
             claimed = self.outbox_ready(now, limit)
             for m in claimed:
@@ -285,7 +298,7 @@ class InMemoryStore:
 
     def outbox_ready(self, now: datetime, limit: int = 100) -> Sequence[OutboxMessage]:
         check_limit(limit)
-        cutoff = instant(require_aware("now", now))
+        cutoff = instant(check_instant("now", now))
         with self._data.lock:
             ready = [
                 m
@@ -298,7 +311,8 @@ class InMemoryStore:
         return ready[:limit]
 
     def mark_sent(self, key: str, at: datetime) -> None:
-        require_aware("at", at)
+        check_message_key(key)
+        at = check_instant("at", at)
         with self._data.lock:
             m = self.outbox_message(key)
             if m.status is not Delivery.SENT:
@@ -314,9 +328,11 @@ class InMemoryStore:
                 )
 
     def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
-        require_aware("at", at)
+        check_message_key(key)
+        at = check_instant("at", at)
+        check_error(error)
         if retry_at is not None:
-            require_aware("retry_at", retry_at)
+            retry_at = check_instant("retry_at", retry_at)
         with self._data.lock:
             m = self.outbox_message(key)
             if m.status is not Delivery.PENDING:
@@ -338,13 +354,15 @@ class InMemoryStore:
         return dead[:limit]
 
     def requeue(self, key: str, at: datetime) -> None:
-        require_aware("at", at)
+        check_message_key(key)
+        at = check_instant("at", at)
         with self._data.lock:
             m = self.outbox_message(key)
             if m.status is Delivery.DEAD:
                 self._put(attrs.evolve(m, status=Delivery.PENDING, attempts=0, next_attempt_at=at))
 
     def outbox_message(self, key: str) -> OutboxMessage:
+        check_message_key(key)
         try:
             return self._data.outbox[self._tenant, key]
         except KeyError:

@@ -6,6 +6,7 @@ Adapter authors may use them too.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -25,7 +26,7 @@ from closedloop.domain.cases.events import CaseOpened, MessageAdded
 from closedloop.domain.change import Change
 from closedloop.domain.customers.erasure import authors
 from closedloop.domain.customers.identity import Customer
-from closedloop.domain.errors import StorageError
+from closedloop.domain.errors import StorageError, UnreadableRecordError
 from closedloop.domain.outbox.messages import Delivery, OutboxMessage
 from closedloop.domain.surveys.invitation import Invitation
 
@@ -43,11 +44,16 @@ __all__ = [
     "new_external_ids",
     "other_authors",
     "replay",
+    "skipping",
     "spent_body",
     "us",
 ]
 
 _T = TypeVar("_T")
+_R = TypeVar("_R")
+
+#: Where readers of many records note the ones they had to leave out.
+log = logging.getLogger("closedloop.storage")
 
 #: The instant integer times count from.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -92,44 +98,60 @@ def other_authors(case: Case, change: Change | None = None) -> list[str]:
     return sorted(authors(events) - {case.customer})
 
 
-def loaded(load: Callable[[], _T]) -> _T:
-    """``load()``, with a stored record that cannot be read turned into StorageError."""
+def loaded(load: Callable[[], _T], record: str = "record", record_id: str | None = None) -> _T:
+    """``load()``, with a stored record that cannot be read turned into
+    :class:`~closedloop.UnreadableRecordError` (a StorageError) naming it."""
     try:
         return load()
-    except (ValueError, KeyError, TypeError) as exc:
-        raise StorageError(f"a stored record cannot be read back: {exc!r}") from exc
+    except UnreadableRecordError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError, StorageError) as exc:
+        raise UnreadableRecordError(record, record_id, repr(exc)[:300]) from exc
 
 
-def replay(bodies: Iterable[str]) -> Case:
+def skipping(load: Callable[[_R], _T], rows: Iterable[_R]) -> list[_T]:
+    """``load`` of each row, leaving out (and logging) the records that cannot be read:
+    one bad record must not stop a reader of many."""
+    found: list[_T] = []
+    for row in rows:
+        try:
+            found.append(load(row))
+        except UnreadableRecordError as exc:
+            log.warning("%s; a reader of many records left it out", exc)
+    return found
+
+
+def replay(bodies: Iterable[str], case_id: str | None = None) -> Case:
     """A case from its events' JSON bodies, oldest first."""
-    return loaded(lambda: load_events([json.loads(b) for b in bodies]))
+    return loaded(lambda: load_events([json.loads(b) for b in bodies]), "case", case_id)
 
 
 def group(rows: list[tuple[str, str]]) -> list[Case]:
-    """Cases from ``(case_id, event body)`` rows that come case by case, in version order."""
-    cases: list[Case] = []
+    """Cases from ``(case_id, event body)`` rows that come case by case, in version order;
+    a case that cannot be read is left out (and logged)."""
+    runs: list[list[tuple[str, str]]] = []
     start = 0
     for i in range(1, len(rows) + 1):
         if i == len(rows) or rows[i][0] != rows[start][0]:
-            cases.append(replay(body for _, body in rows[start:i]))
+            runs.append(rows[start:i])
             start = i
-    return cases
+    return skipping(lambda run: replay((body for _, body in run), run[0][0]), runs)
 
 
-def load_invitation_body(body: str) -> Invitation:
+def load_invitation_body(body: str, invitation_id: str | None = None) -> Invitation:
     """An invitation from its JSON body."""
-    return loaded(lambda: load_invitation(json.loads(body)))
+    return loaded(lambda: load_invitation(json.loads(body)), "invitation", invitation_id)
 
 
-def load_customer_body(body: str) -> Customer:
+def load_customer_body(body: str, customer_id: str | None = None) -> Customer:
     """A customer from its stored JSON body."""
-    return loaded(lambda: load_customer(json.loads(body)))
+    return loaded(lambda: load_customer(json.loads(body)), "customer", customer_id)
 
 
 def load_message(row: tuple[Any, ...]) -> OutboxMessage:
     """An outbox message from ``(key, status, attempts, next_attempt_at, last_error,
     sent_at, body)``."""
-    _key, status, attempts, next_at, last_error, sent_at, body = row
+    key, status, attempts, next_at, last_error, sent_at, body = row
     return loaded(
         lambda: OutboxMessage(
             load_notification(json.loads(body)),
@@ -138,7 +160,9 @@ def load_message(row: tuple[Any, ...]) -> OutboxMessage:
             next_attempt_at=None if next_at is None else load_datetime(next_at),
             last_error=last_error,
             sent_at=None if sent_at is None else load_datetime(sent_at),
-        )
+        ),
+        "outbox message",
+        key,
     )
 
 

@@ -6,12 +6,39 @@ import attrs
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.events import Event
+from closedloop.domain.checks import shown
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import ValidationError
+from closedloop.domain.limits import check_record
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.surveys.invitation import Invitation
 
 __all__ = ["Change", "CustomerChange", "InvitationChange", "Write"]
+
+
+def _checked(record: object, kind: type, expected_version: object, notifications: object) -> None:
+    """(Notifications are checked after the records, whose field names say more.)"""
+    """The shape every change shares: a record of ``kind``, a whole version, notifications."""
+    if not isinstance(record, kind):
+        name = kind.__name__.lower()
+        raise ValidationError.of(name, f"{name} must be a {kind.__name__}, got {shown(record)}")
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise ValidationError.of(
+            "expected_version",
+            f"expected_version must be a whole number, got {shown(expected_version)}",
+        )
+    if not isinstance(notifications, tuple | list) or not all(
+        isinstance(n, Notification) for n in notifications
+    ):
+        raise ValidationError.of(
+            "notifications",
+            f"notifications must be a tuple of Notification, got {shown(notifications)}",
+        )
+
+
+def _notifications(notifications: tuple[Notification, ...]) -> None:
+    for notification in notifications:
+        check_record(notification)
 
 
 @attrs.frozen
@@ -28,11 +55,15 @@ class Change:
     notifications: tuple[Notification, ...] = ()
 
     def __attrs_post_init__(self) -> None:
+        _checked(self.case, Case, self.expected_version, self.notifications)
         if not 0 <= self.expected_version < self.case.version:
             raise ValidationError(
                 f"a change must move case {self.case.id!r} forward from expected_version "
                 f"{self.expected_version}, but the case is at version {self.case.version}"
             )
+        for event in self.events:
+            check_record(event)
+        _notifications(self.notifications)
 
     @property
     def events(self) -> tuple[Event, ...]:
@@ -51,6 +82,9 @@ class InvitationChange:
     notifications: tuple[Notification, ...] = ()
 
     def __attrs_post_init__(self) -> None:
+        _checked(self.invitation, Invitation, self.expected_version, self.notifications)
+        check_record(self.invitation)
+        _notifications(self.notifications)
         if not 0 <= self.expected_version < self.invitation.version:
             raise ValidationError(
                 f"a change must move invitation {self.invitation.id!r} forward from "
@@ -69,6 +103,8 @@ class CustomerChange:
     expected_version: int
 
     def __attrs_post_init__(self) -> None:
+        _checked(self.customer, Customer, self.expected_version, ())
+        check_record(self.customer)
         if not 0 <= self.expected_version < self.customer.version:
             raise ValidationError(
                 f"a change must move customer {self.customer.id!r} forward from "

@@ -64,6 +64,7 @@ __all__ = [
     "SurveyTokenError",
     "UndeliverableError",
     "UnknownChannelError",
+    "UnreadableRecordError",
     "ValidationError",
     "WebhookError",
     "WebhookPayloadError",
@@ -77,7 +78,17 @@ class ClosedLoopError(Exception):
 
 
 class ValidationError(ClosedLoopError, ValueError):
-    """Input that closedloop cannot accept; nothing was stored."""
+    """Input that closedloop cannot accept; nothing was stored. ``field`` names the
+    argument or field at fault, where one is."""
+
+    field: str | None = None
+
+    @classmethod
+    def of(cls, field: str, message: str) -> ValidationError:
+        """The error for ``field``, with ``message`` saying what was wrong and what to do."""
+        error = cls(message)
+        error.field = field
+        return error
 
 
 class NaiveDatetimeError(ValidationError):
@@ -336,6 +347,22 @@ class ErasurePendingError(StorageError):
             "finishes; call store.checkpoint() (or erase again) once it has"
         )
         self.where = where
+
+
+class UnreadableRecordError(StorageError):
+    """A stored record cannot be read back (written by hand, or by a closedloop with a bug).
+    Reading it alone raises this; readers of many records leave it out, log a warning on
+    the ``closedloop.storage`` logger, and go on (the sweep lists it as ``unreadable``)."""
+
+    def __init__(self, record: str, record_id: str | None, reason: str) -> None:
+        which = f"{record} {record_id!r}" if record_id is not None else f"a stored {record}"
+        super().__init__(
+            f"{which} cannot be read back ({reason}); it is left as it is. "
+            "Repair or delete it in the database"
+        )
+        self.record = record
+        self.record_id = record_id
+        self.reason = reason
 
 
 class SchemaVersionError(StorageError):

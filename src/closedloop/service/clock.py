@@ -1,10 +1,13 @@
-"""SystemClock: the real time, in UTC."""
+"""SystemClock: the real time, in UTC; CheckedClock: a host's clock, checked."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-__all__ = ["SystemClock"]
+from closedloop.domain.checks import require_aware
+from closedloop.ports import Clock
+
+__all__ = ["CheckedClock", "SystemClock"]
 
 
 class SystemClock:
@@ -12,3 +15,14 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class CheckedClock:
+    """A host's clock, held to what closedloop takes: an aware datetime in the supported
+    years (a zone no store can name again becomes its fixed offset)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    def now(self) -> datetime:
+        return require_aware("clock.now()", self.clock.now())

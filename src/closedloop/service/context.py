@@ -8,12 +8,14 @@ from datetime import datetime
 import attrs
 
 from closedloop.domain.cases.case import Case
-from closedloop.domain.change import Write
+from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
+from closedloop.domain.checks import require_key, shown
+from closedloop.domain.errors import ValidationError
 from closedloop.domain.outbox.notification import Notification
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service.policy import Policy
 
-__all__ = ["Context", "Hooks"]
+__all__ = ["Context", "Hooks", "check_parts", "checked_ids"]
 
 #: More writes to commit with a step, from the case before and after it (and the time).
 StepHook = Callable[["Context", Case, Case, datetime], Sequence[Write]]
@@ -39,7 +41,11 @@ class Hooks:
 
 @attrs.frozen
 class Context:
-    """The store, notifier, clock, policy, id source and randomness a use case works with."""
+    """The store, notifier, clock, policy, id source and randomness a use case works with.
+
+    Use cases commit through :meth:`commit`, :meth:`commit_many` and
+    :meth:`commit_customers`, which hold every write to ``Policy.limits`` first.
+    """
 
     store: CaseStore
     notifier: Notifier
@@ -48,3 +54,56 @@ class Context:
     new_id: Callable[[], str]
     random: Callable[[], float]
     hooks: Hooks = Hooks()
+
+    def commit(self, change: Write) -> None:
+        """``store.commit``, if the change keeps to the policy's limits."""
+        self.policy.limits.check(_records([change]))
+        self.store.commit(change)
+
+    def commit_many(self, changes: Sequence[Write]) -> None:
+        """``store.commit_many``, if every change keeps to the policy's limits."""
+        self.policy.limits.check(_records(changes))
+        self.store.commit_many(changes)
+
+    def commit_customers(self, changes: Sequence[CustomerChange]) -> None:
+        """``store.commit_customers``, if every customer keeps to the policy's limits."""
+        self.policy.limits.check(c.customer for c in changes)
+        self.store.commit_customers(changes)
+
+
+def _records(changes: Sequence[Write]) -> list[object]:
+    """What a batch adds: each case's new events and each invitation. (Notifications are
+    the policy's own texts, checked only for what every store can keep.)"""
+    found: list[object] = []
+    for change in changes:
+        if isinstance(change, Change):
+            found.extend(change.events)
+        elif isinstance(change, InvitationChange):
+            found.append(change.invitation)
+    return found
+
+
+def checked_ids(ids: Callable[[], str]) -> Callable[[], str]:
+    """``ids``, its every id checked (one line, at most 256 characters)."""
+    return lambda: require_key("ids()", ids())
+
+
+def check_parts(
+    store: object, notifier: object, clock: object, policy: object, ids: object, rng: object
+) -> None:
+    """Refuse, naming it, a part the Desk cannot work with."""
+    wrong = [
+        (name, value, what)
+        for name, value, what, fits in (
+            ("store", store, "a CaseStore", isinstance(store, CaseStore)),
+            ("notifier", notifier, "a Notifier", isinstance(notifier, Notifier)),
+            ("clock", clock, "a Clock (with now())", clock is None or isinstance(clock, Clock)),
+            ("policy", policy, "a Policy", policy is None or isinstance(policy, Policy)),
+            ("ids", ids, "a function returning a new id", ids is None or callable(ids)),
+            ("rng", rng, "a random.Random", rng is None or callable(getattr(rng, "random", 0))),
+        )
+        if not fits
+    ]
+    if wrong:
+        name, value, what = wrong[0]
+        raise ValidationError.of(name, f"Desk({name}=...) must be {what}, got {shown(value)}")

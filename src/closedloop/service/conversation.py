@@ -15,7 +15,7 @@ from closedloop.domain.cases.contact import WaitingOn
 from closedloop.domain.cases.events import Origin, OriginKind
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.change import Change
-from closedloop.domain.checks import instant
+from closedloop.domain.checks import instant, require_key
 from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError, ValidationError
 from closedloop.domain.standards import pauses
 from closedloop.service.context import Context
@@ -208,7 +208,11 @@ class Conversation:
             ctx,
             case_id,
             lambda case, now: pauses.customer_replied(
-                case, at=now, by=by or case.customer, text=text, due_at=schedule(ctx)
+                case,
+                at=now,
+                by=case.customer if by is None else by,
+                text=text,
+                due_at=schedule(ctx),
             ),
             expected_version=expected_version,
         )
@@ -252,11 +256,11 @@ class Conversation:
 
 def merge(ctx: Context, into: str, other: str, by: str, reason: str) -> Case:
     """Merge the duplicate ``other`` into ``into``, in one commit; returns ``into``."""
-    a, b = ctx.store.get(into), ctx.store.get(other)
+    a, b = ctx.store.get(require_key("into", into)), ctx.store.get(require_key("other", other))
     gained, stopped = talk.merge_cases(
         a, b, at=ctx.clock.now(), by=by, reason=reason, due_at=schedule(ctx)
     )
-    ctx.store.commit_many([Change(gained, a.version), Change(stopped, b.version)])
+    ctx.commit_many([Change(gained, a.version), Change(stopped, b.version)])
     return gained
 
 
@@ -270,7 +274,7 @@ def split(
         case, messages, new_id=ctx.new_id(), at=ctx.clock.now(), by=by, reason=reason,
         due_at=schedule(ctx),
     )  # fmt: skip
-    ctx.store.commit_many([Change(source, case.version), Change(new, 0)])
+    ctx.commit_many([Change(source, case.version), Change(new, 0)])
     return source, new
 
 
@@ -310,7 +314,7 @@ def _add_once(ctx: Context, case_id: str, feedback: Feedback) -> Case:
         follow_up = open_new(
             ctx, feedback, ctx.clock.now(), Origin(OriginKind.FOLLOW_UP, case_id=case.id)
         )
-        ctx.store.commit(Change(follow_up, expected_version=0))
+        ctx.commit(Change(follow_up, expected_version=0))
         return follow_up
 
     def move(current: Case, now: datetime) -> Case:

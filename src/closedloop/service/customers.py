@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from closedloop.domain.cases.case import Case
+from closedloop.domain.checks import require_key
 from closedloop.domain.customers.erasure import Erasure, pseudonym_for
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import ValidationError
@@ -68,6 +69,8 @@ class Customers:
         ctx = self._ctx
         if not handles:
             raise ValidationError("customers.erase() needs at least one handle")
+        for handle in handles:
+            require_key("handles", handle)
         everyone = identity.handles_to_erase(ctx, handles)
         if pseudonym is None:
             pseudonym = pseudonym_for(handles[0], salt=ctx.new_id())

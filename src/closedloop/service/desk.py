@@ -18,10 +18,11 @@ from closedloop.domain.cases.events import Kano
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.lifecycle import Lifecycle
 from closedloop.domain.cases.queues import Queue
+from closedloop.domain.checks import require_limit
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service import identity, intake, invitations, lifecycle, standards
-from closedloop.service.clock import SystemClock
-from closedloop.service.context import Context, Hooks
+from closedloop.service.clock import CheckedClock, SystemClock
+from closedloop.service.context import Context, Hooks, check_parts, checked_ids
 from closedloop.service.conversation import Conversation
 from closedloop.service.customers import Customers
 from closedloop.service.outbox import Outbox
@@ -100,12 +101,13 @@ class Desk:
         ids: Callable[[], str] | None = None,
         rng: random.Random | None = None,
     ) -> None:
+        check_parts(store, notifier, clock, policy, ids, rng)
         self._ctx = Context(
             store=store,
             notifier=notifier,
-            clock=clock if clock is not None else SystemClock(),
+            clock=CheckedClock(clock) if clock is not None else SystemClock(),
             policy=policy if policy is not None else Policy(),
-            new_id=ids if ids is not None else _uuid,
+            new_id=checked_ids(ids) if ids is not None else _uuid,
             random=(rng if rng is not None else random.Random()).random,
             hooks=Hooks(
                 on_step=(invitations.withdraw_on_reopen,),
@@ -331,7 +333,7 @@ class Desk:
         escalated once, with exactly one alert per recipient, through the outbox. Survey
         invitations are swept too: due reminders go out, and unanswered ones expire.
         """
-        report = standards.sweep(self._ctx, batch)
+        report = standards.sweep(self._ctx, require_limit("batch", batch))
         reminded, expired = invitations.sweep_invitations(self._ctx, batch)
         return attrs.evolve(report, reminded=tuple(reminded), expired=tuple(expired))
 

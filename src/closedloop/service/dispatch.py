@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import attrs
 
+from closedloop.domain.checks import require_key
 from closedloop.domain.errors import UndeliverableError
+from closedloop.domain.limits import MAX_NOTIFICATION_KEY_BYTES
 from closedloop.domain.outbox.messages import OutboxMessage
 from closedloop.service.context import Context
 
@@ -79,7 +81,9 @@ def dispatch(
 
 
 def requeue(ctx: Context, keys: Sequence[str]) -> None:
-    """Give dead letters another chance, from now."""
+    """Give dead letters another chance, from now; all or (a key unknown) none."""
+    for key in keys:
+        ctx.store.outbox_message(require_key("keys", key, MAX_NOTIFICATION_KEY_BYTES))
     now = ctx.clock.now()
     for key in keys:
         ctx.store.requeue(key, now)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.change import CustomerChange
-from closedloop.domain.checks import instant
+from closedloop.domain.checks import instant, require_key
 from closedloop.domain.customers import identity
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import CustomerNotFoundError, ValidationError
@@ -32,6 +32,10 @@ def link(ctx: Context, handles: Sequence[str], customer_id: str | None, by: str)
     already belongs to, or to a new customer."""
     if not handles:
         raise ValidationError("link() needs at least one handle")
+    for handle in handles:
+        require_key("handles", handle)
+    if customer_id is not None:
+        require_key("customer", customer_id)
     now = ctx.clock.now()
     current: Customer | None = None
     if customer_id is not None:
@@ -45,11 +49,11 @@ def link(ctx: Context, handles: Sequence[str], customer_id: str | None, by: str)
         )
     if current is None:
         made = identity.link(customer_id or ctx.new_id(), handles, at=now, by=by)
-        ctx.store.commit_customers([CustomerChange(made, 0)])
+        ctx.commit_customers([CustomerChange(made, 0)])
         return made
     updated = identity.link(current, handles, at=now, by=by)
     if updated is not current:
-        ctx.store.commit_customers([CustomerChange(updated, current.version)])
+        ctx.commit_customers([CustomerChange(updated, current.version)])
     return updated
 
 
@@ -57,28 +61,31 @@ def unlink(ctx: Context, customer_id: str, handle: str, by: str) -> Customer:
     """The customer without ``handle``."""
     current = ctx.store.customer(customer_id)
     updated = identity.unlink(current, handle, at=ctx.clock.now(), by=by)
-    ctx.store.commit_customers([CustomerChange(updated, current.version)])
+    ctx.commit_customers([CustomerChange(updated, current.version)])
     return updated
 
 
 def merge(ctx: Context, into: str, other: str, by: str) -> Customer:
     """``into`` after taking every handle of ``other`` (one commit)."""
-    a, b = ctx.store.customer(into), ctx.store.customer(other)
+    a, b = _two(ctx, into, other)
     merged, emptied = identity.merge(a, b, at=ctx.clock.now(), by=by)
-    ctx.store.commit_customers(
-        [CustomerChange(merged, a.version), CustomerChange(emptied, b.version)]
-    )
+    ctx.commit_customers([CustomerChange(merged, a.version), CustomerChange(emptied, b.version)])
     return merged
 
 
 def unmerge(ctx: Context, into: str, other: str, by: str) -> tuple[Customer, Customer]:
     """Undo the merge of ``other`` into ``into``: both customers after (one commit)."""
-    a, b = ctx.store.customer(into), ctx.store.customer(other)
+    a, b = _two(ctx, into, other)
     kept, restored = identity.unmerge(a, b, at=ctx.clock.now(), by=by)
-    ctx.store.commit_customers(
-        [CustomerChange(kept, a.version), CustomerChange(restored, b.version)]
-    )
+    ctx.commit_customers([CustomerChange(kept, a.version), CustomerChange(restored, b.version)])
     return kept, restored
+
+
+def _two(ctx: Context, into: str, other: str) -> tuple[Customer, Customer]:
+    return (
+        ctx.store.customer(require_key("into", into)),
+        ctx.store.customer(require_key("other", other)),
+    )
 
 
 def handles_of(ctx: Context, handle: str) -> frozenset[str]:

@@ -8,8 +8,9 @@ from datetime import datetime
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.change import Change
+from closedloop.domain.checks import shown
 from closedloop.domain.customers.consolidation import matching_case
-from closedloop.domain.errors import DuplicateExternalIdError
+from closedloop.domain.errors import DuplicateExternalIdError, ValidationError
 from closedloop.service import identity
 from closedloop.service.context import Context
 from closedloop.service.conversation import add_message
@@ -39,11 +40,15 @@ def listen(ctx: Context, feedback: Feedback) -> Case:
 def listen_many(ctx: Context, items: Iterable[Feedback]) -> list[Case]:
     """Record many items; in one commit unless some may join open cases (or each other),
     which are then taken one at a time, in order."""
+    if isinstance(items, str | Feedback) or not isinstance(items, Iterable):
+        raise ValidationError.of(
+            "feedback", f"listen_many() takes a list of Feedback, got {shown(items)}"
+        )
     items = list(items)
+    for feedback in items:
+        check_feedback(ctx, feedback)  # all checked before any is stored
     rule = ctx.policy.consolidation
     if rule is not None and any(rule.applies(f) for f in items):
-        for feedback in items:
-            check_feedback(ctx, feedback)  # all checked before any is stored
         return [listen(ctx, feedback) for feedback in items]
     return _open_many(ctx, items)
 
@@ -57,7 +62,7 @@ def _open_one(ctx: Context, feedback: Feedback) -> Case:
             return existing
     case = open_new(ctx, feedback, ctx.clock.now())
     try:
-        ctx.store.commit(Change(case, expected_version=0))
+        ctx.commit(Change(case, expected_version=0))
     except DuplicateExternalIdError:
         # Another worker recorded the same delivery between our lookup and our commit.
         existing = ctx.store.find_by_external_id(feedback.external_id or "")
@@ -94,5 +99,5 @@ def _listen_batch(ctx: Context, items: list[Feedback], now: datetime, lookup: bo
         if key is not None:
             seen[key] = case
         result.append(case)
-    ctx.store.commit_many([Change(c, expected_version=0) for c in fresh])
+    ctx.commit_many([Change(c, expected_version=0) for c in fresh])
     return result

@@ -22,6 +22,7 @@ from closedloop.domain.errors import (
     ConcurrencyError,
     InvalidTokenError,
     InvitationNotFoundError,
+    UnreadableRecordError,
     ValidationError,
 )
 from closedloop.domain.outbox.notification import Notification
@@ -127,7 +128,7 @@ def invite(
             invitation_id, survey, customer=customer, channel=channel, at=now,
             reason=reason, case_id=case_id,
         )  # fmt: skip
-        ctx.store.commit(InvitationChange(quiet, 0))
+        ctx.commit(InvitationChange(quiet, 0))
         return Invited(quiet, None)
     secret = _secret()
     token = f"{invitation_id}.{secret}"
@@ -136,7 +137,7 @@ def invite(
         rules=rules, case_id=case_id,
     )  # fmt: skip
     note = _notification(ctx, queued, "survey_invitation", token, case, now)
-    ctx.store.commit(InvitationChange(queued, 0, (note,)))
+    ctx.commit(InvitationChange(queued, 0, (note,)))
     return Invited(queued, token)
 
 
@@ -220,7 +221,7 @@ def _commit_answer(ctx: Context, answered: Invitation, *, expected_version: int)
         answered = inv.recovered(answered, change.case.id)
         writes.append(change)
     writes.insert(0, InvitationChange(answered, expected_version))
-    ctx.store.commit_many(writes)
+    ctx.commit_many(writes)
     return answered
 
 
@@ -304,16 +305,26 @@ def sweep_invitations(ctx: Context, batch: int = 500) -> tuple[list[str], list[s
             else:
                 secret = _secret()
                 moved = inv.remind(invitation, now, rules, secret)
-                case = ctx.store.get(moved.case_id) if moved.case_id else None
+                case = _case(ctx, moved.case_id)
                 token = f"{moved.id}.{secret}"
                 notes = (_notification(ctx, moved, "survey_reminder", token, case, now),)
             if moved.version == invitation.version:
                 continue
             try:
-                ctx.store.commit(InvitationChange(moved, invitation.version, notes))
+                ctx.commit(InvitationChange(moved, invitation.version, notes))
             except ConcurrencyError:
                 continue
             (reminded if notes else expired).append(moved.id)
+
+
+def _case(ctx: Context, case_id: str | None) -> Case | None:
+    """The case an invitation is about, if it can be read (a reminder goes out without)."""
+    if not case_id:
+        return None
+    try:
+        return ctx.store.get(case_id)
+    except UnreadableRecordError:
+        return None
 
 
 def delivered(ctx: Context, notification: Notification) -> None:
@@ -325,7 +336,7 @@ def delivered(ctx: Context, notification: Notification) -> None:
     if sent.version != invitation.version:
         # Answered or withdrawn meanwhile: that state is the newer truth.
         with contextlib.suppress(ConcurrencyError):
-            ctx.store.commit(InvitationChange(sent, invitation.version))
+            ctx.commit(InvitationChange(sent, invitation.version))
 
 
 def withheld(ctx: Context, notification: Notification) -> str | None:

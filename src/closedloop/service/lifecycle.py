@@ -12,7 +12,7 @@ from closedloop.domain.cases.contact import Replied
 from closedloop.domain.cases.events import Origin
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.change import Change
-from closedloop.domain.checks import instant
+from closedloop.domain.checks import instant, require_key
 from closedloop.domain.errors import ConcurrencyError, ValidationError
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.standards.escalation import next_due
@@ -36,7 +36,9 @@ Advance = Callable[[Case, datetime], Case]
 def check_feedback(ctx: Context, feedback: object) -> None:
     """Refuse anything but Feedback on a channel the policy knows."""
     if not isinstance(feedback, Feedback):
-        raise ValidationError(f"listen() takes a Feedback, got {type(feedback).__name__}")
+        raise ValidationError.of(
+            "feedback", f"feedback: listen() takes a Feedback, got {type(feedback).__name__}"
+        )
     ctx.policy.check_channel(feedback.channel)
 
 
@@ -92,7 +94,7 @@ def advance(
         raise ValidationError(
             f"expected_version must be the int version you read, got {expected_version!r}"
         )
-    case = ctx.store.get(case_id)
+    case = ctx.store.get(require_key("case_id", case_id))
     if expected_version is not None and case.version != expected_version:
         raise ConcurrencyError(case_id, expected_version, case.version)
     now = ctx.clock.now()
@@ -105,9 +107,9 @@ def advance(
     change = Change(moved, expected_version=case.version, notifications=notifications)
     more = [write for hook in ctx.hooks.on_step for write in hook(ctx, case, moved, now)]
     if more:
-        ctx.store.commit_many([change, *more])
+        ctx.commit_many([change, *more])
     else:
-        ctx.store.commit(change)
+        ctx.commit(change)
     return moved
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from closedloop.domain.errors import ValidationError
+from closedloop.domain.checks import require_duration, require_limit
 from closedloop.domain.outbox.messages import OutboxMessage
 from closedloop.service import dispatch
 from closedloop.service.context import Context
@@ -28,9 +28,9 @@ class Outbox:
         later dispatch delivers it after the lease, with the same key. Failures are retried
         with backoff per ``Policy.retry`` and finally become dead letters.
         """
-        if not isinstance(lease, timedelta) or lease <= timedelta(0):
-            raise ValidationError(f"lease must be a positive timedelta, got {lease!r}")
-        return dispatch.dispatch(self._ctx, limit, lease)
+        return dispatch.dispatch(
+            self._ctx, require_limit("limit", limit), require_duration("lease", lease)
+        )
 
     def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
         """Notifications given up on, oldest first, with their last error."""

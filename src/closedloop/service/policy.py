@@ -12,9 +12,17 @@ from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.priority import Priority
-from closedloop.domain.checks import is_a, positive_duration, sure_callable
+from closedloop.domain.checks import (
+    is_a,
+    items,
+    positive_duration,
+    require_text,
+    shown,
+    sure_callable,
+)
 from closedloop.domain.customers.consolidation import Consolidation
 from closedloop.domain.errors import UnknownChannelError, ValidationError
+from closedloop.domain.limits import Limits
 from closedloop.domain.outbox.messages import RetryPolicy
 from closedloop.domain.standards.escalation import Ladder
 from closedloop.domain.standards.pauses import Silence
@@ -33,7 +41,7 @@ def default_priority(feedback: Feedback) -> Priority:
 
 
 def _channels(value: Iterable[Channel]) -> tuple[Channel, ...]:
-    channels = tuple(value)
+    channels = items("channels")(value)
     for channel in channels:
         if not isinstance(channel, Channel):
             raise ValidationError(f"channels must be Channel objects, got {channel!r}")
@@ -44,10 +52,12 @@ def _zone(value: object) -> tzinfo:
     if isinstance(value, str):
         try:
             return ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(f"unknown time zone {value!r}; use an IANA name") from None
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValidationError(
+                f"timezone: unknown time zone {shown(value)}; use an IANA name"
+            ) from None
     if not isinstance(value, tzinfo):
-        raise ValidationError(f"timezone must be a tzinfo or an IANA name, got {value!r}")
+        raise ValidationError(f"timezone must be a tzinfo or an IANA name, got {shown(value)}")
     return value
 
 
@@ -58,9 +68,11 @@ DECLINE_CATEGORIES = ("out_of_stock", "policy", "training", "product_gap", "othe
 def _categories(value: Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, str):
         raise ValidationError(f"decline_categories must be a list of names, not {value!r}")
-    names = tuple(value)
+    names = items("decline_categories")(value)
     if not names or not all(isinstance(n, str) and n.strip() for n in names):
-        raise ValidationError(f"decline_categories must be non-empty names, got {names!r}")
+        raise ValidationError(f"decline_categories must be non-empty names, got {shown(names)}")
+    for name in names:
+        require_text("decline_categories", name, limit=200)
     return names
 
 
@@ -94,6 +106,8 @@ class Policy:
       matter instead of opening a duplicate (:class:`Consolidation`; None turns it off).
     - ``silence``: how long a customer who was asked something may stay silent before they
       are told their case will close, and then before it closes (:class:`Silence`).
+    - ``limits``: how long the text closedloop stores may be: handles and ids, subjects,
+      messages (:class:`Limits`); longer input is refused.
     - ``survey_url``: the survey page's address with ``{token}`` where the token goes,
       e.g. ``"https://example.com/survey/{token}"``; without it, emails carry the bare token.
     """
@@ -119,12 +133,13 @@ class Policy:
         factory=Consolidation, validator=attrs.validators.optional(is_a(Consolidation))
     )
     silence: Silence = attrs.field(factory=Silence, validator=is_a(Silence))
+    limits: Limits = attrs.field(factory=Limits, validator=is_a(Limits))
 
     def check_decline_category(self, category: str) -> None:
         """Raise :class:`ValidationError` unless ``category`` is one of ours."""
-        if category not in self.decline_categories:
+        if not isinstance(category, str) or category not in self.decline_categories:
             raise ValidationError(
-                f"unknown decline category {category!r}; use one of "
+                f"unknown decline category {shown(category)}; use one of "
                 f"{', '.join(self.decline_categories)}, or add yours to "
                 "Policy(decline_categories=...)"
             )
@@ -135,6 +150,12 @@ class Policy:
 
     def check_channel(self, channel: Channel) -> None:
         """Raise :class:`UnknownChannelError` unless ``channel`` is built in or registered."""
+        if not isinstance(channel, Channel):
+            raise ValidationError.of(
+                "channel",
+                f"channel must be a Channel (Channel.EMAIL, Channel.custom(...)), got "
+                f"{shown(channel)}",
+            )
         if channel in Channel.builtins() or channel in self.channels:
             return
         known = (*Channel.builtins(), *self.channels)

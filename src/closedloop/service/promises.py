@@ -6,6 +6,7 @@ from datetime import datetime
 
 from closedloop.domain.cases import conversation as talk
 from closedloop.domain.cases.case import Case
+from closedloop.domain.checks import require_key
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, schedule
 
@@ -55,6 +56,7 @@ class Promises:
     ) -> Case:
         """Record that a promise was kept."""
         ctx = self._ctx
+        require_key("promise_id", promise_id)
         return advance(
             ctx,
             case_id,

@@ -3,6 +3,7 @@ escalates late cases, and escalations by the customer."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 import attrs
@@ -12,7 +13,7 @@ from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.contact import WaitingOn
 from closedloop.domain.change import Change
 from closedloop.domain.checks import instant
-from closedloop.domain.errors import CaseNotFoundError, ConcurrencyError
+from closedloop.domain.errors import CaseNotFoundError, ConcurrencyError, UnreadableRecordError
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.standards import escalation, pauses
 from closedloop.domain.standards.standard import Deadline, Rag, deadlines, status, warned
@@ -31,7 +32,9 @@ class SweepReport:
     warned at amber; ``conflicts`` the cases another worker changed first (left to it);
     ``resumed`` the paused cases whose time to resume came, ``noticed`` the cases whose
     silent customer was told they will close, ``lapsed`` those closed for that silence;
-    ``reminded`` and ``expired`` the survey invitations reminded and expired.
+    ``reminded`` and ``expired`` the survey invitations reminded and expired;
+    ``unreadable`` the due cases whose stored record cannot be read back (left as they are,
+    so that one bad record does not stop the sweep: repair them, see ``docs/errors.md``).
     """
 
     at: datetime
@@ -43,14 +46,17 @@ class SweepReport:
     resumed: tuple[str, ...] = ()
     noticed: tuple[str, ...] = ()
     lapsed: tuple[str, ...] = ()
+    unreadable: tuple[str, ...] = ()
 
     def __str__(self) -> str:
+        unreadable = f"; {len(self.unreadable)} unreadable" if self.unreadable else ""
         return (
             f"sweep at {self.at:%Y-%m-%d %H:%M %Z}: {len(self.escalated)} escalated, "
             f"{len(self.warned)} warned, {self.conflicts} left to another worker; "
             f"{len(self.resumed)} resumed, {len(self.noticed)} told of closing, "
             f"{len(self.lapsed)} closed for silence; "
             f"{len(self.reminded)} survey reminders, {len(self.expired)} invitations expired"
+            f"{unreadable}"
         )
 
 
@@ -65,6 +71,7 @@ def sweep(ctx: Context, batch: int = 500) -> SweepReport:
     escalated: list[tuple[str, int]] = []
     warned_ids: list[str] = []
     paused: dict[str, list[str]] = {"resumed": [], "noticed": [], "lapsed": []}
+    unreadable: list[str] = []
     conflicts = 0
     seen: set[str] = set()
     store = ctx.store
@@ -80,11 +87,14 @@ def sweep(ctx: Context, batch: int = 500) -> SweepReport:
                 case = ctx.store.get(ref.id)
             except CaseNotFoundError:
                 continue
+            except UnreadableRecordError:
+                unreadable.append(ref.id)
+                continue
             change = _sweep_one(ctx, case, now)
             if change is None:
                 continue
             try:
-                ctx.store.commit(change)
+                ctx.commit(change)
             except ConcurrencyError:
                 conflicts += 1
                 continue
@@ -99,6 +109,7 @@ def sweep(ctx: Context, batch: int = 500) -> SweepReport:
     return SweepReport(
         now, tuple(escalated), tuple(warned_ids), conflicts, resumed=tuple(paused["resumed"]),
         noticed=tuple(paused["noticed"]), lapsed=tuple(paused["lapsed"]),
+        unreadable=tuple(unreadable),
     )  # fmt: skip
 
 
@@ -225,8 +236,11 @@ class Standards:
     def due(self, limit: int = 100) -> list[Case]:
         """Open cases the sweep would act on now (a step late, the next rung due, or an
         amber warning), earliest first. For each case's own RAG, see :meth:`status`."""
-        store = self._ctx.store
-        return [store.get(due.id) for due in store.due(self._ctx.clock.now(), limit)]
+        found = []
+        for due in self._ctx.store.due(self._ctx.clock.now(), limit):
+            with contextlib.suppress(UnreadableRecordError, CaseNotFoundError):
+                found.append(self._ctx.store.get(due.id))
+        return found
 
     def escalate(
         self,
@@ -248,7 +262,7 @@ class Standards:
             ctx,
             case_id,
             lambda case, now: escalation.customer_escalate(
-                case, at=now, by=by or case.customer, to=to, channel=channel,
+                case, at=now, by=case.customer if by is None else by, to=to, channel=channel,
                 standards=policy.standards, due_at=schedule(ctx),
             ),
             expected_version=expected_version,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from closedloop.domain.cases.channel import Channel
+from closedloop.domain.checks import MAX_KEY, require_key, require_text, shown
+from closedloop.domain.errors import InvalidTokenError, ValidationError
 from closedloop.domain.surveys.eligibility import Contact
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.domain.surveys.survey import Answer, Survey
@@ -13,6 +15,11 @@ from closedloop.service.context import Context
 from closedloop.service.invitations import Invited
 
 __all__ = ["Surveys"]
+
+
+def _optional_key(field: str, value: object) -> None:
+    if value is not None:
+        require_key(field, value)
 
 
 class Surveys:
@@ -45,6 +52,12 @@ class Surveys:
         without a conversation (``"auto_closed"``, ``"merged"``, ``"spam"``). An allowed
         invitation goes through the outbox with a single-use link; see :class:`Invited`.
         """
+        _optional_key("case_id", case_id)
+        _optional_key("customer", customer)
+        if contact is not None and not isinstance(contact, Contact):
+            raise ValidationError.of("contact", f"contact must be a Contact, got {shown(contact)}")
+        if case_status is not None:
+            require_text("case_status", case_status, limit=200)
         return invitations.invite(
             self._ctx, survey, case_id=case_id, customer=customer, channel=channel,
             contact=contact, case_status=case_status,
@@ -67,6 +80,10 @@ class Surveys:
         :class:`~closedloop.InvitationExpiredError` or
         :class:`~closedloop.InvitationWithdrawnError`, recording nothing.
         """
+        try:
+            require_key("token", token, 1000)
+        except ValidationError:
+            raise InvalidTokenError() from None
         return invitations.respond(self._ctx, token, answer, comment=comment, contact_me=contact_me)
 
     def record_answer(
@@ -84,6 +101,9 @@ class Surveys:
         """Record an answer that came without an invitation (a log-off survey, an in-app
         prompt), with the same recovery as :meth:`respond`. A repeated ``external_id``
         returns the first answer's record instead of counting it twice."""
+        _optional_key("case_id", case_id)
+        if external_id is not None:  # the record's id is "answer:" and the external id
+            require_key("external_id", external_id, MAX_KEY - len("answer:"))
         return invitations.record_answer(
             self._ctx, survey, customer=customer, channel=channel, answer=answer,
             comment=comment, contact_me=contact_me, case_id=case_id, external_id=external_id,

@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from closedloop.domain.checks import require_text, shown
 from closedloop.domain.errors import ValidationError
 
 __all__ = ["PLACEHOLDERS", "Templates"]
@@ -38,7 +39,10 @@ PLACEHOLDERS = frozenset(
 
 def _check_template(instance: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"template {attribute.name} must be non-empty text, got {value!r}")
+        raise ValidationError(
+            f"template {attribute.name} must be non-empty text, got {shown(value)}"
+        )
+    require_text(attribute.name, value, limit=20_000)
     template = string.Template(value)
     if not template.is_valid():
         raise ValidationError(

@@ -34,10 +34,20 @@ class ManualClock:
 
     def advance(self, delta: timedelta | None = None, **parts: float) -> datetime:
         """Move forward by ``delta`` or by ``timedelta(**parts)``; return the new time."""
-        step = delta if delta is not None else timedelta(**parts)
+        try:
+            step = delta if delta is not None else timedelta(**parts)
+        except (TypeError, OverflowError) as exc:
+            raise ValidationError(f"advance() takes a timedelta or its parts: {exc}") from None
+        if not isinstance(step, timedelta):
+            raise ValidationError(f"advance() takes a timedelta, got {type(step).__name__}")
         if step < timedelta(0):
             raise ValidationError(f"a clock advances forwards; got {step}. Use set() to go back")
-        self._now += step
+        try:
+            self._now = require_aware("instant", self._now + step)
+        except OverflowError:
+            raise ValidationError(
+                f"advancing by {step} leaves the years closedloop takes"
+            ) from None
         return self._now
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from closedloop.adapters.common import check_limit, check_queue
+from closedloop.adapters.common import check_instant, check_key, check_limit, check_queue
 from closedloop.adapters.postgres.connection import PAGE, PostgresBase
 from closedloop.adapters.rows import from_us, group, replay, us
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.due import DueCase
 from closedloop.domain.cases.queues import Queue
-from closedloop.domain.checks import require_aware
 from closedloop.domain.errors import CaseNotFoundError
 
 __all__ = ["PostgresCaseStorage"]
@@ -25,6 +24,7 @@ class PostgresCaseStorage(PostgresBase):
 
     def get(self, case_id: str) -> Case:
         """The case with this id; raises :class:`~closedloop.CaseNotFoundError`."""
+        check_key("case_id", case_id)
         rows = self._read(
             f"SELECT body FROM {self._s}.events WHERE tenant = %s AND case_id = %s"
             " ORDER BY version",
@@ -32,10 +32,11 @@ class PostgresCaseStorage(PostgresBase):
         )
         if not rows:
             raise CaseNotFoundError(case_id)
-        return replay(body for (body,) in rows)
+        return replay((body for (body,) in rows), case_id)
 
     def find_by_external_id(self, external_id: str) -> Case | None:
         """The case holding a message with this external id, if any."""
+        check_key("external_id", external_id)
         rows = self._read(
             f"""
             SELECT e.body FROM {self._s}.external_ids AS x
@@ -48,6 +49,7 @@ class PostgresCaseStorage(PostgresBase):
 
     def cases_of(self, customer: str) -> Sequence[Case]:
         """Every case of one customer, by ``opened_at`` then id."""
+        check_key("customer", customer)
         return group(
             self._read(
                 f"""
@@ -66,7 +68,7 @@ class PostgresCaseStorage(PostgresBase):
         rows = self._read(
             f"SELECT id, due_us, version FROM {self._s}.cases WHERE tenant = %s"
             " AND due_us IS NOT NULL AND due_us < %s ORDER BY due_us, id LIMIT %s",
-            (self._tenant, us(require_aware("before", before)), limit),
+            (self._tenant, us(check_instant("before", before)), limit),
         )
         return [DueCase(case_id, from_us(due_us), version) for case_id, due_us, version in rows]
 
@@ -110,7 +112,7 @@ class PostgresCaseStorage(PostgresBase):
     def cases_active(self, since: datetime, until: datetime) -> Iterator[Case]:
         """Cases with an event in ``[since, until)``, by ``opened_at`` then id, a page at a
         time."""
-        low, high = us(require_aware("since", since)), us(require_aware("until", until))
+        low, high = us(check_instant("since", since)), us(check_instant("until", until))
         s = self._s
         after: tuple[int, str] = (-(2**62), "")
         while True:

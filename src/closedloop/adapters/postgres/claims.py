@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from closedloop.adapters.common import check_limit
+from closedloop.adapters.common import check_instant, check_lease, check_limit
 from closedloop.adapters.postgres.connection import PostgresBase
 from closedloop.adapters.rows import from_us, us
 from closedloop.domain.cases.due import DueCase
-from closedloop.domain.checks import require_aware
 
 __all__ = ["PostgresDueClaims"]
 
@@ -26,7 +25,8 @@ class PostgresDueClaims(PostgresBase):
         ``now + lease``: other workers' claims skip it (``FOR UPDATE SKIP LOCKED``), so
         several sweepers share the work without overlap."""
         check_limit(limit)
-        at = us(require_aware("now", now))
+        now, _ = check_instant("now", now), check_lease(lease)
+        at = us(now)
         s = self._s
         rows = self._read(
             f"""

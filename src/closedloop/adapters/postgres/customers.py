@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from closedloop.adapters.common import check_customer_batch
+from closedloop.adapters.common import check_customer_batch, check_key
 from closedloop.adapters.postgres.connection import PostgresBase
 from closedloop.adapters.rows import dump_json, load_customer_body
 from closedloop.codec import dump_customer
@@ -22,16 +22,18 @@ class PostgresCustomerStorage(PostgresBase):
 
     def customer(self, customer_id: str) -> Customer:
         """The customer with this id; raises :class:`~closedloop.CustomerNotFoundError`."""
+        check_key("customer_id", customer_id)
         rows = self._read(
             f"SELECT body FROM {self._s}.customers WHERE tenant = %s AND id = %s",
             (self._tenant, customer_id),
         )
         if not rows:
             raise CustomerNotFoundError(customer_id)
-        return load_customer_body(rows[0][0])
+        return load_customer_body(rows[0][0], customer_id)
 
     def customer_of(self, handle: str) -> Customer | None:
         """The customer ``handle`` is linked to, or None."""
+        check_key("handle", handle)
         s = self._s
         rows = self._read(
             f"SELECT c.body FROM {s}.customer_handles h JOIN {s}.customers c"

@@ -9,11 +9,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from closedloop.adapters.common import check_limit
+from closedloop.adapters.common import (
+    check_error,
+    check_instant,
+    check_lease,
+    check_limit,
+    check_message_key,
+)
 from closedloop.adapters.postgres.connection import PostgresBase
-from closedloop.adapters.rows import load_message, spent_body, us
+from closedloop.adapters.rows import load_message, skipping, spent_body, us
 from closedloop.codec import dump_datetime
-from closedloop.domain.checks import require_aware
 from closedloop.domain.errors import MessageNotFoundError
 from closedloop.domain.outbox.messages import Delivery, OutboxMessage
 
@@ -36,7 +41,8 @@ class PostgresOutboxStorage(PostgresBase):
         (``FOR UPDATE SKIP LOCKED``: concurrent dispatchers never claim the same one);
         returned as they were before the lease."""
         check_limit(limit)
-        until = require_aware("now", now) + lease
+        now = check_instant("now", now)
+        until = now + check_lease(lease)
         s = self._s
         rows = self._read(
             f"""
@@ -53,7 +59,7 @@ class PostgresOutboxStorage(PostgresBase):
             """,
             (self._tenant, us(now), limit, us(until), dump_datetime(until), self._tenant),
         )
-        return [load_message(row) for row in rows]
+        return skipping(load_message, rows)
 
     def outbox_ready(self, now: datetime, limit: int = 100) -> Sequence[OutboxMessage]:
         """Pending messages due by ``now``, oldest first, read without leasing them."""
@@ -62,15 +68,16 @@ class PostgresOutboxStorage(PostgresBase):
             f"SELECT {OUTBOX_COLUMNS} FROM {self._s}.outbox"
             " WHERE tenant = %s AND status = 'pending' AND next_attempt_us <= %s"
             " ORDER BY created_us, key LIMIT %s",
-            (self._tenant, us(require_aware("now", now)), limit),
+            (self._tenant, us(check_instant("now", now)), limit),
         )
-        return [load_message(row) for row in rows]
+        return skipping(load_message, rows)
 
     def mark_sent(self, key: str, at: datetime) -> None:
         """Record delivery (even of a dead letter), forgetting the survey token the message
         carried; a message already sent stays as it was."""
         s, t = self._s, self._tenant
-        sent_at = dump_datetime(require_aware("at", at))
+        check_message_key(key)
+        sent_at = dump_datetime(check_instant("at", at))
         with self._tx() as cur:
             row = cur.execute(
                 f"UPDATE {s}.outbox SET status = 'sent', attempts = attempts + 1, sent_at = %s,"
@@ -89,9 +96,11 @@ class PostgresOutboxStorage(PostgresBase):
     def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt of a pending message: retry at ``retry_at``, or (None)
         make it a dead letter. A message already sent or dead stays as it was."""
-        require_aware("at", at)
+        check_message_key(key)
+        check_instant("at", at)
+        check_error(error)
         if retry_at is not None:
-            require_aware("retry_at", retry_at)
+            retry_at = check_instant("retry_at", retry_at)
         self._settle(
             key,
             "UPDATE {s}.outbox SET status = %s, attempts = attempts + 1, next_attempt_us = %s,"
@@ -109,7 +118,8 @@ class PostgresOutboxStorage(PostgresBase):
 
     def requeue(self, key: str, at: datetime) -> None:
         """Make a dead letter pending again, ready at ``at``, its attempts reset."""
-        require_aware("at", at)
+        check_message_key(key)
+        at = check_instant("at", at)
         self._settle(
             key,
             "UPDATE {s}.outbox SET status = 'pending', attempts = 0, next_attempt_us = %s,"
@@ -140,10 +150,11 @@ class PostgresOutboxStorage(PostgresBase):
             " AND status = 'dead' ORDER BY created_us, key LIMIT %s",
             (self._tenant, limit),
         )
-        return [load_message(row) for row in rows]
+        return skipping(load_message, rows)
 
     def outbox_message(self, key: str) -> OutboxMessage:
         """One outbox message by key; raises :class:`~closedloop.MessageNotFoundError`."""
+        check_message_key(key)
         rows = self._read(
             f"SELECT {OUTBOX_COLUMNS} FROM {self._s}.outbox WHERE tenant = %s AND key = %s",
             (self._tenant, key),

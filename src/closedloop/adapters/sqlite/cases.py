@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from closedloop.adapters.common import check_limit, check_queue
+from closedloop.adapters.common import check_instant, check_key, check_limit, check_queue
 from closedloop.adapters.rows import from_us, group, replay, us
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.due import DueCase
 from closedloop.domain.cases.queues import Queue
-from closedloop.domain.checks import require_aware
 from closedloop.domain.errors import CaseNotFoundError
 
 __all__ = ["SQLiteCaseStorage"]
@@ -48,16 +47,18 @@ class SQLiteCaseStorage(TenantView):
 
     def get(self, case_id: str) -> Case:
         """The case with this id; raises :class:`~closedloop.CaseNotFoundError`."""
+        check_key("case_id", case_id)
         rows = self._read(
             "SELECT body FROM events WHERE tenant = ? AND case_id = ? ORDER BY version",
             (self._tenant, case_id),
         )
         if not rows:
             raise CaseNotFoundError(case_id)
-        return replay(body for (body,) in rows)
+        return replay((body for (body,) in rows), case_id)
 
     def find_by_external_id(self, external_id: str) -> Case | None:
         """The case holding a message with this external id, if any."""
+        check_key("external_id", external_id)
         rows = self._read(
             """
             SELECT events.body FROM external_ids
@@ -72,13 +73,14 @@ class SQLiteCaseStorage(TenantView):
 
     def cases_of(self, customer: str) -> Sequence[Case]:
         """Every case of one customer, by ``opened_at`` then id."""
+        check_key("customer", customer)
         return group(self._read(_CASES_OF, (self._tenant, customer)))
 
     def due(self, before: datetime, limit: int = 100) -> Sequence[DueCase]:
         """Open cases whose ``due_at`` is earlier than ``before``, by ``due_at`` then id;
         ``due_at`` comes back in UTC."""
         check_limit(limit)
-        params = (self._tenant, us(require_aware("before", before)), limit)
+        params = (self._tenant, us(check_instant("before", before)), limit)
         return [
             DueCase(case_id, from_us(due_us), version)
             for case_id, due_us, version in self._read(_DUE, params)
@@ -98,7 +100,7 @@ class SQLiteCaseStorage(TenantView):
     def cases_active(self, since: datetime, until: datetime) -> Iterator[Case]:
         """Cases with an event in ``[since, until)``, by ``opened_at`` then id, read a page
         of a few hundred at a time."""
-        low, high = us(require_aware("since", since)), us(require_aware("until", until))
+        low, high = us(check_instant("since", since)), us(check_instant("until", until))
         after: tuple[int, str] = (-(2**62), "")
         while True:
             page = self._read(
@@ -127,6 +129,6 @@ class SQLiteCaseStorage(TenantView):
         the table.
         """
         check_limit(limit)
-        params = (self._tenant, us(require_aware("before", before)), limit)
+        params = (self._tenant, us(check_instant("before", before)), limit)
         rows = self._read("EXPLAIN QUERY PLAN " + _DUE, params)
         return "\n".join(str(row[-1]) for row in rows)

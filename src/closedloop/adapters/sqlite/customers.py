@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from closedloop.adapters.common import check_customer_batch
+from closedloop.adapters.common import check_customer_batch, check_key
 from closedloop.adapters.rows import dump_json, load_customer_body
 from closedloop.adapters.sqlite.connection import TenantView
 from closedloop.codec import dump_customer
@@ -21,15 +21,17 @@ class SQLiteCustomerStorage(TenantView):
 
     def customer(self, customer_id: str) -> Customer:
         """The customer with this id; raises :class:`~closedloop.CustomerNotFoundError`."""
+        check_key("customer_id", customer_id)
         rows = self._read(
             "SELECT body FROM customers WHERE tenant = ? AND id = ?", (self._tenant, customer_id)
         )
         if not rows:
             raise CustomerNotFoundError(customer_id)
-        return load_customer_body(rows[0][0])
+        return load_customer_body(rows[0][0], customer_id)
 
     def customer_of(self, handle: str) -> Customer | None:
         """The customer ``handle`` is linked to, or None."""
+        check_key("handle", handle)
         rows = self._read(
             "SELECT c.body FROM customer_handles h JOIN customers c"
             " ON c.tenant = h.tenant AND c.id = h.customer_id"

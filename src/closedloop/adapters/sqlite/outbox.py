@@ -7,11 +7,16 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from closedloop.adapters.common import check_limit
-from closedloop.adapters.rows import load_message, spent_body, us
+from closedloop.adapters.common import (
+    check_error,
+    check_instant,
+    check_lease,
+    check_limit,
+    check_message_key,
+)
+from closedloop.adapters.rows import load_message, skipping, spent_body, us
 from closedloop.adapters.sqlite.connection import TenantView
 from closedloop.codec import dump_datetime
-from closedloop.domain.checks import require_aware
 from closedloop.domain.errors import MessageNotFoundError
 from closedloop.domain.outbox.messages import Delivery, OutboxMessage
 
@@ -30,7 +35,8 @@ class SQLiteOutboxStorage(TenantView):
         """Pending messages due by ``now``, oldest first, each leased until ``now + lease``;
         returned as they were before the lease."""
         check_limit(limit)
-        until = require_aware("now", now) + lease
+        now = check_instant("now", now)
+        until = now + check_lease(lease)
         with self._write() as db:
             rows = db.execute(
                 f"""
@@ -45,7 +51,7 @@ class SQLiteOutboxStorage(TenantView):
                 " WHERE tenant = ? AND key = ?",
                 [(us(until), dump_datetime(until), self._tenant, row[0]) for row in rows],
             )
-        return [load_message(row) for row in rows]
+        return skipping(load_message, rows)
 
     def outbox_ready(self, now: datetime, limit: int = 100) -> Sequence[OutboxMessage]:
         """Pending messages due by ``now``, oldest first, read without leasing them."""
@@ -54,14 +60,15 @@ class SQLiteOutboxStorage(TenantView):
             f"SELECT {OUTBOX_COLUMNS} FROM outbox"
             " WHERE tenant = ? AND status = 'pending' AND next_attempt_us <= ?"
             " ORDER BY created_us, key LIMIT ?",
-            (self._tenant, us(require_aware("now", now)), limit),
+            (self._tenant, us(check_instant("now", now)), limit),
         )
-        return [load_message(row) for row in rows]
+        return skipping(load_message, rows)
 
     def mark_sent(self, key: str, at: datetime) -> None:
         """Record delivery (even of a dead letter), forgetting the survey token the message
         carried; a message already sent stays as it was."""
-        sent_at = dump_datetime(require_aware("at", at))
+        check_message_key(key)
+        sent_at = dump_datetime(check_instant("at", at))
         with self._write() as db:
             row = db.execute(
                 "SELECT status, body FROM outbox WHERE tenant = ? AND key = ?", (self._tenant, key)
@@ -79,9 +86,11 @@ class SQLiteOutboxStorage(TenantView):
     def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt of a pending message: retry at ``retry_at``, or (None)
         make it a dead letter. A message already sent or dead stays as it was."""
-        require_aware("at", at)
+        check_message_key(key)
+        check_instant("at", at)
+        check_error(error)
         if retry_at is not None:
-            require_aware("retry_at", retry_at)
+            retry_at = check_instant("retry_at", retry_at)
         with self._write() as db:
             if self._status(db, key) is not Delivery.PENDING:
                 return
@@ -106,11 +115,12 @@ class SQLiteOutboxStorage(TenantView):
             " ORDER BY created_us, key LIMIT ?",
             (self._tenant, limit),
         )
-        return [load_message(row) for row in rows]
+        return skipping(load_message, rows)
 
     def requeue(self, key: str, at: datetime) -> None:
         """Make a dead letter pending again, ready at ``at``, its attempts reset."""
-        require_aware("at", at)
+        check_message_key(key)
+        at = check_instant("at", at)
         with self._write() as db:
             if self._status(db, key) is Delivery.DEAD:
                 db.execute(
@@ -121,6 +131,7 @@ class SQLiteOutboxStorage(TenantView):
 
     def outbox_message(self, key: str) -> OutboxMessage:
         """One outbox message by key; raises :class:`~closedloop.MessageNotFoundError`."""
+        check_message_key(key)
         rows = self._read(
             f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant = ? AND key = ?",
             (self._tenant, key),

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import attrs
 
+from closedloop.domain.checks import shown
 from closedloop.domain.errors import ValidationError
 
 __all__ = ["Channel"]
@@ -15,10 +16,18 @@ _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 
 def _check_name(_: object, __: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not _NAME.match(value):
-        raise ValidationError(
+    if not isinstance(value, str) or len(value) > 64 or not _NAME.match(value):
+        raise ValidationError.of(
+            "name",
             f"channel name must be lower-case letters, digits and underscores, "
-            f"starting with a letter (e.g. 'whatsapp'); got {value!r}"
+            f"starting with a letter, at most 64 (e.g. 'whatsapp'); got {shown(value)}",
+        )
+
+
+def _check_flag(_: object, attribute: attrs.Attribute[bool], value: object) -> None:
+    if not isinstance(value, bool):
+        raise ValidationError.of(
+            attribute.name, f"{attribute.name} must be True or False, got {shown(value)}"
         )
 
 
@@ -32,8 +41,8 @@ class Channel:
     """
 
     name: str = attrs.field(validator=_check_name)
-    public: bool = False
-    written: bool = True
+    public: bool = attrs.field(default=False, validator=_check_flag)
+    written: bool = attrs.field(default=True, validator=_check_flag)
 
     EMAIL: ClassVar[Channel]
     WEB_FORM: ClassVar[Channel]

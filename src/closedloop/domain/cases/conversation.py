@@ -32,7 +32,7 @@ from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.priority import Priority
 from closedloop.domain.cases.steps import _S, Due, _actor, open_case, reopen, scheduled
-from closedloop.domain.checks import require_aware
+from closedloop.domain.checks import items, require_aware, shown
 from closedloop.domain.errors import StepRefusedError, ValidationError
 from closedloop.domain.latte import Stage, Step
 
@@ -168,14 +168,19 @@ def split_case(
     (its ``origin`` names the case they came from)."""
     if case.merged_into is not None:
         raise ValidationError(f"case {case.id!r} was merged into {case.merged_into!r}")
-    picked = sorted(set(moved))
+    positions = items("messages")(moved)
+    if any(isinstance(n, bool) or not isinstance(n, int) for n in positions):
+        raise ValidationError.of(
+            "messages", f"messages must be message positions (whole numbers), got {shown(moved)}"
+        )
+    picked = sorted(set(positions))
     if not picked or any(
         isinstance(n, bool) or not isinstance(n, int) or not 0 <= n < len(case.messages)
         for n in picked
     ):
         raise ValidationError(
             f"give the positions of the messages to split off, from 0 to "
-            f"{len(case.messages) - 1}; got {list(moved)!r}"
+            f"{len(case.messages) - 1}; got {shown(list(positions))}"
         )
     if len(picked) == len(case.messages):
         raise ValidationError("a split must leave at least one message on the case")

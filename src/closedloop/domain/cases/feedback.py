@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 import attrs
 
 from closedloop.domain.cases.channel import Channel
-from closedloop.domain.checks import aware, non_empty, require_unicode
+from closedloop.domain.checks import require_aware, require_key, require_text, shown
 from closedloop.domain.errors import ScoreError, ValidationError
 
 __all__ = ["Feedback", "FeedbackKind"]
@@ -56,23 +57,43 @@ def _check_kind(
 
 def _check_text(instance: Feedback, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str):
-        raise ValidationError(f"text must be a string, got {type(value).__name__}")
-    require_unicode("text", value)
+        raise ValidationError.of("text", f"text must be a string, got {type(value).__name__}")
+    require_text("text", value)
 
 
-def _check_optional_text(
+def _check_key(instance: Feedback, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None or attribute.name == "customer":
+        require_key(attribute.name, value)
+
+
+def _check_subject(
     instance: Feedback, attribute: attrs.Attribute[str | None], value: object
 ) -> None:
     if value is not None:
-        non_empty(instance, attribute, value)
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError.of(
+                "subject", f"subject must be a non-empty string or None, got {shown(value)}"
+            )
+        require_text("subject", value)
+
+
+def _check_repeated(instance: Feedback, attribute: attrs.Attribute[bool], value: object) -> None:
+    if not isinstance(value, bool):
+        raise ValidationError.of("repeated", f"repeated must be True or False, got {shown(value)}")
+
+
+def _received_at(value: object) -> datetime:
+    return require_aware("received_at", value)
 
 
 @attrs.frozen
 class Feedback:
     """One inbound item: who, where, when, what they said and, optionally, a score.
 
-    ``received_at`` must be timezone-aware. ``external_id`` is the sender's id for the
-    delivery (a webhook delivery id, an email Message-ID): feedback seen twice with the
+    ``received_at`` must be timezone-aware (a zone without a name a store can keep, such as
+    ``ZoneInfo.from_file(...)``, becomes its fixed offset). ``customer``, ``external_id`` and
+    ``matter_key`` are one line of at most 256 characters. ``external_id`` is the sender's
+    id for the delivery (a webhook delivery id, an email Message-ID): feedback seen twice with the
     same id makes one case. ``subject`` names the matter; without one, the first line
     of the text is used. A survey answer may carry a score and no text, but an item with
     neither text nor score says nothing and is refused. ``repeated`` is the host's flag for
@@ -81,16 +102,16 @@ class Feedback:
     with the key of a customer's open case joins that case (see ``Policy.consolidation``).
     """
 
-    customer: str = attrs.field(validator=non_empty)
+    customer: str = attrs.field(validator=_check_key)
     channel: Channel = attrs.field(validator=_check_channel)
-    received_at: datetime = attrs.field(validator=aware)
+    received_at: datetime = attrs.field(converter=_received_at)
     text: str = attrs.field(default="", validator=_check_text)
     kind: FeedbackKind = attrs.field(default=FeedbackKind.COMPLAINT, validator=_check_kind)
     score: int | None = attrs.field(default=None, validator=_check_score)
-    external_id: str | None = attrs.field(default=None, validator=_check_optional_text)
-    subject: str | None = attrs.field(default=None, validator=_check_optional_text)
-    repeated: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    matter_key: str | None = attrs.field(default=None, validator=_check_optional_text)
+    external_id: str | None = attrs.field(default=None, validator=_check_key)
+    subject: str | None = attrs.field(default=None, validator=_check_subject)
+    repeated: bool = attrs.field(default=False, validator=_check_repeated)
+    matter_key: str | None = attrs.field(default=None, validator=_check_key)
 
     def __attrs_post_init__(self) -> None:
         if not self.text.strip() and self.score is None:

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import attrs
 
-from closedloop.domain.checks import require_aware
+from closedloop.domain.checks import items, require_aware, require_key
 from closedloop.domain.errors import ValidationError
 
 __all__ = ["Customer", "CustomerEvent", "IdentityChange", "link", "merge", "unlink", "unmerge"]
@@ -60,7 +60,10 @@ class Customer:
 def _clean(handles: Iterable[str]) -> tuple[str, ...]:
     if isinstance(handles, str):
         handles = (handles,)
-    found = tuple(dict.fromkeys(handles))
+    listed = items("handles")(handles)
+    for handle in listed:
+        require_key("handles", handle)
+    found = tuple(dict.fromkeys(listed))
     if not found or not all(isinstance(h, str) and h.strip() == h and h for h in found):
         raise ValidationError(
             f"handles must be non-empty strings without surrounding spaces; got {found!r}"
@@ -93,8 +96,7 @@ def link(customer: Customer | str, handles: Iterable[str], *, at: datetime, by: 
     """``customer`` (or a new one with this id) with ``handles`` added."""
     added = _clean(handles)
     if isinstance(customer, str):
-        if not customer.strip():
-            raise ValidationError("a customer id must be a non-empty string")
+        require_key("customer", customer)
         event = _event(None, IdentityChange.LINKED, at, by, added)
         return Customer(customer, frozenset(added), 1, (event,))
     _active(customer)
@@ -108,7 +110,7 @@ def link(customer: Customer | str, handles: Iterable[str], *, at: datetime, by: 
 def unlink(customer: Customer, handle: str, *, at: datetime, by: str) -> Customer:
     """``customer`` without ``handle``."""
     _active(customer)
-    if handle not in customer.handles:
+    if require_key("handle", handle) not in customer.handles:
         raise ValidationError(f"{handle!r} is not a handle of customer {customer.id!r}")
     event = _event(customer, IdentityChange.UNLINKED, at, by, (handle,))
     return _with(customer, event, customer.handles - {handle})

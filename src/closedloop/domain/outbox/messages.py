@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from closedloop.domain.checks import positive_duration, shown
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.outbox.notification import Notification
 
@@ -39,15 +40,30 @@ class OutboxMessage:
         return self.notification.key
 
 
-def _positive(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    zero = timedelta(0) if isinstance(value, timedelta) else 0
-    if value <= zero:
-        raise ValidationError(f"{attribute.name} must be positive, got {value!r}")
+def _number(value: object, low: float, high: float) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and low <= value <= high
+
+
+def _factor(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not _number(value, 1, 10):
+        raise ValidationError.of(
+            attribute.name, f"{attribute.name} must be a number from 1 to 10, got {shown(value)}"
+        )
+
+
+def _attempts(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, int) or not _number(value, 1, 100):
+        raise ValidationError.of(
+            attribute.name,
+            f"{attribute.name} must be a whole number from 1 to 100, got {shown(value)}",
+        )
 
 
 def _fraction(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if not 0 <= value < 1:
-        raise ValidationError(f"{attribute.name} must be from 0 up to (not including) 1")
+    if not _number(value, 0, 1) or value == 1:
+        raise ValidationError.of(
+            attribute.name, f"{attribute.name} must be from 0 up to (not including) 1"
+        )
 
 
 @attrs.frozen
@@ -59,10 +75,10 @@ class RetryPolicy:
     ``max_attempts`` failed attempts the message becomes a dead letter.
     """
 
-    first_delay: timedelta = attrs.field(default=timedelta(seconds=30), validator=_positive)
-    factor: float = attrs.field(default=2.0, validator=_positive)
-    max_delay: timedelta = attrs.field(default=timedelta(hours=6), validator=_positive)
-    max_attempts: int = attrs.field(default=8, validator=_positive)
+    first_delay: timedelta = attrs.field(default=timedelta(seconds=30), validator=positive_duration)
+    factor: float = attrs.field(default=2.0, validator=_factor)
+    max_delay: timedelta = attrs.field(default=timedelta(hours=6), validator=positive_duration)
+    max_attempts: int = attrs.field(default=8, validator=_attempts)
     jitter: float = attrs.field(default=0.2, validator=_fraction)
 
     def next_attempt(self, failed_attempts: int, now: datetime, spread: float) -> datetime | None:

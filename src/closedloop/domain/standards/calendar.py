@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 from dateutil.rrule import rrulebase
 
+from closedloop.domain.checks import items
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.standards.timeline import DAY, US, Timeline
 
@@ -137,7 +138,7 @@ def _to_holidays(value: Iterable[Holiday]) -> tuple[Holiday, ...]:
     if isinstance(value, date | rrulebase):  # one holiday on its own
         value = (value,)
     result: list[Holiday] = []
-    for item in value:
+    for item in items("holidays")(value):
         if isinstance(item, rrulebase):
             result.append(item)
         elif isinstance(item, tuple) and _is_range(item):

@@ -26,7 +26,16 @@ from closedloop.domain.cases.events import (
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.promises import Promise
 from closedloop.domain.cases.steps import Due, scheduled
-from closedloop.domain.checks import instant, non_empty, positive_duration, require_aware
+from closedloop.domain.checks import (
+    instant,
+    is_a,
+    items,
+    non_empty,
+    positive_duration,
+    require_aware,
+    require_key,
+    require_text,
+)
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.standards.calendar import BusinessCalendar
 from closedloop.domain.standards.standard import (
@@ -54,10 +63,15 @@ __all__ = [
 def _recipients(value: Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, str):
         raise ValidationError(f"recipients must be a list of addresses, got the string {value!r}")
-    recipients = tuple(value)
-    if not all(isinstance(r, str) and r.strip() for r in recipients):
-        raise ValidationError(f"recipients must be non-empty strings, got {recipients!r}")
+    recipients = items("recipients")(value)
+    for recipient in recipients:
+        require_key("recipients", recipient)  # each is a notification's ``to``
     return recipients
+
+
+def _name(instance: Any, attribute: attrs.Attribute[str], value: object) -> None:
+    non_empty(instance, attribute, value)
+    require_text(attribute.name, value, limit=200)
 
 
 @attrs.frozen
@@ -66,7 +80,7 @@ class Rung:
     may stay at the level below before it climbs to this one. The first rung is reached at
     the breach itself, so its ``after`` is not used."""
 
-    name: str = attrs.field(validator=non_empty)
+    name: str = attrs.field(validator=_name)
     recipients: tuple[str, ...] = attrs.field(converter=_recipients)
     after: timedelta = attrs.field(default=timedelta(hours=8), validator=positive_duration)
 
@@ -79,11 +93,17 @@ def _default_rungs() -> tuple[Rung, ...]:
     )
 
 
+def _rungs(value: Any) -> tuple[Rung, ...]:
+    return items("rungs")(value)
+
+
 def _some(
     instance: Any, attribute: attrs.Attribute[tuple[Rung, ...]], value: tuple[Rung, ...]
 ) -> None:
     if not value or not all(isinstance(r, Rung) and r.recipients for r in value):
-        raise ValidationError("a ladder needs at least one rung, each with recipients")
+        raise ValidationError.of(
+            "rungs", "a ladder needs at least one rung (rungs=...), each with recipients"
+        )
 
 
 @attrs.frozen
@@ -95,10 +115,10 @@ class Ladder:
     ``hold_until_open``, alerts wait in the outbox until the calendar is open.
     """
 
-    rungs: tuple[Rung, ...] = attrs.field(factory=_default_rungs, converter=tuple, validator=_some)
-    calendar: BusinessCalendar = attrs.field(factory=office_hours)
-    channel: Channel = Channel.EMAIL
-    hold_until_open: bool = False
+    rungs: tuple[Rung, ...] = attrs.field(factory=_default_rungs, converter=_rungs, validator=_some)
+    calendar: BusinessCalendar = attrs.field(factory=office_hours, validator=is_a(BusinessCalendar))
+    channel: Channel = attrs.field(default=Channel.EMAIL, validator=is_a(Channel))
+    hold_until_open: bool = attrs.field(default=False, validator=is_a(bool))
 
     @property
     def top(self) -> int:

@@ -28,7 +28,15 @@ from closedloop.domain.cases.events import (
 from closedloop.domain.cases.feedback import FeedbackKind
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.priority import Priority
-from closedloop.domain.checks import instant, is_a, positive_duration
+from closedloop.domain.checks import (
+    each_a,
+    instant,
+    is_a,
+    items,
+    positive_duration,
+    require_text,
+    shown,
+)
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.latte import Stage, Step
 from closedloop.domain.standards.calendar import BusinessCalendar
@@ -66,9 +74,21 @@ class Rag(enum.Enum):
 
 def _names(value: Iterable[Any]) -> frozenset[Any]:
     if isinstance(value, str):
-        raise ValidationError(f"give a set of values, e.g. {{{value!r}}}, not the string {value!r}")
+        raise ValidationError(
+            f"give a set of values (channels, priorities, kinds or origins), e.g. "
+            f"{{{shown(value)}}}, not the string {shown(value)}"
+        )
     # Channels may be given as Channel objects or by name; a standard matches names.
-    return frozenset(v.name if isinstance(v, Channel) else v for v in value)
+    try:
+        return frozenset(v.name if isinstance(v, Channel) else v for v in value)
+    except TypeError:
+        raise ValidationError(
+            f"give a set of channels, priorities, kinds or origins, got {shown(value)}"
+        ) from None
+
+
+def _label(instance: Any, attribute: attrs.Attribute[str], value: object) -> None:
+    require_text(attribute.name, value, limit=200)
 
 
 @attrs.frozen
@@ -84,11 +104,19 @@ class Standard:
     target: Target = attrs.field(validator=is_a(Target))
     within: timedelta = attrs.field(validator=positive_duration)
     calendar: BusinessCalendar = attrs.field(validator=is_a(BusinessCalendar))
-    channels: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
-    priorities: frozenset[Priority] = attrs.field(default=frozenset(), converter=_names)
-    kinds: frozenset[FeedbackKind] = attrs.field(default=frozenset(), converter=_names)
-    origins: frozenset[OriginKind] = attrs.field(default=frozenset(), converter=_names)
-    name: str = ""
+    channels: frozenset[str] = attrs.field(
+        default=frozenset(), converter=_names, validator=each_a(str)
+    )
+    priorities: frozenset[Priority] = attrs.field(
+        default=frozenset(), converter=_names, validator=each_a(Priority)
+    )
+    kinds: frozenset[FeedbackKind] = attrs.field(
+        default=frozenset(), converter=_names, validator=each_a(FeedbackKind)
+    )
+    origins: frozenset[OriginKind] = attrs.field(
+        default=frozenset(), converter=_names, validator=each_a(OriginKind)
+    )
+    name: str = attrs.field(default="", validator=_label)
 
     def __attrs_post_init__(self) -> None:
         if not self.name:
@@ -135,6 +163,14 @@ def _defaults() -> tuple[Standard, ...]:
     )
 
 
+def _rules(value: Any) -> tuple[Standard, ...]:
+    return items("rules")(value)
+
+
+def _defaults_list(value: Any) -> tuple[Standard, ...]:
+    return items("defaults")(value)
+
+
 def _fraction(instance: Any, attribute: attrs.Attribute[float], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
         raise ValidationError(f"{attribute.name} must be between 0 and 1, got {value!r}")
@@ -152,8 +188,12 @@ class Standards:
     AMBER once ``amber_at`` of its time is used (75% by default).
     """
 
-    rules: tuple[Standard, ...] = attrs.field(default=(), converter=tuple)
-    defaults: tuple[Standard, ...] = attrs.field(factory=_defaults, converter=tuple)
+    rules: tuple[Standard, ...] = attrs.field(
+        default=(), converter=_rules, validator=each_a(Standard)
+    )
+    defaults: tuple[Standard, ...] = attrs.field(
+        factory=_defaults, converter=_defaults_list, validator=each_a(Standard)
+    )
     amber_at: float = attrs.field(default=0.75, validator=_fraction)
 
     def for_case(self, case: Case, target: Target) -> Standard | None:

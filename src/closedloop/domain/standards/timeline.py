@@ -87,7 +87,7 @@ class Timeline:
 
     def locate(self, field: str, instant: datetime) -> tuple[int, int]:
         """Microseconds since the epoch and the local date ordinal of an aware datetime."""
-        require_aware(field, instant)
+        require_aware(field, instant, bounded=False)
         try:
             n = instant.astimezone(self.zone).toordinal()
         except OverflowError:

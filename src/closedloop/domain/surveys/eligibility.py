@@ -8,15 +8,26 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import attrs
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.events import Acknowledged, CustomerEscalated, Reopened
-from closedloop.domain.checks import instant, positive_duration, require_aware
+from closedloop.domain.checks import (
+    LONGEST,
+    instant,
+    is_a,
+    items,
+    positive_duration,
+    require_aware,
+    require_duration,
+    require_text,
+    shown,
+)
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.surveys.survey import Survey
 
@@ -76,6 +87,62 @@ class Decision:
         )
 
 
+def _names(field: str) -> Callable[[Any], frozenset[str]]:
+    """attrs converter: a set of names (channels, case statuses)."""
+
+    def convert(value: Any) -> frozenset[str]:
+        listed = items(field)(value)
+        for name in listed:
+            require_text(field, name)
+        return frozenset(listed)
+
+    return convert
+
+
+def _opted_out(value: Any) -> frozenset[str]:
+    return _names("opted_out")(value)
+
+
+def _not_real(value: Any) -> frozenset[str]:
+    return _names("not_real")(value)
+
+
+def _times(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Mapping):
+        raise ValidationError.of(
+            attribute.name,
+            f"{attribute.name} must map survey names to datetimes, got {shown(value)}",
+        )
+    for name, at in value.items():
+        require_text(attribute.name, name)
+        require_aware(attribute.name, at)
+
+
+def _optional_time(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        require_aware(attribute.name, value)
+
+
+def _span(instance: object, attribute: attrs.Attribute[timedelta], value: object) -> None:
+    if not isinstance(value, timedelta) or not timedelta(0) <= value <= LONGEST:
+        raise ValidationError.of(
+            attribute.name,
+            f"{attribute.name} must be a timedelta from zero to {LONGEST.days} days, "
+            f"got {shown(value)}",
+        )
+
+
+def _windows(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Mapping):
+        raise ValidationError.of(
+            attribute.name,
+            f"reply_windows must map channel names to timedeltas, got {shown(value)}",
+        )
+    for name, window in value.items():
+        require_text("reply_windows", name)
+        require_duration("reply_windows", window)
+
+
 @attrs.frozen
 class Contact:
     """What the host knows of a customer's survey history and wishes.
@@ -85,11 +152,11 @@ class Contact:
     surveys; ``staff`` marks a requester who works for the organisation.
     """
 
-    invited: Mapping[str, datetime] = attrs.field(factory=dict)
-    answered: Mapping[str, datetime] = attrs.field(factory=dict)
-    opted_out: frozenset[str] = attrs.field(factory=frozenset, converter=frozenset)
-    snoozed_until: datetime | None = None
-    staff: bool = False
+    invited: Mapping[str, datetime] = attrs.field(factory=dict, validator=_times)
+    answered: Mapping[str, datetime] = attrs.field(factory=dict, validator=_times)
+    opted_out: frozenset[str] = attrs.field(factory=frozenset, converter=_opted_out)
+    snoozed_until: datetime | None = attrs.field(default=None, validator=_optional_time)
+    staff: bool = attrs.field(default=False, validator=is_a(bool))
 
 
 def _fraction(instance: object, attribute: attrs.Attribute[float], value: object) -> None:
@@ -117,11 +184,13 @@ class SurveyRules:
     customer is reminded up to ``reminders`` times, every ``remind_after``, while it is open.
     """
 
-    cooldown: timedelta = timedelta(days=30)
-    survey_cooldown: timedelta = timedelta(days=90)
+    cooldown: timedelta = attrs.field(default=timedelta(days=30), validator=_span)
+    survey_cooldown: timedelta = attrs.field(default=timedelta(days=90), validator=_span)
     sample: float = attrs.field(default=1.0, validator=_fraction)
-    reply_windows: Mapping[str, timedelta] = attrs.field(factory=dict)
-    not_real: frozenset[str] = frozenset({"auto_closed", "merged", "spam"})
+    reply_windows: Mapping[str, timedelta] = attrs.field(factory=dict, validator=_windows)
+    not_real: frozenset[str] = attrs.field(
+        default=frozenset({"auto_closed", "merged", "spam"}), converter=_not_real
+    )
     expires_after: timedelta = attrs.field(default=timedelta(days=7), validator=positive_duration)
     reminders: int = attrs.field(default=1, validator=_count)
     remind_after: timedelta = attrs.field(default=timedelta(days=3), validator=positive_duration)

@@ -16,7 +16,7 @@ from datetime import datetime
 import attrs
 
 from closedloop.domain.cases.channel import Channel
-from closedloop.domain.checks import instant, require_aware
+from closedloop.domain.checks import instant, require_aware, require_text
 from closedloop.domain.errors import (
     AlreadyAnsweredError,
     InvalidTokenError,
@@ -65,6 +65,8 @@ class InvitationStatus(enum.Enum):
 def _comment(instance: object, attribute: attrs.Attribute[str | None], value: object) -> None:
     if value is not None and not isinstance(value, str):
         raise ValidationError(f"comment must be text or None, got {type(value).__name__}")
+    if value is not None:
+        require_text("comment", value)
 
 
 def _flag(instance: object, attribute: attrs.Attribute[bool], value: object) -> None:

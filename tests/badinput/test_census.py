@@ -1,0 +1,78 @@
+"""Every call of the public surface, with every bad value in every argument, on every store:
+a closedloop error or success, never another exception, and nothing stored by a refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from closedloop import CaseStore, SQLiteStore
+from closedloop.testing import InMemoryStore
+from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
+from tests.badinput.census import CALLS, census
+from tests.badinput.values import BAD
+from tests.badinput.world import build
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict[str, str]:
+    """What each bad input does on the reference store."""
+    tally = census(InMemoryStore())
+    assert tally.crashes == []
+    return tally.outcomes
+
+
+def test_every_call_made_with_its_good_values_succeeds() -> None:
+    # Otherwise the bad values would be refused for the wrong reason.
+    for call in CALLS:
+        world = build(InMemoryStore())
+        call.run(world, **call.good(world))
+
+
+def test_no_bad_input_crashes_the_reference_store(reference: dict[str, str]) -> None:
+    assert len(reference) > 10_000
+    refused = [o for o in reference.values() if o != "accepted"]
+    assert len(refused) > 0.9 * len(reference)
+
+
+def test_sqlite_answers_every_bad_input_as_the_reference_does(
+    reference: dict[str, str],
+) -> None:
+    with SQLiteStore(":memory:") as store:
+        tally = census(store)
+    assert tally.crashes == []
+    assert tally.outcomes == reference
+
+
+@pytest.fixture
+def postgres() -> Iterator[CaseStore]:
+    from closedloop import PostgresStore
+
+    dsn = dsn_or_skip()
+    schema = new_schema()
+    store = PostgresStore(dsn, schema=schema)
+    try:
+        yield store
+    finally:
+        store.close()
+        drop_schema(dsn, schema)
+
+
+#: The bad values a database treats apart from Python (the full census of PostgreSQL takes
+#: a minute: ``python -m tests.badinput.census postgres``).
+FOR_DATABASES = (
+    "None", "huge int", "minus huge int", "list of str", "object", "empty", "lone surrogate",
+    "surrogate in text", "NUL", "3000 chars", "1000 emoji", "1 MB", "year 1 +05:00",
+    "datetime.max UTC", "zone from a file", "timedelta.max",
+)  # fmt: skip
+
+
+@pytest.mark.postgres
+def test_postgres_answers_every_bad_input_as_the_reference_does(
+    postgres: CaseStore, reference: dict[str, str]
+) -> None:
+    tally = census(postgres, values={label: BAD[label] for label in FOR_DATABASES})
+    assert tally.crashes == []
+    assert tally.outcomes == {w: o for w, o in reference.items() if w in tally.outcomes}
+    assert len(tally.outcomes) > 3000
