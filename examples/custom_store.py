@@ -146,10 +146,7 @@ class JsonFolderStore:
                 actual = None if stored is None else stored["version"]
                 if (actual or 0) != change.expected_version:
                     raise ConcurrencyError(case.id, change.expected_version, actual)
-                for message in case.messages:
-                    external_id = message.external_id
-                    if external_id is None:
-                        continue
+                for external_id in case.external_ids:  # not those a merge brought
                     if index.setdefault(external_id, case.id) != case.id:
                         raise DuplicateExternalIdError(case.id, external_id)
                 writes[self._case_path(case.id)] = codec.dump_case(case)

@@ -98,3 +98,34 @@ def test_closedloop_and_its_pytest_plugin_import_without_psycopg() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert "pip install 'closedloop[postgres]'" in done.stdout
+
+
+def test_the_drawn_error_tree_is_the_real_one() -> None:
+    """docs/errors.md and the errors module draw every error class, under its real parents."""
+    import inspect
+    import re
+    from pathlib import Path
+
+    import closedloop.domain.errors as errors
+
+    real = {
+        name: {b.__name__ for b in cls.__bases__ if issubclass(b, errors.ClosedLoopError)}
+        for name, cls in vars(errors).items()
+        if inspect.isclass(cls) and issubclass(cls, errors.ClosedLoopError)
+    }
+    docs = Path(__file__).parent.parent / "docs" / "errors.md"
+    for text in (errors.__doc__ or "", docs.read_text()):
+        lines = text.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.strip() == "ClosedLoopError")
+        indent = lines[start].index("ClosedLoopError")
+        drawn: dict[str, set[str]] = {"ClosedLoopError": set()}
+        stack = ["ClosedLoopError"]
+        for line in lines[start + 1 :]:
+            if not line.strip() or line.strip() == "```":
+                break
+            found = re.match(r"([│ ]*)[├└]── (\w+)", line[indent:])
+            assert found, line
+            depth = len(found[1]) // 4 + 1
+            stack[depth:] = [found[2]]
+            drawn.setdefault(found[2], set()).add(stack[depth - 1])
+        assert drawn == real

@@ -36,6 +36,7 @@ from closedloop import (
     ValidationError,
     WebhookError,
     WebhookNotifier,
+    WebhookPayloadError,
     feedback_from_webhook,
 )
 from closedloop.adapters.notify.log import LogNotifier
@@ -256,7 +257,10 @@ class Helpdesk:
                 dict(request.headers.items()), self.body(request), self.webhook_secret,
                 now=self.now(),
             )  # fmt: skip
-        except WebhookError as error:
+        except WebhookPayloadError as error:  # signed, but not feedback: a bad request
+            self.send(request, HTTPStatus.BAD_REQUEST, str(error).encode(), "text/plain")
+            return
+        except WebhookError as error:  # not signed by the sender we trust
             self.send(request, HTTPStatus.UNAUTHORIZED, str(error).encode(), "text/plain")
             return
         case = self.desk.listen(feedback)  # a redelivery returns the same case

@@ -22,9 +22,11 @@ from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
 from tests.helpers import START
 
 
-def said(clock: ManualClock, text: str, channel: Channel = Channel.EMAIL) -> Feedback:
+def said(
+    clock: ManualClock, text: str, channel: Channel = Channel.EMAIL, external_id: str | None = None
+) -> Feedback:
     return Feedback(customer="mary@example.com", channel=channel, received_at=clock.now(),
-                    text=text)  # fmt: skip
+                    text=text, external_id=external_id)  # fmt: skip
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -93,3 +95,20 @@ def test_a_second_matter_splits_off_with_its_own_deadlines(store: CaseStore) -> 
         desk.conversation.split(case.id, [7], by="amy", reason="x")
     with pytest.raises(ValidationError, match="at least one message"):
         desk.conversation.split(case.id, [0, 1], by="amy", reason="x")
+
+
+def test_duplicates_delivered_by_webhook_merge_on_every_store(every_store: CaseStore) -> None:
+    """Merging a duplicate that carried an external id was refused on the in-memory store and
+    SQLite (the id "already belongs to another case") and accepted on PostgreSQL."""
+    store = every_store
+    clock = ManualClock(START)
+    desk = Desk(store, RecordingNotifier(), clock=clock)
+    main = desk.listen(said(clock, "Sofa torn, order 881", external_id="hook-1"))
+    dup = desk.listen(said(clock, "Order 881 sofa is torn!", external_id="hook-2"))
+    merged = desk.conversation.merge(main.id, dup.id, by="amy", reason="same order")
+    assert [m.external_id for m in merged.messages] == ["hook-1", "hook-2"]
+    assert merged.external_ids == ("hook-1",)
+    again = store.find_by_external_id("hook-2")  # the redelivery finds where it went
+    assert again is not None
+    assert (again.id, again.merged_into) == (dup.id, main.id)
+    assert desk.listen(said(clock, "Order 881 sofa is torn!", external_id="hook-2")).id == dup.id

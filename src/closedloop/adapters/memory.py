@@ -391,4 +391,4 @@ def _oldest_first(message: OutboxMessage) -> tuple[datetime, str]:
 
 
 def _external_ids(change: Change) -> Iterable[str]:
-    return (m.external_id for m in change.case.messages if m.external_id is not None)
+    return change.case.external_ids

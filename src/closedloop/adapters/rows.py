@@ -75,8 +75,8 @@ dump_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def external_ids(case: Case) -> Iterable[str]:
-    """The external ids of a case's messages."""
-    return (m.external_id for m in case.messages if m.external_id is not None)
+    """The external ids a case holds (``Case.external_ids``: not those a merge brought)."""
+    return case.external_ids
 
 
 def new_external_ids(change: Change) -> list[str]:

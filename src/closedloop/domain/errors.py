@@ -8,23 +8,33 @@ ValueError`` or ``except LookupError`` keeps working::
     ├── ValidationError (ValueError)            bad input, nothing was stored
     │   ├── NaiveDatetimeError                  a datetime without a time zone
     │   ├── ScoreError                          a score that is not an integer in range
-    │   └── UnknownChannelError (LookupError)   a channel the desk does not know
+    │   ├── UnknownChannelError (LookupError)   a channel the desk does not know
+    │   └── WebhookPayloadError                 (also a WebhookError, below)
     ├── LifecycleError                          a step the LATTE lifecycle does not allow
     │   ├── StepNotAllowedError                 the step does not follow from the case's stage
     │   └── StepRefusedError                    the step follows, but a guard refused it
     ├── LifecycleDefinitionError                a lifecycle table that cannot work
     ├── NotFoundError (LookupError)
     │   ├── CaseNotFoundError                   no case with that id
+    │   ├── CustomerNotFoundError               no customer with that id
     │   ├── MessageNotFoundError                no outbox message with that key
     │   └── InvitationNotFoundError             no survey invitation with that id
     ├── SurveyTokenError                        a survey answer that cannot be taken
     │   ├── InvalidTokenError                   not a token closedloop issued
     │   ├── AlreadyAnsweredError                the token was used already (single use)
     │   ├── InvitationExpiredError              the invitation's time ran out
-    │   └── InvitationWithdrawnError            the invitation was withdrawn (the case reopened)
+    │   └── InvitationWithdrawnError            the invitation was withdrawn (reopened, erased)
     ├── ConcurrencyError                        the case changed since it was read
     │   └── DuplicateExternalIdError            that delivery already made another case
+    ├── HandleTakenError                        the handle belongs to another customer
+    ├── NotifierError                           a notification could not be delivered (retried)
+    │   └── UndeliverableError                  retrying cannot help: a dead letter at once
+    ├── WebhookError                            an inbound webhook that cannot be trusted
+    │   ├── WebhookSignatureError               bad or missing headers, or no signature matches
+    │   ├── WebhookTimestampError               signed too long ago (a replay?) or in the future
+    │   └── WebhookPayloadError                 signed, but its body is not feedback
     └── StorageError                            the store itself cannot go on
+        ├── UnreadableRecordError               one stored record cannot be read back
         ├── SchemaVersionError                  a database written by a newer closedloop
         └── ErasurePendingError                 erased, but old bytes wait in a file
 
@@ -116,10 +126,6 @@ class UnknownChannelError(ValidationError, LookupError):
             f"Register custom channels with Policy(channels=[Channel.custom({name!r}, ...)])"
         )
         self.name = name
-
-
-class WebhookPayloadError(ValidationError):
-    """A webhook whose signature is good but whose body is not the documented JSON shape."""
 
 
 class LifecycleError(ClosedLoopError):
@@ -315,6 +321,11 @@ class WebhookError(ClosedLoopError):
 
 class WebhookSignatureError(WebhookError):
     """The webhook headers are missing or malformed, or no signature matches the body."""
+
+
+class WebhookPayloadError(WebhookError, ValidationError):
+    """A webhook whose signature is good but whose body is not the documented JSON shape
+    (both a :class:`WebhookError`, answered with a 4xx, and a :class:`ValidationError`)."""
 
 
 class WebhookTimestampError(WebhookError):

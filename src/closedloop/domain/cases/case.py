@@ -176,6 +176,17 @@ class Case:
         return tuple(used)
 
     @property
+    def external_ids(self) -> tuple[str, ...]:
+        """The external ids of the deliveries that made this case's own messages. Messages a
+        merge brought keep theirs with the case they came from, so a redelivery finds it."""
+        found = (
+            event.feedback.external_id
+            for event in self.events
+            if isinstance(event, CaseOpened | MessageAdded | MessageReceived)
+        )
+        return tuple(dict.fromkeys(x for x in found if x is not None))
+
+    @property
     def arrival_channel(self) -> Channel:
         """The channel the case arrived on, which picks its standards for good (a move
         changes where replies go, not the time promised)."""
