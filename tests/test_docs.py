@@ -48,3 +48,32 @@ def test_code_blocks_run(path: Path, capsys: pytest.CaptureFixture[str]) -> None
     for number, block in enumerate(BLOCK.findall(path.read_text()), start=1):
         code = compile(block, f"{path.name}[block {number}]", "exec")
         exec(code, namespace)
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def _anchors(path: Path) -> set[str]:
+    text = BLOCK.sub("", path.read_text())  # a "# comment" in a code block is no heading
+    return {_anchor(m) for m in re.findall(r"^#+ (.+)$", text, re.MULTILINE)}
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda f: f.name)
+def test_links_between_the_docs_lead_somewhere(path: Path) -> None:
+    broken = []
+    for target in LINK.findall(path.read_text()):
+        if "://" in target or target.startswith("mailto:"):
+            continue
+        file, _, anchor = target.partition("#")
+        linked = (path.parent / file).resolve() if file else path
+        if not linked.exists() or (
+            anchor and linked.suffix == ".md" and anchor not in _anchors(linked)
+        ):
+            broken.append(target)
+    assert broken == []
