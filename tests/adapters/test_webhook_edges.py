@@ -150,6 +150,40 @@ def test_bytes_header_values_are_a_webhook_error() -> None:
         feedback_from_webhook(values, BODY, KEY, now=START)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("headers", [None, "webhook-id: msg_1", [("webhook-id", "msg_1")], 7])
+def test_headers_that_are_no_mapping_are_a_webhook_error(headers: Any) -> None:
+    """Before: AttributeError ('NoneType' object has no attribute 'items')."""
+    with pytest.raises(WebhookSignatureError, match="headers must map header names"):
+        verify_webhook(headers, BODY, KEY, now=START)
+    with pytest.raises(WebhookSignatureError, match="headers must map header names"):
+        feedback_from_webhook(headers, BODY, KEY, now=START)
+
+
+@pytest.mark.parametrize(
+    ("webhook_id", "match"), [("m" * 257, "257 characters"), ("msg\n1", "line break")]
+)
+def test_a_webhook_id_closedloop_cannot_keep_is_a_signature_error(
+    webhook_id: str, match: str
+) -> None:
+    """Before: it verified, and feedback_from_webhook blamed the body."""
+    headers = spec_headers(UNIX, webhook_id=webhook_id)
+    with pytest.raises(WebhookSignatureError, match=match):
+        feedback_from_webhook(headers, BODY, KEY, now=START)
+
+
+def test_a_webhook_id_of_256_characters_is_taken() -> None:
+    headers = spec_headers(UNIX, webhook_id="m" * 256)
+    assert feedback_from_webhook(headers, BODY, KEY, now=START).external_id == "m" * 256
+
+
+def test_sign_webhook_refuses_an_instant_no_unix_timestamp_can_carry() -> None:
+    """Before: 1960 gave a negative timestamp its own verify_webhook refused."""
+    with pytest.raises(ValidationError, match="before 1970"):
+        sign_webhook("msg_1", BODY, KEY, at=START.replace(year=1960))
+    with pytest.raises(ValidationError, match="years 1900 to 2999"):
+        sign_webhook("msg_1", BODY, KEY, at=START.replace(year=1))
+
+
 def test_a_subject_that_would_break_an_email_makes_no_case() -> None:
     """Before: the case was made and its acknowledgement became a dead letter at dispatch."""
     body = json.dumps({"customer": "m@example.com", "text": "hi", "subject": "Hi\r\nBcc: x@y"})

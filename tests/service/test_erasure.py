@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from closedloop import (
+    CaseStore,
     Channel,
     ConcurrencyError,
     CustomerNotFoundError,
@@ -21,7 +22,7 @@ from closedloop import (
     codec,
     pseudonym_for,
 )
-from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
+from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
 from tests.helpers import START, make_feedback, take_step
 
 DAY = timedelta(days=1)
@@ -72,6 +73,17 @@ def test_nothing_queued_for_an_erased_customer_is_sent(
     assert notifier.sent == []
     (dead,) = desk.outbox.dead_letters()
     assert "ann@example.com" not in repr(dead)
+
+
+def test_the_default_pseudonym_is_random_even_when_the_ids_are_not() -> None:
+    """Salted with the Desk's next id, two desks with sequential ids gave ann@example.com
+    the same pseudonym: anyone could recompute it."""
+    pseudonyms = set()
+    for _ in range(2):
+        desk = Desk(InMemoryStore(), RecordingNotifier(), ids=SequentialIds())
+        desk.listen(make_feedback(customer="ann@example.com"))
+        pseudonyms.add(desk.customers.erase("ann@example.com").pseudonym)
+    assert len(pseudonyms) == 2
 
 
 def test_an_erasure_needs_a_handle_and_a_safe_pseudonym(desk: Desk) -> None:
@@ -126,6 +138,35 @@ def test_a_message_that_merely_mentions_the_customer_is_left_alone(
     assert (sent.to, ERASED in sent.body) == ("john@example.com", False)
 
 
+def test_in_a_case_she_wrote_in_only_her_message_changes(every_store: CaseStore) -> None:
+    """Her message added to Joann's case used to make every mention of her handles in that
+    case the pseudonym: Joann's own words and the reply written to Joann."""
+    notifier = RecordingNotifier()
+    desk = Desk(every_store, notifier, clock=ManualClock(START))
+    words = "My neighbour ann@example.com had the same; her CRM number is 11, we bought 11 lamps"
+    joann = desk.listen(make_feedback(customer="joann@example.com", text=words))
+    desk.acknowledge(joann.id, by="amy")
+    desk.conversation.add_message(
+        joann.id, make_feedback(customer="ann@example.com", text="Ann here, same lamp")
+    )
+    desk.conversation.reply(joann.id, "Joann, we wrote to ann@example.com too", by="amy")
+    desk.customers.link("ann@example.com", customer="11", by="crm")
+    before = desk.get(joann.id)
+
+    erasure = desk.customers.erase("11")
+
+    after = desk.get(joann.id)
+    assert [m.text for m in after.messages] == [words, ERASED]
+    assert [m.customer for m in after.messages] == ["joann@example.com", erasure.pseudonym]
+    hers = {e.version for e in before.events if "Ann here" in repr(e)}
+    assert [e for e in after.events[: len(before.events)] if e.version not in hers] == [
+        e for e in before.events if e.version not in hers
+    ]
+    desk.outbox.dispatch()
+    (reply,) = [n for n in notifier.sent if n.purpose == "reply"]
+    assert reply.body.startswith("Joann, we wrote to ann@example.com too")
+
+
 # -- what erasure means for open work ------------------------------------------------------
 
 
@@ -162,6 +203,18 @@ def test_an_erased_customers_survey_link_stops_working(store: InMemoryStore) -> 
     assert [c.id for c in desk.customers.cases(erasure.pseudonym)] == [case.id]  # no recovery
     again = desk.surveys.invite(NPS, case_id=case.id)
     assert (again.allowed, again.reason) == (False, Reason.ERASED)
+
+
+def test_the_question_she_was_asked_goes(desk: Desk) -> None:
+    """A pause waiting on the customer kept the question as its reason."""
+    case = desk.listen(make_feedback(customer="ann@example.com"))
+    desk.acknowledge(case.id, by="amy")
+    desk.conversation.await_customer(case.id, question="Is it the lamp at 12 Elm St?", by="amy")
+    desk.customers.erase("ann@example.com")
+    erased = desk.get(case.id)
+    assert "Elm St" not in repr(erased.events)
+    assert erased.pause is not None
+    assert erased.pause.reason == ERASED
 
 
 # -- what goes from the customer records ---------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from closedloop.domain.cases.case import Case
 from closedloop.domain.checks import require_key
 from closedloop.domain.customers.erasure import Erasure, pseudonym_for
@@ -62,8 +64,9 @@ class Customers:
         change. Nothing is sent to the pseudonym, and their open survey invitations are
         withdrawn. Other customers' records are left as they are, except a message the
         customer wrote that was added or merged into another's case. The default
-        pseudonym is salted with a fresh id, so it cannot be recomputed from a known
-        address. Returns the erasure done (its pseudonym included).
+        pseudonym is salted with 128 random bits, so it cannot be recomputed from a known
+        address (nor from the Desk's ids, which a host may make sequential). Returns the
+        erasure done (its pseudonym included).
 
         See docs/customers.md, "Erasure", for exactly what goes and what stays."""
         ctx = self._ctx
@@ -73,7 +76,11 @@ class Customers:
             require_key("handles", handle)
         everyone = identity.handles_to_erase(ctx, handles)
         if pseudonym is None:
-            pseudonym = pseudonym_for(handles[0], salt=ctx.new_id())
+            pseudonym = pseudonym_for(handles[0], salt=_salt())
         erasure = Erasure(everyone, pseudonym)
         ctx.store.erase(erasure, ctx.clock.now())
         return erasure
+
+
+def _salt() -> str:
+    return secrets.token_hex(16)

@@ -23,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 
+from closedloop.domain.checks import MAX_KEY, require_aware
 from closedloop.domain.errors import (
-    NaiveDatetimeError,
     ValidationError,
     WebhookSignatureError,
     WebhookTimestampError,
@@ -103,11 +103,7 @@ def _signature(key: bytes, webhook_id: str, timestamp: str, body: bytes) -> str:
 
 
 def _unix(at: object, field: str) -> int:
-    if not isinstance(at, datetime):
-        raise ValidationError(f"{field} must be a timezone-aware datetime, got {at!r}")
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise NaiveDatetimeError(field)
-    return int(at.timestamp())
+    return int(require_aware(field, at).timestamp())
 
 
 def short_repr(value: str) -> str:
@@ -122,7 +118,12 @@ def sign_webhook(webhook_id: str, body: bytes, secret: Secret, *, at: datetime) 
         raise ValidationError(f"webhook_id must be a non-empty single line, got {webhook_id!r}")
     if not isinstance(body, bytes | bytearray):
         raise ValidationError(f"body must be bytes, got {type(body).__name__}; encode it first")
-    timestamp = str(_unix(at, "at"))
+    unix = _unix(at, "at")
+    if unix < 0:
+        raise ValidationError.of(
+            "at", f"at must not be before 1970 (a webhook timestamp is unix seconds), got {at}"
+        )
+    timestamp = str(unix)
     return {
         "webhook-id": webhook_id,
         "webhook-timestamp": timestamp,
@@ -140,9 +141,23 @@ class WebhookDelivery:
     body: bytes
 
 
-def _header(headers: Mapping[str, str], name: str) -> str:
+def _pairs(headers: object) -> list[tuple[object, object]]:
+    """The (name, value) pairs of ``headers``: a dict, or any mapping-like headers object."""
+    items = getattr(headers, "items", None)
+    try:
+        if not callable(items):
+            raise TypeError
+        return [(key, value) for key, value in items()]
+    except (TypeError, ValueError):
+        raise WebhookSignatureError(
+            "headers must map header names to their text (a dict, or your framework's "
+            f"headers object), got {type(headers).__name__}"
+        ) from None
+
+
+def _header(pairs: list[tuple[object, object]], name: str) -> str:
     values = set()
-    for key, value in headers.items():
+    for key, value in pairs:
         label = key.decode("latin-1") if isinstance(key, bytes | bytearray) else key
         if not isinstance(label, str) or label.lower() != name:
             continue
@@ -162,6 +177,8 @@ def _header(headers: Mapping[str, str], name: str) -> str:
     (value,) = values
     if not value:
         raise WebhookSignatureError(f"the {name} header is empty")
+    if any(c in value for c in "\r\n"):
+        raise WebhookSignatureError(f"the {name} header holds a line break")
     return value
 
 
@@ -208,9 +225,15 @@ def verify_webhook(
             f"the body must be the raw bytes received, got {type(body).__name__}; "
             "decoding or re-encoding it can change what was signed"
         )
-    webhook_id = _header(headers, "webhook-id")
-    raw_timestamp = _header(headers, "webhook-timestamp")
-    signatures = _header(headers, "webhook-signature")
+    pairs = _pairs(headers)
+    webhook_id = _header(pairs, "webhook-id")
+    raw_timestamp = _header(pairs, "webhook-timestamp")
+    signatures = _header(pairs, "webhook-signature")
+    if len(webhook_id) > MAX_KEY:
+        raise WebhookSignatureError(
+            f"webhook-id is {len(webhook_id)} characters long; closedloop keeps it as the "
+            f"feedback's external id, which may have at most {MAX_KEY}"
+        )
     if (
         not raw_timestamp.isascii()
         or not raw_timestamp.isdigit()

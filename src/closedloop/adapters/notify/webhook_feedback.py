@@ -94,7 +94,8 @@ def feedback_from_webhook(
     sender redelivers. ``channel`` is where the feedback arrived (and where replies go);
     ``received_at`` defaults to ``now``. A body that is not that JSON, or not feedback
     closedloop takes (a score out of range, a line break in the subject or customer), raises
-    :class:`~closedloop.WebhookPayloadError` (a :class:`~closedloop.ValidationError`).
+    :class:`~closedloop.WebhookPayloadError` (a :class:`~closedloop.WebhookError` and a
+    :class:`~closedloop.ValidationError`).
     """
     delivery = verify_webhook(headers, body, secret, now=now, tolerance=tolerance)
     data = _json_object(delivery.body)

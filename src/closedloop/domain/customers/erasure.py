@@ -25,6 +25,7 @@ import attrs
 
 from closedloop.domain.cases.case import Case, apply, replay
 from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.contact import Paused, WaitingOn
 from closedloop.domain.cases.events import CasesMerged, Erased, Event
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.checks import require_aware
@@ -162,13 +163,18 @@ class Erasure:
         return self._scrub(obj, blank=False, theirs=True)  # type: ignore[no-any-return]
 
     def _scrub(self, obj: Any, blank: bool, theirs: bool) -> Any:
+        # ``theirs``: obj is the customer's (their case, their message, their event), so a
+        # handle of theirs standing in its text goes too; in anybody else's record it stays.
         if isinstance(obj, str):
-            return ERASED if blank and obj else self.text(obj)
+            if blank and obj:
+                return ERASED
+            return self.text(obj) if theirs else obj
         if isinstance(obj, tuple | frozenset):
             return type(obj)(self._scrub(item, False, theirs) for item in obj)
         if not attrs.has(type(obj)) or isinstance(obj, _KEPT_TYPES):
             return obj
         free = self._free_text(obj, theirs)
+        inner = theirs or self._written_by_them(obj)
         changes: dict[str, Any] = {}
         for field in attrs.fields(type(obj)):
             name, value = field.name, getattr(obj, field.name)
@@ -177,10 +183,15 @@ class Erasure:
             if name == "external_id" and isinstance(value, str):
                 new = self.external_id(value) if name in free else value
             else:
-                new = self._scrub(value, name in free, theirs)
+                new = self._scrub(value, name in free, inner)
             if new is not value and new != value:
                 changes[name] = new
         return attrs.evolve(obj, **changes) if changes else obj
+
+    def _written_by_them(self, obj: Any) -> bool:
+        if isinstance(obj, Feedback):
+            return obj.customer in self.handles
+        return isinstance(obj, Event) and obj.by in self.handles
 
     def _free_text(self, obj: Any, theirs: bool) -> frozenset[str]:
         if isinstance(obj, Feedback):  # what they wrote, wherever it is; others' words stay
@@ -188,14 +199,16 @@ class Erasure:
             return frozenset({"text", "subject", "external_id"}) if mine else frozenset()
         if isinstance(obj, Event):
             # On their own case, whatever was written to them or about them; elsewhere,
-            # only what they wrote. A reason given by staff stays; one given by them goes.
+            # only what they wrote. A reason given by staff stays, unless it is what the
+            # customer was asked (a pause waiting on them); one given by them goes.
             by_them = obj.by in self.handles
             if not (theirs or by_them):
                 return frozenset()
+            asked = isinstance(obj, Paused) and obj.waiting_on is WaitingOn.CUSTOMER
             return frozenset(
                 f.name
                 for f in attrs.fields(type(obj))
-                if f.name in _FREE_TEXT_BY_NAME and (by_them or f.name != "reason")
+                if f.name in _FREE_TEXT_BY_NAME and (by_them or asked or f.name != "reason")
             )
         return _FREE_TEXT.get(type(obj), frozenset())
 
