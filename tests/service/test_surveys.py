@@ -262,6 +262,30 @@ def test_a_redelivered_direct_answer_counts_once(desk: Desk) -> None:
     assert len(desk.cases_of("ann@example.com")) == 1
 
 
+@pytest.mark.parametrize("length", [1, 249, 250, 256])
+def test_an_external_id_of_any_length_ids_take_marks_a_direct_answer(
+    desk: Desk, length: int
+) -> None:
+    """Ids and keys take 256 characters; this one refused 250 (its record's id is longer)."""
+    external_id = "h" * length
+    answers = [
+        desk.surveys.record_answer(
+            LOG_OFF,
+            customer="ann@example.com",
+            channel=Channel.WEB_FORM,
+            answer=3,
+            external_id=external_id,
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    assert answers[0] == answers[1] == desk.surveys.get(answers[0].id)
+    others = desk.surveys.record_answer(
+        LOG_OFF, customer="ann@example.com", channel=Channel.WEB_FORM, answer=3,
+        external_id=external_id[:-1] + "i",
+    )  # fmt: skip
+    assert others.id != answers[0].id
+
+
 # -- the scenarios -------------------------------------------------------------------------
 
 

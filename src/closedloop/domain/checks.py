@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta, timezone
@@ -121,6 +122,16 @@ def require_key(field: str, value: object, limit: int = MAX_KEY) -> str:
             "ids, handles and keys are one line of text",
         )
     return value
+
+
+def derived_key(prefix: str, key: str) -> str:
+    """``prefix`` + ``key``, a key made from another (``"answer:" + external_id``), no longer
+    than :data:`MAX_KEY`: a digest of ``key`` stands in for one too long to carry whole.
+    The same ``key`` always gives the same result, so a redelivery finds its record."""
+    whole = prefix + key
+    if len(whole) <= MAX_KEY:
+        return whole
+    return f"{prefix}#{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def require_text(field: str, value: object, limit: int | None = None) -> str:

@@ -19,8 +19,9 @@ __all__ = ["DispatchReport", "dead_letters", "dispatch", "requeue"]
 @attrs.frozen
 class DispatchReport:
     """What one dispatch did, by idempotency key: delivered, to be retried, given up on,
-    and skipped (a survey invitation or reminder nobody can answer any more: a dead letter
-    whose error says so, never marked sent)."""
+    and skipped (never handed to the notifier: a survey invitation or reminder nobody can
+    answer any more, or a message to an erased customer; a dead letter whose error says
+    so, never marked sent)."""
 
     sent: tuple[str, ...] = ()
     retrying: tuple[str, ...] = ()

@@ -17,7 +17,7 @@ from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.events import Origin, OriginKind
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.change import Change, InvitationChange, Write
-from closedloop.domain.checks import instant
+from closedloop.domain.checks import derived_key, instant
 from closedloop.domain.errors import (
     ConcurrencyError,
     InvalidTokenError,
@@ -188,7 +188,7 @@ def record_answer(
     response = Response(
         _answer(survey, answer), ctx.clock.now(), comment=comment, contact_me=contact_me
     )
-    invitation_id = f"answer:{external_id}" if external_id is not None else ctx.new_id()
+    invitation_id = ctx.new_id() if external_id is None else derived_key("answer:", external_id)
     answered = inv.direct(
         invitation_id, survey, customer=customer, channel=channel, response=response,
         case_id=case_id,
@@ -238,7 +238,7 @@ def _recovery(ctx: Context, answered: Invitation) -> Change:
         text=_recovery_text(answered),
         kind=FeedbackKind.COMPLAINT,
         subject=f"{answered.survey.name}: {_score_text(answered)}",
-        external_id=f"survey-answer:{answered.id}",
+        external_id=derived_key("survey-answer:", answered.id),
     )
     open_recovery = [
         c

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from closedloop.domain.cases.channel import Channel
-from closedloop.domain.checks import MAX_KEY, require_key, require_text, shown
+from closedloop.domain.checks import require_key, require_text, shown
 from closedloop.domain.errors import InvalidTokenError, ValidationError
 from closedloop.domain.surveys.eligibility import Contact
 from closedloop.domain.surveys.invitation import Invitation
@@ -102,8 +102,8 @@ class Surveys:
         prompt), with the same recovery as :meth:`respond`. A repeated ``external_id``
         returns the first answer's record instead of counting it twice."""
         _optional_key("case_id", case_id)
-        if external_id is not None:  # the record's id is "answer:" and the external id
-            require_key("external_id", external_id, MAX_KEY - len("answer:"))
+        if external_id is not None:
+            require_key("external_id", external_id)
         return invitations.record_answer(
             self._ctx, survey, customer=customer, channel=channel, answer=answer,
             comment=comment, contact_me=contact_me, case_id=case_id, external_id=external_id,
