@@ -21,6 +21,7 @@ from closedloop import (
     Queue,
     SQLiteStore,
     UnreadableRecordError,
+    WaitingOn,
 )
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
 from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
@@ -69,6 +70,21 @@ def test_a_zone_without_a_name_is_kept_as_its_fixed_offset(
         case = desk.listen(item)
     with SQLiteStore(tmp_path / "zones.db") as store:
         assert store.get(case.id) == case
+
+
+def test_a_promise_and_a_hold_keep_a_zone_without_a_name_as_its_offset(tmp_path: Path) -> None:
+    """Before: the case they returned kept the host's tzinfo, the stored one an offset."""
+    with SQLiteStore(tmp_path / "zones.db") as store:
+        desk = Desk(store, RecordingNotifier(), clock=ManualClock(START))
+        case = desk.listen(feedback("ann@example.com", START))
+        due = datetime(2026, 11, 24, 10, 0, tzinfo=HostZone())
+        promised = desk.promises.make(case.id, what="Call back", due_by=due, owner="amy", by="amy")
+        held = desk.conversation.hold(
+            case.id, WaitingOn.DATE, by="amy", reason="Parts due", resume_by=due
+        )
+        zones = [promised.promises[0].due_by.tzinfo, held.pause.resume_by.tzinfo]  # type: ignore[union-attr]
+        assert zones == [timezone(timedelta(hours=5, minutes=30))] * 2
+        assert store.get(case.id) == held
 
 
 def test_a_host_clock_in_a_zone_without_a_name_leaves_every_case_readable(

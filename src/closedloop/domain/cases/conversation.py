@@ -258,7 +258,7 @@ def make_promise(
             raise ValidationError(f"{name} must be a non-empty string, got {value!r}")
     if any(p.id == promise_id for p in case.promises):
         raise ValidationError(f"case {case.id!r} already has a promise {promise_id!r}")
-    require_aware("due_by", due_by)
+    due_by = require_aware("due_by", due_by)
     event = Promised(
         case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
         promise_id=promise_id, what=what, due_by=due_by, owner=owner,

@@ -103,7 +103,8 @@ def pause(
         _text("question", question, "what the customer is asked")
     elif question:
         raise ValidationError("only a pause waiting on the customer sends them a question")
-    if instant(require_aware("resume_by", resume_by)) <= instant(require_aware("at", at)):
+    resume_by = require_aware("resume_by", resume_by)
+    if instant(resume_by) <= instant(require_aware("at", at)):
         raise ValidationError(f"resume_by ({resume_by}) must be after the pause begins ({at})")
     event = Paused(
         case_id=case.id, version=case.version + 1, at=at, by=_actor(by), waiting_on=waiting_on,
