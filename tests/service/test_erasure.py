@@ -217,6 +217,19 @@ def test_the_question_she_was_asked_goes(desk: Desk) -> None:
     assert erased.pause.reason == ERASED
 
 
+def test_no_answer_is_recorded_for_an_erased_customers_pseudonym(desk: Desk) -> None:
+    """Before: it was taken, and opened a recovery case for nobody that then escalated."""
+    desk.listen(make_feedback(customer="ann@example.com"))
+    erasure = desk.customers.erase("ann@example.com")
+    with pytest.raises(ValidationError, match="pseudonym of an erased customer") as refused:
+        desk.surveys.record_answer(
+            NPS, customer=erasure.pseudonym, channel=Channel.WEB_FORM, answer=0
+        )
+    assert refused.value.field == "customer"
+    assert desk.surveys.of_customer(erasure.pseudonym) == []
+    assert len(desk.customers.cases(erasure.pseudonym)) == 1
+
+
 # -- what goes from the customer records ---------------------------------------------------
 
 

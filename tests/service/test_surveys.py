@@ -17,6 +17,7 @@ from closedloop import (
     Desk,
     FeedbackKind,
     InvalidTokenError,
+    Invitation,
     InvitationExpiredError,
     InvitationStatus,
     InvitationWithdrawnError,
@@ -268,22 +269,16 @@ def test_an_external_id_of_any_length_ids_take_marks_a_direct_answer(
 ) -> None:
     """Ids and keys take 256 characters; this one refused 250 (its record's id is longer)."""
     external_id = "h" * length
-    answers = [
-        desk.surveys.record_answer(
-            LOG_OFF,
-            customer="ann@example.com",
-            channel=Channel.WEB_FORM,
-            answer=3,
+
+    def answer(external_id: str) -> Invitation:
+        return desk.surveys.record_answer(
+            LOG_OFF, customer="ann@example.com", channel=Channel.WEB_FORM, answer=3,
             external_id=external_id,
         )  # fmt: skip
-        for _ in range(2)
-    ]
-    assert answers[0] == answers[1] == desk.surveys.get(answers[0].id)
-    others = desk.surveys.record_answer(
-        LOG_OFF, customer="ann@example.com", channel=Channel.WEB_FORM, answer=3,
-        external_id=external_id[:-1] + "i",
-    )  # fmt: skip
-    assert others.id != answers[0].id
+
+    first, again = answer(external_id), answer(external_id)
+    assert first == again == desk.surveys.get(first.id)
+    assert answer(external_id[:-1] + "i").id != first.id
 
 
 # -- the scenarios -------------------------------------------------------------------------

@@ -100,10 +100,18 @@ class Surveys:
     ) -> Invitation:
         """Record an answer that came without an invitation (a log-off survey, an in-app
         prompt), with the same recovery as :meth:`respond`. A repeated ``external_id``
-        returns the first answer's record instead of counting it twice."""
+        returns the first answer's record instead of counting it twice. The pseudonym of an
+        erased customer is refused."""
         _optional_key("case_id", case_id)
         if external_id is not None:
             require_key("external_id", external_id)
+        if isinstance(customer, str) and identity.is_erased(self._ctx, customer):
+            raise ValidationError.of(
+                "customer",
+                f"customer {shown(customer)} is the pseudonym of an erased customer: nobody is "
+                "behind it to answer (an answer from one of their old addresses is a new "
+                "customer's: give that address)",
+            )
         return invitations.record_answer(
             self._ctx, survey, customer=customer, channel=channel, answer=answer,
             comment=comment, contact_me=contact_me, case_id=case_id, external_id=external_id,
