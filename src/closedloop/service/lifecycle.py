@@ -91,8 +91,9 @@ def advance(
     if expected_version is not None and (
         isinstance(expected_version, bool) or not isinstance(expected_version, int)
     ):
-        raise ValidationError(
-            f"expected_version must be the int version you read, got {expected_version!r}"
+        raise ValidationError.of(
+            "expected_version",
+            f"expected_version must be the int version you read, got {expected_version!r}",
         )
     case = ctx.store.get(require_key("case_id", case_id))
     if expected_version is not None and case.version != expected_version:
