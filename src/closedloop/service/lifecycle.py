@@ -39,7 +39,7 @@ def check_feedback(ctx: Context, feedback: object) -> None:
         raise ValidationError.of(
             "feedback", f"feedback: listen() takes a Feedback, got {type(feedback).__name__}"
         )
-    ctx.policy.check_channel(feedback.channel)
+    ctx.policy.check_channel(feedback.channel, "feedback")
 
 
 def open_new(ctx: Context, feedback: Feedback, now: datetime, origin: Origin | None = None) -> Case:
