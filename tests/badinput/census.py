@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from closedloop import CaseStore, ClosedLoopError, Queue
+from closedloop import CaseStore, ClosedLoopError, Queue, ValidationError
 from tests.badinput.surface import DESK, SINCE, UNTIL, Call
 from tests.badinput.surface_parts import PARTS, STORE
 from tests.badinput.values import BAD
@@ -33,6 +33,9 @@ class Tally:
     crashes: list[str] = attrs.Factory(list)  # any other exception, or a partial write
     kinds: Counter[str] = attrs.Factory(Counter)
     outcomes: dict[str, str] = attrs.Factory(dict)  # each attempt: what happened
+    #: The validation errors whose ``field`` is not the argument given the bad value: what
+    #: they name instead.
+    misnamed: dict[str, str | None] = attrs.Factory(dict)
 
     def __str__(self) -> str:
         return (
@@ -98,6 +101,8 @@ def census(store: CaseStore, calls: list[Call] = CALLS, values: dict[str, Any] =
                 tally.refused += 1
                 tally.kinds[type(error).__name__] += 1
                 tally.outcomes[where] = type(error).__name__
+                if isinstance(error, ValidationError) and error.field != argument:
+                    tally.misnamed[where] = error.field
                 continue
             except Exception as exc:
                 tally.crashes.append(f"{where}: {type(exc).__name__}: {exc}"[:300])
@@ -145,56 +150,7 @@ if __name__ == "__main__":
         print(crash)
     for where, outcome in tally.outcomes.items():
         print("OUTCOME", where, outcome)
+    for where, field in tally.misnamed.items():
+        print("MISNAMED", where, field)
     print(tally)
     print(dict(tally.kinds))
-
-
-def _store(kind: str) -> CaseStore:
-    if kind == "memory":
-        from closedloop.testing import InMemoryStore
-
-        return InMemoryStore()
-    if kind == "sqlite":
-        from closedloop import SQLiteStore
-
-        return SQLiteStore(":memory:")
-    import os
-
-    from closedloop import PostgresStore
-    from tests.adapters.postgres_support import new_schema
-
-    return PostgresStore(os.environ["CLOSEDLOOP_TEST_POSTGRES_DSN"], schema=new_schema())
-
-
-if __name__ == "__main__":
-    kind = sys.argv[1] if len(sys.argv) > 1 else "memory"
-    try:
-        tally = census(_store(kind))
-    except Exception:
-        traceback.print_exc()
-        raise
-    for crash in tally.crashes:
-        print(crash)
-    for where, outcome in tally.outcomes.items():
-        print("OUTCOME", where, outcome)
-    print(tally)
-    print(dict(tally.kinds))
-
-
-def unnamed(store: CaseStore) -> list[str]:
-    """The validation errors whose message does not name the argument at fault."""
-    from closedloop import ValidationError
-
-    found = []
-    template = build(store)
-    for call in CALLS:
-        for argument, label, value in attempts(call, BAD):
-            world = clone(template)
-            try:
-                call.run(world, **(call.good(world) | {argument: value}))
-            except ValidationError as error:
-                if argument not in str(error) and getattr(error, "field", None) != argument:
-                    found.append(f"{call.name}({argument}={label}): {str(error)[:120]}")
-            except Exception:
-                pass
-    return found

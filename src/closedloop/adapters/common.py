@@ -96,13 +96,14 @@ def check_queue(queue: object) -> Queue:
     """A work queue is a :class:`~closedloop.Queue`."""
     if not isinstance(queue, Queue):
         names = ", ".join(f"Queue.{q.name}" for q in Queue)
-        raise ValidationError(f"queue must be one of {names}, got {queue!r}")
+        raise ValidationError.of("queue", f"queue must be one of {names}, got {queue!r}")
     return queue
 
 
-def check_batch(changes: Sequence[Write]) -> None:
+def check_batch(changes: Sequence[Write], field: str = "changes") -> None:
     """A batch changes each case and each invitation at most once (fold several steps
-    into one change), and holds only :class:`Change` and :class:`InvitationChange`."""
+    into one change), and holds only :class:`Change` and :class:`InvitationChange`
+    (``field``: the argument that held them, ``change`` for a commit of one)."""
     if not isinstance(changes, Sequence) or isinstance(changes, str):
         raise ValidationError.of(
             "changes", f"a store commits a list of changes, got {shown(changes)}"
@@ -115,14 +116,15 @@ def check_batch(changes: Sequence[Write]) -> None:
             key = ("invitation", change.invitation.id)
         else:
             raise ValidationError.of(
-                "change",
+                field,
                 f"a store commits changes (Change and InvitationChange objects), got "
                 f"{shown(change)}",
             )
         if key in seen:
-            raise ValidationError(
+            raise ValidationError.of(
+                "changes",
                 f"a batch may change {key[0]} {key[1]!r} only once; "
-                f"commit its latest state as one change"
+                f"commit its latest state as one change",
             )
         seen.add(key)
 
@@ -138,10 +140,10 @@ def check_customer_batch(changes: Sequence[CustomerChange]) -> None:
         raise ValidationError.of("changes", "commit_customers takes a list of CustomerChange")
     ids = [c.customer.id for c in changes]
     if len(set(ids)) != len(ids):
-        raise ValidationError("a customer batch must change each customer once")
+        raise ValidationError.of("changes", "a customer batch must change each customer once")
     handles = [h for c in changes for h in c.customer.handles]
     if len(set(handles)) != len(handles):
-        raise ValidationError("a customer batch gives one handle to two customers")
+        raise ValidationError.of("changes", "a customer batch gives one handle to two customers")
 
 
 def split_batch(changes: Sequence[Write]) -> tuple[list[Change], list[InvitationChange]]:

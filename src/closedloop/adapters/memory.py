@@ -88,6 +88,7 @@ class InMemoryStore:
             raise CaseNotFoundError(case_id) from None
 
     def commit(self, change: Write) -> None:
+        check_batch((change,), "change")
         self.commit_many((change,))
 
     def commit_many(self, changes: Sequence[Write]) -> None:

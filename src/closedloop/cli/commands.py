@@ -25,7 +25,7 @@ def demo(db: Path, days: int, seed: int, out: TextIO) -> int:
     if html == db:  # --db report.html: the report goes beside it, not over it
         html = db.with_name(db.name + ".html")
     writable(db, "--db")
-    writable(html, "the HTML report")
+    writable(html, "the HTML report", "--db")
     if db.exists():
         open_store(db).close()  # refuses to replace anything but a closedloop database
         for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
@@ -105,9 +105,10 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
     until = when(args.until, "--until") if args.until else now
     since = when(args.since, "--since") if args.since else until - timedelta(days=30)
     if since >= until:
-        raise ValidationError(
+        raise ValidationError.of(
+            "--until",
             f"the period is empty: --until ({until.isoformat()}) must be after --since "
-            f"({since.isoformat()})"
+            f"({since.isoformat()})",
         )
     chosen = load_policy(args.policy) if args.policy else None
     if args.out is not None:

@@ -61,11 +61,14 @@ def when(text: str, option: str) -> datetime:
             )
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise ValidationError(
-            f"{option} {text!r} is not a date: give YYYY-MM-DD or an ISO 8601 time with a zone"
+        raise ValidationError.of(
+            option,
+            f"{option} {text!r} is not a date: give YYYY-MM-DD or an ISO 8601 time with a zone",
         ) from None
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationError(f"{option} {text!r} has no time zone: add one, e.g. {text}+00:00")
+        raise ValidationError.of(
+            option, f"{option} {text!r} has no time zone: add one, e.g. {text}+00:00"
+        )
     return _in_range(value, option, text)
 
 
@@ -73,21 +76,26 @@ def _in_range(value: datetime, option: str, text: str) -> datetime:
     from closedloop import ValidationError
 
     if not EARLIEST <= value < LATEST:
-        raise ValidationError(
+        raise ValidationError.of(
+            option,
             f"{option} {text!r} is out of range: give a time from {EARLIEST.year} "
-            f"to {LATEST.year - 1}"
+            f"to {LATEST.year - 1}",
         )
     return value
 
 
-def writable(path: Path, option: str) -> Path:
-    """A file ``option`` may write: its folder exists and it is not a folder itself."""
+def writable(path: Path, option: str, field: str | None = None) -> Path:
+    """A file ``option`` may write: its folder exists and it is not a folder itself.
+    (``field``: the option it comes from, if ``option`` names no option itself.)"""
     from closedloop import ValidationError
 
+    field = field or option
     if path.is_dir():
-        raise ValidationError(f"{option} {path} is a folder; give a file name")
+        raise ValidationError.of(field, f"{option} {path} is a folder; give a file name")
     if not path.parent.is_dir():
-        raise ValidationError(f"cannot write {path}: the folder {path.parent} does not exist")
+        raise ValidationError.of(
+            field, f"cannot write {path}: the folder {path.parent} does not exist"
+        )
     return path
 
 
@@ -97,21 +105,23 @@ def load_object(spec: str, what: str, default: str = "") -> object:
 
     from closedloop import ValidationError
 
+    option = f"--{what}"  # --policy, --notifier
     module_name, _, attribute = spec.partition(":")
     if not attribute and not default:
-        raise ValidationError(f"name the {what} as MODULE:NAME, got {spec!r}")
+        raise ValidationError.of(option, f"name the {what} as MODULE:NAME, got {spec!r}")
     if not _NAME.fullmatch(module_name) or (attribute and not _NAME.fullmatch(attribute)):
-        raise ValidationError(
+        raise ValidationError.of(
+            option,
             f"name the {what} as MODULE:NAME with a dotted module path importable from here "
-            f"(e.g. myapp.support:POLICY), got {spec!r}"
+            f"(e.g. myapp.support:POLICY), got {spec!r}",
         )
     try:
         found: object = importlib.import_module(module_name)
         for part in (attribute or default).split("."):
             found = getattr(found, part)
     except Exception as exc:  # the host's module may fail any way while it is imported
-        raise ValidationError(
-            f"cannot load the {what} {spec!r}: {type(exc).__name__}: {exc}"
+        raise ValidationError.of(
+            option, f"cannot load the {what} {spec!r}: {type(exc).__name__}: {exc}"
         ) from None
     return found
 
@@ -122,7 +132,9 @@ def load_policy(spec: str) -> Policy:
 
     found = load_object(spec, "policy", default="POLICY")
     if not isinstance(found, Policy):
-        raise ValidationError(f"{spec!r} is a {type(found).__name__}, not a closedloop Policy")
+        raise ValidationError.of(
+            "--policy", f"{spec!r} is a {type(found).__name__}, not a closedloop Policy"
+        )
     return found
 
 
@@ -136,14 +148,16 @@ def load_notifier(spec: str) -> Notifier:
         try:
             found = found()
         except (Exception, SystemExit) as exc:
-            raise ValidationError(
+            raise ValidationError.of(
+                "--notifier",
                 f"calling {spec!r} to make the notifier failed: {type(exc).__name__}: {exc}; "
-                "give a Notifier object, or a function that takes no arguments and returns one"
+                "give a Notifier object, or a function that takes no arguments and returns one",
             ) from None
     if not _has_send(found):
-        raise ValidationError(
+        raise ValidationError.of(
+            "--notifier",
             f"{spec!r} ({type(found).__name__}) is not a Notifier: give an object with a "
-            "send(notification) method, or a function that returns one"
+            "send(notification) method, or a function that returns one",
         )
     return cast("Notifier", found)
 

@@ -36,6 +36,16 @@ def _checked(record: object, kind: type, expected_version: object, notifications
         )
 
 
+def _forward(record: str, record_id: str, expected_version: int, version: int) -> None:
+    """Refuse a change that does not move the record forward from ``expected_version``."""
+    if not 0 <= expected_version < version:
+        raise ValidationError.of(
+            "expected_version",
+            f"a change must move {record} {record_id!r} forward from expected_version "
+            f"{expected_version}, but it is at version {version}",
+        )
+
+
 def _notifications(notifications: tuple[Notification, ...]) -> None:
     for notification in notifications:
         check_record(notification)
@@ -56,11 +66,7 @@ class Change:
 
     def __attrs_post_init__(self) -> None:
         _checked(self.case, Case, self.expected_version, self.notifications)
-        if not 0 <= self.expected_version < self.case.version:
-            raise ValidationError(
-                f"a change must move case {self.case.id!r} forward from expected_version "
-                f"{self.expected_version}, but the case is at version {self.case.version}"
-            )
+        _forward("case", self.case.id, self.expected_version, self.case.version)
         for event in self.events:
             check_record(event)
         _notifications(self.notifications)
@@ -85,12 +91,7 @@ class InvitationChange:
         _checked(self.invitation, Invitation, self.expected_version, self.notifications)
         check_record(self.invitation)
         _notifications(self.notifications)
-        if not 0 <= self.expected_version < self.invitation.version:
-            raise ValidationError(
-                f"a change must move invitation {self.invitation.id!r} forward from "
-                f"expected_version {self.expected_version}, but it is at version "
-                f"{self.invitation.version}"
-            )
+        _forward("invitation", self.invitation.id, self.expected_version, self.invitation.version)
 
 
 @attrs.frozen
@@ -105,12 +106,7 @@ class CustomerChange:
     def __attrs_post_init__(self) -> None:
         _checked(self.customer, Customer, self.expected_version, ())
         check_record(self.customer)
-        if not 0 <= self.expected_version < self.customer.version:
-            raise ValidationError(
-                f"a change must move customer {self.customer.id!r} forward from "
-                f"expected_version {self.expected_version}, but it is at version "
-                f"{self.customer.version}"
-            )
+        _forward("customer", self.customer.id, self.expected_version, self.customer.version)
 
 
 #: What a store commits: a case's change or an invitation's.

@@ -26,10 +26,14 @@ __all__ = [
     "is_a",
     "items",
     "non_empty",
+    "require_actor",
     "require_aware",
+    "require_count",
     "require_duration",
+    "require_filled",
     "require_key",
     "require_limit",
+    "require_period",
     "require_text",
     "require_unicode",
     "shown",
@@ -103,11 +107,26 @@ def _loads(key: object) -> bool:
     return True
 
 
+def require_actor(value: object, field: str = "by") -> str:
+    """``value`` if it can name who acts (``by``): a non-empty string."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError.of(
+            field, f"{field} must name who acts (a non-empty string), got {value!r}"
+        )
+    return value
+
+
+def require_filled(field: str, value: object) -> str:
+    """``value`` if it is a string with something in it besides white space."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError.of(field, f"{field} must be a non-empty string, got {shown(value)}")
+    return value
+
+
 def require_key(field: str, value: object, limit: int = MAX_KEY) -> str:
     """``value`` if it can be an id, a handle, an external id or a matter key: a non-empty
     string of valid Unicode without control characters, at most ``limit`` characters."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError.of(field, f"{field} must be a non-empty string, got {shown(value)}")
+    value = require_filled(field, value)
     if len(value) > limit:
         raise ValidationError.of(
             field,
@@ -172,6 +191,22 @@ def items(field: str) -> Callable[[Any], tuple[Any, ...]]:
     return convert
 
 
+def require_count(field: str, value: object) -> int:
+    """``value`` if it is a whole number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError.of(field, f"{field} must be a whole number >= 0, got {shown(value)}")
+    return value
+
+
+def require_period(since: object, until: object) -> None:
+    """Refuse ``[since, until)`` unless both are instants and ``until`` is the later."""
+    start, end = require_aware("since", since), require_aware("until", until)
+    if instant(end) <= instant(start):
+        raise ValidationError.of(
+            "until", f"until ({end.isoformat()}) must be after since ({start.isoformat()})"
+        )
+
+
 def require_limit(field: str, value: object) -> int:
     """``value`` if it is a whole number from 1 to :data:`MAX_LIMIT`."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
@@ -201,11 +236,7 @@ def aware(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None
 
 def non_empty(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     """attrs validator: a string with something in it besides white space."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError.of(
-            attribute.name, f"{attribute.name} must be a non-empty string, got {shown(value)}"
-        )
-    require_unicode(attribute.name, value)
+    require_unicode(attribute.name, require_filled(attribute.name, value))
 
 
 def require_unicode(field: str, value: str) -> str:
@@ -246,8 +277,9 @@ def positive_duration(instance: Any, attribute: attrs.Attribute[Any], value: Any
 def sure_callable(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """attrs validator: something that can be called."""
     if not callable(value):
-        raise ValidationError(
-            f"{type(instance).__name__}.{attribute.name} must be a function, got {value!r}"
+        raise ValidationError.of(
+            attribute.name,
+            f"{type(instance).__name__}.{attribute.name} must be a function, got {value!r}",
         )
 
 

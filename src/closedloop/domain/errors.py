@@ -44,6 +44,7 @@ Every message says what was wrong and what to do about it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Self
 
 from closedloop.domain.latte import Stage, Step
 
@@ -94,7 +95,7 @@ class ValidationError(ClosedLoopError, ValueError):
     field: str | None = None
 
     @classmethod
-    def of(cls, field: str, message: str) -> ValidationError:
+    def of(cls, field: str, message: str) -> Self:
         """The error for ``field``, with ``message`` saying what was wrong and what to do."""
         error = cls(message)
         error.field = field
@@ -117,15 +118,17 @@ class ScoreError(ValidationError):
 
 
 class UnknownChannelError(ValidationError, LookupError):
-    """A channel that is neither built in nor registered with the desk."""
+    """A channel that is neither built in nor registered with the desk; ``field`` is the
+    argument that held it."""
 
-    def __init__(self, name: str, known: Iterable[str]) -> None:
+    def __init__(self, name: str, known: Iterable[str], field: str = "channel") -> None:
         known = sorted(known)
         super().__init__(
             f"unknown channel {name!r}; known channels are {', '.join(known)}. "
             f"Register custom channels with Policy(channels=[Channel.custom({name!r}, ...)])"
         )
         self.name = name
+        self.field = field
 
 
 class LifecycleError(ClosedLoopError):

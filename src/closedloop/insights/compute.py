@@ -12,9 +12,8 @@ from closedloop.domain.cases.case import Case, promises_of
 from closedloop.domain.cases.events import CustomerEscalated, Escalated, Explained, Kano
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.promises import promise_figures
-from closedloop.domain.checks import instant, require_aware
+from closedloop.domain.checks import instant, require_count, require_period
 from closedloop.domain.customers.nolog import no_log
-from closedloop.domain.errors import ValidationError
 from closedloop.domain.standards.standard import Standards, Target
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.domain.surveys.recovery import recovery_figures
@@ -270,15 +269,9 @@ def compute(
     oldest cases, and root causes and the no log keep the ``top`` first and ``examples``
     examples each.
     """
-    require_aware("since", since)
-    require_aware("until", until)
-    if instant(until) <= instant(since):
-        raise ValidationError(
-            f"until ({until.isoformat()}) must be after since ({since.isoformat()})"
-        )
+    require_period(since, until)
     for name, value in (("oldest", oldest), ("top", top), ("examples", examples)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValidationError(f"{name} must be a whole number >= 0, got {value!r}")
+        require_count(name, value)
     standards = standards if standards is not None else Standards()
     thresholds = thresholds if thresholds is not None else KpiThresholds()
 

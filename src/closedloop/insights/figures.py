@@ -29,7 +29,7 @@ __all__ = [
 
 def _share(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise ValidationError(f"{name} must be a share from 0 to 1, got {value!r}")
+        raise ValidationError.of(name, f"{name} must be a share from 0 to 1, got {value!r}")
     return float(value)
 
 
@@ -45,8 +45,9 @@ class KpiThresholds:
         _share(self.green_at, "green_at")
         _share(self.amber_at, "amber_at")
         if self.amber_at > self.green_at:
-            raise ValidationError(
-                f"amber_at ({self.amber_at}) must not be above green_at ({self.green_at})"
+            raise ValidationError.of(  # named like until after since: the upper one
+                "green_at",
+                f"amber_at ({self.amber_at}) must not be above green_at ({self.green_at})",
             )
 
     def rag(self, share: float | None) -> Rag | None:

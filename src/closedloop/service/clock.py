@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from closedloop.domain.checks import require_aware
+from closedloop.domain.errors import ValidationError
 from closedloop.ports import Clock
 
 __all__ = ["CheckedClock", "SystemClock"]
@@ -25,4 +26,8 @@ class CheckedClock:
         self.clock = clock
 
     def now(self) -> datetime:
-        return require_aware("clock.now()", self.clock.now())
+        try:
+            return require_aware("clock.now()", self.clock.now())
+        except ValidationError as error:
+            error.field = "clock"  # the Desk's argument; the message says what it returned
+            raise

@@ -15,7 +15,7 @@ from closedloop.domain.cases.contact import WaitingOn
 from closedloop.domain.cases.events import Origin, OriginKind
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.change import Change
-from closedloop.domain.checks import instant, require_key
+from closedloop.domain.checks import instant, require_key, require_text
 from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError, ValidationError
 from closedloop.domain.standards import pauses
 from closedloop.service.context import Context
@@ -144,10 +144,13 @@ class Conversation:
 
         def move(case: Case, now: datetime) -> Case:
             until = resume_by if resume_by is not None else ctx.policy.silence.notice_due(now)
-            return pauses.pause(
+            paused = pauses.pause(
                 case, WaitingOn.CUSTOMER, at=now, by=by, reason=question, resume_by=until,
                 question=question, due_at=schedule(ctx),
             )  # fmt: skip
+            # The question is the pause's reason too: refuse it under its own name first.
+            require_text("question", question, ctx.policy.limits.text)
+            return paused
 
         return advance(ctx, case_id, move, "question", expected_version)
 
@@ -166,7 +169,9 @@ class Conversation:
         resumes it sooner; a reply owed to them is not paused."""
         ctx = self._ctx
         if waiting_on is WaitingOn.CUSTOMER:
-            raise ValidationError("to wait on the customer, ask them: use await_customer()")
+            raise ValidationError.of(
+                "waiting_on", "to wait on the customer, ask them: use await_customer()"
+            )
         return advance(
             ctx,
             case_id,

@@ -45,7 +45,7 @@ class Customers:
 
     def get(self, customer: str) -> Customer:
         """A customer by id; raises :class:`~closedloop.CustomerNotFoundError`."""
-        return self._ctx.store.customer(customer)
+        return self._ctx.store.customer(require_key("customer", customer))
 
     def of_handle(self, handle: str) -> Customer | None:
         """The customer ``handle`` is linked to, if any."""
@@ -71,13 +71,14 @@ class Customers:
         See docs/customers.md, "Erasure", for exactly what goes and what stays."""
         ctx = self._ctx
         if not handles:
-            raise ValidationError("customers.erase() needs at least one handle")
+            raise ValidationError.of("handles", "customers.erase() needs at least one handle")
         for handle in handles:
             require_key("handles", handle)
         everyone = identity.handles_to_erase(ctx, handles)
         if pseudonym is None:
             pseudonym = pseudonym_for(handles[0], salt=_salt())
         erasure = Erasure(everyone, pseudonym)
+        require_key("pseudonym", erasure.pseudonym)  # the store looks it up as a handle
         ctx.store.erase(erasure, ctx.clock.now())
         return erasure
 

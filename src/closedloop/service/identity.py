@@ -31,7 +31,7 @@ def link(ctx: Context, handles: Sequence[str], customer_id: str | None, by: str)
     """Link ``handles`` to ``customer_id`` (made if new), or to the customer one of them
     already belongs to, or to a new customer."""
     if not handles:
-        raise ValidationError("link() needs at least one handle")
+        raise ValidationError.of("handles", "link() needs at least one handle")
     for handle in handles:
         require_key("handles", handle)
     if customer_id is not None:
@@ -59,7 +59,7 @@ def link(ctx: Context, handles: Sequence[str], customer_id: str | None, by: str)
 
 def unlink(ctx: Context, customer_id: str, handle: str, by: str) -> Customer:
     """The customer without ``handle``."""
-    current = ctx.store.customer(customer_id)
+    current = ctx.store.customer(require_key("customer", customer_id))
     updated = identity.unlink(current, handle, at=ctx.clock.now(), by=by)
     ctx.commit_customers([CustomerChange(updated, current.version)])
     return updated
@@ -99,7 +99,9 @@ def handles_to_erase(ctx: Context, given: Sequence[str]) -> frozenset[str]:
     handle of their customers, and the handles unlinked from those customers that no other
     customer holds now."""
     if not all(isinstance(h, str) and h.strip() for h in given):
-        raise ValidationError(f"erase() takes handles or customer ids (strings); got {given!r}")
+        raise ValidationError.of(
+            "handles", f"erase() takes handles or customer ids (strings); got {given!r}"
+        )
     records: dict[str, Customer] = {}
     for name in given:
         for found in (ctx.store.customer_of(name), _customer(ctx, name)):
@@ -136,6 +138,7 @@ def _customer(ctx: Context, customer_id: str) -> Customer | None:
 
 
 def _handles(ctx: Context, customer_or_handle: str) -> frozenset[str]:
+    require_key("customer", customer_or_handle)  # every caller's argument is ``customer``
     try:
         return ctx.store.customer(customer_or_handle).handles
     except CustomerNotFoundError:

@@ -17,7 +17,7 @@ from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.events import Origin, OriginKind
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.change import Change, InvitationChange, Write
-from closedloop.domain.checks import derived_key, instant
+from closedloop.domain.checks import derived_key, instant, require_filled
 from closedloop.domain.errors import (
     ConcurrencyError,
     InvalidTokenError,
@@ -103,16 +103,17 @@ def invite(
 ) -> Invited:
     """Decide whether the customer may be asked ``survey`` now, and record the decision:
     a queued invitation with its notification, or a suppressed one with the reason."""
-    if not isinstance(survey, Survey):
-        raise ValidationError(f"survey must be a Survey, got {type(survey).__name__}")
+    inv.require_survey(survey)
     case = ctx.store.get(case_id) if case_id is not None else None
     if case is not None:
         customer = customer or case.customer
         channel = channel or case.reply_channel
     if not isinstance(customer, str) or not customer.strip():
-        raise ValidationError("invite() needs the customer (or the case_id of their case)")
+        raise ValidationError.of(
+            "customer", "invite() needs the customer (or the case_id of their case)"
+        )
     if not isinstance(channel, Channel):
-        raise ValidationError("invite() needs the channel to send on (or a case_id)")
+        raise ValidationError.of("channel", "invite() needs the channel to send on (or a case_id)")
     ctx.policy.check_channel(channel)
     now = ctx.clock.now()
     rules = ctx.policy.surveys
@@ -178,13 +179,11 @@ def record_answer(
 ) -> Invitation:
     """Record an answer that came without an invitation (a log-off survey, an in-app
     prompt); ``external_id`` makes a redelivered answer harmless."""
-    if not isinstance(customer, str) or not customer.strip():
-        raise ValidationError(f"customer must be a non-empty string, got {customer!r}")
+    require_filled("customer", customer)
     if not isinstance(channel, Channel):
-        raise ValidationError(f"channel must be a Channel, got {channel!r}")
+        raise ValidationError.of("channel", f"channel must be a Channel, got {channel!r}")
     ctx.policy.check_channel(channel)
-    if not isinstance(survey, Survey):
-        raise ValidationError(f"survey must be a Survey, got {type(survey).__name__}")
+    inv.require_survey(survey)
     response = Response(
         _answer(survey, answer), ctx.clock.now(), comment=comment, contact_me=contact_me
     )
@@ -209,9 +208,9 @@ def _answer(survey: Survey, answer: int | Answer) -> Answer:
     """The answer, its score checked against ``survey``'s scale (the error names both)."""
     if isinstance(answer, Answer):
         if answer.score is not None:
-            survey.check(answer.score)
+            survey.check(answer.score, field="answer")
         return answer
-    return survey.answer(answer)
+    return Answer(survey.check(answer, field="answer"))
 
 
 def _commit_answer(ctx: Context, answered: Invitation, *, expected_version: int) -> Invitation:

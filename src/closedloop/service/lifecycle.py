@@ -39,7 +39,7 @@ def check_feedback(ctx: Context, feedback: object) -> None:
         raise ValidationError.of(
             "feedback", f"feedback: listen() takes a Feedback, got {type(feedback).__name__}"
         )
-    ctx.policy.check_channel(feedback.channel)
+    ctx.policy.check_channel(feedback.channel, "feedback")
 
 
 def open_new(ctx: Context, feedback: Feedback, now: datetime, origin: Origin | None = None) -> Case:
@@ -91,8 +91,9 @@ def advance(
     if expected_version is not None and (
         isinstance(expected_version, bool) or not isinstance(expected_version, int)
     ):
-        raise ValidationError(
-            f"expected_version must be the int version you read, got {expected_version!r}"
+        raise ValidationError.of(
+            "expected_version",
+            f"expected_version must be the int version you read, got {expected_version!r}",
         )
     case = ctx.store.get(require_key("case_id", case_id))
     if expected_version is not None and case.version != expected_version:

@@ -44,7 +44,9 @@ def _channels(value: Iterable[Channel]) -> tuple[Channel, ...]:
     channels = items("channels")(value)
     for channel in channels:
         if not isinstance(channel, Channel):
-            raise ValidationError(f"channels must be Channel objects, got {channel!r}")
+            raise ValidationError.of(
+                "channels", f"channels must be Channel objects, got {channel!r}"
+            )
     return channels
 
 
@@ -53,11 +55,13 @@ def _zone(value: object) -> tzinfo:
         try:
             return ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise ValidationError(
-                f"timezone: unknown time zone {shown(value)}; use an IANA name"
+            raise ValidationError.of(
+                "timezone", f"timezone: unknown time zone {shown(value)}; use an IANA name"
             ) from None
     if not isinstance(value, tzinfo):
-        raise ValidationError(f"timezone must be a tzinfo or an IANA name, got {shown(value)}")
+        raise ValidationError.of(
+            "timezone", f"timezone must be a tzinfo or an IANA name, got {shown(value)}"
+        )
     return value
 
 
@@ -67,10 +71,14 @@ DECLINE_CATEGORIES = ("out_of_stock", "policy", "training", "product_gap", "othe
 
 def _categories(value: Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, str):
-        raise ValidationError(f"decline_categories must be a list of names, not {value!r}")
+        raise ValidationError.of(
+            "decline_categories", f"decline_categories must be a list of names, not {value!r}"
+        )
     names = items("decline_categories")(value)
     if not names or not all(isinstance(n, str) and n.strip() for n in names):
-        raise ValidationError(f"decline_categories must be non-empty names, got {shown(names)}")
+        raise ValidationError.of(
+            "decline_categories", f"decline_categories must be non-empty names, got {shown(names)}"
+        )
     for name in names:
         require_text("decline_categories", name, limit=200)
     return names
@@ -78,9 +86,10 @@ def _categories(value: Iterable[str]) -> tuple[str, ...]:
 
 def _check_url(instance: object, attribute: attrs.Attribute[str | None], value: object) -> None:
     if value is not None and (not isinstance(value, str) or "{token}" not in value):
-        raise ValidationError(
+        raise ValidationError.of(
+            attribute.name,
             f"survey_url must be text with {{token}} where the token goes, "
-            f"e.g. 'https://example.com/survey/{{token}}'; got {value!r}"
+            f"e.g. 'https://example.com/survey/{{token}}'; got {value!r}",
         )
 
 
@@ -138,21 +147,23 @@ class Policy:
     def check_decline_category(self, category: str) -> None:
         """Raise :class:`ValidationError` unless ``category`` is one of ours."""
         if not isinstance(category, str) or category not in self.decline_categories:
-            raise ValidationError(
+            raise ValidationError.of(
+                "category",
                 f"unknown decline category {shown(category)}; use one of "
                 f"{', '.join(self.decline_categories)}, or add yours to "
-                "Policy(decline_categories=...)"
+                "Policy(decline_categories=...)",
             )
 
     def survey_link(self, token: str) -> str:
         """Where a customer answers with ``token``: ``survey_url`` filled in."""
         return token if self.survey_url is None else self.survey_url.replace("{token}", token)
 
-    def check_channel(self, channel: Channel) -> None:
-        """Raise :class:`UnknownChannelError` unless ``channel`` is built in or registered."""
+    def check_channel(self, channel: Channel, field: str = "channel") -> None:
+        """Raise :class:`UnknownChannelError` unless ``channel`` is built in or registered
+        (``field``: the argument that held it)."""
         if not isinstance(channel, Channel):
             raise ValidationError.of(
-                "channel",
+                field,
                 f"channel must be a Channel (Channel.EMAIL, Channel.custom(...)), got "
                 f"{shown(channel)}",
             )
@@ -161,8 +172,9 @@ class Policy:
         known = (*Channel.builtins(), *self.channels)
         same_name = [c for c in known if c.name == channel.name]
         if same_name:
-            raise ValidationError(
+            raise ValidationError.of(
+                field,
                 f"channel {channel.name!r} is known as {same_name[0]!r}, but this one says "
-                f"public={channel.public}, written={channel.written}; use the known one"
+                f"public={channel.public}, written={channel.written}; use the known one",
             )
-        raise UnknownChannelError(channel.name, [c.name for c in known])
+        raise UnknownChannelError(channel.name, [c.name for c in known], field)

@@ -6,8 +6,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from closedloop.domain.checks import require_aware
-from closedloop.domain.errors import ValidationError
+from closedloop.domain.checks import require_period
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.domain.surveys.recovery import RecoveryFigures, recovery_figures
 from closedloop.service.context import Context
@@ -44,10 +43,7 @@ class RecoveryReport:
 
 def recovery_report(ctx: Context, since: datetime, until: datetime) -> RecoveryReport:
     """Close-the-loop rate, time to contact and recovery rate for a period's answers."""
-    require_aware("since", since)
-    require_aware("until", until)
-    if until <= since:
-        raise ValidationError(f"until ({until}) must be after since ({since})")
+    require_period(since, until)
     store = ctx.store
 
     def later(answer: Invitation) -> list[Invitation]:

@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 
 from closedloop.domain.cases.case import promises_of
 from closedloop.domain.cases.promises import PromiseFigures, promise_figures
-from closedloop.domain.checks import instant, require_aware
+from closedloop.domain.checks import require_count, require_period
 from closedloop.domain.customers.nolog import NoLog
 from closedloop.domain.customers.nolog import no_log as build_no_log
-from closedloop.domain.errors import ValidationError
 from closedloop.insights.compute import compute
 from closedloop.insights.figures import Insights, KpiThresholds
 from closedloop.service.context import Context
@@ -44,26 +43,18 @@ class Reports:
         """Promises that fell due in ``[since, until)``: kept on time, late, still open.
         A promise made long before the period may fall due in it, so every case up to
         ``until`` is streamed (never held all at once)."""
-        _period(since, until)
+        require_period(since, until)
         store = self._ctx.store
         return promise_figures(promises_of(store.cases_active(_EPOCH, until)), since, until)
 
     def no_log(self, since: datetime, until: datetime, examples: int = 3) -> NoLog:
         """Every request declined in ``[since, until)``, by category, most frequent first,
         with a few examples of each (scenario 9: the 30-day no log)."""
-        _period(since, until)
-        if isinstance(examples, bool) or not isinstance(examples, int) or examples < 0:
-            raise ValidationError(f"examples must be a whole number >= 0, got {examples!r}")
+        require_period(since, until)
+        require_count("examples", examples)
         return build_no_log(self._ctx.store.cases_active(since, until), since, until, examples)
 
     def recovery(self, since: datetime, until: datetime) -> RecoveryReport:
         """Close-the-loop rate, time to contact and recovery rate for survey answers
         received in ``[since, until)``."""
         return recovery_report(self._ctx, since, until)
-
-
-def _period(since: datetime, until: datetime) -> None:
-    require_aware("since", since)
-    require_aware("until", until)
-    if instant(until) <= instant(since):
-        raise ValidationError(f"until ({until}) must be after since ({since})")

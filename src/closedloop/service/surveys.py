@@ -105,7 +105,7 @@ class Surveys:
         _optional_key("case_id", case_id)
         if external_id is not None:
             require_key("external_id", external_id)
-        if isinstance(customer, str) and identity.is_erased(self._ctx, customer):
+        if identity.is_erased(self._ctx, require_key("customer", customer)):
             raise ValidationError.of(
                 "customer",
                 f"customer {shown(customer)} is the pseudonym of an erased customer: nobody is "

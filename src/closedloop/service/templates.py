@@ -39,21 +39,23 @@ PLACEHOLDERS = frozenset(
 
 def _check_template(instance: Any, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError(
-            f"template {attribute.name} must be non-empty text, got {shown(value)}"
+        raise ValidationError.of(
+            attribute.name, f"template {attribute.name} must be non-empty text, got {shown(value)}"
         )
     require_text(attribute.name, value, limit=20_000)
     template = string.Template(value)
     if not template.is_valid():
-        raise ValidationError(
-            f"template {attribute.name} has a stray '$'; write '$$' for a dollar sign"
+        raise ValidationError.of(
+            attribute.name,
+            f"template {attribute.name} has a stray '$'; write '$$' for a dollar sign",
         )
     unknown = set(template.get_identifiers()) - PLACEHOLDERS
     if unknown:
-        raise ValidationError(
+        raise ValidationError.of(
+            attribute.name,
             f"template {attribute.name} uses unknown placeholders "
             f"{', '.join('$' + u for u in sorted(unknown))}; "
-            f"available: {', '.join('$' + p for p in sorted(PLACEHOLDERS))}"
+            f"available: {', '.join('$' + p for p in sorted(PLACEHOLDERS))}",
         )
 
 

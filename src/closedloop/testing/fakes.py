@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from closedloop.domain.checks import require_aware
+from closedloop.domain.checks import LAST_YEAR, require_aware
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.outbox.notification import Notification
 
@@ -34,20 +34,32 @@ class ManualClock:
 
     def advance(self, delta: timedelta | None = None, **parts: float) -> datetime:
         """Move forward by ``delta`` or by ``timedelta(**parts)``; return the new time."""
+        # The argument at fault in an error: ``delta``, or the one part given.
+        field = next(iter(parts)) if delta is None and len(parts) == 1 else "delta"
         try:
             step = delta if delta is not None else timedelta(**parts)
         except (TypeError, OverflowError) as exc:
-            raise ValidationError(f"advance() takes a timedelta or its parts: {exc}") from None
-        if not isinstance(step, timedelta):
-            raise ValidationError(f"advance() takes a timedelta, got {type(step).__name__}")
-        if step < timedelta(0):
-            raise ValidationError(f"a clock advances forwards; got {step}. Use set() to go back")
-        try:
-            self._now = require_aware("instant", self._now + step)
-        except OverflowError:
-            raise ValidationError(
-                f"advancing by {step} leaves the years closedloop takes"
+            raise ValidationError.of(
+                field, f"advance() takes a timedelta or its parts: {exc}"
             ) from None
+        if not isinstance(step, timedelta):
+            raise ValidationError.of(
+                field, f"advance() takes a timedelta, got {type(step).__name__}"
+            )
+        if step < timedelta(0):
+            raise ValidationError.of(
+                field, f"a clock advances forwards; got {step}. Use set() to go back"
+            )
+        try:
+            moved = self._now + step
+        except OverflowError:
+            moved = datetime.max.replace(tzinfo=UTC)
+        if moved.year > LAST_YEAR:
+            raise ValidationError.of(
+                field,
+                f"advancing by {step} leaves the years closedloop takes (up to {LAST_YEAR})",
+            )
+        self._now = moved
         return self._now
 
 

@@ -61,26 +61,28 @@ def secret_key(secret: Secret) -> bytes:
         try:
             key = base64.b64decode(secret[len(_PREFIX) :], validate=True)
         except binascii.Error as exc:
-            raise ValidationError(
+            raise ValidationError.of(
+                "secret",
                 "a webhook secret string must be 'whsec_' followed by base64; "
-                "the part after 'whsec_' is not valid base64"
+                "the part after 'whsec_' is not valid base64",
             ) from exc
     else:
         got = (
             "a str without the whsec_ prefix" if isinstance(secret, str) else type(secret).__name__
         )
-        raise ValidationError(
-            f"a webhook secret must be bytes or a 'whsec_<base64>' string, got {got}"
+        raise ValidationError.of(
+            "secret", f"a webhook secret must be bytes or a 'whsec_<base64>' string, got {got}"
         )
     low, high = SECRET_BYTES
     if not key:
-        raise ValidationError(
-            f"a webhook secret must not be empty; use {low} to {high} random bytes"
+        raise ValidationError.of(
+            "secret", f"a webhook secret must not be empty; use {low} to {high} random bytes"
         )
     if not low <= len(key) <= high:
-        raise ValidationError(
+        raise ValidationError.of(
+            "secret",
             f"a webhook secret must be {low} to {high} bytes (Standard Webhooks), got "
-            f"{len(key)}; make one with 'whsec_' + base64 of secrets.token_bytes(32)"
+            f"{len(key)}; make one with 'whsec_' + base64 of secrets.token_bytes(32)",
         )
     return key
 
@@ -90,9 +92,10 @@ def _check_tolerance(tolerance: object) -> int:
         not isinstance(tolerance, timedelta)
         or not timedelta(seconds=1) <= tolerance <= MAX_TOLERANCE
     ):
-        raise ValidationError(
+        raise ValidationError.of(
+            "tolerance",
             f"tolerance must be a timedelta from 1 second to {MAX_TOLERANCE} (the replay "
-            f"window; Standard Webhooks suggests 5 minutes), got {tolerance!r}"
+            f"window; Standard Webhooks suggests 5 minutes), got {tolerance!r}",
         )
     return int(tolerance.total_seconds())
 
@@ -115,9 +118,13 @@ def sign_webhook(webhook_id: str, body: bytes, secret: Secret, *, at: datetime) 
     """The three Standard Webhooks headers for sending ``body`` as delivery ``webhook_id``,
     signed at ``at`` (timezone-aware; sent as whole unix seconds)."""
     if not isinstance(webhook_id, str) or not webhook_id or any(c in webhook_id for c in "\r\n"):
-        raise ValidationError(f"webhook_id must be a non-empty single line, got {webhook_id!r}")
+        raise ValidationError.of(
+            "webhook_id", f"webhook_id must be a non-empty single line, got {webhook_id!r}"
+        )
     if not isinstance(body, bytes | bytearray):
-        raise ValidationError(f"body must be bytes, got {type(body).__name__}; encode it first")
+        raise ValidationError.of(
+            "body", f"body must be bytes, got {type(body).__name__}; encode it first"
+        )
     unix = _unix(at, "at")
     if unix < 0:
         raise ValidationError.of(

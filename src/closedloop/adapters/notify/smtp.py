@@ -91,21 +91,31 @@ class SmtpNotifier:
         local_hostname: str | None = None,
     ) -> None:
         if starttls and ssl:
-            raise ValidationError(
+            raise ValidationError.of(
+                "ssl",
                 "choose one of starttls=True (upgrade a plain connection, usually port 587) "
-                "and ssl=True (TLS from the start, usually port 465), not both"
+                "and ssl=True (TLS from the start, usually port 465), not both",
             )
         if (username is None) != (password is None):
-            raise ValidationError("give both username and password to log in, or neither")
+            raise ValidationError.of(  # name the one missing
+                "password" if password is None else "username",
+                "give both username and password to log in, or neither",
+            )
         if timeout <= 0:
-            raise ValidationError(f"timeout must be a positive number of seconds, got {timeout}")
+            raise ValidationError.of(
+                "timeout", f"timeout must be a positive number of seconds, got {timeout}"
+            )
         _, sender_address = parseaddr(sender)
         if not _is_address(sender_address):
-            raise ValidationError(
-                f"sender must be an email address such as 'Care <care@example.com>', got {sender!r}"
+            raise ValidationError.of(
+                "sender",
+                "sender must be an email address such as 'Care <care@example.com>', "
+                f"got {sender!r}",
             )
         if reply_to is not None and not _is_address(parseaddr(reply_to)[1]):
-            raise ValidationError(f"reply_to must be an email address, got {reply_to!r}")
+            raise ValidationError.of(
+                "reply_to", f"reply_to must be an email address, got {reply_to!r}"
+            )
         self.host = host
         self.port = port
         self.sender = sender

@@ -32,12 +32,13 @@ __all__ = ["feedback_from_webhook"]
 _FEEDBACK_FIELDS = frozenset({"customer", "text", "score", "kind", "subject", "received_at"})
 
 
-def _payload_error(problem: str) -> WebhookPayloadError:
-    return WebhookPayloadError(
+def _payload_error(problem: str, field: str = "body") -> WebhookPayloadError:
+    return WebhookPayloadError.of(
+        field,
         f"webhook body {problem}; send a JSON object like "
         '{"customer": "mary@example.com", "text": "...", "kind": "complaint", '
         '"score": 3, "received_at": "2026-11-23T09:00:00+00:00"} '
-        "(customer required; text or score)"
+        "(customer required; text or score)",
     )
 
 
@@ -136,5 +137,6 @@ def feedback_from_webhook(
             external_id=delivery.id,
             subject=_optional_str(data, "subject"),
         )
-    except ValidationError as exc:
-        raise _payload_error(f"is not feedback closedloop takes ({exc})") from exc
+    except ValidationError as exc:  # the body's fault, unless the channel argument is
+        field = "channel" if exc.field == "channel" else "body"
+        raise _payload_error(f"is not feedback closedloop takes ({exc})", field) from exc

@@ -77,9 +77,11 @@ class WebhookNotifier:
     ) -> None:
         scheme = urllib.parse.urlsplit(url).scheme
         if scheme not in ("http", "https"):
-            raise ValidationError(f"webhook url must be http:// or https://, got {url!r}")
+            raise ValidationError.of("url", f"webhook url must be http:// or https://, got {url!r}")
         if timeout <= 0:
-            raise ValidationError(f"timeout must be a positive number of seconds, got {timeout}")
+            raise ValidationError.of(
+                "timeout", f"timeout must be a positive number of seconds, got {timeout}"
+            )
         self.url = url
         self.timeout = timeout
         self.clock = clock

@@ -288,11 +288,15 @@ def role_bindings(roles: Mapping[str, str | Iterable[str]]) -> dict[str, tuple[s
     for role, tenants in roles.items():
         named = (tenants,) if isinstance(tenants, str) else tuple(tenants)
         if not isinstance(role, str) or not role or not named:
-            raise ValidationError(
+            raise ValidationError.of(
+                "roles",
                 f"bind each role to one or more tenants, e.g. {{'acme_app': 'acme'}}; "
-                f"got {role!r}: {tenants!r}"
+                f"got {role!r}: {tenants!r}",
             )
-        found[role] = tuple(check_tenant(t) for t in named)
+        try:
+            found[role] = tuple(check_tenant(t) for t in named)
+        except ValidationError as exc:
+            raise ValidationError.of("roles", f"roles: {exc}") from None
     return found
 
 

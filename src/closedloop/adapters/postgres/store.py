@@ -68,16 +68,19 @@ class PostgresStore(
         self._tenant = check_tenant(tenant)
         if _shared is None:
             if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema):
-                raise ValidationError(
-                    f"schema must be a lower-case SQL name (letters, digits, _), got {schema!r}"
+                raise ValidationError.of(
+                    "schema",
+                    f"schema must be a lower-case SQL name (letters, digits, _), got {schema!r}",
                 )
             if (
                 isinstance(max_connections, bool)
                 or not isinstance(max_connections, int)
                 or max_connections < 1
             ):
-                raise ValidationError(
-                    f"max_connections must be a whole number of at least 1, got {max_connections!r}"
+                raise ValidationError.of(
+                    "max_connections",
+                    "max_connections must be a whole number of at least 1, got "
+                    f"{max_connections!r}",
                 )
             _shared = Database(source, schema, migrate, row_level_security, max_connections)
         self._shared = _shared

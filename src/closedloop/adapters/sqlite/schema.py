@@ -185,15 +185,18 @@ def connect(path: str | os.PathLike[str], synchronous: str, busy_timeout: float)
     """Open ``path`` with its pragmas set and its schema current: created, or migrated."""
     mode = synchronous.upper() if isinstance(synchronous, str) else synchronous
     if mode not in _SYNCHRONOUS:
-        raise ValidationError(
-            f"synchronous must be one of {', '.join(_SYNCHRONOUS)}, got {synchronous!r}"
+        raise ValidationError.of(
+            "synchronous",
+            f"synchronous must be one of {', '.join(_SYNCHRONOUS)}, got {synchronous!r}",
         )
     if (
         isinstance(busy_timeout, bool)
         or not isinstance(busy_timeout, int | float)
         or not 0 <= busy_timeout < math.inf
     ):
-        raise ValidationError(f"busy_timeout must be seconds >= 0, got {busy_timeout!r}")
+        raise ValidationError.of(
+            "busy_timeout", f"busy_timeout must be seconds >= 0, got {busy_timeout!r}"
+        )
     name = os.fspath(path)
     try:
         db = sqlite3.connect(

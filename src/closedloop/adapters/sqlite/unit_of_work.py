@@ -62,6 +62,7 @@ class SQLiteUnitOfWork(TenantView):
     def commit(self, change: Write) -> None:
         """Store the change if the record is at ``change.expected_version``, else raise
         :class:`~closedloop.ConcurrencyError`; all of it or nothing."""
+        check_batch((change,), "change")
         self.commit_many((change,))
 
     def commit_many(self, changes: Sequence[Write]) -> None:

@@ -387,7 +387,7 @@ def replay(events: Iterable[Event]) -> Case:
     it = iter(events)
     first = next(it, None)
     if not isinstance(first, CaseOpened):
-        raise ValidationError("a case's history must start with a CaseOpened event")
+        raise ValidationError.of("events", "a case's history must start with a CaseOpened event")
     case = start(first)
     for event in it:
         case = apply(case, event)

@@ -31,8 +31,8 @@ from closedloop.domain.cases.events import (
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.priority import Priority
-from closedloop.domain.cases.steps import _S, Due, _actor, open_case, reopen, scheduled
-from closedloop.domain.checks import items, require_aware, shown
+from closedloop.domain.cases.steps import _S, Due, open_case, reopen, scheduled
+from closedloop.domain.checks import items, require_actor, require_aware, require_filled, shown
 from closedloop.domain.errors import StepRefusedError, ValidationError
 from closedloop.domain.latte import Stage, Step
 
@@ -58,12 +58,14 @@ def add_message(
     """More from the customer on this matter: it joins the case as a new message, ends a
     pause, and owes them a reply (``due_at`` is the case's next due time after it)."""
     if not isinstance(feedback, Feedback):
-        raise ValidationError(f"feedback must be a Feedback, got {type(feedback).__name__}")
+        raise ValidationError.of(
+            "feedback", f"feedback must be a Feedback, got {type(feedback).__name__}"
+        )
     event = MessageReceived(
         case_id=case.id,
         version=case.version + 1,
         at=require_aware("at", at),
-        by=_actor(by),
+        by=require_actor(by),
         feedback=feedback,
     )
     return apply(case, scheduled(case, event, due_at))
@@ -74,7 +76,7 @@ def reply(case: Case, text: str, *, at: datetime, by: str, due_at: Due) -> Case:
     owed is answered, and it is a personal contact."""
     _active(case, "reply on")
     event = Replied(
-        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=require_actor(by),
         text=_said("text", text), channel=case.reply_channel,
     )  # fmt: skip
     return apply(case, scheduled(case, event, due_at))
@@ -83,7 +85,7 @@ def reply(case: Case, text: str, *, at: datetime, by: str, due_at: Due) -> Case:
 def note(case: Case, text: str, *, at: datetime, by: str) -> Case:
     """An internal note: kept in the case's history, never sent to the customer."""
     event = Noted(
-        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=require_actor(by),
         text=_said("text", text),
     )  # fmt: skip
     return apply(case, event)
@@ -96,9 +98,9 @@ def log_contact(
     channel and what was said; it answers a reply owed and is a personal contact."""
     _active(case, "log a contact on")
     if not isinstance(channel, Channel):
-        raise ValidationError(f"channel must be a Channel, got {channel!r}")
+        raise ValidationError.of("channel", f"channel must be a Channel, got {channel!r}")
     event = ContactLogged(
-        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=require_actor(by),
         channel=channel, summary=_said("summary", summary),
     )  # fmt: skip
     return apply(case, scheduled(case, event, due_at))
@@ -113,7 +115,7 @@ def _active(case: Case, doing: str) -> None:
 
 def _said(name: str, text: object) -> str:
     if not isinstance(text, str) or not text.strip():
-        raise ValidationError(f"{name} must say something, got {text!r}")
+        raise ValidationError.of(name, f"{name} must say something, got {text!r}")
     return text
 
 
@@ -127,7 +129,7 @@ def merge_cases(
         if case.merged_into is not None:
             raise ValidationError(f"case {case.id!r} was merged into {case.merged_into!r} already")
     if into.id == other.id:
-        raise ValidationError(f"cannot merge case {into.id!r} into itself")
+        raise ValidationError.of("other", f"cannot merge case {into.id!r} into itself")
     if into.is_closed:
         raise ValidationError(f"case {into.id!r} is closed: reopen it, or merge into an open one")
     why = _reason(reason)
@@ -137,7 +139,7 @@ def merge_cases(
         owed = other.opened_at  # nobody answered the duplicate at all
     gained = apply(
         into,
-        CasesMerged(case_id=into.id, version=into.version + 1, at=at, by=_actor(by),
+        CasesMerged(case_id=into.id, version=into.version + 1, at=at, by=require_actor(by),
                     other=other.id, messages=other.messages, reason=why, unanswered_since=owed,
                     promises=other.open_promises),
     )  # fmt: skip
@@ -148,7 +150,7 @@ def merge_cases(
             gained = apply(gained, moved)
     stopped = apply(
         other,
-        MergedInto(case_id=other.id, version=other.version + 1, at=at, by=_actor(by),
+        MergedInto(case_id=other.id, version=other.version + 1, at=at, by=require_actor(by),
                    due_at=None, into=into.id, reason=why),
     )  # fmt: skip
     return gained, stopped
@@ -178,18 +180,19 @@ def split_case(
         isinstance(n, bool) or not isinstance(n, int) or not 0 <= n < len(case.messages)
         for n in picked
     ):
-        raise ValidationError(
+        raise ValidationError.of(
+            "messages",
             f"give the positions of the messages to split off, from 0 to "
-            f"{len(case.messages) - 1}; got {shown(list(positions))}"
+            f"{len(case.messages) - 1}; got {shown(list(positions))}",
         )
     if len(picked) == len(case.messages):
-        raise ValidationError("a split must leave at least one message on the case")
+        raise ValidationError.of("messages", "a split must leave at least one message on the case")
     why = _reason(reason)
     require_aware("at", at)
     messages = [case.messages[n] for n in picked]
     source = apply(
         case,
-        SplitOff(case_id=case.id, version=case.version + 1, at=at, by=_actor(by),
+        SplitOff(case_id=case.id, version=case.version + 1, at=at, by=require_actor(by),
                  new_case_id=new_id, moved=tuple(picked), reason=why),
     )  # fmt: skip
     new = open_case(new_id, messages[0], at=at, by=by, priority=case.priority, owner=case.owner,
@@ -201,21 +204,23 @@ def split_case(
 
 def _reason(reason: object) -> str:
     if not isinstance(reason, str) or not reason.strip():
-        raise ValidationError("say why (reason='...'): it stays in both cases' history")
+        raise ValidationError.of(
+            "reason", "say why (reason='...'): it stays in both cases' history"
+        )
     return reason.strip()
 
 
 def reprioritize(case: Case, priority: Priority, *, at: datetime, by: str, reason: str) -> Case:
     """Give the case another priority, saying why (a no-op if it already has it)."""
     if not isinstance(priority, Priority):
-        raise ValidationError(f"priority must be a Priority, got {priority!r}")
+        raise ValidationError.of("priority", f"priority must be a Priority, got {priority!r}")
     if priority is case.priority:
         return case
     event = PriorityChanged(
         case_id=case.id,
         version=case.version + 1,
         at=require_aware("at", at),
-        by=_actor(by),
+        by=require_actor(by),
         priority=priority,
         reason=reason,
     )
@@ -226,14 +231,14 @@ def move_channel(case: Case, channel: Channel, *, at: datetime, by: str, reason:
     """Move the conversation to ``channel``: one case, same history, deadlines and
     promises; replies go out on the new channel (a no-op if it is already there)."""
     if not isinstance(channel, Channel):
-        raise ValidationError(f"channel must be a Channel, got {channel!r}")
+        raise ValidationError.of("channel", f"channel must be a Channel, got {channel!r}")
     if channel == case.reply_channel:
         return case
     event = ChannelMoved(
         case_id=case.id,
         version=case.version + 1,
         at=require_aware("at", at),
-        by=_actor(by),
+        by=require_actor(by),
         channel=channel,
         reason=reason,
         due_at=case.due_at,
@@ -254,13 +259,14 @@ def make_promise(
 ) -> Case:
     """Record a promise made to the customer: ``what``, by ``due_by``, owned by ``owner``."""
     for name, value in (("promise_id", promise_id), ("what", what), ("owner", owner)):
-        if not isinstance(value, str) or not value.strip():
-            raise ValidationError(f"{name} must be a non-empty string, got {value!r}")
+        require_filled(name, value)
     if any(p.id == promise_id for p in case.promises):
-        raise ValidationError(f"case {case.id!r} already has a promise {promise_id!r}")
+        raise ValidationError.of(
+            "promise_id", f"case {case.id!r} already has a promise {promise_id!r}"
+        )
     due_by = require_aware("due_by", due_by)
     event = Promised(
-        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=require_actor(by),
         promise_id=promise_id, what=what, due_by=due_by, owner=owner,
     )  # fmt: skip
     return apply(case, _rescheduled(case, event, due_at))
@@ -274,13 +280,13 @@ def keep_promise(
     found = [p for p in case.promises if p.id == promise_id]
     if not found:
         known = ", ".join(p.id for p in case.promises) or "none"
-        raise ValidationError(
-            f"case {case.id!r} has no promise {promise_id!r}; its promises: {known}"
+        raise ValidationError.of(
+            "promise_id", f"case {case.id!r} has no promise {promise_id!r}; its promises: {known}"
         )
     if not found[0].is_open:
         raise ValidationError(f"promise {promise_id!r} of case {case.id!r} was kept already")
     event = PromiseKept(
-        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=require_actor(by),
         promise_id=promise_id, note=note,
     )  # fmt: skip
     return apply(case, _rescheduled(case, event, due_at))
@@ -305,7 +311,7 @@ def request_verification(case: Case, *, at: datetime, by: str) -> Case:
         )
         raise refused
     event = VerificationRequested(
-        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by)
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=require_actor(by)
     )
     return apply(case, event)
 
@@ -325,13 +331,13 @@ def verify(
     reopens the case (back to Take action, counted as a reopen) if it comes within
     ``window`` of the loop closing; a later no is refused and records nothing."""
     if not isinstance(resolved, bool):
-        raise ValidationError(f"resolved must be True or False, got {resolved!r}")
+        raise ValidationError.of("resolved", f"resolved must be True or False, got {resolved!r}")
     if not case.is_closed:
         raise StepRefusedError(
             case.id, Step.REOPEN, "only a closed loop can be verified; this case is still open"
         )
     event = Verified(
-        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=require_actor(by),
         resolved=resolved, comment=comment,
     )  # fmt: skip
     answered = apply(case, event)

@@ -32,18 +32,20 @@ def _check_score(instance: Feedback, attribute: attrs.Attribute[int | None], val
         return
     # bool is an int subclass; True is not a score.
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ScoreError(
+        raise ScoreError.of(
+            "score",
             f"score must be a whole number from {SCORE_MIN} to {SCORE_MAX} or None, "
-            f"got {value!r} ({type(value).__name__})"
+            f"got {value!r} ({type(value).__name__})",
         )
     if not SCORE_MIN <= value <= SCORE_MAX:
-        raise ScoreError(f"score must be from {SCORE_MIN} to {SCORE_MAX}, got {value}")
+        raise ScoreError.of("score", f"score must be from {SCORE_MIN} to {SCORE_MAX}, got {value}")
 
 
 def _check_channel(instance: Feedback, attribute: attrs.Attribute[Channel], value: object) -> None:
     if not isinstance(value, Channel):
-        raise ValidationError(
-            f"channel must be a Channel (e.g. Channel.EMAIL or Channel.custom(...)), got {value!r}"
+        raise ValidationError.of(
+            "channel",
+            f"channel must be a Channel (e.g. Channel.EMAIL or Channel.custom(...)), got {value!r}",
         )
 
 
@@ -52,7 +54,7 @@ def _check_kind(
 ) -> None:
     if not isinstance(value, FeedbackKind):
         choices = ", ".join(f"FeedbackKind.{k.name}" for k in FeedbackKind)
-        raise ValidationError(f"kind must be one of {choices}; got {value!r}")
+        raise ValidationError.of("kind", f"kind must be one of {choices}; got {value!r}")
 
 
 def _check_text(instance: Feedback, attribute: attrs.Attribute[str], value: object) -> None:
@@ -115,9 +117,10 @@ class Feedback:
 
     def __attrs_post_init__(self) -> None:
         if not self.text.strip() and self.score is None:
-            raise ValidationError(
+            raise ValidationError.of(
+                "text",
                 "feedback needs text or a score; got neither. "
-                "Pass text='...' with what the customer said, or score=... for a survey answer"
+                "Pass text='...' with what the customer said, or score=... for a survey answer",
             )
 
     @property

@@ -31,7 +31,7 @@ from closedloop.domain.cases.events import (
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.priority import Priority
-from closedloop.domain.checks import instant, require_aware
+from closedloop.domain.checks import instant, require_actor, require_aware, require_filled
 from closedloop.domain.errors import StepNotAllowedError, StepRefusedError, ValidationError
 from closedloop.domain.latte import Stage, Step
 
@@ -52,12 +52,6 @@ __all__ = [
 
 _E = TypeVar("_E", bound=StepEvent)
 _S = TypeVar("_S", bound=Scheduled)
-
-
-def _actor(by: object) -> str:
-    if not isinstance(by, str) or not by.strip():
-        raise ValidationError(f"by must name who acts (a non-empty string), got {by!r}")
-    return by
 
 
 #: When the next step is due: an instant, None, or a function of the case after the step
@@ -86,7 +80,7 @@ def _step(
         case_id=case.id,
         version=case.version + 1,
         at=require_aware("at", at),
-        by=_actor(by),
+        by=require_actor(by),
         stage=row.target,
         due_at=None if callable(due_at) else due_at,
         **payload,
@@ -131,17 +125,18 @@ def open_case(
     """Listen: open a case for ``feedback``; ``at`` is when it was recorded, ``due_at``
     when the acknowledgement is due, ``origin`` what closedloop opened it for (if not
     plain feedback)."""
-    if not isinstance(case_id, str) or not case_id.strip():
-        raise ValidationError(f"case id must be a non-empty string, got {case_id!r}")
+    require_filled("case_id", case_id)
     if not isinstance(feedback, Feedback):
-        raise ValidationError(f"feedback must be a Feedback, got {type(feedback).__name__}")
+        raise ValidationError.of(
+            "feedback", f"feedback must be a Feedback, got {type(feedback).__name__}"
+        )
     if not isinstance(priority, Priority):
-        raise ValidationError(f"priority must be a Priority, got {priority!r}")
+        raise ValidationError.of("priority", f"priority must be a Priority, got {priority!r}")
     event = CaseOpened(
         case_id=case_id,
         version=1,
         at=require_aware("at", at),
-        by=_actor(by),
+        by=require_actor(by),
         feedback=feedback,
         priority=priority,
         owner=owner,
@@ -204,9 +199,11 @@ def decline(
     ``asked`` is what the customer asked for (the case's subject if not given) and
     ``category`` files the no in the no log."""
     if not isinstance(category, str) or not category.strip():
-        raise ValidationError(f"category must name the kind of no, got {category!r}")
+        raise ValidationError.of("category", f"category must name the kind of no, got {category!r}")
     if asked is not None and (not isinstance(asked, str) or not asked.strip()):
-        raise ValidationError(f"asked must say what the customer asked for, got {asked!r}")
+        raise ValidationError.of(
+            "asked", f"asked must say what the customer asked for, got {asked!r}"
+        )
     return _step(
         case, Step.DECLINE, lifecycle, Declined, at=at, by=by, due_at=due_at, reason=reason,
         category=category, asked=asked if asked is not None else case.subject,
@@ -243,14 +240,16 @@ def explain(
     to them (they stay tracked, and the sweep still escalates them when overdue).
     ``root_cause`` and its ``kano`` tag feed the reports' top causes and dissatisfiers."""
     if root_cause is not None and (not isinstance(root_cause, str) or not root_cause.strip()):
-        raise ValidationError(
-            f"root_cause must be a short non-empty label or None; got {root_cause!r}"
+        raise ValidationError.of(
+            "root_cause", f"root_cause must be a short non-empty label or None; got {root_cause!r}"
         )
     if kano is not None and not isinstance(kano, Kano):
         choices = ", ".join(f"Kano.{k.name}" for k in Kano)
-        raise ValidationError(f"kano must be one of {choices} or None; got {kano!r}")
+        raise ValidationError.of("kano", f"kano must be one of {choices} or None; got {kano!r}")
     if kano is not None and root_cause is None:
-        raise ValidationError("kano tags a root cause: give root_cause='...' with it")
+        raise ValidationError.of(
+            "root_cause", "kano tags a root cause: give root_cause='...' with it"
+        )
     unkept = case.open_promises
     if unkept and (not isinstance(open_promises, str) or not open_promises.strip()):
         listed = "; ".join(f'"{p.what}" by {p.due_by.isoformat()}' for p in unkept)
@@ -302,13 +301,12 @@ def _days(span: timedelta) -> str:
 
 def assign(case: Case, *, at: datetime, by: str, owner: str) -> Case:
     """Give the case a new owner."""
-    if not isinstance(owner, str) or not owner.strip():
-        raise ValidationError(f"owner must be a non-empty string, got {owner!r}")
+    require_filled("owner", owner)
     event = Assigned(
         case_id=case.id,
         version=case.version + 1,
         at=require_aware("at", at),
-        by=_actor(by),
+        by=require_actor(by),
         owner=owner,
     )
     return apply(case, event)

@@ -83,8 +83,9 @@ def _theirs(erasure: Erasure, records: Mapping[str, Customer]) -> set[str]:
     }
     for key, c in records.items():
         if key not in theirs and (pseudonym in c.handles or key == pseudonym):
-            raise ValidationError(
-                f"the pseudonym {pseudonym!r} is customer {key!r}'s: choose another pseudonym"
+            raise ValidationError.of(
+                "pseudonym",
+                f"the pseudonym {pseudonym!r} is customer {key!r}'s: choose another pseudonym",
             )
     grown = True
     while grown:  # a record merged into theirs is theirs too

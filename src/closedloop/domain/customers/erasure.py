@@ -114,15 +114,21 @@ class Erasure:
 
     def __attrs_post_init__(self) -> None:
         if not self.handles or not all(isinstance(h, str) and h.strip() for h in self.handles):
-            raise ValidationError("an erasure needs the customer's handles (non-empty strings)")
+            raise ValidationError.of(
+                "handles", "an erasure needs the customer's handles (non-empty strings)"
+            )
         if not isinstance(self.pseudonym, str) or not self.pseudonym.strip():
-            raise ValidationError("an erasure needs a pseudonym (a non-empty string)")
+            raise ValidationError.of(
+                "pseudonym", "an erasure needs a pseudonym (a non-empty string)"
+            )
         # A pseudonym made by pseudonym_for is a digest: "11" inside its hex says nothing.
         inside = not _DEFAULT.fullmatch(self.pseudonym) and any(
             h in self.pseudonym for h in self.handles
         )
         if inside or self.text(self.pseudonym) != self.pseudonym:
-            raise ValidationError("the pseudonym must not contain the handles it replaces")
+            raise ValidationError.of(
+                "pseudonym", "the pseudonym must not contain the handles it replaces"
+            )
 
     def text(self, value: str) -> str:
         """``value`` with every handle that stands alone in it replaced by the pseudonym."""

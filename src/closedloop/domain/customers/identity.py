@@ -65,8 +65,9 @@ def _clean(handles: Iterable[str]) -> tuple[str, ...]:
         require_key("handles", handle)
     found = tuple(dict.fromkeys(listed))
     if not found or not all(isinstance(h, str) and h.strip() == h and h for h in found):
-        raise ValidationError(
-            f"handles must be non-empty strings without surrounding spaces; got {found!r}"
+        raise ValidationError.of(
+            "handles",
+            f"handles must be non-empty strings without surrounding spaces; got {found!r}",
         )
     return found
 
@@ -75,7 +76,7 @@ def _event(customer: Customer | None, change: IdentityChange, at: datetime, by: 
            handles: tuple[str, ...] = (), other: str | None = None) -> CustomerEvent:  # fmt: skip
     require_aware("at", at)
     if not isinstance(by, str) or not by.strip():
-        raise ValidationError("say who made the change: by='...'")
+        raise ValidationError.of("by", "say who made the change: by='...'")
     version = 1 if customer is None else customer.version + 1
     return CustomerEvent(change, version, at, by, handles, other)
 
@@ -111,7 +112,9 @@ def unlink(customer: Customer, handle: str, *, at: datetime, by: str) -> Custome
     """``customer`` without ``handle``."""
     _active(customer)
     if require_key("handle", handle) not in customer.handles:
-        raise ValidationError(f"{handle!r} is not a handle of customer {customer.id!r}")
+        raise ValidationError.of(
+            "handle", f"{handle!r} is not a handle of customer {customer.id!r}"
+        )
     event = _event(customer, IdentityChange.UNLINKED, at, by, (handle,))
     return _with(customer, event, customer.handles - {handle})
 
@@ -121,7 +124,7 @@ def merge(into: Customer, other: Customer, *, at: datetime, by: str) -> tuple[Cu
     _active(into)
     _active(other)
     if into.id == other.id:
-        raise ValidationError(f"cannot merge customer {into.id!r} into itself")
+        raise ValidationError.of("other", f"cannot merge customer {into.id!r} into itself")
     moved = tuple(sorted(other.handles))
     gained = _with(into, _event(into, IdentityChange.MERGED, at, by, moved, other.id),
                    into.handles | other.handles)  # fmt: skip
@@ -134,7 +137,7 @@ def unmerge(into: Customer, other: Customer, *, at: datetime, by: str) -> tuple[
     """Undo the last merge of ``other`` into ``into``: the handles it moved go back
     (those still on ``into``; a handle unlinked since stays unlinked)."""
     if other.merged_into != into.id:
-        raise ValidationError(f"customer {other.id!r} is not merged into {into.id!r}")
+        raise ValidationError.of("other", f"customer {other.id!r} is not merged into {into.id!r}")
     merged = next(
         e
         for e in reversed(into.events)

@@ -45,9 +45,10 @@ _MIDNIGHT: Final = time(0)
 
 def _check_time(_: object, attribute: attrs.Attribute[time], value: object) -> None:
     if not isinstance(value, time) or value.tzinfo is not None:
-        raise ValidationError(
+        raise ValidationError.of(
+            attribute.name,
             f"window {attribute.name} must be a datetime.time without tzinfo (local wall-clock "
-            f"time in the calendar's zone), got {value!r}"
+            f"time in the calendar's zone), got {value!r}",
         )
 
 
@@ -69,9 +70,10 @@ class Window:
 
     def __attrs_post_init__(self) -> None:
         if self.end != _MIDNIGHT and self.end <= self.start:
-            raise ValidationError(
+            raise ValidationError.of(
+                "end",
                 f"window {self} must start before it ends (use end=time(0) for midnight at "
-                f"the end of the day; split a night shift into two days' windows)"
+                f"the end of the day; split a night shift into two days' windows)",
             )
 
     @property
@@ -97,21 +99,27 @@ def _to_window(value: object) -> Window:
     if isinstance(value, Window):
         return value
     if isinstance(value, tuple) and len(value) == 2:
-        return Window(*value)
-    raise ValidationError(
-        f"a window must be a Window or a (start, end) pair of times, got {value!r}"
+        try:
+            return Window(*value)
+        except ValidationError as exc:  # a pair's fault is the week's, given as a whole
+            raise ValidationError.of("week", str(exc)) from None
+    raise ValidationError.of(
+        "week", f"a window must be a Window or a (start, end) pair of times, got {value!r}"
     )
 
 
 def _day_windows(day: int, windows: Iterable[_WindowLike]) -> tuple[Window, ...]:
     if isinstance(windows, Window | str) or not isinstance(windows, Iterable):
-        raise ValidationError(f"{_DAY_NAMES[day]}: give a list of windows, got {windows!r}")
+        raise ValidationError.of(
+            "week", f"{_DAY_NAMES[day]}: give a list of windows, got {windows!r}"
+        )
     result = tuple(_to_window(w) for w in windows)
     for before, after in pairwise(result):
         if before.end == _MIDNIGHT or after.start < before.end:
-            raise ValidationError(
+            raise ValidationError.of(
+                "week",
                 f"{_DAY_NAMES[day]}: windows must be in order and must not overlap, "
-                f"but {before} is followed by {after}"
+                f"but {before} is followed by {after}",
             )
     return result
 
@@ -120,16 +128,17 @@ def _to_week(value: _WeekLike) -> tuple[tuple[Window, ...], ...]:
     if isinstance(value, Mapping):
         bad = [k for k in value if type(k) is not int or not 0 <= k <= 6]
         if bad:
-            raise ValidationError(
-                f"week keys must be weekdays 0 (Monday) to 6 (Sunday), got {bad!r}"
+            raise ValidationError.of(
+                "week", f"week keys must be weekdays 0 (Monday) to 6 (Sunday), got {bad!r}"
             )
         days: list[Iterable[_WindowLike]] = [value.get(d, ()) for d in range(7)]
     elif isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 7:
         days = list(value)
     else:
-        raise ValidationError(
+        raise ValidationError.of(
+            "week",
             f"week must map weekdays 0 (Monday) to 6 (Sunday) to their windows, or list the "
-            f"windows of all 7 days; got {value!r}"
+            f"windows of all 7 days; got {value!r}",
         )
     return tuple(_day_windows(d, windows) for d, windows in enumerate(days))
 
@@ -144,14 +153,17 @@ def _to_holidays(value: Iterable[Holiday]) -> tuple[Holiday, ...]:
         elif isinstance(item, tuple) and _is_range(item):
             first, last = item
             if first > last:
-                raise ValidationError(f"holiday range {first} to {last} ends before it starts")
+                raise ValidationError.of(
+                    "holidays", f"holiday range {first} to {last} ends before it starts"
+                )
             result.append((first, last))
         elif isinstance(item, date) and not isinstance(item, datetime):
             result.append(item)
         else:
-            raise ValidationError(
+            raise ValidationError.of(
+                "holidays",
                 f"a holiday must be a date, an inclusive (first, last) pair of dates or a "
-                f"dateutil rrule; got {item!r} (holidays close whole local days: no datetimes)"
+                f"dateutil rrule; got {item!r} (holidays close whole local days: no datetimes)",
             )
     return tuple(result)
 
@@ -166,12 +178,12 @@ def _is_range(item: object) -> bool:
 
 def _to_zone(name: object) -> ZoneInfo:
     if not isinstance(name, str) or not name:
-        raise ValidationError(f"zone must be an IANA time zone name, got {name!r}")
+        raise ValidationError.of("zone", f"zone must be an IANA time zone name, got {name!r}")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValidationError(
-            f"unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin' or 'UTC'"
+        raise ValidationError.of(
+            "zone", f"unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin' or 'UTC'"
         ) from None
 
 
@@ -194,9 +206,10 @@ class BusinessCalendar:
     def __attrs_post_init__(self) -> None:
         zone = _to_zone(self.zone)
         if not any(self.week):
-            raise ValidationError(
+            raise ValidationError.of(
+                "week",
                 "a business calendar needs at least one working window; for a round-the-clock "
-                "standard use BusinessCalendar.always_open()"
+                "standard use BusinessCalendar.always_open()",
             )
         windows = tuple(tuple(w._bounds for w in day) for day in self.week)
         object.__setattr__(self, "_timeline", Timeline(zone, windows, self.holidays))
@@ -246,10 +259,12 @@ class BusinessCalendar:
         tl = self._timeline
         u, n = tl.locate("instant", instant)
         if not isinstance(duration, timedelta):
-            raise ValidationError(f"duration must be a timedelta, got {type(duration).__name__}")
+            raise ValidationError.of(
+                "duration", f"duration must be a timedelta, got {type(duration).__name__}"
+            )
         r = duration // US
         if r < 0:
-            raise ValidationError(f"duration must not be negative, got {duration}")
+            raise ValidationError.of("duration", f"duration must not be negative, got {duration}")
         if r == 0 or tl.always:
             return tl.to_datetime(u + r)
         return tl.to_datetime(tl.add(u, n, r))
@@ -268,6 +283,6 @@ class BusinessCalendar:
     def open_spans(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         """The open intervals of a local date as ``(start, end)`` pairs, after DST and holidays."""
         if not isinstance(day, date) or isinstance(day, datetime):
-            raise ValidationError(f"day must be a date, got {day!r}")
+            raise ValidationError.of("day", f"day must be a date, got {day!r}")
         tl = self._timeline
         return tuple((tl.to_datetime(s), tl.to_datetime(e)) for s, e in tl.spans(day.toordinal()))

@@ -32,6 +32,7 @@ from closedloop.domain.checks import (
     items,
     non_empty,
     positive_duration,
+    require_actor,
     require_aware,
     require_key,
     require_text,
@@ -62,7 +63,9 @@ __all__ = [
 
 def _recipients(value: Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, str):
-        raise ValidationError(f"recipients must be a list of addresses, got the string {value!r}")
+        raise ValidationError.of(
+            "recipients", f"recipients must be a list of addresses, got the string {value!r}"
+        )
     recipients = items("recipients")(value)
     for recipient in recipients:
         require_key("recipients", recipient)  # each is a notification's ``to``
@@ -181,8 +184,7 @@ def next_due(
 
 def _check(case: Case, at: datetime, by: str) -> None:
     require_aware("at", at)
-    if not isinstance(by, str) or not by.strip():
-        raise ValidationError(f"by must name who acts (a non-empty string), got {by!r}")
+    require_actor(by)
 
 
 def escalate(case: Case, *, at: datetime, ladder: Ladder, breached: Deadline, due_at: Due) -> Case:
@@ -239,10 +241,10 @@ def customer_escalate(
     raise the case's priority."""
     _check(case, at, by)
     if not isinstance(to, str) or not to.strip():
-        raise ValidationError(f"to must say where the customer went, got {to!r}")
+        raise ValidationError.of("to", f"to must say where the customer went, got {to!r}")
     if not isinstance(channel, Channel):
-        raise ValidationError(
-            f"channel must be a Channel (e.g. Channel.OMBUDSMAN), got {channel!r}"
+        raise ValidationError.of(
+            "channel", f"channel must be a Channel (e.g. Channel.OMBUDSMAN), got {channel!r}"
         )
     breached = any(
         d.due_at is not None and instant(d.due_at) < instant(at)

@@ -22,7 +22,13 @@ from closedloop.domain.cases.contact import (
 )
 from closedloop.domain.cases.events import CustomerReplied, Scheduled
 from closedloop.domain.cases.steps import Due, scheduled
-from closedloop.domain.checks import instant, is_a, positive_duration, require_aware
+from closedloop.domain.checks import (
+    instant,
+    is_a,
+    positive_duration,
+    require_actor,
+    require_aware,
+)
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.latte import Stage
 from closedloop.domain.standards.calendar import BusinessCalendar
@@ -57,15 +63,9 @@ class Silence:
         return self.calendar.add(told_at, self.close_after)
 
 
-def _actor(by: object) -> str:
-    if not isinstance(by, str) or not by.strip():
-        raise ValidationError(f"by must name who acts (a non-empty string), got {by!r}")
-    return by
-
-
 def _text(name: str, value: object, hint: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"{name} must say {hint}, got {value!r}")
+        raise ValidationError.of(name, f"{name} must say {hint}, got {value!r}")
     return value
 
 
@@ -93,7 +93,9 @@ def pause(
     """
     _open(case)
     if not isinstance(waiting_on, WaitingOn):
-        raise ValidationError(f"waiting_on must be a WaitingOn, got {waiting_on!r}")
+        raise ValidationError.of(
+            "waiting_on", f"waiting_on must be a WaitingOn, got {waiting_on!r}"
+        )
     if case.pause is not None:
         raise ValidationError(
             f"case {case.id!r} is already waiting for the "
@@ -102,14 +104,18 @@ def pause(
     if waiting_on is WaitingOn.CUSTOMER:
         _text("question", question, "what the customer is asked")
     elif question:
-        raise ValidationError("only a pause waiting on the customer sends them a question")
+        raise ValidationError.of(
+            "question", "only a pause waiting on the customer sends them a question"
+        )
     resume_by = require_aware("resume_by", resume_by)
     if instant(resume_by) <= instant(require_aware("at", at)):
-        raise ValidationError(f"resume_by ({resume_by}) must be after the pause begins ({at})")
+        raise ValidationError.of(
+            "resume_by", f"resume_by ({resume_by}) must be after the pause begins ({at})"
+        )
     event = Paused(
-        case_id=case.id, version=case.version + 1, at=at, by=_actor(by), waiting_on=waiting_on,
-        reason=_text("reason", reason, "why the case waits"), resume_by=resume_by,
-        question=question,
+        case_id=case.id, version=case.version + 1, at=at, by=require_actor(by),
+        waiting_on=waiting_on, reason=_text("reason", reason, "why the case waits"),
+        resume_by=resume_by, question=question,
     )  # fmt: skip
     return _with_due(case, event, due_at)
 
@@ -121,7 +127,7 @@ def resume(case: Case, *, at: datetime, by: str, reason: str, due_at: Due) -> Ca
     if case.pause is None:
         raise ValidationError(f"case {case.id!r} is not paused")
     event = Resumed(
-        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=require_actor(by),
         reason=_text("reason", reason, "why the wait is over"),
     )  # fmt: skip
     return _with_due(case, event, due_at)
@@ -137,7 +143,7 @@ def customer_replied(case: Case, *, at: datetime, by: str, text: str, due_at: Du
             "message instead (desk.conversation.add_message): it is owed a reply either way"
         )
     event = CustomerReplied(
-        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=_actor(by),
+        case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=require_actor(by),
         text=_text("text", text, "what the customer replied"),
     )  # fmt: skip
     return _with_due(case, event, due_at)

@@ -8,6 +8,7 @@ the default for that target. Everything here is a pure function of the case and 
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 from collections.abc import Iterable
@@ -72,19 +73,22 @@ class Rag(enum.Enum):
     RED = "red"
 
 
-def _names(value: Iterable[Any]) -> frozenset[Any]:
+def _names(value: Any) -> Any:
+    """attrs converter: a set (channels by name), else ``value`` as is, for :func:`_a_set`."""
+    with contextlib.suppress(TypeError):
+        if not isinstance(value, str):
+            return frozenset(v.name if isinstance(v, Channel) else v for v in value)
+    return value
+
+
+def _a_set(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    field = attribute.name
     if isinstance(value, str):
-        raise ValidationError(
-            f"give a set of values (channels, priorities, kinds or origins), e.g. "
-            f"{{{shown(value)}}}, not the string {shown(value)}"
+        raise ValidationError.of(
+            field, f"give a set of {field}, e.g. {{{shown(value)}}}, not the string {shown(value)}"
         )
-    # Channels may be given as Channel objects or by name; a standard matches names.
-    try:
-        return frozenset(v.name if isinstance(v, Channel) else v for v in value)
-    except TypeError:
-        raise ValidationError(
-            f"give a set of channels, priorities, kinds or origins, got {shown(value)}"
-        ) from None
+    if not isinstance(value, frozenset):
+        raise ValidationError.of(field, f"give a set of {field}, got {shown(value)}")
 
 
 def _label(instance: Any, attribute: attrs.Attribute[str], value: object) -> None:
@@ -105,16 +109,16 @@ class Standard:
     within: timedelta = attrs.field(validator=positive_duration)
     calendar: BusinessCalendar = attrs.field(validator=is_a(BusinessCalendar))
     channels: frozenset[str] = attrs.field(
-        default=frozenset(), converter=_names, validator=each_a(str)
+        default=frozenset(), converter=_names, validator=[_a_set, each_a(str)]
     )
     priorities: frozenset[Priority] = attrs.field(
-        default=frozenset(), converter=_names, validator=each_a(Priority)
+        default=frozenset(), converter=_names, validator=[_a_set, each_a(Priority)]
     )
     kinds: frozenset[FeedbackKind] = attrs.field(
-        default=frozenset(), converter=_names, validator=each_a(FeedbackKind)
+        default=frozenset(), converter=_names, validator=[_a_set, each_a(FeedbackKind)]
     )
     origins: frozenset[OriginKind] = attrs.field(
-        default=frozenset(), converter=_names, validator=each_a(OriginKind)
+        default=frozenset(), converter=_names, validator=[_a_set, each_a(OriginKind)]
     )
     name: str = attrs.field(default="", validator=_label)
 
@@ -173,7 +177,9 @@ def _defaults_list(value: Any) -> tuple[Standard, ...]:
 
 def _fraction(instance: Any, attribute: attrs.Attribute[float], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-        raise ValidationError(f"{attribute.name} must be between 0 and 1, got {value!r}")
+        raise ValidationError.of(
+            attribute.name, f"{attribute.name} must be between 0 and 1, got {value!r}"
+        )
 
 
 @attrs.frozen

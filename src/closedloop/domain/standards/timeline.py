@@ -39,11 +39,14 @@ _BLOCK: Final = 1 << _BLOCK_BITS  # days per table
 _MAX_CLOSED_DAYS: Final = 3653
 
 
-def _out_of_range() -> ValidationError:
-    return ValidationError(
+def _out_of_range(field: str | None = None) -> ValidationError:
+    """The error for an instant (the argument ``field``, or else the result) out of range."""
+    error = ValidationError(
         "business-time arithmetic is supported from year 2 to year 9998; the instant or the "
         "result lies outside"
     )
+    error.field = field
+    return error
 
 
 class Block:
@@ -91,9 +94,9 @@ class Timeline:
         try:
             n = instant.astimezone(self.zone).toordinal()
         except OverflowError:
-            raise _out_of_range() from None
+            raise _out_of_range(field) from None
         if not _FIRST < n < _LAST:
-            raise _out_of_range()
+            raise _out_of_range(field)
         return (instant - _EPOCH) // US, n
 
     def to_datetime(self, u: int) -> datetime:

@@ -24,6 +24,7 @@ from closedloop.domain.checks import (
     items,
     positive_duration,
     require_aware,
+    require_count,
     require_duration,
     require_text,
     shown,
@@ -161,12 +162,13 @@ class Contact:
 
 def _fraction(instance: object, attribute: attrs.Attribute[float], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-        raise ValidationError(f"{attribute.name} must be more than 0 and at most 1, got {value!r}")
+        raise ValidationError.of(
+            attribute.name, f"{attribute.name} must be more than 0 and at most 1, got {value!r}"
+        )
 
 
 def _count(instance: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError(f"{attribute.name} must be a whole number >= 0, got {value!r}")
+    require_count(attribute.name, value)
 
 
 @attrs.frozen

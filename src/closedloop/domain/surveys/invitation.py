@@ -39,6 +39,7 @@ __all__ = [
     "queued",
     "recovered",
     "remind",
+    "require_survey",
     "split_token",
     "suppressed",
     "token_digest",
@@ -64,14 +65,18 @@ class InvitationStatus(enum.Enum):
 
 def _comment(instance: object, attribute: attrs.Attribute[str | None], value: object) -> None:
     if value is not None and not isinstance(value, str):
-        raise ValidationError(f"comment must be text or None, got {type(value).__name__}")
+        raise ValidationError.of(
+            "comment", f"comment must be text or None, got {type(value).__name__}"
+        )
     if value is not None:
         require_text("comment", value)
 
 
 def _flag(instance: object, attribute: attrs.Attribute[bool], value: object) -> None:
     if not isinstance(value, bool):
-        raise ValidationError(f"{attribute.name} must be True or False, got {value!r}")
+        raise ValidationError.of(
+            attribute.name, f"{attribute.name} must be True or False, got {value!r}"
+        )
 
 
 @attrs.frozen
@@ -163,6 +168,13 @@ def split_token(token: object) -> tuple[str, str]:
     return invitation_id, secret
 
 
+def require_survey(survey: object) -> Survey:
+    """``survey`` if it is a :class:`Survey`, else a ValidationError naming ``survey``."""
+    if not isinstance(survey, Survey):
+        raise ValidationError.of("survey", f"survey must be a Survey, got {type(survey).__name__}")
+    return survey
+
+
 def _new(
     invitation_id: str,
     survey: Survey,
@@ -171,11 +183,9 @@ def _new(
     at: datetime,
     **rest: object,
 ) -> Invitation:
-    if not isinstance(survey, Survey):
-        raise ValidationError(f"survey must be a Survey, got {type(survey).__name__}")
     return Invitation(
         id=invitation_id,
-        survey=survey,
+        survey=require_survey(survey),
         customer=customer,
         channel=channel,
         created_at=require_aware("at", at),
@@ -303,9 +313,11 @@ def withdraw(invitation: Invitation, at: datetime, why: str) -> Invitation:
 
 def _check_response(survey: Survey, response: Response) -> None:
     if not isinstance(response, Response):
-        raise ValidationError(f"response must be a Response, got {type(response).__name__}")
+        raise ValidationError.of(
+            "response", f"response must be a Response, got {type(response).__name__}"
+        )
     if response.answer.answered:
-        survey.check(response.answer.score)
+        survey.check(response.answer.score, field="response")
 
 
 def answer(invitation: Invitation, secret: str, response: Response) -> Invitation:

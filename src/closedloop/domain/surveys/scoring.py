@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import attrs
 
+from closedloop.domain.checks import require_count
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.surveys.survey import Answer, AnswerStatus, Effort, Survey, SurveyKind
 
@@ -49,16 +50,17 @@ def _tally(answers: Iterable[Answer], kind: SurveyKind) -> _Tally:
     skipped = dismissed = 0
     for index, answer in enumerate(answers):
         if not isinstance(answer, Answer):
-            raise ValidationError(
+            raise ValidationError.of(
+                "answers",
                 f"answer {index} must be an Answer (e.g. Answer(9) or Answer.skipped()); "
-                f"got {answer!r}"
+                f"got {answer!r}",
             )
         if answer.status is AnswerStatus.SKIPPED:
             skipped += 1
         elif answer.status is AnswerStatus.DISMISSED:
             dismissed += 1
         else:
-            counts[kind.check(answer.score, where=f"answer {index}")] += 1
+            counts[kind.check(answer.score, where=f"answer {index}", field="answers")] += 1
     return _Tally(tuple(counts), skipped, dismissed)
 
 
@@ -89,16 +91,10 @@ class NpsResult:
         return self.promoters + self.passives + self.detractors
 
 
-def _check_count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError(f"{name} must be a whole number >= 0; got {value!r}")
-    return value
-
-
 def nps(answers: Iterable[Answer], *, small_sample_below: int = DEFAULT_SMALL_SAMPLE) -> NpsResult:
     """Score NPS answers (0-10); ``small_sample`` is set when fewer than
     ``small_sample_below`` answers carry a score."""
-    _check_count("small_sample_below", small_sample_below)
+    require_count("small_sample_below", small_sample_below)
     tally = _tally(answers, SurveyKind.NPS)
     promoters = tally.between(9, 10)
     detractors = tally.between(0, 6)
@@ -205,7 +201,9 @@ def ces(answers: Iterable[Answer], kind: SurveyKind | Survey) -> CesResult:
     if isinstance(kind, Survey):
         kind = kind.kind
     if kind not in (SurveyKind.CES, SurveyKind.CES2):
-        raise ValidationError(f"ces() scores SurveyKind.CES or SurveyKind.CES2; got {kind!r}")
+        raise ValidationError.of(
+            "kind", f"ces() scores SurveyKind.CES or SurveyKind.CES2; got {kind!r}"
+        )
     tally = _tally(answers, kind)
     bands = dict.fromkeys(Effort, 0)
     for score, count in enumerate(tally.counts):

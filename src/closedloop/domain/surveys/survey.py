@@ -97,10 +97,11 @@ class SurveyKind(enum.Enum):
         low, high = self.scale
         return f"{self.name} ({low}-{high})"
 
-    def check(self, score: object, *, where: str = "") -> int:
+    def check(self, score: object, *, where: str = "", field: str = "score") -> int:
         """Return ``score`` if it is a whole number on this scale, else raise ``ScoreError``.
 
-        ``where`` names the survey or answer in the message.
+        ``where`` names the survey or answer in the message; ``field`` is the error's field
+        (the argument that held the score).
         """
         low, high = self.scale
         prefix = f"{where}: " if where else ""
@@ -108,9 +109,9 @@ class SurveyKind(enum.Enum):
         # bool is an int subclass; True is not a score. 7.0 is refused too: a float
         # score means the caller's data went through something lossy.
         if isinstance(score, bool) or not isinstance(score, int):
-            raise ScoreError(f"{expected}; got {score!r} ({type(score).__name__})")
+            raise ScoreError.of(field, f"{expected}; got {score!r} ({type(score).__name__})")
         if not low <= score <= high:
-            raise ScoreError(f"{expected}; got {score}, which is off the scale")
+            raise ScoreError.of(field, f"{expected}; got {score}, which is off the scale")
         return score
 
     def is_low(self, score: int, threshold: int | None = None) -> bool:
@@ -121,7 +122,9 @@ class SurveyKind(enum.Enum):
         :attr:`default_low_threshold`.
         """
         score = self.check(score)
-        limit = self.default_low_threshold if threshold is None else self.check(threshold)
+        if threshold is None:
+            threshold = self.default_low_threshold
+        limit = self.check(threshold, field="threshold")
         return score <= limit if self.high_is_good else score >= limit
 
     def category(self, score: int) -> NpsCategory | Satisfaction | Effort:
@@ -162,7 +165,9 @@ _DEFAULT_LOW = {
 def _check_kind(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, SurveyKind):
         choices = ", ".join(f"SurveyKind.{k.name}" for k in SurveyKind)
-        raise ValidationError(f"{attribute.name} must be one of {choices}; got {value!r}")
+        raise ValidationError.of(
+            attribute.name, f"{attribute.name} must be one of {choices}; got {value!r}"
+        )
 
 
 def _default_threshold(survey: Survey) -> int:
@@ -175,7 +180,7 @@ def _check_threshold(instance: Survey, attribute: attrs.Attribute[int], value: o
     try:
         instance.kind.check(value, where=f"survey {instance.name!r}")
     except ScoreError as exc:
-        raise ScoreError(f"low_threshold is not on the scale: {exc}") from None
+        raise ScoreError.of(attribute.name, f"low_threshold is not on the scale: {exc}") from None
 
 
 @attrs.frozen
@@ -193,9 +198,10 @@ class Survey:
         default=attrs.Factory(_default_threshold, takes_self=True), validator=_check_threshold
     )
 
-    def check(self, score: object) -> int:
-        """Return ``score`` if it is a whole number on this survey's scale, else raise."""
-        return self.kind.check(score, where=f"survey {self.name!r}")
+    def check(self, score: object, *, field: str = "score") -> int:
+        """Return ``score`` if it is a whole number on this survey's scale, else raise a
+        ``ScoreError`` whose ``field`` is ``field``."""
+        return self.kind.check(score, where=f"survey {self.name!r}", field=field)
 
     def is_low(self, score: int) -> bool:
         """True when ``score`` should trigger a recovery (detractor, dissatisfied, high effort)."""
@@ -220,14 +226,15 @@ class AnswerStatus(enum.Enum):
 
 def _check_answer_score(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ScoreError(
-            f"an answer's score must be a whole number; got {value!r} ({type(value).__name__})"
+        raise ScoreError.of(
+            "score",
+            f"an answer's score must be a whole number; got {value!r} ({type(value).__name__})",
         )
 
 
 def _check_status(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, AnswerStatus):
-        raise ValidationError(f"status must be an AnswerStatus; got {value!r}")
+        raise ValidationError.of("status", f"status must be an AnswerStatus; got {value!r}")
 
 
 @attrs.frozen
@@ -243,12 +250,15 @@ class Answer:
 
     def __attrs_post_init__(self) -> None:
         if self.status is AnswerStatus.ANSWERED and self.score is None:
-            raise ScoreError(
+            raise ScoreError.of(
+                "score",
                 "an answered Answer needs a score; use Answer.skipped() or Answer.dismissed() "
-                "for a response without one"
+                "for a response without one",
             )
         if self.status is not AnswerStatus.ANSWERED and self.score is not None:
-            raise ValidationError(f"a {self.status.value} answer has no score; got {self.score!r}")
+            raise ValidationError.of(
+                "score", f"a {self.status.value} answer has no score; got {self.score!r}"
+            )
 
     @classmethod
     def skipped(cls) -> Answer:
