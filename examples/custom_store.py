@@ -319,13 +319,16 @@ class JsonFolderStore:
             writes: dict[Path, Any] = {}
             cases = [c for c in self._cases() if erasure.holds(c)]  # or a message they wrote
             theirs = {c.id for c in cases if c.customer in erasure.handles}
-            renamed: dict[str, str] = {}  # their messages' external ids, and the new ones
+            renamed: dict[tuple[str, str], str] = {}  # (external id, its case): the new id
             for case in cases:
-                renamed.update(erasure.external_ids(case))
+                for external_id, new in erasure.external_ids(case).items():
+                    renamed[external_id, case.id] = new
                 writes[self._case_path(case.id)] = codec.dump_case(erasure.case(case, at))
             index: dict[str, str] = _read(self._dir / EXTERNAL_IDS) or {}
-            if renamed.keys() & index.keys():
-                writes[self._dir / EXTERNAL_IDS] = {renamed.get(x, x): c for x, c in index.items()}
+            if renamed.keys() & index.items():
+                writes[self._dir / EXTERNAL_IDS] = {
+                    renamed.get((x, c), x): c for x, c in index.items()
+                }
             invitations = [i for i in self._invitation_files() if i.customer in erasure.handles]
             for invitation in invitations:
                 erased = erasure.invitation(invitation, at)

@@ -258,14 +258,12 @@ class InMemoryStore:
             people = erased_customers(erasure, at, read, self.customer_of)
             cases = [c for c in self._cases() if erasure.holds(c)]
             theirs = {c.id for c in cases if c.customer in erasure.handles}
-            renamed: dict[str, str] = {}
             for case in cases:
-                renamed.update(erasure.external_ids(case))
+                for external_id, new in erasure.external_ids(case).items():
+                    if data.external.get((t, external_id)) == case.id:
+                        del data.external[t, external_id]
+                        data.external[t, new] = case.id
                 data.cases[t, case.id] = erasure.case(case, at)
-            for external_id, new in renamed.items():
-                case_id = data.external.pop((t, external_id), None)
-                if case_id is not None:
-                    data.external[t, new] = case_id
             invitations = [i for i in self._invitations() if i.customer in erasure.handles]
             for invitation in invitations:
                 data.invitations[t, invitation.id] = erasure.invitation(invitation, at)

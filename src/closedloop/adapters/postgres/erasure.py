@@ -137,8 +137,9 @@ class PostgresErasureStorage(PostgresBase):
             (case.customer, case.version, t, case_id),
         )
         cur.executemany(
-            f"UPDATE {s}.external_ids SET external_id = %s WHERE tenant = %s AND external_id = %s",
-            [(new, t, old) for old, new in erasure.external_ids(before).items()],
+            f"UPDATE {s}.external_ids SET external_id = %s "
+            "WHERE tenant = %s AND external_id = %s AND case_id = %s",
+            [(new, t, old, case_id) for old, new in erasure.external_ids(before).items()],
         )
         cur.execute(
             f"DELETE FROM {s}.case_authors WHERE tenant = %s AND case_id = %s", (t, case_id)

@@ -163,8 +163,9 @@ class SQLiteErasureStorage(TenantView):
         )
         db.execute(CASE_UPDATE, (*case_state(case), t, case_id))
         db.executemany(
-            "UPDATE external_ids SET external_id = ? WHERE tenant = ? AND external_id = ?",
-            [(new, t, old) for old, new in erasure.external_ids(before).items()],
+            "UPDATE external_ids SET external_id = ? "
+            "WHERE tenant = ? AND external_id = ? AND case_id = ?",
+            [(new, t, old, case_id) for old, new in erasure.external_ids(before).items()],
         )
         db.execute("DELETE FROM case_authors WHERE tenant = ? AND case_id = ?", (t, case_id))
         run(db, AUTHOR_INSERT, [(t, h, case_id) for h in other_authors(case)])

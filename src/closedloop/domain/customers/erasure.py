@@ -142,33 +142,35 @@ class Erasure:
         """True if ``case`` is the customer's, or holds a message they wrote."""
         return case.customer in self.handles or not self.handles.isdisjoint(authors(case.events))
 
-    def external_id(self, value: str) -> str:
+    def external_id(self, value: str, case_id: str = "") -> str:
         """An external id that may hold personal data (an email Message-ID), as a digest.
 
-        Salted with the pseudonym, so that two erasures of one id (a delivery seen again
-        after the first erasure made a new case) give two ids; one already erased stays."""
+        Salted with the pseudonym and the case holding it, so that two erasures of one id
+        (a delivery seen again after the first erasure made a new case) give two ids even
+        under one pseudonym; one already erased stays."""
         if value.startswith("erased:"):
             return value
-        digest = hashlib.sha256(f"{self.pseudonym}\x00{value}".encode()).hexdigest()[:24]
-        return "erased:" + digest
+        salted = f"{self.pseudonym}\x00{case_id}\x00{value}"
+        return "erased:" + hashlib.sha256(salted.encode()).hexdigest()[:24]
 
     def external_ids(self, case: Case) -> dict[str, str]:
-        """The external ids of the messages the customer wrote in ``case`` (before the
-        erasure), each with the id that replaces it: a store renames these, and only
-        these, in its external-id index."""
+        """The external ids ``case`` holds (:attr:`Case.external_ids`) of messages the
+        customer wrote, each with the id that replaces it: a store renames these, and only
+        these, in its external-id index, where they point at ``case``."""
+        own = frozenset(case.external_ids)
         return {
-            m.external_id: self.external_id(m.external_id)
+            m.external_id: self.external_id(m.external_id, case.id)
             for event in case.events
             for m in _messages(event)
-            if m.customer in self.handles and m.external_id is not None
+            if m.customer in self.handles and m.external_id in own
         }
 
     def scrub(self, obj: _T) -> _T:
         """``obj`` (an event, invitation, notification...) of the customer's own, with their
         details out."""
-        return self._scrub(obj, blank=False, theirs=True)  # type: ignore[no-any-return]
+        return self._scrub(obj, False, True, "")  # type: ignore[no-any-return]
 
-    def _scrub(self, obj: Any, blank: bool, theirs: bool) -> Any:
+    def _scrub(self, obj: Any, blank: bool, theirs: bool, case_id: str) -> Any:
         # ``theirs``: obj is the customer's (their case, their message, their event), so a
         # handle of theirs standing in its text goes too; in anybody else's record it stays.
         if isinstance(obj, str):
@@ -176,7 +178,7 @@ class Erasure:
                 return ERASED
             return self.text(obj) if theirs else obj
         if isinstance(obj, tuple | frozenset):
-            return type(obj)(self._scrub(item, False, theirs) for item in obj)
+            return type(obj)(self._scrub(item, False, theirs, case_id) for item in obj)
         if not attrs.has(type(obj)) or isinstance(obj, _KEPT_TYPES):
             return obj
         free = self._free_text(obj, theirs)
@@ -187,9 +189,9 @@ class Erasure:
             if name in _IDS or (name.endswith("_id") and name != "external_id"):
                 continue
             if name == "external_id" and isinstance(value, str):
-                new = self.external_id(value) if name in free else value
+                new = self.external_id(value, case_id) if name in free else value
             else:
-                new = self._scrub(value, name in free, inner)
+                new = self._scrub(value, name in free, inner, case_id)
             if new is not value and new != value:
                 changes[name] = new
         return attrs.evolve(obj, **changes) if changes else obj
@@ -227,7 +229,7 @@ class Erasure:
         handle, and nothing of its own customer's."""
         require_aware("at", at)
         theirs = case.customer in self.handles
-        cleaned = replay(self._scrub(e, False, theirs) for e in case.events)
+        cleaned = replay(self._scrub(e, False, theirs, case.id) for e in case.events)
         event = Erased(
             case_id=case.id, version=case.version + 1, at=at, by="closedloop",
             pseudonym=self.pseudonym,

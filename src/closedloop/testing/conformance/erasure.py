@@ -167,7 +167,7 @@ class ErasureStorageContract(StoreContract):
         assert [(m.customer, m.text) for m in after.messages[1:]] == [("erased-1", ERASED)] * 2
         assert after.version == bob.version + 1  # a writer holding the old version loses
         assert store.find_by_external_id("tweet-7") is None
-        found = store.find_by_external_id(erasure.external_id("tweet-7"))
+        found = store.find_by_external_id(erasure.external_id("tweet-7", "b1"))
         assert found is not None
         assert found.id == "b1"
         assert store.outbox_message(note.key).notification == note  # about Bob's case, to Bob
@@ -221,3 +221,19 @@ class ErasureStorageContract(StoreContract):
         assert store.get("c1") == case
         assert store.outbox_message("c1/1/acknowledgement").status is Delivery.PENDING
         assert store.customer_of("erased-1") == bob
+
+    def test_r10_an_id_delivered_again_after_an_erasure_erases_again(
+        self, store: CaseStore
+    ) -> None:
+        """Erase, the same delivery comes again (a new case), erase again under the same
+        pseudonym: each case keeps an external id of its own, found again by it."""
+        erasure = Erasure(frozenset({"ann@example.com"}), "erased-1")
+        for n in (1, 2):
+            store.commit(Change(opened(f"c{n}", external_id="<7@mail.example.com>"), 0))
+            store.erase(erasure, T0 + timedelta(days=n))
+        assert store.find_by_external_id("<7@mail.example.com>") is None
+        for case_id in ("c1", "c2"):
+            (erased_id,) = store.get(case_id).external_ids
+            found = store.find_by_external_id(erased_id)
+            assert found is not None
+            assert found.id == case_id
