@@ -77,3 +77,47 @@ def test_links_between_the_docs_lead_somewhere(path: Path) -> None:
         ):
             broken.append(target)
     assert broken == []
+
+
+# Where the guide may send a reader for a name: each module has an ``__all__``.
+PUBLIC_HOMES = (
+    "closedloop",
+    "closedloop.events",
+    "closedloop.domain",
+    "closedloop.ports",
+    "closedloop.testing",
+    "closedloop.testing.conformance",
+)
+NAME = re.compile(r"`([A-Z][a-z]+[A-Z]?\w*)")
+
+
+def _defined_classes() -> set[str]:
+    source = ROOT / "src" / "closedloop"
+    found: set[str] = set()
+    for module in source.rglob("*.py"):
+        found.update(re.findall(r"^class ([A-Z]\w+)", module.read_text(), re.MULTILINE))
+    return found
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f.name for f in FILES])
+def test_every_class_the_guide_names_is_importable_from_where_it_says(path: Path) -> None:
+    """A class named in `backticks` is exported by ``closedloop``, or by a public module
+    the page names; never only by an internal module."""
+    import importlib
+
+    homes = {name: set(importlib.import_module(name).__all__) for name in PUBLIC_HOMES}
+    text = path.read_text()
+    named = {m.group(1) for m in NAME.finditer(text)} & _defined_classes()
+    lost = []
+    for name in sorted(named):
+        where = [home for home, exported in homes.items() if name in exported]
+        said = [
+            home
+            for home in where
+            if home == "closedloop" or f"`{home}`" in text or f"`{home}.{name}" in text
+        ]
+        if not where and re.search(rf"`closedloop(\.\w+)+\.{name}`", text):
+            continue  # an internal class, named by its full path (for contributors)
+        if not said:
+            lost.append(f"{name} (exported by {where or 'no public module'})")
+    assert not lost, f"{path.name} names classes a reader cannot find: {lost}"

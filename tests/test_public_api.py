@@ -39,6 +39,7 @@ def public_names(module: types.ModuleType) -> set[str]:
         "closedloop.testing",
         "closedloop.testing.conformance",
         "closedloop.domain",
+        "closedloop.events",
     ],
 )
 def test_all_lists_exactly_the_public_names(name: str) -> None:
@@ -129,3 +130,17 @@ def test_the_drawn_error_tree_is_the_real_one() -> None:
             stack[depth:] = [found[2]]
             drawn.setdefault(found[2], set()).add(stack[depth - 1])
         assert drawn == real
+
+
+def test_every_event_class_has_its_public_home() -> None:
+    import closedloop.events
+    from closedloop.domain.cases.events import Event
+
+    def subclasses(cls: type) -> set[type]:
+        return {cls}.union(*(subclasses(sub) for sub in cls.__subclasses__()))
+
+    # Importing the package brings in every module that defines an event.
+    importlib.import_module("closedloop")
+    ours = {c.__name__ for c in subclasses(Event) if c.__module__.startswith("closedloop.")}
+    homeless = ours - set(closedloop.events.__all__)
+    assert not homeless, f"event classes missing from closedloop.events: {sorted(homeless)}"
