@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -225,6 +226,21 @@ def test_report_formats(demo_db: Path, tmp_path: Path) -> None:
     out = io.StringIO()
     assert main(["report", "--db", str(demo_db), *period], out=out) == 0
     assert out.getvalue().startswith("closedloop report: 2026-10-05")
+
+
+def test_the_html_report_compares_with_the_period_before(demo_db: Path, tmp_path: Path) -> None:
+    target = tmp_path / "r.html"
+    period = ["--since", "2026-10-07", "--until", "2026-10-09"]
+    args = ["report", "--db", str(demo_db), *period, "--format", "html", "--out", str(target)]
+    assert main(args, out=io.StringIO()) == 0
+    html = target.read_text()
+    assert "Compared with the previous period: 05 October 2026 to 07 October 2026" in html
+    assert re.search(r'data-previous-share="[01]', html)
+    # A period so long that the one before would start before 1900: nothing compared.
+    period = ["--since", "1970-01-01", "--until", "2999-01-01"]
+    args = ["report", "--db", str(demo_db), *period, "--format", "html", "--out", str(target)]
+    assert main(args, out=io.StringIO()) == 0
+    assert "previous period" not in target.read_text()
 
 
 @pytest.mark.parametrize(

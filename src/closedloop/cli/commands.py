@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, TextIO
 from closedloop.cli.inputs import clock_from, load_notifier, load_policy, open_store, when, writable
 
 if TYPE_CHECKING:
-    from closedloop.ports import Clock
+    from closedloop import Standards
+    from closedloop.insights import Insights
+    from closedloop.ports import CaseStore, Clock
 
 __all__ = ["demo", "dispatch", "dry_run", "report", "sweep"]
 
@@ -39,7 +41,9 @@ def demo(db: Path, days: int, seed: int, out: TextIO) -> int:
         print(file=sys.stderr)
     with open_store(db) as store:
         insights = compute(store, run.since, run.until)
-    html.write_text(render_html(insights, title="Harbour & Pine: closedloop demo"), "utf-8")
+        previous = _previous(store, run.since, run.until, None)
+    title = "Harbour & Pine: closedloop demo"
+    html.write_text(render_html(insights, title=title, previous=previous), "utf-8")
     out.write(render_text(insights))
     print(
         f"\nSimulated {days} days at Harbour & Pine: {run.cases} pieces of feedback, "
@@ -51,6 +55,20 @@ def demo(db: Path, days: int, seed: int, out: TextIO) -> int:
         file=out,
     )
     return 0
+
+
+def _previous(
+    store: CaseStore, since: datetime, until: datetime, standards: Standards | None
+) -> Insights | None:
+    """The period before ``[since, until)``, as long; None if it would start before the
+    first year closedloop takes."""
+    from closedloop.domain.checks import FIRST_YEAR
+    from closedloop.insights import compute
+
+    start = since - (until - since)  # the CLI's times are from 1900, so no overflow
+    if start.year < FIRST_YEAR:
+        return None
+    return compute(store, start, since, standards=standards)
 
 
 def sweep(db: Path, batch: int, policy: str | None, clock: Clock | None, out: TextIO) -> int:
@@ -113,11 +131,15 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
     chosen = load_policy(args.policy) if args.policy else None
     if args.out is not None:
         writable(args.out, "--out")
+    standards = chosen.standards if chosen is not None else None
     with open_store(args.db) as store:
-        insights = compute(
-            store, since, until, standards=chosen.standards if chosen is not None else None
-        )
-    text = {"text": render_text, "json": to_json, "html": render_html}[args.format](insights)
+        insights = compute(store, since, until, standards=standards)
+        # The HTML report compares each standard with the period before: a second compute.
+        previous = _previous(store, since, until, standards) if args.format == "html" else None
+    if args.format == "html":
+        text = render_html(insights, previous=previous)
+    else:
+        text = {"text": render_text, "json": to_json}[args.format](insights)
     if args.out is not None:
         args.out.write_text(text if text.endswith("\n") else text + "\n", "utf-8")
         print(f"wrote {args.out}", file=out)
