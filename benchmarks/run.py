@@ -1,7 +1,8 @@
 """closedloop benchmarks: each figure is a ratio against a baseline measured in the same run.
 
 python benchmarks/run.py            # everything
-python benchmarks/run.py sqlite     # one suite: lifecycle calendar sqlite sweep postgres insights
+python benchmarks/run.py sqlite     # one suite: lifecycle calendar sqlite sweep postgres
+                                    # insights report
 python benchmarks/run.py --quick    # fewer repeats, smaller tables, for a smoke test
 """
 
@@ -17,6 +18,7 @@ import bench_calendar
 import bench_insights
 import bench_lifecycle
 import bench_postgres
+import bench_report
 import bench_sqlite
 import bench_sweep
 
@@ -29,6 +31,7 @@ def main() -> None:
         "sweep": bench_sweep.run,
         "postgres": bench_postgres.run,
         "insights": bench_insights.run,
+        "report": bench_report.run,
     }
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller tables")

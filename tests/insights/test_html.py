@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from closedloop.domain.customers.nolog import NoLog, NoLogCategory, NoLogEntry
 from closedloop.domain.surveys.scoring import nps
 from closedloop.domain.surveys.survey import Answer
-from closedloop.insights import Insights, NpsWeek, compute, render_html
+from closedloop.insights import Insights, NpsWeek, compute, render_html, render_text
 from closedloop.testing import InMemoryStore
 from tests.insights.fixture import SINCE, UNTIL, build
 from tests.insights.test_formats import parse
@@ -83,6 +83,8 @@ def test_a_request_declined_twice_is_one_example(week: Insights) -> None:
     html = render_html(attrs.evolve(week, no_log=log))
     assert html.count("Delivery to a second address") == 1
     assert "\u201cDelivery to a second address\u201d; \u201cEvening delivery\u201d" in html
+    text = render_text(attrs.evolve(week, no_log=log))
+    assert 'e.g. "Delivery to a second address"; "Evening delivery"' in text
 
 
 def test_an_empty_period_says_so_everywhere() -> None:

@@ -105,7 +105,8 @@ def render_text(insights: Insights) -> str:
     )
     lines += _heading(f"The no log: {i.no_log.total} requests declined")
     for c in i.no_log.categories[:5]:
-        asked = "; ".join(f'"{e.asked or e.reason}"' for e in c.examples[:2])
+        unique = dict.fromkeys(e.asked or e.reason for e in c.examples)  # each request once
+        asked = "; ".join(f'"{text}"' for text in list(unique)[:2])
         lines.append(f"  {c.count:>4}  {c.category:<14} e.g. {asked}")
     lines += _heading("Top root causes")
     for cause in i.root_causes[:5]:
