@@ -61,6 +61,11 @@ def test_a_better_period_says_how_many_points(week: Insights) -> None:
     html = render_html(week, previous=earlier)
     assert "Previous period: 20% (1 of 5) (now 40 points higher)" in html
     assert html.count("Previous period: nothing measured") == 3
+    almost = attrs.evolve(earlier, overall=attrs.evolve(week.overall, kpis=(
+        attrs.evolve(acknowledge, met=61, measured=100),)))  # fmt: skip
+    assert "Previous period: 61% (61 of 100) (now 1 point lower)" in render_html(
+        week, previous=almost
+    )
 
 
 def test_the_channel_table_shows_shares_of_the_queue(week: Insights) -> None:

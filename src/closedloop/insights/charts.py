@@ -39,7 +39,8 @@ def _previous_line(kpi: Kpi, previous: Kpi | None) -> str:
         change = (
             " (no change)"
             if points == 0
-            else f" (now {abs(points)} points {'higher' if points > 0 else 'lower'})"
+            else f" (now {abs(points)} point{'s' if abs(points) > 1 else ''} "
+            f"{'higher' if points > 0 else 'lower'})"
         )
     return (
         f'<p class="previous">Previous period: {percent(previous.share_met)} '
@@ -72,7 +73,8 @@ def tiles(
         )
         parts.append(
             f'<div class="tile" data-standard="{_attr(k.standard)}" '
-            f'data-rag="{status.replace(" ", "-")}" data-share="{_attr(_share(k.share_met))}" '
+            f'data-rag="{k.rag.value if k.rag else "none"}" '
+            f'data-share="{_attr(_share(k.share_met))}" '
             f'data-measured="{k.measured}" data-target="{thresholds.green_at}" '
             f'data-previous-share="{_attr(_share(prior.share_met) if prior else "")}" '
             f'style="border-color:{background}">'
