@@ -94,9 +94,19 @@ function check(frame) {
 """
 
 
+def _found() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def skip_module_without_chromium() -> None:
+    """Outside CI, skip the whole module in one line when Chromium is not installed."""
+    if _found() is None and os.environ.get("CI") != "true":
+        pytest.skip(HOW, allow_module_level=True)
+
+
 def chromium() -> str:
     """Chromium's path; under ``CI=true`` its absence fails the test, elsewhere it skips."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = _found()
     if found is None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI: Chromium is missing; {HOW} (.ci/run installs it)")

@@ -16,7 +16,9 @@ from closedloop import SQLiteStore
 from closedloop.cli.demo import DEMO_START, run_demo
 from closedloop.insights import compute, render_html
 from closedloop.testing import InMemoryStore
-from tests.insights.browser import check, chromium
+from tests.insights.browser import check, chromium, skip_module_without_chromium
+
+skip_module_without_chromium()
 
 WIDTHS = (1280, 375)
 _SINCE, _UNTIL = DEMO_START + timedelta(days=7), DEMO_START + timedelta(days=14)
