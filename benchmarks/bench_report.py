@@ -3,8 +3,8 @@
 The baseline, in the same run: computing the period alone and rendering it. The measured
 way: computing the period and the one before it (``[since - (until - since), since)``, a
 second ``compute`` over the same store) and rendering both. A demo database, the later half
-of its days as the period, so the previous period holds as many days of cases; best of
-several runs each.
+of its days as the period, so the previous period holds as many days of cases; the two
+are timed in turn, several times, and the best of each kept.
 """
 
 from __future__ import annotations
@@ -20,13 +20,10 @@ from closedloop.cli.demo import DEMO_START, run_demo
 from closedloop.insights import compute, render_html
 
 
-def _best(work: Callable[[], object], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        began = time.perf_counter()
-        work()
-        best = min(best, time.perf_counter() - began)
-    return best
+def _timed(work: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    work()
+    return time.perf_counter() - began
 
 
 def run(quick: bool = False) -> None:
@@ -47,8 +44,11 @@ def run(quick: bool = False) -> None:
                 previous = compute(store, before, since)
                 return render_html(compute(store, since, until), previous=previous)
 
-            base = _best(alone, repeats)
-            both = _best(compared, repeats)
+            # Interleaved, best of each: a machine busy for a while slows both alike.
+            base = both = float("inf")
+            for _ in range(repeats):
+                base = min(base, _timed(alone))
+                both = min(both, _timed(compared))
     print(
         f"  {made.cases} cases: this period alone {base:.3f}s, with the previous period {both:.3f}s"
     )
