@@ -29,7 +29,8 @@ class SweepReport:
     """What one sweep did.
 
     ``escalated`` holds ``(case id, new level)`` pairs; ``warned`` the cases whose owner was
-    warned at amber; ``conflicts`` the cases another worker changed first (left to it);
+    warned at amber; ``conflicts`` the cases another worker changed first (re-read, they
+    needed nothing more, or changed again: left to it);
     ``resumed`` the paused cases whose time to resume came, ``noticed`` the cases whose
     silent customer was told they will close, ``lapsed`` those closed for that silence;
     ``reminded`` and ``expired`` the survey invitations reminded and expired;
@@ -63,54 +64,123 @@ class SweepReport:
 def sweep(ctx: Context, batch: int = 500) -> SweepReport:
     """Escalate every open case past its deadline one rung, at the clock's time.
 
-    Finds cases through the store's indexed ``due`` query, page by page; each change is
-    committed with the version read, so several sweepers at once escalate each case once.
-    A second sweep at the same instant finds nothing to do.
+    Finds cases through the store's indexed ``due`` query (or ``claim_due``), page by page,
+    and commits each page's changes in one transaction, each with the version it read. A
+    case another worker changed meanwhile is re-read and redone alone, the rest of its page
+    committed without it; so several sweepers at once escalate each case once. A second
+    sweep at the same instant finds nothing to do.
     """
     now = ctx.clock.now()
-    escalated: list[tuple[str, int]] = []
-    warned_ids: list[str] = []
-    paused: dict[str, list[str]] = {"resumed": [], "noticed": [], "lapsed": []}
-    unreadable: list[str] = []
-    conflicts = 0
+    tally = _Tally()
     seen: set[str] = set()
     store = ctx.store
     claims = store if isinstance(store, ClaimsDueCases) else None
     while True:
         refs = claims.claim_due(now, batch) if claims is not None else store.due(now, batch)
-        fresh = [ref for ref in refs if ref.id not in seen]
+        fresh = [ref.id for ref in refs if ref.id not in seen]
         if not fresh:
             break
-        for ref in fresh:
-            seen.add(ref.id)
-            try:
-                case = ctx.store.get(ref.id)
-            except CaseNotFoundError:
-                continue
-            except UnreadableRecordError:
-                unreadable.append(ref.id)
-                continue
-            change = _sweep_one(ctx, case, now)
-            if change is None:
-                continue
-            try:
-                ctx.commit(change)
-            except ConcurrencyError:
-                conflicts += 1
-                continue
-            moved = change.case
-            ended = _pause_outcome(case, moved)
-            if ended is not None:
-                paused[ended].append(moved.id)
-            elif moved.escalation_level != case.escalation_level:
-                escalated.append((moved.id, moved.escalation_level))
-            elif change.notifications:
-                warned_ids.append(moved.id)
-    return SweepReport(
-        now, tuple(escalated), tuple(warned_ids), conflicts, resumed=tuple(paused["resumed"]),
-        noticed=tuple(paused["noticed"]), lapsed=tuple(paused["lapsed"]),
-        unreadable=tuple(unreadable),
-    )  # fmt: skip
+        page: dict[str, tuple[Case, Change]] = {}
+        for case_id in fresh:
+            seen.add(case_id)
+            case = _read(ctx, case_id, tally)
+            change = None if case is None else _sweep_one(ctx, case, now)
+            if case is not None and change is not None:
+                page[case_id] = (case, change)
+        _commit_page(ctx, page, now, tally)
+    return tally.report(now)
+
+
+#: Conflicts in one page after which the rest of it is committed case by case: sweepers
+#: racing over the same page (stores without ``claim_due``) would otherwise retry it whole
+#: once per case.
+_PAGE_RETRIES = 3
+
+
+def _commit_page(
+    ctx: Context, page: dict[str, tuple[Case, Change]], now: datetime, tally: _Tally
+) -> None:
+    """Commit the page at once; each case that conflicts leaves it to be redone alone."""
+    conflicted: list[str] = []
+    while page and len(conflicted) < _PAGE_RETRIES:
+        try:
+            ctx.commit_many([change for _, change in page.values()])
+        except ConcurrencyError as conflict:
+            if conflict.case_id not in page:  # pragma: no cover - the sweep writes only these
+                raise
+            del page[conflict.case_id]
+            conflicted.append(conflict.case_id)
+            continue
+        for case, change in page.values():
+            tally.record(case, change)
+        page = {}
+    for case, change in page.values():  # too many conflicts: the rest one at a time
+        try:
+            ctx.commit(change)
+        except ConcurrencyError:
+            conflicted.append(case.id)
+            continue
+        tally.record(case, change)
+    for case_id in conflicted:
+        _redo(ctx, case_id, now, tally)
+
+
+def _redo(ctx: Context, case_id: str, now: datetime, tally: _Tally) -> None:
+    """Re-read a case whose commit conflicted and sweep it again, alone. If it needs
+    nothing now, or conflicts again, another worker had it: left to them."""
+    case = _read(ctx, case_id, tally)
+    change = None if case is None else _sweep_one(ctx, case, now)
+    if case is None or change is None:
+        tally.conflicts += 1
+        return
+    try:
+        ctx.commit(change)
+    except ConcurrencyError:
+        tally.conflicts += 1
+        return
+    tally.record(case, change)
+
+
+def _read(ctx: Context, case_id: str, tally: _Tally) -> Case | None:
+    try:
+        return ctx.store.get(case_id)
+    except CaseNotFoundError:
+        return None
+    except UnreadableRecordError:
+        tally.unreadable.append(case_id)
+        return None
+
+
+@attrs.define
+class _Tally:
+    """What the sweep did so far, for its report."""
+
+    escalated: list[tuple[str, int]] = attrs.Factory(list)
+    warned: list[str] = attrs.Factory(list)
+    paused: dict[str, list[str]] = attrs.Factory(
+        lambda: {"resumed": [], "noticed": [], "lapsed": []}
+    )
+    unreadable: list[str] = attrs.Factory(list)
+    conflicts: int = 0
+
+    def record(self, case: Case, change: Change) -> None:
+        """Count a committed change to ``case``."""
+        moved = change.case
+        ended = _pause_outcome(case, moved)
+        if ended is not None:
+            self.paused[ended].append(moved.id)
+        elif moved.escalation_level != case.escalation_level:
+            self.escalated.append((moved.id, moved.escalation_level))
+        elif change.notifications:
+            self.warned.append(moved.id)
+
+    def report(self, now: datetime) -> SweepReport:
+        paused = self.paused
+        return SweepReport(
+            now, tuple(self.escalated), tuple(self.warned), self.conflicts,
+            resumed=tuple(paused["resumed"]), noticed=tuple(paused["noticed"]),
+            lapsed=tuple(paused["lapsed"]), unreadable=tuple(self.unreadable),
+        )  # fmt: skip
 
 
 def _pause_outcome(before: Case, after: Case) -> str | None:
