@@ -17,7 +17,7 @@ from closedloop.domain.errors import CaseNotFoundError, ConcurrencyError, Unread
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.standards import escalation, pauses
 from closedloop.domain.standards.standard import Deadline, Rag, deadlines, status, warned
-from closedloop.ports import ClaimsDueCases
+from closedloop.ports import ClaimsDueCases, ReadsManyCases
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, render, schedule, show
 
@@ -77,13 +77,14 @@ def sweep(ctx: Context, batch: int = 500) -> SweepReport:
     claims = store if isinstance(store, ClaimsDueCases) else None
     while True:
         refs = claims.claim_due(now, batch) if claims is not None else store.due(now, batch)
-        fresh = [ref.id for ref in refs if ref.id not in seen]
+        fresh = list(dict.fromkeys(ref.id for ref in refs if ref.id not in seen))
         if not fresh:
             break
+        seen.update(fresh)
+        loaded = store.get_many(fresh) if isinstance(store, ReadsManyCases) else {}
         page: dict[str, tuple[Case, Change]] = {}
         for case_id in fresh:
-            seen.add(case_id)
-            case = _read(ctx, case_id, tally)
+            case = loaded.get(case_id) or _read(ctx, case_id, tally)
             change = None if case is None else _sweep_one(ctx, case, now)
             if case is not None and change is not None:
                 page[case_id] = (case, change)
