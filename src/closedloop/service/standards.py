@@ -16,7 +16,14 @@ from closedloop.domain.checks import instant
 from closedloop.domain.errors import CaseNotFoundError, ConcurrencyError, UnreadableRecordError
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.standards import escalation, pauses
-from closedloop.domain.standards.standard import Deadline, Rag, deadlines, status, warned
+from closedloop.domain.standards.standard import (
+    Deadline,
+    Rag,
+    deadlines,
+    due_times,
+    status,
+    warned,
+)
 from closedloop.ports import ClaimsDueCases, ReadsManyCases
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, render, schedule, show
@@ -212,7 +219,8 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
             for to in rung.recipients
         )
         return Change(moved, case.version, notes)
-    pending = deadlines(case, policy.standards, now, policy.lifecycle)
+    # Due times first: RAG statuses (business time used so far) only for amber warnings.
+    pending = due_times(case, policy.standards, lifecycle=policy.lifecycle)
     late = [d for d in pending if d.due_at is not None and instant(d.due_at) < instant(now)]
     if late and _may_climb(case, ladder, now):
         moved = escalation.escalate(
@@ -224,8 +232,13 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
             for to in rung.recipients
         )
         return Change(moved, case.version, notes)
-    amber = [d for d in pending if d.rag is Rag.AMBER and not warned(case, d)]
-    if policy.warn_at_amber and amber:
+    amber = [
+        d
+        for d in (deadlines(case, policy.standards, now, policy.lifecycle)
+                  if policy.warn_at_amber else ())
+        if d.rag is Rag.AMBER and not warned(case, d)
+    ]  # fmt: skip
+    if amber:
         moved = escalation.warn(case, at=now, amber=amber[0], due_at=schedule(ctx))
         to = case.owner or ladder.rung(1).recipients[0]
         alert = _alert(ctx, moved, "warning", to, amber[0].standard.name, amber[0].due_at, now)
