@@ -2,9 +2,10 @@
 
 Builds N open cases (1% overdue) straight into closedloop's schema, then times
 ``desk.sweep()``, which escalates each overdue case one rung: it reads the due cases through
-the partial index, loads each, and commits escalation + alert in one transaction each.
-The baseline, in the same run, is raw sqlite3 committing the same statements per case
-(update the case row, insert an event row and an outbox row) with no reading at all.
+the partial index, loads each, and commits a page of escalations + alerts (500 cases) in one
+transaction. The baseline, in the same run, is raw sqlite3 committing the same statements per
+case (update the case row, insert an event row and an outbox row) in the same pages of 500,
+one transaction each, with no reading at all.
 """
 
 from __future__ import annotations
@@ -38,11 +39,15 @@ def late_at_once() -> Standards:
     return Standards(defaults=[Standard(t, tiny, always) for t in Target])
 
 
+PAGE = 500  # desk.sweep()'s default batch
+
+
 def raw_escalations(path: Path, ids: list[str]) -> float:
     db: sqlite3.Connection = raw_connect(path)
     started = time.perf_counter()
     for i, case_id in enumerate(ids):
-        db.execute("BEGIN IMMEDIATE")
+        if i % PAGE == 0:
+            db.execute("BEGIN IMMEDIATE")
         db.execute(
             "UPDATE cases SET version = 2, due_us = NULL WHERE tenant = 'default' AND id = ?",
             (case_id,),
@@ -57,7 +62,8 @@ def raw_escalations(path: Path, ids: list[str]) -> float:
             " created_us, body) VALUES ('default', ?, ?, 'pending', 0, 0, 0, '{}')",
             (f"raw-{i}", case_id),
         )
-        db.execute("COMMIT")
+        if i % PAGE == PAGE - 1 or i == len(ids) - 1:
+            db.execute("COMMIT")
     elapsed = time.perf_counter() - started
     db.close()
     return elapsed
@@ -85,7 +91,7 @@ def run(quick: bool = False) -> None:
                 policy=Policy(standards=late_at_once(), ladder=ladder),
             )
             started = time.perf_counter()
-            report = desk.sweep()
+            report = desk.sweep(batch=PAGE)
             swept = time.perf_counter() - started
             ids = [case_id for case_id, _ in report.escalated]
         raw = raw_escalations(raw_path, ids)
@@ -95,6 +101,10 @@ def run(quick: bool = False) -> None:
     print(f"  query plan: {'; '.join(plan.splitlines())}")
     print(f"  desk.sweep(): {done} escalated in {swept:.2f} s = {swept / done * 1e3:.3f} ms a case")
     print(
-        f"  raw sqlite3, the same three writes a case, no reads: {raw / done * 1e3:.3f} ms a case"
+        f"  raw sqlite3, the same three writes a case, {PAGE} cases a transaction, no reads: "
+        f"{raw / done * 1e3:.3f} ms a case"
     )
-    print(f"  ratio raw / sweep: {raw / swept:.2f}  ({report.conflicts} conflicts)")
+    print(
+        f"  sweep / raw: {swept / raw:.2f}x  (target <= 1.3x; ratio raw / sweep {raw / swept:.2f})"
+        f"  ({report.conflicts} conflicts)"
+    )

@@ -10,7 +10,7 @@ naming the methods that belong together and the requirements they meet.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, Self, runtime_checkable
 
@@ -35,6 +35,7 @@ __all__ = [
     "InvitationStorage",
     "Notifier",
     "OutboxStorage",
+    "ReadsManyCases",
     "UnitOfWork",
 ]
 
@@ -316,4 +317,19 @@ class ClaimsDueCases(Protocol):
     ) -> Sequence[DueCase]:
         """Cases due before ``now`` not claimed by another worker, each claimed until
         ``now + lease`` (after which another sweep may take it over)."""
+        ...
+
+
+@runtime_checkable
+class ReadsManyCases(Protocol):
+    """Optional, for stores where each read costs a statement or a round trip
+    (``SQLiteStore`` and ``PostgresStore`` have it).
+
+    The sweep reads each page of due cases with ``get_many`` when a store has it, and
+    :meth:`CaseStore.get` for any id it leaves out.
+    """
+
+    def get_many(self, case_ids: Sequence[str]) -> Mapping[str, Case]:
+        """The cases with these ids, by id, exactly as :meth:`CaseStore.get` returns them;
+        an id of no case, or of a case whose record cannot be read, is left out."""
         ...

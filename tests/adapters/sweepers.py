@@ -21,8 +21,8 @@ workers = int(workers)
 class Gated(SQLiteStore if kind == "sqlite" else PostgresStore):
     overlapped = None  # after the first escalation: did every worker make one meanwhile?
 
-    def commit(self, change):
-        super().commit(change)
+    def commit_many(self, changes):  # commit() goes through it too; the sweep commits pages
+        super().commit_many(changes)
         if Gated.overlapped is None:
             open(os.path.join(gate, str(os.getpid())), "w").close()
             deadline = time.monotonic() + 120  # a guard against a hang, not a measurement

@@ -33,6 +33,7 @@ __all__ = [
     "check_error",
     "check_instant",
     "check_key",
+    "check_keys",
     "check_lease",
     "check_limit",
     "check_message_key",
@@ -67,6 +68,13 @@ def check_limit(limit: object) -> int:
 def check_key(field: str, value: object) -> str:
     """An id, a handle or an external id to look up: one line, at most 256 characters."""
     return require_key(field, value)
+
+
+def check_keys(field: str, values: object) -> list[str]:
+    """Ids to look up together, each checked like :func:`check_key`, repeats dropped."""
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise ValidationError.of(field, f"{field} must be a list of ids, got {shown(values)}")
+    return list(dict.fromkeys(check_key(field, value) for value in values))
 
 
 def check_message_key(key: object) -> str:

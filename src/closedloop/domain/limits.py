@@ -69,6 +69,13 @@ class Limits:
         for record in records:
             check_record(record, self)
 
+    def check_checked(self, records: Iterable[object]) -> None:
+        """:meth:`check` for records that passed :func:`check_record` already (those of a
+        ``Change``): only their lengths are measured, unless one is too long."""
+        for record in records:
+            if not _fits(record, self):
+                check_record(record, self)  # raises, naming the field
+
 
 def check_record(record: object, limits: Limits | None = None) -> None:
     """Refuse what no store can keep alike: invalid Unicode, an id or handle that is not one
@@ -113,6 +120,48 @@ def _checker(name: str, hint: Any) -> Check:
     if isinstance(hint, type) and attrs.has(hint):
         return lambda n, v, lim: check_record(v, lim)
     return lambda n, v, lim: None
+
+
+Fit = Callable[[Any, Limits], bool]
+_FITS: dict[type, tuple[tuple[str, Fit], ...]] = {}
+
+
+def _fits(record: object, limits: Limits) -> bool:
+    """Whether the text of a record (checked already) is within ``limits``."""
+    plan = _FITS.get(type(record))
+    if plan is None:
+        plan = _FITS[type(record)] = _fit_plan(type(record))
+    return all(fit(getattr(record, name), limits) for name, fit in plan)
+
+
+def _fit_plan(cls: type) -> tuple[tuple[str, Fit], ...]:
+    if not attrs.has(cls):
+        return ()
+    attrs.resolve_types(cls)
+    plan = ((f.name, _fit(f.name, f.type)) for f in attrs.fields(cls))
+    return tuple((name, fit) for name, fit in plan if fit is not None)
+
+
+def _fit(name: str, hint: Any) -> Fit | None:
+    """How :func:`_checker` measures a field against ``Limits`` (None: it does not)."""
+    options = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) in (typing.Union, type(int | None)) and len(options) == 1:
+        inner = _fit(name, options[0])
+        return None if inner is None else lambda v, lim: v is None or inner(v, lim)
+    if typing.get_origin(hint) in (tuple, frozenset):
+        each = _fit(name, typing.get_args(hint)[0])
+        return None if each is None else lambda vs, lim: all(each(v, lim) for v in vs)
+    if hint is str:
+        if name == "key" or name in _IDS:
+            return None  # measured against fixed ceilings, not Limits
+        if name in _KEYS:
+            return lambda v, lim: len(v) <= lim.key
+        if name in _SUBJECTS:
+            return lambda v, lim: len(v) <= lim.subject
+        return lambda v, lim: len(v) <= lim.text
+    if isinstance(hint, type) and attrs.has(hint):
+        return lambda v, lim: _fits(v, lim)
+    return None
 
 
 def _each(check: Check, name: str, values: Iterable[Any], limits: Limits | None) -> None:

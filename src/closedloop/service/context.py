@@ -57,17 +57,17 @@ class Context:
 
     def commit(self, change: Write) -> None:
         """``store.commit``, if the change keeps to the policy's limits."""
-        self.policy.limits.check(_records([change]))
+        self.policy.limits.check_checked(_records([change]))
         self.store.commit(change)
 
     def commit_many(self, changes: Sequence[Write]) -> None:
         """``store.commit_many``, if every change keeps to the policy's limits."""
-        self.policy.limits.check(_records(changes))
+        self.policy.limits.check_checked(_records(changes))
         self.store.commit_many(changes)
 
     def commit_customers(self, changes: Sequence[CustomerChange]) -> None:
         """``store.commit_customers``, if every customer keeps to the policy's limits."""
-        self.policy.limits.check(c.customer for c in changes)
+        self.policy.limits.check_checked(c.customer for c in changes)
         self.store.commit_customers(changes)
 
 

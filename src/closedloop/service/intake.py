@@ -73,9 +73,8 @@ def _open_one(ctx: Context, feedback: Feedback) -> Case:
 
 
 def _open_many(ctx: Context, items: list[Feedback]) -> list[Case]:
-    """Record many items in one commit; repeats (by external id) return the earlier case."""
-    for feedback in items:
-        check_feedback(ctx, feedback)
+    """Record many items in one commit; repeats (by external id) return the earlier case.
+    (``listen_many`` checked every item first.)"""
     now = ctx.clock.now()
     try:
         # Most batches are all new: try without looking each external id up first.

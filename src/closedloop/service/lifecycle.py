@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from closedloop.domain.cases import steps as domain
 from closedloop.domain.cases.case import Case
@@ -152,7 +153,10 @@ def render(
 
 def show(ctx: Context, instant: datetime | None, missing: str = "soon") -> str:
     """A time as customers and staff read it, in the policy's zone."""
-    return missing if instant is None else _show(instant.astimezone(ctx.policy.timezone))
+    if instant is None:
+        return missing
+    zone, given = ctx.policy.timezone, instant.tzinfo
+    return _shown(instant.replace(tzinfo=None), instant.fold, id(given), given, id(zone), zone)
 
 
 def values_for(ctx: Context, case: Case) -> dict[str, str]:
@@ -178,6 +182,16 @@ def values_for(ctx: Context, case: Case) -> dict[str, str]:
         "survey_link": "",
         "expires": "",
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def _shown(
+    wall: datetime, fold: int, _given_id: int, given: tzinfo | None, _zone_id: int, zone: tzinfo
+) -> str:
+    # The same deadline appears in many notices. Keyed by exactly what was given: equal
+    # datetimes may still read differently (two zones, a fold, a gap); zones by identity,
+    # as equal fixed offsets may bear different names.
+    return _show(wall.replace(tzinfo=given, fold=fold).astimezone(zone))
 
 
 def _show(instant: datetime) -> str:

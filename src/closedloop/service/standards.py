@@ -16,8 +16,15 @@ from closedloop.domain.checks import instant
 from closedloop.domain.errors import CaseNotFoundError, ConcurrencyError, UnreadableRecordError
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.standards import escalation, pauses
-from closedloop.domain.standards.standard import Deadline, Rag, deadlines, status, warned
-from closedloop.ports import ClaimsDueCases
+from closedloop.domain.standards.standard import (
+    Deadline,
+    Rag,
+    deadlines,
+    due_times,
+    status,
+    warned,
+)
+from closedloop.ports import ClaimsDueCases, ReadsManyCases
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, render, schedule, show
 
@@ -29,7 +36,8 @@ class SweepReport:
     """What one sweep did.
 
     ``escalated`` holds ``(case id, new level)`` pairs; ``warned`` the cases whose owner was
-    warned at amber; ``conflicts`` the cases another worker changed first (left to it);
+    warned at amber; ``conflicts`` the cases another worker changed first (re-read, they
+    needed nothing more, or changed again: left to it);
     ``resumed`` the paused cases whose time to resume came, ``noticed`` the cases whose
     silent customer was told they will close, ``lapsed`` those closed for that silence;
     ``reminded`` and ``expired`` the survey invitations reminded and expired;
@@ -63,54 +71,124 @@ class SweepReport:
 def sweep(ctx: Context, batch: int = 500) -> SweepReport:
     """Escalate every open case past its deadline one rung, at the clock's time.
 
-    Finds cases through the store's indexed ``due`` query, page by page; each change is
-    committed with the version read, so several sweepers at once escalate each case once.
-    A second sweep at the same instant finds nothing to do.
+    Finds cases through the store's indexed ``due`` query (or ``claim_due``), page by page,
+    and commits each page's changes in one transaction, each with the version it read. A
+    case another worker changed meanwhile is re-read and redone alone, the rest of its page
+    committed without it; so several sweepers at once escalate each case once. A second
+    sweep at the same instant finds nothing to do.
     """
     now = ctx.clock.now()
-    escalated: list[tuple[str, int]] = []
-    warned_ids: list[str] = []
-    paused: dict[str, list[str]] = {"resumed": [], "noticed": [], "lapsed": []}
-    unreadable: list[str] = []
-    conflicts = 0
+    tally = _Tally()
     seen: set[str] = set()
     store = ctx.store
     claims = store if isinstance(store, ClaimsDueCases) else None
     while True:
         refs = claims.claim_due(now, batch) if claims is not None else store.due(now, batch)
-        fresh = [ref for ref in refs if ref.id not in seen]
+        fresh = list(dict.fromkeys(ref.id for ref in refs if ref.id not in seen))
         if not fresh:
             break
-        for ref in fresh:
-            seen.add(ref.id)
-            try:
-                case = ctx.store.get(ref.id)
-            except CaseNotFoundError:
-                continue
-            except UnreadableRecordError:
-                unreadable.append(ref.id)
-                continue
-            change = _sweep_one(ctx, case, now)
-            if change is None:
-                continue
-            try:
-                ctx.commit(change)
-            except ConcurrencyError:
-                conflicts += 1
-                continue
-            moved = change.case
-            ended = _pause_outcome(case, moved)
-            if ended is not None:
-                paused[ended].append(moved.id)
-            elif moved.escalation_level != case.escalation_level:
-                escalated.append((moved.id, moved.escalation_level))
-            elif change.notifications:
-                warned_ids.append(moved.id)
-    return SweepReport(
-        now, tuple(escalated), tuple(warned_ids), conflicts, resumed=tuple(paused["resumed"]),
-        noticed=tuple(paused["noticed"]), lapsed=tuple(paused["lapsed"]),
-        unreadable=tuple(unreadable),
-    )  # fmt: skip
+        seen.update(fresh)
+        loaded = store.get_many(fresh) if isinstance(store, ReadsManyCases) else {}
+        page: dict[str, tuple[Case, Change]] = {}
+        for case_id in fresh:
+            case = loaded.get(case_id) or _read(ctx, case_id, tally)
+            change = None if case is None else _sweep_one(ctx, case, now)
+            if case is not None and change is not None:
+                page[case_id] = (case, change)
+        _commit_page(ctx, page, now, tally)
+    return tally.report(now)
+
+
+#: Conflicts in one page after which the rest of it is committed case by case: sweepers
+#: racing over the same page (stores without ``claim_due``) would otherwise retry it whole
+#: once per case.
+_PAGE_RETRIES = 3
+
+
+def _commit_page(
+    ctx: Context, page: dict[str, tuple[Case, Change]], now: datetime, tally: _Tally
+) -> None:
+    """Commit the page at once; each case that conflicts leaves it to be redone alone."""
+    conflicted: list[str] = []
+    while page and len(conflicted) < _PAGE_RETRIES:
+        try:
+            ctx.commit_many([change for _, change in page.values()])
+        except ConcurrencyError as conflict:
+            if conflict.case_id not in page:  # pragma: no cover - the sweep writes only these
+                raise
+            del page[conflict.case_id]
+            conflicted.append(conflict.case_id)
+            continue
+        for case, change in page.values():
+            tally.record(case, change)
+        page = {}
+    for case, change in page.values():  # too many conflicts: the rest one at a time
+        try:
+            ctx.commit(change)
+        except ConcurrencyError:
+            conflicted.append(case.id)
+            continue
+        tally.record(case, change)
+    for case_id in conflicted:
+        _redo(ctx, case_id, now, tally)
+
+
+def _redo(ctx: Context, case_id: str, now: datetime, tally: _Tally) -> None:
+    """Re-read a case whose commit conflicted and sweep it again, alone. If it needs
+    nothing now, or conflicts again, another worker had it: left to them."""
+    case = _read(ctx, case_id, tally)
+    change = None if case is None else _sweep_one(ctx, case, now)
+    if case is None or change is None:
+        tally.conflicts += 1
+        return
+    try:
+        ctx.commit(change)
+    except ConcurrencyError:
+        tally.conflicts += 1
+        return
+    tally.record(case, change)
+
+
+def _read(ctx: Context, case_id: str, tally: _Tally) -> Case | None:
+    try:
+        return ctx.store.get(case_id)
+    except CaseNotFoundError:
+        return None
+    except UnreadableRecordError:
+        tally.unreadable.append(case_id)
+        return None
+
+
+@attrs.define
+class _Tally:
+    """What the sweep did so far, for its report."""
+
+    escalated: list[tuple[str, int]] = attrs.Factory(list)
+    warned: list[str] = attrs.Factory(list)
+    paused: dict[str, list[str]] = attrs.Factory(
+        lambda: {"resumed": [], "noticed": [], "lapsed": []}
+    )
+    unreadable: list[str] = attrs.Factory(list)
+    conflicts: int = 0
+
+    def record(self, case: Case, change: Change) -> None:
+        """Count a committed change to ``case``."""
+        moved = change.case
+        ended = _pause_outcome(case, moved)
+        if ended is not None:
+            self.paused[ended].append(moved.id)
+        elif moved.escalation_level != case.escalation_level:
+            self.escalated.append((moved.id, moved.escalation_level))
+        elif change.notifications:
+            self.warned.append(moved.id)
+
+    def report(self, now: datetime) -> SweepReport:
+        paused = self.paused
+        return SweepReport(
+            now, tuple(self.escalated), tuple(self.warned), self.conflicts,
+            resumed=tuple(paused["resumed"]), noticed=tuple(paused["noticed"]),
+            lapsed=tuple(paused["lapsed"]), unreadable=tuple(self.unreadable),
+        )  # fmt: skip
 
 
 def _pause_outcome(before: Case, after: Case) -> str | None:
@@ -141,7 +219,8 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
             for to in rung.recipients
         )
         return Change(moved, case.version, notes)
-    pending = deadlines(case, policy.standards, now, policy.lifecycle)
+    # Due times first: RAG statuses (business time used so far) only for amber warnings.
+    pending = due_times(case, policy.standards, lifecycle=policy.lifecycle)
     late = [d for d in pending if d.due_at is not None and instant(d.due_at) < instant(now)]
     if late and _may_climb(case, ladder, now):
         moved = escalation.escalate(
@@ -153,8 +232,13 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
             for to in rung.recipients
         )
         return Change(moved, case.version, notes)
-    amber = [d for d in pending if d.rag is Rag.AMBER and not warned(case, d)]
-    if policy.warn_at_amber and amber:
+    amber = [
+        d
+        for d in (deadlines(case, policy.standards, now, policy.lifecycle)
+                  if policy.warn_at_amber else ())
+        if d.rag is Rag.AMBER and not warned(case, d)
+    ]  # fmt: skip
+    if amber:
         moved = escalation.warn(case, at=now, amber=amber[0], due_at=schedule(ctx))
         to = case.owner or ladder.rung(1).recipients[0]
         alert = _alert(ctx, moved, "warning", to, amber[0].standard.name, amber[0].due_at, now)

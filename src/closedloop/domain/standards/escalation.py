@@ -47,6 +47,7 @@ from closedloop.domain.standards.standard import (
     office_hours,
     warned,
 )
+from closedloop.domain.standards.standard import Due as DueTime
 
 __all__ = [
     "Ladder",
@@ -187,8 +188,11 @@ def _check(case: Case, at: datetime, by: str) -> None:
     require_actor(by)
 
 
-def escalate(case: Case, *, at: datetime, ladder: Ladder, breached: Deadline, due_at: Due) -> Case:
-    """Time-based escalation: one rung up, because ``breached`` is late."""
+def escalate(
+    case: Case, *, at: datetime, ladder: Ladder, breached: Deadline | DueTime, due_at: Due
+) -> Case:
+    """Time-based escalation: one rung up, because ``breached`` (a deadline, or a step's
+    due time) is late."""
     _check(case, at, "closedloop")
     if case.escalation_level >= ladder.top:
         raise ValidationError(f"case {case.id!r} is already at the top of the ladder")
