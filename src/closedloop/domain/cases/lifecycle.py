@@ -309,4 +309,6 @@ LATTE = Lifecycle(
         ),
     ],
 )
+"""closedloop's lifecycle: Listen, Acknowledge, Take action, Thank, Explain, with their guards,
+declining and reopening, as the table `docs/lifecycle.md` draws."""
 del S
