@@ -41,8 +41,11 @@ class Channel:
     """
 
     name: str = attrs.field(validator=_check_name)
+    """The channel's name, unique in a policy (`"email"`, or the host's own)."""
     public: bool = attrs.field(default=False, validator=_check_flag)
+    """Whether others see what is said there (social media)."""
     written: bool = attrs.field(default=True, validator=_check_flag)
+    """Whether it can carry a written reply (a phone call cannot)."""
 
     EMAIL: ClassVar[Channel]
     WEB_FORM: ClassVar[Channel]

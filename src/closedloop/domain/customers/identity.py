@@ -19,13 +19,20 @@ __all__ = ["Customer", "CustomerEvent", "IdentityChange", "link", "merge", "unli
 class IdentityChange(enum.Enum):
     """What a :class:`CustomerEvent` did."""
 
-    LINKED = "linked"  # handles joined this customer
-    UNLINKED = "unlinked"  # a handle left it
-    MERGED = "merged"  # this customer took every handle of ``other``
-    MERGED_INTO = "merged_into"  # this customer's handles went to ``other``
-    UNMERGED = "unmerged"  # this customer gave ``other`` back the handles a merge moved
-    RESTORED = "restored"  # this customer got its handles back from ``other``
-    ERASED = "erased"  # the customer was erased; ``handles`` holds the pseudonym left
+    LINKED = "linked"
+    """Handles joined this customer."""
+    UNLINKED = "unlinked"
+    """A handle left it."""
+    MERGED = "merged"
+    """This customer took every handle of ``other``."""
+    MERGED_INTO = "merged_into"
+    """This customer's handles went to ``other``."""
+    UNMERGED = "unmerged"
+    """This customer gave ``other`` back the handles a merge moved."""
+    RESTORED = "restored"
+    """This customer got its handles back from ``other``."""
+    ERASED = "erased"
+    """The customer was erased; ``handles`` holds the pseudonym left."""
 
 
 @attrs.frozen

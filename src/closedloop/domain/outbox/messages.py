@@ -18,9 +18,12 @@ __all__ = ["Delivery", "OutboxMessage", "RetryPolicy"]
 class Delivery(enum.Enum):
     """Where a notification is in its delivery."""
 
-    PENDING = "pending"  # waiting for its next attempt (or leased to a dispatcher)
-    SENT = "sent"  # delivered
-    DEAD = "dead"  # gave up after too many attempts; can be requeued
+    PENDING = "pending"
+    """Waiting for its next attempt (or leased to a dispatcher)."""
+    SENT = "sent"
+    """Delivered."""
+    DEAD = "dead"
+    """Gave up after too many attempts; can be requeued."""
 
 
 @attrs.frozen

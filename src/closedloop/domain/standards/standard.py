@@ -58,11 +58,16 @@ __all__ = [
 class Target(enum.Enum):
     """The step a standard measures."""
 
-    ACKNOWLEDGE = "acknowledge"  # from when the case opened to the acknowledgement
-    TAKE_ACTION = "take_action"  # from opening (or the last reopen) to action or a decline
-    CLOSE_LOOP = "close_loop"  # from opening (or the last reopen) to the loop closed
-    REPLY = "reply"  # from the customer's first unanswered word to staff answering them
-    CONTACT = "contact"  # a recovery case: from opening to staff speaking to them in person
+    ACKNOWLEDGE = "acknowledge"
+    """From when the case opened to the acknowledgement."""
+    TAKE_ACTION = "take_action"
+    """From opening (or the last reopen) to action or a decline."""
+    CLOSE_LOOP = "close_loop"
+    """From opening (or the last reopen) to the loop closed."""
+    REPLY = "reply"
+    """From the customer's first unanswered word to staff answering them."""
+    CONTACT = "contact"
+    """A recovery case: from opening to staff speaking to them in person."""
 
 
 class Rag(enum.Enum):

@@ -50,12 +50,15 @@ __all__ = [
 class InvitationStatus(enum.Enum):
     """Where an invitation stands. Queued and sent ones are open; the rest are settled."""
 
-    QUEUED = "queued"  # committed to the outbox, not delivered yet
-    SENT = "sent"  # the notifier delivered it
+    QUEUED = "queued"
+    """Committed to the outbox, not delivered yet."""
+    SENT = "sent"
+    """The notifier delivered it."""
     ANSWERED = "answered"
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
-    SUPPRESSED = "suppressed"  # the rules said no; ``reason`` says which
+    SUPPRESSED = "suppressed"
+    """The rules said no; ``reason`` says which."""
 
     @property
     def open(self) -> bool:
