@@ -74,8 +74,11 @@ class Rag(enum.Enum):
     """Red, amber, green: breached, close to it, fine."""
 
     GREEN = "green"
+    """Less than `Standards.amber_at` of the allowed time used."""
     AMBER = "amber"
+    """Close to breaching: at least `Standards.amber_at` of the time used."""
     RED = "red"
+    """Breached: the step is late."""
 
 
 def _names(value: Any) -> Any:
@@ -111,21 +114,29 @@ class Standard:
     """
 
     target: Target = attrs.field(validator=is_a(Target))
+    """The step it measures."""
     within: timedelta = attrs.field(validator=positive_duration)
+    """How much business time the step may take."""
     calendar: BusinessCalendar = attrs.field(validator=is_a(BusinessCalendar))
+    """The business calendar `within` counts on."""
     channels: frozenset[str] = attrs.field(
         default=frozenset(), converter=_names, validator=[_a_set, each_a(str)]
     )
+    """Names of the channels it covers (the channel a case arrived on); empty for all."""
     priorities: frozenset[Priority] = attrs.field(
         default=frozenset(), converter=_names, validator=[_a_set, each_a(Priority)]
     )
+    """The priorities it covers; empty for all."""
     kinds: frozenset[FeedbackKind] = attrs.field(
         default=frozenset(), converter=_names, validator=[_a_set, each_a(FeedbackKind)]
     )
+    """The feedback kinds it covers; empty for all."""
     origins: frozenset[OriginKind] = attrs.field(
         default=frozenset(), converter=_names, validator=[_a_set, each_a(OriginKind)]
     )
+    """The origins it covers (`OriginKind.RECOVERY`: cases a low score opened); empty for all."""
     name: str = attrs.field(default="", validator=_label)
+    """Its label in reports; by default "<target> within <n> business hours"."""
 
     def __attrs_post_init__(self) -> None:
         if not self.name:
@@ -202,10 +213,13 @@ class Standards:
     rules: tuple[Standard, ...] = attrs.field(
         default=(), converter=_rules, validator=each_a(Standard)
     )
+    """The organisation's standards, in order: the first that matches wins."""
     defaults: tuple[Standard, ...] = attrs.field(
         factory=_defaults, converter=_defaults_list, validator=each_a(Standard)
     )
+    """The standards for cases no rule matches."""
     amber_at: float = attrs.field(default=0.75, validator=_fraction)
+    """The share of the allowed time after which a step is AMBER (0.75)."""
 
     def for_case(self, case: Case, target: Target) -> Standard | None:
         """The standard that measures ``target`` for ``case``, if any."""
@@ -224,12 +238,19 @@ class Deadline:
     """
 
     target: Target
+    """The pending step."""
     standard: Standard
+    """The standard that measures it."""
     started_at: datetime
+    """When its clock started."""
     due_at: datetime | None
+    """When it is due; None while the clock is stopped."""
     amber_at: datetime | None
+    """When it turns AMBER; None while the clock is stopped."""
     used: float
+    """The share of the allowed time spent so far, pauses excluded."""
     rag: Rag
+    """Green, amber or red."""
 
 
 def pending_targets(case: Case, lifecycle: Lifecycle = LATTE) -> tuple[Target, ...]:
