@@ -59,7 +59,9 @@ class Invited:
     """
 
     invitation: Invitation
+    """The invitation as recorded."""
     token: str | None
+    """The survey token, shown once and never stored; None when the invitation was suppressed."""
 
     @property
     def allowed(self) -> bool:
