@@ -63,7 +63,8 @@ def _string(node: ast.stmt | None) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-def _assigned(statement: ast.stmt) -> list[str]:
+def _assigned(statement: ast.stmt, *, on_self: bool = False) -> list[str]:
+    """The names ``statement`` assigns; with ``on_self``, only its ``self.x`` targets."""
     if isinstance(statement, ast.AnnAssign):
         targets = [statement.target]
     elif isinstance(statement, ast.Assign):
@@ -72,7 +73,7 @@ def _assigned(statement: ast.stmt) -> list[str]:
         return []
     names = []
     for target in targets:
-        if isinstance(target, ast.Name):
+        if isinstance(target, ast.Name) and not on_self:
             names.append(target.id)
         elif (
             isinstance(target, ast.Attribute)
@@ -117,14 +118,14 @@ def _attribute_docs(cls: type) -> dict[str, str | None]:
     found: dict[str, str | None] = {}
     for base in reversed(_own_bases(cls)):
         node = _class_def(base)
-        bodies = [node.body] + [
+        inits = [
             item.body
             for item in node.body
             if isinstance(item, ast.FunctionDef) and item.name == "__init__"
         ]
-        for body in bodies:
+        for body, on_self in [(node.body, False)] + [(init, True) for init in inits]:
             for statement, after in _statements(body):
-                for name in _assigned(statement):
+                for name in _assigned(statement, on_self=on_self):
                     found[name] = _string(after) or found.get(name)
     return found
 
@@ -176,7 +177,9 @@ def test_every_public_name_has_a_docstring() -> None:
     assert missing == []
 
 
-# Still undocumented, one "module.Class: kind name" a line: the list may only shrink.
+# Still undocumented, one "module.Class: kind name" a line: the list may only shrink. Left
+# are Case's fields and InMemoryStore's methods, whose docstrings would take case.py and
+# adapters/memory.py past the 400-line limit: split them, then document these.
 GAPS = ROOT / "tests" / "undocumented.txt"
 
 
@@ -187,7 +190,7 @@ def test_every_field_method_and_member_of_a_public_class_is_documented() -> None
         if isinstance(obj, type):
             home = f"{obj.__module__}.{obj.__qualname__}"
             missing |= {f"{home}: {what}" for what in _undocumented_members(obj)}
-    known = set(GAPS.read_text().split("\n")) - {""} if GAPS.exists() else set()
+    known = set(GAPS.read_text().splitlines()) - {""} if GAPS.exists() else set()
     assert sorted(missing - known) == [], "document these (a string literal after each field)"
     assert sorted(known - missing) == [], f"documented now: remove them from {GAPS.name}"
 

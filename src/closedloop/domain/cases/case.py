@@ -86,55 +86,29 @@ class Case:
     """
 
     id: str
-    """The case's id, unique in its store."""
     customer: str
-    """The customer's key (their id once identity resolution links them)."""
     kind: FeedbackKind
-    """Complaint, question, suggestion or compliment: which steps apply."""
     priority: Priority
-    """How urgent it is; standards may differ by priority."""
     subject: str
-    """What the matter is: the feedback's subject or the first line of its text."""
     reply_channel: Channel
-    """Where replies go: the channel of the feedback, until moved."""
     opened_at: datetime
-    """When the opening feedback was received."""
     stage: Stage
-    """Where the case rests in the lifecycle."""
     version: int
-    """The number of events; a write names it to detect a concurrent change."""
     messages: tuple[Feedback, ...]
-    """Everything the customer said on the matter, oldest first."""
     events: tuple[Event, ...]
-    """The whole history, oldest first; `replay(events)` rebuilds the case."""
     owner: str | None = None
-    """Who is on it; None until assigned."""
     due_at: datetime | None = None
-    """When the next step is due (None once closed or merged): stores index it for sweeps."""
     action: str | None = None
-    """What was done (Take action's summary); None until then."""
     declined: str | None = None
-    """The reason given for a no, when action was declined; None otherwise."""
     explanation: Explained | None = None
-    """The Explain step (what failed, what changes, the root cause); None until explained."""
     reopen_count: int = 0
-    """How many times the customer said it was not resolved."""
     escalation_level: int = 0
-    """The ladder level reached (0: the owner only)."""
     origin: Origin | None = None
-    """Where the case came from when closedloop opened it; None for plain feedback."""
     promises: tuple[Promise, ...] = ()
-    """Every promise made to the customer on this case, kept or not."""
     merged_into: str | None = None
-    """The case this one was merged into; None unless merged."""
     pause: Pause | None = None
-    """The pause stopping the case's clocks; None while they run."""
     awaiting_reply_since: datetime | None = None
-    """Since when the customer has been owed a reply to something they wrote; None when nothing is
-    owed."""
     contact_promise: Promise | None = None
-    """The acknowledgement's promise of a next contact by a date, kept when staff next answer; None
-    if no date was promised."""
 
     @property
     def awaiting_customer(self) -> bool:

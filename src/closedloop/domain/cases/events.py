@@ -8,7 +8,6 @@ later release changes the lifecycle table.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TypeVar
 
@@ -16,6 +15,7 @@ import attrs
 
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.feedback import Feedback
+from closedloop.domain.cases.origins import Kano, Origin, OriginKind
 from closedloop.domain.cases.priority import Priority
 from closedloop.domain.cases.promises import Promise
 from closedloop.domain.latte import Stage
@@ -56,19 +56,6 @@ __all__ = [
 ]
 
 
-class Kano(enum.Enum):
-    """What a root cause does to customers, after Kano: its absence angers them
-    (``DISSATISFIER``, a must-be), more of it pleases them in proportion (``SATISFIER``),
-    or it delights when present and is not missed when absent (``DELIGHTER``)."""
-
-    DELIGHTER = "delighter"
-    """Delights when present, not missed when absent."""
-    SATISFIER = "satisfier"
-    """Pleases in proportion to how much of it there is."""
-    DISSATISFIER = "dissatisfier"
-    """A must-be: its absence angers customers."""
-
-
 #: Every event class by name, for stores that read events back (see closedloop.codec).
 EVENT_TYPES: dict[str, type[Event]] = {}
 
@@ -104,30 +91,6 @@ class Scheduled(Event):
 
     due_at: datetime | None = None
     """When the case's next step is due after this event; None when nothing is due."""
-
-
-class OriginKind(enum.Enum):
-    """Why closedloop itself opened a case."""
-
-    RECOVERY = "recovery"
-    """A low survey score or a ticked "contact me"."""
-    FOLLOW_UP = "follow_up"
-    """The customer wrote again after the reopen window."""
-    SPLIT = "split"
-    """Messages split off another case (``case_id``) onto a matter of their own."""
-
-
-@attrs.frozen
-class Origin:
-    """Where a case came from, when it was not plain feedback: the kind, the case it
-    follows up (if any) and the survey invitation behind it (if any)."""
-
-    kind: OriginKind
-    """Why closedloop opened the case."""
-    case_id: str | None = None
-    """The case this one follows up or was split from, if any."""
-    invitation_id: str | None = None
-    """The survey invitation whose answer opened it, if any."""
 
 
 @_registered

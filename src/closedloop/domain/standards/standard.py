@@ -9,7 +9,6 @@ the default for that target. Everything here is a pure function of the case and 
 from __future__ import annotations
 
 import contextlib
-import enum
 import functools
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
@@ -41,6 +40,7 @@ from closedloop.domain.checks import (
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.latte import Stage, Step
 from closedloop.domain.standards.calendar import BusinessCalendar
+from closedloop.domain.standards.targets import Rag, Target
 
 __all__ = [
     "Deadline",
@@ -53,32 +53,6 @@ __all__ = [
     "due_times",
     "status",
 ]
-
-
-class Target(enum.Enum):
-    """The step a standard measures."""
-
-    ACKNOWLEDGE = "acknowledge"
-    """From when the case opened to the acknowledgement."""
-    TAKE_ACTION = "take_action"
-    """From opening (or the last reopen) to action or a decline."""
-    CLOSE_LOOP = "close_loop"
-    """From opening (or the last reopen) to the loop closed."""
-    REPLY = "reply"
-    """From the customer's first unanswered word to staff answering them."""
-    CONTACT = "contact"
-    """A recovery case: from opening to staff speaking to them in person."""
-
-
-class Rag(enum.Enum):
-    """Red, amber, green: breached, close to it, fine."""
-
-    GREEN = "green"
-    """Less than `Standards.amber_at` of the allowed time used."""
-    AMBER = "amber"
-    """Close to breaching: at least `Standards.amber_at` of the time used."""
-    RED = "red"
-    """Breached: the step is late."""
 
 
 def _names(value: Any) -> Any:
