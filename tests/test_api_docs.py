@@ -12,8 +12,9 @@ import ast
 import enum
 import importlib
 import re
+import typing
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import attrs
@@ -114,7 +115,8 @@ def _own_bases(cls: type) -> list[type]:
 
 
 def _attribute_docs(cls: type) -> dict[str, str | None]:
-    """Class-body and ``self.x = ...`` attributes of ``cls`` and its closedloop bases."""
+    """Class-body and ``self.x = ...`` attributes of ``cls`` and its closedloop bases (an
+    exception's ``__init__`` excepted: its message says what it holds)."""
     found: dict[str, str | None] = {}
     for base in reversed(_own_bases(cls)):
         node = _class_def(base)
@@ -122,7 +124,7 @@ def _attribute_docs(cls: type) -> dict[str, str | None]:
             item.body
             for item in node.body
             if isinstance(item, ast.FunctionDef) and item.name == "__init__"
-        ]
+        ] * (not issubclass(cls, BaseException))
         for body, on_self in [(node.body, False)] + [(init, True) for init in inits]:
             for statement, after in _statements(body):
                 for name in _assigned(statement, on_self=on_self):
@@ -151,10 +153,22 @@ def _undocumented_members(cls: type) -> Iterator[str]:
                 and not ast.get_docstring(item)
             ):
                 yield f"method {base.__qualname__}.{item.name}"
-    if not attrs.has(cls) and not issubclass(cls, BaseException):
-        for name, doc in docs.items():
-            if not name.startswith("_") and not doc:
-                yield f"attribute {name}"
+    fields = {field.name for field in attrs.fields(cls)} if attrs.has(cls) else set()
+    for name, doc in docs.items():
+        if not name.startswith("_") and not doc and name not in fields:
+            yield f"attribute {name}"
+
+
+def _desk_areas() -> list[type]:
+    """The classes of the Desk's areas (``desk.conversation``, ...): public, though no
+    module exports them."""
+    from closedloop import Desk
+
+    return [
+        typing.get_type_hints(member.func)["return"]
+        for name, member in vars(Desk).items()
+        if isinstance(member, cached_property) and not name.startswith("_")
+    ]
 
 
 def _public_names() -> list[tuple[str, str]]:
@@ -184,10 +198,11 @@ GAPS = ROOT / "tests" / "undocumented.txt"
 
 
 def test_every_field_method_and_member_of_a_public_class_is_documented() -> None:
+    classes = [getattr(importlib.import_module(module), name) for module, name in _public_names()]
     missing = set()
-    for module, name in _public_names():
-        obj = getattr(importlib.import_module(module), name)
+    for obj in [*classes, *_desk_areas()]:
         if isinstance(obj, type):
+            assert ast.get_docstring(_class_def(obj)), obj
             home = f"{obj.__module__}.{obj.__qualname__}"
             missing |= {f"{home}: {what}" for what in _undocumented_members(obj)}
     known = set(GAPS.read_text().splitlines()) - {""} if GAPS.exists() else set()
@@ -226,4 +241,47 @@ def test_every_public_module_has_a_reference_page_in_the_site() -> None:
         holding = [name for name, text in pages.items() if rendering.search(text)]
         if not holding or not any(f"reference/{name}" in nav for name in holding):
             unreferenced.append(module)
+    for area in _desk_areas():
+        path = f"{area.__module__}.{area.__qualname__}"
+        if not any(f"::: {path}\n" in text for text in pages.values()):
+            unreferenced.append(path)
     assert unreferenced == []
+
+
+GUIDE = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOTTED = re.compile(r"\b([A-Z][A-Za-z]+)\.([a-z_][a-z_0-9]*|[A-Z][A-Z_]+)\b")
+AREA_CALL = re.compile(r"\bdesk\.([a-z_]+)\.([a-z_]+)\b")
+
+
+def _documented(cls: type, name: str) -> bool:
+    if _attribute_docs(cls).get(name):
+        return True
+    for base in _own_bases(cls):
+        for item in _class_def(base).body:
+            if isinstance(item, ast.FunctionDef) and item.name == name:
+                return bool(ast.get_docstring(item))
+    return False
+
+
+@pytest.mark.parametrize("path", GUIDE, ids=[f.name for f in GUIDE])
+def test_every_attribute_the_guide_names_is_documented(path: Path) -> None:
+    """``Priority.rank``, ``desk.reports.no_log``: the reference explains what the guide uses."""
+    classes: dict[str, type] = {}
+    for module, name in _public_names():  # closedloop's own first: its Queue, not insights'
+        obj = getattr(importlib.import_module(module), name)
+        if isinstance(obj, type):
+            classes.setdefault(name, obj)
+    areas = {area.__name__: area for area in _desk_areas()}
+    from closedloop import Desk
+
+    text = path.read_text()
+    used = {(classes[c], a) for c, a in DOTTED.findall(text) if c in classes}
+    for area, name in AREA_CALL.findall(text):
+        hint = (
+            typing.get_type_hints(vars(Desk)[area].func)["return"] if area in vars(Desk) else None
+        )
+        used.add((areas.get(getattr(hint, "__name__", ""), Desk), name))
+    unexplained = sorted(
+        f"{cls.__name__}.{name}" for cls, name in used if not _documented(cls, name)
+    )
+    assert unexplained == []
