@@ -7,10 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from closedloop import Desk, SQLiteStore
 from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
+
+# No test asserts on time (benchmarks measure speed): hypothesis's deadline and its "input
+# generation is slow" check fail on a loaded machine, not on a wrong answer.
+settings.register_profile("closedloop", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("closedloop")
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,19 +65,32 @@ def _anchors(path: Path) -> set[str]:
     return {_anchor(m) for m in re.findall(r"^#+ (.+)$", text, re.MULTILINE)}
 
 
+REPOSITORY = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+IN_REPOSITORY = re.compile(rf"^{re.escape(REPOSITORY)}/(?:blob|tree)/main/(.*)$")
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda f: f.name)
 def test_links_between_the_docs_lead_somewhere(path: Path) -> None:
+    """Relative links, and links to a file of this repository on GitHub, find their target."""
     broken = []
     for target in LINK.findall(path.read_text()):
-        if "://" in target or target.startswith("mailto:"):
+        in_repository = IN_REPOSITORY.match(target)
+        if not in_repository and ("://" in target or target.startswith("mailto:")):
             continue
-        file, _, anchor = target.partition("#")
-        linked = (path.parent / file).resolve() if file else path
+        file, _, anchor = (in_repository.group(1) if in_repository else target).partition("#")
+        base = ROOT if in_repository else path.parent
+        linked = (base / file).resolve() if file else path
         if not linked.exists() or (
             anchor and linked.suffix == ".md" and anchor not in _anchors(linked)
         ):
             broken.append(target)
     assert broken == []
+
+
+def test_the_readme_links_work_on_the_package_index() -> None:
+    """The package index shows the README without the repository: its links are absolute."""
+    relative = [t for t in LINK.findall((ROOT / "README.md").read_text()) if "://" not in t]
+    assert relative == []
 
 
 # Where the guide may send a reader for a name: each module has an ``__all__``.

@@ -39,8 +39,8 @@ __all__ = [
     "UnitOfWork",
 ]
 
-#: The tenant a store is bound to unless told otherwise.
 DEFAULT_TENANT = "default"
+"""The tenant a store is bound to unless told otherwise."""
 
 
 @runtime_checkable

@@ -2,6 +2,7 @@
 
 from closedloop.domain.cases.case import Case, replay
 from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.effort import Effort
 from closedloop.domain.cases.events import (
     Acknowledged,
     ActionTaken,
@@ -17,6 +18,7 @@ from closedloop.domain.cases.events import (
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle, Transition
 from closedloop.domain.cases.priority import Priority
+from closedloop.domain.cases.promises import Promise
 from closedloop.domain.change import Change
 from closedloop.domain.latte import Stage, Step
 from closedloop.domain.outbox.notification import Notification
@@ -31,6 +33,7 @@ __all__ = [
     "Change",
     "Channel",
     "Declined",
+    "Effort",
     "Event",
     "Explained",
     "Feedback",
@@ -38,6 +41,7 @@ __all__ = [
     "Lifecycle",
     "Notification",
     "Priority",
+    "Promise",
     "Reopened",
     "Stage",
     "Step",

@@ -61,8 +61,11 @@ class Change:
     """
 
     case: Case
+    """The case as it is after the change."""
     expected_version: int
+    """The version the change was computed from (0 for a new case)."""
     notifications: tuple[Notification, ...] = ()
+    """The notifications the change caused, delivered by the outbox once committed."""
 
     def __attrs_post_init__(self) -> None:
         _checked(self.case, Case, self.expected_version, self.notifications)
@@ -84,8 +87,11 @@ class InvitationChange:
     stored invitation is still at ``expected_version`` (0 for a new one)."""
 
     invitation: Invitation
+    """The invitation as it is after the change."""
     expected_version: int
+    """The version the change was computed from (0 for a new one)."""
     notifications: tuple[Notification, ...] = ()
+    """The notifications it caused (the invitation, a reminder)."""
 
     def __attrs_post_init__(self) -> None:
         _checked(self.invitation, Invitation, self.expected_version, self.notifications)
@@ -101,7 +107,9 @@ class CustomerChange:
     ``expected_version`` (0 for a new one)."""
 
     customer: Customer
+    """The customer as it is after the change."""
     expected_version: int
+    """The version the change was computed from (0 for a new one)."""
 
     def __attrs_post_init__(self) -> None:
         _checked(self.customer, Customer, self.expected_version, ())

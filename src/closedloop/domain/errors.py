@@ -93,6 +93,7 @@ class ValidationError(ClosedLoopError, ValueError):
     argument or field at fault, where one is."""
 
     field: str | None = None
+    """The argument or field at fault, as the caller wrote it; None if none is."""
 
     @classmethod
     def of(cls, field: str, message: str) -> Self:

@@ -49,20 +49,18 @@ def _size(instance: object, attribute: attrs.Attribute[int], value: object) -> N
 
 @attrs.frozen
 class Limits:
-    """How long, in characters, the text closedloop stores may be.
-
-    - ``key``: a customer handle, an external id, a matter key, who acts (``by``,
-      ``owner``); at most 256, which every store can index (ids, from ``Desk(ids=...)``,
-      may always have 256).
-    - ``subject``: a subject and other one-line labels (a decline's category, a root cause).
-    - ``text``: a message, a reply, a note, a summary, a reason.
+    """How long, in characters, the text closedloop stores may be. ``key`` is at most 256,
+    which every store can index (ids, from ``Desk(ids=...)``, may always have 256).
 
     Longer input is refused with a :class:`~closedloop.ValidationError` naming the field.
     """
 
     key: int = attrs.field(default=MAX_KEY, validator=_size)
+    """The longest handle, id, matter key or actor name (`by`, `owner`); at most 256."""
     subject: int = attrs.field(default=300, validator=_size)
+    """The longest subject or other one-line label (a decline's category, a root cause)."""
     text: int = attrs.field(default=50_000, validator=_size)
+    """The longest message, reply, note, summary or reason."""
 
     def check(self, records: Iterable[object]) -> None:
         """Refuse any record holding text longer than these limits."""

@@ -8,6 +8,10 @@ described in ``docs/insights.md``.
 
 from __future__ import annotations
 
+from closedloop.domain.cases.promises import PromiseFigures
+from closedloop.domain.customers.nolog import NoLog, NoLogCategory, NoLogEntry
+from closedloop.domain.surveys.recovery import RecoveryFigures
+from closedloop.domain.surveys.scoring import CesResult, CsatResult, NpsResult
 from closedloop.insights.compute import compute
 from closedloop.insights.export import to_dict, to_json
 from closedloop.insights.figures import (
@@ -28,13 +32,21 @@ from closedloop.insights.text import render_text
 
 __all__ = [
     "SCHEMA_VERSION",
+    "CesResult",
     "Count",
+    "CsatResult",
     "Histogram",
     "Insights",
     "Kpi",
     "KpiThresholds",
+    "NoLog",
+    "NoLogCategory",
+    "NoLogEntry",
+    "NpsResult",
     "NpsWeek",
+    "PromiseFigures",
     "Queue",
+    "RecoveryFigures",
     "RootCause",
     "Section",
     "Waiting",

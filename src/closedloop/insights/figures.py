@@ -39,7 +39,9 @@ class KpiThresholds:
     default), amber (at least ``amber_at``, 75%) or red."""
 
     green_at: float = 0.9
+    """The share of steps met from which a KPI is green (0.9)."""
     amber_at: float = 0.75
+    """The share from which it is amber (0.75); below it, red."""
 
     def __attrs_post_init__(self) -> None:
         _share(self.green_at, "green_at")
@@ -66,12 +68,19 @@ class Kpi:
     done ones took (wall-clock, from when the clock started)."""
 
     target: Target
+    """The step the standard measures."""
     standard: str
+    """The standard's name (`Standard.name`)."""
     measured: int
+    """Steps that fell in the period: done in it, or overdue in it and still not done."""
     met: int
+    """Of those, the ones done by their deadline."""
     p50: timedelta | None
+    """The median wall-clock time the done steps took; None when none was done."""
     p90: timedelta | None
+    """The 90th percentile of that time; None when none was done."""
     rag: Rag | None
+    """Green, amber or red by `KpiThresholds`; None when nothing was measured."""
 
     @property
     def share_met(self) -> float | None:
@@ -85,18 +94,31 @@ class Section:
     priority or kind), as they stood at its end, and the standards measured in it."""
 
     opened: int
+    """Cases opened in the period."""
     closed: int
+    """Of those, closed at the end of the period."""
     ever_closed: int
+    """Of those, the ones whose loop closed at least once."""
     reopened: int
+    """Of those, reopened at least once."""
     escalated: int
+    """Of those, escalated at all, by the sweep or the customer."""
     escalated_by_time: int
+    """Escalated by the sweep: a standard or a promise missed."""
     escalated_by_customer: int
+    """Escalated by the customer (an ombudsman, an executive)."""
     avoidable: int
+    """Customer escalations made after one of our own standards was already breached."""
     hand_offs: int
+    """Total times a case moved from one owner to another (`Case.effort`)."""
     channel_switches: int
+    """Total times a conversation changed channel (the customer's doing, or a move)."""
     repeat_contacts: int
+    """Total times a customer wrote again before anyone answered."""
     repeats: int
+    """Total messages in which the customer had to repeat themselves (`Feedback.repeated`)."""
     kpis: tuple[Kpi, ...]
+    """One KPI per standard measured in the period."""
 
     @property
     def closure_rate(self) -> float | None:
@@ -142,11 +164,17 @@ class Waiting:
     """A case nobody had answered at the end of the period."""
 
     case_id: str
+    """The case's id."""
     channel: str
+    """The name of the channel it arrived on."""
     customer: str
+    """The customer's handle."""
     subject: str
+    """What the matter is."""
     opened_at: datetime
+    """When it opened."""
     age: timedelta
+    """How long it had waited at the end of the period."""
 
 
 @attrs.frozen
@@ -154,7 +182,9 @@ class Count:
     """A labelled count: a bucket of a distribution, a channel in a queue."""
 
     label: str
+    """What is counted: a bucket (`"< 4h"`) or a channel's name."""
     count: int
+    """How many."""
 
 
 @attrs.frozen
@@ -163,9 +193,13 @@ class Queue:
     oldest first, and how many by age and by channel."""
 
     total: int
+    """Unanswered cases at the end of the period."""
     oldest: tuple[Waiting, ...]
+    """The oldest of them, oldest first (20 by default)."""
     by_age: tuple[Count, ...]
+    """How many by age: < 4h, 4-24h, 1-3 days, 3-7 days, 7+ days."""
     by_channel: tuple[Count, ...]
+    """How many by the channel they arrived on."""
 
 
 @attrs.frozen
@@ -173,7 +207,9 @@ class NpsWeek:
     """NPS of the answers received in the week starting ``week`` (a Monday)."""
 
     week: date
+    """The Monday the week starts on (UTC)."""
     nps: NpsResult
+    """NPS of the answers received that week."""
 
 
 @attrs.frozen
@@ -181,9 +217,13 @@ class RootCause:
     """A root cause recorded at Explain, its Kano tag, and how many loops it closed."""
 
     label: str
+    """The root cause, as recorded at Explain."""
     kano: Kano | None
+    """Its Kano tag; None if untagged."""
     count: int
+    """Loops it closed in the period."""
     examples: tuple[str, ...]
+    """Ids of the first cases (up to 3) it closed."""
 
 
 @attrs.frozen
@@ -191,24 +231,44 @@ class Insights:
     """Every figure of the period ``[since, until)``; see ``docs/insights.md``."""
 
     since: datetime
+    """The start of the period (included)."""
     until: datetime
+    """Its end (not included)."""
     thresholds: KpiThresholds
+    """The KPI thresholds used."""
     overall: Section
+    """The figures of every case."""
     by_channel: tuple[tuple[str, Section], ...]
+    """The same figures per channel name (the channel a case arrived on)."""
     by_priority: tuple[tuple[str, Section], ...]
+    """Per priority (its value: `"high"`)."""
     by_kind: tuple[tuple[str, Section], ...]
+    """Per feedback kind (its value: `"complaint"`)."""
     unanswered: Queue
+    """The unanswered queue at the end of the period."""
     time_to_acknowledge: tuple[Count, ...]
+    """Cases opened and acknowledged in the period, by wall-clock time to the first acknowledgement:
+    < 1h, 1-4h, 4-8h, 8-24h, 1-2 days, 2-5 days, 5+ days."""
     nps: NpsResult
+    """NPS of the answers received in the period, with its 95% interval."""
     nps_weekly: tuple[NpsWeek, ...]
+    """NPS week by week."""
     csat: CsatResult
+    """CSAT of the answers received in the period."""
     ces: CesResult
+    """CES (1-5) of the answers received in the period."""
     ces2: CesResult
+    """CES2 (1-7) of the answers received in the period."""
     recovery: RecoveryFigures
+    """Low scores and "contact me" answers, and how their recovery went."""
     promises: PromiseFigures
+    """Promises due in the period: kept on time, kept late, still open."""
     no_log: NoLog
+    """Every decline in the period, by category."""
     root_causes: tuple[RootCause, ...]
+    """The most frequent root causes of loops closed in the period."""
     dissatisfiers: tuple[RootCause, ...]
+    """The same, for causes tagged `Kano.DISSATISFIER`."""
 
     @property
     def promise_kept_rate(self) -> float | None:

@@ -12,8 +12,9 @@ from closedloop.domain.standards.standard import Target
 
 __all__ = ["SCHEMA_VERSION", "schema"]
 
-#: Bumped when a field changes meaning or goes away; new fields may appear without a bump.
 SCHEMA_VERSION = 1
+"""The version of `to_json`'s layout: bumped when a field changes meaning or goes away; new
+fields may appear without a bump."""
 
 
 _NUM = {"type": "number"}

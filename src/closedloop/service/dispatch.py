@@ -24,9 +24,14 @@ class DispatchReport:
     so, never marked sent)."""
 
     sent: tuple[str, ...] = ()
+    """Keys delivered."""
     retrying: tuple[str, ...] = ()
+    """Keys whose delivery failed and will be retried."""
     dead: tuple[str, ...] = ()
+    """Keys given up on: dead letters."""
     skipped: tuple[str, ...] = ()
+    """Keys never handed to the notifier (an invitation nobody can answer any more, a message to an
+    erased customer)."""
 
     @property
     def failed(self) -> tuple[str, ...]:

@@ -52,14 +52,14 @@ _BY = "closedloop"
 
 @attrs.frozen
 class Invited:
-    """What :func:`invite` decided: the recorded invitation and, if it goes out, the token.
-
-    The token (``"<invitation id>.<secret>"``) is shown once and never stored; put it in
-    the link your survey page reads (``Policy(survey_url=...)`` does that for the email).
-    """
+    """What :func:`invite` decided: the recorded invitation and, if it goes out, the token."""
 
     invitation: Invitation
+    """The invitation as recorded."""
     token: str | None
+    """``"<invitation id>.<secret>"``, shown once and never stored: put it in the link your
+    survey page reads (``Policy(survey_url=...)`` does that for the email). None when the
+    invitation was suppressed."""
 
     @property
     def allowed(self) -> bool:

@@ -95,54 +95,51 @@ def _check_url(instance: object, attribute: attrs.Attribute[str | None], value: 
 
 @attrs.frozen
 class Policy:
-    """How this organisation runs its loop.
-
-    - ``channels``: custom channels, besides the ten built in.
-    - ``standards``: how fast each step must happen; they set every case's deadlines, and
-      the acknowledgement's promise ("you will hear from us by") is the next of them.
-    - ``ladder``: where late cases escalate, and who is alerted.
-    - ``warn_at_amber``: whether the sweep warns a case's owner when a step turns amber.
-    - ``timezone``: the zone dates are shown in to customers.
-    - ``priority``: picks a new case's priority from its feedback.
-    - ``templates``: the texts customers receive.
-    - ``retry``: when failed deliveries are retried, and when they become dead letters.
-    - ``lifecycle``: the LATTE table (replace it only with good reason).
-    - ``surveys``: when customers may be invited to surveys, expiry and reminders.
-    - ``decline_categories``: how declined requests are filed in the no log.
-    - ``reopen_within``: a customer writing again within this time of the loop closing
-      reopens the case; later, their message opens a new case linked to the old one.
-    - ``consolidation``: when new feedback joins the customer's open case on the same
-      matter instead of opening a duplicate (:class:`Consolidation`; None turns it off).
-    - ``silence``: how long a customer who was asked something may stay silent before they
-      are told their case will close, and then before it closes (:class:`Silence`).
-    - ``limits``: how long the text closedloop stores may be: handles and ids, subjects,
-      messages (:class:`Limits`); longer input is refused.
-    - ``survey_url``: the survey page's address with ``{token}`` where the token goes,
-      e.g. ``"https://example.com/survey/{token}"``; without it, emails carry the bare token.
-    """
+    """How this organisation runs its loop: every choice closedloop leaves to it."""
 
     channels: tuple[Channel, ...] = attrs.field(default=(), converter=_channels)
+    """Custom channels, besides the ten built in."""
     standards: Standards = attrs.field(factory=Standards, validator=is_a(Standards))
+    """How fast each step must happen; they set every case's deadlines, and the acknowledgement's
+    promise ("you will hear from us by") is the next of them."""
     ladder: Ladder = attrs.field(factory=Ladder, validator=is_a(Ladder))
+    """Where late cases escalate, and who is alerted."""
     warn_at_amber: bool = attrs.field(default=False, validator=is_a(bool))
+    """Whether the sweep warns a case's owner when a step turns amber."""
     timezone: tzinfo = attrs.field(default=UTC, converter=_zone)
+    """The zone times are shown in to customers (a `tzinfo` or an IANA name)."""
     priority: Callable[[Feedback], Priority] = attrs.field(
         default=default_priority, validator=sure_callable
     )
+    """Picks a new case's priority from its feedback."""
     templates: Templates = attrs.field(factory=Templates, validator=is_a(Templates))
+    """The texts customers receive."""
     retry: RetryPolicy = attrs.field(factory=RetryPolicy, validator=is_a(RetryPolicy))
+    """When failed deliveries are retried, and when they become dead letters."""
     lifecycle: Lifecycle = attrs.field(default=LATTE, validator=is_a(Lifecycle))
+    """The LATTE table (replace it only with good reason)."""
     surveys: SurveyRules = attrs.field(factory=SurveyRules, validator=is_a(SurveyRules))
+    """When customers may be invited to surveys, expiry and reminders."""
     survey_url: str | None = attrs.field(default=None, validator=_check_url)
+    """The survey page's address with `{token}` where the token goes
+    (`"https://example.com/survey/{token}"`); None: emails carry the bare token."""
     decline_categories: tuple[str, ...] = attrs.field(
         default=DECLINE_CATEGORIES, converter=_categories
     )
+    """The categories declined requests are filed under in the no log."""
     reopen_within: timedelta = attrs.field(default=timedelta(days=14), validator=positive_duration)
+    """A customer writing again within this time of the loop closing reopens the case; later, their
+    message opens a new case linked to the old one."""
     consolidation: Consolidation | None = attrs.field(
         factory=Consolidation, validator=attrs.validators.optional(is_a(Consolidation))
     )
+    """When new feedback joins the customer's open case on the same matter instead of opening a
+    duplicate; None turns it off."""
     silence: Silence = attrs.field(factory=Silence, validator=is_a(Silence))
+    """How long a customer who was asked something may stay silent before they are told their case
+    will close, and then before it closes."""
     limits: Limits = attrs.field(factory=Limits, validator=is_a(Limits))
+    """How long the text closedloop stores may be; longer input is refused."""
 
     def check_decline_category(self, category: str) -> None:
         """Raise :class:`ValidationError` unless ``category`` is one of ours."""

@@ -23,8 +23,11 @@ class RecoveryReport:
     """Recovery figures for answers received in ``[since, until)``."""
 
     since: datetime
+    """The start of the period (included)."""
     until: datetime
+    """Its end (not included)."""
     figures: RecoveryFigures
+    """The figures."""
 
     def __str__(self) -> str:
         f = self.figures

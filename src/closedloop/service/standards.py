@@ -33,28 +33,30 @@ __all__ = ["Standards", "SweepReport", "sweep"]
 
 @attrs.frozen
 class SweepReport:
-    """What one sweep did.
-
-    ``escalated`` holds ``(case id, new level)`` pairs; ``warned`` the cases whose owner was
-    warned at amber; ``conflicts`` the cases another worker changed first (re-read, they
-    needed nothing more, or changed again: left to it);
-    ``resumed`` the paused cases whose time to resume came, ``noticed`` the cases whose
-    silent customer was told they will close, ``lapsed`` those closed for that silence;
-    ``reminded`` and ``expired`` the survey invitations reminded and expired;
-    ``unreadable`` the due cases whose stored record cannot be read back (left as they are,
-    so that one bad record does not stop the sweep: repair them, see ``docs/errors.md``).
-    """
+    """What one sweep did; the cases it could not read were left as they are, so that one bad
+    record does not stop the sweep (repair them, see ``docs/errors.md``)."""
 
     at: datetime
+    """When the sweep ran."""
     escalated: tuple[tuple[str, int], ...] = ()
+    """`(case id, new level)` for each case escalated."""
     warned: tuple[str, ...] = ()
+    """The cases whose owner was warned at amber."""
     conflicts: int = 0
+    """How many cases another worker changed first and were left to it (re-read, they
+    needed nothing more, or changed again)."""
     reminded: tuple[str, ...] = ()
+    """The survey invitations reminded."""
     expired: tuple[str, ...] = ()
+    """The survey invitations expired."""
     resumed: tuple[str, ...] = ()
+    """The paused cases whose time to resume came."""
     noticed: tuple[str, ...] = ()
+    """The cases whose silent customer was told they will close."""
     lapsed: tuple[str, ...] = ()
+    """The cases closed for that silence."""
     unreadable: tuple[str, ...] = ()
+    """The due cases whose stored record cannot be read back."""
 
     def __str__(self) -> str:
         unreadable = f"; {len(self.unreadable)} unreadable" if self.unreadable else ""

@@ -69,16 +69,23 @@ class Templates:
 
     Override any of them with ``Templates(acknowledgement="...")``; placeholders are
     checked when the object is built, so a typo fails at start-up, not at 3 a.m.
+    A time (``$next_contact``, ``$due``, ``$closes``, ``$expires``) reads like
+    ``Tuesday 24 November 2026, 15:00 UTC``, in ``Policy.timezone``; ``$next_contact`` is
+    ``soon`` when no standard sets a date. Each body's name is the ``purpose`` of the
+    notifications it renders.
     """
 
     acknowledgement_subject: str = _text('We have received your message about "$matter"')
+    """Subject of the acknowledgement."""
     acknowledgement: str = _text(
         "Hello,\n\n"
         'We have received your message about "$matter", and $owner is looking after it.\n'
         "You will hear from us again by $next_contact.\n\n"
         "Your reference is $case_id.\n"
     )
+    """The acknowledgement: we have it, who is on it, when they hear from us next."""
     answer_subject: str = _text('Your question about "$matter"')
+    """Subject of the answer to a question."""
     answer: str = _text(
         "Hello,\n\n"
         'You asked us about "$matter".\n\n'
@@ -86,19 +93,24 @@ class Templates:
         "Your reference is $case_id. If this does not answer it, reply and we will reopen "
         "your question.\n"
     )
+    """The answer to a question (Take action on a question): `$action` is the answer."""
     thanks_subject: str = _text('Thank you for your feedback about "$matter"')
+    """Subject of the thanks."""
     thanks: str = _text(
         "Hello,\n\n"
         'Thank you for telling us about "$matter". Feedback like yours is how we find '
         "what needs fixing, and we are grateful you took the time.\n\n"
         "Your reference is $case_id.\n"
     )
+    """The thanks for feedback."""
     thanks_compliment: str = _text(
         "Hello,\n\n"
         'Thank you for your kind words about "$matter". We have passed them on to the '
         "people who earned them.\n"
     )
+    """The thanks for a compliment (purpose `"thanks"`)."""
     explanation_subject: str = _text('What we learned from your feedback about "$matter"')
+    """Subject of the explanation."""
     explanation: str = _text(
         "Hello,\n\n"
         'We have looked into "$matter".\n\n'
@@ -107,44 +119,58 @@ class Templates:
         "Your reference is $case_id. If this does not resolve it, reply and we will "
         "reopen your case.\n"
     )
+    """The explanation: what went wrong and what changes; it closes the loop."""
 
     reply_subject: str = _text('About "$matter"')
+    """Subject of staff's reply in their own words."""
     reply: str = _text("$text\n\nYour reference is $case_id.\n")
+    """Staff's reply in their own words (`$text`)."""
     question_subject: str = _text('A question about "$matter"')
+    """Subject of a question to the customer."""
     question: str = _text(
         "Hello,\n\n"
         'To go on with "$matter", we need to ask you:\n\n'
         "$question\n\n"
         "Please reply to this message. Your reference is $case_id.\n"
     )
+    """A question to the customer, whose answer the case waits for (`$question`)."""
     closing_notice_subject: str = _text('We will close your case about "$matter"')
+    """Subject of the closing notice."""
     closing_notice: str = _text(
         "Hello,\n\n"
         'We asked you about "$matter" and have not heard back:\n\n'
         "$question\n\n"
         "Unless you reply by $closes, we will close your case. Your reference is $case_id.\n"
     )
+    """The notice to a silent customer that the case closes at `$closes` unless they write."""
 
     verification_subject: str = _text('Did we resolve "$matter"?')
+    """Subject of the verification request."""
     verification: str = _text(
         "Hello,\n\n"
         'We closed your case about "$matter". Did it resolve the problem? Reply yes or no; '
         "a no reopens your case.\n\n"
         "Your reference is $case_id.\n"
     )
+    """After the loop closed: did the fix resolve it?"""
 
     escalation_subject: str = _text('Late: case $case_id, "$matter", now with the $rung')
+    """Subject of an escalation alert (to staff)."""
     escalation: str = _text(
         'Case $case_id ("$matter", for $customer) has missed the standard "$standard": it was '
         "due by $due. It is now with the $rung. The owner is $owner.\n"
     )
+    """An escalation alert to a rung's recipients (`$rung`, `$standard`, `$due`)."""
     warning_subject: str = _text('Due soon: case $case_id, "$matter"')
+    """Subject of an amber warning (to the owner)."""
     warning: str = _text(
         'Case $case_id ("$matter", for $customer) is close to missing "$standard": it is due '
         "by $due.\n"
     )
+    """An amber warning to the case's owner (`Policy.warn_at_amber`)."""
 
     survey_invitation_subject: str = _text("$question")
+    """Subject of a survey invitation."""
     survey_invitation: str = _text(
         "Hello,\n\n"
         "$question\n\n"
@@ -152,13 +178,16 @@ class Templates:
         "It takes a few seconds, and the link works until $expires. If you would like us to "
         "contact you, say so on the page.\n"
     )
+    """A survey invitation (`$survey`, `$survey_link`, `$expires`)."""
     survey_reminder_subject: str = _text("Reminder: $question")
+    """Subject of a survey reminder."""
     survey_reminder: str = _text(
         "Hello,\n\n"
         "We would still value your answer: $question\n\n"
         "$survey_link\n\n"
         "The link works until $expires.\n"
     )
+    """A reminder of an open survey invitation."""
 
     def render(self, name: str, values: dict[str, str]) -> str:
         """Fill template ``name`` with ``values``."""

@@ -25,6 +25,7 @@ class ManualClock:
         self._now = require_aware("start", start) if start is not None else _EPOCH
 
     def now(self) -> datetime:
+        """The time it was set or advanced to (9:00 UTC on 5 January 2026 unless given a start)."""
         return self._now
 
     def set(self, instant: datetime) -> datetime:
@@ -69,16 +70,18 @@ _EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 class RecordingNotifier:
     """A :class:`~closedloop.ports.Notifier` that keeps what it was given.
 
-    ``sent`` lists every notification delivered, in order. Give ``fail`` a predicate to
-    make deliveries raise (to test retries): ``RecordingNotifier(fail=lambda n: True)``.
+    To test retries, make deliveries raise: ``RecordingNotifier(fail=lambda n: True)``.
     """
 
     def __init__(self, fail: Callable[[Notification], bool] | None = None) -> None:
         self.sent: list[Notification] = []
+        """Every notification delivered, in order."""
         self.fail = fail
+        """A predicate making deliveries raise (to test retries); None delivers all."""
         self._lock = threading.Lock()
 
     def send(self, notification: Notification) -> None:
+        """Record `notification` in `sent`, or raise `ConnectionError` when `fail` says so."""
         if self.fail is not None and self.fail(notification):
             raise ConnectionError(f"RecordingNotifier was told to fail {notification.key}")
         with self._lock:

@@ -13,6 +13,7 @@ class SequentialIds:
 
     def __init__(self, prefix: str = "case-") -> None:
         self.prefix = prefix
+        """What each id starts with (`"case-"`)."""
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
 

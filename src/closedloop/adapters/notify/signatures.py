@@ -144,8 +144,11 @@ class WebhookDelivery:
     """A webhook whose signature and timestamp checked out."""
 
     id: str
+    """The `webhook-id` header: the sender's id for the delivery, the same on every retry."""
     signed_at: datetime
+    """When it was signed (the `webhook-timestamp` header), in UTC."""
     body: bytes
+    """The request body, exactly as signed."""
 
 
 def _pairs(headers: object) -> list[tuple[object, object]]:

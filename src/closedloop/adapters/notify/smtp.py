@@ -117,17 +117,30 @@ class SmtpNotifier:
                 "reply_to", f"reply_to must be an email address, got {reply_to!r}"
             )
         self.host = host
+        """The SMTP server's host name."""
         self.port = port
+        """Its port (25; 587 with `starttls`, 465 with `ssl`)."""
         self.sender = sender
+        """The `From` address (`"Acme Care <care@acme.example>"` or a bare address)."""
         self.reply_to = reply_to
+        """Where answers go: the mailbox your helpdesk reads; None for the sender."""
         self.username = username
+        """The login, after any TLS; None to send without one."""
         self.password = password
+        """The password for `username`."""
         self.starttls = starttls
+        """Whether to upgrade a plain connection to TLS (port 587)."""
         self.ssl = ssl
+        """Whether to connect over TLS from the start (port 465)."""
         self.ssl_context = ssl_context
+        """Certificate checks for TLS; None for the default ones."""
         self.timeout = timeout
+        """Seconds any network operation may take."""
         self.address_of = address_of
+        """Maps a `to` that is no email address (a staff member, a customer id) to one; None refuses
+        such messages."""
         self.local_hostname = local_hostname
+        """The name given in `EHLO`; None for this host's."""
         self._envelope_from = sender_address
         self._domain = sender_address.rpartition("@")[2]
 

@@ -83,9 +83,13 @@ class WebhookNotifier:
                 "timeout", f"timeout must be a positive number of seconds, got {timeout}"
             )
         self.url = url
+        """Where notifications are POSTed (http or https)."""
         self.timeout = timeout
+        """Seconds a delivery may take."""
         self.clock = clock
+        """Gives the signing time in unix seconds; None for `time.time`."""
         self.headers = dict(headers or {})
+        """Extra headers sent with every request."""
         self._key = secret_key(secret)
         handlers: list[urllib.request.BaseHandler] = [_NoRedirects()]
         if ssl_context is not None:

@@ -41,19 +41,32 @@ class Channel:
     """
 
     name: str = attrs.field(validator=_check_name)
+    """The channel's name, unique in a policy (`"email"`, or the host's own)."""
     public: bool = attrs.field(default=False, validator=_check_flag)
+    """Whether others see what is said there (social media)."""
     written: bool = attrs.field(default=True, validator=_check_flag)
+    """Whether it can carry a written reply (a phone call cannot)."""
 
     EMAIL: ClassVar[Channel]
+    """Email: written, private."""
     WEB_FORM: ClassVar[Channel]
+    """A form on the organisation's website."""
     PHONE: ClassVar[Channel]
+    """A phone call: no written reply."""
     CHAT: ClassVar[Channel]
+    """Live chat or messaging."""
     SOCIAL_MEDIA: ClassVar[Channel]
+    """Social media: public, others see what is said."""
     POINT_OF_SALE: ClassVar[Channel]
+    """A shop counter or till: no written reply."""
     FIELD_STAFF: ClassVar[Channel]
+    """Sales or field staff in person: no written reply."""
     CRM: ClassVar[Channel]
+    """Entered in the host's CRM."""
     SURVEY: ClassVar[Channel]
+    """A survey answer, perhaps a score without text."""
     OMBUDSMAN: ClassVar[Channel]
+    """An ombudsman or regulator."""
 
     @classmethod
     def custom(cls, name: str, *, public: bool = False, written: bool = True) -> Channel:

@@ -50,9 +50,12 @@ __all__ = [
 class WaitingOn(enum.Enum):
     """Whom a paused case waits for."""
 
-    CUSTOMER = "customer"  # staff asked the customer something
-    THIRD_PARTY = "third_party"  # a supplier, a courier, another department
-    DATE = "date"  # nothing can happen before a date (a delivery, a billing run)
+    CUSTOMER = "customer"
+    """Staff asked the customer something."""
+    THIRD_PARTY = "third_party"
+    """A supplier, a courier, another department."""
+    DATE = "date"
+    """Nothing can happen before a date (a delivery, a billing run)."""
 
 
 @attrs.frozen
@@ -62,10 +65,15 @@ class Pause:
     notice went out, if it did."""
 
     waiting_on: WaitingOn
+    """Whom the case waits for."""
     reason: str
+    """Why it waits."""
     since: datetime
+    """When the clocks stopped."""
     resume_by: datetime | None
+    """When the clocks run again at the latest; None when only the customer's word resumes it."""
     notice_at: datetime | None = None
+    """When the customer was told the case closes unless they write; None if not yet."""
 
 
 @_registered
@@ -76,6 +84,7 @@ class MessageReceived(Scheduled):
     written before replies were tracked.)"""
 
     feedback: Feedback
+    """What the customer wrote."""
 
 
 #: The events that add a customer's message to a case.
@@ -88,7 +97,9 @@ class Replied(Scheduled):
     """Staff wrote to the customer, in their own words, on ``channel``."""
 
     text: str
+    """What staff wrote."""
     channel: Channel
+    """The channel it went out on."""
 
 
 @_registered
@@ -97,6 +108,7 @@ class Noted(Event):
     """An internal note on the case: kept in its history, never sent to the customer."""
 
     text: str
+    """The note."""
 
 
 @_registered
@@ -105,7 +117,9 @@ class ContactLogged(Scheduled):
     """Staff spoke to the customer outside closedloop (a phone call, a visit)."""
 
     channel: Channel
+    """Where the contact happened (`Channel.PHONE`, say)."""
     summary: str
+    """What was said."""
 
 
 @_registered
@@ -115,9 +129,13 @@ class Paused(Scheduled):
     the customer, ``question`` is what they were asked (and sent to them)."""
 
     waiting_on: WaitingOn
+    """Whom the case waits for."""
     reason: str
+    """Why it waits."""
     resume_by: datetime
+    """When the clocks run again at the latest."""
     question: str = ""
+    """Waiting on the customer, what they were asked (and sent); empty otherwise."""
 
 
 @_registered
@@ -126,6 +144,7 @@ class Resumed(Scheduled):
     """The clocks run again (the third party answered, the date came, staff resumed)."""
 
     reason: str
+    """Why the clocks run again."""
 
 
 @_registered
@@ -135,6 +154,7 @@ class ClosingNoticeSent(Scheduled):
     write."""
 
     closes_at: datetime
+    """When the case closes unless the customer writes."""
 
 
 @_registered
@@ -143,6 +163,7 @@ class Lapsed(StepEvent):
     """The case closed because the customer never answered, after being told it would."""
 
     reason: str
+    """Why it closed, as the history shows it."""
 
 
 # Events by which staff always write or speak to the customer (exact types: a step is hot).

@@ -18,5 +18,8 @@ class DueCase:
     """
 
     id: str
+    """The case's id."""
     due_at: datetime
+    """When its next step is due."""
     version: int
+    """The case's version when it was read."""

@@ -29,19 +29,17 @@ __all__ = ["Effort", "effort_of"]
 
 @attrs.frozen
 class Effort:
-    """Effort signals of one case, counted from its history.
-
-    - ``hand_offs``: times the case moved from one owner to another;
-    - ``channel_switches``: times the conversation changed channel (the customer writing on
-      another channel, or the case moved);
-    - ``repeat_contacts``: times the customer wrote again before anyone answered;
-    - ``repeats``: messages the host flagged as the customer repeating themselves.
-    """
+    """Effort signals of one case, counted from its history."""
 
     hand_offs: int = 0
+    """Times the case moved from one owner to another."""
     channel_switches: int = 0
+    """Times the conversation changed channel (the customer writing on another channel, or
+    the case moved)."""
     repeat_contacts: int = 0
+    """Times the customer wrote again before anyone answered."""
     repeats: int = 0
+    """Messages the host flagged as the customer repeating themselves."""
 
 
 # Staff spoke to the customer (a template or their own words).

@@ -8,7 +8,6 @@ later release changes the lifecycle table.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TypeVar
 
@@ -16,6 +15,7 @@ import attrs
 
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.feedback import Feedback
+from closedloop.domain.cases.origins import Kano, Origin, OriginKind
 from closedloop.domain.cases.priority import Priority
 from closedloop.domain.cases.promises import Promise
 from closedloop.domain.latte import Stage
@@ -56,16 +56,6 @@ __all__ = [
 ]
 
 
-class Kano(enum.Enum):
-    """What a root cause does to customers, after Kano: its absence angers them
-    (``DISSATISFIER``, a must-be), more of it pleases them in proportion (``SATISFIER``),
-    or it delights when present and is not missed when absent (``DELIGHTER``)."""
-
-    DELIGHTER = "delighter"
-    SATISFIER = "satisfier"
-    DISSATISFIER = "dissatisfier"
-
-
 #: Every event class by name, for stores that read events back (see closedloop.codec).
 EVENT_TYPES: dict[str, type[Event]] = {}
 
@@ -85,9 +75,13 @@ class Event:
     """What every event says: which case, its version after the change, when, by whom."""
 
     case_id: str
+    """The id of the case this event belongs to."""
     version: int
+    """The case's version after this event (1 for `CaseOpened`, then one more per event)."""
     at: datetime
+    """When it happened (timezone-aware)."""
     by: str
+    """Who did it: a member of staff, the customer, or `"closedloop"` for the engine's own jobs."""
 
 
 @_registered
@@ -96,24 +90,7 @@ class Scheduled(Event):
     """An event after which the case's next due time (``due_at``) is set anew."""
 
     due_at: datetime | None = None
-
-
-class OriginKind(enum.Enum):
-    """Why closedloop itself opened a case."""
-
-    RECOVERY = "recovery"  # a low survey score or a ticked "contact me"
-    FOLLOW_UP = "follow_up"  # the customer wrote again after the reopen window
-    SPLIT = "split"  # messages split off another case (``case_id``) onto a matter of their own
-
-
-@attrs.frozen
-class Origin:
-    """Where a case came from, when it was not plain feedback: the kind, the case it
-    follows up (if any) and the survey invitation behind it (if any)."""
-
-    kind: OriginKind
-    case_id: str | None = None
-    invitation_id: str | None = None
+    """When the case's next step is due after this event; None when nothing is due."""
 
 
 @_registered
@@ -122,9 +99,13 @@ class CaseOpened(Scheduled):
     """Listen: feedback was recorded and a case opened for it."""
 
     feedback: Feedback
+    """The feedback that opened the case."""
     priority: Priority
+    """The priority the policy gave it."""
     owner: str | None = None
+    """Who owns it from the start; None until someone is assigned."""
     origin: Origin | None = None
+    """Where it came from when closedloop opened it; None for plain feedback."""
 
 
 @_registered
@@ -134,6 +115,7 @@ class StepEvent(Scheduled):
     next step is due (None once the loop is closed)."""
 
     stage: Stage
+    """The stage the step left the case at."""
 
 
 @_registered
@@ -142,6 +124,8 @@ class Acknowledged(StepEvent):
     """The customer was told their feedback arrived, who is on it and when they hear next."""
 
     next_contact_by: datetime | None = None
+    """The date the customer was promised they hear from us by (the acknowledgement's "you hear from
+    us by ..."), if any."""
 
 
 @_registered
@@ -150,6 +134,7 @@ class ActionTaken(StepEvent):
     """Something was done about it."""
 
     summary: str
+    """What was done, in staff's words."""
 
 
 @_registered
@@ -160,8 +145,12 @@ class Declined(StepEvent):
     ``"other"``, or the organisation's own)."""
 
     reason: str
+    """The reason the customer was given for the no."""
     category: str = "other"
+    """The no log's category: `"out_of_stock"`, `"policy"`, `"training"`, `"product_gap"`, `"other"`
+    or the organisation's own."""
     asked: str = ""
+    """What the customer asked for, as the no log shows it; empty if not said."""
 
 
 @_registered
@@ -180,10 +169,15 @@ class Explained(StepEvent):
     repeats across cases, e.g. "returns policy not trained"), and ``kano`` tags it."""
 
     what_failed: str
+    """What part of the process failed."""
     what_changes: str
+    """What will change going forward."""
     open_promises: str | None = None
+    """What happens to the promises still unkept at closing; None when there were none."""
     root_cause: str | None = None
+    """A short label for the cause that repeats across cases, for reports; None if not given."""
     kano: Kano | None = None
+    """What the root cause does to customers; None if not tagged."""
 
 
 @_registered
@@ -192,6 +186,7 @@ class Reopened(StepEvent):
     """The customer said it is not resolved; the case goes back to Take action."""
 
     reason: str
+    """Why the customer says it is not resolved."""
 
 
 @_registered
@@ -200,6 +195,7 @@ class Assigned(Event):
     """The case got a new owner."""
 
     owner: str
+    """The new owner."""
 
 
 @_registered
@@ -208,10 +204,15 @@ class Escalated(Scheduled):
     """A standard was breached: the case went up the ladder to ``level`` (``rung``)."""
 
     level: int
+    """The ladder level the case reached (1 is the first rung)."""
     rung: str
+    """The name of that rung."""
     target: str
+    """The step whose standard was breached (a `Target` value)."""
     standard: str
+    """The name of the breached standard."""
     promise_id: str | None = None
+    """The broken promise, when a promise rather than a standard was missed."""
 
 
 @_registered
@@ -220,7 +221,9 @@ class Warned(Scheduled):
     """A pending step passed its amber threshold; its owner was warned."""
 
     target: str
+    """The pending step (a `Target` value)."""
     standard: str
+    """The name of the standard it will breach."""
 
 
 @_registered
@@ -233,9 +236,13 @@ class CustomerEscalated(Scheduled):
     """
 
     to: str
+    """Whom the customer took it to ("ombudsman", "CEO", ...)."""
     channel: Channel
+    """The channel they did it on."""
     breached: bool
+    """Whether one of our standards had already been missed: an avoidable escalation."""
     priority: Priority
+    """The case's priority from now on."""
 
 
 @_registered
@@ -244,6 +251,7 @@ class AwaitingCustomer(Scheduled):
     """Staff asked the customer something; the standards' clocks stop until they reply."""
 
     question: str
+    """What the customer was asked."""
 
 
 @_registered
@@ -252,6 +260,7 @@ class CustomerReplied(Scheduled):
     """The customer answered; the clocks run again."""
 
     text: str
+    """What the customer answered."""
 
 
 @_registered
@@ -266,6 +275,7 @@ class MessageAdded(Event):
     """More from the customer on the same matter joined the case (any channel)."""
 
     feedback: Feedback
+    """The new message."""
 
 
 @_registered
@@ -274,7 +284,9 @@ class PriorityChanged(Event):
     """The case's priority changed, and why."""
 
     priority: Priority
+    """The new priority."""
     reason: str
+    """Why it changed."""
 
 
 @_registered
@@ -284,7 +296,9 @@ class ChannelMoved(Scheduled):
     say); replies go out on ``channel`` from now on. One case, its history and its clocks."""
 
     channel: Channel
+    """The channel replies go out on from now on."""
     reason: str = ""
+    """Why the conversation moved; empty if not said."""
 
 
 @_registered
@@ -293,9 +307,13 @@ class Promised(Scheduled):
     """A promise made to the customer: what, by when, and who owns it."""
 
     promise_id: str
+    """The promise's id, unique within the case."""
     what: str
+    """What was promised, in the customer's terms."""
     due_by: datetime
+    """When it must be kept by."""
     owner: str
+    """Who must keep it."""
 
 
 @_registered
@@ -304,7 +322,9 @@ class PromiseKept(Scheduled):
     """A promise was kept."""
 
     promise_id: str
+    """The promise kept."""
     note: str = ""
+    """How it was kept; empty if not said."""
 
 
 @_registered
@@ -319,7 +339,9 @@ class Verified(Event):
     """The customer said whether the fix resolved it (a "no" reopens the case)."""
 
     resolved: bool
+    """The customer's answer: True if the fix resolved it."""
     comment: str = ""
+    """What else they said; empty if nothing."""
 
 
 @_registered
@@ -328,6 +350,7 @@ class Erased(Event):
     """The customer's details were erased from this case (it holds the pseudonym only)."""
 
     pseudonym: str
+    """The pseudonym that stands for the customer from now on."""
 
 
 @_registered
@@ -338,10 +361,15 @@ class CasesMerged(Event):
     promises still open on it."""
 
     other: str
+    """The id of the case merged into this one."""
     messages: tuple[Feedback, ...]
+    """Its messages, now this case's too."""
     reason: str
+    """Why the cases were merged."""
     unanswered_since: datetime | None = None
+    """Since when the other case was owed a reply; None if it was not."""
     promises: tuple[Promise, ...] = ()
+    """The promises still open on the other case, now tracked here."""
 
 
 @_registered
@@ -351,7 +379,9 @@ class MergedInto(Scheduled):
     steps and has no deadlines, and its history stays."""
 
     into: str
+    """The case this one was merged into."""
     reason: str
+    """Why it was merged."""
 
 
 @_registered
@@ -360,5 +390,8 @@ class SplitOff(Event):
     """Messages of this case (by position, 0 the first) became case ``new_case_id``."""
 
     new_case_id: str
+    """The case the messages became."""
     moved: tuple[int, ...]
+    """The positions of the moved messages in this case's `messages` (0 the first)."""
     reason: str
+    """Why they were split off."""

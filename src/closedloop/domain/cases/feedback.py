@@ -22,9 +22,13 @@ class FeedbackKind(enum.Enum):
     """What the customer is telling us; it decides which LATTE steps apply."""
 
     COMPLAINT = "complaint"
+    """Something went wrong: every LATTE step applies."""
     QUESTION = "question"
+    """The customer asks something; answering it is the action."""
     SUGGESTION = "suggestion"
+    """An idea for doing better."""
     COMPLIMENT = "compliment"
+    """Praise: acknowledged and thanked, which closes the loop."""
 
 
 def _check_score(instance: Feedback, attribute: attrs.Attribute[int | None], value: object) -> None:
@@ -105,15 +109,25 @@ class Feedback:
     """
 
     customer: str = attrs.field(validator=_check_key)
+    """The customer's handle (an email address, a phone number, the host's id)."""
     channel: Channel = attrs.field(validator=_check_channel)
+    """Where it arrived."""
     received_at: datetime = attrs.field(converter=_received_at)
+    """When it arrived (timezone-aware)."""
     text: str = attrs.field(default="", validator=_check_text)
+    """What the customer said; may be empty for a survey answer with a score."""
     kind: FeedbackKind = attrs.field(default=FeedbackKind.COMPLAINT, validator=_check_kind)
+    """Complaint, question, suggestion or compliment."""
     score: int | None = attrs.field(default=None, validator=_check_score)
+    """A survey score from 0 to 10, if any."""
     external_id: str | None = attrs.field(default=None, validator=_check_key)
+    """The sender's id for the delivery: feedback seen twice with it makes one case."""
     subject: str | None = attrs.field(default=None, validator=_check_subject)
+    """What the matter is; None to use the first line of the text."""
     repeated: bool = attrs.field(default=False, validator=_check_repeated)
+    """The host's flag: the customer had to repeat what they had told us already."""
     matter_key: str | None = attrs.field(default=None, validator=_check_key)
+    """The host's key for the matter: feedback with the key of an open case joins it."""
 
     def __attrs_post_init__(self) -> None:
         if not self.text.strip() and self.score is None:

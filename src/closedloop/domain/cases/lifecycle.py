@@ -50,11 +50,17 @@ class Transition:
     """One row of the table: ``step`` moves a case of one of ``kinds`` from a source stage."""
 
     step: Step
+    """The step this row allows."""
     sources: tuple[Stage, ...]
+    """The stages the step may be taken from."""
     target: Stage
+    """The stage it leaves the case at."""
     kinds: frozenset[FeedbackKind] = ALL_KINDS
+    """The feedback kinds the row applies to (all by default)."""
     when: Condition | None = None
+    """A condition choosing between rows for the same step; None for always."""
     guards: tuple[Guard, ...] = ()
+    """Checks the step must pass, each with the reason given when it does not."""
 
 
 @attrs.frozen
@@ -78,9 +84,13 @@ class Lifecycle:
         refusals: Iterable[Refusal] = (),
     ) -> None:
         self.transitions = tuple(transitions)
+        """The rows of the table."""
         self.initial = initial
+        """The stage a new case starts at."""
         self.final = final
+        """The stage at which the loop is closed."""
         self.refusals = tuple(refusals)
+        """Why steps are refused at stages, for error messages that teach."""
         self._table: dict[tuple[FeedbackKind, Stage, Step], tuple[Transition, ...]] = defaultdict(
             tuple
         )
@@ -309,4 +319,6 @@ LATTE = Lifecycle(
         ),
     ],
 )
+"""closedloop's lifecycle: Listen, Acknowledge, Take action, Thank, Explain, with their guards,
+declining and reopening, as the table `docs/lifecycle.md` draws."""
 del S

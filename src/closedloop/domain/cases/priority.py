@@ -11,9 +11,13 @@ class Priority(enum.Enum):
     """How urgent a case is; ordered from LOW to URGENT."""
 
     LOW = "low"
+    """Rank 0."""
     NORMAL = "normal"
+    """Rank 1, the default."""
     HIGH = "high"
+    """Rank 2."""
     URGENT = "urgent"
+    """Rank 3."""
 
     @property
     def rank(self) -> int:

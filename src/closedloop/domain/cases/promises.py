@@ -22,12 +22,19 @@ class Promise:
     """One promise: what, by when, who owns it, and whether it was kept (and when)."""
 
     id: str
+    """The promise's id, unique within its case."""
     what: str
+    """What was promised."""
     due_by: datetime
+    """When it must be kept by."""
     owner: str
+    """Who must keep it."""
     made_at: datetime
+    """When it was made."""
     kept_at: datetime | None = None
+    """When it was kept; None while open."""
     escalated: bool = False
+    """Whether the sweep escalated it for being late."""
 
     @property
     def is_open(self) -> bool:
@@ -50,9 +57,13 @@ class PromiseFigures:
     late, how many still open. ``kept_rate`` is on-time over all, None with none due."""
 
     due: int
+    """Promises falling due in the period."""
     kept_on_time: int
+    """Of those, kept by their due time."""
     kept_late: int
+    """Kept after it."""
     open: int
+    """Still open at the end of the period."""
 
     @property
     def kept_rate(self) -> float | None:

@@ -27,7 +27,9 @@ class Consolidation:
     """
 
     within: timedelta = attrs.field(default=timedelta(days=7), validator=positive_duration)
+    """How long after the customer last wrote on a case new feedback may still join it."""
     without_key: bool = attrs.field(default=False, validator=is_a(bool))
+    """Whether feedback without a `matter_key` may join the customer's one open case of its kind."""
 
     def applies(self, feedback: Feedback) -> bool:
         """Whether ``feedback`` may join a case at all under this rule."""

@@ -110,7 +110,9 @@ class Erasure:
     """One erasure: the handles to remove and the pseudonym that takes their place."""
 
     handles: frozenset[str] = attrs.field(converter=_handles)
+    """The customer's handles to remove."""
     pseudonym: str
+    """What stands in their place from now on."""
 
     def __attrs_post_init__(self) -> None:
         if not self.handles or not all(isinstance(h, str) and h.strip() for h in self.handles):

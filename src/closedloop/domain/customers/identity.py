@@ -19,13 +19,20 @@ __all__ = ["Customer", "CustomerEvent", "IdentityChange", "link", "merge", "unli
 class IdentityChange(enum.Enum):
     """What a :class:`CustomerEvent` did."""
 
-    LINKED = "linked"  # handles joined this customer
-    UNLINKED = "unlinked"  # a handle left it
-    MERGED = "merged"  # this customer took every handle of ``other``
-    MERGED_INTO = "merged_into"  # this customer's handles went to ``other``
-    UNMERGED = "unmerged"  # this customer gave ``other`` back the handles a merge moved
-    RESTORED = "restored"  # this customer got its handles back from ``other``
-    ERASED = "erased"  # the customer was erased; ``handles`` holds the pseudonym left
+    LINKED = "linked"
+    """Handles joined this customer."""
+    UNLINKED = "unlinked"
+    """A handle left it."""
+    MERGED = "merged"
+    """This customer took every handle of ``other``."""
+    MERGED_INTO = "merged_into"
+    """This customer's handles went to ``other``."""
+    UNMERGED = "unmerged"
+    """This customer gave ``other`` back the handles a merge moved."""
+    RESTORED = "restored"
+    """This customer got its handles back from ``other``."""
+    ERASED = "erased"
+    """The customer was erased; ``handles`` holds the pseudonym left."""
 
 
 @attrs.frozen
@@ -33,11 +40,17 @@ class CustomerEvent:
     """One change to a customer's handles: what, which handles, the other customer."""
 
     change: IdentityChange
+    """What happened."""
     version: int
+    """The customer's version after it."""
     at: datetime
+    """When (timezone-aware)."""
     by: str
+    """Who did it."""
     handles: tuple[str, ...] = ()
+    """The handles it concerned (after an erasure, the pseudonym left)."""
     other: str | None = None
+    """The other customer of a merge or an unmerge; None otherwise."""
 
 
 @attrs.frozen
@@ -46,10 +59,15 @@ class Customer:
     theirs. ``merged_into`` names the customer that took its handles, while merged."""
 
     id: str
+    """The customer's id: the host's, or one closedloop made."""
     handles: frozenset[str]
+    """Every handle of theirs (email addresses, phone numbers, account ids)."""
     version: int
+    """The number of events; a write names it to detect a concurrent change."""
     events: tuple[CustomerEvent, ...]
+    """The customer's whole history, oldest first."""
     merged_into: str | None = None
+    """The customer that took its handles, while merged; None otherwise."""
 
     def is_erased(self, handle: str) -> bool:
         """True if ``handle`` is the pseudonym an erasure left on this customer: nothing

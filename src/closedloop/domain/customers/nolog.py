@@ -23,10 +23,15 @@ class NoLogEntry:
     """One declined request: what was asked, why not, on which case, when and by whom."""
 
     case_id: str
+    """The case the request was declined on."""
     asked: str
+    """What the customer asked for (`Declined.asked`); empty if not said."""
     reason: str
+    """The reason they were given."""
     at: datetime
+    """When it was declined."""
     by: str
+    """Who declined it."""
 
 
 @attrs.frozen
@@ -34,8 +39,11 @@ class NoLogCategory:
     """One category of the no log: how many requests, and the first few as examples."""
 
     category: str
+    """The decline category (`"out_of_stock"`, `"policy"`, ... or the organisation's own)."""
     count: int
+    """Requests declined in it in the period."""
     examples: tuple[NoLogEntry, ...]
+    """The earliest few of them (3 by default)."""
 
 
 @attrs.frozen
@@ -43,8 +51,11 @@ class NoLog:
     """The declined requests of a period, most frequent category first."""
 
     since: datetime
+    """The start of the period (included)."""
     until: datetime
+    """Its end (not included)."""
     categories: tuple[NoLogCategory, ...]
+    """One entry per category, most frequent first."""
 
     @property
     def total(self) -> int:

@@ -18,9 +18,12 @@ __all__ = ["Delivery", "OutboxMessage", "RetryPolicy"]
 class Delivery(enum.Enum):
     """Where a notification is in its delivery."""
 
-    PENDING = "pending"  # waiting for its next attempt (or leased to a dispatcher)
-    SENT = "sent"  # delivered
-    DEAD = "dead"  # gave up after too many attempts; can be requeued
+    PENDING = "pending"
+    """Waiting for its next attempt (or leased to a dispatcher)."""
+    SENT = "sent"
+    """Delivered."""
+    DEAD = "dead"
+    """Gave up after too many attempts; can be requeued."""
 
 
 @attrs.frozen
@@ -28,11 +31,17 @@ class OutboxMessage:
     """A notification and its delivery state, as a store keeps it."""
 
     notification: Notification
+    """What to deliver."""
     status: Delivery = Delivery.PENDING
+    """Pending, sent or dead."""
     attempts: int = 0
+    """How many deliveries failed so far."""
     next_attempt_at: datetime | None = None
+    """When the next attempt may be made; None for at once."""
     last_error: str | None = None
+    """What the notifier said on the last failure; None if none failed."""
     sent_at: datetime | None = None
+    """When it was delivered; None until then."""
 
     @property
     def key(self) -> str:
@@ -76,10 +85,15 @@ class RetryPolicy:
     """
 
     first_delay: timedelta = attrs.field(default=timedelta(seconds=30), validator=positive_duration)
+    """The wait before the first retry."""
     factor: float = attrs.field(default=2.0, validator=_factor)
+    """How much longer each further wait is."""
     max_delay: timedelta = attrs.field(default=timedelta(hours=6), validator=positive_duration)
+    """The longest wait."""
     max_attempts: int = attrs.field(default=8, validator=_attempts)
+    """Failed attempts after which the message becomes a dead letter."""
     jitter: float = attrs.field(default=0.2, validator=_fraction)
+    """The fraction by which a wait is spread either way (0.2: up to 20%)."""
 
     def next_attempt(self, failed_attempts: int, now: datetime, spread: float) -> datetime | None:
         """When to try again after ``failed_attempts`` failures, or None to give up.

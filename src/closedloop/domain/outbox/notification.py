@@ -29,16 +29,29 @@ class Notification:
     """
 
     key: str
+    """Stable and unique: the same key twice is a redelivery, not to be sent again."""
     case_id: str
+    """The case it is about; empty for a survey not about a case."""
     to: str
+    """The customer's handle, or the staff member it is for."""
     channel: Channel
+    """Where it goes."""
     purpose: str
+    """Why it exists, and the `Templates` field that rendered it: `"acknowledgement"`, `"thanks"`,
+    `"explanation"`, `"answer"`, `"reply"`, `"question"`, `"closing_notice"`, `"verification"`,
+    `"warning"`, `"escalation"`, `"survey_invitation"` or `"survey_reminder"`."""
     subject: str
+    """The rendered subject line."""
     body: str
+    """The rendered text."""
     created_at: datetime
+    """When it was made: the instant of the change that caused it."""
     deliver_after: datetime | None = None
+    """Held in the outbox until then (an alert kept for office hours); None for at once."""
     invitation_id: str | None = None
+    """The survey invitation it carries or reminds of; None otherwise."""
     token: str | None = None
+    """The survey token in its link, forgotten once delivered; None otherwise."""
 
     @property
     def ready_at(self) -> datetime:

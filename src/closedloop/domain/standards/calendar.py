@@ -66,7 +66,9 @@ class Window:
     """
 
     start: time = attrs.field(validator=_check_time)
+    """When the window opens (local time)."""
     end: time = attrs.field(validator=_check_time)
+    """When it closes (local time, not included)."""
 
     def __attrs_post_init__(self) -> None:
         if self.end != _MIDNIGHT and self.end <= self.start:
@@ -199,8 +201,11 @@ class BusinessCalendar:
     """
 
     zone: str
+    """The IANA time zone the windows are in (`"Europe/London"`)."""
     week: tuple[tuple[Window, ...], ...] = attrs.field(converter=_to_week)
+    """Each weekday's windows, Monday first; a day without windows is closed."""
     holidays: tuple[Holiday, ...] = attrs.field(default=(), converter=_to_holidays)
+    """Whole local days closed: dates, (first, last) ranges of dates, or dateutil rules."""
     _timeline: Timeline = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:

@@ -85,8 +85,12 @@ class Rung:
     the breach itself, so its ``after`` is not used."""
 
     name: str = attrs.field(validator=_name)
+    """The rung's name in alerts and reports (`"team lead"`)."""
     recipients: tuple[str, ...] = attrs.field(converter=_recipients)
+    """Who is alerted when a case reaches it."""
     after: timedelta = attrs.field(default=timedelta(hours=8), validator=positive_duration)
+    """Business time a case may stay at the level below before it climbs here (not used by the first
+    rung)."""
 
 
 def _default_rungs() -> tuple[Rung, ...]:
@@ -120,9 +124,13 @@ class Ladder:
     """
 
     rungs: tuple[Rung, ...] = attrs.field(factory=_default_rungs, converter=_rungs, validator=_some)
+    """The levels above the owner, lowest first."""
     calendar: BusinessCalendar = attrs.field(factory=office_hours, validator=is_a(BusinessCalendar))
+    """The business calendar `Rung.after` counts on."""
     channel: Channel = attrs.field(default=Channel.EMAIL, validator=is_a(Channel))
+    """The channel escalation alerts go out on."""
     hold_until_open: bool = attrs.field(default=False, validator=is_a(bool))
+    """Whether alerts wait in the outbox until the calendar is open."""
 
     @property
     def top(self) -> int:

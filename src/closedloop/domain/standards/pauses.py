@@ -49,10 +49,13 @@ class Silence:
     the case instead."""
 
     notice_after: timedelta = attrs.field(default=timedelta(hours=80), validator=positive_duration)
+    """Business time of silence before the customer is told the case will close."""
     close_after: timedelta = attrs.field(default=timedelta(hours=40), validator=positive_duration)
+    """Business time after that notice before it closes."""
     calendar: BusinessCalendar = attrs.field(
         factory=_office_hours, validator=is_a(BusinessCalendar)
     )
+    """The business calendar both count on."""
 
     def notice_due(self, asked_at: datetime) -> datetime:
         """When a customer asked at ``asked_at`` and silent since is told the case closes."""

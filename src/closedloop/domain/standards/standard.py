@@ -9,7 +9,6 @@ the default for that target. Everything here is a pure function of the case and 
 from __future__ import annotations
 
 import contextlib
-import enum
 import functools
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
@@ -41,6 +40,7 @@ from closedloop.domain.checks import (
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.latte import Stage, Step
 from closedloop.domain.standards.calendar import BusinessCalendar
+from closedloop.domain.standards.targets import Rag, Target
 
 __all__ = [
     "Deadline",
@@ -53,24 +53,6 @@ __all__ = [
     "due_times",
     "status",
 ]
-
-
-class Target(enum.Enum):
-    """The step a standard measures."""
-
-    ACKNOWLEDGE = "acknowledge"  # from when the case opened to the acknowledgement
-    TAKE_ACTION = "take_action"  # from opening (or the last reopen) to action or a decline
-    CLOSE_LOOP = "close_loop"  # from opening (or the last reopen) to the loop closed
-    REPLY = "reply"  # from the customer's first unanswered word to staff answering them
-    CONTACT = "contact"  # a recovery case: from opening to staff speaking to them in person
-
-
-class Rag(enum.Enum):
-    """Red, amber, green: breached, close to it, fine."""
-
-    GREEN = "green"
-    AMBER = "amber"
-    RED = "red"
 
 
 def _names(value: Any) -> Any:
@@ -106,21 +88,29 @@ class Standard:
     """
 
     target: Target = attrs.field(validator=is_a(Target))
+    """The step it measures."""
     within: timedelta = attrs.field(validator=positive_duration)
+    """How much business time the step may take."""
     calendar: BusinessCalendar = attrs.field(validator=is_a(BusinessCalendar))
+    """The business calendar `within` counts on."""
     channels: frozenset[str] = attrs.field(
         default=frozenset(), converter=_names, validator=[_a_set, each_a(str)]
     )
+    """Names of the channels it covers (the channel a case arrived on); empty for all."""
     priorities: frozenset[Priority] = attrs.field(
         default=frozenset(), converter=_names, validator=[_a_set, each_a(Priority)]
     )
+    """The priorities it covers; empty for all."""
     kinds: frozenset[FeedbackKind] = attrs.field(
         default=frozenset(), converter=_names, validator=[_a_set, each_a(FeedbackKind)]
     )
+    """The feedback kinds it covers; empty for all."""
     origins: frozenset[OriginKind] = attrs.field(
         default=frozenset(), converter=_names, validator=[_a_set, each_a(OriginKind)]
     )
+    """The origins it covers (`OriginKind.RECOVERY`: cases a low score opened); empty for all."""
     name: str = attrs.field(default="", validator=_label)
+    """Its label in reports; by default "<target> within <n> business hours"."""
 
     def __attrs_post_init__(self) -> None:
         if not self.name:
@@ -197,10 +187,13 @@ class Standards:
     rules: tuple[Standard, ...] = attrs.field(
         default=(), converter=_rules, validator=each_a(Standard)
     )
+    """The organisation's standards, in order: the first that matches wins."""
     defaults: tuple[Standard, ...] = attrs.field(
         factory=_defaults, converter=_defaults_list, validator=each_a(Standard)
     )
+    """The standards for cases no rule matches."""
     amber_at: float = attrs.field(default=0.75, validator=_fraction)
+    """The share of the allowed time after which a step is AMBER (0.75)."""
 
     def for_case(self, case: Case, target: Target) -> Standard | None:
         """The standard that measures ``target`` for ``case``, if any."""
@@ -219,12 +212,19 @@ class Deadline:
     """
 
     target: Target
+    """The pending step."""
     standard: Standard
+    """The standard that measures it."""
     started_at: datetime
+    """When its clock started."""
     due_at: datetime | None
+    """When it is due; None while the clock is stopped."""
     amber_at: datetime | None
+    """When it turns AMBER; None while the clock is stopped."""
     used: float
+    """The share of the allowed time spent so far, pauses excluded."""
     rag: Rag
+    """Green, amber or red."""
 
 
 def pending_targets(case: Case, lifecycle: Lifecycle = LATTE) -> tuple[Target, ...]:

@@ -39,16 +39,27 @@ class Reason(enum.Enum):
     """Why an invitation is suppressed; ``description`` says it in words."""
 
     NEVER_ANSWERED = "never_answered"
+    """The case was never answered: nobody acknowledged or replied to it."""
     LOOP_OPEN = "loop_open"
+    """The loop is not closed yet."""
     NOT_A_REAL_CASE = "not_a_real_case"
+    """The case was closed without a conversation (auto-closed, merged or spam)."""
     OPTED_OUT = "opted_out"
+    """The customer opted out of surveys on this channel."""
     SNOOZED = "snoozed"
+    """The customer snoozed surveys."""
     COOLDOWN = "cooldown"
+    """The customer was surveyed too recently."""
     SURVEY_COOLDOWN = "survey_cooldown"
+    """The customer was asked this survey too recently."""
     NOT_SAMPLED = "not_sampled"
+    """Not in this survey's sample."""
     REPLY_WINDOW_CLOSED = "reply_window_closed"
+    """The channel's reply window has closed."""
     STAFF = "staff"
+    """The requester is a member of staff."""
     ERASED = "erased"
+    """The customer was erased: nobody is behind the pseudonym."""
 
     @property
     def description(self) -> str:
@@ -78,7 +89,9 @@ class Decision:
     """Allowed, or suppressed with the reason (the first rule that said no)."""
 
     allowed: bool
+    """Whether the invitation may go out."""
     reason: Reason | None = None
+    """Why not, when it may not (the first rule that said no); None when allowed."""
 
     def __str__(self) -> str:
         return (
@@ -154,10 +167,15 @@ class Contact:
     """
 
     invited: Mapping[str, datetime] = attrs.field(factory=dict, validator=_times)
+    """Survey name to the last time the customer was invited to it."""
     answered: Mapping[str, datetime] = attrs.field(factory=dict, validator=_times)
+    """Survey name to the last time they answered it."""
     opted_out: frozenset[str] = attrs.field(factory=frozenset, converter=_opted_out)
+    """Names of the channels on which they want no surveys."""
     snoozed_until: datetime | None = attrs.field(default=None, validator=_optional_time)
+    """No surveys at all before this time; None when not snoozed."""
     staff: bool = attrs.field(default=False, validator=is_a(bool))
+    """True for a requester who works for the organisation (never surveyed)."""
 
 
 def _fraction(instance: object, attribute: attrs.Attribute[float], value: object) -> None:
@@ -187,15 +205,24 @@ class SurveyRules:
     """
 
     cooldown: timedelta = attrs.field(default=timedelta(days=30), validator=_span)
+    """The least time between any two surveys to one customer."""
     survey_cooldown: timedelta = attrs.field(default=timedelta(days=90), validator=_span)
+    """The least time between two invitations to the same survey."""
     sample: float = attrs.field(default=1.0, validator=_fraction)
+    """The share of eligible customers invited (1.0: all)."""
     reply_windows: Mapping[str, timedelta] = attrs.field(factory=dict, validator=_windows)
+    """Channel name to how long after the customer's last message a reply may still be sent."""
     not_real: frozenset[str] = attrs.field(
         default=frozenset({"auto_closed", "merged", "spam"}), converter=_not_real
     )
+    """Case statuses that had no real conversation and get no survey (`"auto_closed"`, `"merged"`,
+    `"spam"`)."""
     expires_after: timedelta = attrs.field(default=timedelta(days=7), validator=positive_duration)
+    """How long an invitation stays open after it was made."""
     reminders: int = attrs.field(default=1, validator=_count)
+    """How many reminders an open invitation gets."""
     remind_after: timedelta = attrs.field(default=timedelta(days=3), validator=positive_duration)
+    """The time before each reminder."""
 
 
 def _last(times: Iterable[datetime | None]) -> datetime | None:

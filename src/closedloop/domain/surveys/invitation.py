@@ -50,12 +50,18 @@ __all__ = [
 class InvitationStatus(enum.Enum):
     """Where an invitation stands. Queued and sent ones are open; the rest are settled."""
 
-    QUEUED = "queued"  # committed to the outbox, not delivered yet
-    SENT = "sent"  # the notifier delivered it
+    QUEUED = "queued"
+    """Committed to the outbox, not delivered yet."""
+    SENT = "sent"
+    """The notifier delivered it."""
     ANSWERED = "answered"
+    """The customer answered (or skipped or dismissed it)."""
     EXPIRED = "expired"
+    """It closed unanswered at `expires_at`."""
     WITHDRAWN = "withdrawn"
-    SUPPRESSED = "suppressed"  # the rules said no; ``reason`` says which
+    """Withdrawn by the host; `note` says why."""
+    SUPPRESSED = "suppressed"
+    """The rules said no; ``reason`` says which."""
 
     @property
     def open(self) -> bool:
@@ -84,9 +90,13 @@ class Response:
     """What the customer answered: a score (or a skip), a comment, and "contact me"."""
 
     answer: Answer = attrs.field(validator=attrs.validators.instance_of(Answer))
+    """The score, or a skip or a dismissal."""
     received_at: datetime
+    """When the answer arrived."""
     comment: str | None = attrs.field(default=None, validator=_comment)
+    """What the customer wrote beside it; None if nothing."""
     contact_me: bool = attrs.field(default=False, validator=_flag)
+    """Whether they ticked "contact me"."""
 
     def __attrs_post_init__(self) -> None:
         require_aware("received_at", self.received_at)
@@ -110,24 +120,43 @@ class Invitation:
     """
 
     id: str
+    """The invitation's id."""
     survey: Survey
+    """The survey it invites to."""
     customer: str
+    """The customer's handle."""
     channel: Channel
+    """The channel it goes out on."""
     created_at: datetime
+    """When it was decided."""
     version: int
+    """The number of changes; a write names it to detect a concurrent change."""
     status: InvitationStatus
+    """Where it stands."""
     case_id: str | None = None
+    """The case it asks about; None for a relationship survey."""
     reason: Reason | None = None
+    """Why it was suppressed; None unless `status` is SUPPRESSED."""
     token_digests: tuple[str, ...] = ()
+    """SHA-256 digests of the secret part of each token issued (tokens are never stored)."""
     expires_at: datetime | None = None
+    """When it expires if unanswered; None for a suppressed one."""
     due_at: datetime | None = None
+    """When the sweep must next look at it (a reminder, its expiry); None once settled."""
     reminders_left: int = 0
+    """How many reminders may still go out."""
     reminders_sent: int = 0
+    """How many went out."""
     sent_at: datetime | None = None
+    """When the notifier delivered it; None until then."""
     settled_at: datetime | None = None
+    """When it was answered, expired, withdrawn or suppressed; None while open."""
     note: str | None = None
+    """Why it was withdrawn; None otherwise."""
     response: Response | None = None
+    """The customer's answer; None until they answer."""
     recovery_case_id: str | None = None
+    """The case a low score or "contact me" opened or joined; None otherwise."""
 
     @property
     def is_open(self) -> bool:

@@ -21,27 +21,23 @@ __all__ = ["RecoveryFigures", "contact_deadline", "recovery_figures"]
 
 @attrs.frozen
 class RecoveryFigures:
-    """Recovery over a period's answers.
-
-    - ``answers``: answers received in the period; ``needing_recovery``: those with a low
-      score or "contact me"; ``detractors``: distinct customers who gave a low score.
-    - ``contacted`` / ``contacted_in_time``: recovery answers whose customer staff spoke to
-      in person (a reply in their own words or a logged call; a template acknowledgement
-      does not count) at all / within its contact standard.
-    - ``close_the_loop_rate``: ``contacted_in_time / needing_recovery``.
-    - ``time_to_contact_median``: from the answer to the contact, over those contacted.
-    - ``recovered``: detractors whose next answer to the same survey, at any time later,
-      was not low; ``recovery_rate``: ``recovered / detractors``.
-    Rates are None when their denominator is zero.
-    """
+    """Recovery over a period's answers. Rates are None when their denominator is zero."""
 
     answers: int
+    """Answers received in the period."""
     needing_recovery: int
+    """Those with a low score or "contact me" ticked."""
     contacted: int
+    """Of those, the ones whose customer staff spoke to in person (their own words or a logged call;
+    a template does not count)."""
     contacted_in_time: int
+    """Of those, the ones contacted within the contact standard."""
     time_to_contact_median: timedelta | None
+    """The median time from the answer to the contact, over those contacted; None when none was."""
     detractors: int
+    """Distinct customers who gave a low score."""
     recovered: int
+    """Detractors whose next answer to the same survey, at any time later, was not low."""
 
     @property
     def close_the_loop_rate(self) -> float | None:

@@ -66,24 +66,28 @@ def _tally(answers: Iterable[Answer], kind: SurveyKind) -> _Tally:
 
 @attrs.frozen
 class NpsResult:
-    """Net Promoter Score of a set of answers.
-
-    ``score`` is %promoters - %detractors in [-100, 100], or None with no scored answer.
-    ``low``/``high`` is the 95% adjusted-Wald interval (times 100), centred on ``adjusted``,
-    not on ``score``; all three are None with no scored answer. ``small_sample`` warns
-    that fewer answers than the threshold were scored.
-    """
+    """Net Promoter Score of a set of answers."""
 
     score: float | None
+    """% promoters minus % detractors, from -100 to 100; None with no scored answer."""
     promoters: int
+    """Answers scoring 9-10."""
     passives: int
+    """Answers scoring 7-8."""
     detractors: int
+    """Answers scoring 0-6."""
     skipped: int
+    """Answers that skipped the question."""
     dismissed: int
+    """Surveys dismissed without an answer."""
     adjusted: float | None
+    """The adjusted-Wald estimate the interval is centred on; None with no scored answer."""
     low: float | None
+    """The low end of the 95% interval; None with no scored answer."""
     high: float | None
+    """The high end of the 95% interval; None with no scored answer."""
     small_sample: bool
+    """True when fewer answers than the threshold were scored: read the score with care."""
 
     @property
     def answered(self) -> int:
@@ -134,20 +138,22 @@ def nps(answers: Iterable[Answer], *, small_sample_below: int = DEFAULT_SMALL_SA
 
 @attrs.frozen
 class CsatResult:
-    """CSAT of a set of answers (1-5).
-
-    ``share`` is the fraction (0 to 1) of scored answers that are 4 or 5; ``mean`` is the
-    mean score (each score weighted by how often it was given). Both are None with no
-    scored answer.
-    """
+    """CSAT of a set of answers (1-5)."""
 
     share: float | None
+    """The fraction (0 to 1) of scored answers that are 4 or 5; None with none scored."""
     mean: float | None
+    """The mean score; None with none scored."""
     satisfied: int
+    """Answers scoring 4-5."""
     neutral: int
+    """Answers scoring 3."""
     dissatisfied: int
+    """Answers scoring 1-2."""
     skipped: int
+    """Answers that skipped the question."""
     dismissed: int
+    """Surveys dismissed without an answer."""
 
     @property
     def answered(self) -> int:
@@ -174,21 +180,26 @@ def csat(answers: Iterable[Answer]) -> CsatResult:
 
 @attrs.frozen
 class CesResult:
-    """Customer effort of a set of answers (CES 1-5 or CES2 1-7).
-
-    ``share`` is the fraction (0 to 1) of scored answers that are low effort (CES 1-2,
-    CES2 5-7); ``mean`` is the mean score on the kind's own scale (for CES lower is
-    better, for CES2 higher is better). Both are None with no scored answer.
-    """
+    """Customer effort of a set of answers (CES 1-5 or CES2 1-7)."""
 
     kind: SurveyKind
+    """CES (1-5) or CES2 (1-7)."""
     share: float | None
+    """The fraction (0 to 1) of scored answers that are low effort (CES 1-2, CES2 5-7); None with
+    none scored."""
     mean: float | None
+    """The mean score on the kind's scale (CES: lower is better; CES2: higher is better); None with
+    none scored."""
     low_effort: int
+    """Answers saying little effort."""
     neutral: int
+    """Answers in the middle (CES 3, CES2 4)."""
     high_effort: int
+    """Answers saying much effort (CES 4-5, CES2 1-3)."""
     skipped: int
+    """Answers that skipped the question."""
     dismissed: int
+    """Surveys dismissed without an answer."""
 
     @property
     def answered(self) -> int:

@@ -72,9 +72,13 @@ class SurveyKind(enum.Enum):
     """The four survey kinds, each with its scale and direction."""
 
     NPS = "nps"
+    """Net Promoter Score: 0-10, high is good."""
     CSAT = "csat"
+    """Customer satisfaction: 1-5, high is good."""
     CES = "ces"
+    """Customer effort: 1-5, high is much effort (bad)."""
     CES2 = "ces2"
+    """Customer effort, second form: 1-7, high is little effort (good)."""
 
     @property
     def scale(self) -> tuple[int, int]:
@@ -192,11 +196,15 @@ class Survey:
     """
 
     name: str = attrs.field(validator=non_empty)
+    """The survey's name, unique among the host's surveys (`"post-case nps"`)."""
     kind: SurveyKind = attrs.field(validator=_check_kind)
+    """NPS, CSAT, CES or CES2: the scale and its direction."""
     question: str = attrs.field(validator=non_empty)
+    """The question shown to the customer."""
     low_threshold: int = attrs.field(
         default=attrs.Factory(_default_threshold, takes_self=True), validator=_check_threshold
     )
+    """The score at or beyond which an answer is low and triggers a recovery."""
 
     def check(self, score: object, *, field: str = "score") -> int:
         """Return ``score`` if it is a whole number on this survey's scale, else raise a
@@ -246,7 +254,9 @@ class Answer:
     """
 
     score: int | None = attrs.field(validator=_check_answer_score)
+    """The score; None when skipped or dismissed."""
     status: AnswerStatus = attrs.field(default=AnswerStatus.ANSWERED, validator=_check_status)
+    """Answered, skipped or dismissed."""
 
     def __attrs_post_init__(self) -> None:
         if self.status is AnswerStatus.ANSWERED and self.score is None:

@@ -34,14 +34,12 @@ _STEP = timedelta(minutes=1)
 
 @attrs.frozen
 class Capabilities:
-    """What an adapter can do; tests needing more are skipped with the reason.
-
-    - ``concurrent_writers``: several threads may commit through one store at once.
-    - ``persistent``: data outlives the store object; give :meth:`StoreContract.reopen`.
-    """
+    """What an adapter can do; tests needing more are skipped with the reason."""
 
     concurrent_writers: bool = True
+    """Several threads may commit through one store at once."""
     persistent: bool = False
+    """Data outlives the store object; give `StoreContract.reopen`."""
 
 
 def _feedback(customer: str = "ann@example.com", external_id: str | None = None) -> Feedback:
@@ -124,6 +122,7 @@ class StoreContract:
     """The adapter's hooks and the ``store`` fixture, shared by every role's contract."""
 
     capabilities: ClassVar[Capabilities] = Capabilities()
+    """What your adapter can do; override it to skip what it cannot."""
 
     def make_store(self) -> CaseStore:
         """A new, empty store. The one hook you must implement."""
@@ -141,6 +140,7 @@ class StoreContract:
 
     @pytest.fixture
     def store(self) -> Iterator[CaseStore]:
+        """A store from `make_store`, closed after the test (a pytest fixture)."""
         store = self.make_store()
         try:
             yield store
