@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -43,6 +45,7 @@ def test_a_history_is_the_sequence_it_loads(case: Case, data: st.DataObject) -> 
     assert history[-1] == events[-1]
     assert history[:stored] == events[:stored]
     assert hash(history) == hash(events)
+    assert pickle.loads(pickle.dumps(history)) == events
     assert loader.calls == 1  # once, however often it is read
 
 

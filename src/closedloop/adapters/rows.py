@@ -9,6 +9,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from closedloop.codec import (
@@ -153,22 +154,25 @@ def from_snapshot(case_id: str, snapshot: str | None, bodies: Bodies) -> Case:
     ``bodies`` when first needed; replayed from ``bodies(case_id, None)`` instead if the
     snapshot is missing or of another format."""
     if snapshot is not None:
-
-        def history(version: int) -> tuple[Event, ...]:
-            def load() -> tuple[Event, ...]:
-                events = tuple(load_event(json.loads(b)) for b in bodies(case_id, version))
-                if len(events) != version:
-                    raise StorageError(f"{len(events)} events stored, {version} expected")
-                return events
-
-            return loaded(load, "case", case_id)
-
+        history = partial(_history, bodies, case_id)
         case = loaded(lambda: load_snapshot(json.loads(snapshot), history), "case", case_id)
         if case is not None:
             if case.id != case_id:
                 raise UnreadableRecordError("case", case_id, f"its snapshot is of {case.id!r}")
             return case
     return replay(bodies(case_id, None), case_id)
+
+
+def _history(bodies: Bodies, case_id: str, version: int) -> tuple[Event, ...]:
+    """The first ``version`` events of a case, which its snapshot says are stored."""
+
+    def load() -> tuple[Event, ...]:
+        events = tuple(load_event(json.loads(b)) for b in bodies(case_id, version))
+        if len(events) != version:
+            raise StorageError(f"{len(events)} events stored, {version} expected")
+        return events
+
+    return loaded(load, "case", case_id)
 
 
 def from_snapshots(rows: Iterable[tuple[str, str | None]], bodies: Bodies) -> list[Case]:

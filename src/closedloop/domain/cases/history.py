@@ -89,6 +89,11 @@ class History(Sequence[Event]):
     def __hash__(self) -> int:
         return hash(self._all())
 
+    def __reduce__(self) -> tuple[type[tuple[Event, ...]], tuple[tuple[Event, ...]]]:
+        # Pickled or copied, a history is the plain tuple of its events (its loader may hold
+        # a database connection).
+        return tuple, (self._all(),)
+
     def __repr__(self) -> str:
         return repr(self._all()) if self._events is not None else f"<History of {len(self)}>"
 
