@@ -126,7 +126,10 @@ SNAPSHOT_FORMAT: Final = 1
 def dump_snapshot(case: Case) -> dict[str, JSON]:
     """A case's state without its history: every field but ``events``, and ``"format"``
     (:data:`SNAPSHOT_FORMAT`)."""
-    out = {name: dump(getattr(case, name)) for name, dump in _snapshot_plan()}
+    dump = _DUMP_SNAPSHOT.get(Case)
+    if dump is None:
+        dump = _DUMP_SNAPSHOT[Case] = _compile_dump(Case, "events")
+    out: dict[str, JSON] = dump(case)
     out["format"] = SNAPSHOT_FORMAT
     return out
 
@@ -145,13 +148,6 @@ def load_snapshot(
     case: Case = object.__new__(Case)  # not slotted (see Case): its fields are its __dict__
     case.__dict__.update(state)
     return case
-
-
-def _snapshot_plan() -> tuple[tuple[str, Convert], ...]:
-    if not _SNAPSHOT:
-        fields = [(name, hint) for name, hint in _fields(Case) if name != "events"]
-        _SNAPSHOT.extend((name, _dumper(hint)) for name, hint in fields)
-    return tuple(_SNAPSHOT)
 
 
 def dump_notification(notification: Notification) -> dict[str, JSON]:
@@ -197,7 +193,7 @@ Convert = Callable[[Any], Any]
 
 _DUMPERS: dict[type, tuple[tuple[str, Convert], ...]] = {}
 _LOADERS: dict[type, tuple[tuple[str, Convert], ...]] = {}
-_SNAPSHOT: list[tuple[str, Convert]] = []
+_DUMP_SNAPSHOT: dict[type, Convert] = {}
 _TRUSTED: dict[tuple[type, str], Convert] = {}
 _TRUSTED_MAKERS: dict[type, Convert] = {}
 
@@ -293,6 +289,44 @@ def _compile(cls: type, skip: str, *, as_dict: bool) -> Convert:
     exec(f"def load(data):\n{body}", names)  # source built from type hints only
     made: Convert = names["load"]
     return made
+
+
+def _compile_dump(cls: type, skip: str) -> Convert:
+    """``_dump_attrs`` for ``cls`` (but ``skip``), compiled: the same dict, made faster."""
+    names: dict[str, Any] = {}
+    fields = [(name, hint) for name, hint in _fields(cls) if name != skip]
+    items = ", ".join(
+        f"{name!r}: {_dump_expression(hint, f'obj.{name}', names, 0)}" for name, hint in fields
+    )
+    exec(f"def dump(obj):\n    return {{{items}}}", names)  # source built from type hints
+    made: Convert = names["dump"]
+    return made
+
+
+def _dump_expression(hint: Any, source: str, names: dict[str, Any], depth: int) -> str:
+    """Python source turning ``source``, of type ``hint``, into a JSON-ready value."""
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        inner = _dump_expression(_one_option(hint), source, names, depth)
+        return source if inner == source else f"(None if {source} is None else {inner})"
+    if origin in (tuple, frozenset):
+        item = f"x{depth}"
+        inner = _dump_expression(typing.get_args(hint)[0], item, names, depth + 1)
+        return f"[{inner} for {item} in {source}]"
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return f"{source}.value"
+    if hint in (str, int, float, bool):
+        return source
+    key = f"c{len(names)}"
+    if hint is datetime:
+        names[key] = dump_datetime
+    elif isinstance(hint, type) and attrs.has(hint):
+        if hint not in _DUMP_SNAPSHOT:
+            _DUMP_SNAPSHOT[hint] = _compile_dump(hint, "")
+        names[key] = _DUMP_SNAPSHOT[hint]
+    else:
+        raise StorageError(f"closedloop.codec cannot store a field of type {hint!r}")
+    return f"{key}({source})"
 
 
 def _expression(hint: Any, source: str, names: dict[str, Any], depth: int) -> str:
