@@ -17,7 +17,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from bench_sqlite import NOW, acknowledged, dumps, feedback, opened, us
+from bench_sqlite import (
+    NOW,
+    acknowledged,
+    dumps,
+    feedback,
+    get_figures,
+    opened,
+    print_get,
+    us,
+    with_history,
+)
 
 from closedloop import Desk
 from closedloop.adapters.postgres import PostgresStore
@@ -150,6 +160,31 @@ def case_row(
 ) -> tuple[object, ...]:
     return (TENANT, case_id, 1, customer, "listened", us(opened_at), us(due_at), False, False,
             "unanswered", us(opened_at))  # fmt: skip
+
+
+def bench_get(dsn: str, quick: bool) -> None:
+    import json
+
+    import psycopg
+
+    n = 200 if quick else 1_000
+    short, long = with_history(5), with_history(500)
+    name = schema()
+    try:
+        with PostgresStore(dsn, schema=name) as store, psycopg.connect(dsn) as raw:
+            store.commit_many([Change(short, 0), Change(long, 0)])
+            raw.autocommit = True
+            sql = f'SELECT snapshot FROM "{name}".cases WHERE tenant = %s AND id = %s'
+
+            def raw_get(case_id: str) -> object:
+                row = raw.execute(sql, (TENANT, case_id)).fetchone()
+                assert row is not None
+                return json.loads(row[0])
+
+            figures = get_figures(store.get, raw_get, short, long, n)
+    finally:
+        drop(dsn, name)
+    print_get("PostgreSQL", *figures, "see the SQLite figures (the same decoding)")
 
 
 def bench_intake(dsn: str, quick: bool) -> None:
@@ -354,6 +389,7 @@ def run(quick: bool = False) -> None:
     bench_step(dsn, quick)
     bench_intake(dsn, quick)
     bench_sweep(dsn, quick)
+    bench_get(dsn, quick)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import attrs
 
 from closedloop import Channel, Desk, Feedback, Notification
 from closedloop.adapters.sqlite import SQLiteStore
-from closedloop.codec import dump_datetime, dump_event, dump_notification
+from closedloop.codec import dump_datetime, dump_event, dump_notification, dump_snapshot
 from closedloop.domain.cases import steps as latte
 from closedloop.domain.cases.case import Case
 from closedloop.domain.change import Change
@@ -300,6 +300,10 @@ def build_cases(path: Path, n: int) -> int:
     assert body.count(due_text) == 3, body
     assert body.count("@ID@") == 1, body
     head, tail = body.rsplit(due_text, 1)  # due_at is the last datetime in the body
+    snapshot = dumps(dump_snapshot(template))
+    assert snapshot.count(due_text) == 3, snapshot
+    assert snapshot.count("@ID@") == 1, snapshot
+    snap_head, snap_tail = snapshot.rsplit(due_text, 1)  # and in the snapshot
     opened_at = dump_datetime(NOW)
     rng = random.Random(7)
     overdue = 0
@@ -323,7 +327,8 @@ def build_cases(path: Path, n: int) -> int:
             due_at = dump_datetime(due)
             cases.append(
                 (TENANT, case_id, 1, f"cust-{rng.randrange(50_000)}", "listened", us(NOW),
-                 opened_at, us(due), due_at, 0, 0, "unanswered", us(NOW))
+                 opened_at, us(due), due_at, 0, 0, "unanswered", us(NOW),
+                 snap_head.replace("@ID@", case_id) + due_at + snap_tail)
             )  # fmt: skip
             events.append(
                 (TENANT, case_id, 1, "CaseOpened", us(NOW),
@@ -331,8 +336,8 @@ def build_cases(path: Path, n: int) -> int:
             )  # fmt: skip
         db.executemany(
             "INSERT INTO cases (tenant, id, version, customer, stage, opened_us, opened_at,"
-            " due_us, due_at, acknowledged, closed, queue, queue_us)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " due_us, due_at, acknowledged, closed, queue, queue_us, snapshot)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             cases,
         )
         db.executemany(
@@ -383,10 +388,76 @@ def bench_due(folder: Path, quick: bool) -> None:
     print(f"  ratio ours / raw: {ours_ms / ids_ms:.2f}x  (target <= 2x)")
     print(
         f"  and loading those 100 cases (due + 100 get):         {loads_ms:7.3f} ms "
-        f"({(loads_ms - ours_ms) * 10:.0f} us a case: JSON decoding and replay)"
+        f"({(loads_ms - ours_ms) * 10:.0f} us a case: decoding its snapshot)"
     )
     print(f"  raw query plan:   {raw_plan}")
     print("  store query plan: " + "; ".join(store.explain_due_query(NOW).splitlines()))
+    store.close()
+    raw.close()
+
+
+# -- 4. reading a case: constant time, whatever its history ----------------------------------
+
+
+def with_history(events: int) -> Case:
+    """A case with ``events`` events: opened, acknowledged, then handed back and forth
+    (events that leave its state the same size, so only the history grows)."""
+    case = latte.acknowledge(opened(1)[0], at=NOW, by="amy")
+    while case.version < events:
+        case = latte.assign(case, at=NOW, by="amy", owner="bob" if case.version % 2 else "amy")
+    return case
+
+
+def get_figures(
+    get: Callable[[str], Case], raw: Callable[[str], object], short: Case, long: Case, n: int
+) -> tuple[float, float, float]:
+    """Median microseconds of ``get`` of the short and the long case, and of ``raw`` of the
+    short one, over rounds interleaved so that noise hits all three alike."""
+    assert get(short.id) == short  # (these load the histories: not timed)
+    assert get(long.id) == long
+    rounds: list[tuple[float, float, float]] = []
+    for _ in range(15):
+        rounds.append(
+            (
+                timed(lambda: [get(short.id) for _ in range(n)]) / n * 1e6,
+                timed(lambda: [get(long.id) for _ in range(n)]) / n * 1e6,
+                timed(lambda: [raw(short.id) for _ in range(n)]) / n * 1e6,
+            )
+        )
+    short_us, long_us, raw_us = (statistics.median(r[i] for r in rounds) for i in range(3))
+    return short_us, long_us, raw_us
+
+
+def print_get(name: str, short_us: float, long_us: float, raw_us: float, replay: str) -> None:
+    print(f"{name}: reading a case (get), 5 events and 500 events")
+    print(f"  raw SELECT snapshot + json.loads, same row:  {raw_us:8.1f} us")
+    print(f"  get, case with 5 events:                     {short_us:8.1f} us")
+    print(f"  get, case with 500 events:                   {long_us:8.1f} us")
+    print(f"  ratio get / raw: {short_us / raw_us:.2f}x  (target <= 2x)")
+    print(f"  ratio 500 events / 5 events: {long_us / short_us:.2f}x  (target <= 1.5x)")
+    print(f"  for comparison, replaying the events (before snapshots): {replay}")
+
+
+def bench_get(folder: Path, quick: bool) -> None:
+    from closedloop.adapters.rows import replay
+
+    n = 200 if quick else 1_000
+    short, long = with_history(5), with_history(500)
+    path = new_file(folder, "get", [short, long])
+    store = SQLiteStore(path)
+    raw = raw_connect(path)
+    sql = "SELECT snapshot FROM cases WHERE tenant = ? AND id = ?"
+
+    def raw_get(case_id: str) -> object:
+        return json.loads(raw.execute(sql, (TENANT, case_id)).fetchone()[0])
+
+    figures = get_figures(store.get, raw_get, short, long, n)
+    bodies = {
+        c.id: [b for (b,) in raw.execute("SELECT body FROM events WHERE case_id = ?", (c.id,))]
+        for c in (short, long)
+    }
+    old = [timed(lambda c=c: replay(bodies[c.id])) * 1e6 for c in (short, long)]  # type: ignore[misc]
+    print_get("SQLite", *figures, f"{old[0]:.0f} us (5 events), {old[1]:.0f} us (500 events)")
     store.close()
     raw.close()
 
@@ -406,6 +477,7 @@ def run(quick: bool = False) -> None:
         bench_step(folder, quick)
         bench_intake(folder, quick)
         bench_due(folder, quick)
+        bench_get(folder, quick)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ def test_sqlite_fills_the_queues_of_an_older_file(tmp_path: Path) -> None:
         expected = one_case_per_queue(store)
     # The file as closedloop wrote it before queues (schema 5).
     db = sqlite3.connect(path)
+    db.execute("ALTER TABLE cases DROP COLUMN snapshot")  # before snapshots (schema 8)
     db.execute("DROP TABLE case_authors")  # and before the erasure indexes (schema 7)
     db.execute("DROP INDEX outbox_recipient")
     db.execute("ALTER TABLE outbox DROP COLUMN recipient")
@@ -105,6 +106,7 @@ def test_postgres_fills_the_queues_of_an_older_schema(postgres: tuple[str, str])
     with PostgresStore(dsn, schema=schema) as store:
         expected = one_case_per_queue(store)
     with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'ALTER TABLE "{schema}".cases DROP COLUMN snapshot')  # snapshots (5)
         conn.execute(f'DROP TABLE "{schema}".case_authors')  # and the erasure indexes (4)
         conn.execute(f'ALTER TABLE "{schema}".outbox DROP COLUMN recipient')
         conn.execute(f'DROP INDEX "{schema}".cases_queue')

@@ -150,6 +150,11 @@ def test_one_unreadable_row_in_sqlite_does_not_stop_the_sweep(
             "WHERE case_id = ?",
             (poisoned,),
         )
+        raw.execute(  # and in its snapshot, which the same codec wrote
+            "UPDATE cases SET snapshot = replace(snapshot, '+00:00\"', '+00:00[None]\"') "
+            "WHERE id = ?",
+            (poisoned,),
+        )
         raw.commit()
         raw.close()
         check_the_tenant_survives(desk, healthy, poisoned, caplog)
@@ -180,6 +185,11 @@ def test_one_unreadable_row_in_postgres_does_not_stop_the_sweep(
         raw.execute(
             f"UPDATE {postgres.schema}.events "  # type: ignore[attr-defined]
             "SET body = replace(body, '+00:00\"', '+00:00[None]\"') WHERE case_id = %s",
+            (poisoned,),
+        )
+        raw.execute(  # and in its snapshot, which the same codec wrote
+            f"UPDATE {postgres.schema}.cases "  # type: ignore[attr-defined]
+            "SET snapshot = replace(snapshot, '+00:00\"', '+00:00[None]\"') WHERE id = %s",
             (poisoned,),
         )
     check_the_tenant_survives(desk, healthy, poisoned, caplog)

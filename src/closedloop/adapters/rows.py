@@ -9,6 +9,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from closedloop.codec import (
@@ -16,13 +17,15 @@ from closedloop.codec import (
     dump_notification,
     load_customer,
     load_datetime,
+    load_event,
     load_events,
     load_invitation,
     load_notification,
+    load_snapshot,
 )
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.contact import MessageReceived
-from closedloop.domain.cases.events import CaseOpened, MessageAdded
+from closedloop.domain.cases.events import CaseOpened, Event, MessageAdded
 from closedloop.domain.change import Change
 from closedloop.domain.customers.erasure import authors
 from closedloop.domain.customers.identity import Customer
@@ -34,6 +37,8 @@ __all__ = [
     "EPOCH",
     "dump_json",
     "external_ids",
+    "from_snapshot",
+    "from_snapshots",
     "from_us",
     "group",
     "load_customer_body",
@@ -43,6 +48,7 @@ __all__ = [
     "message_state",
     "new_external_ids",
     "other_authors",
+    "preloaded",
     "replay",
     "skipping",
     "spent_body",
@@ -136,6 +142,59 @@ def group(rows: list[tuple[str, str]]) -> list[Case]:
             runs.append(rows[start:i])
             start = i
     return skipping(lambda run: replay((body for _, body in run), run[0][0]), runs)
+
+
+#: Reads the JSON bodies of a case's events, oldest first: the first ``version`` of them,
+#: or all of them given None.
+Bodies = Callable[[str, int | None], Iterable[str]]
+
+
+def from_snapshot(case_id: str, snapshot: str | None, bodies: Bodies) -> Case:
+    """A case from its stored snapshot (``dump_snapshot`` JSON), its history read by
+    ``bodies`` when first needed; replayed from ``bodies(case_id, None)`` instead if the
+    snapshot is missing or of another format."""
+    if snapshot is not None:
+        history = partial(_history, bodies, case_id)
+        case = loaded(lambda: load_snapshot(json.loads(snapshot), history), "case", case_id)
+        if case is not None:
+            if case.id != case_id:
+                raise UnreadableRecordError("case", case_id, f"its snapshot is of {case.id!r}")
+            return case
+    return replay(bodies(case_id, None), case_id)
+
+
+def _history(bodies: Bodies, case_id: str, version: int) -> tuple[Event, ...]:
+    """The first ``version`` events of a case, which its snapshot says are stored."""
+
+    def load() -> tuple[Event, ...]:
+        events = tuple(load_event(json.loads(b)) for b in bodies(case_id, version))
+        if len(events) != version:
+            raise StorageError(f"{len(events)} events stored, {version} expected")
+        return events
+
+    return loaded(load, "case", case_id)
+
+
+def from_snapshots(rows: Iterable[tuple[str, str | None]], bodies: Bodies) -> list[Case]:
+    """Cases from ``(case_id, snapshot)`` rows (see :func:`from_snapshot`); a case that
+    cannot be read is left out (and logged)."""
+    return skipping(lambda row: from_snapshot(row[0], row[1], bodies), rows)
+
+
+def preloaded(rows: Iterable[tuple[str, str]], more: Bodies) -> Bodies:
+    """:data:`Bodies` over ``(case_id, event body)`` rows already read, in version order
+    (for readers that will need the histories of many cases); ``more`` for other cases."""
+    found: dict[str, list[str]] = {}
+    for case_id, body in rows:
+        found.setdefault(case_id, []).append(body)
+
+    def bodies(case_id: str, version: int | None) -> Iterable[str]:
+        mine = found.get(case_id)
+        if mine is None:
+            return more(case_id, version)
+        return mine if version is None else mine[:version]
+
+    return bodies
 
 
 def load_invitation_body(body: str, invitation_id: str | None = None) -> Invitation:

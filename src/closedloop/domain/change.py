@@ -77,7 +77,7 @@ class Change:
     @property
     def events(self) -> tuple[Event, ...]:
         """The events this change adds to the case's history."""
-        return self.case.events[self.expected_version :]
+        return tuple(self.case.events[self.expected_version :])
 
 
 @attrs.frozen

@@ -21,7 +21,7 @@ from closedloop.adapters.rows import (
     replay,
     us,
 )
-from closedloop.codec import dump_customer, dump_event, dump_invitation
+from closedloop.codec import dump_customer, dump_event, dump_invitation, dump_snapshot
 from closedloop.domain.checks import require_aware
 from closedloop.domain.customers.erasure import Erasure
 from closedloop.domain.customers.identity import Customer
@@ -133,8 +133,9 @@ class PostgresErasureStorage(PostgresBase):
             ],
         )
         cur.execute(
-            f"UPDATE {s}.cases SET customer = %s, version = %s WHERE tenant = %s AND id = %s",
-            (case.customer, case.version, t, case_id),
+            f"UPDATE {s}.cases SET customer = %s, version = %s, snapshot = %s"
+            " WHERE tenant = %s AND id = %s",
+            (case.customer, case.version, dump_json(dump_snapshot(case)), t, case_id),
         )
         cur.executemany(
             f"UPDATE {s}.external_ids SET external_id = %s "

@@ -175,6 +175,12 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "UPDATE {s}.outbox SET recipient = body::jsonb ->> 'to'",
         "CREATE INDEX outbox_recipient ON {s}.outbox (tenant, recipient)",
     ),
+    (
+        # Each case's current state (codec.dump_snapshot), so that reading a case decodes
+        # one record however long its history; filled in from the events (fill_snapshots).
+        # NULL, or a snapshot of another format, is read by replaying the events.
+        "ALTER TABLE {s}.cases ADD COLUMN snapshot text",
+    ),
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.
@@ -182,6 +188,9 @@ _QUEUES_FROM = 3
 
 #: Migrations after which the cases' other authors are found in their events.
 _AUTHORS_FROM = 4
+
+#: Migrations after which every case's snapshot is computed from its events.
+_SNAPSHOTS_FROM = 5
 
 #: The schema version this closedloop writes: the number of migrations.
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
@@ -217,6 +226,8 @@ def migrate_schema(conn: psycopg.Connection[Any], schema: str) -> int:
         _fill_queues(conn, s)
     if found and found < _AUTHORS_FROM <= SCHEMA_VERSION:
         _fill_case_authors(conn, s)
+    if found and found < _SNAPSHOTS_FROM <= SCHEMA_VERSION:
+        _fill_snapshots(conn, s)
     if row is None:
         conn.execute(f"INSERT INTO {s}.schema_version VALUES (%s)", (SCHEMA_VERSION,))
     else:
@@ -264,6 +275,35 @@ def _fill_case_authors(conn: psycopg.Connection[Any], s: str) -> None:
                     " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                     (tenant, handle, case.id),
                 )
+
+
+def _fill_snapshots(conn: psycopg.Connection[Any], s: str, chunk: int = 500) -> None:
+    """Write the snapshot of every case of an older schema, replaying ``chunk`` cases at a
+    time (memory for one chunk, however big the database). A case that cannot be read keeps
+    none: reading it replays, and fails, as before."""
+    from closedloop.adapters.rows import dump_json, group
+    from closedloop.codec import dump_snapshot
+
+    after = ("", "")
+    while True:
+        page = conn.execute(
+            f"SELECT tenant, id FROM {s}.cases WHERE (tenant, id) > (%s, %s)"
+            " ORDER BY tenant, id LIMIT %s",
+            (*after, chunk),
+        ).fetchall()
+        if not page:
+            return
+        for tenant in sorted({t for t, _ in page}):
+            rows = conn.execute(
+                f"SELECT case_id, body FROM {s}.events WHERE tenant = %s AND case_id = ANY(%s)"
+                " ORDER BY case_id, version",
+                (tenant, [case_id for t, case_id in page if t == tenant]),
+            ).fetchall()
+            conn.cursor().executemany(
+                f"UPDATE {s}.cases SET snapshot = %s WHERE tenant = %s AND id = %s",
+                [(dump_json(dump_snapshot(case)), tenant, case.id) for case in group(rows)],
+            )
+        after = page[-1]
 
 
 def installed_version(conn: psycopg.Connection[Any], schema: str) -> int:

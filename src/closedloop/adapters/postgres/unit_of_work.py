@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 from closedloop.adapters.common import check_batch, split_batch
 from closedloop.adapters.postgres.connection import PostgresBase
 from closedloop.adapters.rows import dump_json, new_external_ids, other_authors, us
-from closedloop.codec import dump_datetime, dump_event, dump_invitation, dump_notification
+from closedloop.codec import (
+    dump_datetime,
+    dump_event,
+    dump_invitation,
+    dump_notification,
+    dump_snapshot,
+)
+from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.events import Escalated
 from closedloop.domain.change import Change, InvitationChange, Write
 from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError
@@ -43,11 +50,13 @@ class PostgresUnitOfWork(PostgresBase):
         if not changes:
             return
         case_changes, invitation_changes = split_batch(changes)
+        # Before the transaction: a case read from the store may read its history for these.
+        state = _state([c.case for c in case_changes])
         with self._tx() as cur:
             for change in invitation_changes:
                 self._put_invitation(cur, change)
             if case_changes:
-                self._put_cases(cur, case_changes)
+                self._put_cases(cur, case_changes, state)
             notes = [n for c in changes for n in c.notifications]
             if notes:
                 self._queue(cur, notes)
@@ -80,21 +89,14 @@ class PostgresUnitOfWork(PostgresBase):
                 (self._tenant, *columns),
             )
 
-    def _put_cases(self, cur: psycopg.Cursor[Any], changes: list[Change]) -> None:
-        """Write the cases of a batch, then refuse it (rolled back) at the first change that
-        does not hold, in batch order, as the in-memory reference does."""
+    def _put_cases(
+        self, cur: psycopg.Cursor[Any], changes: list[Change], state: tuple[list[Any], ...]
+    ) -> None:
+        """Write the cases of a batch (their columns in ``state``), then refuse it (rolled
+        back) at the first change that does not hold, in batch order, as the in-memory
+        reference does."""
         s, t = self._s, self._tenant
         cases = [c.case for c in changes]
-        state = (
-            [c.id for c in cases],
-            [c.version for c in cases],
-            [c.stage.value for c in cases],
-            [None if c.due_at is None else us(c.due_at) for c in cases],
-            [c.acknowledged_at is not None for c in cases],
-            [not c.is_active for c in cases],  # "closed": no steps left to take
-            [None if c.queue is None else c.queue.value for c in cases],
-            [None if c.queued_since is None else us(c.queued_since) for c in cases],
-        )
         fresh = [i for i, c in enumerate(changes) if c.expected_version == 0]
         moved = [i for i, c in enumerate(changes) if c.expected_version > 0]
         written: set[str] = set()
@@ -103,15 +105,15 @@ class PostgresUnitOfWork(PostgresBase):
             if fresh:
                 cur.execute(
                     f"INSERT INTO {s}.cases (tenant, id, version, stage, due_us, acknowledged,"
-                    " closed, queue, queue_us, customer, opened_us)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                    " closed, queue, queue_us, snapshot, customer, opened_us)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
                     " ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
                     (t, *only, cases[0].customer, us(cases[0].opened_at)),
                 )
             else:
                 cur.execute(
                     f"UPDATE {s}.cases SET version = %s, stage = %s, due_us = %s,"
-                    " acknowledged = %s, closed = %s, queue = %s, queue_us = %s"
+                    " acknowledged = %s, closed = %s, queue = %s, queue_us = %s, snapshot = %s"
                     " WHERE tenant = %s AND id = %s AND version = %s RETURNING id",
                     (*only[1:], t, only[0], changes[0].expected_version),
                 )
@@ -120,9 +122,9 @@ class PostgresUnitOfWork(PostgresBase):
         if fresh:
             cur.execute(
                 f"INSERT INTO {s}.cases (tenant, id, version, stage, due_us, acknowledged,"
-                " closed, queue, queue_us, customer, opened_us) SELECT %s, * FROM unnest("
-                "%b::text[], %b::integer[], %b::text[], %b::bigint[], %b::boolean[],"
-                " %b::boolean[], %b::text[], %b::bigint[], %b::text[], %b::bigint[])"
+                " closed, queue, queue_us, snapshot, customer, opened_us) SELECT %s, * FROM"
+                " unnest(%b::text[], %b::integer[], %b::text[], %b::bigint[], %b::boolean[],"
+                " %b::boolean[], %b::text[], %b::bigint[], %b::text[], %b::text[], %b::bigint[])"
                 " ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
                 (
                     t,
@@ -136,11 +138,12 @@ class PostgresUnitOfWork(PostgresBase):
             cur.execute(
                 f"UPDATE {s}.cases AS c SET version = u.version, stage = u.stage,"
                 " due_us = u.due_us, acknowledged = u.acknowledged, closed = u.closed,"
-                " queue = u.queue, queue_us = u.queue_us"
+                " queue = u.queue, queue_us = u.queue_us, snapshot = u.snapshot"
                 " FROM unnest(%b::text[], %b::integer[], %b::text[], %b::bigint[],"
-                " %b::boolean[], %b::boolean[], %b::text[], %b::bigint[], %b::integer[])"
+                " %b::boolean[], %b::boolean[], %b::text[], %b::bigint[], %b::text[],"
+                " %b::integer[])"
                 " AS u(id, version, stage, due_us, acknowledged, closed, queue, queue_us,"
-                " expected)"
+                " snapshot, expected)"
                 " WHERE c.tenant = %s AND c.id = u.id AND c.version = u.expected RETURNING c.id",
                 (
                     *([column[i] for i in moved] for column in state),
@@ -257,3 +260,18 @@ class PostgresUnitOfWork(PostgresBase):
             raise ConcurrencyError(
                 i.id, change.expected_version, None if row is None else row[0], record="invitation"
             )
+
+
+def _state(cases: list[Case]) -> tuple[list[Any], ...]:
+    """The ``cases`` columns of a batch, column by column, the snapshot last."""
+    return (
+        [c.id for c in cases],
+        [c.version for c in cases],
+        [c.stage.value for c in cases],
+        [None if c.due_at is None else us(c.due_at) for c in cases],
+        [c.acknowledged_at is not None for c in cases],
+        [not c.is_active for c in cases],  # "closed": no steps left to take
+        [None if c.queue is None else c.queue.value for c in cases],
+        [None if c.queued_since is None else us(c.queued_since) for c in cases],
+        [dump_json(dump_snapshot(c)) for c in cases],
+    )

@@ -13,7 +13,7 @@ from closedloop.adapters.common import (
     check_limit,
     check_queue,
 )
-from closedloop.adapters.rows import from_us, group, replay, us
+from closedloop.adapters.rows import from_snapshot, from_snapshots, from_us, preloaded, us
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.due import DueCase
@@ -22,12 +22,9 @@ from closedloop.domain.errors import CaseNotFoundError
 
 __all__ = ["SQLiteCaseStorage"]
 
-# The events of a page of cases picked by ``{where}``, in one statement (one snapshot).
+# A page of cases picked by ``{where}``: each case's snapshot (see from_snapshot).
 _CASES_PAGE = """
-    SELECT events.case_id, events.body
-    FROM (SELECT id, {sort} AS sort FROM cases WHERE {where} ORDER BY {sort}, id LIMIT ?) AS page
-    CROSS JOIN events ON events.tenant = ? AND events.case_id = page.id
-    ORDER BY page.sort, page.id, events.version
+    SELECT id, snapshot FROM cases WHERE {where} ORDER BY {sort}, id LIMIT ?
 """
 _DUE = """
     SELECT id, due_us, version FROM cases
@@ -38,29 +35,33 @@ _UNANSWERED = _CASES_PAGE.format(
     sort="opened_us", where="tenant = ? AND acknowledged = 0 AND closed = 0"
 )
 _QUEUE = _CASES_PAGE.format(sort="queue_us", where="tenant = ? AND queue = ?")
-# CROSS JOIN makes SQLite loop over the customer's cases first, whatever its statistics say.
 _CASES_OF = """
-    SELECT events.case_id, events.body
-    FROM cases CROSS JOIN events ON events.tenant = cases.tenant AND events.case_id = cases.id
-    WHERE cases.tenant = ? AND cases.customer = ?
-    ORDER BY cases.opened_us, cases.id, events.version
+    SELECT id, snapshot FROM cases WHERE tenant = ? AND customer = ? ORDER BY opened_us, id
+"""
+# A case's history up to a version: read when first needed (Case.events), never by a read.
+_HISTORY = """
+    SELECT body FROM events WHERE tenant = ? AND case_id = ? AND version <= ? ORDER BY version
 """
 
 
 class SQLiteCaseStorage(TenantView):
     """The case queries, each one statement (one snapshot) except the paged
-    :meth:`cases_active`."""
+    :meth:`cases_active`. Each reads the cases' snapshots; a case's events are read when
+    its history is first needed."""
+
+    def _bodies(self, case_id: str, version: int | None) -> list[str]:
+        upto = 2**62 if version is None else version
+        return [body for (body,) in self._read(_HISTORY, (self._tenant, case_id, upto))]
 
     def get(self, case_id: str) -> Case:
         """The case with this id; raises :class:`~closedloop.CaseNotFoundError`."""
         check_key("case_id", case_id)
         rows = self._read(
-            "SELECT body FROM events WHERE tenant = ? AND case_id = ? ORDER BY version",
-            (self._tenant, case_id),
+            "SELECT snapshot FROM cases WHERE tenant = ? AND id = ?", (self._tenant, case_id)
         )
         if not rows:
             raise CaseNotFoundError(case_id)
-        return replay((body for (body,) in rows), case_id)
+        return from_snapshot(case_id, rows[0][0], self._bodies)
 
     def get_many(self, case_ids: Sequence[str]) -> Mapping[str, Case]:
         """The cases with these ids that exist and can be read, by id (the
@@ -70,11 +71,11 @@ class SQLiteCaseStorage(TenantView):
         for start in range(0, len(ids), CHUNK):
             some = ids[start : start + CHUNK]
             rows = self._read(
-                "SELECT case_id, body FROM events WHERE tenant = ? AND case_id IN"
-                f" ({', '.join('?' * len(some))}) ORDER BY case_id, version",
+                "SELECT id, snapshot FROM cases WHERE tenant = ? AND id IN"
+                f" ({', '.join('?' * len(some))}) ORDER BY id",
                 (self._tenant, *some),
             )
-            found.update((case.id, case) for case in group(rows))
+            found.update((case.id, case) for case in from_snapshots(rows, self._bodies))
         return found
 
     def find_by_external_id(self, external_id: str) -> Case | None:
@@ -82,20 +83,19 @@ class SQLiteCaseStorage(TenantView):
         check_key("external_id", external_id)
         rows = self._read(
             """
-            SELECT events.body FROM external_ids
-            CROSS JOIN events ON events.tenant = external_ids.tenant
-                       AND events.case_id = external_ids.case_id
+            SELECT cases.id, cases.snapshot FROM external_ids
+            CROSS JOIN cases ON cases.tenant = external_ids.tenant
+                       AND cases.id = external_ids.case_id
             WHERE external_ids.tenant = ? AND external_ids.external_id = ?
-            ORDER BY events.version
             """,
             (self._tenant, external_id),
         )
-        return replay(body for (body,) in rows) if rows else None
+        return from_snapshot(rows[0][0], rows[0][1], self._bodies) if rows else None
 
     def cases_of(self, customer: str) -> Sequence[Case]:
         """Every case of one customer, by ``opened_at`` then id."""
         check_key("customer", customer)
-        return group(self._read(_CASES_OF, (self._tenant, customer)))
+        return from_snapshots(self._read(_CASES_OF, (self._tenant, customer)), self._bodies)
 
     def due(self, before: datetime, limit: int = 100) -> Sequence[DueCase]:
         """Open cases whose ``due_at`` is earlier than ``before``, by ``due_at`` then id;
@@ -110,13 +110,13 @@ class SQLiteCaseStorage(TenantView):
     def unanswered(self, limit: int = 100) -> Sequence[Case]:
         """Open cases never acknowledged, by ``opened_at`` then id."""
         check_limit(limit)
-        return group(self._read(_UNANSWERED, (self._tenant, limit, self._tenant)))
+        return from_snapshots(self._read(_UNANSWERED, (self._tenant, limit)), self._bodies)
 
     def queue(self, queue: Queue, limit: int = 100) -> Sequence[Case]:
         """The cases in work queue ``queue``, by ``queued_since`` then id."""
         check_limit(limit)
         name = check_queue(queue).value
-        return group(self._read(_QUEUE, (self._tenant, name, limit, self._tenant)))
+        return from_snapshots(self._read(_QUEUE, (self._tenant, name, limit)), self._bodies)
 
     def cases_active(self, since: datetime, until: datetime) -> Iterator[Case]:
         """Cases with an event in ``[since, until)``, by ``opened_at`` then id, read a page
@@ -134,9 +134,16 @@ class SQLiteCaseStorage(TenantView):
                     " WHERE e.tenant = cases.tenant"
                     " AND e.case_id = cases.id AND e.at_us >= ? AND e.at_us < ?)",
                 ),
-                (self._tenant, high, *after, low, high, CHUNK, self._tenant),
+                (self._tenant, high, *after, low, high, CHUNK),
             )
-            cases = group(page)
+            # Reports read the histories: the page's events in one statement, not one a case.
+            marks = ", ".join("?" * len(page))
+            events = page and self._read(
+                f"SELECT case_id, body FROM events WHERE tenant = ? AND case_id IN ({marks})"
+                " ORDER BY case_id, version",
+                (self._tenant, *(case_id for case_id, _ in page)),
+            )
+            cases = from_snapshots(page, preloaded(events, self._bodies))
             yield from cases
             if len(cases) < CHUNK:
                 return

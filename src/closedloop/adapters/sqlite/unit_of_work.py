@@ -12,7 +12,13 @@ from collections.abc import Sequence
 from closedloop.adapters.common import check_batch, split_batch
 from closedloop.adapters.rows import dump_json, external_ids, other_authors, us
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView, run
-from closedloop.codec import dump_datetime, dump_event, dump_invitation, dump_notification
+from closedloop.codec import (
+    dump_datetime,
+    dump_event,
+    dump_invitation,
+    dump_notification,
+    dump_snapshot,
+)
 from closedloop.domain.cases.case import Case
 from closedloop.domain.change import Change, InvitationChange, Write
 from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError
@@ -29,12 +35,13 @@ __all__ = [
 
 _CASE_INSERT = (
     "INSERT INTO cases (tenant, id, customer, opened_us, opened_at, version, stage, due_us,"
-    " due_at, acknowledged, closed, queue, queue_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " due_at, acknowledged, closed, queue, queue_us, snapshot)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # A case's customer and opening time come from its first event and never change.
 CASE_UPDATE = (
     "UPDATE cases SET version = ?, stage = ?, due_us = ?, due_at = ?, acknowledged = ?,"
-    " closed = ?, queue = ?, queue_us = ? WHERE tenant = ? AND id = ?"
+    " closed = ?, queue = ?, queue_us = ?, snapshot = ? WHERE tenant = ? AND id = ?"
 )
 EVENT_INSERT = (
     "INSERT INTO events (tenant, case_id, version, type, at_us, body) VALUES (?, ?, ?, ?, ?, ?)"
@@ -185,7 +192,7 @@ class SQLiteUnitOfWork(TenantView):
 
 
 def case_state(case: Case) -> tuple[object, ...]:
-    """The ``cases`` columns a step can change."""
+    """The ``cases`` columns a step can change, the snapshot last."""
     due = case.due_at
     return (
         case.version,
@@ -195,6 +202,7 @@ def case_state(case: Case) -> tuple[object, ...]:
         int(case.acknowledged_at is not None),
         int(not case.is_active),  # the "closed" column: no steps left to take
         *queue_state(case),
+        dump_json(dump_snapshot(case)),
     )
 
 

@@ -5,7 +5,7 @@ The steps that make those events are in :mod:`closedloop.domain.cases.steps`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +52,7 @@ from closedloop.domain.cases.events import (
     Verified,
 )
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
+from closedloop.domain.cases.history import appended
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.priority import Priority
 from closedloop.domain.cases.promises import Promise
@@ -81,7 +82,9 @@ class Case:
 
     Build cases with :func:`open_case` and move them with the step functions (or the
     :class:`~closedloop.Desk`); the constructor does not check the fields against each
-    other. ``events`` is the case's whole history; ``version`` is the number of events.
+    other. ``events`` is the case's whole history (a case read from a store loads it on
+    first use: see :class:`~closedloop.domain.cases.history.History`); ``version`` is the
+    number of events.
     ``due_at`` is when the next step is due (None once closed): stores index it for sweeps.
     """
 
@@ -95,7 +98,7 @@ class Case:
     stage: Stage
     version: int
     messages: tuple[Feedback, ...]
-    events: tuple[Event, ...]
+    events: Sequence[Event]
     owner: str | None = None
     due_at: datetime | None = None
     action: str | None = None
@@ -289,7 +292,7 @@ def start(e: CaseOpened) -> Case:
 
 def apply(case: Case, event: Event) -> Case:
     """The case after ``event``: the one place a case changes (steps and replay use it)."""
-    changes: dict[str, Any] = {"version": event.version, "events": (*case.events, event)}
+    changes: dict[str, Any] = {"version": event.version, "events": appended(case.events, event)}
     if isinstance(event, Scheduled):
         changes["due_at"] = event.due_at
     if case.pause is not None and ends_pause(event):

@@ -26,6 +26,7 @@ from closedloop.testing.conformance.customers import CustomerStorageContract
 from closedloop.testing.conformance.erasure import ErasureStorageContract
 from closedloop.testing.conformance.invitations import InvitationStorageContract
 from closedloop.testing.conformance.outbox import OutboxStorageContract
+from closedloop.testing.conformance.snapshots import SnapshotContract
 from closedloop.testing.conformance.unit_of_work import UnitOfWorkContract
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "InvitationStorageContract",
     "OutboxStorageContract",
     "ReferenceComparisonContract",
+    "SnapshotContract",
     "StoreContract",
     "UnitOfWorkContract",
 ]
@@ -50,5 +52,6 @@ class CaseStoreContract(
     ErasureStorageContract,
     CustomerStorageContract,
     ReferenceComparisonContract,
+    SnapshotContract,
 ):
     """Every numbered requirement of docs/storage.md, as tests. Subclass it."""

@@ -1,0 +1,105 @@
+"""A case's history read on demand: the events a store has, loaded the first time they are
+needed, followed by the events added since the case was read.
+
+A store hands :class:`History` a loader (a plain callable: the domain does no I/O of its
+own), so reading a case costs the same however long its history is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import overload
+
+from closedloop.domain.cases.events import Event
+from closedloop.domain.errors import StorageError
+
+__all__ = ["History", "appended"]
+
+
+class History(Sequence[Event]):
+    """An immutable sequence of events whose first ``stored`` are loaded by ``load`` when
+    first needed (once), followed by ``added``. Equal to any sequence of the same events;
+    appending (:func:`appended`) or slicing past the stored part loads nothing."""
+
+    __slots__ = ("_added", "_events", "_load", "_stored")
+
+    def __init__(
+        self, load: Callable[[], Sequence[Event]], stored: int, added: tuple[Event, ...] = ()
+    ) -> None:
+        self._load = load
+        self._stored = stored
+        self._added = added
+        self._events: tuple[Event, ...] | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the stored events have been read."""
+        return self._events is not None
+
+    def _all(self) -> tuple[Event, ...]:
+        events = self._events
+        if events is None:
+            stored = tuple(self._load())
+            if len(stored) != self._stored:
+                raise StorageError(
+                    f"a case's history holds {len(stored)} events where {self._stored} "
+                    "were expected"
+                )
+            events = self._events = stored + self._added
+        return events
+
+    def plus(self, event: Event) -> History:
+        """This history with ``event`` at the end, sharing (not loading) the stored part."""
+        more = History(self._load, self._stored, (*self._added, event))
+        if self._events is not None:
+            more._events = (*self._events, event)
+        return more
+
+    def __len__(self) -> int:
+        return self._stored + len(self._added)
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Event, ...]: ...
+    def __getitem__(self, index: int | slice) -> Event | tuple[Event, ...]:
+        if self._events is None:  # the events added since the read need no loading
+            stored, added = self._stored, self._added
+            if isinstance(index, slice):
+                start, stop, step = index.indices(len(self))
+                if step == 1 and start >= stored:
+                    return added[start - stored : stop - stored]
+            elif index >= stored:
+                return added[index - stored]
+            elif -len(added) <= index < 0:
+                return added[index]
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self._all())
+
+    def __reversed__(self) -> Iterator[Event]:
+        return reversed(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and self._all() == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __reduce__(self) -> tuple[type[tuple[Event, ...]], tuple[tuple[Event, ...]]]:
+        # Pickled or copied, a history is the plain tuple of its events (its loader may hold
+        # a database connection).
+        return tuple, (self._all(),)
+
+    def __repr__(self) -> str:
+        return repr(self._all()) if self._events is not None else f"<History of {len(self)}>"
+
+
+def appended(events: Sequence[Event], event: Event) -> Sequence[Event]:
+    """``events`` with ``event`` at the end, without loading a :class:`History`."""
+    if isinstance(events, History):
+        return events.plus(event)
+    return (*events, event)

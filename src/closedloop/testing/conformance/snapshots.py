@@ -1,0 +1,122 @@
+"""R4: the case a store reads is the replay of its events, whatever wrote it (a commit, a
+batch, a merge or split, an erasure) and however long its history; a case read before a
+later commit keeps its own history.
+
+Stores may keep each case's state beside its events (a snapshot) so that reading a case
+costs the same however long its history: these tests hold them to the events.
+
+Checks :class:`closedloop.ports.CaseStorage` with :class:`closedloop.ports.UnitOfWork`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from closedloop.domain.cases import conversation as talk
+from closedloop.domain.cases import steps as latte
+from closedloop.domain.cases.case import Case, replay
+from closedloop.domain.change import Change
+from closedloop.domain.customers.erasure import Erasure
+from closedloop.ports import CaseStore
+from closedloop.testing import strategies
+from closedloop.testing.conformance.base import T0, StoreContract, _feedback, opened
+
+__all__ = ["SnapshotContract"]
+
+
+def _same(store: CaseStore, case: Case) -> None:
+    """``store`` reads ``case`` back equal, and equal to the replay of its events."""
+    back = store.get(case.id)
+    assert back == case
+    assert len(back.events) == back.version
+    assert replay(back.events) == back
+
+
+def _handed(case: Case, times: int) -> Case:
+    for n in range(times):
+        case = latte.assign(case, at=T0, by="amy", owner="bob" if n % 2 else "amy")
+    return case
+
+
+class SnapshotContract(StoreContract):
+    """R4: a read case is the replay of its events."""
+
+    @settings(
+        max_examples=25,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors],
+        deadline=None,
+    )
+    @given(case=strategies.cases(), more=st.integers(min_value=0, max_value=3))
+    def test_r4_a_read_case_is_the_replay_of_its_events(self, case: Case, more: int) -> None:
+        store = self.make_store()
+        try:
+            store.commit(Change(case, 0))
+            _same(store, case)
+            if case.is_active and more:  # steps on the case as read back, committed one by one
+                read = store.get(case.id)
+                moved = _handed(read, more)
+                store.commit(Change(moved, read.version))
+                _same(store, moved)
+                assert store.get(case.id).events[: case.version] == case.events
+        finally:
+            self.close(store)
+
+    def test_r4_a_batch_writes_each_case_as_its_events_say(self, store: CaseStore) -> None:
+        first = opened("c1")
+        second = opened("c2", customer="bob@example.com", external_id="m-c2")
+        store.commit_many([Change(first, 0), Change(second, 0)])
+        moved = [_handed(store.get("c1"), 2), latte.acknowledge(store.get("c2"), at=T0, by="amy")]
+        store.commit_many([Change(moved[0], 1), Change(moved[1], 1)])
+        for case in moved:
+            _same(store, case)
+        assert [c.id for c in store.cases_of("bob@example.com")] == ["c2"]
+        assert store.find_by_external_id("m-c2") == moved[1]
+
+    def test_r4_a_long_history_reads_back_whole(self, store: CaseStore) -> None:
+        case = _handed(latte.acknowledge(opened("c1"), at=T0, by="amy"), 300)
+        store.commit(Change(case, 0))
+        _same(store, case)
+        assert store.get("c1").events[-1] == case.events[-1]
+        assert list(reversed(store.get("c1").events)) == list(reversed(case.events))
+
+    def test_r4_a_case_read_before_a_commit_keeps_its_history(self, store: CaseStore) -> None:
+        case = latte.acknowledge(opened("c1"), at=T0, by="amy")
+        store.commit(Change(case, 0))
+        early = store.get("c1")  # its history not read yet
+        store.commit(Change(_handed(store.get("c1"), 3), case.version))
+        assert early.events == case.events
+        assert early == case
+
+    def test_r4_merged_and_split_cases_are_the_replay_of_their_events(
+        self, store: CaseStore
+    ) -> None:
+        into, other = opened("c1"), opened("c2")
+        store.commit_many([Change(into, 0), Change(other, 0)])
+        gained, stopped = talk.merge_cases(
+            store.get("c1"), store.get("c2"), at=T0, by="amy", reason="same matter"
+        )
+        store.commit_many([Change(gained, 1), Change(stopped, 1)])
+        _same(store, gained)
+        _same(store, stopped)
+        grown = talk.add_message(
+            store.get("c1"), _feedback(external_id="c1-again"), at=T0, by="amy", due_at=None
+        )
+        store.commit(Change(grown, gained.version))
+        source, new = talk.split_case(
+            store.get("c1"), [0], new_id="c3", at=T0, by="amy", reason="two matters"
+        )
+        store.commit_many([Change(source, grown.version), Change(new, 0)])
+        _same(store, source)
+        _same(store, new)
+
+    def test_r4_an_erased_case_is_the_replay_of_its_erased_events(self, store: CaseStore) -> None:
+        case = latte.acknowledge(opened("c1"), at=T0, by="amy")
+        store.commit(Change(case, 0))
+        store.erase(Erasure(frozenset({case.customer}), "erased-1"), T0 + timedelta(days=1))
+        back = store.get("c1")
+        assert replay(back.events) == back
+        assert case.customer not in repr(back)  # the snapshot is rewritten with the events
+        assert case.customer not in repr(list(back.events))

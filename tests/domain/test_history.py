@@ -1,0 +1,87 @@
+"""History: a case's events loaded on first use, equal to the tuple they stand for."""
+
+from __future__ import annotations
+
+import pickle
+
+import attrs
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from closedloop.codec import SNAPSHOT_FORMAT, dump_snapshot, load_snapshot
+from closedloop.domain.cases import steps as latte
+from closedloop.domain.cases.case import Case, replay
+from closedloop.domain.cases.events import Event
+from closedloop.domain.cases.history import History
+from closedloop.testing import strategies
+from closedloop.testing.conformance.base import T0, _feedback
+
+
+class Loader:
+    def __init__(self, events: tuple[Event, ...]) -> None:
+        self.events, self.calls = events, 0
+
+    def __call__(self) -> tuple[Event, ...]:
+        self.calls += 1
+        return self.events
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(case=strategies.cases(), data=st.data())
+def test_a_history_is_the_sequence_it_loads(case: Case, data: st.DataObject) -> None:
+    events = tuple(case.events)
+    stored = data.draw(st.integers(min_value=1, max_value=len(events)))
+    loader = Loader(events[:stored])
+    history = History(loader, stored)
+    for event in events[stored:]:
+        history = history.plus(event)
+    assert len(history) == len(events)
+    assert history[stored:] == events[stored:]  # the events added since: nothing loaded
+    assert loader.calls == 0
+    assert history == events
+    assert events == history
+    assert list(history) == list(events)
+    assert list(reversed(history)) == list(reversed(events))
+    assert history[-1] == events[-1]
+    assert history[:stored] == events[:stored]
+    assert hash(history) == hash(events)
+    assert pickle.loads(pickle.dumps(history)) == events
+    assert loader.calls == 1  # once, however often it is read
+
+
+def test_a_step_on_a_case_read_with_a_history_loads_nothing() -> None:
+    case = latte.acknowledge(latte.open_case("c1", _feedback(), at=T0, due_at=T0), at=T0, by="amy")
+    loader = Loader(tuple(case.events))
+    read = load_snapshot(dump_snapshot(case), lambda version: loader.events[:version])
+    assert read is not None
+    moved = latte.assign(read, at=T0, by="amy", owner="bob")
+    assert moved.events[read.version :] == (moved.events[-1],)
+    assert moved == latte.assign(case, at=T0, by="amy", owner="bob")
+    assert replay(moved.events) == moved
+    assert attrs.evolve(read, owner="bob").events == case.events
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(case=strategies.cases())
+def test_a_snapshot_reads_back_every_field(case: Case) -> None:
+    back = load_snapshot(dump_snapshot(case), lambda version: tuple(case.events)[:version])
+    assert back == case
+
+
+def test_a_snapshot_of_another_format_is_not_read() -> None:
+    case = latte.open_case("c1", _feedback(), at=T0, due_at=T0)
+    older = {**dump_snapshot(case), "format": SNAPSHOT_FORMAT - 1}
+    assert load_snapshot(older, lambda version: tuple(case.events)) is None
+
+
+def test_the_snapshot_format_changes_with_the_case_fields() -> None:
+    # A field added to Case (or removed) makes every stored snapshot wrong: raise
+    # SNAPSHOT_FORMAT with it, and update this list.
+    fields = [f.name for f in attrs.fields(Case) if f.name != "events"]
+    assert (SNAPSHOT_FORMAT, fields) == (
+        1,
+        ["id", "customer", "kind", "priority", "subject", "reply_channel", "opened_at",
+         "stage", "version", "messages", "owner", "due_at", "action", "declined",
+         "explanation", "reopen_count", "escalation_level", "origin", "promises",
+         "merged_into", "pause", "awaiting_reply_since", "contact_promise"],
+    )  # fmt: skip
