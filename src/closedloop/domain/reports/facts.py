@@ -147,10 +147,11 @@ def basis(standards: Standards, lifecycle: Lifecycle = LATTE) -> str:
 
 
 def _canonical(value: object) -> str:
-    if attrs.has(type(value)):
+    kind = type(value)
+    if attrs.has(kind):
         fields = (
             f"{f.name}={_canonical(getattr(value, f.name))}"
-            for f in attrs.fields(type(value))
+            for f in attrs.fields(kind)
             if f.eq and not f.name.startswith("_")
         )
         return f"{type(value).__name__}({', '.join(fields)})"
