@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from closedloop import Desk, PostgresStore, Queue, SQLiteStore, WaitingOn
+from closedloop.adapters.read_model import CHILD_TABLES
 from closedloop.adapters.sqlite.schema import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
 from closedloop.ports import CaseStore
 from closedloop.testing import ManualClock, RecordingNotifier, SequentialIds
@@ -55,6 +56,8 @@ def test_sqlite_fills_the_queues_of_an_older_file(tmp_path: Path) -> None:
         expected = one_case_per_queue(store)
     # The file as closedloop wrote it before queues (schema 5).
     db = sqlite3.connect(path)
+    for table in ("case_facts", *CHILD_TABLES):  # before the read model (schema 8)
+        db.execute(f"DROP TABLE {table}")
     db.execute("DROP TABLE case_authors")  # and before the erasure indexes (schema 7)
     db.execute("DROP INDEX outbox_recipient")
     db.execute("ALTER TABLE outbox DROP COLUMN recipient")
