@@ -108,6 +108,8 @@ def test_postgres_fills_the_queues_of_an_older_schema(postgres: tuple[str, str])
     with PostgresStore(dsn, schema=schema) as store:
         expected = one_case_per_queue(store)
     with psycopg.connect(dsn, autocommit=True) as conn:
+        for table in ("case_facts", *CHILD_TABLES):  # and the read model (5)
+            conn.execute(f'DROP TABLE "{schema}".{table}')
         conn.execute(f'DROP TABLE "{schema}".case_authors')  # and the erasure indexes (4)
         conn.execute(f'ALTER TABLE "{schema}".outbox DROP COLUMN recipient')
         conn.execute(f'DROP INDEX "{schema}".cases_queue')

@@ -10,79 +10,10 @@ import time
 from typing import Final
 
 from closedloop.adapters.sqlite.connection import Shared
+from closedloop.adapters.sqlite.read_model_schema import READ_MODEL
 from closedloop.domain.errors import SchemaVersionError, StorageError, ValidationError
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "connect"]
-
-#: Reports' read model (docs/insights.md): each case's facts, written with every commit.
-#: An older database's cases get rows marking their facts missing (``basis`` ''), so
-#: reports replay them until ``closedloop facts`` back-fills them.
-READ_MODEL = (
-    """
-    CREATE TABLE case_facts (
-        tenant TEXT NOT NULL, case_id TEXT NOT NULL, basis TEXT NOT NULL,
-        opened_us INTEGER NOT NULL, last_us INTEGER NOT NULL, merged INTEGER NOT NULL,
-        channel TEXT NOT NULL, priority TEXT NOT NULL, kind TEXT NOT NULL,
-        closed INTEGER NOT NULL, ever_closed INTEGER NOT NULL, reopened INTEGER NOT NULL,
-        by_time INTEGER NOT NULL, by_customer INTEGER NOT NULL, avoidable INTEGER NOT NULL,
-        hand_offs INTEGER NOT NULL, channel_switches INTEGER NOT NULL,
-        repeat_contacts INTEGER NOT NULL, repeats INTEGER NOT NULL, ack_bucket INTEGER,
-        waiting INTEGER NOT NULL, customer TEXT, subject TEXT, opened_at TEXT,
-        PRIMARY KEY (tenant, case_id)
-    ) WITHOUT ROWID
-    """,
-    "CREATE INDEX case_facts_last ON case_facts (tenant, basis, last_us)",
-    "CREATE INDEX case_facts_opened ON case_facts (tenant, opened_us, case_id, last_us, basis)",
-    """
-    CREATE INDEX case_facts_waiting ON case_facts (tenant, opened_us, case_id)
-        WHERE waiting = 1
-    """,
-    """
-    CREATE TABLE fact_steps (
-        tenant TEXT NOT NULL, case_id TEXT NOT NULL, basis TEXT NOT NULL,
-        last_us INTEGER NOT NULL, at_us INTEGER NOT NULL, channel TEXT NOT NULL,
-        priority TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL, label TEXT NOT NULL,
-        met INTEGER NOT NULL, took INTEGER
-    )
-    """,
-    "CREATE INDEX fact_steps_at ON fact_steps (tenant, at_us)",
-    "CREATE INDEX fact_steps_case ON fact_steps (tenant, case_id)",
-    """
-    CREATE TABLE fact_causes (
-        tenant TEXT NOT NULL, case_id TEXT NOT NULL, seq INTEGER NOT NULL,
-        basis TEXT NOT NULL, last_us INTEGER NOT NULL, opened_us INTEGER NOT NULL,
-        at_us INTEGER NOT NULL, cause TEXT NOT NULL, kano TEXT,
-        PRIMARY KEY (tenant, case_id, seq)
-    )
-    """,
-    "CREATE INDEX fact_causes_at ON fact_causes (tenant, at_us)",
-    """
-    CREATE TABLE fact_promises (
-        tenant TEXT NOT NULL, case_id TEXT NOT NULL, seq INTEGER NOT NULL,
-        basis TEXT NOT NULL, last_us INTEGER NOT NULL, due_us INTEGER NOT NULL,
-        kept_on_time INTEGER NOT NULL, kept INTEGER NOT NULL,
-        PRIMARY KEY (tenant, case_id, seq)
-    )
-    """,
-    "CREATE INDEX fact_promises_due ON fact_promises (tenant, due_us)",
-    """
-    CREATE TABLE fact_declines (
-        tenant TEXT NOT NULL, case_id TEXT NOT NULL, seq INTEGER NOT NULL,
-        basis TEXT NOT NULL, last_us INTEGER NOT NULL, at_us INTEGER NOT NULL,
-        category TEXT NOT NULL, asked TEXT NOT NULL, reason TEXT NOT NULL,
-        by_whom TEXT NOT NULL, at TEXT NOT NULL,
-        PRIMARY KEY (tenant, case_id, seq)
-    )
-    """,
-    "CREATE INDEX fact_declines_at ON fact_declines (tenant, at_us)",
-    """
-    INSERT INTO case_facts
-    SELECT tenant, id, '', opened_us, (SELECT MAX(at_us) FROM events
-            WHERE events.tenant = cases.tenant AND events.case_id = cases.id),
-        0, '', '', '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL
-    FROM cases
-    """,
-)
 
 #: The schema, as ordered forward migrations: step ``n`` (1-based) takes a database from
 #: ``PRAGMA user_version`` ``n - 1`` to ``n``. Append new steps; never edit a released one.
