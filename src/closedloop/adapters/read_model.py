@@ -9,7 +9,7 @@ erased case, a database migrated before back-filling). The child tables repeat t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,7 @@ __all__ = [
     "FACT_INSERTS",
     "Read",
     "Rows",
+    "Stream",
     "fact_rows",
     "missing_rows",
     "report_totals",
@@ -38,6 +39,8 @@ __all__ = [
 Rows = list[tuple[object, ...]]
 #: Runs one query, returns its rows.
 Read = Callable[[str, Sequence[object]], list[Any]]
+#: Runs one query, yields its rows.
+Stream = Callable[[str, Sequence[object]], Iterable[Any]]
 
 CHILD_TABLES = ("fact_steps", "fact_causes", "fact_promises", "fact_declines")
 _CASE_COLUMNS = (
@@ -48,8 +51,8 @@ _CASE_COLUMNS = (
 #: The insert of each table, in the order :func:`fact_rows` returns their rows.
 FACT_INSERTS = (
     f"INSERT INTO case_facts ({_CASE_COLUMNS}) VALUES ({', '.join('?' * 24)})",
-    "INSERT INTO fact_steps (tenant, case_id, basis, last_us, at_us, channel, priority, kind,"
-    " target, label, met, took) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO fact_steps (tenant, case_id, basis, last_us, at_us, seq, channel, priority,"
+    " kind, target, label, met, took) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "INSERT INTO fact_causes (tenant, case_id, seq, basis, last_us, opened_us, at_us, cause,"
     " kano) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "INSERT INTO fact_promises (tenant, case_id, seq, basis, last_us, due_us, kept_on_time,"
@@ -71,9 +74,9 @@ def fact_rows(tenant: str, f: CaseFacts) -> tuple[Rows, ...]:
     )  # fmt: skip
     # A merged case counts only for promises and the no log (as the fold does).
     steps: Rows = [
-        (t, cid, b, last, us(m.at), f.channel, f.priority, f.kind, m.target.value, m.label,
+        (t, cid, b, last, us(m.at), n, f.channel, f.priority, f.kind, m.target.value, m.label,
          int(m.met), m.took)
-        for m in (() if f.merged else f.measurements)
+        for n, m in enumerate(() if f.merged else f.measurements)
     ]  # fmt: skip
     opened = us(f.opened_at)
     causes: Rows = [
@@ -128,6 +131,8 @@ _WAITERS = f"""
     SELECT case_id, channel, customer, subject, opened_at, opened_us FROM case_facts
     WHERE waiting = 1 AND {_ACTIVE} AND merged = 0 ORDER BY opened_us, case_id LIMIT ?
 """
+# One sort: the rows stream out (they may be many when times spread over the histogram's
+# thousands of buckets) and are added to the four sections they belong to.
 _STEPS = f"""
     SELECT channel, priority, kind, target, label, took, COUNT(*), SUM(met) FROM fact_steps
     WHERE {_ACTIVE} AND at_us >= ? AND at_us < ?
@@ -166,11 +171,12 @@ _UNSETTLED = """
 
 
 def report_totals(
-    read: Read, tenant: str, since: datetime, until: datetime, basis: str, oldest: int,
-    examples: int,
+    read: Read, stream: Stream, tenant: str, since: datetime, until: datetime, basis: str,
+    oldest: int, examples: int,
 ) -> Totals:  # fmt: skip
     """The totals of ``[since, until)`` over the settled cases, from SQL aggregates (case
-    ids order by code point: PostgreSQL's columns are ``COLLATE "C"``)."""
+    ids order by code point: PostgreSQL's columns are ``COLLATE "C"``); ``stream`` runs the
+    one query whose rows may be many, handing them over as they come."""
     totals = totals_for(since, until, basis, oldest, examples)
     low, high = totals.low, totals.high
     active = (tenant, basis, high, low)
@@ -188,8 +194,11 @@ def report_totals(
     ):
         waiter = Waiter(case_id, channel, customer, subject, load_datetime(opened_at))
         totals.add_waiter(opened_us, waiter)
-    for channel, priority, kind, target, label, took, n, met in read(_STEPS, (*active, low, high)):
-        totals.add_kpi(channel, priority, kind, Target(target), label, took, n, met)
+    targets = {t.value: t for t in Target}
+    for channel, priority, kind, target, label, took, n, met in stream(
+        _STEPS, (*active, low, high)
+    ):
+        totals.add_kpi(channel, priority, kind, targets[target], label, took, n, met)
     for cause, n, first, latest, case_id, opened, seq, kano in read(
         _CAUSES, (*active, low, high, CAUSE_EXAMPLES)
     ):

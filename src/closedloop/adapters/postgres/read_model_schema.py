@@ -38,7 +38,8 @@ READ_MODEL: Final[tuple[str, ...]] = (
         tenant text COLLATE "C" NOT NULL, case_id text COLLATE "C" NOT NULL,
         basis text NOT NULL, last_us bigint NOT NULL, at_us bigint NOT NULL,
         channel text NOT NULL, priority text NOT NULL, kind text NOT NULL,
-        target text NOT NULL, label text NOT NULL, met integer NOT NULL, took integer
+        target text NOT NULL, label text NOT NULL, met integer NOT NULL, took integer,
+        seq integer NOT NULL
     )
     """,
     "CREATE INDEX fact_steps_at ON {s}.fact_steps (tenant, at_us)",

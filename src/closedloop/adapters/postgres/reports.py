@@ -65,9 +65,8 @@ class PostgresReportStorage(PostgresBase):
     ) -> Totals:  # fmt: skip
         """The totals of ``[since, until)`` over the settled cases, in one transaction."""
         with self._tx() as cur:
-            return report_totals(
-                self._reader(cur), self._tenant, since, until, basis, oldest, examples
-            )
+            read = self._reader(cur)
+            return report_totals(read, read, self._tenant, since, until, basis, oldest, examples)
 
     def unsettled(self, until: datetime, basis: str) -> Iterator[Case]:
         """Cases opened before ``until`` whose facts do not hold there, by opening then id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from closedloop.adapters.common import check_facts
 from closedloop.adapters.read_model import (
@@ -19,6 +20,7 @@ from closedloop.adapters.read_model import (
 from closedloop.adapters.rows import group
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView, run
 from closedloop.domain.cases.case import Case
+from closedloop.domain.errors import StorageError
 from closedloop.domain.reports.facts import CaseFacts
 from closedloop.domain.reports.totals import Totals
 
@@ -51,10 +53,18 @@ class SQLiteReportStorage(TenantView):
             db.execute("BEGIN")
             try:
                 return report_totals(
-                    self._read, self._tenant, since, until, basis, oldest, examples
-                )
+                    self._read, self._stream, self._tenant, since, until, basis, oldest,
+                    examples,
+                )  # fmt: skip
             finally:
                 db.execute("COMMIT")
+
+    def _stream(self, sql: str, params: Sequence[object]) -> Iterator[Any]:
+        with self._shared.lock:
+            try:
+                yield from self._shared.connection.execute(sql, params)
+            except sqlite3.Error as exc:
+                raise StorageError(f"SQLite failed: {exc}") from exc
 
     def unsettled(self, until: datetime, basis: str) -> Iterator[Case]:
         """Cases opened before ``until`` whose facts do not hold there, by opening then id,

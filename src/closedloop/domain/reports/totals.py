@@ -156,13 +156,21 @@ class Totals:
         """Add ``measured`` steps (``met`` of them met) of one standard, that took a time in
         histogram bucket ``took`` (None: pending), to the four sections."""
         for group in (("", ""), ("channel", channel), ("priority", priority), ("kind", kind)):
-            tally = self.kpis.get((*group, target, label))
-            if tally is None:
-                tally = self.kpis[(*group, target, label)] = KpiTally()
-            tally.measured += measured
-            tally.met += met
-            if took is not None:
-                tally.times.add_bucket(took, measured)
+            self.add_kpi_to(group, target, label, took, measured, met)
+
+    def add_kpi_to(
+        self, section: tuple[str, str], target: Target, label: str, took: int | None,
+        measured: int, met: int,
+    ) -> None:  # fmt: skip
+        """:meth:`add_kpi` to one section: ``("", "")`` overall, or ``("channel", name)``,
+        ``("priority", name)`` or ``("kind", name)``."""
+        tally = self.kpis.get((*section, target, label))
+        if tally is None:
+            tally = self.kpis[(*section, target, label)] = KpiTally()
+        tally.measured += measured
+        tally.met += met
+        if took is not None:
+            tally.times.add_bucket(took, measured)
 
     def add_ack(self, index: int, n: int) -> None:
         """Add ``n`` cases acknowledged within :data:`ACK_BUCKETS` bucket ``index``."""
