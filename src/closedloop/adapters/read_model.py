@@ -131,13 +131,16 @@ _WAITERS = f"""
     SELECT case_id, channel, customer, subject, opened_at, opened_us FROM case_facts
     WHERE waiting = 1 AND {_ACTIVE} AND merged = 0 ORDER BY opened_us, case_id LIMIT ?
 """
-# One sort: the rows stream out (they may be many when times spread over the histogram's
-# thousands of buckets) and are added to the four sections they belong to.
-_STEPS = f"""
-    SELECT channel, priority, kind, target, label, took, COUNT(*), SUM(met) FROM fact_steps
-    WHERE {_ACTIVE} AND at_us >= ? AND at_us < ?
-    GROUP BY channel, priority, kind, target, label, took
-"""
+# One GROUP BY per kind of section: grouping by channel, priority and kind at once would
+# return nearly a row per step when times spread over the histogram's thousands of buckets.
+_STEPS = " UNION ALL ".join(
+    f"""
+    SELECT '{group}', {column}, target, label, took, COUNT(*), SUM(met) FROM fact_steps
+    WHERE {_ACTIVE} AND at_us >= ? AND at_us < ? GROUP BY {by}target, label, took
+    """
+    for group, column, by in (("", "''", ""), ("channel", "channel", "channel, "),
+                              ("priority", "priority", "priority, "), ("kind", "kind", "kind, "))
+)  # fmt: skip
 _CAUSES = f"""
     SELECT cause, n, first, latest, case_id, opened_us, seq, kano FROM (
         SELECT cause, COUNT(*) OVER (PARTITION BY cause) AS n,
@@ -195,10 +198,8 @@ def report_totals(
         waiter = Waiter(case_id, channel, customer, subject, load_datetime(opened_at))
         totals.add_waiter(opened_us, waiter)
     targets = {t.value: t for t in Target}
-    for channel, priority, kind, target, label, took, n, met in stream(
-        _STEPS, (*active, low, high)
-    ):
-        totals.add_kpi(channel, priority, kind, targets[target], label, took, n, met)
+    for group, name, target, label, took, n, met in stream(_STEPS, (*active, low, high) * 4):
+        totals.add_kpi_to((group, name), targets[target], label, took, n, met)
     for cause, n, first, latest, case_id, opened, seq, kano in read(
         _CAUSES, (*active, low, high, CAUSE_EXAMPLES)
     ):

@@ -4,18 +4,19 @@ aggregated by the store, plus the few unsettled cases replayed (see ``docs/insig
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 import attrs
 
 from closedloop.domain.cases.events import Kano
-from closedloop.domain.cases.lifecycle import Lifecycle
+from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.promises import PromiseFigures
-from closedloop.domain.checks import instant
+from closedloop.domain.checks import instant, require_count
 from closedloop.domain.customers.nolog import NoLog, NoLogCategory
 from closedloop.domain.reports.facts import (
     ACK_BUCKETS,
     AGE_BUCKETS,
+    CaseFacts,
     basis,
     case_facts,
     promise_facts,
@@ -34,7 +35,10 @@ from closedloop.insights.figures import (
 )
 from closedloop.ports import ReportStorage
 
-__all__ = ["CaseFigures", "case_figures"]
+__all__ = ["CaseFigures", "case_figures", "rebuild_facts"]
+
+# Later than any case's last event: every case with missing or other facts is unsettled.
+_END = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @attrs.frozen
@@ -158,3 +162,30 @@ def _causes(totals: Totals, top: int, only: Kano | None = None) -> tuple[RootCau
     ]
     found.sort(key=lambda c: (-c.count, c.label))
     return tuple(found[:top])
+
+
+def rebuild_facts(
+    store: ReportStorage, *, standards: Standards | None = None, lifecycle: Lifecycle = LATTE,
+    batch: int = 500, progress: Callable[[int], None] | None = None,
+) -> int:  # fmt: skip
+    """Compute and store the facts of every case whose facts are missing or were measured
+    under other standards (a database migrated from before the read model, or a policy
+    changed), ``batch`` at a time, calling ``progress`` with the count so far. Returns how
+    many cases got facts; reports are right before and after, only faster after."""
+    require_count("batch", batch)
+    standards = standards if standards is not None else Standards()
+    key = basis(standards, lifecycle)
+    done = 0
+    pending: list[CaseFacts] = []
+    for case in store.unsettled(_END, key):
+        pending.append(case_facts(case, standards, lifecycle))
+        if len(pending) >= max(batch, 1):
+            done += store.put_facts(pending)
+            pending.clear()
+            if progress is not None:
+                progress(done)
+    if pending:
+        done += store.put_facts(pending)
+    if progress is not None:
+        progress(done)
+    return done

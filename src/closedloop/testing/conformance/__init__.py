@@ -26,6 +26,7 @@ from closedloop.testing.conformance.customers import CustomerStorageContract
 from closedloop.testing.conformance.erasure import ErasureStorageContract
 from closedloop.testing.conformance.invitations import InvitationStorageContract
 from closedloop.testing.conformance.outbox import OutboxStorageContract
+from closedloop.testing.conformance.reports import ReportStorageContract
 from closedloop.testing.conformance.unit_of_work import UnitOfWorkContract
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "InvitationStorageContract",
     "OutboxStorageContract",
     "ReferenceComparisonContract",
+    "ReportStorageContract",
     "StoreContract",
     "UnitOfWorkContract",
 ]
@@ -49,6 +51,7 @@ class CaseStoreContract(
     InvitationStorageContract,
     ErasureStorageContract,
     CustomerStorageContract,
+    ReportStorageContract,
     ReferenceComparisonContract,
 ):
     """Every numbered requirement of docs/storage.md, as tests. Subclass it."""
