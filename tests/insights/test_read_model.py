@@ -3,6 +3,8 @@ store: the figures and the JSON document, for the whole run and for past periods
 
 from __future__ import annotations
 
+import io
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,14 +14,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from closedloop import CaseStore, Change, InvitationChange, SQLiteStore, Standard, Standards, Target
+from closedloop.adapters.read_model import CHILD_TABLES
+from closedloop.adapters.sqlite.schema import SCHEMA_VERSION
+from closedloop.cli import main
 from closedloop.cli.demo import DEMO_START, run_demo
-from closedloop.domain.reports.facts import case_facts
+from closedloop.domain.reports.facts import basis, case_facts
 from closedloop.domain.standards.standard import office_hours
-from closedloop.insights import compute, to_json
+from closedloop.insights import compute, rebuild_facts, to_json
 from closedloop.testing import InMemoryStore
 from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FAR = datetime(2999, 1, 1, tzinfo=UTC)
 DEMOS = ((8, 1), (20, 3))
 
 
@@ -135,3 +141,56 @@ def test_postgres_reports_the_same_from_its_read_model(demo: Path, postgres: Cas
     copy_into(demo, postgres, without_facts=4)
     for since, until in periods(demo):
         assert_same_report(postgres, since, until)
+
+
+@pytest.fixture(scope="module")
+def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("demo") / "demo-5-5.db"
+    run_demo(db, days=5, seed=5)
+    return db
+
+
+def test_an_older_sqlite_file_is_migrated_then_back_filled(
+    small_demo: Path, tmp_path: Path
+) -> None:
+    demo = small_demo
+    older = tmp_path / "older.db"
+    older.write_bytes(demo.read_bytes())
+    db = sqlite3.connect(older)  # the file as closedloop wrote it before the read model
+    for table in ("case_facts", *CHILD_TABLES):
+        db.execute(f"DROP TABLE {table}")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    db.commit()
+    db.close()
+    seen: list[int] = []
+    with SQLiteStore(older) as store:
+        cases = len(list(store.unsettled(FAR, basis(Standards()))))
+        assert cases == len(list(store.cases_active(_EPOCH, FAR))) > 0
+        for since, until in periods(demo):
+            assert_same_report(store, since, until)  # right before back-filling: replayed
+        assert rebuild_facts(store, batch=100, progress=seen.append) == cases
+        assert list(store.unsettled(FAR, basis(Standards()))) == []
+        for since, until in periods(demo):
+            assert_same_report(store, since, until)
+    assert seen[-1] == cases
+    assert seen == sorted(seen)
+
+
+def test_a_policy_change_is_caught_up_by_a_rebuild(small_demo: Path, tmp_path: Path) -> None:
+    demo = small_demo
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(demo.read_bytes())
+    stricter = Standards(rules=(Standard(Target.ACKNOWLEDGE, timedelta(hours=1), office_hours()),))
+    with SQLiteStore(copy) as store:
+        cases = len(list(store.cases_active(_EPOCH, FAR)))
+        assert rebuild_facts(store, standards=stricter) == cases
+        assert list(store.unsettled(FAR, basis(stricter))) == []
+        assert len(list(store.unsettled(FAR, basis(Standards())))) == cases
+        for since, until in periods(demo):
+            assert_same_report(store, since, until, standards=stricter)
+            assert_same_report(store, since, until)
+    out = io.StringIO()
+    assert main(["facts", "--db", str(copy)], out) == 0
+    assert out.getvalue() == f"{cases} cases given report facts\n"
+    assert main(["facts", "--db", str(copy)], out) == 0
+    assert out.getvalue().endswith("\n0 cases given report facts\n")

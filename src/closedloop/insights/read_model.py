@@ -37,8 +37,9 @@ from closedloop.ports import ReportStorage
 
 __all__ = ["CaseFigures", "case_figures", "rebuild_facts"]
 
-# Later than any case's last event: every case with missing or other facts is unsettled.
-_END = datetime(9999, 1, 1, tzinfo=UTC)
+# The last instant a store takes: every case whose facts are missing or of other standards
+# is unsettled there.
+_END = datetime(2999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 
 
 @attrs.frozen
