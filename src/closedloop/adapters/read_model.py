@@ -30,6 +30,7 @@ __all__ = [
     "Rows",
     "Stream",
     "fact_rows",
+    "marker_rows",
     "missing_rows",
     "report_totals",
     "rows_for",
@@ -101,8 +102,13 @@ def rows_for(tenant: str, case: Case, facts: CaseFacts | None) -> tuple[Rows, ..
 
 def missing_rows(tenant: str, case: Case) -> tuple[Rows, ...]:
     """The rows marking ``case``'s facts missing: a ``case_facts`` row of basis ''."""
+    return marker_rows(tenant, case.id, us(case.opened_at), us(case.events[-1].at))
+
+
+def marker_rows(tenant: str, case_id: str, opened_us: int, last_us: int) -> tuple[Rows, ...]:
+    """The rows marking a case's facts missing, from its id and instants."""
     row = (
-        tenant, case.id, "", us(case.opened_at), us(case.events[-1].at), 0, "", "", "",
+        tenant, case_id, "", opened_us, last_us, 0, "", "", "",
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, 0, None, None, None,
     )  # fmt: skip
     return [row], [], [], [], []

@@ -16,6 +16,7 @@ from closedloop.adapters.read_model import (
     Read,
     Rows,
     fact_rows,
+    marker_rows,
     report_totals,
     unsettled_page,
 )
@@ -42,7 +43,10 @@ def write_facts(
     cur: psycopg.Cursor[Any], s: str, tenant: str,
     items: Sequence[tuple[str, tuple[Rows, ...], bool]],
 ) -> None:  # fmt: skip
-    """Replace the facts of each (case id, its rows, new) (``new``: nothing to delete)."""
+    """Replace the facts of each (case id, its rows, new) (``new``: nothing to delete).
+    PostgreSQL text cannot hold NUL: a case whose facts have one is marked missing instead
+    (reports replay it)."""
+    items = [(case_id, _storable(rows), new) for case_id, rows, new in items]
     stale = [case_id for case_id, _, new in items if not new]
     if stale:
         for table in ("case_facts", *CHILD_TABLES):
@@ -54,6 +58,22 @@ def write_facts(
         rows = [row for _, table, _ in items for row in table[n]]
         if rows:
             cur.executemany(dialect(sql, s), rows)
+
+
+def _storable(rows: tuple[Rows, ...]) -> tuple[Rows, ...]:
+    if not any(
+        isinstance(value, str) and "\x00" in value
+        for table in rows
+        for row in table
+        for value in row
+    ):
+        return rows
+    tenant, case_id, _, opened_us, last_us, *_ = rows[0][0]
+    assert isinstance(tenant, str)
+    assert isinstance(case_id, str)
+    assert isinstance(opened_us, int)
+    assert isinstance(last_us, int)
+    return marker_rows(tenant, case_id, opened_us, last_us)
 
 
 class PostgresReportStorage(PostgresBase):
