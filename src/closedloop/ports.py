@@ -22,6 +22,8 @@ from closedloop.domain.customers.erasure import Erasure
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.outbox.messages import OutboxMessage
 from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.reports.facts import CaseFacts
+from closedloop.domain.reports.totals import Totals
 from closedloop.domain.surveys.invitation import Invitation
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "Notifier",
     "OutboxStorage",
     "ReadsManyCases",
+    "ReportStorage",
     "UnitOfWork",
 ]
 
@@ -302,6 +305,36 @@ class CaseStore(
     It is every storage role at once, implemented by one object, and as a whole it behaves
     like the reference ``InMemoryStore`` (R8). Every method belongs to one of the roles.
     """
+
+
+@runtime_checkable
+class ReportStorage(Protocol):
+    """Optional: reports' read model, so a report aggregates facts instead of replaying
+    every case (``SQLiteStore``, ``PostgresStore`` and ``InMemoryStore`` have it).
+
+    An implementor guarantees (``docs/storage.md``), R12: ``commit`` writes each case
+    change's ``facts`` in the same transaction (or marks the case's facts missing when a
+    change has none, and ``erase`` marks an erased case's facts missing), and
+    :meth:`report_totals` and :meth:`unsettled` answer like the in-memory fold.
+    """
+
+    def report_totals(
+        self, since: datetime, until: datetime, basis: str, *, oldest: int = 20,
+        examples: int = 3,
+    ) -> Totals:  # fmt: skip
+        """The totals of ``[since, until)`` over the settled cases: those whose stored
+        facts have this ``basis`` and a ``last_at`` before ``until``."""
+        ...
+
+    def unsettled(self, until: datetime, basis: str) -> Iterable[Case]:
+        """The other cases opened before ``until`` (facts missing, of another basis, or
+        changed since), by ``opened_at`` then id, streamed."""
+        ...
+
+    def put_facts(self, facts: Sequence[CaseFacts]) -> int:
+        """Store facts computed outside a commit (a rebuild), each only if its case is
+        still at ``facts.version``; returns how many were stored."""
+        ...
 
 
 @runtime_checkable

@@ -37,6 +37,7 @@ from closedloop import (
     SurveyRules,
     UndeliverableError,
 )
+from closedloop.adapters.read_model import CHILD_TABLES
 from closedloop.service import invitations
 from closedloop.testing import InMemoryStore, ManualClock, SequentialIds
 from tests.adapters.erasure_support import (
@@ -207,6 +208,8 @@ def test_a_sqlite_file_from_before_the_erasure_indexes_erases_the_same(
         patch.setattr(invitations, "_secret", lambda: f"secret{next(counter)}")
         world, at = build(store)
     db = sqlite3.connect(path)  # the file as closedloop wrote it before (schema 6)
+    for table in ("case_facts", *CHILD_TABLES):
+        db.execute(f"DROP TABLE {table}")
     db.execute("ALTER TABLE cases DROP COLUMN snapshot")  # before snapshots (schema 8)
     db.execute("DROP TABLE case_authors")
     db.execute("DROP INDEX outbox_recipient")
@@ -252,6 +255,8 @@ def test_a_postgres_schema_from_before_the_erasure_indexes_erases_the_same(
         patch.setattr(invitations, "_secret", lambda: f"secret{next(counter)}")
         world, at = build(store)
     with psycopg.connect(dsn, autocommit=True) as conn:  # the schema before (version 3)
+        for table in ("case_facts", *CHILD_TABLES):
+            conn.execute(f'DROP TABLE "{schema}".{table}')
         conn.execute(f'ALTER TABLE "{schema}".cases DROP COLUMN snapshot')  # snapshots (5)
         conn.execute(f'DROP TABLE "{schema}".case_authors')
         conn.execute(f'ALTER TABLE "{schema}".outbox DROP COLUMN recipient')

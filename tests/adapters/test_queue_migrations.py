@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from closedloop import Desk, PostgresStore, Queue, SQLiteStore, WaitingOn
+from closedloop.adapters.read_model import CHILD_TABLES
 from closedloop.adapters.sqlite.schema import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
 from closedloop.ports import CaseStore
 from closedloop.testing import ManualClock, RecordingNotifier, SequentialIds
@@ -55,6 +56,8 @@ def test_sqlite_fills_the_queues_of_an_older_file(tmp_path: Path) -> None:
         expected = one_case_per_queue(store)
     # The file as closedloop wrote it before queues (schema 5).
     db = sqlite3.connect(path)
+    for table in ("case_facts", *CHILD_TABLES):  # before the read model (schema 9)
+        db.execute(f"DROP TABLE {table}")
     db.execute("ALTER TABLE cases DROP COLUMN snapshot")  # before snapshots (schema 8)
     db.execute("DROP TABLE case_authors")  # and before the erasure indexes (schema 7)
     db.execute("DROP INDEX outbox_recipient")
@@ -106,6 +109,8 @@ def test_postgres_fills_the_queues_of_an_older_schema(postgres: tuple[str, str])
     with PostgresStore(dsn, schema=schema) as store:
         expected = one_case_per_queue(store)
     with psycopg.connect(dsn, autocommit=True) as conn:
+        for table in ("case_facts", *CHILD_TABLES):  # and the read model (6)
+            conn.execute(f'DROP TABLE "{schema}".{table}')
         conn.execute(f'ALTER TABLE "{schema}".cases DROP COLUMN snapshot')  # snapshots (5)
         conn.execute(f'DROP TABLE "{schema}".case_authors')  # and the erasure indexes (4)
         conn.execute(f'ALTER TABLE "{schema}".outbox DROP COLUMN recipient')

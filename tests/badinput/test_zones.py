@@ -155,6 +155,8 @@ def test_one_unreadable_row_in_sqlite_does_not_stop_the_sweep(
             "WHERE id = ?",
             (poisoned,),
         )
+        # An old file has no report facts (they are written since): reports replay it.
+        raw.execute("UPDATE case_facts SET basis = '' WHERE case_id = ?", (poisoned,))
         raw.commit()
         raw.close()
         check_the_tenant_survives(desk, healthy, poisoned, caplog)
@@ -185,6 +187,10 @@ def test_one_unreadable_row_in_postgres_does_not_stop_the_sweep(
         raw.execute(
             f"UPDATE {postgres.schema}.events "  # type: ignore[attr-defined]
             "SET body = replace(body, '+00:00\"', '+00:00[None]\"') WHERE case_id = %s",
+            (poisoned,),
+        )
+        raw.execute(  # an old file has no report facts: reports replay it
+            f"UPDATE {postgres.schema}.case_facts SET basis = '' WHERE case_id = %s",  # type: ignore[attr-defined]
             (poisoned,),
         )
         raw.execute(  # and in its snapshot, which the same codec wrote

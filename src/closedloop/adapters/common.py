@@ -14,6 +14,7 @@ from closedloop.domain.checks import (
     MAX_LIMIT,
     instant,
     require_aware,
+    require_count,
     require_duration,
     require_key,
     require_text,
@@ -24,13 +25,17 @@ from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.limits import MAX_NOTIFICATION_KEY_BYTES
 from closedloop.domain.outbox.messages import OutboxMessage
+from closedloop.domain.reports.facts import CaseFacts
+from closedloop.domain.reports.totals import Totals
 
 __all__ = [
     "ERASED_CUSTOMER",
     "MAX_TENANT",
+    "check_basis",
     "check_batch",
     "check_customer_batch",
     "check_error",
+    "check_facts",
     "check_instant",
     "check_key",
     "check_keys",
@@ -43,6 +48,7 @@ __all__ = [
     "erased_message",
     "instant",
     "split_batch",
+    "totals_for",
 ]
 
 #: The longest tenant name: PostgreSQL indexes it with every key.
@@ -187,3 +193,27 @@ def erased_customers(
         if customer is not None:
             found.setdefault(key, customer)
     return erasure.customers(found.values(), at)
+
+
+def totals_for(since: datetime, until: datetime, basis: str, oldest: int, examples: int) -> Totals:
+    """Empty totals for a report, its arguments checked."""
+    check_instant("since", since)
+    check_instant("until", until)
+    check_basis(basis)
+    require_count("oldest", oldest)
+    require_count("examples", examples)
+    return Totals(since, until, oldest, examples)
+
+
+def check_basis(basis: object) -> str:
+    """``basis``, if it is text."""
+    if not isinstance(basis, str):
+        raise ValidationError.of("basis", f"basis must be text, got {type(basis).__name__}")
+    return basis
+
+
+def check_facts(facts: object) -> Sequence[CaseFacts]:
+    """``facts``, if it is a sequence of CaseFacts."""
+    if not isinstance(facts, list | tuple) or not all(isinstance(f, CaseFacts) for f in facts):
+        raise ValidationError.of("facts", "facts must be a sequence of CaseFacts")
+    return facts

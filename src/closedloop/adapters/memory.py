@@ -23,6 +23,7 @@ from closedloop.adapters.common import (
     instant,
     split_batch,
 )
+from closedloop.adapters.memory_reports import MemoryReports
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.due import DueCase
 from closedloop.domain.cases.queues import Queue
@@ -40,6 +41,7 @@ from closedloop.domain.errors import (
     MessageNotFoundError,
 )
 from closedloop.domain.outbox.messages import Delivery, OutboxMessage
+from closedloop.domain.reports.facts import CaseFacts
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.ports import DEFAULT_TENANT
 
@@ -57,15 +59,18 @@ class _Data:
         self.external: dict[tuple[str, str], str] = {}
         self.outbox: dict[tuple[str, str], OutboxMessage] = {}
         self.invitations: dict[tuple[str, str], Invitation] = {}
+        self.facts: dict[tuple[str, str], CaseFacts | None] = {}  # None: missing
 
 
-class InMemoryStore:
+class InMemoryStore(MemoryReports):
     """The reference :class:`~closedloop.ports.CaseStore`: dicts behind one lock.
 
     It meets every requirement in ``docs/storage.md`` (the conformance kit compares other
     adapters against it). Cases are immutable, so they are kept as they are. Nothing
     survives the process; views from :meth:`for_tenant` share the same data.
     """
+
+    _data: _Data
 
     def __init__(self, tenant: str = DEFAULT_TENANT, *, _data: _Data | None = None) -> None:
         self._tenant = check_tenant(tenant)
@@ -119,7 +124,7 @@ class InMemoryStore:
                     claimed[external_id] = case.id
             for change in case_changes:
                 case = change.case
-                data.cases[t, case.id] = case
+                data.cases[t, case.id], data.facts[t, case.id] = case, change.facts
                 for external_id in _external_ids(change):
                     data.external[t, external_id] = case.id
             for ic in invitation_changes:
@@ -263,7 +268,7 @@ class InMemoryStore:
                     if data.external.get((t, external_id)) == case.id:
                         del data.external[t, external_id]
                         data.external[t, new] = case.id
-                data.cases[t, case.id] = erasure.case(case, at)
+                data.cases[t, case.id], data.facts[t, case.id] = erasure.case(case, at), None
             invitations = [i for i in self._invitations() if i.customer in erasure.handles]
             for invitation in invitations:
                 data.invitations[t, invitation.id] = erasure.invitation(invitation, at)

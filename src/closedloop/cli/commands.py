@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from closedloop.cli.inputs import clock_from, load_notifier, load_policy, open_store, when, writable
+from closedloop.domain.cases.lifecycle import LATTE
 
 if TYPE_CHECKING:
     from closedloop import Standards
     from closedloop.insights import Insights
     from closedloop.ports import CaseStore, Clock
 
-__all__ = ["demo", "dispatch", "dry_run", "report", "sweep"]
+__all__ = ["demo", "dispatch", "dry_run", "facts", "report", "sweep"]
 
 
 def demo(db: Path, days: int, seed: int, out: TextIO) -> int:
@@ -69,6 +70,27 @@ def _previous(
     if start.year < FIRST_YEAR:
         return None
     return compute(store, start, since, standards=standards)
+
+
+def facts(db: Path, policy: str | None, out: TextIO) -> int:
+    from closedloop.insights import rebuild_facts
+
+    chosen = load_policy(policy) if policy else None
+
+    def progress(done: int) -> None:
+        print(f"\r{done} cases back-filled", end="", file=sys.stderr, flush=True)
+
+    with open_store(db) as store:
+        done = rebuild_facts(
+            store,
+            standards=chosen.standards if chosen is not None else None,
+            lifecycle=chosen.lifecycle if chosen is not None else LATTE,
+            progress=progress if sys.stderr.isatty() else None,
+        )
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(f"{done} cases given report facts", file=out)
+    return 0
 
 
 def sweep(db: Path, batch: int, policy: str | None, clock: Clock | None, out: TextIO) -> int:

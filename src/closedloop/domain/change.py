@@ -11,6 +11,7 @@ from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.limits import check_record
 from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.reports.facts import CaseFacts
 from closedloop.domain.surveys.invitation import Invitation
 
 __all__ = ["Change", "CustomerChange", "InvitationChange", "Write"]
@@ -57,7 +58,8 @@ class Change:
 
     ``expected_version`` is the version the change was computed from (0 for a new case).
     A store commits all of it or none of it, and refuses it if the stored case is no longer
-    at ``expected_version``.
+    at ``expected_version``. ``facts``, the case's report facts (the Desk adds them), are
+    written with it (R12); without them the store marks the case's facts missing.
     """
 
     case: Case
@@ -66,10 +68,21 @@ class Change:
     """The version the change was computed from (0 for a new case)."""
     notifications: tuple[Notification, ...] = ()
     """The notifications the change caused, delivered by the outbox once committed."""
+    facts: CaseFacts | None = None
+    """The report facts of the case after the change (computed by the service, written by
+    a store with the ``ReportStorage`` role; None: the store marks them missing)."""
 
     def __attrs_post_init__(self) -> None:
         _checked(self.case, Case, self.expected_version, self.notifications)
         _forward("case", self.case.id, self.expected_version, self.case.version)
+        facts = self.facts
+        if facts is not None and (
+            not isinstance(facts, CaseFacts)
+            or (facts.case_id, facts.version) != (self.case.id, self.case.version)
+        ):
+            raise ValidationError.of(
+                "facts", f"facts must be the CaseFacts of this case's version, got {shown(facts)}"
+            )
         for event in self.events:
             check_record(event)
         _notifications(self.notifications)

@@ -1,7 +1,9 @@
 """Insights: where standards are broken, and the conversations and causes behind them.
 
 :func:`compute` reads one period from any :class:`~closedloop.CaseStore` in streamed
-passes (memory stays flat however many cases there are) and returns :class:`Insights`;
+passes (memory stays flat however many cases there are) and returns :class:`Insights`; a
+store with the read model (:class:`~closedloop.ports.ReportStorage`) aggregates facts
+written with each commit instead of replaying cases (:func:`rebuild_facts` back-fills them);
 :func:`render_text`, :func:`to_json` and :func:`render_html` present it. Every figure is
 described in ``docs/insights.md``.
 """
@@ -28,6 +30,7 @@ from closedloop.insights.figures import (
 from closedloop.insights.histogram import Histogram
 from closedloop.insights.html import render_html
 from closedloop.insights.json_schema import SCHEMA_VERSION, schema
+from closedloop.insights.read_model import rebuild_facts
 from closedloop.insights.text import render_text
 
 __all__ = [
@@ -51,6 +54,7 @@ __all__ = [
     "Section",
     "Waiting",
     "compute",
+    "rebuild_facts",
     "render_html",
     "render_text",
     "schema",

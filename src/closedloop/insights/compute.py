@@ -14,6 +14,9 @@ from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.promises import promise_figures
 from closedloop.domain.checks import instant, require_count, require_period
 from closedloop.domain.customers.nolog import no_log
+from closedloop.domain.reports.facts import ACK_BUCKETS, AGE_BUCKETS, duration_bucket
+from closedloop.domain.reports.histogram import Histogram
+from closedloop.domain.reports.measure import as_of, label, measurements
 from closedloop.domain.standards.standard import Standards, Target
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.domain.surveys.recovery import recovery_figures
@@ -30,31 +33,17 @@ from closedloop.insights.figures import (
     Section,
     Waiting,
 )
-from closedloop.insights.histogram import Histogram
-from closedloop.insights.measure import as_of, label, measurements
-from closedloop.ports import CaseStore
+from closedloop.insights.read_model import CaseFigures, case_figures
+from closedloop.ports import CaseStore, ReportStorage
 
 __all__ = ["compute"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _H, _D = timedelta(hours=1), timedelta(days=1)
 
-#: Buckets of the time-to-acknowledge distribution and of the unanswered queue's ages.
-ACK_BUCKETS = (
-    ("< 1h", _H), ("1-4h", 4 * _H), ("4-8h", 8 * _H), ("8-24h", _D),
-    ("1-2 days", 2 * _D), ("2-5 days", 5 * _D), ("5+ days", None),
-)  # fmt: skip
-AGE_BUCKETS = (
-    ("< 4h", 4 * _H), ("4-24h", _D), ("1-3 days", 3 * _D), ("3-7 days", 7 * _D),
-    ("7+ days", None),
-)  # fmt: skip
-
 
 def _bucket(buckets: tuple[tuple[str, timedelta | None], ...], value: timedelta) -> str:
-    for name, below in buckets:
-        if below is None or value < below:
-            return name
-    raise AssertionError("unreachable: the last bucket is open")  # pragma: no cover
+    return buckets[duration_bucket(buckets, value)][0]
 
 
 class _Cause:
@@ -261,13 +250,15 @@ def compute(
     oldest: int = 20,
     top: int = 10,
     examples: int = 3,
+    replay: bool = False,
 ) -> Insights:
     """The insights of ``[since, until)``, read from ``store`` in streamed passes.
 
     ``standards`` are the organisation's (``Policy.standards``; the defaults otherwise);
     ``thresholds`` colour each standard's KPI; the unanswered queue lists the ``oldest``
     oldest cases, and root causes and the no log keep the ``top`` first and ``examples``
-    examples each.
+    examples each. A store with the read model (:class:`~closedloop.ports.ReportStorage`)
+    aggregates case facts instead of replaying cases, unless ``replay`` is True.
     """
     require_period(since, until)
     for name, value in (("oldest", oldest), ("top", top), ("examples", examples)):
@@ -275,19 +266,15 @@ def compute(
     standards = standards if standards is not None else Standards()
     thresholds = thresholds if thresholds is not None else KpiThresholds()
 
-    tally = _Pass(since, until, standards, lifecycle, oldest, top)
-    for case in store.cases_active(since, until):
-        tally.add(case)
-
-    def grouped(kind: str) -> tuple[tuple[str, Section], ...]:
-        return tuple(
-            (name, t.section(thresholds))
-            for (group, name), t in sorted(tally.groups.items())
-            if group == kind
-        )
-
+    if not replay and isinstance(store, ReportStorage):
+        figures = case_figures(
+            store, since, until, standards=standards, lifecycle=lifecycle,
+            thresholds=thresholds, oldest=oldest, top=top, examples=examples,
+        )  # fmt: skip
+    else:
+        figures = _replayed(store, since, until, standards, lifecycle, thresholds, oldest, top,
+                            examples)  # fmt: skip
     scores = _scores(store.responses(since, until))
-    promises = promise_figures(promises_of(store.cases_active(_EPOCH, until)), since, until)
 
     def later(answer: Invitation) -> list[Invitation]:
         return [i for i in store.invitations_of(answer.customer) if i.response is not None]
@@ -299,12 +286,12 @@ def compute(
         since=since,
         until=until,
         thresholds=thresholds,
-        overall=tally.overall.section(thresholds),
-        by_channel=grouped("channel"),
-        by_priority=grouped("priority"),
-        by_kind=grouped("kind"),
-        unanswered=tally.queue(),
-        time_to_acknowledge=tuple(Count(name, n) for name, n in tally.ack.items()),
+        overall=figures.overall,
+        by_channel=figures.by_channel,
+        by_priority=figures.by_priority,
+        by_kind=figures.by_kind,
+        unanswered=figures.unanswered,
+        time_to_acknowledge=figures.time_to_acknowledge,
         nps=nps(scores.answers(SurveyKind.NPS)),
         nps_weekly=tuple(
             NpsWeek(week, nps(scores.weekly_answers(week))) for week in sorted(scores.weeks)
@@ -313,7 +300,37 @@ def compute(
         ces=ces(scores.answers(SurveyKind.CES), SurveyKind.CES),
         ces2=ces(scores.answers(SurveyKind.CES2), SurveyKind.CES2),
         recovery=recovery,
-        promises=promises,
+        promises=figures.promises,
+        no_log=figures.no_log,
+        root_causes=figures.root_causes,
+        dissatisfiers=figures.dissatisfiers,
+    )
+
+
+def _replayed(
+    store: CaseStore, since: datetime, until: datetime, standards: Standards,
+    lifecycle: Lifecycle, thresholds: KpiThresholds, oldest: int, top: int, examples: int,
+) -> CaseFigures:  # fmt: skip
+    """The case figures by replaying every case of the period (the reference)."""
+    tally = _Pass(since, until, standards, lifecycle, oldest, top)
+    for case in store.cases_active(since, until):
+        tally.add(case)
+
+    def grouped(kind: str) -> tuple[tuple[str, Section], ...]:
+        return tuple(
+            (name, t.section(thresholds))
+            for (group, name), t in sorted(tally.groups.items())
+            if group == kind
+        )
+
+    return CaseFigures(
+        overall=tally.overall.section(thresholds),
+        by_channel=grouped("channel"),
+        by_priority=grouped("priority"),
+        by_kind=grouped("kind"),
+        unanswered=tally.queue(),
+        time_to_acknowledge=tuple(Count(name, n) for name, n in tally.ack.items()),
+        promises=promise_figures(promises_of(store.cases_active(_EPOCH, until)), since, until),
         no_log=no_log(store.cases_active(since, until), since, until, examples),
         root_causes=tally.root_causes(),
         dissatisfiers=tally.root_causes(Kano.DISSATISFIER),

@@ -12,6 +12,7 @@ from closedloop.domain.change import Change, CustomerChange, InvitationChange, W
 from closedloop.domain.checks import require_key, shown
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.reports.facts import case_facts
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service.policy import Policy
 
@@ -56,14 +57,21 @@ class Context:
     hooks: Hooks = Hooks()
 
     def commit(self, change: Write) -> None:
-        """``store.commit``, if the change keeps to the policy's limits."""
+        """``store.commit``, if the change keeps to the policy's limits; a case's change
+        carries the case's report facts."""
         self.policy.limits.check_checked(_records([change]))
-        self.store.commit(change)
+        self.store.commit(self._with_facts(change))
 
     def commit_many(self, changes: Sequence[Write]) -> None:
         """``store.commit_many``, if every change keeps to the policy's limits."""
         self.policy.limits.check_checked(_records(changes))
-        self.store.commit_many(changes)
+        self.store.commit_many([self._with_facts(c) for c in changes])
+
+    def _with_facts(self, change: Write) -> Write:
+        if not isinstance(change, Change) or change.facts is not None:
+            return change
+        facts = case_facts(change.case, self.policy.standards, self.policy.lifecycle)
+        return attrs.evolve(change, facts=facts)
 
     def commit_customers(self, changes: Sequence[CustomerChange]) -> None:
         """``store.commit_customers``, if every customer keeps to the policy's limits."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from closedloop.domain.cases.case import promises_of
@@ -11,6 +12,8 @@ from closedloop.domain.customers.nolog import NoLog
 from closedloop.domain.customers.nolog import no_log as build_no_log
 from closedloop.insights.compute import compute
 from closedloop.insights.figures import Insights, KpiThresholds
+from closedloop.insights.read_model import rebuild_facts
+from closedloop.ports import ReportStorage
 from closedloop.service.context import Context
 from closedloop.service.recovery import RecoveryReport, recovery_report
 
@@ -38,6 +41,18 @@ class Reports:
             self._ctx.store, since, until, standards=policy.standards,
             lifecycle=policy.lifecycle, thresholds=thresholds,
         )  # fmt: skip
+
+    def rebuild_facts(self, progress: Callable[[int], None] | None = None) -> int:
+        """Back-fill the report facts of every case whose facts are missing or were measured
+        under other standards than this desk's (after a migration or a policy change);
+        returns how many cases got facts. A store without the read model has none to fill."""
+        store = self._ctx.store
+        if not isinstance(store, ReportStorage):
+            return 0
+        policy = self._ctx.policy
+        return rebuild_facts(
+            store, standards=policy.standards, lifecycle=policy.lifecycle, progress=progress
+        )
 
     def promises(self, since: datetime, until: datetime) -> PromiseFigures:
         """Promises that fell due in ``[since, until)``: kept on time, late, still open.

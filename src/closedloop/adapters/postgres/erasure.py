@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from closedloop.adapters.common import erased_customers
 from closedloop.adapters.postgres.connection import PostgresBase
 from closedloop.adapters.postgres.outbox import OUTBOX_COLUMNS
+from closedloop.adapters.postgres.reports import write_facts
+from closedloop.adapters.read_model import rows_for
 from closedloop.adapters.rows import (
     dump_json,
     load_customer_body,
@@ -137,6 +139,7 @@ class PostgresErasureStorage(PostgresBase):
             " WHERE tenant = %s AND id = %s",
             (case.customer, case.version, dump_json(dump_snapshot(case)), t, case_id),
         )
+        write_facts(cur, s, t, [(case_id, rows_for(t, case, None), False)])  # no text kept
         cur.executemany(
             f"UPDATE {s}.external_ids SET external_id = %s "
             "WHERE tenant = %s AND external_id = %s AND case_id = %s",

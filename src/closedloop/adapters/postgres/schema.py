@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from closedloop.adapters.common import check_tenant
+from closedloop.adapters.postgres.read_model_schema import READ_MODEL
 from closedloop.domain.errors import SchemaVersionError, ValidationError
 
 if TYPE_CHECKING:
@@ -181,6 +182,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # NULL, or a snapshot of another format, is read by replaying the events.
         "ALTER TABLE {s}.cases ADD COLUMN snapshot text",
     ),
+    READ_MODEL,
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.
@@ -197,7 +199,8 @@ SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 
 _TABLES = (
     "cases", "events", "external_ids", "escalations", "outbox", "invitations", "customers",
-    "customer_handles", "case_authors",
+    "customer_handles", "case_authors", "case_facts", "fact_steps", "fact_causes",
+    "fact_promises", "fact_declines",
 )  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from closedloop.adapters.postgres.customers import PostgresCustomerStorage
 from closedloop.adapters.postgres.erasure import PostgresErasureStorage
 from closedloop.adapters.postgres.invitations import PostgresInvitationStorage
 from closedloop.adapters.postgres.outbox import PostgresOutboxStorage
+from closedloop.adapters.postgres.reports import PostgresReportStorage
 from closedloop.adapters.postgres.schema import create_policies, quoted, role_bindings
 from closedloop.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from closedloop.domain.errors import ValidationError
@@ -36,6 +37,7 @@ class PostgresStore(
     PostgresCustomerStorage,
     PostgresOutboxStorage,
     PostgresErasureStorage,
+    PostgresReportStorage,
 ):
     """A :class:`~closedloop.ports.CaseStore` in PostgreSQL, for many workers at once.
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from closedloop.adapters.common import check_batch, split_batch
 from closedloop.adapters.postgres.connection import PostgresBase
+from closedloop.adapters.postgres.reports import write_facts
+from closedloop.adapters.read_model import rows_for
 from closedloop.adapters.rows import dump_json, new_external_ids, other_authors, us
 from closedloop.codec import (
     dump_datetime,
@@ -208,6 +210,10 @@ class PostgresUnitOfWork(PostgresBase):
                 # The version check refuses a second escalation first; this key stops one
                 # that slipped past it (a buggy caller, a hand-made change).
                 raise ConcurrencyError(climbs[0][0], 0, None) from None
+        facts = [
+            (c.case.id, rows_for(t, c.case, c.facts), c.expected_version == 0) for c in changes
+        ]
+        write_facts(cur, s, t, facts)
 
     def _claim_external_ids(
         self, cur: psycopg.Cursor[Any], changes: list[Change]

@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 
 from closedloop.adapters.common import erased_customers
+from closedloop.adapters.read_model import rows_for
 from closedloop.adapters.rows import (
     dump_json,
     load_customer_body,
@@ -22,6 +23,7 @@ from closedloop.adapters.rows import (
 )
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView, run
 from closedloop.adapters.sqlite.outbox import OUTBOX_COLUMNS
+from closedloop.adapters.sqlite.reports import write_facts
 from closedloop.adapters.sqlite.unit_of_work import (
     AUTHOR_INSERT,
     CASE_UPDATE,
@@ -162,6 +164,7 @@ class SQLiteErasureStorage(TenantView):
             "UPDATE cases SET customer = ? WHERE tenant = ? AND id = ?", (case.customer, t, case_id)
         )
         db.execute(CASE_UPDATE, (*case_state(case), t, case_id))
+        write_facts(db, t, [(case_id, rows_for(t, case, None), False)])  # no text kept
         db.executemany(
             "UPDATE external_ids SET external_id = ? "
             "WHERE tenant = ? AND external_id = ? AND case_id = ?",

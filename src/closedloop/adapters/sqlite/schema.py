@@ -10,6 +10,7 @@ import time
 from typing import Final
 
 from closedloop.adapters.sqlite.connection import Shared
+from closedloop.adapters.sqlite.read_model_schema import READ_MODEL
 from closedloop.domain.errors import SchemaVersionError, StorageError, ValidationError
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "connect"]
@@ -173,6 +174,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # _fill_snapshots). NULL, or a snapshot of another format, is read by replaying.
         "ALTER TABLE cases ADD COLUMN snapshot TEXT",
     ),
+    READ_MODEL,
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.

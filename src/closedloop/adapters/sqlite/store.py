@@ -14,6 +14,7 @@ from closedloop.adapters.sqlite.customers import SQLiteCustomerStorage
 from closedloop.adapters.sqlite.erasure import SQLiteErasureStorage
 from closedloop.adapters.sqlite.invitations import SQLiteInvitationStorage
 from closedloop.adapters.sqlite.outbox import SQLiteOutboxStorage
+from closedloop.adapters.sqlite.reports import SQLiteReportStorage
 from closedloop.adapters.sqlite.schema import connect
 from closedloop.adapters.sqlite.unit_of_work import SQLiteUnitOfWork
 from closedloop.ports import DEFAULT_TENANT
@@ -28,6 +29,7 @@ class SQLiteStore(
     SQLiteCustomerStorage,
     SQLiteOutboxStorage,
     SQLiteErasureStorage,
+    SQLiteReportStorage,
 ):
     """A :class:`~closedloop.ports.CaseStore` in one SQLite file (or ``":memory:"``).
 

@@ -10,8 +10,10 @@ import sqlite3
 from collections.abc import Sequence
 
 from closedloop.adapters.common import check_batch, split_batch
+from closedloop.adapters.read_model import rows_for
 from closedloop.adapters.rows import dump_json, external_ids, other_authors, us
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView, run
+from closedloop.adapters.sqlite.reports import write_facts
 from closedloop.codec import (
     dump_datetime,
     dump_event,
@@ -144,6 +146,11 @@ class SQLiteUnitOfWork(TenantView):
             (AUTHOR_INSERT, authors),
         ):
             run(db, sql, rows)
+        write_facts(
+            db,
+            t,
+            [(c.case.id, rows_for(t, c.case, c.facts), c.case.id not in stored) for c in changes],
+        )
         self._queue(db, changes)
 
     def _queue(self, db: sqlite3.Connection, changes: Sequence[Write]) -> None:

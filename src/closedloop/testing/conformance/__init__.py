@@ -26,6 +26,7 @@ from closedloop.testing.conformance.customers import CustomerStorageContract
 from closedloop.testing.conformance.erasure import ErasureStorageContract
 from closedloop.testing.conformance.invitations import InvitationStorageContract
 from closedloop.testing.conformance.outbox import OutboxStorageContract
+from closedloop.testing.conformance.reports import ReportStorageContract
 from closedloop.testing.conformance.snapshots import SnapshotContract
 from closedloop.testing.conformance.unit_of_work import UnitOfWorkContract
 
@@ -38,6 +39,7 @@ __all__ = [
     "InvitationStorageContract",
     "OutboxStorageContract",
     "ReferenceComparisonContract",
+    "ReportStorageContract",
     "SnapshotContract",
     "StoreContract",
     "UnitOfWorkContract",
@@ -51,6 +53,7 @@ class CaseStoreContract(
     InvitationStorageContract,
     ErasureStorageContract,
     CustomerStorageContract,
+    ReportStorageContract,
     ReferenceComparisonContract,
     SnapshotContract,
 ):

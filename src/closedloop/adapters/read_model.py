@@ -1,0 +1,238 @@
+"""The read model in SQL, shared by the SQLite and PostgreSQL stores (the ReportStorage
+role): the rows a case's facts become, and the ``GROUP BY`` queries a report runs.
+
+Statements use ``?`` placeholders (PostgreSQL's adapter swaps them for ``%s``). Every case
+has a ``case_facts`` row; ``basis`` '' marks its facts missing (a change without facts, an
+erased case, a database migrated before back-filling). The child tables repeat the case's
+``last_us`` and ``basis`` so a report reads each table once, without joins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from closedloop.adapters.common import check_basis, check_instant, totals_for
+from closedloop.adapters.rows import us
+from closedloop.codec import dump_datetime, load_datetime
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.events import Kano
+from closedloop.domain.customers.nolog import NoLogEntry
+from closedloop.domain.reports.facts import AGE_BUCKETS, CaseFacts
+from closedloop.domain.reports.totals import CAUSE_EXAMPLES, Totals, Waiter
+from closedloop.domain.standards.standard import Target
+
+__all__ = [
+    "CHILD_TABLES",
+    "FACT_INSERTS",
+    "Read",
+    "Rows",
+    "Stream",
+    "fact_rows",
+    "marker_rows",
+    "missing_rows",
+    "report_totals",
+    "rows_for",
+    "unsettled_page",
+]
+
+Rows = list[tuple[object, ...]]
+#: Runs one query, returns its rows.
+Read = Callable[[str, Sequence[object]], list[Any]]
+#: Runs one query, yields its rows.
+Stream = Callable[[str, Sequence[object]], Iterable[Any]]
+
+CHILD_TABLES = ("fact_steps", "fact_causes", "fact_promises", "fact_declines")
+_CASE_COLUMNS = (
+    "tenant, case_id, basis, opened_us, last_us, merged, channel, priority, kind, closed,"
+    " ever_closed, reopened, by_time, by_customer, avoidable, hand_offs, channel_switches,"
+    " repeat_contacts, repeats, ack_bucket, waiting, customer, subject, opened_at"
+)
+#: The insert of each table, in the order :func:`fact_rows` returns their rows.
+FACT_INSERTS = (
+    f"INSERT INTO case_facts ({_CASE_COLUMNS}) VALUES ({', '.join('?' * 24)})",
+    "INSERT INTO fact_steps (tenant, case_id, basis, last_us, at_us, seq, channel, priority,"
+    " kind, target, label, met, took) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO fact_causes (tenant, case_id, seq, basis, last_us, opened_us, at_us, cause,"
+    " kano) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO fact_promises (tenant, case_id, seq, basis, last_us, due_us, kept_on_time,"
+    " kept) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO fact_declines (tenant, case_id, seq, basis, last_us, at_us, category, asked,"
+    " reason, by_whom, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+)
+
+
+def fact_rows(tenant: str, f: CaseFacts) -> tuple[Rows, ...]:
+    """The rows of each table (``FACT_INSERTS``' order) holding the facts ``f``."""
+    t, cid, b, last = tenant, f.case_id, f.basis, us(f.last_at)
+    case: tuple[object, ...] = (
+        t, cid, b, us(f.opened_at), last, int(f.merged), f.channel, f.priority, f.kind,
+        int(f.closed), int(f.ever_closed), int(f.reopened), int(f.by_time),
+        int(f.by_customer), int(f.avoidable), f.hand_offs, f.channel_switches,
+        f.repeat_contacts, f.repeats, f.ack_bucket, int(f.waiting), f.customer, f.subject,
+        dump_datetime(f.opened_at),
+    )  # fmt: skip
+    # A merged case counts only for promises and the no log (as the fold does).
+    steps: Rows = [
+        (t, cid, b, last, us(m.at), n, f.channel, f.priority, f.kind, m.target.value, m.label,
+         int(m.met), m.took)
+        for n, m in enumerate(() if f.merged else f.measurements)
+    ]  # fmt: skip
+    opened = us(f.opened_at)
+    causes: Rows = [
+        (t, cid, n, b, last, opened, us(c.at), c.cause, None if c.kano is None else c.kano.value)
+        for n, c in enumerate(() if f.merged else f.causes)
+    ]
+    promises: Rows = [
+        (t, cid, n, b, last, us(p.due_by), int(p.kept_on_time), int(p.kept))
+        for n, p in enumerate(f.promises)
+    ]
+    declines: Rows = [
+        (t, cid, n, b, last, us(d.at), d.category, d.asked, d.reason, d.by, dump_datetime(d.at))
+        for n, d in enumerate(f.declines)
+    ]
+    return [case], steps, causes, promises, declines
+
+
+def rows_for(tenant: str, case: Case, facts: CaseFacts | None) -> tuple[Rows, ...]:
+    """The rows of ``case``'s ``facts``, or the rows marking them missing (None)."""
+    return missing_rows(tenant, case) if facts is None else fact_rows(tenant, facts)
+
+
+def missing_rows(tenant: str, case: Case) -> tuple[Rows, ...]:
+    """The rows marking ``case``'s facts missing: a ``case_facts`` row of basis ''."""
+    return marker_rows(tenant, case.id, us(case.opened_at), us(case.events[-1].at))
+
+
+def marker_rows(tenant: str, case_id: str, opened_us: int, last_us: int) -> tuple[Rows, ...]:
+    """The rows marking a case's facts missing, from its id and instants."""
+    row = (
+        tenant, case_id, "", opened_us, last_us, 0, "", "", "",
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, 0, None, None, None,
+    )  # fmt: skip
+    return [row], [], [], [], []
+
+
+_US = timedelta(microseconds=1)
+_SETTLED = "tenant = ? AND basis = ? AND last_us < ?"
+_ACTIVE = _SETTLED + " AND last_us >= ?"
+_CASES = f"""
+    SELECT channel, priority, kind, o, ack_bucket, age, COUNT(*), SUM(closed),
+        SUM(ever_closed), SUM(reopened), SUM(CASE WHEN by_time + by_customer > 0 THEN 1 ELSE 0
+        END), SUM(by_time), SUM(by_customer), SUM(avoidable), SUM(hand_offs),
+        SUM(channel_switches), SUM(repeat_contacts), SUM(repeats)
+    FROM (
+        SELECT channel, priority, kind, closed, ever_closed, reopened, by_time, by_customer,
+            avoidable, hand_offs, channel_switches, repeat_contacts, repeats,
+            CASE WHEN opened_us >= ? THEN 1 ELSE 0 END AS o,
+            CASE WHEN opened_us >= ? THEN ack_bucket END AS ack_bucket,
+            CASE WHEN waiting = 0 THEN NULL WHEN opened_us > ? THEN 0 WHEN opened_us > ? THEN 1
+                WHEN opened_us > ? THEN 2 WHEN opened_us > ? THEN 3 ELSE 4 END AS age
+        FROM case_facts WHERE {_ACTIVE} AND merged = 0
+    ) AS active
+    GROUP BY channel, priority, kind, o, ack_bucket, age
+"""
+_WAITERS = f"""
+    SELECT case_id, channel, customer, subject, opened_at, opened_us FROM case_facts
+    WHERE waiting = 1 AND {_ACTIVE} AND merged = 0 ORDER BY opened_us, case_id LIMIT ?
+"""
+# One GROUP BY per kind of section: grouping by channel, priority and kind at once would
+# return nearly a row per step when times spread over the histogram's thousands of buckets.
+_STEPS = " UNION ALL ".join(
+    f"""
+    SELECT '{group}', {column}, target, label, took, COUNT(*), SUM(met) FROM fact_steps
+    WHERE {_ACTIVE} AND at_us >= ? AND at_us < ? GROUP BY {by}target, label, took
+    """
+    for group, column, by in (("", "''", ""), ("channel", "channel", "channel, "),
+                              ("priority", "priority", "priority, "), ("kind", "kind", "kind, "))
+)  # fmt: skip
+_CAUSES = f"""
+    SELECT cause, n, first, latest, case_id, opened_us, seq, kano FROM (
+        SELECT cause, COUNT(*) OVER (PARTITION BY cause) AS n,
+            ROW_NUMBER() OVER (PARTITION BY cause ORDER BY opened_us, case_id, seq) AS first,
+            ROW_NUMBER() OVER (PARTITION BY cause, kano IS NULL
+                ORDER BY opened_us DESC, case_id DESC, seq DESC) AS latest,
+            case_id, opened_us, seq, kano
+        FROM fact_causes WHERE {_ACTIVE} AND at_us >= ? AND at_us < ?
+    ) AS named
+    WHERE first <= ? OR (latest = 1 AND kano IS NOT NULL)
+"""
+_PROMISES = f"""
+    SELECT COUNT(*), SUM(kept_on_time), SUM(kept - kept_on_time), SUM(1 - kept)
+    FROM fact_promises WHERE {_SETTLED} AND due_us >= ? AND due_us < ?
+"""
+_DECLINES = f"""
+    SELECT category, n, case_id, seq, at_us, asked, reason, by_whom, at FROM (
+        SELECT category, COUNT(*) OVER (PARTITION BY category) AS n,
+            ROW_NUMBER() OVER (PARTITION BY category ORDER BY at_us, case_id, seq) AS first,
+            case_id, seq, at_us, asked, reason, by_whom, at
+        FROM fact_declines WHERE {_SETTLED} AND at_us >= ? AND at_us < ?
+    ) AS declined
+    WHERE first <= ?
+"""
+_UNSETTLED = """
+    SELECT case_id, opened_us FROM case_facts
+    WHERE tenant = ? AND opened_us < ? AND (opened_us > ? OR (opened_us = ? AND case_id > ?))
+        AND (last_us >= ? OR basis <> ?)
+    ORDER BY opened_us, case_id LIMIT ?
+"""
+
+
+def report_totals(
+    read: Read, stream: Stream, tenant: str, since: datetime, until: datetime, basis: str,
+    oldest: int, examples: int,
+) -> Totals:  # fmt: skip
+    """The totals of ``[since, until)`` over the settled cases, from SQL aggregates (case
+    ids order by code point: PostgreSQL's columns are ``COLLATE "C"``); ``stream`` runs the
+    one query whose rows may be many, handing them over as they come."""
+    totals = totals_for(since, until, basis, oldest, examples)
+    low, high = totals.low, totals.high
+    active = (tenant, basis, high, low)
+    ages = [high - below // _US for _, below in AGE_BUCKETS if below is not None]
+
+    for row in read(_CASES, (low, low, *ages, *active)):
+        channel, priority, kind, o, ack, age, n, *sums = row
+        totals.add_sections(channel, priority, kind, [o * n, *(o * s for s in sums)])
+        if ack is not None:
+            totals.add_ack(ack, n)
+        if age is not None:
+            totals.add_waiting(age, channel, n)
+    for case_id, channel, customer, subject, opened_at, opened_us in read(
+        _WAITERS, (*active, oldest)
+    ):
+        waiter = Waiter(case_id, channel, customer, subject, load_datetime(opened_at))
+        totals.add_waiter(opened_us, waiter)
+    targets = {t.value: t for t in Target}
+    for group, name, target, label, took, n, met in stream(_STEPS, (*active, low, high) * 4):
+        totals.add_kpi_to((group, name), targets[target], label, took, n, met)
+    for cause, n, first, latest, case_id, opened, seq, kano in read(
+        _CAUSES, (*active, low, high, CAUSE_EXAMPLES)
+    ):
+        if cause not in totals.causes:
+            totals.add_cause(cause, n)
+        if first <= CAUSE_EXAMPLES:
+            totals.add_cause_example(cause, (opened, case_id, seq), case_id)
+        if latest == 1 and kano is not None:
+            totals.add_cause_kano(cause, (opened, case_id, seq), Kano(kano))
+    (due, on_time, late, still_open), *_ = read(_PROMISES, (tenant, basis, high, low, high))
+    totals.add_promises(due, on_time or 0, late or 0, still_open or 0)
+    for category, n, case_id, seq, at_us, asked, reason, by, at in read(
+        _DECLINES, (tenant, basis, high, low, high, examples)
+    ):
+        if category not in totals.declines:
+            totals.add_declines(category, n)
+        entry = NoLogEntry(case_id, asked, reason, load_datetime(at), by)
+        totals.add_decline_example(category, (at_us, case_id, seq), entry)
+    return totals
+
+
+def unsettled_page(
+    read: Read, tenant: str, until: datetime, basis: str, after: tuple[int, str], limit: int
+) -> list[tuple[str, int]]:  # fmt: skip
+    """Up to ``limit`` (id, opened_us) of cases opened before ``until`` whose facts do not
+    hold there, after ``after`` in (opened_us, id) order."""
+    high = us(check_instant("until", until))
+    check_basis(basis)
+    params = (tenant, high, after[0], after[0], after[1], high, basis, limit)
+    return [(case_id, opened) for case_id, opened in read(_UNSETTLED, params)]

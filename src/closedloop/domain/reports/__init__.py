@@ -1,0 +1,1 @@
+"""Reports' read model: case facts, measured steps and period totals (pure)."""

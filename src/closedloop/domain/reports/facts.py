@@ -1,0 +1,229 @@
+"""The read model: the flat facts a report needs from one case (pure).
+
+A case's facts are what :func:`closedloop.insights.compute` counts for it in any period that
+ends after the case's last event (``last_at``): then the case as it stood at the period's
+end is the case itself. A store writes them with each commit; a report folds them instead
+of replaying cases, and replays only the cases whose facts are missing, were computed under
+other standards (``basis``), or that changed at or after the period's end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+import attrs
+
+from closedloop.domain.cases.case import Case, promises_of
+from closedloop.domain.cases.events import CustomerEscalated, Declined, Escalated, Explained, Kano
+from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
+from closedloop.domain.checks import instant
+from closedloop.domain.reports.histogram import bucket
+from closedloop.domain.reports.measure import label, measurements
+from closedloop.domain.standards.standard import Standards, Target
+
+__all__ = [
+    "ACK_BUCKETS",
+    "AGE_BUCKETS",
+    "CaseFacts",
+    "CauseFact",
+    "DeclineFact",
+    "MeasureFact",
+    "PromiseFact",
+    "basis",
+    "case_facts",
+    "duration_bucket",
+    "promise_facts",
+]
+
+_H, _D = timedelta(hours=1), timedelta(days=1)
+
+#: Buckets of the time-to-acknowledge distribution and of the unanswered queue's ages.
+ACK_BUCKETS = (
+    ("< 1h", _H), ("1-4h", 4 * _H), ("4-8h", 8 * _H), ("8-24h", _D),
+    ("1-2 days", 2 * _D), ("2-5 days", 5 * _D), ("5+ days", None),
+)  # fmt: skip
+AGE_BUCKETS = (
+    ("< 4h", 4 * _H), ("4-24h", _D), ("1-3 days", 3 * _D), ("3-7 days", 7 * _D),
+    ("7+ days", None),
+)  # fmt: skip
+
+
+def duration_bucket(buckets: tuple[tuple[str, timedelta | None], ...], value: timedelta) -> int:
+    """The position in ``buckets`` (:data:`ACK_BUCKETS`, :data:`AGE_BUCKETS`) of ``value``."""
+    for index, (_, below) in enumerate(buckets):
+        if below is None or value < below:
+            return index
+    raise AssertionError("unreachable: the last bucket is open")  # pragma: no cover
+
+
+@attrs.frozen
+class MeasureFact:
+    """One step against its standard: met or not, the histogram bucket of the time it took
+    (None while pending), and when it counts (done, or due while pending)."""
+
+    target: Target
+    label: str
+    met: bool
+    took: int | None
+    at: datetime
+
+
+@attrs.frozen
+class CauseFact:
+    """A root cause named when the loop was closed, and its Kano tag."""
+
+    at: datetime
+    cause: str
+    kano: Kano | None
+
+
+@attrs.frozen
+class PromiseFact:
+    """A promise of the case (as it stands now): when due, and kept on time, late or not."""
+
+    due_by: datetime
+    kept_on_time: bool
+    kept: bool
+
+
+@attrs.frozen
+class DeclineFact:
+    """A request staff declined (an entry of the no log)."""
+
+    at: datetime
+    category: str
+    asked: str
+    reason: str
+    by: str
+
+
+@attrs.frozen
+class CaseFacts:
+    """What every report counts for one case at ``version``, true of any period ending
+    after ``last_at``; ``basis`` names the standards its measurements used."""
+
+    case_id: str
+    version: int
+    basis: str
+    opened_at: datetime
+    last_at: datetime
+    merged: bool
+    channel: str
+    priority: str
+    kind: str
+    closed: bool
+    ever_closed: bool
+    reopened: bool
+    by_time: bool
+    by_customer: bool
+    avoidable: bool
+    hand_offs: int
+    channel_switches: int
+    repeat_contacts: int
+    repeats: int
+    acknowledged_at: datetime | None
+    waiting: bool
+    customer: str
+    subject: str
+    measurements: tuple[MeasureFact, ...] = ()
+    causes: tuple[CauseFact, ...] = ()
+    promises: tuple[PromiseFact, ...] = ()
+    declines: tuple[DeclineFact, ...] = ()
+
+    @property
+    def ack_bucket(self) -> int | None:
+        """The :data:`ACK_BUCKETS` position of the time to acknowledge (None if not yet)."""
+        if self.acknowledged_at is None:
+            return None
+        took = instant(self.acknowledged_at) - instant(self.opened_at)
+        return duration_bucket(ACK_BUCKETS, took)
+
+
+def basis(standards: Standards, lifecycle: Lifecycle = LATTE) -> str:
+    """A fingerprint of the standards and lifecycle that facts were measured under, the
+    same in every process (sets are sorted, so string hashing does not move it)."""
+    return hashlib.sha256(_canonical((standards, lifecycle)).encode()).hexdigest()[:16]
+
+
+def _canonical(value: object) -> str:
+    kind = type(value)
+    if attrs.has(kind):
+        fields = (
+            f"{f.name}={_canonical(getattr(value, f.name))}"
+            for f in attrs.fields(kind)
+            if f.eq and not f.name.startswith("_")
+        )
+        return f"{type(value).__name__}({', '.join(fields)})"
+    if isinstance(value, frozenset | set):
+        return "{" + ", ".join(sorted(_canonical(v) for v in value)) + "}"
+    if isinstance(value, tuple | list):
+        return "(" + ", ".join(_canonical(v) for v in value) + ")"
+    if isinstance(value, dict):
+        items = sorted(f"{_canonical(k)}: {_canonical(v)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{value.__module__}.{value.__qualname__}"
+    if isinstance(value, Lifecycle):
+        public = {k: v for k, v in vars(value).items() if not k.startswith("_")}
+        return f"Lifecycle{_canonical(public)}"
+    return repr(value)
+
+
+def case_facts(case: Case, standards: Standards, lifecycle: Lifecycle = LATTE) -> CaseFacts:
+    """The facts of ``case`` as it stands, its steps measured against ``standards``."""
+    by_customer = [e for e in case.events if isinstance(e, CustomerEscalated)]
+    effort = case.effort
+    found: list[MeasureFact] = []
+    for m in measurements(case, standards, lifecycle):
+        when = m.done_at if m.done_at is not None else m.due_at
+        if when is None:
+            continue
+        took = None
+        if m.done_at is not None:
+            took = bucket(int((instant(m.done_at) - instant(m.started_at)).total_seconds()))
+        found.append(MeasureFact(m.target, label(m.standard), bool(m.met), took, when))
+    return CaseFacts(
+        case_id=case.id,
+        version=case.version,
+        basis=basis(standards, lifecycle),
+        opened_at=case.opened_at,
+        last_at=case.events[-1].at,
+        merged=case.merged_into is not None,
+        channel=case.messages[0].channel.name,
+        priority=case.priority.value,
+        kind=case.kind.value,
+        closed=case.is_closed,
+        ever_closed=case.is_closed or case.reopen_count > 0,
+        reopened=case.reopen_count > 0,
+        by_time=any(isinstance(e, Escalated) for e in case.events),
+        by_customer=bool(by_customer),
+        avoidable=any(e.breached for e in by_customer),
+        hand_offs=effort.hand_offs,
+        channel_switches=effort.channel_switches,
+        repeat_contacts=effort.repeat_contacts,
+        repeats=effort.repeats,
+        acknowledged_at=case.acknowledged_at,
+        waiting=case.acknowledged_at is None and case.is_active,
+        customer=case.customer,
+        subject=case.subject,
+        measurements=tuple(found),
+        causes=tuple(
+            CauseFact(e.at, e.root_cause, e.kano)
+            for e in case.events
+            if isinstance(e, Explained) and e.root_cause
+        ),
+        promises=promise_facts(case),
+        declines=tuple(
+            DeclineFact(e.at, e.category, e.asked, e.reason, e.by)
+            for e in case.events
+            if isinstance(e, Declined)
+        ),
+    )
+
+
+def promise_facts(case: Case) -> tuple[PromiseFact, ...]:
+    """The promises a report counts on ``case`` (a merged case keeps only its kept ones)."""
+    return tuple(
+        PromiseFact(p.due_by, p.kept_on_time, p.kept_at is not None) for p in promises_of([case])
+    )
