@@ -10,6 +10,7 @@ import pytest
 
 from closedloop import SQLiteStore, UnreadableRecordError
 from closedloop.adapters.postgres import PostgresStore
+from closedloop.adapters.read_model import CHILD_TABLES
 from closedloop.domain.cases import steps as latte
 from closedloop.domain.cases.case import Case, replay
 from closedloop.domain.change import Change
@@ -33,6 +34,8 @@ def test_sqlite_fills_the_snapshots_of_an_older_file_chunk_by_chunk(tmp_path: Pa
     with SQLiteStore(path) as store:
         store.commit_many([Change(c, 0) for c in cases])
     db = sqlite3.connect(path)  # the file as closedloop wrote it before snapshots (schema 7)
+    for table in ("case_facts", *CHILD_TABLES):  # and before the read model
+        db.execute(f"DROP TABLE {table}")
     db.execute("ALTER TABLE cases DROP COLUMN snapshot")
     db.execute("PRAGMA user_version = 7")
     db.commit()
@@ -104,6 +107,8 @@ def test_postgres_fills_the_snapshots_of_an_older_schema(dsn: str, schema: str) 
     with PostgresStore(dsn, schema=schema) as store:
         store.commit_many([Change(c, 0) for c in cases])
     with psycopg.connect(dsn, autocommit=True) as conn:  # the schema before snapshots (4)
+        for table in ("case_facts", *CHILD_TABLES):  # and before the read model
+            conn.execute(f'DROP TABLE "{schema}".{table}')
         conn.execute(f'ALTER TABLE "{schema}".cases DROP COLUMN snapshot')
         conn.execute(f'UPDATE "{schema}".schema_version SET version = 4')
     with PostgresStore(dsn, schema=schema) as store:
