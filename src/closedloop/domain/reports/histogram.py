@@ -44,6 +44,7 @@ class Histogram:
     def __init__(self) -> None:
         self._counts = array("I", bytes(4 * _SIZE))
         self.count = 0
+        """How many durations were added."""
 
     def add(self, duration: timedelta) -> None:
         """Count one duration (negative ones count as zero)."""

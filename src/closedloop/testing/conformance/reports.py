@@ -82,6 +82,7 @@ class ReportStorageContract(StoreContract):
 
     @pytest.fixture
     def reports(self, store: CaseStore) -> ReportStorage:
+        """The store as a ``ReportStorage``; the tests skip for a store without the role."""
         if not isinstance(store, ReportStorage):
             pytest.skip("the store does not provide the optional read model (ReportStorage)")
         return store
