@@ -194,3 +194,16 @@ def test_a_policy_change_is_caught_up_by_a_rebuild(small_demo: Path, tmp_path: P
     assert out.getvalue() == f"{cases} cases given report facts\n"
     assert main(["facts", "--db", str(copy)], out) == 0
     assert out.getvalue().endswith("\n0 cases given report facts\n")
+
+
+def test_the_fingerprint_of_a_policy_is_its_content_not_its_identity() -> None:
+    def stricter(hours: int) -> Standards:
+        return Standards(
+            rules=(Standard(Target.ACKNOWLEDGE, timedelta(hours=hours), office_hours()),)
+        )
+
+    first = basis(stricter(1))
+    assert basis(stricter(1)) == first  # an equal policy, built again: the same basis
+    assert basis(stricter(2)) != first
+    assert basis(Standards()) == basis(Standards()) != first
+    assert len({basis(stricter(h)) for h in range(1, 100)}) == 99  # past the cache's size

@@ -140,10 +140,23 @@ class CaseFacts:
         return duration_bucket(ACK_BUCKETS, took)
 
 
+# Fingerprints of the policies in use, by identity (they are immutable): a Desk asks for
+# one on every commit, and computing it walks every standard.
+_BASES: dict[tuple[int, int], tuple[Standards, Lifecycle, str]] = {}
+
+
 def basis(standards: Standards, lifecycle: Lifecycle = LATTE) -> str:
     """A fingerprint of the standards and lifecycle that facts were measured under, the
     same in every process (sets are sorted, so string hashing does not move it)."""
-    return hashlib.sha256(_canonical((standards, lifecycle)).encode()).hexdigest()[:16]
+    key = (id(standards), id(lifecycle))
+    known = _BASES.get(key)
+    if known is not None and known[0] is standards and known[1] is lifecycle:
+        return known[2]
+    found = hashlib.sha256(_canonical((standards, lifecycle)).encode()).hexdigest()[:16]
+    if len(_BASES) >= 64:
+        _BASES.clear()
+    _BASES[key] = (standards, lifecycle, found)
+    return found
 
 
 def _canonical(value: object) -> str:
