@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
-
-import attrs
+from datetime import datetime
 
 from closedloop.adapters.common import (
     check_batch,
     check_customer_batch,
-    check_error,
     check_instant,
     check_key,
-    check_lease,
     check_limit,
-    check_message_key,
     check_queue,
     check_tenant,
     erased_customers,
     instant,
     split_batch,
 )
+from closedloop.adapters.memory_outbox import MemoryOutbox
 from closedloop.adapters.memory_reports import MemoryReports
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.due import DueCase
@@ -38,9 +34,8 @@ from closedloop.domain.errors import (
     DuplicateExternalIdError,
     HandleTakenError,
     InvitationNotFoundError,
-    MessageNotFoundError,
 )
-from closedloop.domain.outbox.messages import Delivery, OutboxMessage
+from closedloop.domain.outbox.messages import OutboxMessage
 from closedloop.domain.reports.facts import CaseFacts
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.ports import DEFAULT_TENANT
@@ -62,7 +57,7 @@ class _Data:
         self.facts: dict[tuple[str, str], CaseFacts | None] = {}  # None: missing
 
 
-class InMemoryStore(MemoryReports):
+class InMemoryStore(MemoryOutbox, MemoryReports):
     """The reference :class:`~closedloop.ports.CaseStore`: dicts behind one lock.
 
     It meets every requirement in ``docs/storage.md`` (the conformance kit compares other
@@ -78,14 +73,17 @@ class InMemoryStore(MemoryReports):
 
     @property
     def tenant(self) -> str:
+        """The tenant this store reads and writes."""
         return self._tenant
 
     def for_tenant(self, tenant: str) -> InMemoryStore:
+        """The same storage, bound to ``tenant``."""
         return InMemoryStore(tenant, _data=self._data)
 
     # -- cases --------------------------------------------------------------------------
 
     def get(self, case_id: str) -> Case:
+        """The case with this id; raises :class:`~closedloop.CaseNotFoundError`."""
         check_key("case_id", case_id)
         try:
             return self._data.cases[self._tenant, case_id]
@@ -93,10 +91,12 @@ class InMemoryStore(MemoryReports):
             raise CaseNotFoundError(case_id) from None
 
     def commit(self, change: Write) -> None:
+        """Commit one change atomically, if its record is at ``change.expected_version``."""
         check_batch((change,), "change")
         self.commit_many((change,))
 
     def commit_many(self, changes: Sequence[Write]) -> None:
+        """Commit several changes (to different cases and invitations) at once: all or none."""
         data, t = self._data, self._tenant
         check_batch(changes)
         case_changes, invitation_changes = split_batch(changes)
@@ -134,11 +134,13 @@ class InMemoryStore(MemoryReports):
                     data.outbox.setdefault((t, n.key), OutboxMessage(n, next_attempt_at=n.ready_at))
 
     def find_by_external_id(self, external_id: str) -> Case | None:
+        """The case holding a message with this external id, if any."""
         check_key("external_id", external_id)
         case_id = self._data.external.get((self._tenant, external_id))
         return None if case_id is None else self._data.cases[self._tenant, case_id]
 
     def cases_of(self, customer: str) -> Sequence[Case]:
+        """Every case of one customer, by ``opened_at`` then id."""
         check_key("customer", customer)
         return sorted(
             (c for c in self._cases() if c.customer == customer),
@@ -146,6 +148,7 @@ class InMemoryStore(MemoryReports):
         )
 
     def due(self, before: datetime, limit: int = 100) -> Sequence[DueCase]:
+        """Cases whose ``due_at`` is earlier than ``before``, earliest due first, as references."""
         check_limit(limit)
         cutoff = instant(check_instant("before", before))
         found = [
@@ -157,12 +160,14 @@ class InMemoryStore(MemoryReports):
         return found[:limit]
 
     def unanswered(self, limit: int = 100) -> Sequence[Case]:
+        """Open cases nobody has acknowledged yet, across all channels, oldest first."""
         check_limit(limit)
         found = [c for c in self._cases() if c.acknowledged_at is None and c.is_active]
         found.sort(key=lambda c: (instant(c.opened_at), c.id))
         return found[:limit]
 
     def queue(self, queue: Queue, limit: int = 100) -> Sequence[Case]:
+        """The cases in work queue ``queue``, by ``case.queued_since`` then id."""
         check_limit(limit)
         check_queue(queue)
         found = [c for c in self._cases() if c.queue is queue]
@@ -170,6 +175,7 @@ class InMemoryStore(MemoryReports):
         return found[:limit]
 
     def cases_active(self, since: datetime, until: datetime) -> Iterator[Case]:
+        """Every case with at least one event in ``[since, until)``, by ``opened_at`` then id."""
         low = instant(check_instant("since", since))
         high = instant(check_instant("until", until))
         found = [c for c in self._cases() if any(low <= instant(e.at) < high for e in c.events)]
@@ -179,6 +185,7 @@ class InMemoryStore(MemoryReports):
     # -- survey invitations -------------------------------------------------------------
 
     def invitation(self, invitation_id: str) -> Invitation:
+        """The invitation with this id; raises :class:`~closedloop.InvitationNotFoundError`."""
         check_key("invitation_id", invitation_id)
         try:
             return self._data.invitations[self._tenant, invitation_id]
@@ -186,6 +193,7 @@ class InMemoryStore(MemoryReports):
             raise InvitationNotFoundError(invitation_id) from None
 
     def invitations_of(self, customer: str) -> Sequence[Invitation]:
+        """Every invitation of one customer, by ``created_at`` then id."""
         check_key("customer", customer)
         return sorted(
             (i for i in self._invitations() if i.customer == customer),
@@ -193,6 +201,7 @@ class InMemoryStore(MemoryReports):
         )
 
     def invitations_due(self, before: datetime, limit: int = 100) -> Sequence[Invitation]:
+        """Invitations whose ``due_at`` is earlier than ``before``, earliest first, then by id."""
         check_limit(limit)
         cutoff = instant(check_instant("before", before))
         found = [
@@ -202,6 +211,7 @@ class InMemoryStore(MemoryReports):
         return found[:limit]
 
     def responses(self, since: datetime, until: datetime) -> Iterator[Invitation]:
+        """Answered invitations whose answer arrived in ``[since, until)``, by arrival then id."""
         low = instant(check_instant("since", since))
         high = instant(check_instant("until", until))
         found = [
@@ -215,6 +225,7 @@ class InMemoryStore(MemoryReports):
     # -- customers ----------------------------------------------------------------------
 
     def customer(self, customer_id: str) -> Customer:
+        """The customer with this id; raises :class:`~closedloop.CustomerNotFoundError`."""
         check_key("customer_id", customer_id)
         found = self._data.customers.get((self._tenant, customer_id))
         if found is None:
@@ -222,11 +233,13 @@ class InMemoryStore(MemoryReports):
         return found
 
     def customer_of(self, handle: str) -> Customer | None:
+        """The customer ``handle`` is linked to, or None."""
         check_key("handle", handle)
         owner = self._data.handles.get((self._tenant, handle))
         return None if owner is None else self._data.customers[self._tenant, owner]
 
     def commit_customers(self, changes: Sequence[CustomerChange]) -> None:
+        """Store every customer change, all or none (versions checked, handles unique)."""
         data, t = self._data, self._tenant
         check_customer_batch(changes)
         with data.lock:
@@ -255,6 +268,7 @@ class InMemoryStore(MemoryReports):
     # -- erasure -------------------------------------------------------------------------
 
     def erase(self, erasure: Erasure, at: datetime) -> int:
+        """Remove a customer's details from every record this tenant holds that names them."""
         data, t = self._data, self._tenant
         require_aware("at", at)
         with data.lock:
@@ -288,90 +302,6 @@ class InMemoryStore(MemoryReports):
                 data.handles.update(((t, h), person.id) for h in person.handles)
             return len(cases) + len(invitations) + len(messages) + len(people)
 
-    # -- the outbox ---------------------------------------------------------------------
-
-    def outbox_claim(
-        self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
-    ) -> Sequence[OutboxMessage]:
-        now, _ = check_instant("now", now), check_lease(lease)
-        with self._data.lock:
-            claimed = self.outbox_ready(now, limit)
-            for m in claimed:
-                self._put(attrs.evolve(m, next_attempt_at=now + lease))
-            return claimed
-
-    def outbox_ready(self, now: datetime, limit: int = 100) -> Sequence[OutboxMessage]:
-        check_limit(limit)
-        cutoff = instant(check_instant("now", now))
-        with self._data.lock:
-            ready = [
-                m
-                for m in self._messages()
-                if m.status is Delivery.PENDING
-                and m.next_attempt_at is not None
-                and instant(m.next_attempt_at) <= cutoff
-            ]
-        ready.sort(key=_oldest_first)
-        return ready[:limit]
-
-    def mark_sent(self, key: str, at: datetime) -> None:
-        check_message_key(key)
-        at = check_instant("at", at)
-        with self._data.lock:
-            m = self.outbox_message(key)
-            if m.status is not Delivery.SENT:
-                self._put(
-                    attrs.evolve(
-                        m,
-                        notification=m.notification.spent(),
-                        status=Delivery.SENT,
-                        attempts=m.attempts + 1,
-                        sent_at=at,
-                        next_attempt_at=None,
-                    )
-                )
-
-    def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
-        check_message_key(key)
-        at = check_instant("at", at)
-        check_error(error)
-        if retry_at is not None:
-            retry_at = check_instant("retry_at", retry_at)
-        with self._data.lock:
-            m = self.outbox_message(key)
-            if m.status is not Delivery.PENDING:
-                return
-            self._put(
-                attrs.evolve(
-                    m,
-                    status=Delivery.PENDING if retry_at is not None else Delivery.DEAD,
-                    attempts=m.attempts + 1,
-                    next_attempt_at=retry_at,
-                    last_error=error,
-                )
-            )
-
-    def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
-        check_limit(limit)
-        dead = [m for m in self._messages() if m.status is Delivery.DEAD]
-        dead.sort(key=_oldest_first)
-        return dead[:limit]
-
-    def requeue(self, key: str, at: datetime) -> None:
-        check_message_key(key)
-        at = check_instant("at", at)
-        with self._data.lock:
-            m = self.outbox_message(key)
-            if m.status is Delivery.DEAD:
-                self._put(attrs.evolve(m, status=Delivery.PENDING, attempts=0, next_attempt_at=at))
-
-    def outbox_message(self, key: str) -> OutboxMessage:
-        check_message_key(key)
-        try:
-            return self._data.outbox[self._tenant, key]
-        except KeyError:
-            raise MessageNotFoundError(key) from None
-
     # ----------------------------------------------------------------------------------
 
     def _cases(self) -> Iterable[Case]:
@@ -381,17 +311,6 @@ class InMemoryStore(MemoryReports):
     def _invitations(self) -> Iterable[Invitation]:
         with self._data.lock:
             return [i for (t, _), i in self._data.invitations.items() if t == self._tenant]
-
-    def _messages(self) -> Iterable[OutboxMessage]:
-        with self._data.lock:
-            return [m for (t, _), m in self._data.outbox.items() if t == self._tenant]
-
-    def _put(self, message: OutboxMessage) -> None:
-        self._data.outbox[self._tenant, message.key] = message
-
-
-def _oldest_first(message: OutboxMessage) -> tuple[datetime, str]:
-    return instant(message.notification.created_at), message.key
 
 
 def _external_ids(change: Change) -> Iterable[str]:

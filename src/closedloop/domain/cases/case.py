@@ -1,6 +1,7 @@
 """The Case: one customer's matter, and how events change it (:func:`apply`, :func:`replay`).
 
-The steps that make those events are in :mod:`closedloop.domain.cases.steps`.
+The steps that make those events are in :mod:`closedloop.domain.cases.steps`; what each
+event changes, field by field, is in :mod:`closedloop.domain.cases.transitions`.
 """
 
 from __future__ import annotations
@@ -13,50 +14,35 @@ import attrs
 
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.contact import (
-    ClosingNoticeSent,
     ContactLogged,
     MessageReceived,
     Pause,
-    Paused,
     Replied,
     WaitingOn,
-    answers_customer,
-    ends_pause,
 )
 from closedloop.domain.cases.effort import Effort, effort_of
 from closedloop.domain.cases.events import (
     Acknowledged,
     ActionTaken,
-    Assigned,
-    AwaitingCustomer,
     CaseOpened,
     CasesMerged,
     ChannelMoved,
-    CustomerEscalated,
-    CustomerReplied,
     Declined,
-    Escalated,
     Event,
     Explained,
-    MergedInto,
     MessageAdded,
     Origin,
-    PriorityChanged,
-    Promised,
-    PromiseKept,
     Reopened,
-    Scheduled,
-    SplitOff,
     StepEvent,
     Thanked,
     Verified,
 )
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
-from closedloop.domain.cases.history import appended
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.priority import Priority
 from closedloop.domain.cases.promises import Promise
 from closedloop.domain.cases.queues import Queue
+from closedloop.domain.cases.transitions import changes_of
 from closedloop.domain.checks import instant
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.latte import Stage, Step
@@ -89,29 +75,53 @@ class Case:
     """
 
     id: str
+    """The case's id, unique within its tenant."""
     customer: str
+    """The handle of the customer whose matter it is."""
     kind: FeedbackKind
+    """What kind of feedback opened it, which decides the LATTE steps that apply."""
     priority: Priority
+    """How urgent it is now (a customer escalation or a change can raise it)."""
     subject: str
+    """What the matter is about, from the feedback that opened it."""
     reply_channel: Channel
+    """Where replies go: the arrival channel unless the conversation was moved."""
     opened_at: datetime
+    """When the case was opened."""
     stage: Stage
+    """Where the case rests in the LATTE lifecycle."""
     version: int
+    """The number of events in its history; a store commits against it."""
     messages: tuple[Feedback, ...]
+    """The customer's messages on this matter, first first (a merge adds, a split removes)."""
     events: Sequence[Event]
+    """The case's whole history, oldest first."""
     owner: str | None = None
+    """Who on staff owns it (the first to acknowledge, unless assigned); None if nobody yet."""
     due_at: datetime | None = None
+    """When its next step is due; None once closed."""
     action: str | None = None
+    """What was done about it, once action was taken; None otherwise."""
     declined: str | None = None
+    """Why action was declined, if it was; None otherwise."""
     explanation: Explained | None = None
+    """The explanation given the customer, once explained; None otherwise."""
     reopen_count: int = 0
+    """How many times the case was reopened."""
     escalation_level: int = 0
+    """The escalation ladder level the case last reached (0: never escalated)."""
     origin: Origin | None = None
+    """Why closedloop itself opened the case (see :class:`Origin`); None for plain feedback."""
     promises: tuple[Promise, ...] = ()
+    """The promises made on this case, kept or not, in the order made."""
     merged_into: str | None = None
+    """The id of the case this one was merged into, if it was."""
     pause: Pause | None = None
+    """Why and since when the case's clocks are stopped; None while they run."""
     awaiting_reply_since: datetime | None = None
+    """Since when the customer's unanswered word waits for a reply; None if none does."""
     contact_promise: Promise | None = None
+    """The latest acknowledgement's promise to contact the customer again, if any."""
 
     @property
     def awaiting_customer(self) -> bool:
@@ -292,88 +302,7 @@ def start(e: CaseOpened) -> Case:
 
 def apply(case: Case, event: Event) -> Case:
     """The case after ``event``: the one place a case changes (steps and replay use it)."""
-    changes: dict[str, Any] = {"version": event.version, "events": appended(case.events, event)}
-    if isinstance(event, Scheduled):
-        changes["due_at"] = event.due_at
-    if case.pause is not None and ends_pause(event):
-        changes["pause"] = None
-    if isinstance(event, StepEvent):
-        changes["stage"] = event.stage
-        if isinstance(event, Acknowledged):
-            if case.owner is None:
-                changes["owner"] = event.by
-            if event.next_contact_by is not None:  # a promise of its own, kept by the next contact
-                changes["contact_promise"] = Promise(
-                    f"{case.id}/{event.version}/next-contact", "contact the customer again",
-                    event.next_contact_by, changes.get("owner", case.owner) or event.by,
-                    event.at,
-                )  # fmt: skip
-        elif isinstance(event, ActionTaken):
-            changes["action"] = event.summary
-            changes["declined"] = None
-        elif isinstance(event, Declined):
-            changes["action"] = None
-            changes["declined"] = event.reason
-        elif isinstance(event, Explained):
-            changes["explanation"] = event
-        elif isinstance(event, Reopened):
-            changes["reopen_count"] = case.reopen_count + 1
-            changes["action"] = None
-            changes["declined"] = None
-            changes["explanation"] = None
-            if event.by == case.customer:  # "it is not resolved" is owed an answer
-                changes["awaiting_reply_since"] = case.awaiting_reply_since or event.at
-    elif isinstance(event, Assigned):
-        changes["owner"] = event.owner
-    elif isinstance(event, Escalated):
-        changes["escalation_level"] = event.level
-        if event.promise_id is not None:
-            changes["promises"] = _promise(case, event.promise_id, escalated=True)
-    elif isinstance(event, Promised):
-        made = Promise(event.promise_id, event.what, event.due_by, event.owner, event.at)
-        changes["promises"] = (*case.promises, made)
-    elif isinstance(event, PromiseKept):
-        changes["promises"] = _promise(case, event.promise_id, kept_at=event.at)
-    elif isinstance(event, CustomerEscalated | PriorityChanged):
-        changes["priority"] = event.priority
-    elif isinstance(event, MessageAdded | MessageReceived):
-        changes["messages"] = (*case.messages, event.feedback)
-        changes["awaiting_reply_since"] = case.awaiting_reply_since or event.at
-    elif isinstance(event, CasesMerged):
-        changes["messages"] = (*case.messages, *event.messages)
-        changes["promises"] = (*case.promises, *event.promises)
-        if event.unanswered_since is not None:  # the duplicate's customer is owed a reply
-            owed = case.awaiting_reply_since
-            changes["awaiting_reply_since"] = min(
-                (t for t in (owed, event.unanswered_since) if t is not None), key=instant
-            )
-    elif isinstance(event, MergedInto):
-        changes["merged_into"] = event.into
-    elif isinstance(event, SplitOff):
-        changes["messages"] = tuple(
-            m for n, m in enumerate(case.messages) if n not in set(event.moved)
-        )
-    elif isinstance(event, ChannelMoved):
-        changes["reply_channel"] = event.channel
-    elif isinstance(event, CustomerReplied):
-        changes["awaiting_reply_since"] = case.awaiting_reply_since or event.at
-    elif isinstance(event, Paused):
-        changes["pause"] = Pause(event.waiting_on, event.reason, event.at, event.resume_by)
-    elif isinstance(event, AwaitingCustomer):  # a pause in histories before Paused
-        changes["pause"] = Pause(WaitingOn.CUSTOMER, event.question, event.at, None)
-    elif isinstance(event, ClosingNoticeSent) and case.pause is not None:
-        changes["pause"] = attrs.evolve(case.pause, notice_at=event.at, resume_by=event.closes_at)
-    if answers_customer(case.kind, event):
-        if case.awaiting_reply_since is not None:
-            changes["awaiting_reply_since"] = None
-        promised = case.contact_promise
-        if promised is not None and promised.kept_at is None and "contact_promise" not in changes:
-            changes["contact_promise"] = attrs.evolve(promised, kept_at=event.at)
-    return _evolve(case, changes)
-
-
-def _promise(case: Case, promise_id: str, **changes: Any) -> tuple[Promise, ...]:
-    return tuple(attrs.evolve(p, **changes) if p.id == promise_id else p for p in case.promises)
+    return _evolve(case, changes_of(case, event))
 
 
 def promises_of(cases: Iterable[Case]) -> Iterator[Promise]:
