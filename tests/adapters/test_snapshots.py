@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from closedloop import SQLiteStore, UnreadableRecordError
+from closedloop import SQLiteStore, StorageError, UnreadableRecordError
 from closedloop.adapters.postgres import PostgresStore
 from closedloop.adapters.read_model import CHILD_TABLES
 from closedloop.domain.cases import steps as latte
@@ -117,3 +117,13 @@ def test_postgres_fills_the_snapshots_of_an_older_schema(dsn: str, schema: str) 
     with psycopg.connect(dsn, autocommit=True) as conn:
         row = conn.execute(f'SELECT count(*) FROM "{schema}".cases WHERE snapshot IS NULL')
         assert row.fetchone() == (0,)
+
+
+def test_a_history_used_after_its_store_closed_says_so(tmp_path: Path) -> None:
+    case = history("c1", 3)
+    with SQLiteStore(tmp_path / "loop.db") as store:
+        store.commit(Change(case, 0))
+        read = store.get("c1")
+    with pytest.raises(StorageError, match="use them while the store is open") as caught:
+        list(read.events)
+    assert not isinstance(caught.value, UnreadableRecordError)  # the record is fine

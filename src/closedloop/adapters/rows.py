@@ -166,8 +166,17 @@ def from_snapshot(case_id: str, snapshot: str | None, bodies: Bodies) -> Case:
 def _history(bodies: Bodies, case_id: str, version: int) -> tuple[Event, ...]:
     """The first ``version`` events of a case, which its snapshot says are stored."""
 
+    try:
+        stored = list(bodies(case_id, version))
+    except StorageError as exc:  # the store failed, not the record: say so, not "unreadable"
+        raise StorageError(
+            f"could not read the history of case {case_id!r} from its store ({exc}); a case"
+            " read from a store reads its events when they are first used: use them while"
+            " the store is open"
+        ) from exc
+
     def load() -> tuple[Event, ...]:
-        events = tuple(load_event(json.loads(b)) for b in bodies(case_id, version))
+        events = tuple(load_event(json.loads(b)) for b in stored)
         if len(events) != version:
             raise StorageError(f"{len(events)} events stored, {version} expected")
         return events
