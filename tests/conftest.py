@@ -89,12 +89,22 @@ def every_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Case
         with SQLiteStore(tmp_path / "loop.db") as sqlite:
             yield sqlite
     else:
-        from closedloop import PostgresStore
-        from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
+        yield from _postgres_store()
 
-        dsn, schema = dsn_or_skip(), new_schema()
-        try:
-            with PostgresStore(dsn, schema=schema) as postgres:
-                yield postgres
-        finally:
-            drop_schema(dsn, schema)
+
+def _postgres_store() -> Iterator[CaseStore]:
+    from closedloop import PostgresStore
+    from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
+
+    dsn, schema = dsn_or_skip(), new_schema()
+    try:
+        with PostgresStore(dsn, schema=schema) as postgres:
+            yield postgres
+    finally:
+        drop_schema(dsn, schema)
+
+
+@pytest.fixture
+def postgres() -> Iterator[CaseStore]:
+    """An empty PostgresStore in a schema of its own, dropped afterwards."""
+    yield from _postgres_store()

@@ -3,13 +3,10 @@ a closedloop error or success, never another exception, and nothing stored by a 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from closedloop import CaseStore, SQLiteStore
 from closedloop.testing import InMemoryStore
-from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
 from tests.badinput.census import CALLS, Tally, census
 from tests.badinput.values import BAD
 from tests.badinput.world import build
@@ -58,20 +55,6 @@ def test_sqlite_answers_every_bad_input_as_the_reference_does(reference: Tally) 
     assert tally.crashes == []
     assert tally.outcomes == reference.outcomes
     assert tally.misnamed == reference.misnamed
-
-
-@pytest.fixture
-def postgres() -> Iterator[CaseStore]:
-    from closedloop import PostgresStore
-
-    dsn = dsn_or_skip()
-    schema = new_schema()
-    store = PostgresStore(dsn, schema=schema)
-    try:
-        yield store
-    finally:
-        store.close()
-        drop_schema(dsn, schema)
 
 
 #: The bad values a database treats apart from Python (the full census of PostgreSQL takes

@@ -4,7 +4,7 @@ error and stores nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from closedloop import CaseStore, SQLiteStore
 from closedloop.testing import InMemoryStore
-from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
 from tests.badinput.census import CALLS, attempt
 from tests.badinput.surface import Call
 from tests.badinput.values import bad_values
@@ -49,20 +48,6 @@ def test_random_bad_input_is_refused_or_harmless(
     make: Callable[[], CaseStore], examples: int
 ) -> None:
     check_random_calls(build(make()), examples)
-
-
-@pytest.fixture
-def postgres() -> Iterator[CaseStore]:
-    from closedloop import PostgresStore
-
-    dsn = dsn_or_skip()
-    schema = new_schema()
-    store = PostgresStore(dsn, schema=schema)
-    try:
-        yield store
-    finally:
-        store.close()
-        drop_schema(dsn, schema)
 
 
 @pytest.mark.postgres

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,7 +23,7 @@ from closedloop import (
     WaitingOn,
 )
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
-from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
+from tests.adapters.postgres_support import dsn_or_skip
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 BERLIN_FILE = Path("/usr/share/zoneinfo/Europe/Berlin")
@@ -160,20 +159,6 @@ def test_one_unreadable_row_in_sqlite_does_not_stop_the_sweep(
         raw.commit()
         raw.close()
         check_the_tenant_survives(desk, healthy, poisoned, caplog)
-
-
-@pytest.fixture
-def postgres() -> Iterator[CaseStore]:
-    from closedloop import PostgresStore
-
-    dsn = dsn_or_skip()
-    schema = new_schema()
-    store = PostgresStore(dsn, schema=schema)
-    try:
-        yield store
-    finally:
-        store.close()
-        drop_schema(dsn, schema)
 
 
 @pytest.mark.postgres

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from closedloop.domain.reports.facts import basis, case_facts
 from closedloop.domain.standards.standard import office_hours
 from closedloop.insights import compute, rebuild_facts, to_json
 from closedloop.testing import InMemoryStore
-from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FAR = datetime(2999, 1, 1, tzinfo=UTC)
@@ -120,20 +118,6 @@ def memory_demo(tmp_path_factory: pytest.TempPathFactory) -> InMemoryStore:
 def test_any_period_reports_the_same(memory_demo: InMemoryStore, start: int, hours: int) -> None:
     since = DEMO_START + timedelta(hours=start)
     assert_same_report(memory_demo, since, since + timedelta(hours=hours))
-
-
-@pytest.fixture
-def postgres() -> Iterator[CaseStore]:
-    from closedloop import PostgresStore
-
-    dsn = dsn_or_skip()
-    schema = new_schema()
-    store = PostgresStore(dsn, schema=schema)
-    try:
-        yield store
-    finally:
-        store.close()
-        drop_schema(dsn, schema)
 
 
 @pytest.mark.postgres

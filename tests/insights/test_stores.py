@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from closedloop import CaseStore, SQLiteStore
 from closedloop.insights import compute, to_dict
-from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
 from tests.insights.fixture import SINCE, UNTIL, build
 
 
@@ -35,20 +33,6 @@ def reference() -> dict[str, object]:
 def test_sqlite_reports_what_memory_reports(tmp_path: Path, reference: dict[str, object]) -> None:
     with SQLiteStore(tmp_path / "week.db") as store:
         assert figures(store) == reference
-
-
-@pytest.fixture
-def postgres() -> Iterator[CaseStore]:
-    from closedloop import PostgresStore
-
-    dsn = dsn_or_skip()
-    schema = new_schema()
-    store = PostgresStore(dsn, schema=schema)
-    try:
-        yield store
-    finally:
-        store.close()
-        drop_schema(dsn, schema)
 
 
 @pytest.mark.postgres
