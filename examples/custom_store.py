@@ -254,9 +254,17 @@ class JsonFolderStore:
                 self._apply({self._outbox_path(key): r})
 
     def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
+        self._fail(key, error, retry_at, (Delivery.PENDING.value,))
+
+    def mark_bounced(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
+        self._fail(key, error, retry_at, (Delivery.PENDING.value, Delivery.SENT.value))
+
+    def _fail(
+        self, key: str, error: str, retry_at: datetime | None, states: tuple[str, ...]
+    ) -> None:
         with self._lock:
             r = self._record(key)
-            if r["status"] != Delivery.PENDING.value:
+            if r["status"] not in states:
                 return
             status = Delivery.PENDING if retry_at is not None else Delivery.DEAD
             r.update(status=status.value, attempts=r["attempts"] + 1, last_error=error)

@@ -31,6 +31,7 @@ from closedloop.domain.errors import (
     ConcurrencyError,
     CustomerNotFoundError,
     DuplicateExternalIdError,
+    EmailFormatError,
     ErasurePendingError,
     HandleTakenError,
     InvalidTokenError,
@@ -58,6 +59,7 @@ from closedloop.domain.errors import (
     WebhookSignatureError,
     WebhookTimestampError,
 )
+from closedloop.domain.inbound import Attachment, Bounce, InboundEmail, Receipt, Received
 from closedloop.domain.latte import Stage, Step
 from closedloop.domain.limits import Limits
 from closedloop.domain.outbox.messages import Delivery, OutboxMessage, RetryPolicy
@@ -79,10 +81,11 @@ from closedloop.service.standards import SweepReport
 from closedloop.service.templates import Templates
 
 if _TYPE_CHECKING:
+    from closedloop.adapters.mail import feedback_from_email, read_email
     from closedloop.adapters.postgres import PostgresStore
 
-#: Public names imported on first use (their dependencies are optional extras).
-_LAZY = ("PostgresStore",)
+#: Public names imported on first use (an optional extra, or the email package).
+_LAZY = ("PostgresStore", "feedback_from_email", "read_email")
 
 
 def __getattr__(name: str) -> object:
@@ -91,6 +94,10 @@ def __getattr__(name: str) -> object:
         from closedloop.adapters.postgres import PostgresStore
 
         return PostgresStore
+    if name in ("read_email", "feedback_from_email"):
+        from closedloop.adapters import mail
+
+        return getattr(mail, name)
     raise AttributeError(f"module 'closedloop' has no attribute {name!r}")
 
 
@@ -102,6 +109,8 @@ except _PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "AlreadyAnsweredError",
     "Answer",
+    "Attachment",
+    "Bounce",
     "BusinessCalendar",
     "Case",
     "CaseNotFoundError",
@@ -124,12 +133,14 @@ __all__ = [
     "DispatchReport",
     "DueCase",
     "DuplicateExternalIdError",
+    "EmailFormatError",
     "Erasure",
     "ErasurePendingError",
     "Feedback",
     "FeedbackKind",
     "HandleTakenError",
     "IdentityChange",
+    "InboundEmail",
     "InvalidTokenError",
     "Invitation",
     "InvitationChange",
@@ -159,6 +170,8 @@ __all__ = [
     "Queue",
     "Rag",
     "Reason",
+    "Receipt",
+    "Received",
     "RecoveryReport",
     "Response",
     "RetryPolicy",
@@ -195,8 +208,10 @@ __all__ = [
     "WebhookTimestampError",
     "Window",
     "__version__",
+    "feedback_from_email",
     "feedback_from_webhook",
     "pseudonym_for",
+    "read_email",
     "sign_webhook",
     "verify_webhook",
 ]

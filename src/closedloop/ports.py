@@ -247,6 +247,12 @@ class OutboxStorage(Protocol):
         it a dead letter. A message already sent or dead is left as it is."""
         ...
 
+    def mark_bounced(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
+        """Record that a message sent (or still pending) came back from the mail system: send
+        it again at ``retry_at``, or (None) make it a dead letter. A dead letter is left as
+        it is."""
+        ...
+
     def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
         """Messages that were given up on, oldest first."""
         ...

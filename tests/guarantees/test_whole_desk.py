@@ -22,7 +22,7 @@ from typing import Any
 from unittest import mock
 
 import attrs
-from hypothesis import settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -44,12 +44,15 @@ from closedloop import (
     FeedbackKind,
     Invitation,
     Invited,
+    MessageNotFoundError,
     Queue,
     SQLiteStore,
     Survey,
     SurveyKind,
     WaitingOn,
+    read_email,
 )
+from closedloop.adapters.notify.smtp import message_id_for
 from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
 from tests.guarantees import rules
@@ -93,6 +96,7 @@ class WholeDesk(RuleBasedStateMachine):
             for store, notifier in zip(self.stores, self.notifiers, strict=True)
         ]
         self.case_ids: list[str] = []
+        self.emails = 0
 
     def teardown(self) -> None:
         self.sqlite.close()
@@ -193,6 +197,45 @@ class WholeDesk(RuleBasedStateMachine):
     @rule(case_id=cases)
     def customer_replies(self, case_id: str) -> None:
         self.both(lambda d: d.conversation.customer_replied(case_id, text="Order 881"))
+
+    @rule(case_id=cases, how=st.sampled_from(["reply", "auto_reply", "bounce"]))
+    def email_arrives(self, case_id: str, how: str) -> None:
+        """The customer answers the newest message sent to them by email; or their
+        out-of-office does; or the mail system returns that message."""
+        customer = self.customer_of(case_id)
+        if "@" not in customer:
+            return
+        key = self.newest_message_to(case_id, customer)
+        self.emails += 1
+        answered = message_id_for(key, "acme.example") if key else f"<other-{self.emails}@x>"
+        head = f"Message-ID: <mail-{self.emails}@mail.example>\r\nIn-Reply-To: {answered}\r\n"
+        if how == "auto_reply":
+            head += "Auto-Submitted: auto-replied\r\n"
+        raw = f"From: {customer}\r\n{head}Subject: Re: your order\r\n\r\nStill waiting.\r\n"
+        if how == "bounce":
+            raw = (
+                "From: MAILER-DAEMON@mx.example\r\nMIME-Version: 1.0\r\nContent-Type: "
+                'multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n--B\r\n'
+                "Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+                f"Final-Recipient: rfc822; {customer}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+                f"\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {answered}"
+                "\r\n\r\n--B--\r\n"
+            )
+        receipt = self.both(lambda d: d.inbox.receive(read_email(raw.encode())))
+        if not isinstance(receipt, tuple):  # not an error
+            event(f"email {how}: {receipt.outcome.value}")
+
+    def newest_message_to(self, case_id: str, customer: str) -> str | None:
+        store, case = self.stores[0], self.desks[0].get(case_id)
+        for version in range(case.version, 0, -1):
+            for purpose in ("acknowledgement", "reply", "question", "thanks", "explanation"):
+                key = f"{case_id}/{version}/{purpose}"
+                try:
+                    if store.outbox_message(key).notification.to == customer:
+                        return key
+                except MessageNotFoundError:
+                    continue
+        return None
 
     @rule()
     def erase_bob(self) -> None:

@@ -81,6 +81,21 @@ class MemoryOutbox:
 
     def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt: retry at ``retry_at``, or (None) make it a dead letter."""
+        self._fail(key, at, error, retry_at, (Delivery.PENDING,))
+
+    def mark_bounced(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
+        """Record that a message sent (or pending) came back: send it again at ``retry_at``,
+        or (None) make it a dead letter. A dead letter stays as it is."""
+        self._fail(key, at, error, retry_at, (Delivery.PENDING, Delivery.SENT))
+
+    def _fail(
+        self,
+        key: str,
+        at: datetime,
+        error: str,
+        retry_at: datetime | None,
+        states: tuple[Delivery, ...],
+    ) -> None:
         check_message_key(key)
         at = check_instant("at", at)
         check_error(error)
@@ -88,7 +103,7 @@ class MemoryOutbox:
             retry_at = check_instant("retry_at", retry_at)
         with self._data.lock:
             m = self.outbox_message(key)
-            if m.status is not Delivery.PENDING:
+            if m.status not in states:
                 return
             self._put(
                 attrs.evolve(

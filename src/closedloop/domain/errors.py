@@ -9,6 +9,7 @@ ValueError`` or ``except LookupError`` keeps working::
     │   ├── NaiveDatetimeError                  a datetime without a time zone
     │   ├── ScoreError                          a score that is not an integer in range
     │   ├── UnknownChannelError (LookupError)   a channel the desk does not know
+    │   ├── EmailFormatError                    an inbound email without a usable From
     │   └── WebhookPayloadError                 (also a WebhookError, below)
     ├── LifecycleError                          a step the LATTE lifecycle does not allow
     │   ├── StepNotAllowedError                 the step does not follow from the case's stage
@@ -55,6 +56,7 @@ __all__ = [
     "ConcurrencyError",
     "CustomerNotFoundError",
     "DuplicateExternalIdError",
+    "EmailFormatError",
     "ErasurePendingError",
     "HandleTakenError",
     "InvalidTokenError",
@@ -330,6 +332,10 @@ class WebhookSignatureError(WebhookError):
 class WebhookPayloadError(WebhookError, ValidationError):
     """A webhook whose signature is good but whose body is not the documented JSON shape
     (both a :class:`WebhookError`, answered with a 4xx, and a :class:`ValidationError`)."""
+
+
+class EmailFormatError(ValidationError):
+    """An inbound email closedloop cannot take: not bytes, or without a usable ``From``."""
 
 
 class WebhookTimestampError(WebhookError):

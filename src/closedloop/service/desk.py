@@ -25,6 +25,7 @@ from closedloop.service.clock import CheckedClock, SystemClock
 from closedloop.service.context import Context, Hooks, check_parts, checked_ids
 from closedloop.service.conversation import Conversation
 from closedloop.service.customers import Customers
+from closedloop.service.inbox import Inbox
 from closedloop.service.outbox import Outbox
 from closedloop.service.policy import Policy
 from closedloop.service.promises import Promises
@@ -88,7 +89,7 @@ class Desk:
     :class:`~closedloop.ConcurrencyError` if someone changed the case since.
 
     Areas: :attr:`conversation`, :attr:`standards`, :attr:`promises`, :attr:`surveys`,
-    :attr:`customers`, :attr:`outbox`, :attr:`reports`.
+    :attr:`customers`, :attr:`inbox`, :attr:`outbox`, :attr:`reports`.
     """
 
     def __init__(
@@ -147,6 +148,11 @@ class Desk:
     def customers(self) -> Customers:
         """One customer behind many handles; erasure."""
         return Customers(self._ctx)
+
+    @cached_property
+    def inbox(self) -> Inbox:
+        """Inbound email: replies threaded onto their cases, new mail, bounces."""
+        return Inbox(self._ctx)
 
     @cached_property
     def outbox(self) -> Outbox:

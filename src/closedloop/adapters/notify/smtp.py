@@ -8,7 +8,6 @@ or socket error chained as its cause): the outbox keeps the message and retries 
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 import smtplib
@@ -19,7 +18,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from closedloop.domain.errors import NotifierError, UndeliverableError, ValidationError
-from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.outbox.notification import Notification, message_digest
 
 __all__ = ["SmtpNotifier", "message_id_for"]
 
@@ -36,8 +35,7 @@ def _is_address(value: str) -> bool:
 def message_id_for(key: str, domain: str) -> str:
     """The ``Message-ID`` of the email for the notification with idempotency ``key``: the
     same key always gives the same id, so a redelivered message is recognisable."""
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-    return f"<{digest}@{domain}>"
+    return f"<{message_digest(key)}@{domain}>"
 
 
 def html_body(text: str) -> str:

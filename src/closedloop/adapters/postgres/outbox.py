@@ -96,6 +96,16 @@ class PostgresOutboxStorage(PostgresBase):
     def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt of a pending message: retry at ``retry_at``, or (None)
         make it a dead letter. A message already sent or dead stays as it was."""
+        self._fail(key, at, error, retry_at, "'pending'")
+
+    def mark_bounced(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
+        """Record that a message sent (or pending) came back: send it again at ``retry_at``,
+        or (None) make it a dead letter. A dead letter stays as it is."""
+        self._fail(key, at, error, retry_at, "'pending', 'sent'")
+
+    def _fail(
+        self, key: str, at: datetime, error: str, retry_at: datetime | None, states: str
+    ) -> None:
         check_message_key(key)
         check_instant("at", at)
         check_error(error)
@@ -105,7 +115,7 @@ class PostgresOutboxStorage(PostgresBase):
             key,
             "UPDATE {s}.outbox SET status = %s, attempts = attempts + 1, next_attempt_us = %s,"
             " next_attempt_at = %s, last_error = %s"
-            " WHERE tenant = %s AND key = %s AND status = 'pending'",
+            f" WHERE tenant = %s AND key = %s AND status IN ({states})",
             (
                 (Delivery.PENDING if retry_at is not None else Delivery.DEAD).value,
                 None if retry_at is None else us(retry_at),

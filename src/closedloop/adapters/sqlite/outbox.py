@@ -86,13 +86,28 @@ class SQLiteOutboxStorage(TenantView):
     def mark_failed(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt of a pending message: retry at ``retry_at``, or (None)
         make it a dead letter. A message already sent or dead stays as it was."""
+        self._fail(key, at, error, retry_at, (Delivery.PENDING,))
+
+    def mark_bounced(self, key: str, at: datetime, error: str, retry_at: datetime | None) -> None:
+        """Record that a message sent (or pending) came back: send it again at ``retry_at``,
+        or (None) make it a dead letter. A dead letter stays as it is."""
+        self._fail(key, at, error, retry_at, (Delivery.PENDING, Delivery.SENT))
+
+    def _fail(
+        self,
+        key: str,
+        at: datetime,
+        error: str,
+        retry_at: datetime | None,
+        states: tuple[Delivery, ...],
+    ) -> None:
         check_message_key(key)
         check_instant("at", at)
         check_error(error)
         if retry_at is not None:
             retry_at = check_instant("retry_at", retry_at)
         with self._write() as db:
-            if self._status(db, key) is not Delivery.PENDING:
+            if self._status(db, key) not in states:
                 return
             db.execute(
                 "UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_us = ?,"

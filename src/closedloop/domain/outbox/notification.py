@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 import attrs
 
 from closedloop.domain.cases.channel import Channel
 
-__all__ = ["SPENT_TOKEN", "Notification"]
+__all__ = ["SPENT_TOKEN", "Notification", "message_digest"]
 
 #: What a delivered message's survey token reads as in the outbox.
 SPENT_TOKEN = "[token]"
@@ -70,3 +71,9 @@ class Notification:
             body=self.body.replace(token, SPENT_TOKEN),
             token=None,
         )
+
+
+def message_digest(key: str) -> str:
+    """What stands before the ``@`` in the ``Message-ID`` of the email sent for notification
+    ``key``: the same key always gives the same digest, so a reply can be matched to it."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]

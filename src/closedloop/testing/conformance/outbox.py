@@ -130,6 +130,38 @@ class OutboxStorageContract(StoreContract):
         again = store.outbox_claim(T0 + timedelta(hours=1))
         assert [(m.key, m.attempts) for m in again] == [(keys[0], 0)]
 
+    def test_r7_a_sent_message_that_bounces_for_good_becomes_a_dead_letter(
+        self, store: CaseStore
+    ) -> None:
+        sent, pending = self._queue(store, "a", "b")
+        store.outbox_claim(T0)
+        store.mark_sent(sent, T0)
+        for key in (sent, pending):
+            store.mark_bounced(key, T0 + _STEP, "bounced (permanent): 5.1.1", None)
+        assert [(m.key, m.status, m.last_error) for m in store.dead_letters()] == [
+            (k, Delivery.DEAD, "bounced (permanent): 5.1.1") for k in (sent, pending)
+        ]
+        assert store.outbox_message(sent).sent_at == T0  # it was handed over; that stays
+        store.mark_bounced(sent, T0 + 2 * _STEP, "bounced again", T0 + timedelta(hours=1))
+        assert store.outbox_message(sent).last_error == "bounced (permanent): 5.1.1"
+
+    def test_r7_a_sent_message_that_bounces_for_now_is_sent_again(self, store: CaseStore) -> None:
+        (key,) = self._queue(store, "a")
+        store.outbox_claim(T0)
+        store.mark_sent(key, T0)
+        retry_at = T0 + timedelta(hours=1)
+        store.mark_bounced(key, T0 + _STEP, "bounced (temporary): 4.2.2", retry_at)
+        message = store.outbox_message(key)
+        assert (message.status, message.attempts, message.last_error) == (
+            Delivery.PENDING,
+            2,
+            "bounced (temporary): 4.2.2",
+        )
+        assert store.outbox_claim(retry_at - _STEP) == []
+        assert [m.key for m in store.outbox_claim(retry_at)] == [key]
+        with pytest.raises(MessageNotFoundError):
+            store.mark_bounced("no-such-key", T0, "bounced", None)
+
     def test_r7_a_held_message_waits_until_its_delivery_time(self, store: CaseStore) -> None:
         case = opened("a")
         held = attrs.evolve(_note(case, "escalation", T0), deliver_after=T0 + timedelta(hours=12))

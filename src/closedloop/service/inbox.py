@@ -1,0 +1,138 @@
+"""Email that arrives: ``desk.inbox``. A reply joins the case it answers, new mail opens a
+case, an automatic reply changes nothing, and a bounce marks the message that bounced."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.feedback import FeedbackKind
+from closedloop.domain.errors import CaseNotFoundError, MessageNotFoundError, ValidationError
+from closedloop.domain.inbound import Bounce, InboundEmail, Receipt, Received
+from closedloop.domain.outbox.notification import message_digest
+from closedloop.service import identity, intake
+from closedloop.service.context import Context
+from closedloop.service.conversation import add_message
+
+__all__ = ["Inbox"]
+
+# What a customer is sent about their case, and so may answer (the key of each is
+# "case/version/purpose"; messages to staff carry the recipient after it).
+_TO_CUSTOMERS = (
+    "acknowledgement",
+    "answer",
+    "reply",
+    "question",
+    "thanks",
+    "explanation",
+    "closing_notice",
+    "verification",
+)
+
+
+class Inbox:
+    """Inbound email (read by :func:`closedloop.read_email`), put where it belongs."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def receive(
+        self, email: InboundEmail, *, kind: FeedbackKind = FeedbackKind.COMPLAINT
+    ) -> Receipt:
+        """Act on one inbound email and say what was done.
+
+        - A **bounce** marks the message that bounced: a permanent failure makes it a dead
+          letter (``desk.outbox.dead_letters``), a temporary one sends it again later under
+          the retry policy; a delay report changes nothing.
+        - An **automatic reply** (out of office, a mailing list) records nothing: it is not
+          the customer's reply, so no clock stops and no case reopens.
+        - A **reply** to a message closedloop sent (matched by ``In-Reply-To``/``References``
+          against the ``Message-ID`` s it gave, or by ``[case ID]`` in the subject) joins
+          that case, as ``desk.conversation.add_message`` does. It is matched only among
+          the sender's own cases (any handle linked to them), so a forged reference cannot
+          put mail on someone else's case.
+        - Anything else opens a case of ``kind``, received now; the ``Message-ID`` is its
+          ``external_id``, so the same email received twice makes one case.
+        """
+        if not isinstance(email, InboundEmail):
+            raise ValidationError.of(
+                "email", f"email must be an InboundEmail (closedloop.read_email), got {email!r:.80}"
+            )
+        ctx = self._ctx
+        if email.bounce is not None:
+            return self._bounced(email.bounce)
+        case = self._answered(email)
+        if email.auto_reply is not None:
+            return Receipt(Received.AUTO_REPLY, case)
+        feedback = email.feedback(received_at=ctx.clock.now(), kind=kind)
+        if case is not None:
+            return Receipt(Received.REPLY, add_message(ctx, case.id, feedback))
+        return Receipt(Received.NEW_CASE, intake.listen(ctx, feedback))
+
+    def _answered(self, email: InboundEmail) -> Case | None:
+        ctx = self._ctx
+        cases = identity.cases_of_customer(ctx, email.sender)
+        digests = {ref.strip("<>").partition("@")[0] for ref in email.references}
+        if digests:
+            for case, _key in _sent(cases, digests):
+                return case
+        if email.case_reference is not None:
+            try:
+                named = ctx.store.get(email.case_reference)
+            except (CaseNotFoundError, ValidationError):
+                return None
+            if named.id in {c.id for c in cases}:
+                return named
+        return None
+
+    def _bounced(self, bounce: Bounce) -> Receipt:
+        ctx = self._ctx
+        key, case = self._bounced_key(bounce)
+        if key is None:
+            return Receipt(Received.UNMATCHED_BOUNCE)
+        message = ctx.store.outbox_message(key)
+        if bounce.action == "failed":
+            now = ctx.clock.now()
+            retry_at = (
+                None
+                if bounce.permanent
+                else ctx.policy.retry.next_attempt(message.attempts + 1, now, ctx.random())
+            )
+            ctx.store.mark_bounced(key, now, bounce.describe(), retry_at)
+        if case is None and message.notification.case_id:
+            try:
+                case = ctx.store.get(message.notification.case_id)
+            except CaseNotFoundError:
+                case = None
+        return Receipt(Received.BOUNCE, case, key)
+
+    def _bounced_key(self, bounce: Bounce) -> tuple[str | None, Case | None]:
+        ctx = self._ctx
+        if bounce.original_key is not None:
+            try:
+                ctx.store.outbox_message(bounce.original_key)
+            except (MessageNotFoundError, ValidationError):
+                pass
+            else:
+                return bounce.original_key, None
+        if bounce.original_message_id is None or bounce.recipient is None:
+            return None, None
+        try:
+            cases = identity.cases_of_customer(ctx, bounce.recipient)
+        except ValidationError:
+            return None, None
+        digest = bounce.original_message_id.strip("<>").partition("@")[0]
+        for case, key in _sent(cases, {digest}):
+            return key, case
+        return None, None
+
+
+def _sent(cases: list[Case], digests: set[str]) -> Iterable[tuple[Case, str]]:
+    """The (case, key) of each message to the customer whose digest is wanted, newest
+    case first. Keys are recomputed, not looked up: a customer has few cases."""
+    for case in reversed(cases):
+        for version in range(case.version, 0, -1):
+            for purpose in _TO_CUSTOMERS:
+                key = f"{case.id}/{version}/{purpose}"
+                if message_digest(key) in digests:
+                    yield case, key
