@@ -46,6 +46,7 @@ from closedloop.domain.errors import (
     NotifierError,
     SchemaVersionError,
     ScoreError,
+    StatusLinkError,
     StepNotAllowedError,
     StepRefusedError,
     StorageError,
@@ -64,6 +65,13 @@ from closedloop.domain.latte import Stage, Step
 from closedloop.domain.limits import Limits
 from closedloop.domain.outbox.messages import Delivery, OutboxMessage, RetryPolicy
 from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.portal import (
+    CustomerView,
+    ShowOwner,
+    StatusEntry,
+    StatusLinks,
+    StatusPromise,
+)
 from closedloop.domain.standards.calendar import BusinessCalendar, Window
 from closedloop.domain.standards.escalation import Ladder, Rung
 from closedloop.domain.standards.pauses import Silence
@@ -126,6 +134,7 @@ __all__ = [
     "CustomerChange",
     "CustomerEvent",
     "CustomerNotFoundError",
+    "CustomerView",
     "Deadline",
     "Decision",
     "Delivery",
@@ -179,11 +188,16 @@ __all__ = [
     "SQLiteStore",
     "SchemaVersionError",
     "ScoreError",
+    "ShowOwner",
     "Silence",
     "SmtpNotifier",
     "Stage",
     "Standard",
     "Standards",
+    "StatusEntry",
+    "StatusLinkError",
+    "StatusLinks",
+    "StatusPromise",
     "Step",
     "StepNotAllowedError",
     "StepRefusedError",

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from closedloop import (
     Case,
     Channel,
+    CustomerView,
     Desk,
     FeedbackKind,
     Invitation,
@@ -26,6 +27,7 @@ from closedloop import (
 from closedloop.domain.cases.contact import (
     ContactLogged,
     MessageReceived,
+    Noted,
     Paused,
     Replied,
 )
@@ -195,3 +197,15 @@ def reopen_within_the_window(case: Case, window: timedelta) -> None:
             assert late <= window, f"reopen window: case {case.id} reopened {late} after closing"
         if isinstance(event, StepEvent):
             closed_at = event.at if event.stage is Stage.CLOSED else None
+
+
+def g7_nothing_internal_on_the_status_page(page: CustomerView, case: Case) -> None:
+    """G7: the customer's status page shows no internal note, call summary or action summary
+    (unless the same words were said to the customer)."""
+    internal = {e.text for e in case.events if isinstance(e, Noted)}
+    internal |= {e.summary for e in case.events if isinstance(e, ContactLogged | ActionTaken)}
+    public = {e.text for e in case.events if isinstance(e, Replied)}
+    public |= {m.text for m in case.messages}
+    shown = [entry.text for entry in page.entries]
+    for text in internal - public:
+        assert not any(text in seen for seen in shown), f"G7: {text!r} is on the status page"

@@ -45,8 +45,10 @@ from closedloop import (
     Invitation,
     Invited,
     MessageNotFoundError,
+    Policy,
     Queue,
     SQLiteStore,
+    StatusLinks,
     Survey,
     SurveyKind,
     WaitingOn,
@@ -92,7 +94,14 @@ class WholeDesk(RuleBasedStateMachine):
         self.sqlite = SQLiteStore(self.folder / "desk.db", synchronous="OFF")
         self.stores: list[CaseStore] = [InMemoryStore(), self.sqlite]
         self.desks = [
-            Desk(store, notifier, clock=self.clock, ids=SequentialIds(), rng=random.Random(7))
+            Desk(
+                store,
+                notifier,
+                clock=self.clock,
+                ids=SequentialIds(),
+                rng=random.Random(7),
+                policy=Policy(status_links=StatusLinks(secret="machine-status-link-secret")),
+            )
             for store, notifier in zip(self.stores, self.notifiers, strict=True)
         ]
         self.case_ids: list[str] = []
@@ -236,6 +245,20 @@ class WholeDesk(RuleBasedStateMachine):
                 except MessageNotFoundError:
                     continue
         return None
+
+    @rule(case_id=cases, act=st.sampled_from(["view", "write", "not_resolved"]))
+    def customer_uses_the_status_link(self, case_id: str, act: str) -> None:
+        """The customer opens the link they were given a while ago, and may act on it."""
+        token = self.both(lambda d: d.portal.link(case_id))
+        self.clock.advance(timedelta(hours=1))
+        do = {
+            "view": lambda d: d.portal.view(token),
+            "write": lambda d: d.portal.write(token, "Is there any news?"),
+            "not_resolved": lambda d: d.portal.not_resolved(token, "It still does not work"),
+        }[act]
+        page = self.both(do)
+        if not isinstance(page, tuple):  # the page, not an error
+            rules.g7_nothing_internal_on_the_status_page(page, self.desks[0].get(page.reference))
 
     @rule()
     def erase_bob(self) -> None:

@@ -28,6 +28,7 @@ from closedloop.service.customers import Customers
 from closedloop.service.inbox import Inbox
 from closedloop.service.outbox import Outbox
 from closedloop.service.policy import Policy
+from closedloop.service.portal import Portal
 from closedloop.service.promises import Promises
 from closedloop.service.reports import Reports
 from closedloop.service.standards import Standards, SweepReport
@@ -89,7 +90,7 @@ class Desk:
     :class:`~closedloop.ConcurrencyError` if someone changed the case since.
 
     Areas: :attr:`conversation`, :attr:`standards`, :attr:`promises`, :attr:`surveys`,
-    :attr:`customers`, :attr:`inbox`, :attr:`outbox`, :attr:`reports`.
+    :attr:`customers`, :attr:`portal`, :attr:`inbox`, :attr:`outbox`, :attr:`reports`.
     """
 
     def __init__(
@@ -148,6 +149,11 @@ class Desk:
     def customers(self) -> Customers:
         """One customer behind many handles; erasure."""
         return Customers(self._ctx)
+
+    @cached_property
+    def portal(self) -> Portal:
+        """The customer's status links: what they see of their case, and what they may do."""
+        return Portal(self._ctx)
 
     @cached_property
     def inbox(self) -> Inbox:

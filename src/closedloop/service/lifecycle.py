@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 
+from closedloop.domain import portal
 from closedloop.domain.cases import steps as domain
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
@@ -138,16 +139,25 @@ def render(
     templates = ctx.policy.templates
     values = values_for(ctx, case) | extra
     suffix = "" if to == case.customer else f"/{to}"
+    subject, body = f"{purpose}_subject", body or purpose
+    token = None
+    links = ctx.policy.status_links
+    wanted = any("status_link" in templates.placeholders(name) for name in (subject, body))
+    if links is not None and links.url is not None and to == case.customer and wanted:
+        # Like a survey token, the link's token is forgotten once delivered.
+        token, _ = portal.sign(links, ctx.store.tenant, case, now)
+        values["status_link"] = links.url.replace("{token}", token)
     return Notification(
         key=f"{case.id}/{case.version}/{purpose}{suffix}",
         case_id=case.id,
         to=to,
         channel=channel,
         purpose=purpose,
-        subject=templates.render(f"{purpose}_subject", values),
-        body=templates.render(body or purpose, values),
+        subject=templates.render(subject, values),
+        body=templates.render(body, values),
         created_at=now,
         deliver_after=deliver_after,
+        token=token,
     )
 
 
@@ -181,6 +191,7 @@ def values_for(ctx: Context, case: Case) -> dict[str, str]:
         "survey": "",
         "survey_link": "",
         "expires": "",
+        "status_link": "",
     }
 
 

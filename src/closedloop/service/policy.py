@@ -24,6 +24,7 @@ from closedloop.domain.customers.consolidation import Consolidation
 from closedloop.domain.errors import UnknownChannelError, ValidationError
 from closedloop.domain.limits import Limits
 from closedloop.domain.outbox.messages import RetryPolicy
+from closedloop.domain.portal import StatusLinks
 from closedloop.domain.standards.escalation import Ladder
 from closedloop.domain.standards.pauses import Silence
 from closedloop.domain.standards.standard import Standards
@@ -140,6 +141,10 @@ class Policy:
     will close, and then before it closes."""
     limits: Limits = attrs.field(factory=Limits, validator=is_a(Limits))
     """How long the text closedloop stores may be; longer input is refused."""
+    status_links: StatusLinks | None = attrs.field(
+        default=None, validator=attrs.validators.optional(is_a(StatusLinks))
+    )
+    """The customer's status page links (`desk.portal`); None: no links are issued."""
 
     def check_decline_category(self, category: str) -> None:
         """Raise :class:`ValidationError` unless ``category`` is one of ours."""

@@ -33,6 +33,7 @@ PLACEHOLDERS = frozenset(
         "survey",
         "survey_link",
         "expires",
+        "status_link",
     }
 )
 
@@ -188,6 +189,10 @@ class Templates:
         "The link works until $expires.\n"
     )
     """A reminder of an open survey invitation."""
+
+    def placeholders(self, name: str) -> frozenset[str]:
+        """The placeholders template ``name`` uses (``{"matter", "status_link"}``)."""
+        return frozenset(string.Template(getattr(self, name)).get_identifiers())
 
     def render(self, name: str, values: dict[str, str]) -> str:
         """Fill template ``name`` with ``values``."""

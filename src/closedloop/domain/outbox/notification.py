@@ -26,7 +26,8 @@ class Notification:
     ``deliver_after`` waits in the outbox until then (an alert held until office hours).
     A survey invitation or reminder names its ``invitation_id`` (and has an empty
     ``case_id`` when the survey is not about a case), and carries its survey ``token`` in
-    its link: the outbox forgets it once the message is delivered (:meth:`spent`).
+    its link (an acknowledgement may carry a status link's): the outbox forgets it once the
+    message is delivered (:meth:`spent`).
     """
 
     key: str
@@ -52,7 +53,8 @@ class Notification:
     invitation_id: str | None = None
     """The survey invitation it carries or reminds of; None otherwise."""
     token: str | None = None
-    """The survey token in its link, forgotten once delivered; None otherwise."""
+    """The secret in its link (a survey token, or a status link's token), forgotten once
+    delivered; None otherwise."""
 
     @property
     def ready_at(self) -> datetime:
