@@ -21,6 +21,9 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import customer_side
+from staff_pages import STEP_FIELDS, error_page, page, quoted, step_form
+
 from closedloop import (
     CaseNotFoundError,
     Channel,
@@ -30,9 +33,12 @@ from closedloop import (
     Feedback,
     FeedbackKind,
     Notifier,
+    Policy,
     SmtpNotifier,
     SQLiteStore,
+    StatusLinks,
     Step,
+    Templates,
     ValidationError,
     WebhookError,
     WebhookNotifier,
@@ -42,32 +48,6 @@ from closedloop import (
 from closedloop.adapters.notify.log import LogNotifier
 from closedloop.insights import render_html
 from closedloop.ports import Clock
-
-_STYLE = (
-    "body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
-    "table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.3rem .5rem;"
-    "border-bottom:1px solid #eee}form.step{border:1px solid #ddd;padding:.5rem;margin:.5rem 0}"
-    ".red{color:#c62828}.amber{color:#b28704}.green{color:#2e7d32}.error{color:#c62828}"
-)
-
-# The form fields each step takes, beyond who does it and the version they saw.
-_STEP_FIELDS: dict[Step, tuple[str, ...]] = {
-    Step.ACKNOWLEDGE: (),
-    Step.TAKE_ACTION: ("summary",),
-    Step.DECLINE: ("reason", "category", "asked"),
-    Step.THANK: (),
-    Step.EXPLAIN: ("what_failed", "what_changes", "root_cause"),
-    Step.REOPEN: ("reason",),
-}
-
-
-def _page(title: str, body: str) -> bytes:
-    return (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
-        f"<p><a href='/'>Cases</a> · <a href='/feedback'>Feedback form</a> · "
-        f"<a href='/report'>Report</a></p><h1>{html.escape(title)}</h1>{body}</body></html>"
-    ).encode()
 
 
 class Helpdesk:
@@ -82,12 +62,18 @@ class Helpdesk:
         port: int = 8000,
         clock: Clock | None = None,
         webhook_secret: str | bytes | None = None,
+        status_secret: str | None = None,
     ) -> None:
         self.store = store
-        self.desk = Desk(store, notifier, clock=clock)
         self.clock = clock
         self.webhook_secret = webhook_secret
         self.server = ThreadingHTTPServer((host, port), self._handler())
+        policy = Policy()
+        if status_secret is not None:  # acknowledgements carry a link to /status/<token>
+            links = StatusLinks(secret=status_secret, url=f"{self.url}/status/{{token}}")
+            text = Templates().acknowledgement + "\nFollow your case here: $status_link\n"
+            policy = Policy(status_links=links, templates=Templates(acknowledgement=text))
+        self.desk = Desk(store, notifier, clock=clock, policy=policy)
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
 
@@ -158,23 +144,26 @@ class Helpdesk:
             ("GET", "/feedback"): self.feedback_form,
             ("POST", "/feedback"): self.feedback_posted,
             ("POST", "/webhooks/feedback"): self.webhook,
+            ("POST", "/webhooks/email"): self.email,
             ("GET", "/report"): self.report,
         }
         try:
             if (method, path) in routes:
                 routes[method, path](request)
+            elif len(parts) == 2 and parts[0] == "status":
+                self.status(request, method, urllib.parse.unquote(parts[1]))
             elif method == "GET" and len(parts) == 2 and parts[0] == "cases":
                 self.case_page(request, parts[1])
             elif method == "POST" and len(parts) == 3 and parts[0] == "cases":
                 self.step(request, parts[1], parts[2])
             else:
-                self.send(request, HTTPStatus.NOT_FOUND, _page("Not found", ""))
+                self.send(request, HTTPStatus.NOT_FOUND, page("Not found", ""))
         except CaseNotFoundError as error:
-            self.send(request, HTTPStatus.NOT_FOUND, _error_page(error))
+            self.send(request, HTTPStatus.NOT_FOUND, error_page(error))
         except ConcurrencyError as error:
-            self.send(request, HTTPStatus.CONFLICT, _error_page(error))
+            self.send(request, HTTPStatus.CONFLICT, error_page(error))
         except ClosedLoopError as error:
-            self.send(request, HTTPStatus.BAD_REQUEST, _error_page(error))
+            self.send(request, HTTPStatus.BAD_REQUEST, error_page(error))
 
     @staticmethod
     def send(
@@ -210,7 +199,7 @@ class Helpdesk:
                 continue
             rag = self.desk.standards.status(case.id).value
             rows.append(
-                f"<tr><td><a href='/cases/{_q(case.id)}'>{html.escape(case.subject)}</a></td>"
+                f"<tr><td><a href='/cases/{quoted(case.id)}'>{html.escape(case.subject)}</a></td>"
                 f"<td>{html.escape(case.customer)}</td><td>{case.reply_channel.name}</td>"
                 f"<td>{case.stage.name.lower()}</td><td class='{rag}'>{rag.upper()}</td></tr>"
             )
@@ -219,7 +208,7 @@ class Helpdesk:
             f"<p>{unanswered} unanswered.</p><table><tr><th>Subject</th><th>Customer</th>"
             f"<th>Channel</th><th>Stage</th><th>Status</th></tr>{''.join(rows)}</table>"
         )
-        self.send(request, HTTPStatus.OK, _page("Open cases", body))
+        self.send(request, HTTPStatus.OK, page("Open cases", body))
 
     def feedback_form(self, request: BaseHTTPRequestHandler) -> None:
         kinds = "".join(f"<option>{k.value}</option>" for k in FeedbackKind)
@@ -230,7 +219,7 @@ class Helpdesk:
             "<p><label>Message<br><textarea name='text' rows='5' cols='60' required>"
             "</textarea></label></p><p><button>Send</button></p></form>"
         )
-        self.send(request, HTTPStatus.OK, _page("Tell us", body))
+        self.send(request, HTTPStatus.OK, page("Tell us", body))
 
     def feedback_posted(self, request: BaseHTTPRequestHandler) -> None:
         form = self.form(request)
@@ -247,7 +236,7 @@ class Helpdesk:
         due = [d.due_at for d in self.desk.standards.deadlines(case.id) if d.due_at is not None]
         when = f" You will hear from us by {min(due):%A %d %B, %H:%M %Z}." if due else ""
         body = f"<p>Thank you: we have your message (case {html.escape(case.id)}).{when}</p>"
-        self.send(request, HTTPStatus.CREATED, _page("Thank you", body))
+        self.send(request, HTTPStatus.CREATED, page("Thank you", body))
 
     def webhook(self, request: BaseHTTPRequestHandler) -> None:
         if self.webhook_secret is None:
@@ -267,6 +256,20 @@ class Helpdesk:
         answer = json.dumps({"case_id": case.id}).encode()
         self.send(request, HTTPStatus.ACCEPTED, answer, "application/json")
 
+    def email(self, request: BaseHTTPRequestHandler) -> None:
+        if self.webhook_secret is None:
+            raise ValidationError("this helpdesk takes no webhooks: start it with a secret")
+        body = self.body(request)
+        customer_side.email_webhook(
+            self.desk, request, body, self.webhook_secret, self.now(), self.send
+        )
+
+    def status(self, request: BaseHTTPRequestHandler, method: str, token: str) -> None:
+        if method == "GET":
+            customer_side.status_get(self.desk, request, token, self.send)
+        else:
+            customer_side.status_post(self.desk, request, token, self.form(request), self.send)
+
     def case_page(self, request: BaseHTTPRequestHandler, case_id: str) -> None:
         case = self.desk.get(case_id)
         history = "".join(
@@ -281,9 +284,9 @@ class Helpdesk:
             for d in self.desk.standards.deadlines(case_id)
         )
         forms = "".join(
-            _step_form(case.id, case.version, step)
+            step_form(case.id, case.version, step)
             for step in case.allowed_steps()
-            if step in _STEP_FIELDS
+            if step in STEP_FIELDS
         )
         messages = "".join(
             f"<blockquote>{html.escape(m.text)} <small>({m.channel.name})</small></blockquote>"
@@ -296,14 +299,14 @@ class Helpdesk:
             f"<h2>Next steps</h2>{forms or '<p>None.</p>'}"
             f"<h2>History</h2><table>{history}</table>"
         )
-        self.send(request, HTTPStatus.OK, _page(case.subject, body))
+        self.send(request, HTTPStatus.OK, page(case.subject, body))
 
     def step(self, request: BaseHTTPRequestHandler, case_id: str, name: str) -> None:
         try:
             step = Step(name)
         except ValueError:
             raise ValidationError(f"unknown step {name!r}") from None
-        if step not in _STEP_FIELDS:
+        if step not in STEP_FIELDS:
             raise ValidationError(f"{name!r} is not a step agents take here")
         form = self.form(request)
         by = form.get("by") or "agent"
@@ -311,7 +314,7 @@ class Helpdesk:
             version: int | None = int(form["expected_version"])
         except (KeyError, ValueError):
             raise ValidationError("the form must carry the version you saw") from None
-        fields = {f: form.get(f, "") for f in _STEP_FIELDS[step]}
+        fields = {f: form.get(f, "") for f in STEP_FIELDS[step]}
         desk = self.desk
         if step is Step.ACKNOWLEDGE:
             desk.acknowledge(case_id, by=by, expected_version=version)
@@ -332,33 +335,12 @@ class Helpdesk:
             )  # fmt: skip
         else:
             desk.reopen(case_id, reason=fields["reason"], by=by, expected_version=version)
-        self.send(request, HTTPStatus.SEE_OTHER, b"", location=f"/cases/{_q(case_id)}")
+        self.send(request, HTTPStatus.SEE_OTHER, b"", location=f"/cases/{quoted(case_id)}")
 
     def report(self, request: BaseHTTPRequestHandler) -> None:
         now = self.now()
         insights = self.desk.reports.insights(now - timedelta(days=30), now + timedelta(seconds=1))
         self.send(request, HTTPStatus.OK, render_html(insights, title="Helpdesk report").encode())
-
-
-def _q(text: str) -> str:
-    return urllib.parse.quote(text, safe="")
-
-
-def _error_page(error: ClosedLoopError) -> bytes:
-    return _page("That did not work", f"<p class='error'>{html.escape(str(error))}</p>")
-
-
-def _step_form(case_id: str, version: int, step: Step) -> str:
-    inputs = "".join(
-        f"<p><label>{name.replace('_', ' ')} <input name='{name}'></label></p>"
-        for name in _STEP_FIELDS[step]
-    )
-    return (
-        f"<form class='step' method='post' action='/cases/{_q(case_id)}/{step.value}'>"
-        f"<input type='hidden' name='expected_version' value='{version}'>"
-        f"<p><label>by <input name='by' value='agent'></label></p>{inputs}"
-        f"<button>{step.value.replace('_', ' ')}</button></form>"
-    )
 
 
 def _notifier(args: argparse.Namespace) -> Notifier:
@@ -384,8 +366,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--webhook-url", help="POST notifications to your app instead")
     args = parser.parse_args(argv)
     secret = os.environ.get("HELPDESK_WEBHOOK_SECRET")
+    status_secret = os.environ.get("HELPDESK_STATUS_SECRET")
     store = SQLiteStore(args.db)
-    app = Helpdesk(store, _notifier(args), host=args.host, port=args.port, webhook_secret=secret)
+    app = Helpdesk(
+        store, _notifier(args), host=args.host, port=args.port, webhook_secret=secret,
+        status_secret=status_secret,
+    )  # fmt: skip
     app.start_timer(args.interval)
     print(f"helpdesk on {app.url} (database {args.db}); Ctrl-C to stop", flush=True)
     try:
