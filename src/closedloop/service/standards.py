@@ -371,5 +371,8 @@ class Standards:
             ),
             expected_version=expected_version,
         )  # fmt: skip
-        log.info("case %s escalated by the customer", case_id, extra={"case_id": case_id})
+        log.info(
+            "case %s escalated by the customer", case_id,
+            extra={"tenant": ctx.store.tenant, "case_id": case_id},
+        )  # fmt: skip
         return escalated
