@@ -280,3 +280,20 @@ def test_importing_closedloop_logs_nothing() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stderr == ""
+
+
+@pytest.mark.postgres
+def test_a_new_postgres_schema_logs_its_migration(caplog: pytest.LogCaptureFixture) -> None:
+    from closedloop import PostgresStore
+    from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
+
+    dsn, schema = dsn_or_skip(), new_schema()
+    try:
+        with caplog.at_level(logging.INFO, logger="closedloop.storage.postgres"):
+            for _ in range(2):  # the second finds it current: nothing to say
+                with PostgresStore(dsn, schema=schema) as store:
+                    store.due(START, 1)
+    finally:
+        drop_schema(dsn, schema)
+    (record,) = caplog.records
+    assert (record.levelno, record.schema, record.from_version) == (logging.INFO, schema, 0)  # type: ignore[attr-defined]
