@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from collections.abc import Iterator
@@ -36,6 +37,26 @@ def server(path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         drop_schema(dsn, schema)
 
 
+@pytest.fixture
+def closedloop_loggers() -> Iterator[None]:
+    """For docs/operations.md, which configures the ``closedloop`` loggers: put them back."""
+
+    def ours() -> dict[str, logging.Logger]:
+        return {
+            name: logger
+            for name, logger in logging.Logger.manager.loggerDict.items()
+            if isinstance(logger, logging.Logger) and name.split(".")[0] == "closedloop"
+        }
+
+    before = {n: (g.level, list(g.handlers), g.propagate, g.disabled) for n, g in ours().items()}
+    yield
+    for name, logger in ours().items():
+        level, handlers, propagate, disabled = before.get(name, (logging.NOTSET, [], True, False))
+        logger.setLevel(level)
+        logger.handlers[:] = handlers
+        logger.propagate, logger.disabled = propagate, disabled
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -43,7 +64,7 @@ def server(path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         for f in FILES
     ],
 )
-@pytest.mark.usefixtures("server")
+@pytest.mark.usefixtures("server", "closedloop_loggers")
 def test_code_blocks_run(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     namespace: dict[str, object] = {"__name__": f"docs_{path.stem}"}
     for number, block in enumerate(BLOCK.findall(path.read_text()), start=1):

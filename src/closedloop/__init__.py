@@ -3,15 +3,12 @@
 Start with :class:`Desk`; read ``docs/`` for the concepts.
 """
 
-from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
-from importlib.metadata import version as _version
+import logging as _logging
+from importlib import import_module as _import_module
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from closedloop.adapters.notify.signatures import WebhookDelivery, sign_webhook, verify_webhook
-from closedloop.adapters.notify.smtp import SmtpNotifier
 from closedloop.adapters.notify.webhook_feedback import feedback_from_webhook
-from closedloop.adapters.notify.webhooks import WebhookNotifier
-from closedloop.adapters.sqlite import SQLiteStore
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.contact import Pause, WaitingOn
@@ -90,29 +87,46 @@ from closedloop.service.templates import Templates
 
 if _TYPE_CHECKING:
     from closedloop.adapters.mail import feedback_from_email, read_email
+    from closedloop.adapters.notify.smtp import SmtpNotifier
+    from closedloop.adapters.notify.webhooks import WebhookNotifier
     from closedloop.adapters.postgres import PostgresStore
+    from closedloop.adapters.sqlite import SQLiteStore
 
-#: Public names imported on first use (an optional extra, or the email package).
-_LAZY = ("PostgresStore", "feedback_from_email", "read_email")
+    __version__: str
+
+#: Public names imported on first use, by the module that defines them: psycopg is an optional
+#: extra, and a host that sends no e-mail, calls no webhook or keeps no SQLite file should not
+#: pay for importing smtplib, email, ssl, urllib.request or sqlite3 (docs/operations.md).
+_LAZY = {
+    "PostgresStore": "closedloop.adapters.postgres",
+    "SQLiteStore": "closedloop.adapters.sqlite",
+    "SmtpNotifier": "closedloop.adapters.notify.smtp",
+    "WebhookNotifier": "closedloop.adapters.notify.webhooks",
+    "feedback_from_email": "closedloop.adapters.mail",
+    "read_email": "closedloop.adapters.mail",
+}
 
 
 def __getattr__(name: str) -> object:
-    # PostgresStore is public, but psycopg is an optional extra: import it on first use.
-    if name == "PostgresStore":
-        from closedloop.adapters.postgres import PostgresStore
+    if name == "__version__":  # importlib.metadata (and with it email) only when asked
+        from importlib.metadata import PackageNotFoundError, version
 
-        return PostgresStore
-    if name in ("read_email", "feedback_from_email"):
-        from closedloop.adapters import mail
+        try:
+            found = version("closedloop")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            found = "0+unknown"
+        globals()[name] = found
+        return found
+    home = _LAZY.get(name)
+    if home is None:
+        raise AttributeError(f"module 'closedloop' has no attribute {name!r}")
+    value = getattr(_import_module(home), name)
+    globals()[name] = value  # the next lookup finds it without this function
+    return value
 
-        return getattr(mail, name)
-    raise AttributeError(f"module 'closedloop' has no attribute {name!r}")
 
-
-try:
-    __version__ = _version("closedloop")
-except _PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+# A library's loggers say nothing until the host configures logging (docs/operations.md).
+_logging.getLogger("closedloop").addHandler(_logging.NullHandler())
 
 __all__ = [
     "AlreadyAnsweredError",

@@ -123,7 +123,11 @@ def skipping(load: Callable[[_R], _T], rows: Iterable[_R]) -> list[_T]:
         try:
             found.append(load(row))
         except UnreadableRecordError as exc:
-            log.warning("%s; a reader of many records left it out", exc)
+            # Not the error's reason: it may quote what the record holds.
+            log.warning(
+                "a stored %s (%s) cannot be read back; a reader of many records left it out",
+                exc.record, exc.record_id, extra={"record": exc.record, "record_id": exc.record_id},
+            )  # fmt: skip
     return found
 
 

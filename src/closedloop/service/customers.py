@@ -11,6 +11,7 @@ from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import ValidationError
 from closedloop.service import identity
 from closedloop.service.context import Context
+from closedloop.service.logs import customers as log
 
 __all__ = ["Customers"]
 
@@ -28,7 +29,9 @@ class Customers:
         customer one of them already belongs to, else a new one. Feedback from any linked
         handle reaches the same customer. A handle of another customer raises
         :class:`~closedloop.HandleTakenError`: merge the two instead."""
-        return identity.link(self._ctx, handles, customer, by)
+        linked = identity.link(self._ctx, handles, customer, by)
+        log.debug("%d handles linked to a customer", len(handles), extra=self._about(linked))
+        return linked
 
     def unlink(self, customer: str, handle: str, *, by: str) -> Customer:
         """Take ``handle`` away from ``customer``."""
@@ -37,11 +40,15 @@ class Customers:
     def merge(self, into: str, other: str, *, by: str) -> Customer:
         """Two records were one person: ``into`` takes every handle of ``other`` (which
         keeps its history, marked merged). :meth:`unmerge` undoes it."""
-        return identity.merge(self._ctx, into, other, by)
+        merged = identity.merge(self._ctx, into, other, by)
+        log.info("two customers merged", extra=self._about(merged))
+        return merged
 
     def unmerge(self, into: str, other: str, *, by: str) -> tuple[Customer, Customer]:
         """Undo a merge: ``other`` gets back the handles the merge moved."""
-        return identity.unmerge(self._ctx, into, other, by)
+        kept, restored = identity.unmerge(self._ctx, into, other, by)
+        log.info("a merge undone", extra=self._about(restored))
+        return kept, restored
 
     def get(self, customer: str) -> Customer:
         """A customer by id; raises :class:`~closedloop.CustomerNotFoundError`."""
@@ -80,7 +87,15 @@ class Customers:
         erasure = Erasure(everyone, pseudonym)
         require_key("pseudonym", erasure.pseudonym)  # the store looks it up as a handle
         ctx.store.erase(erasure, ctx.clock.now())
+        log.info(
+            "a customer erased: %d handles", len(everyone),
+            extra={"tenant": ctx.store.tenant, "handles": len(everyone)},
+        )  # fmt: skip
         return erasure
+
+    def _about(self, customer: Customer) -> dict[str, object]:
+        # Not the customer's id: a host may use an address as its customer ids.
+        return {"tenant": self._ctx.store.tenant, "handles": len(customer.handles)}
 
 
 def _salt() -> str:

@@ -20,7 +20,7 @@ from closedloop.domain.cases.lifecycle import Lifecycle
 from closedloop.domain.cases.queues import Queue
 from closedloop.domain.checks import require_limit
 from closedloop.ports import CaseStore, Clock, Notifier
-from closedloop.service import identity, intake, invitations, lifecycle, standards
+from closedloop.service import identity, intake, invitations, lifecycle, logs, standards
 from closedloop.service.clock import CheckedClock, SystemClock
 from closedloop.service.context import Context, Hooks, check_parts, checked_ids
 from closedloop.service.conversation import Conversation
@@ -347,7 +347,9 @@ class Desk:
         """
         report = standards.sweep(self._ctx, require_limit("batch", batch))
         reminded, expired = invitations.sweep_invitations(self._ctx, batch)
-        return attrs.evolve(report, reminded=tuple(reminded), expired=tuple(expired))
+        report = attrs.evolve(report, reminded=tuple(reminded), expired=tuple(expired))
+        logs.swept(self._ctx.store.tenant, report)
+        return report
 
     # ----------------------------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -12,6 +13,8 @@ from closedloop.domain.errors import UndeliverableError
 from closedloop.domain.limits import MAX_NOTIFICATION_KEY_BYTES
 from closedloop.domain.outbox.messages import OutboxMessage
 from closedloop.service.context import Context
+from closedloop.service.logs import notification_key
+from closedloop.service.logs import outbox as log
 
 __all__ = ["DispatchReport", "dead_letters", "dispatch", "requeue"]
 
@@ -64,6 +67,12 @@ def dispatch(
             # dead letter that says why, like a message whose customer was erased.
             store.mark_failed(message.key, ctx.clock.now(), f"not sent: {reason}", None)
             withdrawn.append(message.key)
+            log.info(
+                "notification %s withheld, a dead letter never sent: %s",
+                notification_key(message.notification),
+                reason,
+                extra=_extra(ctx, message) | {"reason": reason},
+            )
             continue
         try:
             ctx.notifier.send(message.notification)
@@ -76,14 +85,57 @@ def dispatch(
             )
             store.mark_failed(message.key, now, f"{type(exc).__name__}: {exc}", retry_at)
             (retrying if retry_at is not None else dead).append(message.key)
+            _failed(ctx, message, type(exc).__name__, retry_at)
             continue
         store.mark_sent(message.key, ctx.clock.now())
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "notification %s delivered",
+                notification_key(message.notification),
+                extra=_extra(ctx, message),
+            )
         for delivered in ctx.hooks.on_delivered:
             delivered(ctx, message.notification)
         sent.append(message.key)
-    return DispatchReport(
+    report = DispatchReport(
         sent=tuple(sent), retrying=tuple(retrying), dead=tuple(dead), skipped=tuple(withdrawn)
     )
+    if (sent or retrying or dead or withdrawn) and log.isEnabledFor(logging.DEBUG):
+        log.debug(
+            "dispatch: %d sent, %d to retry, %d dead letters, %d withheld",
+            len(sent), len(retrying), len(dead), len(withdrawn),
+            extra={"tenant": store.tenant, "sent": len(sent), "retrying": len(retrying),
+                   "dead": len(dead), "skipped": len(withdrawn)},
+        )  # fmt: skip
+    return report
+
+
+def _extra(ctx: Context, message: OutboxMessage) -> dict[str, object]:
+    notification = message.notification
+    return {
+        "tenant": ctx.store.tenant,
+        "case_id": notification.case_id,
+        "notification_key": notification_key(notification),
+        "purpose": notification.purpose,
+        "channel": notification.channel.name,
+        "attempt": message.attempts + 1,
+    }
+
+
+def _failed(ctx: Context, message: OutboxMessage, error: str, retry_at: datetime | None) -> None:
+    """A retry is routine (INFO); a dead letter needs someone to look (WARNING)."""
+    extra = _extra(ctx, message) | {"error": error}
+    key, attempt = extra["notification_key"], extra["attempt"]
+    if retry_at is None:
+        log.warning(
+            "notification %s is a dead letter after attempt %d (%s); requeue it once fixed",
+            key, attempt, error, extra=extra,
+        )  # fmt: skip
+    else:
+        log.info(
+            "notification %s failed on attempt %d (%s); retrying at %s",
+            key, attempt, error, retry_at, extra=extra | {"retry_at": retry_at},
+        )  # fmt: skip
 
 
 def requeue(ctx: Context, keys: Sequence[str]) -> None:
@@ -93,6 +145,12 @@ def requeue(ctx: Context, keys: Sequence[str]) -> None:
     now = ctx.clock.now()
     for key in keys:
         ctx.store.requeue(key, now)
+    if keys:
+        log.info(
+            "%d dead letters requeued",
+            len(keys),
+            extra={"tenant": ctx.store.tenant, "count": len(keys)},
+        )
 
 
 def dead_letters(ctx: Context, limit: int = 100) -> Sequence[OutboxMessage]:

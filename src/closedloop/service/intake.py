@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from closedloop.service import identity
 from closedloop.service.context import Context
 from closedloop.service.conversation import add_message
 from closedloop.service.lifecycle import check_feedback, open_new
+from closedloop.service.logs import intake as log
 
 __all__ = ["listen", "listen_many"]
 
@@ -29,12 +31,23 @@ def listen(ctx: Context, feedback: Feedback) -> Case:
         if feedback.external_id is not None:
             existing = ctx.store.find_by_external_id(feedback.external_id)
             if existing is not None:
-                return existing
+                return _logged(ctx, existing, "a repeat delivery of")
         candidates = identity.cases_of_customer(ctx, feedback.customer)
         target = matching_case(feedback, candidates, rule)
         if target is not None:
-            return add_message(ctx, target.id, feedback)
+            return _logged(ctx, add_message(ctx, target.id, feedback), "a message joining")
     return _open_one(ctx, feedback)
+
+
+def _logged(ctx: Context, case: Case, what: str) -> Case:
+    """Log the feedback taken in (DEBUG): which case, never who or what they wrote."""
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug(
+            "feedback in: %s case %s", what, case.id,
+            extra={"tenant": ctx.store.tenant, "case_id": case.id, "kind": case.kind.value,
+                   "channel": case.reply_channel.name},
+        )  # fmt: skip
+    return case
 
 
 def listen_many(ctx: Context, items: Iterable[Feedback]) -> list[Case]:
@@ -59,7 +72,7 @@ def _open_one(ctx: Context, feedback: Feedback) -> Case:
     if feedback.external_id is not None:
         existing = ctx.store.find_by_external_id(feedback.external_id)
         if existing is not None:
-            return existing
+            return _logged(ctx, existing, "a repeat delivery of")
     case = open_new(ctx, feedback, ctx.clock.now())
     try:
         ctx.commit(Change(case, expected_version=0))
@@ -68,8 +81,8 @@ def _open_one(ctx: Context, feedback: Feedback) -> Case:
         existing = ctx.store.find_by_external_id(feedback.external_id or "")
         if existing is None:  # pragma: no cover - the store just said it exists
             raise
-        return existing
-    return case
+        return _logged(ctx, existing, "a repeat delivery of")
+    return _logged(ctx, case, "new")
 
 
 def _open_many(ctx: Context, items: list[Feedback]) -> list[Case]:
@@ -99,4 +112,8 @@ def _listen_batch(ctx: Context, items: list[Feedback], now: datetime, lookup: bo
             seen[key] = case
         result.append(case)
     ctx.commit_many([Change(c, expected_version=0) for c in fresh])
+    log.debug(
+        "feedback in: %d items, %d new cases", len(items), len(fresh),
+        extra={"tenant": ctx.store.tenant, "items": len(items), "opened": len(fresh)},
+    )  # fmt: skip
     return result

@@ -27,6 +27,7 @@ from closedloop.domain.standards.standard import (
 from closedloop.ports import ClaimsDueCases, ReadsManyCases
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, render, schedule, show
+from closedloop.service.logs import standards as log
 
 __all__ = ["Standards", "SweepReport", "sweep"]
 
@@ -80,7 +81,7 @@ def sweep(ctx: Context, batch: int = 500) -> SweepReport:
     sweep at the same instant finds nothing to do.
     """
     now = ctx.clock.now()
-    tally = _Tally()
+    tally = _Tally(tenant=ctx.store.tenant)
     seen: set[str] = set()
     store = ctx.store
     claims = store if isinstance(store, ClaimsDueCases) else None
@@ -119,6 +120,11 @@ def _commit_page(
             if conflict.case_id not in page:  # pragma: no cover - the sweep writes only these
                 raise
             del page[conflict.case_id]
+            log.debug(
+                "sweep: case %s changed meanwhile",
+                conflict.case_id,
+                extra=tally.about(conflict.case_id),
+            )
             conflicted.append(conflict.case_id)
             continue
         for case, change in page.values():
@@ -140,13 +146,14 @@ def _redo(ctx: Context, case_id: str, now: datetime, tally: _Tally) -> None:
     nothing now, or conflicts again, another worker had it: left to them."""
     case = _read(ctx, case_id, tally)
     change = None if case is None else _sweep_one(ctx, case, now)
+    if case is not None and change is not None:
+        try:
+            ctx.commit(change)
+        except ConcurrencyError:
+            change = None
     if case is None or change is None:
         tally.conflicts += 1
-        return
-    try:
-        ctx.commit(change)
-    except ConcurrencyError:
-        tally.conflicts += 1
+        log.debug("sweep: case %s left to another worker", case_id, extra=tally.about(case_id))
         return
     tally.record(case, change)
 
@@ -158,6 +165,7 @@ def _read(ctx: Context, case_id: str, tally: _Tally) -> Case | None:
         return None
     except UnreadableRecordError:
         tally.unreadable.append(case_id)
+        log.warning("sweep: case %s unreadable, left as it is", case_id, extra=tally.about(case_id))
         return None
 
 
@@ -172,6 +180,11 @@ class _Tally:
     )
     unreadable: list[str] = attrs.Factory(list)
     conflicts: int = 0
+    tenant: str = ""
+
+    def about(self, case_id: str, **more: object) -> dict[str, object]:
+        """A log record's ``extra``."""
+        return {"tenant": self.tenant, "case_id": case_id, **more}
 
     def record(self, case: Case, change: Change) -> None:
         """Count a committed change to ``case``."""
@@ -181,8 +194,13 @@ class _Tally:
             self.paused[ended].append(moved.id)
         elif moved.escalation_level != case.escalation_level:
             self.escalated.append((moved.id, moved.escalation_level))
+            log.info(
+                "case %s escalated to level %d", moved.id, moved.escalation_level,
+                extra=self.about(moved.id, escalation_level=moved.escalation_level),
+            )  # fmt: skip
         elif change.notifications:
             self.warned.append(moved.id)
+            log.info("case %s: owner warned at amber", moved.id, extra=self.about(moved.id))
 
     def report(self, now: datetime) -> SweepReport:
         paused = self.paused
@@ -344,7 +362,7 @@ class Standards:
         policy = ctx.policy
         if isinstance(channel, Channel):
             policy.check_channel(channel)
-        return advance(
+        escalated = advance(
             ctx,
             case_id,
             lambda case, now: escalation.customer_escalate(
@@ -353,3 +371,8 @@ class Standards:
             ),
             expected_version=expected_version,
         )  # fmt: skip
+        log.info(
+            "case %s escalated by the customer", case_id,
+            extra={"tenant": ctx.store.tenant, "case_id": case_id},
+        )  # fmt: skip
+        return escalated

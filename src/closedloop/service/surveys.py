@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from closedloop.domain.cases.channel import Channel
@@ -13,6 +14,7 @@ from closedloop.domain.surveys.survey import Answer, Survey
 from closedloop.service import identity, invitations
 from closedloop.service.context import Context
 from closedloop.service.invitations import Invited
+from closedloop.service.logs import surveys as log
 
 __all__ = ["Surveys"]
 
@@ -58,10 +60,17 @@ class Surveys:
             raise ValidationError.of("contact", f"contact must be a Contact, got {shown(contact)}")
         if case_status is not None:
             require_text("case_status", case_status, limit=200)
-        return invitations.invite(
+        invited = invitations.invite(
             self._ctx, survey, case_id=case_id, customer=customer, channel=channel,
             contact=contact, case_status=case_status,
         )  # fmt: skip
+        if log.isEnabledFor(logging.DEBUG):
+            why = "goes out" if invited.reason is None else invited.reason.value
+            log.debug(
+                "survey invitation %s: %s", invited.invitation.id, why,
+                extra=_about(self._ctx, invited.invitation) | {"allowed": invited.allowed},
+            )  # fmt: skip
+        return invited
 
     def respond(
         self,
@@ -84,7 +93,9 @@ class Surveys:
             require_key("token", token, 1000)
         except ValidationError:
             raise InvalidTokenError() from None
-        return invitations.respond(self._ctx, token, answer, comment=comment, contact_me=contact_me)
+        done = invitations.respond(self._ctx, token, answer, comment=comment, contact_me=contact_me)
+        log.debug("survey invitation %s answered", done.id, extra=_about(self._ctx, done))
+        return done
 
     def record_answer(
         self,
@@ -112,10 +123,12 @@ class Surveys:
                 "behind it to answer (an answer from one of their old addresses is a new "
                 "customer's: give that address)",
             )
-        return invitations.record_answer(
+        done = invitations.record_answer(
             self._ctx, survey, customer=customer, channel=channel, answer=answer,
             comment=comment, contact_me=contact_me, case_id=case_id, external_id=external_id,
         )  # fmt: skip
+        log.debug("survey answer %s recorded", done.id, extra=_about(self._ctx, done))
+        return done
 
     def get(self, invitation_id: str) -> Invitation:
         """One invitation (or recorded answer) by id; raises
@@ -126,3 +139,12 @@ class Surveys:
         """A customer's survey history (by customer id, or by any of their handles): every
         invitation to any of their handles, suppressed ones with the reason, oldest first."""
         return identity.invitations_of_customer(self._ctx, customer)
+
+
+def _about(ctx: Context, invitation: Invitation) -> dict[str, object]:
+    return {
+        "tenant": ctx.store.tenant,
+        "invitation_id": invitation.id,
+        "case_id": invitation.case_id,
+        "channel": invitation.channel.name,
+    }

@@ -5,6 +5,7 @@ and one transaction for one tenant at a time.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     import psycopg
 
 __all__ = ["PAGE", "Connections", "Database", "PostgresBase", "Source", "errors"]
+
+log = logging.getLogger("closedloop.storage.postgres")
 
 #: Rows per query of a read that yields its results a page at a time.
 PAGE = 500
@@ -197,6 +200,11 @@ class Database:
         with self.connection() as conn, errors(self), conn.transaction():
             found = migrate_schema(conn, self.schema)
         self.ready = True
+        if found != SCHEMA_VERSION:
+            log.info(
+                "schema %s migrated from version %d to %d", self.schema, found, SCHEMA_VERSION,
+                extra={"schema": self.schema, "from_version": found, "to_version": SCHEMA_VERSION},
+            )  # fmt: skip
         return found
 
     def version(self) -> int:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sqlite3
@@ -14,6 +15,8 @@ from closedloop.adapters.sqlite.read_model_schema import READ_MODEL
 from closedloop.domain.errors import SchemaVersionError, StorageError, ValidationError
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "connect"]
+
+log = logging.getLogger("closedloop.storage.sqlite")
 
 #: The schema, as ordered forward migrations: step ``n`` (1-based) takes a database from
 #: ``PRAGMA user_version`` ``n - 1`` to ``n``. Append new steps; never edit a released one.
@@ -258,6 +261,10 @@ def _migrate(db: sqlite3.Connection) -> None:
             _fill_snapshots(db)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.execute("COMMIT")
+        log.info(
+            "schema migrated from version %d to %d", found, SCHEMA_VERSION,
+            extra={"from_version": found, "to_version": SCHEMA_VERSION},
+        )  # fmt: skip
     except BaseException:
         if db.in_transaction:
             db.execute("ROLLBACK")
