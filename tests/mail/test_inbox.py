@@ -3,6 +3,8 @@ replies change nothing, bounces mark the message that bounced."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from closedloop import (
@@ -208,3 +210,23 @@ def test_a_reply_after_the_reopen_window_opens_a_follow_up(desk: Desk, clock: Ma
     assert receipt.case.id != case.id
     assert receipt.case.origin is not None
     assert receipt.case.origin.case_id == case.id
+
+
+def test_inbound_email_is_logged_without_text_or_addresses(
+    desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
+    case, message_id = _acknowledged(desk)
+    with caplog.at_level(logging.DEBUG, logger="closedloop.inbox"):
+        desk.inbox.receive(read_email(_reply(message_id, "My secret order 4471")))
+        _, raw = _bounce_of(desk, case)
+        desk.inbox.receive(read_email(raw))
+    records = [r for r in caplog.records if r.name == "closedloop.inbox"]
+    assert [(r.levelname, r.outcome) for r in records] == [  # type: ignore[attr-defined]
+        ("DEBUG", "reply"),
+        ("WARNING", "bounce"),
+    ]
+    assert records[1].notification_key == f"{case.id}/{case.version}/acknowledgement"  # type: ignore[attr-defined]
+    for record in records:
+        shown = record.getMessage() + repr(vars(record))
+        for private in (ANN, "4471", corpus.ACK):
+            assert private not in shown

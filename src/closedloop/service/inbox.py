@@ -3,6 +3,7 @@ case, an automatic reply changes nothing, and a bounce marks the message that bo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from closedloop.domain.cases.case import Case
@@ -13,6 +14,7 @@ from closedloop.domain.outbox.notification import message_digest
 from closedloop.service import identity, intake
 from closedloop.service.context import Context
 from closedloop.service.conversation import add_message
+from closedloop.service.logs import inbox as log
 
 __all__ = ["Inbox"]
 
@@ -58,6 +60,11 @@ class Inbox:
             raise ValidationError.of(
                 "email", f"email must be an InboundEmail (closedloop.read_email), got {email!r:.80}"
             )
+        receipt = self._receive(email, kind)
+        _logged(self._ctx, receipt, email.bounce)
+        return receipt
+
+    def _receive(self, email: InboundEmail, kind: FeedbackKind) -> Receipt:
         ctx = self._ctx
         if email.bounce is not None:
             return self._bounced(email.bounce)
@@ -136,3 +143,30 @@ def _sent(cases: list[Case], digests: set[str]) -> Iterable[tuple[Case, str]]:
                 key = f"{case.id}/{version}/{purpose}"
                 if message_digest(key) in digests:
                     yield case, key
+
+
+def _logged(ctx: Context, receipt: Receipt, bounce: Bounce | None) -> None:
+    """One record per email received: ids and the outcome, never its text or addresses."""
+    # An alert's key ends with the staff address it went to: keep case/version/purpose.
+    key = "/".join(receipt.key.split("/")[:3]) if receipt.key is not None else None
+    extra = {
+        "tenant": ctx.store.tenant,
+        "case_id": receipt.case.id if receipt.case is not None else None,
+        "notification_key": key,
+        "outcome": receipt.outcome.value,
+    }
+    if receipt.outcome is Received.BOUNCE and bounce is not None:
+        dead = bounce.action == "failed" and bounce.permanent
+        log.log(
+            logging.WARNING if dead else logging.INFO,
+            "email bounce (%s, %s) for notification %s%s",
+            bounce.action,
+            bounce.status or "no status",
+            key,
+            ", now a dead letter" if dead else "",
+            extra=extra,
+        )
+    elif receipt.outcome is Received.UNMATCHED_BOUNCE:
+        log.info("email bounce of no message this store sent", extra=extra)
+    elif log.isEnabledFor(logging.DEBUG):
+        log.debug("email received: %s", receipt.outcome.value, extra=extra)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "customers",
+    "inbox",
     "intake",
     "notification_key",
     "outbox",
@@ -33,6 +34,9 @@ intake = logging.getLogger("closedloop.intake")
 """Feedback in: a case opened, a message joining an open case, a repeat delivery (DEBUG)."""
 customers = logging.getLogger("closedloop.customers")
 """Erasure, merges and their undoing (INFO), links (DEBUG)."""
+inbox = logging.getLogger("closedloop.inbox")
+"""Inbound email: a bounce that makes a dead letter (WARNING), a temporary bounce or one of no
+message sent (INFO), replies, new cases and automatic replies (DEBUG)."""
 surveys = logging.getLogger("closedloop.surveys")
 """Invitations made and answers recorded (DEBUG)."""
 
