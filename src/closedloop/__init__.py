@@ -58,6 +58,7 @@ from closedloop.domain.errors import (
     WebhookSignatureError,
     WebhookTimestampError,
 )
+from closedloop.domain.hostevents.envelope import HostEvent
 from closedloop.domain.latte import Stage, Step
 from closedloop.domain.limits import Limits
 from closedloop.domain.outbox.messages import Delivery, OutboxMessage, RetryPolicy
@@ -76,6 +77,7 @@ from closedloop.service.invitations import Invited
 from closedloop.service.policy import Policy
 from closedloop.service.recovery import RecoveryReport
 from closedloop.service.standards import SweepReport
+from closedloop.service.subscription import EventHandler, Subscribe
 from closedloop.service.templates import Templates
 
 if _TYPE_CHECKING:
@@ -126,9 +128,11 @@ __all__ = [
     "DuplicateExternalIdError",
     "Erasure",
     "ErasurePendingError",
+    "EventHandler",
     "Feedback",
     "FeedbackKind",
     "HandleTakenError",
+    "HostEvent",
     "IdentityChange",
     "InvalidTokenError",
     "Invitation",
@@ -175,6 +179,7 @@ __all__ = [
     "StepNotAllowedError",
     "StepRefusedError",
     "StorageError",
+    "Subscribe",
     "Survey",
     "SurveyKind",
     "SurveyRules",

@@ -30,6 +30,7 @@ from closedloop.service.policy import Policy
 from closedloop.service.promises import Promises
 from closedloop.service.reports import Reports
 from closedloop.service.standards import Standards, SweepReport
+from closedloop.service.subscription import Subscribe
 from closedloop.service.surveys import Surveys
 
 __all__ = ["Desk"]
@@ -88,7 +89,8 @@ class Desk:
     :class:`~closedloop.ConcurrencyError` if someone changed the case since.
 
     Areas: :attr:`conversation`, :attr:`standards`, :attr:`promises`, :attr:`surveys`,
-    :attr:`customers`, :attr:`outbox`, :attr:`reports`.
+    :attr:`customers`, :attr:`outbox`, :attr:`reports`. ``events`` subscribes the host
+    to events (``Subscribe``): each is committed with its change and dispatched to a handler.
     """
 
     def __init__(
@@ -100,8 +102,9 @@ class Desk:
         policy: Policy | None = None,
         ids: Callable[[], str] | None = None,
         rng: random.Random | None = None,
+        events: Subscribe | None = None,
     ) -> None:
-        check_parts(store, notifier, clock, policy, ids, rng)
+        check_parts(store, notifier, clock, policy, ids, rng, events)
         self._ctx = Context(
             store=store,
             notifier=notifier,
@@ -114,6 +117,7 @@ class Desk:
                 withhold=(invitations.withheld, identity.erased_recipient),
                 on_delivered=(invitations.delivered,),
             ),
+            events=events,
         )
 
     @property
