@@ -11,14 +11,17 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from closedloop.domain.hostevents.catalogue import KINDS
+from closedloop.domain.hostevents.catalogue import KINDS as _KINDS
 from closedloop.domain.hostevents.envelope import SCHEMA_VERSION, HostEvent
 from closedloop.domain.hostevents.schema import schema
 from closedloop.service.subscription import EventHandler, Subscribe
 
+if _TYPE_CHECKING:
+    from collections.abc import Mapping
+
 __all__ = ["SCHEMA_VERSION", "TYPES", "EventHandler", "HostEvent", "Subscribe", "schema"]
 
-TYPES: Mapping[str, str] = {name: kind.description for name, kind in KINDS.items()}
+TYPES: Mapping[str, str] = {name: kind.description for name, kind in _KINDS.items()}
 """Every host event type by name, with when it is sent."""

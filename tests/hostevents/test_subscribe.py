@@ -76,3 +76,16 @@ def test_an_erasure_reaches_events_not_yet_delivered(
     opened = valid(got.of("case.opened"))["data"]
     assert opened["customer"] == erasure.pseudonym
     assert valid(got.of("case.reopened"))["data"]["by"] == erasure.pseudonym
+
+
+def test_docs_events_md_lists_every_type_with_its_fields() -> None:
+    """The table of docs/events.md is the catalogue's, row for row."""
+    from pathlib import Path
+
+    from closedloop.domain.hostevents.catalogue import KINDS
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "events.md").read_text()
+    for name, kind in KINDS.items():
+        plain = ", ".join(f"`{f.name}`" for f in kind.fields if not f.personal) or "—"
+        personal = ", ".join(f"`{f.name}`" for f in kind.fields if f.personal) or "—"
+        assert f"| `{name}` | {kind.description} | {plain} | {personal} |" in page, name
