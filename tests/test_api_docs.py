@@ -31,6 +31,7 @@ PUBLIC_MODULES = (
     "closedloop.codec",
     "closedloop.domain",
     "closedloop.events",
+    "closedloop.hostevents",
     "closedloop.insights",
     "closedloop.ports",
     "closedloop.testing",

@@ -40,6 +40,7 @@ def public_names(module: types.ModuleType) -> set[str]:
         "closedloop.testing.conformance",
         "closedloop.domain",
         "closedloop.events",
+        "closedloop.hostevents",
     ],
 )
 def test_all_lists_exactly_the_public_names(name: str) -> None:

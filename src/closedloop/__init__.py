@@ -57,6 +57,7 @@ from closedloop.domain.errors import (
     WebhookSignatureError,
     WebhookTimestampError,
 )
+from closedloop.domain.hostevents.envelope import HostEvent
 from closedloop.domain.inbound import Attachment, Bounce, InboundEmail, Receipt, Received
 from closedloop.domain.latte import Stage, Step
 from closedloop.domain.limits import Limits
@@ -83,6 +84,7 @@ from closedloop.service.invitations import Invited
 from closedloop.service.policy import Policy
 from closedloop.service.recovery import RecoveryReport
 from closedloop.service.standards import SweepReport
+from closedloop.service.subscription import EventHandler, Subscribe
 from closedloop.service.templates import Templates
 
 if _TYPE_CHECKING:
@@ -159,9 +161,11 @@ __all__ = [
     "EmailFormatError",
     "Erasure",
     "ErasurePendingError",
+    "EventHandler",
     "Feedback",
     "FeedbackKind",
     "HandleTakenError",
+    "HostEvent",
     "IdentityChange",
     "InboundEmail",
     "InvalidTokenError",
@@ -216,6 +220,7 @@ __all__ = [
     "StepNotAllowedError",
     "StepRefusedError",
     "StorageError",
+    "Subscribe",
     "Survey",
     "SurveyKind",
     "SurveyRules",

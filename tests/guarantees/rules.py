@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from closedloop import (
     Case,
@@ -176,6 +177,64 @@ def g5_nothing_marked_sent_unless_handed_over(
     assert not missing, f"G5: marked sent but never handed to a notifier: {sorted(missing)}"
 
 
+#: What each case event type says happened, as the case's history holds it (G7).
+_CASE_EVENT_CLASSES: dict[str, tuple[str, ...]] = {
+    "case.opened": ("CaseOpened",),
+    "recovery.opened": ("CaseOpened",),
+    "case.acknowledged": ("Acknowledged",),
+    "case.action_taken": ("ActionTaken",),
+    "case.declined": ("Declined",),
+    "case.thanked": ("Thanked",),
+    "case.explained": ("Explained",),
+    "case.reopened": ("Reopened",),
+    "case.assigned": ("Assigned",),
+    "case.escalated": ("Escalated",),
+    "promise.missed": ("Escalated",),
+    "case.customer_replied": ("CustomerReplied", "MessageAdded", "MessageReceived"),
+    "case.paused": ("Paused", "AwaitingCustomer"),
+    "promise.made": ("Promised",),
+    "promise.kept": ("PromiseKept",),
+}
+_SURVEY_STATUS = {
+    "survey.answered": "answered",
+    "survey.expired": "expired",
+    "survey.withdrawn": "withdrawn",
+    "survey.suppressed": "suppressed",
+}
+
+
+def g7_every_event_delivered_was_committed(desk: Desk, delivered: Iterable[dict[str, Any]]) -> None:
+    """G7: every host event handed to the host stands for a change the store committed: the
+    case's history holds the event at that version and instant (of a type that gives it),
+    or the invitation reached the state the event says; one id is always one event."""
+    seen: dict[str, dict[str, Any]] = {}
+    for event in delivered:
+        first = seen.setdefault(event["id"], event)
+        assert first == event, f"G7: event {event['id']} was delivered twice, differently"
+        name, data = event["type"], event["data"]
+        if name.startswith("survey."):
+            invitation = desk.surveys.get(data["invitation_id"])
+            wanted = _SURVEY_STATUS.get(name)
+            assert wanted is None or invitation.status.value == wanted, (
+                f"G7: {name} delivered for invitation {invitation.id}, which is "
+                f"{invitation.status.value}"
+            )
+            continue
+        case = desk.get(event["case_id"])
+        version = data["case_version"]
+        assert version <= len(case.events), (
+            f"G7: {event['id']} delivered, but case {case.id} has no version {version}"
+        )
+        happened = case.events[version - 1]
+        assert happened.at.isoformat() == event["occurred_at"], f"G7: {event['id']} at another time"
+        classes = _CASE_EVENT_CLASSES.get(name)
+        assert classes is None or type(happened).__name__ in classes, (
+            f"G7: {event['id']} delivered for a {type(happened).__name__}"
+        )
+        if name == "case.closed":
+            assert getattr(happened, "stage", None) is Stage.CLOSED, f"G7: {event['id']} not closed"
+
+
 def g6_a_move_keeps_history_and_deadlines(before: Case, after: Case, channel: Channel) -> None:
     """G6: moving a case to another channel keeps its history, its deadlines and its
     promises, and the new channel is in its channel history."""
@@ -199,8 +258,8 @@ def reopen_within_the_window(case: Case, window: timedelta) -> None:
             closed_at = event.at if event.stage is Stage.CLOSED else None
 
 
-def g7_nothing_internal_on_the_status_page(page: CustomerView, case: Case) -> None:
-    """G7: the customer's status page shows no internal note, call summary or action summary
+def g8_nothing_internal_on_the_status_page(page: CustomerView, case: Case) -> None:
+    """G8: the customer's status page shows no internal note, call summary or action summary
     (unless the same words were said to the customer)."""
     internal = {e.text for e in case.events if isinstance(e, Noted)}
     internal |= {e.summary for e in case.events if isinstance(e, ContactLogged | ActionTaken)}
@@ -208,4 +267,4 @@ def g7_nothing_internal_on_the_status_page(page: CustomerView, case: Case) -> No
     public |= {m.text for m in case.messages}
     shown = [entry.text for entry in page.entries]
     for text in internal - public:
-        assert not any(text in seen for seen in shown), f"G7: {text!r} is on the status page"
+        assert not any(text in seen for seen in shown), f"G8: {text!r} is on the status page"

@@ -3,10 +3,10 @@
 One hypothesis state machine drives the public surface as time passes — feedback from linked
 handles and several channels, every LATTE step, replies, notes, logged calls, pauses and
 customer replies, moves, merges and splits, reopening and verification, invitations and
-answers (low ones included), promises, erasure, sweeps and dispatches through a notifier that
-sometimes fails — on two desks sharing one clock: one on InMemoryStore, one on SQLiteStore.
-Every call must give both the same result, and the rules of docs/guarantees.md
-(tests/guarantees/rules.py) must hold after every step.
+answers (low ones included), promises, erasure, sweeps and dispatches through a notifier and a
+host event handler that sometimes fail — on two desks sharing one clock: one on InMemoryStore,
+one on SQLiteStore. Every call must give both the same result, and the rules of
+docs/guarantees.md (tests/guarantees/rules.py) must hold after every step.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from closedloop import (
     Desk,
     Feedback,
     FeedbackKind,
+    HostEvent,
     Invitation,
     Invited,
     MessageNotFoundError,
@@ -49,6 +50,7 @@ from closedloop import (
     Queue,
     SQLiteStore,
     StatusLinks,
+    Subscribe,
     Survey,
     SurveyKind,
     WaitingOn,
@@ -93,19 +95,27 @@ class WholeDesk(RuleBasedStateMachine):
         ]
         self.sqlite = SQLiteStore(self.folder / "desk.db", synchronous="OFF")
         self.stores: list[CaseStore] = [InMemoryStore(), self.sqlite]
+        # What each desk's event handler was handed (G7), failing when the notifiers do.
+        self.events: list[list[dict[str, Any]]] = [[], []]
+        parts = zip(self.stores, self.notifiers, self.events, strict=True)
         self.desks = [
             Desk(
-                store,
-                notifier,
-                clock=self.clock,
-                ids=SequentialIds(),
-                rng=random.Random(7),
+                store, notifier, clock=self.clock, ids=SequentialIds(), rng=random.Random(7),
+                events=Subscribe(self.handler(handed)),
                 policy=Policy(status_links=StatusLinks(secret="machine-status-link-secret")),
             )
-            for store, notifier in zip(self.stores, self.notifiers, strict=True)
-        ]
+            for store, notifier, handed in parts
+        ]  # fmt: skip
         self.case_ids: list[str] = []
         self.emails = 0
+
+    def handler(self, handed: list[dict[str, Any]]) -> Callable[[HostEvent], None]:
+        def handle(event: HostEvent) -> None:
+            if self.failing:
+                raise ConnectionError("the CRM is down")
+            handed.append(event.to_dict())
+
+        return handle
 
     def teardown(self) -> None:
         self.sqlite.close()
@@ -139,8 +149,11 @@ class WholeDesk(RuleBasedStateMachine):
         self.failing = failing
         reports = [desk.outbox.dispatch() for desk in self.desks]
         assert reports[0] == reports[1], f"the stores dispatched differently: {reports}"
-        for store, report, notifier in zip(self.stores, reports, self.notifiers, strict=True):
-            handed = [n.key for n in notifier.sent]
+        assert self.events[0] == self.events[1], "the stores handed over different events"
+        for store, report, notifier, events in zip(
+            self.stores, reports, self.notifiers, self.events, strict=True
+        ):
+            handed = [n.key for n in notifier.sent] + [e["id"] for e in events]
             settled = (*report.sent, *report.skipped)
             sent = [k for k in settled if store.outbox_message(k).status is Delivery.SENT]
             rules.g5_nothing_marked_sent_unless_handed_over(sent, handed)
@@ -157,6 +170,13 @@ class WholeDesk(RuleBasedStateMachine):
             assert store.outbox_ready(self.clock.now() + timedelta(days=400), 500) == [], (
                 "G5: messages neither delivered nor dead letters"
             )
+        # G7: no event lost: every case's opening was handed over, or is a dead letter.
+        for store, events in zip(self.stores, self.events, strict=True):
+            handed = {e["id"] for e in events}
+            dead = {m.key for m in store.dead_letters(500)}
+            for case_id in self.case_ids:
+                key = f"{case_id}/1/case.opened"
+                assert key in handed or key in dead, f"G7: {key} neither delivered nor dead"
 
     # -- customers --------------------------------------------------------------------------
 
@@ -258,7 +278,7 @@ class WholeDesk(RuleBasedStateMachine):
         }[act]
         page = self.both(do)
         if not isinstance(page, tuple):  # the page, not an error
-            rules.g7_nothing_internal_on_the_status_page(page, self.desks[0].get(page.reference))
+            rules.g8_nothing_internal_on_the_status_page(page, self.desks[0].get(page.reference))
 
     @rule()
     def erase_bob(self) -> None:
@@ -405,6 +425,8 @@ class WholeDesk(RuleBasedStateMachine):
             unique = {i.id: i for i in invitations}.values()
             since = self.linked_at if len(handles) > 1 else START
             rules.g4_one_customer_is_one_customer(memory, handles, unique, since)
+        for desk, events in zip(self.desks, self.events, strict=True):
+            rules.g7_every_event_delivered_was_committed(desk, events)
 
 
 # 200 runs of up to 50 steps take about ten seconds; set CLOSEDLOOP_MACHINE_EXAMPLES for a

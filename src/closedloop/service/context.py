@@ -11,10 +11,12 @@ from closedloop.domain.cases.case import Case
 from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
 from closedloop.domain.checks import require_key, shown
 from closedloop.domain.errors import ValidationError
+from closedloop.domain.hostevents.envelope import messages_for
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.reports.facts import case_facts
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service.policy import Policy
+from closedloop.service.subscription import Subscribe
 
 __all__ = ["Context", "Hooks", "check_parts", "checked_ids"]
 
@@ -42,7 +44,8 @@ class Hooks:
 
 @attrs.frozen
 class Context:
-    """The store, notifier, clock, policy, id source and randomness a use case works with.
+    """The store, notifier, clock, policy, id source, randomness and host event subscription
+    a use case works with.
 
     Use cases commit through :meth:`commit`, :meth:`commit_many` and
     :meth:`commit_customers`, which hold every write to ``Policy.limits`` first.
@@ -55,23 +58,35 @@ class Context:
     new_id: Callable[[], str]
     random: Callable[[], float]
     hooks: Hooks = Hooks()
+    events: Subscribe | None = None
+    """The host events to queue with each commit, and their handler; None for none."""
 
     def commit(self, change: Write) -> None:
         """``store.commit``, if the change keeps to the policy's limits; a case's change
         carries the case's report facts."""
         self.policy.limits.check_checked(_records([change]))
-        self.store.commit(self._with_facts(change))
+        self.store.commit(self._with_events(self._with_facts(change)))
 
     def commit_many(self, changes: Sequence[Write]) -> None:
         """``store.commit_many``, if every change keeps to the policy's limits."""
         self.policy.limits.check_checked(_records(changes))
-        self.store.commit_many([self._with_facts(c) for c in changes])
+        self.store.commit_many([self._with_events(self._with_facts(c)) for c in changes])
 
     def _with_facts(self, change: Write) -> Write:
         if not isinstance(change, Change) or change.facts is not None:
             return change
         facts = case_facts(change.case, self.policy.standards, self.policy.lifecycle)
         return attrs.evolve(change, facts=facts)
+
+    def _with_events(self, change: Write) -> Write:
+        """``change`` with the outbox messages of the host events it gives, if subscribed:
+        committed with it, so an event is queued exactly when its change is."""
+        if self.events is None:
+            return change
+        queued = messages_for(change, self.events.wants)
+        if not queued:
+            return change
+        return attrs.evolve(change, notifications=(*change.notifications, *queued))
 
     def commit_customers(self, changes: Sequence[CustomerChange]) -> None:
         """``store.commit_customers``, if every customer keeps to the policy's limits."""
@@ -97,7 +112,13 @@ def checked_ids(ids: Callable[[], str]) -> Callable[[], str]:
 
 
 def check_parts(
-    store: object, notifier: object, clock: object, policy: object, ids: object, rng: object
+    store: object,
+    notifier: object,
+    clock: object,
+    policy: object,
+    ids: object,
+    rng: object,
+    events: object = None,
 ) -> None:
     """Refuse, naming it, a part the Desk cannot work with."""
     wrong = [
@@ -109,6 +130,7 @@ def check_parts(
             ("policy", policy, "a Policy", policy is None or isinstance(policy, Policy)),
             ("ids", ids, "a function returning a new id", ids is None or callable(ids)),
             ("rng", rng, "a random.Random", rng is None or callable(getattr(rng, "random", 0))),
+            ("events", events, "a Subscribe", events is None or isinstance(events, Subscribe)),
         )
         if not fits
     ]

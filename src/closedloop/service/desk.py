@@ -32,6 +32,7 @@ from closedloop.service.portal import Portal
 from closedloop.service.promises import Promises
 from closedloop.service.reports import Reports
 from closedloop.service.standards import Standards, SweepReport
+from closedloop.service.subscription import Subscribe
 from closedloop.service.surveys import Surveys
 
 __all__ = ["Desk"]
@@ -91,6 +92,8 @@ class Desk:
 
     Areas: :attr:`conversation`, :attr:`standards`, :attr:`promises`, :attr:`surveys`,
     :attr:`customers`, :attr:`portal`, :attr:`inbox`, :attr:`outbox`, :attr:`reports`.
+    ``events`` subscribes the host to events (``Subscribe``): each is committed with its
+    change and dispatched to a handler.
     """
 
     def __init__(
@@ -102,8 +105,9 @@ class Desk:
         policy: Policy | None = None,
         ids: Callable[[], str] | None = None,
         rng: random.Random | None = None,
+        events: Subscribe | None = None,
     ) -> None:
-        check_parts(store, notifier, clock, policy, ids, rng)
+        check_parts(store, notifier, clock, policy, ids, rng, events)
         self._ctx = Context(
             store=store,
             notifier=notifier,
@@ -116,6 +120,7 @@ class Desk:
                 withhold=(invitations.withheld, identity.erased_recipient),
                 on_delivered=(invitations.delivered,),
             ),
+            events=events,
         )
 
     @property

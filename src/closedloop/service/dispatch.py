@@ -1,4 +1,5 @@
-"""Delivering the outbox: the only place the notifier is called."""
+"""Delivering the outbox: the only place the notifier, and the host's event handler, are
+called."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from closedloop.domain.checks import require_key
 from closedloop.domain.errors import UndeliverableError
 from closedloop.domain.limits import MAX_NOTIFICATION_KEY_BYTES
 from closedloop.domain.outbox.messages import OutboxMessage
+from closedloop.service import events
 from closedloop.service.context import Context
 from closedloop.service.logs import notification_key
 from closedloop.service.logs import outbox as log
@@ -51,6 +53,8 @@ def dispatch(
     takes it over once the lease expires, with the same key. A failure schedules a retry
     with exponential backoff and jitter, or, after the policy's last attempt, a dead letter;
     a notifier raising :class:`~closedloop.UndeliverableError` makes it a dead letter at once.
+    A host event (purpose ``"event"``) goes to the Desk's event handler instead of the
+    notifier, under the same rules.
     """
     sent: list[str] = []
     retrying: list[str] = []
@@ -58,10 +62,9 @@ def dispatch(
     withdrawn: list[str] = []
     store, retry = ctx.store, ctx.policy.retry
     for message in store.outbox_claim(ctx.clock.now(), limit, lease):
-        reason = next(
-            (why for hook in ctx.hooks.withhold if (why := hook(ctx, message.notification))),
-            None,
-        )
+        event = events.is_event(message.notification)
+        hooks = () if event else ctx.hooks.withhold  # a host event is not a customer's
+        reason = next((why for hook in hooks if (why := hook(ctx, message.notification))), None)
         if reason is not None:
             # E.g. an invitation answered first: never marked sent, since it was not (G5); a
             # dead letter that says why, like a message whose customer was erased.
@@ -75,7 +78,10 @@ def dispatch(
             )
             continue
         try:
-            ctx.notifier.send(message.notification)
+            if event:  # a host event goes to the subscription's handler, never to a customer
+                events.deliver(ctx, message.notification)
+            else:
+                ctx.notifier.send(message.notification)
         except Exception as exc:  # any other notifier failure means "try again later"
             now = ctx.clock.now()
             retry_at = (
@@ -94,7 +100,7 @@ def dispatch(
                 notification_key(message.notification),
                 extra=_extra(ctx, message),
             )
-        for delivered in ctx.hooks.on_delivered:
+        for delivered in ctx.hooks.on_delivered if not event else ():
             delivered(ctx, message.notification)
         sent.append(message.key)
     report = DispatchReport(

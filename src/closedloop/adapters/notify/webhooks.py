@@ -28,6 +28,7 @@ from typing import Any
 
 from closedloop.adapters.notify.signatures import Secret, secret_key, sign_webhook
 from closedloop.domain.errors import NotifierError, ValidationError
+from closedloop.domain.hostevents.envelope import HostEvent
 from closedloop.domain.outbox.notification import Notification
 
 __all__ = ["WebhookNotifier", "notification_payload"]
@@ -63,6 +64,10 @@ class WebhookNotifier:
     connection or no answer within ``timeout`` seconds raises
     :class:`~closedloop.NotifierError`, and the outbox retries. ``clock`` gives the
     signing time in unix seconds (``time.time`` unless told otherwise).
+
+    It is an event handler too (``Desk(..., events=Subscribe(webhook))``): each host event
+    is POSTed as its JSON (:meth:`~closedloop.HostEvent.to_dict`), its ``webhook-id`` the
+    event's ``id``, signed and retried the same way.
     """
 
     def __init__(
@@ -104,10 +109,15 @@ class WebhookNotifier:
         body = json.dumps(
             notification_payload(notification), ensure_ascii=False, separators=(",", ":")
         ).encode("utf-8")
+        return self._signed(notification.key, body)
+
+    def event_request(self, event: HostEvent) -> urllib.request.Request:
+        """The signed request for a host event, without sending it."""
+        return self._signed(event.id, event.to_json().encode("utf-8"))
+
+    def _signed(self, key: str, body: bytes) -> urllib.request.Request:
         now = (self.clock if self.clock is not None else time.time)()
-        signed = sign_webhook(
-            notification.key, body, self._key, at=datetime.fromtimestamp(int(now), UTC)
-        )
+        signed = sign_webhook(key, body, self._key, at=datetime.fromtimestamp(int(now), UTC))
         headers = {
             **self.headers,
             "Content-Type": "application/json",
@@ -119,19 +129,24 @@ class WebhookNotifier:
     def send(self, notification: Notification) -> None:
         """POST ``notification``; raise :class:`~closedloop.NotifierError` unless a 2xx
         answer came back."""
-        request = self.request(notification)
+        self._post(notification.key, self.request(notification))
+
+    def handle_event(self, event: HostEvent) -> None:
+        """POST the host event; raise :class:`~closedloop.NotifierError` unless a 2xx
+        answer came back."""
+        self._post(event.id, self.event_request(event))
+
+    def _post(self, key: str, request: urllib.request.Request) -> None:
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
                 status = response.status
                 response.read()
         except urllib.error.HTTPError as exc:
             exc.close()
-            raise NotifierError(
-                notification.key, f"{self.url} answered HTTP {exc.code} {exc.reason}"
-            ) from exc
+            raise NotifierError(key, f"{self.url} answered HTTP {exc.code} {exc.reason}") from exc
         except (OSError, HTTPException) as exc:  # refused, reset, timed out, garbled
             raise NotifierError(
-                notification.key, f"POST {self.url} failed: {type(exc).__name__}: {exc}"
+                key, f"POST {self.url} failed: {type(exc).__name__}: {exc}"
             ) from exc
         if not 200 <= status < 300:
-            raise NotifierError(notification.key, f"{self.url} answered HTTP {status}")
+            raise NotifierError(key, f"{self.url} answered HTTP {status}")
