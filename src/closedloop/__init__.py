@@ -89,6 +89,7 @@ from closedloop.service.templates import Templates
 
 if _TYPE_CHECKING:
     from closedloop.adapters.mail import feedback_from_email, read_email
+    from closedloop.adapters.notify.router import NotifierRouter
     from closedloop.adapters.notify.smtp import SmtpNotifier
     from closedloop.adapters.notify.webhooks import WebhookNotifier
     from closedloop.adapters.postgres import PostgresStore
@@ -104,6 +105,7 @@ _LAZY = {
     "SQLiteStore": "closedloop.adapters.sqlite",
     "SmtpNotifier": "closedloop.adapters.notify.smtp",
     "WebhookNotifier": "closedloop.adapters.notify.webhooks",
+    "NotifierRouter": "closedloop.adapters.notify.router",
     "feedback_from_email": "closedloop.adapters.mail",
     "read_email": "closedloop.adapters.mail",
 }
@@ -187,6 +189,7 @@ __all__ = [
     "Notification",
     "Notifier",
     "NotifierError",
+    "NotifierRouter",
     "Origin",
     "OriginKind",
     "OutboxMessage",

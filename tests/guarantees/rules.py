@@ -20,6 +20,7 @@ from closedloop import (
     Desk,
     FeedbackKind,
     Invitation,
+    Notification,
     OriginKind,
     Queue,
     Stage,
@@ -268,3 +269,13 @@ def g8_nothing_internal_on_the_status_page(page: CustomerView, case: Case) -> No
     shown = [entry.text for entry in page.entries]
     for text in internal - public:
         assert not any(text in seen for seen in shown), f"G8: {text!r} is on the status page"
+
+
+def nothing_written_on_a_channel_that_cannot_carry_it(sent: Iterable[Notification]) -> None:
+    """G5's companion: no message is handed over on a channel that carries no writing (a
+    phone caller's message goes to a written address linked to them, or is not written)."""
+    for notification in sent:
+        assert notification.channel.written, (
+            f"{notification.key} was handed over on {notification.channel.name}, which "
+            "carries no written message"
+        )

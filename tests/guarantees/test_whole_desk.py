@@ -157,6 +157,7 @@ class WholeDesk(RuleBasedStateMachine):
             settled = (*report.sent, *report.skipped)
             sent = [k for k in settled if store.outbox_message(k).status is Delivery.SENT]
             rules.g5_nothing_marked_sent_unless_handed_over(sent, handed)
+            rules.nothing_written_on_a_channel_that_cannot_carry_it(notifier.sent)
 
     @rule()
     def drain_the_outbox(self) -> None:

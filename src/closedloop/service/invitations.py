@@ -32,8 +32,7 @@ from closedloop.domain.surveys.invitation import Invitation, Response
 from closedloop.domain.surveys.survey import Answer, Survey
 from closedloop.service import identity
 from closedloop.service.context import Context
-from closedloop.service.lifecycle import schedule, show
-from closedloop.service.templates import PLACEHOLDERS
+from closedloop.service.lifecycle import schedule, survey_message, written_contact
 
 __all__ = [
     "Invited",
@@ -124,6 +123,11 @@ def invite(
     )  # fmt: skip
     invitation_id = ctx.new_id()
     reason = Reason.ERASED if identity.is_erased(ctx, customer) else decision.reason
+    written = written_contact(ctx, customer, channel) if reason is None else None
+    if reason is None and written is None:
+        reason = Reason.NOT_WRITTEN
+    elif written is not None:  # a phone caller's invitation goes to the address linked to them
+        customer, channel = written
     if reason is not None:
         quiet = inv.suppressed(
             invitation_id, survey, customer=customer, channel=channel, at=now,
@@ -137,7 +141,7 @@ def invite(
         invitation_id, survey, customer=customer, channel=channel, at=now, secret=secret,
         rules=rules, case_id=case_id,
     )  # fmt: skip
-    note = _notification(ctx, queued, "survey_invitation", token, case, now)
+    note = survey_message(ctx, queued, "survey_invitation", token, case, now)
     ctx.commit(InvitationChange(queued, 0, (note,)))
     return Invited(queued, token)
 
@@ -306,7 +310,7 @@ def sweep_invitations(ctx: Context, batch: int = 500) -> tuple[list[str], list[s
                 moved = inv.remind(invitation, now, rules, secret)
                 case = _case(ctx, moved.case_id)
                 token = f"{moved.id}.{secret}"
-                notes = (_notification(ctx, moved, "survey_reminder", token, case, now),)
+                notes = (survey_message(ctx, moved, "survey_reminder", token, case, now),)
             if moved.version == invitation.version:
                 continue
             try:
@@ -364,35 +368,3 @@ def withdraw_on_reopen(
         for i in ctx.store.invitations_of(before.customer)
         if i.case_id == before.id and i.is_open
     ]
-
-
-def _notification(
-    ctx: Context,
-    invitation: Invitation,
-    purpose: str,
-    token: str,
-    case: Case | None,
-    now: datetime,
-) -> Notification:
-    templates = ctx.policy.templates
-    values = dict.fromkeys(PLACEHOLDERS, "") | {
-        "case_id": invitation.case_id or "",
-        "customer": invitation.customer,
-        "matter": case.subject if case is not None else invitation.survey.question,
-        "question": invitation.survey.question,
-        "survey": invitation.survey.name,
-        "survey_link": ctx.policy.survey_link(token),
-        "expires": show(ctx, invitation.expires_at),
-    }
-    return Notification(
-        key=f"{invitation.id}/{invitation.version}/{purpose}",
-        case_id=invitation.case_id or "",
-        to=invitation.customer,
-        channel=invitation.channel,
-        purpose=purpose,
-        subject=templates.render(f"{purpose}_subject", values),
-        body=templates.render(purpose, values),
-        created_at=now,
-        invitation_id=invitation.id,
-        token=token,
-    )

@@ -19,7 +19,9 @@ from closedloop.domain.errors import ConcurrencyError, ValidationError
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.standards.escalation import next_due
 from closedloop.domain.standards.standard import Target, due_times
+from closedloop.domain.surveys.invitation import Invitation
 from closedloop.service.context import Context
+from closedloop.service.templates import PLACEHOLDERS
 
 __all__ = [
     "advance",
@@ -106,7 +108,8 @@ def advance(
         return case  # nothing to record (a move to the channel it is on already)
     if callable(purpose):
         purpose = purpose(moved)
-    notifications = () if purpose is None else (_notification(ctx, moved, purpose, now),)
+    note = None if purpose is None else _notification(ctx, moved, purpose, now)
+    notifications = () if note is None else (note,)
     change = Change(moved, expected_version=case.version, notifications=notifications)
     more = [write for hook in ctx.hooks.on_step for write in hook(ctx, case, moved, now)]
     if more:
@@ -116,11 +119,37 @@ def advance(
     return moved
 
 
-def _notification(ctx: Context, case: Case, purpose: str, now: datetime) -> Notification:
+def _notification(ctx: Context, case: Case, purpose: str, now: datetime) -> Notification | None:
     body = purpose
     if purpose == "thanks" and case.kind is FeedbackKind.COMPLIMENT:
         body = "thanks_compliment"
-    return render(ctx, case, purpose, now, to=case.customer, channel=case.reply_channel, body=body)
+    return to_customer(ctx, case, purpose, now, body=body)
+
+
+def written_contact(ctx: Context, handle: str, channel: Channel) -> tuple[str, Channel] | None:
+    """Where a written message to the customer behind ``handle`` goes: ``channel`` when it
+    carries writing; else the first handle linked to the same customer that has a written
+    channel (``Policy.written_channel``); else None (a phone caller with no address)."""
+    if channel.written:
+        return handle, channel
+    customer = ctx.store.customer_of(handle)
+    for linked in sorted(customer.handles) if customer is not None else (handle,):
+        written = ctx.policy.written_channel(linked)
+        if written is not None and written.written:
+            return linked, written
+    return None
+
+
+def to_customer(
+    ctx: Context, case: Case, purpose: str, now: datetime, body: str | None = None
+) -> Notification | None:
+    """The customer message ``purpose`` about ``case``, written where they can read it (see
+    :func:`written_contact`), or None when they have nowhere to read it."""
+    contact = written_contact(ctx, case.customer, case.reply_channel)
+    if contact is None:
+        return None
+    handle, channel = contact
+    return render(ctx, case, purpose, now, to=handle, channel=channel, body=body, customer=True)
 
 
 def render(
@@ -133,17 +162,21 @@ def render(
     channel: Channel,
     body: str | None = None,
     deliver_after: datetime | None = None,
+    customer: bool = False,
     **extra: str,
 ) -> Notification:
-    """The notification ``purpose`` about ``case`` for ``to``, from the policy's templates."""
-    templates = ctx.policy.templates
+    """The notification ``purpose`` about ``case`` for ``to``, from the policy's templates
+    for its channel. ``customer``: ``to`` is a handle of the case's customer (the key then
+    names no recipient, as for ``case.customer``)."""
+    templates = ctx.policy.templates_for(channel)
     values = values_for(ctx, case) | extra
-    suffix = "" if to == case.customer else f"/{to}"
+    customer = customer or to == case.customer
+    suffix = "" if customer else f"/{to}"
     subject, body = f"{purpose}_subject", body or purpose
     token = None
     links = ctx.policy.status_links
     wanted = any("status_link" in templates.placeholders(name) for name in (subject, body))
-    if links is not None and links.url is not None and to == case.customer and wanted:
+    if links is not None and links.url is not None and customer and wanted:
         # Like a survey token, the link's token is forgotten once delivered.
         token, _ = portal.sign(links, ctx.store.tenant, case, now)
         values["status_link"] = links.url.replace("{token}", token)
@@ -157,6 +190,39 @@ def render(
         body=templates.render(body, values),
         created_at=now,
         deliver_after=deliver_after,
+        token=token,
+    )
+
+
+def survey_message(
+    ctx: Context,
+    invitation: Invitation,
+    purpose: str,
+    token: str,
+    case: Case | None,
+    now: datetime,
+) -> Notification:
+    """A survey invitation or reminder (``purpose``) carrying ``token`` in its link."""
+    templates = ctx.policy.templates_for(invitation.channel)
+    values = dict.fromkeys(PLACEHOLDERS, "") | {
+        "case_id": invitation.case_id or "",
+        "customer": invitation.customer,
+        "matter": case.subject if case is not None else invitation.survey.question,
+        "question": invitation.survey.question,
+        "survey": invitation.survey.name,
+        "survey_link": ctx.policy.survey_link(token),
+        "expires": show(ctx, invitation.expires_at),
+    }
+    return Notification(
+        key=f"{invitation.id}/{invitation.version}/{purpose}",
+        case_id=invitation.case_id or "",
+        to=invitation.customer,
+        channel=invitation.channel,
+        purpose=purpose,
+        subject=templates.render(f"{purpose}_subject", values),
+        body=templates.render(purpose, values),
+        created_at=now,
+        invitation_id=invitation.id,
         token=token,
     )
 

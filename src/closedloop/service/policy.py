@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,6 +39,28 @@ def default_priority(feedback: Feedback) -> Priority:
     if feedback.channel == Channel.OMBUDSMAN or feedback.channel.public:
         return Priority.HIGH
     return Priority.NORMAL
+
+
+def written_channel_of(handle: str) -> Channel | None:
+    """The default ``Policy.written_channel``: an address with an ``@`` takes email."""
+    return Channel.EMAIL if "@" in handle else None
+
+
+def _channel_templates(value: Mapping[Channel | str, Templates]) -> dict[str, Templates]:
+    if not isinstance(value, Mapping):
+        raise ValidationError.of(
+            "channel_templates", f"channel_templates must map channels to Templates, got {value!r}"
+        )
+    checked = {}
+    for channel, templates in value.items():
+        name = channel.name if isinstance(channel, Channel) else channel
+        if not isinstance(name, str) or not isinstance(templates, Templates):
+            raise ValidationError.of(
+                "channel_templates",
+                f"channel_templates maps a Channel (or its name) to Templates; got {channel!r}",
+            )
+        checked[name] = templates
+    return checked
 
 
 def _channels(value: Iterable[Channel]) -> tuple[Channel, ...]:
@@ -141,6 +163,17 @@ class Policy:
     will close, and then before it closes."""
     limits: Limits = attrs.field(factory=Limits, validator=is_a(Limits))
     """How long the text closedloop stores may be; longer input is refused."""
+    written_channel: Callable[[str], Channel | None] = attrs.field(
+        default=written_channel_of, validator=sure_callable
+    )
+    """For a case whose channel carries no written reply (a phone call, a shop counter), the
+    written channel a handle of the same customer takes (an email address: `Channel.EMAIL`), or
+    None. Customer messages go to the first such linked handle, or are not written at all."""
+    channel_templates: dict[str, Templates] = attrs.field(
+        factory=dict, converter=_channel_templates
+    )
+    """Texts for messages on a given channel (by `Channel` or name), instead of `templates`:
+    `{sms: Templates.short()}`."""
     status_links: StatusLinks | None = attrs.field(
         default=None, validator=attrs.validators.optional(is_a(StatusLinks))
     )
@@ -155,6 +188,10 @@ class Policy:
                 f"{', '.join(self.decline_categories)}, or add yours to "
                 "Policy(decline_categories=...)",
             )
+
+    def templates_for(self, channel: Channel) -> Templates:
+        """The texts for a message on ``channel``: its own, or the policy's."""
+        return self.channel_templates.get(channel.name, self.templates)
 
     def survey_link(self, token: str) -> str:
         """Where a customer answers with ``token``: ``survey_url`` filled in."""

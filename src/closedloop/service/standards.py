@@ -26,7 +26,7 @@ from closedloop.domain.standards.standard import (
 )
 from closedloop.ports import ClaimsDueCases, ReadsManyCases
 from closedloop.service.context import Context
-from closedloop.service.lifecycle import advance, render, schedule, show
+from closedloop.service.lifecycle import advance, render, schedule, show, to_customer
 from closedloop.service.logs import standards as log
 
 __all__ = ["Standards", "SweepReport", "sweep"]
@@ -289,10 +289,8 @@ def _end_pause(ctx: Context, case: Case, now: datetime) -> Change:
     if pause.notice_at is None:
         closes = ctx.policy.silence.closes(now)
         told = pauses.closing_notice(case, at=now, closes_at=closes, due_at=schedule(ctx))
-        notice = render(
-            ctx, told, "closing_notice", now, to=told.customer, channel=told.reply_channel
-        )
-        return Change(told, case.version, (notice,))
+        notice = to_customer(ctx, told, "closing_notice", now)
+        return Change(told, case.version, () if notice is None else (notice,))
     return Change(pauses.lapse(case, at=now, due_at=schedule(ctx)), case.version)
 
 

@@ -60,6 +60,14 @@ def _check_template(instance: Any, attribute: attrs.Attribute[str], value: objec
         )
 
 
+def _check_length(instance: Any, attribute: attrs.Attribute[int | None], value: object) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 20):
+        raise ValidationError.of(
+            "max_length",
+            f"max_length must be a whole number of at least 20, or None; got {value!r}",
+        )
+
+
 def _text(default: str) -> Any:
     return attrs.field(default=default, validator=_check_template)
 
@@ -190,11 +198,38 @@ class Templates:
     )
     """A reminder of an open survey invitation."""
 
+    max_length: int | None = attrs.field(default=None, validator=_check_length)
+    """The most characters a message body may have on the channel these texts are for (160
+    for a text message); a longer one is cut, ending with "…". None: no limit."""
+
+    @classmethod
+    def short(cls, max_length: int = 160) -> Templates:
+        """Texts for a text message: one or two lines each, cut at ``max_length``. Use them
+        with ``Policy(channel_templates={your_sms_channel: Templates.short()})``."""
+        return cls(
+            max_length=max_length,
+            acknowledgement='We have your message about "$matter". You hear from us by '
+            "$next_contact. Ref $case_id",
+            answer='About "$matter": $action',
+            thanks='Thank you for telling us about "$matter".',
+            thanks_compliment="Thank you for your kind words. We have passed them on.",
+            explanation='"$matter": what went wrong: $what_failed. What changes: $what_changes',
+            reply='About "$matter": $text',
+            question='About "$matter": $question Reply to this message.',
+            closing_notice='We will close your case about "$matter" on $closes unless you reply.',
+            verification='Did we resolve "$matter"? Reply YES or NO.',
+            survey_invitation="$question $survey_link",
+            survey_reminder="Reminder: $question $survey_link",
+        )
+
     def placeholders(self, name: str) -> frozenset[str]:
         """The placeholders template ``name`` uses (``{"matter", "status_link"}``)."""
         return frozenset(string.Template(getattr(self, name)).get_identifiers())
 
     def render(self, name: str, values: dict[str, str]) -> str:
-        """Fill template ``name`` with ``values``."""
-        text: str = getattr(self, name)
-        return string.Template(text).substitute(values)
+        """Fill template ``name`` with ``values`` (a body cut at ``max_length``)."""
+        text: str = string.Template(getattr(self, name)).substitute(values)
+        limit = self.max_length
+        if limit is not None and not name.endswith("_subject") and len(text) > limit:
+            return text[: limit - 1].rstrip() + "…"
+        return text

@@ -60,6 +60,8 @@ class Reason(enum.Enum):
     """The requester is a member of staff."""
     ERASED = "erased"
     """The customer was erased: nobody is behind the pseudonym."""
+    NOT_WRITTEN = "not_written"
+    """The channel carries no written message, and no written address is linked."""
 
     @property
     def description(self) -> str:
@@ -81,6 +83,9 @@ _DESCRIPTIONS = {
     Reason.REPLY_WINDOW_CLOSED: "the channel's reply window has closed",
     Reason.STAFF: "the requester is a member of staff",
     Reason.ERASED: "the customer was erased: nobody is behind the pseudonym",
+    Reason.NOT_WRITTEN: (
+        "the channel carries no written message and the customer has no written address linked"
+    ),
 }
 
 
