@@ -58,6 +58,13 @@ from closedloop.domain.errors import (
     WebhookSignatureError,
     WebhookTimestampError,
 )
+from closedloop.domain.health import (
+    Health,
+    HealthFigures,
+    HealthStatus,
+    HealthThresholds,
+    Threshold,
+)
 from closedloop.domain.latte import Stage, Step
 from closedloop.domain.limits import Limits
 from closedloop.domain.outbox.messages import Delivery, OutboxMessage, RetryPolicy
@@ -129,6 +136,10 @@ __all__ = [
     "Feedback",
     "FeedbackKind",
     "HandleTakenError",
+    "Health",
+    "HealthFigures",
+    "HealthStatus",
+    "HealthThresholds",
     "IdentityChange",
     "InvalidTokenError",
     "Invitation",
@@ -182,6 +193,7 @@ __all__ = [
     "SweepReport",
     "Target",
     "Templates",
+    "Threshold",
     "UndeliverableError",
     "UnknownChannelError",
     "UnreadableRecordError",

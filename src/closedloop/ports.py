@@ -25,6 +25,7 @@ from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.reports.facts import CaseFacts
 from closedloop.domain.reports.totals import Totals
 from closedloop.domain.surveys.invitation import Invitation
+from closedloop.ports_operations import HealthStorage, ListsTenants
 
 __all__ = [
     "DEFAULT_TENANT",
@@ -34,7 +35,9 @@ __all__ = [
     "Clock",
     "CustomerStorage",
     "ErasureStorage",
+    "HealthStorage",
     "InvitationStorage",
+    "ListsTenants",
     "Notifier",
     "OutboxStorage",
     "ReadsManyCases",

@@ -1,0 +1,77 @@
+"""The operations roles (HealthStorage, ListsTenants) in SQLite: the health figures in one
+statement, each from a partial index, and the tenants by skipping through primary keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from closedloop.adapters.common import check_instant
+from closedloop.adapters.rows import from_us, us
+from closedloop.adapters.sqlite.connection import TenantView
+from closedloop.domain.health import HealthFigures
+
+__all__ = ["HEALTH_QUERIES", "TENANT_TABLES", "SQLiteOperations"]
+
+#: Each figure's query, by name, with ``?`` for the tenant (and ``now``): each is served by
+#: one partial index (``tests/adapters/test_health_plans.py`` checks the plans).
+HEALTH_QUERIES = {
+    "outbox_backlog": "SELECT count(*) FROM outbox WHERE tenant = ? AND status = 'pending'",
+    "outbox_overdue": (
+        "SELECT min(next_attempt_us) FROM outbox WHERE tenant = ? AND status = 'pending'"
+    ),
+    "dead_letters": "SELECT count(*) FROM outbox WHERE tenant = ? AND status = 'dead'",
+    "oldest_unanswered": (
+        "SELECT id, opened_us FROM cases WHERE tenant = ? AND acknowledged = 0 AND closed = 0"
+        " ORDER BY opened_us, id LIMIT 1"
+    ),
+    "cases_due": (
+        "SELECT count(*), min(due_us) FROM cases"
+        " WHERE tenant = ? AND due_us IS NOT NULL AND due_us < ?"
+    ),
+}
+
+#: The tables whose rows name a tenant, each with the tenant first in its primary key.
+TENANT_TABLES = ("cases", "invitations", "customers", "outbox")
+
+_TENANTS = """
+WITH RECURSIVE seen(tenant) AS (
+    SELECT (SELECT min(tenant) FROM {table})
+    UNION ALL
+    SELECT (SELECT min(tenant) FROM {table} WHERE tenant > seen.tenant)
+    FROM seen WHERE seen.tenant IS NOT NULL
+)
+SELECT tenant FROM seen WHERE tenant IS NOT NULL
+"""
+
+
+class SQLiteOperations(TenantView):
+    """Counts read from the indexes, never from the records."""
+
+    def health_figures(self, now: datetime) -> HealthFigures:
+        """The health figures of this tenant at ``now``."""
+        at = us(check_instant("now", now))
+        t = self._tenant
+        q = HEALTH_QUERIES
+        ((backlog,),) = self._read(q["outbox_backlog"], (t,))
+        ((overdue,),) = self._read(q["outbox_overdue"], (t,))
+        ((dead,),) = self._read(q["dead_letters"], (t,))
+        unanswered = self._read(q["oldest_unanswered"], (t,))
+        ((due, due_us),) = self._read(q["cases_due"], (t, at))
+        return HealthFigures(
+            outbox_backlog=backlog,
+            outbox_overdue_since=None if overdue is None or overdue > at else from_us(overdue),
+            dead_letters=dead,
+            oldest_unanswered=unanswered[0][0] if unanswered else None,
+            oldest_unanswered_at=from_us(unanswered[0][1]) if unanswered else None,
+            cases_due=due,
+            due_since=from_us(due_us) if due_us is not None else None,
+        )
+
+    def tenants(self) -> Sequence[str]:
+        """Every tenant holding a case, an invitation, a customer or an outbox message, in
+        code-point order: a skip through each table's primary key, a step per tenant."""
+        found: set[str] = set()
+        for table in TENANT_TABLES:
+            found.update(row[0] for row in self._read(_TENANTS.format(table=table), ()))
+        return sorted(found)
