@@ -37,12 +37,12 @@ def _world(store: CaseStore) -> None:
     )
     done = closed(opened("c1", at=T0 - 5 * _H), at=T0 - 4 * _H)
 
-    def note(purpose: str, hours: float, **changes: datetime) -> Notification:
-        return attrs.evolve(_note(late, purpose, T0 + hours * _H), **changes)
+    def note(purpose: str, hours: float, held: datetime | None = None) -> Notification:
+        return attrs.evolve(_note(late, purpose, T0 + hours * _H), deliver_after=held)
 
     leased, retrying, dead = note("lease", 0), note("retry", 1), note("dead", 2)
     sent, ready = note("sent", 0.5), note("ready", 3)
-    held = note("held", 4, deliver_after=T0 + 12 * _H)
+    held = note("held", 4, held=T0 + 12 * _H)
     store.commit_many(
         [
             Change(late, 0, (leased, retrying, dead, sent, ready, held)),
