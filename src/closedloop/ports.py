@@ -25,7 +25,7 @@ from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.reports.facts import CaseFacts
 from closedloop.domain.reports.totals import Totals
 from closedloop.domain.surveys.invitation import Invitation
-from closedloop.ports_operations import HealthStorage, ListsTenants
+from closedloop.ports_operations import HealthStorage, StoreOverview
 
 __all__ = [
     "DEFAULT_TENANT",
@@ -37,11 +37,11 @@ __all__ = [
     "ErasureStorage",
     "HealthStorage",
     "InvitationStorage",
-    "ListsTenants",
     "Notifier",
     "OutboxStorage",
     "ReadsManyCases",
     "ReportStorage",
+    "StoreOverview",
     "UnitOfWork",
 ]
 

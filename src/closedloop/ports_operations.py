@@ -9,7 +9,7 @@ from typing import Protocol, runtime_checkable
 
 from closedloop.domain.health import HealthFigures
 
-__all__ = ["HealthStorage", "ListsTenants"]
+__all__ = ["HealthStorage", "StoreOverview"]
 
 
 @runtime_checkable
@@ -31,13 +31,23 @@ class HealthStorage(Protocol):
 
 
 @runtime_checkable
-class ListsTenants(Protocol):
-    """Optional: the tenants a database holds, for jobs that run over every tenant
-    (``closedloop sweep --all-tenants``; ``SQLiteStore``, ``PostgresStore`` and
-    ``InMemoryStore`` have it)."""
+class StoreOverview(Protocol):
+    """Optional: what a database holds, at a glance: its tenants, for jobs that run over
+    every tenant (``closedloop sweep --all-tenants``), and the span of a tenant's activity,
+    for a report's default period (``SQLiteStore``, ``PostgresStore`` and ``InMemoryStore``
+    have it).
+
+    An implementor guarantees (``docs/storage.md``), R14: both answer like the in-memory
+    store, from indexes.
+    """
 
     def tenants(self) -> Sequence[str]:
         """Every tenant holding a case, an invitation, a customer or an outbox message, in
         code-point order, whichever tenant this store is bound to. (Under PostgreSQL
         row-level security, only those the database lets this role see.)"""
+        ...
+
+    def activity(self) -> tuple[datetime, datetime] | None:
+        """When this tenant's activity began and last happened: the earliest ``opened_at``
+        of its cases and the latest time of any of their events; None if it has no case."""
         ...

@@ -13,9 +13,14 @@ import pytest
 from closedloop import SQLiteStore
 from closedloop.adapters.postgres import PostgresStore
 from closedloop.adapters.postgres.operations import _TENANTS as PG_TENANTS
-from closedloop.adapters.postgres.operations import HEALTH_QUERY, UNANSWERED_QUERY
+from closedloop.adapters.postgres.operations import ACTIVITY_QUERY, HEALTH_QUERY, UNANSWERED_QUERY
 from closedloop.adapters.postgres.operations import TENANT_TABLES as PG_TABLES
-from closedloop.adapters.sqlite.operations import _TENANTS, HEALTH_QUERIES, TENANT_TABLES
+from closedloop.adapters.sqlite.operations import (
+    _TENANTS,
+    ACTIVITY_QUERIES,
+    HEALTH_QUERIES,
+    TENANT_TABLES,
+)
 from closedloop.domain.cases import steps as latte
 from closedloop.domain.change import Change
 from closedloop.ports import CaseStore
@@ -121,3 +126,25 @@ def test_postgres_lists_tenants_by_skipping_through_an_index(
     plan = _pg_plan(postgres_store, PG_TENANTS.replace("{table}", table), {})
     assert "Seq Scan" not in plan, plan
     assert "Index Only Scan" in plan, plan
+
+
+@pytest.mark.parametrize("sql", ACTIVITY_QUERIES)
+def test_sqlite_finds_a_tenants_activity_one_step_down_an_index(
+    sqlite_path: Path, sql: str
+) -> None:
+    db = sqlite3.connect(sqlite_path)
+    plan = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", ("default",))]
+    db.close()
+    assert len(plan) == 1, plan
+    assert plan[0].startswith("SEARCH "), plan
+    assert "COVERING INDEX" in plan[0], plan
+
+
+@pytest.mark.postgres
+def test_postgres_finds_a_tenants_activity_one_step_down_an_index(
+    postgres_store: PostgresStore,
+) -> None:
+    plan = _pg_plan(postgres_store, ACTIVITY_QUERY, {"t": "default"})
+    assert "Seq Scan" not in plan, plan
+    assert "using cases_opened on" in plan, plan
+    assert "using events_at on" in plan, plan

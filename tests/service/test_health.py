@@ -28,7 +28,7 @@ HOUR = timedelta(hours=1)
 
 
 class WithoutHealth:
-    """A store with every CaseStore role but not HealthStorage (nor ListsTenants)."""
+    """A store with every CaseStore role but not HealthStorage (nor StoreOverview)."""
 
     def __init__(self, inner: InMemoryStore) -> None:
         self._inner = inner

@@ -1,4 +1,4 @@
-"""The in-memory store's operations roles (HealthStorage, ListsTenants): the health figures
+"""The in-memory store's operations roles (HealthStorage, StoreOverview): the health figures
 and the tenants, computed from the dicts under the store's one lock."""
 
 from __future__ import annotations
@@ -57,6 +57,15 @@ class MemoryOperations:
             cases_due=len(due),
             due_since=due[0] if due else None,
         )
+
+    def activity(self) -> tuple[datetime, datetime] | None:
+        """The earliest opening and the latest event of this tenant's cases."""
+        with self._data.lock:
+            cases = [c for (t, _), c in self._data.cases.items() if t == self._tenant]
+        if not cases:
+            return None
+        first = min(instant(c.opened_at) for c in cases)
+        return first, max(instant(e.at) for c in cases for e in c.events)
 
     def tenants(self) -> Sequence[str]:
         """Every tenant holding a case, an invitation, a customer or an outbox message."""

@@ -1,4 +1,4 @@
-"""The operations roles (HealthStorage, ListsTenants) in PostgreSQL: the health figures in
+"""The operations roles (HealthStorage, StoreOverview) in PostgreSQL: the health figures in
 one statement of subqueries, each served by a partial index, and the tenants by skipping
 through primary keys."""
 
@@ -12,7 +12,13 @@ from closedloop.adapters.postgres.connection import PostgresBase
 from closedloop.adapters.rows import from_us, us
 from closedloop.domain.health import HealthFigures
 
-__all__ = ["HEALTH_QUERY", "TENANT_TABLES", "UNANSWERED_QUERY", "PostgresOperations"]
+__all__ = [
+    "ACTIVITY_QUERY",
+    "HEALTH_QUERY",
+    "TENANT_TABLES",
+    "UNANSWERED_QUERY",
+    "PostgresOperations",
+]
 
 #: The figures of one tenant (``%(t)s``) at ``%(now)s``, ``{s}`` the schema: each subquery
 #: is served by one partial index (``tests/adapters/test_health_plans.py`` checks them).
@@ -31,6 +37,12 @@ SELECT
 UNANSWERED_QUERY = """
 SELECT id, opened_us FROM {s}.cases WHERE tenant = %(t)s AND NOT acknowledged AND NOT closed
 ORDER BY opened_us, id LIMIT 1
+"""
+
+#: The first opening and the last event of a tenant's cases.
+ACTIVITY_QUERY = """
+SELECT (SELECT min(opened_us) FROM {s}.cases WHERE tenant = %(t)s),
+       (SELECT max(at_us) FROM {s}.events WHERE tenant = %(t)s)
 """
 
 #: The tables whose rows name a tenant, each with the tenant first in its primary key.
@@ -68,6 +80,14 @@ class PostgresOperations(PostgresBase):
             cases_due=due,
             due_since=from_us(due_us) if due_us is not None else None,
         )
+
+    def activity(self) -> tuple[datetime, datetime] | None:
+        """The earliest opening and the latest event of this tenant's cases, each one step
+        down an index (``cases_opened``, ``events_at``)."""
+        with self._tx() as cur:
+            sql = ACTIVITY_QUERY.format(s=self._s)
+            ((first, last),) = cur.execute(sql, {"t": self._tenant}).fetchall()
+        return None if first is None or last is None else (from_us(first), from_us(last))
 
     def tenants(self) -> Sequence[str]:
         """Every tenant holding a case, an invitation, a customer or an outbox message, in

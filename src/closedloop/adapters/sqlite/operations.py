@@ -1,4 +1,4 @@
-"""The operations roles (HealthStorage, ListsTenants) in SQLite: the health figures in one
+"""The operations roles (HealthStorage, StoreOverview) in SQLite: the health figures in one
 statement, each from a partial index, and the tenants by skipping through primary keys."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from closedloop.adapters.rows import from_us, us
 from closedloop.adapters.sqlite.connection import TenantView
 from closedloop.domain.health import HealthFigures
 
-__all__ = ["HEALTH_QUERIES", "TENANT_TABLES", "SQLiteOperations"]
+__all__ = ["ACTIVITY_QUERIES", "HEALTH_QUERIES", "TENANT_TABLES", "SQLiteOperations"]
 
 #: Each figure's query, by name, with ``?`` for the tenant (and ``now``): each is served by
 #: one partial index (``tests/adapters/test_health_plans.py`` checks the plans).
@@ -34,6 +34,12 @@ HEALTH_QUERIES = {
         " WHERE tenant = ? AND due_us IS NOT NULL AND due_us < ?"
     ),
 }
+
+#: The first opening and the last event of a tenant's cases.
+ACTIVITY_QUERIES = (
+    "SELECT min(opened_us) FROM cases WHERE tenant = ?",
+    "SELECT max(at_us) FROM events WHERE tenant = ?",
+)
 
 #: The tables whose rows name a tenant, each with the tenant first in its primary key.
 TENANT_TABLES = ("cases", "invitations", "customers", "outbox")
@@ -71,6 +77,13 @@ class SQLiteOperations(TenantView):
             cases_due=due,
             due_since=from_us(due_us) if due_us is not None else None,
         )
+
+    def activity(self) -> tuple[datetime, datetime] | None:
+        """The earliest opening and the latest event of this tenant's cases, each one step
+        down an index (``cases_opened``, ``events_at``)."""
+        ((first,),) = self._read(ACTIVITY_QUERIES[0], (self._tenant,))
+        ((last,),) = self._read(ACTIVITY_QUERIES[1], (self._tenant,))
+        return None if first is None or last is None else (from_us(first), from_us(last))
 
     def tenants(self) -> Sequence[str]:
         """Every tenant holding a case, an invitation, a customer or an outbox message, in

@@ -25,7 +25,7 @@ from closedloop.testing.conformance.comparison import ReferenceComparisonContrac
 from closedloop.testing.conformance.customers import CustomerStorageContract
 from closedloop.testing.conformance.erasure import ErasureStorageContract
 from closedloop.testing.conformance.invitations import InvitationStorageContract
-from closedloop.testing.conformance.operations import HealthStorageContract, ListsTenantsContract
+from closedloop.testing.conformance.operations import HealthStorageContract, StoreOverviewContract
 from closedloop.testing.conformance.outbox import OutboxStorageContract
 from closedloop.testing.conformance.reports import ReportStorageContract
 from closedloop.testing.conformance.snapshots import SnapshotContract
@@ -39,12 +39,12 @@ __all__ = [
     "ErasureStorageContract",
     "HealthStorageContract",
     "InvitationStorageContract",
-    "ListsTenantsContract",
     "OutboxStorageContract",
     "ReferenceComparisonContract",
     "ReportStorageContract",
     "SnapshotContract",
     "StoreContract",
+    "StoreOverviewContract",
     "UnitOfWorkContract",
 ]
 
@@ -58,7 +58,7 @@ class CaseStoreContract(
     CustomerStorageContract,
     ReportStorageContract,
     HealthStorageContract,
-    ListsTenantsContract,
+    StoreOverviewContract,
     ReferenceComparisonContract,
     SnapshotContract,
 ):

@@ -1,6 +1,7 @@
-"""R13: the health figures a store counts, and R14: the tenants it lists.
+"""R13: the health figures a store counts, and R14: the tenants it lists and the span of
+a tenant's activity.
 
-Checks :class:`closedloop.ports.HealthStorage` and :class:`closedloop.ports.ListsTenants`,
+Checks :class:`closedloop.ports.HealthStorage` and :class:`closedloop.ports.StoreOverview`,
 the optional roles: a store without one is skipped (the Desk then reads the figures through
 the other roles, and ``--all-tenants`` is refused).
 """
@@ -17,11 +18,11 @@ from closedloop.domain.change import Change, InvitationChange
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.health import HealthFigures
 from closedloop.domain.outbox.notification import Notification
-from closedloop.ports import CaseStore, HealthStorage, ListsTenants
+from closedloop.ports import CaseStore, HealthStorage, StoreOverview
 from closedloop.service.health import figures_read_slowly
 from closedloop.testing.conformance.base import T0, StoreContract, _note, closed, invited, opened
 
-__all__ = ["HealthStorageContract", "ListsTenantsContract"]
+__all__ = ["HealthStorageContract", "StoreOverviewContract"]
 
 _H = timedelta(hours=1)
 _NOW = T0 + 10 * _H
@@ -121,23 +122,23 @@ class HealthStorageContract(StoreContract):
             health.health_figures(datetime(2026, 11, 23, 9, 0))  # noqa: DTZ001
 
 
-class ListsTenantsContract(StoreContract):
+class StoreOverviewContract(StoreContract):
     """R14 the tenants a store holds, as tests."""
 
     @pytest.fixture
-    def lister(self, store: CaseStore) -> ListsTenants:
-        """The store as ``ListsTenants``; the tests skip for a store without the role."""
-        if not isinstance(store, ListsTenants):
-            pytest.skip("the store does not provide the optional ListsTenants role")
+    def lister(self, store: CaseStore) -> StoreOverview:
+        """The store as ``StoreOverview``; the tests skip for a store without the role."""
+        if not isinstance(store, StoreOverview):
+            pytest.skip("the store does not provide the optional StoreOverview role")
         return store
 
     def test_r14_an_empty_store_holds_no_tenant(
-        self, store: CaseStore, lister: ListsTenants
+        self, store: CaseStore, lister: StoreOverview
     ) -> None:
         assert list(lister.tenants()) == []
 
     def test_r14_every_tenant_with_a_record_is_listed_in_code_point_order(
-        self, store: CaseStore, lister: ListsTenants
+        self, store: CaseStore, lister: StoreOverview
     ) -> None:
         store.for_tenant("zeta").commit(Change(opened("z1"), 0))
         store.for_tenant("Äpfel").commit(InvitationChange(invited("i1"), 0))
@@ -147,5 +148,19 @@ class ListsTenantsContract(StoreContract):
         expected = ["Zoo", "acme", "zeta", "Äpfel"]
         assert list(lister.tenants()) == expected
         other = store.for_tenant("nobody")
-        assert isinstance(other, ListsTenants)
+        assert isinstance(other, StoreOverview)
         assert list(other.tenants()) == expected  # whichever tenant the store is bound to
+
+    def test_r14_activity_spans_the_first_opening_to_the_last_event(
+        self, store: CaseStore, lister: StoreOverview
+    ) -> None:
+        assert lister.activity() is None
+        _world(store)
+        _other_tenant(store)
+        # c1 opened at T0 - 5h; a1 was acknowledged at T0 + 3h, the latest event.
+        assert lister.activity() == (T0 - 5 * _H, T0 + 3 * _H)
+        store.commit(Change(latte.acknowledge(store.get("u1"), at=_NOW, by="amy"), 1))
+        assert lister.activity() == (T0 - 5 * _H, _NOW)
+        other = store.for_tenant("other-tenant")
+        assert isinstance(other, StoreOverview)
+        assert other.activity() == (T0 - 48 * _H, T0 - 48 * _H)
