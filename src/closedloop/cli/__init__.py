@@ -251,8 +251,10 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     from closedloop import ClosedLoopError
     from closedloop.cli import commands
     from closedloop.cli.health import health
+    from closedloop.cli.stores import checked_tenant
 
     try:
+        checked_tenant(args)  # before any database is opened
         if args.command == "demo":
             return commands.demo(args.db, args.days, args.seed, out)
         if args.command == "sweep":

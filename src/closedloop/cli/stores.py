@@ -19,6 +19,7 @@ __all__ = [
     "add_store_options",
     "add_tenant_options",
     "check_store_options",
+    "checked_tenant",
     "opened",
     "tenants_of",
 ]
@@ -129,10 +130,19 @@ def tenants_of(store: CaseStore, args: argparse.Namespace) -> list[CaseStore]:
                 "--all-tenants", "this database cannot list its tenants; give --tenant NAME"
             )
         return [store.for_tenant(tenant) for tenant in store.tenants()]
+    tenant = checked_tenant(args)
+    return [store] if tenant is None else [store.for_tenant(tenant)]
+
+
+def checked_tenant(args: argparse.Namespace) -> str | None:
+    """``--tenant``, if given, checked before any database is opened."""
+    from closedloop import ValidationError
+    from closedloop.adapters.common import check_tenant
+
     tenant = getattr(args, "tenant", None)
-    if tenant is not None:
-        try:
-            return [store.for_tenant(tenant)]
-        except ValidationError as exc:
-            raise ValidationError.of("--tenant", f"--tenant: {exc}") from None
-    return [store]
+    if tenant is None:
+        return None
+    try:
+        return check_tenant(tenant)
+    except ValidationError as exc:
+        raise ValidationError.of("--tenant", f"--tenant: {exc}") from None
