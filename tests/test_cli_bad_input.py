@@ -24,6 +24,14 @@ HUGE = str(10**20)
 #: Arguments no command may act on; "{db}" is the database under test.
 BAD_ARGUMENTS = [
     ["sweep", "--db", "{db}", "--policy", ":X"],
+    ["sweep", "--db", "{db}", "--tenant", ""],
+    ["sweep", "--db", "{db}", "--tenant", "two\nlines"],
+    ["sweep", "--db", "{db}", "--tenant", "a", "--all-tenants"],
+    ["health", "--db", "{db}", "--tenant", "x" * 1000],
+    ["health", "--db", "{db}", "--thresholds", "json:dumps"],
+    ["health", "--db", "{db}", "--thresholds", "nowhere_at_all"],
+    ["report", "--db", "{db}", "--all-tenants", "--format", "html"],
+    ["dispatch", "--db", "{db}", "--dry-run", "--dsn", "postgresql://x@y/z"],
     ["sweep", "--db", "{db}", "--policy", "..rel:X"],
     ["sweep", "--db", "{db}", "--policy", ".:X"],
     ["sweep", "--db", "{db}", "--policy", "a b:X"],

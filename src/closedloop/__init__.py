@@ -57,6 +57,13 @@ from closedloop.domain.errors import (
     WebhookSignatureError,
     WebhookTimestampError,
 )
+from closedloop.domain.health import (
+    Health,
+    HealthFigures,
+    HealthStatus,
+    HealthThresholds,
+    Threshold,
+)
 from closedloop.domain.hostevents.envelope import HostEvent
 from closedloop.domain.inbound import Attachment, Bounce, InboundEmail, Receipt, Received
 from closedloop.domain.latte import Stage, Step
@@ -167,6 +174,10 @@ __all__ = [
     "Feedback",
     "FeedbackKind",
     "HandleTakenError",
+    "Health",
+    "HealthFigures",
+    "HealthStatus",
+    "HealthThresholds",
     "HostEvent",
     "IdentityChange",
     "InboundEmail",
@@ -231,6 +242,7 @@ __all__ = [
     "SweepReport",
     "Target",
     "Templates",
+    "Threshold",
     "UndeliverableError",
     "UnknownChannelError",
     "UnreadableRecordError",

@@ -25,6 +25,7 @@ from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.reports.facts import CaseFacts
 from closedloop.domain.reports.totals import Totals
 from closedloop.domain.surveys.invitation import Invitation
+from closedloop.ports_operations import HealthStorage, StoreOverview
 
 __all__ = [
     "DEFAULT_TENANT",
@@ -34,11 +35,13 @@ __all__ = [
     "Clock",
     "CustomerStorage",
     "ErasureStorage",
+    "HealthStorage",
     "InvitationStorage",
     "Notifier",
     "OutboxStorage",
     "ReadsManyCases",
     "ReportStorage",
+    "StoreOverview",
     "UnitOfWork",
 ]
 

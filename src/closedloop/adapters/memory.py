@@ -18,6 +18,7 @@ from closedloop.adapters.common import (
     instant,
     split_batch,
 )
+from closedloop.adapters.memory_operations import MemoryOperations
 from closedloop.adapters.memory_outbox import MemoryOutbox
 from closedloop.adapters.memory_reports import MemoryReports
 from closedloop.domain.cases.case import Case
@@ -57,7 +58,7 @@ class _Data:
         self.facts: dict[tuple[str, str], CaseFacts | None] = {}  # None: missing
 
 
-class InMemoryStore(MemoryOutbox, MemoryReports):
+class InMemoryStore(MemoryOutbox, MemoryReports, MemoryOperations):
     """The reference :class:`~closedloop.ports.CaseStore`: dicts behind one lock.
 
     It meets every requirement in ``docs/storage.md`` (the conformance kit compares other

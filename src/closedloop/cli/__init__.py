@@ -12,7 +12,9 @@ __all__ = ["main"]
 
 _EXIT_CODES = (
     "Exit codes: 0 success; 1 an error closedloop explained on stderr (a missing file, a file "
-    "that is not a closedloop database, a newer schema, a bad date); 2 a usage error."
+    "that is not a closedloop database, a newer schema, a bad date); 2 a usage error; "
+    "'closedloop health' only: 3 a figure past its warning threshold, 4 past its failure "
+    "threshold. Output cut short by a closed pipe (| head) ends the command quietly."
 )
 
 
@@ -100,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--notifier",
         metavar="MODULE:NAME",
         help="your application's Notifier (an object with send(notification), or a "
-        "function that makes one), e.g. myapp.mail:NOTIFIER",
+        "function or class that makes one), e.g. myapp.mail:NOTIFIER; its module must be "
+        "importable where closedloop runs (installed, or on PYTHONPATH)",
     )
     how.add_argument(
         "--dry-run",
@@ -119,14 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
             "Report on a period: every standard as a KPI with its RAG status, the unanswered "
             "queue, loop closure, reopen and escalation rates, effort, promises, the no log, "
             "NPS, CSAT, CES and recovery, and the top root causes. Dates are YYYY-MM-DD (UTC "
-            "midnight) or ISO 8601 times with a zone; by default the last 30 days."
+            "midnight) or ISO 8601 times with a zone. Without --since and --until the period "
+            "is the last 30 days of the stored activity: from 30 days before the end of the "
+            "day of the latest event (or from the day the first case opened, if later) to "
+            "the end of that day; with --until only, the 30 days before it; with --since "
+            "only, up to now; with --now only, the 30 days before --now."
         ),
         epilog=_EXIT_CODES,
     )
     _database(report)
     report.add_argument("--format", choices=("text", "json", "html"), default="text")
     report.add_argument("--since", help="start of the period (inclusive)")
-    report.add_argument("--until", help="end of the period (exclusive; default now)")
+    report.add_argument("--until", help="end of the period (exclusive)")
     report.add_argument("--out", type=Path, help="write to this file instead of stdout")
     _policy(report)
     _now(report)
@@ -144,11 +151,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _database(facts)
     _policy(facts)
+
+    health = commands.add_parser(
+        "health",
+        help="is the desk keeping up: outbox backlog and lag, dead letters, sweep lag",
+        description=(
+            "Print the health figures of desk.health(): the outbox backlog and how late its "
+            "most overdue message is, dead letters, the oldest unanswered case, cases past "
+            "their deadline and not swept, and how late the sweep is; with a status (ok, "
+            "warn, fail) and its reasons. Exits 3 on warn and 4 on fail, for a monitor."
+        ),
+        epilog=_EXIT_CODES,
+    )
+    _database(health)
+    health.add_argument("--json", action="store_true", help="print the figures as JSON")
+    health.add_argument(
+        "--thresholds",
+        metavar="MODULE:NAME",
+        help="your application's HealthThresholds, e.g. myapp.ops:THRESHOLDS; without it "
+        "the defaults apply (docs/health.md)",
+    )
+    _now(health)
     return parser
 
 
-def _database(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--db", required=True, type=Path, help="the SQLite database file")
+def _database(command: argparse.ArgumentParser, tenants: bool = True) -> None:
+    from closedloop.cli.stores import add_store_options, add_tenant_options
+
+    add_store_options(command)
+    if tenants:
+        add_tenant_options(command)
+    command.set_defaults(parser=command)
 
 
 def _policy(command: argparse.ArgumentParser) -> None:
@@ -201,27 +234,55 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     if args.command is None:
         parser.print_help(out)
         return 0
+    from closedloop.cli.stores import check_store_options
+
+    if args.command != "demo":
+        check_store_options(args.parser, args)
+    try:
+        code = _run(args, out)
+        out.flush()
+    except BrokenPipeError:
+        _quiet(out)
+        return 0
+    return code
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> int:
     from closedloop import ClosedLoopError
     from closedloop.cli import commands
-    from closedloop.cli.inputs import clock_from
+    from closedloop.cli.health import health
+    from closedloop.cli.stores import checked_tenant
 
     try:
+        checked_tenant(args)  # before any database is opened
         if args.command == "demo":
             return commands.demo(args.db, args.days, args.seed, out)
         if args.command == "sweep":
-            return commands.sweep(args.db, args.batch, args.policy, clock_from(args.now), out)
+            return commands.sweep(args, out)
         if args.command == "dispatch":
-            if args.dry_run:
-                return commands.dry_run(args.db, args.limit, clock_from(args.now), out)
-            return commands.dispatch(args.db, args.limit, args.notifier, clock_from(args.now), out)
+            return commands.dry_run(args, out) if args.dry_run else commands.dispatch(args, out)
         if args.command == "report":
             return commands.report(args, out)
         if args.command == "facts":
-            return commands.facts(args.db, args.policy, out)
-    except ClosedLoopError as error:
-        print(f"closedloop {args.command}: {error}", file=sys.stderr)
-        return 1
-    except OSError as error:
+            return commands.facts(args, out)
+        if args.command == "health":
+            return health(args, out)
+    except BrokenPipeError:
+        raise
+    except (ClosedLoopError, OSError) as error:
         print(f"closedloop {args.command}: {error}", file=sys.stderr)
         return 1
     return 2  # pragma: no cover - argparse refuses unknown commands
+
+
+def _quiet(out: TextIO) -> None:
+    """After a closed pipe: point the stream at /dev/null, so that Python's own flush at
+    exit does not report the pipe again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's StringIO)
+        pass

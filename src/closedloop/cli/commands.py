@@ -4,20 +4,21 @@ application's database and runs one job on it."""
 from __future__ import annotations
 
 import argparse
-import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from closedloop.cli.inputs import clock_from, load_notifier, load_policy, open_store, when, writable
+from closedloop.cli.progress import Progress
+from closedloop.cli.stores import opened, tenants_of
 from closedloop.domain.cases.lifecycle import LATTE
 
 if TYPE_CHECKING:
     from closedloop import Standards
     from closedloop.insights import Insights
-    from closedloop.ports import CaseStore, Clock
+    from closedloop.ports import CaseStore
 
-__all__ = ["demo", "dispatch", "dry_run", "facts", "report", "sweep"]
+__all__ = ["default_period", "demo", "dispatch", "dry_run", "facts", "report", "sweep"]
 
 
 def demo(db: Path, days: int, seed: int, out: TextIO) -> int:
@@ -34,12 +35,13 @@ def demo(db: Path, days: int, seed: int, out: TextIO) -> int:
         for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
             stale.unlink(missing_ok=True)
 
-    def progress(day: int, total: int, cases: int) -> None:
-        print(f"\rday {day}/{total}: {cases} cases", end="", file=sys.stderr, flush=True)
+    bar = Progress("demo")
 
-    run = run_demo(db, days=days, seed=seed, progress=progress if sys.stderr.isatty() else None)
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
+    def progress(day: int, total: int, cases: int) -> None:
+        bar.update(day, total, f"days, {cases} cases")
+
+    run = run_demo(db, days=days, seed=seed, progress=progress if bar.active else None)
+    bar.done()
     with open_store(db) as store:
         insights = compute(store, run.since, run.until)
         previous = _previous(store, run.since, run.until, None)
@@ -72,99 +74,194 @@ def _previous(
     return compute(store, start, since, standards=standards)
 
 
-def facts(db: Path, policy: str | None, out: TextIO) -> int:
+def facts(args: argparse.Namespace, out: TextIO) -> int:
+    from closedloop import ValidationError
     from closedloop.insights import rebuild_facts
+    from closedloop.ports import ReportStorage
 
-    chosen = load_policy(policy) if policy else None
-
-    def progress(done: int) -> None:
-        print(f"\r{done} cases back-filled", end="", file=sys.stderr, flush=True)
-
-    with open_store(db) as store:
-        done = rebuild_facts(
-            store,
-            standards=chosen.standards if chosen is not None else None,
-            lifecycle=chosen.lifecycle if chosen is not None else LATTE,
-            progress=progress if sys.stderr.isatty() else None,
-        )
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
-    print(f"{done} cases given report facts", file=out)
+    chosen = load_policy(args.policy) if args.policy else None
+    with opened(args) as store:
+        for view in _views(store, args, out):
+            if not isinstance(view, ReportStorage):  # pragma: no cover - every shipped store
+                raise ValidationError.of("--db", "this database keeps no report facts")
+            bar = Progress("facts" + _of(view, args))
+            done = rebuild_facts(
+                view,
+                standards=chosen.standards if chosen is not None else None,
+                lifecycle=chosen.lifecycle if chosen is not None else LATTE,
+                progress=bar.counter("cases back-filled"),
+            )
+            bar.done()
+            print(f"{_prefix(view, args)}{done} cases given report facts", file=out)
     return 0
 
 
-def sweep(db: Path, batch: int, policy: str | None, clock: Clock | None, out: TextIO) -> int:
+def sweep(args: argparse.Namespace, out: TextIO) -> int:
     from closedloop import Desk
     from closedloop.adapters.notify.log import LogNotifier
 
-    chosen = load_policy(policy) if policy else None
-    with open_store(db) as store:
-        report = Desk(store, LogNotifier(out), clock=clock, policy=chosen).sweep(batch)
-    print(report, file=out)
-    for case_id, level in report.escalated:
-        print(f"  escalated {case_id} to level {level}", file=out)
+    chosen = load_policy(args.policy) if args.policy else None
+    clock = clock_from(args.now)
+    with opened(args) as store:
+        for view in _views(store, args, out):
+            desk = Desk(view, LogNotifier(out), clock=clock, policy=chosen)
+            report = desk.sweep(args.batch)
+            print(f"{_prefix(view, args)}{report}", file=out)
+            for case_id, level in report.escalated:
+                print(f"  escalated {case_id} to level {level}", file=out)
     return 0
 
 
-def dispatch(db: Path, limit: int, spec: str, clock: Clock | None, out: TextIO) -> int:
+def dispatch(args: argparse.Namespace, out: TextIO) -> int:
     from closedloop import Desk
 
-    notifier = load_notifier(spec)
-    sent = retrying = dead = 0
-    with open_store(db) as store:
-        desk = Desk(store, notifier, clock=clock)
-        while True:
-            report = desk.outbox.dispatch(limit=limit)
-            sent, retrying = sent + len(report.sent), retrying + len(report.retrying)
-            dead += len(report.dead)
-            if len(report.sent) + len(report.failed) + len(report.skipped) < limit:
-                break
-    print(f"{sent} sent, {retrying} to retry, {dead} given up", file=out)
+    notifier = load_notifier(args.notifier)
+    clock = clock_from(args.now)
+    limit = args.limit
+    with opened(args) as store:
+        for view in _views(store, args, out):
+            desk = Desk(view, notifier, clock=clock)
+            sent = retrying = dead = 0
+            while True:
+                report = desk.outbox.dispatch(limit=limit)
+                sent, retrying = sent + len(report.sent), retrying + len(report.retrying)
+                dead += len(report.dead)
+                if len(report.sent) + len(report.failed) + len(report.skipped) < limit:
+                    break
+            print(
+                f"{_prefix(view, args)}{sent} sent, {retrying} to retry, {dead} given up",
+                file=out,
+            )
     return 0
 
 
-def dry_run(db: Path, limit: int, clock: Clock | None, out: TextIO) -> int:
+def dry_run(args: argparse.Namespace, out: TextIO) -> int:
     from closedloop.adapters.notify.log import LogNotifier
 
+    clock = clock_from(args.now)
     now = clock.now() if clock is not None else datetime.now(UTC)
     show = LogNotifier(out)
-    with open_store(db) as store:
-        ready = store.outbox_ready(now, limit)
-    for message in ready:
-        show.send(message.notification)
-    print(f"{len(ready)} ready (at most {limit} shown); nothing was sent or marked", file=out)
+    limit = args.limit
+    with opened(args) as store:
+        for view in _views(store, args, out):
+            ready = view.outbox_ready(now, limit)
+            for message in ready:
+                show.send(message.notification)
+            print(
+                f"{_prefix(view, args)}{len(ready)} ready (at most {limit} shown); "
+                "nothing was sent or marked",
+                file=out,
+            )
     return 0
 
 
 def report(args: argparse.Namespace, out: TextIO) -> int:
+    import json
+
     from closedloop import ValidationError
-    from closedloop.insights import compute, render_html, render_text, to_json
+    from closedloop.insights import render_text, to_json
 
     clock = clock_from(args.now)
     now = clock.now() if clock is not None else datetime.now(UTC)
+    given = _given_period(args, now)
+    chosen = load_policy(args.policy) if args.policy else None
+    if args.out is not None:
+        writable(args.out, "--out")
+    if args.all_tenants and args.format == "html":
+        raise ValidationError.of(
+            "--format", "an HTML report is of one tenant: give --tenant NAME, or --format text"
+        )
+    standards = chosen.standards if chosen is not None else None
+    texts: list[str] = []
+    documents: dict[str, object] = {}
+    with opened(args) as store:
+        views = _views(store, args, out)
+        bar = Progress("report")
+        for number, view in enumerate(views, 1):
+            since, until = given or default_period(view, now)
+            bar.update(number - 1, len(views), f"{view.tenant}: {since.date()} to {until.date()}")
+            insights = _insights(view, since, until, standards)
+            if args.format == "html":
+                # The HTML report compares each standard with the period before.
+                previous = _previous(view, since, until, standards)
+                texts.append(_html(insights, previous))
+            elif args.format == "json":
+                documents[view.tenant] = json.loads(to_json(insights))
+                texts.append(to_json(insights))
+            else:
+                texts.append(_prefix(view, args, "== tenant {} ==\n") + render_text(insights))
+        bar.done()
+    if args.format == "json" and args.all_tenants:
+        texts = [json.dumps(documents, indent=2, ensure_ascii=False)]
+    text = "\n".join(t if t.endswith("\n") else t + "\n" for t in texts)
+    if args.out is not None:
+        args.out.write_text(text, "utf-8")
+        print(f"wrote {args.out}", file=out)
+    else:
+        out.write(text)
+    return 0
+
+
+def _insights(
+    store: CaseStore, since: datetime, until: datetime, standards: Standards | None
+) -> Insights:
+    from closedloop.insights import compute
+
+    return compute(store, since, until, standards=standards)
+
+
+def _html(insights: Insights, previous: Insights | None) -> str:
+    from closedloop.insights import render_html
+
+    return render_html(insights, previous=previous)
+
+
+def _given_period(args: argparse.Namespace, now: datetime) -> tuple[datetime, datetime] | None:
+    """The period ``--since`` and ``--until`` name, or None for the default one."""
+    from closedloop import ValidationError
+
+    if not args.since and not args.until:
+        return (now - _MONTH, now) if args.now else None
     until = when(args.until, "--until") if args.until else now
-    since = when(args.since, "--since") if args.since else until - timedelta(days=30)
+    since = when(args.since, "--since") if args.since else until - _MONTH
     if since >= until:
         raise ValidationError.of(
             "--until",
             f"the period is empty: --until ({until.isoformat()}) must be after --since "
             f"({since.isoformat()})",
         )
-    chosen = load_policy(args.policy) if args.policy else None
-    if args.out is not None:
-        writable(args.out, "--out")
-    standards = chosen.standards if chosen is not None else None
-    with open_store(args.db) as store:
-        insights = compute(store, since, until, standards=standards)
-        # The HTML report compares each standard with the period before: a second compute.
-        previous = _previous(store, since, until, standards) if args.format == "html" else None
-    if args.format == "html":
-        text = render_html(insights, previous=previous)
-    else:
-        text = {"text": render_text, "json": to_json}[args.format](insights)
-    if args.out is not None:
-        args.out.write_text(text if text.endswith("\n") else text + "\n", "utf-8")
-        print(f"wrote {args.out}", file=out)
-    else:
-        out.write(text if text.endswith("\n") else text + "\n")
-    return 0
+    return since, until
+
+
+_MONTH = timedelta(days=30)
+
+
+def default_period(store: CaseStore, now: datetime) -> tuple[datetime, datetime]:
+    """The last 30 days of the stored activity, in whole UTC days: up to the end of the day
+    of the latest event, from 30 days before (or the day the first case opened, if later);
+    the 30 days up to ``now`` for a store that cannot say, or holds no case."""
+    from closedloop.ports import StoreOverview
+
+    span = store.activity() if isinstance(store, StoreOverview) else None
+    if span is None:
+        return now - _MONTH, now
+    first, last = (moment.astimezone(UTC) for moment in span)
+    until = datetime.combine(last.date(), time(), UTC) + timedelta(days=1)
+    since = max(datetime.combine(first.date(), time(), UTC), until - _MONTH)
+    return since, until
+
+
+def _views(store: CaseStore, args: argparse.Namespace, out: TextIO) -> list[CaseStore]:
+    views = tenants_of(store, args)
+    if not views:
+        print("the database holds no tenant yet", file=out)
+    return views
+
+
+def _prefix(view: CaseStore, args: argparse.Namespace, form: str = "tenant {}: ") -> str:
+    """Names the tenant in front of a result when the command ran over every tenant."""
+    return form.format(view.tenant) if getattr(args, "all_tenants", False) else ""
+
+
+def _of(view: CaseStore, args: argparse.Namespace) -> str:
+    return f" ({view.tenant})" if getattr(args, "all_tenants", False) else ""

@@ -19,8 +19,9 @@ from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.lifecycle import Lifecycle
 from closedloop.domain.cases.queues import Queue
 from closedloop.domain.checks import require_limit
+from closedloop.domain.health import Health, HealthThresholds
 from closedloop.ports import CaseStore, Clock, Notifier
-from closedloop.service import identity, intake, invitations, lifecycle, logs, standards
+from closedloop.service import health, identity, intake, invitations, lifecycle, logs, standards
 from closedloop.service.clock import CheckedClock, SystemClock
 from closedloop.service.context import Context, Hooks, check_parts, checked_ids
 from closedloop.service.conversation import Conversation
@@ -338,6 +339,13 @@ class Desk:
             lambda c, now: domain.assign(c, at=now, by=by, owner=owner),
             expected_version=expected_version,
         )
+
+    def health(self, thresholds: HealthThresholds | None = None) -> Health:
+        """Is the desk keeping up, now: the outbox backlog and lag, dead letters, the oldest
+        unanswered case, cases due and not swept, sweep lag, and a status against
+        ``thresholds`` (``HealthThresholds()`` by default). Cheap on a store with the
+        ``HealthStorage`` role (all shipped ones); ``docs/health.md``."""
+        return health.health(self._ctx, thresholds)
 
     # -- the job ------------------------------------------------------------------------
 

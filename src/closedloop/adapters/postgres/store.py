@@ -17,6 +17,7 @@ from closedloop.adapters.postgres.connection import Database, Source, errors
 from closedloop.adapters.postgres.customers import PostgresCustomerStorage
 from closedloop.adapters.postgres.erasure import PostgresErasureStorage
 from closedloop.adapters.postgres.invitations import PostgresInvitationStorage
+from closedloop.adapters.postgres.operations import PostgresOperations
 from closedloop.adapters.postgres.outbox import PostgresOutboxStorage
 from closedloop.adapters.postgres.reports import PostgresReportStorage
 from closedloop.adapters.postgres.schema import create_policies, quoted, role_bindings
@@ -38,6 +39,7 @@ class PostgresStore(
     PostgresOutboxStorage,
     PostgresErasureStorage,
     PostgresReportStorage,
+    PostgresOperations,
 ):
     """A :class:`~closedloop.ports.CaseStore` in PostgreSQL, for many workers at once.
 

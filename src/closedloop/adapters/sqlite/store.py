@@ -13,6 +13,7 @@ from closedloop.adapters.sqlite.connection import Shared
 from closedloop.adapters.sqlite.customers import SQLiteCustomerStorage
 from closedloop.adapters.sqlite.erasure import SQLiteErasureStorage
 from closedloop.adapters.sqlite.invitations import SQLiteInvitationStorage
+from closedloop.adapters.sqlite.operations import SQLiteOperations
 from closedloop.adapters.sqlite.outbox import SQLiteOutboxStorage
 from closedloop.adapters.sqlite.reports import SQLiteReportStorage
 from closedloop.adapters.sqlite.schema import connect
@@ -30,6 +31,7 @@ class SQLiteStore(
     SQLiteOutboxStorage,
     SQLiteErasureStorage,
     SQLiteReportStorage,
+    SQLiteOperations,
 ):
     """A :class:`~closedloop.ports.CaseStore` in one SQLite file (or ``":memory:"``).
 

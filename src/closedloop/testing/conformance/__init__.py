@@ -25,6 +25,7 @@ from closedloop.testing.conformance.comparison import ReferenceComparisonContrac
 from closedloop.testing.conformance.customers import CustomerStorageContract
 from closedloop.testing.conformance.erasure import ErasureStorageContract
 from closedloop.testing.conformance.invitations import InvitationStorageContract
+from closedloop.testing.conformance.operations import HealthStorageContract, StoreOverviewContract
 from closedloop.testing.conformance.outbox import OutboxStorageContract
 from closedloop.testing.conformance.reports import ReportStorageContract
 from closedloop.testing.conformance.snapshots import SnapshotContract
@@ -36,12 +37,14 @@ __all__ = [
     "CaseStoreContract",
     "CustomerStorageContract",
     "ErasureStorageContract",
+    "HealthStorageContract",
     "InvitationStorageContract",
     "OutboxStorageContract",
     "ReferenceComparisonContract",
     "ReportStorageContract",
     "SnapshotContract",
     "StoreContract",
+    "StoreOverviewContract",
     "UnitOfWorkContract",
 ]
 
@@ -54,6 +57,8 @@ class CaseStoreContract(
     ErasureStorageContract,
     CustomerStorageContract,
     ReportStorageContract,
+    HealthStorageContract,
+    StoreOverviewContract,
     ReferenceComparisonContract,
     SnapshotContract,
 ):

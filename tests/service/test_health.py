@@ -1,0 +1,184 @@
+"""desk.health(): the figures at the desk's clock, the status against thresholds, and the
+same answer from a store without the HealthStorage role."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from closedloop import (
+    Desk,
+    Health,
+    HealthFigures,
+    HealthStatus,
+    HealthThresholds,
+    Threshold,
+    ValidationError,
+)
+from closedloop.domain.health import assess, span
+from closedloop.ports import HealthStorage
+from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
+from tests.helpers import START, make_feedback
+
+HOUR = timedelta(hours=1)
+
+
+class WithoutHealth:
+    """A store with every CaseStore role but not HealthStorage (nor StoreOverview)."""
+
+    def __init__(self, inner: InMemoryStore) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("health_figures", "tenants"):
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+def desk_at(clock: ManualClock, store: object) -> Desk:
+    return Desk(store, RecordingNotifier(), clock=clock, ids=SequentialIds())  # type: ignore[arg-type]
+
+
+def test_a_new_desk_is_healthy() -> None:
+    clock = ManualClock(START)
+    health = desk_at(clock, InMemoryStore()).health()
+    assert health == Health(
+        at=START, tenant="default", outbox_backlog=0, outbox_lag=timedelta(0), dead_letters=0,
+        oldest_unanswered=None, unanswered_age=None, cases_due=0, sweep_lag=timedelta(0),
+        status=HealthStatus.OK, reasons=(),
+    )  # fmt: skip
+
+
+def test_a_desk_nobody_sweeps_fails_and_says_why() -> None:
+    clock = ManualClock(START)
+    desk = desk_at(clock, InMemoryStore())
+    case = desk.listen(make_feedback())
+    clock.advance(timedelta(days=2))
+    health = desk.health()
+    assert (health.oldest_unanswered, health.unanswered_age) == (case.id, timedelta(days=2))
+    assert health.cases_due == 1
+    assert case.due_at is not None
+    assert health.sweep_lag == START + timedelta(days=2) - case.due_at
+    assert health.status is HealthStatus.FAIL
+    assert health.reasons[0].startswith("fail: the oldest deadline not yet swept passed")
+    assert "is 'closedloop sweep' running?" in health.reasons[0]
+    assert health.reasons[-1].startswith(f"warn: case {case.id} has waited 2d")
+
+
+def test_sweeping_and_dispatching_bring_the_figures_back() -> None:
+    clock = ManualClock(START)
+    desk = desk_at(clock, InMemoryStore())
+    case = desk.listen(make_feedback())
+    clock.advance(timedelta(days=2))
+    desk.sweep()
+    swept = desk.health()
+    assert (swept.cases_due, swept.sweep_lag) == (0, timedelta(0))
+    assert swept.outbox_backlog > 0  # the escalation alerts
+    assert swept.outbox_lag == timedelta(0)  # ready this instant
+    clock.advance(2 * HOUR)
+    assert desk.health().outbox_lag == 2 * HOUR
+    assert desk.health().status is HealthStatus.FAIL
+    while desk.outbox.dispatch().sent:
+        pass
+    desk.acknowledge(case.id, by="amy")
+    health = desk.health()
+    assert (health.outbox_backlog, health.outbox_lag, health.oldest_unanswered) == (
+        1,  # the acknowledgement just queued, not late
+        timedelta(0),
+        None,
+    )
+    assert health.status is HealthStatus.OK
+
+
+def test_thresholds_decide_the_status() -> None:
+    clock = ManualClock(START)
+    desk = desk_at(clock, InMemoryStore())
+    desk.listen(make_feedback())
+    clock.advance(timedelta(days=2))
+    relaxed = HealthThresholds(
+        sweep_lag=Threshold(warn=timedelta(days=3)), cases_due=Threshold(),
+        unanswered_age=Threshold(fail=timedelta(days=5)),
+    )  # fmt: skip
+    assert desk.health(relaxed).status is HealthStatus.OK
+    stricter = HealthThresholds(cases_due=Threshold(warn=1, fail=1))
+    reasons = desk.health(stricter).reasons
+    assert [r for r in reasons if r.startswith("fail: 1 cases are past their deadline")]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"outbox_backlog": Threshold(warn=10, fail=5)},
+        {"outbox_backlog": Threshold(warn=-1)},
+        {"outbox_backlog": Threshold(warn=True)},
+        {"outbox_backlog": Threshold(warn=timedelta(hours=1))},
+        {"sweep_lag": Threshold(warn=5)},
+        {"sweep_lag": Threshold(warn=timedelta(hours=-1))},
+        {"dead_letters": 3},
+    ],
+    ids=str,
+)
+def test_thresholds_refuse_what_cannot_be_a_threshold(bad: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError) as raised:
+        HealthThresholds(**bad)
+    assert next(iter(bad)) in str(raised.value)
+
+
+def test_health_refuses_what_is_not_thresholds() -> None:
+    desk = desk_at(ManualClock(START), InMemoryStore())
+    with pytest.raises(ValidationError, match="HealthThresholds"):
+        desk.health({"sweep_lag": 5})  # type: ignore[arg-type]
+
+
+def test_a_store_without_the_role_gives_the_same_health() -> None:
+    clock = ManualClock(START)
+    store = InMemoryStore()
+    desk = desk_at(clock, store)
+    for i in range(5):
+        desk.listen(make_feedback(customer=f"c{i}@example.com"))
+        clock.advance(HOUR)
+    desk.sweep()
+    desk.acknowledge(desk.unanswered()[0].id, by="amy")
+    clock.advance(timedelta(days=1))
+    plain = WithoutHealth(store)
+    assert not isinstance(plain, HealthStorage)
+    assert desk_at(clock, plain).health() == desk.health()
+    other = InMemoryStore(tenant="acme", _data=store._data)
+    assert desk_at(clock, other).health().tenant == "acme"
+    assert desk_at(clock, other).health().cases_due == 0
+
+
+counts = st.integers(min_value=0, max_value=20)
+limits = st.one_of(st.none(), counts)
+
+
+@given(counts, counts, counts, limits, limits)
+def test_the_status_is_the_worst_level_reached(
+    backlog: int, dead: int, due: int, warn: int | None, fail: int | None
+) -> None:
+    if warn is not None and fail is not None and warn > fail:
+        warn, fail = fail, warn
+    limit = Threshold(warn, fail)
+    thresholds = HealthThresholds(
+        outbox_backlog=limit, dead_letters=limit, cases_due=limit, unanswered_age=Threshold(),
+        outbox_lag=Threshold(), sweep_lag=Threshold(),
+    )  # fmt: skip
+    figures = HealthFigures(backlog, None, dead, None, None, due, START if due else None)
+    health = assess(figures, START + HOUR, thresholds, "default")
+    levels = [limit.level(value) for value in (backlog, dead, due)]
+    worst = max(levels, key=[HealthStatus.OK, HealthStatus.WARN, HealthStatus.FAIL].index)
+    assert health.status is worst
+    assert len(health.reasons) == sum(level is not HealthStatus.OK for level in levels)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(timedelta(0), "0s"), (timedelta(seconds=45), "45s"), (timedelta(hours=2, minutes=5),
+     "2h 5m"), (timedelta(days=3, hours=4, minutes=1), "3d 4h")],
+)  # fmt: skip
+def test_spans_read_as_people_write_them(value: timedelta, shown: str) -> None:
+    assert span(value) == shown
