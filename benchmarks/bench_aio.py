@@ -117,7 +117,7 @@ def compare(name: str, stores: Callable[[], Iterator[CaseStore]], n: int, worker
     )
     print(
         f"  ratio AsyncDesk / sync Desk throughput: {plain / aio:.2f}x"
-        f"   longest stall AsyncDesk / blocking: {aio_stall / blocked_stall:.2f}x"
+        f"   longest stall AsyncDesk / blocking: {aio_stall / blocked_stall:.4f}x"
     )
 
 

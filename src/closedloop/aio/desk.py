@@ -109,33 +109,33 @@ class AsyncDesk(Wrapper[Desk]):
     # -- the desk's own calls ---------------------------------------------------------------
 
     get = awaitable(Desk.get)
-    """:meth:`Desk.get <closedloop.Desk.get>`, awaited."""
+    """``desk.get``, awaited."""
     cases_of = awaitable(Desk.cases_of)
-    """:meth:`Desk.cases_of <closedloop.Desk.cases_of>`, awaited."""
+    """``desk.cases_of``, awaited."""
     unanswered = awaitable(Desk.unanswered)
-    """:meth:`Desk.unanswered <closedloop.Desk.unanswered>`, awaited."""
+    """``desk.unanswered``, awaited."""
     queue = awaitable(Desk.queue)
-    """:meth:`Desk.queue <closedloop.Desk.queue>`, awaited."""
+    """``desk.queue``, awaited."""
     listen = awaitable(Desk.listen)
-    """:meth:`Desk.listen <closedloop.Desk.listen>`, awaited."""
+    """``desk.listen``, awaited."""
     listen_many = awaitable(Desk.listen_many)
-    """:meth:`Desk.listen_many <closedloop.Desk.listen_many>`, awaited."""
+    """``desk.listen_many``, awaited."""
     acknowledge = awaitable(Desk.acknowledge)
-    """:meth:`Desk.acknowledge <closedloop.Desk.acknowledge>`, awaited."""
+    """``desk.acknowledge``, awaited."""
     take_action = awaitable(Desk.take_action)
-    """:meth:`Desk.take_action <closedloop.Desk.take_action>`, awaited."""
+    """``desk.take_action``, awaited."""
     decline = awaitable(Desk.decline)
-    """:meth:`Desk.decline <closedloop.Desk.decline>`, awaited."""
+    """``desk.decline``, awaited."""
     thank = awaitable(Desk.thank)
-    """:meth:`Desk.thank <closedloop.Desk.thank>`, awaited."""
+    """``desk.thank``, awaited."""
     explain = awaitable(Desk.explain)
-    """:meth:`Desk.explain <closedloop.Desk.explain>`, awaited."""
+    """``desk.explain``, awaited."""
     reopen = awaitable(Desk.reopen)
-    """:meth:`Desk.reopen <closedloop.Desk.reopen>`, awaited."""
+    """``desk.reopen``, awaited."""
     assign = awaitable(Desk.assign)
-    """:meth:`Desk.assign <closedloop.Desk.assign>`, awaited."""
+    """``desk.assign``, awaited."""
     sweep = awaitable(Desk.sweep)
-    """:meth:`Desk.sweep <closedloop.Desk.sweep>`, awaited."""
+    """``desk.sweep``, awaited."""
 
     # -- closing ------------------------------------------------------------------------------
 
