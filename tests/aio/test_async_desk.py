@@ -232,3 +232,29 @@ def test_bad_settings_are_refused_with_the_field_named(kwargs: dict[str, Any], f
 def test_only_a_desk_can_be_wrapped() -> None:
     with pytest.raises(ValidationError, match="build one with Desk"):
         AsyncDesk(InMemoryStore())  # type: ignore[arg-type]
+
+
+def test_a_cancelled_call_still_completes_all_or_nothing() -> None:
+    """A request abandoned while its step runs: the step commits, and aclose waits for it."""
+    entered, release = threading.Event(), threading.Event()
+
+    class Slow(InMemoryStore):
+        def commit(self, change: Write) -> None:
+            entered.set()
+            release.wait(10)
+            super().commit(change)
+
+    desk = _desk(Slow())
+
+    async def main() -> None:
+        adesk = AsyncDesk(desk)
+        call = asyncio.ensure_future(adesk.listen(make_feedback()))
+        await asyncio.to_thread(entered.wait, 10)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        release.set()
+        await adesk.aclose()
+
+    asyncio.run(main())
+    assert [case.id for case in desk.unanswered()] == ["case-1"]
