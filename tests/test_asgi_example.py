@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,8 +26,15 @@ from closedloop import SQLiteStore, sign_webhook
 from closedloop.testing import ManualClock, RecordingNotifier
 from tests.helpers import START
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples" / "asgi"))
-from app import make_app
+# Loaded under a name of its own: examples/helpdesk has an app.py too.
+_spec = importlib.util.spec_from_file_location(
+    "asgi_example_app", Path(__file__).resolve().parents[1] / "examples" / "asgi" / "app.py"
+)
+assert _spec is not None
+assert _spec.loader is not None
+_example = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_example)
+make_app = _example.make_app
 
 FORGED = "whsec_" + "bm90LXRoZS1zZWNyZXQtd2Utc2hhcmUtd2l0aC15b3U="
 SECRET = "whsec_" + "c2VjcmV0LWZvci10aGUtYXNnaS1leGFtcGxlLXRlc3Q="
