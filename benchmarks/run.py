@@ -2,7 +2,7 @@
 
 python benchmarks/run.py            # everything
 python benchmarks/run.py sqlite     # one suite: lifecycle calendar sqlite sweep postgres
-                                    # insights report events health
+                                    # insights report events health aio
 python benchmarks/run.py --quick    # fewer repeats, smaller tables, for a smoke test
 """
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_aio
 import bench_calendar
 import bench_events
 import bench_health
@@ -36,6 +37,7 @@ def main() -> None:
         "report": bench_report.run,
         "events": bench_events.run,
         "health": bench_health.run,
+        "aio": bench_aio.run,
     }
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller tables")

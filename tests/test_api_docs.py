@@ -27,6 +27,7 @@ SOURCE = ROOT / "src"
 # listed here (and gets a reference page) or only re-exports names a listed one exports.
 PUBLIC_MODULES = (
     "closedloop",
+    "closedloop.aio",
     "closedloop.cli",
     "closedloop.codec",
     "closedloop.domain",

@@ -117,6 +117,7 @@ def test_the_readme_links_work_on_the_package_index() -> None:
 # Where the guide may send a reader for a name: each module has an ``__all__``.
 PUBLIC_HOMES = (
     "closedloop",
+    "closedloop.aio",
     "closedloop.events",
     "closedloop.domain",
     "closedloop.ports",

@@ -36,6 +36,7 @@ def public_names(module: types.ModuleType) -> set[str]:
     "name",
     [
         "closedloop",
+        "closedloop.aio",
         "closedloop.testing",
         "closedloop.testing.conformance",
         "closedloop.domain",
