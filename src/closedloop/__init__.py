@@ -92,7 +92,7 @@ from closedloop.service.policy import Policy
 from closedloop.service.recovery import RecoveryReport
 from closedloop.service.standards import SweepReport
 from closedloop.service.subscription import EventHandler, Subscribe
-from closedloop.service.templates import Templates
+from closedloop.service.templates import DateWords, Templates
 
 if _TYPE_CHECKING:
     from closedloop.adapters.mail import feedback_from_email, read_email
@@ -160,6 +160,7 @@ __all__ = [
     "CustomerEvent",
     "CustomerNotFoundError",
     "CustomerView",
+    "DateWords",
     "Deadline",
     "Decision",
     "Delivery",

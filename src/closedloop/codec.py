@@ -118,7 +118,7 @@ def load_events(events: Iterable[dict[str, JSON]]) -> Case:
     return replay(load_event(e) for e in events)
 
 
-SNAPSHOT_FORMAT: Final = 1
+SNAPSHOT_FORMAT: Final = 2
 """The format of :func:`dump_snapshot`. Raise it whenever ``Case`` gains, loses or changes a
 field: a snapshot of another format is not read, the case is replayed from its events."""
 

@@ -3,6 +3,7 @@ another format is recomputed from the events, and one that cannot be read is rep
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from closedloop import SQLiteStore, StorageError, UnreadableRecordError
 from closedloop.adapters.postgres import PostgresStore
 from closedloop.adapters.read_model import CHILD_TABLES
+from closedloop.codec import SNAPSHOT_FORMAT
 from closedloop.domain.cases import steps as latte
 from closedloop.domain.cases.case import Case, replay
 from closedloop.domain.change import Change
@@ -75,7 +77,8 @@ def test_sqlite_reports_a_snapshot_it_cannot_read(
     with SQLiteStore(path) as store:
         store.commit_many([Change(history("c1", 1), 0), Change(history("c2", 1), 0)])
         db = sqlite3.connect(path)
-        db.execute('UPDATE cases SET snapshot = \'{"format": 1, "id": "c1"}\' WHERE id = \'c1\'')
+        broken = json.dumps({"format": SNAPSHOT_FORMAT, "id": "c1"})
+        db.execute("UPDATE cases SET snapshot = ? WHERE id = 'c1'", (broken,))
         db.commit()
         db.close()
         with pytest.raises(UnreadableRecordError) as caught:

@@ -8,6 +8,7 @@ import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from closedloop import Feedback
 from closedloop.codec import SNAPSHOT_FORMAT, dump_snapshot, load_snapshot
 from closedloop.domain.cases import steps as latte
 from closedloop.domain.cases.case import Case, replay
@@ -75,13 +76,16 @@ def test_a_snapshot_of_another_format_is_not_read() -> None:
 
 
 def test_the_snapshot_format_changes_with_the_case_fields() -> None:
-    # A field added to Case (or removed) makes every stored snapshot wrong: raise
-    # SNAPSHOT_FORMAT with it, and update this list.
+    # A field added to Case or to the Feedback its messages hold (or removed) makes every
+    # stored snapshot wrong: raise SNAPSHOT_FORMAT with it, and update these lists.
     fields = [f.name for f in attrs.fields(Case) if f.name != "events"]
-    assert (SNAPSHOT_FORMAT, fields) == (
-        1,
+    message_fields = [f.name for f in attrs.fields(Feedback)]
+    assert (SNAPSHOT_FORMAT, fields, message_fields) == (
+        2,
         ["id", "customer", "kind", "priority", "subject", "reply_channel", "opened_at",
          "stage", "version", "messages", "owner", "due_at", "action", "declined",
          "explanation", "reopen_count", "escalation_level", "origin", "promises",
          "merged_into", "pause", "awaiting_reply_since", "contact_promise"],
+        ["customer", "channel", "received_at", "text", "kind", "score", "external_id",
+         "subject", "repeated", "matter_key", "locale"],
     )  # fmt: skip

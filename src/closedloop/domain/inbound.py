@@ -88,6 +88,9 @@ class InboundEmail:
     """The delivery failure it reports, if it is a bounce."""
     case_reference: str | None = None
     """A case id named in the subject as ``[case ID]``; None when there is none."""
+    locale: str | None = None
+    """The language the sender's mail program declared (``Content-Language``), as a BCP 47
+    tag; None when it declared none or one closedloop cannot take."""
 
     def feedback(
         self,
@@ -115,6 +118,7 @@ class InboundEmail:
             kind=kind,
             external_id=self.message_id,
             subject=self.subject,
+            locale=self.locale,
         )
 
 

@@ -21,7 +21,10 @@ from closedloop.domain.standards.escalation import next_due
 from closedloop.domain.standards.standard import Target, due_times
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.service.context import Context
-from closedloop.service.templates import PLACEHOLDERS
+from closedloop.service.templates import PLACEHOLDERS, DateWords
+
+#: Times as English readers read them: 'Tuesday 24 November 2026, 15:00 UTC'.
+ENGLISH = DateWords()
 
 __all__ = [
     "advance",
@@ -168,9 +171,9 @@ def render(
     """The notification ``purpose`` about ``case`` for ``to``, from the policy's templates
     for its channel. ``customer``: ``to`` is a handle of the case's customer (the key then
     names no recipient, as for ``case.customer``)."""
-    templates = ctx.policy.templates_for(channel)
-    values = values_for(ctx, case) | extra
     customer = customer or to == case.customer
+    templates = ctx.policy.templates_for(channel, case.locale if customer else None)
+    values = values_for(ctx, case, templates.dates) | extra
     suffix = "" if customer else f"/{to}"
     subject, body = f"{purpose}_subject", body or purpose
     token = None
@@ -203,7 +206,7 @@ def survey_message(
     now: datetime,
 ) -> Notification:
     """A survey invitation or reminder (``purpose``) carrying ``token`` in its link."""
-    templates = ctx.policy.templates_for(invitation.channel)
+    templates = ctx.policy.templates_for(invitation.channel, case.locale if case else None)
     values = dict.fromkeys(PLACEHOLDERS, "") | {
         "case_id": invitation.case_id or "",
         "customer": invitation.customer,
@@ -211,7 +214,7 @@ def survey_message(
         "question": invitation.survey.question,
         "survey": invitation.survey.name,
         "survey_link": ctx.policy.survey_link(token),
-        "expires": show(ctx, invitation.expires_at),
+        "expires": show(ctx, invitation.expires_at, words=templates.dates),
     }
     return Notification(
         key=f"{invitation.id}/{invitation.version}/{purpose}",
@@ -227,33 +230,40 @@ def survey_message(
     )
 
 
-def show(ctx: Context, instant: datetime | None, missing: str = "soon") -> str:
-    """A time as customers and staff read it, in the policy's zone."""
+def show(
+    ctx: Context, instant: datetime | None, missing: str | None = None, words: DateWords = ENGLISH
+) -> str:
+    """A time as customers and staff read it, in the policy's zone and ``words``' language
+    (``missing``, by default ``words.soon``, when there is none)."""
     if instant is None:
-        return missing
+        return words.soon if missing is None else missing
     zone, given = ctx.policy.timezone, instant.tzinfo
-    return _shown(instant.replace(tzinfo=None), instant.fold, id(given), given, id(zone), zone)
+    return _shown(
+        instant.replace(tzinfo=None), instant.fold, id(given), given, id(zone), zone, words
+    )
 
 
-def values_for(ctx: Context, case: Case) -> dict[str, str]:
-    """What every template may say about a case."""
+def values_for(ctx: Context, case: Case, words: DateWords = ENGLISH) -> dict[str, str]:
+    """What every template may say about a case (times in ``words``' language)."""
     explanation, pause, last = case.explanation, case.pause, case.events[-1]
     return {
         "case_id": case.id,
         "customer": case.customer,
         "matter": case.subject,
         "owner": case.owner or "our team",
-        "next_contact": show(ctx, case.next_contact_by),
+        "next_contact": show(ctx, case.next_contact_by, words=words),
         "action": case.action or "",
         "reason": case.declined or "",
         "what_failed": explanation.what_failed if explanation else "",
         "what_changes": explanation.what_changes if explanation else "",
         "rung": "",
         "standard": "",
-        "due": show(ctx, case.due_at, "no deadline"),
+        "due": show(ctx, case.due_at, words.no_deadline, words),
         "question": pause.reason if pause is not None and case.awaiting_customer else "",
         "text": last.text if isinstance(last, Replied) else "",
-        "closes": show(ctx, pause.resume_by) if pause is not None and pause.notice_at else "",
+        "closes": (
+            show(ctx, pause.resume_by, words=words) if pause is not None and pause.notice_at else ""
+        ),
         "survey": "",
         "survey_link": "",
         "expires": "",
@@ -263,14 +273,15 @@ def values_for(ctx: Context, case: Case) -> dict[str, str]:
 
 @functools.lru_cache(maxsize=4096)
 def _shown(
-    wall: datetime, fold: int, _given_id: int, given: tzinfo | None, _zone_id: int, zone: tzinfo
+    wall: datetime,
+    fold: int,
+    _given_id: int,
+    given: tzinfo | None,
+    _zone_id: int,
+    zone: tzinfo,
+    words: DateWords,
 ) -> str:
     # The same deadline appears in many notices. Keyed by exactly what was given: equal
     # datetimes may still read differently (two zones, a fold, a gap); zones by identity,
     # as equal fixed offsets may bear different names.
-    return _show(wall.replace(tzinfo=given, fold=fold).astimezone(zone))
-
-
-def _show(instant: datetime) -> str:
-    """A date a customer reads without thinking: 'Tuesday 24 November 2026, 15:00 UTC'."""
-    return f"{instant:%A} {instant.day} {instant:%B %Y, %H:%M} {instant.tzname() or ''}".rstrip()
+    return words.show(wall.replace(tzinfo=given, fold=fold).astimezone(zone))

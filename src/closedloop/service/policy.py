@@ -63,6 +63,17 @@ def _channel_templates(value: Mapping[Channel | str, Templates]) -> dict[str, Te
     return checked
 
 
+def _locales(value: Mapping[str, Templates]) -> dict[str, Templates]:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(tag, str) and tag.strip() and isinstance(t, Templates)
+        for tag, t in value.items()
+    ):
+        raise ValidationError.of(
+            "locales", f"locales must map language tags ('de', 'fr-CA') to Templates, got {value!r}"
+        )
+    return {tag.lower(): templates for tag, templates in value.items()}
+
+
 def _channels(value: Iterable[Channel]) -> tuple[Channel, ...]:
     channels = items("channels")(value)
     for channel in channels:
@@ -174,6 +185,10 @@ class Policy:
     )
     """Texts for messages on a given channel (by `Channel` or name), instead of `templates`:
     `{sms: Templates.short()}`."""
+    locales: dict[str, Templates] = attrs.field(factory=dict, converter=_locales)
+    """Texts in the customers' languages, by BCP 47 tag: `{"de": Templates.german()}`. A
+    customer's locale (`Feedback.locale`) picks its own (`"de-AT"`), else its language's
+    (`"de"`), else `templates`."""
     status_links: StatusLinks | None = attrs.field(
         default=None, validator=attrs.validators.optional(is_a(StatusLinks))
     )
@@ -189,9 +204,19 @@ class Policy:
                 "Policy(decline_categories=...)",
             )
 
-    def templates_for(self, channel: Channel) -> Templates:
-        """The texts for a message on ``channel``: its own, or the policy's."""
-        return self.channel_templates.get(channel.name, self.templates)
+    def templates_for(self, channel: Channel, locale: str | None = None) -> Templates:
+        """The texts for a message on ``channel`` to a customer speaking ``locale``: the
+        channel's own (a text message's), else the locale's, else its language's, else
+        ``templates``."""
+        own = self.channel_templates.get(channel.name)
+        if own is not None:
+            return own
+        if locale:
+            tag = locale.lower()
+            found = self.locales.get(tag) or self.locales.get(tag.split("-", 1)[0])
+            if found is not None:
+                return found
+        return self.templates
 
     def survey_link(self, token: str) -> str:
         """Where a customer answers with ``token``: ``survey_url`` filled in."""

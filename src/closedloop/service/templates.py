@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -10,7 +11,7 @@ import attrs
 from closedloop.domain.checks import require_text, shown
 from closedloop.domain.errors import ValidationError
 
-__all__ = ["PLACEHOLDERS", "Templates"]
+__all__ = ["PLACEHOLDERS", "DateWords", "Templates"]
 
 #: What every template may use: ``$matter``, ``$owner``, ``$next_contact``, ...
 PLACEHOLDERS = frozenset(
@@ -65,6 +66,73 @@ def _check_length(instance: Any, attribute: attrs.Attribute[int | None], value: 
         raise ValidationError.of(
             "max_length",
             f"max_length must be a whole number of at least 20, or None; got {value!r}",
+        )
+
+
+def _names(count: int) -> Any:
+    def check(instance: Any, attribute: attrs.Attribute[tuple[str, ...]], value: object) -> None:
+        if (
+            not isinstance(value, tuple)
+            or len(value) != count
+            or not all(isinstance(v, str) and v.strip() for v in value)
+        ):
+            raise ValidationError.of(
+                attribute.name, f"{attribute.name} must be {count} names, got {shown(value)}"
+            )
+
+    return check
+
+
+def _pattern(instance: Any, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not string.Template(value).is_valid():
+        raise ValidationError.of("pattern", f"pattern must be a template, got {shown(value)}")
+    unknown = set(string.Template(value).get_identifiers()) - _DATE_PARTS
+    if unknown:
+        raise ValidationError.of(
+            "pattern",
+            f"pattern uses unknown placeholders {sorted(unknown)}; available: "
+            + ", ".join(f"${p}" for p in sorted(_DATE_PARTS)),
+        )
+
+
+_DATE_PARTS = frozenset({"weekday", "day", "month", "year", "time", "zone"})
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+
+
+@attrs.frozen
+class DateWords:
+    """How a time reads in a language: "Tuesday 24 November 2026, 15:00 UTC"."""
+
+    weekdays: tuple[str, ...] = attrs.field(default=_WEEKDAYS, validator=_names(7))
+    """The days' names, from Monday."""
+    months: tuple[str, ...] = attrs.field(default=_MONTHS, validator=_names(12))
+    """The months' names, from January."""
+    pattern: str = attrs.field(
+        default="$weekday $day $month $year, $time $zone", validator=_pattern
+    )
+    """How the parts go together: ``$weekday $day $month $year $time $zone``."""
+    soon: str = "soon"
+    """What ``$next_contact`` says when no standard sets a date."""
+    no_deadline: str = "no deadline"
+    """What ``$due`` says when nothing is due."""
+
+    def show(self, instant: datetime) -> str:
+        """``instant`` (already in the zone to show) in these words."""
+        return (
+            string.Template(self.pattern)
+            .substitute(
+                weekday=self.weekdays[instant.weekday()],
+                day=instant.day,
+                month=self.months[instant.month - 1],
+                year=instant.year,
+                time=f"{instant:%H:%M}",
+                zone=instant.tzname() or "",
+            )
+            .rstrip()
         )
 
 
@@ -198,9 +266,19 @@ class Templates:
     )
     """A reminder of an open survey invitation."""
 
+    dates: DateWords = attrs.field(factory=DateWords)
+    """How times read in these texts (``DateWords``; English by default)."""
     max_length: int | None = attrs.field(default=None, validator=_check_length)
     """The most characters a message body may have on the channel these texts are for (160
     for a text message); a longer one is cut, ending with "…". None: no limit."""
+
+    @classmethod
+    def german(cls) -> Templates:
+        """Every customer text in German, with German dates ("Dienstag, 24. November 2026,
+        15:00 Uhr UTC"): ``Policy(locales={"de": Templates.german()})``."""
+        from closedloop.service.translations import GERMAN, GERMAN_DATES
+
+        return cls(dates=DateWords(**GERMAN_DATES), **GERMAN)  # type: ignore[arg-type]
 
     @classmethod
     def short(cls, max_length: int = 160) -> Templates:

@@ -102,6 +102,15 @@ def _bounce(message: Message) -> Bounce | None:
     )
 
 
+_LOCALE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")
+
+
+def _locale(declared: str) -> str | None:
+    """The first language of a ``Content-Language`` header, if it is a tag closedloop takes."""
+    first = declared.split(",", 1)[0].strip()
+    return first if len(first) <= 35 and _LOCALE.match(first) else None
+
+
 def _sender(message: Message) -> str:
     _, address = parseaddr(_header(message, "From"))
     if "@" not in address or not address.isprintable() or len(address) > 256:
@@ -194,6 +203,7 @@ def read_email(raw: bytes, *, keep_attachments: bool = False) -> InboundEmail:
         ),
         bounce=bounce,
         case_reference=reference.group(1) if reference else None,
+        locale=_locale(_header(message, "Content-Language")),
     )
 
 

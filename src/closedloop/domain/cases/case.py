@@ -124,6 +124,11 @@ class Case:
     """The latest acknowledgement's promise to contact the customer again, if any."""
 
     @property
+    def locale(self) -> str | None:
+        """The customer's language: that of their latest message with one; None if none."""
+        return next((m.locale for m in reversed(self.messages) if m.locale), None)
+
+    @property
     def awaiting_customer(self) -> bool:
         """True while the case waits for the customer to answer (its clocks stopped)."""
         return self.pause is not None and self.pause.waiting_on is WaitingOn.CUSTOMER

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import datetime
 from typing import Any
 
@@ -88,6 +89,22 @@ def _check_repeated(instance: Feedback, attribute: attrs.Attribute[bool], value:
         raise ValidationError.of("repeated", f"repeated must be True or False, got {shown(value)}")
 
 
+_LOCALE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")
+
+
+def _check_locale(
+    instance: Feedback, attribute: attrs.Attribute[str | None], value: object
+) -> None:
+    if value is not None and (
+        not isinstance(value, str) or len(value) > 35 or not _LOCALE.match(value)
+    ):
+        raise ValidationError.of(
+            "locale",
+            "locale must be a BCP 47 language tag such as 'de' or 'fr-CA', or None; "
+            f"got {shown(value)}",
+        )
+
+
 def _received_at(value: object) -> datetime:
     return require_aware("received_at", value)
 
@@ -128,6 +145,9 @@ class Feedback:
     """The host's flag: the customer had to repeat what they had told us already."""
     matter_key: str | None = attrs.field(default=None, validator=_check_key)
     """The host's key for the matter: feedback with the key of an open case joins it."""
+    locale: str | None = attrs.field(default=None, validator=_check_locale)
+    """The customer's language as a BCP 47 tag (``"de"``, ``"fr-CA"``), for the texts they
+    are sent (``Policy.locales``); None for the policy's default."""
 
     def __attrs_post_init__(self) -> None:
         if not self.text.strip() and self.score is None:

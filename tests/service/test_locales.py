@@ -1,0 +1,134 @@
+"""Texts in the customer's language: a locale on the feedback picks the policy's templates
+for it (its own tag, else its language, else the default), with dates in that language."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from closedloop import (
+    Channel,
+    DateWords,
+    Desk,
+    Feedback,
+    Policy,
+    Templates,
+    ValidationError,
+    read_email,
+)
+from closedloop.ports import CaseStore
+from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
+from tests.helpers import START
+
+GERMAN = Templates.german()
+
+
+def make_desk(store: CaseStore, notifier: RecordingNotifier, **policy: object) -> Desk:
+    return Desk(
+        store, notifier, clock=ManualClock(START), ids=SequentialIds(),
+        policy=Policy(locales={"de": GERMAN}, **policy),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def acknowledgement(desk: Desk, notifier: RecordingNotifier, locale: str | None) -> str:
+    feedback = Feedback(
+        customer=f"{locale or 'none'}@example.com", channel=Channel.EMAIL, received_at=START,
+        text="Der Stuhl wackelt", locale=locale,
+    )  # fmt: skip
+    desk.acknowledge(desk.listen(feedback).id, by="Amy")
+    desk.outbox.dispatch()
+    return notifier.sent[-1].body
+
+
+@pytest.mark.parametrize(
+    ("locale", "opening"),
+    [("de", "Guten Tag"), ("de-AT", "Guten Tag"), ("DE", "Guten Tag"), ("fr", "Hello"),
+     (None, "Hello")],
+)  # fmt: skip
+def test_the_customers_locale_picks_its_texts_or_falls_back(
+    every_store: CaseStore, locale: str | None, opening: str
+) -> None:
+    notifier = RecordingNotifier()
+    body = acknowledgement(make_desk(every_store, notifier), notifier, locale)
+    assert body.startswith(opening)
+
+
+def test_dates_read_in_the_customers_language(every_store: CaseStore) -> None:
+    notifier = RecordingNotifier()
+    desk = make_desk(every_store, notifier, timezone="Europe/Berlin")
+    german = acknowledgement(desk, notifier, "de")
+    english = acknowledgement(desk, notifier, None)
+    assert "Sie hören bis Mittwoch, 25. November 2026, " in german
+    assert " Uhr CET wieder von uns." in german
+    assert "by Wednesday 25 November 2026, " in english
+
+
+def test_a_later_message_in_another_language_changes_the_texts(every_store: CaseStore) -> None:
+    notifier = RecordingNotifier()
+    desk = make_desk(every_store, notifier)
+    case = desk.listen(Feedback(customer="ann@example.com", channel=Channel.EMAIL,
+                                received_at=START, text="Broken chair"))  # fmt: skip
+    desk.conversation.add_message(
+        case.id, Feedback(customer="ann@example.com", channel=Channel.EMAIL, received_at=START,
+                          text="Bitte auf Deutsch", locale="de"),
+    )  # fmt: skip
+    assert desk.get(case.id).locale == "de"
+    desk.acknowledge(case.id, by="Amy")
+    desk.outbox.dispatch()
+    assert notifier.sent[-1].subject.startswith("Wir haben Ihre Nachricht")
+
+
+def test_the_mail_programs_language_is_the_feedbacks(every_store: CaseStore) -> None:
+    notifier = RecordingNotifier()
+    desk = make_desk(every_store, notifier)
+    raw = (
+        b"From: ann@example.com\r\nContent-Language: de-DE, en\r\nMessage-ID: <d1@x>\r\n"
+        b"Subject: Stuhl\r\n\r\nDer Stuhl wackelt.\r\n"
+    )
+    email = read_email(raw)
+    assert email.locale == "de-DE"
+    case = desk.inbox.receive(email).case
+    assert case is not None
+    assert case.locale == "de-DE"
+    desk.acknowledge(case.id, by="Amy")
+    desk.outbox.dispatch()
+    assert notifier.sent[-1].body.startswith("Guten Tag")
+    assert read_email(raw.replace(b"de-DE, en", b"not a tag!")).locale is None
+
+
+def test_staff_alerts_stay_in_the_policys_language(every_store: CaseStore) -> None:
+    german = Templates.german()
+    assert german.escalation == Templates().escalation
+
+
+@pytest.mark.parametrize("locale", ["", "deutsch language", "d", "x" * 40, 42])
+def test_a_locale_that_is_not_a_language_tag_is_refused(locale: object) -> None:
+    with pytest.raises(ValidationError, match="BCP 47") as caught:
+        Feedback(customer="a", channel=Channel.EMAIL, received_at=START, text="t",
+                 locale=locale)  # type: ignore[arg-type]  # fmt: skip
+    assert caught.value.field == "locale"
+
+
+def test_bad_locale_tables_and_date_words_are_refused() -> None:
+    with pytest.raises(ValidationError, match="locales"):
+        Policy(locales={"de": "German"})  # type: ignore[dict-item]
+    with pytest.raises(ValidationError, match="7 names"):
+        DateWords(weekdays=("Mon",))
+    with pytest.raises(ValidationError, match="unknown placeholders"):
+        DateWords(pattern="$weekday $hour")
+
+
+@given(st.datetimes(timezones=st.just(UTC), min_value=datetime(1990, 1, 1),
+                    max_value=datetime(2990, 1, 1)))  # fmt: skip
+def test_english_date_words_read_as_strftime_does(instant: datetime) -> None:
+    expected = f"{instant:%A} {instant.day} {instant:%B %Y, %H:%M} UTC"
+    assert DateWords().show(instant) == expected
+
+
+def test_an_inmemory_desk_without_locales_uses_the_default() -> None:
+    notifier = RecordingNotifier()
+    desk = Desk(InMemoryStore(), notifier, clock=ManualClock(START))
+    assert acknowledgement(desk, notifier, "de").startswith("Hello")
