@@ -79,6 +79,7 @@ from closedloop.domain.portal import (
 )
 from closedloop.domain.standards.calendar import BusinessCalendar, Window
 from closedloop.domain.standards.escalation import Ladder, Rung
+from closedloop.domain.standards.lateness import LateMode, Lateness
 from closedloop.domain.standards.pauses import Silence
 from closedloop.domain.standards.standard import Deadline, Rag, Standard, Standards, Target
 from closedloop.domain.surveys.eligibility import Contact, Decision, Reason, SurveyRules
@@ -192,6 +193,8 @@ __all__ = [
     "Invited",
     "Kano",
     "Ladder",
+    "LateMode",
+    "Lateness",
     "LifecycleDefinitionError",
     "LifecycleError",
     "Limits",

@@ -47,6 +47,7 @@ from closedloop.domain.cases.events import (
     Verified,
     Warned,
 )
+from closedloop.domain.cases.lateness import PromiseLate, PromiseWarned
 
 __all__ = [
     "Acknowledged",
@@ -73,6 +74,8 @@ __all__ = [
     "Paused",
     "PriorityChanged",
     "PromiseKept",
+    "PromiseLate",
+    "PromiseWarned",
     "Promised",
     "Reopened",
     "Replied",

@@ -14,6 +14,7 @@ from closedloop.domain.cases import steps as latte
 from closedloop.domain.cases.case import Case, replay
 from closedloop.domain.cases.events import Event
 from closedloop.domain.cases.history import History
+from closedloop.domain.cases.promises import Promise
 from closedloop.testing import strategies
 from closedloop.testing.conformance.base import T0, _feedback
 
@@ -76,16 +77,19 @@ def test_a_snapshot_of_another_format_is_not_read() -> None:
 
 
 def test_the_snapshot_format_changes_with_the_case_fields() -> None:
-    # A field added to Case or to the Feedback its messages hold (or removed) makes every
+    # A field added to Case or to the Feedback or Promise it holds (or removed) makes every
     # stored snapshot wrong: raise SNAPSHOT_FORMAT with it, and update these lists.
     fields = [f.name for f in attrs.fields(Case) if f.name != "events"]
     message_fields = [f.name for f in attrs.fields(Feedback)]
-    assert (SNAPSHOT_FORMAT, fields, message_fields) == (
-        2,
+    promise_fields = [f.name for f in attrs.fields(Promise)]
+    assert (SNAPSHOT_FORMAT, fields, message_fields, promise_fields) == (
+        3,
         ["id", "customer", "kind", "priority", "subject", "reply_channel", "opened_at",
          "stage", "version", "messages", "owner", "due_at", "action", "declined",
          "explanation", "reopen_count", "escalation_level", "origin", "promises",
          "merged_into", "pause", "awaiting_reply_since", "contact_promise"],
         ["customer", "channel", "received_at", "text", "kind", "score", "external_id",
          "subject", "repeated", "matter_key", "locale"],
+        ["id", "what", "due_by", "owner", "made_at", "kept_at", "escalated", "warned",
+         "rescheduled_to", "announced_at"],
     )  # fmt: skip

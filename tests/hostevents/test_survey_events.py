@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from closedloop import BusinessCalendar, Channel, Policy, Silence, Survey, SurveyKind
+from closedloop import (
+    BusinessCalendar,
+    Channel,
+    LateMode,
+    Lateness,
+    Policy,
+    Silence,
+    Survey,
+    SurveyKind,
+)
 from closedloop.hostevents import TYPES
 from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, ManualClock
@@ -13,6 +22,7 @@ from tests.helpers import START, make_feedback
 from tests.hostevents.support import Collected, close_loop, subscribed, valid
 
 NPS = Survey("after-case", SurveyKind.NPS, "How likely are you to recommend us?")
+LATE = Lateness(LateMode.NOTIFY_AND_ESCALATE, warn_before=timedelta(minutes=30))
 QUICK = Silence(timedelta(hours=24), timedelta(hours=24), BusinessCalendar.always_open())
 
 
@@ -140,8 +150,10 @@ def tour(desk_events: tuple[object, Collected, object], clock: ManualClock) -> N
         case.id, what="A refund", due_by=clock.now() + timedelta(days=9), owner="amy", by="amy"
     )
     desk.promises.keep(case.id, kept.promises[-1].id, by="amy")
-    clock.advance(hours=2)
-    desk.sweep()  # the first promise missed
+    clock.advance(minutes=45)
+    desk.sweep()  # its owner warned the first promise is due soon
+    clock.advance(hours=1, minutes=15)
+    desk.sweep()  # the first promise missed: escalated, and the customer told
     desk.decline(case.id, by="amy", reason="No")
     desk.thank(case.id, by="amy")
     desk.explain(case.id, by="amy", what_failed="a", what_changes="b", open_promises="tracked")
@@ -175,7 +187,7 @@ def tour(desk_events: tuple[object, Collected, object], clock: ManualClock) -> N
 
 def test_a_tour_of_the_desk_gives_every_type_and_each_fits_the_schema(clock: ManualClock) -> None:
     subscription = subscribed(
-        InMemoryStore(), clock, policy=Policy(warn_at_amber=True, silence=QUICK)
+        InMemoryStore(), clock, policy=Policy(warn_at_amber=True, silence=QUICK, lateness=LATE)
     )
     tour(subscription, clock)
     got = subscription[1]

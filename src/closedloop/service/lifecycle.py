@@ -13,6 +13,7 @@ from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.contact import Replied
 from closedloop.domain.cases.events import Origin
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
+from closedloop.domain.cases.lateness import PromiseLate
 from closedloop.domain.change import Change
 from closedloop.domain.checks import instant, require_key
 from closedloop.domain.errors import ConcurrencyError, ValidationError
@@ -70,6 +71,7 @@ def schedule(ctx: Context) -> Callable[[Case], datetime | None]:
         policy.ladder,
         warn_at_amber=policy.warn_at_amber,
         lifecycle=policy.lifecycle,
+        lateness=policy.lateness,
     )
 
 
@@ -246,6 +248,7 @@ def show(
 def values_for(ctx: Context, case: Case, words: DateWords = ENGLISH) -> dict[str, str]:
     """What every template may say about a case (times in ``words``' language)."""
     explanation, pause, last = case.explanation, case.pause, case.events[-1]
+    late = last if isinstance(last, PromiseLate) else None
     return {
         "case_id": case.id,
         "customer": case.customer,
@@ -268,6 +271,9 @@ def values_for(ctx: Context, case: Case, words: DateWords = ENGLISH) -> dict[str
         "survey_link": "",
         "expires": "",
         "status_link": "",
+        "promised": late.what if late is not None else "",
+        "was_due": show(ctx, late.was_due, words=words) if late is not None else "",
+        "new_due": show(ctx, late.new_due, words=words) if late is not None else "",
     }
 
 

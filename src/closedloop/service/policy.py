@@ -26,6 +26,7 @@ from closedloop.domain.limits import Limits
 from closedloop.domain.outbox.messages import RetryPolicy
 from closedloop.domain.portal import StatusLinks
 from closedloop.domain.standards.escalation import Ladder
+from closedloop.domain.standards.lateness import Lateness
 from closedloop.domain.standards.pauses import Silence
 from closedloop.domain.standards.standard import Standards
 from closedloop.domain.surveys.eligibility import SurveyRules
@@ -193,6 +194,9 @@ class Policy:
         default=None, validator=attrs.validators.optional(is_a(StatusLinks))
     )
     """The customer's status page links (`desk.portal`); None: no links are issued."""
+    lateness: Lateness = attrs.field(factory=Lateness, validator=is_a(Lateness))
+    """What happens as a promise to a customer runs late: the owner warned before, the
+    customer told with a new time after (`Lateness`); by default, escalation only."""
 
     def check_decline_category(self, category: str) -> None:
         """Raise :class:`ValidationError` unless ``category`` is one of ours."""

@@ -15,6 +15,7 @@ from closedloop.domain.change import Change
 from closedloop.domain.checks import instant
 from closedloop.domain.errors import CaseNotFoundError, ConcurrencyError, UnreadableRecordError
 from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.cases.lateness import PromiseLate
 from closedloop.domain.standards import escalation, pauses
 from closedloop.domain.standards.standard import (
     Deadline,
@@ -26,6 +27,7 @@ from closedloop.domain.standards.standard import (
 )
 from closedloop.ports import ClaimsDueCases, ReadsManyCases
 from closedloop.service.context import Context
+from closedloop.service.lateness import late_change, warning_change
 from closedloop.service.lifecycle import advance, render, schedule, show, to_customer
 from closedloop.service.logs import standards as log
 
@@ -58,6 +60,9 @@ class SweepReport:
     """The cases closed for that silence."""
     unreadable: tuple[str, ...] = ()
     """The due cases whose stored record cannot be read back."""
+    late: tuple[str, ...] = ()
+    """The cases with a promise missed and moved to a new time (``Policy.lateness``), the
+    customer told unless they have no written contact."""
 
     def __str__(self) -> str:
         unreadable = f"; {len(self.unreadable)} unreadable" if self.unreadable else ""
@@ -65,7 +70,7 @@ class SweepReport:
             f"sweep at {self.at:%Y-%m-%d %H:%M %Z}: {len(self.escalated)} escalated, "
             f"{len(self.warned)} warned, {self.conflicts} left to another worker; "
             f"{len(self.resumed)} resumed, {len(self.noticed)} told of closing, "
-            f"{len(self.lapsed)} closed for silence; "
+            f"{len(self.lapsed)} closed for silence; {len(self.late)} promises late; "
             f"{len(self.reminded)} survey reminders, {len(self.expired)} invitations expired"
             f"{unreadable}"
         )
@@ -179,6 +184,7 @@ class _Tally:
         lambda: {"resumed": [], "noticed": [], "lapsed": []}
     )
     unreadable: list[str] = attrs.Factory(list)
+    late: list[str] = attrs.Factory(list)
     conflicts: int = 0
     tenant: str = ""
 
@@ -190,6 +196,9 @@ class _Tally:
         """Count a committed change to ``case``."""
         moved = change.case
         ended = _pause_outcome(case, moved)
+        if isinstance(moved.events[-1], PromiseLate):
+            self.late.append(moved.id)
+            log.info("case %s: a promise is late", moved.id, extra=self.about(moved.id))
         if ended is not None:
             self.paused[ended].append(moved.id)
         elif moved.escalation_level != case.escalation_level:
@@ -198,7 +207,7 @@ class _Tally:
                 "case %s escalated to level %d", moved.id, moved.escalation_level,
                 extra=self.about(moved.id, escalation_level=moved.escalation_level),
             )  # fmt: skip
-        elif change.notifications:
+        elif change.notifications and not isinstance(moved.events[-1], PromiseLate):
             self.warned.append(moved.id)
             log.info("case %s: owner warned at amber", moved.id, extra=self.about(moved.id))
 
@@ -208,6 +217,7 @@ class _Tally:
             now, tuple(self.escalated), tuple(self.warned), self.conflicts,
             resumed=tuple(paused["resumed"]), noticed=tuple(paused["noticed"]),
             lapsed=tuple(paused["lapsed"]), unreadable=tuple(self.unreadable),
+            late=tuple(self.late),
         )  # fmt: skip
 
 
@@ -227,18 +237,24 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
     ladder = policy.ladder
     if _pause_ends(case, now):
         return _end_pause(ctx, case, now)
+    announced = late_change(ctx, case, now, _alert)
+    if announced is not None:
+        return announced
     overdue = [p for p in case.promises if p.overdue(now) and not p.escalated]
-    if overdue:
+    if overdue:  # lateness OFF (a policy that notifies announced it above)
         promise = overdue[0]
         moved = escalation.escalate_promise(
             case, at=now, ladder=ladder, promise=promise, due_at=schedule(ctx)
         )
         rung = ladder.rung(moved.escalation_level)
         notes = tuple(
-            _alert(ctx, moved, "escalation", to, f'promise "{promise.what}"', promise.due_by, now)
+            _alert(ctx, moved, "escalation", to, f'promise "{promise.what}"', promise.deadline, now)
             for to in rung.recipients
         )
         return Change(moved, case.version, notes)
+    warning = warning_change(ctx, case, now, _alert)
+    if warning is not None:
+        return warning
     # Due times first: RAG statuses (business time used so far) only for amber warnings.
     pending = due_times(case, policy.standards, lifecycle=policy.lifecycle)
     late = [d for d in pending if d.due_at is not None and instant(d.due_at) < instant(now)]

@@ -36,6 +36,9 @@ PLACEHOLDERS = frozenset(
         "survey_link",
         "expires",
         "status_link",
+        "promised",
+        "was_due",
+        "new_due",
     }
 )
 
@@ -98,7 +101,8 @@ def _pattern(instance: Any, attribute: attrs.Attribute[str], value: object) -> N
 
 #: The values a text may shorten to fit its length: what people wrote, not ids or links.
 _FREE_TEXT = frozenset(
-    {"matter", "text", "action", "reason", "what_failed", "what_changes", "question", "survey"}
+    {"matter", "text", "action", "reason", "what_failed", "what_changes", "question", "survey",
+     "promised"}
 )
 _LINK = re.compile(r"https?://\S+")
 
@@ -163,7 +167,8 @@ class Templates:
 
     Override any of them with ``Templates(acknowledgement="...")``; placeholders are
     checked when the object is built, so a typo fails at start-up, not at 3 a.m.
-    A time (``$next_contact``, ``$due``, ``$closes``, ``$expires``) reads like
+    A time (``$next_contact``, ``$due``, ``$closes``, ``$expires``, ``$was_due``,
+    ``$new_due``) reads like
     ``Tuesday 24 November 2026, 15:00 UTC``, in ``Policy.timezone``; ``$next_contact`` is
     ``soon`` when no standard sets a date. Each body's name is the ``purpose`` of the
     notifications it renders.
@@ -237,6 +242,16 @@ class Templates:
         "Unless you reply by $closes, we will close your case. Your reference is $case_id.\n"
     )
     """The notice to a silent customer that the case closes at `$closes` unless they write."""
+    late_notice_subject: str = _text('We are late on "$matter"')
+    """Subject of the notice that a promise to the customer is late."""
+    late_notice: str = _text(
+        "Hello,\n\n"
+        'About "$matter": we promised to $promised by $was_due, and we have not yet. We are '
+        "sorry. We will do it by $new_due.\n\n"
+        "Your reference is $case_id.\n"
+    )
+    """The notice that a promise is late (`Lateness`): what was promised (`$promised`), by
+    when (`$was_due`), and the new time (`$new_due`)."""
 
     verification_subject: str = _text('Did we resolve "$matter"?')
     """Subject of the verification request."""
@@ -313,6 +328,8 @@ class Templates:
             explanation='"$matter": what went wrong: $what_failed. What changes: $what_changes',
             reply='About "$matter": $text',
             question='About "$matter": $question Reply to this message.',
+            late_notice='Sorry, we are late to $promised ("$matter"). New time: $new_due. '
+            "Ref $case_id",
             closing_notice='We will close your case about "$matter" on $closes unless you reply.',
             verification='Did we resolve "$matter"? Reply YES or NO.',
             survey_invitation="$question $survey_link",

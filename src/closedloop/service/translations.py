@@ -64,6 +64,12 @@ GERMAN = {
         "$question\n\nWenn Sie nicht bis $closes antworten, schließen wir Ihren Vorgang. "
         f"{_REFERENCE}\n"
     ),
+    "late_notice_subject": 'Wir sind spät dran mit "$matter"',
+    "late_notice": (
+        'Guten Tag,\n\nzu "$matter" hatten wir Ihnen bis $was_due zugesagt: $promised. Das haben '
+        "wir noch nicht geschafft, und das tut uns leid. Wir erledigen es bis $new_due.\n\n"
+        f"{_REFERENCE}\n"
+    ),
     "verification_subject": 'Haben wir "$matter" gelöst?',
     "verification": (
         'Guten Tag,\n\nwir haben Ihren Vorgang zu "$matter" abgeschlossen. Ist das Problem '

@@ -246,9 +246,10 @@ class Case:
 
     @property
     def next_promise_due(self) -> datetime | None:
-        """When the earliest open promise not yet escalated falls due, if any."""
+        """When the earliest open promise the sweep still awaits (not escalated, or moved to
+        a new time) falls due, if any."""
         return min(
-            (p.due_by for p in self.promises if p.is_open and not p.escalated),
+            (p.deadline for p in self.promises if p.watched),
             key=instant,
             default=None,
         )

@@ -35,15 +35,34 @@ class Promise:
     """When it was kept; None while open."""
     escalated: bool = False
     """Whether the sweep escalated it for being late."""
+    warned: bool = False
+    """Whether its owner was warned that its (current) deadline is near (``Lateness``)."""
+    rescheduled_to: datetime | None = None
+    """The new time the lateness policy set when ``due_by`` (or the last new time) was
+    missed; None while the promise keeps its first time."""
+    announced_at: datetime | None = None
+    """When the customer was first told that it is late; None if they never were."""
 
     @property
     def is_open(self) -> bool:
         """True until the promise is kept."""
         return self.kept_at is None
 
+    @property
+    def deadline(self) -> datetime:
+        """The time it must now be kept by: the new time if it was missed and moved, else
+        ``due_by`` (which stays the time first promised, that reports measure against)."""
+        return self.due_by if self.rescheduled_to is None else self.rescheduled_to
+
+    @property
+    def watched(self) -> bool:
+        """Open and still awaited by the sweep: not escalated, or moved to a new time
+        (which may be missed in turn)."""
+        return self.is_open and (not self.escalated or self.rescheduled_to is not None)
+
     def overdue(self, now: datetime) -> bool:
-        """True if it is still open after its due time."""
-        return self.is_open and instant(now) > instant(self.due_by)
+        """True if it is still open after its deadline."""
+        return self.is_open and instant(now) > instant(self.deadline)
 
     @property
     def kept_on_time(self) -> bool:
@@ -64,6 +83,19 @@ class PromiseFigures:
     """Kept after it."""
     open: int
     """Still open at the end of the period."""
+    missed_announced: int = 0
+    """Of those not kept on time (kept late or still open), the ones whose customer was told
+    it was late, with a new time (``Lateness``); the rest were missed silently."""
+
+    @property
+    def missed(self) -> int:
+        """Promises due in the period not kept by the time first promised."""
+        return self.due - self.kept_on_time
+
+    @property
+    def missed_silent(self) -> int:
+        """Missed without the customer being told."""
+        return self.missed - self.missed_announced
 
     @property
     def kept_rate(self) -> float | None:
@@ -76,15 +108,17 @@ def promise_figures(
 ) -> PromiseFigures:
     """Count the promises due in ``[since, until)``."""
     low, high = instant(require_aware("since", since)), instant(require_aware("until", until))
-    due = on_time = late = still_open = 0
+    due = on_time = late = still_open = announced = 0
     for promise in promises:
         if not low <= instant(promise.due_by) < high:
             continue
         due += 1
         if promise.kept_on_time:
             on_time += 1
-        elif promise.kept_at is not None:
+            continue
+        if promise.kept_at is not None:
             late += 1
         else:
             still_open += 1
-    return PromiseFigures(due, on_time, late, still_open)
+        announced += promise.announced_at is not None
+    return PromiseFigures(due, on_time, late, still_open, announced)

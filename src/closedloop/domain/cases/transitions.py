@@ -43,6 +43,7 @@ from closedloop.domain.cases.events import (
 )
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.cases.history import appended
+from closedloop.domain.cases.lateness import PromiseLate, PromiseWarned
 from closedloop.domain.cases.promises import Promise
 from closedloop.domain.checks import instant
 
@@ -121,6 +122,8 @@ def changes_of(case: CaseState, event: Event) -> dict[str, Any]:
         changes["promises"] = (*case.promises, made)
     elif isinstance(event, PromiseKept):
         changes["promises"] = _promise(case, event.promise_id, kept_at=event.at)
+    elif isinstance(event, PromiseWarned | PromiseLate):
+        changes.update(_lateness(case, event))
     elif isinstance(event, CustomerEscalated | PriorityChanged):
         changes["priority"] = event.priority
     elif isinstance(event, MessageAdded | MessageReceived):
@@ -157,6 +160,24 @@ def changes_of(case: CaseState, event: Event) -> dict[str, Any]:
         if promised is not None and promised.kept_at is None and "contact_promise" not in changes:
             changes["contact_promise"] = attrs.evolve(promised, kept_at=event.at)
     return changes
+
+
+def _lateness(case: CaseState, event: PromiseWarned | PromiseLate) -> dict[str, Any]:
+    """A promise warned about or moved to a new time: an explicit one or the contact promise."""
+    if isinstance(event, PromiseWarned):
+        moved: dict[str, Any] = {"warned": True}
+    else:
+        told = event.at if event.told else None
+        moved = {"rescheduled_to": event.new_due, "warned": False}
+    contact = case.contact_promise
+    if contact is not None and contact.id == event.promise_id:
+        if isinstance(event, PromiseLate):
+            moved["announced_at"] = contact.announced_at or told
+        return {"contact_promise": attrs.evolve(contact, **moved)}
+    if isinstance(event, PromiseLate):
+        first = next((p.announced_at for p in case.promises if p.id == event.promise_id), None)
+        moved["announced_at"] = first or told
+    return {"promises": _promise(case, event.promise_id, **moved)}
 
 
 def _promise(case: CaseState, promise_id: str, **changes: Any) -> tuple[Promise, ...]:

@@ -314,6 +314,23 @@ _ALL = (
         _of_promise("what", "what", _STR, True),
     ),
     _kind(
+        "promise.warned",
+        "A promise's deadline is near: its owner was warned (Policy.lateness).",
+        _attr("promise_id", _STR),
+        _attr("due_by", _TIME),
+        _attr("owner", _STR),
+        _DUE,
+    ),
+    _kind(
+        "promise.late_announced",
+        "A promise's deadline passed unkept: the customer was told, with the new time.",
+        _attr("promise_id", _STR),
+        _attr("was_due", _TIME),
+        _attr("new_due", _TIME),
+        _DUE,
+        _attr("what", _STR, personal=True),
+    ),
+    _kind(
         "survey.invited",
         "A survey invitation was queued for the customer.",
         *_SURVEY,

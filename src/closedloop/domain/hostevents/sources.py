@@ -2,7 +2,8 @@
 
 A domain event may give two: an explanation is ``case.explained`` and ``case.closed``; a
 recovery case's opening is ``case.opened`` and ``recovery.opened``; a missed promise is
-``case.escalated`` and ``promise.missed``.
+``case.escalated`` and ``promise.missed``. A promise moved to a new time gives
+``promise.late_announced`` only when the customer was told.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Mapping
 
 from closedloop.domain.cases import contact
 from closedloop.domain.cases import events as ev
+from closedloop.domain.cases.lateness import PromiseLate, PromiseWarned
 from closedloop.domain.cases.origins import OriginKind
 from closedloop.domain.latte import Stage
 from closedloop.domain.surveys.invitation import Invitation, InvitationStatus
@@ -49,6 +51,8 @@ _BY_EVENT: Mapping[type, str] = {
     ev.Verified: "case.verified",
     ev.Promised: "promise.made",
     ev.PromiseKept: "promise.kept",
+    PromiseWarned: "promise.warned",
+    PromiseLate: "promise.late_announced",
 }
 STEP_NAMES: Mapping[type, str] = {
     cls: name for cls, name in _BY_EVENT.items() if issubclass(cls, ev.StepEvent)
@@ -60,8 +64,8 @@ def case_kinds(event: ev.Event) -> tuple[str, ...]:
     """The host event types one of a case's domain events gives, in order (none for the
     engine's bookkeeping: a reschedule, an erasure)."""
     name = _BY_EVENT.get(type(event))
-    if name is None:
-        return ()
+    if name is None or (isinstance(event, PromiseLate) and not event.told):
+        return ()  # a miss the customer could not be told of is counted, not announced
     found = [name]
     if isinstance(event, ev.CaseOpened) and event.origin is not None:
         if event.origin.kind is OriginKind.RECOVERY:

@@ -39,6 +39,7 @@ from closedloop.domain.checks import (
 )
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.standards.calendar import BusinessCalendar
+from closedloop.domain.standards.lateness import Lateness, lateness_times
 from closedloop.domain.standards.standard import (
     Deadline,
     Standards,
@@ -162,19 +163,23 @@ def next_due(
     *,
     warn_at_amber: bool = False,
     lifecycle: Lifecycle = LATTE,
+    lateness: Lateness | None = None,
 ) -> datetime | None:
     """The next instant the sweep must look at ``case`` (its ``due_at``), or None.
 
     That is the earliest of: a pending deadline, if the case can still climb (at once from
     level 0; after the current rung's wait above it); and, with ``warn_at_amber``, an amber
     threshold not yet warned about; the due time of an open promise not yet escalated (the
-    only one a closed case can have); and when a pause ends (a paused step has no deadline).
+    only one a closed case can have); and when a pause ends (a paused step has no deadline);
+    and, with ``lateness``, when a promise's owner is warned or its miss announced.
     """
     promise = case.next_promise_due  # promises are watched even on a closed case
-    if case.is_closed:
-        return promise
-    pending = due_times(case, standards, amber=warn_at_amber, lifecycle=lifecycle)
     times: list[datetime] = [] if promise is None else [promise]
+    if lateness is not None:
+        times.extend(lateness_times(case, lateness))
+    if case.is_closed:
+        return min(times, key=instant, default=None)
+    pending = due_times(case, standards, amber=warn_at_amber, lifecycle=lifecycle)
     if case.pause is not None and case.pause.resume_by is not None:
         times.append(case.pause.resume_by)  # resume it, or tell a silent customer
     breach = min((d.due_at for d in pending if d.due_at is not None), key=instant, default=None)
