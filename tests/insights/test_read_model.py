@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from closedloop import CaseStore, Change, InvitationChange, SQLiteStore, Standard, Standards, Target
 from closedloop.adapters.read_model import CHILD_TABLES
-from closedloop.adapters.sqlite.schema import SCHEMA_VERSION
+from closedloop.adapters.sqlite.read_model_schema import READ_MODEL
+from closedloop.adapters.sqlite.schema import MIGRATIONS
 from closedloop.cli import main
 from closedloop.cli.demo import DEMO_START, run_demo
 from closedloop.domain.reports.facts import basis, case_facts
@@ -143,7 +144,7 @@ def test_an_older_sqlite_file_is_migrated_then_back_filled(
     db = sqlite3.connect(older)  # the file as closedloop wrote it before the read model
     for table in ("case_facts", *CHILD_TABLES):
         db.execute(f"DROP TABLE {table}")
-    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    db.execute(f"PRAGMA user_version = {MIGRATIONS.index(READ_MODEL)}")
     db.commit()
     db.close()
     seen: list[int] = []

@@ -57,7 +57,7 @@ FACT_INSERTS = (
     "INSERT INTO fact_causes (tenant, case_id, seq, basis, last_us, opened_us, at_us, cause,"
     " kano) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "INSERT INTO fact_promises (tenant, case_id, seq, basis, last_us, due_us, kept_on_time,"
-    " kept) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    " kept, announced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "INSERT INTO fact_declines (tenant, case_id, seq, basis, last_us, at_us, category, asked,"
     " reason, by_whom, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 )
@@ -85,7 +85,7 @@ def fact_rows(tenant: str, f: CaseFacts) -> tuple[Rows, ...]:
         for n, c in enumerate(() if f.merged else f.causes)
     ]
     promises: Rows = [
-        (t, cid, n, b, last, us(p.due_by), int(p.kept_on_time), int(p.kept))
+        (t, cid, n, b, last, us(p.due_by), int(p.kept_on_time), int(p.kept), int(p.announced))
         for n, p in enumerate(f.promises)
     ]
     declines: Rows = [
@@ -159,7 +159,8 @@ _CAUSES = f"""
     WHERE first <= ? OR (latest = 1 AND kano IS NOT NULL)
 """
 _PROMISES = f"""
-    SELECT COUNT(*), SUM(kept_on_time), SUM(kept - kept_on_time), SUM(1 - kept)
+    SELECT COUNT(*), SUM(kept_on_time), SUM(kept - kept_on_time), SUM(1 - kept),
+        SUM(announced * (1 - kept_on_time))
     FROM fact_promises WHERE {_SETTLED} AND due_us >= ? AND due_us < ?
 """
 _DECLINES = f"""
@@ -215,8 +216,8 @@ def report_totals(
             totals.add_cause_example(cause, (opened, case_id, seq), case_id)
         if latest == 1 and kano is not None:
             totals.add_cause_kano(cause, (opened, case_id, seq), Kano(kano))
-    (due, on_time, late, still_open), *_ = read(_PROMISES, (tenant, basis, high, low, high))
-    totals.add_promises(due, on_time or 0, late or 0, still_open or 0)
+    (due, on_time, late, still_open, told), *_ = read(_PROMISES, (tenant, basis, high, low, high))
+    totals.add_promises(due, on_time or 0, late or 0, still_open or 0, told or 0)
     for category, n, case_id, seq, at_us, asked, reason, by, at in read(
         _DECLINES, (tenant, basis, high, low, high, examples)
     ):

@@ -190,6 +190,9 @@ def _promises(p: PromiseFigures) -> dict[str, Any]:
         "kept_late": p.kept_late,
         "open": p.open,
         "kept_rate": p.kept_rate,
+        "missed": p.missed,
+        "missed_announced": p.missed_announced,
+        "missed_silent": p.missed_silent,
     }
 
 

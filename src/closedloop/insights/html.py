@@ -79,6 +79,10 @@ def _summary_rows(i: Insights) -> list[tuple[str, str]]:
         ("Detractors contacted in time", percent(i.recovery.close_the_loop_rate)),
         ("Customers won back", percent(i.recovery.recovery_rate)),
         ("Promises kept on time", percent(i.promises.kept_rate)),
+        (
+            "Promises missed: customer told / silent",
+            f"{i.promises.missed_announced} / {i.promises.missed_silent}",
+        ),
         ("Hand-offs per case", percent(None) if per_case is None else f"{per_case:.2f}"),
     ]
 

@@ -168,6 +168,9 @@ def schema() -> dict[str, Any]:
                         "kept_late": _INT,
                         "open": _INT,
                         "kept_rate": _SHARE,
+                        "missed": _INT,
+                        "missed_announced": _INT,
+                        "missed_silent": _INT,
                     }
                 ),
                 "no_log": _list(

@@ -101,7 +101,8 @@ def render_text(insights: Insights) -> str:
     lines += _heading("Promises")
     lines.append(
         f"  due {p.due}: kept on time {p.kept_on_time} ({percent(p.kept_rate)}), kept late "
-        f"{p.kept_late}, still open {p.open}"
+        f"{p.kept_late}, still open {p.open}; missed {p.missed}: the customer told "
+        f"{p.missed_announced}, silent {p.missed_silent}"
     )
     lines += _heading(f"The no log: {i.no_log.total} requests declined")
     for c in i.no_log.categories[:5]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["READ_MODEL"]
+__all__ = ["PROMISES_ANNOUNCED", "READ_MODEL"]
 
 #: The migration step adding the read model; ``{s}`` is the schema.
 READ_MODEL: Final[tuple[str, ...]] = (
@@ -79,4 +79,10 @@ READ_MODEL: Final[tuple[str, ...]] = (
         0, '', '', '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL
     FROM {s}.cases AS c
     """,
+)
+
+#: Whether the customer was told a missed promise was late (``Policy.lateness``): a later
+#: migration. Promises recorded before it were never announced, so 0 is right for them.
+PROMISES_ANNOUNCED: Final[tuple[str, ...]] = (
+    "ALTER TABLE {s}.fact_promises ADD COLUMN announced integer NOT NULL DEFAULT 0",
 )

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from closedloop.adapters.common import check_tenant
-from closedloop.adapters.postgres.read_model_schema import READ_MODEL
+from closedloop.adapters.postgres.read_model_schema import PROMISES_ANNOUNCED, READ_MODEL
 from closedloop.domain.errors import SchemaVersionError, ValidationError
 
 if TYPE_CHECKING:
@@ -183,6 +183,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "ALTER TABLE {s}.cases ADD COLUMN snapshot text",
     ),
     READ_MODEL,
+    PROMISES_ANNOUNCED,
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["READ_MODEL"]
+__all__ = ["PROMISES_ANNOUNCED", "READ_MODEL"]
 
 #: Reports' read model (docs/insights.md): each case's facts, written with every commit.
 #: An older database's cases get rows marking their facts missing (``basis`` ''), so
@@ -76,4 +76,10 @@ READ_MODEL: Final[tuple[str, ...]] = (
         0, '', '', '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL
     FROM cases
     """,
+)
+
+#: Whether the customer was told a missed promise was late (``Policy.lateness``): a later
+#: migration. Promises recorded before it were never announced, so 0 is right for them.
+PROMISES_ANNOUNCED: Final[tuple[str, ...]] = (
+    "ALTER TABLE fact_promises ADD COLUMN announced INTEGER NOT NULL DEFAULT 0",
 )

@@ -11,7 +11,7 @@ import time
 from typing import Final
 
 from closedloop.adapters.sqlite.connection import Shared
-from closedloop.adapters.sqlite.read_model_schema import READ_MODEL
+from closedloop.adapters.sqlite.read_model_schema import PROMISES_ANNOUNCED, READ_MODEL
 from closedloop.domain.errors import SchemaVersionError, StorageError, ValidationError
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "connect"]
@@ -178,6 +178,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "ALTER TABLE cases ADD COLUMN snapshot TEXT",
     ),
     READ_MODEL,
+    PROMISES_ANNOUNCED,
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.

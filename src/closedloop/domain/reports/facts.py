@@ -85,6 +85,8 @@ class PromiseFact:
     due_by: datetime
     kept_on_time: bool
     kept: bool
+    announced: bool = False
+    """Whether the customer was told it was late, with a new time (``Lateness``)."""
 
 
 @attrs.frozen
@@ -238,5 +240,6 @@ def case_facts(case: Case, standards: Standards, lifecycle: Lifecycle = LATTE) -
 def promise_facts(case: Case) -> tuple[PromiseFact, ...]:
     """The promises a report counts on ``case`` (a merged case keeps only its kept ones)."""
     return tuple(
-        PromiseFact(p.due_by, p.kept_on_time, p.kept_at is not None) for p in promises_of([case])
+        PromiseFact(p.due_by, p.kept_on_time, p.kept_at is not None, p.announced_at is not None)
+        for p in promises_of([case])
     )

@@ -88,7 +88,7 @@ class Totals:
         self.waiting_channels: dict[str, int] = {}
         self.waiters: list[tuple[tuple[int, str], Waiter]] = []
         self.causes: dict[str, CauseTally] = {}
-        self.promises = [0, 0, 0, 0]  # due, kept on time, kept late, open
+        self.promises = [0, 0, 0, 0, 0]  # due, kept on time, kept late, open, missed announced
         self.declines: dict[str, int] = {}
         self.decline_examples: dict[str, list[tuple[Key, NoLogEntry]]] = {}
 
@@ -100,7 +100,7 @@ class Totals:
         for p in facts.promises:
             if self.low <= micros(p.due_by) < self.high:
                 self.add_promises(1, int(p.kept_on_time), int(p.kept and not p.kept_on_time),
-                                  int(not p.kept))  # fmt: skip
+                                  int(not p.kept), int(p.announced and not p.kept_on_time))  # fmt: skip
         opened = micros(facts.opened_at)
         for seq, d in enumerate(facts.declines):
             if self.low <= micros(d.at) < self.high:
@@ -202,9 +202,11 @@ class Totals:
         bisect.insort(examples, (key, case_id))
         del examples[CAUSE_EXAMPLES:]
 
-    def add_promises(self, due: int, on_time: int, late: int, still_open: int) -> None:
-        """Add promises due in the period."""
-        for i, n in enumerate((due, on_time, late, still_open)):
+    def add_promises(
+        self, due: int, on_time: int, late: int, still_open: int, announced: int = 0
+    ) -> None:
+        """Add promises due in the period (``announced``: missed, the customer told)."""
+        for i, n in enumerate((due, on_time, late, still_open, announced)):
             self.promises[i] += n
 
     def add_declines(self, category: str, n: int) -> None:
