@@ -47,6 +47,7 @@ from closedloop.domain.cases.events import (
     StepEvent,
     Thanked,
 )
+from closedloop.domain.cases.lateness import PromiseLate
 from closedloop.domain.checks import instant
 
 #: The customer's own words.
@@ -195,6 +196,8 @@ _CASE_EVENT_CLASSES: dict[str, tuple[str, ...]] = {
     "case.paused": ("Paused", "AwaitingCustomer"),
     "promise.made": ("Promised",),
     "promise.kept": ("PromiseKept",),
+    "promise.warned": ("PromiseWarned",),
+    "promise.late_announced": ("PromiseLate",),
 }
 _SURVEY_STATUS = {
     "survey.answered": "answered",
@@ -279,3 +282,23 @@ def nothing_written_on_a_channel_that_cannot_carry_it(sent: Iterable[Notificatio
             f"{notification.key} was handed over on {notification.channel.name}, which "
             "carries no written message"
         )
+
+
+def a_missed_promise_is_announced(desk: Desk, case: Case, now: datetime) -> None:
+    """Honest lateness: once the sweep has nothing left to do, under a policy that notifies,
+    no promise the sweep awaits (an explicit one, the acknowledgement's promise of a next
+    contact) is past its deadline — each miss was announced and moved to a new time — and a
+    miss recorded without telling the customer was on a channel that carries no writing."""
+    lateness = desk.policy.lateness
+    if not lateness.notifies or case.merged_into is not None:
+        return
+    awaited = [p for p in case.promises if p.watched]
+    if case.contact_promise is not None and case.contact_promise.is_open:
+        awaited.append(case.contact_promise)
+    late = [p.id for p in awaited if p.overdue(now)]
+    assert not late, f"case {case.id}: promises {late} missed and not announced"
+    for event in case.events:
+        if isinstance(event, PromiseLate):
+            assert event.was_due < event.at < event.new_due, event
+            if event.at == now and not event.told:
+                assert not case.reply_channel.written, f"case {case.id}: a silent miss {event}"

@@ -45,6 +45,8 @@ from closedloop import (
     HostEvent,
     Invitation,
     Invited,
+    LateMode,
+    Lateness,
     MessageNotFoundError,
     Policy,
     Queue,
@@ -102,7 +104,10 @@ class WholeDesk(RuleBasedStateMachine):
             Desk(
                 store, notifier, clock=self.clock, ids=SequentialIds(), rng=random.Random(7),
                 events=Subscribe(self.handler(handed)),
-                policy=Policy(status_links=StatusLinks(secret="machine-status-link-secret")),
+                policy=Policy(
+                    status_links=StatusLinks(secret="machine-status-link-secret"),
+                    lateness=Lateness(LateMode.NOTIFY_AND_ESCALATE, warn_before=timedelta(hours=4)),
+                ),
             )
             for store, notifier, handed in parts
         ]  # fmt: skip
@@ -143,6 +148,17 @@ class WholeDesk(RuleBasedStateMachine):
     @rule()
     def sweep(self) -> None:
         self.both(lambda d: d.sweep())
+
+    @rule()
+    def sweep_until_done(self) -> None:
+        for _ in range(100):
+            report = self.both(lambda d: d.sweep())
+            if not (report.escalated or report.warned or report.late or report.resumed
+                    or report.noticed or report.lapsed):  # fmt: skip
+                break
+        for desk in self.desks:
+            for case_id in self.case_ids:
+                rules.a_missed_promise_is_announced(desk, desk.get(case_id), self.clock.now())
 
     @rule(failing=st.booleans())
     def dispatch(self, failing: bool) -> None:

@@ -60,7 +60,8 @@ def test_the_owner_is_warned_once_before_the_deadline(
     clock.advance(hours=1, seconds=1)
     assert desk.sweep().warned == (case_id,)
     (warning,) = sent(desk, notifier, "warning")
-    assert warning.startswith("lee: ") and "retrain the Leeds team" in warning
+    assert warning.startswith("lee: ")
+    assert "retrain the Leeds team" in warning
     clock.advance(hours=1)
     assert desk.sweep().warned == ()  # once
     assert [type(e) for e in desk.get(case_id).events].count(PromiseWarned) == 1
@@ -136,7 +137,8 @@ def test_a_customer_with_no_written_contact_is_not_written_to_but_the_miss_is_re
     assert sent(desk, notifier, "late_notice") == []
     case = desk.get(case_id)
     late = case.events[-1]
-    assert isinstance(late, PromiseLate) and not late.told
+    assert isinstance(late, PromiseLate)
+    assert not late.told
     assert case.promises[0].announced_at is None  # silent: nobody could be told
     assert case.promises[0].deadline == clock.now() + DAY
 
@@ -152,7 +154,8 @@ def test_the_notice_is_in_the_customers_language(every_store: CaseStore) -> None
     clock.advance(days=1, seconds=1)
     desk.sweep()
     (notice,) = sent(desk, notifier, "late_notice")
-    assert "Guten Tag" in notice and "Dienstag, 24. November 2026" in notice
+    assert "Guten Tag" in notice
+    assert "Dienstag, 24. November 2026" in notice
     assert "Mittwoch, 25. November 2026" in notice
 
 
@@ -173,10 +176,12 @@ def test_the_acknowledgements_promise_of_a_next_contact_is_announced_when_missed
     (notice,) = sent(desk, notifier, "late_notice")
     assert "get back to you" in notice
     after = desk.get(case.id).contact_promise
-    assert after is not None and after.deadline == clock.now() + DAY
+    assert after is not None
+    assert after.deadline == clock.now() + DAY
     desk.conversation.reply(case.id, "We are on it", by="amy")  # the contact keeps it
     kept = desk.get(case.id).contact_promise
-    assert kept is not None and not kept.is_open
+    assert kept is not None
+    assert not kept.is_open
 
 
 def test_the_new_time_counts_on_a_business_calendar_when_given(every_store: CaseStore) -> None:

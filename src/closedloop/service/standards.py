@@ -11,11 +11,11 @@ import attrs
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.contact import WaitingOn
+from closedloop.domain.cases.lateness import PromiseLate
 from closedloop.domain.change import Change
 from closedloop.domain.checks import instant
 from closedloop.domain.errors import CaseNotFoundError, ConcurrencyError, UnreadableRecordError
 from closedloop.domain.outbox.notification import Notification
-from closedloop.domain.cases.lateness import PromiseLate
 from closedloop.domain.standards import escalation, pauses
 from closedloop.domain.standards.standard import (
     Deadline,

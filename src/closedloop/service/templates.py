@@ -101,8 +101,17 @@ def _pattern(instance: Any, attribute: attrs.Attribute[str], value: object) -> N
 
 #: The values a text may shorten to fit its length: what people wrote, not ids or links.
 _FREE_TEXT = frozenset(
-    {"matter", "text", "action", "reason", "what_failed", "what_changes", "question", "survey",
-     "promised"}
+    {
+        "matter",
+        "text",
+        "action",
+        "reason",
+        "what_failed",
+        "what_changes",
+        "question",
+        "survey",
+        "promised",
+    }
 )
 _LINK = re.compile(r"https?://\S+")
 

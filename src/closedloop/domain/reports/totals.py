@@ -99,8 +99,9 @@ class Totals:
         declines always, the rest if it had an event in the period."""
         for p in facts.promises:
             if self.low <= micros(p.due_by) < self.high:
-                self.add_promises(1, int(p.kept_on_time), int(p.kept and not p.kept_on_time),
-                                  int(not p.kept), int(p.announced and not p.kept_on_time))  # fmt: skip
+                missed = not p.kept_on_time
+                self.add_promises(1, int(not missed), int(p.kept and missed), int(not p.kept),
+                                  int(p.announced and missed))  # fmt: skip
         opened = micros(facts.opened_at)
         for seq, d in enumerate(facts.declines):
             if self.low <= micros(d.at) < self.high:
