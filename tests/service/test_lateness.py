@@ -203,3 +203,21 @@ def test_a_lateness_policy_checks_its_fields() -> None:
         Lateness(warn_before=timedelta(0))
     with pytest.raises(ValidationError, match="new_time_after"):
         Lateness(new_time_after=timedelta(hours=-1))
+
+
+def test_a_promise_on_a_closed_case_is_still_announced(every_store: CaseStore) -> None:
+    clock, notifier = ManualClock(START), RecordingNotifier()
+    desk = make_desk(every_store, notifier, clock, Lateness(LateMode.NOTIFY))
+    case_id, _ = promised(desk, clock)
+    desk.acknowledge(case_id, by="amy")
+    desk.take_action(case_id, by="amy", summary="Refunded")
+    desk.thank(case_id, by="amy")
+    closed = desk.explain(
+        case_id, by="amy", what_failed="x", what_changes="y", open_promises="Lee retrains them"
+    )
+    assert closed.is_closed
+    assert closed.due_at == START + DAY
+    clock.advance(days=1, seconds=1)
+    assert desk.sweep().late == (case_id,)
+    assert len(sent(desk, notifier, "late_notice")) == 1
+    assert desk.get(case_id).due_at == clock.now() + DAY  # watched for the new time
