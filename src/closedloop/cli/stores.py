@@ -51,7 +51,10 @@ def add_tenant_options(command: argparse.ArgumentParser) -> None:
     """``--tenant NAME`` or ``--all-tenants``."""
     who = command.add_mutually_exclusive_group()
     who.add_argument(
-        "--tenant", metavar="NAME", help="the tenant to work on (default: the default tenant)"
+        "--tenant",
+        metavar="NAME",
+        help="the tenant to work on (default: the default tenant); one the database holds "
+        "nothing of is refused by health, report and facts, and noted by sweep and dispatch",
     )
     who.add_argument(
         "--all-tenants",
