@@ -11,7 +11,10 @@ from closedloop import (
     Case,
     Delivery,
     Desk,
+    EmailFormatError,
     Received,
+    Survey,
+    SurveyKind,
     ValidationError,
     read_email,
 )
@@ -22,6 +25,7 @@ from tests.helpers import START, make_feedback
 from tests.mail import corpus
 
 ANN = "ann@example.com"
+SURVEY = Survey("after-case", SurveyKind.CSAT, "How did we do?")
 
 
 @pytest.fixture
@@ -230,3 +234,68 @@ def test_inbound_email_is_logged_without_text_or_addresses(
         shown = record.getMessage() + repr(vars(record))
         for private in (ANN, "4471", corpus.ACK):
             assert private not in shown
+
+
+def test_mail_too_long_for_the_limits_is_taken_in_cut_not_refused(desk: Desk) -> None:
+    huge = "<" + "x" * 300 + "@mail.example.com>"
+    raw = bytes(corpus.plain("Broken. " * 8000, subject="Sofa " * 100, message_id=huge))
+    receipt = desk.inbox.receive(read_email(raw))
+    assert receipt.outcome is Received.NEW_CASE
+    assert receipt.case is not None
+    message = receipt.case.messages[0]
+    assert len(message.text) <= desk.policy.limits.text
+    assert message.text.endswith("more characters not kept]")
+    assert message.subject is not None
+    assert len(message.subject) <= desk.policy.limits.subject
+    assert message.external_id is not None
+    assert message.external_id.startswith("sha256:")
+    again = desk.inbox.receive(read_email(raw))  # the same email: the same case
+    assert again.case is not None
+    assert again.case.id == receipt.case.id
+
+
+def test_a_reply_from_the_address_in_capitals_still_threads(desk: Desk) -> None:
+    case, message_id = _acknowledged(desk)
+    shouted = read_email(_reply(message_id, sender="Ann <Ann@Example.COM>"))
+    assert shouted.sender == ANN
+    receipt = desk.inbox.receive(shouted)
+    assert (receipt.outcome, receipt.case and receipt.case.id) == (Received.REPLY, case.id)
+
+
+def _invited(desk: Desk) -> tuple[Case, str]:
+    """A closed case of Ann's, her survey invitation about it sent: (case, its key)."""
+    case, _ = _acknowledged(desk)
+    desk.take_action(case.id, by="amy", summary="Replaced")
+    desk.thank(case.id, by="amy")
+    desk.explain(case.id, by="amy", what_failed="Packing", what_changes="Guards")
+    invited = desk.surveys.invite(SURVEY, case_id=case.id)
+    assert invited.token is not None
+    (key,) = [k for k in desk.outbox.dispatch().sent if k.endswith("/survey_invitation")]
+    return desk.get(case.id), key
+
+
+def test_a_reply_to_a_survey_invitation_joins_the_case_it_asked_about(desk: Desk) -> None:
+    case, key = _invited(desk)
+    reply = read_email(_reply(message_id_for(key, "acme.example"), "Still wobbly, 3/10"))
+    receipt = desk.inbox.receive(reply)
+    assert (receipt.outcome, receipt.case and receipt.case.id) == (Received.REPLY, case.id)
+
+
+def test_a_survey_invitation_that_bounces_for_good_is_withdrawn(
+    desk: Desk, every_store: CaseStore, clock: ManualClock
+) -> None:
+    _, key = _invited(desk)
+    invitation_id = key.split("/")[0]
+    sent = corpus.plain("Survey", sender=corpus.ACME, message_id=message_id_for(key, "x"))
+    sent.replace_header("To", ANN)
+    sent["X-Closedloop-Key"] = key
+    desk.inbox.receive(read_email(corpus.bounce(sent)))
+    assert every_store.invitation(invitation_id).status.value == "withdrawn"
+    clock.advance(days=4)  # past remind_after (3 days), before expiry (7)
+    desk.sweep()
+    assert not [k for k in desk.outbox.dispatch().sent if "survey" in k]  # no reminder
+
+
+def test_keep_attachments_takes_only_true_or_false() -> None:
+    with pytest.raises(EmailFormatError, match="keep_attachments"):
+        read_email(_reply(None), keep_attachments="yes")  # type: ignore[arg-type]

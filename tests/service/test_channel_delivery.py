@@ -3,6 +3,7 @@ caller unless they have a written address linked, and short texts for text messa
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from closedloop import (
@@ -138,3 +139,37 @@ def test_a_length_too_small_or_templates_not_templates_are_refused() -> None:
         Templates(max_length=5)
     with pytest.raises(ValidationError, match="channel_templates"):
         Policy(channel_templates={SMS: "short"})  # type: ignore[dict-item]
+
+
+def test_a_short_text_keeps_its_link_reference_and_date_whole(every_store: CaseStore) -> None:
+    from closedloop import StatusLinks
+
+    notifier = RecordingNotifier()
+    links = StatusLinks(secret="s" * 32, url="https://help.acme.example/status/{token}")
+    text = attrs.evolve(
+        Templates.short(),
+        acknowledgement='About "$matter", ref $case_id, by $next_contact: $status_link',
+    )
+    desk = make_desk(every_store, notifier, channels=(SMS,), channel_templates={SMS: text},
+                     status_links=links)  # fmt: skip
+    long = "My boiler " + "and every radiator upstairs " * 8
+    case = desk.acknowledge(desk.listen(feedback("+4477", SMS, long)).id, by="amy")
+    desk.outbox.dispatch()
+    (sent,) = notifier.sent
+    link = sent.body.rsplit(": ", 1)[1]
+    token = link.removeprefix("https://help.acme.example/status/")
+    assert desk.portal.view(token).reference == case.id  # the link works
+    assert f"ref {case.id}," in sent.body
+    # The matter gave way first; what is left is one character over, which the text keeps
+    # rather than cut the link.
+    assert sent.body.startswith('About "…", ref')
+    assert len(sent.body) == 161
+
+
+def test_a_router_refuses_what_is_not_a_table_of_notifiers() -> None:
+    with pytest.raises(ValidationError, match="routes"):
+        NotifierRouter(None)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="routes"):
+        NotifierRouter([(Channel.EMAIL, RecordingNotifier())])  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="routed twice"):
+        NotifierRouter({Channel.EMAIL: RecordingNotifier(), "email": RecordingNotifier()})

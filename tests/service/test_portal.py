@@ -274,3 +274,51 @@ def test_without_status_links_the_portal_says_how_to_turn_them_on(clock: ManualC
         StatusLinks(secret="short")
     with pytest.raises(ValidationError, match="token"):
         StatusLinks(secret=SECRET, url="https://help.acme.example/s/")
+
+
+def test_a_link_to_a_case_merged_into_someone_elses_never_shows_or_writes_on_it(
+    desk: Desk,
+) -> None:
+    ann = desk.listen(make_feedback(customer="ann@example.com", text="ANN PRIVATE"))
+    desk.conversation.reply(ann.id, "refund to 12 Ann St", by="amy")
+    bob = desk.listen(make_feedback(customer="bob@example.com", text="Bob text"))
+    token = desk.portal.link(bob.id)
+    desk.conversation.merge(ann.id, bob.id, by="amy", reason="agent error")
+    page = desk.portal.view(token)
+    assert (page.reference, page.stage) == (bob.id, "Joined to another case about the same matter")
+    assert "ANN" not in repr(page)
+    assert ann.id not in repr(page)
+    written = desk.portal.write(token, "hello?")
+    assert written.reference not in (ann.id, bob.id)  # a new case of Bob's
+    assert desk.get(written.reference).customer == "bob@example.com"
+    assert "ANN" not in repr(written)
+    assert "12 Ann St" not in repr(written)
+    assert [m.text for m in desk.get(ann.id).messages] == ["ANN PRIVATE", "Bob text"]
+
+
+def test_a_link_to_a_case_merged_into_another_of_the_same_customer_passes_it_on(
+    desk: Desk,
+) -> None:
+    first = desk.listen(make_feedback(customer="ann@example.com", text="The table"))
+    second = desk.listen(make_feedback(customer="ann@example.com", text="The chair"))
+    token = desk.portal.link(second.id)
+    desk.conversation.merge(first.id, second.id, by="amy", reason="one delivery")
+    page = desk.portal.write(token, "Both came today")
+    assert page.reference == first.id
+    assert desk.get(first.id).messages[-1].text == "Both came today"
+
+
+def test_no_link_is_issued_for_an_erased_customer(desk: Desk) -> None:
+    case = desk.listen(make_feedback(customer="ann@example.com"))
+    desk.customers.erase("ann@example.com")
+    with pytest.raises(StatusLinkError, match="erased"):
+        desk.portal.link(case.id)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("show_actions", "no"), ("show_owner", "first"), ("team", None)]
+)
+def test_status_link_settings_of_the_wrong_type_are_refused(field: str, value: object) -> None:
+    with pytest.raises(ValidationError) as caught:
+        StatusLinks(secret=SECRET, **{field: value})  # type: ignore[arg-type]
+    assert caught.value.field == field

@@ -8,6 +8,7 @@ These are plain values; :func:`closedloop.read_email` makes them from a message'
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 
 import attrs
@@ -15,6 +16,7 @@ import attrs
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
+from closedloop.domain.limits import Limits
 
 __all__ = ["Attachment", "Bounce", "InboundEmail", "Receipt", "Received"]
 
@@ -98,9 +100,15 @@ class InboundEmail:
         received_at: datetime,
         channel: Channel = Channel.EMAIL,
         kind: FeedbackKind = FeedbackKind.COMPLAINT,
+        limits: Limits | None = None,
     ) -> Feedback:
         """The email as :class:`~closedloop.Feedback`: its ``Message-ID`` as ``external_id``
-        (the same email received twice makes one case), the attachments named at the end."""
+        (the same email received twice makes one case), the attachments named at the end.
+
+        Mail is never refused for its size: a text or subject longer than ``limits`` allow
+        (``Policy.limits``; the defaults without) is cut, saying how much was left out, and
+        a ``Message-ID`` longer than an id may be is kept as its digest."""
+        limits = limits if limits is not None else Limits()
         text = self.text
         if self.attachments:
             listed = ", ".join(
@@ -114,12 +122,28 @@ class InboundEmail:
             customer=self.sender,
             channel=channel,
             received_at=received_at,
-            text=text,
+            text=_cut(text, limits.text),
             kind=kind,
-            external_id=self.message_id,
-            subject=self.subject,
+            external_id=_id(self.message_id, limits.key),
+            subject=_cut(self.subject, limits.subject) if self.subject else None,
             locale=self.locale,
         )
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    if limit < 80:
+        return text[:limit]
+    kept = limit - 60
+    return f"{text[:kept].rstrip()} [… {len(text) - kept} more characters not kept]"
+
+
+def _id(message_id: str | None, limit: int) -> str | None:
+    if message_id is None or len(message_id) <= limit:
+        return message_id
+    return "sha256:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()
 
 
 class Received(enum.Enum):

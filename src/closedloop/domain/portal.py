@@ -59,6 +59,26 @@ def _url(instance: Any, attribute: attrs.Attribute[str | None], value: object) -
         )  # fmt: skip
 
 
+def _team(instance: Any, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value.strip() or len(value) > 100:
+        raise ValidationError.of("team", f"team must be a team's name, got {value!r:.80}")
+
+
+def _show_owner(instance: Any, attribute: attrs.Attribute[ShowOwner], value: object) -> None:
+    if not isinstance(value, ShowOwner):
+        choices = ", ".join(f"ShowOwner.{s.name}" for s in ShowOwner)
+        raise ValidationError.of(
+            "show_owner", f"show_owner must be one of {choices}; got {value!r:.80}"
+        )
+
+
+def _flag(instance: Any, attribute: attrs.Attribute[bool], value: object) -> None:
+    if not isinstance(value, bool):
+        raise ValidationError.of(
+            attribute.name, f"{attribute.name} must be True or False, got {value!r:.80}"
+        )
+
+
 @attrs.frozen
 class StatusLinks:
     """Policy for the customer's status links (``Policy(status_links=...)``)."""
@@ -67,13 +87,13 @@ class StatusLinks:
     """The HMAC key links are signed with: change it to revoke every link issued."""
     valid_for: timedelta = attrs.field(default=timedelta(days=60), validator=positive_duration)
     """How long a link works after it is issued."""
-    show_owner: ShowOwner = ShowOwner.FIRST_NAME
+    show_owner: ShowOwner = attrs.field(default=ShowOwner.FIRST_NAME, validator=_show_owner)
     """How the page names who is on the case."""
-    team: str = "customer care"
+    team: str = attrs.field(default="customer care", validator=_team)
     """The team's name, for ``ShowOwner.TEAM``."""
     url: str | None = attrs.field(default=None, validator=_url)
     """The page's address with ``{token}`` in it; templates then may say ``$status_link``."""
-    show_actions: bool = False
+    show_actions: bool = attrs.field(default=False, validator=_flag)
     """Whether the page shows the summary staff wrote of the action taken (off: it may be
     written for colleagues; the page says "We took action" instead)."""
 
@@ -194,7 +214,7 @@ def _who(case: Case, links: StatusLinks) -> str:
 
 def _stage(case: Case) -> str:
     if case.merged_into is not None:
-        return f"Joined to case {case.merged_into}, which has the same matter"
+        return "Joined to another case about the same matter"
     if not case.is_active:
         return "Closed"
     if case.awaiting_customer:

@@ -8,9 +8,11 @@ from collections.abc import Iterable
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.feedback import FeedbackKind
+from closedloop.domain.change import InvitationChange
 from closedloop.domain.errors import CaseNotFoundError, MessageNotFoundError, ValidationError
 from closedloop.domain.inbound import Bounce, InboundEmail, Receipt, Received
 from closedloop.domain.outbox.notification import message_digest
+from closedloop.domain.surveys import invitation as inv
 from closedloop.service import identity, intake
 from closedloop.service.context import Context
 from closedloop.service.conversation import add_message
@@ -71,30 +73,29 @@ class Inbox:
         case = self._answered(email)
         if email.auto_reply is not None:
             return Receipt(Received.AUTO_REPLY, case)
-        feedback = email.feedback(received_at=ctx.clock.now(), kind=kind)
+        feedback = email.feedback(received_at=ctx.clock.now(), kind=kind, limits=ctx.policy.limits)
         if case is not None:
             return Receipt(Received.REPLY, add_message(ctx, case.id, feedback))
         return Receipt(Received.NEW_CASE, intake.listen(ctx, feedback))
 
     def _answered(self, email: InboundEmail) -> Case | None:
         ctx = self._ctx
-        cases = identity.cases_of_customer(ctx, email.sender)
         digests = {ref.strip("<>").partition("@")[0] for ref in email.references}
         if digests:
-            for case, _key in _sent(cases, digests):
-                return case
+            for _key, case_id in _sent(ctx, email.sender, digests):
+                found = _case(ctx, case_id)
+                if found is not None:
+                    return found
         if email.case_reference is not None:
-            try:
-                named = ctx.store.get(email.case_reference)
-            except (CaseNotFoundError, ValidationError):
-                return None
-            if named.id in {c.id for c in cases}:
+            named = _case(ctx, email.case_reference)
+            mine = {c.id for c in identity.cases_of_customer(ctx, email.sender)}
+            if named is not None and named.id in mine:
                 return named
         return None
 
     def _bounced(self, bounce: Bounce) -> Receipt:
         ctx = self._ctx
-        key, case = self._bounced_key(bounce)
+        key = self._bounced_key(bounce)
         if key is None:
             return Receipt(Received.UNMATCHED_BOUNCE)
         message = ctx.store.outbox_message(key)
@@ -106,14 +107,16 @@ class Inbox:
                 else ctx.policy.retry.next_attempt(message.attempts + 1, now, ctx.random())
             )
             ctx.store.mark_bounced(key, now, bounce.describe(), retry_at)
-        if case is None and message.notification.case_id:
-            try:
-                case = ctx.store.get(message.notification.case_id)
-            except CaseNotFoundError:
-                case = None
-        return Receipt(Received.BOUNCE, case, key)
+            invitation_id = message.notification.invitation_id
+            if bounce.permanent and invitation_id is not None:
+                # Nobody can answer an invitation that never arrived: no reminders either.
+                invitation = ctx.store.invitation(invitation_id)
+                withdrawn = inv.withdraw(invitation, now, "its invitation bounced")
+                if withdrawn is not invitation:
+                    ctx.commit(InvitationChange(withdrawn, invitation.version))
+        return Receipt(Received.BOUNCE, _case(ctx, message.notification.case_id), key)
 
-    def _bounced_key(self, bounce: Bounce) -> tuple[str | None, Case | None]:
+    def _bounced_key(self, bounce: Bounce) -> str | None:
         ctx = self._ctx
         if bounce.original_key is not None:
             try:
@@ -121,28 +124,43 @@ class Inbox:
             except (MessageNotFoundError, ValidationError):
                 pass
             else:
-                return bounce.original_key, None
+                return bounce.original_key
         if bounce.original_message_id is None or bounce.recipient is None:
-            return None, None
-        try:
-            cases = identity.cases_of_customer(ctx, bounce.recipient)
-        except ValidationError:
-            return None, None
+            return None
         digest = bounce.original_message_id.strip("<>").partition("@")[0]
-        for case, key in _sent(cases, {digest}):
-            return key, case
-        return None, None
+        return next((key for key, _ in _sent(ctx, bounce.recipient, {digest})), None)
 
 
-def _sent(cases: list[Case], digests: set[str]) -> Iterable[tuple[Case, str]]:
-    """The (case, key) of each message to the customer whose digest is wanted, newest
-    case first. Keys are recomputed, not looked up: a customer has few cases."""
+def _case(ctx: Context, case_id: str | None) -> Case | None:
+    if not case_id:
+        return None
+    try:
+        return ctx.store.get(case_id)
+    except (CaseNotFoundError, ValidationError):
+        return None
+
+
+def _sent(ctx: Context, handle: str, digests: set[str]) -> Iterable[tuple[str, str | None]]:
+    """(key, case id) of each message sent to the customer behind ``handle`` whose
+    ``Message-ID`` digest is wanted: about their cases, newest first, then their survey
+    invitations. Keys are recomputed, not looked up: a customer has few of either."""
+    try:
+        cases = identity.cases_of_customer(ctx, handle)
+        invitations = identity.invitations_of_customer(ctx, handle)
+    except ValidationError:
+        return
     for case in reversed(cases):
         for version in range(case.version, 0, -1):
             for purpose in _TO_CUSTOMERS:
                 key = f"{case.id}/{version}/{purpose}"
                 if message_digest(key) in digests:
-                    yield case, key
+                    yield key, case.id
+    for invitation in reversed(invitations):
+        for version in range(invitation.version, 0, -1):
+            for purpose in ("survey_invitation", "survey_reminder"):
+                key = f"{invitation.id}/{version}/{purpose}"
+                if message_digest(key) in digests:
+                    yield key, invitation.case_id
 
 
 def _logged(ctx: Context, receipt: Receipt, bounce: Bounce | None) -> None:

@@ -14,6 +14,7 @@ from closedloop.domain.checks import require_key
 from closedloop.domain.errors import CaseNotFoundError, StatusLinkError, ValidationError
 from closedloop.domain.portal import CustomerView, StatusLinks
 from closedloop.domain.standards.standard import deadlines
+from closedloop.service import identity, intake
 from closedloop.service.context import Context
 from closedloop.service.conversation import add_message
 from closedloop.service.lifecycle import advance, schedule
@@ -52,6 +53,8 @@ class Portal:
         :meth:`url`)."""
         links = self._links()
         case = self._ctx.store.get(require_key("case_id", case_id))
+        if identity.is_erased(self._ctx, case.customer):
+            raise StatusLinkError("the customer was erased, so no link is issued for them")
         token, _ = portal.sign(links, self._ctx.store.tenant, case, self._ctx.clock.now())
         return token
 
@@ -74,7 +77,10 @@ class Portal:
         except (CaseNotFoundError, ValidationError) as exc:
             raise StatusLinkError("it was not issued for this case, or it was revoked") from exc
         now = ctx.clock.now()
-        return case, portal.check(links, ctx.store.tenant, case, token, now), now
+        expires_at = portal.check(links, ctx.store.tenant, case, token, now)
+        if identity.is_erased(ctx, case.customer):  # a link issued to the pseudonym
+            raise StatusLinkError("it was revoked: the customer was erased")
+        return case, expires_at, now
 
     def view(self, token: str) -> CustomerView:
         """What the customer may see of the case: its stage in plain words, who is on it,
@@ -99,11 +105,21 @@ class Portal:
     def write(self, token: str, text: str) -> CustomerView:
         """The customer writes on their status page: as ``desk.conversation.add_message``
         (an open case is owed a reply; a closed one reopens within the window, or is
-        followed up by a new case after it). Returns the page of the case it landed on."""
+        followed up by a new case after it; a case merged into another of theirs passes it
+        on). A case merged into someone else's is never written on: the message opens a new
+        case of theirs. Returns the page of the case it landed on."""
         case, expires_at, now = self._open(token)
+        ctx = self._ctx
         feedback = Feedback(customer=case.customer, channel=STATUS_PAGE, received_at=now, text=text)
-        landed = add_message(self._ctx, case.id, feedback)
+        if case.merged_into is not None and not self._same_customer(case, case.merged_into):
+            # Joined (by mistake?) to someone else's case: never show it or write on it.
+            return self._view(intake.listen(ctx, feedback), expires_at, now)
+        landed = add_message(ctx, case.id, feedback)
         return self._view(landed, expires_at, now)
+
+    def _same_customer(self, case: Case, other_id: str) -> bool:
+        other = self._ctx.store.get(other_id)
+        return other.customer in identity.handles_of(self._ctx, case.customer)
 
     def not_resolved(self, token: str, reason: str) -> CustomerView:
         """The customer says the closed case is not resolved: it reopens (``Reopened``, by

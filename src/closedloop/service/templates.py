@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from datetime import datetime
 from typing import Any
@@ -93,6 +94,22 @@ def _pattern(instance: Any, attribute: attrs.Attribute[str], value: object) -> N
             f"pattern uses unknown placeholders {sorted(unknown)}; available: "
             + ", ".join(f"${p}" for p in sorted(_DATE_PARTS)),
         )
+
+
+#: The values a text may shorten to fit its length: what people wrote, not ids or links.
+_FREE_TEXT = frozenset(
+    {"matter", "text", "action", "reason", "what_failed", "what_changes", "question", "survey"}
+)
+_LINK = re.compile(r"https?://\S+")
+
+
+def _cut_outside_links(text: str, limit: int) -> str:
+    """``text`` cut at ``limit`` with "…", unless that would cut a link: then it ends after
+    the link (a longer message beats a dead link)."""
+    for link in _LINK.finditer(text):
+        if link.start() < limit <= link.end():
+            return text[: link.end()]
+    return text[: limit - 1].rstrip() + "…"
 
 
 _DATE_PARTS = frozenset({"weekday", "day", "month", "year", "time", "zone"})
@@ -270,7 +287,9 @@ class Templates:
     """How times read in these texts (``DateWords``; English by default)."""
     max_length: int | None = attrs.field(default=None, validator=_check_length)
     """The most characters a message body may have on the channel these texts are for (160
-    for a text message); a longer one is cut, ending with "…". None: no limit."""
+    for a text message). A longer one is shortened in its free text first (the matter,
+    staff's words), then cut with "…" — never inside a link, which may make it longer.
+    None: no limit."""
 
     @classmethod
     def german(cls) -> Templates:
@@ -305,9 +324,23 @@ class Templates:
         return frozenset(string.Template(getattr(self, name)).get_identifiers())
 
     def render(self, name: str, values: dict[str, str]) -> str:
-        """Fill template ``name`` with ``values`` (a body cut at ``max_length``)."""
-        text: str = string.Template(getattr(self, name)).substitute(values)
+        """Fill template ``name`` with ``values``; a body longer than ``max_length`` is
+        shortened in its free text (the matter, staff's words...) before anything else,
+        never in a link, a reference or a date."""
+        template = string.Template(getattr(self, name))
+        text: str = template.substitute(values)
         limit = self.max_length
-        if limit is not None and not name.endswith("_subject") and len(text) > limit:
-            return text[: limit - 1].rstrip() + "…"
-        return text
+        if limit is None or name.endswith("_subject") or len(text) <= limit:
+            return text
+        values = dict(values)
+        free = sorted(_FREE_TEXT & set(template.get_identifiers()))
+        while len(text) > limit and free:
+            longest = max(free, key=lambda key: len(values[key]))
+            keep = len(values[longest]) - (len(text) - limit) - 1
+            if keep < 1:
+                values[longest] = "…"
+                free.remove(longest)
+            else:
+                values[longest] = values[longest][:keep].rstrip() + "…"
+            text = template.substitute(values)
+        return text if len(text) <= limit else _cut_outside_links(text, limit)

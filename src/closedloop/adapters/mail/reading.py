@@ -94,7 +94,7 @@ def _bounce(message: Message) -> Bounce | None:
     return Bounce(
         action=action,
         permanent=(status or "").startswith("5") or (action == "failed" and status is None),
-        recipient=_after_type(recipient) if recipient else None,
+        recipient=_after_type(recipient).lower() if recipient else None,
         status=status,
         diagnostic=diagnostic[:500] if diagnostic else None,
         original_message_id=_header(returned, "Message-ID") or None if returned else None,
@@ -119,8 +119,9 @@ def _sender(message: Message) -> str:
             f"the email has no usable From address ({_header(message, 'From')[:80]!r}); "
             "closedloop needs one to know whose feedback it is",
         )
-    local, _, domain = address.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    # Mail systems treat addresses without regard to case; so does closedloop, or a reply
+    # from "Ann@Example.com" would be a stranger to the case "ann@example.com" opened.
+    return address.lower()
 
 
 def _text_of(part: Message) -> str:
@@ -179,6 +180,10 @@ def read_email(raw: bytes, *, keep_attachments: bool = False) -> InboundEmail:
     """
     if not isinstance(raw, bytes | bytearray):
         raise EmailFormatError.of("raw", f"raw must be the email's bytes, got {type(raw).__name__}")
+    if not isinstance(keep_attachments, bool):
+        raise EmailFormatError.of(
+            "keep_attachments", f"keep_attachments must be True or False, got {keep_attachments!r}"
+        )
     message = message_from_bytes(bytes(raw), policy=email_policy.compat32)
     sender = _sender(message)
     subject = _header(message, "Subject")

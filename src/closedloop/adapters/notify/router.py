@@ -27,6 +27,10 @@ class NotifierRouter:
     def __init__(
         self, routes: Mapping[Channel | str, Notifier], *, default: Notifier | None = None
     ) -> None:
+        if not isinstance(routes, Mapping):
+            raise ValidationError.of(
+                "routes", f"routes must map channels to notifiers (a dict), got {routes!r:.80}"
+            )
         self._routes: dict[str, Notifier] = {}
         for channel, notifier in routes.items():
             name = channel.name if isinstance(channel, Channel) else channel
@@ -35,6 +39,10 @@ class NotifierRouter:
                     "routes",
                     "routes map a Channel (or its name) to a notifier with a send(notification) "
                     f"method; got {channel!r}: {notifier!r}",
+                )
+            if name in self._routes:
+                raise ValidationError.of(
+                    "routes", f"channel {name!r} is routed twice; give it one notifier"
                 )
             self._routes[name] = notifier
         if default is not None and not callable(getattr(default, "send", None)):
