@@ -148,3 +148,12 @@ def test_postgres_finds_a_tenants_activity_one_step_down_an_index(
     assert "Seq Scan" not in plan, plan
     assert "using cases_opened on" in plan, plan
     assert "using events_at on" in plan, plan
+
+
+def test_sqlite_lists_unanswered_cases_from_their_partial_index(sqlite_path: Path) -> None:
+    from closedloop.adapters.sqlite.cases import UNANSWERED
+
+    db = sqlite3.connect(sqlite_path)
+    plan = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {UNANSWERED}", ("default", 100))]
+    db.close()
+    assert plan == ["SEARCH cases USING INDEX cases_unanswered (tenant=?)"], plan

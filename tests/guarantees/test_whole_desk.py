@@ -169,7 +169,8 @@ class WholeDesk(RuleBasedStateMachine):
         for store, report, notifier, events in zip(
             self.stores, reports, self.notifiers, self.events, strict=True
         ):
-            handed = [n.key for n in notifier.sent] + [e["id"] for e in events]
+            # an event's id is "<tenant>/<its outbox key>"
+            handed = [n.key for n in notifier.sent] + [e["id"].split("/", 1)[1] for e in events]
             settled = (*report.sent, *report.skipped)
             sent = [k for k in settled if store.outbox_message(k).status is Delivery.SENT]
             rules.g5_nothing_marked_sent_unless_handed_over(sent, handed)
@@ -189,7 +190,7 @@ class WholeDesk(RuleBasedStateMachine):
             )
         # G7: no event lost: every case's opening was handed over, or is a dead letter.
         for store, events in zip(self.stores, self.events, strict=True):
-            handed = {e["id"] for e in events}
+            handed = {e["id"].split("/", 1)[1] for e in events}  # "<tenant>/<key>"
             dead = {m.key for m in store.dead_letters(500)}
             for case_id in self.case_ids:
                 key = f"{case_id}/1/case.opened"

@@ -103,7 +103,7 @@ def test_a_failing_handler_is_retried_with_the_same_event(
     assert message.next_attempt_at is not None
     clock.set(message.next_attempt_at)
     assert desk.outbox.dispatch().sent == (key,)
-    assert [e.id for e in got.events] == [key]
+    assert [e.id for e in got.events] == [f"default/{key}"]
     assert every_store.outbox_message(key).status is Delivery.SENT
 
 
@@ -122,7 +122,7 @@ def test_an_undeliverable_event_is_a_dead_letter_until_requeued(
     got.fail = None
     desk.outbox.requeue(key)
     assert desk.outbox.dispatch().sent == (key,)
-    assert got.events[0].id == key
+    assert got.events[0].id == f"default/{key}"
 
 
 def test_a_desk_without_a_subscription_keeps_events_as_dead_letters(
@@ -160,7 +160,7 @@ def test_a_crashed_dispatcher_s_event_is_redelivered_after_its_lease_with_the_sa
     clock.advance(minutes=6)
     assert desk.outbox.dispatch().sent == (key,)
     assert [valid(e) for e in got.events] == seen  # the same event, the same id
-    assert seen[0]["id"] == key
+    assert seen[0]["id"] == f"default/{key}"
 
 
 # The child subscribes, claims the event, notes its id, and hangs until it is killed.
@@ -206,3 +206,17 @@ def test_a_dispatcher_killed_mid_delivery_loses_no_event(tmp_path: Path) -> None
         clock.advance(minutes=6)
         assert desk.outbox.dispatch().sent == (f"{case.id}/1/case.opened",)
     assert got.events[0].to_json() == handed  # the same event, the same id, redelivered
+
+
+def test_two_tenants_events_never_share_an_id(every_store: CaseStore, clock: ManualClock) -> None:
+    """Both tenants number their cases case-1, case-2, ...: the id names the tenant, so a
+    receiver that drops repeats by id never drops the other tenant's event."""
+    ids = []
+    for tenant in ("acme", "a/b é%"):
+        desk, got, _ = subscribed(every_store.for_tenant(tenant), clock, {"case.opened"})
+        case = desk.listen(make_feedback())
+        desk.outbox.dispatch()
+        ids += [e.id for e in got.events]
+        assert valid(got.events[0])["tenant"] == tenant
+        assert got.events[0].id.endswith(f"/{case.id}/1/case.opened")
+    assert ids == ["acme/case-1/1/case.opened", "a%2Fb%20%C3%A9%25/case-1/1/case.opened"]

@@ -42,7 +42,7 @@ def test_invited_answered_and_a_recovery_case(every_store: CaseStore, clock: Man
     invitation_id = invited.invitation.id
     survey = valid(got.of("survey.invited"))
     assert survey["case_id"] is None
-    assert survey["id"] == f"{invitation_id}/1/survey.invited"
+    assert survey["id"] == f"default/{invitation_id}/1/survey.invited"
     assert survey["data"]["survey"] == "after-case"
     assert "customer" not in survey["data"]
     answered = valid(got.of("survey.answered"))
@@ -61,7 +61,7 @@ def test_invited_answered_and_a_recovery_case(every_store: CaseStore, clock: Man
     assert recovery["data"]["origin"] == {
         "kind": "recovery", "case_id": None, "invitation_id": invitation_id,
     }  # fmt: skip
-    assert valid(got.of("case.opened"))["id"] == f"{recovery['case_id']}/1/case.opened"
+    assert valid(got.of("case.opened"))["id"] == f"default/{recovery['case_id']}/1/case.opened"
 
 
 def test_a_comment_is_personal(every_store: CaseStore, clock: ManualClock) -> None:

@@ -81,4 +81,4 @@ def test_a_receiver_that_fails_gets_the_same_event_again(
     (_, one, first), (_, two, second) = received.requests
     assert first == second  # byte for byte: the same event
     ids = [{k.lower(): v for k, v in h.items()}["webhook-id"] for h in (one, two)]
-    assert ids == [f"{case.id}/1/case.opened"] * 2
+    assert ids == [f"default/{case.id}/1/case.opened"] * 2

@@ -227,3 +227,17 @@ def test_any_plain_text_reply_keeps_no_quoted_line_at_its_end(new: str) -> None:
     text = read_email(bytes(corpus.plain(f"{new}\n\n> {corpus.ACK}\n"))).text
     assert not text.endswith(corpus.ACK)
     assert text == text.strip()
+
+
+@pytest.mark.parametrize(
+    "attribution",
+    [
+        "Am Mo., 23. Nov. 2026 um 10:00 Uhr schrieb Acme <care@acme.example>:",
+        "Am 23.11.26 um 10:00 schrieb Acme:",
+        "Op ma 23 nov. 2026 om 10:00 schreef Acme <care@acme.example>:",
+        "Le lun. 23 nov. 2026 à 10:00, Acme <care@acme.example> a écrit :",
+    ],
+)
+def test_attributions_in_other_languages_are_stripped(attribution: str) -> None:
+    message = corpus.plain(f"Danke.\n\n{attribution}\n> {corpus.ACK}\n")
+    assert read_email(bytes(message)).text == "Danke."

@@ -115,23 +115,41 @@ def test_the_host_says_which_handles_take_which_written_channel(every_store: Cas
     assert [(n.to, n.channel) for n in notifier.sent] == [(PHONE, SMS)]
 
 
-def test_texts_use_short_templates_cut_at_their_length(every_store: CaseStore) -> None:
+def test_texts_use_short_templates_shortened_in_their_free_text(every_store: CaseStore) -> None:
     notifier = RecordingNotifier()
     desk = make_desk(
         every_store,
         notifier,
         channels=(SMS,),
-        channel_templates={SMS: Templates.short(max_length=60)},
+        channel_templates={SMS: Templates.short(max_length=120)},
     )
-    desk.acknowledge(desk.listen(feedback("+4477", SMS)).id, by="amy")
+    matter = "My boiler " + "and every radiator upstairs " * 5
+    desk.acknowledge(desk.listen(feedback("+4477", SMS, matter)).id, by="amy")
     desk.acknowledge(desk.listen(feedback("bob@example.com", Channel.EMAIL)).id, by="amy")
     desk.outbox.dispatch()
     text, mail = notifier.sent
     assert text.channel == SMS
-    assert len(text.body) <= 60
-    assert text.body.startswith("We have your message about")
-    assert text.body.endswith("…")
+    assert len(text.body) <= 120
+    assert text.body.startswith('We have your message about "My boiler')
+    assert '…". You hear from us by Wednesday 25 November 2026, 17:00 UTC. Ref case-1' in text.body
     assert mail.body.startswith("Hello,")  # email keeps the policy's own templates
+
+
+def test_the_templates_own_words_dates_and_references_are_never_cut(
+    every_store: CaseStore,
+) -> None:
+    notifier = RecordingNotifier()
+    desk = make_desk(
+        every_store, notifier, channels=(SMS,),
+        channel_templates={SMS: Templates.short(max_length=20)},
+    )  # fmt: skip
+    desk.acknowledge(desk.listen(feedback("+4477", SMS)).id, by="amy")
+    desk.outbox.dispatch()
+    (text,) = notifier.sent
+    assert text.body == (
+        'We have your message about "…". You hear from us by Wednesday 25 November 2026, '
+        "17:00 UTC. Ref case-1"
+    )  # longer than 20: only the matter could give way
 
 
 def test_a_length_too_small_or_templates_not_templates_are_refused() -> None:

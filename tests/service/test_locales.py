@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -132,3 +133,68 @@ def test_an_inmemory_desk_without_locales_uses_the_default() -> None:
     notifier = RecordingNotifier()
     desk = Desk(InMemoryStore(), notifier, clock=ManualClock(START))
     assert acknowledgement(desk, notifier, "de").startswith("Hello")
+
+
+def test_a_channel_may_have_texts_in_each_language(every_store: CaseStore) -> None:
+    sms = Channel.custom("sms")
+    notifier = RecordingNotifier()
+    german_sms = attrs.evolve(Templates.short(), acknowledgement="Wir haben es: $case_id")
+    desk = make_desk(
+        every_store, notifier, channels=(sms,),
+        channel_templates={sms: Templates.short(), (sms, "de"): german_sms},
+    )  # fmt: skip
+    for locale in ("de-AT", None):
+        feedback = Feedback(customer=f"+49{locale}", channel=sms, received_at=START, text="x",
+                            locale=locale)  # fmt: skip
+        desk.acknowledge(desk.listen(feedback).id, by="Amy")
+    desk.outbox.dispatch()
+    german, english = (n.body for n in notifier.sent)
+    assert german.startswith("Wir haben es: ")
+    assert english.startswith("We have your message about")
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {"locales": {"de_DE": GERMAN}},
+        {"locales": {"de": GERMAN, "DE": GERMAN}},
+        {"channel_templates": {"nosuch": GERMAN}},
+        {"channel_templates": {"email": GERMAN, Channel.EMAIL: GERMAN}},
+        {"written_channel": lambda: Channel.EMAIL},
+    ],
+)
+def test_policies_that_could_never_work_are_refused(policy: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        Policy(**policy)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "templates",
+    [
+        {"dates": "x"},
+        {"escalation": "Late: $status_link"},
+    ],
+)
+def test_templates_that_could_never_work_are_refused(templates: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        Templates(**templates)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("words", [{"pattern": ""}, {"soon": None}, {"weekdays": ("Mon\n",) * 7}])
+def test_date_words_that_could_never_read_are_refused(words: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        DateWords(**words)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("gives", ["email", 42, Channel.custom("pager")])
+def test_a_written_channel_that_gives_nonsense_is_refused_clearly(
+    every_store: CaseStore, gives: object
+) -> None:
+    desk = make_desk(every_store, RecordingNotifier(), written_channel=lambda handle: gives)
+    case = desk.listen(
+        Feedback(customer="+4400", channel=Channel.PHONE, received_at=START, text="x")
+    )
+    with pytest.raises(ValidationError) as caught:
+        desk.acknowledge(case.id, by="Amy")
+    assert caught.value.field == "written_channel"
+    assert desk.get(case.id).version == case.version  # nothing was recorded

@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch", type=_count(_MOST), default=500, help="cases read per query (default 500)"
     )
     _policy(sweep)
+    _events(sweep)
     _now(sweep)
 
     dispatch = commands.add_parser(
@@ -103,16 +104,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MODULE:NAME",
         help="your application's Notifier (an object with send(notification), or a "
         "function or class that makes one), e.g. myapp.mail:NOTIFIER; its module must be "
-        "importable where closedloop runs (installed, or on PYTHONPATH)",
+        "importable where closedloop runs (installed, or on PYTHONPATH). If it also has "
+        "handle_event(event) and no --events is given, it receives the host events too "
+        "(every type, no personal data)",
     )
     how.add_argument(
         "--dry-run",
         action="store_true",
-        help="print the notifications that are ready, one line each, and mark nothing",
+        help="print the notifications that are ready, one line each (with the recipient's "
+        "address and the subject: personal data, keep it out of shared logs), and mark nothing",
     )
     dispatch.add_argument(
         "--limit", type=_count(_MOST), default=100, help="messages per batch (default 100)"
     )
+    _policy(dispatch, "its retry policy: how often a failed delivery is tried")
+    _events(dispatch)
     _now(dispatch)
 
     report = commands.add_parser(
@@ -184,13 +190,28 @@ def _database(command: argparse.ArgumentParser, tenants: bool = True) -> None:
     command.set_defaults(parser=command)
 
 
-def _policy(command: argparse.ArgumentParser) -> None:
+def _policy(
+    command: argparse.ArgumentParser, what: str = "its standards and escalation ladder"
+) -> None:
     command.add_argument(
         "--policy",
         metavar="MODULE:NAME",
         help=(
-            "your application's Policy (its standards and escalation ladder), e.g. "
-            "myapp.support:POLICY; without it the default standards and ladder apply"
+            f"your application's Policy ({what}), e.g. myapp.support:POLICY; without it "
+            "the defaults apply"
+        ),
+    )
+
+
+def _events(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--events",
+        metavar="MODULE:NAME",
+        help=(
+            "your application's host event subscription, the Subscribe(...) its Desk is "
+            "given, e.g. myapp.crm:EVENTS (or an event handler, taken as Subscribe(handler): "
+            "every type, no personal data); without it no host event is queued or delivered "
+            "by this command (docs/events.md)"
         ),
     )
 

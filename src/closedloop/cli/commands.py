@@ -8,7 +8,16 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from closedloop.cli.inputs import clock_from, load_notifier, load_policy, open_store, when, writable
+from closedloop.cli.inputs import (
+    clock_from,
+    events_of,
+    load_events,
+    load_notifier,
+    load_policy,
+    open_store,
+    when,
+    writable,
+)
 from closedloop.cli.progress import Progress
 from closedloop.cli.stores import opened, tenants_of
 from closedloop.domain.cases.lifecycle import LATTE
@@ -101,10 +110,11 @@ def sweep(args: argparse.Namespace, out: TextIO) -> int:
     from closedloop.adapters.notify.log import LogNotifier
 
     chosen = load_policy(args.policy) if args.policy else None
+    events = load_events(args.events) if args.events else None
     clock = clock_from(args.now)
     with opened(args) as store:
         for view in _views(store, args, out):
-            desk = Desk(view, LogNotifier(out), clock=clock, policy=chosen)
+            desk = Desk(view, LogNotifier(out), clock=clock, policy=chosen, events=events)
             report = desk.sweep(args.batch)
             print(f"{_prefix(view, args)}{report}", file=out)
             for case_id, level in report.escalated:
@@ -116,11 +126,13 @@ def dispatch(args: argparse.Namespace, out: TextIO) -> int:
     from closedloop import Desk
 
     notifier = load_notifier(args.notifier)
+    chosen = load_policy(args.policy) if args.policy else None
+    events = load_events(args.events) if args.events else events_of(notifier)
     clock = clock_from(args.now)
     limit = args.limit
     with opened(args) as store:
         for view in _views(store, args, out):
-            desk = Desk(view, notifier, clock=clock)
+            desk = Desk(view, notifier, clock=clock, policy=chosen, events=events)
             sent = retrying = dead = 0
             while True:
                 report = desk.outbox.dispatch(limit=limit)
@@ -145,13 +157,13 @@ def dry_run(args: argparse.Namespace, out: TextIO) -> int:
     with opened(args) as store:
         for view in _views(store, args, out):
             ready = view.outbox_ready(now, limit)
+            summary = f"{len(ready)} ready (at most {limit} shown); nothing was sent or marked"
+            if getattr(args, "all_tenants", False):  # each tenant's lines under its name
+                print(f"{_prefix(view, args)}{summary}", file=out)
             for message in ready:
                 show.send(message.notification)
-            print(
-                f"{_prefix(view, args)}{len(ready)} ready (at most {limit} shown); "
-                "nothing was sent or marked",
-                file=out,
-            )
+            if not getattr(args, "all_tenants", False):
+                print(summary, file=out)
     return 0
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
-    from closedloop import Policy, SQLiteStore
+    from closedloop import Policy, SQLiteStore, Subscribe
     from closedloop.ports import Clock, Notifier
 
 __all__ = [
@@ -18,6 +18,8 @@ __all__ = [
     "LATEST",
     "FixedClock",
     "clock_from",
+    "events_of",
+    "load_events",
     "load_notifier",
     "load_object",
     "load_policy",
@@ -160,6 +162,40 @@ def load_notifier(spec: str) -> Notifier:
             "send(notification) method, or a function that returns one",
         )
     return cast("Notifier", found)
+
+
+def load_events(spec: str) -> Subscribe:
+    """The host event subscription named ``module:attribute``: a ``closedloop.Subscribe``
+    as it is, or an event handler (an object with ``handle_event(event)``, or a function
+    taking a HostEvent) wrapped in ``Subscribe(handler)``: every event type, no personal
+    data."""
+    from closedloop import EventHandler, Subscribe, ValidationError
+
+    found = load_object(spec, "events")
+    if isinstance(found, Subscribe):
+        return found
+    if isinstance(found, type):
+        raise ValidationError.of(
+            "--events",
+            f"{spec!r} is a class; give your application's Subscribe(...) object, or an "
+            "object with handle_event(event), or a function taking a HostEvent",
+        )
+    if isinstance(found, EventHandler) or callable(found):
+        return Subscribe(found)
+    raise ValidationError.of(
+        "--events",
+        f"{spec!r} ({type(found).__name__}) is not a closedloop Subscribe nor an event "
+        "handler: give your application's Subscribe(...) object, or an object with "
+        "handle_event(event), or a function taking a HostEvent",
+    )
+
+
+def events_of(notifier: Notifier) -> Subscribe | None:
+    """``Subscribe(notifier)`` if the notifier also receives host events (it has
+    ``handle_event``): every event type, no personal data; otherwise None."""
+    from closedloop import EventHandler, Subscribe
+
+    return Subscribe(notifier) if isinstance(notifier, EventHandler) else None
 
 
 def _has_send(found: object) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,9 +42,8 @@ def add_store_options(command: argparse.ArgumentParser) -> None:
     )
     where.add_argument(
         "--schema",
-        default="closedloop",
         metavar="NAME",
-        help="the PostgreSQL schema of closedloop's tables (default closedloop)",
+        help="the PostgreSQL schema of closedloop's tables (default closedloop; --dsn only)",
     )
 
 
@@ -52,7 +51,10 @@ def add_tenant_options(command: argparse.ArgumentParser) -> None:
     """``--tenant NAME`` or ``--all-tenants``."""
     who = command.add_mutually_exclusive_group()
     who.add_argument(
-        "--tenant", metavar="NAME", help="the tenant to work on (default: the default tenant)"
+        "--tenant",
+        metavar="NAME",
+        help="the tenant to work on (default: the default tenant); one the database holds "
+        "nothing of is refused by health, report and facts, and noted by sweep and dispatch",
     )
     who.add_argument(
         "--all-tenants",
@@ -65,6 +67,8 @@ def check_store_options(parser: argparse.ArgumentParser, args: argparse.Namespac
     """Refuse, as a usage error, a command given no database at all."""
     if getattr(args, "db", None) is None and not _dsn(args):
         parser.error(f"give --db FILE or --dsn DSN (or set {DSN_VARIABLE})")
+    if getattr(args, "db", None) is not None and getattr(args, "schema", None) is not None:
+        parser.error("--schema is for a PostgreSQL database (--dsn); a --db file has none")
 
 
 def _dsn(args: argparse.Namespace) -> str | None:
@@ -85,7 +89,7 @@ def opened(args: argparse.Namespace) -> Iterator[CaseStore]:
         with open_store(args.db) as store:
             yield store
         return
-    with _postgres(dsn, args.schema) as postgres:
+    with _postgres(dsn, args.schema or "closedloop") as postgres:
         yield postgres
 
 
@@ -131,7 +135,38 @@ def tenants_of(store: CaseStore, args: argparse.Namespace) -> list[CaseStore]:
             )
         return [store.for_tenant(tenant) for tenant in store.tenants()]
     tenant = checked_tenant(args)
+    if tenant is not None and isinstance(store, StoreOverview):
+        _known(tenant, store.tenants(), args)
     return [store] if tenant is None else [store.for_tenant(tenant)]
+
+
+#: The commands that may run on a tenant the database holds nothing of yet: a new tenant's
+#: cron jobs, set up before its first case, have nothing to do and say so.
+_MAY_BE_NEW = frozenset({"sweep", "dispatch"})
+
+
+def _known(tenant: str, known: Sequence[str], args: argparse.Namespace) -> None:
+    """Refuse (``health``, ``report``, ``facts``) or note on stderr (``sweep``,
+    ``dispatch``) a ``--tenant`` the database holds nothing of: most often a misspelling."""
+    import sys
+
+    from closedloop import ValidationError
+
+    if tenant in known:
+        return
+    listed = ", ".join(repr(name) for name in known) if known else "none yet"
+    if args.command in _MAY_BE_NEW:
+        print(
+            f"closedloop {args.command}: note: the database holds nothing of tenant "
+            f"{tenant!r} yet (its tenants: {listed})",
+            file=sys.stderr,
+        )
+        return
+    raise ValidationError.of(
+        "--tenant",
+        f"the database holds no tenant {tenant!r} (its tenants: {listed}); check the "
+        "spelling, or give --all-tenants",
+    )
 
 
 def checked_tenant(args: argparse.Namespace) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import attrs
 
 from closedloop.domain.cases.case import Case
@@ -91,6 +93,32 @@ class Change:
     def events(self) -> tuple[Event, ...]:
         """The events this change adds to the case's history."""
         return tuple(self.case.events[self.expected_version :])
+
+
+def with_facts(change: Change, facts: CaseFacts) -> Change:
+    """``change`` carrying its case's ``facts``. Only the facts are checked: the rest was
+    checked when the change was made (building it again would check every event twice)."""
+    if not isinstance(facts, CaseFacts) or (facts.case_id, facts.version) != (
+        change.case.id,
+        change.case.version,
+    ):
+        raise ValidationError.of(
+            "facts", f"facts must be the CaseFacts of this case's version, got {shown(facts)}"
+        )
+    return _copied(change, facts=facts)
+
+
+def with_notifications(change: Change, more: tuple[Notification, ...]) -> Change:
+    """``change`` with ``more`` notifications after its own; only those are checked."""
+    _notifications(more)
+    return _copied(change, notifications=(*change.notifications, *more))
+
+
+def _copied(change: Change, **fields: object) -> Change:
+    made = copy.copy(change)
+    for name, value in fields.items():
+        object.__setattr__(made, name, value)
+    return made
 
 
 @attrs.frozen

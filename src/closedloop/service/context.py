@@ -8,7 +8,14 @@ from datetime import datetime
 import attrs
 
 from closedloop.domain.cases.case import Case
-from closedloop.domain.change import Change, CustomerChange, InvitationChange, Write
+from closedloop.domain.change import (
+    Change,
+    CustomerChange,
+    InvitationChange,
+    Write,
+    with_facts,
+    with_notifications,
+)
 from closedloop.domain.checks import require_key, shown
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.hostevents.envelope import messages_for
@@ -75,8 +82,9 @@ class Context:
     def _with_facts(self, change: Write) -> Write:
         if not isinstance(change, Change) or change.facts is not None:
             return change
-        facts = case_facts(change.case, self.policy.standards, self.policy.lifecycle)
-        return attrs.evolve(change, facts=facts)
+        return with_facts(
+            change, case_facts(change.case, self.policy.standards, self.policy.lifecycle)
+        )
 
     def _with_events(self, change: Write) -> Write:
         """``change`` with the outbox messages of the host events it gives, if subscribed:
@@ -86,6 +94,8 @@ class Context:
         queued = messages_for(change, self.events.wants)
         if not queued:
             return change
+        if isinstance(change, Change):
+            return with_notifications(change, tuple(queued))
         return attrs.evolve(change, notifications=(*change.notifications, *queued))
 
     def commit_customers(self, changes: Sequence[CustomerChange]) -> None:

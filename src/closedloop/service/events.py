@@ -8,6 +8,7 @@ from closedloop.domain.hostevents.envelope import (
     EVENT_PURPOSE,
     HostEvent,
     case_event,
+    event_id,
     invitation_event,
     parse_key,
 )
@@ -27,7 +28,7 @@ def rebuild(ctx: Context, notification: Notification, personal: bool) -> HostEve
     invitation as stored now (an erasure since has taken the customer's details out)."""
     record, version, name = parse_key(notification.key)
     tenant = ctx.store.tenant
-    key = notification.key
+    key = event_id(tenant, notification.key)
     if notification.invitation_id is not None:
         invitation = ctx.store.invitation(record)
         return invitation_event(invitation, name, key=key, tenant=tenant, personal=personal)

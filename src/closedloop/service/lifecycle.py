@@ -139,8 +139,8 @@ def written_contact(ctx: Context, handle: str, channel: Channel) -> tuple[str, C
         return handle, channel
     customer = ctx.store.customer_of(handle)
     for linked in sorted(customer.handles) if customer is not None else (handle,):
-        written = ctx.policy.written_channel(linked)
-        if written is not None and written.written:
+        written = ctx.policy.written_channel_for(linked)
+        if written is not None:
             return linked, written
     return None
 

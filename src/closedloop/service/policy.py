@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
 from closedloop.domain.cases.channel import Channel
-from closedloop.domain.cases.feedback import Feedback
+from closedloop.domain.cases.feedback import Feedback, is_tag
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.priority import Priority
 from closedloop.domain.checks import (
@@ -47,32 +49,88 @@ def written_channel_of(handle: str) -> Channel | None:
     return Channel.EMAIL if "@" in handle else None
 
 
-def _channel_templates(value: Mapping[Channel | str, Templates]) -> dict[str, Templates]:
+def _channel_templates(value: Mapping[object, Templates]) -> dict[str, Templates]:
     if not isinstance(value, Mapping):
         raise ValidationError.of(
             "channel_templates", f"channel_templates must map channels to Templates, got {value!r}"
         )
-    checked = {}
-    for channel, templates in value.items():
-        name = channel.name if isinstance(channel, Channel) else channel
-        if not isinstance(name, str) or not isinstance(templates, Templates):
+    checked: dict[str, Templates] = {}
+    for key, templates in value.items():
+        name = _channel_key(key)
+        if name is None or not isinstance(templates, Templates):
             raise ValidationError.of(
                 "channel_templates",
-                f"channel_templates maps a Channel (or its name) to Templates; got {channel!r}",
+                "channel_templates maps a Channel, its name, or (Channel, language tag) for "
+                f"texts in one language, to Templates; got {key!r}",
+            )
+        if name in checked:
+            raise ValidationError.of(
+                "channel_templates", f"channel_templates names {name!r} twice; name it once"
             )
         checked[name] = templates
     return checked
 
 
+def _channel_key(key: object) -> str | None:
+    """``"sms"`` for ``sms`` or ``"sms"``; ``"sms/de"`` for ``(sms, "de")``."""
+    if isinstance(key, tuple) and len(key) == 2 and isinstance(key[1], str) and is_tag(key[1]):
+        name = _channel_key(key[0])
+        return None if name is None or "/" in name else f"{name}/{key[1].lower()}"
+    if isinstance(key, Channel):
+        return key.name
+    return key if isinstance(key, str) and key.strip() and "/" not in key else None
+
+
 def _locales(value: Mapping[str, Templates]) -> dict[str, Templates]:
     if not isinstance(value, Mapping) or not all(
-        isinstance(tag, str) and tag.strip() and isinstance(t, Templates)
+        isinstance(tag, str) and is_tag(tag) and isinstance(t, Templates)
         for tag, t in value.items()
     ):
         raise ValidationError.of(
-            "locales", f"locales must map language tags ('de', 'fr-CA') to Templates, got {value!r}"
+            "locales",
+            "locales must map BCP 47 language tags ('de', 'fr-CA') to Templates, got "
+            f"{value!r:.200}",
         )
-    return {tag.lower(): templates for tag, templates in value.items()}
+    lowered = {tag.lower(): templates for tag, templates in value.items()}
+    if len(lowered) != len(value):
+        raise ValidationError.of(
+            "locales", "locales names a tag twice (tags are matched without regard to case)"
+        )
+    return lowered
+
+
+def _takes_a_handle(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    sure_callable(instance, attribute, value)
+    try:
+        inspect.signature(value).bind("handle")  # type: ignore[arg-type]
+    except TypeError as exc:
+        raise ValidationError.of(
+            "written_channel",
+            f"written_channel must take one handle and give a Channel or None ({exc})",
+        ) from exc
+    except ValueError:  # a builtin without a signature: trusted
+        pass
+
+
+def _known_channels(instance: Policy, attribute: attrs.Attribute[Any], value: object) -> None:
+    known = {c.name for c in (*Channel.builtins(), *instance.channels)}
+    for key in value:  # type: ignore[attr-defined]
+        name = key.split("/", 1)[0]
+        if name not in known:
+            raise ValidationError.of(
+                "channel_templates",
+                f"channel_templates names channel {name!r}, which the policy does not know; "
+                "register it in Policy(channels=...)",
+            )
+
+
+def _tags(locale: str | None) -> tuple[str, ...]:
+    """``("de-at", "de")`` for ``"de-AT"``: the tag, then its language."""
+    if not locale:
+        return ()
+    tag = locale.lower()
+    language = tag.split("-", 1)[0]
+    return (tag,) if language == tag else (tag, language)
 
 
 def _channels(value: Iterable[Channel]) -> tuple[Channel, ...]:
@@ -176,13 +234,13 @@ class Policy:
     limits: Limits = attrs.field(factory=Limits, validator=is_a(Limits))
     """How long the text closedloop stores may be; longer input is refused."""
     written_channel: Callable[[str], Channel | None] = attrs.field(
-        default=written_channel_of, validator=sure_callable
+        default=written_channel_of, validator=_takes_a_handle
     )
     """For a case whose channel carries no written reply (a phone call, a shop counter), the
     written channel a handle of the same customer takes (an email address: `Channel.EMAIL`), or
     None. Customer messages go to the first such linked handle, or are not written at all."""
     channel_templates: dict[str, Templates] = attrs.field(
-        factory=dict, converter=_channel_templates
+        factory=dict, converter=_channel_templates, validator=_known_channels
     )
     """Texts for messages on a given channel (by `Channel` or name), instead of `templates`:
     `{sms: Templates.short()}`."""
@@ -210,14 +268,18 @@ class Policy:
 
     def templates_for(self, channel: Channel, locale: str | None = None) -> Templates:
         """The texts for a message on ``channel`` to a customer speaking ``locale``: the
-        channel's own (a text message's), else the locale's, else its language's, else
-        ``templates``."""
-        own = self.channel_templates.get(channel.name)
-        if own is not None:
-            return own
-        if locale:
-            tag = locale.lower()
-            found = self.locales.get(tag) or self.locales.get(tag.split("-", 1)[0])
+        channel's own in that language (``channel_templates[(sms, "de")]``), else the
+        channel's own, else the locale's, else its language's, else ``templates``."""
+        tags = _tags(locale)
+        own = self.channel_templates
+        for tag in tags:
+            found = own.get(f"{channel.name}/{tag}")
+            if found is not None:
+                return found
+        if channel.name in own:
+            return own[channel.name]
+        for tag in tags:
+            found = self.locales.get(tag)
             if found is not None:
                 return found
         return self.templates
@@ -225,6 +287,20 @@ class Policy:
     def survey_link(self, token: str) -> str:
         """Where a customer answers with ``token``: ``survey_url`` filled in."""
         return token if self.survey_url is None else self.survey_url.replace("{token}", token)
+
+    def written_channel_for(self, handle: str) -> Channel | None:
+        """``written_channel(handle)``, checked: a known channel that carries writing, or
+        None."""
+        channel = self.written_channel(handle)
+        if channel is None:
+            return None
+        if not isinstance(channel, Channel):
+            raise ValidationError.of(
+                "written_channel",
+                f"written_channel must give a Channel or None, gave {shown(channel)}",
+            )
+        self.check_channel(channel, "written_channel")
+        return channel if channel.written else None
 
     def check_channel(self, channel: Channel, field: str = "channel") -> None:
         """Raise :class:`UnknownChannelError` unless ``channel`` is built in or registered

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import string
 from datetime import datetime
 from typing import Any
@@ -78,7 +77,7 @@ def _names(count: int) -> Any:
         if (
             not isinstance(value, tuple)
             or len(value) != count
-            or not all(isinstance(v, str) and v.strip() for v in value)
+            or not all(isinstance(v, str) and v.strip() and v.isprintable() for v in value)
         ):
             raise ValidationError.of(
                 attribute.name, f"{attribute.name} must be {count} names, got {shown(value)}"
@@ -87,8 +86,15 @@ def _names(count: int) -> Any:
     return check
 
 
+def _words(instance: Any, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        raise ValidationError.of(
+            attribute.name, f"{attribute.name} must be words on one line, got {shown(value)}"
+        )
+
+
 def _pattern(instance: Any, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not string.Template(value).is_valid():
+    if not isinstance(value, str) or not value.strip() or not string.Template(value).is_valid():
         raise ValidationError.of("pattern", f"pattern must be a template, got {shown(value)}")
     unknown = set(string.Template(value).get_identifiers()) - _DATE_PARTS
     if unknown:
@@ -113,16 +119,6 @@ _FREE_TEXT = frozenset(
         "promised",
     }
 )
-_LINK = re.compile(r"https?://\S+")
-
-
-def _cut_outside_links(text: str, limit: int) -> str:
-    """``text`` cut at ``limit`` with "…", unless that would cut a link: then it ends after
-    the link (a longer message beats a dead link)."""
-    for link in _LINK.finditer(text):
-        if link.start() < limit <= link.end():
-            return text[: link.end()]
-    return text[: limit - 1].rstrip() + "…"
 
 
 _DATE_PARTS = frozenset({"weekday", "day", "month", "year", "time", "zone"})
@@ -145,9 +141,9 @@ class DateWords:
         default="$weekday $day $month $year, $time $zone", validator=_pattern
     )
     """How the parts go together: ``$weekday $day $month $year $time $zone``."""
-    soon: str = "soon"
+    soon: str = attrs.field(default="soon", validator=_words)
     """What ``$next_contact`` says when no standard sets a date."""
-    no_deadline: str = "no deadline"
+    no_deadline: str = attrs.field(default="no deadline", validator=_words)
     """What ``$due`` says when nothing is due."""
 
     def show(self, instant: datetime) -> str:
@@ -164,6 +160,11 @@ class DateWords:
             )
             .rstrip()
         )
+
+
+def _date_words(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, DateWords):
+        raise ValidationError.of("dates", f"dates must be DateWords(...), got {shown(value)}")
 
 
 def _text(default: str) -> Any:
@@ -307,13 +308,22 @@ class Templates:
     )
     """A reminder of an open survey invitation."""
 
-    dates: DateWords = attrs.field(factory=DateWords)
+    dates: DateWords = attrs.field(factory=DateWords, validator=_date_words)
     """How times read in these texts (``DateWords``; English by default)."""
     max_length: int | None = attrs.field(default=None, validator=_check_length)
     """The most characters a message body may have on the channel these texts are for (160
-    for a text message). A longer one is shortened in its free text first (the matter,
-    staff's words), then cut with "…" — never inside a link, which may make it longer.
-    None: no limit."""
+    for a text message). A longer one is shortened in its free text (the matter, staff's
+    words, ending with "…"); the template's own words, links, references and dates are never
+    cut, so keep them short (``Templates.short()``). None: no limit."""
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("escalation", "escalation_subject", "warning", "warning_subject"):
+            if "status_link" in self.placeholders(name):
+                raise ValidationError.of(
+                    name,
+                    f"template {name} goes to staff, and $status_link is the customer's link; "
+                    "use $case_id to name the case",
+                )
 
     @classmethod
     def german(cls) -> Templates:
@@ -351,8 +361,9 @@ class Templates:
 
     def render(self, name: str, values: dict[str, str]) -> str:
         """Fill template ``name`` with ``values``; a body longer than ``max_length`` is
-        shortened in its free text (the matter, staff's words...) before anything else,
-        never in a link, a reference or a date."""
+        shortened in its free text (the matter, staff's words...), never in the template's
+        own words, a link, a reference or a date: if those alone pass the limit, the body
+        is longer than it."""
         template = string.Template(getattr(self, name))
         text: str = template.substitute(values)
         limit = self.max_length
@@ -369,4 +380,4 @@ class Templates:
             else:
                 values[longest] = values[longest][:keep].rstrip() + "…"
             text = template.substitute(values)
-        return text if len(text) <= limit else _cut_outside_links(text, limit)
+        return text  # still long: the fixed words and values are kept whole

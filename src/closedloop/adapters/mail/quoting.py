@@ -11,8 +11,9 @@ __all__ = ["html_text", "new_text"]
 # "On Mon, 3 Nov 2026 at 09:12, Ann <ann@example.com> wrote:" (Gmail may wrap it over two
 # lines); a few other languages the same way.
 _ATTRIBUTION = re.compile(
-    r"^\s*(on\b.{0,300}\bwrote|am\b.{0,300}\bschrieb|le\b.{0,300}\ba écrit"
-    r"|el\b.{0,300}\bescribió|op\b.{0,300}\bschreef)\s*:\s*$",
+    r"^\s*(on\b.{0,300}\bwrote|le\b.{0,300}\ba écrit|el\b.{0,300}\bescribió"
+    # German and Dutch programs name the sender after the verb.
+    r"|am\b.{0,300}\bschrieb\b.{0,300}|op\b.{0,300}\bschreef\b.{0,300})\s*:\s*$",
     re.IGNORECASE | re.DOTALL,
 )
 # Outlook: a separator line, or a header block ("From: ... Sent: ... To: ... Subject:").

@@ -13,7 +13,7 @@ from email.utils import parseaddr
 
 from closedloop.adapters.mail.quoting import html_text, new_text
 from closedloop.domain.cases.channel import Channel
-from closedloop.domain.cases.feedback import Feedback, FeedbackKind
+from closedloop.domain.cases.feedback import Feedback, FeedbackKind, is_tag
 from closedloop.domain.errors import EmailFormatError
 from closedloop.domain.inbound import Attachment, Bounce, InboundEmail
 
@@ -102,13 +102,10 @@ def _bounce(message: Message) -> Bounce | None:
     )
 
 
-_LOCALE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")
-
-
 def _locale(declared: str) -> str | None:
     """The first language of a ``Content-Language`` header, if it is a tag closedloop takes."""
     first = declared.split(",", 1)[0].strip()
-    return first if len(first) <= 35 and _LOCALE.match(first) else None
+    return first if is_tag(first) else None
 
 
 def _sender(message: Message) -> str:

@@ -13,7 +13,7 @@ from closedloop.domain.cases.channel import Channel
 from closedloop.domain.checks import require_aware, require_key, require_text, shown
 from closedloop.domain.errors import ScoreError, ValidationError
 
-__all__ = ["Feedback", "FeedbackKind"]
+__all__ = ["Feedback", "FeedbackKind", "is_tag"]
 
 SCORE_MIN = 0
 SCORE_MAX = 10
@@ -92,12 +92,15 @@ def _check_repeated(instance: Feedback, attribute: attrs.Attribute[bool], value:
 _LOCALE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")
 
 
+def is_tag(value: object) -> bool:
+    """Whether ``value`` is a language tag closedloop takes (BCP 47's shape: ``"fr-CA"``)."""
+    return isinstance(value, str) and len(value) <= 35 and bool(_LOCALE.match(value))
+
+
 def _check_locale(
     instance: Feedback, attribute: attrs.Attribute[str | None], value: object
 ) -> None:
-    if value is not None and (
-        not isinstance(value, str) or len(value) > 35 or not _LOCALE.match(value)
-    ):
+    if value is not None and not is_tag(value):
         raise ValidationError.of(
             "locale",
             "locale must be a BCP 47 language tag such as 'de' or 'fr-CA', or None; "

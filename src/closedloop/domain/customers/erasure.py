@@ -249,8 +249,10 @@ class Erasure:
 
     def message(self, message: OutboxMessage) -> OutboxMessage:
         """An outbox message about the customer's case or invitation, or addressed to them,
-        with their details out (its subject, body and token); one still pending *to* them
-        becomes a dead letter, since there is nobody to send it to."""
+        with their details out (its subject, body and token, and its last error, which
+        reads ``[erased]``: a notifier's or event handler's error may quote what the
+        customer wrote); one still pending *to* them becomes a dead letter, since there is
+        nobody to send it to."""
         note = attrs.evolve(self.scrub(message.notification), token=None)
         if message.notification.to in self.handles and message.status is Delivery.PENDING:
             return attrs.evolve(
@@ -258,9 +260,9 @@ class Erasure:
                 last_error=ERASED_CUSTOMER,
             )  # fmt: skip
         error = message.last_error
-        return attrs.evolve(
-            message, notification=note, last_error=None if error is None else self.text(error)
-        )
+        if error is not None and error != ERASED_CUSTOMER:
+            error = ERASED
+        return attrs.evolve(message, notification=note, last_error=error)
 
     def related(self, found: Iterable[Customer]) -> frozenset[str]:
         """The ids of the customers that ``found`` (the customer records holding one of the

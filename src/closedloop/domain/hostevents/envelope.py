@@ -26,6 +26,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "HostEvent",
     "case_event",
+    "event_id",
     "invitation_event",
     "messages_for",
     "parse_key",
@@ -56,7 +57,8 @@ class HostEvent:
     type: str
     """The event type, e.g. ``"case.opened"`` (``closedloop.hostevents.TYPES`` lists them)."""
     id: str
-    """Its idempotency key: stable across redeliveries, unique within the tenant."""
+    """Its idempotency key, ``<tenant>/<case or invitation id>/<its version>/<type>`` (the
+    tenant percent-encoded): stable across redeliveries, unique across tenants."""
     occurred_at: datetime
     """When the change that caused it happened."""
     tenant: str
@@ -125,6 +127,19 @@ def _invitation_time(invitation: Invitation, name: str) -> datetime:
     if name in ("survey.expired", "survey.withdrawn") and invitation.settled_at is not None:
         return invitation.settled_at
     return invitation.created_at
+
+
+def event_id(tenant: str, key: str) -> str:
+    """The id the host sees for the event message ``key`` of ``tenant``: the tenant, with
+    ``%``, ``/`` and anything but ASCII letters, digits and ``_.-~`` percent-encoded, then
+    ``/`` and the key; so two tenants' events never share an id."""
+    escaped = "".join(
+        c
+        if c.isascii() and (c.isalnum() or c in "_.-~")
+        else "".join(f"%{byte:02X}" for byte in c.encode("utf-8"))
+        for c in tenant
+    )
+    return f"{escaped}/{key}"
 
 
 def parse_key(key: str) -> tuple[str, int, str]:

@@ -45,7 +45,12 @@ def schema() -> dict[str, Any]:
         "properties": {
             "type": {"enum": list(KINDS)},
             "version": {"const": SCHEMA_VERSION},
-            "id": {"type": "string", "minLength": 1},
+            "id": {
+                "type": "string",
+                "minLength": 1,
+                "description": "<tenant>/<case or invitation id>/<version>/<type>, the tenant "
+                "percent-encoded: unique across tenants, the same on every redelivery",
+            },
             "occurred_at": {"type": "string", "format": "date-time"},
             "tenant": {"type": "string", "minLength": 1},
             "case_id": {"type": ["string", "null"]},

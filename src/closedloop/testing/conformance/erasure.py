@@ -192,6 +192,25 @@ class ErasureStorageContract(StoreContract):
         assert message.notification.token is None
         assert "s3cret" not in repr(codec.dump_notification(message.notification))
 
+    def test_r10_an_error_quoting_the_customer_reads_erased(self, store: CaseStore) -> None:
+        """A notifier's or event handler's error may quote what the customer wrote: on
+        every message erasure rewrites, the last error reads ``[erased]``; another
+        customer's message keeps its own."""
+        case, other = opened("c1", customer="mary@example.com"), opened("c2")
+        event = attrs.evolve(_note(case, "event", T0), to="host", channel=Channel.CRM)
+        alert = attrs.evolve(_note(case, "escalation", T0), to="lead@example.com")
+        theirs = _note(other, "acknowledgement", T0)
+        store.commit_many([Change(case, 0, (event, alert)), Change(other, 0, (theirs,))])
+        quoted = "CRM rejected customer mary@example.com: Wrong size, my flat is tiny"
+        store.mark_failed(event.key, T0, quoted, None)  # a dead letter
+        store.mark_failed(alert.key, T0, quoted, T0 + timedelta(hours=1))  # to retry
+        store.mark_failed(theirs.key, T0, quoted, None)
+        store.erase(Erasure(frozenset({"mary@example.com"}), "erased-1"), T0)
+        dead, retrying = store.outbox_message(event.key), store.outbox_message(alert.key)
+        assert (dead.status, dead.last_error) == (Delivery.DEAD, ERASED)
+        assert (retrying.status, retrying.last_error) == (Delivery.PENDING, ERASED)
+        assert store.outbox_message(theirs.key).last_error == quoted  # not Mary's case
+
     def test_r10_erasure_leaves_a_record_of_the_pseudonym(self, store: CaseStore) -> None:
         store.commit(Change(opened("c1"), 0))
         store.erase(Erasure(frozenset({"ann@example.com"}), "erased-1"), T0)
