@@ -322,3 +322,26 @@ def test_status_link_settings_of_the_wrong_type_are_refused(field: str, value: o
     with pytest.raises(ValidationError) as caught:
         StatusLinks(secret=SECRET, **{field: value})  # type: ignore[arg-type]
     assert caught.value.field == field
+
+
+def test_a_promise_announced_late_shows_its_new_time(every_store: CaseStore) -> None:
+    from closedloop import LateMode, Lateness
+
+    clock = ManualClock(START)
+    policy = Policy(status_links=LINKS, lateness=Lateness(mode=LateMode.NOTIFY))
+    desk = Desk(every_store, RecordingNotifier(), clock=clock, policy=policy, ids=SequentialIds())
+    case = desk.listen(make_feedback())
+    desk.acknowledge(case.id, by="amy")
+    first = START + timedelta(hours=2)
+    desk.promises.make(case.id, what="Call you", due_by=first, owner="amy", by="amy")
+    clock.advance(hours=3)
+    desk.sweep()
+    (promise,) = desk.get(case.id).promises
+    assert promise.rescheduled_to is not None  # the customer was told a new time
+    (shown,) = desk.portal.view(desk.portal.link(case.id)).promises
+    assert (shown.what, shown.due_by, shown.kept_at, shown.late) == (
+        "Call you",
+        promise.rescheduled_to,
+        None,
+        True,
+    )

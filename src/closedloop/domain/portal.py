@@ -22,7 +22,7 @@ import attrs
 from closedloop.domain.cases import contact
 from closedloop.domain.cases import events as ev
 from closedloop.domain.cases.case import Case
-from closedloop.domain.checks import positive_duration
+from closedloop.domain.checks import instant, positive_duration
 from closedloop.domain.errors import StatusLinkError, ValidationError
 from closedloop.domain.latte import Stage
 from closedloop.domain.standards.standard import Deadline
@@ -159,11 +159,11 @@ class StatusPromise:
     what: str
     """What was promised."""
     due_by: datetime
-    """By when."""
+    """By when: the time promised, or the new time we gave when we told you it is late."""
     kept_at: datetime | None
     """When it was kept; None while open."""
     late: bool
-    """True when it was (or, open, is being) kept after ``due_by``."""
+    """True when it was kept after the time first promised, or that time has passed."""
 
 
 @attrs.frozen
@@ -281,7 +281,7 @@ def view(
         promised = case.contact_promise
         timed = [(d.due_at, d.target) for d in deadlines if d.due_at is not None]
         if promised is not None and promised.is_open:
-            next_step, next_by = "We will contact you", promised.due_by
+            next_step, next_by = "We will contact you", promised.deadline
         elif timed:
             next_by, target = min(timed, key=lambda pair: pair[0])
             next_step = _NEXT[target]
@@ -299,7 +299,10 @@ def view(
         entries=tuple(e for e in entries if e is not None),
         promises=tuple(
             StatusPromise(
-                p.what, p.due_by, p.kept_at, p.overdue(now) if p.is_open else not p.kept_on_time
+                p.what,
+                p.deadline,
+                p.kept_at,
+                not p.kept_on_time if p.kept_at else instant(now) > instant(p.due_by),
             )
             for p in case.promises
         ),
