@@ -79,6 +79,7 @@ from closedloop.ports import DEFAULT_TENANT
 
 EXTERNAL_IDS = "external_ids.json"
 HANDLES = "handles.json"
+OUTBOX_SEQ = "outbox_seq.json"  # the last number given to an outbox message
 JOURNAL = "journal.json"
 
 
@@ -126,11 +127,14 @@ class JsonFolderStore:
             known = len(index)
             writes: dict[Path, Any] = {}
             # Check every change before writing anything, so a refused batch changes nothing.
+            seq: int = _read(self._dir / OUTBOX_SEQ) or 0
+            numbered = seq
             for change in changes:
                 for note in change.notifications:  # a key is stored once: the first wins
                     path = self._outbox_path(note.key)
                     if path not in writes and not path.exists():
-                        writes[path] = _record(note, next_attempt_at=note.ready_at)
+                        seq += 1  # R7: messages of one instant go out in commit order
+                        writes[path] = _record(note, next_attempt_at=note.ready_at, seq=seq)
                 if isinstance(change, InvitationChange):
                     invitation = change.invitation
                     stored = _read(self._invitation_path(invitation.id))
@@ -152,6 +156,8 @@ class JsonFolderStore:
                 writes[self._case_path(case.id)] = codec.dump_case(case)
             if len(index) > known:
                 writes[self._dir / EXTERNAL_IDS] = index
+            if seq != numbered:
+                writes[self._dir / OUTBOX_SEQ] = seq
             self._apply(writes)
 
     # -- CaseStorage: R3, R4, R5 ---------------------------------------------------------
@@ -240,7 +246,7 @@ class JsonFolderStore:
             and m.next_attempt_at is not None
             and instant(m.next_attempt_at) <= instant(now)
         ]
-        ready.sort(key=lambda pair: (instant(pair[0].notification.created_at), pair[0].key))
+        ready.sort(key=_commit_order)
         return ready
 
     def mark_sent(self, key: str, at: datetime) -> None:
@@ -274,8 +280,8 @@ class JsonFolderStore:
     def dead_letters(self, limit: int = 100) -> Sequence[OutboxMessage]:
         check_limit(limit)
         with self._lock:
-            dead = [m for m, _ in self._messages() if m.status is Delivery.DEAD]
-        return sorted(dead, key=lambda m: (instant(m.notification.created_at), m.key))[:limit]
+            dead = [(m, r) for m, r in self._messages() if m.status is Delivery.DEAD]
+        return [m for m, _ in sorted(dead, key=_commit_order)][:limit]
 
     def requeue(self, key: str, at: datetime) -> None:
         with self._lock:
@@ -342,12 +348,13 @@ class JsonFolderStore:
                 erased = erasure.invitation(invitation, at)
                 writes[self._invitation_path(invitation.id)] = codec.dump_invitation(erased)
             messages = [
-                m
-                for m, _ in self._messages()
+                (m, r)
+                for m, r in self._messages()
                 if m.notification.case_id in theirs or m.notification.to in erasure.handles
             ]
-            for message in messages:
-                writes[self._outbox_path(message.key)] = _record_of(erasure.message(message))
+            for message, record in messages:
+                erased = _record_of(erasure.message(message)) | {"seq": record["seq"]}
+                writes[self._outbox_path(message.key)] = erased
             handles: dict[str, str] = _read(self._dir / HANDLES) or {}
             people = erased_customers(erasure, at, self._customer_file, self._owner)
             for key, _ in people:  # a record whose id was a handle moves to a new file
@@ -504,8 +511,9 @@ def _write(path: Path, data: Any) -> None:
         raise StorageError(f"cannot write {path}: {exc}") from exc
 
 
-def _record(note: Notification, *, next_attempt_at: datetime) -> dict[str, Any]:
+def _record(note: Notification, *, next_attempt_at: datetime, seq: int) -> dict[str, Any]:
     return {
+        "seq": seq,
         "notification": codec.dump_notification(note),
         "status": Delivery.PENDING.value,
         "attempts": 0,
@@ -513,6 +521,10 @@ def _record(note: Notification, *, next_attempt_at: datetime) -> dict[str, Any]:
         "last_error": None,
         "sent_at": None,
     }
+
+
+def _commit_order(pair: tuple[OutboxMessage, dict[str, Any]]) -> tuple[datetime, int]:
+    return instant(pair[0].notification.created_at), pair[1]["seq"]
 
 
 def _record_of(message: OutboxMessage) -> dict[str, Any]:

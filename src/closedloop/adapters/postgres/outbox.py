@@ -47,15 +47,15 @@ class PostgresOutboxStorage(PostgresBase):
         rows = self._read(
             f"""
             WITH picked AS (
-                SELECT key, created_us, {OUTBOX_COLUMNS.replace("key, ", "")}
+                SELECT key, created_us, seq, {OUTBOX_COLUMNS.replace("key, ", "")}
                 FROM {s}.outbox
                 WHERE tenant = %s AND status = 'pending' AND next_attempt_us <= %s
-                ORDER BY created_us, key LIMIT %s FOR UPDATE SKIP LOCKED
+                ORDER BY created_us, seq LIMIT %s FOR UPDATE SKIP LOCKED
             ), leased AS (
                 UPDATE {s}.outbox AS o SET next_attempt_us = %s, next_attempt_at = %s
                 FROM picked WHERE o.tenant = %s AND o.key = picked.key
             )
-            SELECT {OUTBOX_COLUMNS} FROM picked ORDER BY created_us, key
+            SELECT {OUTBOX_COLUMNS} FROM picked ORDER BY created_us, seq
             """,
             (self._tenant, us(now), limit, us(until), dump_datetime(until), self._tenant),
         )
@@ -67,7 +67,7 @@ class PostgresOutboxStorage(PostgresBase):
         rows = self._read(
             f"SELECT {OUTBOX_COLUMNS} FROM {self._s}.outbox"
             " WHERE tenant = %s AND status = 'pending' AND next_attempt_us <= %s"
-            " ORDER BY created_us, key LIMIT %s",
+            " ORDER BY created_us, seq LIMIT %s",
             (self._tenant, us(check_instant("now", now)), limit),
         )
         return skipping(load_message, rows)
@@ -157,7 +157,7 @@ class PostgresOutboxStorage(PostgresBase):
         check_limit(limit)
         rows = self._read(
             f"SELECT {OUTBOX_COLUMNS} FROM {self._s}.outbox WHERE tenant = %s"
-            " AND status = 'dead' ORDER BY created_us, key LIMIT %s",
+            " AND status = 'dead' ORDER BY created_us, seq LIMIT %s",
             (self._tenant, limit),
         )
         return skipping(load_message, rows)

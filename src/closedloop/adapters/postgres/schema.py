@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from closedloop.adapters.common import check_tenant
+from closedloop.adapters.postgres.outbox_schema import OUTBOX_ORDER
 from closedloop.adapters.postgres.read_model_schema import PROMISES_ANNOUNCED, READ_MODEL
 from closedloop.domain.errors import SchemaVersionError, ValidationError
 
@@ -184,6 +185,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     ),
     READ_MODEL,
     PROMISES_ANNOUNCED,
+    OUTBOX_ORDER,
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.

@@ -42,7 +42,7 @@ class SQLiteOutboxStorage(TenantView):
                 f"""
                 SELECT {OUTBOX_COLUMNS} FROM outbox
                 WHERE tenant = ? AND status = 'pending' AND next_attempt_us <= ?
-                ORDER BY created_us, key LIMIT ?
+                ORDER BY created_us, rowid LIMIT ?
                 """,
                 (self._tenant, us(now), limit),
             ).fetchall()
@@ -59,7 +59,7 @@ class SQLiteOutboxStorage(TenantView):
         rows = self._read(
             f"SELECT {OUTBOX_COLUMNS} FROM outbox"
             " WHERE tenant = ? AND status = 'pending' AND next_attempt_us <= ?"
-            " ORDER BY created_us, key LIMIT ?",
+            " ORDER BY created_us, rowid LIMIT ?",
             (self._tenant, us(check_instant("now", now)), limit),
         )
         return skipping(load_message, rows)
@@ -127,7 +127,7 @@ class SQLiteOutboxStorage(TenantView):
         check_limit(limit)
         rows = self._read(
             f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant = ? AND status = 'dead'"
-            " ORDER BY created_us, key LIMIT ?",
+            " ORDER BY created_us, rowid LIMIT ?",
             (self._tenant, limit),
         )
         return skipping(load_message, rows)

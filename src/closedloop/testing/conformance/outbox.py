@@ -162,6 +162,23 @@ class OutboxStorageContract(StoreContract):
         with pytest.raises(MessageNotFoundError):
             store.mark_bounced("no-such-key", T0, "bounced", None)
 
+    def test_r7_messages_of_one_instant_go_out_in_the_order_they_were_committed(
+        self, store: CaseStore
+    ) -> None:
+        # Keys sort otherwise: "c/10/thanks" before "c/2/acknowledgement", "inv-z" after.
+        case = opened("c")
+        first = [_note(case, "acknowledgement", T0), _note(case, "reply", T0)]
+        store.commit(Change(case, 0, tuple(first)))
+        later = attrs.evolve(_note(case, "thanks", T0), key="c/10/thanks")
+        survey = attrs.evolve(_note(case, "explanation", T0), key="a-survey/1/invitation")
+        store.commit(Change(latte.acknowledge(case, at=T0, by="amy"), 1, (later, survey)))
+        order = [n.key for n in (*first, later, survey)]
+        assert [m.key for m in store.outbox_ready(T0)] == order
+        assert [m.key for m in store.outbox_claim(T0)] == order
+        for key in order:
+            store.mark_failed(key, T0, "refused", None)
+        assert [m.key for m in store.dead_letters()] == order
+
     def test_r7_a_held_message_waits_until_its_delivery_time(self, store: CaseStore) -> None:
         case = opened("a")
         held = attrs.evolve(_note(case, "escalation", T0), deliver_after=T0 + timedelta(hours=12))
