@@ -221,3 +221,23 @@ def test_a_promise_on_a_closed_case_is_still_announced(every_store: CaseStore) -
     assert desk.sweep().late == (case_id,)
     assert len(sent(desk, notifier, "late_notice")) == 1
     assert desk.get(case_id).due_at == clock.now() + DAY  # watched for the new time
+
+
+def test_a_promise_on_a_closed_case_is_warned_about_before_its_first_deadline(
+    every_store: CaseStore,
+) -> None:
+    clock, notifier = ManualClock(START), RecordingNotifier()
+    lateness = Lateness(LateMode.NOTIFY, warn_before=timedelta(hours=4))
+    desk = make_desk(every_store, notifier, clock, lateness)
+    case_id, _ = promised(desk, clock)
+    desk.acknowledge(case_id, by="amy")
+    desk.take_action(case_id, by="amy", summary="Refunded")
+    desk.thank(case_id, by="amy")
+    closed = desk.explain(
+        case_id, by="amy", what_failed="x", what_changes="y", open_promises="Lee retrains them"
+    )
+    assert closed.due_at == START + DAY - timedelta(hours=4)  # woken for the warning
+    clock.advance(hours=21)
+    desk.sweep()
+    (promise,) = desk.get(case_id).promises
+    assert promise.warned

@@ -305,7 +305,7 @@ class Desk:
             lambda c, now: domain.explain(
                 c, at=now, by=by, what_failed=what_failed, what_changes=what_changes,
                 open_promises=open_promises, root_cause=root_cause, kano=kano,
-                lifecycle=self._lc,
+                lifecycle=self._lc, due_at=self._schedule,
             ),
             "explanation",
             expected_version=expected_version,

@@ -296,7 +296,7 @@ def _rescheduled(case: Case, event: _S, due_at: Due) -> _S:
     """``scheduled`` for events that do not move the stage: a closed case is watched only
     for its open promises."""
     event = scheduled(case, event, due_at)
-    if case.is_closed:
+    if case.is_closed and not callable(due_at):
         event = attrs.evolve(event, due_at=apply(case, event).next_promise_due)
     return event
 

@@ -95,8 +95,10 @@ def scheduled(case: Case, event: _S, due_at: Due) -> _S:
     """``event`` with its ``due_at`` decided: a closed case has none; a function of the case
     is asked about the case as the event leaves it. (For domain modules beside this one.)"""
     if callable(due_at):
+        # The policy's schedule knows what a closed case still waits for (its promises,
+        # and the warnings before them).
         due_at = due_at(apply(case, event))
-    if isinstance(event, StepEvent) and event.stage is Stage.CLOSED:
+    elif isinstance(event, StepEvent) and event.stage is Stage.CLOSED:
         due_at = apply(case, event).next_promise_due  # only open promises keep it watched
     if due_at is not None:
         require_aware("due_at", due_at)
@@ -233,6 +235,7 @@ def explain(
     root_cause: str | None = None,
     kano: Kano | None = None,
     lifecycle: Lifecycle = LATTE,
+    due_at: Due = None,
 ) -> Case:
     """Explain what part of the process failed and what will change; closes the loop.
 
@@ -260,7 +263,7 @@ def explain(
             "happens to them with open_promises='...'",
         )
     return _step(
-        case, Step.EXPLAIN, lifecycle, Explained, at=at, by=by, due_at=None,
+        case, Step.EXPLAIN, lifecycle, Explained, at=at, by=by, due_at=due_at,
         what_failed=what_failed, what_changes=what_changes,
         open_promises=open_promises if unkept else None,
         root_cause=root_cause.strip() if root_cause else None, kano=kano,
