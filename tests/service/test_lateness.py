@@ -10,6 +10,7 @@ import pytest
 
 from closedloop import (
     BusinessCalendar,
+    Case,
     Channel,
     Desk,
     Feedback,
@@ -205,9 +206,8 @@ def test_a_lateness_policy_checks_its_fields() -> None:
         Lateness(new_time_after=timedelta(hours=-1))
 
 
-def test_a_promise_on_a_closed_case_is_still_announced(every_store: CaseStore) -> None:
-    clock, notifier = ManualClock(START), RecordingNotifier()
-    desk = make_desk(every_store, notifier, clock, Lateness(LateMode.NOTIFY))
+def closed_with_a_promise(desk: Desk, clock: ManualClock) -> tuple[str, Case]:
+    """A case closed with its promise (due in a day) still open: its id, and the case."""
     case_id, _ = promised(desk, clock)
     desk.acknowledge(case_id, by="amy")
     desk.take_action(case_id, by="amy", summary="Refunded")
@@ -215,6 +215,13 @@ def test_a_promise_on_a_closed_case_is_still_announced(every_store: CaseStore) -
     closed = desk.explain(
         case_id, by="amy", what_failed="x", what_changes="y", open_promises="Lee retrains them"
     )
+    return case_id, closed
+
+
+def test_a_promise_on_a_closed_case_is_still_announced(every_store: CaseStore) -> None:
+    clock, notifier = ManualClock(START), RecordingNotifier()
+    desk = make_desk(every_store, notifier, clock, Lateness(LateMode.NOTIFY))
+    case_id, closed = closed_with_a_promise(desk, clock)
     assert closed.is_closed
     assert closed.due_at == START + DAY
     clock.advance(days=1, seconds=1)
@@ -229,13 +236,7 @@ def test_a_promise_on_a_closed_case_is_warned_about_before_its_first_deadline(
     clock, notifier = ManualClock(START), RecordingNotifier()
     lateness = Lateness(LateMode.NOTIFY, warn_before=timedelta(hours=4))
     desk = make_desk(every_store, notifier, clock, lateness)
-    case_id, _ = promised(desk, clock)
-    desk.acknowledge(case_id, by="amy")
-    desk.take_action(case_id, by="amy", summary="Refunded")
-    desk.thank(case_id, by="amy")
-    closed = desk.explain(
-        case_id, by="amy", what_failed="x", what_changes="y", open_promises="Lee retrains them"
-    )
+    case_id, closed = closed_with_a_promise(desk, clock)
     assert closed.due_at == START + DAY - timedelta(hours=4)  # woken for the warning
     clock.advance(hours=21)
     desk.sweep()
