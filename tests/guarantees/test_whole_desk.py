@@ -153,6 +153,7 @@ class WholeDesk(RuleBasedStateMachine):
     def sweep_until_done(self) -> None:
         for _ in range(100):
             report = self.both(lambda d: d.sweep())
+            assert not isinstance(report, tuple), f"the sweep failed: {report}"
             if not (report.escalated or report.warned or report.late or report.resumed
                     or report.noticed or report.lapsed):  # fmt: skip
                 break

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,11 @@ from closedloop import (
     SQLiteStore,
     StepRefusedError,
     ValidationError,
+    WaitingOn,
 )
 from closedloop.domain.cases.events import CasesMerged, MergedInto, SplitOff
-from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
-from tests.helpers import START
+from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
+from tests.helpers import START, make_feedback
 
 
 def said(
@@ -112,3 +114,23 @@ def test_duplicates_delivered_by_webhook_merge_on_every_store(every_store: CaseS
     assert again is not None
     assert (again.id, again.merged_into) == (dup.id, main.id)
     assert desk.listen(said(clock, "Order 881 sofa is torn!", external_id="hook-2")).id == dup.id
+
+
+def test_a_merged_case_takes_no_promise_and_its_old_pause_never_stops_the_sweep(
+    store: InMemoryStore, clock: ManualClock
+) -> None:
+    desk = Desk(store, RecordingNotifier(), clock=clock, ids=SequentialIds())
+    held = desk.listen(make_feedback(text="The order"))
+    desk.conversation.hold(
+        held.id, WaitingOn.THIRD_PARTY, by="amy", reason="courier",
+        resume_by=clock.now() + timedelta(days=1),
+    )  # fmt: skip
+    other = desk.listen(make_feedback(customer="bob@example.com", text="Mine too"))
+    desk.conversation.merge(other.id, held.id, by="amy", reason="the same order")
+    with pytest.raises(ValidationError, match="make the promise on that one"):
+        desk.promises.make(
+            held.id, what="Call", due_by=clock.now() + timedelta(days=1), owner="amy", by="amy"
+        )
+    clock.advance(days=2)
+    desk.sweep()  # the merged case's expired hold is not its to end
+    assert desk.get(held.id).merged_into == other.id

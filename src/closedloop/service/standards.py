@@ -287,7 +287,8 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
 def _pause_ends(case: Case, now: datetime) -> bool:
     pause = case.pause
     return (
-        pause is not None
+        case.merged_into is None  # a merged case's pause went with its messages
+        and pause is not None
         and pause.resume_by is not None
         and (instant(pause.resume_by) <= instant(now))
     )

@@ -257,7 +257,13 @@ def make_promise(
     by: str,
     due_at: Due = None,
 ) -> Case:
-    """Record a promise made to the customer: ``what``, by ``due_by``, owned by ``owner``."""
+    """Record a promise made to the customer: ``what``, by ``due_by``, owned by ``owner``.
+    A case merged into another takes none: its promises live on that one."""
+    if case.merged_into is not None:
+        raise ValidationError.of(
+            "case_id",
+            f"case {case.id!r} is merged into {case.merged_into!r}: make the promise on that one",
+        )
     for name, value in (("promise_id", promise_id), ("what", what), ("owner", owner)):
         require_filled(name, value)
     if any(p.id == promise_id for p in case.promises):
