@@ -87,7 +87,9 @@ class PostgresUnitOfWork(PostgresBase):
             cur.execute(
                 insert + " SELECT %s, k, c, t, 'pending', 0, r, ra, cr, b FROM unnest("
                 "%b::text[], %b::text[], %b::text[], %b::bigint[], %b::text[], %b::bigint[],"
-                " %b::text[]) AS n(k, c, t, r, ra, cr, b) ON CONFLICT (tenant, key) DO NOTHING",
+                " %b::text[]) WITH ORDINALITY AS n(k, c, t, r, ra, cr, b, i)"
+                " ORDER BY i"  # numbered (seq) in the batch's order: R7
+                " ON CONFLICT (tenant, key) DO NOTHING",
                 (self._tenant, *columns),
             )
 

@@ -85,6 +85,7 @@ class SQLiteUnitOfWork(TenantView):
             stored, known = self._check(db, case_changes)
             self._insert(db, case_changes, stored, known)
             self._insert_invitations(db, invitation_changes)
+            self._queue(db, changes)  # in the batch's order: R7 sends an instant's in it
 
     def _check(
         self, db: sqlite3.Connection, changes: list[Change]
@@ -151,7 +152,6 @@ class SQLiteUnitOfWork(TenantView):
             t,
             [(c.case.id, rows_for(t, c.case, c.facts), c.case.id not in stored) for c in changes],
         )
-        self._queue(db, changes)
 
     def _queue(self, db: sqlite3.Connection, changes: Sequence[Write]) -> None:
         t = self._tenant
@@ -195,7 +195,6 @@ class SQLiteUnitOfWork(TenantView):
                 (self._tenant, i.id, i.version, i.customer, us(i.created_at), due, answered, body)
             )
         run(db, _INVITATION_UPSERT, rows)
-        self._queue(db, changes)
 
 
 def case_state(case: Case) -> tuple[object, ...]:

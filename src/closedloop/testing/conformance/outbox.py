@@ -172,7 +172,17 @@ class OutboxStorageContract(StoreContract):
         later = attrs.evolve(_note(case, "thanks", T0), key="c/10/thanks")
         survey = attrs.evolve(_note(case, "explanation", T0), key="a-survey/1/invitation")
         store.commit(Change(latte.acknowledge(case, at=T0, by="amy"), 1, (later, survey)))
+        # One batch: an invitation's message then a case's, queued in the batch's order.
+        invitation = invited("b-inv")
+        answered = latte.acknowledge(opened("z"), at=T0, by="amy")
+        store.commit_many(
+            [
+                InvitationChange(invitation, 0, (_invite_note(invitation),)),
+                Change(answered, 0, (_note(answered, "acknowledgement", T0),)),
+            ]
+        )
         order = [n.key for n in (*first, later, survey)]
+        order += [f"{invitation.id}/1/survey_invitation", f"{answered.id}/2/acknowledgement"]
         assert [m.key for m in store.outbox_ready(T0)] == order
         assert [m.key for m in store.outbox_claim(T0)] == order
         for key in order:
