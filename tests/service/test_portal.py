@@ -21,6 +21,7 @@ from closedloop import (
     StepRefusedError,
     Templates,
     ValidationError,
+    WaitingOn,
 )
 from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
@@ -344,4 +345,22 @@ def test_a_promise_announced_late_shows_its_new_time(every_store: CaseStore) -> 
         promise.rescheduled_to,
         None,
         True,
+    )
+
+
+def test_a_promised_time_that_has_passed_is_never_shown_as_what_happens_next(
+    desk: Desk, clock: ManualClock
+) -> None:
+    case = desk.listen(make_feedback())
+    acknowledged = desk.acknowledge(case.id, by="amy")
+    desk.conversation.hold(
+        case.id, WaitingOn.THIRD_PARTY, by="amy", reason="the courier",
+        resume_by=clock.now() + timedelta(days=10),
+    )  # fmt: skip
+    assert acknowledged.contact_promise is not None
+    clock.advance(days=5)  # past the acknowledgement's "you hear from us by"
+    page = desk.portal.view(desk.portal.link(case.id))
+    assert (page.next_step, page.next_by) == (
+        "We are late getting back to you, and will as soon as we can",
+        None,
     )

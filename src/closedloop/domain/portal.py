@@ -280,7 +280,10 @@ def view(
     elif case.is_active:
         promised = case.contact_promise
         timed = [(d.due_at, d.target) for d in deadlines if d.due_at is not None]
-        if promised is not None and promised.is_open:
+        if promised is not None and promised.is_open and promised.overdue(now):
+            # Never show a date that has passed as what happens next: say we are late.
+            next_step = "We are late getting back to you, and will as soon as we can"
+        elif promised is not None and promised.is_open:
             next_step, next_by = "We will contact you", promised.deadline
         elif timed:
             next_by, target = min(timed, key=lambda pair: pair[0])
