@@ -147,13 +147,16 @@ class WholeDesk(RuleBasedStateMachine):
 
     @rule()
     def sweep(self) -> None:
-        self.both(lambda d: d.sweep())
+        report = self.both(lambda d: d.sweep())
+        assert not isinstance(report, tuple), f"the sweep failed: {report}"
+        assert report.failed == (), f"the sweep could not move {report.failed}"
 
     @rule()
     def sweep_until_done(self) -> None:
         for _ in range(100):
             report = self.both(lambda d: d.sweep())
             assert not isinstance(report, tuple), f"the sweep failed: {report}"
+            assert report.failed == (), f"the sweep could not move {report.failed}"
             if not (report.escalated or report.warned or report.late or report.resumed
                     or report.noticed or report.lapsed):  # fmt: skip
                 break

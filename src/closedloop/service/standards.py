@@ -14,7 +14,13 @@ from closedloop.domain.cases.contact import WaitingOn
 from closedloop.domain.cases.lateness import PromiseLate
 from closedloop.domain.change import Change
 from closedloop.domain.checks import instant
-from closedloop.domain.errors import CaseNotFoundError, ConcurrencyError, UnreadableRecordError
+from closedloop.domain.errors import (
+    CaseNotFoundError,
+    ConcurrencyError,
+    LifecycleError,
+    UnreadableRecordError,
+    ValidationError,
+)
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.standards import escalation, pauses
 from closedloop.domain.standards.standard import (
@@ -30,50 +36,9 @@ from closedloop.service.context import Context
 from closedloop.service.lateness import late_change, warning_change
 from closedloop.service.lifecycle import advance, render, schedule, show, to_customer
 from closedloop.service.logs import standards as log
+from closedloop.service.sweep_report import SweepReport
 
 __all__ = ["Standards", "SweepReport", "sweep"]
-
-
-@attrs.frozen
-class SweepReport:
-    """What one sweep did; the cases it could not read were left as they are, so that one bad
-    record does not stop the sweep (repair them, see ``docs/errors.md``)."""
-
-    at: datetime
-    """When the sweep ran."""
-    escalated: tuple[tuple[str, int], ...] = ()
-    """`(case id, new level)` for each case escalated."""
-    warned: tuple[str, ...] = ()
-    """The cases whose owner was warned at amber."""
-    conflicts: int = 0
-    """How many cases another worker changed first and were left to it (re-read, they
-    needed nothing more, or changed again)."""
-    reminded: tuple[str, ...] = ()
-    """The survey invitations reminded."""
-    expired: tuple[str, ...] = ()
-    """The survey invitations expired."""
-    resumed: tuple[str, ...] = ()
-    """The paused cases whose time to resume came."""
-    noticed: tuple[str, ...] = ()
-    """The cases whose silent customer was told they will close."""
-    lapsed: tuple[str, ...] = ()
-    """The cases closed for that silence."""
-    unreadable: tuple[str, ...] = ()
-    """The due cases whose stored record cannot be read back."""
-    late: tuple[str, ...] = ()
-    """The cases with a promise missed and moved to a new time (``Policy.lateness``), the
-    customer told unless they have no written contact."""
-
-    def __str__(self) -> str:
-        unreadable = f"; {len(self.unreadable)} unreadable" if self.unreadable else ""
-        return (
-            f"sweep at {self.at:%Y-%m-%d %H:%M %Z}: {len(self.escalated)} escalated, "
-            f"{len(self.warned)} warned, {self.conflicts} left to another worker; "
-            f"{len(self.resumed)} resumed, {len(self.noticed)} told of closing, "
-            f"{len(self.lapsed)} closed for silence; {len(self.late)} promises late; "
-            f"{len(self.reminded)} survey reminders, {len(self.expired)} invitations expired"
-            f"{unreadable}"
-        )
 
 
 def sweep(ctx: Context, batch: int = 500) -> SweepReport:
@@ -100,7 +65,7 @@ def sweep(ctx: Context, batch: int = 500) -> SweepReport:
         page: dict[str, tuple[Case, Change]] = {}
         for case_id in fresh:
             case = loaded.get(case_id) or _read(ctx, case_id, tally)
-            change = None if case is None else _sweep_one(ctx, case, now)
+            change = None if case is None else _move(ctx, case, now, tally)
             if case is not None and change is not None:
                 page[case_id] = (case, change)
         _commit_page(ctx, page, now, tally)
@@ -150,7 +115,7 @@ def _redo(ctx: Context, case_id: str, now: datetime, tally: _Tally) -> None:
     """Re-read a case whose commit conflicted and sweep it again, alone. If it needs
     nothing now, or conflicts again, another worker had it: left to them."""
     case = _read(ctx, case_id, tally)
-    change = None if case is None else _sweep_one(ctx, case, now)
+    change = None if case is None else _move(ctx, case, now, tally)
     if case is not None and change is not None:
         try:
             ctx.commit(change)
@@ -161,6 +126,20 @@ def _redo(ctx: Context, case_id: str, now: datetime, tally: _Tally) -> None:
         log.debug("sweep: case %s left to another worker", case_id, extra=tally.about(case_id))
         return
     tally.record(case, change)
+
+
+def _move(ctx: Context, case: Case, now: datetime, tally: _Tally) -> Change | None:
+    """``_sweep_one``, but a case whose due change cannot be made (a rule refuses it) is
+    left as it is and reported, so that one case never stops the sweep of all the others."""
+    try:
+        return _sweep_one(ctx, case, now)
+    except (ValidationError, LifecycleError) as error:
+        tally.failed.append(case.id)
+        log.warning(
+            "sweep: case %s left as it is: %s", case.id, type(error).__name__,
+            extra=tally.about(case.id, error=type(error).__name__),
+        )  # fmt: skip
+        return None
 
 
 def _read(ctx: Context, case_id: str, tally: _Tally) -> Case | None:
@@ -185,6 +164,7 @@ class _Tally:
     )
     unreadable: list[str] = attrs.Factory(list)
     late: list[str] = attrs.Factory(list)
+    failed: list[str] = attrs.Factory(list)
     conflicts: int = 0
     tenant: str = ""
 
@@ -217,7 +197,7 @@ class _Tally:
             now, tuple(self.escalated), tuple(self.warned), self.conflicts,
             resumed=tuple(paused["resumed"]), noticed=tuple(paused["noticed"]),
             lapsed=tuple(paused["lapsed"]), unreadable=tuple(self.unreadable),
-            late=tuple(self.late),
+            late=tuple(self.late), failed=tuple(self.failed),
         )  # fmt: skip
 
 
