@@ -19,16 +19,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CaseStore]
     if request.param == "sqlite":
         with SQLiteStore(tmp_path / "loop.db") as sqlite:
             yield sqlite
-        return
-    from closedloop import PostgresStore
-    from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
-
-    dsn, schema = dsn_or_skip(), new_schema()
-    try:
-        with PostgresStore(dsn, schema=schema) as postgres:
-            yield postgres
-    finally:
-        drop_schema(dsn, schema)
+    else:
+        yield request.getfixturevalue("postgres")  # tests/conftest.py
 
 
 def test_get_many_returns_what_get_returns_by_id_leaving_out_unknown_ids(

@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -80,18 +81,25 @@ def received() -> Received:
     return Received()
 
 
-@pytest.fixture
-def url(received: Received) -> Iterator[str]:
+@contextmanager
+def serving(received: Received, path: str) -> Iterator[str]:
+    """A receiver on 127.0.0.1 recording into ``received``: the URL of ``path`` on it."""
     server = Server(("127.0.0.1", 0), handler_for(received))
     thread = threading.Thread(target=server.serve_forever)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hooks/closedloop"
+        yield f"http://127.0.0.1:{server.server_address[1]}{path}"
     finally:
         received.release.set()
         server.shutdown()
         thread.join()
         server.server_close()
+
+
+@pytest.fixture
+def url(received: Received) -> Iterator[str]:
+    with serving(received, "/hooks/closedloop") as found:
+        yield found
 
 
 def webhook_notifier(url: str, **kwargs: Any) -> WebhookNotifier:

@@ -4,7 +4,6 @@ real HTTP server, which checks the signature and the JSON against the shipped sc
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -12,28 +11,17 @@ import pytest
 
 from closedloop import Desk, Subscribe, WebhookNotifier, verify_webhook
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
-from tests.adapters.test_webhooks import SIGNED_AT, WHSEC, Received, Server, handler_for
+from tests.adapters.test_webhooks import SIGNED_AT, WHSEC, Received, received, serving
 from tests.helpers import make_feedback
 from tests.hostevents.support import VALIDATOR
 
-
-@pytest.fixture
-def received() -> Received:
-    return Received()
+__all__ = ["received"]  # the fixture, imported for pytest
 
 
 @pytest.fixture
 def url(received: Received) -> Iterator[str]:
-    server = Server(("127.0.0.1", 0), handler_for(received))
-    thread = threading.Thread(target=server.serve_forever)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/crm/events"
-    finally:
-        received.release.set()
-        server.shutdown()
-        thread.join()
-        server.server_close()
+    with serving(received, "/crm/events") as found:
+        yield found
 
 
 def test_events_reach_a_real_receiver_signed_and_fitting_the_schema(

@@ -22,7 +22,7 @@ import attrs
 from closedloop.domain.cases import contact
 from closedloop.domain.cases import events as ev
 from closedloop.domain.cases.case import Case
-from closedloop.domain.checks import instant, positive_duration
+from closedloop.domain.checks import instant, is_a, positive_duration
 from closedloop.domain.errors import StatusLinkError, ValidationError
 from closedloop.domain.latte import Stage
 from closedloop.domain.standards.standard import Deadline
@@ -64,21 +64,6 @@ def _team(instance: Any, attribute: attrs.Attribute[str], value: object) -> None
         raise ValidationError.of("team", f"team must be a team's name, got {value!r:.80}")
 
 
-def _show_owner(instance: Any, attribute: attrs.Attribute[ShowOwner], value: object) -> None:
-    if not isinstance(value, ShowOwner):
-        choices = ", ".join(f"ShowOwner.{s.name}" for s in ShowOwner)
-        raise ValidationError.of(
-            "show_owner", f"show_owner must be one of {choices}; got {value!r:.80}"
-        )
-
-
-def _flag(instance: Any, attribute: attrs.Attribute[bool], value: object) -> None:
-    if not isinstance(value, bool):
-        raise ValidationError.of(
-            attribute.name, f"{attribute.name} must be True or False, got {value!r:.80}"
-        )
-
-
 @attrs.frozen
 class StatusLinks:
     """Policy for the customer's status links (``Policy(status_links=...)``)."""
@@ -87,13 +72,13 @@ class StatusLinks:
     """The HMAC key links are signed with: change it to revoke every link issued."""
     valid_for: timedelta = attrs.field(default=timedelta(days=60), validator=positive_duration)
     """How long a link works after it is issued."""
-    show_owner: ShowOwner = attrs.field(default=ShowOwner.FIRST_NAME, validator=_show_owner)
+    show_owner: ShowOwner = attrs.field(default=ShowOwner.FIRST_NAME, validator=is_a(ShowOwner))
     """How the page names who is on the case."""
     team: str = attrs.field(default="customer care", validator=_team)
     """The team's name, for ``ShowOwner.TEAM``."""
     url: str | None = attrs.field(default=None, validator=_url)
     """The page's address with ``{token}`` in it; templates then may say ``$status_link``."""
-    show_actions: bool = attrs.field(default=False, validator=_flag)
+    show_actions: bool = attrs.field(default=False, validator=is_a(bool))
     """Whether the page shows the summary staff wrote of the action taken (off: it may be
     written for colleagues; the page says "We took action" instead)."""
 

@@ -180,8 +180,12 @@ def render(
     subject, body = f"{purpose}_subject", body or purpose
     token = None
     links = ctx.policy.status_links
-    wanted = any("status_link" in templates.placeholders(name) for name in (subject, body))
-    if links is not None and links.url is not None and customer and wanted:
+    if (
+        links is not None
+        and links.url is not None
+        and customer
+        and any("status_link" in templates.placeholders(name) for name in (subject, body))
+    ):
         # Like a survey token, the link's token is forgotten once delivered.
         token, _ = portal.sign(links, ctx.store.tenant, case, now)
         values["status_link"] = links.url.replace("{token}", token)

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from closedloop.domain.checks import require_text, shown
+from closedloop.domain.checks import is_a, require_text, shown
 from closedloop.domain.errors import ValidationError
 
 __all__ = ["PLACEHOLDERS", "DateWords", "Templates"]
@@ -162,11 +162,6 @@ class DateWords:
         )
 
 
-def _date_words(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, DateWords):
-        raise ValidationError.of("dates", f"dates must be DateWords(...), got {shown(value)}")
-
-
 def _text(default: str) -> Any:
     return attrs.field(default=default, validator=_check_template)
 
@@ -308,7 +303,7 @@ class Templates:
     )
     """A reminder of an open survey invitation."""
 
-    dates: DateWords = attrs.field(factory=DateWords, validator=_date_words)
+    dates: DateWords = attrs.field(factory=DateWords, validator=is_a(DateWords))
     """How times read in these texts (``DateWords``; English by default)."""
     max_length: int | None = attrs.field(default=None, validator=_check_length)
     """The most characters a message body may have on the channel these texts are for (160
