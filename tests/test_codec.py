@@ -78,11 +78,11 @@ def test_events_name_their_type() -> None:
 
 
 def test_every_event_type_is_registered_once_as_the_final_class() -> None:
-    from closedloop.domain.cases import contact, events, lateness
+    from closedloop.domain.cases import contact, events, label_events, lateness
 
     exported = {
         name: getattr(module, name)
-        for module in (events, contact, lateness)
+        for module in (events, contact, lateness, label_events)
         for name in module.__all__
         if isinstance(getattr(module, name), type)
         and issubclass(getattr(module, name), events.Event)

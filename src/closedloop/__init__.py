@@ -15,6 +15,7 @@ from closedloop.domain.cases.contact import Pause, WaitingOn
 from closedloop.domain.cases.due import DueCase
 from closedloop.domain.cases.events import Kano, Origin, OriginKind
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
+from closedloop.domain.cases.labels import FieldValue
 from closedloop.domain.cases.priority import Priority
 from closedloop.domain.cases.queues import Queue
 from closedloop.domain.change import Change, CustomerChange, InvitationChange
@@ -175,6 +176,7 @@ __all__ = [
     "EventHandler",
     "Feedback",
     "FeedbackKind",
+    "FieldValue",
     "HandleTakenError",
     "Health",
     "HealthFigures",

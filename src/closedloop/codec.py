@@ -118,7 +118,7 @@ def load_events(events: Iterable[dict[str, JSON]]) -> Case:
     return replay(load_event(e) for e in events)
 
 
-SNAPSHOT_FORMAT: Final = 3
+SNAPSHOT_FORMAT: Final = 4
 """The format of :func:`dump_snapshot`. Raise it whenever ``Case`` (or a record it holds, a
 ``Promise``, a ``Feedback``) gains, loses or changes a field: a snapshot of another format
 is not read, the case is replayed from its events."""

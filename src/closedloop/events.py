@@ -47,6 +47,7 @@ from closedloop.domain.cases.events import (
     Verified,
     Warned,
 )
+from closedloop.domain.cases.label_events import FieldsSet, Tagged
 from closedloop.domain.cases.lateness import PromiseLate, PromiseWarned
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "Escalated",
     "Event",
     "Explained",
+    "FieldsSet",
     "Lapsed",
     "MergedInto",
     "MessageAdded",
@@ -84,6 +86,7 @@ __all__ = [
     "Scheduled",
     "SplitOff",
     "StepEvent",
+    "Tagged",
     "Thanked",
     "VerificationRequested",
     "Verified",

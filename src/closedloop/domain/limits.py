@@ -23,7 +23,7 @@ __all__ = ["MAX_NOTIFICATION_KEY_BYTES", "Limits", "check_record"]
 MAX_NOTIFICATION_KEY_BYTES: Final = 2000
 
 #: Fields holding a handle or a key the host gives: one line, at most ``Limits.key``.
-_KEYS = frozenset({"by", "owner", "customer", "handles", "external_id", "matter_key", "to"})
+_KEYS = frozenset({"by", "owner", "customer", "handles", "external_id", "matter_key", "to", "team"})
 #: Fields holding an id: one line, at most 256 characters (ids come from ``Desk(ids=...)``).
 _IDS = frozenset(
     {"case_id", "other", "into", "new_case_id", "id", "promise_id", "invitation_id",

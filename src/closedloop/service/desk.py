@@ -27,54 +27,18 @@ from closedloop.service.context import Context, Hooks, check_parts, checked_ids
 from closedloop.service.conversation import Conversation
 from closedloop.service.customers import Customers
 from closedloop.service.inbox import Inbox
+from closedloop.service.moved import MOVED
 from closedloop.service.outbox import Outbox
 from closedloop.service.policy import Policy
 from closedloop.service.portal import Portal
 from closedloop.service.promises import Promises
+from closedloop.service.queues import Queues
 from closedloop.service.reports import Reports
 from closedloop.service.standards import Standards, SweepReport
 from closedloop.service.subscription import Subscribe
 from closedloop.service.surveys import Surveys
 
 __all__ = ["Desk"]
-
-#: Where each name the Desk had before its areas lives now (see CHANGELOG.md).
-MOVED: dict[str, str] = {
-    "due_now": "standards.due",
-    "deadlines": "standards.deadlines",
-    "status": "standards.status",
-    "escalate": "standards.escalate",
-    "add_message": "conversation.add_message",
-    "merge_cases": "conversation.merge",
-    "split_case": "conversation.split",
-    "move_channel": "conversation.move_channel",
-    "await_customer": "conversation.await_customer",
-    "customer_replied": "conversation.customer_replied",
-    "request_verification": "conversation.request_verification",
-    "verify": "conversation.verify",
-    "promise": "promises.make",
-    "keep_promise": "promises.keep",
-    "promise_report": "reports.promises",
-    "no_log": "reports.no_log",
-    "insights": "reports.insights",
-    "recovery_report": "reports.recovery",
-    "invite": "surveys.invite",
-    "respond": "surveys.respond",
-    "record_answer": "surveys.record_answer",
-    "invitation": "surveys.get",
-    "invitations_of": "surveys.of_customer",
-    "link": "customers.link",
-    "unlink": "customers.unlink",
-    "merge_customers": "customers.merge",
-    "unmerge_customers": "customers.unmerge",
-    "customer": "customers.get",
-    "customer_of": "customers.of_handle",
-    "cases_of_customer": "customers.cases",
-    "erase_customer": "customers.erase",
-    "dispatch": "outbox.dispatch",
-    "dead_letters": "outbox.dead_letters",
-    "requeue": "outbox.requeue",
-}
 
 
 def _uuid() -> str:
@@ -92,7 +56,8 @@ class Desk:
     :class:`~closedloop.ConcurrencyError` if someone changed the case since.
 
     Areas: :attr:`conversation`, :attr:`standards`, :attr:`promises`, :attr:`surveys`,
-    :attr:`customers`, :attr:`portal`, :attr:`inbox`, :attr:`outbox`, :attr:`reports`.
+    :attr:`customers`, :attr:`queues`, :attr:`portal`, :attr:`inbox`, :attr:`outbox`,
+    :attr:`reports`.
     ``events`` subscribes the host to events (``Subscribe``): each is committed with its
     change and dispatched to a handler.
     """
@@ -155,6 +120,11 @@ class Desk:
     def customers(self) -> Customers:
         """One customer behind many handles; erasure."""
         return Customers(self._ctx)
+
+    @cached_property
+    def queues(self) -> Queues:
+        """Tags, custom fields, and finding the cases an agent or a team works on."""
+        return Queues(self._ctx)
 
     @cached_property
     def portal(self) -> Portal:
@@ -331,12 +301,18 @@ class Desk:
         )  # fmt: skip
 
     def assign(
-        self, case_id: str, *, owner: str, by: str, expected_version: int | None = None
+        self,
+        case_id: str,
+        *,
+        owner: str,
+        by: str,
+        summary: str | None = None,
+        expected_version: int | None = None,
     ) -> Case:
-        """Give the case a new owner."""
+        """Give the case a new owner; ``summary`` tells them what the customer already said."""
         return self._advance(
             case_id,
-            lambda c, now: domain.assign(c, at=now, by=by, owner=owner),
+            lambda c, now: domain.assign(c, at=now, by=by, owner=owner, summary=summary),
             expected_version=expected_version,
         )
 

@@ -38,6 +38,7 @@ from closedloop.domain.cases.events import (
     Verified,
 )
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
+from closedloop.domain.cases.labels import FieldValue
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.priority import Priority
 from closedloop.domain.cases.promises import Promise
@@ -122,6 +123,16 @@ class Case:
     """Since when the customer's unanswered word waits for a reply; None if none does."""
     contact_promise: Promise | None = None
     """The latest acknowledgement's promise to contact the customer again, if any."""
+    team: str | None = None
+    """The team the case belongs to (see ``docs/queues.md``); None if none."""
+    tags: tuple[str, ...] = ()
+    """Its tags: lower case, each once, sorted."""
+    fields: tuple[FieldValue, ...] = ()
+    """Its custom fields, sorted by name (:meth:`field` reads one)."""
+
+    def field(self, name: str) -> str | None:
+        """The value of the custom field ``name``; None if the case has none."""
+        return next((f.value for f in self.fields if f.name == name), None)
 
     @property
     def locale(self) -> str | None:
@@ -303,6 +314,9 @@ def start(e: CaseOpened) -> Case:
         owner=e.owner,
         due_at=e.due_at,
         origin=e.origin,
+        team=e.team,
+        tags=fb.tags,
+        fields=fb.fields,
     )
 
 

@@ -58,9 +58,10 @@ def effort_of(events: Iterable[Event], messages: Iterable[Feedback]) -> Effort:
     for event in events:
         if isinstance(event, CaseOpened):
             owner, channel, waiting = event.owner, event.feedback.channel, True
-        elif isinstance(event, Assigned):
-            hand_offs += owner is not None and event.owner != owner
-            owner = event.owner
+        elif isinstance(event, Assigned):  # back to the team's queue is no hand-off yet
+            if event.owner is not None:
+                hand_offs += owner is not None and event.owner != owner
+                owner = event.owner
         elif isinstance(event, Acknowledged) and owner is None:
             owner = event.by
         elif isinstance(event, MessageAdded | MessageReceived | ChannelMoved):

@@ -21,39 +21,12 @@ from closedloop.domain.cases.promises import Promise
 from closedloop.domain.latte import Stage
 
 __all__ = [
-    "EVENT_TYPES",
-    "Acknowledged",
-    "ActionTaken",
-    "Assigned",
-    "AwaitingCustomer",
-    "CaseOpened",
-    "CasesMerged",
-    "ChannelMoved",
-    "CustomerEscalated",
-    "CustomerReplied",
-    "Declined",
-    "Erased",
-    "Escalated",
-    "Event",
-    "Explained",
-    "Kano",
-    "MergedInto",
-    "MessageAdded",
-    "Origin",
-    "OriginKind",
-    "PriorityChanged",
-    "PromiseKept",
-    "Promised",
-    "Reopened",
-    "Rescheduled",
-    "Scheduled",
-    "SplitOff",
-    "StepEvent",
-    "Thanked",
-    "VerificationRequested",
-    "Verified",
-    "Warned",
-]
+    "EVENT_TYPES", "Acknowledged", "ActionTaken", "Assigned", "AwaitingCustomer", "CaseOpened",
+    "CasesMerged", "ChannelMoved", "CustomerEscalated", "CustomerReplied", "Declined", "Erased",
+    "Escalated", "Event", "Explained", "Kano", "MergedInto", "MessageAdded", "Origin",
+    "OriginKind", "PriorityChanged", "PromiseKept", "Promised", "Reopened", "Rescheduled",
+    "Scheduled", "SplitOff", "StepEvent", "Thanked", "VerificationRequested", "Verified", "Warned",
+]  # fmt: skip
 
 
 #: Every event class by name, for stores that read events back (see closedloop.codec).
@@ -106,6 +79,8 @@ class CaseOpened(Scheduled):
     """Who owns it from the start; None until someone is assigned."""
     origin: Origin | None = None
     """Where it came from when closedloop opened it; None for plain feedback."""
+    team: str | None = None
+    """The team it belongs to from the start (an assignment rule's choice); None if none."""
 
 
 @_registered
@@ -192,10 +167,16 @@ class Reopened(StepEvent):
 @_registered
 @attrs.frozen(kw_only=True)
 class Assigned(Event):
-    """The case got a new owner."""
+    """The case got a new owner or team: a hand-off, or an assignment rule's choice."""
 
-    owner: str
-    """The new owner."""
+    owner: str | None
+    """The new owner; None when the case goes back to its team's queue."""
+    team: str | None = None
+    """The team the case belongs to after this (None: no team)."""
+    reason: str | None = None
+    """Why: ``"manual"``, an assignment rule (``"round_robin"``), ``"owner_away"``..."""
+    summary: str | None = None
+    """The hand-off summary for the next owner, so the customer need not repeat themselves."""
 
 
 @_registered

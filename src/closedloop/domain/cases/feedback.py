@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.labels import FieldValue, field_values, tags_of
 from closedloop.domain.checks import require_aware, require_key, require_text, shown
 from closedloop.domain.errors import ScoreError, ValidationError
 
@@ -126,6 +127,7 @@ class Feedback:
     a message in which the customer had to repeat what they had told us already.
     ``matter_key`` is the host's key for the matter (an order number, a topic): new feedback
     with the key of a customer's open case joins that case (see ``Policy.consolidation``).
+    ``tags`` and ``fields`` label the case it opens or joins (see ``docs/queues.md``).
     """
 
     customer: str = attrs.field(validator=_check_key)
@@ -151,6 +153,12 @@ class Feedback:
     locale: str | None = attrs.field(default=None, validator=_check_locale)
     """The customer's language as a BCP 47 tag (``"de"``, ``"fr-CA"``), for the texts they
     are sent (``Policy.locales``); None for the policy's default."""
+    tags: tuple[str, ...] = attrs.field(default=(), converter=tags_of)
+    """Tags the host gives the case at intake (``["billing", "vip"]``): kept lower case,
+    each once, sorted; a message joining a case adds its tags to the case's."""
+    fields: tuple[FieldValue, ...] = attrs.field(default=(), converter=field_values)
+    """Custom fields the host sets at intake (``{"plan": "pro"}``), kept as
+    :class:`FieldValue` records sorted by name; a message joining a case sets them on it."""
 
     def __attrs_post_init__(self) -> None:
         if not self.text.strip() and self.score is None:

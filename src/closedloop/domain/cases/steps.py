@@ -17,7 +17,6 @@ from closedloop.domain.cases.case import Case, apply, start
 from closedloop.domain.cases.events import (
     Acknowledged,
     ActionTaken,
-    Assigned,
     CaseOpened,
     Declined,
     Explained,
@@ -29,9 +28,16 @@ from closedloop.domain.cases.events import (
     Thanked,
 )
 from closedloop.domain.cases.feedback import Feedback
+from closedloop.domain.cases.labelling import route
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.priority import Priority
-from closedloop.domain.checks import instant, require_actor, require_aware, require_filled
+from closedloop.domain.checks import (
+    instant,
+    require_actor,
+    require_aware,
+    require_filled,
+    require_key,
+)
 from closedloop.domain.errors import StepNotAllowedError, StepRefusedError, ValidationError
 from closedloop.domain.latte import Stage, Step
 
@@ -123,10 +129,11 @@ def open_case(
     owner: str | None = None,
     due_at: Due = None,
     origin: Origin | None = None,
+    team: str | None = None,
 ) -> Case:
     """Listen: open a case for ``feedback``; ``at`` is when it was recorded, ``due_at``
     when the acknowledgement is due, ``origin`` what closedloop opened it for (if not
-    plain feedback)."""
+    plain feedback), ``team`` and ``owner`` who it belongs to from the start."""
     require_filled("case_id", case_id)
     if not isinstance(feedback, Feedback):
         raise ValidationError.of(
@@ -143,6 +150,7 @@ def open_case(
         priority=priority,
         owner=owner,
         origin=origin,
+        team=None if team is None else require_key("team", team),
     )
     if callable(due_at):
         due_at = due_at(start(event))
@@ -302,14 +310,8 @@ def _days(span: timedelta) -> str:
     return f"{days:.0f} days" if days >= 2 else f"{span / timedelta(hours=1):.0f} hours"
 
 
-def assign(case: Case, *, at: datetime, by: str, owner: str) -> Case:
-    """Give the case a new owner."""
+def assign(case: Case, *, at: datetime, by: str, owner: str, summary: str | None = None) -> Case:
+    """Give the case a new owner in its team (a hand-off: ``summary`` tells the next owner
+    what the customer already said)."""
     require_filled("owner", owner)
-    event = Assigned(
-        case_id=case.id,
-        version=case.version + 1,
-        at=require_aware("at", at),
-        by=require_actor(by),
-        owner=owner,
-    )
-    return apply(case, event)
+    return route(case, at=at, by=by, owner=owner, team=case.team, summary=summary)

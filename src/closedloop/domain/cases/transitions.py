@@ -43,6 +43,8 @@ from closedloop.domain.cases.events import (
 )
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.cases.history import appended
+from closedloop.domain.cases.label_events import FieldsSet, Tagged
+from closedloop.domain.cases.labels import FieldValue, merged_fields
 from closedloop.domain.cases.lateness import PromiseLate, PromiseWarned
 from closedloop.domain.cases.promises import Promise
 from closedloop.domain.checks import instant
@@ -76,6 +78,10 @@ class CaseState(Protocol):
     def awaiting_reply_since(self) -> datetime | None: ...
     @property
     def contact_promise(self) -> Promise | None: ...
+    @property
+    def tags(self) -> tuple[str, ...]: ...
+    @property
+    def fields(self) -> tuple[FieldValue, ...]: ...
 
 
 def changes_of(case: CaseState, event: Event) -> dict[str, Any]:
@@ -113,6 +119,11 @@ def changes_of(case: CaseState, event: Event) -> dict[str, Any]:
                 changes["awaiting_reply_since"] = case.awaiting_reply_since or event.at
     elif isinstance(event, Assigned):
         changes["owner"] = event.owner
+        changes["team"] = event.team
+    elif isinstance(event, Tagged):
+        changes["tags"] = tuple(sorted(set(case.tags).union(event.added) - set(event.removed)))
+    elif isinstance(event, FieldsSet):
+        changes["fields"] = merged_fields(case.fields, event.values, event.cleared)
     elif isinstance(event, Escalated):
         changes["escalation_level"] = event.level
         if event.promise_id is not None:
@@ -128,6 +139,7 @@ def changes_of(case: CaseState, event: Event) -> dict[str, Any]:
         changes["priority"] = event.priority
     elif isinstance(event, MessageAdded | MessageReceived):
         changes["messages"] = (*case.messages, event.feedback)
+        changes.update(_labels(case, event.feedback))
         changes["awaiting_reply_since"] = case.awaiting_reply_since or event.at
     elif isinstance(event, CasesMerged):
         changes["messages"] = (*case.messages, *event.messages)
@@ -159,6 +171,16 @@ def changes_of(case: CaseState, event: Event) -> dict[str, Any]:
         promised = case.contact_promise
         if promised is not None and promised.kept_at is None and "contact_promise" not in changes:
             changes["contact_promise"] = attrs.evolve(promised, kept_at=event.at)
+    return changes
+
+
+def _labels(case: CaseState, feedback: Feedback) -> dict[str, Any]:
+    """The tags and custom fields a message joining the case brings."""
+    changes: dict[str, Any] = {}
+    if feedback.tags and not set(feedback.tags) <= set(case.tags):
+        changes["tags"] = tuple(sorted(set(case.tags).union(feedback.tags)))
+    if feedback.fields:
+        changes["fields"] = merged_fields(case.fields, feedback.fields)
     return changes
 
 
