@@ -217,10 +217,11 @@ class WholeDesk(RuleBasedStateMachine):
         kind=st.sampled_from(FeedbackKind),
         matter=st.sampled_from([None, "order-881"]),
         delivery=st.sampled_from([None, "webhook-1", "webhook-2"]),
+        tags=st.sampled_from([(), ("billing",), ("Billing", "vip")]),
     )
     def listen(
         self, handle: str, channel: Channel, kind: FeedbackKind, matter: str | None,
-        delivery: str | None,
+        delivery: str | None, tags: tuple[str, ...],
     ) -> Any:  # fmt: skip
         case = self.both(
             lambda d: d.listen(
@@ -231,6 +232,8 @@ class WholeDesk(RuleBasedStateMachine):
                     kind=kind,
                     matter_key=matter,
                     external_id=delivery,
+                    tags=tags,
+                    fields={"order_number": "881"} if matter else {},
                 )
             )
         )
@@ -324,6 +327,23 @@ class WholeDesk(RuleBasedStateMachine):
             ),
         }
         self.both(conversation[how])
+
+    @rule(
+        case_id=cases,
+        add=st.sampled_from([(), ("vip",), ("refund", "billing")]),
+        remove=st.sampled_from([(), ("billing",)]),
+        plan=st.sampled_from([None, "pro"]),
+    )
+    def label(self, case_id: str, add: tuple[str, ...], remove: tuple[str, ...],
+              plan: str | None) -> None:  # fmt: skip
+        add = tuple(t for t in add if t not in remove)
+        self.both(lambda d: d.queues.tag(case_id, by="amy", add=add, remove=remove))
+        values, clear = ({"plan": plan}, ()) if plan else ({}, ("plan",))
+        self.both(lambda d: d.queues.set_fields(case_id, values, by="amy", clear=clear))
+
+    @rule(case_id=cases, owner=st.sampled_from(["bob-staff", "cy-staff"]))
+    def hand_off(self, case_id: str, owner: str) -> None:
+        self.both(lambda d: d.assign(case_id, owner=owner, by="amy", summary="Order 881, late"))
 
     @rule(case_id=cases)
     def ask_the_customer(self, case_id: str) -> None:
