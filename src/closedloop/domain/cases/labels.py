@@ -50,6 +50,8 @@ def _tag(value: object, field: str) -> str:
 def tags_of(values: object, field: str = "tags") -> tuple[str, ...]:
     """``values`` as closedloop keeps tags: stripped, lower case, each once, sorted.
     A single string is refused (it would be read letter by letter)."""
+    if values == ():  # most feedback has none: keep intake's hot path short
+        return ()
     if isinstance(values, str) or not isinstance(values, Iterable):
         raise ValidationError.of(
             field, f"{field} must be a list or set of strings, got {shown(values)}"
@@ -99,6 +101,8 @@ class FieldValue:
 def field_values(values: object, field: str = "fields") -> tuple[FieldValue, ...]:
     """A mapping of names to values (or ``FieldValue`` records) as closedloop keeps custom
     fields: one per name, sorted by name."""
+    if values == () or (isinstance(values, dict) and not values):
+        return ()
     if isinstance(values, Mapping):
         pairs = [FieldValue(require_field_name(k, field), v) for k, v in values.items()]
     elif isinstance(values, Iterable) and not isinstance(values, str):
