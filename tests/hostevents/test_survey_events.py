@@ -138,6 +138,8 @@ def tour(desk_events: tuple[object, Collected, object], clock: ManualClock) -> N
     talk.hold(case.id, WaitingOn.DATE, by="amy", reason="x", resume_by=clock.now() + timedelta(1))
     talk.resume(case.id, by="amy", reason="y")
     talk.move_channel(case.id, Channel.EMAIL, by="amy")
+    desk.queues.tag(case.id, by="amy", add=["billing"])
+    desk.queues.set_fields(case.id, {"plan": "pro"}, by="amy")
     talk.add_message(case.id, make_feedback(text="Also the café"))
     talk.split(case.id, [1], by="amy", reason="another matter")
     other = desk.listen(make_feedback(text="Same again"))

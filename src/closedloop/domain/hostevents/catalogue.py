@@ -25,6 +25,7 @@ _STR: Mapping[str, object] = {"type": "string"}
 _TIME: Mapping[str, object] = {"type": "string", "format": "date-time"}
 _INT: Mapping[str, object] = {"type": "integer"}
 _BOOL: Mapping[str, object] = {"type": "boolean"}
+_TAGS: Mapping[str, object] = {"type": "array", "items": {"type": "string"}}
 
 
 def _maybe(schema: Mapping[str, object]) -> Mapping[str, object]:
@@ -247,6 +248,23 @@ _ALL = (
         "A silent customer was told the case closes unless they write.",
         _attr("closes_at", _TIME),
         _DUE,
+    ),
+    _kind(
+        "case.tagged",
+        "Tags were added to or removed from the case.",
+        DataField("added", _TAGS, lambda e, _: list(e.added)),
+        DataField("removed", _TAGS, lambda e, _: list(e.removed)),
+    ),
+    _kind(
+        "case.fields_set",
+        "Custom fields were set or cleared on the case.",
+        DataField("cleared", _TAGS, lambda e, _: list(e.cleared)),
+        DataField(
+            "values",
+            {"type": "object", "additionalProperties": _STR},
+            lambda e, _: {f.name: f.value for f in e.values},
+            personal=True,
+        ),
     ),
     _kind(
         "case.priority_changed",

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from closedloop.domain.cases import contact
 from closedloop.domain.cases import events as ev
+from closedloop.domain.cases.label_events import FieldsSet, Tagged
 from closedloop.domain.cases.lateness import PromiseLate, PromiseWarned
 from closedloop.domain.cases.origins import OriginKind
 from closedloop.domain.latte import Stage
@@ -42,6 +43,8 @@ _BY_EVENT: Mapping[type, str] = {
     ev.AwaitingCustomer: "case.paused",
     contact.Resumed: "case.resumed",
     contact.ClosingNoticeSent: "case.closing_notice_sent",
+    Tagged: "case.tagged",
+    FieldsSet: "case.fields_set",
     ev.PriorityChanged: "case.priority_changed",
     ev.ChannelMoved: "case.channel_moved",
     ev.CasesMerged: "case.merged",
