@@ -147,3 +147,27 @@ def test_tags_are_the_set_the_changes_leave(changes: list[tuple[set[str], set[st
     assert replay(case.events) == case
     assert case.version == 1 + sum(1 for e in case.events if isinstance(e, Tagged))
     assert all(e.at >= START and e.at - START < timedelta(seconds=1) for e in case.events)
+
+
+def test_erasure_blanks_the_customers_field_values_and_keeps_tags(every_store: CaseStore) -> None:
+    desk = _desk(every_store)
+    case = desk.listen(_feedback(tags=["billing"], fields={"phone_note": "call 07700 900123"}))
+    case = desk.queues.set_fields(case.id, {"address": "1 Zebra Lane"}, by="amy")
+    other = desk.listen(
+        Feedback(
+            customer="olga@example.com",
+            channel=Channel.EMAIL,
+            received_at=START,
+            text="Mine too",
+            fields={"plan": "pro"},
+        )
+    )
+    desk.customers.erase("mary@example.com")
+    erased = desk.get(case.id)
+    assert erased.tags == ("billing",)
+    assert {f.name: f.value for f in erased.fields} == {
+        "address": "[erased]",
+        "phone_note": "[erased]",
+    }
+    assert "Zebra" not in repr(erased.events)
+    assert desk.get(other.id).fields == (FieldValue("plan", "pro"),)

@@ -28,6 +28,7 @@ from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.contact import Paused, WaitingOn
 from closedloop.domain.cases.events import CasesMerged, Erased, Event
 from closedloop.domain.cases.feedback import Feedback
+from closedloop.domain.cases.labels import FieldValue
 from closedloop.domain.checks import require_aware
 from closedloop.domain.customers import erased_customers
 from closedloop.domain.customers.identity import Customer
@@ -204,6 +205,8 @@ class Erasure:
         return isinstance(obj, Event) and obj.by in self.handles
 
     def _free_text(self, obj: Any, theirs: bool) -> frozenset[str]:
+        if isinstance(obj, FieldValue):  # a custom field of theirs may hold anything
+            return frozenset({"value"}) if theirs else frozenset()
         if isinstance(obj, Feedback):  # what they wrote, wherever it is; others' words stay
             mine = obj.customer in self.handles
             return frozenset({"text", "subject", "external_id"}) if mine else frozenset()
