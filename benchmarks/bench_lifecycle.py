@@ -88,3 +88,35 @@ def run(quick: bool = False) -> None:
         f"{cases / seconds:,.0f} cases/s  (target >= 15,000/s; the same machine's "
         f"baseline step above: {seconds / cases / baseline:,.0f}x one dict lookup + evolve)"
     )
+    long_history(quick)
+
+
+def long_history(quick: bool = False) -> None:
+    """A note on a case with 500 events against one on a case with 5: what a step costs as
+    a case's history grows (report facts are measured from the last commit on)."""
+    clock = ManualClock(NOW)
+    desk = Desk(InMemoryStore(), RecordingNotifier(), clock=clock)
+
+    def case_with(events: int) -> str:
+        case = desk.listen(Feedback(customer="m@example.com", channel=Channel.EMAIL,
+                                    received_at=NOW, text="Late"))  # fmt: skip
+        desk.acknowledge(case.id, by="amy")
+        for n in range(events - 2):
+            desk.conversation.note(case.id, f"note {n}", by="amy")
+        return case.id
+
+    short, long = case_with(5), case_with(500)
+    number = 50 if quick else 300
+
+    def notes(case_id: str) -> float:
+        start = timeit.default_timer()
+        for n in range(number):
+            desk.conversation.note(case_id, f"more {n}", by="amy")
+        return (timeit.default_timer() - start) / number
+
+    few = min(notes(short) for _ in range(3))
+    many = min(notes(long) for _ in range(3))
+    print("a step as the history grows (a note, InMemoryStore)")
+    print(f"  on a case with 5 events:   {few * 1e3:6.2f} ms")
+    print(f"  on a case with 500 events: {many * 1e3:6.2f} ms")
+    print(f"  ratio 500 / 5: {many / few:.2f}x  (no target: a step's cost as its history grows)")

@@ -20,8 +20,11 @@ from closedloop.domain.checks import require_key, shown
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.hostevents.envelope import messages_for
 from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.reports import measure
 from closedloop.domain.reports.facts import case_facts
+from closedloop.domain.reports.measure import Progress
 from closedloop.ports import CaseStore, Clock, Notifier
+from closedloop.service.measured import Measured
 from closedloop.service.policy import Policy
 from closedloop.service.subscription import Subscribe
 
@@ -67,24 +70,32 @@ class Context:
     hooks: Hooks = Hooks()
     events: Subscribe | None = None
     """The host events to queue with each commit, and their handler; None for none."""
+    measured: Measured = attrs.field(factory=Measured, eq=False, repr=False)
+    """How far each recently committed case's steps were measured (for its next facts)."""
 
     def commit(self, change: Write) -> None:
         """``store.commit``, if the change keeps to the policy's limits; a case's change
         carries the case's report facts."""
         self.policy.limits.check_checked(_records([change]))
-        self.store.commit(self._with_events(self._with_facts(change)))
+        progress: list[Progress] = []
+        self.store.commit(self._with_events(self._with_facts(change, progress)))
+        self.measured.remember(progress)
 
     def commit_many(self, changes: Sequence[Write]) -> None:
         """``store.commit_many``, if every change keeps to the policy's limits."""
         self.policy.limits.check_checked(_records(changes))
-        self.store.commit_many([self._with_events(self._with_facts(c)) for c in changes])
+        progress: list[Progress] = []
+        self.store.commit_many([self._with_events(self._with_facts(c, progress)) for c in changes])
+        self.measured.remember(progress)
 
-    def _with_facts(self, change: Write) -> Write:
+    def _with_facts(self, change: Write, progress: list[Progress]) -> Write:
         if not isinstance(change, Change) or change.facts is not None:
             return change
-        return with_facts(
-            change, case_facts(change.case, self.policy.standards, self.policy.lifecycle)
-        )
+        case, policy = change.case, self.policy
+        since = self.measured.of(case.id)
+        now = measure.progress(case, policy.standards, policy.lifecycle, since)
+        progress.append(now)
+        return with_facts(change, case_facts(case, policy.standards, policy.lifecycle, now))
 
     def _with_events(self, change: Write) -> Write:
         """``change`` with the outbox messages of the host events it gives, if subscribed:

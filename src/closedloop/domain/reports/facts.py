@@ -19,7 +19,7 @@ from closedloop.domain.cases.events import CustomerEscalated, Declined, Escalate
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.checks import instant
 from closedloop.domain.reports.histogram import bucket
-from closedloop.domain.reports.measure import label, measurements
+from closedloop.domain.reports.measure import Progress, label, measurements
 from closedloop.domain.standards.standard import Standards, Target
 
 __all__ = [
@@ -185,12 +185,19 @@ def _canonical(value: object) -> str:
     return repr(value)
 
 
-def case_facts(case: Case, standards: Standards, lifecycle: Lifecycle = LATTE) -> CaseFacts:
-    """The facts of ``case`` as it stands, its steps measured against ``standards``."""
+def case_facts(
+    case: Case,
+    standards: Standards,
+    lifecycle: Lifecycle = LATTE,
+    measured: Progress | None = None,
+) -> CaseFacts:
+    """The facts of ``case`` as it stands, its steps measured against ``standards``
+    (``measured``: :func:`~closedloop.domain.reports.measure.progress` of this case, if the
+    caller has it)."""
     by_customer = [e for e in case.events if isinstance(e, CustomerEscalated)]
     effort = case.effort
     found: list[MeasureFact] = []
-    for m in measurements(case, standards, lifecycle):
+    for m in measurements(case, standards, lifecycle, measured):
         when = m.done_at if m.done_at is not None else m.due_at
         if when is None:
             continue

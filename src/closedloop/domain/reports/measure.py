@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from closedloop.domain.cases.case import Case, apply, replay
+from closedloop.domain.cases.events import Event
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.checks import instant
 from closedloop.domain.standards.standard import (
@@ -18,7 +19,7 @@ from closedloop.domain.standards.standard import (
     pending_targets,
 )
 
-__all__ = ["Measurement", "as_of", "label", "measurements"]
+__all__ = ["Measurement", "Progress", "as_of", "label", "measurements", "progress"]
 
 
 @attrs.frozen
@@ -51,13 +52,35 @@ def as_of(case: Case, until: datetime) -> Case | None:
     return replay(e for e in case.events if instant(e.at) < end)
 
 
-def measurements(
-    case: Case, standards: Standards, lifecycle: Lifecycle = LATTE
-) -> Iterator[Measurement]:
-    """Every step the case's standards measured: done ones when they were done, pending
-    ones (``done_at`` None) last. A reopened case is measured again from the reopen."""
-    state: Case | None = None
-    for event in case.events:
+@attrs.frozen(eq=False)
+class Progress:
+    """How far measuring a case's history got: ``state`` is the case replayed through its
+    first ``version`` events (the last of them ``last``), ``done`` the steps they saw done.
+    :func:`progress` continues from one for a later version of the same case, so measuring
+    a case at each commit costs its new events, not its whole history again."""
+
+    version: int
+    last: Event
+    state: Case
+    done: tuple[Measurement, ...]
+
+
+def progress(
+    case: Case,
+    standards: Standards,
+    lifecycle: Lifecycle = LATTE,
+    since: Progress | None = None,
+) -> Progress:
+    """The steps of ``case``'s history measured done, continuing from ``since`` when it
+    measured an earlier version of the same history (else from the first event)."""
+    events = case.events
+    if since is not None and not (
+        since.version <= len(events) and events[since.version - 1] == since.last
+    ):
+        since = None
+    state = None if since is None else since.state
+    done = [] if since is None else list(since.done)
+    for event in events if since is None else events[since.version :]:
         before = state
         state = replay((event,)) if state is None else apply(state, event)
         if before is None:
@@ -67,10 +90,28 @@ def measurements(
             continue
         for due in due_times(before, standards, lifecycle=lifecycle):
             if due.target in left:
-                yield Measurement(due.target, due.standard, due.started_at, due.due_at, event.at)
-    if state is not None:
-        for due in due_times(state, standards, lifecycle=lifecycle):
-            yield Measurement(due.target, due.standard, due.started_at, due.due_at, None)
+                done.append(
+                    Measurement(due.target, due.standard, due.started_at, due.due_at, event.at)
+                )
+    if state is None:
+        raise ValueError("a case has at least one event")
+    return Progress(len(events), events[-1], state, tuple(done))
+
+
+def measurements(
+    case: Case,
+    standards: Standards,
+    lifecycle: Lifecycle = LATTE,
+    measured: Progress | None = None,
+) -> Iterator[Measurement]:
+    """Every step the case's standards measured: done ones when they were done, pending
+    ones (``done_at`` None) last. A reopened case is measured again from the reopen.
+    ``measured`` is :func:`progress` of this very case, if the caller has it already."""
+    if measured is None or measured.version != case.version:
+        measured = progress(case, standards, lifecycle)
+    yield from measured.done
+    for due in due_times(measured.state, standards, lifecycle=lifecycle):
+        yield Measurement(due.target, due.standard, due.started_at, due.due_at, None)
 
 
 def label(standard: Standard) -> str:
