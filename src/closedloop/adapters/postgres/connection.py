@@ -264,5 +264,16 @@ class PostgresBase:
             yield cur
 
     def _read(self, sql: str, params: Sequence[object]) -> list[Any]:
-        with self._tx() as cur:
-            return cur.execute(sql, params).fetchall()
+        """One statement's rows. Without row-level security, on a connection in autocommit
+        (the store's own), the statement runs alone: one round trip, where BEGIN and COMMIT
+        around it would make three; a single statement sees one snapshot either way."""
+        shared = self._shared
+        if shared.rls:
+            with self._tx() as cur:
+                return cur.execute(sql, params).fetchall()
+        shared.ensure_ready()
+        with shared.connection() as conn, errors(shared):
+            if conn.autocommit:
+                return conn.execute(sql, params).fetchall()
+            with conn.transaction():
+                return conn.execute(sql, params).fetchall()
