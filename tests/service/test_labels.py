@@ -171,3 +171,27 @@ def test_erasure_blanks_the_customers_field_values_and_keeps_tags(every_store: C
     }
     assert "Zebra" not in repr(erased.events)
     assert desk.get(other.id).fields == (FieldValue("plan", "pro"),)
+
+
+def test_a_merge_brings_the_duplicates_labels_and_a_split_keeps_the_team() -> None:
+    desk = _desk(InMemoryStore())
+    main = desk.listen(_feedback(tags=["billing"], fields={"plan": "pro"}))
+    duplicate = desk.listen(
+        Feedback(
+            customer="mary@example.com",
+            channel=Channel.PHONE,
+            received_at=START,
+            text="Same refund, by phone",
+            fields={"plan": "basic", "order_number": "A-17"},
+        )
+    )
+    desk.queues.tag(duplicate.id, by="amy", add=["vip"])
+    merged = desk.conversation.merge(main.id, duplicate.id, by="amy", reason="same refund")
+    assert merged.tags == ("billing", "vip")
+    assert merged.fields == (FieldValue("order_number", "A-17"), FieldValue("plan", "pro"))
+    assert replay(merged.events) == merged
+    routed = desk.assign(merged.id, owner="bob", by="amy")
+    assert routed.team is None
+    _, new = desk.conversation.split(merged.id, [1], by="amy", reason="another matter")
+    assert new.owner == "bob"
+    assert new.team == routed.team

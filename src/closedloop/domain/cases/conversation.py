@@ -141,7 +141,7 @@ def merge_cases(
         into,
         CasesMerged(case_id=into.id, version=into.version + 1, at=at, by=require_actor(by),
                     other=other.id, messages=other.messages, reason=why, unanswered_since=owed,
-                    promises=other.open_promises),
+                    promises=other.open_promises, tags=other.tags, fields=other.fields),
     )  # fmt: skip
     if due_at is not None:
         moved = scheduled(gained, Rescheduled(case_id=into.id, version=gained.version + 1,
@@ -196,7 +196,8 @@ def split_case(
                  new_case_id=new_id, moved=tuple(picked), reason=why),
     )  # fmt: skip
     new = open_case(new_id, messages[0], at=at, by=by, priority=case.priority, owner=case.owner,
-                    due_at=due_at, origin=Origin(OriginKind.SPLIT, case_id=case.id))  # fmt: skip
+                    due_at=due_at, origin=Origin(OriginKind.SPLIT, case_id=case.id),
+                    team=case.team)  # fmt: skip
     for feedback in messages[1:]:
         new = add_message(new, feedback, at=at, by=by, due_at=due_at)
     return source, new

@@ -15,6 +15,7 @@ import attrs
 
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.feedback import Feedback
+from closedloop.domain.cases.labels import FieldValue
 from closedloop.domain.cases.origins import Kano, Origin, OriginKind
 from closedloop.domain.cases.priority import Priority
 from closedloop.domain.cases.promises import Promise
@@ -351,6 +352,10 @@ class CasesMerged(Event):
     """Since when the other case was owed a reply; None if it was not."""
     promises: tuple[Promise, ...] = ()
     """The promises still open on the other case, now tracked here."""
+    tags: tuple[str, ...] = ()
+    """The other case's tags, now this case's too."""
+    fields: tuple[FieldValue, ...] = ()
+    """The other case's custom fields, set here where this case has none of that name."""
 
 
 @_registered

@@ -144,6 +144,10 @@ def changes_of(case: CaseState, event: Event) -> dict[str, Any]:
     elif isinstance(event, CasesMerged):
         changes["messages"] = (*case.messages, *event.messages)
         changes["promises"] = (*case.promises, *event.promises)
+        if event.tags:
+            changes["tags"] = tuple(sorted(set(case.tags).union(event.tags)))
+        if event.fields:  # this case's own values win
+            changes["fields"] = merged_fields(event.fields, case.fields)
         if event.unanswered_since is not None:  # the duplicate's customer is owed a reply
             owed = case.awaiting_reply_since
             changes["awaiting_reply_since"] = min(
