@@ -1,0 +1,32 @@
+"""DjangoStore on Django's PostgreSQL backend (psycopg 3) passes the storage conformance
+kit against the test server, in a database of this run's own."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import pytest
+
+from closedloop.testing.conformance import Capabilities, CaseStoreContract
+from tests.contrib_django.conftest import empty_tables
+
+pytestmark = pytest.mark.postgres
+
+
+class TestDjangoPostgresStore(CaseStoreContract):
+    capabilities: ClassVar[Capabilities] = Capabilities(concurrent_writers=True, persistent=True)
+
+    @pytest.fixture(autouse=True)
+    def _database(self, pg_db: str) -> None:
+        self.alias = pg_db
+
+    def make_store(self):  # type: ignore[no-untyped-def]
+        from closedloop.contrib.django import DjangoStore
+
+        empty_tables(self.alias)
+        return DjangoStore(self.alias)
+
+    def reopen(self, store):  # type: ignore[no-untyped-def]
+        from closedloop.contrib.django import DjangoStore
+
+        return DjangoStore(self.alias, tenant=store.tenant)
