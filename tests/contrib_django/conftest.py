@@ -1,4 +1,4 @@
-"""Django is set up for the tests of this directory only (the settings: settings_test.py),
+"""Django is set up for the tests of this directory only (the settings: settings_suite.py),
 with closedloop's tables migrated once per database and emptied before each test.
 
 Fixtures: ``sqlite_db`` and ``pg_db`` (the alias of a migrated database with closedloop's
@@ -19,7 +19,7 @@ import pytest
 pytest.importorskip("django", reason="the Django integration's tests need Django")
 
 _ENV = {
-    "DJANGO_SETTINGS_MODULE": "tests.contrib_django.settings_test",
+    "DJANGO_SETTINGS_MODULE": "tests.contrib_django.settings_suite",
     "CLOSEDLOOP_DJANGO_TEST_DIR": "",
     "CLOSEDLOOP_DJANGO_TEST_PGDB": "",
 }
@@ -35,7 +35,7 @@ HOST_TABLE = {
 
 @pytest.fixture(scope="session", autouse=True)
 def django_project() -> Iterator[None]:
-    """Django set up with settings_test, in a directory (and PostgreSQL database name) of
+    """Django set up with settings_suite, in a directory (and PostgreSQL database name) of
     this run's own; the environment as it was afterwards."""
     import django
 

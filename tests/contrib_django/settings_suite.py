@@ -4,8 +4,9 @@ tests/contrib_django/conftest.py only: no other test runs with Django set up.
 Databases, in a directory and a PostgreSQL database of this run's own (the conftest names
 them in the environment, so that worker processes find the same ones):
 
-- ``default``: a SQLite file, migrated once; each test starts with closedloop's tables empty;
-- ``fresh``: a SQLite file the migration tests create and delete;
+- ``default``: a SQLite file in WAL mode, migrated once; each test starts with closedloop's
+  tables empty;
+- ``fresh``: a SQLite file (rollback journal) the migration tests create and delete;
 - ``pg``: when CLOSEDLOOP_TEST_POSTGRES_DSN is set, a database on that server.
 """
 
@@ -48,13 +49,15 @@ TEMPLATES = [
     }
 ]
 
+# Django's transactions stay DEFERRED (no transaction_mode), the harder case for DjangoStore.
 _SQLITE_OPTIONS = {"timeout": 30}
 
 DATABASES: dict[str, dict[str, object]] = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(_DIR / "host.db"),
-        "OPTIONS": _SQLITE_OPTIONS,
+        # WAL, as docs/django.md recommends (and the erasure's checkpoint needs).
+        "OPTIONS": {**_SQLITE_OPTIONS, "init_command": "PRAGMA journal_mode = WAL"},
     },
     "fresh": {
         "ENGINE": "django.db.backends.sqlite3",
