@@ -7,6 +7,7 @@ them in the environment, so that worker processes find the same ones):
 - ``default``: a SQLite file in WAL mode, migrated once; each test starts with closedloop's
   tables empty;
 - ``fresh``: a SQLite file (rollback journal) the migration tests create and delete;
+- ``other``: Django's dummy backend, a vendor closedloop refuses;
 - ``pg``: when CLOSEDLOOP_TEST_POSTGRES_DSN is set, a database on that server.
 """
 
@@ -64,6 +65,8 @@ DATABASES: dict[str, dict[str, object]] = {
         "NAME": str(_DIR / "fresh.db"),
         "OPTIONS": _SQLITE_OPTIONS,
     },
+    # A vendor closedloop does not run on.
+    "other": {"ENGINE": "django.db.backends.dummy"},
 }
 
 _DSN = os.environ.get("CLOSEDLOOP_TEST_POSTGRES_DSN")
