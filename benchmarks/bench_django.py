@@ -3,7 +3,8 @@
 One LATTE step (``Desk.acknowledge``: read the case, move it, commit it with its outbox
 row) through a Desk on DjangoStore, and the same through a Desk on SQLiteStore (files in
 WAL mode, ``synchronous=FULL`` on both sides: Django's SQLite leaves SQLite's default, FULL)
-and, when CLOSEDLOOP_TEST_POSTGRES_DSN is set, on PostgresStore (DjangoStore in a database
+and with ``synchronous=OFF`` on both (no fsync: what each adds in CPU), and, when
+CLOSEDLOOP_TEST_POSTGRES_DSN is set, on PostgresStore (DjangoStore in a database
 of its own on that server, PostgresStore in a schema there). The two sides run in
 interleaved rounds so that machine noise hits both alike. Target: DjangoStore within 1.5x
 of the store it shares its SQL with.
@@ -137,11 +138,15 @@ def run(quick: bool = False) -> None:
         _maybe(dsn) as pg,
     ):
         databases: dict[str, dict[str, object]] = {
-            "default": {
+            alias: {
                 "ENGINE": "django.db.backends.sqlite3",
-                "NAME": str(Path(folder) / "django.db"),
-                "OPTIONS": {"timeout": 30, "init_command": "PRAGMA journal_mode = WAL"},
+                "NAME": str(Path(folder) / f"{alias}.db"),
+                "OPTIONS": {
+                    "timeout": 30,
+                    "init_command": f"PRAGMA journal_mode = WAL; PRAGMA synchronous = {mode}",
+                },
             }
+            for alias, mode in (("default", "FULL"), ("nosync", "OFF"))
         }
         if pg is not None:
             databases["pg"] = pg
@@ -150,9 +155,14 @@ def run(quick: bool = False) -> None:
 
         for alias in databases:
             call_command("migrate", database=alias, verbosity=0)
-        with SQLiteStore(Path(folder) / "closedloop.db") as sqlite:
-            stores: dict[str, CaseStore] = {"SQLiteStore": sqlite, "django": DjangoStore("default")}
-            report("SQLite", "SQLiteStore", steps_per_second(stores, opened(n), "default"), n)
+        for alias, mode in (("default", "FULL"), ("nosync", "OFF")):
+            with SQLiteStore(Path(folder) / f"closedloop-{alias}.db", synchronous=mode) as sqlite:
+                stores: dict[str, CaseStore] = {"SQLiteStore": sqlite, "django": DjangoStore(alias)}
+                engine = f"SQLite, synchronous={mode}" + (
+                    " (no fsync: CPU cost only)" if mode == "OFF" else ""
+                )
+                report(engine, "SQLiteStore", steps_per_second(stores, opened(n), alias), n)
+                print()
         if pg is None or dsn is None:
             print("  PostgreSQL: skipped (set CLOSEDLOOP_TEST_POSTGRES_DSN to run it)")
             return
@@ -162,7 +172,6 @@ def run(quick: bool = False) -> None:
         same_database = urlsplit(dsn)._replace(path=f"/{pg['NAME']}").geturl()
         with PostgresStore(same_database, schema="bench_postgres_store") as ps:
             stores = {"PostgresStore": ps, "django": DjangoStore("pg")}
-            print()
             report("PostgreSQL", "PostgresStore", steps_per_second(stores, opened(n), "pg"), n)
 
 
