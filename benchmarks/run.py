@@ -2,7 +2,7 @@
 
 python benchmarks/run.py            # everything
 python benchmarks/run.py sqlite     # one suite: lifecycle calendar sqlite sweep postgres
-                                    # insights report events health aio
+                                    # insights report events health aio django
 python benchmarks/run.py --quick    # fewer repeats, smaller tables, for a smoke test
 """
 
@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_aio
 import bench_calendar
+import bench_django
 import bench_events
 import bench_health
 import bench_insights
@@ -38,6 +39,7 @@ def main() -> None:
         "events": bench_events.run,
         "health": bench_health.run,
         "aio": bench_aio.run,
+        "django": bench_django.run,
     }
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller tables")

@@ -1,0 +1,1 @@
+"""Framework integrations (``closedloop.contrib.django``), each imported only when used."""

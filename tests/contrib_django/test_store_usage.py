@@ -1,0 +1,87 @@
+"""Making a DjangoStore: the vendors it runs on, the errors for others, what importing the
+package costs, and erasure inside the host's transaction."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from closedloop import ValidationError
+from closedloop.domain.change import Change
+from closedloop.domain.customers.erasure import Erasure
+from closedloop.testing.conformance.base import T0, opened
+
+
+def test_importing_the_package_imports_no_django() -> None:
+    code = (
+        "import sys, closedloop.contrib.django as c; "
+        "assert 'django' not in sys.modules, sorted(m for m in sys.modules if 'django' in m); "
+        "assert c.DjangoStore.__name__ == 'DjangoStore'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_store_is_of_the_databases_vendor(sqlite_db: str) -> None:
+    from closedloop.contrib.django import DjangoStore
+    from closedloop.contrib.django.store_sqlite import DjangoSQLiteStore
+
+    store = DjangoStore(sqlite_db, tenant="acme")
+    assert isinstance(store, DjangoSQLiteStore)
+    assert isinstance(store, DjangoStore)
+    assert (store.using, store.tenant) == (sqlite_db, "acme")
+    assert store.for_tenant("globex").tenant == "globex"
+    assert repr(store) == "DjangoStore('default', tenant='acme')"
+
+
+def test_a_vendor_closedloop_does_not_run_on_is_refused_by_name(django_project: None) -> None:
+    from closedloop.contrib.django import DjangoStore
+
+    with pytest.raises(ValidationError, match="'unknown'; closedloop runs on sqlite and") as info:
+        DjangoStore("other")
+    assert info.value.field == "using"
+
+
+def test_a_database_not_in_the_settings_is_refused(django_project: None) -> None:
+    from closedloop.contrib.django import DjangoStore
+
+    with pytest.raises(ValidationError, match="no database 'replica'"):
+        DjangoStore("replica")
+
+
+def test_an_invalid_tenant_is_refused(sqlite_db: str) -> None:
+    from closedloop.contrib.django import DjangoStore
+
+    with pytest.raises(ValidationError):
+        DjangoStore(sqlite_db, tenant="")
+
+
+def test_an_erasure_in_a_rolled_back_block_erases_nothing_and_in_a_committed_one_all(
+    sqlite_db: str,
+) -> None:
+    from django.db import connections, transaction
+
+    from closedloop.contrib.django import DjangoStore
+
+    store = DjangoStore(sqlite_db)
+    store.commit(Change(opened("c1"), 0))
+    erasure = Erasure(frozenset({"ann@example.com"}), "erased-1")
+
+    def erase_then_fail() -> None:
+        with transaction.atomic(using=sqlite_db):
+            store.erase(erasure, T0 + timedelta(days=1))
+            raise LookupError("the host's own failure")
+
+    with pytest.raises(LookupError):
+        erase_then_fail()
+    assert store.get("c1").customer == "ann@example.com"
+    with transaction.atomic(using=sqlite_db):
+        assert store.erase(erasure, T0 + timedelta(days=1)) >= 1
+    assert store.get("c1").customer == "erased-1"
+    # The write-ahead log was checkpointed and emptied once the block committed.
+    log = Path(f"{connections[sqlite_db].settings_dict['NAME']}-wal")
+    assert log.exists()
+    assert log.stat().st_size == 0
