@@ -1,0 +1,65 @@
+"""Django configured for these tests only, when they run: the test project in settings.py on
+a database file of the session, closedloop's tables made by SQLiteStore and Django's own by
+``migrate``. Each test works on a tenant of its own, so the tests share the file and still
+see only their own cases, outbox and mail."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import START
+
+_tenants = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def django_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Django set up with tests/django_app/settings.py on a new database file."""
+    import django
+    from django.conf import settings
+
+    db = tmp_path_factory.mktemp("django") / "project.db"
+    os.environ["CLOSEDLOOP_TEST_DJANGO_DB"] = str(db)
+    if not settings.configured:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.django_app.settings")
+    django.setup()
+    from django.core.management import call_command
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    from tests.django_app.support import sqlite_store
+
+    sqlite_store().close()  # closedloop's tables, as SQLiteStore makes them
+    for app in ("contenttypes", "auth", "admin", "sessions"):
+        call_command("migrate", app, verbosity=0)
+    setup_test_environment()
+    yield db
+    teardown_test_environment()
+
+
+@pytest.fixture
+def tenant(django_project: Path) -> Iterator[str]:
+    """A tenant of this test's own: the Desk of closedloop.contrib.django works on it."""
+    from django.core import mail
+    from django.test import override_settings
+
+    from closedloop.contrib.django import reset
+    from tests.django_app.support import CLOCK, OPENED
+
+    name = f"test{next(_tenants)}"
+    CLOCK.set(START)
+    mail.outbox = []
+    config = {
+        "STORE": "tests.django_app.support:sqlite_store",
+        "CLOCK": "tests.django_app.support:CLOCK",
+        "TENANT": name,
+    }
+    with override_settings(CLOSEDLOOP=config):
+        yield name
+    reset()
+    while OPENED:
+        OPENED.pop().close()
