@@ -89,14 +89,6 @@ class CaseAdmin(ReadOnlyAdmin):
         )
 
 
-def _field(name: str, description: str) -> Any:
-    def shown(message: OutboxMessage) -> object:
-        return message.notification.get(name, "")
-
-    shown.short_description = description  # type: ignore[attr-defined]
-    return shown
-
-
 class _Requeue:
     """The requeue action, for the outbox and its dead letters."""
 
@@ -152,10 +144,6 @@ class OutboxAdmin(_Requeue, ReadOnlyAdmin):
     actions = ("requeue",)
     fields = _OUTBOX_FIELDS
     readonly_fields = _OUTBOX_FIELDS
-    to = _field("to", "to")
-    channel = _field("channel", "channel")
-    purpose = _field("purpose", "purpose")
-    subject = _field("subject", "subject")
 
 
 @admin.register(DeadLetter)

@@ -93,6 +93,27 @@ class OutboxMessage(models.Model):
         return found if isinstance(found, dict) else {}
 
     @property
+    def to(self) -> object:
+        """Whom the notification is for: an address, a customer handle, a staff member."""
+        return self.notification.get("to", "")
+
+    @property
+    def channel(self) -> object:
+        """The channel it goes out on."""
+        found = self.notification.get("channel")
+        return found.get("name", "") if isinstance(found, dict) else found or ""
+
+    @property
+    def purpose(self) -> object:
+        """What it is for: acknowledgement, escalation, survey..."""
+        return self.notification.get("purpose", "")
+
+    @property
+    def subject(self) -> object:
+        """Its subject line."""
+        return self.notification.get("subject", "")
+
+    @property
     def created_at(self) -> datetime | None:
         """When the message was queued (UTC)."""
         return _instant(self.created_us)
