@@ -1,7 +1,7 @@
 """Django configured for these tests only, when they run: the test project in settings.py on
 a database file of the session, closedloop's tables made by SQLiteStore (its migrations only
-recorded) and Django's own by ``migrate``. Each test works on a tenant of its own, so the tests share the file and still
-see only their own cases, outbox and mail."""
+recorded) and Django's own by ``migrate``. Each test works on a tenant of its own, so the
+tests share the file and still see only their own cases, outbox and mail."""
 
 from __future__ import annotations
 
