@@ -15,6 +15,7 @@ import pytest
 from tests.helpers import START
 
 _tenants = itertools.count(1)
+_VARIABLES = ("CLOSEDLOOP_TEST_DJANGO_DB", "DJANGO_SETTINGS_MODULE")
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +25,7 @@ def django_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     from django.conf import settings
 
     db = tmp_path_factory.mktemp("django") / "project.db"
+    before = {name: os.environ.get(name) for name in _VARIABLES}
     os.environ["CLOSEDLOOP_TEST_DJANGO_DB"] = str(db)
     if not settings.configured:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.django_app.settings")
@@ -40,6 +42,11 @@ def django_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     setup_test_environment()
     yield db
     teardown_test_environment()
+    for name, value in before.items():  # other tests' subprocesses do not inherit them
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture
