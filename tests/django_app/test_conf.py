@@ -18,6 +18,11 @@ def on_event(event: object) -> None:
     EVENTS.append(event)
 
 
+class BrokenClock:
+    def __init__(self) -> None:
+        raise RuntimeError("no time zone data")
+
+
 def broken_factory() -> object:
     raise RuntimeError("the disk is gone")
 
@@ -98,6 +103,7 @@ BAD = [
     ({"POLICY": f"{__name__}:NOT_A_POLICY"}, 'CLOSEDLOOP["POLICY"]', "not a closedloop Policy"),
     ({"NOTIFIER": f"{__name__}:POLICY"}, 'CLOSEDLOOP["NOTIFIER"]', "not a Notifier"),
     ({"CLOCK": f"{__name__}:POLICY"}, 'CLOSEDLOOP["CLOCK"]', "not a Clock"),
+    ({"CLOCK": f"{__name__}:BrokenClock"}, 'CLOSEDLOOP["CLOCK"]', "no time zone data"),
     ({"EVENTS": f"{__name__}:POLICY"}, 'CLOSEDLOOP["EVENTS"]', "not a closedloop Subscribe"),
     ({"STORE": f"{__name__}:broken_factory"}, 'CLOSEDLOOP["STORE"]', "the disk is gone"),
     ({"STORE": f"{__name__}:not_a_store"}, 'CLOSEDLOOP["STORE"]', "not a closedloop store"),

@@ -227,7 +227,12 @@ def _load_clock(spec: str) -> Clock:
 
     found = load_object(spec, "clock")
     if isinstance(found, type):
-        found = found()
+        try:
+            found = found()
+        except Exception as exc:  # the host's class may fail any way
+            raise ValidationError.of(
+                "CLOCK", f"calling {spec!r} to make the clock failed: {type(exc).__name__}: {exc}"
+            ) from None
     if not callable(getattr(found, "now", None)):
         raise ValidationError.of(
             "CLOCK",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from email.utils import parseaddr
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from closedloop.adapters.notify.smtp import email_headers, html_body, recipient_of
 from closedloop.domain.errors import NotifierError, UndeliverableError, ValidationError
@@ -61,8 +61,9 @@ class DjangoMailNotifier:
     def __repr__(self) -> str:
         return f"DjangoMailNotifier(from_email={self.from_email!r}, backend={self.backend!r})"
 
-    def message(self, notification: Notification) -> object:
-        """The ``EmailMultiAlternatives`` for ``notification``, without sending it."""
+    def message(self, notification: Notification) -> Any:
+        """The ``django.core.mail.EmailMultiAlternatives`` for ``notification``, without
+        sending it; raises :class:`~closedloop.UndeliverableError` when it cannot be built."""
         from django.conf import settings
         from django.core.mail import EmailMultiAlternatives
 
