@@ -15,7 +15,7 @@ import pytest
 from tests.helpers import START
 
 _tenants = itertools.count(1)
-_VARIABLES = ("CLOSEDLOOP_TEST_DJANGO_DB", "DJANGO_SETTINGS_MODULE")
+_VARIABLES = ("CLOSEDLOOP_TEST_DJANGO_DB", "CLOSEDLOOP_TEST_DJANGO_PG", "DJANGO_SETTINGS_MODULE")
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +27,9 @@ def django_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     db = tmp_path_factory.mktemp("django") / "project.db"
     before = {name: os.environ.get(name) for name in _VARIABLES}
     os.environ["CLOSEDLOOP_TEST_DJANGO_DB"] = str(db)
+    pg = _postgres_database()
+    if pg is not None:
+        os.environ["CLOSEDLOOP_TEST_DJANGO_PG"] = pg
     if not settings.configured:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.django_app.settings")
     django.setup()
@@ -42,6 +45,11 @@ def django_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     setup_test_environment()
     yield db
     teardown_test_environment()
+    if pg is not None:
+        from django.db import connections
+
+        connections.close_all()
+        _drop_database(pg)
     for name, value in before.items():  # other tests' subprocesses do not inherit them
         if value is None:
             os.environ.pop(name, None)
@@ -71,3 +79,30 @@ def tenant(django_project: Path) -> Iterator[str]:
     reset()
     while OPENED:
         OPENED.pop().close()
+
+
+def _postgres_database() -> str | None:
+    """The DSN of a new PostgreSQL database of this run's own, or None without a server."""
+    import uuid
+
+    from tests.adapters.postgres_support import DSN_VARIABLE
+
+    server = os.environ.get(DSN_VARIABLE)
+    if not server:
+        return None
+    import psycopg
+
+    name = f"closedloop_djapp_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_database(dsn: str) -> None:
+    import psycopg
+
+    from tests.adapters.postgres_support import DSN_VARIABLE
+
+    name = dsn.rsplit("/", 1)[1]
+    with psycopg.connect(os.environ[DSN_VARIABLE], autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

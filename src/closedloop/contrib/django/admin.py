@@ -24,17 +24,22 @@ __all__ = ["CaseAdmin", "DeadLetterAdmin", "InvitationAdmin", "OutboxAdmin", "Re
 REQUEUE_PERMISSION = "closedloop.requeue_outboxmessage"
 
 
-def _tenant() -> str:
-    from closedloop.contrib.django.conf import store
-
-    return store().tenant
-
-
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Lists and shows the rows of the configured tenant; never adds, changes or deletes."""
+    """Lists and shows the rows of the configured tenant, from the database
+    ``CLOSEDLOOP["USING"]`` names (``"default"`` unless set); never adds, changes or
+    deletes."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).filter(tenant=_tenant())
+        from django.conf import settings
+
+        from closedloop.contrib.django.conf import store
+        from closedloop.contrib.django.models import tables_for
+
+        config = getattr(settings, "CLOSEDLOOP", {})
+        alias = str(config.get("USING", "default")) if isinstance(config, dict) else "default"
+        tenant = store().tenant  # the settings checked first
+        tables_for(alias)
+        return super().get_queryset(request).using(alias).filter(tenant=tenant)
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

@@ -5,7 +5,8 @@ creates and migrates these tables, Django never does; the admin never writes thr
 A row's primary key in closedloop is (tenant, id); Django's is one column, so each model
 names its id as the key and every query of the admin is filtered to one tenant (the
 configured ``CLOSEDLOOP["TENANT"]``). The columns are the ones the SQLite and PostgreSQL
-schemas share.
+schemas share. On PostgreSQL the tables live in the ``closedloop`` schema:
+:func:`tables_for` names them so for the database the admin reads.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from datetime import datetime
 
 from django.db import models
 
-__all__ = ["Case", "DeadLetter", "Invitation", "OutboxMessage"]
+__all__ = ["PG_SCHEMA", "Case", "DeadLetter", "Invitation", "OutboxMessage", "tables_for"]
+
+#: The PostgreSQL schema of closedloop's tables (DjangoStore's and PostgresStore's default).
+PG_SCHEMA = "closedloop"
 
 
 def _instant(value: int | None) -> datetime | None:
@@ -180,3 +184,14 @@ class Invitation(models.Model):
     def answered_at(self) -> datetime | None:
         """When the customer answered (UTC); None before."""
         return _instant(self.answered_us)
+
+
+def tables_for(alias: str = "default") -> None:
+    """Point the models at closedloop's tables in the database ``alias`` names: by name on
+    SQLite, in the :data:`PG_SCHEMA` schema on PostgreSQL."""
+    from django.db import connections
+
+    postgres = connections[alias].vendor == "postgresql"
+    for model, table in ((Case, "cases"), (OutboxMessage, "outbox"), (DeadLetter, "outbox")):
+        model._meta.db_table = f'"{PG_SCHEMA}"."{table}"' if postgres else table
+    Invitation._meta.db_table = f'"{PG_SCHEMA}"."invitations"' if postgres else "invitations"
