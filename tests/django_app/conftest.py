@@ -1,55 +1,67 @@
-"""Django configured for these tests only, when they run: the test project in settings.py on
-a database file of the session, closedloop's tables made by SQLiteStore (its migrations only
-recorded) and Django's own by ``migrate``. Each test works on a tenant of its own, so the
-tests share the file and still see only their own cases, outbox and mail."""
+"""Django set up for these tests only, when they run. If no other test set Django up, the
+test project in settings.py on a database file of the session; if one did (one pytest
+process configures Django once), its settings, with what these tests need on top (the
+admin's URLs, locmem mail). closedloop runs on DjangoStore when this closedloop has it,
+its tables made by ``migrate``; else on SQLiteStore over the same file (the migrations only
+recorded). Each test works on a tenant of its own, so the tests share the database and
+still see only their own cases, outbox and mail."""
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.helpers import START
 
 _tenants = itertools.count(1)
-_VARIABLES = ("CLOSEDLOOP_TEST_DJANGO_DB", "CLOSEDLOOP_TEST_DJANGO_PG", "DJANGO_SETTINGS_MODULE")
+_VARIABLES = ("CLOSEDLOOP_TEST_DJANGO_DB", "DJANGO_SETTINGS_MODULE")
+
+#: What these tests need of any project's settings.
+NEEDED = {
+    "ROOT_URLCONF": "tests.django_app.urls",
+    "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    "DEFAULT_FROM_EMAIL": "Care <care@shop.example>",
+    "ALLOWED_HOSTS": ["testserver"],
+}
+
+
+def django_store_available() -> bool:
+    """Whether this closedloop has DjangoStore (closedloop's own Django store)."""
+    return importlib.util.find_spec("closedloop.contrib.django.store") is not None
 
 
 @pytest.fixture(scope="session")
-def django_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Django set up with tests/django_app/settings.py on a new database file."""
+def django_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Django set up (tests/django_app/settings.py unless set up already), migrated."""
     import django
     from django.conf import settings
 
-    db = tmp_path_factory.mktemp("django") / "project.db"
     before = {name: os.environ.get(name) for name in _VARIABLES}
-    os.environ["CLOSEDLOOP_TEST_DJANGO_DB"] = str(db)
-    pg = _postgres_database()
-    if pg is not None:
-        os.environ["CLOSEDLOOP_TEST_DJANGO_PG"] = pg
-    if not settings.configured:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.django_app.settings")
+    if not settings.configured and "DJANGO_SETTINGS_MODULE" not in os.environ:
+        db = tmp_path_factory.mktemp("django") / "project.db"
+        os.environ["CLOSEDLOOP_TEST_DJANGO_DB"] = str(db)
+        os.environ["DJANGO_SETTINGS_MODULE"] = "tests.django_app.settings"
     django.setup()
     from django.core.management import call_command
+    from django.test import override_settings
     from django.test.utils import setup_test_environment, teardown_test_environment
 
-    from tests.django_app.support import sqlite_store
+    needed = override_settings(**NEEDED)
+    needed.enable()
+    if not django_store_available():
+        from tests.django_app.support import sqlite_store
 
-    sqlite_store().close()  # closedloop's tables, as SQLiteStore makes them
-    # closedloop's migrations recorded, not run (SQLiteStore made its tables), then Django's.
-    call_command("migrate", "closedloop", fake=True, verbosity=0)
+        sqlite_store().close()  # closedloop's tables, as SQLiteStore makes them
+        call_command("migrate", "closedloop", fake=True, verbosity=0)
     call_command("migrate", verbosity=0)
     setup_test_environment()
-    yield db
+    yield
     teardown_test_environment()
-    if pg is not None:
-        from django.db import connections
-
-        connections.close_all()
-        _drop_database(pg)
+    needed.disable()
     for name, value in before.items():  # other tests' subprocesses do not inherit them
         if value is None:
             os.environ.pop(name, None)
@@ -58,7 +70,7 @@ def django_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture
-def tenant(django_project: Path) -> Iterator[str]:
+def tenant(django_project: None) -> Iterator[str]:
     """A tenant of this test's own: the Desk of closedloop.contrib.django works on it."""
     from django.core import mail
     from django.test import override_settings
@@ -69,11 +81,9 @@ def tenant(django_project: Path) -> Iterator[str]:
     name = f"test{next(_tenants)}"
     CLOCK.set(START)
     mail.outbox = []
-    config = {
-        "STORE": "tests.django_app.support:sqlite_store",
-        "CLOCK": "tests.django_app.support:CLOCK",
-        "TENANT": name,
-    }
+    config = {"CLOCK": "tests.django_app.support:CLOCK", "TENANT": name}
+    if not django_store_available():
+        config["STORE"] = "tests.django_app.support:sqlite_store"
     with override_settings(CLOSEDLOOP=config):
         yield name
     reset()
@@ -81,28 +91,44 @@ def tenant(django_project: Path) -> Iterator[str]:
         OPENED.pop().close()
 
 
-def _postgres_database() -> str | None:
-    """The DSN of a new PostgreSQL database of this run's own, or None without a server."""
+@pytest.fixture
+def pg(django_project: None) -> Iterator[str]:
+    """The alias of a PostgreSQL database of this test's own, added to Django's connections;
+    its DSN is ``connections.settings[alias]["DSN"]``."""
     import uuid
 
-    from tests.adapters.postgres_support import DSN_VARIABLE
-
-    server = os.environ.get(DSN_VARIABLE)
-    if not server:
-        return None
     import psycopg
+    from django.db import connections
 
+    from tests.adapters.postgres_support import dsn_or_skip
+
+    server = dsn_or_skip()
     name = f"closedloop_djapp_{uuid.uuid4().hex[:10]}"
+    alias = "djapp_pg"
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    return server.rsplit("/", 1)[0] + "/" + name
-
-
-def _drop_database(dsn: str) -> None:
-    import psycopg
-
-    from tests.adapters.postgres_support import DSN_VARIABLE
-
-    name = dsn.rsplit("/", 1)[1]
-    with psycopg.connect(os.environ[DSN_VARIABLE], autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        dsn = server.rsplit("/", 1)[0] + "/" + name
+        parts = psycopg.conninfo.conninfo_to_dict(dsn)
+        connections.settings[alias] = connections.configure_settings(
+            {
+                "default": connections.settings["default"],
+                alias: {
+                    "ENGINE": "django.db.backends.postgresql",
+                    "NAME": name,
+                    "USER": parts.get("user", ""),
+                    "PASSWORD": parts.get("password", ""),
+                    "HOST": parts.get("host", ""),
+                    "PORT": str(parts.get("port", "")),
+                    "DSN": dsn,
+                },
+            }
+        )[alias]
+        yield alias
+    finally:
+        if alias in connections.settings:
+            connections[alias].close()
+            del connections[alias]
+            del connections.settings[alias]
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

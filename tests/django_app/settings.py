@@ -2,8 +2,7 @@
 closedloop Desk on SQLiteStore over the project's own database file (until DjangoStore
 lands, the store the tests name in CLOSEDLOOP["STORE"]).
 
-``CLOSEDLOOP_TEST_DJANGO_DB`` names the database file (the tests' fixture sets it), and
-``CLOSEDLOOP_TEST_DJANGO_PG`` a PostgreSQL database (DSN) of the tests' own, as alias "pg";
+``CLOSEDLOOP_TEST_DJANGO_DB`` names the database file (the tests' fixture sets it);
 ``CLOSEDLOOP_TEST_KEYS_FILE``, when set, makes the notifier one that appends each key it
 delivers to that file (for commands run in other processes)."""
 
@@ -52,18 +51,6 @@ DATABASES = {
         "NAME": os.environ.get("CLOSEDLOOP_TEST_DJANGO_DB", "closedloop-tests.db"),
     }
 }
-if os.environ.get("CLOSEDLOOP_TEST_DJANGO_PG"):  # a PostgreSQL database of the tests' own
-    from urllib.parse import urlsplit
-
-    _server = urlsplit(os.environ["CLOSEDLOOP_TEST_DJANGO_PG"])
-    DATABASES["pg"] = {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": _server.path.lstrip("/"),
-        "USER": _server.username or "",
-        "PASSWORD": _server.password or "",
-        "HOST": _server.hostname or "",
-        "PORT": str(_server.port or ""),
-    }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DEFAULT_FROM_EMAIL = "Care <care@shop.example>"
 CLOSEDLOOP = {

@@ -3,7 +3,6 @@ schema: the same columns, booleans and times as on SQLite."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -11,7 +10,6 @@ import pytest
 from closedloop import Desk, PostgresStore, UndeliverableError
 from closedloop.domain.outbox.notification import Notification
 from closedloop.testing import ManualClock
-from tests.adapters.postgres_support import dsn_or_skip
 from tests.helpers import START, make_feedback
 
 pytestmark = pytest.mark.postgres
@@ -25,31 +23,34 @@ class Nowhere:
 
 
 @pytest.fixture
-def pg(django_project: object) -> Iterator[str]:
-    """closedloop's tables (PostgresStore, schema closedloop) in the tests' PostgreSQL
-    database; the models pointed at them, and back at SQLite afterwards."""
-    dsn_or_skip()
+def pg_tables(pg: str) -> Iterator[str]:
+    """The models pointed at closedloop's tables in the test's PostgreSQL database, and back
+    at the default database afterwards; its DSN."""
+    from django.db import connections
+
     from closedloop.contrib.django.models import tables_for
 
-    tables_for("pg")
-    yield os.environ["CLOSEDLOOP_TEST_DJANGO_PG"]
+    tables_for(pg)
+    yield str(connections.settings[pg]["DSN"])
     tables_for("default")
 
 
-def test_cases_outbox_and_dead_letters_are_read_from_the_closedloop_schema(pg: str) -> None:
+def test_cases_outbox_and_dead_letters_are_read_from_the_closedloop_schema(
+    pg: str, pg_tables: str
+) -> None:
     from closedloop.contrib.django.models import Case, DeadLetter, OutboxMessage
 
-    with PostgresStore(pg, tenant="pg-models") as store:
+    with PostgresStore(pg_tables, tenant="pg-models") as store:
         desk = Desk(store, Nowhere(), clock=ManualClock(START))
         case = desk.listen(make_feedback())
         desk.acknowledge(case.id, by="amy")
         [key] = desk.outbox.dispatch().dead
-    [row] = Case.objects.using("pg").filter(tenant="pg-models")
+    [row] = Case.objects.using(pg).filter(tenant="pg-models")
     assert (row.id, row.customer, row.version) == (case.id, "mary@example.com", 2)
     assert row.acknowledged is True
     assert row.closed is False
     assert row.opened_at == START
-    [dead] = DeadLetter.objects.using("pg").filter(tenant="pg-models")
+    [dead] = DeadLetter.objects.using(pg).filter(tenant="pg-models")
     assert (dead.key, dead.purpose, dead.to) == (key, "acknowledgement", "mary@example.com")
     assert "no address for this customer" in (dead.last_error or "")
-    assert OutboxMessage.objects.using("pg").filter(tenant="pg-models").count() == 1
+    assert OutboxMessage.objects.using(pg).filter(tenant="pg-models").count() == 1
