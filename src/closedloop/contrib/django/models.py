@@ -188,10 +188,19 @@ class Invitation(models.Model):
 
 def tables_for(alias: str = "default") -> None:
     """Point the models at closedloop's tables in the database ``alias`` names: by name on
-    SQLite, in the :data:`PG_SCHEMA` schema on PostgreSQL."""
+    SQLite, in the :data:`PG_SCHEMA` schema on PostgreSQL. (The admin calls it before each
+    query; a process reading both kinds of database switches between them.)"""
     from django.db import connections
 
     postgres = connections[alias].vendor == "postgresql"
-    for model, table in ((Case, "cases"), (OutboxMessage, "outbox"), (DeadLetter, "outbox")):
-        model._meta.db_table = f'"{PG_SCHEMA}"."{table}"' if postgres else table
-    Invitation._meta.db_table = f'"{PG_SCHEMA}"."invitations"' if postgres else "invitations"
+    for model, table in (
+        (Case, "cases"),
+        (OutboxMessage, "outbox"),
+        (DeadLetter, "outbox"),
+        (Invitation, "invitations"),
+    ):
+        name = f'"{PG_SCHEMA}"."{table}"' if postgres else table
+        if model._meta.db_table != name:
+            model._meta.db_table = name
+            for field in model._meta.concrete_fields:  # columns cache their table's name
+                field.__dict__.pop("cached_col", None)
