@@ -42,12 +42,13 @@ def configured(tenant: str) -> dict[str, object]:
 
 
 def test_desk_is_built_from_the_settings_once_and_shared(tenant: str) -> None:
-    from closedloop.contrib.django import desk, store
+    from closedloop.contrib.django import desk
+    from closedloop.contrib.django.conf import wiring
 
     first = desk()
     assert isinstance(first, Desk)
     assert desk() is first
-    assert store().tenant == tenant
+    assert wiring().store.tenant == tenant
     case = first.listen(make_feedback())
     assert case.opened_at == START  # the configured clock
     assert desk().get(case.id).id == case.id

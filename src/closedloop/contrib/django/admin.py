@@ -32,12 +32,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         from django.conf import settings
 
-        from closedloop.contrib.django.conf import store
+        from closedloop.contrib.django.conf import wiring
         from closedloop.contrib.django.models import tables_for
 
         config = getattr(settings, "CLOSEDLOOP", {})
         alias = str(config.get("USING", "default")) if isinstance(config, dict) else "default"
-        tenant = store().tenant  # the settings checked first
+        tenant = wiring().store.tenant  # the settings checked first
         tables_for(alias)
         return super().get_queryset(request).using(alias).filter(tenant=tenant)
 

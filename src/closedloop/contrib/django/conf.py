@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from closedloop import Desk, Policy, Subscribe
     from closedloop.ports import CaseStore, Clock, Notifier
 
-__all__ = ["DJANGO_MAIL", "SETTING", "SettingsError", "Wiring", "desk", "reset", "store", "wiring"]
+__all__ = ["DJANGO_MAIL", "SETTING", "SettingsError", "Wiring", "desk", "reset", "wiring"]
 
 #: The name of the Django setting closedloop reads.
 SETTING = "CLOSEDLOOP"
@@ -120,11 +120,6 @@ def desk() -> Desk:
     """The project's Desk, configured in ``settings.CLOSEDLOOP``: built on first use, then
     the same one in every thread and request."""
     return wiring().desk
-
-
-def store() -> CaseStore:
-    """The store of the project's Desk (for reports and the admin)."""
-    return wiring().store
 
 
 def reset() -> None:
