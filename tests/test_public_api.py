@@ -42,6 +42,7 @@ def public_names(module: types.ModuleType) -> set[str]:
         "closedloop.domain",
         "closedloop.events",
         "closedloop.hostevents",
+        "closedloop.contrib.django",
     ],
 )
 def test_all_lists_exactly_the_public_names(name: str) -> None:

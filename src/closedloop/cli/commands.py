@@ -23,11 +23,23 @@ from closedloop.cli.stores import opened, tenants_of
 from closedloop.domain.cases.lifecycle import LATTE
 
 if TYPE_CHECKING:
-    from closedloop import Standards
+    from closedloop import Desk, Standards, SweepReport
     from closedloop.insights import Insights
     from closedloop.ports import CaseStore
 
-__all__ = ["default_period", "demo", "dispatch", "dry_run", "facts", "report", "sweep"]
+__all__ = [
+    "default_period",
+    "demo",
+    "dispatch",
+    "dispatch_desk",
+    "dry_run",
+    "facts",
+    "given_period",
+    "report",
+    "report_of",
+    "sweep",
+    "sweep_desk",
+]
 
 
 def demo(db: Path, days: int, seed: int, out: TextIO) -> int:
@@ -115,11 +127,17 @@ def sweep(args: argparse.Namespace, out: TextIO) -> int:
     with opened(args) as store:
         for view in _views(store, args, out):
             desk = Desk(view, LogNotifier(out), clock=clock, policy=chosen, events=events)
-            report = desk.sweep(args.batch)
-            print(f"{_prefix(view, args)}{report}", file=out)
-            for case_id, level in report.escalated:
-                print(f"  escalated {case_id} to level {level}", file=out)
+            sweep_desk(desk, args.batch, out, _prefix(view, args))
     return 0
+
+
+def sweep_desk(desk: Desk, batch: int, out: TextIO, prefix: str = "") -> SweepReport:
+    """Sweep ``desk`` (``batch`` cases a query) and print what it did, a line per escalation."""
+    report = desk.sweep(batch)
+    print(f"{prefix}{report}", file=out)
+    for case_id, level in report.escalated:
+        print(f"  escalated {case_id} to level {level}", file=out)
+    return report
 
 
 def dispatch(args: argparse.Namespace, out: TextIO) -> int:
@@ -133,18 +151,22 @@ def dispatch(args: argparse.Namespace, out: TextIO) -> int:
     with opened(args) as store:
         for view in _views(store, args, out):
             desk = Desk(view, notifier, clock=clock, policy=chosen, events=events)
-            sent = retrying = dead = 0
-            while True:
-                report = desk.outbox.dispatch(limit=limit)
-                sent, retrying = sent + len(report.sent), retrying + len(report.retrying)
-                dead += len(report.dead)
-                if len(report.sent) + len(report.failed) + len(report.skipped) < limit:
-                    break
-            print(
-                f"{_prefix(view, args)}{sent} sent, {retrying} to retry, {dead} given up",
-                file=out,
-            )
+            dispatch_desk(desk, limit, out, _prefix(view, args))
     return 0
+
+
+def dispatch_desk(desk: Desk, limit: int, out: TextIO, prefix: str = "") -> tuple[int, int, int]:
+    """Deliver everything ready in ``desk``'s outbox, ``limit`` messages a batch, and print
+    how many were sent, are to be retried and were given up; returns those three counts."""
+    sent = retrying = dead = 0
+    while True:
+        report = desk.outbox.dispatch(limit=limit)
+        sent, retrying = sent + len(report.sent), retrying + len(report.retrying)
+        dead += len(report.dead)
+        if len(report.sent) + len(report.failed) + len(report.skipped) < limit:
+            break
+    print(f"{prefix}{sent} sent, {retrying} to retry, {dead} given up", file=out)
+    return sent, retrying, dead
 
 
 def dry_run(args: argparse.Namespace, out: TextIO) -> int:
@@ -171,11 +193,10 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
     import json
 
     from closedloop import ValidationError
-    from closedloop.insights import render_text, to_json
 
     clock = clock_from(args.now)
     now = clock.now() if clock is not None else datetime.now(UTC)
-    given = _given_period(args, now)
+    given = given_period(args, now)
     chosen = load_policy(args.policy) if args.policy else None
     if args.out is not None:
         writable(args.out, "--out")
@@ -192,16 +213,12 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
         for number, view in enumerate(views, 1):
             since, until = given or default_period(view, now)
             bar.update(number - 1, len(views), f"{view.tenant}: {since.date()} to {until.date()}")
-            insights = _insights(view, since, until, standards)
-            if args.format == "html":
-                # The HTML report compares each standard with the period before.
-                previous = _previous(view, since, until, standards)
-                texts.append(_html(insights, previous))
-            elif args.format == "json":
-                documents[view.tenant] = json.loads(to_json(insights))
-                texts.append(to_json(insights))
-            else:
-                texts.append(_prefix(view, args, "== tenant {} ==\n") + render_text(insights))
+            text = report_of(view, since, until, standards, args.format)
+            if args.format == "json":
+                documents[view.tenant] = json.loads(text)
+            texts.append(
+                _prefix(view, args, "== tenant {} ==\n") + text if args.format == "text" else text
+            )
         bar.done()
     if args.format == "json" and args.all_tenants:
         texts = [json.dumps(documents, indent=2, ensure_ascii=False)]
@@ -214,22 +231,22 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _insights(
-    store: CaseStore, since: datetime, until: datetime, standards: Standards | None
-) -> Insights:
-    from closedloop.insights import compute
+def report_of(
+    store: CaseStore, since: datetime, until: datetime, standards: Standards | None, form: str
+) -> str:
+    """The report of ``[since, until)`` as ``form`` (text, json or html: the HTML report
+    compares each standard with the period before)."""
+    from closedloop.insights import compute, render_html, render_text, to_json
 
-    return compute(store, since, until, standards=standards)
+    insights = compute(store, since, until, standards=standards)
+    if form == "html":
+        return render_html(insights, previous=_previous(store, since, until, standards))
+    return to_json(insights) if form == "json" else render_text(insights)
 
 
-def _html(insights: Insights, previous: Insights | None) -> str:
-    from closedloop.insights import render_html
-
-    return render_html(insights, previous=previous)
-
-
-def _given_period(args: argparse.Namespace, now: datetime) -> tuple[datetime, datetime] | None:
-    """The period ``--since`` and ``--until`` name, or None for the default one."""
+def given_period(args: argparse.Namespace, now: datetime) -> tuple[datetime, datetime] | None:
+    """The period ``--since`` and ``--until`` (and ``--now``) name, or None for the default
+    one (:func:`default_period`)."""
     from closedloop import ValidationError
 
     if not args.since and not args.until:

@@ -20,7 +20,7 @@ from email.utils import format_datetime, parseaddr
 from closedloop.domain.errors import NotifierError, UndeliverableError, ValidationError
 from closedloop.domain.outbox.notification import Notification, message_digest
 
-__all__ = ["SmtpNotifier", "message_id_for"]
+__all__ = ["SmtpNotifier", "email_headers", "html_body", "message_id_for", "recipient_of"]
 
 # Deliberately plain: one @, no white space or angle brackets, a dot-less domain allowed
 # (intranet hosts). Anything else is not taken as an address and goes to ``address_of``.
@@ -48,6 +48,44 @@ def html_body(text: str) -> str:
     )
     head = '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n'
     return f"{head}{body}\n</body></html>\n"
+
+
+def recipient_of(
+    notification: Notification,
+    address_of: Callable[[str], str | None] | None,
+    notifier: str,
+) -> str:
+    """The email address ``notification`` goes to: its ``to`` when that is an address, else
+    what ``address_of`` maps it to; raises :class:`~closedloop.UndeliverableError` naming
+    ``notifier`` (the class whose ``address_of`` to give) when there is none."""
+    to = notification.to.strip()
+    if _is_address(to):
+        return to
+    address = address_of(notification.to) if address_of is not None else None
+    if address is None or not _is_address(address.strip()):
+        how = (
+            f"address_of({notification.to!r}) gave {address!r}"
+            if address_of is not None
+            else f"no address_of was given to {notifier}"
+        )
+        raise UndeliverableError(
+            notification.key,
+            f"{notification.to!r} is not an email address and {how}; pass "
+            f"{notifier}(address_of=...) that maps it to an address, then requeue",
+        )
+    return address.strip()
+
+
+def email_headers(notification: Notification, domain: str) -> dict[str, str]:
+    """The headers every closedloop email carries besides From, To, Reply-To and Subject:
+    ``Date`` (when the notification was made), a ``Message-ID`` derived from its key
+    (:func:`message_id_for`, the same on every redelivery) and the key itself as
+    ``X-Closedloop-Key``."""
+    return {
+        "Date": format_datetime(notification.created_at),
+        "Message-ID": message_id_for(notification.key, domain),
+        "X-Closedloop-Key": notification.key,
+    }
 
 
 class SmtpNotifier:
@@ -148,22 +186,7 @@ class SmtpNotifier:
     def recipient(self, notification: Notification) -> str:
         """The email address ``notification`` goes to; raises
         :class:`~closedloop.UndeliverableError` when there is none."""
-        to = notification.to.strip()
-        if _is_address(to):
-            return to
-        address = self.address_of(notification.to) if self.address_of is not None else None
-        if address is None or not _is_address(address.strip()):
-            how = (
-                f"address_of({notification.to!r}) gave {address!r}"
-                if self.address_of is not None
-                else "no address_of was given to SmtpNotifier"
-            )
-            raise UndeliverableError(
-                notification.key,
-                f"{notification.to!r} is not an email address and {how}; pass "
-                f"SmtpNotifier(address_of=...) that maps it to an address, then requeue",
-            )
-        return address.strip()
+        return recipient_of(notification, self.address_of, "SmtpNotifier")
 
     def message(self, notification: Notification) -> EmailMessage:
         """The email for ``notification``, without sending it."""
@@ -176,9 +199,8 @@ class SmtpNotifier:
             message["Subject"] = notification.subject
         except (ValueError, IndexError) as exc:  # a header the email package refuses
             raise UndeliverableError(notification.key, f"cannot build the email: {exc}") from exc
-        message["Date"] = format_datetime(notification.created_at)
-        message["Message-ID"] = message_id_for(notification.key, self._domain)
-        message["X-Closedloop-Key"] = notification.key
+        for name, value in email_headers(notification, self._domain).items():
+            message[name] = value
         message.set_content(notification.body)
         message.add_alternative(html_body(notification.body), subtype="html")
         return message

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.apps import AppConfig  # type: ignore[import-untyped]
+from django.apps import AppConfig
 
 __all__ = ["ClosedloopConfig"]
 
 
-class ClosedloopConfig(AppConfig):  # type: ignore[misc]
+class ClosedloopConfig(AppConfig):
     """closedloop as a Django app, labelled ``closedloop``: its migrations set up the tables
     :class:`~closedloop.contrib.django.DjangoStore` uses."""
 

@@ -120,14 +120,14 @@ class DjangoStore:
 
     def _wrapper(self) -> Any:
         """Django's connection (its ``DatabaseWrapper``) for this thread."""
-        from django.db import connections  # type: ignore[import-untyped]
+        from django.db import connections
 
         return connections[self._using]
 
 
 def _vendor_class(using: str) -> type[DjangoStore]:
     from django.db import connections
-    from django.db.utils import ConnectionDoesNotExist  # type: ignore[import-untyped]
+    from django.db.utils import ConnectionDoesNotExist
 
     if not isinstance(using, str):
         raise ValidationError.of("using", f"using is a database alias (str), got {using!r}")

@@ -71,7 +71,7 @@ class _DjangoPostgres(DjangoStore, PostgresBase):
     def _tx(self) -> Iterator[psycopg.Cursor[Any]]:
         """One ``transaction.atomic()`` block (the tenant named first for row-level
         security): committed, or its savepoint released, if the block returns."""
-        from django.db import transaction  # type: ignore[import-untyped]
+        from django.db import transaction
 
         with (
             _django_errors(),
@@ -100,7 +100,7 @@ class _DjangoPostgres(DjangoStore, PostgresBase):
 def _django_errors() -> Iterator[None]:
     """Errors of Django's own statements (BEGIN, SAVEPOINT, COMMIT) as closedloop's."""
     from django.db import Error
-    from django.db.transaction import TransactionManagementError  # type: ignore[import-untyped]
+    from django.db.transaction import TransactionManagementError
 
     try:
         yield

@@ -65,8 +65,8 @@ class _DjangoSQLite(DjangoStore, TenantView):
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One ``transaction.atomic()`` block, its write lock taken first: committed (or
         its savepoint released) if the block returns, else rolled back."""
-        from django.db import Error, transaction  # type: ignore[import-untyped]
-        from django.db.transaction import TransactionManagementError  # type: ignore[import-untyped]
+        from django.db import Error, transaction
+        from django.db.transaction import TransactionManagementError
 
         try:
             with transaction.atomic(using=self._using):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import migrations  # type: ignore[import-untyped]
+from django.db import migrations
 
 #: The schema versions this migration leaves a new database at, by Django vendor.
 SCHEMA_VERSIONS = {"sqlite": 10, "postgresql": 8}
@@ -28,7 +28,7 @@ def backward(apps: Any, schema_editor: Any) -> None:
     drop(schema_editor.connection)
 
 
-class Migration(migrations.Migration):  # type: ignore[misc]
+class Migration(migrations.Migration):
     initial = True
     dependencies: list[tuple[str, str]] = []
     operations = [migrations.RunPython(forward, backward, elidable=False)]

@@ -1,0 +1,1 @@
+"""A small Django helpdesk that closes the loop with closedloop."""

@@ -1,0 +1,1 @@
+"""Tickets: the helpdesk's own model, each one a closedloop case."""

@@ -1,0 +1,1 @@
+"""closedloop's Django management commands."""

@@ -1,0 +1,1 @@
+"""``closedloop_sweep``, ``closedloop_dispatch`` and ``closedloop_report``."""
