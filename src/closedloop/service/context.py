@@ -15,11 +15,13 @@ from closedloop.domain.change import (
     Write,
     with_facts,
     with_notifications,
+    with_rag,
 )
 from closedloop.domain.checks import require_key, shown
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.hostevents.envelope import messages_for
 from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.queues.rag import rag_times
 from closedloop.domain.reports.facts import case_facts
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service.policy import Policy
@@ -80,11 +82,16 @@ class Context:
         self.store.commit_many([self._with_events(self._with_facts(c)) for c in changes])
 
     def _with_facts(self, change: Write) -> Write:
-        if not isinstance(change, Change) or change.facts is not None:
+        """A case's change with its report facts and the instants it turns amber and red
+        (for ``desk.queues.find``), computed under the policy unless the change has them."""
+        if not isinstance(change, Change):
             return change
-        return with_facts(
-            change, case_facts(change.case, self.policy.standards, self.policy.lifecycle)
-        )
+        standards, lifecycle = self.policy.standards, self.policy.lifecycle
+        if change.facts is None:
+            change = with_facts(change, case_facts(change.case, standards, lifecycle))
+        if change.rag is None:
+            change = with_rag(change, rag_times(change.case, standards, lifecycle))
+        return change
 
     def _with_events(self, change: Write) -> Write:
         """``change`` with the outbox messages of the host events it gives, if subscribed:

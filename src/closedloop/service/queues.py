@@ -4,9 +4,18 @@ the cases a person or a team has to work on."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from closedloop.domain.cases import labelling
 from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.feedback import FeedbackKind
+from closedloop.domain.cases.priority import Priority
+from closedloop.domain.errors import StorageError, ValidationError
+from closedloop.domain.latte import Stage
+from closedloop.domain.queues.query import CasePage, CaseQuery, Order
+from closedloop.domain.standards.targets import Rag
+from closedloop.ports import SearchesCases
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance
 
@@ -55,3 +64,55 @@ class Queues:
             lambda c, now: labelling.set_fields(c, at=now, by=by, values=values, clear=clear),
             expected_version=expected_version,
         )
+
+    def find(
+        self,
+        query: CaseQuery | None = None,
+        *,
+        owner: str | None = None,
+        unowned: bool = False,
+        team: str | None = None,
+        stage: Stage | str | None = None,
+        rag: Rag | str | None = None,
+        priority: Priority | str | None = None,
+        channel: Channel | str | None = None,
+        kind: FeedbackKind | str | None = None,
+        tags: Iterable[str] = (),
+        fields: Mapping[str, str] | None = None,
+        customer: str | None = None,
+        opened_since: datetime | None = None,
+        opened_until: datetime | None = None,
+        updated_since: datetime | None = None,
+        updated_until: datetime | None = None,
+        closed: bool = False,
+        order: Order | str = Order.OLDEST_FIRST,
+        limit: int = 50,
+        after: str | None = None,
+    ) -> CasePage:
+        """One page of the cases that match every filter given, in ``order``: active cases
+        only unless ``closed=True``; ``rag`` is read at the clock's now. Pass a page's
+        ``next`` as ``after`` for the next page. Give a :class:`CaseQuery` or keywords,
+        not both (``docs/queues.md``, "Finding cases")."""
+        given = dict(
+            owner=owner, unowned=unowned, team=team, stage=stage, rag=rag, priority=priority,
+            channel=channel, kind=kind, tags=tuple(tags) if not isinstance(tags, str) else tags,
+            fields=fields or {}, customer=customer, opened_since=opened_since,
+            opened_until=opened_until, updated_since=updated_since,
+            updated_until=updated_until, closed=closed, order=order,
+        )  # fmt: skip
+        if query is None:
+            query = CaseQuery(**given)  # type: ignore[arg-type]
+        elif not isinstance(query, CaseQuery):
+            raise ValidationError.of(
+                "query", f"query must be a CaseQuery, got {type(query).__name__}"
+            )
+        elif CaseQuery(**given) != CaseQuery():  # type: ignore[arg-type]
+            raise ValidationError.of("query", "give a CaseQuery or filters as keywords, not both")
+        store = self._ctx.store
+        if not isinstance(store, SearchesCases):
+            raise StorageError(
+                f"{type(store).__name__} cannot find cases: it lacks the optional "
+                "SearchesCases role (find_cases, docs/storage.md R15); use SQLiteStore, "
+                "PostgresStore or InMemoryStore, or implement it"
+            )
+        return store.find_cases(query, self._ctx.clock.now(), limit, after)
