@@ -93,20 +93,20 @@ class Queues:
         only unless ``closed=True``; ``rag`` is read at the clock's now. Pass a page's
         ``next`` as ``after`` for the next page. Give a :class:`CaseQuery` or keywords,
         not both (``docs/queues.md``, "Finding cases")."""
-        given = dict(
-            owner=owner, unowned=unowned, team=team, stage=stage, rag=rag, priority=priority,
-            channel=channel, kind=kind, tags=tuple(tags) if not isinstance(tags, str) else tags,
-            fields=fields or {}, customer=customer, opened_since=opened_since,
-            opened_until=opened_until, updated_since=updated_since,
-            updated_until=updated_until, closed=closed, order=order,
+        filtered = CaseQuery(
+            owner=owner, unowned=unowned, team=team, stage=stage, rag=rag,  # type: ignore[arg-type]
+            priority=priority, channel=channel, kind=kind,  # type: ignore[arg-type]
+            tags=tags, fields=fields or {}, customer=customer,  # type: ignore[arg-type]
+            opened_since=opened_since, opened_until=opened_until, updated_since=updated_since,
+            updated_until=updated_until, closed=closed, order=order,  # type: ignore[arg-type]
         )  # fmt: skip
         if query is None:
-            query = CaseQuery(**given)  # type: ignore[arg-type]
+            query = filtered
         elif not isinstance(query, CaseQuery):
             raise ValidationError.of(
                 "query", f"query must be a CaseQuery, got {type(query).__name__}"
             )
-        elif CaseQuery(**given) != CaseQuery():  # type: ignore[arg-type]
+        elif filtered != CaseQuery():
             raise ValidationError.of("query", "give a CaseQuery or filters as keywords, not both")
         store = self._ctx.store
         if not isinstance(store, SearchesCases):
