@@ -14,6 +14,7 @@ from closedloop.adapters.read_model import rows_for
 from closedloop.adapters.rows import dump_json, external_ids, other_authors, us
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView, run
 from closedloop.adapters.sqlite.reports import write_facts
+from closedloop.adapters.sqlite.search import write_search
 from closedloop.codec import (
     dump_datetime,
     dump_event,
@@ -147,6 +148,7 @@ class SQLiteUnitOfWork(TenantView):
             (AUTHOR_INSERT, authors),
         ):
             run(db, sql, rows)
+        write_search(db, t, changes)
         write_facts(
             db,
             t,
