@@ -8,15 +8,17 @@ the leading index is kept in that order."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 import attrs
 
+from closedloop.adapters.rows import Bodies, from_snapshots
 from closedloop.domain.cases.case import Case
 from closedloop.domain.change import Change
-from closedloop.domain.queues.matching import decode_cursor, updated_at, urgency
-from closedloop.domain.queues.query import CaseQuery, Order
+from closedloop.domain.queues.matching import decode_cursor, encode_cursor, updated_at, urgency
+from closedloop.domain.queues.query import CasePage, CaseQuery, Order
 from closedloop.domain.queues.rag import NO_DEADLINE, micros
 from closedloop.domain.standards.targets import Rag
 
@@ -27,6 +29,7 @@ __all__ = [
     "find_statement",
     "labels_of",
     "leading",
+    "page_of_rows",
     "rag_columns",
     "search_columns",
 ]
@@ -145,10 +148,12 @@ def find_statement(
     table: str = "cases",
     labels_table: str = "case_labels",
     force_index: bool = False,
+    boolean: bool = False,
 ) -> Statement:
     """The statement listing one page of ``query`` at ``now``: ``limit + 1`` rows of the
     sort key columns, id and snapshot. ``force_index`` names the leading index to the
-    planner (SQLite's ``INDEXED BY``, which has no statistics to choose by)."""
+    planner (SQLite's ``INDEXED BY``, which has no statistics to choose by); ``boolean``
+    says ``closed`` is a boolean column (PostgreSQL), not 0 or 1."""
     index = leading(query)
     keys = _KEYS[query.order]
     where: list[str] = ["c.tenant = ?"]
@@ -162,10 +167,11 @@ def find_statement(
         params = [tenant, first]
     elif force_index:
         source += f" INDEXED BY {index}"
+    no, yes = ("false", "true") if boolean else ("0", "1")
     if not query.closed:
-        where.append("c.closed = 0")
+        where.append(f"c.closed = {no}")
     elif index in _WITH_CLOSED:
-        where.append("c.closed IN (0, 1)")  # lets the index's later columns serve too
+        where.append(f"c.closed IN ({no}, {yes})")  # lets the index's later columns serve
     _filters(query, tenant, now, where, params, labels, labels_table)
     sort = [f"c.{k}" for k in keys]
     if after is not None:
@@ -227,3 +233,15 @@ def _filters(
     elif q.rag is Rag.GREEN:
         where.append("c.due_key >= ? AND (c.amber_us IS NULL OR c.amber_us > ?)")
         params.extend((n, n))
+
+
+def page_of_rows(
+    query: CaseQuery, rows: Sequence[Sequence[Any]], keys: int, limit: int, bodies: Bodies
+) -> CasePage:
+    """A page from ``limit + 1`` rows of sort key columns, id and snapshot."""
+    cases = from_snapshots([(r[keys], r[keys + 1]) for r in rows[:limit]], bodies)
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        nxt = encode_cursor(query, (*last[:keys], last[keys]))
+    return CasePage(cases, nxt)

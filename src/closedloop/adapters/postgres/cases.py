@@ -16,11 +16,14 @@ from closedloop.adapters.common import (
     check_queue,
 )
 from closedloop.adapters.postgres.connection import PAGE, PostgresBase
+from closedloop.adapters.postgres.search import statement
 from closedloop.adapters.rows import from_snapshot, from_snapshots, from_us, preloaded, us
+from closedloop.adapters.search import page_of_rows
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.due import DueCase
 from closedloop.domain.cases.queues import Queue
 from closedloop.domain.errors import CaseNotFoundError
+from closedloop.domain.queues.query import CasePage, CaseQuery
 
 __all__ = ["PostgresCaseStorage"]
 
@@ -147,3 +150,17 @@ class PostgresCaseStorage(PostgresBase):
             if len(cases) < PAGE:
                 return
             after = (us(cases[-1].opened_at), cases[-1].id)
+
+    def find_cases(
+        self, query: CaseQuery, now: datetime, limit: int = 50, after: str | None = None
+    ) -> CasePage:
+        """The first ``limit`` cases ``query`` lists at ``now``, after cursor ``after`` (the
+        ``SearchesCases`` role): one statement over the search indexes (``docs/queues.md``)."""
+        found = statement(self._s, self._tenant, query, now, limit, after)
+        rows = self._read(found.sql, found.params)
+        return page_of_rows(query, rows, found.keys, limit, self._bodies)
+
+    def explain_find(self, query: CaseQuery, now: datetime) -> str:
+        """Diagnostic: PostgreSQL's ``EXPLAIN`` for :meth:`find_cases`, one line a step."""
+        found = statement(self._s, self._tenant, query, now, 50, None)
+        return "\n".join(row[0] for row in self._read("EXPLAIN " + found.sql, found.params))

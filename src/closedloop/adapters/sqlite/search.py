@@ -12,18 +12,18 @@ from typing import Any, Final
 
 from closedloop.adapters.common import check_instant, check_limit
 from closedloop.adapters.memory_search import check_query
-from closedloop.adapters.rows import Bodies, from_snapshots
+from closedloop.adapters.rows import Bodies
 from closedloop.adapters.search import (
     FIND_COLUMNS,
     find_statement,
     labels_of,
+    page_of_rows,
     rag_columns,
     search_columns,
 )
 from closedloop.adapters.sqlite.connection import run
 from closedloop.domain.cases.case import Case
 from closedloop.domain.change import Change
-from closedloop.domain.queues.matching import encode_cursor
 from closedloop.domain.queues.query import CasePage, CaseQuery
 from closedloop.domain.queues.rag import NO_DEADLINE
 
@@ -32,7 +32,6 @@ __all__ = [
     "explain_find",
     "fill_search",
     "find_page",
-    "page_of_rows",
     "write_case_search",
     "write_search",
 ]
@@ -132,18 +131,6 @@ def find_page(
     check_instant("now", now)
     statement = find_statement(query, tenant, now, limit, after, force_index=True)
     return page_of_rows(query, read(statement.sql, statement.params), statement.keys, limit, bodies)
-
-
-def page_of_rows(
-    query: CaseQuery, rows: Sequence[Sequence[Any]], keys: int, limit: int, bodies: Bodies
-) -> CasePage:
-    """A page from ``limit + 1`` rows of sort key columns, id and snapshot."""
-    cases = from_snapshots([(r[keys], r[keys + 1]) for r in rows[:limit]], bodies)
-    nxt = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        nxt = encode_cursor(query, (*last[:keys], last[keys]))
-    return CasePage(cases, nxt)
 
 
 def explain_find(
