@@ -167,11 +167,6 @@ def find_statement(
         params = [tenant, first]
     elif force_index:
         source += f" INDEXED BY {index}"
-    no, yes = ("false", "true") if boolean else ("0", "1")
-    if not query.closed:
-        where.append(f"c.closed = {no}")
-    elif index in _WITH_CLOSED:
-        where.append(f"c.closed IN ({no}, {yes})")  # lets the index's later columns serve
     _filters(query, tenant, now, where, params, labels, labels_table)
     sort = [f"c.{k}" for k in keys]
     if after is not None:
@@ -179,11 +174,27 @@ def find_statement(
         marks = ", ".join("?" * len(low))
         where.append(f"({', '.join([*sort, 'c.id'])}) > ({marks})")
         params.extend(low)
+
+    def select(*more: str) -> str:
+        return (
+            f"SELECT {', '.join(sort)}, c.id, c.snapshot FROM {source}"
+            f" WHERE {' AND '.join([*where, *more])} ORDER BY {', '.join(sort)}, c.id LIMIT ?"
+        )
+
+    no, yes = ("false", "true") if boolean else ("0", "1")
+    rows = limit + 1
+    if not query.closed:
+        return Statement(select(f"c.closed = {no}"), (*params, rows), index, len(keys))
+    if index not in _WITH_CLOSED:
+        return Statement(select(), (*params, rows), index, len(keys))
+    # Open and closed cases each in the index's order, merged: each part stops after a
+    # page, where one range over both would sort every row the index finds.
     sql = (
-        f"SELECT {', '.join(sort)}, c.id, c.snapshot FROM {source}"
-        f" WHERE {' AND '.join(where)} ORDER BY {', '.join(sort)}, c.id LIMIT ?"
+        f"SELECT * FROM ({select(f'c.closed = {no}')}) AS a UNION ALL"
+        f" SELECT * FROM ({select(f'c.closed = {yes}')}) AS b"
+        f" ORDER BY {', '.join([*keys, 'id'])} LIMIT ?"
     )
-    return Statement(sql, (*params, limit + 1), index, len(keys))
+    return Statement(sql, (*params, rows, *params, rows, rows), index, len(keys))
 
 
 def _filters(
