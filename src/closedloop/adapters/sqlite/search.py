@@ -18,12 +18,10 @@ from closedloop.adapters.search import (
     find_statement,
     labels_of,
     page_of_rows,
-    rag_columns,
     search_columns,
 )
 from closedloop.adapters.sqlite.connection import run
 from closedloop.domain.cases.case import Case
-from closedloop.domain.change import Change
 from closedloop.domain.queues.query import CasePage, CaseQuery
 from closedloop.domain.queues.rag import NO_DEADLINE
 
@@ -33,7 +31,7 @@ __all__ = [
     "fill_search",
     "find_page",
     "write_case_search",
-    "write_search",
+    "write_labels",
 ]
 
 #: The migration: the columns each filter and order reads, the labels table, and one index
@@ -72,24 +70,22 @@ SEARCH: Final[tuple[str, ...]] = (
 _COLUMNS_UPDATE = (
     f"UPDATE cases SET {', '.join(f'{c} = ?' for c in FIND_COLUMNS)} WHERE tenant = ? AND id = ?"
 )
-_RAG_UPDATE = "UPDATE cases SET amber_us = ?, due_key = ? WHERE tenant = ? AND id = ?"
 _LABELS_DELETE = "DELETE FROM case_labels WHERE tenant = ? AND case_id = ?"
 _LABEL_INSERT = "INSERT OR IGNORE INTO case_labels (tenant, label, case_id) VALUES (?, ?, ?)"
 
 
-def write_search(db: sqlite3.Connection, tenant: str, changes: Sequence[Change]) -> None:
-    """Keep each changed case's search columns, RAG instants and labels (in the commit's
-    transaction)."""
-    write_case_search(db, tenant, [c.case for c in changes])
-    run(db, _RAG_UPDATE, [(*rag_columns(c), tenant, c.case.id) for c in changes])
-
-
-def write_case_search(db: sqlite3.Connection, tenant: str, cases: Sequence[Case]) -> None:
-    """The search columns and labels of ``cases`` (erasure: its RAG instants stay)."""
-    run(db, _COLUMNS_UPDATE, [(*search_columns(c), tenant, c.id) for c in cases])
+def write_labels(db: sqlite3.Connection, tenant: str, cases: Sequence[Case]) -> None:
+    """Replace the ``case_labels`` rows of ``cases`` (in the caller's transaction; a commit
+    writes the search columns with the rest of the case's row)."""
     labelled = [c for c in cases if c.version > 1 or c.tags or c.fields]
     run(db, _LABELS_DELETE, [(tenant, c.id) for c in labelled])
     run(db, _LABEL_INSERT, [(tenant, label, c.id) for c in cases for label in labels_of(c)])
+
+
+def write_case_search(db: sqlite3.Connection, tenant: str, cases: Sequence[Case]) -> None:
+    """The search columns and labels of ``cases`` (a back-fill; their RAG instants stay)."""
+    run(db, _COLUMNS_UPDATE, [(*search_columns(c), tenant, c.id) for c in cases])
+    write_labels(db, tenant, cases)
 
 
 def fill_search(db: sqlite3.Connection, chunk: int = 500) -> None:
