@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 
 from closedloop.domain.health import HealthFigures
 from closedloop.domain.queues.query import CasePage, CaseQuery
+from closedloop.domain.queues.rag import RagTimes
 
 __all__ = ["HealthStorage", "SearchesCases", "StoreOverview"]
 
@@ -72,4 +73,9 @@ class SearchesCases(Protocol):
     ) -> CasePage:
         """The first ``limit`` cases ``query`` lists at ``now`` (its RAG filter is read at
         ``now``) in its order, after the case whose key cursor ``after`` carries."""
+        ...
+
+    def put_rag(self, times: Sequence[tuple[str, int, RagTimes | None]]) -> int:
+        """Store ``(case_id, version, rag)`` outside a commit (a recomputation), each only
+        if its case is still at ``version``; returns how many were stored."""
         ...

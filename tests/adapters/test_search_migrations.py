@@ -6,22 +6,25 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from closedloop import PostgresStore, SQLiteStore
+from closedloop import Desk, PostgresStore, SQLiteStore
 from closedloop.adapters.sqlite.schema import MIGRATIONS
 from closedloop.adapters.sqlite.search import SEARCH
 from closedloop.domain.change import Change
 from closedloop.domain.queues.query import CaseQuery, Order
 from closedloop.domain.standards.targets import Rag
 from closedloop.ports import CaseStore, SearchesCases
-from closedloop.testing import InMemoryStore
+from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
 from closedloop.testing.conformance.base import T0
 from closedloop.testing.conformance.search import _world, every_page
 from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
 from tests.adapters.search_support import undo_search_postgres, undo_search_sqlite
+
+_H = timedelta(hours=1)
 
 QUERIES = [
     CaseQuery(closed=True),
@@ -49,6 +52,11 @@ def _expected() -> list[list[str]]:
     return [every_page(reference, q, T0, 2) for q in QUERIES]
 
 
+def _ids(store: CaseStore) -> list[str]:
+    assert isinstance(store, SearchesCases)
+    return every_page(store, CaseQuery(closed=True), T0, 50)
+
+
 def _found(store: CaseStore) -> list[list[str]]:
     assert isinstance(store, SearchesCases)
     return [every_page(store, q, T0, 2) for q in QUERIES]
@@ -66,6 +74,12 @@ def test_sqlite_fills_the_search_columns_of_an_older_file(tmp_path: Path) -> Non
     with SQLiteStore(path) as store:
         assert _found(store) == _expected()
         assert _found(store)[4] == ["s1", "s3"]  # the labels came back
+        # Their RAG instants come from desk.queues.reindex() under the desk's standards.
+        desk = Desk(store, RecordingNotifier(), clock=ManualClock(T0 + 30 * _H))
+        assert desk.queues.reindex() == 5
+        for rag in Rag:
+            found = {c.id for c in desk.queues.find(rag=rag, closed=True).cases}
+            assert found == {c for c in _ids(store) if desk.standards.status(c) is rag}
 
 
 @pytest.fixture

@@ -186,3 +186,21 @@ def test_a_store_without_the_role_is_refused_rather_than_scanned() -> None:
     desk = _desk(_NoSearch(InMemoryStore()), ManualClock(START))  # type: ignore[arg-type]
     with pytest.raises(StorageError, match="SearchesCases"):
         desk.queues.find(team="billing")
+
+
+def test_reindex_applies_new_standards_to_every_active_case() -> None:
+    clock = ManualClock(START)
+    store = InMemoryStore()
+    before = _desk(store, clock)
+    ids = [before.listen(_feedback(clock, c)).id for c in _CUSTOMERS]
+    before.acknowledge(ids[0], by="amy")
+    clock.advance(hours=3)  # green under the default standards, red under tight ones
+    after = _desk(store, clock, _TIGHT)
+    assert {c.id for c in after.queues.find(rag=Rag.RED).cases} == set()
+    assert after.queues.reindex(batch=2) == 3
+    status = {case_id: after.standards.status(case_id) for case_id in ids}
+    assert set(status.values()) == {Rag.RED}
+    assert {c.id for c in after.queues.find(rag=Rag.RED).cases} == set(ids)
+    with pytest.raises(ValidationError) as caught:
+        after.queues.reindex(batch=0)
+    assert caught.value.field == "batch"

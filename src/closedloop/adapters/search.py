@@ -19,7 +19,7 @@ from closedloop.domain.cases.case import Case
 from closedloop.domain.change import Change
 from closedloop.domain.queues.matching import decode_cursor, encode_cursor, updated_at, urgency
 from closedloop.domain.queues.query import CasePage, CaseQuery, Order
-from closedloop.domain.queues.rag import NO_DEADLINE, micros
+from closedloop.domain.queues.rag import NO_DEADLINE, RagTimes, micros
 from closedloop.domain.standards.targets import Rag
 
 __all__ = [
@@ -86,10 +86,10 @@ def search_columns(case: Case) -> tuple[object, ...]:
     )
 
 
-def rag_columns(change: Change) -> tuple[int | None, int]:
+def rag_columns(found: Change | RagTimes | None) -> tuple[int | None, int]:
     """``amber_us`` and ``due_key``: when the case turns amber, and red (or
-    :data:`NO_DEADLINE`), as the change says (None: never)."""
-    rag = change.rag
+    :data:`NO_DEADLINE`), as a change (its ``rag``) or the instants say (None: never)."""
+    rag = found.rag if isinstance(found, Change) else found
     if rag is None:
         return None, NO_DEADLINE
     return (None if rag.amber_at is None else micros(rag.amber_at)), rag.due_key

@@ -11,9 +11,11 @@ from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.feedback import FeedbackKind
 from closedloop.domain.cases.priority import Priority
+from closedloop.domain.checks import require_limit
 from closedloop.domain.errors import StorageError, ValidationError
 from closedloop.domain.latte import Stage
 from closedloop.domain.queues.query import CasePage, CaseQuery, Order
+from closedloop.domain.queues.rag import rag_times
 from closedloop.domain.standards.targets import Rag
 from closedloop.ports import SearchesCases
 from closedloop.service.context import Context
@@ -108,6 +110,28 @@ class Queues:
             )
         elif filtered != CaseQuery():
             raise ValidationError.of("query", "give a CaseQuery or filters as keywords, not both")
+        return self._searcher().find_cases(query, self._ctx.clock.now(), limit, after)
+
+    def reindex(self, *, batch: int = 500) -> int:
+        """Recompute when each active case turns amber and red, under the desk's standards
+        now: after changing the standards, or after migrating a database written before
+        cases could be found (whose cases count GREEN until then). A page of ``batch``
+        cases at a time; a case that changes meanwhile keeps what its commit stored.
+        Returns how many cases were updated."""
+        require_limit("batch", batch)
+        store, ctx = self._searcher(), self._ctx
+        standards, lifecycle = ctx.policy.standards, ctx.policy.lifecycle
+        query, after, stored = CaseQuery(), None, 0
+        while True:
+            page = store.find_cases(query, ctx.clock.now(), batch, after)
+            stored += store.put_rag(
+                [(c.id, c.version, rag_times(c, standards, lifecycle)) for c in page.cases]
+            )
+            if page.next is None:
+                return stored
+            after = page.next
+
+    def _searcher(self) -> SearchesCases:
         store = self._ctx.store
         if not isinstance(store, SearchesCases):
             raise StorageError(
@@ -115,4 +139,4 @@ class Queues:
                 "SearchesCases role (find_cases, docs/storage.md R15); use SQLiteStore, "
                 "PostgresStore or InMemoryStore, or implement it"
             )
-        return store.find_cases(query, self._ctx.clock.now(), limit, after)
+        return store

@@ -18,18 +18,20 @@ from closedloop.adapters.search import (
     find_statement,
     labels_of,
     page_of_rows,
+    rag_columns,
     search_columns,
 )
 from closedloop.adapters.sqlite.connection import run
 from closedloop.domain.cases.case import Case
 from closedloop.domain.queues.query import CasePage, CaseQuery
-from closedloop.domain.queues.rag import NO_DEADLINE
+from closedloop.domain.queues.rag import NO_DEADLINE, RagTimes
 
 __all__ = [
     "SEARCH",
     "explain_find",
     "fill_search",
     "find_page",
+    "put_rag",
     "write_case_search",
     "write_labels",
 ]
@@ -138,3 +140,17 @@ def explain_find(
     statement = find_statement(query, tenant, now, 50, None, force_index=True)
     rows = read("EXPLAIN QUERY PLAN " + statement.sql, statement.params)
     return "\n".join(str(row[-1]) for row in rows)
+
+
+_RAG_PUT = "UPDATE cases SET amber_us = ?, due_key = ? WHERE tenant = ? AND id = ? AND version = ?"
+
+
+def put_rag(
+    db: sqlite3.Connection, tenant: str, times: Sequence[tuple[str, int, RagTimes | None]]
+) -> int:
+    """Store each case's RAG instants if it is still at the version given; how many."""
+    stored = 0
+    for case_id, version, rag in times:
+        amber, due = rag_columns(rag)
+        stored += db.execute(_RAG_PUT, (amber, due, tenant, case_id, version)).rowcount
+    return stored

@@ -267,6 +267,25 @@ class SearchContract(StoreContract):
         assert ids(searcher, updated_since=T0 + 7 * _H) == ["s3"]
         assert ids(searcher, now=T0 + 31 * _H, rag=Rag.RED) == ["s1", "s2", "s3"]
 
+    def test_r15_put_rag_stores_instants_only_at_the_version_given(
+        self, store: CaseStore, searcher: SearchesCases
+    ) -> None:
+        _commit(store, _world())
+        s3 = store.get("s3")
+        stored = searcher.put_rag(
+            [("s3", s3.version, RagTimes(T0, T0 + _H)), ("s4", 99, RagTimes(T0, T0 + _H)),
+             ("s5", 1, RagTimes(T0, T0 + 2 * _H)), ("nobody", 1, None)]
+        )  # fmt: skip
+        assert stored == 2
+        ids = self._ids
+        assert ids(searcher, now=T0 + 3 * _H, rag=Rag.RED) == ["s3", "s5"]
+        assert ids(searcher, now=T0 + 3 * _H, rag=Rag.GREEN) == ["s2", "s4"]
+        assert searcher.put_rag([]) == 0
+        with pytest.raises(ValidationError):
+            searcher.put_rag([("s3", s3.version, None), ("s3", s3.version, None)])
+        with pytest.raises(ValidationError):
+            searcher.put_rag([("s3", "one", None)])  # type: ignore[list-item]
+
     def test_r15_equals_the_in_memory_reference_for_any_cases_and_query(self) -> None:
         make, dispose = self.make_store, self.close
 
