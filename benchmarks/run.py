@@ -2,7 +2,7 @@
 
 python benchmarks/run.py            # everything
 python benchmarks/run.py sqlite     # one suite: lifecycle calendar sqlite sweep postgres
-                                    # insights report events health aio django
+                                    # insights report events health aio django queues
 python benchmarks/run.py --quick    # fewer repeats, smaller tables, for a smoke test
 """
 
@@ -22,6 +22,7 @@ import bench_health
 import bench_insights
 import bench_lifecycle
 import bench_postgres
+import bench_queues
 import bench_report
 import bench_sqlite
 import bench_sweep
@@ -40,6 +41,7 @@ def main() -> None:
         "health": bench_health.run,
         "aio": bench_aio.run,
         "django": bench_django.run,
+        "queues": bench_queues.run,
     }
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller tables")

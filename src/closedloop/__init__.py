@@ -78,6 +78,8 @@ from closedloop.domain.portal import (
     StatusLinks,
     StatusPromise,
 )
+from closedloop.domain.queues.query import CasePage, CaseQuery, Order
+from closedloop.domain.queues.rag import RagTimes
 from closedloop.domain.standards.calendar import BusinessCalendar, Window
 from closedloop.domain.standards.escalation import Ladder, Rung
 from closedloop.domain.standards.lateness import LateMode, Lateness
@@ -149,6 +151,8 @@ __all__ = [
     "BusinessCalendar",
     "Case",
     "CaseNotFoundError",
+    "CasePage",
+    "CaseQuery",
     "CaseStore",
     "Change",
     "Channel",
@@ -207,6 +211,7 @@ __all__ = [
     "Notifier",
     "NotifierError",
     "NotifierRouter",
+    "Order",
     "Origin",
     "OriginKind",
     "OutboxMessage",
@@ -216,6 +221,7 @@ __all__ = [
     "Priority",
     "Queue",
     "Rag",
+    "RagTimes",
     "Reason",
     "Receipt",
     "Received",

@@ -25,7 +25,7 @@ from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.reports.facts import CaseFacts
 from closedloop.domain.reports.totals import Totals
 from closedloop.domain.surveys.invitation import Invitation
-from closedloop.ports_operations import HealthStorage, StoreOverview
+from closedloop.ports_operations import HealthStorage, SearchesCases, StoreOverview
 
 __all__ = [
     "DEFAULT_TENANT",
@@ -41,6 +41,7 @@ __all__ = [
     "OutboxStorage",
     "ReadsManyCases",
     "ReportStorage",
+    "SearchesCases",
     "StoreOverview",
     "UnitOfWork",
 ]

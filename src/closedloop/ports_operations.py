@@ -1,5 +1,6 @@
 """The optional store roles for running closedloop in production: the figures of
-``desk.health()`` and the tenants a store holds. Re-exported by :mod:`closedloop.ports`."""
+``desk.health()``, the tenants a store holds, and finding cases for work queues.
+Re-exported by :mod:`closedloop.ports`."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from closedloop.domain.health import HealthFigures
+from closedloop.domain.queues.query import CasePage, CaseQuery
+from closedloop.domain.queues.rag import RagTimes
 
-__all__ = ["HealthStorage", "StoreOverview"]
+__all__ = ["HealthStorage", "SearchesCases", "StoreOverview"]
 
 
 @runtime_checkable
@@ -50,4 +53,29 @@ class StoreOverview(Protocol):
     def activity(self) -> tuple[datetime, datetime] | None:
         """When this tenant's activity began and last happened: the earliest ``opened_at``
         of its cases and the latest time of any of their events; None if it has no case."""
+        ...
+
+
+@runtime_checkable
+class SearchesCases(Protocol):
+    """Optional: finding cases by any mix of filters, in a named order, a page at a time
+    (``desk.queues.find``; ``SQLiteStore``, ``PostgresStore`` and ``InMemoryStore`` have
+    it). Without it ``desk.queues.find`` raises ``StorageError``: it never loads every case.
+
+    An implementor guarantees (``docs/storage.md``), R15: the page the in-memory reference
+    gives (``closedloop.domain.queues.matching``: the same cases in the same order, and the
+    same ``next`` cursor), read from indexes; a change's ``rag`` instants are kept with the
+    case (erasure keeps them) and its tags, fields and owner follow every commit.
+    """
+
+    def find_cases(
+        self, query: CaseQuery, now: datetime, limit: int = 50, after: str | None = None
+    ) -> CasePage:
+        """The first ``limit`` cases ``query`` lists at ``now`` (its RAG filter is read at
+        ``now``) in its order, after the case whose key cursor ``after`` carries."""
+        ...
+
+    def put_rag(self, times: Sequence[tuple[str, int, RagTimes | None]]) -> int:
+        """Store ``(case_id, version, rag)`` outside a commit (a recomputation), each only
+        if its case is still at ``version``; returns how many were stored."""
         ...

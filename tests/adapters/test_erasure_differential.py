@@ -50,6 +50,7 @@ from tests.adapters.erasure_support import (
     theirs,
 )
 from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
+from tests.adapters.search_support import undo_search_postgres, undo_search_sqlite
 from tests.helpers import START
 
 ANN = ("ann@example.com", "11", "@ann_t", "old-ann@example.com")
@@ -208,6 +209,7 @@ def test_a_sqlite_file_from_before_the_erasure_indexes_erases_the_same(
         patch.setattr(invitations, "_secret", lambda: f"secret{next(counter)}")
         world, at = build(store)
     db = sqlite3.connect(path)  # the file as closedloop wrote it before (schema 6)
+    undo_search_sqlite(db)
     for table in ("case_facts", *CHILD_TABLES):
         db.execute(f"DROP TABLE {table}")
     db.execute("ALTER TABLE cases DROP COLUMN snapshot")  # before snapshots (schema 8)
@@ -255,6 +257,7 @@ def test_a_postgres_schema_from_before_the_erasure_indexes_erases_the_same(
         patch.setattr(invitations, "_secret", lambda: f"secret{next(counter)}")
         world, at = build(store)
     with psycopg.connect(dsn, autocommit=True) as conn:  # the schema before (version 3)
+        undo_search_postgres(conn, schema)
         for table in ("case_facts", *CHILD_TABLES):
             conn.execute(f'DROP TABLE "{schema}".{table}')
         conn.execute(f'ALTER TABLE "{schema}".cases DROP COLUMN snapshot')  # snapshots (5)

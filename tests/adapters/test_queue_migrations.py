@@ -16,6 +16,7 @@ from closedloop.adapters.sqlite.schema import SCHEMA_VERSION as SQLITE_SCHEMA_VE
 from closedloop.ports import CaseStore
 from closedloop.testing import ManualClock, RecordingNotifier, SequentialIds
 from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
+from tests.adapters.search_support import undo_search_postgres, undo_search_sqlite
 from tests.helpers import START, make_feedback
 
 
@@ -56,6 +57,7 @@ def test_sqlite_fills_the_queues_of_an_older_file(tmp_path: Path) -> None:
         expected = one_case_per_queue(store)
     # The file as closedloop wrote it before queues (schema 5).
     db = sqlite3.connect(path)
+    undo_search_sqlite(db)  # before cases could be found (schema 11)
     for table in ("case_facts", *CHILD_TABLES):  # before the read model (schema 9)
         db.execute(f"DROP TABLE {table}")
     db.execute("ALTER TABLE cases DROP COLUMN snapshot")  # before snapshots (schema 8)
@@ -109,6 +111,7 @@ def test_postgres_fills_the_queues_of_an_older_schema(postgres: tuple[str, str])
     with PostgresStore(dsn, schema=schema) as store:
         expected = one_case_per_queue(store)
     with psycopg.connect(dsn, autocommit=True) as conn:
+        undo_search_postgres(conn, schema)  # before cases could be found (9)
         for table in ("case_facts", *CHILD_TABLES):  # and the read model (6)
             conn.execute(f'DROP TABLE "{schema}".{table}')
         conn.execute(f'ALTER TABLE "{schema}".cases DROP COLUMN snapshot')  # snapshots (5)

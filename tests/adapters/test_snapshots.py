@@ -17,6 +17,7 @@ from closedloop.domain.cases import steps as latte
 from closedloop.domain.cases.case import Case, replay
 from closedloop.domain.change import Change
 from closedloop.testing.conformance.base import T0, opened
+from tests.adapters.search_support import undo_search_postgres, undo_search_sqlite
 
 
 def history(case_id: str, handovers: int) -> Case:
@@ -36,6 +37,7 @@ def test_sqlite_fills_the_snapshots_of_an_older_file_chunk_by_chunk(tmp_path: Pa
     with SQLiteStore(path) as store:
         store.commit_many([Change(c, 0) for c in cases])
     db = sqlite3.connect(path)  # the file as closedloop wrote it before snapshots (schema 7)
+    undo_search_sqlite(db)
     for table in ("case_facts", *CHILD_TABLES):  # and before the read model
         db.execute(f"DROP TABLE {table}")
     db.execute("ALTER TABLE cases DROP COLUMN snapshot")
@@ -110,6 +112,7 @@ def test_postgres_fills_the_snapshots_of_an_older_schema(dsn: str, schema: str) 
     with PostgresStore(dsn, schema=schema) as store:
         store.commit_many([Change(c, 0) for c in cases])
     with psycopg.connect(dsn, autocommit=True) as conn:  # the schema before snapshots (4)
+        undo_search_postgres(conn, schema)
         for table in ("case_facts", *CHILD_TABLES):  # and before the read model
             conn.execute(f'DROP TABLE "{schema}".{table}')
         conn.execute(f'ALTER TABLE "{schema}".cases DROP COLUMN snapshot')

@@ -22,6 +22,7 @@ from closedloop.domain.reports.facts import basis, case_facts
 from closedloop.domain.standards.standard import office_hours
 from closedloop.insights import compute, rebuild_facts, to_json
 from closedloop.testing import InMemoryStore
+from tests.adapters.search_support import undo_search_sqlite
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FAR = datetime(2999, 1, 1, tzinfo=UTC)
@@ -142,6 +143,7 @@ def test_an_older_sqlite_file_is_migrated_then_back_filled(
     older = tmp_path / "older.db"
     older.write_bytes(demo.read_bytes())
     db = sqlite3.connect(older)  # the file as closedloop wrote it before the read model
+    undo_search_sqlite(db)
     for table in ("case_facts", *CHILD_TABLES):
         db.execute(f"DROP TABLE {table}")
     db.execute(f"PRAGMA user_version = {MIGRATIONS.index(READ_MODEL)}")

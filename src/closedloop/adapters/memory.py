@@ -21,6 +21,7 @@ from closedloop.adapters.common import (
 from closedloop.adapters.memory_operations import MemoryOperations
 from closedloop.adapters.memory_outbox import MemoryOutbox
 from closedloop.adapters.memory_reports import MemoryReports
+from closedloop.adapters.memory_search import MemorySearch
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.due import DueCase
 from closedloop.domain.cases.queues import Queue
@@ -37,6 +38,7 @@ from closedloop.domain.errors import (
     InvitationNotFoundError,
 )
 from closedloop.domain.outbox.messages import OutboxMessage
+from closedloop.domain.queues.rag import RagTimes
 from closedloop.domain.reports.facts import CaseFacts
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.ports import DEFAULT_TENANT
@@ -56,9 +58,10 @@ class _Data:
         self.outbox: dict[tuple[str, str], OutboxMessage] = {}
         self.invitations: dict[tuple[str, str], Invitation] = {}
         self.facts: dict[tuple[str, str], CaseFacts | None] = {}  # None: missing
+        self.rag: dict[tuple[str, str], RagTimes | None] = {}  # kept through erasure
 
 
-class InMemoryStore(MemoryOutbox, MemoryReports, MemoryOperations):
+class InMemoryStore(MemoryOutbox, MemoryReports, MemoryOperations, MemorySearch):
     """The reference :class:`~closedloop.ports.CaseStore`: dicts behind one lock.
 
     It meets every requirement in ``docs/storage.md`` (the conformance kit compares other
@@ -126,6 +129,7 @@ class InMemoryStore(MemoryOutbox, MemoryReports, MemoryOperations):
             for change in case_changes:
                 case = change.case
                 data.cases[t, case.id], data.facts[t, case.id] = case, change.facts
+                data.rag[t, case.id] = change.rag
                 for external_id in _external_ids(change):
                     data.external[t, external_id] = case.id
             for ic in invitation_changes:

@@ -13,10 +13,11 @@ from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.limits import check_record
 from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.queues.rag import RagTimes
 from closedloop.domain.reports.facts import CaseFacts
 from closedloop.domain.surveys.invitation import Invitation
 
-__all__ = ["Change", "CustomerChange", "InvitationChange", "Write"]
+__all__ = ["Change", "CustomerChange", "InvitationChange", "Write", "with_rag"]
 
 
 def _checked(record: object, kind: type, expected_version: object, notifications: object) -> None:
@@ -73,6 +74,9 @@ class Change:
     facts: CaseFacts | None = None
     """The report facts of the case after the change (computed by the service, written by
     a store with the ``ReportStorage`` role; None: the store marks them missing)."""
+    rag: RagTimes | None = None
+    """When the case turns amber and red under the desk's standards (computed by the
+    service, indexed by a store with the ``SearchesCases`` role; None: never, GREEN)."""
 
     def __attrs_post_init__(self) -> None:
         _checked(self.case, Case, self.expected_version, self.notifications)
@@ -85,6 +89,8 @@ class Change:
             raise ValidationError.of(
                 "facts", f"facts must be the CaseFacts of this case's version, got {shown(facts)}"
             )
+        if self.rag is not None and not isinstance(self.rag, RagTimes):
+            raise ValidationError.of("rag", f"rag must be RagTimes or None, got {shown(self.rag)}")
         for event in self.events:
             check_record(event)
         _notifications(self.notifications)
@@ -106,6 +112,13 @@ def with_facts(change: Change, facts: CaseFacts) -> Change:
             "facts", f"facts must be the CaseFacts of this case's version, got {shown(facts)}"
         )
     return _copied(change, facts=facts)
+
+
+def with_rag(change: Change, rag: RagTimes) -> Change:
+    """``change`` carrying when its case turns amber and red; only ``rag`` is checked."""
+    if not isinstance(rag, RagTimes):
+        raise ValidationError.of("rag", f"rag must be RagTimes, got {shown(rag)}")
+    return _copied(change, rag=rag)
 
 
 def with_notifications(change: Change, more: tuple[Notification, ...]) -> Change:

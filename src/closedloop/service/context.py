@@ -15,11 +15,13 @@ from closedloop.domain.change import (
     Write,
     with_facts,
     with_notifications,
+    with_rag,
 )
 from closedloop.domain.checks import require_key, shown
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.hostevents.envelope import messages_for
 from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.queues.rag import rag_times
 from closedloop.domain.reports import measure
 from closedloop.domain.reports.facts import case_facts
 from closedloop.domain.reports.measure import Progress
@@ -89,13 +91,19 @@ class Context:
         self.measured.remember(progress)
 
     def _with_facts(self, change: Write, progress: list[Progress]) -> Write:
-        if not isinstance(change, Change) or change.facts is not None:
+        """A case's change with its report facts and the instants it turns amber and red
+        (for ``desk.queues.find``), computed under the policy unless the change has them.
+        The facts' measuring goes on from where this case's last commit left it."""
+        if not isinstance(change, Change):
             return change
-        case, policy = change.case, self.policy
-        since = self.measured.of(case.id)
-        now = measure.progress(case, policy.standards, policy.lifecycle, since)
-        progress.append(now)
-        return with_facts(change, case_facts(case, policy.standards, policy.lifecycle, now))
+        case, standards, lifecycle = change.case, self.policy.standards, self.policy.lifecycle
+        if change.facts is None:
+            now = measure.progress(case, standards, lifecycle, self.measured.of(case.id))
+            progress.append(now)
+            change = with_facts(change, case_facts(case, standards, lifecycle, now))
+        if change.rag is None:
+            change = with_rag(change, rag_times(case, standards, lifecycle))
+        return change
 
     def _with_events(self, change: Write) -> Write:
         """``change`` with the outbox messages of the host events it gives, if subscribed:

@@ -4,9 +4,20 @@ the cases a person or a team has to work on."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from closedloop.domain.cases import labelling
 from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.feedback import FeedbackKind
+from closedloop.domain.cases.priority import Priority
+from closedloop.domain.checks import require_limit
+from closedloop.domain.errors import StorageError, ValidationError
+from closedloop.domain.latte import Stage
+from closedloop.domain.queues.query import CasePage, CaseQuery, Order
+from closedloop.domain.queues.rag import rag_times
+from closedloop.domain.standards.targets import Rag
+from closedloop.ports import SearchesCases
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance
 
@@ -55,3 +66,77 @@ class Queues:
             lambda c, now: labelling.set_fields(c, at=now, by=by, values=values, clear=clear),
             expected_version=expected_version,
         )
+
+    def find(
+        self,
+        query: CaseQuery | None = None,
+        *,
+        owner: str | None = None,
+        unowned: bool = False,
+        team: str | None = None,
+        stage: Stage | str | None = None,
+        rag: Rag | str | None = None,
+        priority: Priority | str | None = None,
+        channel: Channel | str | None = None,
+        kind: FeedbackKind | str | None = None,
+        tags: Iterable[str] = (),
+        fields: Mapping[str, str] | None = None,
+        customer: str | None = None,
+        opened_since: datetime | None = None,
+        opened_until: datetime | None = None,
+        updated_since: datetime | None = None,
+        updated_until: datetime | None = None,
+        closed: bool = False,
+        order: Order | str = Order.OLDEST_FIRST,
+        limit: int = 50,
+        after: str | None = None,
+    ) -> CasePage:
+        """One page of the cases that match every filter given, in ``order``: active cases
+        only unless ``closed=True``; ``rag`` is read at the clock's now. Pass a page's
+        ``next`` as ``after`` for the next page. Give a :class:`CaseQuery` or keywords,
+        not both (``docs/queues.md``, "Finding cases")."""
+        filtered = CaseQuery(
+            owner=owner, unowned=unowned, team=team, stage=stage, rag=rag,  # type: ignore[arg-type]
+            priority=priority, channel=channel, kind=kind,  # type: ignore[arg-type]
+            tags=tags, fields=fields or {}, customer=customer,  # type: ignore[arg-type]
+            opened_since=opened_since, opened_until=opened_until, updated_since=updated_since,
+            updated_until=updated_until, closed=closed, order=order,  # type: ignore[arg-type]
+        )  # fmt: skip
+        if query is None:
+            query = filtered
+        elif not isinstance(query, CaseQuery):
+            raise ValidationError.of(
+                "query", f"query must be a CaseQuery, got {type(query).__name__}"
+            )
+        elif filtered != CaseQuery():
+            raise ValidationError.of("query", "give a CaseQuery or filters as keywords, not both")
+        return self._searcher().find_cases(query, self._ctx.clock.now(), limit, after)
+
+    def reindex(self, *, batch: int = 500) -> int:
+        """Recompute when each active case turns amber and red, under the desk's standards
+        now: after changing the standards, or after migrating a database written before
+        cases could be found (whose cases count GREEN until then). A page of ``batch``
+        cases at a time; a case that changes meanwhile keeps what its commit stored.
+        Returns how many cases were updated."""
+        require_limit("batch", batch)
+        store, ctx = self._searcher(), self._ctx
+        standards, lifecycle = ctx.policy.standards, ctx.policy.lifecycle
+        query, after, stored = CaseQuery(), None, 0
+        while True:
+            page = store.find_cases(query, ctx.clock.now(), batch, after)
+            stored += store.put_rag(
+                [(c.id, c.version, rag_times(c, standards, lifecycle)) for c in page.cases]
+            )
+            if page.next is None:
+                return stored
+            after = page.next
+
+    def _searcher(self) -> SearchesCases:
+        store = self._ctx.store
+        if not isinstance(store, SearchesCases):
+            raise StorageError(
+                f"{type(store).__name__} cannot find cases: it lacks the optional "
+                "SearchesCases role (find_cases, docs/storage.md R15); use SQLiteStore, "
+                "PostgresStore or InMemoryStore, or implement it"
+            )
+        return store

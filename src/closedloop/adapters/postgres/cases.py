@@ -15,12 +15,17 @@ from closedloop.adapters.common import (
     check_limit,
     check_queue,
 )
+from closedloop.adapters.memory_search import check_rag_rows
 from closedloop.adapters.postgres.connection import PAGE, PostgresBase
+from closedloop.adapters.postgres.search import statement
 from closedloop.adapters.rows import from_snapshot, from_snapshots, from_us, preloaded, us
+from closedloop.adapters.search import page_of_rows, rag_columns
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.due import DueCase
 from closedloop.domain.cases.queues import Queue
 from closedloop.domain.errors import CaseNotFoundError
+from closedloop.domain.queues.query import CasePage, CaseQuery
+from closedloop.domain.queues.rag import RagTimes
 
 __all__ = ["PostgresCaseStorage"]
 
@@ -147,3 +152,40 @@ class PostgresCaseStorage(PostgresBase):
             if len(cases) < PAGE:
                 return
             after = (us(cases[-1].opened_at), cases[-1].id)
+
+    def find_cases(
+        self, query: CaseQuery, now: datetime, limit: int = 50, after: str | None = None
+    ) -> CasePage:
+        """The first ``limit`` cases ``query`` lists at ``now``, after cursor ``after`` (the
+        ``SearchesCases`` role): one statement over the search indexes (``docs/queues.md``)."""
+        found = statement(self._s, self._tenant, query, now, limit, after)
+        rows = self._read(found.sql, found.params)
+        return page_of_rows(query, rows, found.keys, limit, self._bodies)
+
+    def put_rag(self, times: Sequence[tuple[str, int, RagTimes | None]]) -> int:
+        """Store each case's RAG instants if the case is still at the version given (a
+        recomputation); returns how many were stored."""
+        rows = check_rag_rows(times)
+        if not rows:
+            return 0
+        columns = [rag_columns(rag) for _, _, rag in rows]
+        with self._tx() as cur:
+            cur.execute(
+                f"UPDATE {self._s}.cases AS c SET amber_us = u.amber, due_key = u.due"
+                " FROM unnest(%s::text[], %s::integer[], %s::bigint[], %s::bigint[])"
+                " AS u(id, version, amber, due)"
+                " WHERE c.tenant = %s AND c.id = u.id AND c.version = u.version",
+                (
+                    [case_id for case_id, _, _ in rows],
+                    [version for _, version, _ in rows],
+                    [amber for amber, _ in columns],
+                    [due for _, due in columns],
+                    self._tenant,
+                ),
+            )
+            return cur.rowcount
+
+    def explain_find(self, query: CaseQuery, now: datetime) -> str:
+        """Diagnostic: PostgreSQL's ``EXPLAIN`` for :meth:`find_cases`, one line a step."""
+        found = statement(self._s, self._tenant, query, now, 50, None)
+        return "\n".join(row[0] for row in self._read("EXPLAIN " + found.sql, found.params))

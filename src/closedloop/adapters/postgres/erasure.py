@@ -12,6 +12,7 @@ from closedloop.adapters.common import erased_customers
 from closedloop.adapters.postgres.connection import PostgresBase
 from closedloop.adapters.postgres.outbox import OUTBOX_COLUMNS
 from closedloop.adapters.postgres.reports import write_facts
+from closedloop.adapters.postgres.search import write_case_search
 from closedloop.adapters.read_model import rows_for
 from closedloop.adapters.rows import (
     dump_json,
@@ -140,6 +141,7 @@ class PostgresErasureStorage(PostgresBase):
             (case.customer, case.version, dump_json(dump_snapshot(case)), t, case_id),
         )
         write_facts(cur, s, t, [(case_id, rows_for(t, case, None), False)])  # no text kept
+        write_case_search(cur, s, t, case)  # the customer's pseudonym; RAG instants stay
         cur.executemany(
             f"UPDATE {s}.external_ids SET external_id = %s "
             "WHERE tenant = %s AND external_id = %s AND case_id = %s",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from closedloop.adapters.common import check_tenant
 from closedloop.adapters.postgres.outbox_schema import OUTBOX_ORDER
 from closedloop.adapters.postgres.read_model_schema import PROMISES_ANNOUNCED, READ_MODEL
+from closedloop.adapters.postgres.search import SEARCH, fill_search, row_security_on
 from closedloop.domain.errors import SchemaVersionError, ValidationError
 
 if TYPE_CHECKING:
@@ -186,6 +187,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     READ_MODEL,
     PROMISES_ANNOUNCED,
     OUTBOX_ORDER,
+    SEARCH,
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.
@@ -197,13 +199,16 @@ _AUTHORS_FROM = 4
 #: Migrations after which every case's snapshot is computed from its events.
 _SNAPSHOTS_FROM = 5
 
+#: Migrations after which the cases' search columns and labels are filled in.
+_SEARCH_FROM = MIGRATIONS.index(SEARCH) + 1
+
 #: The schema version this closedloop writes: the number of migrations.
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 
 _TABLES = (
     "cases", "events", "external_ids", "escalations", "outbox", "invitations", "customers",
     "customer_handles", "case_authors", "case_facts", "fact_steps", "fact_causes",
-    "fact_promises", "fact_declines",
+    "fact_promises", "fact_declines", "case_labels",
 )  # fmt: skip
 
 
@@ -234,6 +239,10 @@ def migrate_schema(conn: psycopg.Connection[Any], schema: str) -> int:
         _fill_case_authors(conn, s)
     if found and found < _SNAPSHOTS_FROM <= SCHEMA_VERSION:
         _fill_snapshots(conn, s)
+    if found and found < _SEARCH_FROM <= SCHEMA_VERSION:
+        fill_search(conn, s)
+    if found < SCHEMA_VERSION and row_security_on(conn, schema):
+        create_policies(conn, schema, {})  # the tables added since get the tenant policy
     if row is None:
         conn.execute(f"INSERT INTO {s}.schema_version VALUES (%s)", (SCHEMA_VERSION,))
     else:

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 from closedloop.adapters.common import check_batch, split_batch
 from closedloop.adapters.postgres.connection import PostgresBase
 from closedloop.adapters.postgres.reports import write_facts
+from closedloop.adapters.postgres.search import write_labels
 from closedloop.adapters.read_model import rows_for
 from closedloop.adapters.rows import dump_json, new_external_ids, other_authors, us
+from closedloop.adapters.search import FIND_COLUMNS, rag_columns, search_columns
 from closedloop.codec import (
     dump_datetime,
     dump_event,
@@ -20,7 +22,6 @@ from closedloop.codec import (
     dump_notification,
     dump_snapshot,
 )
-from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.events import Escalated
 from closedloop.domain.change import Change, InvitationChange, Write
 from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError
@@ -30,6 +31,14 @@ if TYPE_CHECKING:
     import psycopg
 
 __all__ = ["PostgresUnitOfWork"]
+
+#: The search columns written with each case (closedloop.adapters.search), their types.
+_FIND_COLUMNS = (*FIND_COLUMNS, "amber_us", "due_key")
+_FIND = ", ".join(_FIND_COLUMNS)
+_FIND_TYPES = (
+    "%b::text[], %b::text[], %b::integer[], %b::text[], %b::text[], %b::bigint[],"
+    " %b::bigint[], %b::bigint[]"
+)
 
 # Up to this many rows go as plain statements; more go as one statement over arrays, sent
 # in binary (%b): text arrays in text format cost an escaping pass over every JSON body.
@@ -53,7 +62,7 @@ class PostgresUnitOfWork(PostgresBase):
             return
         case_changes, invitation_changes = split_batch(changes)
         # Before the transaction: a case read from the store may read its history for these.
-        state = _state([c.case for c in case_changes])
+        state = _state(case_changes)
         with self._tx() as cur:
             for change in invitation_changes:
                 self._put_invitation(cur, change)
@@ -109,15 +118,17 @@ class PostgresUnitOfWork(PostgresBase):
             if fresh:
                 cur.execute(
                     f"INSERT INTO {s}.cases (tenant, id, version, stage, due_us, acknowledged,"
-                    " closed, queue, queue_us, snapshot, customer, opened_us)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                    f" closed, queue, queue_us, snapshot, {_FIND}, customer, opened_us)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                    " %s, %s, %s, %s)"
                     " ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
                     (t, *only, cases[0].customer, us(cases[0].opened_at)),
                 )
             else:
                 cur.execute(
                     f"UPDATE {s}.cases SET version = %s, stage = %s, due_us = %s,"
-                    " acknowledged = %s, closed = %s, queue = %s, queue_us = %s, snapshot = %s"
+                    " acknowledged = %s, closed = %s, queue = %s, queue_us = %s, snapshot = %s,"
+                    f" {', '.join(f'{c} = %s' for c in _FIND_COLUMNS)}"
                     " WHERE tenant = %s AND id = %s AND version = %s RETURNING id",
                     (*only[1:], t, only[0], changes[0].expected_version),
                 )
@@ -126,9 +137,10 @@ class PostgresUnitOfWork(PostgresBase):
         if fresh:
             cur.execute(
                 f"INSERT INTO {s}.cases (tenant, id, version, stage, due_us, acknowledged,"
-                " closed, queue, queue_us, snapshot, customer, opened_us) SELECT %s, * FROM"
-                " unnest(%b::text[], %b::integer[], %b::text[], %b::bigint[], %b::boolean[],"
-                " %b::boolean[], %b::text[], %b::bigint[], %b::text[], %b::text[], %b::bigint[])"
+                f" closed, queue, queue_us, snapshot, {_FIND}, customer, opened_us) SELECT %s, *"
+                " FROM unnest(%b::text[], %b::integer[], %b::text[], %b::bigint[], %b::boolean[],"
+                f" %b::boolean[], %b::text[], %b::bigint[], %b::text[], {_FIND_TYPES},"
+                " %b::text[], %b::bigint[])"
                 " ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
                 (
                     t,
@@ -142,12 +154,13 @@ class PostgresUnitOfWork(PostgresBase):
             cur.execute(
                 f"UPDATE {s}.cases AS c SET version = u.version, stage = u.stage,"
                 " due_us = u.due_us, acknowledged = u.acknowledged, closed = u.closed,"
-                " queue = u.queue, queue_us = u.queue_us, snapshot = u.snapshot"
+                " queue = u.queue, queue_us = u.queue_us, snapshot = u.snapshot,"
+                f" {', '.join(f'{c} = u.{c}' for c in _FIND_COLUMNS)}"
                 " FROM unnest(%b::text[], %b::integer[], %b::text[], %b::bigint[],"
                 " %b::boolean[], %b::boolean[], %b::text[], %b::bigint[], %b::text[],"
-                " %b::integer[])"
+                f" {_FIND_TYPES}, %b::integer[])"
                 " AS u(id, version, stage, due_us, acknowledged, closed, queue, queue_us,"
-                " snapshot, expected)"
+                f" snapshot, {_FIND}, expected)"
                 " WHERE c.tenant = %s AND c.id = u.id AND c.version = u.expected RETURNING c.id",
                 (
                     *([column[i] for i in moved] for column in state),
@@ -216,6 +229,7 @@ class PostgresUnitOfWork(PostgresBase):
             (c.case.id, rows_for(t, c.case, c.facts), c.expected_version == 0) for c in changes
         ]
         write_facts(cur, s, t, facts)
+        write_labels(cur, s, t, [c.case for c in changes])
 
     def _claim_external_ids(
         self, cur: psycopg.Cursor[Any], changes: list[Change]
@@ -270,8 +284,11 @@ class PostgresUnitOfWork(PostgresBase):
             )
 
 
-def _state(cases: list[Case]) -> tuple[list[Any], ...]:
-    """The ``cases`` columns of a batch, column by column, the snapshot last."""
+def _state(changes: list[Change]) -> tuple[list[Any], ...]:
+    """The ``cases`` columns of a batch, column by column: the snapshot, then the search
+    columns (``_FIND``)."""
+    cases = [c.case for c in changes]
+    found = [(*search_columns(c.case), *rag_columns(c)) for c in changes]
     return (
         [c.id for c in cases],
         [c.version for c in cases],
@@ -282,4 +299,5 @@ def _state(cases: list[Case]) -> tuple[list[Any], ...]:
         [None if c.queue is None else c.queue.value for c in cases],
         [None if c.queued_since is None else us(c.queued_since) for c in cases],
         [dump_json(dump_snapshot(c)) for c in cases],
+        *([row[i] for row in found] for i in range(len(_FIND_COLUMNS))),
     )

@@ -13,12 +13,16 @@ from closedloop.adapters.common import (
     check_limit,
     check_queue,
 )
+from closedloop.adapters.memory_search import check_rag_rows
 from closedloop.adapters.rows import from_snapshot, from_snapshots, from_us, preloaded, us
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView
+from closedloop.adapters.sqlite.search import explain_find, find_page, put_rag
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.due import DueCase
 from closedloop.domain.cases.queues import Queue
 from closedloop.domain.errors import CaseNotFoundError
+from closedloop.domain.queues.query import CasePage, CaseQuery
+from closedloop.domain.queues.rag import RagTimes
 
 __all__ = ["SQLiteCaseStorage"]
 
@@ -163,3 +167,22 @@ class SQLiteCaseStorage(TenantView):
         params = (self._tenant, us(check_instant("before", before)), limit)
         rows = self._read("EXPLAIN QUERY PLAN " + _DUE, params)
         return "\n".join(str(row[-1]) for row in rows)
+
+    def find_cases(
+        self, query: CaseQuery, now: datetime, limit: int = 50, after: str | None = None
+    ) -> CasePage:
+        """The first ``limit`` cases ``query`` lists at ``now``, after cursor ``after`` (the
+        ``SearchesCases`` role): one statement, led by one index (``docs/queues.md``)."""
+        return find_page(self._read, self._bodies, self._tenant, query, now, limit, after)
+
+    def put_rag(self, times: Sequence[tuple[str, int, RagTimes | None]]) -> int:
+        """Store each case's RAG instants if the case is still at the version given (a
+        recomputation); returns how many were stored."""
+        rows = check_rag_rows(times)
+        with self._write() as db:
+            return put_rag(db, self._tenant, rows)
+
+    def explain_find(self, query: CaseQuery, now: datetime) -> str:
+        """Diagnostic: SQLite's ``EXPLAIN QUERY PLAN`` for :meth:`find_cases`, one step a
+        line. A healthy plan searches ``cases`` (or ``case_labels``) with an index."""
+        return explain_find(self._read, self._tenant, query, now)

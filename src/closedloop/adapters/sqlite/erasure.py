@@ -24,6 +24,7 @@ from closedloop.adapters.rows import (
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView, run
 from closedloop.adapters.sqlite.outbox import OUTBOX_COLUMNS
 from closedloop.adapters.sqlite.reports import write_facts
+from closedloop.adapters.sqlite.search import write_labels
 from closedloop.adapters.sqlite.unit_of_work import (
     AUTHOR_INSERT,
     CASE_UPDATE,
@@ -164,6 +165,7 @@ class SQLiteErasureStorage(TenantView):
             "UPDATE cases SET customer = ? WHERE tenant = ? AND id = ?", (case.customer, t, case_id)
         )
         db.execute(CASE_UPDATE, (*case_state(case), t, case_id))
+        write_labels(db, t, [case])  # CASE_UPDATE wrote the search columns; RAG instants stay
         write_facts(db, t, [(case_id, rows_for(t, case, None), False)])  # no text kept
         db.executemany(
             "UPDATE external_ids SET external_id = ? "

@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from closedloop.adapters.common import check_batch, split_batch
 from closedloop.adapters.read_model import rows_for
 from closedloop.adapters.rows import dump_json, external_ids, other_authors, us
+from closedloop.adapters.search import FIND_COLUMNS, rag_columns, search_columns
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView, run
 from closedloop.adapters.sqlite.reports import write_facts
+from closedloop.adapters.sqlite.search import write_labels
 from closedloop.codec import (
     dump_datetime,
     dump_event,
@@ -37,14 +39,18 @@ __all__ = [
 
 _CASE_INSERT = (
     "INSERT INTO cases (tenant, id, customer, opened_us, opened_at, version, stage, due_us,"
-    " due_at, acknowledged, closed, queue, queue_us, snapshot)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f" due_at, acknowledged, closed, queue, queue_us, snapshot, {', '.join(FIND_COLUMNS)},"
+    " amber_us, due_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+    " ?, ?)"
 )
-# A case's customer and opening time come from its first event and never change.
-CASE_UPDATE = (
+_SET = (
     "UPDATE cases SET version = ?, stage = ?, due_us = ?, due_at = ?, acknowledged = ?,"
-    " closed = ?, queue = ?, queue_us = ?, snapshot = ? WHERE tenant = ? AND id = ?"
+    f" closed = ?, queue = ?, queue_us = ?, snapshot = ?, {' = ?, '.join(FIND_COLUMNS)} = ?"
 )
+# A case's customer and opening time come from its first event and never change; its RAG
+# instants change with a commit (erasure keeps them).
+CASE_UPDATE = _SET + " WHERE tenant = ? AND id = ?"
+_CASE_MOVE = _SET + ", amber_us = ?, due_key = ? WHERE tenant = ? AND id = ?"
 EVENT_INSERT = (
     "INSERT INTO events (tenant, case_id, version, type, at_us, body) VALUES (?, ?, ?, ?, ?, ?)"
 )
@@ -125,11 +131,11 @@ class SQLiteUnitOfWork(TenantView):
         for change in changes:
             case = change.case
             if case.id in stored:
-                moved.append((*case_state(case), t, case.id))
+                moved.append((*case_state(case), *rag_columns(change), t, case.id))
             else:
                 fresh.append(
                     (t, case.id, case.customer, us(case.opened_at), dump_datetime(case.opened_at),
-                     *case_state(case))
+                     *case_state(case), *rag_columns(change))
                 )  # fmt: skip
             events.extend(
                 (t, case.id, e.version, type(e).__name__, us(e.at), dump_json(dump_event(e)))
@@ -141,12 +147,13 @@ class SQLiteUnitOfWork(TenantView):
         authors = [(t, h, c.case.id) for c in changes for h in other_authors(c.case, c)]
         for sql, rows in (
             (_CASE_INSERT, fresh),
-            (CASE_UPDATE, moved),
+            (_CASE_MOVE, moved),
             (EVENT_INSERT, events),
             (EXTERNAL_INSERT, externals),
             (AUTHOR_INSERT, authors),
         ):
             run(db, sql, rows)
+        write_labels(db, t, [c.case for c in changes])
         write_facts(
             db,
             t,
@@ -198,7 +205,8 @@ class SQLiteUnitOfWork(TenantView):
 
 
 def case_state(case: Case) -> tuple[object, ...]:
-    """The ``cases`` columns a step can change, the snapshot last."""
+    """The ``cases`` columns a step can change: the snapshot, then the search columns
+    (``closedloop.adapters.search.FIND_COLUMNS``)."""
     due = case.due_at
     return (
         case.version,
@@ -209,6 +217,7 @@ def case_state(case: Case) -> tuple[object, ...]:
         int(not case.is_active),  # the "closed" column: no steps left to take
         *queue_state(case),
         dump_json(dump_snapshot(case)),
+        *search_columns(case),
     )
 
 

@@ -28,6 +28,7 @@ from closedloop.testing.conformance.invitations import InvitationStorageContract
 from closedloop.testing.conformance.operations import HealthStorageContract, StoreOverviewContract
 from closedloop.testing.conformance.outbox import OutboxStorageContract
 from closedloop.testing.conformance.reports import ReportStorageContract
+from closedloop.testing.conformance.search import SearchContract
 from closedloop.testing.conformance.snapshots import SnapshotContract
 from closedloop.testing.conformance.unit_of_work import UnitOfWorkContract
 
@@ -42,6 +43,7 @@ __all__ = [
     "OutboxStorageContract",
     "ReferenceComparisonContract",
     "ReportStorageContract",
+    "SearchContract",
     "SnapshotContract",
     "StoreContract",
     "StoreOverviewContract",
@@ -59,6 +61,7 @@ class CaseStoreContract(
     ReportStorageContract,
     HealthStorageContract,
     StoreOverviewContract,
+    SearchContract,
     ReferenceComparisonContract,
     SnapshotContract,
 ):

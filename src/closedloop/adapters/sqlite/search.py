@@ -1,0 +1,156 @@
+"""Finding cases in SQLite (the SearchesCases role): the columns, labels table and indexes
+a migration adds, what every commit and erasure writes to them, and the query itself
+(``closedloop.adapters.search`` builds it; ``INDEXED BY`` names its leading index, since
+SQLite has no statistics to choose by)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+from closedloop.adapters.common import check_instant, check_limit
+from closedloop.adapters.memory_search import check_query
+from closedloop.adapters.rows import Bodies
+from closedloop.adapters.search import (
+    FIND_COLUMNS,
+    find_statement,
+    labels_of,
+    page_of_rows,
+    rag_columns,
+    search_columns,
+)
+from closedloop.adapters.sqlite.connection import run
+from closedloop.domain.cases.case import Case
+from closedloop.domain.queues.query import CasePage, CaseQuery
+from closedloop.domain.queues.rag import NO_DEADLINE, RagTimes
+
+__all__ = [
+    "SEARCH",
+    "explain_find",
+    "fill_search",
+    "find_page",
+    "put_rag",
+    "write_case_search",
+    "write_labels",
+]
+
+#: The migration: the columns each filter and order reads, the labels table, and one index
+#: per leading filter (``closedloop.adapters.search.LEADS``). Existing cases get their
+#: columns and labels from their events (:func:`fill_search`); their RAG instants are
+#: unknown until their next change (GREEN, no deadline, until then).
+SEARCH: Final[tuple[str, ...]] = (
+    "ALTER TABLE cases ADD COLUMN owner TEXT",
+    "ALTER TABLE cases ADD COLUMN team TEXT",
+    "ALTER TABLE cases ADD COLUMN urgency INTEGER NOT NULL DEFAULT 2",
+    "ALTER TABLE cases ADD COLUMN kind TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE cases ADD COLUMN channel TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE cases ADD COLUMN updated_us INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE cases ADD COLUMN amber_us INTEGER",
+    f"ALTER TABLE cases ADD COLUMN due_key INTEGER NOT NULL DEFAULT {NO_DEADLINE}",
+    """
+    CREATE TABLE case_labels (
+        tenant  TEXT NOT NULL,
+        label   TEXT NOT NULL,
+        case_id TEXT NOT NULL,
+        PRIMARY KEY (tenant, label, case_id)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX case_labels_case ON case_labels (tenant, case_id)",
+    "CREATE INDEX cases_find_due ON cases (tenant, closed, due_key, id)",
+    "CREATE INDEX cases_find_opened ON cases (tenant, closed, opened_us, id)",
+    "CREATE INDEX cases_find_priority ON cases (tenant, closed, urgency, due_key, id)",
+    "CREATE INDEX cases_find_team ON cases (tenant, team, closed, due_key, id)",
+    "CREATE INDEX cases_find_owner ON cases (tenant, owner, closed, due_key, id)",
+    "CREATE INDEX cases_find_stage ON cases (tenant, stage, opened_us, id)",
+    "CREATE INDEX cases_find_kind ON cases (tenant, kind, closed, opened_us, id)",
+    "CREATE INDEX cases_find_channel ON cases (tenant, channel, closed, opened_us, id)",
+    "CREATE INDEX cases_find_updated ON cases (tenant, updated_us, id)",
+)
+
+_COLUMNS_UPDATE = (
+    f"UPDATE cases SET {', '.join(f'{c} = ?' for c in FIND_COLUMNS)} WHERE tenant = ? AND id = ?"
+)
+_LABELS_DELETE = "DELETE FROM case_labels WHERE tenant = ? AND case_id = ?"
+_LABEL_INSERT = "INSERT OR IGNORE INTO case_labels (tenant, label, case_id) VALUES (?, ?, ?)"
+
+
+def write_labels(db: sqlite3.Connection, tenant: str, cases: Sequence[Case]) -> None:
+    """Replace the ``case_labels`` rows of ``cases`` (in the caller's transaction; a commit
+    writes the search columns with the rest of the case's row)."""
+    labelled = [c for c in cases if c.version > 1 or c.tags or c.fields]
+    run(db, _LABELS_DELETE, [(tenant, c.id) for c in labelled])
+    run(db, _LABEL_INSERT, [(tenant, label, c.id) for c in cases for label in labels_of(c)])
+
+
+def write_case_search(db: sqlite3.Connection, tenant: str, cases: Sequence[Case]) -> None:
+    """The search columns and labels of ``cases`` (a back-fill; their RAG instants stay)."""
+    run(db, _COLUMNS_UPDATE, [(*search_columns(c), tenant, c.id) for c in cases])
+    write_labels(db, tenant, cases)
+
+
+def fill_search(db: sqlite3.Connection, chunk: int = 500) -> None:
+    """Fill in the search columns and labels of an older database's cases, replaying
+    ``chunk`` cases at a time."""
+    from closedloop.adapters.rows import group
+
+    after = ("", "")
+    while True:
+        page = db.execute(
+            "SELECT tenant, id FROM cases WHERE (tenant, id) > (?, ?) ORDER BY tenant, id LIMIT ?",
+            (*after, chunk),
+        ).fetchall()
+        if not page:
+            return
+        for tenant in sorted({t for t, _ in page}):
+            ids = [case_id for t, case_id in page if t == tenant]
+            rows = db.execute(
+                "SELECT case_id, body FROM events WHERE tenant = ? AND case_id IN"
+                f" ({', '.join('?' * len(ids))}) ORDER BY case_id, version",
+                (tenant, *ids),
+            ).fetchall()
+            write_case_search(db, tenant, group(rows))
+        after = page[-1]
+
+
+def find_page(
+    read: Callable[[str, Sequence[object]], list[Any]],
+    bodies: Bodies,
+    tenant: str,
+    query: CaseQuery,
+    now: datetime,
+    limit: int,
+    after: str | None,
+) -> CasePage:
+    """The page of ``query`` at ``now``: one statement, led by its index."""
+    check_query(query)
+    check_limit(limit)
+    check_instant("now", now)
+    statement = find_statement(query, tenant, now, limit, after, force_index=True)
+    return page_of_rows(query, read(statement.sql, statement.params), statement.keys, limit, bodies)
+
+
+def explain_find(
+    read: Callable[[str, Sequence[object]], list[Any]], tenant: str, query: CaseQuery,
+    now: datetime,
+) -> str:  # fmt: skip
+    """SQLite's ``EXPLAIN QUERY PLAN`` of a query's statement, one step a line."""
+    check_query(query)
+    statement = find_statement(query, tenant, now, 50, None, force_index=True)
+    rows = read("EXPLAIN QUERY PLAN " + statement.sql, statement.params)
+    return "\n".join(str(row[-1]) for row in rows)
+
+
+_RAG_PUT = "UPDATE cases SET amber_us = ?, due_key = ? WHERE tenant = ? AND id = ? AND version = ?"
+
+
+def put_rag(
+    db: sqlite3.Connection, tenant: str, times: Sequence[tuple[str, int, RagTimes | None]]
+) -> int:
+    """Store each case's RAG instants if it is still at the version given; how many."""
+    stored = 0
+    for case_id, version, rag in times:
+        amber, due = rag_columns(rag)
+        stored += db.execute(_RAG_PUT, (amber, due, tenant, case_id, version)).rowcount
+    return stored
