@@ -71,8 +71,13 @@ class Context:
     def commit(self, change: Write) -> None:
         """``store.commit``, if the change keeps to the policy's limits; a case's change
         carries the case's report facts."""
+        self.store.commit(self.prepared(change))
+
+    def prepared(self, change: Write) -> Write:
+        """``change`` as :meth:`commit` stores it (limits checked; facts and host events
+        added), for a store method that commits it with more (``commit_turn``)."""
         self.policy.limits.check_checked(_records([change]))
-        self.store.commit(self._with_events(self._with_facts(change)))
+        return self._with_events(self._with_facts(change))
 
     def commit_many(self, changes: Sequence[Write]) -> None:
         """``store.commit_many``, if every change keeps to the policy's limits."""

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from closedloop.adapters.common import check_tenant
+from closedloop.adapters.postgres.agents_schema import AGENT_TABLES, AGENTS, fill_agent_cases
 from closedloop.adapters.postgres.outbox_schema import OUTBOX_ORDER
 from closedloop.adapters.postgres.read_model_schema import PROMISES_ANNOUNCED, READ_MODEL
 from closedloop.domain.errors import SchemaVersionError, ValidationError
@@ -186,6 +187,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     READ_MODEL,
     PROMISES_ANNOUNCED,
     OUTBOX_ORDER,
+    AGENTS,
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.
@@ -197,13 +199,16 @@ _AUTHORS_FROM = 4
 #: Migrations after which every case's snapshot is computed from its events.
 _SNAPSHOTS_FROM = 5
 
+#: Migrations after which the owned open cases are indexed from their events.
+_AGENTS_FROM = MIGRATIONS.index(AGENTS) + 1
+
 #: The schema version this closedloop writes: the number of migrations.
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 
 _TABLES = (
     "cases", "events", "external_ids", "escalations", "outbox", "invitations", "customers",
     "customer_handles", "case_authors", "case_facts", "fact_steps", "fact_causes",
-    "fact_promises", "fact_declines",
+    "fact_promises", "fact_declines", *AGENT_TABLES,
 )  # fmt: skip
 
 
@@ -234,6 +239,8 @@ def migrate_schema(conn: psycopg.Connection[Any], schema: str) -> int:
         _fill_case_authors(conn, s)
     if found and found < _SNAPSHOTS_FROM <= SCHEMA_VERSION:
         _fill_snapshots(conn, s)
+    if found and found < _AGENTS_FROM <= SCHEMA_VERSION:
+        fill_agent_cases(conn, s)
     if row is None:
         conn.execute(f"INSERT INTO {s}.schema_version VALUES (%s)", (SCHEMA_VERSION,))
     else:

@@ -10,6 +10,7 @@ import sqlite3
 import time
 from typing import Final
 
+from closedloop.adapters.sqlite.agents import AGENTS, fill_agent_cases
 from closedloop.adapters.sqlite.connection import Shared
 from closedloop.adapters.sqlite.read_model_schema import PROMISES_ANNOUNCED, READ_MODEL
 from closedloop.domain.errors import SchemaVersionError, StorageError, ValidationError
@@ -179,6 +180,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     ),
     READ_MODEL,
     PROMISES_ANNOUNCED,
+    AGENTS,
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.
@@ -189,6 +191,9 @@ _ERASURE_FROM = 7
 
 #: Migrations after which every case's snapshot is computed from its events.
 _SNAPSHOTS_FROM = 8
+
+#: Migrations after which the owned open cases are indexed from their events.
+_AGENTS_FROM = MIGRATIONS.index(AGENTS) + 1
 
 #: The schema version this closedloop writes: the number of migrations.
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
@@ -260,6 +265,8 @@ def _migrate(db: sqlite3.Connection) -> None:
             _fill_erasure_indexes(db)
         if found and found < _SNAPSHOTS_FROM <= SCHEMA_VERSION:
             _fill_snapshots(db)
+        if found and found < _AGENTS_FROM <= SCHEMA_VERSION:
+            fill_agent_cases(db)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.execute("COMMIT")
         log.info(

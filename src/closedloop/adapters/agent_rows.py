@@ -1,0 +1,46 @@
+"""What every store's AgentStorage role shares: its arguments checked alike, and the rows of
+the open-cases-by-owner index a commit writes (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from closedloop.adapters.common import check_key
+from closedloop.domain.cases.events import Assigned
+from closedloop.domain.change import Change
+from closedloop.domain.errors import ValidationError
+
+__all__ = ["check_after", "check_turn", "owned_rows"]
+
+
+def check_turn(team: str, turn: object, owner: str) -> int:
+    """``turn`` checked (a whole number of turns, at least 0), with the team and owner."""
+    check_key("team", team)
+    check_key("owner", owner)
+    if isinstance(turn, bool) or not isinstance(turn, int) or turn < 0:
+        raise ValidationError.of("turn", f"turn must be a whole number >= 0, got {turn!r}")
+    return turn
+
+
+def check_after(after: object) -> str:
+    """A page's start: a case id, or ``""`` for the first page."""
+    if not isinstance(after, str):
+        raise ValidationError.of("after", f"after must be a case id or '', got {after!r}")
+    return after
+
+
+def owned_rows(
+    changes: Sequence[Change],
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The ``(case id, owner)`` rows of the cases of ``changes`` that an owner now holds
+    open, and the ids of those whose row must go: an owned case no longer active, or one an
+    ``Assigned`` event took from its owner. A case never owned writes nothing."""
+    held: list[tuple[str, str]] = []
+    dropped: list[str] = []
+    for change in changes:
+        case = change.case
+        if case.owner is not None and case.is_active:
+            held.append((case.id, case.owner))
+        elif case.owner is not None or any(isinstance(e, Assigned) for e in change.events):
+            dropped.append(case.id)
+    return held, dropped
