@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from closedloop.adapters.agent_rows import check_after, check_turn
 from closedloop.adapters.common import check_key, check_keys, check_limit
@@ -14,6 +14,7 @@ from closedloop.domain.cases.case import Case
 from closedloop.domain.change import Write
 from closedloop.domain.checks import require_aware
 from closedloop.domain.errors import ConcurrencyError
+from closedloop.ports import UnitOfWork
 
 __all__ = ["MemoryAgents"]
 
@@ -30,8 +31,6 @@ class MemoryAgents:
 
     _tenant: str
     _data: _Data
-
-    def commit_many(self, changes: Sequence[Write]) -> None: ...  # the store's
 
     def set_away(self, agent: str, until: datetime | None) -> None:
         """Mark ``agent`` away until ``until`` (None: until they are back)."""
@@ -83,7 +82,7 @@ class MemoryAgents:
             at, _ = data.rotations.get((self._tenant, team), (0, None))
             if at != turn:
                 raise ConcurrencyError(team, turn, at, record="rotation")
-            self.commit_many((change,))
+            cast(UnitOfWork, self).commit_many((change,))  # the store's
             data.rotations[self._tenant, team] = (turn + 1, owner)
 
     def _owned(self) -> list[Any]:

@@ -4,11 +4,14 @@ the cases a person or a team has to work on."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from closedloop.domain.cases import labelling
 from closedloop.domain.cases.case import Case
+from closedloop.domain.checks import instant
+from closedloop.domain.standards.escalation import reschedule
 from closedloop.service.context import Context
-from closedloop.service.lifecycle import advance
+from closedloop.service.lifecycle import advance, schedule
 
 __all__ = ["Queues"]
 
@@ -30,11 +33,15 @@ class Queues:
         expected_version: int | None = None,
     ) -> Case:
         """Add and remove tags (recorded as one ``Tagged`` event; nothing is recorded when
-        the case has them already). Tags are kept lower case: ``"Billing"`` is ``"billing"``."""
+        the case has them already). Tags are kept lower case: ``"Billing"`` is ``"billing"``.
+        A tag that changes which standards apply (``Standard(tags=...)``) reschedules the
+        case's deadlines (a ``Rescheduled`` event after it)."""
         return advance(
             self._ctx,
             case_id,
-            lambda c, now: labelling.tag(c, at=now, by=by, add=add, remove=remove),
+            lambda c, now: _rescheduled(
+                self._ctx, c, labelling.tag(c, at=now, by=by, add=add, remove=remove), now
+            ),
             expected_version=expected_version,
         )
 
@@ -55,3 +62,16 @@ class Queues:
             lambda c, now: labelling.set_fields(c, at=now, by=by, values=values, clear=clear),
             expected_version=expected_version,
         )
+
+
+def _rescheduled(ctx: Context, before: Case, after: Case, now: datetime) -> Case:
+    """``after``, rescheduled if its labels changed its next due time."""
+    if after is before:
+        return after
+    due, was = schedule(ctx)(after), after.due_at
+    if due is None or was is None:
+        if due is was:
+            return after
+    elif instant(due) == instant(was):
+        return after
+    return reschedule(after, at=now, due_at=schedule(ctx))

@@ -64,9 +64,10 @@ __all__ = [
 ]
 
 
-#: A rung recipient meaning "the lead of the case's team" (``Policy.teams``), found when
-#: the alert is sent; ``Ladder.without_lead`` for a case without a team or lead.
 TEAM_LEAD: Final = "<team lead>"
+"""A rung recipient meaning "the lead of the case's team" (``Policy.teams``), found when
+the alert is sent: ``Rung("team lead", (TEAM_LEAD,))``. A case in no team, or in a team
+without a lead, alerts ``Ladder.without_lead`` instead."""
 
 
 def _recipients(value: Iterable[str]) -> tuple[str, ...]:
