@@ -4,13 +4,17 @@ the open-cases-by-owner index a commit writes (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from closedloop.adapters.common import check_key
 from closedloop.domain.cases.events import Assigned
 from closedloop.domain.change import Change
 from closedloop.domain.errors import ValidationError
 
-__all__ = ["check_after", "check_turn", "owned_rows"]
+__all__ = ["AGENT_TABLES", "check_after", "check_turn", "owned_rows"]
+
+#: The role's tables in the SQL stores (under row-level security in PostgreSQL).
+AGENT_TABLES: Final[tuple[str, ...]] = ("agents", "agent_cases", "team_rotations")
 
 
 def check_turn(team: str, turn: object, owner: str) -> int:

@@ -44,10 +44,12 @@ def agents_of(ctx: Context, what: str) -> AgentStorage:
 
 
 def availability(ctx: Context, agents: tuple[str, ...]) -> dict[str, Availability]:
-    """Each agent's availability, as the store has it."""
+    """Each agent's availability now, as the store has it (an absence that ended is none)."""
     away = agents_of(ctx, "availability").away(agents) if agents else {}
+    now = ctx.clock.now()
+    found = {a: Availability(a, away=True, until=away[a]) for a in agents if a in away}
     return {
-        a: Availability(a, away=a in away, until=away.get(a)) if a in away else Availability(a)
+        a: found[a] if a in found and not found[a].available_at(now) else Availability(a)
         for a in agents
     }
 

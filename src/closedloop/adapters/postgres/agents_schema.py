@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from closedloop.adapters.agent_rows import owned_rows
+from closedloop.adapters.agent_rows import AGENT_TABLES, owned_rows
 from closedloop.domain.change import Change
 
 if TYPE_CHECKING:
@@ -45,9 +45,6 @@ AGENTS: Final[tuple[str, ...]] = (
     )
     """,
 )
-
-#: The role's tables, each under the tenant policy of row-level security.
-AGENT_TABLES: Final[tuple[str, ...]] = ("agents", "agent_cases", "team_rotations")
 
 
 def write_owners(cur: psycopg.Cursor[Any], s: str, tenant: str, changes: Sequence[Change]) -> None:
