@@ -229,3 +229,30 @@ def test_a_store_without_the_role_is_refused_clearly() -> None:
     desk, _ = _desk(Plain(), rule="round_robin")
     with pytest.raises(ValidationError, match="AgentStorage role"):
         desk.teams.away("ann", by="lee")
+
+
+def test_team_for_and_listen_many_route_and_assign_each_item(every_store: CaseStore) -> None:
+    def team_for(feedback: Feedback) -> str | None:
+        return "shop" if "store" in feedback.text else None
+
+    policy = Policy(
+        teams=(BILLING, SHOP),
+        assignment=Assignment(rule="round_robin", team_for=team_for,
+                              teams_by_tag={"refund": "billing"}),
+    )  # fmt: skip
+    desk = Desk(every_store, RecordingNotifier(), clock=ManualClock(START), policy=policy)
+    items = [
+        Feedback(customer=f"c{i}@example.com", channel=Channel.EMAIL, received_at=START,
+                 text=text, tags=tags)
+        for i, (text, tags) in enumerate([
+            ("The store was closed", ["refund"]),  # team_for first
+            ("Refund?", ["refund"]),
+            ("Refund?", ["refund"]),
+            ("Hello", []),
+        ])
+    ]  # fmt: skip
+    cases = desk.listen_many(items)
+    assert [(c.team, c.owner) for c in cases] == [
+        ("shop", "dee"), ("billing", "ann"), ("billing", "bo"), (None, None),
+    ]  # fmt: skip
+    assert [desk.get(c.id).owner for c in cases] == ["dee", "ann", "bo", None]
