@@ -226,7 +226,9 @@ def test_a_store_without_the_role_is_refused_clearly() -> None:
     class Plain(InMemoryStore):
         set_away = None  # type: ignore[assignment]
 
-    desk, _ = _desk(Plain(), rule="round_robin")
+    with pytest.raises(ValidationError, match="AgentStorage role"):
+        _desk(Plain(), rule="round_robin")  # refused when built: no feedback lost at intake
+    desk, _ = _desk(Plain())
     with pytest.raises(ValidationError, match="AgentStorage role"):
         desk.teams.away("ann", by="lee")
 

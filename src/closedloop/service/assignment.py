@@ -85,6 +85,7 @@ def commit_picked(
     team's turn when someone was picked, in one transaction; all again when another writer
     took the turn first. Returns the case as committed (a stored case ``make`` left as it
     was is not committed again)."""
+    taken: ConcurrencyError | None = None
     for _ in range(_TRIES):
         case, expected = load()
         now = ctx.clock.now()
@@ -102,12 +103,14 @@ def commit_picked(
         store = agents_of(ctx, "an automatic assignment rule")
         try:
             store.commit_turn(team, turn, chosen.owner, ctx.prepared(change))
-        except ConcurrencyError:
+        except ConcurrencyError as exc:
             if store.rotation(team)[0] == turn:
                 raise  # the case changed, not the rotation
+            taken = exc
             continue
         return moved
-    raise ConcurrencyError(team or "", 0, None, record="rotation")
+    assert taken is not None
+    raise taken  # other writers took the team's turn every time
 
 
 def check_hand_off(ctx: Context, case: Case, owner: str | None, summary: str | None) -> None:

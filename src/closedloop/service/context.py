@@ -21,7 +21,7 @@ from closedloop.domain.errors import ValidationError
 from closedloop.domain.hostevents.envelope import messages_for
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.reports.facts import case_facts
-from closedloop.ports import CaseStore, Clock, Notifier
+from closedloop.ports import AgentStorage, CaseStore, Clock, Notifier
 from closedloop.service.policy import Policy
 from closedloop.service.subscription import Subscribe
 
@@ -152,3 +152,14 @@ def check_parts(
     if wrong:
         name, value, what = wrong[0]
         raise ValidationError.of(name, f"Desk({name}=...) must be {what}, got {shown(value)}")
+    if (
+        isinstance(policy, Policy)
+        and policy.assignment.automatic
+        and not isinstance(store, AgentStorage)
+    ):
+        raise ValidationError.of(
+            "policy",
+            f"Policy(assignment=Assignment(rule={policy.assignment.rule.value!r})) picks owners "
+            "at intake, which needs a store with the AgentStorage role (InMemoryStore, "
+            f"SQLiteStore, PostgresStore); {type(store).__name__} does not have it",
+        )
