@@ -130,6 +130,9 @@ def test_away_gives_the_owners_open_cases_to_others_by_the_rule(every_store: Cas
         assert _assigned(desk, case.id)[-1][1:] == ("billing", "owner_away")
         assert desk.get(case.id).effort.hand_offs == 1  # the matter passed to someone new
     assert desk.teams.away("ann", by="lee") == []  # nothing left to move
+    with pytest.raises(ValidationError, match="until must be after now"):
+        desk.teams.away("bo", by="lee", until=START)
+    assert desk.teams.available("bo")
 
 
 def test_away_without_a_rule_puts_cases_back_in_the_team_queue(every_store: CaseStore) -> None:

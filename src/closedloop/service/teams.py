@@ -8,7 +8,7 @@ from datetime import datetime
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.labelling import route
-from closedloop.domain.checks import require_actor, require_aware, require_key
+from closedloop.domain.checks import instant, require_actor, require_aware, require_key
 from closedloop.domain.errors import ConcurrencyError, ValidationError
 from closedloop.domain.teams.choice import Pick
 from closedloop.domain.teams.team import Availability, Team
@@ -68,8 +68,12 @@ class Teams:
         ctx = self._ctx
         require_key("agent", agent)
         require_actor(by)
-        if until is not None:
-            require_aware("until", until)
+        if until is not None and instant(require_aware("until", until)) <= instant(
+            now := ctx.clock.now()
+        ):
+            raise ValidationError.of(
+                "until", f"until must be after now ({now.isoformat()}): when {agent!r} is back"
+            )
         agents = agents_of(ctx, "desk.teams.away")
         agents.set_away(agent, until)
         moved: list[Case] = []
