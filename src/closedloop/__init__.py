@@ -81,13 +81,14 @@ from closedloop.domain.portal import (
 from closedloop.domain.queues.query import CasePage, CaseQuery, Order
 from closedloop.domain.queues.rag import RagTimes
 from closedloop.domain.standards.calendar import BusinessCalendar, Window
-from closedloop.domain.standards.escalation import Ladder, Rung
+from closedloop.domain.standards.escalation import TEAM_LEAD, Ladder, Rung
 from closedloop.domain.standards.lateness import LateMode, Lateness
 from closedloop.domain.standards.pauses import Silence
 from closedloop.domain.standards.standard import Deadline, Rag, Standard, Standards, Target
 from closedloop.domain.surveys.eligibility import Contact, Decision, Reason, SurveyRules
 from closedloop.domain.surveys.invitation import Invitation, InvitationStatus, Response
 from closedloop.domain.surveys.survey import Answer, Survey, SurveyKind
+from closedloop.domain.teams.team import Assignment, AssignmentRule, Availability, Team
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service.desk import Desk
 from closedloop.service.dispatch import DispatchReport
@@ -144,9 +145,13 @@ def __getattr__(name: str) -> object:
 _logging.getLogger("closedloop").addHandler(_logging.NullHandler())
 
 __all__ = [
+    "TEAM_LEAD",
     "AlreadyAnsweredError",
     "Answer",
+    "Assignment",
+    "AssignmentRule",
     "Attachment",
+    "Availability",
     "Bounce",
     "BusinessCalendar",
     "Case",
@@ -253,6 +258,7 @@ __all__ = [
     "SurveyTokenError",
     "SweepReport",
     "Target",
+    "Team",
     "Templates",
     "Threshold",
     "UndeliverableError",

@@ -25,10 +25,12 @@ from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.reports.facts import CaseFacts
 from closedloop.domain.reports.totals import Totals
 from closedloop.domain.surveys.invitation import Invitation
+from closedloop.ports_agents import AgentStorage
 from closedloop.ports_operations import HealthStorage, SearchesCases, StoreOverview
 
 __all__ = [
     "DEFAULT_TENANT",
+    "AgentStorage",
     "CaseStorage",
     "CaseStore",
     "ClaimsDueCases",

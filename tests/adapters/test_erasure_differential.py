@@ -37,6 +37,7 @@ from closedloop import (
     SurveyRules,
     UndeliverableError,
 )
+from closedloop.adapters.agent_rows import AGENT_TABLES
 from closedloop.adapters.read_model import CHILD_TABLES
 from closedloop.service import invitations
 from closedloop.testing import InMemoryStore, ManualClock, SequentialIds
@@ -210,7 +211,7 @@ def test_a_sqlite_file_from_before_the_erasure_indexes_erases_the_same(
         world, at = build(store)
     db = sqlite3.connect(path)  # the file as closedloop wrote it before (schema 6)
     undo_search_sqlite(db)
-    for table in ("case_facts", *CHILD_TABLES):
+    for table in ("case_facts", *CHILD_TABLES, *AGENT_TABLES):
         db.execute(f"DROP TABLE {table}")
     db.execute("ALTER TABLE cases DROP COLUMN snapshot")  # before snapshots (schema 8)
     db.execute("DROP TABLE case_authors")
@@ -258,7 +259,7 @@ def test_a_postgres_schema_from_before_the_erasure_indexes_erases_the_same(
         world, at = build(store)
     with psycopg.connect(dsn, autocommit=True) as conn:  # the schema before (version 3)
         undo_search_postgres(conn, schema)
-        for table in ("case_facts", *CHILD_TABLES):
+        for table in ("case_facts", *CHILD_TABLES, *AGENT_TABLES):
             conn.execute(f'DROP TABLE "{schema}".{table}')
         conn.execute(f'ALTER TABLE "{schema}".cases DROP COLUMN snapshot')  # snapshots (5)
         conn.execute(f'DROP TABLE "{schema}".case_authors')

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from closedloop import Desk, PostgresStore, Queue, SQLiteStore, WaitingOn
+from closedloop.adapters.agent_rows import AGENT_TABLES
 from closedloop.adapters.read_model import CHILD_TABLES
 from closedloop.adapters.sqlite.schema import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
 from closedloop.ports import CaseStore
@@ -58,7 +59,7 @@ def test_sqlite_fills_the_queues_of_an_older_file(tmp_path: Path) -> None:
     # The file as closedloop wrote it before queues (schema 5).
     db = sqlite3.connect(path)
     undo_search_sqlite(db)  # before cases could be found (schema 11)
-    for table in ("case_facts", *CHILD_TABLES):  # before the read model (schema 9)
+    for table in ("case_facts", *CHILD_TABLES, *AGENT_TABLES):  # the read model (9), teams
         db.execute(f"DROP TABLE {table}")
     db.execute("ALTER TABLE cases DROP COLUMN snapshot")  # before snapshots (schema 8)
     db.execute("DROP TABLE case_authors")  # and before the erasure indexes (schema 7)
@@ -112,7 +113,7 @@ def test_postgres_fills_the_queues_of_an_older_schema(postgres: tuple[str, str])
         expected = one_case_per_queue(store)
     with psycopg.connect(dsn, autocommit=True) as conn:
         undo_search_postgres(conn, schema)  # before cases could be found (9)
-        for table in ("case_facts", *CHILD_TABLES):  # and the read model (6)
+        for table in ("case_facts", *CHILD_TABLES, *AGENT_TABLES):  # the read model (6), teams
             conn.execute(f'DROP TABLE "{schema}".{table}')
         conn.execute(f'ALTER TABLE "{schema}".cases DROP COLUMN snapshot')  # snapshots (5)
         conn.execute(f'DROP TABLE "{schema}".case_authors')  # and the erasure indexes (4)

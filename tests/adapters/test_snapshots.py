@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from closedloop import SQLiteStore, StorageError, UnreadableRecordError
+from closedloop.adapters.agent_rows import AGENT_TABLES
 from closedloop.adapters.postgres import PostgresStore
 from closedloop.adapters.read_model import CHILD_TABLES
 from closedloop.codec import SNAPSHOT_FORMAT
@@ -38,7 +39,7 @@ def test_sqlite_fills_the_snapshots_of_an_older_file_chunk_by_chunk(tmp_path: Pa
         store.commit_many([Change(c, 0) for c in cases])
     db = sqlite3.connect(path)  # the file as closedloop wrote it before snapshots (schema 7)
     undo_search_sqlite(db)
-    for table in ("case_facts", *CHILD_TABLES):  # and before the read model
+    for table in ("case_facts", *CHILD_TABLES, *AGENT_TABLES):  # the read model, teams
         db.execute(f"DROP TABLE {table}")
     db.execute("ALTER TABLE cases DROP COLUMN snapshot")
     db.execute("PRAGMA user_version = 7")
@@ -113,7 +114,7 @@ def test_postgres_fills_the_snapshots_of_an_older_schema(dsn: str, schema: str) 
         store.commit_many([Change(c, 0) for c in cases])
     with psycopg.connect(dsn, autocommit=True) as conn:  # the schema before snapshots (4)
         undo_search_postgres(conn, schema)
-        for table in ("case_facts", *CHILD_TABLES):  # and before the read model
+        for table in ("case_facts", *CHILD_TABLES, *AGENT_TABLES):  # read model, teams
             conn.execute(f'DROP TABLE "{schema}".{table}')
         conn.execute(f'ALTER TABLE "{schema}".cases DROP COLUMN snapshot')
         conn.execute(f'ALTER TABLE "{schema}".outbox DROP COLUMN seq')  # commit order (8)

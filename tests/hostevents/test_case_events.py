@@ -46,6 +46,7 @@ def test_a_case_through_latte_gives_one_event_per_step(
             "channel": "web_form",
             "priority": "normal",
             "owner": None,
+            "team": None,
             "origin": None,
             "due_at": opened["data"]["due_at"],
         },

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from closedloop import CaseStore, Change, InvitationChange, SQLiteStore, Standard, Standards, Target
+from closedloop.adapters.agent_rows import AGENT_TABLES
 from closedloop.adapters.read_model import CHILD_TABLES
 from closedloop.adapters.sqlite.read_model_schema import READ_MODEL
 from closedloop.adapters.sqlite.schema import MIGRATIONS
@@ -144,7 +145,7 @@ def test_an_older_sqlite_file_is_migrated_then_back_filled(
     older.write_bytes(demo.read_bytes())
     db = sqlite3.connect(older)  # the file as closedloop wrote it before the read model
     undo_search_sqlite(db)
-    for table in ("case_facts", *CHILD_TABLES):
+    for table in ("case_facts", *CHILD_TABLES, *AGENT_TABLES):  # (and before teams)
         db.execute(f"DROP TABLE {table}")
     db.execute(f"PRAGMA user_version = {MIGRATIONS.index(READ_MODEL)}")
     db.commit()

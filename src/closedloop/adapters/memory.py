@@ -18,6 +18,7 @@ from closedloop.adapters.common import (
     instant,
     split_batch,
 )
+from closedloop.adapters.memory_agents import MemoryAgents
 from closedloop.adapters.memory_operations import MemoryOperations
 from closedloop.adapters.memory_outbox import MemoryOutbox
 from closedloop.adapters.memory_reports import MemoryReports
@@ -59,9 +60,11 @@ class _Data:
         self.invitations: dict[tuple[str, str], Invitation] = {}
         self.facts: dict[tuple[str, str], CaseFacts | None] = {}  # None: missing
         self.rag: dict[tuple[str, str], RagTimes | None] = {}  # kept through erasure
+        self.agents: dict[tuple[str, str], datetime | None] = {}  # away, until
+        self.rotations: dict[tuple[str, str], tuple[int, str]] = {}  # turns, last pick
 
 
-class InMemoryStore(MemoryOutbox, MemoryReports, MemoryOperations, MemorySearch):
+class InMemoryStore(MemoryOutbox, MemoryReports, MemoryOperations, MemorySearch, MemoryAgents):
     """The reference :class:`~closedloop.ports.CaseStore`: dicts behind one lock.
 
     It meets every requirement in ``docs/storage.md`` (the conformance kit compares other

@@ -10,9 +10,11 @@ from closedloop.service.inbox import Inbox
 from closedloop.service.outbox import Outbox
 from closedloop.service.portal import Portal
 from closedloop.service.promises import Promises
+from closedloop.service.queues import Queues
 from closedloop.service.reports import Reports
 from closedloop.service.standards import Standards
 from closedloop.service.surveys import Surveys
+from closedloop.service.teams import Teams
 
 __all__ = [
     "AsyncConversation",
@@ -21,9 +23,11 @@ __all__ = [
     "AsyncOutbox",
     "AsyncPortal",
     "AsyncPromises",
+    "AsyncQueues",
     "AsyncReports",
     "AsyncStandards",
     "AsyncSurveys",
+    "AsyncTeams",
 ]
 
 
@@ -170,3 +174,41 @@ class AsyncReports(Wrapper[Reports]):
     """``desk.reports.no_log``, awaited."""
     recovery = awaitable(Reports.recovery)
     """``desk.reports.recovery``, awaited."""
+
+
+class AsyncQueues(Wrapper[Queues]):
+    """``adesk.queues``: tags, custom fields and finding cases. Every method is
+    ``desk.queues``'s, awaited."""
+
+    tag = awaitable(Queues.tag)
+    """``desk.queues.tag``, awaited."""
+    set_fields = awaitable(Queues.set_fields)
+    """``desk.queues.set_fields``, awaited."""
+    find = awaitable(Queues.find)
+    """``desk.queues.find``, awaited."""
+    reindex = awaitable(Queues.reindex)
+    """``desk.queues.reindex``, awaited."""
+
+
+class AsyncTeams(Wrapper[Teams]):
+    """``adesk.teams``: teams, availability, assignment and hand-offs. Every method is
+    ``desk.teams``'s, awaited."""
+
+    team = awaitable(Teams.team)
+    """``desk.teams.team``, awaited."""
+    members = awaitable(Teams.members)
+    """``desk.teams.members``, awaited."""
+    availability = awaitable(Teams.availability)
+    """``desk.teams.availability``, awaited."""
+    available = awaitable(Teams.available)
+    """``desk.teams.available``, awaited."""
+    away = awaitable(Teams.away)
+    """``desk.teams.away``, awaited."""
+    back = awaitable(Teams.back)
+    """``desk.teams.back``, awaited."""
+    assign = awaitable(Teams.assign)
+    """``desk.teams.assign``, awaited."""
+    hand_off = awaitable(Teams.hand_off)
+    """``desk.teams.hand_off``, awaited."""
+    route = awaitable(Teams.route)
+    """``desk.teams.route``, awaited."""

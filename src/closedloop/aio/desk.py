@@ -14,9 +14,11 @@ from closedloop.aio.areas import (
     AsyncOutbox,
     AsyncPortal,
     AsyncPromises,
+    AsyncQueues,
     AsyncReports,
     AsyncStandards,
     AsyncSurveys,
+    AsyncTeams,
 )
 from closedloop.aio.runner import Runner, Wrapper, awaitable
 from closedloop.domain.errors import ValidationError
@@ -97,6 +99,16 @@ class AsyncDesk(Wrapper[Desk]):
     def customers(self) -> AsyncCustomers:
         """``desk.customers``, awaitable."""
         return AsyncCustomers(self._target.customers, self._runner)
+
+    @cached_property
+    def queues(self) -> AsyncQueues:
+        """``desk.queues``, awaitable."""
+        return AsyncQueues(self._target.queues, self._runner)
+
+    @cached_property
+    def teams(self) -> AsyncTeams:
+        """``desk.teams``, awaitable."""
+        return AsyncTeams(self._target.teams, self._runner)
 
     @cached_property
     def portal(self) -> AsyncPortal:

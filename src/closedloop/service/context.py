@@ -25,7 +25,7 @@ from closedloop.domain.queues.rag import rag_times
 from closedloop.domain.reports import measure
 from closedloop.domain.reports.facts import case_facts
 from closedloop.domain.reports.measure import Progress
-from closedloop.ports import CaseStore, Clock, Notifier
+from closedloop.ports import AgentStorage, CaseStore, Clock, Notifier
 from closedloop.service.measured import Measured
 from closedloop.service.policy import Policy
 from closedloop.service.subscription import Subscribe
@@ -78,10 +78,17 @@ class Context:
     def commit(self, change: Write) -> None:
         """``store.commit``, if the change keeps to the policy's limits; a case's change
         carries the case's report facts."""
-        self.policy.limits.check_checked(_records([change]))
         progress: list[Progress] = []
-        self.store.commit(self._with_events(self._with_facts(change, progress)))
+        self.store.commit(self.prepared(change, progress))
         self.measured.remember(progress)
+
+    def prepared(self, change: Write, progress: list[Progress] | None = None) -> Write:
+        """``change`` as :meth:`commit` stores it (limits checked; facts and host events
+        added), for a store method that commits it with more (``commit_turn``); the
+        measuring progress of its facts is added to ``progress``, for the caller to
+        :meth:`Measured.remember` once committed."""
+        self.policy.limits.check_checked(_records([change]))
+        return self._with_events(self._with_facts(change, [] if progress is None else progress))
 
     def commit_many(self, changes: Sequence[Write]) -> None:
         """``store.commit_many``, if every change keeps to the policy's limits."""
@@ -166,3 +173,14 @@ def check_parts(
     if wrong:
         name, value, what = wrong[0]
         raise ValidationError.of(name, f"Desk({name}=...) must be {what}, got {shown(value)}")
+    if (
+        isinstance(policy, Policy)
+        and policy.assignment.automatic
+        and not isinstance(store, AgentStorage)
+    ):
+        raise ValidationError.of(
+            "policy",
+            f"Policy(assignment=Assignment(rule={policy.assignment.rule.value!r})) picks owners "
+            "at intake, which needs a store with the AgentStorage role (InMemoryStore, "
+            f"SQLiteStore, PostgresStore); {type(store).__name__} does not have it",
+        )

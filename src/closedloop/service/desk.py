@@ -22,6 +22,7 @@ from closedloop.domain.checks import require_limit
 from closedloop.domain.health import Health, HealthThresholds
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service import health, identity, intake, invitations, lifecycle, logs, standards
+from closedloop.service.assignment import check_hand_off
 from closedloop.service.clock import CheckedClock, SystemClock
 from closedloop.service.context import Context, Hooks, check_parts, checked_ids
 from closedloop.service.conversation import Conversation
@@ -37,6 +38,7 @@ from closedloop.service.reports import Reports
 from closedloop.service.standards import Standards, SweepReport
 from closedloop.service.subscription import Subscribe
 from closedloop.service.surveys import Surveys
+from closedloop.service.teams import Teams
 
 __all__ = ["Desk"]
 
@@ -56,8 +58,8 @@ class Desk:
     :class:`~closedloop.ConcurrencyError` if someone changed the case since.
 
     Areas: :attr:`conversation`, :attr:`standards`, :attr:`promises`, :attr:`surveys`,
-    :attr:`customers`, :attr:`queues`, :attr:`portal`, :attr:`inbox`, :attr:`outbox`,
-    :attr:`reports`.
+    :attr:`customers`, :attr:`queues`, :attr:`teams`, :attr:`portal`, :attr:`inbox`,
+    :attr:`outbox`, :attr:`reports`.
     ``events`` subscribes the host to events (``Subscribe``): each is committed with its
     change and dispatched to a handler.
     """
@@ -125,6 +127,11 @@ class Desk:
     def queues(self) -> Queues:
         """Tags, custom fields, and finding the cases an agent or a team works on."""
         return Queues(self._ctx)
+
+    @cached_property
+    def teams(self) -> Teams:
+        """Teams, agents' availability, assignment by the policy's rule, and hand-offs."""
+        return Teams(self._ctx)
 
     @cached_property
     def portal(self) -> Portal:
@@ -309,12 +316,14 @@ class Desk:
         summary: str | None = None,
         expected_version: int | None = None,
     ) -> Case:
-        """Give the case a new owner; ``summary`` tells them what the customer already said."""
-        return self._advance(
-            case_id,
-            lambda c, now: domain.assign(c, at=now, by=by, owner=owner, summary=summary),
-            expected_version=expected_version,
-        )
+        """Give the case a new owner; ``summary`` tells them what the customer already said
+        (required for a hand-off when ``Assignment.require_handoff_summary``)."""
+
+        def move(case: Case, now: datetime) -> Case:
+            check_hand_off(self._ctx, case, owner, summary)
+            return domain.assign(case, at=now, by=by, owner=owner, summary=summary)
+
+        return self._advance(case_id, move, expected_version=expected_version)
 
     def health(self, thresholds: HealthThresholds | None = None) -> Health:
         """Is the desk keeping up, now: the outbox backlog and lag, dead letters, the oldest

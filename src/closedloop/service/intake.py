@@ -8,11 +8,14 @@ from datetime import datetime
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.feedback import Feedback
+from closedloop.domain.cases.labelling import route
 from closedloop.domain.change import Change
 from closedloop.domain.checks import shown
 from closedloop.domain.customers.consolidation import matching_case
 from closedloop.domain.errors import DuplicateExternalIdError, ValidationError
+from closedloop.domain.teams.choice import Pick
 from closedloop.service import identity
+from closedloop.service.assignment import commit_picked
 from closedloop.service.context import Context
 from closedloop.service.conversation import add_message
 from closedloop.service.lifecycle import check_feedback, open_new
@@ -52,7 +55,8 @@ def _logged(ctx: Context, case: Case, what: str) -> Case:
 
 def listen_many(ctx: Context, items: Iterable[Feedback]) -> list[Case]:
     """Record many items; in one commit unless some may join open cases (or each other),
-    which are then taken one at a time, in order."""
+    or get an owner by an assignment rule (each takes its team's turn), which are then
+    taken one at a time, in order."""
     if isinstance(items, str | Feedback) or not isinstance(items, Iterable):
         raise ValidationError.of(
             "feedback", f"listen_many() takes a list of Feedback, got {shown(items)}"
@@ -60,8 +64,10 @@ def listen_many(ctx: Context, items: Iterable[Feedback]) -> list[Case]:
     items = list(items)
     for feedback in items:
         check_feedback(ctx, feedback)  # all checked before any is stored
-    rule = ctx.policy.consolidation
-    if rule is not None and any(rule.applies(f) for f in items):
+    rule, assignment = ctx.policy.consolidation, ctx.policy.assignment
+    if (rule is not None and any(rule.applies(f) for f in items)) or (
+        assignment.automatic and any(assignment.team_of(f) is not None for f in items)
+    ):
         return [listen(ctx, feedback) for feedback in items]
     return _open_many(ctx, items)
 
@@ -75,7 +81,10 @@ def _open_one(ctx: Context, feedback: Feedback) -> Case:
             return _logged(ctx, existing, "a repeat delivery of")
     case = open_new(ctx, feedback, ctx.clock.now())
     try:
-        ctx.commit(Change(case, expected_version=0))
+        if case.team is not None and ctx.policy.assignment.automatic:
+            case = _assigned(ctx, case)
+        else:
+            ctx.commit(Change(case, expected_version=0))
     except DuplicateExternalIdError:
         # Another worker recorded the same delivery between our lookup and our commit.
         existing = ctx.store.find_by_external_id(feedback.external_id or "")
@@ -83,6 +92,21 @@ def _open_one(ctx: Context, feedback: Feedback) -> Case:
             raise
         return _logged(ctx, existing, "a repeat delivery of")
     return _logged(ctx, case, "new")
+
+
+def _assigned(ctx: Context, case: Case) -> Case:
+    """Commit a new case in a team with the owner the policy's rule picks (at the time
+    of the pick: a retry after another intake took the team's turn picks again)."""
+
+    def make(opened: Case, chosen: Pick | None) -> Case:
+        if chosen is None:
+            return opened
+        return route(
+            opened, at=opened.opened_at, by="closedloop", owner=chosen.owner,
+            team=opened.team, reason=chosen.reason,
+        )  # fmt: skip
+
+    return commit_picked(ctx, lambda: (case, 0), case.team, make)
 
 
 def _open_many(ctx: Context, items: list[Feedback]) -> list[Case]:

@@ -36,7 +36,9 @@ def late_change(ctx: Context, case: Case, now: datetime, alert: Alert) -> Change
         what = f'promise "{promise.what}"'
         notes.extend(
             alert(ctx, moved, "escalation", to, what, promise.deadline, now)
-            for to in policy.ladder.rung(moved.escalation_level).recipients
+            for to in policy.ladder.recipients_of(
+                policy.ladder.rung(moved.escalation_level), policy.lead_of(moved.team)
+            )
         )
     told = written_contact(ctx, case.customer, case.reply_channel) is not None
     moved = lateness.announce_late(

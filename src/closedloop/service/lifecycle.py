@@ -51,7 +51,8 @@ def check_feedback(ctx: Context, feedback: object) -> None:
 
 
 def open_new(ctx: Context, feedback: Feedback, now: datetime, origin: Origin | None = None) -> Case:
-    """A new case for ``feedback``, scheduled by the policy (not yet committed)."""
+    """A new case for ``feedback``, scheduled by the policy, in the team its assignment
+    routes it to (not yet committed)."""
     return domain.open_case(
         ctx.new_id(),
         feedback,
@@ -59,6 +60,7 @@ def open_new(ctx: Context, feedback: Feedback, now: datetime, origin: Origin | N
         priority=ctx.policy.priority(feedback),
         due_at=schedule(ctx),
         origin=origin,
+        team=ctx.policy.assignment.team_of(feedback),
     )
 
 

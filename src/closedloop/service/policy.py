@@ -32,6 +32,7 @@ from closedloop.domain.standards.lateness import Lateness
 from closedloop.domain.standards.pauses import Silence
 from closedloop.domain.standards.standard import Standards
 from closedloop.domain.surveys.eligibility import SurveyRules
+from closedloop.domain.teams.team import Assignment, Team
 from closedloop.service.templates import Templates
 
 __all__ = ["DECLINE_CATEGORIES", "Policy", "default_priority"]
@@ -177,6 +178,29 @@ def _categories(value: Iterable[str]) -> tuple[str, ...]:
     return names
 
 
+def _teams(value: Iterable[Team]) -> tuple[Team, ...]:
+    teams = items("teams")(value)
+    for team in teams:
+        if not isinstance(team, Team):
+            raise ValidationError.of("teams", f"teams must be Team objects, got {shown(team)}")
+    names = [t.name for t in teams]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValidationError.of("teams", f"teams names {twice} more than once; name each once")
+    return teams
+
+
+def _known_teams(instance: Policy, attribute: attrs.Attribute[Any], value: Assignment) -> None:
+    known = {t.name for t in instance.teams}
+    unknown = sorted(set(value.teams_by_tag.values()) - known)
+    if unknown:
+        raise ValidationError.of(
+            "assignment",
+            f"assignment.teams_by_tag names teams {unknown}, which the policy does not know; "
+            "add them to Policy(teams=...)",
+        )
+
+
 def _check_url(instance: object, attribute: attrs.Attribute[str | None], value: object) -> None:
     if value is not None and (not isinstance(value, str) or "{token}" not in value):
         raise ValidationError.of(
@@ -255,6 +279,22 @@ class Policy:
     lateness: Lateness = attrs.field(factory=Lateness, validator=is_a(Lateness))
     """What happens as a promise to a customer runs late: the owner warned before, the
     customer told with a new time after (`Lateness`); by default, escalation only."""
+    teams: tuple[Team, ...] = attrs.field(default=(), converter=_teams)
+    """The teams that own cases: their members, leads and skills (`docs/queues.md`)."""
+    assignment: Assignment = attrs.field(
+        factory=Assignment, validator=[is_a(Assignment), _known_teams]
+    )
+    """How new cases find their team and owner, and whether hand-offs need a summary; by
+    default nobody is picked and cases stay unowned until staff assign them."""
+
+    def team(self, name: str | None) -> Team | None:
+        """The team called ``name``, or None (no such team, or no name)."""
+        return next((t for t in self.teams if t.name == name), None)
+
+    def lead_of(self, team: str | None) -> str | None:
+        """The lead of team ``team``, or None (no team, an unknown one, or no lead)."""
+        found = self.team(team)
+        return None if found is None else found.lead
 
     def check_decline_category(self, category: str) -> None:
         """Raise :class:`ValidationError` unless ``category`` is one of ours."""

@@ -11,15 +11,16 @@ from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.feedback import FeedbackKind
 from closedloop.domain.cases.priority import Priority
-from closedloop.domain.checks import require_limit
+from closedloop.domain.checks import instant, require_limit
 from closedloop.domain.errors import StorageError, ValidationError
 from closedloop.domain.latte import Stage
 from closedloop.domain.queues.query import CasePage, CaseQuery, Order
 from closedloop.domain.queues.rag import rag_times
+from closedloop.domain.standards.escalation import reschedule
 from closedloop.domain.standards.targets import Rag
 from closedloop.ports import SearchesCases
 from closedloop.service.context import Context
-from closedloop.service.lifecycle import advance
+from closedloop.service.lifecycle import advance, schedule
 
 __all__ = ["Queues"]
 
@@ -41,11 +42,15 @@ class Queues:
         expected_version: int | None = None,
     ) -> Case:
         """Add and remove tags (recorded as one ``Tagged`` event; nothing is recorded when
-        the case has them already). Tags are kept lower case: ``"Billing"`` is ``"billing"``."""
+        the case has them already). Tags are kept lower case: ``"Billing"`` is ``"billing"``.
+        A tag that changes which standards apply (``Standard(tags=...)``) reschedules the
+        case's deadlines (a ``Rescheduled`` event after it)."""
         return advance(
             self._ctx,
             case_id,
-            lambda c, now: labelling.tag(c, at=now, by=by, add=add, remove=remove),
+            lambda c, now: _rescheduled(
+                self._ctx, c, labelling.tag(c, at=now, by=by, add=add, remove=remove), now
+            ),
             expected_version=expected_version,
         )
 
@@ -140,3 +145,16 @@ class Queues:
                 "PostgresStore or InMemoryStore, or implement it"
             )
         return store
+
+
+def _rescheduled(ctx: Context, before: Case, after: Case, now: datetime) -> Case:
+    """``after``, rescheduled if its labels changed its next due time."""
+    if after is before:
+        return after
+    due, was = schedule(ctx)(after), after.due_at
+    if due is None or was is None:
+        if due is was:
+            return after
+    elif instant(due) == instant(was):
+        return after
+    return reschedule(after, at=now, due_at=schedule(ctx))

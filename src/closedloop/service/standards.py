@@ -229,7 +229,7 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
         rung = ladder.rung(moved.escalation_level)
         notes = tuple(
             _alert(ctx, moved, "escalation", to, f'promise "{promise.what}"', promise.deadline, now)
-            for to in rung.recipients
+            for to in ladder.recipients_of(rung, policy.lead_of(moved.team))
         )
         return Change(moved, case.version, notes)
     warning = warning_change(ctx, case, now, _alert)
@@ -245,7 +245,7 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
         rung = ladder.rung(moved.escalation_level)
         notes = tuple(
             _alert(ctx, moved, "escalation", to, late[0].standard.name, late[0].due_at, now)
-            for to in rung.recipients
+            for to in ladder.recipients_of(rung, policy.lead_of(moved.team))
         )
         return Change(moved, case.version, notes)
     amber = [
@@ -256,7 +256,7 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
     ]  # fmt: skip
     if amber:
         moved = escalation.warn(case, at=now, amber=amber[0], due_at=schedule(ctx))
-        to = case.owner or ladder.rung(1).recipients[0]
+        to = case.owner or ladder.recipients_of(ladder.rung(1), policy.lead_of(case.team))[0]
         alert = _alert(ctx, moved, "warning", to, amber[0].standard.name, amber[0].due_at, now)
         return Change(moved, case.version, (alert,))
     # Due, yet nothing to do: the policy changed under the case. Record its real next time,

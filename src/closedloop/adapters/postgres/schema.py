@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from closedloop.adapters.common import check_tenant
+from closedloop.adapters.postgres.agents_schema import AGENT_TABLES, AGENTS, fill_agent_cases
 from closedloop.adapters.postgres.outbox_schema import OUTBOX_ORDER
 from closedloop.adapters.postgres.read_model_schema import PROMISES_ANNOUNCED, READ_MODEL
 from closedloop.adapters.postgres.search import SEARCH, fill_search, row_security_on
@@ -188,6 +189,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     PROMISES_ANNOUNCED,
     OUTBOX_ORDER,
     SEARCH,
+    AGENTS,
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.
@@ -201,6 +203,8 @@ _SNAPSHOTS_FROM = 5
 
 #: Migrations after which the cases' search columns and labels are filled in.
 _SEARCH_FROM = MIGRATIONS.index(SEARCH) + 1
+#: Migrations after which the owned open cases are indexed from their events.
+_AGENTS_FROM = MIGRATIONS.index(AGENTS) + 1
 
 #: The schema version this closedloop writes: the number of migrations.
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
@@ -208,7 +212,7 @@ SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 _TABLES = (
     "cases", "events", "external_ids", "escalations", "outbox", "invitations", "customers",
     "customer_handles", "case_authors", "case_facts", "fact_steps", "fact_causes",
-    "fact_promises", "fact_declines", "case_labels",
+    "fact_promises", "fact_declines", "case_labels", *AGENT_TABLES,
 )  # fmt: skip
 
 
@@ -241,6 +245,8 @@ def migrate_schema(conn: psycopg.Connection[Any], schema: str) -> int:
         _fill_snapshots(conn, s)
     if found and found < _SEARCH_FROM <= SCHEMA_VERSION:
         fill_search(conn, s)
+    if found and found < _AGENTS_FROM <= SCHEMA_VERSION:
+        fill_agent_cases(conn, s)
     if found < SCHEMA_VERSION and row_security_on(conn, schema):
         create_policies(conn, schema, {})  # the tables added since get the tenant policy
     if row is None:

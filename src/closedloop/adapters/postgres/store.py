@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Self
 
 from closedloop.adapters.common import check_tenant
+from closedloop.adapters.postgres.agents import PostgresAgents
 from closedloop.adapters.postgres.cases import PostgresCaseStorage
 from closedloop.adapters.postgres.claims import PostgresDueClaims
 from closedloop.adapters.postgres.connection import Database, Source, errors
@@ -40,6 +41,7 @@ class PostgresStore(
     PostgresErasureStorage,
     PostgresReportStorage,
     PostgresOperations,
+    PostgresAgents,
 ):
     """A :class:`~closedloop.ports.CaseStore` in PostgreSQL, for many workers at once.
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from closedloop.adapters.common import check_batch, split_batch
+from closedloop.adapters.postgres.agents_schema import write_owners
 from closedloop.adapters.postgres.connection import PostgresBase
 from closedloop.adapters.postgres.reports import write_facts
 from closedloop.adapters.postgres.search import write_labels
@@ -39,6 +40,8 @@ _FIND_TYPES = (
     "%b::text[], %b::text[], %b::integer[], %b::text[], %b::text[], %b::bigint[],"
     " %b::bigint[], %b::bigint[]"
 )
+#: A batch, its case and invitation changes, and its cases' columns (``_state``).
+_Prepared = tuple[Sequence[Write], list[Change], list[InvitationChange], tuple[list[Any], ...]]
 
 # Up to this many rows go as plain statements; more go as one statement over arrays, sent
 # in binary (%b): text arrays in text format cost an escaping pass over every JSON body.
@@ -60,17 +63,27 @@ class PostgresUnitOfWork(PostgresBase):
         check_batch(changes)
         if not changes:
             return
-        case_changes, invitation_changes = split_batch(changes)
-        # Before the transaction: a case read from the store may read its history for these.
-        state = _state(case_changes)
+        prepared = self._prepared(changes)
         with self._tx() as cur:
-            for change in invitation_changes:
-                self._put_invitation(cur, change)
-            if case_changes:
-                self._put_cases(cur, case_changes, state)
-            notes = [n for c in changes for n in c.notifications]
-            if notes:
-                self._queue(cur, notes)
+            self._commit_in(cur, prepared)
+
+    def _prepared(self, changes: Sequence[Write]) -> _Prepared:
+        """A batch split by kind, with its cases' columns, worked out before the
+        transaction: a case read from the store may read its history for these."""
+        case_changes, invitation_changes = split_batch(changes)
+        return changes, case_changes, invitation_changes, _state(case_changes)
+
+    def _commit_in(self, cur: psycopg.Cursor[Any], prepared: _Prepared) -> None:
+        """The body of :meth:`commit_many`, in the caller's transaction."""
+        changes, case_changes, invitation_changes, state = prepared
+        for change in invitation_changes:
+            self._put_invitation(cur, change)
+        if case_changes:
+            self._put_cases(cur, case_changes, state)
+            write_owners(cur, self._s, self._tenant, case_changes)
+        notes = [n for c in changes for n in c.notifications]
+        if notes:
+            self._queue(cur, notes)
 
     def _queue(self, cur: psycopg.Cursor[Any], notes: list[Notification]) -> None:
         columns = (

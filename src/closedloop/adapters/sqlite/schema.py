@@ -10,6 +10,7 @@ import sqlite3
 import time
 from typing import Final
 
+from closedloop.adapters.sqlite.agents import AGENTS, fill_agent_cases
 from closedloop.adapters.sqlite.connection import Shared
 from closedloop.adapters.sqlite.read_model_schema import PROMISES_ANNOUNCED, READ_MODEL
 from closedloop.adapters.sqlite.search import SEARCH, fill_search
@@ -181,6 +182,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     READ_MODEL,
     PROMISES_ANNOUNCED,
     SEARCH,
+    AGENTS,
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.
@@ -194,6 +196,8 @@ _SNAPSHOTS_FROM = 8
 
 #: Migrations after which the cases' search columns and labels are filled in.
 _SEARCH_FROM = MIGRATIONS.index(SEARCH) + 1
+#: Migrations after which the owned open cases are indexed from their events.
+_AGENTS_FROM = MIGRATIONS.index(AGENTS) + 1
 
 #: The schema version this closedloop writes: the number of migrations.
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
@@ -267,6 +271,8 @@ def _migrate(db: sqlite3.Connection) -> None:
             _fill_snapshots(db)
         if found and found < _SEARCH_FROM <= SCHEMA_VERSION:
             fill_search(db)
+        if found and found < _AGENTS_FROM <= SCHEMA_VERSION:
+            fill_agent_cases(db)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.execute("COMMIT")
         log.info(

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Self
 
 from closedloop.adapters.common import check_tenant
+from closedloop.adapters.sqlite.agents import SQLiteAgents
 from closedloop.adapters.sqlite.cases import SQLiteCaseStorage
 from closedloop.adapters.sqlite.connection import Shared
 from closedloop.adapters.sqlite.customers import SQLiteCustomerStorage
@@ -32,6 +33,7 @@ class SQLiteStore(
     SQLiteErasureStorage,
     SQLiteReportStorage,
     SQLiteOperations,
+    SQLiteAgents,
 ):
     """A :class:`~closedloop.ports.CaseStore` in one SQLite file (or ``":memory:"``).
 

@@ -13,6 +13,7 @@ from closedloop.adapters.common import check_batch, split_batch
 from closedloop.adapters.read_model import rows_for
 from closedloop.adapters.rows import dump_json, external_ids, other_authors, us
 from closedloop.adapters.search import FIND_COLUMNS, rag_columns, search_columns
+from closedloop.adapters.sqlite.agents import write_owners
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView, run
 from closedloop.adapters.sqlite.reports import write_facts
 from closedloop.adapters.sqlite.search import write_labels
@@ -83,15 +84,19 @@ class SQLiteUnitOfWork(TenantView):
     def commit_many(self, changes: Sequence[Write]) -> None:
         """Commit several changes in one transaction: all or none."""
         check_batch(changes)
-        case_changes, invitation_changes = split_batch(changes)
         if not changes:
             return
         with self._write() as db:
-            self._check_invitations(db, invitation_changes)
-            stored, known = self._check(db, case_changes)
-            self._insert(db, case_changes, stored, known)
-            self._insert_invitations(db, invitation_changes)
-            self._queue(db, changes)  # in the batch's order: R7 sends an instant's in it
+            self._commit_in(db, changes)
+
+    def _commit_in(self, db: sqlite3.Connection, changes: Sequence[Write]) -> None:
+        """The body of :meth:`commit_many`, in the caller's transaction."""
+        case_changes, invitation_changes = split_batch(changes)
+        self._check_invitations(db, invitation_changes)
+        stored, known = self._check(db, case_changes)
+        self._insert(db, case_changes, stored, known)
+        self._insert_invitations(db, invitation_changes)
+        self._queue(db, changes)  # in the batch's order: R7 sends an instant's in it
 
     def _check(
         self, db: sqlite3.Connection, changes: list[Change]
@@ -154,6 +159,7 @@ class SQLiteUnitOfWork(TenantView):
         ):
             run(db, sql, rows)
         write_labels(db, t, [c.case for c in changes])
+        write_owners(db, t, changes)
         write_facts(
             db,
             t,

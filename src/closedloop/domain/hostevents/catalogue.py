@@ -75,6 +75,7 @@ _OPENED = (
     _feedback("channel", "channel", _STR, False),
     _attr("priority", _enum(Priority)),
     _attr("owner", _maybe(_STR)),
+    _attr("team", _maybe(_STR)),
     DataField(
         "origin",
         _maybe(
@@ -184,7 +185,14 @@ _ALL = (
         _DUE,
         _REASON,
     ),
-    _kind("case.assigned", "The case got a new owner.", _attr("owner", _STR)),
+    _kind(
+        "case.assigned",
+        "The case got a new owner or team (a hand-off, or an assignment rule's pick).",
+        _attr("owner", _maybe(_STR)),
+        _attr("team", _maybe(_STR)),
+        _attr("reason", _maybe(_STR)),
+        _attr("summary", _maybe(_STR), personal=True),
+    ),
     _kind(
         "case.escalated",
         "A standard or a promise was missed: the case went up the ladder.",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
@@ -51,6 +51,7 @@ from closedloop.domain.standards.standard import (
 from closedloop.domain.standards.standard import Due as DueTime
 
 __all__ = [
+    "TEAM_LEAD",
     "Ladder",
     "Rung",
     "customer_escalate",
@@ -61,6 +62,12 @@ __all__ = [
     "reschedule",
     "warn",
 ]
+
+
+TEAM_LEAD: Final = "<team lead>"
+"""A rung recipient meaning "the lead of the case's team" (``Policy.teams``), found when
+the alert is sent: ``Rung("team lead", (TEAM_LEAD,))``. A case in no team, or in a team
+without a lead, alerts ``Ladder.without_lead`` instead."""
 
 
 def _recipients(value: Iterable[str]) -> tuple[str, ...]:
@@ -102,6 +109,12 @@ def _default_rungs() -> tuple[Rung, ...]:
     )
 
 
+def _address(instance: Any, attribute: attrs.Attribute[str], value: object) -> None:
+    require_key(attribute.name, value)
+    if value == TEAM_LEAD:
+        raise ValidationError.of(attribute.name, "without_lead must be an address, not TEAM_LEAD")
+
+
 def _rungs(value: Any) -> tuple[Rung, ...]:
     return items("rungs")(value)
 
@@ -132,6 +145,15 @@ class Ladder:
     """The channel escalation alerts go out on."""
     hold_until_open: bool = attrs.field(default=False, validator=is_a(bool))
     """Whether alerts wait in the outbox until the calendar is open."""
+    without_lead: str = attrs.field(default="team-lead", validator=_address)
+    """Where a `TEAM_LEAD` alert goes for a case without a team, or whose team has no lead
+    (`"team-lead"`, the default ladder's first address)."""
+
+    def recipients_of(self, rung: Rung, lead: str | None) -> tuple[str, ...]:
+        """Who ``rung`` alerts about a case whose team's lead is ``lead``: `TEAM_LEAD`
+        becomes ``lead`` (``without_lead`` when None), each address once."""
+        found = ((lead or self.without_lead) if to == TEAM_LEAD else to for to in rung.recipients)
+        return tuple(dict.fromkeys(found))
 
     @property
     def top(self) -> int:

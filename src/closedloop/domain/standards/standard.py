@@ -1,14 +1,13 @@
 """Performance standards: how fast each step must happen, and where each case stands.
 
 A :class:`Standard` is a target for one step ("acknowledge within 4 business hours") on a
-:class:`~closedloop.BusinessCalendar`, chosen by channel, priority and kind.
+:class:`~closedloop.BusinessCalendar`, chosen by channel, priority, kind, origin and tag.
 :class:`Standards` is the ordered policy: the first standard that matches a case wins, else
 the default for that target. Everything here is a pure function of the case and the time.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
@@ -17,7 +16,6 @@ from typing import Any
 import attrs
 
 from closedloop.domain.cases.case import Case
-from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.contact import Paused, ends_pause
 from closedloop.domain.cases.events import (
     AwaitingCustomer,
@@ -34,12 +32,11 @@ from closedloop.domain.checks import (
     is_a,
     items,
     positive_duration,
-    require_text,
-    shown,
 )
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.latte import Stage, Step
 from closedloop.domain.standards.calendar import BusinessCalendar
+from closedloop.domain.standards.selectors import a_set, label_text, named, tag_set
 from closedloop.domain.standards.targets import Rag, Target
 
 __all__ = [
@@ -55,36 +52,15 @@ __all__ = [
 ]
 
 
-def _names(value: Any) -> Any:
-    """attrs converter: a set (channels by name), else ``value`` as is, for :func:`_a_set`."""
-    with contextlib.suppress(TypeError):
-        if not isinstance(value, str):
-            return frozenset(v.name if isinstance(v, Channel) else v for v in value)
-    return value
-
-
-def _a_set(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
-    field = attribute.name
-    if isinstance(value, str):
-        raise ValidationError.of(
-            field, f"give a set of {field}, e.g. {{{shown(value)}}}, not the string {shown(value)}"
-        )
-    if not isinstance(value, frozenset):
-        raise ValidationError.of(field, f"give a set of {field}, got {shown(value)}")
-
-
-def _label(instance: Any, attribute: attrs.Attribute[str], value: object) -> None:
-    require_text(attribute.name, value, limit=200)
-
-
 @attrs.frozen
 class Standard:
     """``target`` must be met ``within`` this much business time on ``calendar``.
 
     It applies to cases whose channel (the one they arrived on: moving a conversation does
-    not change its standards), priority, kind and origin are in the given sets (an empty set
-    matches everything; ``origins={OriginKind.RECOVERY}`` picks the cases a low
-    survey score opened). ``name`` labels it in reports.
+    not change its standards), priority, kind and origin are in the given sets, and that
+    carry one of its ``tags`` (an empty set matches everything;
+    ``origins={OriginKind.RECOVERY}`` picks the cases a low survey score opened). ``name``
+    labels it in reports.
     """
 
     target: Target = attrs.field(validator=is_a(Target))
@@ -94,22 +70,24 @@ class Standard:
     calendar: BusinessCalendar = attrs.field(validator=is_a(BusinessCalendar))
     """The business calendar `within` counts on."""
     channels: frozenset[str] = attrs.field(
-        default=frozenset(), converter=_names, validator=[_a_set, each_a(str)]
+        default=frozenset(), converter=named, validator=[a_set, each_a(str)]
     )
     """Names of the channels it covers (the channel a case arrived on); empty for all."""
     priorities: frozenset[Priority] = attrs.field(
-        default=frozenset(), converter=_names, validator=[_a_set, each_a(Priority)]
+        default=frozenset(), converter=named, validator=[a_set, each_a(Priority)]
     )
     """The priorities it covers; empty for all."""
     kinds: frozenset[FeedbackKind] = attrs.field(
-        default=frozenset(), converter=_names, validator=[_a_set, each_a(FeedbackKind)]
+        default=frozenset(), converter=named, validator=[a_set, each_a(FeedbackKind)]
     )
     """The feedback kinds it covers; empty for all."""
     origins: frozenset[OriginKind] = attrs.field(
-        default=frozenset(), converter=_names, validator=[_a_set, each_a(OriginKind)]
+        default=frozenset(), converter=named, validator=[a_set, each_a(OriginKind)]
     )
     """The origins it covers (`OriginKind.RECOVERY`: cases a low score opened); empty for all."""
-    name: str = attrs.field(default="", validator=_label)
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=tag_set)
+    """The tags it covers: a case with any of them (`{"vip"}`); empty for all."""
+    name: str = attrs.field(default="", validator=label_text)
     """Its label in reports; by default "<target> within <n> business hours"."""
 
     def __attrs_post_init__(self) -> None:
@@ -124,6 +102,7 @@ class Standard:
             and (not self.priorities or case.priority in self.priorities)
             and (not self.kinds or case.kind in self.kinds)
             and (not self.origins or (case.origin is not None and case.origin.kind in self.origins))
+            and (not self.tags or not self.tags.isdisjoint(case.tags))
         )
 
 

@@ -19,6 +19,7 @@ contract to run only its tests (:class:`UnitOfWorkContract` first: the others co
 their records through it).
 """
 
+from closedloop.testing.conformance.agents import AgentStorageContract
 from closedloop.testing.conformance.base import Capabilities, StoreContract
 from closedloop.testing.conformance.cases import CaseStorageContract
 from closedloop.testing.conformance.comparison import ReferenceComparisonContract
@@ -33,6 +34,7 @@ from closedloop.testing.conformance.snapshots import SnapshotContract
 from closedloop.testing.conformance.unit_of_work import UnitOfWorkContract
 
 __all__ = [
+    "AgentStorageContract",
     "Capabilities",
     "CaseStorageContract",
     "CaseStoreContract",
@@ -64,5 +66,6 @@ class CaseStoreContract(
     SearchContract,
     ReferenceComparisonContract,
     SnapshotContract,
+    AgentStorageContract,
 ):
     """Every numbered requirement of docs/storage.md, as tests. Subclass it."""

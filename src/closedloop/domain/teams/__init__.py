@@ -1,0 +1,1 @@
+"""Teams, their members and leads, agents' availability, and how cases find an owner."""
