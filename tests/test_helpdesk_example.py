@@ -125,15 +125,17 @@ def test_a_stale_version_is_a_conflict_and_an_impossible_step_a_clear_error(
     case_id = json.loads(helpdesk.webhook("msg_1", {"customer": "b@example.com", "text": "x"})[1])[
         "case_id"
     ]
-    assert helpdesk.call(f"/cases/{case_id}/acknowledge", {"expected_version": "1"})[0] == 200
-    status, page = helpdesk.call(f"/cases/{case_id}/thank", {"expected_version": "1"})
+    seen = int(version_on(helpdesk.call(f"/cases/{case_id}")[1]))  # opened, given to amy
+    form = {"expected_version": str(seen)}
+    assert helpdesk.call(f"/cases/{case_id}/acknowledge", form)[0] == 200
+    status, page = helpdesk.call(f"/cases/{case_id}/thank", form)
     assert status == 409
-    assert "was expected at version 1 but it is at version 2" in page
-    status, page = helpdesk.call(f"/cases/{case_id}/explain", {"expected_version": "2"})
+    assert f"was expected at version {seen} but it is at version {seen + 1}" in page
+    status, page = helpdesk.call(f"/cases/{case_id}/explain", {"expected_version": str(seen + 1)})
     assert status == 400
     assert "Traceback" not in page
     assert helpdesk.call("/cases/nope")[0] == 404
-    assert helpdesk.call(f"/cases/{case_id}/fly", {"expected_version": "2"})[0] == 400
+    assert helpdesk.call(f"/cases/{case_id}/fly", {"expected_version": str(seen + 1)})[0] == 400
 
 
 def test_the_jobs_escalate_late_cases_and_the_report_shows_them(helpdesk: Running) -> None:

@@ -21,7 +21,9 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import attrs
 import customer_side
+import queue_pages
 from staff_pages import STEP_FIELDS, error_page, page, quoted, step_form
 
 from closedloop import (
@@ -73,6 +75,7 @@ class Helpdesk:
             links = StatusLinks(secret=status_secret, url=f"{self.url}/status/{{token}}")
             text = Templates().acknowledgement + "\nFollow your case here: $status_link\n"
             policy = Policy(status_links=links, templates=Templates(acknowledgement=text))
+        policy = attrs.evolve(policy, teams=queue_pages.TEAMS, assignment=queue_pages.ASSIGNMENT)
         self.desk = Desk(store, notifier, clock=clock, policy=policy)
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
@@ -192,30 +195,19 @@ class Helpdesk:
     # -- pages -------------------------------------------------------------------------
 
     def cases_page(self, request: BaseHTTPRequestHandler) -> None:
-        now = self.now()
-        rows = []
-        for case in self.store.cases_active(now - timedelta(days=90), now + timedelta(seconds=1)):
-            if case.is_closed:
-                continue
-            rag = self.desk.standards.status(case.id).value
-            rows.append(
-                f"<tr><td><a href='/cases/{quoted(case.id)}'>{html.escape(case.subject)}</a></td>"
-                f"<td>{html.escape(case.customer)}</td><td>{case.reply_channel.name}</td>"
-                f"<td>{case.stage.name.lower()}</td><td class='{rag}'>{rag.upper()}</td></tr>"
-            )
         unanswered = len(self.desk.unanswered())
-        body = (
-            f"<p>{unanswered} unanswered.</p><table><tr><th>Subject</th><th>Customer</th>"
-            f"<th>Channel</th><th>Stage</th><th>Status</th></tr>{''.join(rows)}</table>"
-        )
+        query = urllib.parse.urlsplit(request.path).query
+        body = f"<p>{unanswered} unanswered.</p>{queue_pages.case_list(self.desk, query)}"
         self.send(request, HTTPStatus.OK, page("Open cases", body))
 
     def feedback_form(self, request: BaseHTTPRequestHandler) -> None:
         kinds = "".join(f"<option>{k.value}</option>" for k in FeedbackKind)
+        topics = "".join(f"<option>{t}</option>" for t in queue_pages.TOPICS)
         body = (
             "<form method='post' action='/feedback'>"
             "<p><label>Your email <input name='customer' required></label></p>"
-            f"<p><label>About <select name='kind'>{kinds}</select></label></p>"
+            f"<p><label>About <select name='kind'>{kinds}</select></label> <label>Topic "
+            f"<select name='topic'>{topics}</select></label></p>"
             "<p><label>Message<br><textarea name='text' rows='5' cols='60' required>"
             "</textarea></label></p><p><button>Send</button></p></form>"
         )
@@ -231,6 +223,7 @@ class Helpdesk:
             Feedback(
                 customer=form.get("customer", ""), channel=Channel.WEB_FORM,
                 received_at=self.now(), text=form.get("text", ""), kind=kind,
+                tags=[form["topic"]] if form.get("topic") else [],
             )
         )  # fmt: skip
         due = [d.due_at for d in self.desk.standards.deadlines(case.id) if d.due_at is not None]
@@ -294,14 +287,19 @@ class Helpdesk:
         )
         body = (
             f"<p>{html.escape(case.customer)} · {case.kind.value} · "
-            f"{case.stage.name.lower()} · version {case.version}</p>{messages}"
+            f"{case.stage.name.lower()} · team {html.escape(case.team or 'none')} · owner "
+            f"{html.escape(case.owner or 'nobody')} · version {case.version}</p>{messages}"
             f"<h2>Deadlines</h2><ul>{deadlines or '<li>none: the loop is closed</li>'}</ul>"
-            f"<h2>Next steps</h2>{forms or '<p>None.</p>'}"
+            f"<h2>Next steps</h2>{forms or '<p>None.</p>'}{queue_pages.hand_off_form(case)}"
             f"<h2>History</h2><table>{history}</table>"
         )
         self.send(request, HTTPStatus.OK, page(case.subject, body))
 
     def step(self, request: BaseHTTPRequestHandler, case_id: str, name: str) -> None:
+        if name == "hand_off":
+            queue_pages.hand_off(self.desk, case_id, self.form(request))
+            self.send(request, HTTPStatus.SEE_OTHER, b"", location=f"/cases/{quoted(case_id)}")
+            return
         try:
             step = Step(name)
         except ValueError:
