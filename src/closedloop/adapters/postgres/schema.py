@@ -13,7 +13,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 from closedloop.adapters.common import check_tenant
 from closedloop.adapters.postgres.outbox_schema import OUTBOX_ORDER
-from closedloop.adapters.postgres.read_model_schema import PROMISES_ANNOUNCED, READ_MODEL
+from closedloop.adapters.postgres.read_model_schema import (
+    ATTRIBUTION,
+    PROMISES_ANNOUNCED,
+    READ_MODEL,
+)
 from closedloop.domain.errors import SchemaVersionError, ValidationError
 
 if TYPE_CHECKING:
@@ -186,6 +190,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     READ_MODEL,
     PROMISES_ANNOUNCED,
     OUTBOX_ORDER,
+    ATTRIBUTION,
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.
@@ -203,7 +208,7 @@ SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 _TABLES = (
     "cases", "events", "external_ids", "escalations", "outbox", "invitations", "customers",
     "customer_handles", "case_authors", "case_facts", "fact_steps", "fact_causes",
-    "fact_promises", "fact_declines",
+    "fact_promises", "fact_declines", "fact_tags",
 )  # fmt: skip
 
 

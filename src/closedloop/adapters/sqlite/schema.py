@@ -11,7 +11,11 @@ import time
 from typing import Final
 
 from closedloop.adapters.sqlite.connection import Shared
-from closedloop.adapters.sqlite.read_model_schema import PROMISES_ANNOUNCED, READ_MODEL
+from closedloop.adapters.sqlite.read_model_schema import (
+    ATTRIBUTION,
+    PROMISES_ANNOUNCED,
+    READ_MODEL,
+)
 from closedloop.domain.errors import SchemaVersionError, StorageError, ValidationError
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "connect"]
@@ -179,6 +183,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     ),
     READ_MODEL,
     PROMISES_ANNOUNCED,
+    ATTRIBUTION,
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.
