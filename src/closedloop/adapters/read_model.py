@@ -21,7 +21,7 @@ from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.events import Kano
 from closedloop.domain.customers.nolog import NoLogEntry
 from closedloop.domain.reports.facts import AGE_BUCKETS, Attribution, CaseFacts
-from closedloop.domain.reports.totals import CAUSE_EXAMPLES, Totals, Waiter
+from closedloop.domain.reports.totals import CAUSE_EXAMPLES, KpiTally, Totals, Waiter
 from closedloop.domain.standards.standard import Target
 
 __all__ = [
@@ -252,10 +252,10 @@ def report_totals(
     ):
         waiter = Waiter(case_id, channel, customer, subject, load_datetime(opened_at))
         totals.add_waiter(opened_us, waiter)
-    targets = {t.value: t for t in Target}
+    kpis = _Kpis(totals)
     for group, name, target, label, took, n, met in stream(_STEPS, (*active, low, high) * 4):
-        totals.add_kpi_to((group, name), targets[target], label, took, n, met)
-    _attributed(read, stream, totals, active, targets)
+        kpis.add(group, name, target, label, took, n, met)
+    _attributed(read, stream, totals, active, kpis)
     for cause, n, first, latest, case_id, opened, seq, kano in read(
         _CAUSES, (*active, low, high, CAUSE_EXAMPLES)
     ):
@@ -278,9 +278,8 @@ def report_totals(
 
 
 def _attributed(
-    read: Read, stream: Stream, totals: Totals, active: tuple[object, ...],
-    targets: dict[str, Target],
-) -> None:  # fmt: skip
+    read: Read, stream: Stream, totals: Totals, active: tuple[object, ...], kpis: _Kpis
+) -> None:
     """The sections and KPIs per owner, team and tag (see ``attributed``)."""
     low, high = totals.low, totals.high
     for owner, team, o, n, *sums in read(_PEOPLE, (low, *active)):
@@ -290,10 +289,35 @@ def _attributed(
     for tag, o, n, *sums in read(_TAGS, (low, *active)):
         totals.add_section_to(("tag", tag), [o * n, *(o * s for s in sums)])
     for owner, team, target, label, took, n, met in stream(_PEOPLE_STEPS, (*active, low, high)):
-        totals.add_kpi_to(("owner", owner), targets[target], label, took, n, met)
-        totals.add_kpi_to(("team", team), targets[target], label, took, n, met)
+        kpis.add("owner", owner, target, label, took, n, met)
+        kpis.add("team", team, target, label, took, n, met)
     for tag, target, label, took, n, met in stream(_TAG_STEPS, (*active, low, high)):
-        totals.add_kpi_to(("tag", tag), targets[target], label, took, n, met)
+        kpis.add("tag", tag, target, label, took, n, met)
+
+
+class _Kpis:
+    """Adds step rows to a report's tallies. Rows may be many (one per section, standard
+    and minute taken), so the tallies are found by plain strings here, not through
+    ``Totals.add_kpi_to``'s key holding an enum."""
+
+    def __init__(self, totals: Totals) -> None:
+        self.totals = totals
+        self.targets = {t.value: t for t in Target}
+        self.tallies: dict[tuple[str, str, str, str], KpiTally] = {}
+
+    def add(
+        self, group: str, name: str, target: str, label: str, took: int | None, n: int, met: int
+    ) -> None:
+        """Add ``n`` steps (``met`` of them met) of a standard to section (group, name)."""
+        found = self.tallies.get((group, name, target, label))
+        if found is None:
+            found = self.tallies[group, name, target, label] = self.totals.tally(
+                (group, name), self.targets[target], label
+            )
+        found.measured += n
+        found.met += met
+        if took is not None:
+            found.times.add_bucket(took, n)
 
 
 _OWNERS = """

@@ -192,13 +192,19 @@ class Totals:
     ) -> None:  # fmt: skip
         """:meth:`add_kpi` to one section: ``("", "")`` overall, ``("channel", name)``,
         ``("priority", name)``, ``("kind", name)``, or one of :func:`attributed`."""
-        tally = self.kpis.get((*section, target, label))
-        if tally is None:
-            tally = self.kpis[(*section, target, label)] = KpiTally()
+        tally = self.tally(section, target, label)
         tally.measured += measured
         tally.met += met
         if took is not None:
             tally.times.add_bucket(took, measured)
+
+    def tally(self, section: tuple[str, str], target: Target, label: str) -> KpiTally:
+        """The tally of one standard in one section (new and empty the first time), for a
+        store adding many rows at once (:meth:`add_kpi_to` adds one)."""
+        tally = self.kpis.get((*section, target, label))
+        if tally is None:
+            tally = self.kpis[(*section, target, label)] = KpiTally()
+        return tally
 
     def add_ack(self, index: int, n: int) -> None:
         """Add ``n`` cases acknowledged within :data:`ACK_BUCKETS` bucket ``index``."""
