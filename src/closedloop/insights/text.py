@@ -60,7 +60,9 @@ def _rates(s: Section) -> list[str]:
 
 def _times(card: Scorecard, target: Target) -> str:
     kpi = card.main_kpi(target)
-    return "n/a" if kpi is None else f"{duration(kpi.p50)} / {duration(kpi.p90)}"
+    if kpi is None or kpi.p50 is None:
+        return "n/a"  # nothing measured, or no step of it done
+    return f"{duration(kpi.p50)} / {duration(kpi.p90)}"
 
 
 def scorecard_row(card: Scorecard, nobody: str) -> tuple[str, ...]:
@@ -83,7 +85,7 @@ def _scorecards(title: str, cards: tuple[Scorecard, ...], nobody: str) -> list[s
         return []
     lines = _heading(title)
     lines.append(
-        f"  {'':<18} {'cases':>5} {'met':>4}  {'ack p50 / p90':<15} {'loop p50 / p90':<15}"
+        f"  {'':<16} {'cases':>5} {'met':>4}  {'ack p50 / p90':<15} {'loop p50 / p90':<15}"
         f" {'reopen':>6} {'escal.':>6}  {'hand-offs':<11} {'CSAT':>4} {'NPS':>4}"
     )
     for card in cards:
@@ -91,7 +93,7 @@ def _scorecards(title: str, cards: tuple[Scorecard, ...], nobody: str) -> list[s
             card, nobody
         )
         lines.append(
-            f"  {name[:18]:<18} {opened:>5} {met:>4}  {ack:<15} {loop:<15} {reopen:>6}"
+            f"  {name[:16]:<16} {opened:>5} {met:>4}  {ack:<15} {loop:<15} {reopen:>6}"
             f" {escal:>6}  {hand_offs:<11} {sat:>4} {score:>4}"
         )
     return lines
