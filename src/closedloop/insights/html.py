@@ -28,7 +28,7 @@ border-bottom:1px solid #eee;overflow-wrap:break-word}th{font-weight:600}
 border-radius:4px;vertical-align:middle}.tile .standard{font-weight:600}
 .tile .target,.tile .previous,.tile .times{font-size:.85rem;color:#4d4d4d}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,26rem),1fr));gap:1.5rem}
-.cards td,.cards th{overflow-wrap:anywhere}
+.cards td:first-child,#unanswered td:nth-child(3){overflow-wrap:anywhere}
 figure{margin:0}figcaption{font-weight:600}svg{display:block;width:100%;height:auto}
 svg text{font:13px system-ui,sans-serif;fill:#1a1a1a}
 @media (max-width:30rem){body{margin:1rem auto;padding:0 .5rem}table{font-size:.85rem}
@@ -175,11 +175,11 @@ def _scorecards(cards: tuple[Scorecard, ...], who: str, nobody: str, table_id: s
         name, opened, met, ack, loop, reopen, escal, hand_offs, sat, score = scorecard_row(
             card, nobody
         )
-        rows.append((name, opened, met, f"{ack} \u00b7 {loop}", f"{reopen} \u00b7 {escal}",
-                     hand_offs, f"{sat} \u00b7 {score}"))  # fmt: skip
+        rows.append((name, f"{opened}, {met}", f"{ack}; {loop}",
+                     f"{reopen}, {escal}, {hand_offs}", f"{sat}, {score}"))  # fmt: skip
     table = _table(
-        (who, "Cases", "Standards met", "p50 / p90: acknowledge \u00b7 close the loop",
-         "Reopened \u00b7 escalated", "Hand-offs (per case)", "CSAT \u00b7 NPS"),
+        (who, "Cases, standards met", "p50 / p90 to acknowledge; to close the loop",
+         "Reopened, escalated, hand-offs (per case)", "CSAT, NPS"),
         rows, table_id, "No case was active in this period.",
     )  # fmt: skip
     return table.replace("<table ", '<table class="cards" ', 1)
