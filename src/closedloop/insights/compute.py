@@ -261,7 +261,8 @@ def compute(
     ``thresholds`` colour each standard's KPI; the unanswered queue lists the ``oldest``
     oldest cases, and root causes and the no log keep the ``top`` first and ``examples``
     examples each. A store with the read model (:class:`~closedloop.ports.ReportStorage`)
-    aggregates case facts instead of replaying cases, unless ``replay`` is True.
+    aggregates case facts instead of replaying cases, unless ``replay`` is True. The KPIs
+    per agent, team and tag count each case for its owner, team and tags at ``until``.
     """
     require_period(since, until)
     for name, value in (("oldest", oldest), ("top", top), ("examples", examples)):
