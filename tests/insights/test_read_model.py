@@ -22,7 +22,7 @@ from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.labelling import route, tag
 from closedloop.domain.reports.facts import basis, case_facts
 from closedloop.domain.standards.standard import office_hours
-from closedloop.insights import compute, rebuild_facts, to_json
+from closedloop.insights import Insights, compute, rebuild_facts, to_json
 from closedloop.testing import InMemoryStore
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -89,6 +89,20 @@ def assert_same_report(
     read = compute(store, since, until, **options)  # type: ignore[arg-type]
     assert read == replayed
     assert to_json(read) == to_json(replayed)
+    assert_every_case_counts_once(read)
+
+
+def assert_every_case_counts_once(insights: Insights) -> None:
+    """Each case counts for exactly one owner (or nobody) and one team (or none): the
+    scorecards add up to the overall figures; answers about cases count once too."""
+    o = insights.overall
+    for cards in (insights.by_owner, insights.by_team):
+        sections = [c.section for c in cards]
+        assert sum(s.opened for s in sections) == o.opened
+        assert sum(s.escalated for s in sections) == o.escalated
+        assert sum(s.hand_offs for s in sections) == o.hand_offs
+        assert sum(c.measured for c in cards) == sum(k.measured for k in o.kpis)
+        assert sum(c.nps.answered for c in cards) <= insights.nps.answered
 
 
 def test_the_sqlite_demo_reports_the_same_from_its_read_model(demo: Path) -> None:
