@@ -1,5 +1,6 @@
 """Insights: a report from the read model over a million cases against a raw SQL aggregate
-of the same facts; and peak memory of a report over 10x the demo's cases, against 1x.
+of the same facts (the cases spread over 40 agents in 5 teams, a third of them tagged); and
+peak memory of a report over 10x the demo's cases, against 1x.
 
 The million cases are facts bulk-inserted into SQLite (a year of cases, three measured
 steps each, a few root causes, promises and declines), not simulated days.
@@ -64,6 +65,8 @@ def _synthetic(path: Path, cases: int, seed: int = 1) -> tuple[datetime, datetim
         ("low", "normal", "high", "urgent"),
     )
     kinds = ("complaint", "compliment", "suggestion", "question", "recovery")
+    agents = [(f"agent{n}@example.com", f"team {n % 5}") for n in range(40)]
+    tags = ("billing", "delivery", "returns", "vip", "web", "app", "store", "refund")
     causes = [f"cause {n}" for n in range(20)]
     labels = (("acknowledge", "acknowledge within 4h business time"),
               ("take_action", "take action within 3 business days"),
@@ -76,7 +79,7 @@ def _synthetic(path: Path, cases: int, seed: int = 1) -> tuple[datetime, datetim
     db.execute("PRAGMA synchronous = OFF")
     insert = list(FACT_INSERTS)
     for chunk in range(0, cases, 50_000):
-        rows: tuple[list[tuple[object, ...]], ...] = ([], [], [], [], [])
+        rows: tuple[list[tuple[object, ...]], ...] = ([], [], [], [], [], [])
         for n in range(chunk, min(cases, chunk + 50_000)):
             cid = f"c{n:09d}"
             opened = first + rng.randrange(year)
@@ -89,25 +92,30 @@ def _synthetic(path: Path, cases: int, seed: int = 1) -> tuple[datetime, datetim
             r = rng.random()
             ack = None if r < 0.01 else opened + rng.randrange(2 * 86_400_000_000)
             closed = int(r > 0.2)
+            owner, team = ("", rng.choice(("", "team 0"))) if r < 0.1 else rng.choice(agents)
             rows[0].append((
                 "default", cid, b, opened, last, 0, channel, priority, kind, closed,
                 int(closed or r < 0.05), int(r < 0.05), int(r < 0.04), int(r < 0.02),
                 int(r < 0.01), rng.randrange(3), rng.randrange(2), rng.randrange(2), 0,
                 None if ack is None else min(6, (ack - opened) // 3_600_000_000 // 4),
                 int(ack is None), f"customer{n}@example.com", f"subject {n}",
-                start.isoformat(),
+                start.isoformat(), owner, team,
             ))  # fmt: skip
+            if rng.random() < 0.3:  # a third of the cases tagged, once or twice
+                for tag in sorted(set(rng.choices(tags, k=rng.randrange(1, 3)))):
+                    rows[5].append(("default", cid, tag, b, last))
             for seq, (target, label) in enumerate(labels):
                 took = rng.randrange(4000)  # a histogram bucket: minutes, then hours
                 met = int(rng.random() < 0.85)
                 rows[1].append(("default", cid, b, last, opened + took * 60_000_000, seq,
-                                channel, priority, kind, target, label, met, took))  # fmt: skip
+                                channel, priority, kind, target, label, met, took, owner,
+                                team))  # fmt: skip
             if r < 0.05:
                 rows[2].append(("default", cid, 0, b, last, opened, last, rng.choice(causes),
                                 rng.choice((None, "dissatisfier", "satisfier"))))  # fmt: skip
             if r < 0.03:
                 kept = int(rng.random() < 0.8)
-                rows[3].append(("default", cid, 0, b, last, last, kept, kept))
+                rows[3].append(("default", cid, 0, b, last, last, kept, kept, 0))
             if r < 0.02:
                 rows[4].append(("default", cid, 0, b, last, last, f"category {n % 10}", "asked",
                                 "reason", "staff", start.isoformat()))  # fmt: skip

@@ -22,7 +22,7 @@ from closedloop.domain.customers.erasure import Erasure
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.outbox.messages import OutboxMessage
 from closedloop.domain.outbox.notification import Notification
-from closedloop.domain.reports.facts import CaseFacts
+from closedloop.domain.reports.facts import Attribution, CaseFacts
 from closedloop.domain.reports.totals import Totals
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.ports_agents import AgentStorage
@@ -346,6 +346,12 @@ class ReportStorage(Protocol):
     def put_facts(self, facts: Sequence[CaseFacts]) -> int:
         """Store facts computed outside a commit (a rebuild), each only if its case is
         still at ``facts.version``; returns how many were stored."""
+        ...
+
+    def attributions(self, case_ids: Sequence[str], until: datetime) -> Mapping[str, Attribution]:
+        """The stored ``facts.attribution`` (owner, team, tags) of each of ``case_ids``
+        whose facts hold at ``until`` (stored, not missing, ``last_at`` before ``until``),
+        by id; the others are left out (a report replays them)."""
         ...
 
 

@@ -19,9 +19,11 @@ from closedloop.adapters.sqlite.read_model_schema import READ_MODEL
 from closedloop.adapters.sqlite.schema import MIGRATIONS
 from closedloop.cli import main
 from closedloop.cli.demo import DEMO_START, run_demo
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.labelling import route, tag
 from closedloop.domain.reports.facts import basis, case_facts
 from closedloop.domain.standards.standard import office_hours
-from closedloop.insights import compute, rebuild_facts, to_json
+from closedloop.insights import Insights, compute, rebuild_facts, to_json
 from closedloop.testing import InMemoryStore
 from tests.adapters.search_support import undo_search_sqlite
 
@@ -51,12 +53,27 @@ def periods(db: Path) -> list[tuple[datetime, datetime]]:
     ]
 
 
-def copy_into(db: Path, store: CaseStore, *, without_facts: int = 0) -> CaseStore:
+def labelled(case: Case, n: int) -> Case:
+    """The ``n``-th case moved to a team (or none) and an owner (its own, another, or
+    nobody), and tagged, some minutes after its last event (so after some periods' ends)."""
+    at = case.events[-1].at + timedelta(minutes=7 * (n % 50))
+    owner = (case.owner, "zoe@example.com", None)[n % 3]
+    moved = case if n % 5 == 0 else route(
+        case, at=at, by="lead", owner=owner, team=("billing", "care", None)[n % 4 % 3]
+    )  # fmt: skip
+    return tag(moved, at=at, by="lead", add=("billing", "vip", "web")[: n % 4])
+
+
+def copy_into(
+    db: Path, store: CaseStore, *, without_facts: int = 0, labels: bool = True
+) -> CaseStore:
     """Every case and invitation of the demo, committed to ``store`` with its facts (all
-    but every ``without_facts``-th case, committed without)."""
+    but every ``without_facts``-th case, committed without); with ``labels``, each case
+    given a team, an owner and tags first (:func:`labelled`)."""
     with SQLiteStore(db) as source:
         customers: set[str] = set()
-        for n, case in enumerate(source.cases_active(_EPOCH, DEMO_START + timedelta(days=999))):
+        for n, found in enumerate(source.cases_active(_EPOCH, DEMO_START + timedelta(days=999))):
+            case = labelled(found, n) if labels else found
             bare = without_facts and n % without_facts == 0
             facts = None if bare else case_facts(case, Standards())
             store.commit(Change(case, 0, facts=facts))
@@ -74,6 +91,20 @@ def assert_same_report(
     read = compute(store, since, until, **options)  # type: ignore[arg-type]
     assert read == replayed
     assert to_json(read) == to_json(replayed)
+    assert_every_case_counts_once(read)
+
+
+def assert_every_case_counts_once(insights: Insights) -> None:
+    """Each case counts for exactly one owner (or nobody) and one team (or none): the
+    scorecards add up to the overall figures; answers about cases count once too."""
+    o = insights.overall
+    for cards in (insights.by_owner, insights.by_team):
+        sections = [c.section for c in cards]
+        assert sum(s.opened for s in sections) == o.opened
+        assert sum(s.escalated for s in sections) == o.escalated
+        assert sum(s.hand_offs for s in sections) == o.hand_offs
+        assert sum(c.measured for c in cards) == sum(k.measured for k in o.kpis)
+        assert sum(c.nps.answered for c in cards) <= insights.nps.answered
 
 
 def test_the_sqlite_demo_reports_the_same_from_its_read_model(demo: Path) -> None:

@@ -17,6 +17,8 @@ from closedloop.cli.demo import DEMO_START, run_demo
 from closedloop.insights import compute, render_html
 from closedloop.testing import InMemoryStore
 from tests.insights.browser import check, chromium, skip_module_without_chromium
+from tests.insights.fixture import SINCE, UNTIL
+from tests.insights.test_scorecards import build
 
 skip_module_without_chromium()
 
@@ -31,7 +33,8 @@ def browser() -> str:
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A demo database's second week against its first, and an empty period."""
+    """A demo database's second week against its first, an empty period, and a week of
+    cases with teams and tags (tests/insights/test_scorecards.py)."""
     db = tmp_path_factory.mktemp("demo") / "demo.db"
     run_demo(db, days=14, seed=1)
     previous = _SINCE - (_UNTIL - _SINCE)
@@ -40,7 +43,10 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
             compute(store, _SINCE, _UNTIL), previous=compute(store, previous, _SINCE)
         )
     empty = InMemoryStore()
+    teams = InMemoryStore()
+    build(teams)
     return {
+        "teams": render_html(compute(teams, SINCE, UNTIL)),
         "demo": demo,
         "empty": render_html(
             compute(empty, _SINCE, _UNTIL), previous=compute(empty, previous, _SINCE)
@@ -53,7 +59,7 @@ def _report(found: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("name", ["demo", "empty"])
+@pytest.mark.parametrize("name", ["demo", "empty", "teams"])
 def test_the_report_reads_well_in_a_browser(
     browser: str, reports: dict[str, str], tmp_path: Path, name: str, width: int
 ) -> None:

@@ -3,13 +3,20 @@ case, folded in Python."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from closedloop.adapters.common import check_basis, check_facts, check_instant, instant, totals_for
+from closedloop.adapters.common import (
+    check_basis,
+    check_facts,
+    check_instant,
+    check_keys,
+    instant,
+    totals_for,
+)
 from closedloop.domain.cases.case import Case
-from closedloop.domain.reports.facts import CaseFacts
+from closedloop.domain.reports.facts import Attribution, CaseFacts
 from closedloop.domain.reports.totals import Totals
 
 __all__ = ["MemoryReports"]
@@ -66,3 +73,14 @@ class MemoryReports:
                 self._data.facts[self._tenant, f.case_id] = f
                 stored += 1
         return stored
+
+    def attributions(self, case_ids: Sequence[str], until: datetime) -> Mapping[str, Attribution]:
+        """The attribution in each of these cases' facts that hold at ``until``."""
+        ids = check_keys("case_ids", case_ids)
+        high = instant(check_instant("until", until))
+        found = {}
+        for case_id in ids:
+            f = self._data.facts.get((self._tenant, case_id))
+            if f is not None and instant(f.last_at) < high:
+                found[case_id] = f.attribution
+        return found

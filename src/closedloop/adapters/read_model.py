@@ -4,7 +4,8 @@ role): the rows a case's facts become, and the ``GROUP BY`` queries a report run
 Statements use ``?`` placeholders (PostgreSQL's adapter swaps them for ``%s``). Every case
 has a ``case_facts`` row; ``basis`` '' marks its facts missing (a change without facts, an
 erased case, a database migrated before back-filling). The child tables repeat the case's
-``last_us`` and ``basis`` so a report reads each table once, without joins.
+``last_us`` and ``basis`` so a report reads each table once, without joins (the figures
+per tag join ``fact_tags`` to the case's rows). An owner or team of none is stored as ''.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from closedloop.adapters.common import check_basis, check_instant, totals_for
+from closedloop.adapters.common import check_basis, check_instant, check_keys, totals_for
 from closedloop.adapters.rows import us
 from closedloop.codec import dump_datetime, load_datetime
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.events import Kano
 from closedloop.domain.customers.nolog import NoLogEntry
-from closedloop.domain.reports.facts import AGE_BUCKETS, CaseFacts
-from closedloop.domain.reports.totals import CAUSE_EXAMPLES, Totals, Waiter
+from closedloop.domain.reports.facts import AGE_BUCKETS, Attribution, CaseFacts
+from closedloop.domain.reports.totals import CAUSE_EXAMPLES, KpiTally, Totals, Waiter
 from closedloop.domain.standards.standard import Target
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Read",
     "Rows",
     "Stream",
+    "attributions",
     "fact_rows",
     "marker_rows",
     "missing_rows",
@@ -43,40 +45,43 @@ Read = Callable[[str, Sequence[object]], list[Any]]
 #: Runs one query, yields its rows.
 Stream = Callable[[str, Sequence[object]], Iterable[Any]]
 
-CHILD_TABLES = ("fact_steps", "fact_causes", "fact_promises", "fact_declines")
+CHILD_TABLES = ("fact_steps", "fact_causes", "fact_promises", "fact_declines", "fact_tags")
 _CASE_COLUMNS = (
     "tenant, case_id, basis, opened_us, last_us, merged, channel, priority, kind, closed,"
     " ever_closed, reopened, by_time, by_customer, avoidable, hand_offs, channel_switches,"
-    " repeat_contacts, repeats, ack_bucket, waiting, customer, subject, opened_at"
+    " repeat_contacts, repeats, ack_bucket, waiting, customer, subject, opened_at, owner, team"
 )
 #: The insert of each table, in the order :func:`fact_rows` returns their rows.
 FACT_INSERTS = (
-    f"INSERT INTO case_facts ({_CASE_COLUMNS}) VALUES ({', '.join('?' * 24)})",
+    f"INSERT INTO case_facts ({_CASE_COLUMNS}) VALUES ({', '.join('?' * 26)})",
     "INSERT INTO fact_steps (tenant, case_id, basis, last_us, at_us, seq, channel, priority,"
-    " kind, target, label, met, took) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    " kind, target, label, met, took, owner, team)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "INSERT INTO fact_causes (tenant, case_id, seq, basis, last_us, opened_us, at_us, cause,"
     " kano) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "INSERT INTO fact_promises (tenant, case_id, seq, basis, last_us, due_us, kept_on_time,"
     " kept, announced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "INSERT INTO fact_declines (tenant, case_id, seq, basis, last_us, at_us, category, asked,"
     " reason, by_whom, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO fact_tags (tenant, case_id, tag, basis, last_us) VALUES (?, ?, ?, ?, ?)",
 )
 
 
 def fact_rows(tenant: str, f: CaseFacts) -> tuple[Rows, ...]:
     """The rows of each table (``FACT_INSERTS``' order) holding the facts ``f``."""
     t, cid, b, last = tenant, f.case_id, f.basis, us(f.last_at)
+    owner, team = f.attribution.owner or "", f.attribution.team or ""
     case: tuple[object, ...] = (
         t, cid, b, us(f.opened_at), last, int(f.merged), f.channel, f.priority, f.kind,
         int(f.closed), int(f.ever_closed), int(f.reopened), int(f.by_time),
         int(f.by_customer), int(f.avoidable), f.hand_offs, f.channel_switches,
         f.repeat_contacts, f.repeats, f.ack_bucket, int(f.waiting), f.customer, f.subject,
-        dump_datetime(f.opened_at),
+        dump_datetime(f.opened_at), owner, team,
     )  # fmt: skip
     # A merged case counts only for promises and the no log (as the fold does).
     steps: Rows = [
         (t, cid, b, last, us(m.at), n, f.channel, f.priority, f.kind, m.target.value, m.label,
-         int(m.met), m.took)
+         int(m.met), m.took, owner, team)
         for n, m in enumerate(() if f.merged else f.measurements)
     ]  # fmt: skip
     opened = us(f.opened_at)
@@ -92,7 +97,8 @@ def fact_rows(tenant: str, f: CaseFacts) -> tuple[Rows, ...]:
         (t, cid, n, b, last, us(d.at), d.category, d.asked, d.reason, d.by, dump_datetime(d.at))
         for n, d in enumerate(f.declines)
     ]
-    return [case], steps, causes, promises, declines
+    tags: Rows = [(t, cid, tag, b, last) for tag in f.attribution.tags]
+    return [case], steps, causes, promises, declines, tags
 
 
 def rows_for(tenant: str, case: Case, facts: CaseFacts | None) -> tuple[Rows, ...]:
@@ -109,9 +115,9 @@ def marker_rows(tenant: str, case_id: str, opened_us: int, last_us: int) -> tupl
     """The rows marking a case's facts missing, from its id and instants."""
     row = (
         tenant, case_id, "", opened_us, last_us, 0, "", "", "",
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, 0, None, None, None,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, 0, None, None, None, "", "",
     )  # fmt: skip
-    return [row], [], [], [], []
+    return [row], [], [], [], [], []
 
 
 _US = timedelta(microseconds=1)
@@ -139,14 +145,57 @@ _WAITERS = f"""
 """
 # One GROUP BY per kind of section: grouping by channel, priority and kind at once would
 # return nearly a row per step when times spread over the histogram's thousands of buckets.
+# The overall section is the sum of the channels' (each step has one channel): one sort fewer.
 _STEPS = " UNION ALL ".join(
     f"""
     SELECT '{group}', {column}, target, label, took, COUNT(*), SUM(met) FROM fact_steps
     WHERE {_ACTIVE} AND at_us >= ? AND at_us < ? GROUP BY {by}target, label, took
     """
-    for group, column, by in (("", "''", ""), ("channel", "channel", "channel, "),
+    for group, column, by in (("channel", "channel", "channel, "),
                               ("priority", "priority", "priority, "), ("kind", "kind", "kind, "))
 )  # fmt: skip
+_PEOPLE = f"""
+    SELECT owner, team, o, COUNT(*), SUM(closed), SUM(ever_closed), SUM(reopened),
+        SUM(CASE WHEN by_time + by_customer > 0 THEN 1 ELSE 0 END), SUM(by_time),
+        SUM(by_customer), SUM(avoidable), SUM(hand_offs), SUM(channel_switches),
+        SUM(repeat_contacts), SUM(repeats)
+    FROM (
+        SELECT owner, team, closed, ever_closed, reopened, by_time, by_customer, avoidable,
+            hand_offs, channel_switches, repeat_contacts, repeats,
+            CASE WHEN opened_us >= ? THEN 1 ELSE 0 END AS o
+        FROM case_facts WHERE {_ACTIVE} AND merged = 0
+    ) AS active
+    GROUP BY owner, team, o
+"""
+# A case's tags, from its fact_tags rows (they repeat its basis and last_us).
+_TAGGED = "t.tenant = ? AND t.basis = ? AND t.last_us < ? AND t.last_us >= ?"
+_TAGS = f"""
+    SELECT tag, o, COUNT(*), SUM(closed), SUM(ever_closed), SUM(reopened),
+        SUM(CASE WHEN by_time + by_customer > 0 THEN 1 ELSE 0 END), SUM(by_time),
+        SUM(by_customer), SUM(avoidable), SUM(hand_offs), SUM(channel_switches),
+        SUM(repeat_contacts), SUM(repeats)
+    FROM (
+        SELECT t.tag, f.closed, f.ever_closed, f.reopened, f.by_time, f.by_customer,
+            f.avoidable, f.hand_offs, f.channel_switches, f.repeat_contacts, f.repeats,
+            CASE WHEN f.opened_us >= ? THEN 1 ELSE 0 END AS o
+        FROM fact_tags AS t JOIN case_facts AS f
+            ON f.tenant = t.tenant AND f.case_id = t.case_id
+        WHERE {_TAGGED} AND f.merged = 0
+    ) AS tagged
+    GROUP BY tag, o
+"""
+# Steps by owner and team at once: an owner is nearly always in one team, so this returns
+# hardly more rows than by owner alone, in one pass.
+_PEOPLE_STEPS = f"""
+    SELECT owner, team, target, label, took, COUNT(*), SUM(met) FROM fact_steps
+    WHERE {_ACTIVE} AND at_us >= ? AND at_us < ? GROUP BY owner, team, target, label, took
+"""
+_TAG_STEPS = f"""
+    SELECT t.tag, s.target, s.label, s.took, COUNT(*), SUM(s.met)
+    FROM fact_tags AS t JOIN fact_steps AS s ON s.tenant = t.tenant AND s.case_id = t.case_id
+    WHERE {_TAGGED} AND s.at_us >= ? AND s.at_us < ?
+    GROUP BY t.tag, s.target, s.label, s.took
+"""
 _CAUSES = f"""
     SELECT cause, n, first, latest, case_id, opened_us, seq, kano FROM (
         SELECT cause, COUNT(*) OVER (PARTITION BY cause) AS n,
@@ -204,9 +253,12 @@ def report_totals(
     ):
         waiter = Waiter(case_id, channel, customer, subject, load_datetime(opened_at))
         totals.add_waiter(opened_us, waiter)
-    targets = {t.value: t for t in Target}
-    for group, name, target, label, took, n, met in stream(_STEPS, (*active, low, high) * 4):
-        totals.add_kpi_to((group, name), targets[target], label, took, n, met)
+    kpis = _Kpis(totals)
+    for group, name, target, label, took, n, met in stream(_STEPS, (*active, low, high) * 3):
+        kpis.add(group, name, target, label, took, n, met)
+        if group == "channel":
+            kpis.add("", "", target, label, took, n, met)
+    _attributed(read, stream, totals, active, kpis)
     for cause, n, first, latest, case_id, opened, seq, kano in read(
         _CAUSES, (*active, low, high, CAUSE_EXAMPLES)
     ):
@@ -226,6 +278,94 @@ def report_totals(
         entry = NoLogEntry(case_id, asked, reason, load_datetime(at), by)
         totals.add_decline_example(category, (at_us, case_id, seq), entry)
     return totals
+
+
+def _attributed(
+    read: Read, stream: Stream, totals: Totals, active: tuple[object, ...], kpis: _Kpis
+) -> None:
+    """The sections and KPIs per owner, team and tag (see ``attributed``)."""
+    low, high = totals.low, totals.high
+    for owner, team, o, n, *sums in read(_PEOPLE, (low, *active)):
+        counts = [o * n, *(o * s for s in sums)]
+        totals.add_section_to(("owner", owner), counts)
+        totals.add_section_to(("team", team), counts)
+    for tag, o, n, *sums in read(_TAGS, (low, *active)):
+        totals.add_section_to(("tag", tag), [o * n, *(o * s for s in sums)])
+    pairs: dict[tuple[str, str, str, str], tuple[KpiTally, KpiTally]] = {}
+    for owner, team, target, label, took, n, met in stream(_PEOPLE_STEPS, (*active, low, high)):
+        pair = pairs.get((owner, team, target, label))
+        if pair is None:
+            pair = pairs[owner, team, target, label] = (
+                kpis.tally("owner", owner, target, label),
+                kpis.tally("team", team, target, label),
+            )
+        for found in pair:
+            found.measured += n
+            found.met += met
+            if took is not None:
+                found.times.add_bucket(took, n)
+    for tag, target, label, took, n, met in stream(_TAG_STEPS, (*active, low, high)):
+        kpis.add("tag", tag, target, label, took, n, met)
+
+
+class _Kpis:
+    """Adds step rows to a report's tallies. Rows may be many (one per section, standard
+    and minute taken), so the tallies are found by plain strings here, not through
+    ``Totals.add_kpi_to``'s key holding an enum."""
+
+    def __init__(self, totals: Totals) -> None:
+        self.totals = totals
+        self.targets = {t.value: t for t in Target}
+        self.tallies: dict[tuple[str, str, str, str], KpiTally] = {}
+
+    def tally(self, group: str, name: str, target: str, label: str) -> KpiTally:
+        """The tally of a standard (by its target's value and label) in section (group,
+        name)."""
+        found = self.tallies.get((group, name, target, label))
+        if found is None:
+            found = self.tallies[group, name, target, label] = self.totals.tally(
+                (group, name), self.targets[target], label
+            )
+        return found
+
+    def add(
+        self, group: str, name: str, target: str, label: str, took: int | None, n: int, met: int
+    ) -> None:
+        """Add ``n`` steps (``met`` of them met) of a standard to section (group, name)."""
+        found = self.tally(group, name, target, label)
+        found.measured += n
+        found.met += met
+        if took is not None:
+            found.times.add_bucket(took, n)
+
+
+_OWNERS = """
+    SELECT case_id, owner, team FROM case_facts
+    WHERE tenant = ? AND basis <> '' AND last_us < ? AND case_id IN ({})
+"""
+_CASE_TAGS = """
+    SELECT case_id, tag FROM fact_tags
+    WHERE tenant = ? AND basis <> '' AND last_us < ? AND case_id IN ({}) ORDER BY case_id, tag
+"""
+
+
+def attributions(
+    read: Read, tenant: str, case_ids: Sequence[str], until: datetime, page: int
+) -> dict[str, Attribution]:
+    """The attribution of each of ``case_ids`` whose stored facts hold at ``until``, looked
+    up ``page`` ids per statement."""
+    ids = check_keys("case_ids", case_ids)
+    high = us(check_instant("until", until))
+    found: dict[str, Attribution] = {}
+    for start in range(0, len(ids), page):
+        some = ids[start : start + page]
+        marks = ", ".join("?" * len(some))
+        tags: dict[str, list[str]] = {}
+        for case_id, tag in read(_CASE_TAGS.format(marks), (tenant, high, *some)):
+            tags.setdefault(case_id, []).append(tag)
+        for case_id, owner, team in read(_OWNERS.format(marks), (tenant, high, *some)):
+            found[case_id] = Attribution(owner or None, team or None, tuple(tags.get(case_id, ())))
+    return found
 
 
 def unsettled_page(

@@ -24,6 +24,7 @@ from closedloop.insights.figures import (
     NpsWeek,
     Queue,
     RootCause,
+    Scorecard,
     Section,
     Waiting,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "Queue",
     "RecoveryFigures",
     "RootCause",
+    "Scorecard",
     "Section",
     "Waiting",
     "compute",

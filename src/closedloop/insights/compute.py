@@ -14,9 +14,10 @@ from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.promises import promise_figures
 from closedloop.domain.checks import instant, require_count, require_period
 from closedloop.domain.customers.nolog import no_log
-from closedloop.domain.reports.facts import ACK_BUCKETS, AGE_BUCKETS, duration_bucket
+from closedloop.domain.reports.facts import ACK_BUCKETS, AGE_BUCKETS, Attribution, duration_bucket
 from closedloop.domain.reports.histogram import Histogram
 from closedloop.domain.reports.measure import as_of, label, measurements
+from closedloop.domain.reports.totals import attributed
 from closedloop.domain.standards.standard import Standards, Target
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.domain.surveys.recovery import recovery_figures
@@ -34,6 +35,7 @@ from closedloop.insights.figures import (
     Waiting,
 )
 from closedloop.insights.read_model import CaseFigures, case_figures
+from closedloop.insights.scorecards import SurveysByCase, scorecards
 from closedloop.ports import CaseStore, ReportStorage
 
 __all__ = ["compute"]
@@ -144,6 +146,7 @@ class _Pass:
             ("channel", case.messages[0].channel.name),
             ("priority", case.priority.value),
             ("kind", case.kind.value),
+            *attributed(Attribution.of(case)),
         )
         found = [self.overall]
         for key in keys:
@@ -258,7 +261,8 @@ def compute(
     ``thresholds`` colour each standard's KPI; the unanswered queue lists the ``oldest``
     oldest cases, and root causes and the no log keep the ``top`` first and ``examples``
     examples each. A store with the read model (:class:`~closedloop.ports.ReportStorage`)
-    aggregates case facts instead of replaying cases, unless ``replay`` is True.
+    aggregates case facts instead of replaying cases, unless ``replay`` is True. The KPIs
+    per agent, team and tag count each case for its owner, team and tags at ``until``.
     """
     require_period(since, until)
     for name, value in (("oldest", oldest), ("top", top), ("examples", examples)):
@@ -266,7 +270,8 @@ def compute(
     standards = standards if standards is not None else Standards()
     thresholds = thresholds if thresholds is not None else KpiThresholds()
 
-    if not replay and isinstance(store, ReportStorage):
+    read_model = not replay and isinstance(store, ReportStorage)
+    if read_model and isinstance(store, ReportStorage):
         figures = case_figures(
             store, since, until, standards=standards, lifecycle=lifecycle,
             thresholds=thresholds, oldest=oldest, top=top, examples=examples,
@@ -274,7 +279,8 @@ def compute(
     else:
         figures = _replayed(store, since, until, standards, lifecycle, thresholds, oldest, top,
                             examples)  # fmt: skip
-    scores = _scores(store.responses(since, until))
+    surveys = SurveysByCase(store, until, read_model=read_model)
+    scores = _scores(store.responses(since, until), surveys)
 
     def later(answer: Invitation) -> list[Invitation]:
         return [i for i in store.invitations_of(answer.customer) if i.response is not None]
@@ -304,6 +310,9 @@ def compute(
         no_log=figures.no_log,
         root_causes=figures.root_causes,
         dissatisfiers=figures.dissatisfiers,
+        by_owner=scorecards("owner", dict(figures.by_owner), surveys),
+        by_team=scorecards("team", dict(figures.by_team), surveys),
+        by_tag=scorecards("tag", dict(figures.by_tag), surveys),
     )
 
 
@@ -328,6 +337,9 @@ def _replayed(
         by_channel=grouped("channel"),
         by_priority=grouped("priority"),
         by_kind=grouped("kind"),
+        by_owner=grouped("owner"),
+        by_team=grouped("team"),
+        by_tag=grouped("tag"),
         unanswered=tally.queue(),
         time_to_acknowledge=tuple(Count(name, n) for name, n in tally.ack.items()),
         promises=promise_figures(promises_of(store.cases_active(_EPOCH, until)), since, until),
@@ -364,8 +376,10 @@ class _Scores:
             yield from itertools.repeat(answer, n)
 
 
-def _scores(responses: Iterable[Invitation]) -> _Scores:
+def _scores(responses: Iterable[Invitation], surveys: SurveysByCase) -> _Scores:
     scores = _Scores()
     for invitation in responses:
         scores.add(invitation)
+        surveys.add(invitation)
+    surveys.flush()
     return scores

@@ -13,7 +13,7 @@ from closedloop.domain.cases.promises import PromiseFigures
 from closedloop.domain.customers.nolog import NoLog
 from closedloop.domain.surveys.recovery import RecoveryFigures
 from closedloop.domain.surveys.scoring import CesResult, CsatResult, NpsResult
-from closedloop.insights.figures import Count, Insights, Kpi, Queue, RootCause, Section
+from closedloop.insights.figures import Count, Insights, Kpi, Queue, RootCause, Scorecard, Section
 from closedloop.insights.json_schema import SCHEMA_VERSION
 
 __all__ = ["to_dict", "to_json"]
@@ -51,6 +51,21 @@ def to_dict(insights: Insights) -> dict[str, Any]:
         "no_log": _no_log(i.no_log),
         "root_causes": [_cause(c) for c in i.root_causes],
         "dissatisfiers": [_cause(c) for c in i.dissatisfiers],
+        "by_owner": [_scorecard(c) for c in i.by_owner],
+        "by_team": [_scorecard(c) for c in i.by_team],
+        "by_tag": [_scorecard(c) for c in i.by_tag],
+    }
+
+
+def _scorecard(c: Scorecard) -> dict[str, Any]:
+    return {
+        "name": c.name,
+        **_section(c.section),
+        "steps_measured": c.measured,
+        "steps_met": c.met,
+        "share_met": c.share_met,
+        "csat": _csat(c.csat),
+        "nps": _nps(c.nps),
     }
 
 

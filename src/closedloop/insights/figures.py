@@ -22,6 +22,7 @@ __all__ = [
     "NpsWeek",
     "Queue",
     "RootCause",
+    "Scorecard",
     "Section",
     "Waiting",
 ]
@@ -227,6 +228,43 @@ class RootCause:
 
 
 @attrs.frozen
+class Scorecard:
+    """One agent's, team's or tag's figures over the period (``docs/insights.md``): the
+    section of the cases that were theirs at the period's end, and the CSAT and NPS of
+    the answers received in the period about those cases."""
+
+    name: str | None
+    """The owner, team or tag; None for the cases of nobody (unassigned, no team)."""
+    section: Section
+    """Cases opened, closed, reopened, escalated, hand-offs, and each standard's KPI."""
+    csat: CsatResult
+    """CSAT of the answers received in the period about these cases."""
+    nps: NpsResult
+    """NPS of those answers."""
+
+    @property
+    def measured(self) -> int:
+        """Steps measured against any standard."""
+        return sum(k.measured for k in self.section.kpis)
+
+    @property
+    def met(self) -> int:
+        """Of those, the ones met."""
+        return sum(k.met for k in self.section.kpis)
+
+    @property
+    def share_met(self) -> float | None:
+        """``met / measured`` over every standard; None when nothing was measured."""
+        return _rate(self.met, self.measured)
+
+    def main_kpi(self, target: Target) -> Kpi | None:
+        """The KPI of the standard for ``target`` with the most steps measured (the first
+        such, by name, on a tie); None if none was measured."""
+        found = [k for k in self.section.kpis if k.target is target]
+        return max(found, key=lambda k: k.measured, default=None)
+
+
+@attrs.frozen
 class Insights:
     """Every figure of the period ``[since, until)``; see ``docs/insights.md``."""
 
@@ -269,6 +307,13 @@ class Insights:
     """The most frequent root causes of loops closed in the period."""
     dissatisfiers: tuple[RootCause, ...]
     """The same, for causes tagged `Kano.DISSATISFIER`."""
+    by_owner: tuple[Scorecard, ...] = ()
+    """The KPIs per agent (each case counts for its owner at the period's end), by name,
+    the unassigned cases last."""
+    by_team: tuple[Scorecard, ...] = ()
+    """The KPIs per team (the case's team at the period's end), by name, no team last."""
+    by_tag: tuple[Scorecard, ...] = ()
+    """The KPIs per tag (a case counts for each of its tags at the period's end), by tag."""
 
     @property
     def promise_kept_rate(self) -> float | None:

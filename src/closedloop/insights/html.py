@@ -8,8 +8,8 @@ from html import escape
 
 from closedloop.domain.standards.standard import Target
 from closedloop.insights.charts import bars, nps_line, tiles
-from closedloop.insights.figures import Insights
-from closedloop.insights.text import duration, percent
+from closedloop.insights.figures import Insights, Scorecard
+from closedloop.insights.text import duration, percent, scorecard_row
 
 __all__ = ["render_html"]
 
@@ -28,6 +28,7 @@ border-bottom:1px solid #eee;overflow-wrap:break-word}th{font-weight:600}
 border-radius:4px;vertical-align:middle}.tile .standard{font-weight:600}
 .tile .target,.tile .previous,.tile .times{font-size:.85rem;color:#4d4d4d}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,26rem),1fr));gap:1.5rem}
+.cards td:first-child,#unanswered td:nth-child(3){overflow-wrap:anywhere}
 figure{margin:0}figcaption{font-weight:600}svg{display:block;width:100%;height:auto}
 svg text{font:13px system-ui,sans-serif;fill:#1a1a1a}
 @media (max-width:30rem){body{margin:1rem auto;padding:0 .5rem}table{font-size:.85rem}
@@ -168,6 +169,30 @@ def _no_log(i: Insights) -> str:
     )
 
 
+def _scorecards(cards: tuple[Scorecard, ...], who: str, nobody: str, table_id: str) -> str:
+    rows = []
+    for card in cards:
+        name, opened, met, ack, loop, reopen, escal, hand_offs, sat, score = scorecard_row(
+            card, nobody
+        )
+        rows.append((name, f"{opened}, {met}", f"{ack}; {loop}",
+                     f"{reopen}, {escal}, {hand_offs}", f"{sat}, {score}"))  # fmt: skip
+    table = _table(
+        (who, "Cases, standards met", "p50 / p90 to acknowledge; to close the loop",
+         "Reopened, escalated, hand-offs (per case)", "CSAT, NPS"),
+        rows, table_id, "No case was active in this period.",
+    )  # fmt: skip
+    return table.replace("<table ", '<table class="cards" ', 1)
+
+
+_CARDS_NOTE = (
+    '<p class="note">Each case counts for its owner and team as they stood at the end of the '
+    "period (a case closed in it, as it closed); the survey answers received in the period "
+    "count for the owner and team of the case they are about. The times are those of the "
+    "main acknowledge and close-the-loop standards.</p>"
+)
+
+
 def _section(section_id: str, heading: str, body: str) -> str:
     return f'<section id="{section_id}"><h2>{escape(heading)}</h2>{body}</section>'
 
@@ -242,5 +267,18 @@ def render_html(
         + _section("root-causes-section", "Top root causes", causes)
         + _section("no-log-section", "The no log", _no_log(i))
         + _section("by-channel-section", "By channel", _channels(i))
+        + _section(
+            "by-owner-section",
+            "KPIs per agent",
+            _CARDS_NOTE + _scorecards(i.by_owner, "Agent", "unassigned", "by-owner"),
+        )
+        + _section(
+            "by-team-section", "KPIs per team", _scorecards(i.by_team, "Team", "no team", "by-team")
+        )
+        + (
+            _section("by-tag-section", "By tag", _scorecards(i.by_tag, "Tag", "", "by-tag"))
+            if i.by_tag
+            else ""
+        )
         + "</body></html>\n"
     )

@@ -97,6 +97,29 @@ def schema() -> dict[str, Any]:
         nps, properties={**nps["properties"], "week": {"type": "string", "format": "date"}}
     )
     weekly["required"] = sorted(weekly["properties"])
+    csat = _object(
+        {
+            "share": _SHARE,
+            "mean": _MAYBE_NUM,
+            "answered": _INT,
+            "satisfied": _INT,
+            "neutral": _INT,
+            "dissatisfied": _INT,
+        }
+    )
+    scorecard = _list(
+        _object(
+            {
+                "name": {"type": ["string", "null"]},
+                **section["properties"],
+                "steps_measured": _INT,
+                "steps_met": _INT,
+                "share_met": _SHARE,
+                "csat": csat,
+                "nps": nps,
+            }
+        )
+    )
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "closedloop insights",
@@ -134,16 +157,7 @@ def schema() -> dict[str, Any]:
                     {
                         "nps": nps,
                         "nps_weekly": _list(weekly),
-                        "csat": _object(
-                            {
-                                "share": _SHARE,
-                                "mean": _MAYBE_NUM,
-                                "answered": _INT,
-                                "satisfied": _INT,
-                                "neutral": _INT,
-                                "dissatisfied": _INT,
-                            }
-                        ),
+                        "csat": csat,
                         "ces": _ces_schema(),
                         "ces2": _ces_schema(),
                     }
@@ -188,6 +202,9 @@ def schema() -> dict[str, Any]:
                 ),
                 "root_causes": _list(_cause_schema()),
                 "dissatisfiers": _list(_cause_schema()),
+                "by_owner": scorecard,
+                "by_team": scorecard,
+                "by_tag": scorecard,
             }
         ),
     }

@@ -50,6 +50,10 @@ class CaseFigures:
     by_channel: tuple[tuple[str, Section], ...]
     by_priority: tuple[tuple[str, Section], ...]
     by_kind: tuple[tuple[str, Section], ...]
+    by_owner: tuple[tuple[str, Section], ...]
+    """Per owner at the period's end (``""``: unassigned); ``by_team`` and ``by_tag`` alike."""
+    by_team: tuple[tuple[str, Section], ...]
+    by_tag: tuple[tuple[str, Section], ...]
     unanswered: Queue
     time_to_acknowledge: tuple[Count, ...]
     promises: PromiseFigures
@@ -77,6 +81,9 @@ def case_figures(
         by_channel=_grouped(totals, "channel", section),
         by_priority=_grouped(totals, "priority", section),
         by_kind=_grouped(totals, "kind", section),
+        by_owner=_grouped(totals, "owner", section),
+        by_team=_grouped(totals, "team", section),
+        by_tag=_grouped(totals, "tag", section),
         unanswered=Queue(
             sum(totals.ages),
             tuple(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from closedloop.insights.figures import Insights, Section
+from closedloop.domain.standards.standard import Target
+from closedloop.insights.figures import Insights, Scorecard, Section
 
-__all__ = ["duration", "percent", "render_text"]
+__all__ = ["duration", "percent", "render_text", "scorecard_row"]
 
 
 def percent(share: float | None) -> str:
@@ -55,6 +56,47 @@ def _rates(s: Section) -> list[str]:
         f"switches {_number(s.per_case(s.channel_switches), 2)}, repeat contacts "
         f"{_number(s.per_case(s.repeat_contacts), 2)}, repeats {_number(s.per_case(s.repeats), 2)}",
     ]
+
+
+def _times(card: Scorecard, target: Target) -> str:
+    kpi = card.main_kpi(target)
+    if kpi is None or kpi.p50 is None:
+        return "n/a"  # nothing measured, or no step of it done
+    return f"{duration(kpi.p50)} / {duration(kpi.p90)}"
+
+
+def scorecard_row(card: Scorecard, nobody: str) -> tuple[str, ...]:
+    """One row of the KPIs per agent, team or tag: name, cases, standards met, the main
+    acknowledge and close-the-loop standards' p50 / p90, reopen and escalation rates,
+    hand-offs (total and per case), CSAT satisfied and NPS."""
+    s = card.section
+    score = card.nps.score
+    return (
+        card.name or nobody, str(s.opened), percent(card.share_met),
+        _times(card, Target.ACKNOWLEDGE), _times(card, Target.CLOSE_LOOP),
+        percent(s.reopen_rate), percent(s.escalation_rate),
+        f"{s.hand_offs} ({_number(s.per_case(s.hand_offs), 2)})",
+        percent(card.csat.share), "n/a" if score is None else f"{score:+.0f}",
+    )  # fmt: skip
+
+
+def _scorecards(title: str, cards: tuple[Scorecard, ...], nobody: str) -> list[str]:
+    if not cards:
+        return []
+    lines = _heading(title)
+    lines.append(
+        f"  {'':<16} {'cases':>5} {'met':>4}  {'ack p50 / p90':<15} {'loop p50 / p90':<15}"
+        f" {'reopen':>6} {'escal.':>6}  {'hand-offs':<11} {'CSAT':>4} {'NPS':>4}"
+    )
+    for card in cards:
+        name, opened, met, ack, loop, reopen, escal, hand_offs, sat, score = scorecard_row(
+            card, nobody
+        )
+        lines.append(
+            f"  {name[:16]:<16} {opened:>5} {met:>4}  {ack:<15} {loop:<15} {reopen:>6}"
+            f" {escal:>6}  {hand_offs:<11} {sat:>4} {score:>4}"
+        )
+    return lines
 
 
 def render_text(insights: Insights) -> str:
@@ -127,4 +169,7 @@ def render_text(insights: Insights) -> str:
             lines.append(
                 f"  {name:<14} opened {s.opened:>4}, closed {percent(s.closure_rate):>4}{weakest}"
             )
+    lines += _scorecards("By agent (the cases each owned at the end)", i.by_owner, "unassigned")
+    lines += _scorecards("By team", i.by_team, "no team")
+    lines += _scorecards("By tag", i.by_tag, "")
     return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["PROMISES_ANNOUNCED", "READ_MODEL"]
+__all__ = ["ATTRIBUTION", "PROMISES_ANNOUNCED", "READ_MODEL"]
 
 #: The migration step adding the read model; ``{s}`` is the schema.
 READ_MODEL: Final[tuple[str, ...]] = (
@@ -85,4 +85,28 @@ READ_MODEL: Final[tuple[str, ...]] = (
 #: migration. Promises recorded before it were never announced, so 0 is right for them.
 PROMISES_ANNOUNCED: Final[tuple[str, ...]] = (
     "ALTER TABLE {s}.fact_promises ADD COLUMN announced integer NOT NULL DEFAULT 0",
+)
+
+#: Whom each case counts for in the KPIs per agent, team and tag (issue 19): the owner and
+#: team on the case's facts and its steps ('' for none), its tags in ``fact_tags``. Facts
+#: written before it lack them, so every case's facts are marked missing (reports replay
+#: the cases, right but slower, until ``closedloop facts`` back-fills them).
+ATTRIBUTION: Final[tuple[str, ...]] = (
+    "ALTER TABLE {s}.case_facts ADD COLUMN owner text COLLATE \"C\" NOT NULL DEFAULT ''",
+    "ALTER TABLE {s}.case_facts ADD COLUMN team text COLLATE \"C\" NOT NULL DEFAULT ''",
+    "ALTER TABLE {s}.fact_steps ADD COLUMN owner text COLLATE \"C\" NOT NULL DEFAULT ''",
+    "ALTER TABLE {s}.fact_steps ADD COLUMN team text COLLATE \"C\" NOT NULL DEFAULT ''",
+    """
+    CREATE TABLE {s}.fact_tags (
+        tenant text COLLATE "C" NOT NULL, case_id text COLLATE "C" NOT NULL,
+        tag text COLLATE "C" NOT NULL, basis text NOT NULL, last_us bigint NOT NULL,
+        PRIMARY KEY (tenant, case_id, tag)
+    )
+    """,
+    "CREATE INDEX fact_tags_last ON {s}.fact_tags (tenant, last_us)",
+    "DELETE FROM {s}.fact_steps",
+    "DELETE FROM {s}.fact_causes",
+    "DELETE FROM {s}.fact_promises",
+    "DELETE FROM {s}.fact_declines",
+    "UPDATE {s}.case_facts SET basis = ''",
 )

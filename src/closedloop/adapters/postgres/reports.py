@@ -4,7 +4,7 @@ commit, period totals aggregated in SQL (see :mod:`closedloop.adapters.read_mode
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +15,7 @@ from closedloop.adapters.read_model import (
     FACT_INSERTS,
     Read,
     Rows,
+    attributions,
     fact_rows,
     marker_rows,
     report_totals,
@@ -22,7 +23,7 @@ from closedloop.adapters.read_model import (
 )
 from closedloop.adapters.rows import group
 from closedloop.domain.cases.case import Case
-from closedloop.domain.reports.facts import CaseFacts
+from closedloop.domain.reports.facts import Attribution, CaseFacts
 from closedloop.domain.reports.totals import Totals
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["PostgresReportStorage", "write_facts"]
 
 _PAGE = 500
-_TABLE = re.compile(r"\b(FROM|INTO) (case_facts|fact_\w+)")
+_TABLE = re.compile(r"\b(FROM|INTO|JOIN) (case_facts|fact_\w+)")
 
 
 def dialect(sql: str, s: str) -> str:
@@ -121,6 +122,11 @@ class PostgresReportStorage(PostgresBase):
             fresh = [f for f in facts if versions.get(f.case_id) == f.version]
             write_facts(cur, s, t, [(f.case_id, fact_rows(t, f), False) for f in fresh])
         return len(fresh)
+
+    def attributions(self, case_ids: Sequence[str], until: datetime) -> Mapping[str, Attribution]:
+        """The attribution in each of these cases' facts that hold at ``until``."""
+        with self._tx() as cur:
+            return attributions(self._reader(cur), self._tenant, case_ids, until, _PAGE)
 
     def _reader(self, cur: psycopg.Cursor[Any]) -> Read:
         s = self._s

@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING, Any, Final
 from closedloop.adapters.common import check_tenant
 from closedloop.adapters.postgres.agents_schema import AGENT_TABLES, AGENTS, fill_agent_cases
 from closedloop.adapters.postgres.outbox_schema import OUTBOX_ORDER
-from closedloop.adapters.postgres.read_model_schema import PROMISES_ANNOUNCED, READ_MODEL
+from closedloop.adapters.postgres.read_model_schema import (
+    ATTRIBUTION,
+    PROMISES_ANNOUNCED,
+    READ_MODEL,
+)
 from closedloop.adapters.postgres.search import SEARCH, fill_search, row_security_on
 from closedloop.domain.errors import SchemaVersionError, ValidationError
 
@@ -190,6 +194,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     OUTBOX_ORDER,
     SEARCH,
     AGENTS,
+    ATTRIBUTION,
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.
@@ -212,7 +217,7 @@ SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 _TABLES = (
     "cases", "events", "external_ids", "escalations", "outbox", "invitations", "customers",
     "customer_handles", "case_authors", "case_facts", "fact_steps", "fact_causes",
-    "fact_promises", "fact_declines", "case_labels", *AGENT_TABLES,
+    "fact_promises", "fact_declines", "fact_tags", "case_labels", *AGENT_TABLES,
 )  # fmt: skip
 
 

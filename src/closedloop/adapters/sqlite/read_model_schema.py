@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["PROMISES_ANNOUNCED", "READ_MODEL"]
+__all__ = ["ATTRIBUTION", "PROMISES_ANNOUNCED", "READ_MODEL"]
 
 #: Reports' read model (docs/insights.md): each case's facts, written with every commit.
 #: An older database's cases get rows marking their facts missing (``basis`` ''), so
@@ -82,4 +82,28 @@ READ_MODEL: Final[tuple[str, ...]] = (
 #: migration. Promises recorded before it were never announced, so 0 is right for them.
 PROMISES_ANNOUNCED: Final[tuple[str, ...]] = (
     "ALTER TABLE fact_promises ADD COLUMN announced INTEGER NOT NULL DEFAULT 0",
+)
+
+#: Whom each case counts for in the KPIs per agent, team and tag (issue 19): the owner and
+#: team on the case's facts and its steps ('' for none), its tags in ``fact_tags``. Facts
+#: written before it lack them, so every case's facts are marked missing (reports replay
+#: the cases, right but slower, until ``closedloop facts`` back-fills them).
+ATTRIBUTION: Final[tuple[str, ...]] = (
+    "ALTER TABLE case_facts ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE case_facts ADD COLUMN team TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE fact_steps ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE fact_steps ADD COLUMN team TEXT NOT NULL DEFAULT ''",
+    """
+    CREATE TABLE fact_tags (
+        tenant TEXT NOT NULL, case_id TEXT NOT NULL, tag TEXT NOT NULL,
+        basis TEXT NOT NULL, last_us INTEGER NOT NULL,
+        PRIMARY KEY (tenant, last_us, case_id, tag)
+    ) WITHOUT ROWID
+    """,
+    "CREATE UNIQUE INDEX fact_tags_case ON fact_tags (tenant, case_id, tag)",
+    "DELETE FROM fact_steps",
+    "DELETE FROM fact_causes",
+    "DELETE FROM fact_promises",
+    "DELETE FROM fact_declines",
+    "UPDATE case_facts SET basis = ''",
 )

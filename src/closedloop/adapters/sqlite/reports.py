@@ -4,7 +4,7 @@ period totals aggregated in SQL (see :mod:`closedloop.adapters.read_model`)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from closedloop.adapters.read_model import (
     CHILD_TABLES,
     FACT_INSERTS,
     Rows,
+    attributions,
     fact_rows,
     report_totals,
     unsettled_page,
@@ -21,7 +22,7 @@ from closedloop.adapters.rows import group
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView, run
 from closedloop.domain.cases.case import Case
 from closedloop.domain.errors import StorageError
-from closedloop.domain.reports.facts import CaseFacts
+from closedloop.domain.reports.facts import Attribution, CaseFacts
 from closedloop.domain.reports.totals import Totals
 
 __all__ = ["SQLiteReportStorage", "write_facts"]
@@ -86,6 +87,17 @@ class SQLiteReportStorage(TenantView):
             if len(page) < CHUNK:
                 return
             after = page[-1][1], page[-1][0]
+
+    def attributions(self, case_ids: Sequence[str], until: datetime) -> Mapping[str, Attribution]:
+        """The attribution in each of these cases' facts that hold at ``until``, in one
+        snapshot."""
+        db = self._shared.connection
+        with self._shared.lock:
+            db.execute("BEGIN")
+            try:
+                return attributions(self._read, self._tenant, case_ids, until, CHUNK)
+            finally:
+                db.execute("COMMIT")
 
     def put_facts(self, facts: Sequence[CaseFacts]) -> int:
         """Store each of ``facts`` whose case is still at its version; how many were."""

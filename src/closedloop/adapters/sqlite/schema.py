@@ -12,7 +12,11 @@ from typing import Final
 
 from closedloop.adapters.sqlite.agents import AGENTS, fill_agent_cases
 from closedloop.adapters.sqlite.connection import Shared
-from closedloop.adapters.sqlite.read_model_schema import PROMISES_ANNOUNCED, READ_MODEL
+from closedloop.adapters.sqlite.read_model_schema import (
+    ATTRIBUTION,
+    PROMISES_ANNOUNCED,
+    READ_MODEL,
+)
 from closedloop.adapters.sqlite.search import SEARCH, fill_search
 from closedloop.domain.errors import SchemaVersionError, StorageError, ValidationError
 
@@ -183,6 +187,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     PROMISES_ANNOUNCED,
     SEARCH,
     AGENTS,
+    ATTRIBUTION,
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.

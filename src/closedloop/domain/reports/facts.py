@@ -25,6 +25,7 @@ from closedloop.domain.standards.standard import Standards, Target
 __all__ = [
     "ACK_BUCKETS",
     "AGE_BUCKETS",
+    "Attribution",
     "CaseFacts",
     "CauseFact",
     "DeclineFact",
@@ -101,6 +102,24 @@ class DeclineFact:
 
 
 @attrs.frozen
+class Attribution:
+    """Whom a case counts for in the KPIs per agent, team and tag: its owner, team and
+    tags as it stood (at the period's end, for a report)."""
+
+    owner: str | None = None
+    """Its owner; None: unassigned."""
+    team: str | None = None
+    """Its team; None: no team."""
+    tags: tuple[str, ...] = ()
+    """Its tags (each once, sorted)."""
+
+    @classmethod
+    def of(cls, case: Case) -> Attribution:
+        """The attribution of ``case`` as it stands."""
+        return cls(case.owner, case.team, case.tags)
+
+
+@attrs.frozen
 class CaseFacts:
     """What every report counts for one case at ``version``, true of any period ending
     after ``last_at``; ``basis`` names the standards its measurements used."""
@@ -132,6 +151,8 @@ class CaseFacts:
     causes: tuple[CauseFact, ...] = ()
     promises: tuple[PromiseFact, ...] = ()
     declines: tuple[DeclineFact, ...] = ()
+    attribution: Attribution = Attribution()
+    """Its owner, team and tags (the KPIs per agent, team and tag)."""
 
     @property
     def ack_bucket(self) -> int | None:
@@ -241,6 +262,7 @@ def case_facts(
             for e in case.events
             if isinstance(e, Declined)
         ),
+        attribution=Attribution.of(case),
     )
 
 

@@ -16,11 +16,17 @@ import attrs
 from closedloop.domain.cases.events import Kano
 from closedloop.domain.checks import instant
 from closedloop.domain.customers.nolog import NoLogEntry
-from closedloop.domain.reports.facts import ACK_BUCKETS, AGE_BUCKETS, CaseFacts, duration_bucket
+from closedloop.domain.reports.facts import (
+    ACK_BUCKETS,
+    AGE_BUCKETS,
+    Attribution,
+    CaseFacts,
+    duration_bucket,
+)
 from closedloop.domain.reports.histogram import Histogram
 from closedloop.domain.standards.standard import Target
 
-__all__ = ["COUNTS", "CauseTally", "KpiTally", "Totals", "Waiter", "micros"]
+__all__ = ["COUNTS", "CauseTally", "KpiTally", "Totals", "Waiter", "attributed", "micros"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -34,6 +40,16 @@ COUNTS = (
 CAUSE_EXAMPLES = 3
 #: A report's order of cases: opened_at (microseconds), then id; then an event's position.
 Key = tuple[int, str, int]
+
+
+def attributed(attribution: Attribution) -> tuple[tuple[str, str], ...]:
+    """The sections a case counts in for its owner, team and each tag: ``("owner", name)``,
+    ``("team", name)`` (``""`` for none: unassigned, no team) and ``("tag", tag)``."""
+    return (
+        ("owner", attribution.owner or ""),
+        ("team", attribution.team or ""),
+        *(("tag", tag) for tag in attribution.tags),
+    )
 
 
 def micros(at: datetime) -> int:
@@ -111,19 +127,25 @@ class Totals:
         if facts.merged or micros(facts.last_at) < self.low:
             return
         groups = (facts.channel, facts.priority, facts.kind)
+        people = attributed(facts.attribution)
+        counts = [0] * len(COUNTS)
         if opened >= self.low:
             escalated = facts.by_time or facts.by_customer
-            counts = (1, facts.closed, facts.ever_closed, facts.reopened, escalated,
-                      facts.by_time, facts.by_customer, facts.avoidable, facts.hand_offs,
-                      facts.channel_switches, facts.repeat_contacts, facts.repeats)  # fmt: skip
-            self.add_sections(*groups, [int(n) for n in counts])
+            counts = [int(n) for n in (
+                1, facts.closed, facts.ever_closed, facts.reopened, escalated, facts.by_time,
+                facts.by_customer, facts.avoidable, facts.hand_offs, facts.channel_switches,
+                facts.repeat_contacts, facts.repeats,
+            )]  # fmt: skip
             if facts.ack_bucket is not None:
                 self.add_ack(facts.ack_bucket, 1)
-        else:
-            self.add_sections(*groups, [0] * len(COUNTS))
+        self.add_sections(*groups, counts)
+        for person in people:
+            self.add_section_to(person, counts)
         for m in facts.measurements:
             if self.low <= micros(m.at) < self.high:
                 self.add_kpi(*groups, m.target, m.label, m.took, 1, int(m.met))
+                for person in people:
+                    self.add_kpi_to(person, m.target, m.label, m.took, 1, int(m.met))
         if facts.waiting:
             age = duration_bucket(AGE_BUCKETS, instant(self.until) - instant(facts.opened_at))
             self.add_waiting(age, facts.channel, 1)
@@ -146,9 +168,14 @@ class Totals:
         """Add section counters (:data:`COUNTS`' order) of cases of one channel, priority
         and kind to the overall section and to the three they belong to."""
         for key in (("", ""), ("channel", channel), ("priority", priority), ("kind", kind)):
-            found = self.sections.setdefault(key, [0] * len(COUNTS))
-            for i, n in enumerate(counts):
-                found[i] += n
+            self.add_section_to(key, counts)
+
+    def add_section_to(self, section: tuple[str, str], counts: Sequence[int]) -> None:
+        """Add section counters to one section: ``("owner", name)``, ``("team", name)`` or
+        ``("tag", tag)`` (see :func:`attributed`), or one :meth:`add_sections` fills."""
+        found = self.sections.setdefault(section, [0] * len(COUNTS))
+        for i, n in enumerate(counts):
+            found[i] += n
 
     def add_kpi(
         self, channel: str, priority: str, kind: str, target: Target, label: str,
@@ -163,15 +190,21 @@ class Totals:
         self, section: tuple[str, str], target: Target, label: str, took: int | None,
         measured: int, met: int,
     ) -> None:  # fmt: skip
-        """:meth:`add_kpi` to one section: ``("", "")`` overall, or ``("channel", name)``,
-        ``("priority", name)`` or ``("kind", name)``."""
-        tally = self.kpis.get((*section, target, label))
-        if tally is None:
-            tally = self.kpis[(*section, target, label)] = KpiTally()
+        """:meth:`add_kpi` to one section: ``("", "")`` overall, ``("channel", name)``,
+        ``("priority", name)``, ``("kind", name)``, or one of :func:`attributed`."""
+        tally = self.tally(section, target, label)
         tally.measured += measured
         tally.met += met
         if took is not None:
             tally.times.add_bucket(took, measured)
+
+    def tally(self, section: tuple[str, str], target: Target, label: str) -> KpiTally:
+        """The tally of one standard in one section (new and empty the first time), for a
+        store adding many rows at once (:meth:`add_kpi_to` adds one)."""
+        tally = self.kpis.get((*section, target, label))
+        if tally is None:
+            tally = self.kpis[(*section, target, label)] = KpiTally()
+        return tally
 
     def add_ack(self, index: int, n: int) -> None:
         """Add ``n`` cases acknowledged within :data:`ACK_BUCKETS` bucket ``index``."""

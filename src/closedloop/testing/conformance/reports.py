@@ -1,6 +1,8 @@
 """R12: reports' read model. Each commit writes its case's facts in the same transaction;
-the store's period totals equal the in-memory fold of those facts; a case without facts,
-with facts of other standards, or changed since, is left for the report to replay.
+the store's period totals equal the in-memory fold of those facts (with the sections per
+owner, team and tag); a case without facts, with facts of other standards, or changed
+since, is left for the report to replay; ``attributions`` returns the owner, team and tags
+of the facts that hold.
 
 Checks :class:`closedloop.ports.ReportStorage`, the optional role: a store without it is
 skipped (reports then replay every case).
@@ -16,10 +18,11 @@ import pytest
 from closedloop.domain.cases import steps as latte
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.events import Kano
+from closedloop.domain.cases.labelling import route, tag
 from closedloop.domain.change import Change
 from closedloop.domain.customers.erasure import Erasure
 from closedloop.domain.errors import ValidationError
-from closedloop.domain.reports.facts import basis, case_facts
+from closedloop.domain.reports.facts import Attribution, basis, case_facts
 from closedloop.domain.reports.totals import Totals
 from closedloop.domain.standards.standard import Standards
 from closedloop.ports import CaseStore, ReportStorage
@@ -32,15 +35,22 @@ _BASIS = basis(Standards())
 
 
 def _world() -> list[Case]:
-    """Cases that touch every fact: one waiting, one acknowledged late, one closed with a
-    root cause, one declined, one opened before the period."""
+    """Cases that touch every fact: one waiting (in team care, tagged), one acknowledged
+    late (amy's), one closed with a root cause (handed from amy to bo in billing, tagged
+    twice), one declined, one opened before the period."""
     waiting = opened("r1", at=T0, customer="ann@example.com")
+    waiting = tag(
+        route(waiting, at=T0, by="lead", owner=None, team="care"), at=T0, by="lead",
+        add=["vip"],
+    )  # fmt: skip
     late = latte.acknowledge(opened("r2", at=T0 + _H), at=T0 + 9 * _H, by="amy")
     done = latte.take_action(
         latte.acknowledge(opened("r3", at=T0 + 2 * _H, customer="bo@example.com"),
                           at=T0 + 3 * _H, by="amy"),
         at=T0 + 4 * _H, by="amy", summary="Refunded",
     )  # fmt: skip
+    done = route(done, at=T0 + 4 * _H, by="amy", owner="bo", team="billing", summary="Refunded")
+    done = tag(done, at=T0 + 4 * _H, by="bo", add=["billing", "vip"])
     done = latte.explain(
         latte.thank(done, at=T0 + 5 * _H, by="amy"), at=T0 + 6 * _H, by="amy",
         what_failed="Courier", what_changes="New one", root_cause="courier", kano=Kano.DISSATISFIER,
@@ -179,6 +189,23 @@ class ReportStorageContract(StoreContract):
         )
         assert list(reports.unsettled(until, _BASIS)) == []
 
+    def test_r12_attributions_are_those_of_the_facts_that_hold(
+        self, store: CaseStore, reports: ReportStorage
+    ) -> None:
+        cases = _world()
+        _commit(store, cases[1:])
+        store.commit(Change(cases[0], 0))  # r1 without facts: the report replays it
+        found = reports.attributions(["r1", "r2", "r3", "r5", "nobody"], T0 + 72 * _H)
+        assert dict(found) == {
+            "r2": Attribution("amy"),
+            "r3": Attribution("bo", "billing", ("billing", "vip")),
+            "r5": Attribution(),
+        }
+        # At 05:00 r3's facts (last changed at 06:00) do not hold yet; r2's do not at 09:00.
+        assert sorted(reports.attributions(["r2", "r3"], T0 + 5 * _H)) == []
+        assert sorted(reports.attributions(["r2", "r3"], T0 + 9.5 * _H)) == ["r2", "r3"]
+        assert dict(reports.attributions([], T0)) == {}
+
     def test_r12_bad_input_is_refused(self, reports: ReportStorage) -> None:
         naive = datetime(2026, 11, 23, 9, 0)  # noqa: DTZ001 - the mistake under test
         with pytest.raises(ValidationError):
@@ -187,3 +214,7 @@ class ReportStorageContract(StoreContract):
             reports.report_totals(T0, T0 + _H, _BASIS, oldest=-1)
         with pytest.raises(ValidationError):
             reports.put_facts(["not facts"])  # type: ignore[list-item]
+        with pytest.raises(ValidationError):
+            reports.attributions("r1", T0)
+        with pytest.raises(ValidationError):
+            reports.attributions(["r1"], naive)
