@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from closedloop.adapters.common import check_tenant
 from closedloop.adapters.postgres.agents_schema import AGENT_TABLES, AGENTS, fill_agent_cases
+from closedloop.adapters.postgres.backfill import fill_case_authors, fill_queues, fill_snapshots
 from closedloop.adapters.postgres.outbox_schema import OUTBOX_ORDER
 from closedloop.adapters.postgres.read_model_schema import (
     ATTRIBUTION,
@@ -243,11 +244,11 @@ def migrate_schema(conn: psycopg.Connection[Any], schema: str) -> int:
         for statement in step:
             conn.execute(statement.format(s=s))
     if found and found < _QUEUES_FROM <= SCHEMA_VERSION:
-        _fill_queues(conn, s)
+        fill_queues(conn, s)
     if found and found < _AUTHORS_FROM <= SCHEMA_VERSION:
-        _fill_case_authors(conn, s)
+        fill_case_authors(conn, s)
     if found and found < _SNAPSHOTS_FROM <= SCHEMA_VERSION:
-        _fill_snapshots(conn, s)
+        fill_snapshots(conn, s)
     if found and found < _SEARCH_FROM <= SCHEMA_VERSION:
         fill_search(conn, s)
     if found and found < _AGENTS_FROM <= SCHEMA_VERSION:
@@ -259,77 +260,6 @@ def migrate_schema(conn: psycopg.Connection[Any], schema: str) -> int:
     else:
         conn.execute(f"UPDATE {s}.schema_version SET version = %s", (SCHEMA_VERSION,))
     return found
-
-
-def _fill_queues(conn: psycopg.Connection[Any], s: str) -> None:
-    """Put every open case of an older schema in its work queue, by replaying it."""
-    from closedloop.adapters.rows import group, us
-
-    rows = conn.execute(
-        f"SELECT e.case_id, e.body, c.tenant FROM {s}.cases AS c JOIN {s}.events AS e"
-        " ON e.tenant = c.tenant AND e.case_id = c.id WHERE NOT c.closed"
-        " ORDER BY c.tenant, c.id, e.version"
-    ).fetchall()
-    for tenant in sorted({row[2] for row in rows}):
-        for case in group([(case_id, body) for case_id, body, t in rows if t == tenant]):
-            queue, since = case.queue, case.queued_since
-            conn.execute(
-                f"UPDATE {s}.cases SET queue = %s, queue_us = %s WHERE tenant = %s AND id = %s",
-                (
-                    None if queue is None else queue.value,
-                    None if since is None else us(since),
-                    tenant,
-                    case.id,
-                ),
-            )
-
-
-def _fill_case_authors(conn: psycopg.Connection[Any], s: str) -> None:
-    """Index the other authors of the cases of an older schema that messages joined."""
-    from closedloop.adapters.rows import group, other_authors
-
-    rows = conn.execute(
-        f"SELECT e.tenant, e.case_id, e.body FROM {s}.events AS e WHERE (e.tenant, e.case_id)"
-        f" IN (SELECT tenant, case_id FROM {s}.events WHERE type IN ('MessageAdded',"
-        " 'MessageReceived', 'CasesMerged')) ORDER BY e.tenant, e.case_id, e.version"
-    ).fetchall()
-    for tenant in sorted({row[0] for row in rows}):
-        for case in group([(case_id, body) for t, case_id, body in rows if t == tenant]):
-            for handle in other_authors(case):
-                conn.execute(
-                    f"INSERT INTO {s}.case_authors (tenant, handle, case_id)"
-                    " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                    (tenant, handle, case.id),
-                )
-
-
-def _fill_snapshots(conn: psycopg.Connection[Any], s: str, chunk: int = 500) -> None:
-    """Write the snapshot of every case of an older schema, replaying ``chunk`` cases at a
-    time (memory for one chunk, however big the database). A case that cannot be read keeps
-    none: reading it replays, and fails, as before."""
-    from closedloop.adapters.rows import dump_json, group
-    from closedloop.codec import dump_snapshot
-
-    after = ("", "")
-    while True:
-        page = conn.execute(
-            f"SELECT tenant, id FROM {s}.cases WHERE (tenant, id) > (%s, %s)"
-            " ORDER BY tenant, id LIMIT %s",
-            (*after, chunk),
-        ).fetchall()
-        if not page:
-            return
-        for tenant in sorted({t for t, _ in page}):
-            rows = conn.execute(
-                f"SELECT case_id, body FROM {s}.events WHERE tenant = %s AND case_id = ANY(%s)"
-                " ORDER BY case_id, version",
-                (tenant, [case_id for t, case_id in page if t == tenant]),
-            ).fetchall()
-            conn.cursor().executemany(
-                f"UPDATE {s}.cases SET snapshot = %s WHERE tenant = %s AND id = %s",
-                [(dump_json(dump_snapshot(case)), tenant, case.id) for case in group(rows)],
-            )
-        after = page[-1]
 
 
 def installed_version(conn: psycopg.Connection[Any], schema: str) -> int:
