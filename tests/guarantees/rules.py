@@ -23,6 +23,7 @@ from closedloop import (
     Notification,
     OriginKind,
     Queue,
+    Rag,
     Stage,
     Target,
 )
@@ -302,3 +303,23 @@ def a_missed_promise_is_announced(desk: Desk, case: Case, now: datetime) -> None
             assert event.was_due < event.at < event.new_due, event
             if event.at == now and not event.told:
                 assert not case.reply_channel.written, f"case {case.id}: a silent miss {event}"
+
+
+def found_are_those_that_match(
+    desk: Desk, found: list[str], case_ids: list[str], owner: str | None, rag: Rag | None
+) -> None:
+    """``desk.queues.find`` lists each case once, only active cases with that owner and RAG
+    status now (as ``desk.standards.status`` reads it), and every such case the machine
+    opened (``case_ids``; recovery cases it did not open may be listed too)."""
+
+    def matches(case_id: str) -> bool:
+        case = desk.get(case_id)
+        if not case.is_active or (owner is not None and case.owner != owner):
+            return False
+        return rag is None or desk.standards.status(case_id) is rag
+
+    assert len(found) == len(set(found))
+    wrong = [case_id for case_id in found if not matches(case_id)]
+    missed = [case_id for case_id in case_ids if case_id not in found and matches(case_id)]
+    assert not wrong, f"listed but not matching: {wrong}"
+    assert not missed, f"matching but not listed: {missed}"

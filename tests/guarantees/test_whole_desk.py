@@ -35,6 +35,7 @@ from hypothesis.stateful import (
 )
 
 from closedloop import (
+    Assignment,
     Case,
     Channel,
     ClosedLoopError,
@@ -50,11 +51,13 @@ from closedloop import (
     MessageNotFoundError,
     Policy,
     Queue,
+    Rag,
     SQLiteStore,
     StatusLinks,
     Subscribe,
     Survey,
     SurveyKind,
+    Team,
     WaitingOn,
     read_email,
 )
@@ -66,6 +69,12 @@ from tests.helpers import START, STEPS, take_step
 
 ANN_EMAIL, ANN_PHONE, BOB = "ann@example.com", "+447700900001", "bob@example.com"
 HANDLES = (ANN_EMAIL, ANN_PHONE, BOB)
+#: Two teams: billing-tagged feedback goes to billing in turn; the rest joins no team.
+TEAMS = (
+    Team("care", members=("amy", "bob-staff", "cy-staff"), lead="care-lead"),
+    Team("billing", members=("dee-staff", "eve-staff")),
+)
+AGENTS = ("amy", "bob-staff", "dee-staff", "eve-staff")
 CHANNELS = (Channel.EMAIL, Channel.WEB_FORM, Channel.SOCIAL_MEDIA, Channel.PHONE)
 AFTER_CASE = Survey("after-case", SurveyKind.NPS, "How likely are you to recommend us?")
 QUARTERLY = Survey("quarterly", SurveyKind.NPS, "How likely are you to recommend us?")
@@ -107,6 +116,8 @@ class WholeDesk(RuleBasedStateMachine):
                 policy=Policy(
                     status_links=StatusLinks(secret="machine-status-link-secret"),
                     lateness=Lateness(LateMode.NOTIFY_AND_ESCALATE, warn_before=timedelta(hours=4)),
+                    teams=TEAMS, assignment=Assignment(rule="round_robin",
+                                                       teams_by_tag={"billing": "billing"}),
                 ),
             )
             for store, notifier, handed in parts
@@ -344,6 +355,31 @@ class WholeDesk(RuleBasedStateMachine):
     @rule(case_id=cases, owner=st.sampled_from(["bob-staff", "cy-staff"]))
     def hand_off(self, case_id: str, owner: str) -> None:
         self.both(lambda d: d.assign(case_id, owner=owner, by="amy", summary="Order 881, late"))
+
+    @rule(agent=st.sampled_from(AGENTS), days=st.sampled_from([None, 1]))
+    def agent_goes_away(self, agent: str, days: int | None) -> None:
+        until = None if days is None else self.clock.now() + timedelta(days=days)
+        self.both(lambda d: d.teams.away(agent, until=until, by="lead"))
+
+    @rule(agent=st.sampled_from(AGENTS))
+    def agent_comes_back(self, agent: str) -> None:
+        self.both(lambda d: d.teams.back(agent))
+
+    @rule(case_id=cases, team=st.sampled_from(["care", "billing"]))
+    def route(self, case_id: str, team: str) -> None:
+        self.both(lambda d: d.teams.route(case_id, team=team, by="lead", summary="Over to you"))
+
+    @rule(
+        owner=st.sampled_from([None, *AGENTS]),
+        rag=st.sampled_from([None, Rag.RED, Rag.AMBER]),
+        order=st.sampled_from(["oldest_first", "due_first", "priority_then_due"]),
+    )
+    def find(self, owner: str | None, rag: Rag | None, order: str) -> None:
+        pages = self.both(
+            lambda d: [c.id for c in d.queues.find(owner=owner, rag=rag, order=order).cases]
+        )
+        if isinstance(pages, list):
+            rules.found_are_those_that_match(self.desks[0], pages, self.case_ids, owner, rag)
 
     @rule(case_id=cases)
     def ask_the_customer(self, case_id: str) -> None:
