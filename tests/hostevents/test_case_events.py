@@ -47,6 +47,7 @@ def test_a_case_through_latte_gives_one_event_per_step(
             "priority": "normal",
             "owner": None,
             "team": None,
+            "tags": [],
             "origin": None,
             "due_at": opened["data"]["due_at"],
         },

@@ -95,8 +95,12 @@ def test_a_message_joining_the_case_brings_its_labels() -> None:
         (lambda d, c: d.queues.tag(c, by="amy", add=["x" * 65]), "add"),
         (lambda d, c: d.queues.tag(c, by="amy", add=["x"], remove=["X"]), "remove"),
         (lambda d, c: d.queues.set_fields(c, {"Plan": "pro"}, by="amy"), "values"),
-        (lambda d, c: d.queues.set_fields(c, {"plan": 3}, by="amy"), "fields"),
-        (lambda d, c: d.queues.set_fields(c, {"plan": "x" * 501}, by="amy"), "fields"),
+        (lambda d, c: d.queues.set_fields(c, {"plan": 3}, by="amy"), "values"),
+        (lambda d, c: d.queues.set_fields(c, {"plan": "x" * 501}, by="amy"), "values"),
+        (lambda d, c: d.queues.set_fields(c, {"plan": "a\x00b"}, by="amy"), "values"),
+        (lambda d, c: d.queues.set_fields(c, {}, by="amy", clear="plan"), "clear"),
+        (lambda d, c: d.queues.tag(c, by="amy", add=["a\x00b"]), "add"),
+        (lambda d, c: d.queues.tag(c, by="amy", add=[f"t{n}" for n in range(50)]), "add"),
         (lambda d, c: d.queues.set_fields(c, {"plan": "p"}, by="amy", clear=["plan"]), "clear"),
         (lambda d, c: d.queues.set_fields(c, "plan", by="amy"), "values"),
     ],
@@ -195,3 +199,20 @@ def test_a_merge_brings_the_duplicates_labels_and_a_split_keeps_the_team() -> No
     _, new = desk.conversation.split(merged.id, [1], by="amy", reason="another matter")
     assert new.owner == "bob"
     assert new.team == routed.team
+
+
+def test_erasing_a_merged_duplicates_customer_blanks_the_fields_it_brought(
+    every_store: CaseStore,
+) -> None:
+    desk = _desk(every_store)
+    johns = desk.listen(
+        Feedback(customer="john@example.com", channel=Channel.EMAIL, received_at=START, text="Late")
+    )
+    marys = desk.listen(_feedback(fields={"phone_note": "call 07700 900456 after six"}))
+    merged = desk.conversation.merge(johns.id, marys.id, by="amy", reason="same parcel")
+    assert merged.field("phone_note") == "call 07700 900456 after six"
+    desk.customers.erase("mary@example.com")
+    erased = desk.get(johns.id)
+    assert erased.field("phone_note") == "[erased]"
+    assert "07700" not in repr(erased.events)
+    assert erased.customer == "john@example.com"

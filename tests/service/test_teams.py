@@ -18,6 +18,7 @@ from closedloop import (
     Desk,
     Feedback,
     Policy,
+    StorageError,
     Team,
     ValidationError,
 )
@@ -232,7 +233,7 @@ def test_a_store_without_the_role_is_refused_clearly() -> None:
     with pytest.raises(ValidationError, match="AgentStorage role"):
         _desk(Plain(), rule="round_robin")  # refused when built: no feedback lost at intake
     desk, _ = _desk(Plain())
-    with pytest.raises(ValidationError, match="AgentStorage role"):
+    with pytest.raises(StorageError, match="AgentStorage role"):  # as find() without its role
         desk.teams.away("ann", by="lee")
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.labelling import route
 from closedloop.domain.change import Change
-from closedloop.domain.errors import ConcurrencyError, ValidationError
+from closedloop.domain.errors import ConcurrencyError, StorageError, ValidationError
 from closedloop.domain.reports.measure import Progress
 from closedloop.domain.teams.choice import Pick, candidates, pick
 from closedloop.domain.teams.team import AssignmentRule, Availability
@@ -33,11 +33,23 @@ OWNER_AWAY = "owner_away"
 _TRIES = 200
 
 
+def check_member(ctx: Context, case: Case, owner: str, field: str = "owner") -> None:
+    """Refuse ``owner`` for ``case`` unless a member or the lead of its team (when the
+    policy has that team)."""
+    team = ctx.policy.team(case.team)
+    if team is not None and owner not in team.members and owner != team.lead:
+        raise ValidationError.of(
+            field,
+            f"{owner!r} is not a member of team {team.name!r}, which case {case.id!r} "
+            "belongs to; route the case to their team first (desk.teams.route)",
+        )
+
+
 def agents_of(ctx: Context, what: str) -> AgentStorage:
-    """The store as an ``AgentStorage``, or a ValidationError saying ``what`` needs it."""
+    """The store as an ``AgentStorage``, or a StorageError saying ``what`` needs it."""
     store = ctx.store
     if not isinstance(store, AgentStorage):
-        raise ValidationError(
+        raise StorageError(
             f"{what} needs a store with the AgentStorage role (InMemoryStore, SQLiteStore "
             f"and PostgresStore have it); {type(store).__name__} does not"
         )

@@ -22,7 +22,7 @@ from closedloop.domain.checks import require_limit
 from closedloop.domain.health import Health, HealthThresholds
 from closedloop.ports import CaseStore, Clock, Notifier
 from closedloop.service import health, identity, intake, invitations, lifecycle, logs, standards
-from closedloop.service.assignment import check_hand_off
+from closedloop.service.assignment import check_hand_off, check_member
 from closedloop.service.clock import CheckedClock, SystemClock
 from closedloop.service.context import Context, Hooks, check_parts, checked_ids
 from closedloop.service.conversation import Conversation
@@ -320,6 +320,7 @@ class Desk:
         (required for a hand-off when ``Assignment.require_handoff_summary``)."""
 
         def move(case: Case, now: datetime) -> Case:
+            check_member(self._ctx, case, owner)
             check_hand_off(self._ctx, case, owner, summary)
             return domain.assign(case, at=now, by=by, owner=owner, summary=summary)
 

@@ -17,6 +17,7 @@ from closedloop.service.assignment import (
     agents_of,
     availability,
     check_hand_off,
+    check_member,
     commit_picked,
 )
 from closedloop.service.context import Context
@@ -136,7 +137,8 @@ class Teams:
         for them of what the customer already said and what is left, so the customer need
         not repeat themselves (required when ``Assignment.require_handoff_summary``;
         recorded on the ``Assigned`` event, reason ``"hand_off"``)."""
-        return self._give(case_id, by, require_key("to", to), summary, expected_version, "hand_off")
+        require_key("to", to)
+        return self._give(case_id, by, to, summary, expected_version, "hand_off", field="to")
 
     def route(
         self,
@@ -175,14 +177,15 @@ class Teams:
         summary: str | None,
         expected_version: int | None,
         reason: str,
+        field: str = "owner",
     ) -> Case:
         ctx = self._ctx
         require_actor(by)
         if owner is not None:
-            require_key("owner", owner)
+            require_key(field, owner)
 
             def given(case: Case, now: datetime) -> Case:
-                self._check_member(case, owner)
+                check_member(ctx, case, owner, field)
                 check_hand_off(ctx, case, owner, summary)
                 return route(
                     case, at=now, by=by, owner=owner, team=case.team, reason=reason,
@@ -215,15 +218,6 @@ class Teams:
             ctx, lambda: _stored(ctx, case_id, expected_version), team, picked,
             leaving=None,
         )  # fmt: skip
-
-    def _check_member(self, case: Case, owner: str) -> None:
-        team = self._ctx.policy.team(case.team)
-        if team is not None and owner not in team.members and owner != team.lead:
-            raise ValidationError.of(
-                "owner",
-                f"{owner!r} is not a member of team {team.name!r}, which case {case.id!r} "
-                "belongs to; route the case to their team first (desk.teams.route)",
-            )
 
 
 def _stored(ctx: Context, case_id: str, expected_version: int | None = None) -> tuple[Case, int]:

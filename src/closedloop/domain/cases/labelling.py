@@ -9,8 +9,19 @@ from datetime import datetime
 from closedloop.domain.cases.case import Case, apply
 from closedloop.domain.cases.events import Assigned
 from closedloop.domain.cases.label_events import FieldsSet, Tagged
-from closedloop.domain.cases.labels import field_values, require_field_name, tags_of
-from closedloop.domain.checks import require_actor, require_aware, require_filled, require_key
+from closedloop.domain.cases.labels import (
+    MAX_LABELS,
+    field_values,
+    require_field_name,
+    tags_of,
+)
+from closedloop.domain.checks import (
+    require_actor,
+    require_aware,
+    require_filled,
+    require_key,
+    shown,
+)
 from closedloop.domain.errors import ValidationError
 
 __all__ = ["route", "set_fields", "tag"]
@@ -36,6 +47,11 @@ def tag(
     had = set(case.tags)
     added = tuple(t for t in added if t not in had)
     removed = tuple(t for t in removed if t in had)
+    count = len(had) + len(added) - len(removed)
+    if count > MAX_LABELS and added:
+        raise ValidationError.of(
+            "add", f"a case may have at most {MAX_LABELS} tags; this makes {count}"
+        )
     if not added and not removed:
         require_aware("at", at)
         require_actor(by)
@@ -63,6 +79,10 @@ def set_fields(
     named in ``clear``. Values the case has already are left out of the event; when nothing
     changes the case is returned as it was, with no event."""
     new = field_values(values, "values")
+    if isinstance(clear, str) or not isinstance(clear, Iterable):
+        raise ValidationError.of(
+            "clear", f"clear must be a list of field names, e.g. ['plan'], got {shown(clear)}"
+        )
     cleared = tuple(sorted({require_field_name(n, "clear") for n in clear}))
     both = {f.name for f in new} & set(cleared)
     if both:
@@ -74,6 +94,11 @@ def set_fields(
     require_actor(by)
     if not new and not cleared:
         return case
+    count = len({*have, *(f.name for f in new)} - set(cleared))
+    if count > MAX_LABELS and count > len(have):
+        raise ValidationError.of(
+            "values", f"a case may have at most {MAX_LABELS} custom fields; this makes {count}"
+        )
     event = FieldsSet(
         case_id=case.id, version=case.version + 1, at=at, by=by, values=new, cleared=cleared
     )
@@ -93,6 +118,10 @@ def route(
     """Give the case to ``owner`` (None: nobody, back to the team's queue) in ``team``
     (None: no team), saying why (``reason``: ``"manual"``, an assignment rule's name...) and,
     for a hand-off, what the next owner needs to know (``summary``)."""
+    if owner == case.owner and team == case.team and summary is None:
+        require_aware("at", at)
+        require_actor(by)
+        return case  # nothing changes hands: nothing to record
     if owner is not None:
         require_key("owner", owner)
     if team is not None:

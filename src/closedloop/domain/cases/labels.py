@@ -15,6 +15,7 @@ from closedloop.domain.errors import ValidationError
 
 __all__ = [
     "MAX_FIELD_VALUE",
+    "MAX_LABELS",
     "MAX_TAG",
     "FieldValue",
     "field_values",
@@ -30,7 +31,7 @@ MAX_FIELD_VALUE: Final = 500
 #: At most this many tags, and this many custom fields, on one case.
 MAX_LABELS: Final = 50
 
-_TAG = re.compile(r"[^\s,][^\n\r\t,]*\Z")
+_TAG = re.compile(r"[^\s,\x00-\x1f\x7f][^,\x00-\x1f\x7f]*\Z")
 _FIELD = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")
 
 
@@ -75,11 +76,11 @@ def require_field_name(value: object, field: str = "fields") -> str:
 
 
 def _value(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or len(value) > MAX_FIELD_VALUE:
+    if not isinstance(value, str) or len(value) > MAX_FIELD_VALUE or "\x00" in value:
         raise ValidationError.of(
             "fields",
             f"a custom field's value must be a string of at most {MAX_FIELD_VALUE} "
-            f"characters, got {shown(value)}",
+            f"characters, without NUL, got {shown(value)}",
         )
     require_unicode("fields", value)
 
@@ -104,7 +105,10 @@ def field_values(values: object, field: str = "fields") -> tuple[FieldValue, ...
     if values == () or (isinstance(values, dict) and not values):
         return ()
     if isinstance(values, Mapping):
-        pairs = [FieldValue(require_field_name(k, field), v) for k, v in values.items()]
+        try:
+            pairs = [FieldValue(require_field_name(k, field), v) for k, v in values.items()]
+        except ValidationError as error:  # name the caller's parameter, not the record's
+            raise ValidationError.of(field, str(error)) from None
     elif isinstance(values, Iterable) and not isinstance(values, str):
         pairs = list(values)
         if not all(isinstance(p, FieldValue) for p in pairs):

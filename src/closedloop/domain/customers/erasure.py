@@ -202,6 +202,8 @@ class Erasure:
     def _written_by_them(self, obj: Any) -> bool:
         if isinstance(obj, Feedback):
             return obj.customer in self.handles
+        if isinstance(obj, CasesMerged):  # their case merged in: its fields and tags are theirs
+            return obj.by in self.handles or any(m.customer in self.handles for m in obj.messages)
         return isinstance(obj, Event) and obj.by in self.handles
 
     def _free_text(self, obj: Any, theirs: bool) -> frozenset[str]:

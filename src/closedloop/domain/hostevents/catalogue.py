@@ -26,12 +26,17 @@ _TIME: Mapping[str, object] = {"type": "string", "format": "date-time"}
 _INT: Mapping[str, object] = {"type": "integer"}
 _BOOL: Mapping[str, object] = {"type": "boolean"}
 _TAGS: Mapping[str, object] = {"type": "array", "items": {"type": "string"}}
+_FIELDS: Mapping[str, object] = {"type": "object", "additionalProperties": {"type": "string"}}
 
 
 def _maybe(schema: Mapping[str, object]) -> Mapping[str, object]:
     if "enum" in schema:
         return {"enum": [*schema["enum"], None]}  # type: ignore[misc]
     return {**schema, "type": [schema["type"], "null"]}
+
+
+def _named(fields: Any) -> dict[str, str]:
+    return {f.name: f.value for f in fields}
 
 
 def _enum(values: Any) -> Mapping[str, object]:
@@ -76,6 +81,7 @@ _OPENED = (
     _attr("priority", _enum(Priority)),
     _attr("owner", _maybe(_STR)),
     _attr("team", _maybe(_STR)),
+    DataField("tags", _TAGS, lambda e, _: list(e.feedback.tags)),
     DataField(
         "origin",
         _maybe(
@@ -105,6 +111,7 @@ _OPENED = (
     _feedback("subject", "subject", _maybe(_STR), True),
     _feedback("text", "text", _STR, True),
     _feedback("external_id", "external_id", _maybe(_STR), True),
+    DataField("fields", _FIELDS, lambda e, _: _named(e.feedback.fields), personal=True),
 )
 _WROTE = (
     DataField(
@@ -267,12 +274,7 @@ _ALL = (
         "case.fields_set",
         "Custom fields were set or cleared on the case.",
         DataField("cleared", _TAGS, lambda e, _: list(e.cleared)),
-        DataField(
-            "values",
-            {"type": "object", "additionalProperties": _STR},
-            lambda e, _: {f.name: f.value for f in e.values},
-            personal=True,
-        ),
+        DataField("values", _FIELDS, lambda e, _: _named(e.values), personal=True),
     ),
     _kind(
         "case.priority_changed",

@@ -107,7 +107,10 @@ def decode_cursor(query: CaseQuery, cursor: object) -> SortKey:
         not isinstance(found, list)
         or len(found) != size + 1
         or not isinstance(found[-1], str)
-        or not all(isinstance(v, int) and not isinstance(v, bool) for v in found[1:-1])
+        or not all(
+            isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v < 2**63
+            for v in found[1:-1]
+        )
     ):
         raise ValidationError.of(
             "after", f"after is not a cursor closedloop made: {shown(cursor)}; {fix}"

@@ -39,6 +39,10 @@ class Order(enum.Enum):
     PRIORITY_THEN_DUE = "priority_then_due"
     """By priority, urgent first, then as :attr:`DUE_FIRST`."""
 
+    @classmethod
+    def _missing_(cls, value: object) -> Order | None:
+        return cls.DUE_FIRST if value == "red_first" else None  # RED_FIRST's own name
+
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -53,6 +57,8 @@ def _enum(kind: type[E], field: str) -> Callable[[object], E | None]:
             return kind(value)
         except ValueError:
             names = ", ".join(repr(m.value) for m in kind)
+            if kind is Order:
+                names += ", 'red_first'"
             raise ValidationError.of(
                 field, f"{field} must be a {kind.__name__} ({names}), got {shown(value)}"
             ) from None
