@@ -7,7 +7,7 @@ import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from closedloop.adapters.read_model import report_totals
@@ -25,6 +25,7 @@ from closedloop.contrib.django.store import DjangoStore
 from closedloop.domain.checks import require_aware
 from closedloop.domain.customers.erasure import Erasure
 from closedloop.domain.errors import ErasurePendingError, SchemaVersionError, StorageError
+from closedloop.domain.outbox.messages import OutboxMessage
 from closedloop.domain.reports.totals import Totals
 
 __all__ = ["DjangoSQLiteStore"]
@@ -112,6 +113,14 @@ class DjangoSQLiteStore(
     SQLiteOperations,
 ):
     """:class:`~closedloop.contrib.django.DjangoStore` on a Django SQLite database."""
+
+    def outbox_claim(
+        self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
+    ) -> Sequence[OutboxMessage]:
+        """As the protocol's; refused (StorageError) inside your ``atomic()`` block, where
+        a rollback would undo the claims of messages already sent."""
+        self._refuse_in_host_transaction("dispatching the outbox")
+        return super().outbox_claim(now, limit, lease)
 
     def report_totals(
         self, since: datetime, until: datetime, basis: str, *, oldest: int = 20,
