@@ -37,7 +37,16 @@ if TYPE_CHECKING:
     from closedloop import Desk, Policy, Subscribe
     from closedloop.ports import CaseStore, Clock, Notifier
 
-__all__ = ["DJANGO_MAIL", "SETTING", "SettingsError", "Wiring", "desk", "reset", "wiring"]
+__all__ = [
+    "DJANGO_MAIL",
+    "SETTING",
+    "SettingsError",
+    "Wiring",
+    "configured_database",
+    "desk",
+    "reset",
+    "wiring",
+]
 
 #: The name of the Django setting closedloop reads.
 SETTING = "CLOSEDLOOP"
@@ -181,6 +190,17 @@ def _build() -> Wiring:
             raise
         raise _error(key, str(exc)) from None
     return Wiring(case_store, notifier, policy, clock, events, made)
+
+
+def configured_database() -> tuple[str, str]:
+    """The database alias (``CLOSEDLOOP["USING"]``, default ``"default"``) and the tenant
+    (``CLOSEDLOOP["TENANT"]``) the settings name, without building the Desk."""
+    from django.conf import settings
+
+    config = getattr(settings, SETTING, {})
+    if not isinstance(config, Mapping):
+        config = {}
+    return _text(config, "USING", "default"), _tenant(config)
 
 
 def _error(key: str, message: str) -> SettingsError:
