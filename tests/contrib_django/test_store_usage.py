@@ -127,3 +127,33 @@ def test_an_erasure_whose_log_a_reader_holds_raises_when_the_host_block_commits(
             cursor.execute(f"PRAGMA busy_timeout = {int(timeout)}")
     assert store.checkpoint() is True
     assert log.stat().st_size == 0
+
+
+@pytest.mark.parametrize("alias", ["sqlite_db", pytest.param("pg_db", marks=pytest.mark.postgres)])
+def test_flush_closedloop_empties_every_tenants_records_and_keeps_the_tables(
+    alias: str, request: pytest.FixtureRequest
+) -> None:
+    from closedloop import CaseNotFoundError
+    from closedloop.contrib.django import DjangoStore, flush_closedloop
+
+    using: str = request.getfixturevalue(alias)
+    acme, globex = DjangoStore(using, tenant="acme"), DjangoStore(using, tenant="globex")
+    acme.commit(Change(opened("c1"), 0))
+    globex.commit(Change(opened("c2"), 0))
+    assert (acme.get("c1").id, globex.get("c2").id) == ("c1", "c2")
+    flush_closedloop(using)
+    for store, case_id in ((acme, "c1"), (globex, "c2")):
+        with pytest.raises(CaseNotFoundError):
+            store.get(case_id)
+        assert store.outbox_ready(T0 + timedelta(days=365)) == []
+    acme.commit(Change(opened("c1"), 0))  # the tables and schema version are intact
+    assert acme.get("c1").id == "c1"
+
+
+def test_flush_closedloop_refuses_a_vendor_closedloop_does_not_run_on(
+    django_project: None,
+) -> None:
+    from closedloop.contrib.django import flush_closedloop
+
+    with pytest.raises(ValidationError, match="'unknown'"):
+        flush_closedloop("other")
