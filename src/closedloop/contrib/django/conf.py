@@ -201,7 +201,9 @@ def configured_database() -> tuple[str, str]:
 
     config = getattr(settings, SETTING, {})
     if not isinstance(config, Mapping):
-        config = {}
+        raise SettingsError.of(
+            SETTING, f"settings.{SETTING} must be a dict, got {type(config).__name__}"
+        )
     return _text(config, "USING", "default"), _tenant(config)
 
 
