@@ -91,23 +91,12 @@ def empty_tables(alias: str) -> None:
     """Delete every closedloop record and host ticket in the database ``alias``."""
     from django.db import connections
 
-    from closedloop.contrib.django.schema import PG_SCHEMA, sqlite_names
+    from closedloop.contrib.django import flush_closedloop
 
-    connection = connections[alias]
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            tables = [name for kind, name in reversed(sqlite_names()) if kind == "table"]
-            for table in [*tables, "host_ticket"]:
-                cursor.execute(f'DELETE FROM "{table}"')
-        else:
-            cursor.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = %s"
-                " AND tablename NOT IN ('schema_version', 'tenant_roles')",
-                [PG_SCHEMA],
-            )
-            tables = [f'"{PG_SCHEMA}"."{name}"' for (name,) in cursor.fetchall()]
-            # DELETE, not TRUNCATE: on a few rows it takes a fraction of the time.
-            cursor.execute("; ".join(f"DELETE FROM {t}" for t in [*tables, "public.host_ticket"]))
+    flush_closedloop(alias)
+    table = "host_ticket" if connections[alias].vendor == "sqlite" else "public.host_ticket"
+    with connections[alias].cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")
 
 
 @pytest.fixture(scope="session")

@@ -85,3 +85,75 @@ def test_an_erasure_in_a_rolled_back_block_erases_nothing_and_in_a_committed_one
     log = Path(f"{connections[sqlite_db].settings_dict['NAME']}-wal")
     assert log.exists()
     assert log.stat().st_size == 0
+
+
+def test_an_erasure_whose_log_a_reader_holds_raises_when_the_host_block_commits(
+    sqlite_db: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Inside the host's block the checkpoint waits for the commit; a reader of older pages
+    then makes the block's exit raise ErasurePendingError (and log it), the erasure itself
+    committed, and a checkpoint once the reader is done empties the log."""
+    import sqlite3
+
+    from django.db import connections, transaction
+
+    from closedloop import ErasurePendingError
+    from closedloop.contrib.django import DjangoStore
+
+    store = DjangoStore(sqlite_db)
+    store.commit(Change(opened("c1"), 0))
+    name = str(connections[sqlite_db].settings_dict["NAME"])
+    log = Path(f"{name}-wal")
+    with connections[sqlite_db].cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        (timeout,) = cursor.fetchone()
+        cursor.execute("PRAGMA busy_timeout = 100")  # the checkpoint waits this long
+    reader = sqlite3.connect(name, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM events").fetchone()  # holds a snapshot
+    try:
+        with (
+            pytest.raises(ErasurePendingError, match=r"call store\.checkpoint\(\)"),
+            transaction.atomic(using=sqlite_db),
+        ):
+            store.erase(Erasure(frozenset({"ann@example.com"}), "erased-1"), T0)
+        assert store.get("c1").customer == "erased-1"  # committed
+        assert b"ann@example.com" in log.read_bytes()  # but still in the log
+        assert "still reading older pages" in caplog.text
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+        with connections[sqlite_db].cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+    assert store.checkpoint() is True
+    assert log.stat().st_size == 0
+
+
+@pytest.mark.parametrize("alias", ["sqlite_db", pytest.param("pg_db", marks=pytest.mark.postgres)])
+def test_flush_closedloop_empties_every_tenants_records_and_keeps_the_tables(
+    alias: str, request: pytest.FixtureRequest
+) -> None:
+    from closedloop import CaseNotFoundError
+    from closedloop.contrib.django import DjangoStore, flush_closedloop
+
+    using: str = request.getfixturevalue(alias)
+    acme, globex = DjangoStore(using, tenant="acme"), DjangoStore(using, tenant="globex")
+    acme.commit(Change(opened("c1"), 0))
+    globex.commit(Change(opened("c2"), 0))
+    assert (acme.get("c1").id, globex.get("c2").id) == ("c1", "c2")
+    flush_closedloop(using)
+    for store, case_id in ((acme, "c1"), (globex, "c2")):
+        with pytest.raises(CaseNotFoundError):
+            store.get(case_id)
+        assert store.outbox_ready(T0 + timedelta(days=365)) == []
+    acme.commit(Change(opened("c1"), 0))  # the tables and schema version are intact
+    assert acme.get("c1").id == "c1"
+
+
+def test_flush_closedloop_refuses_a_vendor_closedloop_does_not_run_on(
+    django_project: None,
+) -> None:
+    from closedloop.contrib.django import flush_closedloop
+
+    with pytest.raises(ValidationError, match="'unknown'"):
+        flush_closedloop("other")

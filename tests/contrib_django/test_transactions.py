@@ -147,3 +147,26 @@ def test_a_broken_host_transaction_refuses_the_step_as_django_does(alias: str, d
             desk.acknowledge(case.id, by="amy")
     assert tickets(alias) == []
     assert desk.get(case.id) == case
+
+
+def test_dispatch_inside_a_host_block_is_refused_so_a_rollback_cannot_send_twice(
+    alias: str, desk: Desk
+) -> None:
+    from django.db import transaction
+
+    from closedloop import StorageError
+
+    case = desk.listen(make_feedback())
+    desk.acknowledge(case.id, by="amy")
+    before = queued(alias)
+    assert before
+    with (
+        pytest.raises(StorageError, match="run dispatch outside transactions") as refused,
+        transaction.atomic(using=alias),
+    ):
+        desk.outbox.dispatch()
+    assert "closedloop_dispatch" in str(refused.value)
+    assert queued(alias) == before  # nothing claimed
+    sent = desk.outbox.dispatch().sent  # outside any block: delivered once
+    assert list(sent) == before
+    assert queued(alias) == []

@@ -52,3 +52,32 @@ class SilentBackend(BrokenBackend):
 
     def send_messages(self, messages: object) -> int:
         return 0
+
+
+class RefusingBackend(BrokenBackend):
+    """A Django mail backend whose SMTP server refuses the recipient for good (550)."""
+
+    def send_messages(self, messages: object) -> int:
+        import smtplib
+
+        raise smtplib.SMTPRecipientsRefused(
+            {"mary@example.com": (550, b"5.1.1 mailbox unavailable")}
+        )
+
+
+class RejectingBackend(BrokenBackend):
+    """A Django mail backend whose SMTP server rejects the message's content (554)."""
+
+    def send_messages(self, messages: object) -> int:
+        import smtplib
+
+        raise smtplib.SMTPDataError(554, b"5.7.1 message refused as spam")
+
+
+class BusyBackend(BrokenBackend):
+    """A Django mail backend whose SMTP server says to try the recipient later (450)."""
+
+    def send_messages(self, messages: object) -> int:
+        import smtplib
+
+        raise smtplib.SMTPRecipientsRefused({"mary@example.com": (450, b"4.2.1 try later")})

@@ -172,3 +172,15 @@ def test_the_admin_models_have_their_migration() -> None:
     from django.core.management import call_command
 
     call_command("makemigrations", "closedloop", "--check", "--dry-run", verbosity=0)
+
+
+def test_the_models_default_manager_reads_the_configured_tenant(tenant: str) -> None:
+    from closedloop.contrib.django import desk
+    from closedloop.contrib.django.conf import wiring
+    from closedloop.contrib.django.models import Case, DeadLetter, OutboxMessage
+
+    mine = desk().listen(make_feedback(customer="mine@example.com"))
+    wiring().at(tenant=f"{tenant}-other").listen(make_feedback(customer="not@example.com"))
+    assert [case.id for case in Case.objects.all()] == [mine.id]
+    assert Case.all_tenants.filter(tenant__startswith=tenant).count() == 2
+    assert OutboxMessage.objects.count() == DeadLetter.objects.count() == 0

@@ -109,7 +109,18 @@ BAD = [
     ({"STORE": f"{__name__}:broken_factory"}, 'CLOSEDLOOP["STORE"]', "the disk is gone"),
     ({"STORE": f"{__name__}:not_a_store"}, 'CLOSEDLOOP["STORE"]', "not a closedloop store"),
     ({"STORE": "django", "USING": "elsewhere"}, 'CLOSEDLOOP["USING"]', "not in settings.DATABASES"),
-    ({"USING": "default"}, 'CLOSEDLOOP["USING"]', "a STORE factory opens its own"),
+    ({"USING": "replica"}, 'CLOSEDLOOP["USING"]', "a STORE factory opens its own"),
+    ({"STORE": "postgres"}, 'CLOSEDLOOP["STORE"]', 'give "django"'),
+    ({"STORE": POLICY}, 'CLOSEDLOOP["STORE"]', "give a function that takes no arguments"),
+    ({"POLICY": "tests.django_app.test_conf.POLICY"}, 'CLOSEDLOOP["POLICY"]', "write tests"),
+    ({"POLICY": NOT_A_POLICY * 3}, 'CLOSEDLOOP["POLICY"]', "MODULE:NAME"),
+    ({"CLOCK": POLICY}, 'CLOSEDLOOP["CLOCK"]', "not a Clock"),
+    ({"NOTIFIER": 42}, 'CLOSEDLOOP["NOTIFIER"]', "not a Notifier"),
+    (
+        {"NOTIFIER": "django-mial", "FROM_EMAIL": "care@shop.example"},
+        'CLOSEDLOOP["NOTIFIER"]',
+        'give "django-mail"',
+    ),
     ({"TENANT": ""}, 'CLOSEDLOOP["TENANT"]', "non-empty string"),
     ({"TENANT": "a tenant\n"}, 'CLOSEDLOOP["TENANT"]', "tenant"),
     ({"FROM_EMAIL": "nobody"}, 'CLOSEDLOOP["FROM_EMAIL"]', "email address"),
@@ -141,6 +152,60 @@ def test_a_setting_closedloop_cannot_use_is_a_clear_error(
     assert raised.value.field == field
     assert said in str(raised.value)
     assert field in str(raised.value)
+    assert len(str(raised.value)) < 400  # no object's whole repr
+
+
+def test_a_python_dotted_path_is_told_how_to_write_module_name(
+    configured: dict[str, object],
+) -> None:
+    from django.test import override_settings
+
+    from closedloop.contrib.django import desk
+    from closedloop.contrib.django.conf import SettingsError
+
+    spec = "tests.django_app.test_conf.POLICY"
+    with (
+        override_settings(CLOSEDLOOP={**configured, "POLICY": spec}),
+        pytest.raises(SettingsError) as raised,
+    ):
+        desk()
+    assert "write tests.django_app.test_conf:POLICY" in str(raised.value)
+
+
+def test_objects_are_accepted_as_well_as_their_module_name(
+    configured: dict[str, object],
+) -> None:
+    """A test's settings give the objects themselves: a ManualClock, a Policy, a notifier,
+    an event handler and a store factory."""
+    from django.test import override_settings
+
+    from closedloop.contrib.django import desk
+    from closedloop.contrib.django.conf import wiring
+    from closedloop.testing import ManualClock, RecordingNotifier
+    from tests.django_app.support import sqlite_store
+
+    clock = ManualClock(START)
+    notifier = RecordingNotifier()
+    EVENTS.clear()
+    given = {
+        "CLOCK": clock,
+        "POLICY": POLICY,
+        "NOTIFIER": notifier,
+        "EVENTS": on_event,
+        "STORE": sqlite_store,
+        "USING": "default",  # the default value: allowed beside a STORE factory
+        "TENANT": configured["TENANT"],
+    }
+    with override_settings(CLOSEDLOOP=given):
+        assert wiring().clock is clock
+        assert wiring().notifier is notifier
+        assert desk().policy is POLICY
+        case = desk().listen(make_feedback())
+        assert case.opened_at == START
+        desk().acknowledge(case.id, by="amy")
+        desk().outbox.dispatch()
+    assert [n.to for n in notifier.sent] == ["mary@example.com"]
+    assert EVENTS
 
 
 def test_a_refused_setting_is_refused_again_until_it_is_fixed(

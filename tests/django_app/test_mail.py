@@ -65,7 +65,7 @@ def test_a_name_is_mapped_to_an_address_or_the_message_is_undeliverable() -> Non
 
     from closedloop.contrib.django import DjangoMailNotifier
 
-    with pytest.raises(UndeliverableError, match="address_of"):
+    with pytest.raises(UndeliverableError, match=r'set CLOSEDLOOP\["ADDRESS_OF"\]'):
         DjangoMailNotifier().send(notification(to="team lead"))
     addresses = {"team lead": "lead@shop.example"}
     DjangoMailNotifier(address_of=addresses.get).send(notification(to="team lead"))
@@ -91,6 +91,30 @@ def test_a_failing_backend_is_a_notifier_error(backend: str, said: str) -> None:
 
     notifier = DjangoMailNotifier(backend=f"tests.django_app.support.{backend}")
     with pytest.raises(NotifierError, match=said) as raised:
+        notifier.send(notification())
+    assert not isinstance(raised.value, UndeliverableError)
+
+
+@pytest.mark.parametrize(
+    ("backend", "said"),
+    [
+        ("RefusingBackend", "550 5.1.1 mailbox unavailable"),
+        ("RejectingBackend", "554 5.7.1 message refused as spam"),
+    ],
+)
+def test_a_permanent_smtp_refusal_is_undeliverable_not_retried(backend: str, said: str) -> None:
+    from closedloop.contrib.django import DjangoMailNotifier
+
+    notifier = DjangoMailNotifier(backend=f"tests.django_app.support.{backend}")
+    with pytest.raises(UndeliverableError, match=f"refused it for good: .*{said}"):
+        notifier.send(notification())
+
+
+def test_a_temporary_smtp_refusal_is_retried() -> None:
+    from closedloop.contrib.django import DjangoMailNotifier
+
+    notifier = DjangoMailNotifier(backend="tests.django_app.support.BusyBackend")
+    with pytest.raises(NotifierError, match="try later") as raised:
         notifier.send(notification())
     assert not isinstance(raised.value, UndeliverableError)
 

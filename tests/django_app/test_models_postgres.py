@@ -1,5 +1,6 @@
-"""The admin's models read closedloop's tables on PostgreSQL too, in their ``closedloop``
-schema: the same columns, booleans and times as on SQLite."""
+"""The models read closedloop's tables on PostgreSQL too, in their ``closedloop`` schema:
+the same columns, booleans and times as on SQLite, through ``Model.objects`` when
+``CLOSEDLOOP["USING"]`` names the database, with no call of the admin's first."""
 
 from __future__ import annotations
 
@@ -45,12 +46,49 @@ def test_cases_outbox_and_dead_letters_are_read_from_the_closedloop_schema(
         case = desk.listen(make_feedback())
         desk.acknowledge(case.id, by="amy")
         [key] = desk.outbox.dispatch().dead
-    [row] = Case.objects.using(pg).filter(tenant="pg-models")
+    [row] = Case.all_tenants.using(pg).filter(tenant="pg-models")
     assert (row.id, row.customer, row.version) == (case.id, "mary@example.com", 2)
     assert row.acknowledged is True
     assert row.closed is False
     assert row.opened_at == START
-    [dead] = DeadLetter.objects.using(pg).filter(tenant="pg-models")
+    [dead] = DeadLetter.all_tenants.using(pg).filter(tenant="pg-models")
     assert (dead.key, dead.purpose, dead.to) == (key, "acknowledgement", "mary@example.com")
     assert "no address for this customer" in (dead.last_error or "")
-    assert OutboxMessage.objects.using(pg).filter(tenant="pg-models").count() == 1
+    assert OutboxMessage.all_tenants.using(pg).filter(tenant="pg-models").count() == 1
+
+
+def test_the_default_managers_read_the_configured_database_and_tenant(pg: str) -> None:
+    from django.db import connections
+    from django.test import override_settings
+
+    from closedloop.contrib.django.models import Case, Invitation, OutboxMessage, tables_for
+
+    tables_for("default")  # as a fresh process has them, before anything ran on PostgreSQL
+    dsn = str(connections.settings[pg]["DSN"])
+    for tenant in ("pg-mine", "pg-theirs"):
+        with PostgresStore(dsn, tenant=tenant) as store:
+            desk = Desk(store, Nowhere(), clock=ManualClock(START))
+            desk.acknowledge(desk.listen(make_feedback()).id, by="amy")
+    with override_settings(CLOSEDLOOP={"USING": pg, "TENANT": "pg-mine"}):
+        assert Case.objects.count() == 1
+        [case] = Case.objects.all()
+        assert case.tenant == "pg-mine"
+        assert OutboxMessage.objects.count() == 1
+        assert Invitation.objects.count() == 0
+        assert Case.all_tenants.count() == 2
+        assert sorted(Case.all_tenants.values_list("tenant", flat=True)) == [
+            "pg-mine",
+            "pg-theirs",
+        ]
+        assert Case.objects.using("default").filter(tenant="pg-mine").count() == 0  # SQLite
+        assert Case.objects.using(pg).count() == 1  # and back
+
+
+def test_a_query_built_for_one_vendor_is_not_moved_to_another(pg: str) -> None:
+    from closedloop import ValidationError
+    from closedloop.contrib.django.models import Case
+
+    built = Case.all_tenants.using("default").filter(tenant="pg-mine")
+    with pytest.raises(ValidationError, match=r"start from Case\.objects\.using\('djapp_pg'\)"):
+        built.using(pg)
+    assert built.count() == 0  # still SQLite's query, and still runs

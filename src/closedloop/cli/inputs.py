@@ -18,12 +18,15 @@ __all__ = [
     "LATEST",
     "FixedClock",
     "clock_from",
+    "events_from",
     "events_of",
     "load_events",
     "load_notifier",
     "load_object",
     "load_policy",
+    "notifier_from",
     "open_store",
+    "policy_from",
     "when",
     "writable",
 ]
@@ -122,20 +125,28 @@ def load_object(spec: str, what: str, default: str = "") -> object:
         for part in (attribute or default).split("."):
             found = getattr(found, part)
     except Exception as exc:  # the host's module may fail any way while it is imported
+        hint = ""
+        if not attribute and "." in module_name:  # a Python-style dotted path
+            module, _, name = module_name.rpartition(".")
+            hint = f"; to name {name} in the module {module}, write {module}:{name}"
         raise ValidationError.of(
-            option, f"cannot load the {what} {spec!r}: {type(exc).__name__}: {exc}"
+            option, f"cannot load the {what} {spec!r}: {type(exc).__name__}: {exc}{hint}"
         ) from None
     return found
 
 
 def load_policy(spec: str) -> Policy:
     """The Policy object named ``module:attribute``."""
+    return policy_from(load_object(spec, "policy", default="POLICY"), repr(spec))
+
+
+def policy_from(found: object, label: str) -> Policy:
+    """``found`` if it is a Policy, else a clear error naming it as ``label``."""
     from closedloop import Policy, ValidationError
 
-    found = load_object(spec, "policy", default="POLICY")
     if not isinstance(found, Policy):
         raise ValidationError.of(
-            "--policy", f"{spec!r} is a {type(found).__name__}, not a closedloop Policy"
+            "--policy", f"{label} is a {type(found).__name__}, not a closedloop Policy"
         )
     return found
 
@@ -143,22 +154,27 @@ def load_policy(spec: str) -> Policy:
 def load_notifier(spec: str) -> Notifier:
     """The Notifier named ``module:attribute``: the object, or what calling it (a function
     or a class) returns."""
+    return notifier_from(load_object(spec, "notifier"), repr(spec))
+
+
+def notifier_from(found: object, label: str) -> Notifier:
+    """``found`` if it is a Notifier, or what calling it (a function or a class) returns;
+    else a clear error naming it as ``label``."""
     from closedloop import ValidationError
 
-    found = load_object(spec, "notifier")
     if callable(found) and (isinstance(found, type) or not _has_send(found)):
         try:
             found = found()
         except (Exception, SystemExit) as exc:
             raise ValidationError.of(
                 "--notifier",
-                f"calling {spec!r} to make the notifier failed: {type(exc).__name__}: {exc}; "
+                f"calling {label} to make the notifier failed: {type(exc).__name__}: {exc}; "
                 "give a Notifier object, or a function that takes no arguments and returns one",
             ) from None
     if not _has_send(found):
         raise ValidationError.of(
             "--notifier",
-            f"{spec!r} ({type(found).__name__}) is not a Notifier: give an object with a "
+            f"{label} ({type(found).__name__}) is not a Notifier: give an object with a "
             "send(notification) method, or a function that returns one",
         )
     return cast("Notifier", found)
@@ -169,22 +185,27 @@ def load_events(spec: str) -> Subscribe:
     as it is, or an event handler (an object with ``handle_event(event)``, or a function
     taking a HostEvent) wrapped in ``Subscribe(handler)``: every event type, no personal
     data."""
+    return events_from(load_object(spec, "events"), repr(spec))
+
+
+def events_from(found: object, label: str) -> Subscribe:
+    """``found`` as a host event subscription (see :func:`load_events`), or a clear error
+    naming it as ``label``."""
     from closedloop import EventHandler, Subscribe, ValidationError
 
-    found = load_object(spec, "events")
     if isinstance(found, Subscribe):
         return found
     if isinstance(found, type):
         raise ValidationError.of(
             "--events",
-            f"{spec!r} is a class; give your application's Subscribe(...) object, or an "
+            f"{label} is a class; give your application's Subscribe(...) object, or an "
             "object with handle_event(event), or a function taking a HostEvent",
         )
     if isinstance(found, EventHandler) or callable(found):
         return Subscribe(found)
     raise ValidationError.of(
         "--events",
-        f"{spec!r} ({type(found).__name__}) is not a closedloop Subscribe nor an event "
+        f"{label} ({type(found).__name__}) is not a closedloop Subscribe nor an event "
         "handler: give your application's Subscribe(...) object, or an object with "
         "handle_event(event), or a function taking a HostEvent",
     )

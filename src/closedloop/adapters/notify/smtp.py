@@ -54,10 +54,12 @@ def recipient_of(
     notification: Notification,
     address_of: Callable[[str], str | None] | None,
     notifier: str,
+    fix: str | None = None,
 ) -> str:
     """The email address ``notification`` goes to: its ``to`` when that is an address, else
     what ``address_of`` maps it to; raises :class:`~closedloop.UndeliverableError` naming
-    ``notifier`` (the class whose ``address_of`` to give) when there is none."""
+    ``notifier`` (the class whose ``address_of`` to give) when there is none, or saying
+    ``fix`` (how to give one) when given."""
     to = notification.to.strip()
     if _is_address(to):
         return to
@@ -70,8 +72,9 @@ def recipient_of(
         )
         raise UndeliverableError(
             notification.key,
-            f"{notification.to!r} is not an email address and {how}; pass "
-            f"{notifier}(address_of=...) that maps it to an address, then requeue",
+            f"{notification.to!r} is not an email address and {how}; "
+            f"{fix or f'pass {notifier}(address_of=...)'} that maps it to an address, "
+            "then requeue",
         )
     return address.strip()
 

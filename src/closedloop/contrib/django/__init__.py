@@ -2,7 +2,8 @@
 project's own database connection, so that a host's ``transaction.atomic()`` block commits
 its models and closedloop's step together, or neither; :func:`desk`, the Desk configured
 from ``settings.CLOSEDLOOP``; :class:`DjangoMailNotifier`, delivery through the project's
-``EMAIL_BACKEND``.
+``EMAIL_BACKEND``; :func:`flush_closedloop`, closedloop's tables emptied for a project's
+``TransactionTestCase``.
 
 Add ``"closedloop.contrib.django"`` to ``INSTALLED_APPS`` and run ``manage.py migrate``.
 Importing this package imports nothing of Django; each name is loaded on first use.
@@ -18,8 +19,9 @@ if _TYPE_CHECKING:
     from closedloop.contrib.django.conf import desk, reset
     from closedloop.contrib.django.mail import DjangoMailNotifier
     from closedloop.contrib.django.store import DjangoStore
+    from closedloop.contrib.django.testing import flush_closedloop
 
-__all__ = ["DjangoMailNotifier", "DjangoStore", "desk", "reset"]
+__all__ = ["DjangoMailNotifier", "DjangoStore", "desk", "flush_closedloop", "reset"]
 
 #: Where each name lives, imported on first use (they import Django).
 _LAZY = {
@@ -27,6 +29,7 @@ _LAZY = {
     "DjangoMailNotifier": "closedloop.contrib.django.mail",
     "desk": "closedloop.contrib.django.conf",
     "reset": "closedloop.contrib.django.conf",
+    "flush_closedloop": "closedloop.contrib.django.testing",
 }
 
 

@@ -30,16 +30,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     deletes."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        from django.conf import settings
-
         from closedloop.contrib.django.conf import wiring
-        from closedloop.contrib.django.models import tables_for
 
-        config = getattr(settings, "CLOSEDLOOP", {})
-        alias = str(config.get("USING", "default")) if isinstance(config, dict) else "default"
-        tenant = wiring().store.tenant  # the settings checked first
-        tables_for(alias)
-        return super().get_queryset(request).using(alias).filter(tenant=tenant)
+        wiring()  # the settings checked first
+        return super().get_queryset(request)  # the models' managers: USING's, the tenant's
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

@@ -18,8 +18,10 @@
     }
 
 Every ``MODULE:NAME`` is loaded as the ``closedloop`` command loads ``--policy``,
-``--notifier`` and ``--events``. A setting closedloop cannot use raises
-:class:`SettingsError` naming the key, what was wrong and what to give instead.
+``--notifier`` and ``--events``; POLICY, NOTIFIER, ADDRESS_OF, CLOCK, STORE (the function)
+and EVENTS may also be given as the objects themselves (a ManualClock in tests). A
+setting closedloop cannot use raises :class:`SettingsError` naming the key, what was wrong
+and what to give instead.
 """
 
 from __future__ import annotations
@@ -37,7 +39,16 @@ if TYPE_CHECKING:
     from closedloop import Desk, Policy, Subscribe
     from closedloop.ports import CaseStore, Clock, Notifier
 
-__all__ = ["DJANGO_MAIL", "SETTING", "SettingsError", "Wiring", "desk", "reset", "wiring"]
+__all__ = [
+    "DJANGO_MAIL",
+    "SETTING",
+    "SettingsError",
+    "Wiring",
+    "configured_database",
+    "desk",
+    "reset",
+    "wiring",
+]
 
 #: The name of the Django setting closedloop reads.
 SETTING = "CLOSEDLOOP"
@@ -149,7 +160,7 @@ def _build() -> Wiring:
     from django.conf import settings
 
     from closedloop import Desk
-    from closedloop.cli.inputs import events_of, load_events, load_policy
+    from closedloop.cli.inputs import events_from, events_of, policy_from
 
     config = getattr(settings, SETTING, {})
     if not isinstance(config, Mapping):
@@ -166,10 +177,10 @@ def _build() -> Wiring:
             f"the keys are {', '.join(_KEYS)}",
         )
     tenant = _tenant(config)
-    policy = _loaded(config, "POLICY", load_policy)
-    clock = _loaded(config, "CLOCK", _load_clock)
+    policy = _loaded(config, "POLICY", "policy", policy_from, default="POLICY")
+    clock = _loaded(config, "CLOCK", "clock", _clock_from)
     notifier = _notifier(config)
-    events = _loaded(config, "EVENTS", load_events)
+    events = _loaded(config, "EVENTS", "events", events_from)
     if events is None:
         events = events_of(notifier)
     case_store = _store(config, tenant)
@@ -183,6 +194,19 @@ def _build() -> Wiring:
     return Wiring(case_store, notifier, policy, clock, events, made)
 
 
+def configured_database() -> tuple[str, str]:
+    """The database alias (``CLOSEDLOOP["USING"]``, default ``"default"``) and the tenant
+    (``CLOSEDLOOP["TENANT"]``) the settings name, without building the Desk."""
+    from django.conf import settings
+
+    config = getattr(settings, SETTING, {})
+    if not isinstance(config, Mapping):
+        raise SettingsError.of(
+            SETTING, f"settings.{SETTING} must be a dict, got {type(config).__name__}"
+        )
+    return _text(config, "USING", "default"), _tenant(config)
+
+
 def _error(key: str, message: str) -> SettingsError:
     return SettingsError.of(f'{SETTING}["{key}"]', f'{SETTING}["{key}"]: {message}')
 
@@ -194,15 +218,34 @@ def _text(config: Mapping[str, object], key: str, default: str) -> str:
     return value
 
 
-def _loaded(config: Mapping[str, object], key: str, load: Callable[[str], T]) -> T | None:
-    """``load`` of the ``MODULE:NAME`` under ``key``; None when the key is not set."""
-    if config.get(key) is None:
+def _loaded(
+    config: Mapping[str, object],
+    key: str,
+    what: str,
+    check: Callable[[object, str], T],
+    default: str = "",
+) -> T | None:
+    """What ``key`` gives, checked by ``check`` (which names it by a label): the object a
+    ``MODULE:NAME`` string names, or the object itself; None when the key is not set."""
+    from closedloop.cli.inputs import load_object
+    from closedloop.domain.checks import shown
+
+    value = config.get(key)
+    if value is None:
         return None
-    spec = _text(config, key, "")
     try:
-        return load(spec)
+        if isinstance(value, str):
+            spec = _text(config, key, "")
+            return check(load_object(spec, what, default), repr(spec))
+        return check(value, shown(value))
+    except SettingsError:
+        raise
     except ValidationError as exc:
         raise _error(key, str(exc)) from None
+
+
+def _as_is(found: object, label: str) -> object:
+    return found
 
 
 def _tenant(config: Mapping[str, object]) -> str:
@@ -217,48 +260,55 @@ def _tenant(config: Mapping[str, object]) -> str:
         raise _error("TENANT", str(exc)) from None
 
 
-def _load_clock(spec: str) -> Clock:
-    from closedloop.cli.inputs import load_object
-
-    found = load_object(spec, "clock")
+def _clock_from(found: object, label: str) -> Clock:
     if isinstance(found, type):
         try:
             found = found()
         except Exception as exc:  # the host's class may fail any way
             raise ValidationError.of(
-                "CLOCK", f"calling {spec!r} to make the clock failed: {type(exc).__name__}: {exc}"
+                "CLOCK", f"calling {label} to make the clock failed: {type(exc).__name__}: {exc}"
             ) from None
     if not callable(getattr(found, "now", None)):
         raise ValidationError.of(
             "CLOCK",
-            f"{spec!r} ({type(found).__name__}) is not a Clock: give an object with a now() "
-            "method returning an aware datetime, or a class that makes one",
+            f"{label} ({type(found).__name__}) is not a Clock: give an object with a now() "
+            "method returning an aware datetime (or its MODULE:NAME), or a class that makes one",
         )
     clock: Clock = found  # type: ignore[assignment]
     return clock
 
 
-def _notifier(config: Mapping[str, object]) -> Notifier:
-    from closedloop.cli.inputs import load_notifier
+def _address_of(found: object, label: str) -> Callable[[str], str | None]:
+    if not callable(found):
+        raise ValidationError.of(
+            "ADDRESS_OF", f"give a function mapping a name to an email address or None, got {label}"
+        )
+    return cast("Callable[[str], str | None]", found)
 
-    spec = _text(config, "NOTIFIER", DJANGO_MAIL)
-    mail_keys = [key for key in ("FROM_EMAIL", "REPLY_TO", "ADDRESS_OF") if key in config]
-    if spec != DJANGO_MAIL:
+
+def _notifier(config: Mapping[str, object]) -> Notifier:
+    from closedloop.cli.inputs import notifier_from
+    from closedloop.contrib.django.mail import DjangoMailNotifier
+
+    value = config.get("NOTIFIER", DJANGO_MAIL)
+    if value != DJANGO_MAIL:
+        if isinstance(value, str) and ":" not in value:
+            raise _error(
+                "NOTIFIER",
+                f'give "{DJANGO_MAIL}" (the default: mail through EMAIL_BACKEND), or your '
+                f"notifier's MODULE:NAME, or the notifier itself; got {value!r}",
+            )
+        mail_keys = [key for key in ("FROM_EMAIL", "REPLY_TO", "ADDRESS_OF") if key in config]
         if mail_keys:
             raise _error(
                 mail_keys[0],
                 f"{mail_keys[0]} is for NOTIFIER {DJANGO_MAIL!r}; configure your own notifier "
                 "itself, or drop the key",
             )
-        found = _loaded(config, "NOTIFIER", load_notifier)
+        found = _loaded(config, "NOTIFIER", "notifier", notifier_from)
         assert found is not None  # the key is set: it is not the default
         return found
-    from closedloop.cli.inputs import load_object
-    from closedloop.contrib.django.mail import DjangoMailNotifier
-
-    address_of = _loaded(config, "ADDRESS_OF", lambda spec: load_object(spec, "address_of"))
-    if address_of is not None and not callable(address_of):
-        raise _error("ADDRESS_OF", "give a function mapping a name to an email address or None")
+    address_of = _loaded(config, "ADDRESS_OF", "address_of", _address_of)
     from_email = _text(config, "FROM_EMAIL", "-") if "FROM_EMAIL" in config else None
     reply_to = _text(config, "REPLY_TO", "-") if "REPLY_TO" in config else None
     try:
@@ -274,20 +324,28 @@ def _notifier(config: Mapping[str, object]) -> Notifier:
 def _store(config: Mapping[str, object], tenant: str) -> CaseStore:
     from django.conf import settings
 
-    spec = _text(config, "STORE", "django")
-    if spec != "django":
-        if "USING" in config:
+    from closedloop.domain.checks import shown
+
+    value = config.get("STORE", "django")
+    if value != "django":
+        if isinstance(value, str) and ":" not in value:
+            raise _error(
+                "STORE",
+                'give "django" (the default: DjangoStore on the database USING names), or the '
+                "MODULE:NAME of a function taking no arguments that returns a store; got "
+                f"{value!r}",
+            )
+        if config.get("USING", "default") != "default":
             raise _error(
                 "USING", 'USING names the database of STORE "django"; a STORE factory opens its own'
             )
-        from closedloop.cli.inputs import load_object
-
-        factory = _loaded(config, "STORE", lambda spec: load_object(spec, "store"))
+        factory = _loaded(config, "STORE", "store", _as_is)
+        label = repr(value) if isinstance(value, str) else shown(value)
         made = _call(factory, "STORE")
         if not callable(getattr(made, "for_tenant", None)):
             raise _error(
                 "STORE",
-                f"{spec!r} made a {type(made).__name__}, not a closedloop store: give a "
+                f"{label} made a {type(made).__name__}, not a closedloop store: give a "
                 "function taking no arguments that returns one (e.g. SQLiteStore(path))",
             )
         found: CaseStore = made  # type: ignore[assignment]
@@ -311,7 +369,9 @@ def _store(config: Mapping[str, object], tenant: str) -> CaseStore:
 
 def _call(factory: object, key: str) -> object:
     if not callable(factory):
-        raise _error(key, f"give a function that takes no arguments, got {factory!r}")
+        from closedloop.domain.checks import shown
+
+        raise _error(key, f"give a function that takes no arguments, got {shown(factory)}")
     try:
         return factory()
     except Exception as exc:  # the host's factory may fail any way

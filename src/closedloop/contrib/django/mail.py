@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 __all__ = ["DjangoMailNotifier"]
 
+#: How a Django host gives staff names their addresses.
+_FIX = 'set CLOSEDLOOP["ADDRESS_OF"] (or pass DjangoMailNotifier(address_of=...)) to a function'
+
 
 class DjangoMailNotifier:
     """A :class:`~closedloop.ports.Notifier` that sends each notification as one e-mail
@@ -31,7 +34,10 @@ class DjangoMailNotifier:
     The e-mail is the body as plain text with an HTML alternative, ``Date`` the time the
     notification was made, a ``Message-ID`` derived from its key (the same on every
     redelivery, so replies thread and repeats are recognisable) and ``X-Closedloop-Key``.
-    A backend that fails raises :class:`~closedloop.NotifierError`: the outbox retries.
+    A backend that fails raises :class:`~closedloop.NotifierError`: the outbox retries. An
+    SMTP server refusing the recipient or the message for good (a 5xx reply to ``RCPT`` or
+    ``DATA``: ``SMTPRecipientsRefused``, ``SMTPDataError``) raises
+    :class:`~closedloop.UndeliverableError`: a dead letter at once.
     """
 
     def __init__(
@@ -73,7 +79,7 @@ class DjangoMailNotifier:
             subject=notification.subject,
             body=notification.body,
             from_email=sender,
-            to=[recipient_of(notification, self.address_of, "DjangoMailNotifier")],
+            to=[recipient_of(notification, self.address_of, "DjangoMailNotifier", _FIX)],
             reply_to=[self.reply_to] if self.reply_to is not None else None,
             headers=email_headers(notification, domain),
         )
@@ -93,8 +99,33 @@ class DjangoMailNotifier:
             connection = get_connection(self.backend, fail_silently=False)
             sent = connection.send_messages([email])
         except Exception as exc:  # a backend may fail any way (smtplib, a web API's client)
+            refused = _permanent_refusal(exc)
+            if refused is not None:
+                raise UndeliverableError(
+                    notification.key, f"the mail server refused it for good: {refused}"
+                ) from exc
             raise NotifierError(
                 notification.key, f"the Django mail backend failed: {type(exc).__name__}: {exc}"
             ) from exc
         if sent != 1:  # a backend that swallowed its error (fail_silently in its own setup)
             raise NotifierError(notification.key, f"the Django mail backend sent {sent!r} of 1")
+
+
+def _permanent_refusal(exc: Exception) -> str | None:
+    """What an SMTP server said refusing the recipient or the message for good (a 5xx
+    reply to RCPT or DATA), or None for a failure worth retrying (a connection, a 4xx
+    reply, the login or the sender: the project's setup, fixed once for every message)."""
+    import smtplib
+
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        replies = list(exc.recipients.values())
+        if replies and all(500 <= code < 600 for code, _ in replies):
+            said = "; ".join(f"{code} {_text(reply)}" for code, reply in replies)
+            return f"{type(exc).__name__}: {said}"
+    elif isinstance(exc, smtplib.SMTPDataError) and 500 <= exc.smtp_code < 600:
+        return f"{type(exc).__name__}: {exc.smtp_code} {_text(exc.smtp_error)}"
+    return None
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)

@@ -1,22 +1,35 @@
-"""Read-only Django models over closedloop's own tables, for the admin: cases, the outbox
-(and its dead letters) and survey invitations. ``managed = False``: closedloop's store
-creates and migrates these tables, Django never does; the admin never writes through them.
+"""Read-only Django models over closedloop's own tables, for the admin and for your own
+queries: cases, the outbox (and its dead letters) and survey invitations. ``managed =
+False``: closedloop's store creates and migrates these tables, Django never does; nothing
+is written through them.
 
 A row's primary key in closedloop is (tenant, id); Django's is one column, so each model
-names its id as the key and every query of the admin is filtered to one tenant (the
-configured ``CLOSEDLOOP["TENANT"]``). The columns are the ones the SQLite and PostgreSQL
-schemas share. On PostgreSQL the tables live in the ``closedloop`` schema:
-:func:`tables_for` names them so for the database the admin reads.
+names its id as the key. ``Model.objects`` reads the configured tenant
+(``CLOSEDLOOP["TENANT"]``) from the database ``CLOSEDLOOP["USING"]`` names, in its
+``closedloop`` schema on PostgreSQL; ``Model.objects.using(alias)`` reads another database,
+and ``Model.all_tenants`` every tenant. The columns are the ones the SQLite and PostgreSQL
+schemas share.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any, Self
 
 from django.db import models
 
-__all__ = ["PG_SCHEMA", "Case", "DeadLetter", "Invitation", "OutboxMessage", "tables_for"]
+__all__ = [
+    "PG_SCHEMA",
+    "AllTenantsManager",
+    "Case",
+    "ClosedloopQuerySet",
+    "DeadLetter",
+    "Invitation",
+    "OutboxMessage",
+    "TenantManager",
+    "tables_for",
+]
 
 #: The PostgreSQL schema of closedloop's tables (DjangoStore's and PostgresStore's default).
 PG_SCHEMA = "closedloop"
@@ -26,6 +39,57 @@ def _instant(value: int | None) -> datetime | None:
     from closedloop.adapters.rows import from_us
 
     return from_us(value) if value is not None else None
+
+
+class ClosedloopQuerySet(models.QuerySet[Any]):
+    """A query of closedloop's tables: :meth:`using` names them for that database."""
+
+    def using(self, alias: str | None) -> Self:
+        """This query on the database ``alias``, its tables named for the database's vendor.
+        Call it before filtering (``Model.objects.using(alias).filter(...)``): a query built
+        for one vendor's table names cannot move to another's."""
+        if alias is not None:
+            table = self.model._meta.db_table
+            tables_for(alias)
+            if self.query.alias_map and self.model._meta.db_table != table:
+                tables_for(self.db)
+                from closedloop.domain.errors import ValidationError
+
+                raise ValidationError.of(
+                    "using",
+                    f"this query of {self.model.__name__} was built for {self.db!r}, whose "
+                    f"tables are named otherwise than {alias!r}'s: start from "
+                    f"{self.model.__name__}.objects.using({alias!r}) and filter after",
+                )
+        moved: Self = super().using(alias)
+        return moved
+
+
+class AllTenantsManager(models.Manager[Any]):
+    """Every tenant's rows, from the database ``CLOSEDLOOP["USING"]`` names (or
+    ``Model.all_tenants.using(alias)``'s)."""
+
+    def get_queryset(self) -> ClosedloopQuerySet:
+        from closedloop.contrib.django.conf import configured_database
+
+        alias = self._db or configured_database()[0]
+        tables_for(alias)
+        return ClosedloopQuerySet(self.model, using=alias, hints=self._hints)
+
+    def using(self, alias: str) -> ClosedloopQuerySet:
+        """The rows in the database ``alias``."""
+        found: ClosedloopQuerySet = self.db_manager(alias).get_queryset()
+        return found
+
+
+class TenantManager(AllTenantsManager):
+    """The configured tenant's rows (``CLOSEDLOOP["TENANT"]``)."""
+
+    def get_queryset(self) -> ClosedloopQuerySet:
+        from closedloop.contrib.django.conf import configured_database
+
+        found: ClosedloopQuerySet = super().get_queryset().filter(tenant=configured_database()[1])
+        return found
 
 
 class Case(models.Model):
@@ -41,6 +105,9 @@ class Case(models.Model):
     acknowledged = models.BooleanField()
     closed = models.BooleanField()
     queue = models.TextField(null=True)
+
+    objects = TenantManager()
+    all_tenants = AllTenantsManager()
 
     class Meta:
         managed = False
@@ -76,6 +143,9 @@ class OutboxMessage(models.Model):
     sent_at = models.TextField(null=True)
     recipient = models.TextField(null=True)
     body = models.TextField()
+
+    objects = TenantManager()
+    all_tenants = AllTenantsManager()
 
     class Meta:
         managed = False
@@ -128,17 +198,25 @@ class OutboxMessage(models.Model):
         return _instant(self.next_attempt_us)
 
 
-class DeadLetterManager(models.Manager["DeadLetter"]):
-    """Only the messages the outbox gave up on."""
+class DeadLetterManager(TenantManager):
+    """Only the messages the outbox gave up on, of the configured tenant."""
 
-    def get_queryset(self) -> models.QuerySet[DeadLetter]:
-        return super().get_queryset().filter(status="dead")
+    def get_queryset(self) -> ClosedloopQuerySet:
+        found: ClosedloopQuerySet = super().get_queryset().filter(status="dead")
+        return found
+
+
+class _AllDeadLetters(AllTenantsManager):
+    def get_queryset(self) -> ClosedloopQuerySet:
+        found: ClosedloopQuerySet = super().get_queryset().filter(status="dead")
+        return found
 
 
 class DeadLetter(OutboxMessage):
     """A message the outbox gave up on: requeue it once its cause is fixed."""
 
     objects = DeadLetterManager()
+    all_tenants = _AllDeadLetters()
 
     class Meta:
         proxy = True
@@ -156,6 +234,9 @@ class Invitation(models.Model):
     due_us = models.BigIntegerField(null=True)
     answered_us = models.BigIntegerField(null=True)
     body = models.TextField()
+
+    objects = TenantManager()
+    all_tenants = AllTenantsManager()
 
     class Meta:
         managed = False
@@ -188,8 +269,8 @@ class Invitation(models.Model):
 
 def tables_for(alias: str = "default") -> None:
     """Point the models at closedloop's tables in the database ``alias`` names: by name on
-    SQLite, in the :data:`PG_SCHEMA` schema on PostgreSQL. (The admin calls it before each
-    query; a process reading both kinds of database switches between them.)"""
+    SQLite, in the :data:`PG_SCHEMA` schema on PostgreSQL. (The managers call it before
+    each query; a process reading both kinds of database switches between them.)"""
     from django.db import connections
 
     postgres = connections[alias].vendor == "postgresql"

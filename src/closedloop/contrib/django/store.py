@@ -22,7 +22,7 @@ from typing import Any, Self, cast
 
 from closedloop.adapters.common import check_tenant
 from closedloop.contrib.django.schema import unsupported
-from closedloop.domain.errors import ValidationError
+from closedloop.domain.errors import StorageError, ValidationError
 from closedloop.ports import DEFAULT_TENANT
 
 __all__ = ["DjangoStore"]
@@ -117,6 +117,21 @@ class DjangoStore:
 
     def __repr__(self) -> str:
         return f"DjangoStore({self._using!r}, tenant={self._tenant!r})"
+
+    def _refuse_in_host_transaction(self, what: str) -> None:
+        """Raise StorageError if the caller is inside an ``atomic()`` block of its own (a
+        test case's blocks do not count, as for Django's ``durable``)."""
+        wrapper = self._wrapper()
+        if wrapper.in_atomic_block and not all(
+            getattr(block, "_from_testcase", False) for block in wrapper.atomic_blocks
+        ):
+            raise StorageError(
+                f"{what} inside a transaction.atomic() block on database {self._using!r}: "
+                "its claims are not seen by other workers until the block commits, and a "
+                "rollback undoes them after the mail has gone, so it is sent again; run "
+                "dispatch outside transactions (`manage.py closedloop_dispatch` from cron or "
+                "a worker), not in a view under ATOMIC_REQUESTS or your own atomic() block"
+            )
 
     def _wrapper(self) -> Any:
         """Django's connection (its ``DatabaseWrapper``) for this thread."""

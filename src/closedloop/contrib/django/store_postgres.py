@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from closedloop.adapters.postgres.cases import PostgresCaseStorage
@@ -29,6 +30,7 @@ from closedloop.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from closedloop.contrib.django.schema import PG_SCHEMA, psycopg_cursors
 from closedloop.contrib.django.store import DjangoStore, _State
 from closedloop.domain.errors import StorageError
+from closedloop.domain.outbox.messages import OutboxMessage
 
 if TYPE_CHECKING:
     import psycopg
@@ -134,6 +136,14 @@ class DjangoPostgresStore(
     PostgresOperations,
 ):
     """:class:`~closedloop.contrib.django.DjangoStore` on a Django PostgreSQL database."""
+
+    def outbox_claim(
+        self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
+    ) -> Sequence[OutboxMessage]:
+        """As the protocol's; refused (StorageError) inside your ``atomic()`` block, where
+        a rollback would undo the claims of messages already sent."""
+        self._refuse_in_host_transaction("dispatching the outbox")
+        return super().outbox_claim(now, limit, lease)
 
     @property
     def schema(self) -> str:

@@ -3,10 +3,11 @@ through Django's connection, each write a ``transaction.atomic()`` block."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from closedloop.adapters.read_model import report_totals
@@ -24,6 +25,7 @@ from closedloop.contrib.django.store import DjangoStore
 from closedloop.domain.checks import require_aware
 from closedloop.domain.customers.erasure import Erasure
 from closedloop.domain.errors import ErasurePendingError, SchemaVersionError, StorageError
+from closedloop.domain.outbox.messages import OutboxMessage
 from closedloop.domain.reports.totals import Totals
 
 __all__ = ["DjangoSQLiteStore"]
@@ -34,6 +36,8 @@ __all__ = ["DjangoSQLiteStore"]
 # OPTIONS["transaction_mode"] = "IMMEDIATE"; a deferred transaction that read first and
 # then writes cannot wait for the lock, and fails with "database is locked".)
 _TAKE_WRITE_LOCK = "UPDATE cases SET version = version WHERE 0"
+
+log = logging.getLogger("closedloop.storage.sqlite")
 
 
 class _DjangoSQLite(DjangoStore, TenantView):
@@ -110,6 +114,14 @@ class DjangoSQLiteStore(
 ):
     """:class:`~closedloop.contrib.django.DjangoStore` on a Django SQLite database."""
 
+    def outbox_claim(
+        self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
+    ) -> Sequence[OutboxMessage]:
+        """As the protocol's; refused (StorageError) inside your ``atomic()`` block, where
+        a rollback would undo the claims of messages already sent."""
+        self._refuse_in_host_transaction("dispatching the outbox")
+        return super().outbox_claim(now, limit, lease)
+
     def report_totals(
         self, since: datetime, until: datetime, basis: str, *, oldest: int = 20,
         examples: int = 3,
@@ -125,8 +137,11 @@ class DjangoSQLiteStore(
     def erase(self, erasure: Erasure, at: datetime) -> int:
         """Remove a customer's details from every record (see the protocol), with
         ``secure_delete`` on. In WAL mode the log is then checkpointed as SQLiteStore's is
-        (:class:`~closedloop.ErasurePendingError` if a reader holds old pages); inside your
-        ``atomic()`` block that waits for it to commit (``transaction.on_commit``)."""
+        (:class:`~closedloop.ErasurePendingError` if a reader holds old pages). Inside your
+        ``atomic()`` block the checkpoint runs when your outermost block commits
+        (``transaction.on_commit``): if it cannot complete, the ``ErasurePendingError`` is
+        logged and raised from the exit of that block, after the commit (the erasure is
+        committed; :meth:`checkpoint` finishes the job once the reader is done)."""
         from django.db import transaction
 
         require_aware("at", at)
@@ -137,10 +152,17 @@ class DjangoSQLiteStore(
         finally:
             self._read("PRAGMA secure_delete = OFF", ())
         if self._wrapper().in_atomic_block:
-            transaction.on_commit(self.checkpoint, using=self._using, robust=True)
-        elif not self.checkpoint():
-            raise ErasurePendingError(self._name())
+            transaction.on_commit(self._checkpoint_or_raise, using=self._using)
+        else:
+            self._checkpoint_or_raise()
         return changed
+
+    def _checkpoint_or_raise(self) -> None:
+        """:meth:`checkpoint`, or log and raise ErasurePendingError if it cannot finish."""
+        if not self.checkpoint():
+            error = ErasurePendingError(self._name())
+            log.error("%s", error, extra={"database": self._using})
+            raise error
 
     def checkpoint(self, wait: float | None = None) -> bool:
         """Copy the write-ahead log into the database file and empty it (WAL mode only:
