@@ -320,6 +320,8 @@ class Desk:
         (required for a hand-off when ``Assignment.require_handoff_summary``)."""
 
         def move(case: Case, now: datetime) -> Case:
+            if case.owner == owner and summary is None:
+                return case  # theirs already: nothing changes hands
             check_member(self._ctx, case, owner)
             check_hand_off(self._ctx, case, owner, summary)
             return domain.assign(case, at=now, by=by, owner=owner, summary=summary)

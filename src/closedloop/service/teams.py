@@ -185,6 +185,8 @@ class Teams:
             require_key(field, owner)
 
             def given(case: Case, now: datetime) -> Case:
+                if case.owner == owner and summary is None:
+                    return case  # theirs already: nothing changes hands
                 check_member(ctx, case, owner, field)
                 check_hand_off(ctx, case, owner, summary)
                 return route(

@@ -118,10 +118,6 @@ def route(
     """Give the case to ``owner`` (None: nobody, back to the team's queue) in ``team``
     (None: no team), saying why (``reason``: ``"manual"``, an assignment rule's name...) and,
     for a hand-off, what the next owner needs to know (``summary``)."""
-    if owner == case.owner and team == case.team and summary is None:
-        require_aware("at", at)
-        require_actor(by)
-        return case  # nothing changes hands: nothing to record
     if owner is not None:
         require_key("owner", owner)
     if team is not None:

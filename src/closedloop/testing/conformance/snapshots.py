@@ -36,8 +36,9 @@ def _same(store: CaseStore, case: Case) -> None:
 
 
 def _handed(case: Case, times: int) -> Case:
-    for n in range(times):
-        case = latte.assign(case, at=T0, by="amy", owner="bob" if n % 2 else "amy")
+    """``case`` handed between amy and bob ``times`` times (each a new owner: an event)."""
+    for _ in range(times):
+        case = latte.assign(case, at=T0, by="amy", owner="bob" if case.owner == "amy" else "amy")
     return case
 
 
