@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from closedloop import CaseStore, Order, ValidationError
+from closedloop import CaseStore, Change, Order, ValidationError
 from closedloop.testing import InMemoryStore
 from tests.service.test_teams import _desk, _listen
 
@@ -56,3 +56,30 @@ def test_giving_a_case_to_whom_it_has_already_records_nothing() -> None:
     case = desk.get(case_id)
     assert case.owner is not None
     assert desk.assign(case_id, owner=case.owner, by="lee").version == case.version
+
+
+def test_away_moves_a_case_another_writer_changed_meanwhile() -> None:
+    from closedloop.domain.cases import labelling
+
+    class Busy(InMemoryStore):
+        """Another writer tags the first case just before away's first move commits."""
+
+        interfered = True  # armed only for away()
+
+        def commit_turn(self, team: str, turn: int, owner: str, change: object) -> None:
+            if not self.interfered:
+                self.interfered = True
+                case = self.get(change.case.id)  # type: ignore[attr-defined]
+                other = labelling.tag(case, at=case.opened_at, by="eve", add=["urgent"])
+                self.commit(Change(other, case.version))
+            super().commit_turn(team, turn, owner, change)  # type: ignore[arg-type]
+
+    store = Busy()
+    desk, _ = _desk(store, rule="round_robin")
+    ids = _listen(desk, 4, "refund")
+    store.interfered = False
+    ann = [c for c in ids if desk.get(c).owner == "ann"]
+    assert ann
+    moved = desk.teams.away("ann", by="lee")
+    assert sorted(c.id for c in moved) == sorted(ann)
+    assert all(desk.get(c).owner not in (None, "ann") for c in ann)
