@@ -30,3 +30,26 @@ def undo_search_postgres(conn: Any, schema: str) -> None:
     conn.execute(f'DROP TABLE "{schema}".case_labels')
     drops = ", ".join(f"DROP COLUMN {column}" for column in _COLUMNS)
     conn.execute(f'ALTER TABLE "{schema}".cases {drops}')
+
+
+def undo_attribution_sqlite(db: sqlite3.Connection) -> None:
+    """Drop what the report facts' attribution migration added to a SQLite file."""
+    db.execute("DROP TABLE fact_tags")
+    for table in ("case_facts", "fact_steps"):
+        db.execute(f"ALTER TABLE {table} DROP COLUMN owner")
+        db.execute(f"ALTER TABLE {table} DROP COLUMN team")
+
+
+def undo_attribution_postgres(conn: Any, schema: str) -> None:
+    """Drop what the report facts' attribution migration added to a schema."""
+    conn.execute(f'DROP TABLE "{schema}".fact_tags')
+    for table in ("case_facts", "fact_steps"):
+        conn.execute(f'ALTER TABLE "{schema}".{table} DROP COLUMN owner, DROP COLUMN team')
+
+
+def undo_agents(conn: Any, schema: str | None = None) -> None:
+    """Drop the teams migration's tables (from a SQLite file, or from ``schema``)."""
+    from closedloop.adapters.postgres.agents_schema import AGENT_TABLES
+
+    for table in AGENT_TABLES:
+        conn.execute(f"DROP TABLE {table}" if schema is None else f'DROP TABLE "{schema}".{table}')

@@ -7,9 +7,17 @@ import sqlite3
 from pathlib import Path
 
 from closedloop import Desk, PostgresStore, SQLiteStore
-from closedloop.adapters.agent_rows import AGENT_TABLES
+from closedloop.adapters.postgres.agents_schema import AGENTS as PG_AGENTS
+from closedloop.adapters.postgres.schema import MIGRATIONS as PG_MIGRATIONS
+from closedloop.adapters.sqlite.agents import AGENTS
+from closedloop.adapters.sqlite.schema import MIGRATIONS
 from closedloop.ports import AgentStorage, CaseStore
 from closedloop.testing import ManualClock, RecordingNotifier
+from tests.adapters.search_support import (
+    undo_agents,
+    undo_attribution_postgres,
+    undo_attribution_sqlite,
+)
 from tests.helpers import START, make_feedback, take_step
 
 
@@ -38,14 +46,14 @@ def test_sqlite_indexes_the_owned_cases_of_an_older_file(tmp_path: Path) -> None
     with SQLiteStore(path) as store:
         expected = owned_cases(store)
         version = store.pragmas()["user_version"]
-    db = sqlite3.connect(path)  # the file as closedloop wrote it before teams
-    for table in AGENT_TABLES:
-        db.execute(f"DROP TABLE {table}")
-    db.execute(f"PRAGMA user_version = {int(version) - 1}")
+    db = sqlite3.connect(path)  # the file as closedloop wrote it before teams (and after)
+    undo_attribution_sqlite(db)
+    undo_agents(db)
+    db.execute(f"PRAGMA user_version = {MIGRATIONS.index(AGENTS)}")
     db.commit()
     db.close()
     with SQLiteStore(path) as store:
-        assert store.pragmas()["user_version"] == version
+        assert store.pragmas()["user_version"] == version == len(MIGRATIONS)
         assert _found(store) == expected
         assert store.open_counts(["amy", "bob"]) == {"amy": 2, "bob": 0}
 
@@ -55,12 +63,13 @@ def test_postgres_indexes_the_owned_cases_of_an_older_schema(dsn: str, schema: s
 
     with PostgresStore(dsn, schema=schema) as store:
         expected = owned_cases(store)
-        version = store.schema_version()
+    before = PG_MIGRATIONS.index(PG_AGENTS)
     with psycopg.connect(dsn, autocommit=True) as conn:  # the schema before teams
-        for table in AGENT_TABLES:
-            conn.execute(f'DROP TABLE "{schema}".{table}')
-        conn.execute(f'UPDATE "{schema}".schema_version SET version = %s', (version - 1,))
+        undo_attribution_postgres(conn, schema)
+        undo_agents(conn, schema)
+        conn.execute(f'UPDATE "{schema}".schema_version SET version = %s', (before,))
     with PostgresStore(dsn, schema=schema) as store:
-        assert store.migrate() == version - 1
+        assert store.migrate() == before
+        assert store.schema_version() == len(PG_MIGRATIONS)
         assert _found(store) == expected
         assert store.open_counts(["amy", "bob"]) == {"amy": 2, "bob": 0}

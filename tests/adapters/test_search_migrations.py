@@ -22,7 +22,13 @@ from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
 from closedloop.testing.conformance.base import T0
 from closedloop.testing.conformance.search import _world, every_page
 from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
-from tests.adapters.search_support import undo_search_postgres, undo_search_sqlite
+from tests.adapters.search_support import (
+    undo_agents,
+    undo_attribution_postgres,
+    undo_attribution_sqlite,
+    undo_search_postgres,
+    undo_search_sqlite,
+)
 
 _H = timedelta(hours=1)
 
@@ -67,6 +73,8 @@ def test_sqlite_fills_the_search_columns_of_an_older_file(tmp_path: Path) -> Non
     with SQLiteStore(path) as store:
         _commit(store)
     db = sqlite3.connect(path)
+    undo_attribution_sqlite(db)  # and the migrations after it
+    undo_agents(db)
     undo_search_sqlite(db)
     db.execute(f"PRAGMA user_version = {MIGRATIONS.index(SEARCH)}")
     db.commit()
@@ -105,6 +113,8 @@ def test_postgres_fills_the_search_columns_and_secures_the_labels(
         store.enable_row_level_security()
     before = PG_MIGRATIONS.index(PG_SEARCH)
     with psycopg.connect(dsn, autocommit=True) as conn:
+        undo_attribution_postgres(conn, schema)  # and the migrations after it
+        undo_agents(conn, schema)
         undo_search_postgres(conn, schema)
         conn.execute(f'UPDATE "{schema}".schema_version SET version = %s', (before,))
     with PostgresStore(dsn, schema=schema) as store:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from closedloop.adapters.postgres.agents import PostgresAgents
 from closedloop.adapters.postgres.cases import PostgresCaseStorage
 from closedloop.adapters.postgres.claims import PostgresDueClaims
 from closedloop.adapters.postgres.connection import PostgresBase, errors
@@ -134,6 +135,7 @@ class DjangoPostgresStore(
     PostgresErasureStorage,
     PostgresReportStorage,
     PostgresOperations,
+    PostgresAgents,
 ):
     """:class:`~closedloop.contrib.django.DjangoStore` on a Django PostgreSQL database."""
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from closedloop.adapters.read_model import report_totals
+from closedloop.adapters.read_model import attributions, report_totals
+from closedloop.adapters.sqlite.agents import SQLiteAgents
 from closedloop.adapters.sqlite.cases import SQLiteCaseStorage
-from closedloop.adapters.sqlite.connection import TenantView, _translated
+from closedloop.adapters.sqlite.connection import CHUNK, TenantView, _translated
 from closedloop.adapters.sqlite.customers import SQLiteCustomerStorage
 from closedloop.adapters.sqlite.erasure import SQLiteErasureStorage
 from closedloop.adapters.sqlite.invitations import SQLiteInvitationStorage
@@ -26,6 +27,7 @@ from closedloop.domain.checks import require_aware
 from closedloop.domain.customers.erasure import Erasure
 from closedloop.domain.errors import ErasurePendingError, SchemaVersionError, StorageError
 from closedloop.domain.outbox.messages import OutboxMessage
+from closedloop.domain.reports.facts import Attribution
 from closedloop.domain.reports.totals import Totals
 
 __all__ = ["DjangoSQLiteStore"]
@@ -111,6 +113,7 @@ class DjangoSQLiteStore(
     SQLiteErasureStorage,
     SQLiteReportStorage,
     SQLiteOperations,
+    SQLiteAgents,
 ):
     """:class:`~closedloop.contrib.django.DjangoStore` on a Django SQLite database."""
 
@@ -133,6 +136,13 @@ class DjangoSQLiteStore(
             return report_totals(
                 self._read, self._stream, self._tenant, since, until, basis, oldest, examples
             )
+
+    def attributions(self, case_ids: Sequence[str], until: datetime) -> Mapping[str, Attribution]:
+        """As SQLiteStore's, in one snapshot of the host's connection."""
+        from django.db import transaction
+
+        with transaction.atomic(using=self._using):
+            return attributions(self._read, self._tenant, case_ids, until, CHUNK)
 
     def erase(self, erasure: Erasure, at: datetime) -> int:
         """Remove a customer's details from every record (see the protocol), with
