@@ -11,6 +11,7 @@ import time
 from typing import Final
 
 from closedloop.adapters.sqlite.agents import AGENTS, fill_agent_cases
+from closedloop.adapters.sqlite.backfill import fill_snapshots
 from closedloop.adapters.sqlite.connection import Shared
 from closedloop.adapters.sqlite.read_model_schema import (
     ATTRIBUTION,
@@ -180,7 +181,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     (
         # Each case's current state (codec.dump_snapshot), so that reading a case decodes
         # one record however long its history; filled in from the events once (see
-        # _fill_snapshots). NULL, or a snapshot of another format, is read by replaying.
+        # backfill.fill_snapshots). NULL, or a snapshot of another format, is read by replaying.
         "ALTER TABLE cases ADD COLUMN snapshot TEXT",
     ),
     READ_MODEL,
@@ -273,7 +274,7 @@ def _migrate(db: sqlite3.Connection) -> None:
         if found and found < _ERASURE_FROM <= SCHEMA_VERSION:
             _fill_erasure_indexes(db)
         if found and found < _SNAPSHOTS_FROM <= SCHEMA_VERSION:
-            _fill_snapshots(db)
+            fill_snapshots(db)
         if found and found < _SEARCH_FROM <= SCHEMA_VERSION:
             fill_search(db)
         if found and found < _AGENTS_FROM <= SCHEMA_VERSION:
@@ -334,35 +335,6 @@ def _fill_erasure_indexes(db: sqlite3.Connection) -> None:
                 "INSERT OR IGNORE INTO case_authors (tenant, handle, case_id) VALUES (?, ?, ?)",
                 [(tenant, handle, case.id) for handle in other_authors(case)],
             )
-
-
-def _fill_snapshots(db: sqlite3.Connection, chunk: int = 500) -> None:
-    """Write the snapshot of every case of an older database, replaying ``chunk`` cases at a
-    time (memory for one chunk, however big the database). A case that cannot be read keeps
-    none: reading it replays, and fails, as before."""
-    from closedloop.adapters.rows import dump_json, group
-    from closedloop.codec import dump_snapshot
-
-    after = ("", "")
-    while True:
-        page = db.execute(
-            "SELECT tenant, id FROM cases WHERE (tenant, id) > (?, ?) ORDER BY tenant, id LIMIT ?",
-            (*after, chunk),
-        ).fetchall()
-        if not page:
-            return
-        for tenant in sorted({t for t, _ in page}):
-            ids = [case_id for t, case_id in page if t == tenant]
-            rows = db.execute(
-                "SELECT case_id, body FROM events WHERE tenant = ? AND case_id IN"
-                f" ({', '.join('?' * len(ids))}) ORDER BY case_id, version",
-                (tenant, *ids),
-            ).fetchall()
-            db.executemany(
-                "UPDATE cases SET snapshot = ? WHERE tenant = ? AND id = ?",
-                [(dump_json(dump_snapshot(case)), tenant, case.id) for case in group(rows)],
-            )
-        after = page[-1]
 
 
 def _use_wal(db: sqlite3.Connection, busy_timeout: float) -> None:

@@ -21,6 +21,7 @@ from closedloop.adapters.search import (
     rag_columns,
     search_columns,
 )
+from closedloop.adapters.sqlite.backfill import replayed_in_chunks
 from closedloop.adapters.sqlite.connection import run
 from closedloop.domain.cases.case import Case
 from closedloop.domain.queues.query import CasePage, CaseQuery
@@ -93,25 +94,8 @@ def write_case_search(db: sqlite3.Connection, tenant: str, cases: Sequence[Case]
 def fill_search(db: sqlite3.Connection, chunk: int = 500) -> None:
     """Fill in the search columns and labels of an older database's cases, replaying
     ``chunk`` cases at a time."""
-    from closedloop.adapters.rows import group
-
-    after = ("", "")
-    while True:
-        page = db.execute(
-            "SELECT tenant, id FROM cases WHERE (tenant, id) > (?, ?) ORDER BY tenant, id LIMIT ?",
-            (*after, chunk),
-        ).fetchall()
-        if not page:
-            return
-        for tenant in sorted({t for t, _ in page}):
-            ids = [case_id for t, case_id in page if t == tenant]
-            rows = db.execute(
-                "SELECT case_id, body FROM events WHERE tenant = ? AND case_id IN"
-                f" ({', '.join('?' * len(ids))}) ORDER BY case_id, version",
-                (tenant, *ids),
-            ).fetchall()
-            write_case_search(db, tenant, group(rows))
-        after = page[-1]
+    for tenant, cases in replayed_in_chunks(db, chunk):
+        write_case_search(db, tenant, cases)
 
 
 def find_page(
