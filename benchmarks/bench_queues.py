@@ -6,7 +6,9 @@ into cases as ``find_cases`` does.
 
 Builds N cases (half closed; 20 teams, 200 agents, 1% of the open ones red at NOW) straight
 into closedloop's schema, each with the search columns a commit writes, then times the
-first page and a later page (by cursor). Target: within 2x of the raw query.
+first page and a later page (by cursor), and the same page as summaries
+(``find_summaries``, what ``desk.queues.summaries`` calls). Target: within 2x of the raw
+query; the summaries are also compared with the raw SQL of the very columns they read.
 """
 
 from __future__ import annotations
@@ -42,6 +44,15 @@ _RAW = (
     "SELECT due_key, id, snapshot FROM {cases} {hint} WHERE tenant = {p} AND team = {p}"
     " AND closed = {no} ORDER BY due_key, id LIMIT 51"
 )
+
+#: The raw SQL of the columns a page of summaries reads (what SQL alone costs for them).
+_RAW_COLUMNS = (
+    "SELECT due_key, id, version, customer, stage, kind, urgency, channel, owner, team,"
+    " opened_us, updated_us, amber_us, {json} FROM {cases} {hint}"
+    " WHERE tenant = {p} AND team = {p} AND closed = {no} ORDER BY due_key, id LIMIT 51"
+)
+_SQLITE_JSON = "json_extract(snapshot, '$.subject'), json_extract(snapshot, '$.tags')"
+_POSTGRES_JSON = "snapshot::json ->> 'subject', snapshot::json -> 'tags'"
 
 
 def _rows(n: int, seed: int = 7) -> Iterator[list[tuple[Any, ...]]]:
@@ -87,32 +98,53 @@ def build_sqlite(path: Path, n: int) -> None:
     db.close()
 
 
-def _median(work: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def _decoded(rows: Sequence[tuple[Any, ...]]) -> list[Any]:
     """The rows' snapshots as cases (their histories never read), as find_cases does."""
     return [load_snapshot(json.loads(r[2]), lambda v: ()) for r in rows[:50]]
 
 
-def _report(name: str, n: int, repeats: int, ours: float, raw: float, decoded: float,
-            later: float) -> None:  # fmt: skip
+def _report(name: str, n: int, repeats: int, times: dict[str, float]) -> None:
+    raw, decoded, ours = times["raw"], times["decoded"], times["find"]
+    listed, raw_columns = times["summaries"], times["raw_columns"]
     print(f"queues ({name}): list 50 open cases of one team, red first, of {n:,} cases"
           f" (median of {repeats})")  # fmt: skip
     print(f"  baseline: raw indexed SQL, 50 rows        {raw * 1e3:9.3f} ms")
     print(f"  raw SQL + decoding the 50 snapshots        {decoded * 1e3:9.3f} ms")
+    print(f"  raw SQL of the summaries' columns          {raw_columns * 1e3:9.3f} ms")
     print(f"  store.find_cases(team=..., RED_FIRST)      {ours * 1e3:9.3f} ms")
-    print(f"  the same, a later page by cursor           {later * 1e3:9.3f} ms")
+    print(f"  the same, a later page by cursor           {times['later'] * 1e3:9.3f} ms")
+    print(f"  store.find_summaries (desk.queues.summaries) {listed * 1e3:7.3f} ms")
     print(
-        f"  figure: find / raw SQL {ours / raw:.2f}x  (target within 2x);"
+        f"  figure: summaries / raw SQL {listed / raw:.2f}x  (target within 2x);"
+        f" summaries / raw SQL of the same columns {listed / raw_columns:.2f}x"
+    )
+    print(
+        f"  figure: find (decoded cases) / raw SQL {ours / raw:.2f}x;"
         f" find / raw SQL + decoding {ours / decoded:.2f}x"
     )
+
+
+def _times(
+    store: Any, fetch: Callable[[], Any], fetch_columns: Callable[[], Any], after: str | None,
+    repeats: int,
+) -> dict[str, float]:  # fmt: skip
+    """Each figure's median; interleaved, so that all meet the same cache and machine load."""
+    query = CaseQuery(team=TEAM, order=Order.RED_FIRST)
+    work = {
+        "raw": fetch,
+        "decoded": lambda: _decoded(fetch()),
+        "raw_columns": fetch_columns,
+        "find": lambda: store.find_cases(query, NOW, 50),
+        "later": lambda: store.find_cases(query, NOW, 50, after),
+        "summaries": lambda: store.find_summaries(query, NOW, 50),
+    }
+    runs: dict[str, list[float]] = {name: [] for name in work}
+    for _ in range(repeats):
+        for name, call in work.items():
+            started = time.perf_counter()
+            call()
+            runs[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in runs.items()}
 
 
 def bench_sqlite(quick: bool) -> None:
@@ -133,13 +165,16 @@ def bench_sqlite(quick: bool) -> None:
             assert page.next is not None
             second = store.find_cases(query, NOW, 50, page.next)
             assert len(second.cases) == 50
-            # Interleaved, so that both meet the same cache and machine load.
-            base = _median(fetch, repeats)
-            decoded = _median(lambda: _decoded(fetch()), repeats)
-            ours = _median(lambda: store.find_cases(query, NOW, 50), repeats)
-            later = _median(lambda: store.find_cases(query, NOW, 50, page.next), repeats)
+            listed = store.find_summaries(query, NOW, 50)
+            assert [s.id for s in listed.summaries] == [c.id for c in page.cases]
+            columns_sql = _RAW_COLUMNS.format(
+                cases="cases", hint="INDEXED BY cases_find_team", p="?", no="0",
+                json=_SQLITE_JSON,
+            )  # fmt: skip
+            fetch_columns = lambda: raw.execute(columns_sql, (TENANT, TEAM)).fetchall()  # noqa: E731
+            times = _times(store, fetch, fetch_columns, page.next, repeats)
         raw.close()
-    _report("SQLite", n, repeats, ours, base, decoded, later)
+    _report("SQLite", n, repeats, times)
 
 
 def bench_postgres(dsn: str, quick: bool) -> None:
@@ -173,11 +208,12 @@ def bench_postgres(dsn: str, quick: bool) -> None:
             fetch = lambda: raw.execute(raw_sql, (TENANT, TEAM)).fetchall()  # noqa: E731
             page = store.find_cases(query, NOW, 50)
             assert [c.id for c in page.cases] == [r[1] for r in fetch()[:50]]
-            base = _median(fetch, repeats)
-            decoded = _median(lambda: _decoded(fetch()), repeats)
-            ours = _median(lambda: store.find_cases(query, NOW, 50), repeats)
-            later = _median(lambda: store.find_cases(query, NOW, 50, page.next), repeats)
-        _report("PostgreSQL", n, repeats, ours, base, decoded, later)
+            columns_sql = _RAW_COLUMNS.format(
+                cases=f'"{schema}".cases', hint="", p="%s", no="false", json=_POSTGRES_JSON
+            )
+            fetch_columns = lambda: raw.execute(columns_sql, (TENANT, TEAM)).fetchall()  # noqa: E731
+            times = _times(store, fetch, fetch_columns, page.next, repeats)
+        _report("PostgreSQL", n, repeats, times)
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -80,6 +80,7 @@ from closedloop.domain.portal import (
 )
 from closedloop.domain.queues.query import CasePage, CaseQuery, Order
 from closedloop.domain.queues.rag import RagTimes
+from closedloop.domain.queues.summary import CaseSummary, SummaryPage
 from closedloop.domain.standards.calendar import BusinessCalendar, Window
 from closedloop.domain.standards.escalation import TEAM_LEAD, Ladder, Rung
 from closedloop.domain.standards.lateness import LateMode, Lateness
@@ -159,6 +160,7 @@ __all__ = [
     "CasePage",
     "CaseQuery",
     "CaseStore",
+    "CaseSummary",
     "Change",
     "Channel",
     "Clock",
@@ -252,6 +254,7 @@ __all__ = [
     "StepRefusedError",
     "StorageError",
     "Subscribe",
+    "SummaryPage",
     "Survey",
     "SurveyKind",
     "SurveyRules",

@@ -26,7 +26,12 @@ from closedloop.domain.reports.facts import Attribution, CaseFacts
 from closedloop.domain.reports.totals import Totals
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.ports_agents import AgentStorage
-from closedloop.ports_operations import HealthStorage, SearchesCases, StoreOverview
+from closedloop.ports_operations import (
+    HealthStorage,
+    SearchesCases,
+    StoreOverview,
+    SummarisesCases,
+)
 
 __all__ = [
     "DEFAULT_TENANT",
@@ -45,6 +50,7 @@ __all__ = [
     "ReportStorage",
     "SearchesCases",
     "StoreOverview",
+    "SummarisesCases",
     "UnitOfWork",
 ]
 

@@ -11,8 +11,9 @@ from typing import Protocol, runtime_checkable
 from closedloop.domain.health import HealthFigures
 from closedloop.domain.queues.query import CasePage, CaseQuery
 from closedloop.domain.queues.rag import RagTimes
+from closedloop.domain.queues.summary import SummaryPage
 
-__all__ = ["HealthStorage", "SearchesCases", "StoreOverview"]
+__all__ = ["HealthStorage", "SearchesCases", "StoreOverview", "SummarisesCases"]
 
 
 @runtime_checkable
@@ -78,4 +79,23 @@ class SearchesCases(Protocol):
     def put_rag(self, times: Sequence[tuple[str, int, RagTimes | None]]) -> int:
         """Store ``(case_id, version, rag)`` outside a commit (a recomputation), each only
         if its case is still at ``version``; returns how many were stored."""
+        ...
+
+
+@runtime_checkable
+class SummarisesCases(Protocol):
+    """Optional, beside :class:`SearchesCases`: a page of a case list as summaries, read
+    without decoding the cases (``desk.queues.summaries``; ``SQLiteStore``,
+    ``PostgresStore`` and ``InMemoryStore`` have it). Without it the Desk summarises the
+    cases ``find_cases`` returns, which decodes each one.
+
+    An implementor guarantees (``docs/storage.md``), R17: the page of ``find_cases`` for
+    the same arguments, each case as ``closedloop.domain.queues.summary.summarise`` gives
+    it under the RAG instants the store keeps, with the same ``next`` cursor.
+    """
+
+    def find_summaries(
+        self, query: CaseQuery, now: datetime, limit: int = 50, after: str | None = None
+    ) -> SummaryPage:
+        """The page ``find_cases`` would return, as summaries read at ``now``."""
         ...

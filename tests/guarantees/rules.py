@@ -25,6 +25,7 @@ from closedloop import (
     Queue,
     Rag,
     Stage,
+    SummaryPage,
     Target,
 )
 from closedloop.domain.cases.contact import (
@@ -323,3 +324,15 @@ def found_are_those_that_match(
     missed = [case_id for case_id in case_ids if case_id not in found and matches(case_id)]
     assert not wrong, f"listed but not matching: {wrong}"
     assert not missed, f"matching but not listed: {missed}"
+
+
+def summaries_say_what_cases_say(desk: Desk, page: SummaryPage, found: list[str]) -> None:
+    """``desk.queues.summaries`` lists the cases ``find`` listed for the same query (the
+    first page of each), each summary as the case and ``desk.standards.status`` say."""
+    assert [s.id for s in page.summaries] == found
+    for summary in page.summaries:
+        case = desk.get(summary.id)
+        said = (summary.version, summary.stage, summary.owner, summary.team, summary.tags)
+        assert said == (case.version, case.stage, case.owner, case.team, case.tags), summary
+        assert summary.updated_at == case.events[-1].at, summary
+        assert summary.rag is desk.standards.status(case.id), summary

@@ -37,6 +37,7 @@ from hypothesis.stateful import (
 from closedloop import (
     Assignment,
     Case,
+    CaseQuery,
     Channel,
     ClosedLoopError,
     Delivery,
@@ -55,6 +56,7 @@ from closedloop import (
     SQLiteStore,
     StatusLinks,
     Subscribe,
+    SummaryPage,
     Survey,
     SurveyKind,
     Team,
@@ -380,6 +382,10 @@ class WholeDesk(RuleBasedStateMachine):
         )
         if isinstance(pages, list):
             rules.found_are_those_that_match(self.desks[0], pages, self.case_ids, owner, rag)
+        query = CaseQuery(owner=owner, rag=rag, order=order)  # type: ignore[arg-type]
+        listed = self.both(lambda d: d.queues.summaries(query))
+        if isinstance(listed, SummaryPage) and isinstance(pages, list):
+            rules.summaries_say_what_cases_say(self.desks[0], listed, pages)
 
     @rule(case_id=cases)
     def ask_the_customer(self, case_id: str) -> None:

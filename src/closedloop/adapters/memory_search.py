@@ -14,6 +14,7 @@ from closedloop.domain.errors import ValidationError
 from closedloop.domain.queues.matching import reference_page
 from closedloop.domain.queues.query import CasePage, CaseQuery
 from closedloop.domain.queues.rag import RagTimes
+from closedloop.domain.queues.summary import SummaryPage, summarise
 
 __all__ = ["MemorySearch", "check_query", "check_rag_rows"]
 
@@ -25,7 +26,8 @@ class _Data(Protocol):
 
 
 class MemorySearch:
-    """``find_cases``: the reference the indexed stores are compared with."""
+    """``find_cases`` and ``find_summaries``: the reference the indexed stores are
+    compared with."""
 
     _tenant: str
     _data: _Data
@@ -34,13 +36,26 @@ class MemorySearch:
         self, query: CaseQuery, now: datetime, limit: int = 50, after: str | None = None
     ) -> CasePage:
         """The first ``limit`` cases ``query`` lists at ``now``, after cursor ``after``."""
+        return self._page(query, now, limit, after)[0]
+
+    def find_summaries(
+        self, query: CaseQuery, now: datetime, limit: int = 50, after: str | None = None
+    ) -> SummaryPage:
+        """The page :meth:`find_cases` lists, as summaries."""
+        page, times = self._page(query, now, limit, after)
+        return SummaryPage((summarise(c, times[c.id], now) for c in page.cases), page.next)
+
+    def _page(
+        self, query: CaseQuery, now: datetime, limit: int, after: str | None
+    ) -> tuple[CasePage, dict[str, RagTimes | None]]:
         check_query(query)
         check_limit(limit)
         check_instant("now", now)
         data, t = self._data, self._tenant
         with data.lock:
             items = [(c, data.rag.get(key)) for key, c in data.cases.items() if key[0] == t]
-        return reference_page(items, query, now, limit, after)
+        page = reference_page(items, query, now, limit, after)
+        return page, {case.id: rag for case, rag in items}
 
     def put_rag(self, times: Sequence[tuple[str, int, RagTimes | None]]) -> int:
         """Store each case's RAG instants if the case is still at the version given."""

@@ -149,11 +149,12 @@ def find_statement(
     labels_table: str = "case_labels",
     force_index: bool = False,
     boolean: bool = False,
+    columns: str = "c.snapshot",
 ) -> Statement:
     """The statement listing one page of ``query`` at ``now``: ``limit + 1`` rows of the
-    sort key columns, id and snapshot. ``force_index`` names the leading index to the
-    planner (SQLite's ``INDEXED BY``, which has no statistics to choose by); ``boolean``
-    says ``closed`` is a boolean column (PostgreSQL), not 0 or 1."""
+    sort key columns, id and ``columns`` (the snapshot). ``force_index`` names the leading
+    index to the planner (SQLite's ``INDEXED BY``, which has no statistics to choose by);
+    ``boolean`` says ``closed`` is a boolean column (PostgreSQL), not 0 or 1."""
     index = leading(query)
     keys = _KEYS[query.order]
     where: list[str] = ["c.tenant = ?"]
@@ -177,7 +178,7 @@ def find_statement(
 
     def select(*more: str) -> str:
         return (
-            f"SELECT {', '.join(sort)}, c.id, c.snapshot FROM {source}"
+            f"SELECT {', '.join(sort)}, c.id, {columns} FROM {source}"
             f" WHERE {' AND '.join([*where, *more])} ORDER BY {', '.join(sort)}, c.id LIMIT ?"
         )
 

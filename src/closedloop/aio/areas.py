@@ -186,6 +186,8 @@ class AsyncQueues(Wrapper[Queues]):
     """``desk.queues.set_fields``, awaited."""
     find = awaitable(Queues.find)
     """``desk.queues.find``, awaited."""
+    summaries = awaitable(Queues.summaries)
+    """``desk.queues.summaries``, awaited."""
     reindex = awaitable(Queues.reindex)
     """``desk.queues.reindex``, awaited."""
 

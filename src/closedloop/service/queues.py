@@ -16,9 +16,10 @@ from closedloop.domain.errors import StorageError, ValidationError
 from closedloop.domain.latte import Stage
 from closedloop.domain.queues.query import CasePage, CaseQuery, Order
 from closedloop.domain.queues.rag import rag_times
+from closedloop.domain.queues.summary import SummaryPage, summarise
 from closedloop.domain.standards.escalation import reschedule
 from closedloop.domain.standards.targets import Rag
-from closedloop.ports import SearchesCases
+from closedloop.ports import SearchesCases, SummarisesCases
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance, schedule
 
@@ -116,6 +117,30 @@ class Queues:
         elif filtered != CaseQuery():
             raise ValidationError.of("query", "give a CaseQuery or filters as keywords, not both")
         return self._searcher().find_cases(query, self._ctx.clock.now(), limit, after)
+
+    def summaries(
+        self, query: CaseQuery | None = None, *, limit: int = 50, after: str | None = None
+    ) -> SummaryPage:
+        """One page of the case list ``query`` names (all active cases, oldest first, by
+        default) as :class:`~closedloop.CaseSummary` rows, what a list view shows, read
+        without decoding the cases. The same cases, order and cursors as :meth:`find` with
+        the same query; build one with :class:`~closedloop.CaseQuery` (``docs/queues.md``,
+        "Case lists")."""
+        if query is None:
+            query = CaseQuery()
+        elif not isinstance(query, CaseQuery):
+            raise ValidationError.of(
+                "query", f"query must be a CaseQuery, got {type(query).__name__}"
+            )
+        store, now = self._searcher(), self._ctx.clock.now()
+        if isinstance(store, SummarisesCases):
+            return store.find_summaries(query, now, limit, after)
+        page = store.find_cases(query, now, limit, after)
+        standards, lifecycle = self._ctx.policy.standards, self._ctx.policy.lifecycle
+        return SummaryPage(
+            (summarise(c, rag_times(c, standards, lifecycle), now) for c in page.cases),
+            page.next,
+        )
 
     def reindex(self, *, batch: int = 500) -> int:
         """Recompute when each active case turns amber and red, under the desk's standards

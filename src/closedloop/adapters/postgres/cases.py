@@ -17,15 +17,17 @@ from closedloop.adapters.common import (
 )
 from closedloop.adapters.memory_search import check_rag_rows
 from closedloop.adapters.postgres.connection import PAGE, PostgresBase
-from closedloop.adapters.postgres.search import statement
+from closedloop.adapters.postgres.search import SUMMARY, statement
 from closedloop.adapters.rows import from_snapshot, from_snapshots, from_us, preloaded, us
 from closedloop.adapters.search import page_of_rows, rag_columns
+from closedloop.adapters.summaries import summary_page
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.due import DueCase
 from closedloop.domain.cases.queues import Queue
 from closedloop.domain.errors import CaseNotFoundError
 from closedloop.domain.queues.query import CasePage, CaseQuery
 from closedloop.domain.queues.rag import RagTimes
+from closedloop.domain.queues.summary import SummaryPage
 
 __all__ = ["PostgresCaseStorage"]
 
@@ -161,6 +163,15 @@ class PostgresCaseStorage(PostgresBase):
         found = statement(self._s, self._tenant, query, now, limit, after)
         rows = self._read(found.sql, found.params)
         return page_of_rows(query, rows, found.keys, limit, self._bodies)
+
+    def find_summaries(
+        self, query: CaseQuery, now: datetime, limit: int = 50, after: str | None = None
+    ) -> SummaryPage:
+        """The page :meth:`find_cases` lists, as summaries read from columns without
+        decoding a case (the ``SummarisesCases`` role)."""
+        found = statement(self._s, self._tenant, query, now, limit, after, SUMMARY)
+        rows = self._read(found.sql, found.params)
+        return summary_page(query, rows, found.keys, limit, now, self._bodies)
 
     def put_rag(self, times: Sequence[tuple[str, int, RagTimes | None]]) -> int:
         """Store each case's RAG instants if the case is still at the version given (a

@@ -13,6 +13,7 @@ from closedloop.adapters.common import check_instant, check_limit
 from closedloop.adapters.memory_search import check_query
 from closedloop.adapters.search import FIND_COLUMNS, Statement, find_statement, labels_of
 from closedloop.adapters.search import search_columns as columns_of
+from closedloop.adapters.summaries import summary_columns
 from closedloop.domain.cases.case import Case
 from closedloop.domain.queues.query import CaseQuery
 from closedloop.domain.queues.rag import NO_DEADLINE
@@ -117,16 +118,27 @@ def fill_search(conn: psycopg.Connection[Any], s: str, chunk: int = 500) -> None
         after = page[-1]
 
 
+#: A page of summaries reads these instead of the snapshot (``adapters.summaries``).
+SUMMARY = summary_columns("c.snapshot::json ->> 'subject'", "c.snapshot::json -> 'tags'")
+
+
 def statement(
-    s: str, tenant: str, query: CaseQuery, now: datetime, limit: int, after: str | None
+    s: str,
+    tenant: str,
+    query: CaseQuery,
+    now: datetime,
+    limit: int,
+    after: str | None,
+    columns: str = "c.snapshot",
 ) -> Statement:
-    """The checked query's statement, with PostgreSQL's placeholders."""
+    """The checked query's statement, with PostgreSQL's placeholders, selecting the sort
+    keys, id and ``columns``."""
     check_query(query)
     check_limit(limit)
     check_instant("now", now)
     found = find_statement(
         query, tenant, now, limit, after, table=f"{s}.cases",
-        labels_table=f"{s}.case_labels", boolean=True,
+        labels_table=f"{s}.case_labels", boolean=True, columns=columns,
     )  # fmt: skip
     return Statement(found.sql.replace("?", "%s"), found.params, found.index, found.keys)
 

@@ -16,13 +16,14 @@ from closedloop.adapters.common import (
 from closedloop.adapters.memory_search import check_rag_rows
 from closedloop.adapters.rows import from_snapshot, from_snapshots, from_us, preloaded, us
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView
-from closedloop.adapters.sqlite.search import explain_find, find_page, put_rag
+from closedloop.adapters.sqlite.search import explain_find, find_page, find_summaries, put_rag
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.due import DueCase
 from closedloop.domain.cases.queues import Queue
 from closedloop.domain.errors import CaseNotFoundError
 from closedloop.domain.queues.query import CasePage, CaseQuery
 from closedloop.domain.queues.rag import RagTimes
+from closedloop.domain.queues.summary import SummaryPage
 
 __all__ = ["SQLiteCaseStorage"]
 
@@ -174,6 +175,13 @@ class SQLiteCaseStorage(TenantView):
         """The first ``limit`` cases ``query`` lists at ``now``, after cursor ``after`` (the
         ``SearchesCases`` role): one statement, led by one index (``docs/queues.md``)."""
         return find_page(self._read, self._bodies, self._tenant, query, now, limit, after)
+
+    def find_summaries(
+        self, query: CaseQuery, now: datetime, limit: int = 50, after: str | None = None
+    ) -> SummaryPage:
+        """The page :meth:`find_cases` lists, as summaries read from columns without
+        decoding a case (the ``SummarisesCases`` role)."""
+        return find_summaries(self._read, self._bodies, self._tenant, query, now, limit, after)
 
     def put_rag(self, times: Sequence[tuple[str, int, RagTimes | None]]) -> int:
         """Store each case's RAG instants if the case is still at the version given (a

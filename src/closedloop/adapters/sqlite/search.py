@@ -15,6 +15,7 @@ from closedloop.adapters.memory_search import check_query
 from closedloop.adapters.rows import Bodies
 from closedloop.adapters.search import (
     FIND_COLUMNS,
+    Statement,
     find_statement,
     labels_of,
     page_of_rows,
@@ -23,15 +24,18 @@ from closedloop.adapters.search import (
 )
 from closedloop.adapters.sqlite.backfill import replayed_in_chunks
 from closedloop.adapters.sqlite.connection import run
+from closedloop.adapters.summaries import summary_columns, summary_page
 from closedloop.domain.cases.case import Case
 from closedloop.domain.queues.query import CasePage, CaseQuery
 from closedloop.domain.queues.rag import NO_DEADLINE, RagTimes
+from closedloop.domain.queues.summary import SummaryPage
 
 __all__ = [
     "SEARCH",
     "explain_find",
     "fill_search",
     "find_page",
+    "find_summaries",
     "put_rag",
     "write_case_search",
     "write_labels",
@@ -108,11 +112,38 @@ def find_page(
     after: str | None,
 ) -> CasePage:
     """The page of ``query`` at ``now``: one statement, led by its index."""
+    statement = _statement(query, tenant, now, limit, after, "c.snapshot")
+    return page_of_rows(query, read(statement.sql, statement.params), statement.keys, limit, bodies)
+
+
+def _statement(
+    query: CaseQuery, tenant: str, now: datetime, limit: int, after: str | None, columns: str
+) -> Statement:
     check_query(query)
     check_limit(limit)
     check_instant("now", now)
-    statement = find_statement(query, tenant, now, limit, after, force_index=True)
-    return page_of_rows(query, read(statement.sql, statement.params), statement.keys, limit, bodies)
+    return find_statement(query, tenant, now, limit, after, force_index=True, columns=columns)
+
+
+_SUMMARY = summary_columns(
+    "json_extract(c.snapshot, '$.subject')", "json_extract(c.snapshot, '$.tags')"
+)
+
+
+def find_summaries(
+    read: Callable[[str, Sequence[object]], list[Any]],
+    bodies: Bodies,
+    tenant: str,
+    query: CaseQuery,
+    now: datetime,
+    limit: int,
+    after: str | None,
+) -> SummaryPage:
+    """The page of ``query`` at ``now`` as summaries: the statement of :func:`find_page`,
+    reading columns (and two values of the snapshot's JSON) instead of the snapshot."""
+    statement = _statement(query, tenant, now, limit, after, _SUMMARY)
+    rows = read(statement.sql, statement.params)
+    return summary_page(query, rows, statement.keys, limit, now, bodies)
 
 
 def explain_find(

@@ -31,6 +31,7 @@ from closedloop.testing.conformance.outbox import OutboxStorageContract
 from closedloop.testing.conformance.reports import ReportStorageContract
 from closedloop.testing.conformance.search import SearchContract
 from closedloop.testing.conformance.snapshots import SnapshotContract
+from closedloop.testing.conformance.summaries import SummaryContract
 from closedloop.testing.conformance.unit_of_work import UnitOfWorkContract
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "SnapshotContract",
     "StoreContract",
     "StoreOverviewContract",
+    "SummaryContract",
     "UnitOfWorkContract",
 ]
 
@@ -64,6 +66,7 @@ class CaseStoreContract(
     HealthStorageContract,
     StoreOverviewContract,
     SearchContract,
+    SummaryContract,
     ReferenceComparisonContract,
     SnapshotContract,
     AgentStorageContract,

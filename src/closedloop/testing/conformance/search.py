@@ -31,10 +31,10 @@ from closedloop.domain.latte import Stage
 from closedloop.domain.queues.query import CasePage, CaseQuery, Order
 from closedloop.domain.queues.rag import RagTimes
 from closedloop.domain.standards.targets import Rag
-from closedloop.ports import CaseStore, SearchesCases
+from closedloop.ports import CaseStore, SearchesCases, SummarisesCases
 from closedloop.testing.conformance.base import T0, StoreContract
 
-__all__ = ["SearchContract", "every_page"]
+__all__ = ["SearchContract", "commit_world", "every_page", "world"]
 
 _H = timedelta(hours=1)
 _OWNERS = ("amy", "bo", None)
@@ -79,7 +79,7 @@ def _case(
     )
 
 
-def _world() -> list[tuple[Case, RagTimes | None]]:
+def world() -> list[tuple[Case, RagTimes | None]]:
     """Cases that tell every filter apart, each with when it turns amber and red."""
     a = _case("s1", at=T0, team="billing", tags=["vip", "refund"], fields={"plan": "pro"})
     b = _case("s2", at=T0 + _H, team="billing", owner="amy", priority=Priority.URGENT)
@@ -104,8 +104,9 @@ def _world() -> list[tuple[Case, RagTimes | None]]:
     ]
 
 
-def _commit(store: CaseStore, world: list[tuple[Case, RagTimes | None]]) -> None:
-    store.commit_many([Change(case, 0, rag=rag) for case, rag in world])
+def commit_world(store: CaseStore, cases: list[tuple[Case, RagTimes | None]]) -> None:
+    """Commit new ``cases``, each with its RAG instants, in one transaction."""
+    store.commit_many([Change(case, 0, rag=rag) for case, rag in cases])
 
 
 class SearchContract(StoreContract):
@@ -129,7 +130,7 @@ class SearchContract(StoreContract):
     def test_r15_each_filter_lists_the_cases_it_names(
         self, store: CaseStore, searcher: SearchesCases
     ) -> None:
-        _commit(store, _world())
+        commit_world(store, world())
         ids = self._ids
         assert ids(searcher) == ["s1", "s2", "s3", "s4", "s5"]
         assert ids(searcher, closed=True) == ["s6", "s1", "s2", "s3", "s4", "s5"]
@@ -153,7 +154,7 @@ class SearchContract(StoreContract):
     def test_r15_rag_is_read_at_now_from_the_instants_committed(
         self, store: CaseStore, searcher: SearchesCases
     ) -> None:
-        _commit(store, _world())
+        commit_world(store, world())
         ids = self._ids
         now = T0 + 4 * _H  # s1 amber since 3h, red after 4h; s2 amber from 4h
         assert ids(searcher, now=now, rag=Rag.RED) == []
@@ -166,7 +167,7 @@ class SearchContract(StoreContract):
     def test_r15_each_order_ends_with_the_id(
         self, store: CaseStore, searcher: SearchesCases
     ) -> None:
-        _commit(store, _world())
+        commit_world(store, world())
         ids = self._ids
         # Earliest deadline first; no deadline (s4, s5) last, by id.
         assert ids(searcher, order=Order.DUE_FIRST) == ["s1", "s2", "s3", "s4", "s5"]
@@ -177,7 +178,7 @@ class SearchContract(StoreContract):
     def test_r15_pages_neither_skip_nor_repeat_cases_that_did_not_change(
         self, store: CaseStore, searcher: SearchesCases
     ) -> None:
-        _commit(store, _world())
+        commit_world(store, world())
         query = CaseQuery(closed=True, order=Order.DUE_FIRST)
         now = T0 + 4.5 * _H
         first = searcher.find_cases(query, now, 2)
@@ -203,7 +204,7 @@ class SearchContract(StoreContract):
     def test_r15_a_page_is_at_most_limit_and_the_last_has_no_next(
         self, store: CaseStore, searcher: SearchesCases
     ) -> None:
-        _commit(store, _world())
+        commit_world(store, world())
         page = searcher.find_cases(CaseQuery(), T0, 5)
         assert len(page.cases) == 5
         assert page.next is None
@@ -215,7 +216,7 @@ class SearchContract(StoreContract):
         assert last.next is None
 
     def test_r15_bad_input_is_refused(self, store: CaseStore, searcher: SearchesCases) -> None:
-        _commit(store, _world())
+        commit_world(store, world())
         page = searcher.find_cases(CaseQuery(team="billing"), T0, 1)
         calls: list[Callable[[], object]] = [
             lambda: searcher.find_cases(CaseQuery(), T0, 0),
@@ -232,7 +233,7 @@ class SearchContract(StoreContract):
         self, store: CaseStore, searcher: SearchesCases
     ) -> None:
         other = store.for_tenant("other-tenant")
-        _commit(other, _world())
+        commit_world(other, world())
         assert searcher.find_cases(CaseQuery(closed=True), T0).cases == ()
         assert isinstance(other, SearchesCases)
         assert len(other.find_cases(CaseQuery(tags=("vip",)), T0).cases) == 2
@@ -240,7 +241,7 @@ class SearchContract(StoreContract):
     def test_r15_labels_owner_and_rag_follow_every_commit(
         self, store: CaseStore, searcher: SearchesCases
     ) -> None:
-        _commit(store, _world())
+        commit_world(store, world())
         s1 = store.get("s1")
         moved = labelling.route(s1, at=T0 + 5 * _H, by="lead", owner="bo", team="returns")
         moved = labelling.tag(moved, at=T0 + 5 * _H, by="bo", add=["late"], remove=["vip"])
@@ -257,7 +258,7 @@ class SearchContract(StoreContract):
     def test_r15_erasure_renames_the_customer_and_keeps_the_rest(
         self, store: CaseStore, searcher: SearchesCases
     ) -> None:
-        _commit(store, _world())
+        commit_world(store, world())
         erasure = Erasure(handles=frozenset({"bo@example.com"}), pseudonym="erased-1")
         store.erase(erasure, T0 + 7 * _H)
         ids = self._ids
@@ -270,7 +271,7 @@ class SearchContract(StoreContract):
     def test_r15_put_rag_stores_instants_only_at_the_version_given(
         self, store: CaseStore, searcher: SearchesCases
     ) -> None:
-        _commit(store, _world())
+        commit_world(store, world())
         s3 = store.get("s3")
         stored = searcher.put_rag(
             [("s3", s3.version, RagTimes(T0, T0 + _H)), ("s4", 99, RagTimes(T0, T0 + _H)),
@@ -304,7 +305,7 @@ class SearchContract(StoreContract):
                     pytest.skip("the store does not provide the optional SearchesCases role")
                 reference = InMemoryStore()
                 for target in (store, reference):
-                    _commit(target, world)
+                    commit_world(target, world)
                 for query in queries:
                     assert every_page(store, query, now, limit) == every_page(
                         reference, query, now, limit
@@ -312,6 +313,9 @@ class SearchContract(StoreContract):
                     assert store.find_cases(query, now, limit) == reference.find_cases(
                         query, now, limit
                     ), query
+                    if isinstance(store, SummarisesCases):  # R17 too
+                        found = store.find_summaries(query, now, limit)
+                        assert found == reference.find_summaries(query, now, limit), query
             finally:
                 dispose(store)
 

@@ -1,0 +1,105 @@
+"""Case summaries in SQL (the SummarisesCases role), shared by SQLite and PostgreSQL: the
+columns a page of summaries reads instead of the snapshot, and the rows made summaries.
+
+Everything but the subject and tags comes from the columns kept for finding cases; those
+two are read out of the snapshot by the database's own JSON functions, so no case is
+decoded in Python. A case without a readable snapshot is replayed from its events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from closedloop.adapters.rows import Bodies, replay, skipping
+from closedloop.domain.cases.feedback import FeedbackKind
+from closedloop.domain.cases.priority import Priority
+from closedloop.domain.latte import Stage
+from closedloop.domain.queues.matching import encode_cursor
+from closedloop.domain.queues.query import CaseQuery
+from closedloop.domain.queues.rag import NO_DEADLINE, RagTimes, micros
+from closedloop.domain.queues.summary import CaseSummary, SummaryPage, summarise
+from closedloop.domain.standards.targets import Rag
+
+__all__ = ["summary_columns", "summary_page"]
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_BY_URGENCY: Final = tuple(reversed(Priority))  # urgency 0 is URGENT
+
+
+def summary_columns(subject: str, tags: str) -> str:
+    """The select list after the sort keys and id: the case's columns, then ``subject``
+    and ``tags``, the SQL expressions that read them from ``c.snapshot``."""
+    return (
+        "c.version AS s_version, c.customer AS s_customer, c.stage AS s_stage,"
+        " c.kind AS s_kind, c.urgency AS s_urgency, c.channel AS s_channel,"
+        " c.owner AS s_owner, c.team AS s_team, c.opened_us AS s_opened,"
+        " c.updated_us AS s_updated, c.amber_us AS s_amber, c.due_key AS s_due,"
+        f" {subject} AS s_subject, {tags} AS s_tags"
+    )
+
+
+def _at(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
+
+
+_STAGES: Final = {stage.value: stage for stage in Stage}
+_KINDS: Final = {kind.value: kind for kind in FeedbackKind}
+
+
+def _rag(amber: int | None, due: int, now: int) -> Rag:
+    """``rag_at`` of the stored instants, in microseconds."""
+    if due != NO_DEADLINE and now > due:
+        return Rag.RED
+    if amber is not None and now >= amber:
+        return Rag.AMBER
+    return Rag.GREEN
+
+
+def _summary(row: Sequence[Any], keys: int, now: int, bodies: Bodies) -> CaseSummary:
+    case_id = row[keys]
+    (version, customer, stage, kind, urgency, channel, owner, team, opened, updated, amber,
+     due, subject, tags) = row[keys + 1 :]  # fmt: skip
+    red_at = None if due == NO_DEADLINE else _at(due)
+    if subject is None:  # no snapshot of this format: the case itself
+        times = RagTimes(None if amber is None else _at(amber), red_at)
+        return summarise(replay(bodies(case_id, None), case_id), times, _at(now))
+    if isinstance(tags, str):
+        tags = () if tags == "[]" else json.loads(tags)
+    return CaseSummary(
+        id=case_id,
+        version=version,
+        customer=customer,
+        subject=subject,
+        stage=_STAGES[stage],
+        kind=_KINDS[kind],
+        priority=_BY_URGENCY[urgency],
+        channel=channel,
+        owner=owner,
+        team=team,
+        tags=tuple(tags),
+        opened_at=_at(opened),
+        updated_at=_at(updated),
+        rag=_rag(amber, due, now),
+        red_at=red_at,
+    )
+
+
+def summary_page(
+    query: CaseQuery,
+    rows: Sequence[Sequence[Any]],
+    keys: int,
+    limit: int,
+    now: datetime,
+    bodies: Bodies,
+) -> SummaryPage:
+    """A page from ``limit + 1`` rows of sort keys, id and :func:`summary_columns`; a case
+    that cannot be read is left out (and logged)."""
+    at = micros(now)
+    summaries = skipping(lambda r: _summary(r, keys, at, bodies), rows[:limit])
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        nxt = encode_cursor(query, (*last[:keys], last[keys]))
+    return SummaryPage(summaries, nxt)

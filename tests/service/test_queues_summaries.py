@@ -1,0 +1,157 @@
+"""desk.queues.summaries: the case list of desk.queues.find as CaseSummary rows, read from
+the store's search columns (SummarisesCases) or, on a store without that role, made from
+the cases find_cases returns; either way the same cases, order and cursors as find."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from closedloop import (
+    CaseQuery,
+    CaseStore,
+    CaseSummary,
+    Channel,
+    Desk,
+    Feedback,
+    FeedbackKind,
+    Order,
+    Rag,
+    SQLiteStore,
+    Stage,
+    SummaryPage,
+    ValidationError,
+)
+from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
+from tests.helpers import START
+
+_QUERIES = [
+    CaseQuery(),
+    CaseQuery(order=Order.RED_FIRST, closed=True),
+    CaseQuery(order=Order.PRIORITY_THEN_DUE),
+    CaseQuery(tags=("billing",)),
+    CaseQuery(owner="amy", order=Order.DUE_FIRST),
+    CaseQuery(rag=Rag.RED),
+]
+
+
+def _busy_desk(store: CaseStore) -> tuple[Desk, ManualClock]:
+    """Cases of three kinds, some tagged, acknowledged, owned or closed, over two days."""
+    clock = ManualClock(START)
+    desk = Desk(store, RecordingNotifier(), clock=clock)
+    kinds = [FeedbackKind.COMPLAINT, FeedbackKind.QUESTION, FeedbackKind.COMPLIMENT]
+    for n in range(7):
+        feedback = Feedback(
+            customer=f"customer{n % 3}@example.com", channel=Channel.EMAIL,
+            received_at=clock.now(), text=f"Problem number {n}", kind=kinds[n % 3],
+            tags=["Billing"] if n % 2 else [],
+        )  # fmt: skip
+        case = desk.listen(feedback)
+        if n % 3 == 0:
+            desk.acknowledge(case.id, by="amy")
+        if n == 3:  # a complaint amy acknowledged: closed
+            desk.take_action(case.id, by="amy", summary="Refunded")
+            desk.thank(case.id, by="amy")
+            desk.explain(case.id, by="amy", what_failed="A typo", what_changes="A check")
+        if n == 4:
+            desk.acknowledge(case.id, by="bo")
+        clock.advance(hours=5)
+    return desk, clock
+
+
+def _pages(desk: Desk, query: CaseQuery, limit: int) -> list[SummaryPage]:
+    pages, after = [], None
+    while True:
+        page = desk.queues.summaries(query, limit=limit, after=after)
+        pages.append(page)
+        if page.next is None:
+            return pages
+        after = page.next
+
+
+def _expected(desk: Desk, query: CaseQuery, limit: int) -> list[tuple[list[str], str | None]]:
+    found, after = [], None
+    while True:
+        page = desk.queues.find(query, limit=limit, after=after)
+        found.append(([c.id for c in page.cases], page.next))
+        if page.next is None:
+            return found
+        after = page.next
+
+
+@pytest.mark.parametrize("query", _QUERIES, ids=lambda q: q.describe() or "all")
+def test_summaries_list_what_find_lists_and_say_what_the_case_says(
+    every_store: CaseStore, query: CaseQuery
+) -> None:
+    desk, clock = _busy_desk(every_store)
+    for _ in range(2):
+        pages = _pages(desk, query, 2)
+        assert [([s.id for s in p.summaries], p.next) for p in pages] == _expected(desk, query, 2)
+        for summary in (s for p in pages for s in p.summaries):
+            case = desk.get(summary.id)
+            assert (summary.version, summary.customer, summary.subject, summary.stage) == (
+                case.version, case.customer, case.subject, case.stage
+            )  # fmt: skip
+            assert (summary.kind, summary.priority, summary.owner, summary.tags) == (
+                case.kind, case.priority, case.owner, case.tags
+            )  # fmt: skip
+            assert summary.opened_at == case.opened_at
+            assert summary.updated_at == case.events[-1].at
+            # RAG as the Desk's standards say, read at the clock's now.
+            assert summary.rag is (Rag.GREEN if case.is_closed else desk.standards.status(case.id))
+        clock.advance(hours=20)
+
+
+def test_each_rag_lists_exactly_the_cases_summarised_with_it(every_store: CaseStore) -> None:
+    desk, _ = _busy_desk(every_store)
+    everything = {s.id: s.rag for p in _pages(desk, CaseQuery(), 3) for s in p.summaries}
+    assert {Rag.GREEN, Rag.RED} <= set(everything.values())
+    for rag in Rag:
+        listed = {s.id for p in _pages(desk, CaseQuery(rag=rag), 3) for s in p.summaries}
+        assert listed == {i for i, r in everything.items() if r is rag}
+
+
+class _NoSummaries:
+    """A store with SearchesCases but not SummarisesCases (an adapter written before it)."""
+
+    def __init__(self, inner: CaseStore) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "find_summaries":
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+def test_a_store_without_the_role_gets_the_same_summaries_from_its_cases() -> None:
+    store = InMemoryStore()
+    desk, clock = _busy_desk(store)
+    plain = Desk(_NoSummaries(store), RecordingNotifier(), clock=clock)  # type: ignore[arg-type]
+    for query in _QUERIES:
+        assert _pages(plain, query, 3) == _pages(desk, query, 3)
+
+
+def test_a_case_without_a_snapshot_is_summarised_from_its_events(tmp_path: Path) -> None:
+    path = tmp_path / "loop.db"
+    with SQLiteStore(path) as store:
+        desk, _ = _busy_desk(store)
+        before = _pages(desk, CaseQuery(closed=True), 50)
+        raw = sqlite3.connect(path)
+        with raw:
+            raw.execute("UPDATE cases SET snapshot = NULL")
+        raw.close()
+        assert _pages(desk, CaseQuery(closed=True), 50) == before
+        (first,) = desk.queues.summaries(CaseQuery(stage=Stage.CLOSED, closed=True)).summaries
+        assert isinstance(first, CaseSummary)
+        assert first.subject == desk.get(first.id).subject
+
+
+def test_a_query_that_is_not_a_case_query_is_refused() -> None:
+    desk = Desk(InMemoryStore(), RecordingNotifier(), clock=ManualClock(START))
+    with pytest.raises(ValidationError, match="must be a CaseQuery"):
+        desk.queues.summaries("team=billing")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="limit"):
+        desk.queues.summaries(limit=0)
