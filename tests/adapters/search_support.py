@@ -14,8 +14,24 @@ _INDEXES = (
 )  # fmt: skip
 
 
+def undo_subject(conn: Any, schema: str | None = None) -> None:
+    """Drop the subject and tags columns (the last migration) from a SQLite file, or from
+    ``schema``, if they are there."""
+    if schema is None:
+        if any(row[1] == "subject" for row in conn.execute("PRAGMA table_info(cases)")):
+            conn.execute("ALTER TABLE cases DROP COLUMN subject")
+            conn.execute("ALTER TABLE cases DROP COLUMN tags")
+    else:
+        conn.execute(
+            f'ALTER TABLE "{schema}".cases DROP COLUMN IF EXISTS subject,'
+            " DROP COLUMN IF EXISTS tags"
+        )
+
+
 def undo_search_sqlite(db: sqlite3.Connection) -> None:
-    """Drop the search migration's indexes, table and columns from a SQLite file."""
+    """Drop the search migration's indexes, table and columns from a SQLite file (and the
+    migrations after it that add columns to ``cases``)."""
+    undo_subject(db)
     for index in _INDEXES:
         db.execute(f"DROP INDEX {index}")
     db.execute("DROP TABLE case_labels")
@@ -24,7 +40,9 @@ def undo_search_sqlite(db: sqlite3.Connection) -> None:
 
 
 def undo_search_postgres(conn: Any, schema: str) -> None:
-    """Drop the search migration's indexes, table and columns from a schema."""
+    """Drop the search migration's indexes, table and columns from a schema (and the
+    migrations after it that add columns to ``cases``)."""
+    undo_subject(conn, schema)
     for index in _INDEXES:
         conn.execute(f'DROP INDEX "{schema}".{index}')
     conn.execute(f'DROP TABLE "{schema}".case_labels')
@@ -33,7 +51,9 @@ def undo_search_postgres(conn: Any, schema: str) -> None:
 
 
 def undo_attribution_sqlite(db: sqlite3.Connection) -> None:
-    """Drop what the report facts' attribution migration added to a SQLite file."""
+    """Drop what the report facts' attribution migration (and the one after it) added to a
+    SQLite file."""
+    undo_subject(db)
     db.execute("DROP TABLE fact_tags")
     for table in ("case_facts", "fact_steps"):
         db.execute(f"ALTER TABLE {table} DROP COLUMN owner")
@@ -41,7 +61,9 @@ def undo_attribution_sqlite(db: sqlite3.Connection) -> None:
 
 
 def undo_attribution_postgres(conn: Any, schema: str) -> None:
-    """Drop what the report facts' attribution migration added to a schema."""
+    """Drop what the report facts' attribution migration (and the one after it) added to a
+    schema."""
+    undo_subject(conn, schema)
     conn.execute(f'DROP TABLE "{schema}".fact_tags')
     for table in ("case_facts", "fact_steps"):
         conn.execute(f'ALTER TABLE "{schema}".{table} DROP COLUMN owner, DROP COLUMN team')

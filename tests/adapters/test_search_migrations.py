@@ -20,7 +20,7 @@ from closedloop.domain.standards.targets import Rag
 from closedloop.ports import CaseStore, SearchesCases
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
 from closedloop.testing.conformance.base import T0
-from closedloop.testing.conformance.search import _world, every_page
+from closedloop.testing.conformance.search import commit_world, every_page, world
 from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
 from tests.adapters.search_support import (
     undo_agents,
@@ -46,15 +46,11 @@ QUERIES = [
 ]
 
 
-def _commit(store: CaseStore) -> None:
-    store.commit_many([Change(case, 0, rag=rag) for case, rag in _world()])
-
-
 def _expected() -> list[list[str]]:
     """What the migrated store must find: every filter as before, and every case GREEN
     with no deadline until it changes (its RAG instants were never stored)."""
     reference = InMemoryStore()
-    reference.commit_many([Change(case, 0) for case, _ in _world()])
+    reference.commit_many([Change(case, 0) for case, _ in world()])
     return [every_page(reference, q, T0, 2) for q in QUERIES]
 
 
@@ -71,7 +67,7 @@ def _found(store: CaseStore) -> list[list[str]]:
 def test_sqlite_fills_the_search_columns_of_an_older_file(tmp_path: Path) -> None:
     path = tmp_path / "loop.db"
     with SQLiteStore(path) as store:
-        _commit(store)
+        commit_world(store, world())
     db = sqlite3.connect(path)
     undo_attribution_sqlite(db)  # and the migrations after it
     undo_agents(db)
@@ -109,7 +105,7 @@ def test_postgres_fills_the_search_columns_and_secures_the_labels(
 
     dsn, schema = postgres
     with PostgresStore(dsn, schema=schema) as store:
-        _commit(store)
+        commit_world(store, world())
         store.enable_row_level_security()
     before = PG_MIGRATIONS.index(PG_SEARCH)
     with psycopg.connect(dsn, autocommit=True) as conn:

@@ -18,6 +18,7 @@ from closedloop.adapters.sqlite.schema import MIGRATIONS
 from closedloop.domain.reports.facts import basis
 from closedloop.insights import compute, rebuild_facts
 from closedloop.ports import ReportStorage
+from tests.adapters.search_support import undo_attribution_postgres, undo_attribution_sqlite
 from tests.insights.fixture import SINCE, UNTIL
 from tests.insights.test_scorecards import build
 
@@ -42,10 +43,7 @@ def test_an_sqlite_file_from_before_attribution_migrates(tmp_path: Path) -> None
     with SQLiteStore(path) as store:
         build(store)
     db = sqlite3.connect(path)  # the file as closedloop wrote it before this migration
-    db.execute("DROP TABLE fact_tags")
-    for table in ("case_facts", "fact_steps"):
-        db.execute(f"ALTER TABLE {table} DROP COLUMN owner")
-        db.execute(f"ALTER TABLE {table} DROP COLUMN team")
+    undo_attribution_sqlite(db)
     db.execute(f"PRAGMA user_version = {MIGRATIONS.index(ATTRIBUTION)}")
     db.commit()
     db.close()
@@ -63,9 +61,7 @@ def test_a_postgres_schema_from_before_attribution_migrates() -> None:
         with PostgresStore(dsn, schema=schema) as store:
             build(store)
         with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP TABLE "{schema}".fact_tags')
-            for table in ("case_facts", "fact_steps"):
-                conn.execute(f'ALTER TABLE "{schema}".{table} DROP COLUMN owner, DROP COLUMN team')
+            undo_attribution_postgres(conn, schema)
             conn.execute(
                 f'UPDATE "{schema}".schema_version SET version = %s',
                 (PG_MIGRATIONS.index(PG_ATTRIBUTION),),

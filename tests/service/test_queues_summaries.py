@@ -25,7 +25,12 @@ from closedloop import (
     SummaryPage,
     ValidationError,
 )
+from closedloop.adapters.postgres.schema import MIGRATIONS as PG_MIGRATIONS
+from closedloop.adapters.postgres.search import SUMMARIES as PG_SUMMARIES
+from closedloop.adapters.sqlite.schema import MIGRATIONS as SQLITE_MIGRATIONS
+from closedloop.adapters.sqlite.search import SUMMARIES as SQLITE_SUMMARIES
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
+from tests.adapters.search_support import undo_subject
 from tests.helpers import START
 
 _QUERIES = [
@@ -60,6 +65,14 @@ def _busy_desk(store: CaseStore) -> tuple[Desk, ManualClock]:
             desk.acknowledge(case.id, by="bo")
         clock.advance(hours=5)
     return desk, clock
+
+
+def _nul_feedback(clock: ManualClock) -> Feedback:
+    """Feedback whose subject holds a NUL, which PostgreSQL's text cannot."""
+    return Feedback(
+        customer="mary@example.com", channel=Channel.EMAIL, received_at=clock.now(),
+        text="Broken\x00 in the middle", tags=["odd"],
+    )  # fmt: skip
 
 
 def _pages(desk: Desk, query: CaseQuery, limit: int) -> list[SummaryPage]:
@@ -155,3 +168,73 @@ def test_a_query_that_is_not_a_case_query_is_refused() -> None:
         desk.queues.summaries("team=billing")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="limit"):
         desk.queues.summaries(limit=0)
+
+
+def test_an_sqlite_file_from_before_summaries_gets_subjects_and_tags_from_its_snapshots(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "loop.db"
+    with SQLiteStore(path) as store:
+        desk, clock = _busy_desk(store)
+        desk.listen(_nul_feedback(clock))
+        before = _pages(desk, CaseQuery(closed=True), 3)
+    db = sqlite3.connect(path)  # the file as closedloop wrote it before this migration
+    undo_subject(db)
+    db.execute(f"PRAGMA user_version = {SQLITE_MIGRATIONS.index(SQLITE_SUMMARIES)}")
+    db.commit()
+    db.close()
+    with SQLiteStore(path) as store:
+        desk = Desk(store, RecordingNotifier(), clock=clock)
+        assert _pages(desk, CaseQuery(closed=True), 3) == before
+    db = sqlite3.connect(path)
+    stored = db.execute(
+        "SELECT subject, tags FROM cases ORDER BY subject IS NULL, subject"
+    ).fetchall()
+    db.close()
+    assert stored[:2] == [("Problem number 0", ""), ("Problem number 1", "billing")]
+    assert stored[-1][0] is None  # the subject with a NUL: read from the case
+
+
+@pytest.mark.postgres
+def test_a_postgres_schema_from_before_summaries_gets_subjects_and_tags_from_its_snapshots() -> (
+    None
+):
+    import psycopg
+
+    from closedloop import PostgresStore
+    from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
+
+    dsn, schema = dsn_or_skip(), new_schema()
+    try:
+        with PostgresStore(dsn, schema=schema) as store:
+            desk, clock = _busy_desk(store)
+            desk.listen(_nul_feedback(clock))
+            before = _pages(desk, CaseQuery(closed=True), 3)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            undo_subject(conn, schema)
+            conn.execute(
+                f'UPDATE "{schema}".schema_version SET version = %s',
+                (PG_MIGRATIONS.index(PG_SUMMARIES),),
+            )
+        with PostgresStore(dsn, schema=schema) as store:
+            desk = Desk(store, RecordingNotifier(), clock=clock)
+            assert _pages(desk, CaseQuery(closed=True), 3) == before
+        with psycopg.connect(dsn) as conn:
+            stored = conn.execute(
+                f'SELECT subject, tags FROM "{schema}".cases ORDER BY subject IS NULL, subject'
+            ).fetchall()
+        assert stored[:2] == [("Problem number 0", ""), ("Problem number 1", "billing")]
+        assert stored[-1][0] is None  # the subject with a NUL: read from the case
+    finally:
+        drop_schema(dsn, schema)
+
+
+def test_a_subject_postgresql_cannot_hold_is_summarised_from_the_case(
+    every_store: CaseStore,
+) -> None:
+    clock = ManualClock(START)
+    desk = Desk(every_store, RecordingNotifier(), clock=clock)
+    case = desk.listen(_nul_feedback(clock))
+    (summary,) = desk.queues.summaries().summaries
+    assert (summary.id, summary.subject, summary.tags) == (case.id, case.subject, ("odd",))
+    assert "\x00" in summary.subject

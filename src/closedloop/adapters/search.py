@@ -34,8 +34,12 @@ __all__ = [
     "search_columns",
 ]
 
-#: The ``cases`` columns a commit (and erasure) sets from the case itself, in this order.
-FIND_COLUMNS = ("owner", "team", "urgency", "kind", "channel", "updated_us")
+#: The ``cases`` columns a commit (and erasure) sets from the case itself, in this order
+#: (the subject and the tags, comma-separated, are no filters: a page of summaries reads
+#: them; a tag holds no comma).
+FIND_COLUMNS = (
+    "owner", "team", "urgency", "kind", "channel", "updated_us", "subject", "tags",
+)  # fmt: skip
 
 #: The sort key columns of each order (the id last).
 _KEYS = {
@@ -83,6 +87,9 @@ def search_columns(case: Case) -> tuple[object, ...]:
         case.kind.value,
         case.arrival_channel.name,
         micros(updated_at(case)),
+        # PostgreSQL text cannot hold NUL: such a (rare) subject is read from the case.
+        None if "\x00" in case.subject else case.subject,
+        ",".join(case.tags),
     )
 
 

@@ -1,13 +1,12 @@
 """Case summaries in SQL (the SummarisesCases role), shared by SQLite and PostgreSQL: the
 columns a page of summaries reads instead of the snapshot, and the rows made summaries.
 
-Everything but the subject and tags comes from the columns kept for finding cases; those
-two are read out of the snapshot by the database's own JSON functions, so no case is
-decoded in Python. A case without a readable snapshot is replayed from its events."""
+Everything comes from the columns kept for finding cases (the subject and the tags among
+them): no case is decoded. A case whose subject was never stored (one without a snapshot
+when the database was migrated) is replayed instead."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -28,15 +27,14 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _BY_URGENCY: Final = tuple(reversed(Priority))  # urgency 0 is URGENT
 
 
-def summary_columns(subject: str, tags: str) -> str:
-    """The select list after the sort keys and id: the case's columns, then ``subject``
-    and ``tags``, the SQL expressions that read them from ``c.snapshot``."""
+def summary_columns() -> str:
+    """The select list after the sort keys and id: the ``cases`` columns a summary reads."""
     return (
         "c.version AS s_version, c.customer AS s_customer, c.stage AS s_stage,"
         " c.kind AS s_kind, c.urgency AS s_urgency, c.channel AS s_channel,"
         " c.owner AS s_owner, c.team AS s_team, c.opened_us AS s_opened,"
         " c.updated_us AS s_updated, c.amber_us AS s_amber, c.due_key AS s_due,"
-        f" {subject} AS s_subject, {tags} AS s_tags"
+        " c.subject AS s_subject, c.tags AS s_tags"
     )
 
 
@@ -65,8 +63,6 @@ def _summary(row: Sequence[Any], keys: int, now: int, bodies: Bodies) -> CaseSum
     if subject is None:  # no snapshot of this format: the case itself
         times = RagTimes(None if amber is None else _at(amber), red_at)
         return summarise(replay(bodies(case_id, None), case_id), times, _at(now))
-    if isinstance(tags, str):
-        tags = () if tags == "[]" else json.loads(tags)
     return CaseSummary(
         id=case_id,
         version=version,
@@ -78,7 +74,7 @@ def _summary(row: Sequence[Any], keys: int, now: int, bodies: Bodies) -> CaseSum
         channel=channel,
         owner=owner,
         team=team,
-        tags=tuple(tags),
+        tags=tuple(tags.split(",")) if tags else (),
         opened_at=_at(opened),
         updated_at=_at(updated),
         rag=_rag(amber, due, now),

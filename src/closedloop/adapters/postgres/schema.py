@@ -20,7 +20,7 @@ from closedloop.adapters.postgres.read_model_schema import (
     PROMISES_ANNOUNCED,
     READ_MODEL,
 )
-from closedloop.adapters.postgres.search import SEARCH, fill_search, row_security_on
+from closedloop.adapters.postgres.search import SEARCH, SUMMARIES, fill_search, row_security_on
 from closedloop.domain.errors import SchemaVersionError, ValidationError
 
 if TYPE_CHECKING:
@@ -196,6 +196,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     SEARCH,
     AGENTS,
     ATTRIBUTION,
+    SUMMARIES,
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.

@@ -118,8 +118,21 @@ def fill_search(conn: psycopg.Connection[Any], s: str, chunk: int = 500) -> None
         after = page[-1]
 
 
+#: The migration that keeps each case's subject and tags beside its search columns, so
+#: that a page of summaries reads columns only: taken from the snapshots (the cases of a
+#: schema older than the search columns get them with those, from their events).
+SUMMARIES: Final[tuple[str, ...]] = (
+    "ALTER TABLE {s}.cases ADD COLUMN subject text, ADD COLUMN tags text",
+    """
+    UPDATE {s}.cases SET subject = snapshot::json ->> 'subject',
+        tags = array_to_string(
+            ARRAY(SELECT json_array_elements_text(snapshot::json -> 'tags')), ',')
+    WHERE snapshot IS NOT NULL AND strpos(snapshot, '\\u0000') = 0
+    """,
+)
+
 #: A page of summaries reads these instead of the snapshot (``adapters.summaries``).
-SUMMARY = summary_columns("c.snapshot::json ->> 'subject'", "c.snapshot::json -> 'tags'")
+SUMMARY = summary_columns()
 
 
 def statement(

@@ -37,8 +37,8 @@ __all__ = ["PostgresUnitOfWork"]
 _FIND_COLUMNS = (*FIND_COLUMNS, "amber_us", "due_key")
 _FIND = ", ".join(_FIND_COLUMNS)
 _FIND_TYPES = (
-    "%b::text[], %b::text[], %b::integer[], %b::text[], %b::text[], %b::bigint[],"
-    " %b::bigint[], %b::bigint[]"
+    "%b::text[], %b::text[], %b::integer[], %b::text[], %b::text[], %b::bigint[], %b::text[],"
+    " %b::text[], %b::bigint[], %b::bigint[]"
 )
 #: A batch, its case and invitation changes, and its cases' columns (``_state``).
 _Prepared = tuple[Sequence[Write], list[Change], list[InvitationChange], tuple[list[Any], ...]]
@@ -132,8 +132,7 @@ class PostgresUnitOfWork(PostgresBase):
                 cur.execute(
                     f"INSERT INTO {s}.cases (tenant, id, version, stage, due_us, acknowledged,"
                     f" closed, queue, queue_us, snapshot, {_FIND}, customer, opened_us)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-                    " %s, %s, %s, %s)"
+                    f" VALUES ({', '.join(['%s'] * (12 + len(_FIND_COLUMNS)))})"
                     " ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
                     (t, *only, cases[0].customer, us(cases[0].opened_at)),
                 )

@@ -18,7 +18,7 @@ from closedloop.adapters.sqlite.read_model_schema import (
     PROMISES_ANNOUNCED,
     READ_MODEL,
 )
-from closedloop.adapters.sqlite.search import SEARCH, fill_search
+from closedloop.adapters.sqlite.search import SEARCH, SUMMARIES, fill_search
 from closedloop.domain.errors import SchemaVersionError, StorageError, ValidationError
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "connect"]
@@ -189,6 +189,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     SEARCH,
     AGENTS,
     ATTRIBUTION,
+    SUMMARIES,
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.

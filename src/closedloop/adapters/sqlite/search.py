@@ -32,6 +32,7 @@ from closedloop.domain.queues.summary import SummaryPage
 
 __all__ = [
     "SEARCH",
+    "SUMMARIES",
     "explain_find",
     "fill_search",
     "find_page",
@@ -72,6 +73,20 @@ SEARCH: Final[tuple[str, ...]] = (
     "CREATE INDEX cases_find_kind ON cases (tenant, kind, closed, opened_us, id)",
     "CREATE INDEX cases_find_channel ON cases (tenant, channel, closed, opened_us, id)",
     "CREATE INDEX cases_find_updated ON cases (tenant, updated_us, id)",
+)
+
+#: The migration that keeps each case's subject and tags beside its search columns, so
+#: that a page of summaries reads columns only: taken from the snapshots (the cases of a
+#: file older than the search columns get them with those, from their events).
+SUMMARIES: Final[tuple[str, ...]] = (
+    "ALTER TABLE cases ADD COLUMN subject TEXT",
+    "ALTER TABLE cases ADD COLUMN tags TEXT",
+    """
+    UPDATE cases SET subject = json_extract(snapshot, '$.subject'),
+        tags = (SELECT coalesce(group_concat(value, ','), '')
+                FROM json_each(snapshot, '$.tags'))
+    WHERE snapshot IS NOT NULL AND instr(snapshot, '\\u0000') = 0
+    """,
 )
 
 _COLUMNS_UPDATE = (
@@ -125,9 +140,7 @@ def _statement(
     return find_statement(query, tenant, now, limit, after, force_index=True, columns=columns)
 
 
-_SUMMARY = summary_columns(
-    "json_extract(c.snapshot, '$.subject')", "json_extract(c.snapshot, '$.tags')"
-)
+_SUMMARY = summary_columns()
 
 
 def find_summaries(
@@ -140,7 +153,7 @@ def find_summaries(
     after: str | None,
 ) -> SummaryPage:
     """The page of ``query`` at ``now`` as summaries: the statement of :func:`find_page`,
-    reading columns (and two values of the snapshot's JSON) instead of the snapshot."""
+    reading columns instead of the snapshot."""
     statement = _statement(query, tenant, now, limit, after, _SUMMARY)
     rows = read(statement.sql, statement.params)
     return summary_page(query, rows, statement.keys, limit, now, bodies)

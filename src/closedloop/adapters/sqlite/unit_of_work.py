@@ -41,8 +41,7 @@ __all__ = [
 _CASE_INSERT = (
     "INSERT INTO cases (tenant, id, customer, opened_us, opened_at, version, stage, due_us,"
     f" due_at, acknowledged, closed, queue, queue_us, snapshot, {', '.join(FIND_COLUMNS)},"
-    " amber_us, due_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-    " ?, ?)"
+    f" amber_us, due_key) VALUES ({', '.join('?' * (16 + len(FIND_COLUMNS)))})"
 )
 _SET = (
     "UPDATE cases SET version = ?, stage = ?, due_us = ?, due_at = ?, acknowledged = ?,"
