@@ -19,7 +19,8 @@ from closedloop.domain.standards.targets import Rag
 __all__ = ["CaseSummary", "SummaryPage", "summarise"]
 
 
-@attrs.frozen
+# Not slotted: a store builds many at a time from its columns, filling __dict__ in one step.
+@attrs.frozen(slots=False)
 class CaseSummary:
     """One row of a case list: what an agent scans before opening a case (read the whole
     case with ``desk.get(summary.id)``)."""
