@@ -39,7 +39,7 @@ def summary_columns() -> str:
 
 
 def _at(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
+    return _EPOCH + timedelta(0, 0, us)  # positional: half the cost of microseconds=us
 
 
 _new: Final = object.__new__
@@ -60,7 +60,7 @@ def _summary(row: Sequence[Any], keys: int, now: int, bodies: Bodies) -> CaseSum
     case_id = row[keys]
     (version, customer, stage, kind, urgency, channel, owner, team, opened, updated, amber,
      due, subject, tags) = row[keys + 1 :]  # fmt: skip
-    red_at = None if due == NO_DEADLINE else _at(due)
+    red_at = None if due == NO_DEADLINE else _EPOCH + timedelta(0, 0, due)
     if subject is None:  # no snapshot of this format: the case itself
         times = RagTimes(None if amber is None else _at(amber), red_at)
         return summarise(replay(bodies(case_id, None), case_id), times, _at(now))
@@ -79,8 +79,8 @@ def _summary(row: Sequence[Any], keys: int, now: int, bodies: Bodies) -> CaseSum
         owner=owner,
         team=team,
         tags=tuple(tags.split(",")) if tags else (),
-        opened_at=_at(opened),
-        updated_at=_at(updated),
+        opened_at=_EPOCH + timedelta(0, 0, opened),
+        updated_at=_EPOCH + timedelta(0, 0, updated),
         rag=_rag(amber, due, now),
         red_at=red_at,
     )
