@@ -8,7 +8,8 @@ import pytest
 
 from closedloop import Channel, Feedback, ValidationError
 from closedloop.domain.cases import steps as latte
-from closedloop.domain.change import Change, with_facts, with_notifications
+from closedloop.domain.change import Change, with_facts, with_notifications, with_rag
+from closedloop.domain.queues.rag import RagTimes
 from closedloop.domain.reports.facts import case_facts
 from closedloop.domain.standards.standard import Standards
 from closedloop.testing.conformance.base import _note
@@ -28,6 +29,9 @@ def test_a_change_with_facts_equals_the_change_built_with_them() -> None:
     facts = case_facts(change.case, Standards())
     assert with_facts(change, facts) == attrs.evolve(change, facts=facts)
     assert change.facts is None  # the original is untouched
+    rag = RagTimes(START, START)
+    both = attrs.evolve(change, facts=facts, rag=rag)
+    assert with_rag(with_facts(change, facts), rag) == both  # every field copied
 
 
 def test_facts_of_another_version_are_refused() -> None:
