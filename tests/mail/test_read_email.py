@@ -241,3 +241,31 @@ def test_any_plain_text_reply_keeps_no_quoted_line_at_its_end(new: str) -> None:
 def test_attributions_in_other_languages_are_stripped(attribution: str) -> None:
     message = corpus.plain(f"Danke.\n\n{attribution}\n> {corpus.ACK}\n")
     assert read_email(bytes(message)).text == "Danke."
+
+
+@pytest.mark.parametrize(
+    ("subject", "read"),
+    [
+        (
+            "=?utf-8?q?Caf=C3=A9_cr=C3=A8me_br=C3=BBl=C3=A9e_was_cold?=",
+            "Café crème brûlée was cold",
+        ),
+        ("=?utf-8?b?8J+YgCBlbW9qaSwgY29tbWE=?=", "😀 emoji, comma"),
+        ("Re: =?iso-8859-1?q?K=FChlschrank?= kaputt", "Re: Kühlschrank kaputt"),
+        # Words that cannot be decoded are kept as written.
+        ("=?x-no-such-charset?q?abc?=", "=?x-no-such-charset?q?abc?="),
+    ],
+)
+def test_encoded_words_in_the_subject_are_decoded(subject: str, read: str) -> None:
+    raw = f"From: a@example.com\nSubject: {subject}\nMessage-ID: <m@x>\n\nHello\n".encode()
+    assert read_email(raw).subject == read
+
+
+def test_an_encoded_subject_is_still_an_automatic_reply_or_a_case_reference() -> None:
+    away = b"From: a@x.com\nSubject: =?utf-8?q?Out_of_Office=3A_away?=\nMessage-ID: <1@x>\n\nAway\n"
+    assert read_email(away).auto_reply == "an automatic reply's subject"
+    reply = (
+        b"From: a@x.com\nSubject: =?utf-8?q?Re=3A_=5Bcase_case-1=5D_d=C3=A9j=C3=A0?=\n"
+        b"Message-ID: <2@x>\n\nHi\n"
+    )
+    assert read_email(reply).case_reference == "case-1"

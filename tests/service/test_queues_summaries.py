@@ -5,12 +5,14 @@ the cases find_cases returns; either way the same cases, order and cursors as fi
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from closedloop import (
+    BusinessCalendar,
     CaseQuery,
     CaseStore,
     CaseSummary,
@@ -19,10 +21,14 @@ from closedloop import (
     Feedback,
     FeedbackKind,
     Order,
+    Policy,
     Rag,
     SQLiteStore,
     Stage,
+    Standard,
+    Standards,
     SummaryPage,
+    Target,
     ValidationError,
 )
 from closedloop.adapters.postgres.schema import MIGRATIONS as PG_MIGRATIONS
@@ -238,3 +244,34 @@ def test_a_subject_postgresql_cannot_hold_is_summarised_from_the_case(
     (summary,) = desk.queues.summaries().summaries
     assert (summary.id, summary.subject, summary.tags) == (case.id, case.subject, ("odd",))
     assert "\x00" in summary.subject
+
+
+def test_filters_given_as_keywords_are_the_case_query_they_make(every_store: CaseStore) -> None:
+    desk, _ = _busy_desk(every_store)
+    for query in _QUERIES:
+        given = {a: getattr(query, a) for a in ("owner", "tags", "rag", "order", "closed")}
+        assert _pages(desk, query, 3) == _pages(desk, CaseQuery(**given), 3)
+        assert desk.queues.summaries(**given) == desk.queues.summaries(CaseQuery(**given))
+    with pytest.raises(ValidationError, match="not both"):
+        desk.queues.summaries(CaseQuery(), owner="amy")
+    with pytest.raises(ValidationError, match="'bogus' is not a filter") as raised:
+        desk.queues.summaries(bogus="x")
+    assert raised.value.field == "bogus"
+
+
+def test_times_are_in_utc_from_every_store(every_store: CaseStore) -> None:
+    berlin = BusinessCalendar.weekdays(zone="Europe/Berlin")
+    policy = Policy(
+        standards=Standards(rules=[Standard(Target.ACKNOWLEDGE, within=timedelta(hours=2),
+                                            calendar=berlin)])
+    )  # fmt: skip
+    clock = ManualClock(START)
+    desk = Desk(every_store, RecordingNotifier(), clock=clock, policy=policy)
+    case = desk.listen(_nul_feedback(clock))
+    (summary,) = desk.queues.summaries().summaries
+    due = min(d.due_at for d in desk.standards.deadlines(case.id) if d.due_at is not None)
+    assert summary.red_at == due
+    for at in (summary.opened_at, summary.updated_at, summary.red_at):
+        assert at is not None
+        assert at.utcoffset() == timedelta(0)
+        assert at.tzname() == "UTC"

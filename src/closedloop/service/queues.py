@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
+
+import attrs
 
 from closedloop.domain.cases import labelling
 from closedloop.domain.cases.case import Case
@@ -119,14 +122,22 @@ class Queues:
         return self._searcher().find_cases(query, self._ctx.clock.now(), limit, after)
 
     def summaries(
-        self, query: CaseQuery | None = None, *, limit: int = 50, after: str | None = None
+        self,
+        /,
+        query: CaseQuery | None = None,
+        *,
+        limit: int = 50,
+        after: str | None = None,
+        **filters: Any,
     ) -> SummaryPage:
         """One page of the case list ``query`` names (all active cases, oldest first, by
         default) as :class:`~closedloop.CaseSummary` rows, what a list view shows, read
-        without decoding the cases. The same cases, order and cursors as :meth:`find` with
-        the same query; build one with :class:`~closedloop.CaseQuery` (``docs/queues.md``,
-        "Case lists")."""
-        if query is None:
+        without decoding the cases: the same cases, order and cursors as :meth:`find`.
+        Give a :class:`~closedloop.CaseQuery` or :meth:`find`'s filters as keywords, not
+        both (``docs/queues.md``, "Case lists as summaries")."""
+        if filters:
+            query = _keywords(query, filters)
+        elif query is None:
             query = CaseQuery()
         elif not isinstance(query, CaseQuery):
             raise ValidationError.of(
@@ -170,6 +181,22 @@ class Queues:
                 "PostgresStore or InMemoryStore, or implement it"
             )
         return store
+
+
+_FILTERS = frozenset(a.name for a in attrs.fields(CaseQuery))
+
+
+def _keywords(query: object, filters: dict[str, Any]) -> CaseQuery:
+    """The ``CaseQuery`` of filters given as keywords, else a clear error."""
+    if query is not None:
+        raise ValidationError.of("query", "give a CaseQuery or filters as keywords, not both")
+    unknown = sorted(set(filters) - _FILTERS)
+    if unknown:
+        raise ValidationError.of(
+            unknown[0],
+            f"{unknown[0]!r} is not a filter; the filters are {', '.join(sorted(_FILTERS))}",
+        )
+    return CaseQuery(**filters)
 
 
 def _rescheduled(ctx: Context, before: Case, after: Case, now: datetime) -> Case:

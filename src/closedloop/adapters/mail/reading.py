@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import datetime
 from email import message_from_bytes
 from email import policy as email_policy
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
@@ -30,8 +33,16 @@ _DAEMONS = ("mailer-daemon@", "postmaster@")
 
 
 def _header(message: Message, name: str) -> str:
+    """A header's text, its RFC 2047 encoded words (``=?utf-8?q?Caf=C3=A9?=``) decoded;
+    as written when they cannot be (an unknown charset, a broken word)."""
     value = message.get(name)
-    return "" if value is None else " ".join(str(value).split())
+    if value is None:
+        return ""
+    text = str(value)
+    if "=?" in text:
+        with contextlib.suppress(LookupError, UnicodeError, ValueError, HeaderParseError):
+            text = str(make_header(decode_header(text)))
+    return " ".join(text.split())
 
 
 def _auto_reply(message: Message, subject: str) -> str | None:

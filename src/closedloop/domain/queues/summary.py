@@ -5,7 +5,7 @@ case; and the :class:`SummaryPage` that holds them."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 import attrs
 
@@ -23,7 +23,7 @@ __all__ = ["CaseSummary", "SummaryPage", "summarise"]
 @attrs.frozen(slots=False)
 class CaseSummary:
     """One row of a case list: what an agent scans before opening a case (read the whole
-    case with ``desk.get(summary.id)``)."""
+    case with ``desk.get(summary.id)``). Its times are in UTC, from every store."""
 
     id: str
     """The case's id."""
@@ -60,6 +60,7 @@ class CaseSummary:
 
 def summarise(case: Case, times: RagTimes | None, now: datetime) -> CaseSummary:
     """The summary of ``case``, turning amber and red at ``times``, read at ``now``."""
+    red_at = None if times is None or times.red_at is None else times.red_at.astimezone(UTC)
     return CaseSummary(
         id=case.id,
         version=case.version,
@@ -72,10 +73,10 @@ def summarise(case: Case, times: RagTimes | None, now: datetime) -> CaseSummary:
         owner=case.owner,
         team=case.team,
         tags=case.tags,
-        opened_at=case.opened_at,
-        updated_at=case.events[-1].at,
+        opened_at=case.opened_at.astimezone(UTC),
+        updated_at=case.events[-1].at.astimezone(UTC),
         rag=rag_at(times, now),
-        red_at=None if times is None else times.red_at,
+        red_at=red_at,
     )
 
 
