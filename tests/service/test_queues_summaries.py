@@ -81,6 +81,17 @@ def _nul_feedback(clock: ManualClock) -> Feedback:
     )  # fmt: skip
 
 
+def _escapes(desk: Desk, clock: ManualClock) -> None:
+    """Cases whose snapshots hold the JSON escape of a NUL outside the subject, or a
+    backslash and "u0000" in it: their subjects are fine, and kept in their column."""
+    for subject, text in (("Clean subject", "A NUL\x00 in the text"), (None, "Literal \\u0000")):
+        feedback = Feedback(
+            customer="olu@example.com", channel=Channel.EMAIL, received_at=clock.now(),
+            text=text, subject=subject, tags=["odd"],
+        )  # fmt: skip
+        desk.listen(feedback)
+
+
 def _pages(desk: Desk, query: CaseQuery, limit: int) -> list[SummaryPage]:
     pages, after = [], None
     while True:
@@ -183,6 +194,7 @@ def test_an_sqlite_file_from_before_summaries_gets_subjects_and_tags_from_its_sn
     with SQLiteStore(path) as store:
         desk, clock = _busy_desk(store)
         desk.listen(_nul_feedback(clock))
+        _escapes(desk, clock)
         before = _pages(desk, CaseQuery(closed=True), 3)
     db = sqlite3.connect(path)  # the file as closedloop wrote it before this migration
     undo_subject(db)
@@ -197,8 +209,9 @@ def test_an_sqlite_file_from_before_summaries_gets_subjects_and_tags_from_its_sn
         "SELECT subject, tags FROM cases ORDER BY subject IS NULL, subject"
     ).fetchall()
     db.close()
-    assert stored[:2] == [("Problem number 0", ""), ("Problem number 1", "billing")]
-    assert stored[-1][0] is None  # the subject with a NUL: read from the case
+    assert stored[:2] == [("Clean subject", "odd"), ("Literal \\u0000", "odd")]
+    assert stored[2:4] == [("Problem number 0", ""), ("Problem number 1", "billing")]
+    assert stored[-1] == (None, "odd")  # the subject with a NUL: read from the case
 
 
 @pytest.mark.postgres
@@ -215,6 +228,7 @@ def test_a_postgres_schema_from_before_summaries_gets_subjects_and_tags_from_its
         with PostgresStore(dsn, schema=schema) as store:
             desk, clock = _busy_desk(store)
             desk.listen(_nul_feedback(clock))
+            _escapes(desk, clock)
             before = _pages(desk, CaseQuery(closed=True), 3)
         with psycopg.connect(dsn, autocommit=True) as conn:
             undo_subject(conn, schema)
@@ -229,8 +243,9 @@ def test_a_postgres_schema_from_before_summaries_gets_subjects_and_tags_from_its
             stored = conn.execute(
                 f'SELECT subject, tags FROM "{schema}".cases ORDER BY subject IS NULL, subject'
             ).fetchall()
-        assert stored[:2] == [("Problem number 0", ""), ("Problem number 1", "billing")]
-        assert stored[-1][0] is None  # the subject with a NUL: read from the case
+        assert stored[:2] == [("Clean subject", "odd"), ("Literal \\u0000", "odd")]
+        assert stored[2:4] == [("Problem number 0", ""), ("Problem number 1", "billing")]
+        assert stored[-1] == (None, "odd")  # the subject with a NUL: read from the case
     finally:
         drop_schema(dsn, schema)
 

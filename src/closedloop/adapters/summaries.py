@@ -7,6 +7,7 @@ when the database was migrated) is replayed instead."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -21,7 +22,7 @@ from closedloop.domain.queues.rag import NO_DEADLINE, RagTimes, micros
 from closedloop.domain.queues.summary import CaseSummary, SummaryPage, summarise
 from closedloop.domain.standards.targets import Rag
 
-__all__ = ["summary_columns", "summary_page"]
+__all__ = ["summary_columns", "summary_page", "summary_values"]
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _BY_URGENCY: Final = tuple(reversed(Priority))  # urgency 0 is URGENT
@@ -36,6 +37,20 @@ def summary_columns() -> str:
         " c.updated_us AS s_updated, c.amber_us AS s_amber, c.due_key AS s_due,"
         " c.subject AS s_subject, c.tags AS s_tags"
     )
+
+
+def summary_values(snapshot: str) -> tuple[str | None, str] | None:
+    """The ``subject`` and ``tags`` columns of a case from its stored snapshot (the subject
+    None when it holds a NUL, which PostgreSQL's text cannot: such a case is replayed);
+    None for a snapshot that cannot be read."""
+    try:
+        data = json.loads(snapshot)
+    except ValueError:
+        return None
+    subject, tags = data.get("subject"), data.get("tags", [])
+    if not isinstance(subject, str) or not isinstance(tags, list):
+        return None
+    return (None if "\x00" in subject else subject), ",".join(map(str, tags))
 
 
 def _at(us: int) -> datetime:

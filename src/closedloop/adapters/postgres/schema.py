@@ -20,7 +20,13 @@ from closedloop.adapters.postgres.read_model_schema import (
     PROMISES_ANNOUNCED,
     READ_MODEL,
 )
-from closedloop.adapters.postgres.search import SEARCH, SUMMARIES, fill_search, row_security_on
+from closedloop.adapters.postgres.search import (
+    SEARCH,
+    SUMMARIES,
+    fill_search,
+    fill_summaries,
+    row_security_on,
+)
 from closedloop.domain.errors import SchemaVersionError, ValidationError
 
 if TYPE_CHECKING:
@@ -212,6 +218,8 @@ _SNAPSHOTS_FROM = 5
 _SEARCH_FROM = MIGRATIONS.index(SEARCH) + 1
 #: Migrations after which the owned open cases are indexed from their events.
 _AGENTS_FROM = MIGRATIONS.index(AGENTS) + 1
+#: Migrations after which the subjects and tags the SQL could not read are filled in.
+_SUMMARIES_FROM = MIGRATIONS.index(SUMMARIES) + 1
 
 #: The schema version this closedloop writes: the number of migrations.
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
@@ -254,6 +262,8 @@ def migrate_schema(conn: psycopg.Connection[Any], schema: str) -> int:
         fill_search(conn, s)
     if found and found < _AGENTS_FROM <= SCHEMA_VERSION:
         fill_agent_cases(conn, s)
+    if found and found < _SUMMARIES_FROM <= SCHEMA_VERSION:
+        fill_summaries(conn, s)
     if found < SCHEMA_VERSION and row_security_on(conn, schema):
         create_policies(conn, schema, {})  # the tables added since get the tenant policy
     if row is None:

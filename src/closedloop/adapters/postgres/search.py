@@ -13,7 +13,7 @@ from closedloop.adapters.common import check_instant, check_limit
 from closedloop.adapters.memory_search import check_query
 from closedloop.adapters.search import FIND_COLUMNS, Statement, find_statement, labels_of
 from closedloop.adapters.search import search_columns as columns_of
-from closedloop.adapters.summaries import summary_columns
+from closedloop.adapters.summaries import summary_columns, summary_values
 from closedloop.domain.cases.case import Case
 from closedloop.domain.queues.query import CaseQuery
 from closedloop.domain.queues.rag import NO_DEADLINE
@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SEARCH",
+    "SUMMARIES",
+    "SUMMARY",
     "fill_search",
+    "fill_summaries",
     "row_security_on",
     "statement",
     "write_case_search",
@@ -119,8 +122,9 @@ def fill_search(conn: psycopg.Connection[Any], s: str, chunk: int = 500) -> None
 
 
 #: The migration that keeps each case's subject and tags beside its search columns, so
-#: that a page of summaries reads columns only: taken from the snapshots (the cases of a
-#: schema older than the search columns get them with those, from their events).
+#: that a page of summaries reads columns only: taken from the snapshots in SQL, but for a
+#: snapshot with an escaped NUL anywhere (``fill_summaries`` reads those in Python; the
+#: cases of a schema older than the search columns get them with those, from their events).
 SUMMARIES: Final[tuple[str, ...]] = (
     "ALTER TABLE {s}.cases ADD COLUMN subject text, ADD COLUMN tags text",
     """
@@ -130,6 +134,22 @@ SUMMARIES: Final[tuple[str, ...]] = (
     WHERE snapshot IS NOT NULL AND strpos(snapshot, '\\u0000') = 0
     """,
 )
+
+
+def fill_summaries(conn: psycopg.Connection[Any], s: str) -> None:
+    """The subject and tags of the cases the migration's statement left out."""
+    rows = conn.execute(
+        f"SELECT tenant, id, snapshot FROM {s}.cases WHERE subject IS NULL AND snapshot IS NOT NULL"
+    ).fetchall()
+    found = [(tenant, case_id, summary_values(snapshot)) for tenant, case_id, snapshot in rows]
+    updates = [(*values, tenant, case_id) for tenant, case_id, values in found if values]
+    if updates:
+        with conn.cursor() as cur:
+            cur.executemany(
+                f"UPDATE {s}.cases SET subject = %s, tags = %s WHERE tenant = %s AND id = %s",
+                updates,
+            )
+
 
 #: A page of summaries reads these instead of the snapshot (``adapters.summaries``).
 SUMMARY = summary_columns()

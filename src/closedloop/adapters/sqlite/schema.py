@@ -18,7 +18,7 @@ from closedloop.adapters.sqlite.read_model_schema import (
     PROMISES_ANNOUNCED,
     READ_MODEL,
 )
-from closedloop.adapters.sqlite.search import SEARCH, SUMMARIES, fill_search
+from closedloop.adapters.sqlite.search import SEARCH, SUMMARIES, fill_search, fill_summaries
 from closedloop.domain.errors import SchemaVersionError, StorageError, ValidationError
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "connect"]
@@ -205,6 +205,8 @@ _SNAPSHOTS_FROM = 8
 _SEARCH_FROM = MIGRATIONS.index(SEARCH) + 1
 #: Migrations after which the owned open cases are indexed from their events.
 _AGENTS_FROM = MIGRATIONS.index(AGENTS) + 1
+#: Migrations after which the subjects and tags the SQL could not read are filled in.
+_SUMMARIES_FROM = MIGRATIONS.index(SUMMARIES) + 1
 
 #: The schema version this closedloop writes: the number of migrations.
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
@@ -280,6 +282,8 @@ def _migrate(db: sqlite3.Connection) -> None:
             fill_search(db)
         if found and found < _AGENTS_FROM <= SCHEMA_VERSION:
             fill_agent_cases(db)
+        if found and found < _SUMMARIES_FROM <= SCHEMA_VERSION:
+            fill_summaries(db)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.execute("COMMIT")
         log.info(

@@ -24,7 +24,7 @@ from closedloop.adapters.search import (
 )
 from closedloop.adapters.sqlite.backfill import replayed_in_chunks
 from closedloop.adapters.sqlite.connection import run
-from closedloop.adapters.summaries import summary_columns, summary_page
+from closedloop.adapters.summaries import summary_columns, summary_page, summary_values
 from closedloop.domain.cases.case import Case
 from closedloop.domain.queues.query import CasePage, CaseQuery
 from closedloop.domain.queues.rag import NO_DEADLINE, RagTimes
@@ -35,6 +35,7 @@ __all__ = [
     "SUMMARIES",
     "explain_find",
     "fill_search",
+    "fill_summaries",
     "find_page",
     "find_summaries",
     "put_rag",
@@ -76,8 +77,9 @@ SEARCH: Final[tuple[str, ...]] = (
 )
 
 #: The migration that keeps each case's subject and tags beside its search columns, so
-#: that a page of summaries reads columns only: taken from the snapshots (the cases of a
-#: file older than the search columns get them with those, from their events).
+#: that a page of summaries reads columns only: taken from the snapshots in SQL, but for a
+#: snapshot with an escaped NUL anywhere (``fill_summaries`` reads those in Python; the
+#: cases of a file older than the search columns get them with those, from their events).
 SUMMARIES: Final[tuple[str, ...]] = (
     "ALTER TABLE cases ADD COLUMN subject TEXT",
     "ALTER TABLE cases ADD COLUMN tags TEXT",
@@ -88,6 +90,20 @@ SUMMARIES: Final[tuple[str, ...]] = (
     WHERE snapshot IS NOT NULL AND instr(snapshot, '\\u0000') = 0
     """,
 )
+
+
+def fill_summaries(db: sqlite3.Connection) -> None:
+    """The subject and tags of the cases the migration's statement left out."""
+    rows = db.execute(
+        "SELECT tenant, id, snapshot FROM cases WHERE subject IS NULL AND snapshot IS NOT NULL"
+    ).fetchall()
+    found = [(tenant, case_id, summary_values(snapshot)) for tenant, case_id, snapshot in rows]
+    run(
+        db,
+        "UPDATE cases SET subject = ?, tags = ? WHERE tenant = ? AND id = ?",
+        [(*values, tenant, case_id) for tenant, case_id, values in found if values is not None],
+    )
+
 
 _COLUMNS_UPDATE = (
     f"UPDATE cases SET {', '.join(f'{c} = ?' for c in FIND_COLUMNS)} WHERE tenant = ? AND id = ?"
