@@ -65,15 +65,9 @@ def write_owners(cur: psycopg.Cursor[Any], s: str, tenant: str, changes: Sequenc
 
 def fill_agent_cases(conn: psycopg.Connection[Any], s: str) -> None:
     """Index the owned open cases of an older schema, by replaying them."""
-    from closedloop.adapters.rows import group
+    from closedloop.adapters.postgres.backfill import replayed_in_chunks
 
-    rows = conn.execute(
-        f"SELECT c.tenant, e.case_id, e.body FROM {s}.cases AS c JOIN {s}.events AS e"
-        " ON e.tenant = c.tenant AND e.case_id = c.id WHERE NOT c.closed"
-        " ORDER BY c.tenant, c.id, e.version"
-    ).fetchall()
-    for tenant in sorted({row[0] for row in rows}):
-        cases = group([(case_id, body) for t, case_id, body in rows if t == tenant])
+    for tenant, cases in replayed_in_chunks(conn, s, open_only=True):
         owned = [(tenant, c.id, c.owner) for c in cases if c.owner is not None and c.is_active]
         if owned:
             conn.cursor().executemany(

@@ -98,27 +98,12 @@ def write_case_search(cur: psycopg.Cursor[Any], s: str, tenant: str, case: Case)
 def fill_search(conn: psycopg.Connection[Any], s: str, chunk: int = 500) -> None:
     """Fill in the search columns and labels of an older schema's cases, replaying
     ``chunk`` cases at a time."""
-    from closedloop.adapters.rows import group
+    from closedloop.adapters.postgres.backfill import replayed_in_chunks
 
-    after = ("", "")
-    while True:
-        page = conn.execute(
-            f"SELECT tenant, id FROM {s}.cases WHERE (tenant, id) > (%s, %s)"
-            " ORDER BY tenant, id LIMIT %s",
-            (*after, chunk),
-        ).fetchall()
-        if not page:
-            return
-        with conn.cursor() as cur:
-            for tenant in sorted({t for t, _ in page}):
-                rows = cur.execute(
-                    f"SELECT case_id, body FROM {s}.events WHERE tenant = %s"
-                    " AND case_id = ANY(%s) ORDER BY case_id, version",
-                    (tenant, [case_id for t, case_id in page if t == tenant]),
-                ).fetchall()
-                for case in group(rows):
-                    write_case_search(cur, s, tenant, case)
-        after = page[-1]
+    with conn.cursor() as cur:
+        for tenant, cases in replayed_in_chunks(conn, s, chunk):
+            for case in cases:
+                write_case_search(cur, s, tenant, case)
 
 
 #: The migration that keeps each case's subject and tags beside its search columns, so

@@ -69,15 +69,9 @@ def write_owners(db: sqlite3.Connection, tenant: str, changes: Sequence[Change])
 
 def fill_agent_cases(db: sqlite3.Connection) -> None:
     """Index the owned open cases of an older database, by replaying them."""
-    from closedloop.adapters.rows import group
+    from closedloop.adapters.sqlite.backfill import replayed_in_chunks
 
-    rows = db.execute(
-        "SELECT cases.tenant, events.case_id, events.body FROM cases JOIN events"
-        " ON events.tenant = cases.tenant AND events.case_id = cases.id"
-        " WHERE cases.closed = 0 ORDER BY cases.tenant, cases.id, events.version"
-    ).fetchall()
-    for tenant in sorted({row[0] for row in rows}):
-        cases = group([(case_id, body) for t, case_id, body in rows if t == tenant])
+    for tenant, cases in replayed_in_chunks(db, open_only=True):
         run(
             db,
             _HELD,

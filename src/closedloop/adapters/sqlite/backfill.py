@@ -27,15 +27,20 @@ def fill_snapshots(db: sqlite3.Connection, chunk: int = 500) -> None:
         )
 
 
-def replayed_in_chunks(db: sqlite3.Connection, chunk: int) -> Iterator[tuple[str, list[Case]]]:
-    """Every stored case, replayed from its events ``chunk`` cases at a time, by tenant: what
-    a migration back-fills from (memory for one chunk, however big the database)."""
+def replayed_in_chunks(
+    db: sqlite3.Connection, chunk: int = 500, *, open_only: bool = False
+) -> Iterator[tuple[str, list[Case]]]:
+    """Every stored case (every open one, given ``open_only``), replayed from its events
+    ``chunk`` cases at a time, by tenant: what a migration back-fills from (memory for one
+    chunk, however big the database)."""
     from closedloop.adapters.rows import group
 
+    only = " AND closed = 0" if open_only else ""
     after = ("", "")
     while True:
         page = db.execute(
-            "SELECT tenant, id FROM cases WHERE (tenant, id) > (?, ?) ORDER BY tenant, id LIMIT ?",
+            f"SELECT tenant, id FROM cases WHERE (tenant, id) > (?, ?){only}"
+            " ORDER BY tenant, id LIMIT ?",
             (*after, chunk),
         ).fetchall()
         if not page:

@@ -11,7 +11,7 @@ import time
 from typing import Final
 
 from closedloop.adapters.sqlite.agents import AGENTS, fill_agent_cases
-from closedloop.adapters.sqlite.backfill import fill_snapshots
+from closedloop.adapters.sqlite.backfill import fill_snapshots, replayed_in_chunks
 from closedloop.adapters.sqlite.connection import Shared
 from closedloop.adapters.sqlite.read_model_schema import (
     ATTRIBUTION,
@@ -298,20 +298,12 @@ def _migrate(db: sqlite3.Connection) -> None:
 
 def _fill_queues(db: sqlite3.Connection) -> None:
     """Put every open case of an older database in its work queue, by replaying it."""
-    from closedloop.adapters.rows import group
     from closedloop.adapters.sqlite.unit_of_work import queue_state
 
-    rows = db.execute(
-        "SELECT events.case_id, events.body, cases.tenant FROM cases JOIN events"
-        " ON events.tenant = cases.tenant AND events.case_id = cases.id"
-        " WHERE cases.closed = 0 ORDER BY cases.tenant, cases.id, events.version"
-    ).fetchall()
-    tenants = {(tenant, case_id) for case_id, _, tenant in rows}
-    for tenant in sorted({t for t, _ in tenants}):
-        mine = [(case_id, body) for case_id, body, t in rows if t == tenant]
+    for tenant, cases in replayed_in_chunks(db, open_only=True):
         db.executemany(
             "UPDATE cases SET queue = ?, queue_us = ? WHERE tenant = ? AND id = ?",
-            [(*queue_state(case), tenant, case.id) for case in group(mine)],
+            [(*queue_state(case), tenant, case.id) for case in cases],
         )
 
 
