@@ -246,14 +246,25 @@ def raw_intake_serialising(db: sqlite3.Connection, cases: Sequence[Case]) -> Cal
     return insert
 
 
-class _Recording(sqlite3.Connection):
-    """A connection that notes each write it runs: the statements and rows a commit writes."""
+#: A statement and its rows; the rows None for BEGIN and COMMIT.
+Write = tuple[str, list[Any] | None]
 
-    writes: list[tuple[str, list[Any]]]
+
+class _Recording(sqlite3.Connection):
+    """A connection that notes each write it runs: the statements and rows a commit writes,
+    and where its transactions begin and end."""
+
+    writes: list[Write]
 
     def execute(self, sql: str, params: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
-        if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+        verb = sql.lstrip().upper()
+        if verb.startswith(("INSERT", "UPDATE", "DELETE")):
             self.writes.append((sql, [tuple(params)]))
+        elif verb.startswith(("BEGIN", "COMMIT")):
+            if verb.startswith("COMMIT") and self.writes and self.writes[-1][1] is None:
+                self.writes.pop()  # a transaction that only read
+            else:
+                self.writes.append((sql, None))
         return super().execute(sql, params)
 
     def executemany(self, sql: str, rows: Any, /) -> sqlite3.Cursor:  # type: ignore[override]
@@ -262,10 +273,9 @@ class _Recording(sqlite3.Connection):
         return super().executemany(sql, rows)
 
 
-def recorded_writes(
-    path: Path, work: Callable[[SQLiteStore], object]
-) -> list[tuple[str, list[Any]]]:
-    """The statements and rows ``work`` makes a new ``SQLiteStore`` on ``path`` run."""
+def recorded_writes(path: Path, work: Callable[[SQLiteStore], object]) -> list[Write]:
+    """The statements and rows ``work`` makes a new ``SQLiteStore`` on ``path`` run, in
+    their transactions."""
     real = sqlite3.connect
 
     def recording(*args: Any, **kwargs: Any) -> sqlite3.Connection:
@@ -284,15 +294,17 @@ def recorded_writes(
         sqlite3.connect = real  # type: ignore[assignment]
 
 
-def replay_writes(path: Path, writes: list[tuple[str, list[Any]]]) -> Callable[[], None]:
-    """Raw sqlite3 running the very statements and rows of a commit, built beforehand."""
+def replay_writes(path: Path, writes: list[Write]) -> Callable[[], None]:
+    """Raw sqlite3 running the very statements and rows of ``recorded_writes``, built
+    beforehand, in the same transactions."""
     db = raw_connect(path)
 
     def replay() -> None:
-        db.execute("BEGIN IMMEDIATE")
         for sql, rows in writes:
-            db.executemany(sql, rows)
-        db.execute("COMMIT")
+            if rows is None:
+                db.execute(sql)
+            else:
+                db.executemany(sql, rows)
 
     return replay
 

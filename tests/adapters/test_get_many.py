@@ -52,3 +52,20 @@ def test_get_many_reads_more_ids_than_one_statement_takes(store: CaseStore) -> N
     cases = desk.listen_many(make_feedback(customer=f"c{i}@example.com") for i in range(1_203))
     found = store.get_many([c.id for c in cases])
     assert found == {c.id: c for c in cases}
+
+
+def test_cases_of_one_read_keep_the_histories_of_their_versions(store: CaseStore) -> None:
+    """The histories of a page are read together, when the first is needed: by then other
+    cases of the page may have moved on, and each still has exactly the events of the
+    version that was read (a sweep reads a page, then commits some of it)."""
+    assert isinstance(store, ReadsManyCases)
+    desk = Desk(store, RecordingNotifier(), clock=ManualClock(START))
+    a, b, c = desk.listen_many(make_feedback(customer=f"c{i}@example.com") for i in range(3))
+    page = store.get_many([a.id, b.id, c.id])
+    desk.acknowledge(b.id, by="amy")
+    desk.acknowledge(c.id, by="amy")
+    desk.take_action(c.id, by="amy", summary="Refunded")
+    assert [len(page[i].events) for i in (a.id, b.id, c.id)] == [1, 1, 1]
+    assert page[b.id].events == list(store.get(b.id).events[:1])
+    assert page[c.id].events[-1] == store.get(c.id).events[0]
+    assert [len(store.get(i).events) for i in (a.id, b.id, c.id)] == [1, 2, 3]

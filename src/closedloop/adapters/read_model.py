@@ -149,7 +149,7 @@ _WAITERS = f"""
 _STEPS = " UNION ALL ".join(
     f"""
     SELECT '{group}', {column}, target, label, took, COUNT(*), SUM(met) FROM fact_steps
-    WHERE {_ACTIVE} AND at_us >= ? AND at_us < ? GROUP BY {by}target, label, took
+    WHERE {_ACTIVE} AND at_us >= ? AND at_us < ? GROUP BY took, {by}target, label
     """
     for group, column, by in (("channel", "channel", "channel, "),
                               ("priority", "priority", "priority, "), ("kind", "kind", "kind, "))
@@ -188,13 +188,13 @@ _TAGS = f"""
 # hardly more rows than by owner alone, in one pass.
 _PEOPLE_STEPS = f"""
     SELECT owner, team, target, label, took, COUNT(*), SUM(met) FROM fact_steps
-    WHERE {_ACTIVE} AND at_us >= ? AND at_us < ? GROUP BY owner, team, target, label, took
+    WHERE {_ACTIVE} AND at_us >= ? AND at_us < ? GROUP BY took, owner, team, target, label
 """
 _TAG_STEPS = f"""
     SELECT t.tag, s.target, s.label, s.took, COUNT(*), SUM(s.met)
     FROM fact_tags AS t JOIN fact_steps AS s ON s.tenant = t.tenant AND s.case_id = t.case_id
     WHERE {_TAGGED} AND s.at_us >= ? AND s.at_us < ?
-    GROUP BY t.tag, s.target, s.label, s.took
+    GROUP BY s.took, t.tag, s.target, s.label
 """
 _CAUSES = f"""
     SELECT cause, n, first, latest, case_id, opened_us, seq, kano FROM (

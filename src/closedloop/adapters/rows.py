@@ -49,6 +49,7 @@ __all__ = [
     "new_external_ids",
     "other_authors",
     "preloaded",
+    "read_together",
     "replay",
     "skipping",
     "spent_body",
@@ -203,6 +204,30 @@ def preloaded(rows: Iterable[tuple[str, str]], more: Bodies) -> Bodies:
 
     def bodies(case_id: str, version: int | None) -> Iterable[str]:
         mine = found.get(case_id)
+        if mine is None:
+            return more(case_id, version)
+        return mine if version is None else mine[:version]
+
+    return bodies
+
+
+def read_together(
+    case_ids: Iterable[str], read: Callable[[list[str]], Iterable[tuple[str, str]]], more: Bodies
+) -> Bodies:
+    """:data:`Bodies` for a page of cases: the first history any of them needs, ``read``
+    (``(case_id, event body)`` rows of the ids given, in version order) reads all of theirs
+    in one statement; a reader that needs none (a list view) reads none, a sweep that
+    needs every one reads one statement instead of one a case. ``more`` for other cases,
+    and for a case whose history was served once already (read again if asked again)."""
+    waiting = set(case_ids)
+    found: dict[str, list[str]] = {}
+
+    def bodies(case_id: str, version: int | None) -> Iterable[str]:
+        if case_id in waiting:
+            for other, body in read(sorted(waiting)):
+                found.setdefault(other, []).append(body)
+            waiting.clear()
+        mine = found.pop(case_id, None)
         if mine is None:
             return more(case_id, version)
         return mine if version is None else mine[:version]

@@ -18,7 +18,14 @@ from closedloop.adapters.common import (
 from closedloop.adapters.memory_search import check_rag_rows
 from closedloop.adapters.postgres.connection import PAGE, PostgresBase
 from closedloop.adapters.postgres.search import SUMMARY, statement
-from closedloop.adapters.rows import from_snapshot, from_snapshots, from_us, preloaded, us
+from closedloop.adapters.rows import (
+    from_snapshot,
+    from_snapshots,
+    from_us,
+    preloaded,
+    read_together,
+    us,
+)
 from closedloop.adapters.search import page_of_rows, rag_columns
 from closedloop.adapters.summaries import summary_page
 from closedloop.domain.cases.case import Case
@@ -69,7 +76,16 @@ class PostgresCaseStorage(PostgresBase):
             " AND id = ANY(%s) ORDER BY id",
             (self._tenant, ids),
         )
-        return {case.id: case for case in from_snapshots(rows, self._bodies)}
+        bodies = read_together((case_id for case_id, _ in rows), self._page, self._bodies)
+        return {case.id: case for case in from_snapshots(rows, bodies)}
+
+    def _page(self, case_ids: list[str]) -> list[tuple[str, str]]:
+        """The events of these cases, case by case in version order."""
+        return self._read(
+            f"SELECT case_id, body FROM {self._s}.events WHERE tenant = %s"
+            " AND case_id = ANY(%s) ORDER BY case_id, version",
+            (self._tenant, case_ids),
+        )
 
     def find_by_external_id(self, external_id: str) -> Case | None:
         """The case holding a message with this external id, if any."""

@@ -14,7 +14,14 @@ from closedloop.adapters.common import (
     check_queue,
 )
 from closedloop.adapters.memory_search import check_rag_rows
-from closedloop.adapters.rows import from_snapshot, from_snapshots, from_us, preloaded, us
+from closedloop.adapters.rows import (
+    from_snapshot,
+    from_snapshots,
+    from_us,
+    preloaded,
+    read_together,
+    us,
+)
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView
 from closedloop.adapters.sqlite.search import explain_find, find_page, find_summaries, put_rag
 from closedloop.domain.cases.case import Case
@@ -83,8 +90,17 @@ class SQLiteCaseStorage(TenantView):
                 f" ({', '.join('?' * len(some))}) ORDER BY id",
                 (self._tenant, *some),
             )
-            found.update((case.id, case) for case in from_snapshots(rows, self._bodies))
+            bodies = read_together((case_id for case_id, _ in rows), self._page, self._bodies)
+            found.update((case.id, case) for case in from_snapshots(rows, bodies))
         return found
+
+    def _page(self, case_ids: list[str]) -> list[tuple[str, str]]:
+        """The events of up to ``CHUNK`` cases, case by case in version order."""
+        return self._read(
+            f"SELECT case_id, body FROM events WHERE tenant = ? AND case_id IN"
+            f" ({', '.join('?' * len(case_ids))}) ORDER BY case_id, version",
+            (self._tenant, *case_ids),
+        )
 
     def find_by_external_id(self, external_id: str) -> Case | None:
         """The case holding a message with this external id, if any."""
@@ -145,12 +161,7 @@ class SQLiteCaseStorage(TenantView):
                 (self._tenant, high, *after, low, high, CHUNK),
             )
             # Reports read the histories: the page's events in one statement, not one a case.
-            marks = ", ".join("?" * len(page))
-            events = page and self._read(
-                f"SELECT case_id, body FROM events WHERE tenant = ? AND case_id IN ({marks})"
-                " ORDER BY case_id, version",
-                (self._tenant, *(case_id for case_id, _ in page)),
-            )
+            events = page and self._page([case_id for case_id, _ in page])
             cases = from_snapshots(page, preloaded(events, self._bodies))
             yield from cases
             if len(cases) < CHUNK:

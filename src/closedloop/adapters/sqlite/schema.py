@@ -25,6 +25,9 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "connect"]
 
 log = logging.getLogger("closedloop.storage.sqlite")
 
+#: The most helper threads a sort may use.
+_SORT_THREADS: Final = 4
+
 #: The schema, as ordered forward migrations: step ``n`` (1-based) takes a database from
 #: ``PRAGMA user_version`` ``n - 1`` to ``n``. Append new steps; never edit a released one.
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
@@ -258,6 +261,9 @@ def _prepare(db: sqlite3.Connection, synchronous: str, busy_timeout: float) -> N
     _check_version(_user_version(db))
     db.execute(f"PRAGMA synchronous = {synchronous}")
     db.execute("PRAGMA foreign_keys = ON")
+    # Helper threads for big sorts: a report's GROUP BYs over a year of steps run about a
+    # quarter faster with one (benchmarks/bench_insights.py).
+    db.execute(f"PRAGMA threads = {min(max((os.cpu_count() or 1) - 1, 0), _SORT_THREADS)}")
     if _user_version(db) != SCHEMA_VERSION:
         _migrate(db)
     _use_wal(db, busy_timeout)

@@ -48,7 +48,7 @@ from closedloop.domain.checks import instant
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.latte import Stage, Step
 
-__all__ = ["Case", "apply", "promises_of", "replay"]
+__all__ = ["Case", "apply", "memo", "promises_of", "replay"]
 
 _STEP_OF: dict[type[Event], Step] = {
     CaseOpened: Step.LISTEN,
@@ -293,8 +293,21 @@ def _evolve(case: Case, changes: dict[str, Any]) -> Case:
     new = object.__new__(Case)
     state = new.__dict__
     state.update(case.__dict__)
+    state.pop(_MEMO, None)  # what was derived from the old fields
     state.update(changes)
     return new
+
+
+_MEMO = "_memo"
+
+
+def memo(case: Case) -> dict[str, Any]:
+    """Values derived from ``case``'s fields, kept on it by the domain functions that
+    compute them (a case never changes; a step makes a new case, without them)."""
+    found: dict[str, Any] | None = case.__dict__.get(_MEMO)
+    if found is None:
+        found = case.__dict__[_MEMO] = {}
+    return found
 
 
 def start(e: CaseOpened) -> Case:

@@ -31,7 +31,7 @@ from closedloop.domain.cases.events import (
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.priority import Priority
-from closedloop.domain.cases.steps import _S, Due, open_case, reopen, scheduled
+from closedloop.domain.cases.steps import _S, Due, apply_scheduled, open_case, reopen, scheduled
 from closedloop.domain.checks import items, require_actor, require_aware, require_filled, shown
 from closedloop.domain.errors import StepRefusedError, ValidationError
 from closedloop.domain.latte import Stage, Step
@@ -68,7 +68,7 @@ def add_message(
         by=require_actor(by),
         feedback=feedback,
     )
-    return apply(case, scheduled(case, event, due_at))
+    return apply_scheduled(case, event, due_at)
 
 
 def reply(case: Case, text: str, *, at: datetime, by: str, due_at: Due) -> Case:
@@ -79,7 +79,7 @@ def reply(case: Case, text: str, *, at: datetime, by: str, due_at: Due) -> Case:
         case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=require_actor(by),
         text=_said("text", text), channel=case.reply_channel,
     )  # fmt: skip
-    return apply(case, scheduled(case, event, due_at))
+    return apply_scheduled(case, event, due_at)
 
 
 def note(case: Case, text: str, *, at: datetime, by: str) -> Case:
@@ -103,7 +103,7 @@ def log_contact(
         case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=require_actor(by),
         channel=channel, summary=_said("summary", summary),
     )  # fmt: skip
-    return apply(case, scheduled(case, event, due_at))
+    return apply_scheduled(case, event, due_at)
 
 
 def _active(case: Case, doing: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from closedloop.domain.cases.case import Case, apply, start
+from closedloop.domain.cases.case import Case, apply, memo, start
 from closedloop.domain.cases.events import (
     Acknowledged,
     ActionTaken,
@@ -44,6 +44,7 @@ from closedloop.domain.latte import Stage, Step
 __all__ = [
     "Due",
     "acknowledge",
+    "apply_scheduled",
     "assign",
     "decline",
     "explain",
@@ -94,21 +95,39 @@ def _step(
     for guard in row.guards:
         if not guard.check(case, event):
             raise StepRefusedError(case.id, step, guard.reason)
-    return apply(case, scheduled(case, event, due_at))
+    return apply_scheduled(case, event, due_at)
 
 
 def scheduled(case: Case, event: _S, due_at: Due) -> _S:
     """``event`` with its ``due_at`` decided: a closed case has none; a function of the case
     is asked about the case as the event leaves it. (For domain modules beside this one.)"""
+    return _decided(case, event, due_at)[0]
+
+
+def apply_scheduled(case: Case, event: Scheduled, due_at: Due) -> Case:
+    """``apply(case, scheduled(case, event, due_at))``. What the schedule derived from the
+    case as the event leaves it (its due times) stays with the case it returns: the two
+    differ only in ``due_at``."""
+    decided, preview = _decided(case, event, due_at)
+    moved = apply(case, decided)
+    if preview is not None:
+        memo(moved).update(memo(preview))
+    return moved
+
+
+def _decided(case: Case, event: _S, due_at: Due) -> tuple[_S, Case | None]:
+    """``scheduled``'s event, and the case it previewed to decide (None if none)."""
+    preview = None
     if callable(due_at):
         # The policy's schedule knows what a closed case still waits for (its promises,
         # and the warnings before them).
-        due_at = due_at(apply(case, event))
+        preview = apply(case, event)
+        due_at = due_at(preview)
     elif isinstance(event, StepEvent) and event.stage is Stage.CLOSED:
         due_at = apply(case, event).next_promise_due  # only open promises keep it watched
     if due_at is not None:
         require_aware("due_at", due_at)
-    return event if due_at == event.due_at else attrs.evolve(event, due_at=due_at)
+    return (event if due_at == event.due_at else attrs.evolve(event, due_at=due_at)), preview
 
 
 def _not_allowed(case: Case, step: Step, lifecycle: Lifecycle) -> StepNotAllowedError:

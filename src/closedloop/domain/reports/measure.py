@@ -110,7 +110,8 @@ def measurements(
     if measured is None or measured.version != case.version:
         measured = progress(case, standards, lifecycle)
     yield from measured.done
-    for due in due_times(measured.state, standards, lifecycle=lifecycle):
+    # The case itself, not the replayed state equal to it: its due times are kept on it.
+    for due in due_times(case, standards, lifecycle=lifecycle):
         yield Measurement(due.target, due.standard, due.started_at, due.due_at, None)
 
 

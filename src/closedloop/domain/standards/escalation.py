@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import attrs
 
-from closedloop.domain.cases.case import Case, apply
+from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.events import (
     CustomerEscalated,
@@ -25,7 +25,7 @@ from closedloop.domain.cases.events import (
 )
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.promises import Promise
-from closedloop.domain.cases.steps import Due, scheduled
+from closedloop.domain.cases.steps import Due, apply_scheduled
 from closedloop.domain.checks import (
     instant,
     is_a,
@@ -201,7 +201,8 @@ def next_due(
         times.extend(lateness_times(case, lateness))
     if case.is_closed:
         return min(times, key=instant, default=None)
-    pending = due_times(case, standards, amber=warn_at_amber, lifecycle=lifecycle)
+    # With the amber instants even when not warning: RAG then reads them from the case.
+    pending = due_times(case, standards, amber=True, lifecycle=lifecycle)
     if case.pause is not None and case.pause.resume_by is not None:
         times.append(case.pause.resume_by)  # resume it, or tell a silent customer
     breach = min((d.due_at for d in pending if d.due_at is not None), key=instant, default=None)
@@ -305,4 +306,4 @@ def reschedule(case: Case, *, at: datetime, due_at: Due) -> Case:
 
 
 def _with_due(case: Case, event: Scheduled, due_at: Due) -> Case:
-    return apply(case, scheduled(case, event, due_at))
+    return apply_scheduled(case, event, due_at)

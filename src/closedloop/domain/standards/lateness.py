@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from closedloop.domain.cases.case import Case, apply
+from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.lateness import PromiseLate, PromiseWarned
 from closedloop.domain.cases.promises import Promise
-from closedloop.domain.cases.steps import Due, scheduled
+from closedloop.domain.cases.steps import Due, apply_scheduled
 from closedloop.domain.checks import instant, is_a, positive_duration, require_aware
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.standards.calendar import BusinessCalendar
@@ -143,7 +143,7 @@ def warn_promise(case: Case, *, at: datetime, promise: Promise, due_at: Due) -> 
         case_id=case.id, version=case.version + 1, at=at, by="closedloop",
         promise_id=promise.id, due_by=promise.deadline, owner=promise.owner,
     )  # fmt: skip
-    return apply(case, scheduled(case, event, due_at))
+    return apply_scheduled(case, event, due_at)
 
 
 def announce_late(
@@ -163,4 +163,4 @@ def announce_late(
         what=CONTACT_WHAT if promise == case.contact_promise else promise.what,
         told=told,
     )  # fmt: skip
-    return apply(case, scheduled(case, event, due_at))
+    return apply_scheduled(case, event, due_at)

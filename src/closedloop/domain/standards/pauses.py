@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 
 import attrs
 
-from closedloop.domain.cases.case import Case, apply
+from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.contact import (
     ClosingNoticeSent,
     Lapsed,
@@ -21,7 +21,7 @@ from closedloop.domain.cases.contact import (
     WaitingOn,
 )
 from closedloop.domain.cases.events import CustomerReplied, Scheduled
-from closedloop.domain.cases.steps import Due, scheduled
+from closedloop.domain.cases.steps import Due, apply_scheduled
 from closedloop.domain.checks import (
     instant,
     is_a,
@@ -178,4 +178,4 @@ def lapse(case: Case, *, at: datetime, due_at: Due) -> Case:
 
 
 def _with_due(case: Case, event: Scheduled, due_at: Due) -> Case:
-    return apply(case, scheduled(case, event, due_at))
+    return apply_scheduled(case, event, due_at)

@@ -8,19 +8,15 @@ the default for that target. Everything here is a pure function of the case and 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from typing import Any
 
 import attrs
 
-from closedloop.domain.cases.case import Case
-from closedloop.domain.cases.contact import Paused, ends_pause
+from closedloop.domain.cases.case import Case, memo
 from closedloop.domain.cases.events import (
-    AwaitingCustomer,
     OriginKind,
-    Reopened,
     Warned,
 )
 from closedloop.domain.cases.feedback import FeedbackKind
@@ -35,6 +31,7 @@ from closedloop.domain.checks import (
 )
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.latte import Stage, Step
+from closedloop.domain.standards.business_time import finish, paused_spans, step_start, used
 from closedloop.domain.standards.calendar import BusinessCalendar
 from closedloop.domain.standards.selectors import a_set, label_text, named, tag_set
 from closedloop.domain.standards.targets import Rag, Target
@@ -245,17 +242,53 @@ def due_times(
     case: Case, standards: Standards, *, amber: bool = False, lifecycle: Lifecycle = LATTE
 ) -> tuple[Due, ...]:
     """When each pending step of ``case`` is due, from its events alone; the cheap part of
-    :func:`deadlines`, for scheduling."""
+    :func:`deadlines`, for scheduling. ``amber`` adds when each turns amber.
+
+    Kept on the case (for these standards and lifecycle): a step's scheduling, its RAG
+    instants and its report facts all ask it of the same new case."""
+    kept = memo(case).get("due_times")
+    if (
+        not isinstance(kept, _Kept)
+        or kept.standards is not standards
+        or (kept.lifecycle is not lifecycle)
+    ):
+        kept = memo(case)["due_times"] = _Kept(standards, lifecycle)
+    if amber:
+        if kept.amber is None:
+            kept.amber = _due_times(case, standards, True, lifecycle)
+        return kept.amber
+    if kept.plain is None:
+        kept.plain = (
+            _due_times(case, standards, False, lifecycle)
+            if kept.amber is None
+            else tuple(Due(d.target, d.standard, d.started_at, d.due_at, None) for d in kept.amber)
+        )
+    return kept.plain
+
+
+@attrs.define
+class _Kept:
+    """A case's due times under one policy, with and without the amber instants."""
+
+    standards: Standards
+    lifecycle: Lifecycle
+    amber: tuple[Due, ...] | None = None
+    plain: tuple[Due, ...] | None = None
+
+
+def _due_times(
+    case: Case, standards: Standards, amber: bool, lifecycle: Lifecycle
+) -> tuple[Due, ...]:
     found = []
     for target in pending_targets(case, lifecycle):
         standard = standards.for_case(case, target)
         if standard is None:
             continue
-        start = _start(case, target)
-        pauses = _pauses(case, start, target)
-        due = _finish(standard.calendar, start, standard.within, pauses)
+        start = step_start(case, target)
+        pauses = paused_spans(case, start, target)
+        due = finish(standard.calendar, start, standard.within, pauses)
         amber_at = (
-            _finish(standard.calendar, start, standard.within * standards.amber_at, pauses)
+            finish(standard.calendar, start, standard.within * standards.amber_at, pauses)
             if amber
             else None
         )
@@ -273,16 +306,16 @@ def deadlines(
     found = []
     for due in due_times(case, standards, amber=True, lifecycle=lifecycle):
         standard = due.standard
-        pauses = _pauses(case, due.started_at, due.target)
-        used = _used(standard.calendar, due.started_at, now, pauses) / standard.within
+        pauses = paused_spans(case, due.started_at, due.target)
+        share = used(standard.calendar, due.started_at, now, pauses) / standard.within
         if due.due_at is not None and instant(now) > instant(due.due_at):
             rag = Rag.RED
-        elif used >= standards.amber_at:
+        elif share >= standards.amber_at:
             rag = Rag.AMBER
         else:
             rag = Rag.GREEN
         found.append(
-            Deadline(due.target, standard, due.started_at, due.due_at, due.amber_at, used, rag)
+            Deadline(due.target, standard, due.started_at, due.due_at, due.amber_at, share, rag)
         )
     return tuple(found)
 
@@ -301,77 +334,3 @@ def warned(case: Case, deadline: Deadline | Due) -> bool:
         and instant(e.at) >= instant(deadline.started_at)
         for e in case.events
     )
-
-
-# -- the arithmetic ------------------------------------------------------------------------
-
-
-def _start(case: Case, target: Target) -> datetime:
-    if target in (Target.ACKNOWLEDGE, Target.CONTACT):
-        return case.opened_at
-    if target is Target.REPLY and case.awaiting_reply_since is not None:
-        return case.awaiting_reply_since
-    reopened = [e.at for e in case.events if isinstance(e, Reopened)]
-    return reopened[-1] if reopened else case.opened_at
-
-
-def _pauses(
-    case: Case, start: datetime, target: Target | None = None
-) -> list[tuple[datetime, datetime | None]]:
-    """The spans the case was paused since ``start`` (the last may be open). A reply owed
-    to the customer is never paused: a hold on a third party does not excuse silence."""
-    spans: list[tuple[datetime, datetime | None]] = []
-    if target is Target.REPLY:
-        return spans
-    began: datetime | None = None
-    for event in case.events:
-        if isinstance(event, AwaitingCustomer | Paused) and began is None:
-            began = event.at
-        elif began is not None and ends_pause(event):
-            if instant(event.at) > instant(start):
-                spans.append((max(began, start, key=instant), event.at))
-            began = None
-    if began is not None:
-        spans.append((max(began, start, key=instant), None))
-    return spans
-
-
-def _finish(
-    calendar: BusinessCalendar,
-    start: datetime,
-    within: timedelta,
-    pauses: list[tuple[datetime, datetime | None]],
-) -> datetime | None:
-    """When ``within`` of business time, counted from ``start`` outside pauses, is used up;
-    None if it is not used up before a pause that has not ended."""
-    if not pauses:
-        return _add(calendar, start, within)
-    cursor, left = start, within
-    for paused, resumed in pauses:
-        done = calendar.add(cursor, left)
-        if instant(done) <= instant(paused):
-            return done
-        left -= calendar.between(cursor, paused)
-        if resumed is None:
-            return None
-        cursor = max(cursor, resumed, key=instant)
-    return calendar.add(cursor, left)
-
-
-@functools.lru_cache(maxsize=4096)
-def _add(calendar: BusinessCalendar, start: datetime, within: timedelta) -> datetime:
-    # Cases opened together (a batch, a busy minute) share their deadlines: compute once.
-    return calendar.add(start, within)
-
-
-def _used(
-    calendar: BusinessCalendar,
-    start: datetime,
-    now: datetime,
-    pauses: list[tuple[datetime, datetime | None]],
-) -> timedelta:
-    """Business time from ``start`` to ``now``, pauses excluded."""
-    used = calendar.between(start, now)
-    for paused, resumed in pauses:
-        used -= calendar.between(paused, now if resumed is None else min(resumed, now, key=instant))
-    return max(used, timedelta(0))
