@@ -57,8 +57,35 @@ def write_facts(
             )
     for n, sql in enumerate(FACT_INSERTS):
         rows = [row for _, table, _ in items for row in table[n]]
-        if rows:
+        if len(rows) > _FEW:  # one statement over arrays, in binary (as cases and events)
+            cur.execute(_ARRAY_INSERTS[n].format(s=s), [list(c) for c in zip(*rows, strict=True)])
+        elif rows:
             cur.executemany(dialect(sql, s), rows)
+
+
+# Up to this many rows of a table go as plain statements, more as one over arrays.
+_FEW = 4
+#: The PostgreSQL type of each column of ``FACT_INSERTS``, in their order.
+_TYPES = (
+    "text text text bigint bigint integer text text text"
+    + " integer" * 12
+    + " text text text text text",
+    "text text text bigint bigint integer text text text text text integer integer text text",
+    "text text integer text bigint bigint bigint text text",
+    "text text integer text bigint bigint integer integer integer",
+    "text text integer text bigint bigint text text text text text",
+    "text text text text bigint",
+)
+
+
+def _array_insert(sql: str, types: str) -> str:
+    """``FACT_INSERTS``' statement ``sql`` as one insert over an array per column."""
+    head = sql[: sql.index(" VALUES")]
+    arrays = ", ".join(f"%b::{t}[]" for t in types.split())
+    return _TABLE.sub(r"\1 {s}.\2", head) + f" SELECT * FROM unnest({arrays})"
+
+
+_ARRAY_INSERTS = tuple(_array_insert(sql, t) for sql, t in zip(FACT_INSERTS, _TYPES, strict=True))
 
 
 def _storable(rows: tuple[Rows, ...]) -> tuple[Rows, ...]:
