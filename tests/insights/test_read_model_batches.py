@@ -4,31 +4,19 @@ PostgreSQL a batch's facts go as one statement over arrays per table.)"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-
-from closedloop import Desk, Ladder, Policy, Rung, SQLiteStore
+from closedloop import Desk, Ladder, Policy, Rung
 from closedloop.insights import compute
 from closedloop.ports import CaseStore
-from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
+from closedloop.testing import ManualClock, RecordingNotifier
 from tests.helpers import START, make_feedback
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CaseStore]:
-    if request.param == "memory":
-        yield InMemoryStore()
-    elif request.param == "sqlite":
-        with SQLiteStore(tmp_path / "loop.db") as sqlite:
-            yield sqlite
-    else:
-        yield request.getfixturevalue("postgres")  # tests/conftest.py
-
-
-def test_a_report_on_facts_written_in_batches_is_the_replayed_report(store: CaseStore) -> None:
+def test_a_report_on_facts_written_in_batches_is_the_replayed_report(
+    every_store: CaseStore,
+) -> None:
+    store = every_store
     clock = ManualClock(START)
     policy = Policy(ladder=Ladder(rungs=[Rung("team lead", ["lead@example.com"])]))
     desk = Desk(store, RecordingNotifier(), clock=clock, policy=policy)
