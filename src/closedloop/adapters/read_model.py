@@ -190,10 +190,14 @@ _PEOPLE_STEPS = f"""
     SELECT owner, team, target, label, took, COUNT(*), SUM(met) FROM fact_steps
     WHERE {_ACTIVE} AND at_us >= ? AND at_us < ? GROUP BY took, owner, team, target, label
 """
+# From the period's tags to their cases' steps, in that order (SQLite keeps a CROSS JOIN's
+# order): left to itself, without statistics, SQLite may walk every step of the period
+# and look up its tags instead.
 _TAG_STEPS = f"""
     SELECT t.tag, s.target, s.label, s.took, COUNT(*), SUM(s.met)
-    FROM fact_tags AS t JOIN fact_steps AS s ON s.tenant = t.tenant AND s.case_id = t.case_id
-    WHERE {_TAGGED} AND s.at_us >= ? AND s.at_us < ?
+    FROM fact_tags AS t CROSS JOIN fact_steps AS s
+    WHERE {_TAGGED} AND s.tenant = t.tenant AND s.case_id = t.case_id
+        AND s.at_us >= ? AND s.at_us < ?
     GROUP BY s.took, t.tag, s.target, s.label
 """
 _CAUSES = f"""

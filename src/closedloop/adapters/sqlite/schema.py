@@ -17,6 +17,7 @@ from closedloop.adapters.sqlite.read_model_schema import (
     ATTRIBUTION,
     PROMISES_ANNOUNCED,
     READ_MODEL,
+    TAG_STEPS,
 )
 from closedloop.adapters.sqlite.search import SEARCH, SUMMARIES, fill_search, fill_summaries
 from closedloop.domain.errors import SchemaVersionError, StorageError, ValidationError
@@ -193,6 +194,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     AGENTS,
     ATTRIBUTION,
     SUMMARIES,
+    TAG_STEPS,
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.
