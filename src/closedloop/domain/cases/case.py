@@ -303,7 +303,9 @@ _MEMO = "_memo"
 
 def memo(case: Case) -> dict[str, Any]:
     """Values derived from ``case``'s fields, kept on it by the domain functions that
-    compute them (a case never changes; a step makes a new case, without them)."""
+    compute them (a case never changes; a step makes a new case, without them). They must
+    not depend on ``due_at``: ``steps.apply_scheduled`` hands them from the case its schedule
+    was decided on to the case it returns, which differs only there."""
     found: dict[str, Any] | None = case.__dict__.get(_MEMO)
     if found is None:
         found = case.__dict__[_MEMO] = {}
