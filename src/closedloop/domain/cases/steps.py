@@ -171,11 +171,16 @@ def open_case(
         origin=origin,
         team=None if team is None else require_key("team", team),
     )
+    preview = None
     if callable(due_at):
-        due_at = due_at(start(event))
+        preview = start(event)
+        due_at = due_at(preview)
     if due_at is not None:
         event = attrs.evolve(event, due_at=require_aware("due_at", due_at))
-    return start(event)
+    case = start(event)
+    if preview is not None:  # what the schedule derived (see apply_scheduled)
+        memo(case).update(memo(preview))
+    return case
 
 
 def acknowledge(
