@@ -26,6 +26,7 @@ from closedloop import (
     Rag,
     Stage,
     SummaryPage,
+    SweepReport,
     Target,
 )
 from closedloop.domain.cases.contact import (
@@ -51,6 +52,7 @@ from closedloop.domain.cases.events import (
 )
 from closedloop.domain.cases.lateness import PromiseLate
 from closedloop.domain.checks import instant
+from closedloop.ports import CaseStore
 
 #: The customer's own words.
 CUSTOMER_WORDS: tuple[type[Event], ...] = (
@@ -304,6 +306,14 @@ def a_missed_promise_is_announced(desk: Desk, case: Case, now: datetime) -> None
             assert event.was_due < event.at < event.new_due, event
             if event.at == now and not event.told:
                 assert not case.reply_channel.written, f"case {case.id}: a silent miss {event}"
+
+
+def a_sweep_leaves_nothing_due(store: CaseStore, now: datetime, report: SweepReport) -> None:
+    """The sweep moves each case it sweeps past now (``docs/standards.md``): right after it,
+    at the same instant, no case is due but those it could not read, and a second sweep
+    would have nothing to do."""
+    due = [ref.id for ref in store.due(now, 10_000)]
+    assert set(due) <= set(report.unreadable), f"still due after the sweep at {now}: {due}"
 
 
 def found_are_those_that_match(

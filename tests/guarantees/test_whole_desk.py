@@ -118,6 +118,7 @@ class WholeDesk(RuleBasedStateMachine):
                 policy=Policy(
                     status_links=StatusLinks(secret="machine-status-link-secret"),
                     lateness=Lateness(LateMode.NOTIFY_AND_ESCALATE, warn_before=timedelta(hours=4)),
+                    warn_at_amber=True,
                     teams=TEAMS, assignment=Assignment(rule="round_robin",
                                                        teams_by_tag={"billing": "billing"}),
                 ),
@@ -158,11 +159,13 @@ class WholeDesk(RuleBasedStateMachine):
     def time_passes(self, hours: int) -> None:
         self.clock.advance(timedelta(hours=hours))
 
-    @rule()
-    def sweep(self) -> None:
-        report = self.both(lambda d: d.sweep())
+    @rule(batch=st.sampled_from([1, 2, 500]))
+    def sweep(self, batch: int) -> None:
+        report = self.both(lambda d: d.sweep(batch=batch))
         assert not isinstance(report, tuple), f"the sweep failed: {report}"
         assert report.failed == (), f"the sweep could not move {report.failed}"
+        for store in self.stores:
+            rules.a_sweep_leaves_nothing_due(store, self.clock.now(), report)
 
     @rule()
     def sweep_until_done(self) -> None:

@@ -6,12 +6,10 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime
 
-import attrs
-
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.contact import WaitingOn
-from closedloop.domain.cases.lateness import PromiseLate
+from closedloop.domain.cases.events import Rescheduled
 from closedloop.domain.change import Change
 from closedloop.domain.checks import instant
 from closedloop.domain.errors import (
@@ -36,7 +34,7 @@ from closedloop.service.context import Context
 from closedloop.service.lateness import late_change, warning_change
 from closedloop.service.lifecycle import advance, render, schedule, show, to_customer
 from closedloop.service.logs import standards as log
-from closedloop.service.sweep_report import SweepReport
+from closedloop.service.sweep_report import SweepReport, Tally
 
 __all__ = ["Standards", "SweepReport", "sweep"]
 
@@ -51,15 +49,25 @@ def sweep(ctx: Context, batch: int = 500) -> SweepReport:
     sweep at the same instant finds nothing to do.
     """
     now = ctx.clock.now()
-    tally = _Tally(tenant=ctx.store.tenant)
+    tally = Tally(tenant=ctx.store.tenant)
     seen: set[str] = set()
+    # Cases swept already that the due query still returns (one another worker changed, a
+    # rule refused): each page asks for that many more, so they never crowd it out.
+    stuck: set[str] = set()
     store = ctx.store
     claims = store if isinstance(store, ClaimsDueCases) else None
     while True:
-        refs = claims.claim_due(now, batch) if claims is not None else store.due(now, batch)
-        fresh = list(dict.fromkeys(ref.id for ref in refs if ref.id not in seen))
+        limit = batch + len(stuck)
+        refs = claims.claim_due(now, batch) if claims is not None else store.due(now, limit)
+        ids = list(dict.fromkeys(ref.id for ref in refs))
+        fresh = [case_id for case_id in ids if case_id not in seen]
         if not fresh:
+            before = len(stuck)
+            stuck.update(ids)
+            if claims is None and len(refs) >= limit and len(stuck) > before:
+                continue  # a full page of them: look past it
             break
+        stuck.update(case_id for case_id in ids if case_id in seen)
         seen.update(fresh)
         loaded = store.get_many(fresh) if isinstance(store, ReadsManyCases) else {}
         page: dict[str, tuple[Case, Change]] = {}
@@ -79,7 +87,7 @@ _PAGE_RETRIES = 3
 
 
 def _commit_page(
-    ctx: Context, page: dict[str, tuple[Case, Change]], now: datetime, tally: _Tally
+    ctx: Context, page: dict[str, tuple[Case, Change]], now: datetime, tally: Tally
 ) -> None:
     """Commit the page at once; each case that conflicts leaves it to be redone alone."""
     conflicted: list[str] = []
@@ -111,7 +119,7 @@ def _commit_page(
         _redo(ctx, case_id, now, tally)
 
 
-def _redo(ctx: Context, case_id: str, now: datetime, tally: _Tally) -> None:
+def _redo(ctx: Context, case_id: str, now: datetime, tally: Tally) -> None:
     """Re-read a case whose commit conflicted and sweep it again, alone. If it needs
     nothing now, or conflicts again, another worker had it: left to them."""
     case = _read(ctx, case_id, tally)
@@ -128,7 +136,7 @@ def _redo(ctx: Context, case_id: str, now: datetime, tally: _Tally) -> None:
     tally.record(case, change)
 
 
-def _move(ctx: Context, case: Case, now: datetime, tally: _Tally) -> Change | None:
+def _move(ctx: Context, case: Case, now: datetime, tally: Tally) -> Change | None:
     """``_sweep_one``, but a case whose due change cannot be made (a rule refuses it) is
     left as it is and reported, so that one case never stops the sweep of all the others."""
     try:
@@ -142,7 +150,7 @@ def _move(ctx: Context, case: Case, now: datetime, tally: _Tally) -> Change | No
         return None
 
 
-def _read(ctx: Context, case_id: str, tally: _Tally) -> Case | None:
+def _read(ctx: Context, case_id: str, tally: Tally) -> Case | None:
     try:
         return ctx.store.get(case_id)
     except CaseNotFoundError:
@@ -153,64 +161,27 @@ def _read(ctx: Context, case_id: str, tally: _Tally) -> Case | None:
         return None
 
 
-@attrs.define
-class _Tally:
-    """What the sweep did so far, for its report."""
-
-    escalated: list[tuple[str, int]] = attrs.Factory(list)
-    warned: list[str] = attrs.Factory(list)
-    paused: dict[str, list[str]] = attrs.Factory(
-        lambda: {"resumed": [], "noticed": [], "lapsed": []}
-    )
-    unreadable: list[str] = attrs.Factory(list)
-    late: list[str] = attrs.Factory(list)
-    failed: list[str] = attrs.Factory(list)
-    conflicts: int = 0
-    tenant: str = ""
-
-    def about(self, case_id: str, **more: object) -> dict[str, object]:
-        """A log record's ``extra``."""
-        return {"tenant": self.tenant, "case_id": case_id, **more}
-
-    def record(self, case: Case, change: Change) -> None:
-        """Count a committed change to ``case``."""
-        moved = change.case
-        ended = _pause_outcome(case, moved)
-        if isinstance(moved.events[-1], PromiseLate):
-            self.late.append(moved.id)
-            log.info("case %s: a promise is late", moved.id, extra=self.about(moved.id))
-        if ended is not None:
-            self.paused[ended].append(moved.id)
-        elif moved.escalation_level != case.escalation_level:
-            self.escalated.append((moved.id, moved.escalation_level))
-            log.info(
-                "case %s escalated to level %d", moved.id, moved.escalation_level,
-                extra=self.about(moved.id, escalation_level=moved.escalation_level),
-            )  # fmt: skip
-        elif change.notifications and not isinstance(moved.events[-1], PromiseLate):
-            self.warned.append(moved.id)
-            log.info("case %s: owner warned at amber", moved.id, extra=self.about(moved.id))
-
-    def report(self, now: datetime) -> SweepReport:
-        paused = self.paused
-        return SweepReport(
-            now, tuple(self.escalated), tuple(self.warned), self.conflicts,
-            resumed=tuple(paused["resumed"]), noticed=tuple(paused["noticed"]),
-            lapsed=tuple(paused["lapsed"]), unreadable=tuple(self.unreadable),
-            late=tuple(self.late), failed=tuple(self.failed),
-        )  # fmt: skip
-
-
-def _pause_outcome(before: Case, after: Case) -> str | None:
-    if before.pause is None or after.pause == before.pause:
-        return None
-    if after.is_closed:
-        return "lapsed"
-    return "noticed" if after.pause is not None else "resumed"
+#: The most moves one sweep makes on one case (resumed, then escalated, then warned...).
+_MOVES = 4
 
 
 def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
-    """The escalation or warning ``case`` is due for at ``now``, if any."""
+    """Everything ``case`` is due for at ``now``, in one change: each move (end a pause,
+    escalate, warn at amber...) while the case it leaves is still due, so that the case
+    leaves the due query and a second sweep at this instant has nothing to do."""
+    change = _sweep_step(ctx, case, now)
+    for _ in range(_MOVES):
+        if change is None or isinstance(change.case.events[-1], Rescheduled):
+            break  # nothing due, or nothing left to do but wait
+        more = _sweep_step(ctx, change.case, now)
+        if more is None:
+            break
+        change = Change(more.case, case.version, (*change.notifications, *more.notifications))
+    return change
+
+
+def _sweep_step(ctx: Context, case: Case, now: datetime) -> Change | None:
+    """The one escalation, warning or end of a pause ``case`` is due for at ``now``."""
     if case.due_at is None or not instant(case.due_at) < instant(now):
         return None  # someone acted on it since the query
     policy = ctx.policy
@@ -220,8 +191,14 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
     announced = late_change(ctx, case, now, _alert)
     if announced is not None:
         return announced
-    overdue = [p for p in case.promises if p.overdue(now) and not p.escalated]
-    if overdue:  # lateness OFF (a policy that notifies announced it above)
+    overdue = sorted(
+        (p for p in case.promises if p.overdue(now) and not p.escalated),
+        key=lambda p: instant(p.deadline),
+    )
+    climb = escalation.next_rung_at(case, ladder)
+    if overdue and (climb is None or instant(climb) < instant(now)):
+        # Lateness OFF (a policy that notifies announced it above): the promise missed
+        # first, one rung per wait (at the top, the top rung is alerted again).
         promise = overdue[0]
         moved = escalation.escalate_promise(
             case, at=now, ladder=ladder, promise=promise, due_at=schedule(ctx)

@@ -6,7 +6,13 @@ from datetime import datetime
 
 import attrs
 
-__all__ = ["SweepReport"]
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.events import Warned
+from closedloop.domain.cases.lateness import PromiseLate, PromiseWarned
+from closedloop.domain.change import Change
+from closedloop.service.logs import standards as log
+
+__all__ = ["SweepReport", "Tally"]
 
 
 @attrs.frozen
@@ -53,3 +59,63 @@ class SweepReport:
             f"{len(self.reminded)} survey reminders, {len(self.expired)} invitations expired"
             f"{unreadable}"
         )
+
+
+@attrs.define
+class Tally:
+    """What the sweep did so far, for its report."""
+
+    escalated: list[tuple[str, int]] = attrs.Factory(list)
+    warned: list[str] = attrs.Factory(list)
+    paused: dict[str, list[str]] = attrs.Factory(
+        lambda: {"resumed": [], "noticed": [], "lapsed": []}
+    )
+    unreadable: list[str] = attrs.Factory(list)
+    late: list[str] = attrs.Factory(list)
+    failed: list[str] = attrs.Factory(list)
+    conflicts: int = 0
+    tenant: str = ""
+
+    def about(self, case_id: str, **more: object) -> dict[str, object]:
+        """A log record's ``extra``."""
+        return {"tenant": self.tenant, "case_id": case_id, **more}
+
+    def record(self, case: Case, change: Change) -> None:
+        """Count a committed change to ``case`` (one sweep may have made several moves)."""
+        moved = change.case
+        ended = _pause_outcome(case, moved)
+        late = any(isinstance(e, PromiseLate) for e in change.events)
+        if late:
+            self.late.append(moved.id)
+            log.info("case %s: a promise is late", moved.id, extra=self.about(moved.id))
+        if ended is not None:
+            self.paused[ended].append(moved.id)
+        climbed = moved.escalation_level != case.escalation_level
+        if climbed:
+            self.escalated.append((moved.id, moved.escalation_level))
+            log.info(
+                "case %s escalated to level %d", moved.id, moved.escalation_level,
+                extra=self.about(moved.id, escalation_level=moved.escalation_level),
+            )  # fmt: skip
+        if any(isinstance(e, Warned | PromiseWarned) for e in change.events) or (
+            not climbed and ended is None and change.notifications and not late
+        ):
+            self.warned.append(moved.id)
+            log.info("case %s: owner warned at amber", moved.id, extra=self.about(moved.id))
+
+    def report(self, now: datetime) -> SweepReport:
+        paused = self.paused
+        return SweepReport(
+            now, tuple(self.escalated), tuple(self.warned), self.conflicts,
+            resumed=tuple(paused["resumed"]), noticed=tuple(paused["noticed"]),
+            lapsed=tuple(paused["lapsed"]), unreadable=tuple(self.unreadable),
+            late=tuple(self.late), failed=tuple(self.failed),
+        )  # fmt: skip
+
+
+def _pause_outcome(before: Case, after: Case) -> str | None:
+    if before.pause is None or after.pause == before.pause:
+        return None
+    if after.is_closed:
+        return "lapsed"
+    return "noticed" if after.pause is not None else "resumed"

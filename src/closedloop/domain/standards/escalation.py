@@ -196,6 +196,9 @@ def next_due(
     and, with ``lateness``, when a promise's owner is warned or its miss announced.
     """
     promise = case.next_promise_due  # promises are watched even on a closed case
+    climb = next_rung_at(case, ladder)
+    if promise is not None and climb is not None:  # one rung per wait (see the sweep)
+        promise = max(promise, climb, key=instant)
     times: list[datetime] = [] if promise is None else [promise]
     if lateness is not None:
         times.extend(lateness_times(case, lateness))
@@ -206,15 +209,16 @@ def next_due(
     if case.pause is not None and case.pause.resume_by is not None:
         times.append(case.pause.resume_by)  # resume it, or tell a silent customer
     breach = min((d.due_at for d in pending if d.due_at is not None), key=instant, default=None)
-    climb = next_rung_at(case, ladder)
     if breach is not None and climb is not None:
         times.append(max(breach, climb, key=instant))
     if warn_at_amber:
+        # Not for a step red already as the case stands: escalation has it, not a warning.
+        last = instant(case.events[-1].at)
         times.extend(
             d.amber_at
             for d in pending
             if d.amber_at is not None and d.due_at is not None and not warned(case, d)
-            and instant(d.amber_at) < instant(d.due_at)
+            and instant(d.amber_at) < instant(d.due_at) and instant(d.due_at) > last
         )  # fmt: skip
     return min(times, key=instant, default=None)
 
