@@ -61,13 +61,12 @@ def sweep(ctx: Context, batch: int = 500) -> SweepReport:
         refs = claims.claim_due(now, batch) if claims is not None else store.due(now, limit)
         ids = list(dict.fromkeys(ref.id for ref in refs))
         fresh = [case_id for case_id in ids if case_id not in seen]
+        before = len(stuck)
+        stuck.update(case_id for case_id in ids if case_id in seen)
         if not fresh:
-            before = len(stuck)
-            stuck.update(ids)
             if claims is None and len(refs) >= limit and len(stuck) > before:
                 continue  # a full page of them: look past it
             break
-        stuck.update(case_id for case_id in ids if case_id in seen)
         seen.update(fresh)
         loaded = store.get_many(fresh) if isinstance(store, ReadsManyCases) else {}
         page: dict[str, tuple[Case, Change]] = {}
