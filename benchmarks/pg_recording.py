@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 #: A write: the query, its parameters (a list of them for executemany), and whether many.
@@ -52,9 +52,27 @@ def replay(dsn: str, writes: list[Statement]) -> float:
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
         started = time.perf_counter()
         with conn.transaction():
-            for query, params, many in writes:
-                if many:
-                    cur.executemany(query, params)
-                else:
-                    cur.execute(query, params)
+            _run(cur, writes)
         return time.perf_counter() - started
+
+
+def replay_each(dsn: str, commits: list[list[Statement]], *, pipelined: bool = False) -> float:
+    """Seconds raw psycopg takes to run each commit's ``commits`` in a transaction of its
+    own, one after another; ``pipelined``: in psycopg's pipeline mode, as PostgresStore
+    commits."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn, conn.cursor() as cur:
+        started = time.perf_counter()
+        for writes in commits:
+            with conn.pipeline() if pipelined else nullcontext(), conn.transaction():
+                _run(cur, writes)
+        return time.perf_counter() - started
+
+
+def _run(cur: Any, writes: list[Statement]) -> None:
+    for query, params, many in writes:
+        if many:
+            cur.executemany(query, params)
+        else:
+            cur.execute(query, params)

@@ -103,7 +103,7 @@ class PostgresAgents(PostgresBase):
         check_batch((change,), "change")
         s, t = self._s, self._tenant
         prepared = self._prepared((change,))
-        with self._tx() as cur:
+        with self._tx(pipelined=True) as cur:
             if turn == 0:
                 cur.execute(
                     f"INSERT INTO {s}.team_rotations (tenant, team, turn, last)"

@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, Protocol
 
 from closedloop.adapters.postgres.schema import (
@@ -254,10 +254,19 @@ class PostgresBase:
     _s: str
 
     @contextmanager
-    def _tx(self) -> Iterator[psycopg.Cursor[Any]]:
-        """One transaction (the tenant setting made for row-level security first)."""
+    def _tx(self, *, pipelined: bool = False) -> Iterator[psycopg.Cursor[Any]]:
+        """One transaction (the tenant setting made for row-level security first).
+        ``pipelined``: statements whose results are not read go without waiting for the
+        server (psycopg's pipeline mode), so a commit of a dozen statements costs two or
+        three round trips; a statement's error then surfaces when a later result is read,
+        or at COMMIT, and rolls the transaction back all the same."""
         self._shared.ensure_ready()
-        with self._shared.connection() as conn, errors(self._shared), conn.transaction():
+        with (
+            self._shared.connection() as conn,
+            errors(self._shared),
+            conn.pipeline() if pipelined else nullcontext(),
+            conn.transaction(),
+        ):
             cur = conn.cursor()
             if self._shared.rls:
                 cur.execute("SELECT set_config('closedloop.tenant', %s, true)", (self._tenant,))

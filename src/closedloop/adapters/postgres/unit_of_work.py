@@ -64,7 +64,7 @@ class PostgresUnitOfWork(PostgresBase):
         if not changes:
             return
         prepared = self._prepared(changes)
-        with self._tx() as cur:
+        with self._tx(pipelined=True) as cur:
             self._commit_in(cur, prepared)
 
     def _prepared(self, changes: Sequence[Write]) -> _Prepared:
@@ -227,16 +227,16 @@ class PostgresUnitOfWork(PostgresBase):
             if isinstance(e, Escalated)
         ]
         if climbs:
-            try:
-                cur.executemany(
-                    f"INSERT INTO {s}.escalations (tenant, case_id, level, promise_id)"
-                    " VALUES (%s, %s, %s, %s)",
-                    [(t, *climb) for climb in climbs],
-                )
-            except self._shared.psycopg.errors.UniqueViolation:
+            added = cur.execute(
+                f"INSERT INTO {s}.escalations (tenant, case_id, level, promise_id)"
+                " SELECT %s, * FROM unnest(%s::text[], %s::integer[], %s::text[])"
+                " ON CONFLICT DO NOTHING RETURNING case_id",
+                (t, *(list(column) for column in zip(*climbs, strict=True))),
+            ).fetchall()
+            if len(added) < len(climbs):
                 # The version check refuses a second escalation first; this key stops one
                 # that slipped past it (a buggy caller, a hand-made change).
-                raise ConcurrencyError(climbs[0][0], 0, None) from None
+                raise ConcurrencyError(climbs[0][0], 0, None)
         facts = [
             (c.case.id, rows_for(t, c.case, c.facts), c.expected_version == 0) for c in changes
         ]
@@ -277,16 +277,16 @@ class PostgresUnitOfWork(PostgresBase):
             cur.execute(
                 f"INSERT INTO {s}.invitations (version, due_us, answered_us, body, tenant, id,"
                 " customer, created_us) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (tenant, id) DO NOTHING",
+                " ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
                 (*values, t, i.id, i.customer, us(i.created_at)),
             )
         else:
             cur.execute(
                 f"UPDATE {s}.invitations SET version = %s, due_us = %s, answered_us = %s,"
-                " body = %s WHERE tenant = %s AND id = %s AND version = %s",
+                " body = %s WHERE tenant = %s AND id = %s AND version = %s RETURNING id",
                 (*values, t, i.id, change.expected_version),
             )
-        if cur.rowcount != 1:
+        if not cur.fetchall():  # read, not rowcount: in a pipeline it waits for the result
             row = cur.execute(
                 f"SELECT version FROM {s}.invitations WHERE tenant = %s AND id = %s",
                 (t, i.id),

@@ -71,9 +71,10 @@ class _DjangoPostgres(DjangoStore, PostgresBase):
         return conn
 
     @contextmanager
-    def _tx(self) -> Iterator[psycopg.Cursor[Any]]:
+    def _tx(self, *, pipelined: bool = False) -> Iterator[psycopg.Cursor[Any]]:
         """One ``transaction.atomic()`` block (the tenant named first for row-level
-        security): committed, or its savepoint released, if the block returns."""
+        security): committed, or its savepoint released, if the block returns. Never
+        pipelined: the connection and its transaction are Django's."""
         from django.db import transaction
 
         with (
