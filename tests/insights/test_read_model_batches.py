@@ -32,3 +32,15 @@ def test_a_report_on_facts_written_in_batches_is_the_replayed_report(
     until = clock.now() + timedelta(seconds=1)
     since = START - timedelta(days=1)
     assert compute(store, since, until) == compute(store, since, until, replay=True)
+
+
+def test_unsettled_cases_come_once_each_across_pages_of_cases_opened_together(
+    every_store: CaseStore,
+) -> None:
+    """More cases than a page (500) opened at one instant: the pages go on from the last
+    case's (opening, id), so ties on the opening neither repeat nor skip a case."""
+    store = every_store
+    desk = Desk(store, RecordingNotifier(), clock=ManualClock(START))
+    cases = desk.listen_many(make_feedback(customer=f"c{i}@example.com") for i in range(1_100))
+    unsettled = [case.id for case in store.unsettled(START + timedelta(days=1), "another")]
+    assert unsettled == sorted(case.id for case in cases)
