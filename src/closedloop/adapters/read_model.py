@@ -143,13 +143,13 @@ _WAITERS = f"""
     SELECT case_id, channel, customer, subject, opened_at, opened_us FROM case_facts
     WHERE waiting = 1 AND {_ACTIVE} AND merged = 0 ORDER BY opened_us, case_id LIMIT ?
 """
-# The period's steps are grouped once by every section at once (a CTE used three times is
-# computed once, on SQLite and PostgreSQL alike), then regrouped per kind of section: sorting
-# all the steps is the costly part, and the grouped rows are about a third as many. They stay
-# in SQL: handed over as they are, they would be nearly a row per step, since times spread
-# over the histogram's thousands of buckets. The overall section is the sum of the
-# channels' (each step has one channel): one regrouping fewer. (PostgreSQL sums bigints
-# as numeric: the casts keep them integers.)
+# Sorting the period's steps is the costly part of a report. They are sorted once, grouped
+# by channel, priority and kind together (a CTE used three times is computed once, on
+# SQLite and PostgreSQL alike); each kind of section regroups those groups, about a third as
+# many rows. Handed to Python instead, the groups would be nearly a row per step: times
+# spread over the histogram's thousands of buckets. The overall section is the sum of the
+# channels' (each step has one channel). (PostgreSQL sums bigints as numeric: the casts keep
+# them integers.)
 _STEPS = f"""
     WITH grouped AS (
         SELECT took, channel, priority, kind, target, label, COUNT(*) AS n, SUM(met) AS met
