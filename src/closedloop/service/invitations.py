@@ -155,18 +155,30 @@ def respond(
     contact_me: bool = False,
 ) -> Invitation:
     """Record the answer to an invitation, once; a low score or "contact me" opens (or
-    joins) a recovery case in the same commit."""
+    joins) a recovery case in the same commit. Safe under concurrency: the invitation
+    answered meanwhile raises :class:`~closedloop.AlreadyAnsweredError`, and a recovery
+    case another writer changed meanwhile is read again."""
     invitation_id, secret = inv.split_token(token)
-    try:
-        invitation = ctx.store.invitation(invitation_id)
-    except InvitationNotFoundError:
-        raise InvalidTokenError() from None
-    response = Response(
-        _answer(invitation.survey, answer), ctx.clock.now(), comment=comment,
-        contact_me=contact_me,
-    )  # fmt: skip
-    answered = inv.answer(invitation, secret, response)
-    return _commit_answer(ctx, answered, expected_version=invitation.version)
+    now = ctx.clock.now()
+    for attempt in range(_ATTEMPTS):
+        try:
+            invitation = ctx.store.invitation(invitation_id)
+        except InvitationNotFoundError:
+            raise InvalidTokenError() from None
+        response = Response(
+            _answer(invitation.survey, answer), now, comment=comment, contact_me=contact_me
+        )
+        answered = inv.answer(invitation, secret, response)  # answered meanwhile: raises
+        try:
+            return _commit_answer(ctx, answered, expected_version=invitation.version)
+        except ConcurrencyError:
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: How often an answer is tried again when other writers keep changing what it reads.
+_ATTEMPTS = 5
 
 
 def record_answer(
@@ -182,7 +194,8 @@ def record_answer(
     external_id: str | None = None,
 ) -> Invitation:
     """Record an answer that came without an invitation (a log-off survey, an in-app
-    prompt); ``external_id`` makes a redelivered answer harmless."""
+    prompt); ``external_id`` makes a redelivered answer harmless. A recovery case another
+    writer changed meanwhile is read again."""
     require_filled("customer", customer)
     if not isinstance(channel, Channel):
         raise ValidationError.of("channel", f"channel must be a Channel, got {channel!r}")
@@ -196,12 +209,16 @@ def record_answer(
         invitation_id, survey, customer=customer, channel=channel, response=response,
         case_id=case_id,
     )  # fmt: skip
-    try:
-        return _commit_answer(ctx, answered, expected_version=0)
-    except ConcurrencyError:
-        if external_id is None:
-            raise
-        return ctx.store.invitation(invitation_id)  # a redelivery: the first answer stands
+    for attempt in range(_ATTEMPTS):
+        try:
+            return _commit_answer(ctx, answered, expected_version=0)
+        except ConcurrencyError as error:
+            if external_id is not None and error.case_id == invitation_id:
+                return ctx.store.invitation(invitation_id)  # a redelivery: the first stands
+            # Another writer changed the customer's recovery case: read it again.
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _secret() -> str:
