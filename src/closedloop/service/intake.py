@@ -117,7 +117,19 @@ def _open_many(ctx: Context, items: list[Feedback]) -> list[Case]:
         # Most batches are all new: try without looking each external id up first.
         return _listen_batch(ctx, items, now, lookup=False)
     except DuplicateExternalIdError:
-        return _listen_batch(ctx, items, now, lookup=True)
+        pass
+    for attempt in range(_ATTEMPTS):
+        try:
+            return _listen_batch(ctx, items, now, lookup=True)
+        except DuplicateExternalIdError:
+            # Another writer stored one of these deliveries since we looked: look again.
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: How often a batch looks its external ids up again while other writers store them.
+_ATTEMPTS = 5
 
 
 def _listen_batch(ctx: Context, items: list[Feedback], now: datetime, lookup: bool) -> list[Case]:

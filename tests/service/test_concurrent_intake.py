@@ -1,0 +1,45 @@
+"""Intake under concurrency: a batch some of whose deliveries another writer stores
+between the batch's look-up and its commit returns the cases that hold them, as
+docs/desk.md says of a delivery seen before, instead of raising."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from closedloop import Desk
+from closedloop.domain.cases.case import Case
+from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
+from tests.helpers import START, make_feedback
+
+
+class Interleaved(InMemoryStore):
+    """Runs ``between[x]`` once, right after a look-up of external id ``x``: another writer
+    storing that very delivery."""
+
+    between: dict[str, Callable[[], object]]
+
+    def find_by_external_id(self, external_id: str) -> Case | None:
+        found = super().find_by_external_id(external_id)
+        writer = getattr(self, "between", {}).pop(external_id, None)
+        if writer is not None:
+            writer()
+        return found
+
+
+def test_a_batch_whose_deliveries_another_writer_stores_meanwhile_returns_their_cases() -> None:
+    store = Interleaved()
+    clock = ManualClock(START)
+    amy = Desk(store, RecordingNotifier(), clock=clock)
+    bob = Desk(store, RecordingNotifier(), clock=clock)
+    items = [make_feedback(customer=f"c{n}@example.com", external_id=f"hook-{n}") for n in range(4)]
+    stored_first = bob.listen(items[0])  # the batch's first try fails on it, then looks up
+    # Each try of the batch finds another delivery stored just after it looked.
+    store.between = {"hook-2": lambda: bob.listen(items[2]), "hook-3": lambda: bob.listen(items[3])}
+
+    cases = amy.listen_many(items)
+
+    assert cases[0].id == stored_first.id
+    held = {case.id for case in (bob.get(c.id) for c in cases)}
+    assert len(held) == 4
+    for item, case in zip(items, cases, strict=True):
+        assert store.find_by_external_id(item.external_id or "") == case
