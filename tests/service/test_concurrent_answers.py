@@ -25,6 +25,8 @@ class Interleaved(InMemoryStore):
 
     between: Callable[[], object] | None = None
     on_invitation = False
+    #: Only after reading this handle's cases (the last of a linked customer's), if set.
+    handle: str | None = None
 
     def _another(self) -> None:
         between, self.between = self.between, None
@@ -33,7 +35,7 @@ class Interleaved(InMemoryStore):
 
     def cases_of(self, customer: str) -> list[Case]:
         found = super().cases_of(customer)
-        if not self.on_invitation:
+        if not self.on_invitation and self.handle in (None, customer):
             self._another()
         return found
 
@@ -136,3 +138,37 @@ def test_an_answer_whose_customer_answered_another_survey_meanwhile_is_recorded(
     assert answered.response is not None
     assert answered.recovery_case_id == first.recovery_case_id
     assert len(amy.get(first.recovery_case_id).messages) == 3
+
+
+@pytest.mark.parametrize("linked", [False, True], ids=["one_handle", "linked_handles"])
+def test_two_first_low_scores_at_once_open_one_recovery_case(linked: bool) -> None:
+    store = Interleaved()
+    amy, bob = desks(store)
+    theirs = "bo@example.com"
+    if linked:
+        amy.customers.link("bo@example.com", "+447700900123", by="amy")
+        theirs = "+447700900123"
+    store.handle = "bo@example.com"  # read last: "+" sorts before "b"
+    store.between = lambda: answer(bob, theirs, 1)  # opens the recovery case meanwhile
+
+    mine = answer(amy, "bo@example.com", 0)
+
+    (recovery,) = recovery_cases(amy, "bo@example.com") + recovery_cases(amy, "+447700900123")
+    assert mine.recovery_case_id == recovery.id
+    assert len(recovery.messages) == 2
+    assert len(amy.surveys.of_customer("bo@example.com")) == 2
+
+
+def test_after_the_recovery_case_closes_a_low_score_opens_the_next() -> None:
+    desk, _ = desks(InMemoryStore())
+    first = answer(desk, "bo@example.com", 0)
+    assert first.recovery_case_id is not None
+    for step in ("acknowledge", "take_action", "thank", "explain"):
+        take_step(desk, first.recovery_case_id, step)
+
+    second = answer(desk, "bo@example.com", 0)
+    third = answer(desk, "bo@example.com", 1)
+
+    assert second.recovery_case_id not in (None, first.recovery_case_id)
+    assert third.recovery_case_id == second.recovery_case_id
+    assert len(recovery_cases(desk, "bo@example.com")) == 2

@@ -20,6 +20,7 @@ from closedloop.domain.change import Change, InvitationChange, Write
 from closedloop.domain.checks import derived_key, instant, require_filled
 from closedloop.domain.errors import (
     ConcurrencyError,
+    DuplicateExternalIdError,
     InvalidTokenError,
     InvitationNotFoundError,
     UnreadableRecordError,
@@ -171,14 +172,14 @@ def respond(
         answered = inv.answer(invitation, secret, response)  # answered meanwhile: raises
         try:
             return _commit_answer(ctx, answered, expected_version=invitation.version)
-        except ConcurrencyError:
+        except (ConcurrencyError, DuplicateExternalIdError):
             if attempt == _ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-#: How often an answer is tried again when other writers keep changing what it reads.
-_ATTEMPTS = 5
+#: How often an answer is tried: the last of n answers joining one case at once may need n.
+_ATTEMPTS = 10
 
 
 def record_answer(
@@ -212,10 +213,11 @@ def record_answer(
     for attempt in range(_ATTEMPTS):
         try:
             return _commit_answer(ctx, answered, expected_version=0)
-        except ConcurrencyError as error:
-            if external_id is not None and error.case_id == invitation_id:
-                return ctx.store.invitation(invitation_id)  # a redelivery: the first stands
-            # Another writer changed the customer's recovery case: read it again.
+        except (ConcurrencyError, DuplicateExternalIdError) as error:
+            redelivered = isinstance(error, ConcurrencyError) and error.case_id == invitation_id
+            if external_id is not None and redelivered:
+                return ctx.store.invitation(invitation_id)  # the first answer stands
+            # Another writer changed (or opened) the customer's recovery case: read again.
             if attempt == _ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
@@ -260,11 +262,12 @@ def _recovery(ctx: Context, answered: Invitation) -> Change:
         subject=f"{answered.survey.name}: {_score_text(answered)}",
         external_id=derived_key("survey-answer:", answered.id),
     )
-    open_recovery = [
+    recoveries = [
         c
         for c in identity.cases_of_customer(ctx, answered.customer)  # every handle of theirs
-        if c.is_active and c.origin is not None and c.origin.kind is OriginKind.RECOVERY
+        if c.origin is not None and c.origin.kind is OriginKind.RECOVERY
     ]
+    open_recovery = [c for c in recoveries if c.is_active]
     if open_recovery:
         case = open_recovery[0]
         joined = talk.add_message(case, feedback, at=now, due_at=schedule(ctx))
@@ -274,10 +277,16 @@ def _recovery(ctx: Context, answered: Invitation) -> Change:
                 reason=f"another low score ({_score_text(answered)}) while this case was open",
             )  # fmt: skip
         return Change(joined, expected_version=case.version)
+    # The customer's next recovery case claims a key of its own: of two answers that both
+    # found none open, the second to commit is refused (DuplicateExternalIdError) and, read
+    # again, joins the first's. (A key made of a handle is digested by erasure, as an email's
+    # Message-ID is.)
+    person = min(identity.handles_of(ctx, answered.customer))
+    slot = derived_key("recovery:", f"{len(recoveries)}:{person}")
     origin = Origin(OriginKind.RECOVERY, case_id=answered.case_id, invitation_id=answered.id)
     case = domain.open_case(
         ctx.new_id(),
-        feedback,
+        attrs.evolve(feedback, external_id=slot),
         at=now,
         priority=ctx.policy.priority(feedback),
         due_at=schedule(ctx),
