@@ -301,8 +301,9 @@ def add_message(ctx: Context, case_id: str, feedback: Feedback) -> Case:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-#: How often add_message reads a case again when other writers keep changing it.
-_ATTEMPTS = 5
+#: How often add_message reads a case again when other writers keep changing it: the last
+#: of n messages joining one case at once may need n.
+_ATTEMPTS = 10
 
 
 def _add_once(ctx: Context, case_id: str, feedback: Feedback) -> Case:

@@ -128,8 +128,9 @@ def _open_many(ctx: Context, items: list[Feedback]) -> list[Case]:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-#: How often a batch looks its external ids up again while other writers store them.
-_ATTEMPTS = 5
+#: How often a batch looks its external ids up again while other writers store them: the
+#: last of n batches sharing deliveries may need n.
+_ATTEMPTS = 10
 
 
 def _listen_batch(ctx: Context, items: list[Feedback], now: datetime, lookup: bool) -> list[Case]:
