@@ -172,3 +172,36 @@ def test_after_the_recovery_case_closes_a_low_score_opens_the_next() -> None:
     assert second.recovery_case_id not in (None, first.recovery_case_id)
     assert third.recovery_case_id == second.recovery_case_id
     assert len(recovery_cases(desk, "bo@example.com")) == 2
+
+
+class Busy(InMemoryStore):
+    """Runs each of ``writers`` in turn, one after each read of a customer's cases: a burst
+    of answers arriving together."""
+
+    writers: list[Callable[[], object]]
+    writing = False
+
+    def cases_of(self, customer: str) -> list[Case]:
+        found = super().cases_of(customer)
+        if getattr(self, "writers", None) and not self.writing:  # not the writers' own reads
+            self.writing = True
+            try:
+                self.writers.pop(0)()
+            finally:
+                self.writing = False
+        return found
+
+
+def test_an_answer_in_a_burst_of_eight_from_one_customer_is_recorded() -> None:
+    store = Busy()
+    amy, bob = desks(store)
+    first = answer(amy, "bo@example.com", 0)
+    store.writers = [lambda n=n: answer(bob, "bo@example.com", n % 6) for n in range(7)]
+
+    mine = answer(amy, "bo@example.com", 3)  # read again after each of the seven others
+
+    assert store.writers == []
+    assert mine.recovery_case_id == first.recovery_case_id
+    assert len(amy.surveys.of_customer("bo@example.com")) == 9
+    assert first.recovery_case_id is not None
+    assert len(amy.get(first.recovery_case_id).messages) == 9
