@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from closedloop import Desk
+import attrs
+
+from closedloop import Desk, Feedback
 from closedloop.domain.cases.case import Case
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
 from tests.helpers import START, make_feedback
@@ -43,3 +45,43 @@ def test_a_batch_whose_deliveries_another_writer_stores_meanwhile_returns_their_
     assert len(held) == 4
     for item, case in zip(items, cases, strict=True):
         assert store.find_by_external_id(item.external_id or "") == case
+
+
+class Busy(InMemoryStore):
+    """Runs each of ``writers`` in turn, one after each read of a case (not during the
+    writers' own reads): messages arriving together for one case."""
+
+    writers: list[Callable[[], object]]
+    writing = False
+
+    def get(self, case_id: str) -> Case:
+        found = super().get(case_id)
+        if getattr(self, "writers", None) and not self.writing:
+            self.writing = True
+            try:
+                self.writers.pop(0)()
+            finally:
+                self.writing = False
+        return found
+
+
+def on_order(text: str) -> Feedback:
+    """Feedback from one customer on one matter (the default policy joins it by key)."""
+    return attrs.evolve(make_feedback(text=text), matter_key="order-881")
+
+
+def test_a_message_among_a_dozen_arriving_together_on_one_matter_joins_its_case() -> None:
+    store = Busy()
+    clock = ManualClock(START)
+    amy = Desk(store, RecordingNotifier(), clock=clock)
+    bob = Desk(store, RecordingNotifier(), clock=clock)
+    case = amy.listen(on_order("Where is order 881?"))
+    # Eleven others join between reads (two reads a try): six tries.
+    store.writers = [lambda n=n: bob.listen(on_order(f"Order 881, again ({n})")) for n in range(11)]
+
+    joined = amy.listen(on_order("Still no order 881"))
+
+    assert store.writers == []
+    assert joined.id == case.id
+    assert len(amy.get(case.id).messages) == 13
+    assert [c.id for c in amy.cases_of(case.customer)] == [case.id]
