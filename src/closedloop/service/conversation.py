@@ -335,4 +335,4 @@ def _add_once(ctx: Context, case_id: str, feedback: Feedback) -> Case:
             lifecycle=ctx.policy.lifecycle,
         )  # fmt: skip
 
-    return advance(ctx, case.id, move, expected_version=case.version)
+    return advance(ctx, case.id, move, read=case)

@@ -96,9 +96,11 @@ def advance(
     move: Advance,
     purpose: str | Callable[[Case], str | None] | None = None,
     expected_version: int | None = None,
+    read: Case | None = None,
 ) -> Case:
     """Apply ``move`` to the stored case and commit it, with a customer notification
-    rendered from the ``purpose`` templates if one is named."""
+    rendered from the ``purpose`` templates if one is named. ``read``: the case as the
+    caller just read it, to move from that version instead of reading it again."""
     if expected_version is not None and (
         isinstance(expected_version, bool) or not isinstance(expected_version, int)
     ):
@@ -106,7 +108,7 @@ def advance(
             "expected_version",
             f"expected_version must be the int version you read, got {expected_version!r}",
         )
-    case = ctx.store.get(require_key("case_id", case_id))
+    case = ctx.store.get(require_key("case_id", case_id)) if read is None else read
     if expected_version is not None and case.version != expected_version:
         raise ConcurrencyError(case_id, expected_version, case.version)
     now = ctx.clock.now()
