@@ -1,7 +1,8 @@
-"""Survey answers under concurrency: an answer whose customer's recovery case another
-writer changes between the read and the commit reads it again and is recorded (no answer
-is lost); one invitation answered twice at once keeps the first and tells the second
-AlreadyAnsweredError; a redelivered answer returns the first."""
+"""Survey answers under concurrency, with stores that run another writer between a read
+and its commit: an answer whose customer's recovery case changed or opened meanwhile reads
+it again and joins it (no answer is lost, and one recovery case follows the customer, from
+any of their handles); one invitation answered twice at once keeps the first and tells the
+second AlreadyAnsweredError."""
 
 from __future__ import annotations
 
