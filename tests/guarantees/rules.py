@@ -52,6 +52,7 @@ from closedloop.domain.cases.events import (
 )
 from closedloop.domain.cases.lateness import PromiseLate
 from closedloop.domain.checks import instant
+from closedloop.insights import compute
 from closedloop.ports import CaseStore
 
 #: The customer's own words.
@@ -346,3 +347,15 @@ def summaries_say_what_cases_say(desk: Desk, page: SummaryPage, found: list[str]
         assert said == (case.version, case.stage, case.owner, case.team, case.tags), summary
         assert summary.updated_at == case.events[-1].at, summary
         assert summary.rag is desk.standards.status(case.id), summary
+
+
+def reports_read_what_replay_reads(
+    desk: Desk, store: CaseStore, since: datetime, until: datetime
+) -> None:
+    """A report from the read model (each commit's facts) has the figures of replaying
+    every case, under the desk's own standards."""
+    policy = desk.policy
+    replayed = compute(
+        store, since, until, standards=policy.standards, lifecycle=policy.lifecycle, replay=True
+    )
+    assert desk.reports.insights(since, until) == replayed, "the read model disagrees"

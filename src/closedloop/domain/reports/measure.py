@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from closedloop.domain.cases.case import Case, apply, replay
-from closedloop.domain.cases.events import Event
+from closedloop.domain.cases.events import Erased, Event
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.checks import instant
 from closedloop.domain.standards.standard import (
@@ -72,10 +72,13 @@ def progress(
     since: Progress | None = None,
 ) -> Progress:
     """The steps of ``case``'s history measured done, continuing from ``since`` when it
-    measured an earlier version of the same history (else from the first event)."""
+    measured an earlier version of the same history (else from the first event). An
+    erasure since then rewrote the history before it: measured from the first event."""
     events = case.events
     if since is not None and not (
-        since.version <= len(events) and events[since.version - 1] == since.last
+        since.version <= len(events)
+        and events[since.version - 1] == since.last
+        and not any(isinstance(e, Erased) for e in events[since.version :])
     ):
         since = None
     state = None if since is None else since.state

@@ -1,0 +1,43 @@
+"""After an erasure the read model still equals the replayed report. The Desk remembers how
+far it measured each case it committed; an erasure rewrites the history behind that point
+(the customer becomes the pseudonym), so a remembered measure must not be carried on past
+it, whichever Desk erased."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from closedloop import Desk
+from closedloop.insights import compute
+from closedloop.ports import CaseStore
+from closedloop.testing import ManualClock, RecordingNotifier
+from tests.helpers import START, make_feedback, take_step
+
+
+@pytest.mark.parametrize("eraser", ["same", "other"], ids=["same_desk", "another_desk"])
+def test_a_reopen_by_the_erased_customer_is_measured_as_replay_measures_it(
+    every_store: CaseStore, eraser: str
+) -> None:
+    store = every_store
+    clock = ManualClock(START)
+    desk = Desk(store, RecordingNotifier(), clock=clock)
+    case = desk.listen(make_feedback(customer="ann@example.com"))
+    for step in ("acknowledge", "take_action", "thank", "explain"):
+        take_step(desk, case.id, step)
+    clock.advance(hours=1)
+    erasing = desk if eraser == "same" else Desk(store, RecordingNotifier(), clock=clock)
+    erasing.customers.erase("ann@example.com")
+    clock.advance(hours=1)
+    desk.reopen(case.id, reason="not fixed")  # by the customer: a reply is owed
+    clock.advance(days=3)
+    desk.decline(case.id, by="amy", reason="no")
+    clock.advance(days=1)
+    desk.thank(case.id, by="amy")
+
+    until = clock.now() + timedelta(seconds=1)
+    since = START - timedelta(days=1)
+    facts, replayed = compute(store, since, until), compute(store, since, until, replay=True)
+    assert [k.target.value for k in replayed.overall.kpis if k.measured].count("reply") == 1
+    assert facts == replayed
