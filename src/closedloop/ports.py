@@ -373,7 +373,8 @@ class ClaimsDueCases(Protocol):
         self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
     ) -> Sequence[DueCase]:
         """Cases due before ``now`` not claimed by another worker, each claimed until
-        ``now + lease`` (after which another sweep may take it over)."""
+        ``now + lease`` (after which another sweep may take it over) or until the case is
+        next committed."""
         ...
 
 

@@ -8,8 +8,9 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
-from closedloop import Desk, Ladder, Policy, Rung, SQLiteStore, WaitingOn
+from closedloop import Desk, Ladder, LateMode, Lateness, Policy, Rung, SQLiteStore, WaitingOn
 from closedloop.domain.cases.events import Escalated, Warned
+from closedloop.domain.cases.lateness import PromiseLate
 from closedloop.ports import CaseStore
 from closedloop.testing import ManualClock, RecordingNotifier, SequentialIds
 from tests.helpers import START, make_feedback
@@ -109,3 +110,24 @@ def test_a_small_page_looks_past_a_case_the_sweep_could_not_read(tmp_path: Path)
         report = desk.sweep(batch=1)
         assert report.unreadable == (poisoned,)
         assert sorted(case_id for case_id, _ in report.escalated) == sorted(healthy)
+
+
+def test_a_case_due_again_minutes_after_a_sweep_is_swept_at_once(every_store: CaseStore) -> None:
+    """The sweep's claim on a case (PostgreSQL's ``claim_due``, a five-minute lease) ends
+    when the case is committed: a promise missed three minutes after the sweep that
+    escalated the case is announced by the next sweep, as on every store, not after the
+    lease (found by a newcomer's probe)."""
+    clock = ManualClock(START)
+    policy = Policy(lateness=Lateness(mode=LateMode.NOTIFY))
+    desk = Desk(every_store, RecordingNotifier(), clock=clock, ids=SequentialIds(), policy=policy)
+    case = desk.listen(make_feedback())
+    clock.advance(hours=5)
+    assert desk.sweep().escalated == ((case.id, 1),)
+    clock.advance(minutes=1)
+    due = clock.now() + timedelta(minutes=1)
+    desk.promises.make(case.id, what="Call back", due_by=due, owner="amy", by="amy")
+    clock.advance(minutes=2)  # the promise is missed, three minutes after the first sweep
+
+    desk.sweep()
+
+    assert isinstance(desk.get(case.id).events[-1], PromiseLate)

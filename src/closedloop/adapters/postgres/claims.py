@@ -22,8 +22,9 @@ class PostgresDueClaims(PostgresBase):
         self, now: datetime, limit: int = 100, lease: timedelta = timedelta(minutes=5)
     ) -> Sequence[DueCase]:
         """Like :meth:`due` (due before ``now``), but each case returned is claimed until
-        ``now + lease``: other workers' claims skip it (``FOR UPDATE SKIP LOCKED``), so
-        several sweepers share the work without overlap."""
+        ``now + lease``, or until the case is next committed: other workers' claims skip
+        it (``FOR UPDATE SKIP LOCKED``), so several sweepers share the work without
+        overlap."""
         check_limit(limit)
         now, _ = check_instant("now", now), check_lease(lease)
         at = us(now)

@@ -137,8 +137,9 @@ class PostgresUnitOfWork(PostgresBase):
                     (t, *only, cases[0].customer, us(cases[0].opened_at)),
                 )
             else:
-                cur.execute(
+                cur.execute(  # a commit ends a sweeper's claim: the case is due anew
                     f"UPDATE {s}.cases SET version = %s, stage = %s, due_us = %s,"
+                    " claimed_until_us = NULL,"
                     " acknowledged = %s, closed = %s, queue = %s, queue_us = %s, snapshot = %s,"
                     f" {', '.join(f'{c} = %s' for c in _FIND_COLUMNS)}"
                     " WHERE tenant = %s AND id = %s AND version = %s RETURNING id",
@@ -165,7 +166,8 @@ class PostgresUnitOfWork(PostgresBase):
         if moved:
             cur.execute(
                 f"UPDATE {s}.cases AS c SET version = u.version, stage = u.stage,"
-                " due_us = u.due_us, acknowledged = u.acknowledged, closed = u.closed,"
+                " due_us = u.due_us, claimed_until_us = NULL,"
+                " acknowledged = u.acknowledged, closed = u.closed,"
                 " queue = u.queue, queue_us = u.queue_us, snapshot = u.snapshot,"
                 f" {', '.join(f'{c} = u.{c}' for c in _FIND_COLUMNS)}"
                 " FROM unnest(%b::text[], %b::integer[], %b::text[], %b::bigint[],"
