@@ -72,3 +72,19 @@ def in_threads(count: int, work: Callable[[int], _T]) -> list[_T]:
         thread.join()
     assert errors == [], errors
     return results
+
+
+class Burst:
+    """For a store made for a test: ``after_read()`` runs the next of ``writers`` (other
+    writers, arriving together), one per read of the store, not during their own reads."""
+
+    writers: list[Callable[[], object]]
+    writing = False
+
+    def after_read(self) -> None:
+        if getattr(self, "writers", None) and not self.writing:
+            self.writing = True
+            try:
+                self.writers.pop(0)()
+            finally:
+                self.writing = False

@@ -15,7 +15,7 @@ from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.events import OriginKind
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
-from tests.helpers import START, make_feedback, take_step
+from tests.helpers import START, Burst, make_feedback, take_step
 
 SURVEY = Survey("logoff", SurveyKind.NPS, "How likely are you to recommend us?")
 
@@ -175,21 +175,12 @@ def test_after_the_recovery_case_closes_a_low_score_opens_the_next() -> None:
     assert len(recovery_cases(desk, "bo@example.com")) == 2
 
 
-class Busy(InMemoryStore):
-    """Runs each of ``writers`` in turn, one after each read of a customer's cases: a burst
-    of answers arriving together."""
-
-    writers: list[Callable[[], object]]
-    writing = False
+class Busy(Burst, InMemoryStore):
+    """Another answer after each read of a customer's cases: a burst arriving together."""
 
     def cases_of(self, customer: str) -> list[Case]:
         found = super().cases_of(customer)
-        if getattr(self, "writers", None) and not self.writing:  # not the writers' own reads
-            self.writing = True
-            try:
-                self.writers.pop(0)()
-            finally:
-                self.writing = False
+        self.after_read()
         return found
 
 

@@ -11,7 +11,7 @@ import attrs
 from closedloop import Desk, Feedback
 from closedloop.domain.cases.case import Case
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
-from tests.helpers import START, make_feedback
+from tests.helpers import START, Burst, make_feedback
 
 
 class Interleaved(InMemoryStore):
@@ -47,21 +47,12 @@ def test_a_batch_whose_deliveries_another_writer_stores_meanwhile_returns_their_
         assert store.find_by_external_id(item.external_id or "") == case
 
 
-class Busy(InMemoryStore):
-    """Runs each of ``writers`` in turn, one after each read of a case (not during the
-    writers' own reads): messages arriving together for one case."""
-
-    writers: list[Callable[[], object]]
-    writing = False
+class Busy(Burst, InMemoryStore):
+    """Another message after each read of a case: messages arriving together for one case."""
 
     def get(self, case_id: str) -> Case:
         found = super().get(case_id)
-        if getattr(self, "writers", None) and not self.writing:
-            self.writing = True
-            try:
-                self.writers.pop(0)()
-            finally:
-                self.writing = False
+        self.after_read()
         return found
 
 
