@@ -4,6 +4,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from hypothesis import given
 
@@ -15,6 +16,7 @@ from closedloop.codec import (
     load_case,
     load_datetime,
     load_event,
+    load_stored_event,
 )
 from closedloop.testing import strategies
 
@@ -65,6 +67,44 @@ def test_datetime_text(value: datetime, text: str) -> None:
 def test_an_unknown_event_type_is_a_clear_error() -> None:
     with pytest.raises(StorageError, match="unknown event type 'Teleported'"):
         load_event({"type": "Teleported", "case_id": "c"})
+
+
+@given(strategies.cases())
+def test_a_stored_event_loads_as_the_validating_loader_loads_it(case: Case) -> None:
+    for event in case.events:
+        data = json.loads(json.dumps(dump_event(event)))
+        back = load_stored_event(data)
+        assert type(back) is type(event)
+        assert back == event == load_event(data)
+
+
+def test_a_stored_event_from_an_older_version_takes_the_defaults_of_newer_fields() -> None:
+    from closedloop.domain.cases.steps import open_case
+    from tests.helpers import START, make_feedback
+
+    feedback = attrs.evolve(make_feedback(), tags=["vip"])
+    event = open_case("c", feedback, at=START).events[0]
+    data = json.loads(json.dumps(dump_event(event)))
+    for field in attrs.fields(type(event)):
+        if field.default is not attrs.NOTHING:
+            del data[field.name]
+    for name in ("tags", "fields", "locale", "matter_key"):  # fields Feedback gained later
+        del data["feedback"][name]
+    back = load_stored_event(data)
+    assert back == load_event(data)
+    assert back.feedback.tags == ()  # type: ignore[attr-defined]
+    assert back.team is None  # type: ignore[attr-defined]
+
+
+def test_a_stored_event_with_a_malformed_value_or_type_is_refused() -> None:
+    from closedloop.domain.cases.steps import open_case
+    from tests.helpers import START, make_feedback
+
+    data = dump_event(open_case("c", make_feedback(), at=START).events[0])
+    with pytest.raises(ValueError, match="yesterday"):
+        load_stored_event({**data, "at": "yesterday"})
+    with pytest.raises(StorageError, match="unknown event type 'Teleported'"):
+        load_stored_event({**data, "type": "Teleported"})
 
 
 def test_events_name_their_type() -> None:

@@ -51,6 +51,7 @@ __all__ = [
     "load_invitation",
     "load_notification",
     "load_snapshot",
+    "load_stored_event",
 ]
 
 JSON = Any
@@ -97,6 +98,21 @@ def load_event(data: dict[str, JSON]) -> Event:
     if cls is None:
         raise StorageError(f"unknown event type {name!r}; was it written by a newer closedloop?")
     event: Event = _load_attrs(cls, fields)
+    return event
+
+
+def load_stored_event(data: dict[str, JSON]) -> Event:
+    """:func:`load_event` for an event a store wrote: rebuilt without running validators
+    again (they ran when it was made), so a long history reads fast. A field an older
+    closedloop did not write takes its default; a malformed value still raises."""
+    name = data.get("type")
+    cls = EVENT_TYPES.get(name) if isinstance(name, str) else None
+    if cls is None:
+        return load_event(data)  # says what is wrong
+    load = _STORED_MAKERS.get(cls)
+    if load is None:
+        load = _STORED_MAKERS[cls] = _compile(cls, "", as_dict=False, tolerant=True)
+    event: Event = load(data)
     return event
 
 
@@ -197,6 +213,7 @@ _LOADERS: dict[type, tuple[tuple[str, Convert], ...]] = {}
 _DUMP_SNAPSHOT: dict[type, Convert] = {}
 _TRUSTED: dict[tuple[type, str], Convert] = {}
 _TRUSTED_MAKERS: dict[type, Convert] = {}
+_STORED_MAKERS: dict[type, Convert] = {}  # tolerant of fields an older version did not write
 
 
 def _fields(cls: type) -> list[tuple[str, Any]]:
@@ -276,11 +293,14 @@ def _trusted_fields(cls: type, data: dict[str, JSON], skip: str = "") -> dict[st
     return fields
 
 
-def _compile(cls: type, skip: str, *, as_dict: bool) -> Convert:
+def _compile(cls: type, skip: str, *, as_dict: bool, tolerant: bool = False) -> Convert:
     names: dict[str, Any] = {"load_datetime": load_datetime, "new": object.__new__,
                              "put": object.__setattr__, "cls": cls}  # fmt: skip
     fields = [(name, hint) for name, hint in _fields(cls) if name != skip]
-    values = [_expression(hint, f"data[{name!r}]", names, 0) for name, hint in fields]
+    values = [_expression(hint, f"data[{name!r}]", names, 0, tolerant) for name, hint in fields]
+    if tolerant:
+        kept = [f for f in attrs.fields(cls) if f.name != skip]
+        values = [_or_default(f, v, names) for f, v in zip(kept, values, strict=True)]
     if as_dict:
         items = ", ".join(f"{name!r}: {v}" for (name, _), v in zip(fields, values, strict=True))
         body = f"    return {{{items}}}"
@@ -302,6 +322,20 @@ def _compile_dump(cls: type, skip: str) -> Convert:
     exec(f"def dump(obj):\n    return {{{items}}}", names)  # source built from type hints
     made: Convert = names["dump"]
     return made
+
+
+def _or_default(field: attrs.Attribute[Any], value: str, names: dict[str, Any]) -> str:
+    """``value``, or the field's default when the record lacks the field."""
+    default: Any = field.default
+    if default is attrs.NOTHING:
+        return value
+    key = f"c{len(names)}"
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        names[key] = default.factory  # no field reachable from an event takes self
+        key += "()"
+    else:
+        names[key] = default
+    return f"({value} if {field.name!r} in data else {key})"
 
 
 def _dump_expression(hint: Any, source: str, names: dict[str, Any], depth: int) -> str:
@@ -330,15 +364,17 @@ def _dump_expression(hint: Any, source: str, names: dict[str, Any], depth: int) 
     return f"{key}({source})"
 
 
-def _expression(hint: Any, source: str, names: dict[str, Any], depth: int) -> str:
+def _expression(
+    hint: Any, source: str, names: dict[str, Any], depth: int, tolerant: bool = False
+) -> str:
     """Python source turning the JSON value ``source`` into a value of type ``hint``."""
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union):
-        inner = _expression(_one_option(hint), source, names, depth)
+        inner = _expression(_one_option(hint), source, names, depth, tolerant)
         return source if inner == source else f"(None if {source} is None else {inner})"
     if origin in (tuple, frozenset):
         item = f"x{depth}"
-        inner = _expression(typing.get_args(hint)[0], item, names, depth + 1)
+        inner = _expression(typing.get_args(hint)[0], item, names, depth + 1, tolerant)
         return f"{origin.__name__}([{inner} for {item} in {source}])"
     if hint is datetime:
         return f"load_datetime({source})"
@@ -347,9 +383,10 @@ def _expression(hint: Any, source: str, names: dict[str, Any], depth: int) -> st
         names[key] = hint._value2member_map_
         return f"{key}[{source}]"
     if isinstance(hint, type) and attrs.has(hint):
-        if hint not in _TRUSTED_MAKERS:
-            _TRUSTED_MAKERS[hint] = _compile(hint, "", as_dict=False)
-        names[key] = _TRUSTED_MAKERS[hint]
+        makers = _STORED_MAKERS if tolerant else _TRUSTED_MAKERS
+        if hint not in makers:
+            makers[hint] = _compile(hint, "", as_dict=False, tolerant=tolerant)
+        names[key] = makers[hint]
         return f"{key}({source})"
     return source
 

@@ -17,13 +17,13 @@ from closedloop.codec import (
     dump_notification,
     load_customer,
     load_datetime,
-    load_event,
-    load_events,
     load_invitation,
     load_notification,
     load_snapshot,
+    load_stored_event,
 )
 from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.case import replay as replay_events
 from closedloop.domain.cases.contact import MessageReceived
 from closedloop.domain.cases.events import CaseOpened, Event, MessageAdded
 from closedloop.domain.change import Change
@@ -134,7 +134,9 @@ def skipping(load: Callable[[_R], _T], rows: Iterable[_R]) -> list[_T]:
 
 def replay(bodies: Iterable[str], case_id: str | None = None) -> Case:
     """A case from its events' JSON bodies, oldest first."""
-    return loaded(lambda: load_events([json.loads(b) for b in bodies]), "case", case_id)
+    return loaded(
+        lambda: replay_events(load_stored_event(json.loads(b)) for b in bodies), "case", case_id
+    )
 
 
 def group(rows: list[tuple[str, str]]) -> list[Case]:
@@ -181,7 +183,7 @@ def _history(bodies: Bodies, case_id: str, version: int) -> tuple[Event, ...]:
         ) from exc
 
     def load() -> tuple[Event, ...]:
-        events = tuple(load_event(json.loads(b)) for b in stored)
+        events = tuple(load_stored_event(json.loads(b)) for b in stored)
         if len(events) != version:
             raise StorageError(f"{len(events)} events stored, {version} expected")
         return events

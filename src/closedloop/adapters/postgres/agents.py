@@ -60,7 +60,7 @@ class PostgresAgents(PostgresBase):
         if not names:
             return {}
         rows = self._read(
-            f"SELECT agent, away_at FROM {self._s}.agents WHERE tenant = %s AND agent = ANY(%s)",
+            f"SELECT agent, away_at FROM {self._s}.agents WHERE tenant = %s AND agent = ANY(%b)",
             (self._tenant, names),
         )
         return {agent: None if at is None else load_datetime(at) for agent, at in rows}
@@ -82,7 +82,7 @@ class PostgresAgents(PostgresBase):
             counts.update(
                 self._read(
                     f"SELECT owner, count(*) FROM {self._s}.agent_cases"
-                    " WHERE tenant = %s AND owner = ANY(%s) GROUP BY owner",
+                    " WHERE tenant = %s AND owner = ANY(%b) GROUP BY owner",
                     (self._tenant, names),
                 )
             )

@@ -58,7 +58,7 @@ def write_owners(cur: psycopg.Cursor[Any], s: str, tenant: str, changes: Sequenc
         )
     if dropped:
         cur.execute(
-            f"DELETE FROM {s}.agent_cases WHERE tenant = %s AND case_id = ANY(%s)",
+            f"DELETE FROM {s}.agent_cases WHERE tenant = %s AND case_id = ANY(%b)",
             (tenant, dropped),
         )
 

@@ -35,7 +35,7 @@ def replayed_in_chunks(
             return
         for tenant in sorted({t for t, _ in page}):
             rows = conn.execute(
-                f"SELECT case_id, body FROM {s}.events WHERE tenant = %s AND case_id = ANY(%s)"
+                f"SELECT case_id, body FROM {s}.events WHERE tenant = %s AND case_id = ANY(%b)"
                 " ORDER BY case_id, version",
                 (tenant, [case_id for t, case_id in page if t == tenant]),
             ).fetchall()

@@ -73,7 +73,7 @@ class PostgresCaseStorage(PostgresBase):
             return {}
         rows = self._read(
             f"SELECT id, snapshot FROM {self._s}.cases WHERE tenant = %s"
-            " AND id = ANY(%s) ORDER BY id",
+            " AND id = ANY(%b) ORDER BY id",
             (self._tenant, ids),
         )
         bodies = read_together((case_id for case_id, _ in rows), self._page, self._bodies)
@@ -83,7 +83,7 @@ class PostgresCaseStorage(PostgresBase):
         """The events of these cases, case by case in version order."""
         return self._read(
             f"SELECT case_id, body FROM {self._s}.events WHERE tenant = %s"
-            " AND case_id = ANY(%s) ORDER BY case_id, version",
+            " AND case_id = ANY(%b) ORDER BY case_id, version",
             (self._tenant, case_ids),
         )
 
@@ -162,7 +162,7 @@ class PostgresCaseStorage(PostgresBase):
                 ).fetchall()
                 events = cur.execute(
                     f"SELECT case_id, body FROM {s}.events WHERE tenant = %s"
-                    " AND case_id = ANY(%s) ORDER BY case_id, version",
+                    " AND case_id = ANY(%b) ORDER BY case_id, version",
                     (self._tenant, [case_id for case_id, _ in page]),
                 ).fetchall()
             cases = from_snapshots(page, preloaded(events, self._bodies))
@@ -199,7 +199,7 @@ class PostgresCaseStorage(PostgresBase):
         with self._tx() as cur:
             cur.execute(
                 f"UPDATE {self._s}.cases AS c SET amber_us = u.amber, due_key = u.due"
-                " FROM unnest(%s::text[], %s::integer[], %s::bigint[], %s::bigint[])"
+                " FROM unnest(%b::text[], %b::integer[], %b::bigint[], %b::bigint[])"
                 " AS u(id, version, amber, due)"
                 " WHERE c.tenant = %s AND c.id = u.id AND c.version = u.version",
                 (

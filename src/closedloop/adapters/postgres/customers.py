@@ -51,7 +51,7 @@ class PostgresCustomerStorage(PostgresBase):
         with self._tx() as cur:
             found = dict(
                 cur.execute(
-                    f"SELECT id, version FROM {s}.customers WHERE tenant = %s AND id = ANY(%s)"
+                    f"SELECT id, version FROM {s}.customers WHERE tenant = %s AND id = ANY(%b)"
                     " ORDER BY id FOR UPDATE",
                     (t, ids),
                 ).fetchall()
@@ -65,13 +65,13 @@ class PostgresCustomerStorage(PostgresBase):
             handles = [h for c in changes for h in c.customer.handles]
             taken = cur.execute(
                 f"SELECT handle, customer_id FROM {s}.customer_handles WHERE tenant = %s"
-                " AND handle = ANY(%s) AND NOT (customer_id = ANY(%s)) ORDER BY handle",
+                " AND handle = ANY(%b) AND NOT (customer_id = ANY(%b)) ORDER BY handle",
                 (t, handles, ids),
             ).fetchall()
             if taken:
                 raise HandleTakenError(taken[0][0], taken[0][1])
             cur.execute(
-                f"DELETE FROM {s}.customer_handles WHERE tenant = %s AND customer_id = ANY(%s)",
+                f"DELETE FROM {s}.customer_handles WHERE tenant = %s AND customer_id = ANY(%b)",
                 (t, ids),
             )
             for change in changes:

@@ -48,17 +48,17 @@ class PostgresErasureStorage(PostgresBase):
             theirs = [
                 row[0]
                 for row in cur.execute(
-                    f"SELECT id FROM {s}.cases WHERE tenant = %s AND customer = ANY(%s)",
+                    f"SELECT id FROM {s}.cases WHERE tenant = %s AND customer = ANY(%b)",
                     (t, handles),
                 ).fetchall()
             ]
             held = cur.execute(
-                f"SELECT case_id FROM {s}.case_authors WHERE tenant = %s AND handle = ANY(%s)",
+                f"SELECT case_id FROM {s}.case_authors WHERE tenant = %s AND handle = ANY(%b)",
                 (t, handles),
             ).fetchall()
             cases = sorted({*theirs, *(row[0] for row in held)})
             cur.execute(
-                f"SELECT id FROM {s}.cases WHERE tenant = %s AND id = ANY(%s)"
+                f"SELECT id FROM {s}.cases WHERE tenant = %s AND id = ANY(%b)"
                 " ORDER BY id FOR UPDATE",
                 (t, cases),
             )
@@ -67,7 +67,7 @@ class PostgresErasureStorage(PostgresBase):
             invitations = [
                 load_invitation_body(body)
                 for (body,) in cur.execute(
-                    f"SELECT body FROM {s}.invitations WHERE tenant = %s AND customer = ANY(%s)"
+                    f"SELECT body FROM {s}.invitations WHERE tenant = %s AND customer = ANY(%b)"
                     " ORDER BY id FOR UPDATE",
                     (t, handles),
                 ).fetchall()
@@ -83,7 +83,7 @@ class PostgresErasureStorage(PostgresBase):
                 )  # fmt: skip
             rows = cur.execute(
                 f"SELECT {OUTBOX_COLUMNS} FROM {s}.outbox WHERE tenant = %s"
-                " AND (case_id = ANY(%s) OR recipient = ANY(%s)) ORDER BY key FOR UPDATE",
+                " AND (case_id = ANY(%b) OR recipient = ANY(%b)) ORDER BY key FOR UPDATE",
                 (t, theirs, handles),
             ).fetchall()
             for row in rows:

@@ -52,7 +52,7 @@ def write_facts(
     if stale:
         for table in ("case_facts", *CHILD_TABLES):
             cur.execute(
-                f"DELETE FROM {s}.{table} WHERE tenant = %s AND case_id = ANY(%s)",
+                f"DELETE FROM {s}.{table} WHERE tenant = %s AND case_id = ANY(%b)",
                 (tenant, stale),
             )
     for n, sql in enumerate(FACT_INSERTS):
@@ -126,7 +126,7 @@ class PostgresReportStorage(PostgresBase):
                 page = unsettled_page(read, self._tenant, until, basis, after, _PAGE)
                 rows = cur.execute(
                     f"SELECT case_id, body FROM {self._s}.events"
-                    " WHERE tenant = %s AND case_id = ANY(%s) ORDER BY case_id, version",
+                    " WHERE tenant = %s AND case_id = ANY(%b) ORDER BY case_id, version",
                     (self._tenant, [case_id for case_id, _ in page]),
                 ).fetchall()
             found = {case.id: case for case in group(rows)}
@@ -142,7 +142,7 @@ class PostgresReportStorage(PostgresBase):
         with self._tx() as cur:
             versions = dict(
                 cur.execute(
-                    f"SELECT id, version FROM {s}.cases WHERE tenant = %s AND id = ANY(%s)",
+                    f"SELECT id, version FROM {s}.cases WHERE tenant = %s AND id = ANY(%b)",
                     (t, [f.case_id for f in facts]),
                 ).fetchall()
             )

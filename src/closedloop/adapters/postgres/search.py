@@ -72,14 +72,14 @@ def write_labels(cur: psycopg.Cursor[Any], s: str, tenant: str, cases: Sequence[
     relabelled = [c.id for c in cases if c.version > 1 or c.tags or c.fields]
     if relabelled:
         cur.execute(
-            f"DELETE FROM {s}.case_labels WHERE tenant = %s AND case_id = ANY(%s)",
+            f"DELETE FROM {s}.case_labels WHERE tenant = %s AND case_id = ANY(%b)",
             (tenant, relabelled),
         )
     rows = [(label, c.id) for c in cases for label in labels_of(c)]
     if rows:
         cur.execute(
             f"INSERT INTO {s}.case_labels (tenant, label, case_id)"
-            " SELECT %s, * FROM unnest(%s::text[], %s::text[]) ON CONFLICT DO NOTHING",
+            " SELECT %s, * FROM unnest(%b::text[], %b::text[]) ON CONFLICT DO NOTHING",
             (tenant, [label for label, _ in rows], [case_id for _, case_id in rows]),
         )
 

@@ -231,7 +231,7 @@ class PostgresUnitOfWork(PostgresBase):
         if climbs:
             added = cur.execute(
                 f"INSERT INTO {s}.escalations (tenant, case_id, level, promise_id)"
-                " SELECT %s, * FROM unnest(%s::text[], %s::integer[], %s::text[])"
+                " SELECT %s, * FROM unnest(%b::text[], %b::integer[], %b::text[])"
                 " ON CONFLICT DO NOTHING RETURNING case_id",
                 (t, *(list(column) for column in zip(*climbs, strict=True))),
             ).fetchall()
@@ -262,7 +262,7 @@ class PostgresUnitOfWork(PostgresBase):
         )
         rows = cur.execute(
             f"SELECT external_id, case_id FROM {s}.external_ids"
-            " WHERE tenant = %s AND external_id = ANY(%s)",
+            " WHERE tenant = %s AND external_id = ANY(%b)",
             (t, [x for x, _ in claims]),
         ).fetchall()
         return dict(rows)

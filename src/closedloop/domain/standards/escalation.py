@@ -172,10 +172,14 @@ def next_rung_at(case: Case, ladder: Ladder) -> datetime | None:
     level = case.escalation_level
     if level >= ladder.top:
         return None
-    times = [e.at for e in case.events if isinstance(e, Escalated)]
-    if level == 0 or not times:
+    last = (
+        None
+        if level == 0
+        else next((e.at for e in reversed(case.events) if isinstance(e, Escalated)), None)
+    )
+    if last is None:
         return datetime.min.replace(tzinfo=UTC)
-    return ladder.calendar.add(times[-1], ladder.rung(level + 1).after)
+    return ladder.calendar.add(last, ladder.rung(level + 1).after)
 
 
 def next_due(
