@@ -27,7 +27,8 @@ def seeded(store: CaseStore, clock: ManualClock) -> tuple[Desk, str, str]:
     desk.customers.link(HANDLE, PHONE, customer="crm-9", by="crm-sync")  # customer tables too
     case = desk.listen(
         Feedback(customer=HANDLE, channel=Channel.EMAIL, received_at=clock.now(),
-                 text=f"Order {WORDS[0]}: {WORDS[1]}", external_id=f"<1@{HANDLE}>")
+                 text=f"Order {WORDS[0]}: {WORDS[1]}", external_id=f"<1@{HANDLE}>",
+                 matter_key="order-7731")  # its case claims a key made of her handle
     )  # fmt: skip
     desk.conversation.add_message(
         case.id,

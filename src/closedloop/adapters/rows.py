@@ -87,14 +87,17 @@ def external_ids(case: Case) -> Iterable[str]:
 
 
 def new_external_ids(change: Change) -> list[str]:
-    """The external ids of the messages a change adds to its case (the only ones a store
-    has to claim: the earlier ones are the case's already)."""
+    """The external ids of the messages a change adds to its case, and the key a new case
+    claims (the only ones a store has to claim: the earlier ones are the case's already)."""
     found: list[str] = []
     for event in change.events:
         if isinstance(event, CaseOpened | MessageAdded | MessageReceived):
-            external_id = event.feedback.external_id
-            if external_id is not None and external_id not in found:
-                found.append(external_id)
+            ids = [event.feedback.external_id]
+            if isinstance(event, CaseOpened):
+                ids.append(event.claim)
+            for external_id in ids:
+                if external_id is not None and external_id not in found:
+                    found.append(external_id)
     return found
 
 

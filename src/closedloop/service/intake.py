@@ -11,7 +11,7 @@ from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.labelling import route
 from closedloop.domain.change import Change
 from closedloop.domain.checks import shown
-from closedloop.domain.customers.consolidation import matching_case
+from closedloop.domain.customers.consolidation import matching_case, matter_claim
 from closedloop.domain.errors import DuplicateExternalIdError, ValidationError
 from closedloop.domain.teams.choice import Pick
 from closedloop.service import identity
@@ -30,7 +30,9 @@ def listen(ctx: Context, feedback: Feedback) -> Case:
     already holds its external id)."""
     check_feedback(ctx, feedback)
     rule = ctx.policy.consolidation
-    if rule is not None and rule.applies(feedback):
+    if rule is None or not rule.applies(feedback):
+        return _open_one(ctx, feedback)
+    for _ in range(_ATTEMPTS):
         if feedback.external_id is not None:
             existing = ctx.store.find_by_external_id(feedback.external_id)
             if existing is not None:
@@ -39,7 +41,29 @@ def listen(ctx: Context, feedback: Feedback) -> Case:
         target = matching_case(feedback, candidates, rule)
         if target is not None:
             return _logged(ctx, add_message(ctx, target.id, feedback), "a message joining")
+        handles = identity.handles_of(ctx, feedback.customer)
+        claim = matter_claim(feedback, candidates, rule, min(handles))
+        if claim is None:  # pragma: no cover - the rule applies, so it makes one
+            break
+        try:
+            return _open_one(ctx, feedback, claim)
+        except _ClaimTaken:
+            holder = ctx.store.find_by_external_id(claim)
+            if (
+                holder is None
+                or holder.customer not in handles
+                or holder.id in {c.id for c in candidates}
+            ):
+                # Not a writer racing us: a key an earlier case kept (a merge moved one of
+                # the customer's matters away, or the handle it was made of was unlinked
+                # from another customer since). Open a case without one.
+                break
+            # Another writer opened a case for this matter since we read: read again.
     return _open_one(ctx, feedback)
+
+
+class _ClaimTaken(Exception):
+    """Another case holds the key a new case claimed."""
 
 
 def _logged(ctx: Context, case: Case, what: str) -> Case:
@@ -72,22 +96,27 @@ def listen_many(ctx: Context, items: Iterable[Feedback]) -> list[Case]:
     return _open_many(ctx, items)
 
 
-def _open_one(ctx: Context, feedback: Feedback) -> Case:
-    """Record feedback as a new case, or return the case that already holds it."""
+def _open_one(ctx: Context, feedback: Feedback, claim: str | None = None) -> Case:
+    """Record feedback as a new case (holding ``claim``, if given), or return the case that
+    already holds it; raises ``_ClaimTaken`` if another case holds the claim."""
     check_feedback(ctx, feedback)
     if feedback.external_id is not None:
         existing = ctx.store.find_by_external_id(feedback.external_id)
         if existing is not None:
             return _logged(ctx, existing, "a repeat delivery of")
-    case = open_new(ctx, feedback, ctx.clock.now())
+    case = open_new(ctx, feedback, ctx.clock.now(), claim=claim)
     try:
         if case.team is not None and ctx.policy.assignment.automatic:
             case = _assigned(ctx, case)
         else:
             ctx.commit(Change(case, expected_version=0))
     except DuplicateExternalIdError:
-        # Another worker recorded the same delivery between our lookup and our commit.
-        existing = ctx.store.find_by_external_id(feedback.external_id or "")
+        # Another worker recorded the same delivery between our lookup and our commit, or
+        # opened a case for the same matter (the claim).
+        key = feedback.external_id
+        existing = None if key is None else ctx.store.find_by_external_id(key)
+        if existing is None and claim is not None:
+            raise _ClaimTaken from None
         if existing is None:  # pragma: no cover - the store just said it exists
             raise
         return _logged(ctx, existing, "a repeat delivery of")

@@ -50,9 +50,15 @@ def check_feedback(ctx: Context, feedback: object) -> None:
     ctx.policy.check_channel(feedback.channel, "feedback")
 
 
-def open_new(ctx: Context, feedback: Feedback, now: datetime, origin: Origin | None = None) -> Case:
+def open_new(
+    ctx: Context,
+    feedback: Feedback,
+    now: datetime,
+    origin: Origin | None = None,
+    claim: str | None = None,
+) -> Case:
     """A new case for ``feedback``, scheduled by the policy, in the team its assignment
-    routes it to (not yet committed)."""
+    routes it to (not yet committed), holding ``claim`` if given."""
     return domain.open_case(
         ctx.new_id(),
         feedback,
@@ -61,6 +67,7 @@ def open_new(ctx: Context, feedback: Feedback, now: datetime, origin: Origin | N
         due_at=schedule(ctx),
         origin=origin,
         team=ctx.policy.assignment.team_of(feedback),
+        claim=claim,
     )
 
 

@@ -206,13 +206,16 @@ class Case:
 
     @property
     def external_ids(self) -> tuple[str, ...]:
-        """The external ids of the deliveries that made this case's own messages. Messages a
-        merge brought keep theirs with the case they came from, so a redelivery finds it."""
-        found = (
-            event.feedback.external_id
-            for event in self.events
-            if isinstance(event, CaseOpened | MessageAdded | MessageReceived)
-        )
+        """The external ids of the deliveries that made this case's own messages, and the
+        key it claimed when it opened (:attr:`CaseOpened.claim`), if any: a store finds
+        the case by each. Messages a merge brought keep theirs with the case they came
+        from, so a redelivery finds it."""
+        found: list[str | None] = []
+        for event in self.events:
+            if isinstance(event, CaseOpened | MessageAdded | MessageReceived):
+                found.append(event.feedback.external_id)
+                if isinstance(event, CaseOpened):
+                    found.append(event.claim)
         return tuple(dict.fromkeys(x for x in found if x is not None))
 
     @property

@@ -82,6 +82,10 @@ class CaseOpened(Scheduled):
     """Where it came from when closedloop opened it; None for plain feedback."""
     team: str | None = None
     """The team it belongs to from the start (an assignment rule's choice); None if none."""
+    claim: str | None = None
+    """A key the case holds beside its messages' external ids, so that of two writers
+    opening a case for one matter at once the second is refused and joins the first
+    (see ``docs/customers.md``); None if none."""
 
 
 @_registered

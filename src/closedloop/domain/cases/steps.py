@@ -149,10 +149,12 @@ def open_case(
     due_at: Due = None,
     origin: Origin | None = None,
     team: str | None = None,
+    claim: str | None = None,
 ) -> Case:
     """Listen: open a case for ``feedback``; ``at`` is when it was recorded, ``due_at``
     when the acknowledgement is due, ``origin`` what closedloop opened it for (if not
-    plain feedback), ``team`` and ``owner`` who it belongs to from the start."""
+    plain feedback), ``team`` and ``owner`` who it belongs to from the start, ``claim`` a
+    key it holds as it holds its messages' external ids (:attr:`Case.external_ids`)."""
     require_filled("case_id", case_id)
     if not isinstance(feedback, Feedback):
         raise ValidationError.of(
@@ -170,6 +172,7 @@ def open_case(
         owner=owner,
         origin=origin,
         team=None if team is None else require_key("team", team),
+        claim=None if claim is None else require_key("claim", claim),
     )
     preview = None
     if callable(due_at):

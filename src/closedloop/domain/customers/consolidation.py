@@ -9,9 +9,9 @@ import attrs
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.feedback import Feedback
-from closedloop.domain.checks import instant, is_a, positive_duration
+from closedloop.domain.checks import derived_key, instant, is_a, positive_duration
 
-__all__ = ["Consolidation", "matching_case"]
+__all__ = ["Consolidation", "matching_case", "matter_claim"]
 
 
 @attrs.frozen
@@ -37,8 +37,9 @@ class Consolidation:
 
 
 def _recent(case: Case, feedback: Feedback, within: timedelta) -> bool:
+    # Either way round: of two messages sent at once, the later-stamped may be read first.
     last = max(instant(m.received_at) for m in case.messages)
-    return timedelta(0) <= instant(feedback.received_at) - last < within
+    return abs(instant(feedback.received_at) - last) < within
 
 
 def matching_case(
@@ -58,3 +59,23 @@ def matching_case(
         same_kind = [c for c in live if c.kind is feedback.kind]
         return same_kind[0] if len(same_kind) == 1 else None
     return None
+
+
+def matter_claim(
+    feedback: Feedback, cases: Iterable[Case], rule: Consolidation, person: str
+) -> str | None:
+    """The key a new case for ``feedback`` claims (:attr:`CaseOpened.claim`) when none of
+    ``cases`` (every case of the customer, ``person`` their first handle) takes it under
+    ``rule``: the matter and how many of their cases were on it so far. Two writers that
+    read the same cases make the same key, so a store refuses the second case and that
+    writer, reading again, joins the first. None for feedback the rule never joins."""
+    key = feedback.matter_key
+    if key is not None:
+        matter = f"key={key}"
+        count = sum(1 for c in cases if any(m.matter_key == key for m in c.messages))
+    elif rule.without_key:
+        matter = f"kind={feedback.kind.value}"
+        count = sum(1 for c in cases if c.kind is feedback.kind)
+    else:
+        return None
+    return derived_key("matter:", f"{count}:{person}:{matter}")

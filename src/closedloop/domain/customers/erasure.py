@@ -26,7 +26,7 @@ import attrs
 from closedloop.domain.cases.case import Case, apply, replay
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.contact import Paused, WaitingOn
-from closedloop.domain.cases.events import CasesMerged, Erased, Event
+from closedloop.domain.cases.events import CaseOpened, CasesMerged, Erased, Event
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.labels import FieldValue
 from closedloop.domain.checks import require_aware
@@ -161,12 +161,16 @@ class Erasure:
         customer wrote, each with the id that replaces it: a store renames these, and only
         these, in its external-id index, where they point at ``case``."""
         own = frozenset(case.external_ids)
-        return {
+        found = {
             m.external_id: self.external_id(m.external_id, case.id)
             for event in case.events
             for m in _messages(event)
             if m.customer in self.handles and m.external_id in own
         }
+        opened = case.events[0]
+        if isinstance(opened, CaseOpened) and opened.claim in own and case.customer in self.handles:
+            found[opened.claim] = self.external_id(opened.claim, case.id)  # made of a handle
+        return found
 
     def scrub(self, obj: _T) -> _T:
         """``obj`` (an event, invitation, notification...) of the customer's own, with their
@@ -193,6 +197,8 @@ class Erasure:
                 continue
             if name == "external_id" and isinstance(value, str):
                 new = self.external_id(value, case_id) if name in free else value
+            elif name == "claim" and isinstance(value, str):  # a CaseOpened's: of a handle
+                new = self.external_id(value, case_id) if theirs else value
             else:
                 new = self._scrub(value, name in free, inner, case_id)
             if new is not value and new != value:

@@ -1,0 +1,180 @@
+"""Feedback on a new matter arriving at once from one customer ends in one case: the first
+case for a matter claims a key (``CaseOpened.claim``), a second writer that read the same
+cases is refused (``DuplicateExternalIdError``), reads again and joins the first."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import attrs
+import pytest
+
+from closedloop import Consolidation, Desk, Feedback, FeedbackKind, Policy, SQLiteStore
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.steps import open_case
+from closedloop.domain.change import Change
+from closedloop.domain.customers.consolidation import matter_claim
+from closedloop.ports import CaseStore
+from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
+from tests.helpers import START, Burst, make_feedback
+
+MARY = "mary@example.com"
+
+
+class RacingMemory(Burst, InMemoryStore):
+    """Another writer after each read of a customer's cases (not during its own reads)."""
+
+    def cases_of(self, customer: str) -> list[Case]:
+        found = list(super().cases_of(customer))
+        self.after_read()
+        return found
+
+
+class RacingSQLite(Burst, SQLiteStore):
+    def cases_of(self, customer: str) -> list[Case]:
+        found = list(super().cases_of(customer))
+        self.after_read()
+        return found
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RacingMemory]:
+    if request.param == "memory":
+        yield RacingMemory()
+    else:
+        with RacingSQLite(tmp_path / "loop.db") as made:
+            yield made  # type: ignore[misc]
+
+
+def on(matter: str, text: str, **more: object) -> Feedback:
+    return attrs.evolve(make_feedback(text=text), matter_key=matter, **more)
+
+
+def desks(store: CaseStore, policy: Policy | None = None) -> tuple[Desk, Desk]:
+    clock = ManualClock(START)
+    policy = policy or Policy()
+    return (
+        Desk(store, RecordingNotifier(), clock=clock, policy=policy),
+        Desk(store, RecordingNotifier(), clock=clock, policy=policy),
+    )
+
+
+def test_two_messages_on_a_new_matter_at_once_make_one_case(store: RacingMemory) -> None:
+    amy, bob = desks(store)
+    store.writers = [lambda: bob.listen(on("order-881", "Where is order 881?"))]
+
+    case = amy.listen(on("order-881", "Order 881 is late"))
+
+    assert store.writers == []
+    assert [c.id for c in amy.cases_of(MARY)] == [case.id]
+    assert [m.text for m in amy.get(case.id).messages] == [
+        "Where is order 881?",
+        "Order 881 is late",
+    ]
+
+
+def test_eight_threads_on_a_new_matter_at_once_make_one_case(tmp_path: Path) -> None:
+    path = tmp_path / "loop.db"
+    SQLiteStore(path).close()
+    start = threading.Barrier(8)
+    made: list[str] = []
+
+    def write(n: int) -> None:
+        with SQLiteStore(path) as own:
+            desk = Desk(own, RecordingNotifier(), clock=ManualClock(START))
+            start.wait()
+            made.append(desk.listen(on("order-881", f"Order 881 ({n})")).id)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    with SQLiteStore(path) as store:
+        (case,) = store.cases_of(MARY)
+        assert set(made) == {case.id}
+        assert len(case.messages) == 8
+
+
+def test_a_racer_stamped_a_moment_earlier_joins_too(store: RacingMemory) -> None:
+    amy, bob = desks(store)
+    later = attrs.evolve(make_feedback(), received_at=START + timedelta(seconds=2))
+    store.writers = [lambda: bob.listen(attrs.evolve(later, text="first", matter_key="m-1"))]
+
+    case = amy.listen(on("m-1", "stamped earlier, committed second"))
+
+    assert [c.id for c in amy.cases_of(MARY)] == [case.id]
+    assert len(amy.get(case.id).messages) == 2
+
+
+def test_kindred_feedback_without_keys_at_once_makes_one_case(store: RacingMemory) -> None:
+    policy = Policy(consolidation=Consolidation(without_key=True))
+    amy, bob = desks(store, policy)
+    store.writers = [lambda: bob.listen(make_feedback(text="The staff were rude"))]
+
+    case = amy.listen(make_feedback(text="Nobody answers the phone either"))
+
+    assert [c.id for c in amy.cases_of(MARY)] == [case.id]
+
+
+def test_the_next_matter_after_a_closed_case_opens_a_case_of_its_own(store: RacingMemory) -> None:
+    amy, _ = desks(store)
+    first = amy.listen(on("order-881", "Order 881 is late", kind=FeedbackKind.QUESTION))
+    amy.acknowledge(first.id, by="amy")
+    amy.take_action(first.id, by="amy", summary="It ships today")  # answers it: closed
+    assert amy.get(first.id).is_closed
+
+    second = amy.listen(on("order-881", "Order 881 is late again"))
+
+    assert second.id != first.id
+    assert set(second.external_ids).isdisjoint(first.external_ids)  # a key of its own
+
+
+def test_a_key_an_earlier_case_of_hers_kept_does_not_stop_her_feedback(
+    store: RacingMemory,
+) -> None:
+    """Her case holds the key her next feedback would claim, but is not on that matter any
+    more (as after a merge): not a writer racing her, so she gets a case without a key."""
+    amy, _ = desks(store)
+    person = min({MARY})
+    key = matter_claim(on("order-881", "x"), [], Policy().consolidation, person)  # type: ignore[arg-type]
+    kept = open_case("kept", on("order-200", "Another order"), at=START, claim=key)
+    store.commit(Change(kept, 0))
+
+    case = amy.listen(on("order-881", "Order 881 is late"))
+
+    assert case.id != "kept"
+    assert sorted(c.id for c in amy.cases_of(MARY)) == sorted(["kept", case.id])
+
+
+def test_a_key_another_customer_holds_costs_her_tries_not_her_feedback(
+    store: RacingMemory,
+) -> None:
+    amy, _ = desks(store)
+    key = matter_claim(on("order-881", "x"), [], Policy().consolidation, MARY)  # type: ignore[arg-type]
+    theirs = open_case("theirs", make_feedback(customer="bob@example.com"), at=START, claim=key)
+    store.commit(Change(theirs, 0))
+
+    case = amy.listen(on("order-881", "Order 881 is late"))
+
+    assert [c.id for c in amy.cases_of(MARY)] == [case.id]
+    assert [c.id for c in amy.cases_of("bob@example.com")] == ["theirs"]
+
+
+def test_erasure_digests_the_key_in_the_case_and_in_the_index(store: RacingMemory) -> None:
+    amy, _ = desks(store)
+    case = amy.listen(on("order-881", "Order 881 is late"))
+    (claim,) = [x for x in case.external_ids if x.startswith("matter:")]
+    assert MARY in claim
+
+    amy.customers.erase(MARY)
+
+    after = amy.get(case.id)
+    assert all(MARY not in x for x in after.external_ids)
+    assert store.find_by_external_id(claim) is None
+    for external_id in after.external_ids:
+        assert store.find_by_external_id(external_id) == after
