@@ -16,7 +16,7 @@ from closedloop import Consolidation, Desk, Feedback, FeedbackKind, Policy, SQLi
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.steps import open_case
 from closedloop.domain.change import Change
-from closedloop.domain.customers.consolidation import matter_claim
+from closedloop.domain.checks import derived_key
 from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
 from tests.helpers import START, Burst, make_feedback
@@ -134,33 +134,41 @@ def test_the_next_matter_after_a_closed_case_opens_a_case_of_its_own(store: Raci
     assert set(second.external_ids).isdisjoint(first.external_ids)  # a key of its own
 
 
-def test_a_key_an_earlier_case_of_hers_kept_does_not_stop_her_feedback(
-    store: RacingMemory,
-) -> None:
+def claim(n: int, person: str = MARY, matter: str = "key=order-881") -> str:
+    """The key the n-th case of ``person`` on ``matter`` claims (docs/customers.md)."""
+    return derived_key("matter:", f"{n}:{person}:{matter}")
+
+
+def claims(case: Case) -> list[str]:
+    return [x for x in case.external_ids if x.startswith("matter:")]
+
+
+def test_a_key_an_earlier_case_of_hers_kept_is_passed_over(store: RacingMemory) -> None:
     """Her case holds the key her next feedback would claim, but is not on that matter any
-    more (as after a merge): not a writer racing her, so she gets a case without a key."""
-    amy, _ = desks(store)
-    person = min({MARY})
-    key = matter_claim(on("order-881", "x"), [], Policy().consolidation, person)  # type: ignore[arg-type]
-    kept = open_case("kept", on("order-200", "Another order"), at=START, claim=key)
+    more (as after a merge): not a writer racing her, so her case claims the next key."""
+    amy, bob = desks(store)
+    kept = open_case("kept", on("order-200", "Another order"), at=START, claim=claim(0))
     store.commit(Change(kept, 0))
+    store.writers = [lambda: bob.listen(on("order-881", "Where is order 881?"))]
 
     case = amy.listen(on("order-881", "Order 881 is late"))
 
-    assert case.id != "kept"
+    assert claims(case) == [claim(1)]  # a racer made the same, and joined
     assert sorted(c.id for c in amy.cases_of(MARY)) == sorted(["kept", case.id])
+    assert len(amy.get(case.id).messages) == 2
 
 
-def test_a_key_another_customer_holds_costs_her_tries_not_her_feedback(
-    store: RacingMemory,
-) -> None:
+def test_a_key_another_customer_holds_is_passed_over(store: RacingMemory) -> None:
+    """As when the handle a key was made of was unlinked from another customer."""
     amy, _ = desks(store)
-    key = matter_claim(on("order-881", "x"), [], Policy().consolidation, MARY)  # type: ignore[arg-type]
-    theirs = open_case("theirs", make_feedback(customer="bob@example.com"), at=START, claim=key)
+    theirs = open_case(
+        "theirs", make_feedback(customer="bob@example.com"), at=START, claim=claim(0)
+    )
     store.commit(Change(theirs, 0))
 
     case = amy.listen(on("order-881", "Order 881 is late"))
 
+    assert claims(case) == [claim(1)]
     assert [c.id for c in amy.cases_of(MARY)] == [case.id]
     assert [c.id for c in amy.cases_of("bob@example.com")] == ["theirs"]
 
@@ -168,13 +176,13 @@ def test_a_key_another_customer_holds_costs_her_tries_not_her_feedback(
 def test_erasure_digests_the_key_in_the_case_and_in_the_index(store: RacingMemory) -> None:
     amy, _ = desks(store)
     case = amy.listen(on("order-881", "Order 881 is late"))
-    (claim,) = [x for x in case.external_ids if x.startswith("matter:")]
-    assert MARY in claim
+    (key,) = claims(case)
+    assert MARY in key
 
     amy.customers.erase(MARY)
 
     after = amy.get(case.id)
     assert all(MARY not in x for x in after.external_ids)
-    assert store.find_by_external_id(claim) is None
+    assert store.find_by_external_id(key) is None
     for external_id in after.external_ids:
         assert store.find_by_external_id(external_id) == after

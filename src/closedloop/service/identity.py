@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.change import CustomerChange
@@ -17,6 +17,7 @@ from closedloop.service.context import Context
 __all__ = [
     "cases_of_customer",
     "erased_recipient",
+    "free_key",
     "handles_of",
     "handles_to_erase",
     "is_erased",
@@ -158,3 +159,21 @@ def invitations_of_customer(ctx: Context, customer_or_handle: str) -> list[Invit
     handles = sorted(_handles(ctx, customer_or_handle))
     found = [i for h in handles for i in ctx.store.invitations_of(h)]
     return sorted(found, key=lambda i: (instant(i.created_at), i.id))
+
+
+def free_key(
+    ctx: Context, key_of: Callable[[int], str], handles: frozenset[str], known: Iterable[Case]
+) -> str:
+    """The key a customer's new case claims (one customer's writers racing to open the same
+    case make the same): the first of ``key_of(0)``, ``key_of(1)``... that no case holds,
+    or that a case of this customer (``handles``) holds which is not among ``known``
+    (their cases as read), one a racing writer opened. A key another customer's case keeps
+    (made of a handle since unlinked), or one of ``known`` keeps, is passed over."""
+    seen = {c.id for c in known}
+    n = 0
+    while True:
+        key = key_of(n)
+        holder = ctx.store.find_by_external_id(key)
+        if holder is None or (holder.customer in handles and holder.id not in seen):
+            return key
+        n += 1

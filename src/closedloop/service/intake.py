@@ -10,8 +10,8 @@ from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.labelling import route
 from closedloop.domain.change import Change
-from closedloop.domain.checks import shown
-from closedloop.domain.customers.consolidation import matching_case, matter_claim
+from closedloop.domain.checks import derived_key, shown
+from closedloop.domain.customers.consolidation import matching_case, matter_of
 from closedloop.domain.errors import DuplicateExternalIdError, ValidationError
 from closedloop.domain.teams.choice import Pick
 from closedloop.service import identity
@@ -41,24 +41,19 @@ def listen(ctx: Context, feedback: Feedback) -> Case:
         target = matching_case(feedback, candidates, rule)
         if target is not None:
             return _logged(ctx, add_message(ctx, target.id, feedback), "a message joining")
+        # A new case claims a key of its own: of two writers that read the same cases, the
+        # second to commit is refused and, reading again, joins the first's case.
         handles = identity.handles_of(ctx, feedback.customer)
-        claim = matter_claim(feedback, candidates, rule, min(handles))
-        if claim is None:  # pragma: no cover - the rule applies, so it makes one
-            break
+        matter, count = matter_of(feedback, candidates, rule)
+        person = min(handles)
+        claim = identity.free_key(
+            ctx, lambda n: derived_key("matter:", f"{count + n}:{person}:{matter}"),  # noqa: B023
+            handles, candidates,
+        )  # fmt: skip
         try:
             return _open_one(ctx, feedback, claim)
         except _ClaimTaken:
-            holder = ctx.store.find_by_external_id(claim)
-            if (
-                holder is None
-                or holder.customer not in handles
-                or holder.id in {c.id for c in candidates}
-            ):
-                # Not a writer racing us: a key an earlier case kept (a merge moved one of
-                # the customer's matters away, or the handle it was made of was unlinked
-                # from another customer since). Open a case without one.
-                break
-            # Another writer opened a case for this matter since we read: read again.
+            continue  # another writer opened a case for this matter since we read
     return _open_one(ctx, feedback)
 
 

@@ -277,12 +277,11 @@ def _recovery(ctx: Context, answered: Invitation) -> Change:
                 reason=f"another low score ({_score_text(answered)}) while this case was open",
             )  # fmt: skip
         return Change(joined, expected_version=case.version)
-    # The customer's next recovery case claims a key of its own: of two answers that both
-    # found none open, the second to commit is refused (DuplicateExternalIdError) and, read
-    # again, joins the first's. (A key made of a handle is digested by erasure, as an email's
-    # Message-ID is.)
-    person = min(identity.handles_of(ctx, answered.customer))
-    slot = derived_key("recovery:", f"{len(recoveries)}:{person}")
+    # The customer's next recovery case claims a key of its own (identity.free_key): of two
+    # answers that found none open, the second to commit is refused, reads again and joins.
+    handles, n = identity.handles_of(ctx, answered.customer), len(recoveries)
+    key_of = lambda k: derived_key("recovery:", f"{n + k}:{min(handles)}")  # noqa: E731
+    slot = identity.free_key(ctx, key_of, handles, recoveries)
     origin = Origin(OriginKind.RECOVERY, case_id=answered.case_id, invitation_id=answered.id)
     case = domain.open_case(
         ctx.new_id(),

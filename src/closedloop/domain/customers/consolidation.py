@@ -9,9 +9,9 @@ import attrs
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.feedback import Feedback
-from closedloop.domain.checks import derived_key, instant, is_a, positive_duration
+from closedloop.domain.checks import instant, is_a, positive_duration
 
-__all__ = ["Consolidation", "matching_case", "matter_claim"]
+__all__ = ["Consolidation", "matching_case", "matter_of"]
 
 
 @attrs.frozen
@@ -61,21 +61,12 @@ def matching_case(
     return None
 
 
-def matter_claim(
-    feedback: Feedback, cases: Iterable[Case], rule: Consolidation, person: str
-) -> str | None:
-    """The key a new case for ``feedback`` claims (:attr:`CaseOpened.claim`) when none of
-    ``cases`` (every case of the customer, ``person`` their first handle) takes it under
-    ``rule``: the matter and how many of their cases were on it so far. Two writers that
-    read the same cases make the same key, so a store refuses the second case and that
-    writer, reading again, joins the first. None for feedback the rule never joins."""
+def matter_of(feedback: Feedback, cases: Iterable[Case], rule: Consolidation) -> tuple[str, int]:
+    """The matter ``feedback`` is on under ``rule`` (its key, or with ``without_key`` its
+    kind), and how many of ``cases`` were on it: what the key a new case for it claims is
+    made of (see ``docs/customers.md``), so that two writers that read the same cases make
+    the same key."""
     key = feedback.matter_key
-    if key is not None:
-        matter = f"key={key}"
-        count = sum(1 for c in cases if any(m.matter_key == key for m in c.messages))
-    elif rule.without_key:
-        matter = f"kind={feedback.kind.value}"
-        count = sum(1 for c in cases if c.kind is feedback.kind)
-    else:
-        return None
-    return derived_key("matter:", f"{count}:{person}:{matter}")
+    if key is not None or not rule.without_key:
+        return f"key={key}", sum(1 for c in cases if any(m.matter_key == key for m in c.messages))
+    return f"kind={feedback.kind.value}", sum(1 for c in cases if c.kind is feedback.kind)
