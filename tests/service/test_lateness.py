@@ -146,6 +146,28 @@ def test_a_customer_with_no_written_contact_is_not_written_to_but_the_miss_is_re
     assert case.promises[0].deadline == clock.now() + DAY
 
 
+def test_an_erased_customer_is_not_told_and_the_miss_counts_as_silent(
+    every_store: CaseStore,
+) -> None:
+    """Found by a newcomer's probe: the notice to the pseudonym became a dead letter, yet
+    the miss was recorded as told and counted as announced."""
+    clock, notifier = ManualClock(START), RecordingNotifier()
+    desk = make_desk(every_store, notifier, clock, Lateness(LateMode.NOTIFY))
+    case_id, _ = promised(desk, clock)
+    desk.acknowledge(case_id, by="amy")
+    desk.customers.erase(make_feedback().customer)
+    clock.advance(days=1, seconds=1)
+
+    assert desk.sweep().late == (case_id,)
+
+    assert sent(desk, notifier, "late_notice") == []
+    late = desk.get(case_id).events[-1]
+    assert isinstance(late, PromiseLate)
+    assert not late.told
+    figures = desk.reports.promises(START - DAY, clock.now() + DAY)
+    assert (figures.due, figures.missed_announced) == (1, 0)
+
+
 def test_the_notice_is_in_the_customers_language(every_store: CaseStore) -> None:
     clock, notifier = ManualClock(START), RecordingNotifier()
     desk = make_desk(every_store, notifier, clock, Lateness(LateMode.NOTIFY))

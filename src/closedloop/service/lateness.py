@@ -10,6 +10,7 @@ from closedloop.domain.cases.case import Case
 from closedloop.domain.change import Change
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.standards import escalation, lateness
+from closedloop.service import identity
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import schedule, to_customer, written_contact
 
@@ -22,7 +23,8 @@ Alert = Callable[[Context, Case, str, str, str, datetime | None, datetime], Noti
 def late_change(ctx: Context, case: Case, now: datetime, alert: Alert) -> Change | None:
     """A promise missed under a lateness policy that tells the customer, if any: escalated
     first when the policy says so (once per promise), then moved to a new time, and the
-    customer told — unless they have nowhere to read it, which is recorded too."""
+    customer told — unless they have nowhere to read it (or were erased), which is recorded
+    too."""
     policy = ctx.policy
     promise = lateness.late_promise(case, policy.lateness, now)
     if promise is None:
@@ -40,7 +42,10 @@ def late_change(ctx: Context, case: Case, now: datetime, alert: Alert) -> Change
                 policy.ladder.rung(moved.escalation_level), policy.lead_of(moved.team)
             )
         )
-    told = written_contact(ctx, case.customer, case.reply_channel) is not None
+    # Nobody reads what is written to an erased customer's pseudonym: not told.
+    told = written_contact(ctx, case.customer, case.reply_channel) is not None and not (
+        identity.is_erased(ctx, case.customer)
+    )
     moved = lateness.announce_late(
         moved, at=now, promise=promise, new_due=policy.lateness.new_time(now), told=told,
         due_at=schedule(ctx),
