@@ -250,6 +250,26 @@ def test_reopening_the_case_withdraws_its_invitation(
     assert desk.surveys.invite(NPS, case_id=case_id).reason is Reason.LOOP_OPEN
 
 
+def test_a_closed_case_merged_into_an_open_one_is_not_surveyed(
+    desk: Desk, clock: ManualClock, notifier: RecordingNotifier
+) -> None:
+    """Found by a newcomer's probe: the matter went on in the open case, yet an invitation
+    queued before the merge went out, and a new one was allowed."""
+    case_id = closed_case(desk, clock)
+    invited = desk.surveys.invite(NPS, case_id=case_id)
+    again = desk.listen(make_feedback(text="The new lamp is broken too"))
+
+    desk.conversation.merge(again.id, case_id, by="amy", reason="the same lamp")
+
+    withdrawn = desk.surveys.get(invited.invitation.id)
+    assert withdrawn.status is InvitationStatus.WITHDRAWN
+    with pytest.raises(InvitationWithdrawnError, match="merged"):
+        desk.surveys.respond(token_of(invited), 9)
+    desk.outbox.dispatch()
+    assert all(m.purpose != "survey_invitation" for m in notifier.sent)
+    assert desk.surveys.invite(NPS, case_id=case_id).reason is Reason.NOT_A_REAL_CASE
+
+
 def test_a_redelivered_direct_answer_counts_once(desk: Desk) -> None:
     first = desk.surveys.record_answer(
         LOG_OFF, customer="ann@example.com", channel=Channel.WEB_FORM, answer=0,

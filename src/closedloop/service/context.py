@@ -45,8 +45,9 @@ class Hooks:
     """How one area reacts to another's work without importing it.
 
     The Desk registers them when it is built: surveys withdraw their invitations when a
-    step reopens a case (``on_step``), and the outbox asks surveys whether an invitation
-    must be withheld (``withhold``) and tells them when it went (``on_delivered``).
+    step reopens a case or merges it into another (``on_step``), and the outbox asks
+    surveys whether an invitation must be withheld (``withhold``) and tells them when it
+    went (``on_delivered``).
     """
 
     on_step: tuple[StepHook, ...] = ()

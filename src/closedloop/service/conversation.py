@@ -262,10 +262,15 @@ class Conversation:
 def merge(ctx: Context, into: str, other: str, by: str, reason: str) -> Case:
     """Merge the duplicate ``other`` into ``into``, in one commit; returns ``into``."""
     a, b = ctx.store.get(require_key("into", into)), ctx.store.get(require_key("other", other))
-    gained, stopped = talk.merge_cases(
-        a, b, at=ctx.clock.now(), by=by, reason=reason, due_at=schedule(ctx)
-    )
-    ctx.commit_many([Change(gained, a.version), Change(stopped, b.version)])
+    now = ctx.clock.now()
+    gained, stopped = talk.merge_cases(a, b, at=now, by=by, reason=reason, due_at=schedule(ctx))
+    more = [  # the step hooks see both: surveys withdraw their invitations about either
+        write
+        for hook in ctx.hooks.on_step
+        for before, after in ((a, gained), (b, stopped))
+        for write in hook(ctx, before, after, now)
+    ]
+    ctx.commit_many([Change(gained, a.version), Change(stopped, b.version), *more])
     return gained
 
 

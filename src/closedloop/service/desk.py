@@ -84,7 +84,7 @@ class Desk:
             new_id=checked_ids(ids) if ids is not None else _uuid,
             random=(rng if rng is not None else random.Random()).random,
             hooks=Hooks(
-                on_step=(invitations.withdraw_on_reopen,),
+                on_step=(invitations.withdraw_unresolved,),
                 withhold=(invitations.withheld, identity.erased_recipient),
                 on_delivered=(invitations.delivered,),
             ),

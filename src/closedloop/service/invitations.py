@@ -43,7 +43,7 @@ __all__ = [
     "record_answer",
     "respond",
     "sweep_invitations",
-    "withdraw_on_reopen",
+    "withdraw_unresolved",
     "withheld",
 ]
 
@@ -381,15 +381,19 @@ def withheld(ctx: Context, notification: Notification) -> str | None:
     return f"the survey invitation was {invitation.status.value} before it went out"
 
 
-def withdraw_on_reopen(
+def withdraw_unresolved(
     ctx: Context, before: Case, after: Case, now: datetime
 ) -> list[InvitationChange]:
-    """A case that reopens withdraws its open survey invitations, in the same commit
-    (a step hook): nobody is asked "how did we do?" about a matter that is not resolved."""
-    if not before.is_closed or after.is_closed:
+    """A case that reopens, or is merged into another, withdraws its open survey invitations
+    in the same commit (a step hook): nobody is asked "how did we do?" about an open matter."""
+    if before.is_closed and not after.is_closed:
+        why = "the case reopened"
+    elif before.merged_into is None and after.merged_into is not None:
+        why = "the case was merged into another"
+    else:
         return []
     return [
-        InvitationChange(inv.withdraw(i, now, "the case reopened"), i.version)
+        InvitationChange(inv.withdraw(i, now, why), i.version)
         for i in ctx.store.invitations_of(before.customer)
         if i.case_id == before.id and i.is_open
     ]

@@ -269,7 +269,7 @@ def eligibility(
     if case is not None:
         if not any(isinstance(e, Acknowledged) for e in case.events):
             return no(Reason.NEVER_ANSWERED)
-        if case_status in rules.not_real:
+        if case_status in rules.not_real or case.merged_into is not None:
             return no(Reason.NOT_A_REAL_CASE)
         if not case.is_closed:
             return no(Reason.LOOP_OPEN)
