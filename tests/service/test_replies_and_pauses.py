@@ -215,6 +215,30 @@ def test_a_hold_on_a_third_party_resumes_by_itself(
         desk.conversation.hold(acked, WaitingOn.CUSTOMER, by="amy", reason="x", resume_by=until)
 
 
+@pytest.mark.parametrize("late", [timedelta(minutes=1), timedelta(days=3)])
+def test_a_hold_swept_late_ends_at_its_resume_by(
+    desk: Desk, clock: ManualClock, acked: str, late: timedelta
+) -> None:
+    """However late the sweep comes, the pause is what was asked for: the deadlines move by
+    it alone, and a step that is late by then is escalated at once (found by a newcomer's
+    probe: a sweep three days late lengthened the hold by three days)."""
+    clock.advance(hours=1)
+    until = clock.now() + timedelta(days=1)
+    desk.conversation.hold(
+        acked, WaitingOn.THIRD_PARTY, by="amy", reason="Supplier", resume_by=until
+    )  # fmt: skip
+    clock.set(until + late)
+
+    report = desk.sweep()
+
+    resumed = desk.get(acked)
+    assert [e.at for e in resumed.events if type(e).__name__ == "Resumed"] == [until]
+    due = {d.target: d.due_at for d in desk.standards.deadlines(acked)}
+    # Three business days from Monday 09:00 (Wednesday 17:00), plus the hold's one.
+    assert due[Target.TAKE_ACTION] == datetime(2026, 11, 26, 17, 0, tzinfo=UTC)
+    assert (acked in dict(report.escalated)) is (clock.now() > due[Target.TAKE_ACTION])
+
+
 def test_a_hold_does_not_excuse_silence(desk: Desk, clock: ManualClock, acked: str) -> None:
     write(desk, acked, clock)
     held = desk.conversation.hold(

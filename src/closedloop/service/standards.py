@@ -257,7 +257,10 @@ def _end_pause(ctx: Context, case: Case, now: datetime) -> Change:
     assert pause is not None
     if pause.waiting_on is not WaitingOn.CUSTOMER:
         why = f"the time to resume came ({pause.reason})"
-        resumed = pauses.resume(case, at=now, by="closedloop", reason=why, due_at=schedule(ctx))
+        # At resume_by, not whenever the sweep came: a late sweep must not lengthen the
+        # pause and move the deadlines (nor before the case's last event).
+        at = max(pause.resume_by or now, case.events[-1].at, key=instant)
+        resumed = pauses.resume(case, at=at, by="closedloop", reason=why, due_at=schedule(ctx))
         return Change(resumed, case.version)
     if pause.notice_at is None:
         closes = ctx.policy.silence.closes(now)
