@@ -168,6 +168,30 @@ def test_a_second_low_score_from_another_handle_joins_the_recovery_case(desk: De
     assert recovery.priority.rank == 2
 
 
+def test_a_linked_customer_is_one_detractor_won_back_from_any_handle(
+    desk: Desk, clock: ManualClock
+) -> None:
+    """Found by a newcomer's probe: a detractor who next answered from their linked phone
+    did not count as recovered, and low scores from two handles made two detractors."""
+    def answer(customer: str, score: int) -> None:
+        channel = Channel.PHONE if customer.startswith("+") else Channel.EMAIL
+        desk.surveys.record_answer(QUARTERLY, customer=customer, channel=channel, answer=score)
+
+    desk.customers.link("ann@example.com", "+447700900001", customer="crm-ann", by="crm")
+    desk.customers.link("bob@example.com", "+447700900002", customer="crm-bob", by="crm")
+    answer("+447700900001", 2)
+    answer("+447700900002", 1)
+    clock.advance(days=5)
+    answer("ann@example.com", 10)  # won back, from her other handle
+    answer("bob@example.com", 3)  # still low: one detractor, not two
+
+    period = (START - timedelta(days=1), clock.now() + timedelta(days=1))
+    figures = desk.reports.recovery(*period).figures
+    assert (figures.detractors, figures.recovered) == (2, 1)
+    insights = desk.reports.insights(*period)  # the report's recovery section agrees
+    assert (insights.recovery.detractors, insights.recovery.recovered) == (2, 1)
+
+
 def test_nothing_is_marked_sent_that_was_not_handed_to_a_notifier(
     desk: Desk, store: InMemoryStore, notifier: RecordingNotifier
 ) -> None:

@@ -20,7 +20,6 @@ from closedloop.domain.reports.measure import as_of, label, measurements
 from closedloop.domain.reports.totals import attributed
 from closedloop.domain.standards.standard import Standards, Target
 from closedloop.domain.surveys.invitation import Invitation
-from closedloop.domain.surveys.recovery import recovery_figures
 from closedloop.domain.surveys.scoring import ces, csat, nps
 from closedloop.domain.surveys.survey import Answer, SurveyKind
 from closedloop.insights.figures import (
@@ -35,6 +34,7 @@ from closedloop.insights.figures import (
     Waiting,
 )
 from closedloop.insights.read_model import CaseFigures, case_figures
+from closedloop.insights.recovery import stored_recovery
 from closedloop.insights.scorecards import SurveysByCase, scorecards
 from closedloop.ports import CaseStore, ReportStorage
 
@@ -282,12 +282,7 @@ def compute(
     surveys = SurveysByCase(store, until, read_model=read_model)
     scores = _scores(store.responses(since, until), surveys)
 
-    def later(answer: Invitation) -> list[Invitation]:
-        return [i for i in store.invitations_of(answer.customer) if i.response is not None]
-
-    recovery = recovery_figures(
-        store.responses(since, until), case=store.get, later_answers=later, standards=standards
-    )
+    recovery = stored_recovery(store, since, until, standards)
     return Insights(
         since=since,
         until=until,

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import attrs
 
 from closedloop.domain.checks import require_period
-from closedloop.domain.surveys.invitation import Invitation
-from closedloop.domain.surveys.recovery import RecoveryFigures, recovery_figures
+from closedloop.domain.surveys.recovery import RecoveryFigures
+from closedloop.insights.recovery import stored_recovery
 from closedloop.service.context import Context
 
 __all__ = ["RecoveryReport", "recovery_report"]
@@ -47,15 +47,5 @@ class RecoveryReport:
 def recovery_report(ctx: Context, since: datetime, until: datetime) -> RecoveryReport:
     """Close-the-loop rate, time to contact and recovery rate for a period's answers."""
     require_period(since, until)
-    store = ctx.store
-
-    def later(answer: Invitation) -> list[Invitation]:
-        return [i for i in store.invitations_of(answer.customer) if i.response is not None]
-
-    figures = recovery_figures(
-        store.responses(since, until),
-        case=store.get,
-        later_answers=later,
-        standards=ctx.policy.standards,
-    )
+    figures = stored_recovery(ctx.store, since, until, ctx.policy.standards)
     return RecoveryReport(since, until, figures)

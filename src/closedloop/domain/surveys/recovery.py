@@ -72,9 +72,12 @@ def recovery_figures(
     case: Callable[[str], Case],
     later_answers: Callable[[Invitation], Iterable[Invitation]],
     standards: Standards,
+    person: Callable[[str], str] = str,
 ) -> RecoveryFigures:
     """Count recovery over ``answers`` (one period's, in any order). ``case`` loads a
-    recovery case by id; ``later_answers`` gives a customer's answers after a given one."""
+    recovery case by id; ``later_answers`` gives a customer's answers (from every handle
+    of theirs) after a given one; ``person`` who a handle is, so that the low scores of one
+    customer's handles make one detractor, from their earliest."""
     total = needing = contacted = in_time = 0
     waits: list[timedelta] = []
     detractors: dict[str, Invitation] = {}
@@ -85,7 +88,10 @@ def recovery_figures(
             continue
         needing += 1
         if answer.is_low:
-            detractors.setdefault(answer.customer, answer)
+            who = person(answer.customer)
+            earlier = detractors.get(who)
+            if earlier is None or _key(answer) < _key(earlier):
+                detractors[who] = answer
         if answer.recovery_case_id is None:
             continue
         recovery = case(answer.recovery_case_id)
@@ -108,6 +114,11 @@ def recovery_figures(
         detractors=len(detractors),
         recovered=recovered,
     )
+
+
+def _key(answer: Invitation) -> tuple[datetime, str]:
+    assert answer.response is not None
+    return instant(answer.response.received_at), answer.id
 
 
 def _won_back(first: Invitation, later: Iterable[Invitation]) -> bool:
