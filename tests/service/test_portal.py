@@ -69,6 +69,23 @@ def test_the_page_shows_the_story_and_hides_what_is_internal(desk: Desk) -> None
     assert page.reopen_until is None
 
 
+def test_a_deadline_that_passed_is_not_shown_as_what_happens_next(
+    desk: Desk, clock: ManualClock
+) -> None:
+    """Found by a newcomer's probe: at 14:00 the page said "by 13:00"."""
+    case = desk.listen(make_feedback())
+    due = desk.portal.view(desk.portal.link(case.id)).next_by
+    assert due is not None
+    clock.set(due + timedelta(hours=1))
+
+    page = desk.portal.view(desk.portal.link(case.id))
+
+    assert (page.next_step, page.next_by) == (
+        "We are late, and we will confirm we have your message as soon as we can",
+        None,
+    )
+
+
 def test_what_happens_next_is_the_promise_the_customer_was_given(desk: Desk) -> None:
     case = desk.listen(make_feedback())
     first = desk.portal.view(desk.portal.link(case.id))

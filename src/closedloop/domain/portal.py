@@ -271,8 +271,14 @@ def view(
         elif promised is not None and promised.is_open:
             next_step, next_by = "We will contact you", promised.deadline
         elif timed:
-            next_by, target = min(timed, key=lambda pair: pair[0])
+            due, target = min(timed, key=lambda pair: instant(pair[0]))
             next_step = _NEXT[target]
+            if instant(due) > instant(now):
+                next_by = due
+            else:  # a deadline passed is no date to promise: say we are late
+                next_step = (
+                    f"We are late, and {next_step[0].lower()}{next_step[1:]} as soon as we can"
+                )
         else:
             next_step = "We will be in touch"
     closed_at = case.closed_at
