@@ -143,6 +143,18 @@ def g3_a_low_score_reaches_a_person(desk: Desk, case: Case, now: datetime) -> No
         )
 
 
+def no_survey_about_an_open_matter(desk: Desk, case: Case) -> None:
+    """Nobody is asked "how did we do?" about a matter that is not resolved: no invitation
+    about a case still open, or merged into another (where the matter goes on), is open."""
+    if case.is_closed and case.merged_into is None:
+        return
+    for invitation in desk.surveys.of_customer(case.customer):
+        assert not (invitation.case_id == case.id and invitation.is_open), (
+            f"invitation {invitation.id} about case {case.id} is {invitation.status.value}, "
+            f"but the case is {'merged' if case.merged_into else 'open'}"
+        )
+
+
 def g4_one_customer_is_one_customer(
     desk: Desk, handles: Iterable[str], invitations: Iterable[Invitation], since: datetime
 ) -> None:

@@ -510,6 +510,7 @@ class WholeDesk(RuleBasedStateMachine):
                 rules.g2_every_customer_message_is_owed_a_reply(desk, case)
                 rules.g3_a_low_score_reaches_a_person(desk, case, self.clock.now())
                 rules.reopen_within_the_window(case, desk.policy.reopen_within)
+                rules.no_survey_about_an_open_matter(desk, case)
         ann = (ANN_EMAIL, ANN_PHONE) if self.linked else (ANN_EMAIL,)
         for handles in (ann, (BOB,)):
             invitations: list[Invitation] = [
