@@ -94,6 +94,26 @@ def test_nothing_personal_unless_the_host_opts_in(
     assert shown.of("case.opened").tenant == "acme"
 
 
+def test_a_missed_promise_escalates_without_its_words(
+    every_store: CaseStore, clock: ManualClock
+) -> None:
+    """Found by a newcomer's probe: ``case.escalated`` carried the promise's words as its
+    ``standard`` to a subscriber that had not opted in to personal data."""
+    desk, got, _ = subscribed(every_store, clock, {"case.escalated", "promise.missed"})
+    case = desk.listen(make_feedback())
+    desk.acknowledge(case.id, by="amy")
+    words = "call Kim on +44 7700 900123 about the refund"
+    desk.promises.make(case.id, what=words, due_by=clock.now() + timedelta(hours=2), owner="lee",
+                       by="amy")  # fmt: skip
+    clock.advance(hours=3)
+    desk.sweep()
+    desk.outbox.dispatch()
+
+    escalated = valid(got.of("case.escalated"))["data"]
+    assert (escalated["target"], escalated["standard"]) == ("promise", "promise")
+    assert "Kim" not in "".join(e.to_json() for e in got.events)
+
+
 def _words(step: str) -> dict[str, str]:
     return {
         "take_action": {"summary": "Refunded"},

@@ -173,6 +173,7 @@ def test_a_linked_customer_is_one_detractor_won_back_from_any_handle(
 ) -> None:
     """Found by a newcomer's probe: a detractor who next answered from their linked phone
     did not count as recovered, and low scores from two handles made two detractors."""
+
     def answer(customer: str, score: int) -> None:
         channel = Channel.PHONE if customer.startswith("+") else Channel.EMAIL
         desk.surveys.record_answer(QUARTERLY, customer=customer, channel=channel, answer=score)

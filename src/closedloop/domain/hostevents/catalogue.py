@@ -206,7 +206,11 @@ _ALL = (
         _attr("level", _INT),
         _attr("rung", _STR),
         _attr("target", _STR),
-        _attr("standard", _STR),
+        # A missed promise's escalation names the promise by its words, which are personal
+        # (``promise.missed`` carries them as ``what``, with personal data): "promise" here.
+        DataField(
+            "standard", _STR, lambda e, _: "promise" if e.promise_id else json_value(e.standard)
+        ),
         _attr("promise_id", _maybe(_STR)),
         _DUE,
     ),
