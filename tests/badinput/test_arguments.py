@@ -130,6 +130,22 @@ def test_the_limits_are_the_policys(store: CaseStore) -> None:
     desk.conversation.reply(case, "z" * 100, by="Sam")
 
 
+@pytest.mark.postgres
+def test_a_batch_with_an_item_over_the_limits_stores_nothing(store: CaseStore) -> None:
+    """Found by a newcomer's probe: an item joining an open case (taken one at a time) was
+    committed before a later item was refused for its length."""
+    desk = desk_on(store, Policy(limits=Limits(text=50)))
+    open_case = desk.listen(feedback(matter_key="order-1"))
+    before = records(store)
+
+    refused(
+        "text", lambda: desk.listen_many([feedback(matter_key="order-1"), feedback(text="y" * 51)])
+    )
+
+    assert records(store) == before
+    assert desk.get(open_case.id).version == open_case.version
+
+
 def test_the_key_limit_stays_under_what_every_store_can_index() -> None:
     refused("key", lambda: Limits(key=1000))
     refused("text", lambda: Limits(text=0))

@@ -82,7 +82,8 @@ def listen_many(ctx: Context, items: Iterable[Feedback]) -> list[Case]:
         )
     items = list(items)
     for feedback in items:
-        check_feedback(ctx, feedback)  # all checked before any is stored
+        check_feedback(ctx, feedback)  # all checked before any is stored: items taken one at
+    ctx.policy.limits.check(items)  # a time below commit one by one
     rule, assignment = ctx.policy.consolidation, ctx.policy.assignment
     if (rule is not None and any(rule.applies(f) for f in items)) or (
         assignment.automatic and any(assignment.team_of(f) is not None for f in items)
