@@ -12,6 +12,8 @@ from closedloop import (
     Delivery,
     Desk,
     EmailFormatError,
+    Limits,
+    Policy,
     Received,
     Survey,
     SurveyKind,
@@ -250,6 +252,27 @@ def test_mail_too_long_for_the_limits_is_taken_in_cut_not_refused(desk: Desk) ->
     assert message.external_id is not None
     assert message.external_id.startswith("sha256:")
     again = desk.inbox.receive(read_email(raw))  # the same email: the same case
+    assert again.case is not None
+    assert again.case.id == receipt.case.id
+
+
+@pytest.mark.parametrize("key", [64, 20])
+def test_a_long_message_id_is_kept_within_a_small_key_limit(
+    every_store: CaseStore, clock: ManualClock, key: int
+) -> None:
+    """Found by a newcomer's probe: with ``Limits(key=64)`` the digest (71 characters) was
+    itself refused, and the mail lost."""
+    policy = Policy(limits=Limits(key=key))
+    desk = Desk(every_store, RecordingNotifier(), clock=clock, policy=policy)
+    raw = bytes(corpus.plain("Broken.", message_id="<" + "x" * 300 + "@mail.example.com>"))
+
+    receipt = desk.inbox.receive(read_email(raw))
+
+    assert receipt.case is not None
+    external_id = receipt.case.messages[0].external_id
+    assert external_id is not None
+    assert len(external_id) <= key
+    again = desk.inbox.receive(read_email(raw))
     assert again.case is not None
     assert again.case.id == receipt.case.id
 

@@ -143,7 +143,9 @@ def _cut(text: str, limit: int) -> str:
 def _id(message_id: str | None, limit: int) -> str | None:
     if message_id is None or len(message_id) <= limit:
         return message_id
-    return "sha256:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()
+    digest = hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()
+    named = f"sha256:{digest}"
+    return named if len(named) <= limit else digest[:limit]  # a key limit below 71
 
 
 class Received(enum.Enum):
