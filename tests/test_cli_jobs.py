@@ -147,6 +147,23 @@ def test_an_unknown_tenant_is_an_error_where_it_would_pass_unseen(
     assert code == 0
 
 
+def test_no_tenant_given_on_a_database_of_other_tenants_is_an_error_too(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by a newcomer's probe: ``closedloop health --db f`` said ok for the default
+    tenant of a database holding only others', where ``--tenant default`` was refused."""
+    for command in (["health"], ["report"], ["facts"]):
+        code, out = run(*command, "--db", str(db))
+        assert (code, out) == (1, "")
+        assert capsys.readouterr().err == (
+            f"closedloop {command[0]}: the database holds no tenant 'default' (its tenants: "
+            "'acme', 'globex'); give --tenant NAME, or give --all-tenants\n"
+        )
+    code, out = run("sweep", "--db", str(db), "--now", LATE)
+    assert code == 0
+    assert "holds nothing of tenant 'default' yet" in capsys.readouterr().err
+
+
 def test_sweep_and_dispatch_run_for_a_new_tenant_and_say_so(
     db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

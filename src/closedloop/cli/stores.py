@@ -135,8 +135,12 @@ def tenants_of(store: CaseStore, args: argparse.Namespace) -> list[CaseStore]:
             )
         return [store.for_tenant(tenant) for tenant in store.tenants()]
     tenant = checked_tenant(args)
-    if tenant is not None and isinstance(store, StoreOverview):
-        _known(tenant, store.tenants(), args)
+    if isinstance(store, StoreOverview):
+        known = store.tenants()
+        if tenant is not None:
+            _known(tenant, known, args)
+        elif known and store.tenant not in known:  # other tenants' data, none of the default
+            _known(store.tenant, known, args, given=False)
     return [store] if tenant is None else [store.for_tenant(tenant)]
 
 
@@ -145,7 +149,9 @@ def tenants_of(store: CaseStore, args: argparse.Namespace) -> list[CaseStore]:
 _MAY_BE_NEW = frozenset({"sweep", "dispatch"})
 
 
-def _known(tenant: str, known: Sequence[str], args: argparse.Namespace) -> None:
+def _known(
+    tenant: str, known: Sequence[str], args: argparse.Namespace, *, given: bool = True
+) -> None:
     """Refuse (``health``, ``report``, ``facts``) or note on stderr (``sweep``,
     ``dispatch``) a ``--tenant`` the database holds nothing of: most often a misspelling."""
     import sys
@@ -162,10 +168,11 @@ def _known(tenant: str, known: Sequence[str], args: argparse.Namespace) -> None:
             file=sys.stderr,
         )
         return
+    advice = "check the spelling" if given else "give --tenant NAME"
     raise ValidationError.of(
         "--tenant",
-        f"the database holds no tenant {tenant!r} (its tenants: {listed}); check the "
-        "spelling, or give --all-tenants",
+        f"the database holds no tenant {tenant!r} (its tenants: {listed}); {advice}, or give "
+        "--all-tenants",
     )
 
 
