@@ -78,6 +78,15 @@ def test_the_commands_work_on_the_tenant_given(tenant: str) -> None:
 
 
 @pytest.mark.usefixtures("tenant")
+def test_a_tenant_the_database_holds_nothing_of_is_refused_as_the_cli_does() -> None:
+    """Found by a newcomer's probe: the report of a misspelt tenant was empty, exit 0."""
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match=r"holds no tenant 'nosuch' .*check the spelling$"):
+        run("closedloop_report", "--tenant", "nosuch")
+
+
+@pytest.mark.usefixtures("tenant")
 def test_report_prints_the_period_as_the_cli_does(tmp_path: Path) -> None:
     from closedloop.contrib.django import desk
 
@@ -111,6 +120,9 @@ def test_report_prints_the_period_as_the_cli_does(tmp_path: Path) -> None:
 def test_bad_input_is_a_command_error_saying_what_to_do(args: tuple[str, ...], said: str) -> None:
     from django.core.management.base import CommandError
 
+    from closedloop.contrib.django import desk
+
+    desk().listen(make_feedback())  # a tenant the database holds (else that is the error)
     with pytest.raises(CommandError, match=said) as raised:
         run(*args)
     assert str(raised.value).startswith(f"closedloop {args[0].removeprefix('closedloop_')}:")

@@ -135,13 +135,25 @@ def tenants_of(store: CaseStore, args: argparse.Namespace) -> list[CaseStore]:
             )
         return [store.for_tenant(tenant) for tenant in store.tenants()]
     tenant = checked_tenant(args)
-    if isinstance(store, StoreOverview):
-        known = store.tenants()
-        if tenant is not None:
-            _known(tenant, known, args)
-        elif known and store.tenant not in known:  # other tenants' data, none of the default
-            _known(store.tenant, known, args, given=False)
+    check_known(store, tenant, args.command)
     return [store] if tenant is None else [store.for_tenant(tenant)]
+
+
+def check_known(
+    store: CaseStore, tenant: str | None, command: str, *, all_tenants: bool = True
+) -> None:
+    """Refuse (``health``, ``report``, ``facts``) or note on stderr (``sweep``,
+    ``dispatch``) a tenant the database holds nothing of: ``tenant`` if given (most often a
+    misspelling), else the store's own when the database holds only other tenants'."""
+    from closedloop.ports import StoreOverview
+
+    if not isinstance(store, StoreOverview):
+        return
+    known = store.tenants()
+    if tenant is not None:
+        _known(tenant, known, command, given=True, all_tenants=all_tenants)
+    elif known and store.tenant not in known:
+        _known(store.tenant, known, command, given=False, all_tenants=all_tenants)
 
 
 #: The commands that may run on a tenant the database holds nothing of yet: a new tenant's
@@ -150,10 +162,8 @@ _MAY_BE_NEW = frozenset({"sweep", "dispatch"})
 
 
 def _known(
-    tenant: str, known: Sequence[str], args: argparse.Namespace, *, given: bool = True
+    tenant: str, known: Sequence[str], command: str, *, given: bool, all_tenants: bool
 ) -> None:
-    """Refuse (``health``, ``report``, ``facts``) or note on stderr (``sweep``,
-    ``dispatch``) a ``--tenant`` the database holds nothing of: most often a misspelling."""
     import sys
 
     from closedloop import ValidationError
@@ -161,18 +171,17 @@ def _known(
     if tenant in known:
         return
     listed = ", ".join(repr(name) for name in known) if known else "none yet"
-    if args.command in _MAY_BE_NEW:
+    if command in _MAY_BE_NEW:
         print(
-            f"closedloop {args.command}: note: the database holds nothing of tenant "
+            f"closedloop {command}: note: the database holds nothing of tenant "
             f"{tenant!r} yet (its tenants: {listed})",
             file=sys.stderr,
         )
         return
     advice = "check the spelling" if given else "give --tenant NAME"
+    advice += ", or give --all-tenants" if all_tenants else ""
     raise ValidationError.of(
-        "--tenant",
-        f"the database holds no tenant {tenant!r} (its tenants: {listed}); {advice}, or give "
-        "--all-tenants",
+        "--tenant", f"the database holds no tenant {tenant!r} (its tenants: {listed}); {advice}"
     )
 
 

@@ -57,11 +57,13 @@ class Job:
     """``--now``, else the configured clock, else the system clock."""
 
 
-def job_for(options: dict[str, object]) -> Job:
+def job_for(options: dict[str, object], command: str) -> Job:
     """The project's Desk (``closedloop.contrib.django.conf.desk()``), or one of the same
-    parts on ``--tenant`` or at ``--now``, with its store and clock."""
+    parts on ``--tenant`` or at ``--now``, with its store and clock. A tenant the database
+    holds nothing of is refused or noted as ``closedloop <command>`` does."""
     from closedloop.adapters.common import check_tenant
     from closedloop.cli.inputs import clock_from
+    from closedloop.cli.stores import check_known
     from closedloop.contrib.django.conf import wiring
     from closedloop.service.clock import SystemClock
 
@@ -69,6 +71,7 @@ def job_for(options: dict[str, object]) -> Job:
     clock = clock_from(now) if isinstance(now, str) else None
     chosen = check_tenant(tenant) if tenant is not None else None
     built = wiring()
+    check_known(built.store, chosen, command, all_tenants=False)
     store = built.store if chosen is None else built.store.for_tenant(chosen)
     desk = built.desk if clock is None and chosen is None else built.at(clock, chosen)
     return Job(desk, store, clock or built.clock or SystemClock())

@@ -43,7 +43,7 @@ class Command(BaseCommand):
         limit = options["limit"]
         assert isinstance(limit, int)
         with errors_as_command_errors("dispatch"):
-            job = job_for(options)
+            job = job_for(options, "dispatch")
             if options["dry_run"]:
                 _show_ready(job, limit, out)
             else:

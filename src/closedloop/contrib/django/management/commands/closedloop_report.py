@@ -35,7 +35,7 @@ class Command(BaseCommand):
 
         out = options["out"]
         with errors_as_command_errors("report"):
-            job = job_for(options)
+            job = job_for(options, "report")
             now = job.clock.now()
             given = given_period(argparse.Namespace(**options), now)
             if isinstance(out, Path):

@@ -35,5 +35,5 @@ class Command(BaseCommand):
         with errors_as_command_errors("sweep"):
             batch = options["batch"]
             assert isinstance(batch, int)
-            sweep_desk(job_for(options).desk, batch, out)
+            sweep_desk(job_for(options, "sweep").desk, batch, out)
         self.stdout.write(out.getvalue(), ending="")
