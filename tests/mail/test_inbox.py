@@ -171,6 +171,22 @@ def test_a_permanent_bounce_makes_the_message_a_dead_letter(desk: Desk, with_key
     assert dead.last_error.startswith("bounced (permanent): 5.1.1")
 
 
+def test_a_bounce_after_an_erasure_stores_nothing_of_the_customer(
+    desk: Desk, every_store: CaseStore
+) -> None:
+    """Found by a newcomer's probe: the server's diagnostic, naming her address, became the
+    dead letter's last error after she was erased."""
+    case, _ = _acknowledged(desk)
+    key, raw = _bounce_of(desk, case)
+    desk.customers.erase(ANN)
+
+    assert desk.inbox.receive(read_email(raw)).outcome is Received.BOUNCE
+
+    message = every_store.outbox_message(key)
+    assert (message.status, message.last_error) == (Delivery.DEAD, "[erased]")
+    assert ANN not in repr(message)
+
+
 def test_a_temporary_failure_is_sent_again_and_a_delay_changes_nothing(
     desk: Desk, every_store: CaseStore, clock: ManualClock
 ) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.feedback import FeedbackKind
 from closedloop.domain.change import InvitationChange
+from closedloop.domain.customers.erasure import ERASED
 from closedloop.domain.errors import CaseNotFoundError, MessageNotFoundError, ValidationError
 from closedloop.domain.inbound import Bounce, InboundEmail, Receipt, Received
 from closedloop.domain.outbox.notification import message_digest
@@ -106,7 +107,9 @@ class Inbox:
                 if bounce.permanent
                 else ctx.policy.retry.next_attempt(message.attempts + 1, now, ctx.random())
             )
-            ctx.store.mark_bounced(key, now, bounce.describe(), retry_at)
+            # A server's diagnostic names the address; an erased customer's is gone for good.
+            erased = identity.is_erased(ctx, message.notification.to)
+            ctx.store.mark_bounced(key, now, ERASED if erased else bounce.describe(), retry_at)
             invitation_id = message.notification.invitation_id
             if bounce.permanent and invitation_id is not None:
                 # Nobody can answer an invitation that never arrived: no reminders either.
