@@ -66,3 +66,25 @@ def test_off_misses_every_promise_silently(every_store: CaseStore) -> None:
     read = compute(every_store, since, until)
     assert read == compute(every_store, since, until, replay=True)
     assert (read.promises.missed_announced, read.promises.missed_silent) == (0, 3)
+
+
+def test_a_period_ending_before_the_promises_were_kept_or_announced_stays_as_it_was(
+    every_store: CaseStore,
+) -> None:
+    """Found by a newcomer's probe: a promise kept (or its miss announced) after the period
+    changed that period's figures, on every path, though a report takes each case as it
+    stood at ``until``."""
+    desk = week(every_store, LateMode.NOTIFY)
+    # Day one ends an hour after the promises fell due: before the sweep told anyone, and
+    # before the late one was kept.
+    since, until = START, START + DAY + timedelta(minutes=30)
+
+    for read in (
+        compute(every_store, since, until),
+        compute(every_store, since, until, replay=True),
+        desk.reports.insights(since, until),
+    ):
+        p = read.promises
+        assert (p.due, p.kept_on_time, p.kept_late, p.open) == (4, 1, 0, 3)
+        assert (p.missed_announced, p.missed_silent) == (0, 3)
+    assert desk.reports.promises(since, until) == read.promises

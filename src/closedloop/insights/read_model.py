@@ -67,14 +67,15 @@ def case_figures(
     lifecycle: Lifecycle, thresholds: KpiThresholds, oldest: int, top: int, examples: int,
 ) -> CaseFigures:  # fmt: skip
     """The case figures of ``[since, until)``: the store's totals over settled cases, and
-    each unsettled case as it stood at ``until`` (its promises as they stand now)."""
+    each unsettled case as it stood at ``until`` (its promises too: those a later merge
+    moved are counted with the case they are on now, as they stood at ``until``)."""
     key = basis(standards, lifecycle)
     totals = store.report_totals(since, until, key, oldest=oldest, examples=examples)
     for case in store.unsettled(until, key):
         then = as_of(case, until)
         if then is not None:
             facts = case_facts(then, standards, lifecycle)
-            totals.add(attrs.evolve(facts, promises=promise_facts(case)))
+            totals.add(attrs.evolve(facts, promises=promise_facts(case, until)))
     section = _sections(totals, thresholds)
     return CaseFigures(
         overall=section("", ""),

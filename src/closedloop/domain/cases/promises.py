@@ -106,19 +106,22 @@ class PromiseFigures:
 def promise_figures(
     promises: Iterable[Promise], since: datetime, until: datetime
 ) -> PromiseFigures:
-    """Count the promises due in ``[since, until)``."""
+    """Count the promises due in ``[since, until)``, as they stood at ``until``: one kept,
+    or announced late, only after it is still open, or silent, in the period's figures."""
     low, high = instant(require_aware("since", since)), instant(require_aware("until", until))
     due = on_time = late = still_open = announced = 0
     for promise in promises:
         if not low <= instant(promise.due_by) < high:
             continue
         due += 1
-        if promise.kept_on_time:
+        kept = promise.kept_at is not None and instant(promise.kept_at) < high
+        if kept and promise.kept_on_time:
             on_time += 1
             continue
-        if promise.kept_at is not None:
+        if kept:
             late += 1
         else:
             still_open += 1
-        announced += promise.announced_at is not None
+        told = promise.announced_at is not None and instant(promise.announced_at) < high
+        announced += told
     return PromiseFigures(due, on_time, late, still_open, announced)
