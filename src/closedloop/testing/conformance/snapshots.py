@@ -16,10 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from closedloop.domain.cases import conversation as talk
+from closedloop.domain.cases import labelling as labels
 from closedloop.domain.cases import steps as latte
 from closedloop.domain.cases.case import Case, replay
+from closedloop.domain.cases.contact import WaitingOn
 from closedloop.domain.change import Change
 from closedloop.domain.customers.erasure import Erasure
+from closedloop.domain.standards import escalation, pauses
 from closedloop.ports import CaseStore
 from closedloop.testing import strategies
 from closedloop.testing.conformance.base import T0, StoreContract, _feedback, opened
@@ -33,6 +36,35 @@ def _same(store: CaseStore, case: Case) -> None:
     assert back == case
     assert len(back.events) == back.version
     assert replay(back.events) == back
+
+
+def _rich(case_id: str, customer: str = "ann@example.com") -> Case:
+    """A case whose every field a snapshot holds is set: a team and an owner, tags and
+    custom fields, the acknowledgement's promise, promises kept and escalated, a raised
+    priority, a pause (strategies.cases() leaves most of these at their defaults)."""
+    opened_ = latte.open_case(case_id, _feedback(customer), at=T0, team="care")
+    case = latte.acknowledge(opened_, at=T0, by="amy", next_contact_by=T0 + timedelta(days=2))
+    case = labels.tag(case, at=T0, by="amy", add=["vip", "billing"])
+    case = labels.set_fields(case, at=T0, by="amy", values={"plan": "pro"})
+    for n, what in enumerate(("Call back", "Refund"), start=1):
+        due = T0 + timedelta(hours=n)
+        case = talk.make_promise(
+            case, promise_id=f"p{n}", what=what, due_by=due, owner="amy", at=T0, by="amy"
+        )
+    case = talk.keep_promise(case, "p1", at=T0 + timedelta(minutes=30), by="amy")
+    late = T0 + timedelta(hours=3)
+    case = escalation.escalate_promise(
+        case, at=late, ladder=escalation.Ladder(), promise=case.promises[1], due_at=None
+    )
+    case = talk.reprioritize(case, case.priority.raised(), at=late, by="amy", reason="VIP")
+    until = late + timedelta(days=1)
+    case = pauses.pause(
+        case, WaitingOn.THIRD_PARTY, at=late, by="amy", reason="Supplier", resume_by=until
+    )
+    held = (case.team, case.owner, case.tags, case.fields, case.contact_promise, case.pause)
+    assert all(held)
+    assert (case.escalation_level, len(case.promises)) == (1, 2)
+    return case
 
 
 def _handed(case: Case, times: int) -> Case:
@@ -75,6 +107,27 @@ class SnapshotContract(StoreContract):
             _same(store, case)
         assert [c.id for c in store.cases_of("bob@example.com")] == ["c2"]
         assert store.find_by_external_id("m-c2") == moved[1]
+        # Each case of a batch, whatever its place in it, and each one committed before.
+        for order in (moved, moved[::-1]):
+            again = [_handed(store.get(c.id), 1) for c in order]
+            store.commit_many([Change(c, c.version - 1) for c in again])
+            for case in again:
+                _same(store, case)
+
+    def test_r4_every_field_of_a_case_reads_back(self, store: CaseStore) -> None:
+        """A team, tags, custom fields, promises, an escalation and a pause: every field a
+        snapshot holds, whether the case came in one commit, in steps, or in a batch."""
+        whole = _rich("c1")
+        store.commit(Change(whole, 0))
+        _same(store, whole)
+        stepped = _rich("c2", customer="bob@example.com")
+        store.commit(Change(replay(stepped.events[:2]), 0))
+        store.commit(Change(stepped, 2))
+        _same(store, stepped)
+        both = [_handed(store.get("c1"), 1), _handed(store.get("c2"), 1)]
+        store.commit_many([Change(c, c.version - 1) for c in both])
+        for case in both:
+            _same(store, case)
 
     def test_r4_a_long_history_reads_back_whole(self, store: CaseStore) -> None:
         case = _handed(latte.acknowledge(opened("c1"), at=T0, by="amy"), 300)
