@@ -158,8 +158,9 @@ class Erasure:
 
     def external_ids(self, case: Case) -> dict[str, str]:
         """The external ids ``case`` holds (:attr:`Case.external_ids`) of messages the
-        customer wrote, each with the id that replaces it: a store renames these, and only
-        these, in its external-id index, where they point at ``case``."""
+        customer wrote, and the key their own case claimed (made of a handle), each with
+        the id that replaces it: a store renames these, and only these, in its external-id
+        index, where they point at ``case``."""
         own = frozenset(case.external_ids)
         found = {
             m.external_id: self.external_id(m.external_id, case.id)
