@@ -82,14 +82,14 @@ def listen_many(ctx: Context, items: Iterable[Feedback]) -> list[Case]:
         )
     items = list(items)
     for feedback in items:
-        check_feedback(ctx, feedback)  # all checked before any is stored: items taken one at
-    ctx.policy.limits.check(items)  # a time below commit one by one
+        check_feedback(ctx, feedback)  # all checked before any is stored
     rule, assignment = ctx.policy.consolidation, ctx.policy.assignment
     if (rule is not None and any(rule.applies(f) for f in items)) or (
         assignment.automatic and any(assignment.team_of(f) is not None for f in items)
     ):
+        ctx.policy.limits.check(items)  # committed one by one: none may be refused later
         return [listen(ctx, feedback) for feedback in items]
-    return _open_many(ctx, items)
+    return _open_many(ctx, items)  # one commit, refused whole if one is too long
 
 
 def _open_one(ctx: Context, feedback: Feedback, claim: str | None = None) -> Case:
