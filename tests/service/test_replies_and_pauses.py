@@ -253,6 +253,26 @@ def test_a_hold_does_not_excuse_silence(desk: Desk, clock: ManualClock, acked: s
         )
 
 
+@pytest.mark.parametrize(("late", "promised"), [
+    (timedelta(days=2, hours=9), "by Friday 27 November 2026, 17:00 UTC"),  # close the loop
+    (timedelta(days=8), "soon"),  # every deadline passed: no date to give
+])  # fmt: skip
+def test_a_late_acknowledgement_never_promises_a_date_that_has_passed(
+    desk: Desk, clock: ManualClock, notifier: RecordingNotifier, late: timedelta, promised: str
+) -> None:
+    """Found by a newcomer's probe: acknowledged a week late, the customer was told they
+    would hear from us by a date six days gone."""
+    case = desk.listen(make_feedback())
+    clock.advance(late)
+
+    acked = desk.acknowledge(case.id, by="amy")
+
+    assert acked.next_contact_by is None or acked.next_contact_by > clock.now()
+    desk.outbox.dispatch()
+    (told,) = [n.body for n in notifier.sent if n.purpose == "acknowledgement"]
+    assert f"You will hear from us again {promised}.\n" in told
+
+
 def test_the_acknowledgements_promise_is_tracked(desk: Desk, clock: ManualClock) -> None:
     case = desk.listen(make_feedback(kind=FeedbackKind.QUESTION))
     acked = desk.acknowledge(case.id, by="amy")

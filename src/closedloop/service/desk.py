@@ -203,7 +203,7 @@ class Desk:
                 case,
                 at=now,
                 by=by,
-                next_contact_by=lifecycle.promise(self._ctx, case),
+                next_contact_by=lifecycle.promise(self._ctx, case, now),
                 due_at=self._schedule,
                 lifecycle=self._lc,
             )

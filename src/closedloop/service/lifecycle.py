@@ -84,13 +84,17 @@ def schedule(ctx: Context) -> Callable[[Case], datetime | None]:
     )
 
 
-def promise(ctx: Context, case: Case) -> datetime | None:
-    """What an acknowledgement promises: the deadline of the next step after it."""
+def promise(ctx: Context, case: Case, now: datetime) -> datetime | None:
+    """What an acknowledgement at ``now`` promises: the deadline of the next step after it
+    still ahead (None, "soon", when an acknowledgement comes after them all: a date that
+    has passed is never promised)."""
     return min(
         (
             d.due_at
             for d in due_times(case, ctx.policy.standards, lifecycle=ctx.policy.lifecycle)
-            if d.target is not Target.ACKNOWLEDGE and d.due_at is not None
+            if d.target is not Target.ACKNOWLEDGE
+            and d.due_at is not None
+            and instant(d.due_at) > instant(now)
         ),
         key=instant,
         default=None,
@@ -270,6 +274,11 @@ def values_for(ctx: Context, case: Case, words: DateWords = ENGLISH) -> dict[str
         "matter": case.subject,
         "owner": case.owner or "our team",
         "next_contact": show(ctx, case.next_contact_by, words=words),
+        "next_contact_when": (
+            words.soon
+            if case.next_contact_by is None
+            else f"{words.by} {show(ctx, case.next_contact_by, words=words)}"
+        ),
         "action": case.action or "",
         "reason": case.declined or "",
         "what_failed": explanation.what_failed if explanation else "",

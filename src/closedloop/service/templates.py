@@ -21,6 +21,7 @@ PLACEHOLDERS = frozenset(
         "matter",
         "owner",
         "next_contact",
+        "next_contact_when",
         "action",
         "reason",
         "what_failed",
@@ -142,7 +143,9 @@ class DateWords:
     )
     """How the parts go together: ``$weekday $day $month $year $time $zone``."""
     soon: str = attrs.field(default="soon", validator=_words)
-    """What ``$next_contact`` says when no standard sets a date."""
+    """What ``$next_contact`` and ``$next_contact_when`` say when there is no date to give."""
+    by: str = attrs.field(default="by", validator=_words)
+    """What comes before a date in ``$next_contact_when``: "by Tuesday 24 November…"."""
     no_deadline: str = attrs.field(default="no deadline", validator=_words)
     """What ``$due`` says when nothing is due."""
 
@@ -175,8 +178,9 @@ class Templates:
     A time (``$next_contact``, ``$due``, ``$closes``, ``$expires``, ``$was_due``,
     ``$new_due``) reads like
     ``Tuesday 24 November 2026, 15:00 UTC``, in ``Policy.timezone``; ``$next_contact`` is
-    ``soon`` when no standard sets a date. Each body's name is the ``purpose`` of the
-    notifications it renders.
+    ``soon`` when there is no date to give (no standard sets one, or all have passed), and
+    ``$next_contact_when`` reads "by Tuesday 24 November…", or "soon". Each body's name is
+    the ``purpose`` of the notifications it renders.
     """
 
     acknowledgement_subject: str = _text('We have received your message about "$matter"')
@@ -184,7 +188,7 @@ class Templates:
     acknowledgement: str = _text(
         "Hello,\n\n"
         'We have received your message about "$matter", and $owner is looking after it.\n'
-        "You will hear from us again by $next_contact.\n\n"
+        "You will hear from us again $next_contact_when.\n\n"
         "Your reference is $case_id.\n"
     )
     """The acknowledgement: we have it, who is on it, when they hear from us next."""
@@ -334,8 +338,8 @@ class Templates:
         with ``Policy(channel_templates={your_sms_channel: Templates.short()})``."""
         return cls(
             max_length=max_length,
-            acknowledgement='We have your message about "$matter". You hear from us by '
-            "$next_contact. Ref $case_id",
+            acknowledgement='We have your message about "$matter". You hear from us '
+            "$next_contact_when. Ref $case_id",
             answer='About "$matter": $action',
             thanks='Thank you for telling us about "$matter".',
             thanks_compliment="Thank you for your kind words. We have passed them on.",

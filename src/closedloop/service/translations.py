@@ -16,6 +16,7 @@ GERMAN_DATES = {
     ),
     "pattern": "$weekday, $day. $month $year, $time Uhr $zone",
     "soon": "bald",
+    "by": "bis",
     "no_deadline": "ohne Frist",
 }  # fmt: skip
 
@@ -27,7 +28,7 @@ GERMAN = {
     "acknowledgement": (
         "Guten Tag,\n\n"
         'wir haben Ihre Nachricht zu "$matter" erhalten; $owner kümmert sich darum.\n'
-        f"Sie hören bis $next_contact wieder von uns.\n\n{_REFERENCE}\n"
+        f"Sie hören $next_contact_when wieder von uns.\n\n{_REFERENCE}\n"
     ),
     "answer_subject": 'Ihre Frage zu "$matter"',
     "answer": (
