@@ -10,13 +10,18 @@ from typing import Any
 import pytest
 
 from closedloop import (
+    BusinessCalendar,
     CaseStore,
     Channel,
     Desk,
     Feedback,
+    Ladder,
     Limits,
     Policy,
     SQLiteStore,
+    Standard,
+    Standards,
+    Target,
     ValidationError,
 )
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
@@ -144,6 +149,19 @@ def test_a_batch_with_an_item_over_the_limits_stores_nothing(store: CaseStore) -
 
     assert records(store) == before
     assert desk.get(open_case.id).version == open_case.version
+
+
+def test_a_policy_refuses_a_channel_it_does_not_know_in_its_standards_and_ladder() -> None:
+    """Found by a newcomer's probe: a misspelt channel in a standard never matched (its
+    cases took the default), and escalations went out on an unregistered channel."""
+    always = BusinessCalendar.always_open()
+    misspelt = Standard(Target.ACKNOWLEDGE, timedelta(hours=1), always, channels={"emial"})
+    error = refused("standards", lambda: Policy(standards=Standards(rules=[misspelt])))
+    assert "'emial'" in str(error)
+    slack = Channel.custom("slack", public=False, written=True)
+    refused("ladder", lambda: Policy(ladder=Ladder(channel=slack)))
+    known = Standard(Target.ACKNOWLEDGE, timedelta(hours=1), always, channels={"slack"})
+    Policy(channels=[slack], standards=Standards(rules=[known]), ladder=Ladder(channel=slack))
 
 
 def test_the_key_limit_stays_under_what_every_store_can_index() -> None:

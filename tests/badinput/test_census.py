@@ -39,6 +39,11 @@ OTHER_FIELD: dict[str, str | None] = {
     # The census makes Ladder([Rung(...)]). A Rung on its own may have no recipients; the
     # Ladder is what refuses a rung without any, and it names its own argument.
     "Rung(recipients=empty list)": "rungs",
+    # A Standard or a Ladder may name any channel; the Policy that uses it refuses one it
+    # does not know (a misspelt channel would never match), and names its own argument.
+    "Standard(channels=list of str)": "standards",
+    "Standard(channels=dict)": "standards",
+    "Ladder(channel=an unknown channel)": "ladder",
 }
 
 

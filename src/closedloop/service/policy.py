@@ -125,6 +125,31 @@ def _known_channels(instance: Policy, attribute: attrs.Attribute[Any], value: ob
             )
 
 
+def _unknown(instance: Policy, names: Iterable[str]) -> list[str]:
+    known = {c.name for c in (*Channel.builtins(), *instance.channels)}
+    return sorted(set(names) - known)
+
+
+def _standard_channels(instance: Policy, attribute: attrs.Attribute[Any], value: Any) -> None:
+    for standard in (*value.rules, *value.defaults):
+        unknown = _unknown(instance, standard.channels)
+        if unknown:  # a misspelt channel would never match: its cases would take another
+            raise ValidationError.of(
+                "standards",
+                f"standards: {standard.name!r} names channels {unknown}, which the policy "
+                "does not know; register them in Policy(channels=...) or correct the spelling",
+            )
+
+
+def _ladder_channel(instance: Policy, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value.channel not in (*Channel.builtins(), *instance.channels):
+        raise ValidationError.of(
+            "ladder",
+            f"ladder.channel is {value.channel.name!r}, which the policy does not know; "
+            "register it in Policy(channels=...)",
+        )
+
+
 def _tags(locale: str | None) -> tuple[str, ...]:
     """``("de-at", "de")`` for ``"de-AT"``: the tag, then its language."""
     if not locale:
@@ -216,10 +241,12 @@ class Policy:
 
     channels: tuple[Channel, ...] = attrs.field(default=(), converter=_channels)
     """Custom channels, besides the ten built in."""
-    standards: Standards = attrs.field(factory=Standards, validator=is_a(Standards))
+    standards: Standards = attrs.field(
+        factory=Standards, validator=[is_a(Standards), _standard_channels]
+    )
     """How fast each step must happen; they set every case's deadlines, and the acknowledgement's
     promise ("you will hear from us by") is the next of them."""
-    ladder: Ladder = attrs.field(factory=Ladder, validator=is_a(Ladder))
+    ladder: Ladder = attrs.field(factory=Ladder, validator=[is_a(Ladder), _ladder_channel])
     """Where late cases escalate, and who is alerted."""
     warn_at_amber: bool = attrs.field(default=False, validator=is_a(bool))
     """Whether the sweep warns a case's owner when a step turns amber."""
