@@ -195,6 +195,18 @@ def test_demo_is_deterministic_for_a_seed(demo_db: Path, tmp_path: Path) -> None
     assert other.stdout.split("Simulated")[0] != again.stdout.split("Simulated")[0]
 
 
+def test_the_readme_shows_what_the_demo_prints(tmp_path: Path) -> None:
+    """Found by a newcomer's probe: the README's last line of the demo had gone stale."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    shown = readme.split("The demo prints", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    done = run_cli("demo", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    printed = iter(done.stdout.splitlines())
+    for line in shown.splitlines():  # each line the README shows, in order ("..." skips)
+        if line != "...":
+            assert any(line == out for out in printed), f"the demo no longer prints {line!r}"
+
+
 def test_demo_refuses_to_replace_a_file_that_is_not_its_own(tmp_path: Path) -> None:
     precious = tmp_path / "notes.db"
     precious.write_text("my notes")
