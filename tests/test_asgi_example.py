@@ -120,6 +120,9 @@ def test_stale_versions_impossible_steps_and_bad_requests_get_their_status(clien
     assert too_soon.json()["error"] == "StepNotAllowedError"
     assert client.step(case_id, "thank", by="sam").status_code == 422  # no version sent
     assert client.step(case_id, "dance", by="sam", expected_version=2).status_code == 422
+    no_summary = client.step(case_id, "take_action", by="sam", expected_version=2)
+    assert no_summary.status_code == 422  # it was a 500 (found by a newcomer's probe)
+    assert "summary" in no_summary.json()["message"]
     assert client.http.get("/cases/nope").status_code == 404
     forged = client.webhook("msg_3", {"customer": "eve@example.com", "text": "x"}, secret=FORGED)
     assert forged.status_code == 401

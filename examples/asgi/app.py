@@ -51,6 +51,9 @@ _STEPS: dict[str, tuple[str, ...]] = {
     "explain": ("what_failed", "what_changes", "root_cause"),
     "reopen": ("reason",),
 }
+# Those of them a step cannot do without.
+_REQUIRED = {"take_action": ("summary",), "decline": ("reason",),
+             "explain": ("what_failed", "what_changes"), "reopen": ("reason",)}  # fmt: skip
 
 
 def make_app(
@@ -101,6 +104,9 @@ def make_app(
         version = data.get("expected_version")
         if not isinstance(version, int) or isinstance(version, bool):
             raise ValidationError("send the expected_version you saw (an integer)")
+        missing = [f for f in _REQUIRED.get(name, ()) if data.get(f) is None]
+        if missing:  # bad input: a 422 naming it, as the Desk's own ValidationErrors are
+            raise ValidationError.of(missing[0], f"{name} needs {' and '.join(missing)}")
         fields = {f: data[f] for f in _STEPS[name] if data.get(f) is not None}
         take: Callable[..., Awaitable[Case]] = getattr(adesk, name)
         moved = await take(
