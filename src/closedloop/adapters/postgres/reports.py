@@ -140,9 +140,12 @@ class PostgresReportStorage(PostgresBase):
         check_facts(facts)
         s, t = self._s, self._tenant
         with self._tx() as cur:
+            # Each case's row locked until the facts are written, so that a commit to it
+            # waits (and then writes its own); one a commit holds now is left to that commit.
             versions = dict(
                 cur.execute(
-                    f"SELECT id, version FROM {s}.cases WHERE tenant = %s AND id = ANY(%b)",
+                    f"SELECT id, version FROM {s}.cases WHERE tenant = %s AND id = ANY(%b)"
+                    " FOR UPDATE SKIP LOCKED",
                     (t, [f.case_id for f in facts]),
                 ).fetchall()
             )
