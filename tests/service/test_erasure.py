@@ -22,6 +22,7 @@ from closedloop import (
     codec,
     pseudonym_for,
 )
+from closedloop.domain.outbox.notification import Notification
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
 from tests.helpers import START, make_feedback, take_step
 
@@ -73,6 +74,37 @@ def test_nothing_queued_for_an_erased_customer_is_sent(
     assert notifier.sent == []
     (dead,) = desk.outbox.dead_letters()
     assert "ann@example.com" not in repr(dead)
+
+
+class ErasingOnFirstSend(RecordingNotifier):
+    """Erases Ann (another thread, as it were) while the first message of a dispatch goes."""
+
+    desk: Desk
+
+    def send(self, notification: Notification) -> None:
+        super().send(notification)
+        if len(self.sent) == 1:
+            self.desk.customers.erase("ann@example.com")
+
+
+def test_an_erasure_during_a_dispatch_stops_what_it_claimed_for_her(
+    every_store: CaseStore,
+) -> None:
+    """Found by a newcomer's probe: messages claimed before the erasure went out after it,
+    to her address, with her words."""
+    notifier = ErasingOnFirstSend()
+    desk = notifier.desk = Desk(every_store, notifier, clock=ManualClock(START))
+    first = desk.listen(make_feedback(customer="bob@example.com"))
+    desk.acknowledge(first.id, by="amy")  # goes first, and erases Ann as it goes
+    hers = desk.listen(make_feedback(customer="ann@example.com", text="My sofa is torn"))
+    desk.acknowledge(hers.id, by="amy")
+    desk.conversation.reply(hers.id, "We are on it", by="amy")
+
+    report = desk.outbox.dispatch()
+
+    assert [n.to for n in notifier.sent] == ["bob@example.com"]
+    assert len(report.skipped) == 2
+    assert all("sofa" not in repr(d) for d in desk.outbox.dead_letters())
 
 
 def test_the_default_pseudonym_is_random_even_when_the_ids_are_not() -> None:

@@ -12,7 +12,7 @@ import attrs
 from closedloop.domain.checks import require_key
 from closedloop.domain.errors import UndeliverableError
 from closedloop.domain.limits import MAX_NOTIFICATION_KEY_BYTES
-from closedloop.domain.outbox.messages import OutboxMessage
+from closedloop.domain.outbox.messages import Delivery, OutboxMessage
 from closedloop.service import events
 from closedloop.service.context import Context
 from closedloop.service.logs import notification_key
@@ -61,7 +61,13 @@ def dispatch(
     dead: list[str] = []
     withdrawn: list[str] = []
     store, retry = ctx.store, ctx.policy.retry
-    for message in store.outbox_claim(ctx.clock.now(), limit, lease):
+    for claimed in store.outbox_claim(ctx.clock.now(), limit, lease):
+        # As it stands now, not as claimed: an erasure since rewrote it (or made it a dead
+        # letter), or another dispatcher took it over when the lease ran out.
+        message = store.outbox_message(claimed.key)
+        if message.status is not Delivery.PENDING:
+            withdrawn.append(message.key)
+            continue
         event = events.is_event(message.notification)
         hooks = () if event else ctx.hooks.withhold  # a host event is not a customer's
         reason = next((why for hook in hooks if (why := hook(ctx, message.notification))), None)
