@@ -114,10 +114,9 @@ def _takes_a_handle(instance: object, attribute: attrs.Attribute[Any], value: ob
 
 
 def _known_channels(instance: Policy, attribute: attrs.Attribute[Any], value: object) -> None:
-    known = {c.name for c in (*Channel.builtins(), *instance.channels)}
     for key in value:  # type: ignore[attr-defined]
         name = key.split("/", 1)[0]
-        if name not in known:
+        if _unknown(instance, [name]):
             raise ValidationError.of(
                 "channel_templates",
                 f"channel_templates names channel {name!r}, which the policy does not know; "

@@ -60,6 +60,16 @@ class Promise:
         (which may be missed in turn)."""
         return self.is_open and (not self.escalated or self.rescheduled_to is not None)
 
+    def as_of(self, until: datetime) -> Promise:
+        """The promise as it stood at ``until``: kept, or announced late, only later: not yet."""
+        end = instant(until)
+        kept, told = self.kept_at, self.announced_at
+        return attrs.evolve(
+            self,
+            kept_at=None if kept is None or instant(kept) >= end else kept,
+            announced_at=None if told is None or instant(told) >= end else told,
+        )
+
     def overdue(self, now: datetime) -> bool:
         """True if it is still open after its deadline."""
         return self.is_open and instant(now) > instant(self.deadline)
@@ -114,14 +124,13 @@ def promise_figures(
         if not low <= instant(promise.due_by) < high:
             continue
         due += 1
-        kept = promise.kept_at is not None and instant(promise.kept_at) < high
-        if kept and promise.kept_on_time:
+        promise = promise.as_of(until)
+        if promise.kept_on_time:
             on_time += 1
             continue
-        if kept:
+        if promise.kept_at is not None:
             late += 1
         else:
             still_open += 1
-        told = promise.announced_at is not None and instant(promise.announced_at) < high
-        announced += told
+        announced += promise.announced_at is not None
     return PromiseFigures(due, on_time, late, still_open, announced)

@@ -268,18 +268,10 @@ def case_facts(
 
 def promise_facts(case: Case, until: datetime | None = None) -> tuple[PromiseFact, ...]:
     """The promises a report counts on ``case`` (a merged case keeps only its kept ones);
-    with ``until``, as they stood then (kept, or announced late, only later: not yet)."""
-    end = None if until is None else instant(until)
-
-    def by_then(at: datetime | None) -> bool:
-        return at is not None and (end is None or instant(at) < end)
-
-    return tuple(
-        PromiseFact(
-            p.due_by,
-            by_then(p.kept_at) and p.kept_on_time,
-            by_then(p.kept_at),
-            by_then(p.announced_at),
-        )
-        for p in promises_of([case])
-    )
+    with ``until``, as they stood then (:meth:`Promise.as_of`)."""
+    found = []
+    for p in promises_of([case]):
+        p = p if until is None else p.as_of(until)
+        kept = p.kept_at is not None
+        found.append(PromiseFact(p.due_by, p.kept_on_time, kept, p.announced_at is not None))
+    return tuple(found)
