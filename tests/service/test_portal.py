@@ -381,3 +381,40 @@ def test_a_promised_time_that_has_passed_is_never_shown_as_what_happens_next(
         "We are late getting back to you, and will as soon as we can",
         None,
     )
+
+
+def test_the_page_never_shows_another_customers_message_on_the_case(
+    desk: Desk, clock: ManualClock
+) -> None:
+    """Found by a newcomer's probe: a message added from Joe's handle to Ann's case read
+    "You wrote" on Ann's page, with Joe's words."""
+    ann = desk.listen(make_feedback(customer="ann@example.com", text="My lamp is broken"))
+    joe = make_feedback(customer="joe@example.com", text="JOE-PRIVATE: card ends 4242")
+    desk.conversation.add_message(ann.id, attrs.evolve(joe, received_at=clock.now()))
+    page = desk.portal.view(desk.portal.link(ann.id))
+    assert [(e.what, e.text) for e in page.entries] == [("You wrote", "My lamp is broken")]
+    assert "JOE-PRIVATE" not in repr(page)
+
+
+def test_the_page_shows_the_customers_own_messages_merged_in_and_from_linked_handles(
+    desk: Desk, clock: ManualClock
+) -> None:
+    """Found by a newcomer's probe: a message merged in from the customer's other case was
+    missing from their page. Merged messages keep their own times, so the story stays in
+    order; one from a handle linked to the customer is theirs too."""
+    desk.customers.link("lee@example.com", "+441234567890", by="amy")
+    a = desk.listen(make_feedback(customer="lee@example.com", text="Refund for the lamp"))
+    clock.advance(timedelta(minutes=5))
+    phone = make_feedback(customer="+441234567890", channel=Channel.PHONE, text="It cost 40")
+    b = desk.listen(attrs.evolve(phone, received_at=clock.now()))
+    clock.advance(timedelta(minutes=5))
+    desk.acknowledge(a.id, by="amy")
+    clock.advance(timedelta(minutes=5))
+    desk.conversation.merge(a.id, b.id, by="amy", reason="same refund")
+    page = desk.portal.view(desk.portal.link(a.id))
+    assert [(e.what, e.text) for e in page.entries] == [
+        ("You wrote", "Refund for the lamp"),
+        ("You wrote", "It cost 40"),
+        ("We acknowledged your message", ""),
+    ]
+    assert [e.at for e in page.entries] == sorted(e.at for e in page.entries)

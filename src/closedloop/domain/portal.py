@@ -214,12 +214,28 @@ def _stage(case: Case) -> str:
     }.get(case.stage, "We are working on it")
 
 
+def _entries(event: ev.Event, links: StatusLinks, own: frozenset[str]) -> list[StatusEntry]:
+    """The lines ``event`` shows the customer of handles ``own``: never what someone else
+    wrote (a message added from another customer's handle, or merged from their case)."""
+    fb = (
+        event.feedback
+        if isinstance(event, (ev.CaseOpened, contact.CUSTOMER_MESSAGES))
+        else None
+    )
+    if fb is not None:
+        return [StatusEntry(event.at, True, "You wrote", fb.text)] if fb.customer in own else []
+    if isinstance(event, ev.CasesMerged):  # their own messages from a case of theirs
+        return [
+            StatusEntry(fb.received_at, True, "You wrote", fb.text)
+            for fb in event.messages
+            if fb.customer in own
+        ]
+    entry = _entry(event, links)
+    return [] if entry is None else [entry]
+
+
 def _entry(event: ev.Event, links: StatusLinks) -> StatusEntry | None:
     at = event.at
-    if isinstance(event, ev.CaseOpened):
-        return StatusEntry(at, True, "You wrote", event.feedback.text)
-    if isinstance(event, contact.CUSTOMER_MESSAGES):
-        return StatusEntry(at, True, "You wrote", event.feedback.text)
     if isinstance(event, ev.CustomerReplied):
         return StatusEntry(at, True, "You answered", event.text)
     if isinstance(event, ev.Reopened):
@@ -256,8 +272,10 @@ def view(
     now: datetime,
     expires_at: datetime,
     reopen_within: timedelta,
+    handles: frozenset[str],
 ) -> CustomerView:
-    """The status page of ``case`` at ``now``."""
+    """The status page of ``case`` at ``now``, for the customer of ``handles`` (the case's
+    customer and every handle linked to them)."""
     next_step: str | None = None
     next_by: datetime | None = None
     if case.is_active and case.awaiting_customer:
@@ -282,7 +300,11 @@ def view(
         else:
             next_step = "We will be in touch"
     closed_at = case.closed_at
-    entries = (_entry(e, links) for e in case.events)
+    # Messages merged in keep their own times: the story is told in time order.
+    entries = sorted(
+        (line for e in case.events for line in _entries(e, links, handles)),
+        key=lambda line: instant(line.at),
+    )
     return CustomerView(
         reference=case.id,
         matter=case.subject,
@@ -290,7 +312,7 @@ def view(
         who=_who(case, links),
         next_step=next_step,
         next_by=next_by,
-        entries=tuple(e for e in entries if e is not None),
+        entries=tuple(entries),
         promises=tuple(
             StatusPromise(
                 p.what,

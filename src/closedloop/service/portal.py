@@ -100,6 +100,7 @@ class Portal:
             now=now,
             expires_at=expires_at,
             reopen_within=policy.reopen_within,
+            handles=identity.handles_of(self._ctx, case.customer),
         )
 
     def write(self, token: str, text: str) -> CustomerView:
