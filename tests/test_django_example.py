@@ -34,5 +34,5 @@ def test_the_example_helpdesk_passes_its_own_tests(tmp_path: Path) -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr + done.stdout
-    assert "Ran 5 tests" in done.stderr
+    assert "Ran 6 tests" in done.stderr
     assert not (EXAMPLE / "helpdesk.db").exists()  # the test database, not the example's

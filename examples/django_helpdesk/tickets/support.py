@@ -5,7 +5,12 @@ from closedloop import Policy
 #: closedloop's default standards and escalation ladder; change them here.
 POLICY = Policy()
 
-_STAFF = {"team lead": "lead@harbour-pine.example", "head of care": "head@harbour-pine.example"}
+#: The default ladder's recipients (``Rung.to``), each to a mailbox.
+_STAFF = {
+    "team-lead": "lead@harbour-pine.example",
+    "head-of-service-quality": "head@harbour-pine.example",
+    "executive": "ceo@harbour-pine.example",
+}
 
 
 def staff_address(name: str) -> str | None:

@@ -3,6 +3,7 @@ is a closedloop case, and a ticket's change commits with its case's step or not 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 from django.core import mail
@@ -48,6 +49,14 @@ class TicketsTest(TestCase):
         assert len(mine) == 1
         assert "Torn sofa" in mine[0].subject
         assert mine[0].reply_to == ["support@harbour-pine.example"]
+
+    def test_a_ticket_past_its_deadline_reaches_the_team_lead(self) -> None:
+        self.open_ticket()
+        later = (datetime.now(UTC) + timedelta(days=4)).isoformat()
+        call_command("closedloop_sweep", "--now", later, stdout=StringIO())
+        call_command("closedloop_dispatch", "--now", later, stdout=StringIO())
+        assert [m.to for m in mail.outbox if "lead@" in m.to[0]] == [["lead@harbour-pine.example"]]
+        assert desk().outbox.dead_letters() == []
 
     def test_the_whole_loop_closes(self) -> None:
         pk = self.open_ticket()
