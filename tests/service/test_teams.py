@@ -5,7 +5,9 @@ kept: owners, teams, and the reason of every ``Assigned`` event."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -18,13 +20,15 @@ from closedloop import (
     Desk,
     Feedback,
     Policy,
+    SQLiteStore,
     StorageError,
     Team,
     ValidationError,
 )
 from closedloop.events import Assigned
+from closedloop.ports import Write
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
-from tests.helpers import START
+from tests.helpers import START, Burst
 
 BILLING = Team("billing", members=("ann", "bo", "cy"), lead="lee", skills={"cy": ["vip"]})
 SHOP = Team("shop", members=("dee", "eve"), lead="sam")
@@ -134,6 +138,48 @@ def test_away_gives_the_owners_open_cases_to_others_by_the_rule(every_store: Cas
     with pytest.raises(ValidationError, match="until must be after now"):
         desk.teams.away("bo", by="lee", until=START)
     assert desk.teams.available("bo")
+
+
+class AwayMeanwhile(Burst):
+    """Another writer just before each commit of a team's turn (not during its own)."""
+
+    def commit_turn(self, team: str, turn: int, owner: str, change: Write) -> None:
+        self.after_read()
+        super().commit_turn(team, turn, owner, change)  # type: ignore[misc]
+
+
+class AwayMemory(AwayMeanwhile, InMemoryStore):
+    pass
+
+
+class AwaySQLite(AwayMeanwhile, SQLiteStore):
+    pass
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def racing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AwayMeanwhile]:
+    if request.param == "memory":
+        yield AwayMemory()
+    else:
+        with AwaySQLite(tmp_path / "away.db") as store:
+            yield store
+
+
+def test_a_case_picked_for_a_member_going_away_meanwhile_is_given_on(
+    racing: AwayMeanwhile,
+) -> None:
+    """Found by a newcomer's probe: ``away`` looked for ann's cases before an intake that
+    had picked her committed, and the case stayed with her while she was away."""
+    desk, _ = _desk(racing, rule="round_robin")  # type: ignore[arg-type]
+    racing.writers = [lambda: desk.teams.away("ann", by="lee")]
+    (case_id,) = _listen(desk, 1, "refund")
+    assert not desk.teams.available("ann")
+    assert desk.get(case_id).owner == "bo"
+    assert _assigned(desk, case_id) == [
+        ("ann", "billing", "round_robin"),
+        ("bo", "billing", "owner_away"),
+    ]
+    assert desk.teams.away("ann", by="lee") == []
 
 
 def test_away_without_a_rule_puts_cases_back_in_the_team_queue(every_store: CaseStore) -> None:

@@ -217,11 +217,7 @@ def _stage(case: Case) -> str:
 def _entries(event: ev.Event, links: StatusLinks, own: frozenset[str]) -> list[StatusEntry]:
     """The lines ``event`` shows the customer of handles ``own``: never what someone else
     wrote (a message added from another customer's handle, or merged from their case)."""
-    fb = (
-        event.feedback
-        if isinstance(event, (ev.CaseOpened, contact.CUSTOMER_MESSAGES))
-        else None
-    )
+    fb = event.feedback if isinstance(event, (ev.CaseOpened, contact.CUSTOMER_MESSAGES)) else None
     if fb is not None:
         return [StatusEntry(event.at, True, "You wrote", fb.text)] if fb.customer in own else []
     if isinstance(event, ev.CasesMerged):  # their own messages from a case of theirs

@@ -23,6 +23,7 @@ __all__ = [
     "availability",
     "check_hand_off",
     "commit_picked",
+    "given_on",
     "routed",
 ]
 
@@ -123,9 +124,40 @@ def commit_picked(
             taken = exc
             continue
         ctx.measured.remember(progress)
+        if chosen.owner != leaving and not _available(ctx, chosen.owner):
+            # They went away while we picked: `away` may have looked for their cases before
+            # this one was committed, so give it on as `away` would (one of us sees the other).
+            return given_on(ctx, moved.id, chosen.owner, "closedloop") or moved
         return moved
     assert taken is not None
     raise taken  # other writers took the team's turn every time
+
+
+def _available(ctx: Context, agent: str) -> bool:
+    return availability(ctx, (agent,))[agent].available_at(ctx.clock.now())
+
+
+def given_on(ctx: Context, case_id: str, agent: str, by: str) -> Case | None:
+    """Give the case ``agent`` owns, as they go away, to the member of its team the rule
+    picks (or back to the team's queue: an ``Assigned`` event with reason ``"owner_away"``);
+    None when it is no longer theirs or stays theirs (in no team, nobody to pick)."""
+    team = ctx.store.get(case_id).team
+
+    def make(case: Case, chosen: Pick | None) -> Case:
+        if case.owner != agent or not case.is_active or case.team != team:
+            return case  # someone moved it since
+        if chosen is None and case.team is None:
+            return case  # nobody else to give it to
+        owner = None if chosen is None else chosen.owner
+        now = ctx.clock.now()
+        return route(case, at=now, by=by, owner=owner, team=case.team, reason=OWNER_AWAY)
+
+    def load() -> tuple[Case, int]:
+        case = ctx.store.get(case_id)
+        return case, case.version
+
+    after = commit_picked(ctx, load, team, make, leaving=agent)
+    return None if after.owner == agent else after
 
 
 def check_hand_off(ctx: Context, case: Case, owner: str | None, summary: str | None) -> None:

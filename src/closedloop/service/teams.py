@@ -13,12 +13,12 @@ from closedloop.domain.errors import ConcurrencyError, ValidationError
 from closedloop.domain.teams.choice import Pick
 from closedloop.domain.teams.team import Availability, Team
 from closedloop.service.assignment import (
-    OWNER_AWAY,
     agents_of,
     availability,
     check_hand_off,
     check_member,
     commit_picked,
+    given_on,
 )
 from closedloop.service.context import Context
 from closedloop.service.lifecycle import advance
@@ -88,31 +88,15 @@ class Teams:
         return moved
 
     def _reassign_retrying(self, case_id: str, agent: str, by: str, tries: int = 5) -> Case | None:
-        """:meth:`_reassign`, read again and retried when another writer changed the case
+        """``given_on``, read again and retried when another writer changed the case
         in between (the error of the last try is raised)."""
         for attempt in range(tries):
             try:
-                return self._reassign(case_id, agent, by)
+                return given_on(self._ctx, case_id, agent, by)
             except ConcurrencyError:
                 if attempt == tries - 1:
                     raise
         return None
-
-    def _reassign(self, case_id: str, agent: str, by: str) -> Case | None:
-        ctx = self._ctx
-        team = ctx.store.get(case_id).team
-
-        def make(case: Case, chosen: Pick | None) -> Case:
-            if case.owner != agent or not case.is_active or case.team != team:
-                return case  # someone moved it since
-            if chosen is None and case.team is None:
-                return case  # nobody else to give it to
-            owner = None if chosen is None else chosen.owner
-            now = ctx.clock.now()
-            return route(case, at=now, by=by, owner=owner, team=case.team, reason=OWNER_AWAY)
-
-        after = commit_picked(ctx, lambda: _stored(ctx, case_id), team, make, leaving=agent)
-        return None if after.owner == agent else after
 
     def back(self, agent: str) -> None:
         """Mark ``agent`` available again (their former cases stay where they went)."""
