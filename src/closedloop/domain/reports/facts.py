@@ -168,14 +168,22 @@ class CaseFacts:
 _BASES: dict[tuple[int, int], tuple[Standards, Lifecycle, str]] = {}
 
 
+#: How facts are measured, as part of every ``basis``: raised by a release that changes the
+#: facts some case gets (a fix), so facts stored by an older release are unsettled — replayed
+#: by reports, rewritten by a back-fill — rather than kept wrong.
+MEASURE_VERSION = 2
+
+
 def basis(standards: Standards, lifecycle: Lifecycle = LATTE) -> str:
-    """A fingerprint of the standards and lifecycle that facts were measured under, the
-    same in every process (sets are sorted, so string hashing does not move it)."""
+    """A fingerprint of the standards and lifecycle that facts were measured under, and of
+    how (``MEASURE_VERSION``), the same in every process (sets are sorted, so string hashing
+    does not move it)."""
     key = (id(standards), id(lifecycle))
     known = _BASES.get(key)
     if known is not None and known[0] is standards and known[1] is lifecycle:
         return known[2]
-    found = hashlib.sha256(_canonical((standards, lifecycle)).encode()).hexdigest()[:16]
+    measured = _canonical((MEASURE_VERSION, standards, lifecycle))
+    found = hashlib.sha256(measured.encode()).hexdigest()[:16]
     if len(_BASES) >= 64:
         _BASES.clear()
     _BASES[key] = (standards, lifecycle, found)
