@@ -294,6 +294,22 @@ def test_commands_refuse_files_that_are_not_closedloop_databases(
         assert [n for (n,) in db.execute("SELECT name FROM sqlite_master")] == ["t"]
 
 
+def test_a_damaged_database_is_called_damaged_and_gets_no_side_files(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by a newcomer's probe: a truncated database was "not a SQLite database", and
+    the probe left a -wal and a -shm file beside it."""
+    cut = tmp_path / "cut.db"
+    cut.write_bytes(demo_db.read_bytes()[:200_000])
+    before = cut.read_bytes()
+    assert main(["report", "--db", str(cut)]) == 1
+    err = capsys.readouterr().err
+    assert "or is damaged (database disk image is malformed)" in err
+    assert "restore it from a backup" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.db"]
+    assert cut.read_bytes() == before
+
+
 def test_a_newer_schema_is_one_clear_line(
     demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -231,6 +231,38 @@ def test_a_file_that_is_not_sqlite_is_a_storage_error(path: Path) -> None:
     assert str(path) in str(caught.value)
 
 
+def test_a_file_another_process_holds_locked_says_so(path: Path) -> None:
+    """Found by a newcomer's upgrade probe: waiting out another process's long migration
+    said "is it a SQLite file?"."""
+    with SQLiteStore(path):
+        pass
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")  # an older file...
+    other.execute("BEGIN EXCLUSIVE")  # ...that another process is migrating
+    try:
+        with pytest.raises(StorageError, match="locked by another connection") as caught:
+            SQLiteStore(path, busy_timeout=0.05)
+        assert "is it a SQLite file" not in str(caught.value)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def test_a_migration_another_process_finished_meanwhile_is_not_logged(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by a newcomer's upgrade probe: a second process logged "schema migrated from
+    version 15 to 15" after waiting for the first's migration."""
+    with SQLiteStore(path):
+        pass
+    db = sqlite3.connect(path, isolation_level=None)
+    with caplog.at_level("INFO", logger="closedloop.storage.sqlite"):
+        sqlite_module._migrate(db)  # as if it had found an older version before the lock
+    db.close()
+    assert [r.getMessage() for r in caplog.records if "migrated" in r.getMessage()] == []
+    assert raw(path, "PRAGMA user_version") == SCHEMA_VERSION
+
+
 def test_an_unopenable_path_is_a_storage_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError):
         SQLiteStore(tmp_path / "no" / "such" / "dir" / "x.db")

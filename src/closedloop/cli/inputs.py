@@ -233,6 +233,8 @@ def open_store(db: Path) -> SQLiteStore:
 
     if not db.is_file():
         raise StorageError(f"no database at {db}; give the file your application writes to")
+    side = [db.with_name(db.name + ending) for ending in ("-wal", "-shm")]
+    before = {path for path in side if path.exists()}
     try:
         probe = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
         try:
@@ -240,8 +242,14 @@ def open_store(db: Path) -> SQLiteStore:
             objects = set(probe.execute(_OBJECTS).fetchall())
         finally:
             probe.close()
-    except sqlite3.Error:
-        raise StorageError(f"{db} is not a SQLite database") from None
+    except sqlite3.Error as exc:
+        if getattr(exc, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+            for path in set(side) - before:  # what the probe of a WAL file's header made
+                path.unlink(missing_ok=True)
+        raise StorageError(
+            f"{db} is not a SQLite database, or is damaged ({exc}); give the file your "
+            "application writes to, or restore it from a backup"
+        ) from None
     if version > SCHEMA_VERSION:
         raise SchemaVersionError(version, SCHEMA_VERSION)
     if not version or objects != _schema_objects(version):

@@ -246,6 +246,12 @@ def connect(path: str | os.PathLike[str], synchronous: str, busy_timeout: float)
         _prepare(db, mode, busy_timeout)
     except sqlite3.DatabaseError as exc:
         db.close()
+        if getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY"):
+            raise StorageError(
+                f"{name!r} stayed locked by another connection for longer than busy_timeout "
+                f"({busy_timeout:g}s): another process is migrating it or writing to it; "
+                "try again, or give a longer busy_timeout"
+            ) from exc
         raise StorageError(
             f"cannot use {name!r} as a closedloop database: {exc} "
             "(is it a SQLite file, readable and writable?)"
@@ -278,6 +284,9 @@ def _migrate(db: sqlite3.Connection) -> None:
         # Another process may have migrated while we waited for the write lock.
         found = _user_version(db)
         _check_version(found)
+        if found == SCHEMA_VERSION:
+            db.execute("ROLLBACK")  # it did: nothing to do, and nothing to log
+            return
         for step in MIGRATIONS[found:]:
             for statement in step:
                 db.execute(statement)
