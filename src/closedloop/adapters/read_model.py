@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from closedloop.adapters.common import check_basis, check_instant, check_keys, totals_for
 from closedloop.adapters.rows import us
@@ -120,24 +120,27 @@ def marker_rows(tenant: str, case_id: str, opened_us: int, last_us: int) -> tupl
     return [row], [], [], [], [], []
 
 
+_K = TypeVar("_K")
 _US = timedelta(microseconds=1)
 _SETTLED = "tenant = ? AND basis = ? AND last_us < ?"
 _ACTIVE = _SETTLED + " AND last_us >= ?"
+# The case sections and the owners' and teams' at once: one pass over the period's cases
+# (an owner is nearly always in one team, so hardly more rows than without them).
 _CASES = f"""
-    SELECT channel, priority, kind, o, ack_bucket, age, COUNT(*), SUM(closed),
+    SELECT channel, priority, kind, o, ack_bucket, age, owner, team, COUNT(*), SUM(closed),
         SUM(ever_closed), SUM(reopened), SUM(CASE WHEN by_time + by_customer > 0 THEN 1 ELSE 0
         END), SUM(by_time), SUM(by_customer), SUM(avoidable), SUM(hand_offs),
         SUM(channel_switches), SUM(repeat_contacts), SUM(repeats)
     FROM (
-        SELECT channel, priority, kind, closed, ever_closed, reopened, by_time, by_customer,
-            avoidable, hand_offs, channel_switches, repeat_contacts, repeats,
+        SELECT channel, priority, kind, owner, team, closed, ever_closed, reopened, by_time,
+            by_customer, avoidable, hand_offs, channel_switches, repeat_contacts, repeats,
             CASE WHEN opened_us >= ? THEN 1 ELSE 0 END AS o,
             CASE WHEN opened_us >= ? THEN ack_bucket END AS ack_bucket,
             CASE WHEN waiting = 0 THEN NULL WHEN opened_us > ? THEN 0 WHEN opened_us > ? THEN 1
                 WHEN opened_us > ? THEN 2 WHEN opened_us > ? THEN 3 ELSE 4 END AS age
         FROM case_facts WHERE {_ACTIVE} AND merged = 0
     ) AS active
-    GROUP BY channel, priority, kind, o, ack_bucket, age
+    GROUP BY channel, priority, kind, o, ack_bucket, age, owner, team
 """
 _WAITERS = f"""
     SELECT case_id, channel, customer, subject, opened_at, opened_us FROM case_facts
@@ -165,19 +168,6 @@ _STEPS = f"""
     """
     for group in ("channel", "priority", "kind")
 )
-_PEOPLE = f"""
-    SELECT owner, team, o, COUNT(*), SUM(closed), SUM(ever_closed), SUM(reopened),
-        SUM(CASE WHEN by_time + by_customer > 0 THEN 1 ELSE 0 END), SUM(by_time),
-        SUM(by_customer), SUM(avoidable), SUM(hand_offs), SUM(channel_switches),
-        SUM(repeat_contacts), SUM(repeats)
-    FROM (
-        SELECT owner, team, closed, ever_closed, reopened, by_time, by_customer, avoidable,
-            hand_offs, channel_switches, repeat_contacts, repeats,
-            CASE WHEN opened_us >= ? THEN 1 ELSE 0 END AS o
-        FROM case_facts WHERE {_ACTIVE} AND merged = 0
-    ) AS active
-    GROUP BY owner, team, o
-"""
 # A case's tags, from its fact_tags rows (they repeat its basis and last_us).
 _TAGGED = "t.tenant = ? AND t.basis = ? AND t.last_us < ? AND t.last_us >= ?"
 _TAGS = f"""
@@ -258,13 +248,22 @@ def report_totals(
     active = (tenant, basis, high, low)
     ages = [high - below // _US for _, below in AGE_BUCKETS if below is not None]
 
+    cases: dict[tuple[str, str, str], list[int]] = {}
+    people: dict[tuple[str, str], list[int]] = {}
     for row in read(_CASES, (low, low, *ages, *active)):
-        channel, priority, kind, o, ack, age, n, *sums = row
-        totals.add_sections(channel, priority, kind, [o * n, *(o * s for s in sums)])
+        channel, priority, kind, o, ack, age, owner, team, n, *sums = row
+        counts = [o * n, *(o * s for s in sums)]
+        _sum_into(cases, (channel, priority, kind), counts)
+        _sum_into(people, (owner, team), counts)
         if ack is not None:
             totals.add_ack(ack, n)
         if age is not None:
             totals.add_waiting(age, channel, n)
+    for (channel, priority, kind), counts in cases.items():
+        totals.add_sections(channel, priority, kind, counts)
+    for (owner, team), counts in people.items():
+        totals.add_section_to(("owner", owner), counts)
+        totals.add_section_to(("team", team), counts)
     for case_id, channel, customer, subject, opened_at, opened_us in read(
         _WAITERS, (*active, oldest)
     ):
@@ -297,15 +296,17 @@ def report_totals(
     return totals
 
 
+def _sum_into(sums: dict[_K, list[int]], key: _K, counts: list[int]) -> None:
+    found = sums.setdefault(key, [0] * len(counts))
+    for i, n in enumerate(counts):
+        found[i] += n
+
+
 def _attributed(
     read: Read, stream: Stream, totals: Totals, active: tuple[object, ...], kpis: _Kpis
 ) -> None:
-    """The sections and KPIs per owner, team and tag (see ``attributed``)."""
+    """The sections per tag, and the KPIs per owner, team and tag (see ``attributed``)."""
     low, high = totals.low, totals.high
-    for owner, team, o, n, *sums in read(_PEOPLE, (low, *active)):
-        counts = [o * n, *(o * s for s in sums)]
-        totals.add_section_to(("owner", owner), counts)
-        totals.add_section_to(("team", team), counts)
     for tag, o, n, *sums in read(_TAGS, (low, *active)):
         totals.add_section_to(("tag", tag), [o * n, *(o * s for s in sums)])
     pairs: dict[tuple[str, str, str, str], tuple[KpiTally, KpiTally]] = {}
