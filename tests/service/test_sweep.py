@@ -208,6 +208,24 @@ def test_a_customer_escalation_says_whether_it_was_avoidable(clock: ManualClock)
     assert avoidable.events[-1].by == "late"
 
 
+def test_a_step_done_late_makes_a_later_customer_escalation_avoidable(
+    clock: ManualClock,
+) -> None:
+    """Found by a newcomer's probe: an acknowledgement an hour late counted as breached
+    only if a sweep had run in between; the history alone now decides."""
+    desk, _ = make_desk(clock)
+    case = desk.listen(make_feedback())
+    clock.set(MON_13 + timedelta(hours=1))  # no sweep ran
+    desk.acknowledge(case.id, by="amy")
+    clock.advance(hours=1)
+    went = desk.standards.escalate(case.id, to="ombudsman", channel=Channel.OMBUDSMAN)
+    assert went.events[-1].breached is True
+    on_time = desk.listen(make_feedback(customer="prompt"))
+    desk.acknowledge(on_time.id, by="amy")
+    calm = desk.standards.escalate(on_time.id, to="ombudsman", channel=Channel.OMBUDSMAN)
+    assert calm.events[-1].breached is False
+
+
 def test_the_first_matching_standard_wins(clock: ManualClock) -> None:
     always = BusinessCalendar.always_open()
     standards = Standards(

@@ -20,6 +20,7 @@ from closedloop.domain.errors import (
     ValidationError,
 )
 from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.reports.measure import measurements
 from closedloop.domain.standards import escalation, pauses
 from closedloop.domain.standards.standard import (
     Deadline,
@@ -341,7 +342,11 @@ class Standards:
             case_id,
             lambda case, now: escalation.customer_escalate(
                 case, at=now, by=case.customer if by is None else by, to=to, channel=channel,
-                standards=policy.standards, due_at=schedule(ctx),
+                standards=policy.standards, due_at=schedule(ctx), lifecycle=policy.lifecycle,
+                done_late=any(
+                    m.met is False
+                    for m in measurements(case, policy.standards, policy.lifecycle)
+                ),
             ),
             expected_version=expected_version,
         )  # fmt: skip

@@ -284,9 +284,12 @@ def customer_escalate(
     channel: Channel,
     standards: Standards,
     due_at: Due,
+    done_late: bool = False,
+    lifecycle: Lifecycle = LATTE,
 ) -> Case:
-    """The customer escalated: record where, whether a standard was already breached, and
-    raise the case's priority."""
+    """The customer escalated: record where, whether a standard was already breached (a
+    deadline passed, an escalation by the ladder, or ``done_late``: a step done after its
+    deadline, as the caller measured), and raise the case's priority."""
     _check(case, at, by)
     if not isinstance(to, str) or not to.strip():
         raise ValidationError.of("to", f"to must say where the customer went, got {to!r}")
@@ -294,9 +297,9 @@ def customer_escalate(
         raise ValidationError.of(
             "channel", f"channel must be a Channel (e.g. Channel.OMBUDSMAN), got {channel!r}"
         )
-    breached = any(
+    breached = done_late or any(
         d.due_at is not None and instant(d.due_at) < instant(at)
-        for d in deadlines(case, standards, at)
+        for d in deadlines(case, standards, at, lifecycle)
     )
     breached = breached or any(isinstance(e, Escalated) for e in case.events)
     event = CustomerEscalated(
