@@ -320,6 +320,38 @@ def test_scenario_1_the_survey_that_should_never_have_gone_out(
     assert next(c.id for c in desk.unanswered()) == question.id
 
 
+def test_a_relationship_survey_waits_while_a_case_of_theirs_is_unanswered(
+    desk: Desk, clock: ManualClock, notifier: RecordingNotifier
+) -> None:
+    """Found by a newcomer's probe: scenario 1 as a relationship survey went out to the
+    customer whose question nobody had answered, from any of their linked handles."""
+    desk.customers.link("mary@example.com", "@mary", by="amy")
+    question = desk.listen(make_feedback(FeedbackKind.QUESTION, customer="@mary"))
+    clock.advance(days=21)
+    held = desk.surveys.invite(LOG_OFF, customer="mary@example.com", channel=Channel.EMAIL)
+    assert held.reason is Reason.NEVER_ANSWERED
+    desk.outbox.dispatch()
+    assert notifier.sent == []
+    desk.acknowledge(question.id, by="amy")
+    clock.advance(days=1)
+    assert desk.surveys.invite(LOG_OFF, customer="mary@example.com", channel=Channel.EMAIL).allowed
+
+
+def test_a_case_closed_for_the_customers_silence_is_not_surveyed(
+    desk: Desk, clock: ManualClock
+) -> None:
+    """Found by a newcomer's probe: closedloop's own close of a case whose customer never
+    answered its question was surveyed ("how did we do?")."""
+    case = desk.listen(make_feedback(FeedbackKind.QUESTION))
+    desk.acknowledge(case.id, by="amy")
+    desk.conversation.await_customer(case.id, by="amy", question="Your order number?")
+    for _ in range(30):
+        clock.advance(days=1)
+        desk.sweep()
+    assert desk.get(case.id).is_closed
+    assert desk.surveys.invite(CSAT, case_id=case.id).reason is Reason.NOT_A_REAL_CASE
+
+
 def test_scenario_2_the_zero_nobody_read(desk: Desk, clock: ManualClock) -> None:
     first = desk.surveys.record_answer(
         LOG_OFF, customer="ann@example.com", channel=Channel.WEB_FORM, answer=0

@@ -121,6 +121,7 @@ def invite(
         customer=customer, survey=survey, channel=channel, now=now,
         contact=history(identity.invitations_of_customer(ctx, customer), contact), rules=rules,
         case=case, case_status=case_status,
+        their_cases=identity.cases_of_customer(ctx, customer) if case is None else (),
     )  # fmt: skip
     invitation_id = ctx.new_id()
     reason = Reason.ERASED if identity.is_erased(ctx, customer) else decision.reason

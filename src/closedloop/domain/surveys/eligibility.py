@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ import attrs
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.contact import Lapsed
 from closedloop.domain.cases.events import Acknowledged, CustomerEscalated, Reopened
 from closedloop.domain.checks import (
     LONGEST,
@@ -39,11 +40,13 @@ class Reason(enum.Enum):
     """Why an invitation is suppressed; ``description`` says it in words."""
 
     NEVER_ANSWERED = "never_answered"
-    """The case was never answered: nobody acknowledged or replied to it."""
+    """The case was never answered: nobody acknowledged or replied to it (for a relationship
+    survey: one of the customer's open cases)."""
     LOOP_OPEN = "loop_open"
     """The loop is not closed yet."""
     NOT_A_REAL_CASE = "not_a_real_case"
-    """The case was closed without a conversation (auto-closed, merged or spam)."""
+    """The case was closed without a conversation (auto-closed — by the host, or by
+    closedloop when the customer never answered — merged or spam)."""
     OPTED_OUT = "opted_out"
     """The customer opted out of surveys on this channel."""
     SNOOZED = "snoozed"
@@ -70,7 +73,10 @@ class Reason(enum.Enum):
 
 
 _DESCRIPTIONS = {
-    Reason.NEVER_ANSWERED: "the case was never answered: nobody acknowledged or replied to it",
+    Reason.NEVER_ANSWERED: (
+        "the case was never answered: nobody acknowledged or replied to it (or, for a survey "
+        "about no case, one of the customer's open cases)"
+    ),
     Reason.LOOP_OPEN: "the loop is not closed yet",
     Reason.NOT_A_REAL_CASE: (
         "the case was closed without a conversation (auto-closed, merged or spam)"
@@ -241,6 +247,16 @@ def _sampled(customer: str, survey: Survey, share: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
+def _answered(case: Case) -> bool:
+    return any(isinstance(e, Acknowledged) for e in case.events)
+
+
+def _lapsed(case: Case) -> bool:
+    """Closed by closedloop because the customer never answered (not reopened since)."""
+    ends = [e for e in case.events if isinstance(e, Lapsed | Reopened)]
+    return case.is_closed and bool(ends) and isinstance(ends[-1], Lapsed)
+
+
 def eligibility(
     *,
     customer: str,
@@ -251,13 +267,15 @@ def eligibility(
     rules: SurveyRules,
     case: Case | None = None,
     case_status: str | None = None,
+    their_cases: Sequence[Case] = (),
 ) -> Decision:
     """Whether ``customer`` may be invited to ``survey`` on ``channel`` at ``now``.
 
     Give ``case`` for a survey about a case (a transactional survey); leave it out for a
-    relationship survey. ``case_status`` is the host's word for how the case ended, if
-    not by closing the loop (``"auto_closed"``, ``"merged"``, ``"spam"``). The same inputs
-    always give the same decision.
+    relationship survey, and give ``their_cases`` instead: the customer's cases, so one
+    nobody answered keeps the survey back. ``case_status`` is the host's word for how the
+    case ended, if not by closing the loop (``"auto_closed"``, ``"merged"``, ``"spam"``).
+    The same inputs always give the same decision.
     """
     require_aware("now", now)
 
@@ -266,10 +284,12 @@ def eligibility(
 
     if contact.staff:
         return no(Reason.STAFF)
+    if case is None and any(c.is_active and not _answered(c) for c in their_cases):
+        return no(Reason.NEVER_ANSWERED)
     if case is not None:
-        if not any(isinstance(e, Acknowledged) for e in case.events):
+        if not _answered(case):
             return no(Reason.NEVER_ANSWERED)
-        if case_status in rules.not_real or case.merged_into is not None:
+        if case_status in rules.not_real or case.merged_into is not None or _lapsed(case):
             return no(Reason.NOT_A_REAL_CASE)
         if not case.is_closed:
             return no(Reason.LOOP_OPEN)
