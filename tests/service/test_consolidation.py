@@ -67,10 +67,30 @@ def test_the_window_counts_from_the_last_message(
     desk: Desk, clock: ManualClock, wait: timedelta, joins: bool
 ) -> None:
     first = desk.listen(note(clock, "Order 881", key="881"))
+    desk.acknowledge(first.id, by="amy")
     clock.advance(days=3)
     desk.listen(note(clock, "Order 881?", key="881"))
+    desk.conversation.reply(first.id, "It is on its way", by="amy")  # nothing owed now
     clock.advance(wait)
     assert (desk.listen(note(clock, "Order 881!!", key="881")).id == first.id) is joins
+
+
+@pytest.mark.parametrize("answered", [False, True], ids=["unacknowledged", "reply_owed"])
+def test_a_case_still_owed_an_answer_is_joined_however_long_ago(
+    desk: Desk, clock: ManualClock, answered: bool
+) -> None:
+    """Found by a newcomer's probe of scenario 5: after two weeks with no answer the
+    customer wrote again on the same matter, and a second case opened beside the first."""
+    first = desk.listen(note(clock, "Order 881", key="881"))
+    if answered:
+        desk.acknowledge(first.id, by="amy")
+        clock.advance(days=1)
+        desk.listen(note(clock, "Order 881?", key="881"))  # owed a reply from here
+    clock.advance(days=14)
+    again = desk.listen(
+        note(clock, "Still nothing on 881", key="881", channel=Channel.SOCIAL_MEDIA)
+    )
+    assert again.id == first.id
 
 
 def test_a_closed_case_is_not_joined(desk: Desk, clock: ManualClock) -> None:

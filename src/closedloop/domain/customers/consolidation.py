@@ -9,6 +9,7 @@ import attrs
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.feedback import Feedback
+from closedloop.domain.cases.queues import Queue
 from closedloop.domain.checks import instant, is_a, positive_duration
 
 __all__ = ["Consolidation", "matching_case", "matter_of"]
@@ -20,7 +21,8 @@ class Consolidation:
 
     By default only feedback carrying a ``matter_key`` joins: the open case whose messages
     carry the same key, if the customer last wrote on it less than ``within`` ago (7 days),
-    or whenever it comes while the case waits for the customer's answer.
+    or whenever it comes while the case waits for the customer's answer, or while the
+    customer still waits for ours (a case nobody answered is never left behind).
     ``without_key=True`` also lets feedback with no key join the customer's one open case
     of the same kind, when there is exactly one (a looser rule: two different matters may
     then share a case, which a merge cannot undo as cleanly as a split).
@@ -34,6 +36,10 @@ class Consolidation:
     def applies(self, feedback: Feedback) -> bool:
         """Whether ``feedback`` may join a case at all under this rule."""
         return feedback.matter_key is not None or self.without_key
+
+
+#: Queues of a case whose customer still waits for our answer.
+_OWED = frozenset({Queue.UNANSWERED, Queue.AWAITING_REPLY})
 
 
 def _recent(case: Case, feedback: Feedback, within: timedelta) -> bool:
@@ -50,7 +56,8 @@ def matching_case(
     live = [
         c
         for c in open_cases
-        if c.is_active and (c.awaiting_customer or _recent(c, feedback, rule.within))
+        if c.is_active
+        and (c.awaiting_customer or c.queue in _OWED or _recent(c, feedback, rule.within))
     ]
     if key is not None:
         same = [c for c in live if any(m.matter_key == key for m in c.messages)]
