@@ -93,3 +93,15 @@ def test_a_promise_needs_what_when_and_who(desk: Desk, clock: ManualClock) -> No
             case_id, what="a", due_by=clock.now().replace(tzinfo=None), owner="x", by="amy"
         )
     assert desk.get(case_id) == before
+
+
+@pytest.mark.parametrize("ago", [timedelta(0), timedelta(days=1)], ids=["now", "yesterday"])
+def test_a_promise_due_already_is_refused(desk: Desk, clock: ManualClock, ago: timedelta) -> None:
+    """Found by a newcomer's probe: a promise could be made overdue, and was late at once
+    (a hold's resume_by in the past was already refused)."""
+    case_id = acknowledged(desk)
+    before = desk.get(case_id)
+    with pytest.raises(ValidationError, match=r"due_by .* must be after now") as caught:
+        desk.promises.make(case_id, what="a", due_by=clock.now() - ago, owner="x", by="amy")
+    assert caught.value.field == "due_by"
+    assert desk.get(case_id) == before

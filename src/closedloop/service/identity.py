@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+
+import attrs
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.change import CustomerChange
@@ -11,6 +14,7 @@ from closedloop.domain.customers import identity
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import CustomerNotFoundError, ValidationError
 from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.surveys.eligibility import Contact
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.service.context import Context
 
@@ -23,6 +27,7 @@ __all__ = [
     "is_erased",
     "link",
     "merge",
+    "survey_history",
     "unlink",
     "unmerge",
 ]
@@ -151,6 +156,25 @@ def cases_of_customer(ctx: Context, customer_or_handle: str) -> list[Case]:
     oldest first."""
     cases = [c for h in sorted(_handles(ctx, customer_or_handle)) for c in ctx.store.cases_of(h)]
     return sorted(cases, key=lambda c: (instant(c.opened_at), c.id))
+
+
+def survey_history(ctx: Context, customer: str, contact: Contact | None = None) -> Contact:
+    """The customer's survey history from the invitations of all their handles, merged
+    with what the host knows (``contact``: opt-outs, snoozes, staff, other tools' surveys)."""
+    base = contact if contact is not None else Contact()
+    invited = dict(base.invited)
+    answered = dict(base.answered)
+    for i in invitations_of_customer(ctx, customer):
+        name = i.survey.name
+        if i.token_digests and i.reached_customer:
+            invited[name] = _later(invited.get(name), i.created_at)
+        if i.response is not None:
+            answered[name] = _later(answered.get(name), i.response.received_at)
+    return attrs.evolve(base, invited=invited, answered=answered)
+
+
+def _later(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or instant(b) > instant(a) else a
 
 
 def invitations_of_customer(ctx: Context, customer_or_handle: str) -> list[Invitation]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Sequence
 from datetime import datetime
 
 import attrs
@@ -17,7 +16,7 @@ from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.events import Origin, OriginKind
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.change import Change, InvitationChange, Write
-from closedloop.domain.checks import derived_key, instant, require_filled
+from closedloop.domain.checks import derived_key, require_filled
 from closedloop.domain.errors import (
     ConcurrencyError,
     DuplicateExternalIdError,
@@ -38,7 +37,6 @@ from closedloop.service.lifecycle import schedule, survey_message, written_conta
 __all__ = [
     "Invited",
     "delivered",
-    "history",
     "invite",
     "record_answer",
     "respond",
@@ -72,25 +70,6 @@ class Invited:
         return self.invitation.reason
 
 
-def history(invitations: Sequence[Invitation], contact: Contact | None = None) -> Contact:
-    """The customer's survey history from their stored invitations, merged with what the
-    host knows (``contact``: opt-outs, snoozes, staff, surveys sent by other tools)."""
-    base = contact if contact is not None else Contact()
-    invited = dict(base.invited)
-    answered = dict(base.answered)
-    for i in invitations:
-        name = i.survey.name
-        if i.token_digests and i.reached_customer:
-            invited[name] = _later(invited.get(name), i.created_at)
-        if i.response is not None:
-            answered[name] = _later(answered.get(name), i.response.received_at)
-    return attrs.evolve(base, invited=invited, answered=answered)
-
-
-def _later(a: datetime | None, b: datetime) -> datetime:
-    return b if a is None or instant(b) > instant(a) else a
-
-
 def invite(
     ctx: Context,
     survey: Survey,
@@ -117,9 +96,9 @@ def invite(
     ctx.policy.check_channel(channel)
     now = ctx.clock.now()
     rules = ctx.policy.surveys
+    known = identity.survey_history(ctx, customer, contact)
     decision = eligibility(
-        customer=customer, survey=survey, channel=channel, now=now,
-        contact=history(identity.invitations_of_customer(ctx, customer), contact), rules=rules,
+        customer=customer, survey=survey, channel=channel, now=now, contact=known, rules=rules,
         case=case, case_status=case_status,
         their_cases=identity.cases_of_customer(ctx, customer) if case is None else (),
     )  # fmt: skip

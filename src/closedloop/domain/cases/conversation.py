@@ -32,7 +32,14 @@ from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.priority import Priority
 from closedloop.domain.cases.steps import _S, Due, apply_scheduled, open_case, reopen, scheduled
-from closedloop.domain.checks import items, require_actor, require_aware, require_filled, shown
+from closedloop.domain.checks import (
+    instant,
+    items,
+    require_actor,
+    require_aware,
+    require_filled,
+    shown,
+)
 from closedloop.domain.errors import StepRefusedError, ValidationError
 from closedloop.domain.latte import Stage, Step
 
@@ -272,6 +279,12 @@ def make_promise(
             "promise_id", f"case {case.id!r} already has a promise {promise_id!r}"
         )
     due_by = require_aware("due_by", due_by)
+    if instant(due_by) <= instant(require_aware("at", at)):
+        raise ValidationError.of(
+            "due_by",
+            f"due_by ({due_by.isoformat()}) must be after now ({at.isoformat()}): a promise "
+            "is of something still to come",
+        )
     event = Promised(
         case_id=case.id, version=case.version + 1, at=require_aware("at", at), by=require_actor(by),
         promise_id=promise_id, what=what, due_by=due_by, owner=owner,
