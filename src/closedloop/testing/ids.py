@@ -9,7 +9,8 @@ __all__ = ["SequentialIds"]
 
 
 class SequentialIds:
-    """Ids ``case-1``, ``case-2``, ... for ``Desk(ids=SequentialIds())``; thread-safe."""
+    """Ids ``case-1``, ``case-2``, ... for ``Desk(ids=SequentialIds())``: one counter for every
+    id the Desk makes (cases, invitations, promises); thread-safe."""
 
     def __init__(self, prefix: str = "case-") -> None:
         self.prefix = prefix
