@@ -7,7 +7,7 @@ database driver).
 Fixtures: ``closedloop_clock`` (a :class:`ManualClock` at Monday 2026-11-23 09:00 UTC),
 ``closedloop_store`` (an :class:`InMemoryStore`), ``closedloop_notifier`` (a
 :class:`RecordingNotifier`) and ``closedloop_desk`` (a ``Desk`` on all three, with
-sequential ids ``case-1``, ``case-2``, ...).
+sequential ids ``case-1``, ``case-2``, ... and a seeded ``rng``).
 """
 
 from __future__ import annotations
@@ -56,8 +56,17 @@ def closedloop_desk(
     closedloop_notifier: RecordingNotifier,
     closedloop_clock: ManualClock,
 ) -> Desk:
-    """A Desk on the in-memory store, the recording notifier and the manual clock."""
+    """A Desk on the in-memory store, the recording notifier and the manual clock, with a
+    seeded ``rng``: retry times (which vary by ``RetryPolicy.jitter``) repeat every run."""
+    import random
+
     from closedloop import Desk
     from closedloop.testing import SequentialIds
 
-    return Desk(closedloop_store, closedloop_notifier, clock=closedloop_clock, ids=SequentialIds())
+    return Desk(
+        closedloop_store,
+        closedloop_notifier,
+        clock=closedloop_clock,
+        ids=SequentialIds(),
+        rng=random.Random(0),
+    )

@@ -34,12 +34,17 @@ class ManualClock:
         return self._now
 
     def advance(self, delta: timedelta | None = None, **parts: float) -> datetime:
-        """Move forward by ``delta`` or by ``timedelta(**parts)``; return the new time."""
+        """Move forward by ``delta`` or by ``timedelta(**parts)`` of real time (across a
+        daylight-saving change too: the time stays in its zone); return the new time."""
         # The argument at fault in an error: ``delta``, or the one part given.
         field = next(iter(parts)) if delta is None and len(parts) == 1 else "delta"
+        if delta is not None and parts:
+            raise ValidationError.of(
+                "delta", f"advance() takes a timedelta or its parts, not both; got {parts}"
+            )
         try:
             step = delta if delta is not None else timedelta(**parts)
-        except (TypeError, OverflowError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise ValidationError.of(
                 field, f"advance() takes a timedelta or its parts: {exc}"
             ) from None
@@ -51,8 +56,8 @@ class ManualClock:
             raise ValidationError.of(
                 field, f"a clock advances forwards; got {step}. Use set() to go back"
             )
-        try:
-            moved = self._now + step
+        try:  # in UTC: a zone's wall clock skips or repeats an hour at a DST change
+            moved = (self._now.astimezone(UTC) + step).astimezone(self._now.tzinfo)
         except OverflowError:
             moved = datetime.max.replace(tzinfo=UTC)
         if moved.year > LAST_YEAR:
