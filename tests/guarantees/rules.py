@@ -280,9 +280,12 @@ def reopen_within_the_window(case: Case, window: timedelta) -> None:
             closed_at = event.at if event.stage is Stage.CLOSED else None
 
 
-def g8_nothing_internal_on_the_status_page(page: CustomerView, case: Case) -> None:
+def g8_nothing_internal_on_the_status_page(
+    page: CustomerView, case: Case, own: frozenset[str]
+) -> None:
     """G8: the customer's status page shows no internal note, call summary or action summary
-    (unless the same words were said to the customer)."""
+    (unless the same words were said to the customer), and what "you wrote" only what one
+    of their handles (``own``) wrote."""
     internal = {e.text for e in case.events if isinstance(e, Noted)}
     internal |= {e.summary for e in case.events if isinstance(e, ContactLogged | ActionTaken)}
     public = {e.text for e in case.events if isinstance(e, Replied)}
@@ -290,6 +293,10 @@ def g8_nothing_internal_on_the_status_page(page: CustomerView, case: Case) -> No
     shown = [entry.text for entry in page.entries]
     for text in internal - public:
         assert not any(text in seen for seen in shown), f"G8: {text!r} is on the status page"
+    theirs = {m.text for m in case.messages if m.customer in own}
+    for entry in page.entries:
+        if entry.what == "You wrote":
+            assert entry.text in theirs, f"G8: {entry.text!r} is not theirs to have written"
 
 
 def nothing_written_on_a_channel_that_cannot_carry_it(sent: Iterable[Notification]) -> None:

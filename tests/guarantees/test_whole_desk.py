@@ -319,7 +319,11 @@ class WholeDesk(RuleBasedStateMachine):
         }[act]
         page = self.both(do)
         if not isinstance(page, tuple):  # the page, not an error
-            rules.g8_nothing_internal_on_the_status_page(page, self.desks[0].get(page.reference))
+            desk = self.desks[0]
+            case = desk.get(page.reference)
+            known = desk.customers.of_handle(case.customer)
+            own = frozenset({case.customer} | (known.handles if known else set()))
+            rules.g8_nothing_internal_on_the_status_page(page, case, own)
 
     @rule()
     def erase_bob(self) -> None:

@@ -5,12 +5,14 @@ Checks :class:`closedloop.ports.CaseStorage`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from closedloop import codec
 from closedloop.domain.cases import conversation as talk
 from closedloop.domain.cases import steps as latte
 from closedloop.domain.cases.case import Case
@@ -59,12 +61,36 @@ class CaseStorageContract(StoreContract):
             store.commit(Change(case, 0))
             back = store.get(case.id)
             assert back == case
+            assert codec.dump_case(back) == codec.dump_case(case)  # zones by name too
             assert [e.at.utcoffset() for e in back.events] == [
                 e.at.utcoffset() for e in case.events
             ]
             assert back.messages[0].text == case.messages[0].text
         finally:
             self.close(store)
+
+    def test_r4_zones_and_every_feedback_field_read_back(self, store: CaseStore) -> None:
+        """An IANA zone stays that zone, a fixed offset that offset; locale, matter key and
+        the repeat flag are kept, whichever query reads the case."""
+        berlin = datetime(2026, 7, 1, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+        fixed = datetime(2026, 7, 1, 9, 0, tzinfo=timezone(timedelta(hours=2)))
+        feedback = attrs.evolve(
+            _feedback(), received_at=berlin, locale="de-AT", matter_key="order-7", repeated=True
+        )
+        case = latte.open_case("c1", feedback, at=berlin, due_at=fixed + timedelta(hours=4))
+        store.commit(Change(case, 0))
+        for back in (store.get("c1"), *store.cases_of("ann@example.com"), *store.unanswered()):
+            assert back == case
+            assert codec.dump_case(back) == codec.dump_case(case)
+            assert back.due_at is not None
+            zones = (str(back.opened_at.tzinfo), str(back.due_at.tzinfo))
+            assert zones == ("Europe/Berlin", "UTC+02:00")
+            message = back.messages[0]
+            assert (message.locale, message.matter_key, message.repeated) == (
+                "de-AT",
+                "order-7",
+                True,
+            )
 
     def test_r4_data_outlives_the_store_object(self, store: CaseStore) -> None:
         self._needs("persistent", "the data lives only as long as the store object")
@@ -87,6 +113,15 @@ class CaseStorageContract(StoreContract):
         store.commit(Change(opened("x", customer="bob@example.com"), 0))
         assert [c.id for c in store.cases_of("ann@example.com")] == ["z", "a", "b"]
         assert store.cases_of("nobody@example.com") == []
+
+    def test_r5_cases_of_is_every_case_ordered_as_instants(self, store: CaseStore) -> None:
+        """Closed cases too; opening times in other zones are compared as instants."""
+        tokyo = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))  # 01:00 UTC
+        new_york = datetime(2026, 11, 23, 8, 0, tzinfo=ZoneInfo("America/New_York"))  # 13:00
+        store.commit(Change(opened("ny", at=new_york), 0))
+        store.commit(Change(closed(opened("done", at=T0)), 0))  # 09:00 UTC
+        store.commit(Change(opened("tokyo", at=tokyo), 0))
+        assert [c.id for c in store.cases_of("ann@example.com")] == ["tokyo", "done", "ny"]
 
     def test_r5_due_is_open_cases_due_strictly_before_t_earliest_first(
         self, store: CaseStore
@@ -180,6 +215,16 @@ class CaseStorageContract(StoreContract):
         with pytest.raises(ValidationError, match="queue must be one of"):
             store.queue("unanswered")  # type: ignore[arg-type]
 
+    def test_r5_a_queue_is_ordered_by_queued_since_not_opened_at(self, store: CaseStore) -> None:
+        h = timedelta(hours=1)
+        waiting = []
+        for case_id, at, wrote_at in (("first", T0, T0 + 5 * h), ("second", T0 + h, T0 + 3 * h)):
+            case = latte.acknowledge(opened(case_id, at=at), at=at, by="amy")
+            waiting.append(talk.add_message(case, _feedback(), at=wrote_at, due_at=None))
+        store.commit_many([Change(case, 0) for case in waiting])
+        assert [c.id for c in store.queue(Queue.AWAITING_REPLY)] == ["second", "first"]
+        assert [c.id for c in store.queue(Queue.AWAITING_REPLY, limit=1)] == ["second"]
+
     def test_r5_cases_active_in_a_period_oldest_first(self, store: CaseStore) -> None:
         hour = timedelta(hours=1)
         early = opened("early", at=T0)
@@ -209,6 +254,16 @@ class CaseStorageContract(StoreContract):
         assert found.id == "c1"
         assert store.find_by_external_id("<other@mail>") is None
 
+    def test_r5_a_case_by_the_key_it_claimed_when_it_opened(self, store: CaseStore) -> None:
+        case = latte.open_case("c1", _feedback(), at=T0, claim="matter:order-7")
+        store.commit(Change(case, 0))
+        found = store.find_by_external_id("matter:order-7")
+        assert found is not None
+        assert found.id == "c1"
+        other = latte.open_case("c2", _feedback(), at=T0, claim="matter:order-7")
+        with pytest.raises(DuplicateExternalIdError):
+            store.commit(Change(other, 0))
+
     def test_r5_an_external_id_belongs_to_one_case(self, store: CaseStore) -> None:
         store.commit(Change(opened("c1", external_id="hook-1"), 0))
         with pytest.raises(DuplicateExternalIdError):
@@ -227,12 +282,15 @@ class CaseStorageContract(StoreContract):
             store.get("c1")
         assert store.find_by_external_id("hook-1") is None
 
-    def test_r5_limits_must_be_positive(self, store: CaseStore) -> None:
+    @pytest.mark.parametrize("limit", [0, -1])
+    def test_r5_limits_must_be_positive(self, store: CaseStore, limit: int) -> None:
         for query in (
-            lambda: store.due(T0, limit=0),
-            lambda: store.unanswered(limit=-1),
-            lambda: store.outbox_claim(T0, limit=0),
-            lambda: store.dead_letters(limit=0),
+            lambda: store.due(T0, limit=limit),
+            lambda: store.unanswered(limit=limit),
+            lambda: store.queue(Queue.UNANSWERED, limit=limit),
+            lambda: store.outbox_claim(T0, limit=limit),
+            lambda: store.outbox_ready(T0, limit=limit),
+            lambda: store.dead_letters(limit=limit),
         ):
             with pytest.raises(ValidationError, match="limit"):
                 query()

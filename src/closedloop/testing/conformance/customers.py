@@ -57,6 +57,17 @@ class CustomerStorageContract(StoreContract):
         assert store.customer_of("@ann") == restored
         assert store.customer_of("ann@example.com") == back
 
+    def test_r11_an_unlinked_handle_belongs_to_nobody(self, store: CaseStore) -> None:
+        ann = identity.link("cust-1", ["ann@example.com", "+44 1"], at=T0, by="amy")
+        store.commit_customers([CustomerChange(ann, 0)])
+        ann = identity.unlink(ann, "+44 1", at=T0, by="amy")
+        store.commit_customers([CustomerChange(ann, 1)])
+        assert store.customer_of("+44 1") is None
+        assert store.customer_of("ann@example.com") == ann
+        bob = identity.link("cust-2", ["+44 1"], at=T0, by="amy")
+        store.commit_customers([CustomerChange(bob, 0)])  # free for another customer
+        assert store.customer_of("+44 1") == bob
+
     def test_r11_customers_belong_to_their_tenant(self, store: CaseStore) -> None:
         ann = identity.link("cust-1", ["ann@example.com"], at=T0, by="amy")
         store.commit_customers([CustomerChange(ann, 0)])

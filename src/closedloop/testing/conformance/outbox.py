@@ -227,6 +227,33 @@ class OutboxStorageContract(StoreContract):
             1,
         )
 
+    def test_r7_a_dead_letter_delivered_after_all_is_sent(self, store: CaseStore) -> None:
+        (key,) = self._queue(store, "a")
+        store.outbox_claim(T0)
+        store.mark_failed(key, T0, "timed out", None)
+        store.mark_sent(key, T0 + _STEP)  # the notifier had delivered it after all
+        message = store.outbox_message(key)
+        assert (message.status, message.attempts, message.sent_at) == (
+            Delivery.SENT,
+            2,
+            T0 + _STEP,
+        )
+        assert store.dead_letters() == []
+
+    def test_r7_requeue_leaves_messages_that_are_not_dead_as_they_are(
+        self, store: CaseStore
+    ) -> None:
+        retrying, leased, sent = self._queue(store, "a", "b", "c")
+        store.outbox_claim(T0 + 2 * _STEP)  # leased for five minutes
+        retry_at = T0 + timedelta(hours=2)
+        store.mark_failed(retrying, T0 + 2 * _STEP, "refused", retry_at)
+        store.mark_sent(sent, T0 + 2 * _STEP)
+        before = [store.outbox_message(key) for key in (retrying, leased, sent)]
+        for key in (retrying, leased, sent):
+            store.requeue(key, T0)
+        assert [store.outbox_message(key) for key in (retrying, leased, sent)] == before
+        assert store.outbox_claim(T0 + 3 * _STEP) == []
+
     def test_r7_unknown_keys_are_not_found(self, store: CaseStore) -> None:
         for call in (
             lambda: store.outbox_message("nope"),

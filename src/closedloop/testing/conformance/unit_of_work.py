@@ -147,6 +147,12 @@ class UnitOfWorkContract(StoreContract):
         assert acme.get("c1") == case
         assert [m.key for m in acme.outbox_claim(later)] == ["c1/1/acknowledgement"]
 
+    def test_r6_another_tenant_is_a_store_of_the_same_class(self, store: CaseStore) -> None:
+        """Not a store the adapter wraps or inherits from."""
+        acme = store.for_tenant("acme")
+        assert isinstance(acme, type(store)), f"for_tenant returned a {type(acme).__name__}"
+        assert acme.for_tenant(store.tenant).tenant == store.tenant
+
     def test_r6_a_tenant_is_named(self, store: CaseStore) -> None:
         for bad in ("", "  "):
             with pytest.raises(ValidationError, match="tenant"):
