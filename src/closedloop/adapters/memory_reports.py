@@ -47,7 +47,9 @@ class MemoryReports:
             if t == self._tenant and f is not None and f.basis == basis
             and instant(f.last_at) < high
         ]  # fmt: skip
-        return totals.extend(settled)
+        totals.extend(settled)
+        totals.unsettled = [case.id for case in self.unsettled(until, basis)]
+        return totals
 
     def unsettled(self, until: datetime, basis: str) -> Iterator[Case]:
         """Cases opened before ``until`` whose facts do not hold there, by opening then id."""

@@ -236,13 +236,23 @@ _UNSETTLED = """
 """
 
 
+# Every unsettled case at once, in the totals' snapshot: a case that changes while a report
+# runs is then counted once, from its facts or replayed, never both.
+_UNSETTLED_IDS = """
+    SELECT case_id FROM case_facts
+    WHERE tenant = ? AND opened_us < ? AND (last_us >= ? OR basis <> ?)
+    ORDER BY opened_us, case_id
+"""
+
+
 def report_totals(
     read: Read, stream: Stream, tenant: str, since: datetime, until: datetime, basis: str,
     oldest: int, examples: int,
 ) -> Totals:  # fmt: skip
     """The totals of ``[since, until)`` over the settled cases, from SQL aggregates (case
-    ids order by code point: PostgreSQL's columns are ``COLLATE "C"``); ``stream`` runs the
-    one query whose rows may be many, handing them over as they come."""
+    ids order by code point: PostgreSQL's columns are ``COLLATE "C"``), with the ids of the
+    unsettled ones read alongside; ``stream`` runs the queries whose rows may be many,
+    handing them over as they come."""
     totals = totals_for(since, until, basis, oldest, examples)
     low, high = totals.low, totals.high
     active = (tenant, basis, high, low)
@@ -293,6 +303,7 @@ def report_totals(
             totals.add_declines(category, n)
         entry = NoLogEntry(case_id, asked, reason, load_datetime(at), by)
         totals.add_decline_example(category, (at_us, case_id, seq), entry)
+    totals.unsettled = [case_id for (case_id,) in read(_UNSETTLED_IDS, (tenant, high, high, basis))]
     return totals
 
 

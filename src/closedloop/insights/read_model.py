@@ -3,11 +3,13 @@ aggregated by the store, plus the few unsettled cases replayed (see ``docs/insig
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import cast
 
 import attrs
 
+from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.events import Kano
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.promises import PromiseFigures
@@ -33,13 +35,15 @@ from closedloop.insights.figures import (
     Section,
     Waiting,
 )
-from closedloop.ports import ReportStorage
+from closedloop.ports import CaseStore, ReadsManyCases, ReportStorage
 
 __all__ = ["CaseFigures", "case_figures", "rebuild_facts"]
 
 # The last instant a store takes: every case whose facts are missing or of other standards
 # is unsettled there.
 _END = datetime(2999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+#: How many unsettled cases a report reads at once.
+_PAGE = 500
 
 
 @attrs.frozen
@@ -71,7 +75,7 @@ def case_figures(
     moved are counted with the case they are on now, as they stood at ``until``)."""
     key = basis(standards, lifecycle)
     totals = store.report_totals(since, until, key, oldest=oldest, examples=examples)
-    for case in store.unsettled(until, key):
+    for case in _unsettled(store, totals, until, key):
         then = as_of(case, until)
         if then is not None:
             facts = case_facts(then, standards, lifecycle)
@@ -112,6 +116,24 @@ def case_figures(
         root_causes=_causes(totals, top),
         dissatisfiers=_causes(totals, top, Kano.DISSATISFIER),
     )
+
+
+def _unsettled(store: ReportStorage, totals: Totals, until: datetime, key: str) -> Iterator[Case]:
+    """The cases ``totals`` left out: those it names, read a page at a time (a case that
+    changed since is still counted once, as it stood at ``until``), else the store's
+    ``unsettled`` now."""
+    ids = totals.unsettled
+    if ids is None:
+        yield from store.unsettled(until, key)
+        return
+    many = store if isinstance(store, ReadsManyCases) else None
+    for start in range(0, len(ids), _PAGE):
+        page = ids[start : start + _PAGE]
+        if many is not None:
+            found = many.get_many(page)
+            yield from (found[case_id] for case_id in page if case_id in found)
+        else:
+            yield from (cast(CaseStore, store).get(case_id) for case_id in page)
 
 
 def _sections(totals: Totals, thresholds: KpiThresholds) -> Callable[[str, str], Section]:

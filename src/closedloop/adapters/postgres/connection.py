@@ -254,12 +254,15 @@ class PostgresBase:
     _s: str
 
     @contextmanager
-    def _tx(self, *, pipelined: bool = False) -> Iterator[psycopg.Cursor[Any]]:
+    def _tx(
+        self, *, pipelined: bool = False, snapshot: bool = False
+    ) -> Iterator[psycopg.Cursor[Any]]:
         """One transaction (the tenant setting made for row-level security first).
         ``pipelined``: statements whose results are not read go without waiting for the
         server (psycopg's pipeline mode), so a commit of a dozen statements costs two or
         three round trips; a statement's error then surfaces when a later result is read,
-        or at COMMIT, and rolls the transaction back all the same."""
+        or at COMMIT, and rolls the transaction back all the same. ``snapshot``: a read-only
+        transaction whose statements all see one snapshot (``REPEATABLE READ``)."""
         self._shared.ensure_ready()
         with (
             self._shared.connection() as conn,
@@ -268,6 +271,8 @@ class PostgresBase:
             conn.transaction(),
         ):
             cur = conn.cursor()
+            if snapshot:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             if self._shared.rls:
                 cur.execute("SELECT set_config('closedloop.tenant', %s, true)", (self._tenant,))
             yield cur

@@ -111,8 +111,9 @@ class PostgresReportStorage(PostgresBase):
         self, since: datetime, until: datetime, basis: str, *, oldest: int = 20,
         examples: int = 3,
     ) -> Totals:  # fmt: skip
-        """The totals of ``[since, until)`` over the settled cases, in one transaction."""
-        with self._tx() as cur:
+        """The totals of ``[since, until)`` over the settled cases, and the ids of the
+        others, in one snapshot."""
+        with self._tx(snapshot=True) as cur:
             read = self._reader(cur)
             return report_totals(read, read, self._tenant, since, until, basis, oldest, examples)
 

@@ -71,18 +71,27 @@ class _DjangoPostgres(DjangoStore, PostgresBase):
         return conn
 
     @contextmanager
-    def _tx(self, *, pipelined: bool = False) -> Iterator[psycopg.Cursor[Any]]:
+    def _tx(
+        self, *, pipelined: bool = False, snapshot: bool = False
+    ) -> Iterator[psycopg.Cursor[Any]]:
         """One ``transaction.atomic()`` block (the tenant named first for row-level
         security): committed, or its savepoint released, if the block returns. Never
-        pipelined: the connection and its transaction are Django's."""
-        from django.db import transaction
+        pipelined: the connection and its transaction are Django's. ``snapshot``: one
+        snapshot for every statement, when the block begins the transaction (inside the
+        host's own ``atomic()`` its isolation level stands)."""
+        from django.db import connections, transaction
 
+        outermost = not connections[self._using].in_atomic_block
+        with _django_errors(), errors(self._shared):
+            raw = self._raw()  # its first-use schema check is no statement of the block's
         with (
             _django_errors(),
             errors(self._shared),
             transaction.atomic(using=self._using),
-            self._shared.psycopg.Cursor(self._raw()) as cur,
+            self._shared.psycopg.Cursor(raw) as cur,
         ):
+            if snapshot and outermost:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             if self._shared.rls:
                 cur.execute("SELECT set_config('closedloop.tenant', %s, true)", (self._tenant,))
             yield cur

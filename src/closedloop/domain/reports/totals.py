@@ -107,6 +107,10 @@ class Totals:
         self.promises = [0, 0, 0, 0, 0]  # due, kept on time, kept late, open, missed announced
         self.declines: dict[str, int] = {}
         self.decline_examples: dict[str, list[tuple[Key, NoLogEntry]]] = {}
+        self.unsettled: list[str] | None = None
+        """The ids of the cases these totals leave out (facts missing, of another basis, or
+        changed at or after ``until``), by opening then id, read in the same snapshot as
+        the totals; None when the store reads them apart (``ReportStorage.unsettled``)."""
 
     # -- the fold of one case's facts ------------------------------------------------------
 

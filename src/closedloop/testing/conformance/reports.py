@@ -139,6 +139,18 @@ class ReportStorageContract(StoreContract):
         assert [c.id for c in reports.unsettled(T0 + _H, _BASIS)] == []
         assert [c.id for c in reports.unsettled(T0 + 1.5 * _H, _BASIS)] == ["r2"]
 
+    @pytest.mark.parametrize(("until", "basis"), [(72, _BASIS), (5.5, _BASIS), (72, "another")])
+    def test_r12_totals_that_name_the_unsettled_name_those_unsettled_reads(
+        self, store: CaseStore, reports: ReportStorage, until: float, basis: str
+    ) -> None:
+        """Optional: ``Totals.unsettled`` (None when not given) lists, in the totals'
+        snapshot, the cases ``unsettled`` gives, in its order."""
+        _commit(store, _world())
+        at = T0 + until * _H
+        found = reports.report_totals(T0 - 72 * _H, at, basis).unsettled
+        if found is not None:
+            assert found == [c.id for c in reports.unsettled(at, basis)]
+
     def test_r12_a_case_moving_on_replaces_its_facts(
         self, store: CaseStore, reports: ReportStorage
     ) -> None:

@@ -1,0 +1,69 @@
+"""A report whose period's cases change while it runs counts each case once: the totals and
+the cases they leave out are read in one snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from closedloop import Desk, SQLiteStore
+from closedloop.domain.reports.totals import Totals
+from closedloop.insights import compute
+from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
+from tests.helpers import START, make_feedback
+
+
+class Meanwhile:
+    """Runs ``writer`` (once) right after the store has read a report's totals."""
+
+    writer: Callable[[], object] | None = None
+
+    def report_totals(self, *args: Any, **kwargs: Any) -> Totals:
+        totals: Totals = super().report_totals(*args, **kwargs)  # type: ignore[misc]
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            writer()
+        return totals
+
+
+class MeanwhileMemory(Meanwhile, InMemoryStore):
+    pass
+
+
+class MeanwhileSQLite(Meanwhile, SQLiteStore):
+    pass
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Meanwhile]:
+    if request.param == "memory":
+        yield MeanwhileMemory()
+    else:
+        with MeanwhileSQLite(tmp_path / "race.db") as sqlite:
+            yield sqlite
+
+
+def test_a_case_that_changes_while_a_past_period_is_reported_counts_once(
+    store: Meanwhile,
+) -> None:
+    """A case settled when the totals were read, and changed before the report read the
+    unsettled cases, was counted twice: from its facts, and replayed."""
+    clock = ManualClock(START)
+    desk = Desk(store, RecordingNotifier(), clock=clock)  # type: ignore[arg-type]
+    cases = [desk.listen(make_feedback(customer=f"c{n}@example.com")) for n in range(3)]
+    for case in cases:
+        desk.acknowledge(case.id, by="amy")
+    clock.advance(days=2)
+    since, until = START - timedelta(days=1), clock.now()
+    clock.advance(days=1)
+    quiet = compute(store, since, until)  # type: ignore[arg-type]
+    store.writer = lambda: [desk.conversation.note(c.id, "later", by="amy") for c in cases[:2]]
+    busy = compute(store, since, until)  # type: ignore[arg-type]
+    assert store.writer is None  # the notes were written while the report ran
+    assert quiet.overall.opened == busy.overall.opened == 3
+    assert busy == quiet
+    assert compute(store, since, until) == quiet  # and after: replayed as of until
