@@ -19,6 +19,8 @@ from closedloop import (
     Feedback,
     FeedbackKind,
     Ladder,
+    LateMode,
+    Lateness,
     Notification,
     NotifierError,
     Policy,
@@ -217,6 +219,25 @@ def test_an_escalation_is_info_with_the_case_and_its_level(
     summary = [r for r in caplog.records if getattr(r, "escalated", None) == 1]
     assert len(summary) == 1
     assert summary[0].getMessage().startswith("sweep at")
+
+
+def test_a_sweep_that_only_announces_a_late_promise_is_info_and_counts_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Found by a newcomer's probe: its summary came out at DEBUG, without a late count."""
+    clock = ManualClock(START)
+    policy = Policy(lateness=Lateness(LateMode.NOTIFY))
+    desk = Desk(SQLiteStore(":memory:"), RecordingNotifier(), clock=clock, policy=policy)
+    case = desk.listen(feedback(CUSTOMERS[0], TEXTS[0], clock))
+    desk.acknowledge(case.id, by=STAFF[0])
+    desk.promises.make(case.id, what="A call", due_by=clock.now() + timedelta(hours=2),
+                       owner=STAFF[0], by=STAFF[0])  # fmt: skip
+    clock.advance(hours=2, seconds=1)
+    with caplog.at_level(logging.DEBUG, logger="closedloop.standards"):
+        report = desk.sweep()
+    assert report.late == (case.id,)
+    (summary,) = [r for r in caplog.records if r.getMessage().startswith("sweep at")]
+    assert (summary.levelno, getattr(summary, "late", None)) == (logging.INFO, 1)
 
 
 def test_an_erasure_is_info_with_counts_and_no_handle(

@@ -58,6 +58,7 @@ _COUNTED = (
     "reminded",
     "expired",
     "unreadable",
+    "late",
 )
 
 

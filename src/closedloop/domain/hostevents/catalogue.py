@@ -216,7 +216,8 @@ _ALL = (
     ),
     _kind(
         "case.warned",
-        "A pending step turned amber; its owner was warned.",
+        "A pending step turned amber; its owner was warned (without an owner, the "
+        "ladder's first rung).",
         _attr("target", _STR),
         _attr("standard", _STR),
         _DUE,
