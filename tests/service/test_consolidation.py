@@ -93,6 +93,19 @@ def test_a_case_still_owed_an_answer_is_joined_however_long_ago(
     assert again.id == first.id
 
 
+def test_without_key_an_old_unanswered_case_does_not_crowd_out_the_recent_one(
+    clock: ManualClock,
+) -> None:
+    """Found by a review: the rule for cases owed an answer (keyed feedback) made an old
+    unanswered case count for keyless feedback too, and a third case opened."""
+    desk = desk_with(clock, Consolidation(without_key=True))
+    old = desk.listen(note(clock, "Torn sofa"))
+    clock.advance(days=20)
+    recent = desk.listen(note(clock, "Broken lamp"))
+    assert recent.id != old.id
+    assert desk.listen(note(clock, "And the lamp's plug")).id == recent.id
+
+
 def test_a_closed_case_is_not_joined(desk: Desk, clock: ManualClock) -> None:
     first = desk.listen(note(clock, "Order 881", key="881", kind=FeedbackKind.QUESTION))
     desk.acknowledge(first.id, by="amy")

@@ -182,6 +182,23 @@ def test_a_case_picked_for_a_member_going_away_meanwhile_is_given_on(
     assert desk.teams.away("ann", by="lee") == []
 
 
+def test_a_case_given_on_while_another_writer_changes_it_is_still_given_on(
+    racing: AwayMeanwhile,
+) -> None:
+    """Found by a review: the giving on after the commit was not retried, so ``listen``
+    raised ConcurrencyError for a case it had stored, and the case stayed with ann."""
+    desk, _ = _desk(racing, rule="round_robin")  # type: ignore[arg-type]
+
+    def note() -> None:
+        (case,) = racing.cases_of("c0-refund@example.com")  # type: ignore[attr-defined]
+        desk.conversation.note(case.id, "meanwhile", by="lee")
+
+    racing.writers = [lambda: desk.teams.away("ann", by="lee"), note]
+    (case_id,) = _listen(desk, 1, "refund")
+    assert desk.get(case_id).owner == "bo"
+    assert racing.writers == []
+
+
 def test_away_without_a_rule_puts_cases_back_in_the_team_queue(every_store: CaseStore) -> None:
     desk, _ = _desk(every_store)
     (teamed,) = _listen(desk, 1, "refund")

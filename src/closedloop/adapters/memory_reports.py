@@ -17,7 +17,7 @@ from closedloop.adapters.common import (
 )
 from closedloop.domain.cases.case import Case
 from closedloop.domain.reports.facts import Attribution, CaseFacts
-from closedloop.domain.reports.totals import Totals
+from closedloop.domain.reports.totals import NAMED_UNSETTLED, Totals
 
 __all__ = ["MemoryReports"]
 
@@ -48,7 +48,8 @@ class MemoryReports:
             and instant(f.last_at) < high
         ]  # fmt: skip
         totals.extend(settled)
-        totals.unsettled = [case.id for case in self.unsettled(until, basis)]
+        named = [case.id for case in self.unsettled(until, basis)]
+        totals.unsettled = named if len(named) <= NAMED_UNSETTLED else None
         return totals
 
     def unsettled(self, until: datetime, basis: str) -> Iterator[Case]:

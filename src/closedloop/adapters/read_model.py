@@ -14,14 +14,20 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from closedloop.adapters.common import check_basis, check_instant, check_keys, totals_for
+from closedloop.adapters.common import totals_for
 from closedloop.adapters.rows import us
 from closedloop.codec import dump_datetime, load_datetime
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.events import Kano
 from closedloop.domain.customers.nolog import NoLogEntry
-from closedloop.domain.reports.facts import AGE_BUCKETS, Attribution, CaseFacts
-from closedloop.domain.reports.totals import CAUSE_EXAMPLES, KpiTally, Totals, Waiter
+from closedloop.domain.reports.facts import AGE_BUCKETS, CaseFacts
+from closedloop.domain.reports.totals import (
+    CAUSE_EXAMPLES,
+    NAMED_UNSETTLED,
+    KpiTally,
+    Totals,
+    Waiter,
+)
 from closedloop.domain.standards.standard import Target
 
 __all__ = [
@@ -30,13 +36,11 @@ __all__ = [
     "Read",
     "Rows",
     "Stream",
-    "attributions",
     "fact_rows",
     "marker_rows",
     "missing_rows",
     "report_totals",
     "rows_for",
-    "unsettled_page",
 ]
 
 Rows = list[tuple[object, ...]]
@@ -226,14 +230,6 @@ _DECLINES = f"""
     ) AS declined
     WHERE first <= ?
 """
-# After the last page's (opened_us, case_id) as a row value: SQLite and PostgreSQL seek the
-# index to it. Spelled out with OR, SQLite scanned from the first case for every page.
-_UNSETTLED = """
-    SELECT case_id, opened_us FROM case_facts
-    WHERE tenant = ? AND opened_us < ? AND (opened_us, case_id) > (?, ?)
-        AND (last_us >= ? OR basis <> ?)
-    ORDER BY opened_us, case_id LIMIT ?
-"""
 
 
 # Every unsettled case at once, in the totals' snapshot: a case that changes while a report
@@ -241,7 +237,7 @@ _UNSETTLED = """
 _UNSETTLED_IDS = """
     SELECT case_id FROM case_facts
     WHERE tenant = ? AND opened_us < ? AND (last_us >= ? OR basis <> ?)
-    ORDER BY opened_us, case_id
+    ORDER BY opened_us, case_id LIMIT ?
 """
 
 
@@ -303,7 +299,8 @@ def report_totals(
             totals.add_declines(category, n)
         entry = NoLogEntry(case_id, asked, reason, load_datetime(at), by)
         totals.add_decline_example(category, (at_us, case_id, seq), entry)
-    totals.unsettled = [case_id for (case_id,) in read(_UNSETTLED_IDS, (tenant, high, high, basis))]
+    named = read(_UNSETTLED_IDS, (tenant, high, high, basis, NAMED_UNSETTLED + 1))
+    totals.unsettled = [case_id for (case_id,) in named] if len(named) <= NAMED_UNSETTLED else None
     return totals
 
 
@@ -366,43 +363,3 @@ class _Kpis:
         found.met += met
         if took is not None:
             found.times.add_bucket(took, n)
-
-
-_OWNERS = """
-    SELECT case_id, owner, team FROM case_facts
-    WHERE tenant = ? AND basis <> '' AND last_us < ? AND case_id IN ({})
-"""
-_CASE_TAGS = """
-    SELECT case_id, tag FROM fact_tags
-    WHERE tenant = ? AND basis <> '' AND last_us < ? AND case_id IN ({}) ORDER BY case_id, tag
-"""
-
-
-def attributions(
-    read: Read, tenant: str, case_ids: Sequence[str], until: datetime, page: int
-) -> dict[str, Attribution]:
-    """The attribution of each of ``case_ids`` whose stored facts hold at ``until``, looked
-    up ``page`` ids per statement."""
-    ids = check_keys("case_ids", case_ids)
-    high = us(check_instant("until", until))
-    found: dict[str, Attribution] = {}
-    for start in range(0, len(ids), page):
-        some = ids[start : start + page]
-        marks = ", ".join("?" * len(some))
-        tags: dict[str, list[str]] = {}
-        for case_id, tag in read(_CASE_TAGS.format(marks), (tenant, high, *some)):
-            tags.setdefault(case_id, []).append(tag)
-        for case_id, owner, team in read(_OWNERS.format(marks), (tenant, high, *some)):
-            found[case_id] = Attribution(owner or None, team or None, tuple(tags.get(case_id, ())))
-    return found
-
-
-def unsettled_page(
-    read: Read, tenant: str, until: datetime, basis: str, after: tuple[int, str], limit: int
-) -> list[tuple[str, int]]:  # fmt: skip
-    """Up to ``limit`` (id, opened_us) of cases opened before ``until`` whose facts do not
-    hold there, after ``after`` in (opened_us, id) order."""
-    high = us(check_instant("until", until))
-    check_basis(basis)
-    params = (tenant, high, after[0], after[1], high, basis, limit)
-    return [(case_id, opened) for case_id, opened in read(_UNSETTLED, params)]

@@ -54,7 +54,7 @@ MAX_LIMIT: Final = 100_000
 #: bytes, where a character takes up to 4.
 MAX_KEY: Final = 256
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def shown(value: object, width: int = 60) -> str:

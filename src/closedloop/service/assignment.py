@@ -127,7 +127,10 @@ def commit_picked(
         if chosen.owner != leaving and not _available(ctx, chosen.owner):
             # They went away while we picked: `away` may have looked for their cases before
             # this one was committed, so give it on as `away` would (one of us sees the other).
-            return given_on(ctx, moved.id, chosen.owner, "closedloop") or moved
+            try:
+                return given_on(ctx, moved.id, chosen.owner, "closedloop") or moved
+            except ConcurrencyError:
+                return moved  # committed all the same; writers keep changing it
         return moved
     assert taken is not None
     raise taken  # other writers took the team's turn every time
@@ -137,10 +140,22 @@ def _available(ctx: Context, agent: str) -> bool:
     return availability(ctx, (agent,))[agent].available_at(ctx.clock.now())
 
 
-def given_on(ctx: Context, case_id: str, agent: str, by: str) -> Case | None:
+def given_on(ctx: Context, case_id: str, agent: str, by: str, tries: int = 5) -> Case | None:
     """Give the case ``agent`` owns, as they go away, to the member of its team the rule
     picks (or back to the team's queue: an ``Assigned`` event with reason ``"owner_away"``);
-    None when it is no longer theirs or stays theirs (in no team, nobody to pick)."""
+    None when it is no longer theirs or stays theirs (in no team, nobody to pick). Read
+    again and retried when another writer changed the case meanwhile (the last try's
+    ``ConcurrencyError`` is raised)."""
+    for attempt in range(tries):
+        try:
+            return _given_on(ctx, case_id, agent, by)
+        except ConcurrencyError:
+            if attempt == tries - 1:
+                raise
+    return None
+
+
+def _given_on(ctx: Context, case_id: str, agent: str, by: str) -> Case | None:
     team = ctx.store.get(case_id).team
 
     def make(case: Case, chosen: Pick | None) -> Case:

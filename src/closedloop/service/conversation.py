@@ -311,8 +311,17 @@ def add_message(ctx: Context, case_id: str, feedback: Feedback) -> Case:
 _ATTEMPTS = 10
 
 
-def _add_once(ctx: Context, case_id: str, feedback: Feedback) -> Case:
+def join(ctx: Context, case: Case, feedback: Feedback) -> Case:
+    """Join ``feedback`` to ``case`` as the caller read it, once: a case changed since
+    (closed, erased, merged, or only written to) raises ``ConcurrencyError``, so that the
+    caller, which chose the case by what it read, can choose again."""
+    return _add_once(ctx, case.id, feedback, expected=case.version)
+
+
+def _add_once(ctx: Context, case_id: str, feedback: Feedback, expected: int | None = None) -> Case:
     case = ctx.store.get(case_id)
+    if expected is not None and case.version != expected:
+        raise ConcurrencyError(case_id, expected, case.version)
     key = feedback.external_id
     if key is not None and any(m.external_id == key for m in case.messages):
         return case  # it joined since we looked it up; the version check covers the rest

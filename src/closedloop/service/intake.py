@@ -12,12 +12,12 @@ from closedloop.domain.cases.labelling import route
 from closedloop.domain.change import Change
 from closedloop.domain.checks import derived_key, shown
 from closedloop.domain.customers.consolidation import matching_case, matter_of
-from closedloop.domain.errors import DuplicateExternalIdError, ValidationError
+from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError, ValidationError
 from closedloop.domain.teams.choice import Pick
 from closedloop.service import identity
 from closedloop.service.assignment import commit_picked
 from closedloop.service.context import Context
-from closedloop.service.conversation import add_message
+from closedloop.service.conversation import join
 from closedloop.service.lifecycle import check_feedback, open_new
 from closedloop.service.logs import intake as log
 
@@ -40,7 +40,11 @@ def listen(ctx: Context, feedback: Feedback) -> Case:
         candidates = identity.cases_of_customer(ctx, feedback.customer)
         target = matching_case(feedback, candidates, rule)
         if target is not None:
-            return _logged(ctx, add_message(ctx, target.id, feedback), "a message joining")
+            try:
+                return _logged(ctx, join(ctx, target, feedback), "a message joining")
+            except (ConcurrencyError, DuplicateExternalIdError):
+                # It changed since we read it (closed, erased, merged...): choose again.
+                continue
         # A new case claims a key of its own: of two writers that read the same cases, the
         # second to commit is refused and, reading again, joins the first's case.
         handles = identity.handles_of(ctx, feedback.customer)
@@ -155,7 +159,7 @@ def _open_many(ctx: Context, items: list[Feedback]) -> list[Case]:
 
 #: How often a batch looks its external ids up again while other writers store them: the
 #: last of n batches sharing deliveries may need n.
-_ATTEMPTS = 10
+_ATTEMPTS = 50
 
 
 def _listen_batch(ctx: Context, items: list[Feedback], now: datetime, lookup: bool) -> list[Case]:

@@ -81,22 +81,11 @@ class Teams:
         after = ""
         while page := agents.open_cases_of(agent, after=after, limit=100):
             for case_id in page:
-                case = self._reassign_retrying(case_id, agent, by)
+                case = given_on(self._ctx, case_id, agent, by)
                 if case is not None:
                     moved.append(case)
             after = page[-1]
         return moved
-
-    def _reassign_retrying(self, case_id: str, agent: str, by: str, tries: int = 5) -> Case | None:
-        """``given_on``, read again and retried when another writer changed the case
-        in between (the error of the last try is raised)."""
-        for attempt in range(tries):
-            try:
-                return given_on(self._ctx, case_id, agent, by)
-            except ConcurrencyError:
-                if attempt == tries - 1:
-                    raise
-        return None
 
     def back(self, agent: str) -> None:
         """Mark ``agent`` available again (their former cases stay where they went)."""

@@ -15,12 +15,11 @@ from closedloop.adapters.read_model import (
     FACT_INSERTS,
     Read,
     Rows,
-    attributions,
     fact_rows,
     marker_rows,
     report_totals,
-    unsettled_page,
 )
+from closedloop.adapters.read_model_lookups import attributions, unsettled_page
 from closedloop.adapters.rows import group
 from closedloop.domain.cases.case import Case
 from closedloop.domain.reports.facts import Attribution, CaseFacts

@@ -13,11 +13,10 @@ from closedloop.adapters.read_model import (
     CHILD_TABLES,
     FACT_INSERTS,
     Rows,
-    attributions,
     fact_rows,
     report_totals,
-    unsettled_page,
 )
+from closedloop.adapters.read_model_lookups import attributions, unsettled_page
 from closedloop.adapters.rows import group
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView, run
 from closedloop.domain.cases.case import Case

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from closedloop.adapters.read_model import attributions, report_totals
+from closedloop.adapters.read_model import report_totals
+from closedloop.adapters.read_model_lookups import attributions
 from closedloop.adapters.sqlite.agents import SQLiteAgents
 from closedloop.adapters.sqlite.cases import SQLiteCaseStorage
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView, _translated

@@ -53,14 +53,15 @@ def matching_case(
 ) -> Case | None:
     """The open case ``feedback`` joins under ``rule``, if any (the most recent match)."""
     key = feedback.matter_key
+    cases = list(open_cases)
     live = [
         c
-        for c in open_cases
-        if c.is_active
-        and (c.awaiting_customer or c.queue in _OWED or _recent(c, feedback, rule.within))
+        for c in cases
+        if c.is_active and (c.awaiting_customer or _recent(c, feedback, rule.within))
     ]
-    if key is not None:
-        same = [c for c in live if any(m.matter_key == key for m in c.messages)]
+    if key is not None:  # the matter still owed our answer, however long ago they wrote
+        owed = [c for c in cases if c.is_active and c.queue in _OWED and c not in live]
+        same = [c for c in live + owed if any(m.matter_key == key for m in c.messages)]
         return max(same, key=lambda c: instant(c.opened_at), default=None)
     if rule.without_key:
         same_kind = [c for c in live if c.kind is feedback.kind]

@@ -216,8 +216,7 @@ _ALL = (
     ),
     _kind(
         "case.warned",
-        "A pending step turned amber; its owner was warned (without an owner, the "
-        "ladder's first rung).",
+        "A pending step turned amber; its owner (else the ladder's first rung) was warned.",
         _attr("target", _STR),
         _attr("standard", _STR),
         _DUE,

@@ -90,6 +90,12 @@ class CauseTally:
         self.examples: list[tuple[Key, str]] = []
 
 
+#: The most unsettled cases a store names with its totals (``Totals.unsettled``): past it
+#: (a database whose facts are all stale, before a back-fill) a report pages through them
+#: with ``ReportStorage.unsettled`` instead of holding every id.
+NAMED_UNSETTLED = 20_000
+
+
 class Totals:
     """What a report of ``[since, until)`` counts, added up case by case or group by group."""
 
@@ -110,7 +116,8 @@ class Totals:
         self.unsettled: list[str] | None = None
         """The ids of the cases these totals leave out (facts missing, of another basis, or
         changed at or after ``until``), by opening then id, read in the same snapshot as
-        the totals; None when the store reads them apart (``ReportStorage.unsettled``)."""
+        the totals; None when the store reads them apart (``ReportStorage.unsettled``), as
+        it does past :data:`NAMED_UNSETTLED` of them."""
 
     # -- the fold of one case's facts ------------------------------------------------------
 

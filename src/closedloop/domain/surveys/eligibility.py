@@ -18,6 +18,7 @@ from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.contact import Lapsed
 from closedloop.domain.cases.events import Acknowledged, CustomerEscalated, Reopened
+from closedloop.domain.cases.queues import Queue
 from closedloop.domain.checks import (
     LONGEST,
     instant,
@@ -284,7 +285,8 @@ def eligibility(
 
     if contact.staff:
         return no(Reason.STAFF)
-    if case is None and any(c.is_active and not _answered(c) for c in their_cases):
+    # By the queue a case is in, kept on it: no history read for each of their cases.
+    if case is None and any(c.queue is Queue.UNANSWERED for c in their_cases):
         return no(Reason.NEVER_ANSWERED)
     if case is not None:
         if not _answered(case):
