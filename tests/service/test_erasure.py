@@ -291,3 +291,30 @@ def test_handles_unlinked_earlier_go_unless_another_customer_holds_them(desk: De
     assert "old@example.com" not in history
     assert "+44 1" not in history
     assert desk.customers.get("crm-2").handles == {"+44 1"}
+
+
+@pytest.mark.parametrize("undo", ["unmerge", "unlink"])
+def test_undoing_a_merge_after_an_erasure_keeps_the_pseudonym_erased(
+    desk: Desk, clock: ManualClock, notifier: RecordingNotifier, undo: str
+) -> None:
+    """Found by a newcomer's erasure probe: an unmerge after the erasure gave the pseudonym
+    back to the other record, which has no erasure in its history, and every safeguard
+    went off: a reply was handed to the notifier addressed to the pseudonym."""
+    desk.customers.link("ann@example.com", customer="crm-1", by="crm")
+    desk.customers.link("ann.old@example.com", customer="crm-2", by="crm")
+    desk.customers.merge("crm-1", "crm-2", by="crm")
+    case = desk.listen(make_feedback(customer="ann@example.com"))
+    desk.acknowledge(case.id, by="amy")
+    desk.outbox.dispatch()
+    pseudonym = desk.customers.erase("ann@example.com").pseudonym
+    if undo == "unmerge":
+        desk.customers.unmerge("crm-1", "crm-2", by="crm")
+        assert desk.customers.get("crm-2").handles == frozenset()
+    else:
+        with pytest.raises(ValidationError, match="pseudonym an erasure left"):
+            desk.customers.unlink("crm-1", pseudonym, by="crm")
+    assert pseudonym in desk.customers.get("crm-1").handles
+    before = len(notifier.sent)
+    desk.conversation.reply(case.id, "Your refund is on its way", by="amy")
+    desk.outbox.dispatch()
+    assert notifier.sent[before:] == []

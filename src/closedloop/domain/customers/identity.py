@@ -133,6 +133,12 @@ def unlink(customer: Customer, handle: str, *, at: datetime, by: str) -> Custome
         raise ValidationError.of(
             "handle", f"{handle!r} is not a handle of customer {customer.id!r}"
         )
+    if customer.is_erased(handle):
+        raise ValidationError.of(
+            "handle",
+            f"{handle!r} is the pseudonym an erasure left on customer {customer.id!r}: it "
+            "stays with them, so that nothing is ever sent to it",
+        )
     event = _event(customer, IdentityChange.UNLINKED, at, by, (handle,))
     return _with(customer, event, customer.handles - {handle})
 
@@ -153,7 +159,8 @@ def merge(into: Customer, other: Customer, *, at: datetime, by: str) -> tuple[Cu
 
 def unmerge(into: Customer, other: Customer, *, at: datetime, by: str) -> tuple[Customer, Customer]:
     """Undo the last merge of ``other`` into ``into``: the handles it moved go back
-    (those still on ``into``; a handle unlinked since stays unlinked)."""
+    (those still on ``into``; a handle unlinked since stays unlinked, and the pseudonym of
+    an erasure since stays on ``into``, whose history records the erasure)."""
     if other.merged_into != into.id:
         raise ValidationError.of("other", f"customer {other.id!r} is not merged into {into.id!r}")
     merged = next(
@@ -161,7 +168,7 @@ def unmerge(into: Customer, other: Customer, *, at: datetime, by: str) -> tuple[
         for e in reversed(into.events)
         if e.change is IdentityChange.MERGED and e.other == other.id
     )
-    back = tuple(h for h in merged.handles if h in into.handles)
+    back = tuple(h for h in merged.handles if h in into.handles and not into.is_erased(h))
     kept = _with(into, _event(into, IdentityChange.UNMERGED, at, by, back, other.id),
                  into.handles - set(back))  # fmt: skip
     restored = _with(other, _event(other, IdentityChange.RESTORED, at, by, back, into.id),
