@@ -259,6 +259,8 @@ def test_the_html_report_compares_with_the_period_before(demo_db: Path, tmp_path
     ("args", "message"),
     [
         (["--since", "2026-13-01"], "is not a date"),
+        (["--since", "1969-12-31"], "'1969-12-31' is out of range"),  # said "is not a date"
+        (["--until", "8999-12-31"], "--until '8999-12-31' is out of range"),
         (["--since", "2026-10-05T10:00"], "has no time zone"),
         (["--since", "2026-10-09", "--until", "2026-10-05"], "must be after"),
     ],

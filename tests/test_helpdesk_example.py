@@ -158,3 +158,28 @@ def test_the_timer_runs_the_jobs(helpdesk: Running) -> None:
             break
         helpdesk.app._stop.wait(0.01)
     assert [n.purpose for n in helpdesk.notifier.sent][:1] == ["escalation"]
+
+
+def test_with_smtp_staff_alerts_go_to_the_staff_mailbox() -> None:
+    """Found by a newcomer's probe: --smtp gave no address_of, so every escalation to the
+    ladder's roles (team-lead, ...) became a dead letter."""
+    import argparse
+
+    from app import _notifier
+
+    from closedloop import Channel, Notification, SmtpNotifier
+
+    def alert(to: str) -> Notification:
+        return Notification(
+            key=f"k-{to}", case_id="c", to=to, channel=Channel.EMAIL, purpose="escalation",
+            subject="s", body="b", created_at=START,
+        )  # fmt: skip
+
+    for staff, expected in ((None, "support@shop.example"), ("leads@shop.example",) * 2):
+        args = argparse.Namespace(smtp="127.0.0.1:2525", sender="support@shop.example",
+                                  staff=staff, webhook_url=None)  # fmt: skip
+        notifier = _notifier(args)
+        assert isinstance(notifier, SmtpNotifier)
+        for role in ("team-lead", "head-of-service-quality", "executive"):
+            assert notifier.recipient(alert(role)) == expected
+        assert notifier.recipient(alert("ann@example.com")) == "ann@example.com"

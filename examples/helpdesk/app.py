@@ -344,7 +344,11 @@ class Helpdesk:
 def _notifier(args: argparse.Namespace) -> Notifier:
     if args.smtp:
         host, _, port = args.smtp.partition(":")
-        return SmtpNotifier(host, int(port or 25), sender=args.sender, reply_to=args.sender)
+        staff = args.staff or args.sender  # every staff role the ladder names, one mailbox
+        return SmtpNotifier(
+            host, int(port or 25), sender=args.sender, reply_to=args.sender,
+            address_of=lambda role: staff,
+        )  # fmt: skip
     if args.webhook_url:
         secret = os.environ.get("HELPDESK_NOTIFY_SECRET")
         if not secret:
@@ -361,6 +365,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--interval", type=float, default=60.0, help="seconds between jobs")
     parser.add_argument("--smtp", metavar="HOST:PORT", help="send email through this server")
     parser.add_argument("--sender", default="support@example.com", help="From and Reply-To")
+    parser.add_argument("--staff", help="mailbox for escalations and staff alerts (--sender)")
     parser.add_argument("--webhook-url", help="POST notifications to your app instead")
     args = parser.parse_args(argv)
     secret = os.environ.get("HELPDESK_WEBHOOK_SECRET")

@@ -25,7 +25,7 @@ from closedloop import (
 )
 from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
-from tests.helpers import START, make_feedback
+from tests.helpers import START, make_feedback, take_step
 
 SECRET = "s3cret-for-the-status-links-0123"
 LINKS = StatusLinks(secret=SECRET, url="https://help.acme.example/s/{token}")
@@ -418,3 +418,26 @@ def test_the_page_shows_the_customers_own_messages_merged_in_and_from_linked_han
         ("We acknowledged your message", ""),
     ]
     assert [e.at for e in page.entries] == sorted(e.at for e in page.entries)
+
+
+def test_a_reopen_by_staff_is_ours_and_keeps_its_reason_from_the_customer(
+    desk: Desk, clock: ManualClock
+) -> None:
+    """Found by a newcomer's probe: an agent's reopen read "You told us it is not resolved",
+    with the agent's internal reason."""
+    case = desk.listen(make_feedback(customer="ann@example.com"))
+    for step in ("acknowledge", "take_action", "thank", "explain"):
+        take_step(desk, case.id, step)
+    desk.reopen(case.id, reason="QA audit: amy forgot the refund", by="amy")
+    page = desk.portal.view(desk.portal.link(case.id))
+    assert (page.entries[-1].by_customer, page.entries[-1].what) == (False, "We reopened your case")
+    assert "QA audit" not in repr(page)
+    for step in ("take_action", "thank", "explain"):
+        take_step(desk, case.id, step)
+    desk.reopen(case.id, reason="Still no refund")  # by the customer
+    last = desk.portal.view(desk.portal.link(case.id)).entries[-1]
+    assert (last.by_customer, last.what, last.text) == (
+        True,
+        "You told us it is not resolved",
+        "Still no refund",
+    )

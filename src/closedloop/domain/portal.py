@@ -226,6 +226,8 @@ def _entries(event: ev.Event, links: StatusLinks, own: frozenset[str]) -> list[S
             for fb in event.messages
             if fb.customer in own
         ]
+    if isinstance(event, ev.Reopened) and event.by not in own:  # staff's reason is theirs
+        return [StatusEntry(event.at, False, "We reopened your case")]
     entry = _entry(event, links)
     return [] if entry is None else [entry]
 
