@@ -49,7 +49,8 @@ def kill_child_mid_delivery(db: Path, marker: Path, stage: str) -> str:
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(db), str(marker), stage])
     try:
         deadline = time.monotonic() + 30
-        while not marker.exists() and time.monotonic() < deadline:
+        # Until it is written, not only made: a kill in between would leave it empty.
+        while not (marker.exists() and marker.read_text()) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert marker.exists(), "the child never reached the notifier"
     finally:

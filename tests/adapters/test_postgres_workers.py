@@ -84,7 +84,8 @@ def test_a_killed_dispatcher_is_taken_over_after_the_lease_with_the_same_key(
     child = subprocess.Popen([sys.executable, "-c", DISPATCHER, dsn, schema, str(marker)])
     try:
         deadline = time.monotonic() + 30
-        while not marker.exists() and time.monotonic() < deadline:
+        # Until the key is written, not only the file made: a kill in between left it empty.
+        while not (marker.exists() and marker.read_text()) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert marker.exists(), "the child never reached the notifier"
     finally:

@@ -192,7 +192,8 @@ def test_a_dispatcher_killed_mid_delivery_loses_no_event(tmp_path: Path) -> None
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(db), str(marker)])
     try:
         deadline = time.monotonic() + 30
-        while not marker.exists() and time.monotonic() < deadline:
+        # Until it is written, not only made: a kill in between would leave it empty.
+        while not (marker.exists() and marker.read_text()) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert marker.exists(), "the child never reached the event handler"
         time.sleep(0.05)  # the file is written whole before the child sleeps
