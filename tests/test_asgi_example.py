@@ -123,6 +123,12 @@ def test_stale_versions_impossible_steps_and_bad_requests_get_their_status(clien
     no_summary = client.step(case_id, "take_action", by="sam", expected_version=2)
     assert no_summary.status_code == 422  # it was a 500 (found by a newcomer's probe)
     assert "summary" in no_summary.json()["message"]
+    # Found by a newcomer's probe: an empty summary was a 409, and "by": null was stored as
+    # the name "None".
+    blank = client.step(case_id, "take_action", by="sam", expected_version=2, summary="")
+    assert (blank.status_code, blank.json()["error"]) == (422, "StepRefusedError")
+    nobody = client.step(case_id, "take_action", by=None, expected_version=2, summary="Refund")
+    assert nobody.status_code == 422
     assert client.http.get("/cases/nope").status_code == 404
     forged = client.webhook("msg_3", {"customer": "eve@example.com", "text": "x"}, secret=FORGED)
     assert forged.status_code == 401

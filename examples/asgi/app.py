@@ -33,6 +33,7 @@ from closedloop import (
     LifecycleError,
     Notifier,
     SQLiteStore,
+    StepRefusedError,
     ValidationError,
     WebhookError,
     WebhookPayloadError,
@@ -109,17 +110,15 @@ def make_app(
             raise ValidationError.of(missing[0], f"{name} needs {' and '.join(missing)}")
         fields = {f: data[f] for f in _STEPS[name] if data.get(f) is not None}
         take: Callable[..., Awaitable[Case]] = getattr(adesk, name)
-        moved = await take(
-            case_id, by=str(data.get("by", "agent")), expected_version=version, **fields
-        )
+        moved = await take(case_id, by=data.get("by", "agent"), expected_version=version, **fields)
         return JSONResponse(_case_json(moved))
 
     async def reply(request: Request) -> Response:
         data = await _json(request)
         moved = await adesk.conversation.reply(
             request.path_params["case_id"],
-            str(data.get("text", "")),
-            by=str(data.get("by", "agent")),
+            data.get("text", ""),
+            by=data.get("by", "agent"),
         )
         return JSONResponse(_case_json(moved))
 
@@ -166,6 +165,7 @@ def make_app(
         exception_handlers={
             CaseNotFoundError: errors(404),
             ConcurrencyError: errors(409),  # someone changed the case: reload, try again
+            StepRefusedError: errors(422),  # the step refused what was sent (an empty summary)
             LifecycleError: errors(409),  # a step not allowed at this stage
             ValidationError: errors(422),
             ClosedLoopError: errors(500),
