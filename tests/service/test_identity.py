@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from closedloop import (
     Channel,
+    Customer,
     CustomerNotFoundError,
     Desk,
     Feedback,
@@ -16,7 +17,7 @@ from closedloop import (
     ValidationError,
 )
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
-from tests.helpers import START
+from tests.helpers import START, Burst
 
 
 def test_linked_handles_are_one_customer_with_the_hosts_id(desk: Desk) -> None:
@@ -109,3 +110,25 @@ def test_any_merge_then_unmerge_gives_both_customers_their_handles_back(
     assert (kept.handles, restored.handles) == (mine, theirs)
     assert all(desk.customers.of_handle(h) == restored for h in theirs)
     assert all(desk.customers.of_handle(h) == kept for h in mine)
+
+
+class LinkedMeanwhile(Burst, InMemoryStore):
+    """Another writer right after each read of a customer record."""
+
+    def customer(self, customer_id: str) -> Customer:
+        found = super().customer(customer_id)
+        self.after_read()
+        return found
+
+
+def test_a_link_racing_another_link_of_the_customer_is_retried() -> None:
+    """Found by a newcomer's probe on PostgreSQL: 51 of 100 simultaneous links of new handles
+    to one customer raised ConcurrencyError."""
+    store = LinkedMeanwhile()
+    desk = Desk(store, RecordingNotifier(), clock=ManualClock(START))
+    desk.customers.link("ann@example.com", customer="crm-1", by="crm")
+    store.writers = [lambda: desk.customers.link("@ann", customer="crm-1", by="crm")]
+    linked = desk.customers.link("+44 7700 900123", customer="crm-1", by="crm")
+    assert store.writers == []
+    assert linked.handles == {"ann@example.com", "@ann", "+44 7700 900123"}
+    assert desk.customers.get("crm-1") == linked

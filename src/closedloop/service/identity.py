@@ -12,7 +12,7 @@ from closedloop.domain.change import CustomerChange
 from closedloop.domain.checks import instant, require_key
 from closedloop.domain.customers import identity
 from closedloop.domain.customers.identity import Customer
-from closedloop.domain.errors import CustomerNotFoundError, ValidationError
+from closedloop.domain.errors import ConcurrencyError, CustomerNotFoundError, ValidationError
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.surveys.eligibility import Contact
 from closedloop.domain.surveys.invitation import Invitation
@@ -35,13 +35,28 @@ __all__ = [
 
 def link(ctx: Context, handles: Sequence[str], customer_id: str | None, by: str) -> Customer:
     """Link ``handles`` to ``customer_id`` (made if new), or to the customer one of them
-    already belongs to, or to a new customer."""
+    already belongs to, or to a new customer; read again and retried when another writer
+    changed that customer meanwhile."""
     if not handles:
         raise ValidationError.of("handles", "link() needs at least one handle")
     for handle in handles:
         require_key("handles", handle)
     if customer_id is not None:
         require_key("customer", customer_id)
+    for attempt in range(_LINK_TRIES):
+        try:
+            return _link_once(ctx, handles, customer_id, by)
+        except ConcurrencyError:
+            if attempt == _LINK_TRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: How often a link is read again and retried while other writers change the customer.
+_LINK_TRIES = 20
+
+
+def _link_once(ctx: Context, handles: Sequence[str], customer_id: str | None, by: str) -> Customer:
     now = ctx.clock.now()
     current: Customer | None = None
     if customer_id is not None:
