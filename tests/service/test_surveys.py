@@ -34,7 +34,7 @@ from closedloop import (
 )
 from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
-from tests.helpers import START, make_feedback
+from tests.helpers import START, Burst, make_feedback
 
 NPS = Survey("after-case", SurveyKind.NPS, "How likely are you to recommend us?")
 LOG_OFF = Survey("log-off", SurveyKind.NPS, "How likely are you to recommend our bank?")
@@ -508,3 +508,31 @@ def test_priorities_keep_rising_with_more_low_scores(desk: Desk, clock: ManualCl
         clock.advance(minutes=5)
     assert answered.recovery_case_id is not None
     assert desk.get(answered.recovery_case_id).priority is Priority.URGENT
+
+
+class InvitedMeanwhile(Burst, InMemoryStore):
+    """Another writer right after each read of a handle's invitations."""
+
+    def invitations_of(self, customer: str) -> list[Invitation]:
+        found = list(super().invitations_of(customer))
+        self.after_read()
+        return found
+
+
+def test_two_invitations_at_the_same_time_ask_the_customer_once(clock: ManualClock) -> None:
+    """Found by a newcomer's probe on PostgreSQL: simultaneous invites of one customer
+    (26 trials in 30) each passed the cooldown, and several surveys went out (G4)."""
+    store, notifier = InvitedMeanwhile(), RecordingNotifier()
+    desk = Desk(store, notifier, clock=clock, policy=POLICY, ids=SequentialIds())
+    desk.customers.link("mary@example.com", "@mary", by="crm")
+    store.writers = [
+        lambda: desk.surveys.invite(LOG_OFF, customer="@mary", channel=Channel.SOCIAL_MEDIA)
+    ]
+    ours = desk.surveys.invite(LOG_OFF, customer="mary@example.com", channel=Channel.EMAIL)
+    assert store.writers == []
+    assert not ours.allowed
+    assert ours.invitation.status is InvitationStatus.WITHDRAWN
+    asked = [i for i in desk.surveys.of_customer("mary@example.com") if i.is_open]
+    assert len(asked) == 1
+    desk.outbox.dispatch()
+    assert notifier.purposes().count("survey_invitation") == 1

@@ -14,11 +14,12 @@ from closedloop.domain.customers import identity
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import ConcurrencyError, CustomerNotFoundError, ValidationError
 from closedloop.domain.outbox.notification import Notification
-from closedloop.domain.surveys.eligibility import Contact
+from closedloop.domain.surveys.eligibility import Contact, SurveyRules
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.service.context import Context
 
 __all__ = [
+    "asked_meanwhile",
     "cases_of_customer",
     "erased_recipient",
     "free_key",
@@ -186,6 +187,21 @@ def survey_history(ctx: Context, customer: str, contact: Contact | None = None) 
         if i.response is not None:
             answered[name] = _later(answered.get(name), i.response.received_at)
     return attrs.evolve(base, invited=invited, answered=answered)
+
+
+def asked_meanwhile(ctx: Context, ours: Invitation, rules: SurveyRules) -> Invitation | None:
+    """Another invitation that asks ``ours``'s customer within the cooldowns, stored since
+    ``invite`` read their history (it checked the cooldowns then): of invitations committed
+    at the same instant, each sees the others once all are stored, so none goes out twice
+    (at worst both step back)."""
+    now = instant(ours.created_at)
+    for other in invitations_of_customer(ctx, ours.customer):
+        if other.id == ours.id or not (other.token_digests and other.reached_customer):
+            continue
+        wait = rules.survey_cooldown if other.survey.name == ours.survey.name else rules.cooldown
+        if abs(now - instant(other.created_at)) < wait:
+            return other
+    return None
 
 
 def _later(a: datetime | None, b: datetime) -> datetime:

@@ -124,6 +124,12 @@ def invite(
     )  # fmt: skip
     note = survey_message(ctx, queued, "survey_invitation", token, case, now)
     ctx.commit(InvitationChange(queued, 0, (note,)))
+    rival = identity.asked_meanwhile(ctx, queued, rules)
+    if rival is not None:  # another worker asked them at the same time: ours steps back
+        why = f"invitation {rival.id} asked the customer at the same time"
+        stepped = inv.withdraw(queued, now, why)
+        ctx.commit(InvitationChange(stepped, queued.version))  # its message is withheld
+        return Invited(stepped, None)
     return Invited(queued, token)
 
 
