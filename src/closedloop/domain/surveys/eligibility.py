@@ -80,7 +80,8 @@ _DESCRIPTIONS = {
     ),
     Reason.LOOP_OPEN: "the loop is not closed yet",
     Reason.NOT_A_REAL_CASE: (
-        "the case was closed without a conversation (auto-closed, merged or spam)"
+        "the case was closed without a conversation (auto-closed, by the host or for the "
+        "customer's silence, merged or spam)"
     ),
     Reason.OPTED_OUT: "the customer opted out of surveys on this channel",
     Reason.SNOOZED: "the customer snoozed surveys",
