@@ -16,6 +16,8 @@ from closedloop import (
     IdentityChange,
     ValidationError,
 )
+from closedloop.domain.cases.steps import open_case
+from closedloop.domain.change import Change
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
 from tests.helpers import START, Burst
 
@@ -132,3 +134,26 @@ def test_a_link_racing_another_link_of_the_customer_is_retried() -> None:
     assert store.writers == []
     assert linked.handles == {"ann@example.com", "@ann", "+44 7700 900123"}
     assert desk.customers.get("crm-1") == linked
+
+
+@pytest.mark.parametrize("char", ["\x85", "\x9f", "\u2028", "\u2029"])
+def test_a_new_handle_is_one_line_but_a_stored_one_stays_usable(
+    desk: Desk, closedloop_store: InMemoryStore, char: str
+) -> None:
+    """Found by newcomers' probes: NEL and the other non-ASCII line breaks passed as "one
+    line" in handles and keys. New ones are refused at intake and when linked; one an older
+    release stored can still be looked up and erased."""
+    odd = f"ann{char}@example.com"
+    new = Feedback(customer=odd, channel=Channel.EMAIL, received_at=START, text="Hello")
+    for call in (lambda: desk.listen(new), lambda: desk.listen_many([new])):
+        with pytest.raises(ValidationError, match="line break") as caught:
+            call()
+        assert caught.value.field == "customer"
+    with pytest.raises(ValidationError, match="line break"):
+        desk.customers.link(odd, by="crm")
+    assert desk.cases_of(odd) == []
+    stored = open_case("old-1", new, at=START)  # as an older release stored it
+    closedloop_store.commit(Change(stored, 0))
+    assert [c.id for c in desk.cases_of(odd)] == ["old-1"]
+    erasure = desk.customers.erase(odd)
+    assert desk.get("old-1").customer == erasure.pseudonym

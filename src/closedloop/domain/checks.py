@@ -33,6 +33,7 @@ __all__ = [
     "require_filled",
     "require_key",
     "require_limit",
+    "require_new_key",
     "require_period",
     "require_text",
     "require_unicode",
@@ -141,6 +142,23 @@ def require_key(field: str, value: object, limit: int = MAX_KEY) -> str:
             field,
             f"{field} {shown(value)} holds a control character (NUL, a line break, ...); "
             "ids, handles and keys are one line of text",
+        )
+    return value
+
+
+#: Line breaks and controls beyond ASCII's (C1, NEL, the Unicode line and paragraph
+#: separators): refused in handles and keys that come in new, not in those already stored.
+_NEW_CONTROL = re.compile("[\x80-\x9f\u2028\u2029]")
+
+
+def require_new_key(field: str, value: str) -> str:
+    """``value`` (a :func:`require_key` already) if it may be a new handle or key: one line
+    in Unicode's sense too. Keys stored before this rule still work for lookups and erasure."""
+    if _NEW_CONTROL.search(value):
+        raise ValidationError.of(
+            field,
+            f"{field} {shown(value)} holds a control character or a line break (NEL, U+2028, "
+            "...); ids, handles and keys are one line of text",
         )
     return value
 

@@ -9,7 +9,7 @@ import attrs
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.change import CustomerChange
-from closedloop.domain.checks import instant, require_key
+from closedloop.domain.checks import instant, require_key, require_new_key
 from closedloop.domain.customers import identity
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import ConcurrencyError, CustomerNotFoundError, ValidationError
@@ -41,7 +41,7 @@ def link(ctx: Context, handles: Sequence[str], customer_id: str | None, by: str)
     if not handles:
         raise ValidationError.of("handles", "link() needs at least one handle")
     for handle in handles:
-        require_key("handles", handle)
+        require_new_key("handles", require_key("handles", handle))
     if customer_id is not None:
         require_key("customer", customer_id)
     for attempt in range(_LINK_TRIES):

@@ -15,7 +15,7 @@ from closedloop.domain.cases.events import Origin
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.cases.lateness import PromiseLate
 from closedloop.domain.change import Change
-from closedloop.domain.checks import instant, require_key
+from closedloop.domain.checks import instant, require_key, require_new_key
 from closedloop.domain.errors import ConcurrencyError, ValidationError
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.standards.escalation import next_due
@@ -48,6 +48,10 @@ def check_feedback(ctx: Context, feedback: object) -> None:
             "feedback", f"feedback: listen() takes a Feedback, got {type(feedback).__name__}"
         )
     ctx.policy.check_channel(feedback.channel, "feedback")
+    for field in ("customer", "external_id", "matter_key"):
+        value = getattr(feedback, field)
+        if value is not None:
+            require_new_key(field, value)
 
 
 def open_new(
