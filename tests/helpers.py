@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TypeVar
 
 from closedloop import Case, Channel, Desk, Feedback, FeedbackKind
@@ -88,3 +90,18 @@ class Burst:
                 self.writers.pop(0)()
             finally:
                 self.writing = False
+
+
+def memory_or_sqlite(
+    kind: str,
+    memory: Callable[[], _T],
+    sqlite: Callable[[Path], AbstractContextManager[_T]],
+    path: Path,
+) -> Iterator[_T]:
+    """For a fixture parametrised over ``"memory"`` and ``"sqlite"``: the store it yields,
+    made by ``memory()``, or by ``sqlite(path)`` and closed after the test."""
+    if kind == "memory":
+        yield memory()
+        return
+    with sqlite(path) as store:
+        yield store

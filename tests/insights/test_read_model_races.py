@@ -3,7 +3,7 @@ the cases they leave out are read in one snapshot."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,19 +15,15 @@ from closedloop.domain.reports.totals import Totals
 from closedloop.domain.standards.standard import office_hours
 from closedloop.insights import compute
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
-from tests.helpers import START, make_feedback
+from tests.helpers import START, Burst, make_feedback, memory_or_sqlite
 
 
-class Meanwhile:
-    """Runs ``writer`` (once) right after the store has read a report's totals."""
-
-    writer: Callable[[], object] | None = None
+class Meanwhile(Burst):
+    """Another writer right after the store has read a report's totals."""
 
     def report_totals(self, *args: Any, **kwargs: Any) -> Totals:
         totals: Totals = super().report_totals(*args, **kwargs)  # type: ignore[misc]
-        writer, self.writer = self.writer, None
-        if writer is not None:
-            writer()
+        self.after_read()
         return totals
 
 
@@ -41,11 +37,9 @@ class MeanwhileSQLite(Meanwhile, SQLiteStore):
 
 @pytest.fixture(params=["memory", "sqlite"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Meanwhile]:
-    if request.param == "memory":
-        yield MeanwhileMemory()
-    else:
-        with MeanwhileSQLite(tmp_path / "race.db") as sqlite:
-            yield sqlite
+    yield from memory_or_sqlite(
+        request.param, MeanwhileMemory, MeanwhileSQLite, tmp_path / "race.db"
+    )
 
 
 def test_a_case_that_changes_while_a_past_period_is_reported_counts_once(
@@ -62,9 +56,9 @@ def test_a_case_that_changes_while_a_past_period_is_reported_counts_once(
     since, until = START - timedelta(days=1), clock.now()
     clock.advance(days=1)
     quiet = compute(store, since, until)  # type: ignore[arg-type]
-    store.writer = lambda: [desk.conversation.note(c.id, "later", by="amy") for c in cases[:2]]
+    store.writers = [lambda: [desk.conversation.note(c.id, "later", by="amy") for c in cases[:2]]]
     busy = compute(store, since, until)  # type: ignore[arg-type]
-    assert store.writer is None  # the notes were written while the report ran
+    assert store.writers == []  # the notes were written while the report ran
     assert quiet.overall.opened == busy.overall.opened == 3
     assert busy == quiet
     assert compute(store, since, until) == quiet  # and after: replayed as of until

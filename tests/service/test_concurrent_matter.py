@@ -19,7 +19,7 @@ from closedloop.domain.change import Change
 from closedloop.domain.checks import derived_key
 from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
-from tests.helpers import START, Burst, make_feedback, take_step
+from tests.helpers import START, Burst, make_feedback, memory_or_sqlite, take_step
 
 MARY = "mary@example.com"
 
@@ -43,11 +43,7 @@ class RacingSQLite(Racing, SQLiteStore):
 
 @pytest.fixture(params=["memory", "sqlite"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RacingMemory]:
-    if request.param == "memory":
-        yield RacingMemory()
-    else:
-        with RacingSQLite(tmp_path / "loop.db") as made:
-            yield made  # type: ignore[misc]
+    yield from memory_or_sqlite(request.param, RacingMemory, RacingSQLite, tmp_path / "loop.db")
 
 
 def on(matter: str, text: str, **more: object) -> Feedback:

@@ -28,7 +28,7 @@ from closedloop import (
 from closedloop.events import Assigned
 from closedloop.ports import Write
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
-from tests.helpers import START, Burst
+from tests.helpers import START, Burst, memory_or_sqlite
 
 BILLING = Team("billing", members=("ann", "bo", "cy"), lead="lee", skills={"cy": ["vip"]})
 SHOP = Team("shop", members=("dee", "eve"), lead="sam")
@@ -158,11 +158,7 @@ class AwaySQLite(AwayMeanwhile, SQLiteStore):
 
 @pytest.fixture(params=["memory", "sqlite"])
 def racing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AwayMeanwhile]:
-    if request.param == "memory":
-        yield AwayMemory()
-    else:
-        with AwaySQLite(tmp_path / "away.db") as store:
-            yield store
+    yield from memory_or_sqlite(request.param, AwayMemory, AwaySQLite, tmp_path / "away.db")
 
 
 def test_a_case_picked_for_a_member_going_away_meanwhile_is_given_on(

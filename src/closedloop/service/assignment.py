@@ -16,6 +16,7 @@ from closedloop.domain.teams.choice import Pick, candidates, pick
 from closedloop.domain.teams.team import AssignmentRule, Availability
 from closedloop.ports import AgentStorage
 from closedloop.service.context import Context
+from closedloop.service.lifecycle import retried
 
 __all__ = [
     "OWNER_AWAY",
@@ -146,13 +147,7 @@ def given_on(ctx: Context, case_id: str, agent: str, by: str, tries: int = 5) ->
     None when it is no longer theirs or stays theirs (in no team, nobody to pick). Read
     again and retried when another writer changed the case meanwhile (the last try's
     ``ConcurrencyError`` is raised)."""
-    for attempt in range(tries):
-        try:
-            return _given_on(ctx, case_id, agent, by)
-        except ConcurrencyError:
-            if attempt == tries - 1:
-                raise
-    return None
+    return retried(lambda: _given_on(ctx, case_id, agent, by), tries)
 
 
 def _given_on(ctx: Context, case_id: str, agent: str, by: str) -> Case | None:

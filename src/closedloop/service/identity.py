@@ -12,11 +12,12 @@ from closedloop.domain.change import CustomerChange
 from closedloop.domain.checks import instant, require_key, require_new_key
 from closedloop.domain.customers import identity
 from closedloop.domain.customers.identity import Customer
-from closedloop.domain.errors import ConcurrencyError, CustomerNotFoundError, ValidationError
+from closedloop.domain.errors import CustomerNotFoundError, ValidationError
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.surveys.eligibility import Contact, SurveyRules
 from closedloop.domain.surveys.invitation import Invitation
 from closedloop.service.context import Context
+from closedloop.service.lifecycle import retried
 
 __all__ = [
     "asked_meanwhile",
@@ -44,13 +45,7 @@ def link(ctx: Context, handles: Sequence[str], customer_id: str | None, by: str)
         require_new_key("handles", require_key("handles", handle))
     if customer_id is not None:
         require_key("customer", customer_id)
-    for attempt in range(_LINK_TRIES):
-        try:
-            return _link_once(ctx, handles, customer_id, by)
-        except ConcurrencyError:
-            if attempt == _LINK_TRIES - 1:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
+    return retried(lambda: _link_once(ctx, handles, customer_id, by), _LINK_TRIES)
 
 
 #: How often a link is read again and retried while other writers change the customer.

@@ -157,8 +157,9 @@ def _open_many(ctx: Context, items: list[Feedback]) -> list[Case]:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-#: How often a batch looks its external ids up again while other writers store them: the
-#: last of n batches sharing deliveries may need n.
+#: How often a batch looks its external ids up again while other writers store them (the
+#: last of n batches sharing deliveries may need n), and how often ``listen`` chooses its
+#: case again while other writers change the one it chose.
 _ATTEMPTS = 50
 
 

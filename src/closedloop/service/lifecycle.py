@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import datetime, tzinfo
+from typing import TypeVar
 
 from closedloop.domain import portal
 from closedloop.domain.cases import steps as domain
@@ -39,6 +40,20 @@ __all__ = [
 ]
 
 Advance = Callable[[Case, datetime], Case]
+
+
+_T = TypeVar("_T")
+
+
+def retried(work: Callable[[], _T], tries: int) -> _T:
+    """``work()``, run again while another writer changed what it read meanwhile (a
+    ``ConcurrencyError``), ``tries`` times in all; the last try's error is raised."""
+    for _ in range(tries - 1):
+        try:
+            return work()
+        except ConcurrencyError:
+            continue
+    return work()
 
 
 def check_feedback(ctx: Context, feedback: object) -> None:

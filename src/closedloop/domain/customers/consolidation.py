@@ -53,14 +53,16 @@ def matching_case(
 ) -> Case | None:
     """The open case ``feedback`` joins under ``rule``, if any (the most recent match)."""
     key = feedback.matter_key
-    cases = list(open_cases)
-    live = [
-        c
-        for c in cases
-        if c.is_active and (c.awaiting_customer or _recent(c, feedback, rule.within))
-    ]
+    live: list[Case] = []  # written on lately, or waiting for the customer
+    owed: list[Case] = []  # otherwise still owed our answer
+    for c in open_cases:
+        if not c.is_active:
+            continue
+        if c.awaiting_customer or _recent(c, feedback, rule.within):
+            live.append(c)
+        elif c.queue in _OWED:
+            owed.append(c)
     if key is not None:  # the matter still owed our answer, however long ago they wrote
-        owed = [c for c in cases if c.is_active and c.queue in _OWED and c not in live]
         same = [c for c in live + owed if any(m.matter_key == key for m in c.messages)]
         return max(same, key=lambda c: instant(c.opened_at), default=None)
     if rule.without_key:
