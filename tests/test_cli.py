@@ -102,6 +102,40 @@ def test_sweep_uses_the_applications_policy(tmp_path: Path) -> None:
     assert alert.notification.to == "duty@acme.example"
 
 
+def test_the_default_report_counts_no_step_due_after_now(tmp_path: Path) -> None:
+    """The default period runs to the end of the latest event's day: a case opened a
+    minute ago, due in a minute, was reported as a missed step (every tile red). (On the
+    system clock; in the last minute of a UTC day the old code passed too.)"""
+    import json
+
+    from closedloop import Channel, Desk, Feedback, SQLiteStore
+    from closedloop.testing import ManualClock, RecordingNotifier
+
+    (tmp_path / "quick_policy.py").write_text(
+        "from datetime import timedelta\n"
+        "from closedloop import BusinessCalendar, Policy, Standard, Standards, Target\n"
+        "always = BusinessCalendar.always_open()\n"
+        "POLICY = Policy(standards=Standards(defaults=[\n"
+        "    Standard(t, timedelta(minutes=2), always) for t in Target]))\n"
+    )
+    db = tmp_path / "loop.db"
+    opened = datetime.now(UTC) - timedelta(minutes=1)
+    with SQLiteStore(db) as store:
+        clock = ManualClock(opened)
+        feedback = Feedback("mary@example.com", Channel.EMAIL, opened, "Late again")
+        Desk(store, RecordingNotifier(), clock=clock).listen(feedback)
+    out = io.StringIO()
+    sys.path.insert(0, str(tmp_path))
+    try:
+        args = ["report", "--db", str(db), "--policy", "quick_policy:POLICY", "--format", "json"]
+        assert main(args, out=out) == 0
+    finally:
+        sys.path.remove(str(tmp_path))
+    report = json.loads(out.getvalue())
+    assert report["overall"]["opened"] == 1
+    assert report["overall"]["kpis"] == []  # nothing measured yet: nothing missed
+
+
 def test_now_replays_the_jobs_at_a_given_instant(tmp_path: Path) -> None:
     from closedloop import Desk, SQLiteStore
     from closedloop.testing import ManualClock, RecordingNotifier
@@ -249,7 +283,7 @@ def test_the_html_report_compares_with_the_period_before(demo_db: Path, tmp_path
     assert "Compared with the previous period: 05 October 2026 to 07 October 2026" in html
     assert re.search(r'data-previous-share="[01]', html)
     # A period so long that the one before would start before 1900: nothing compared.
-    period = ["--since", "1970-01-01", "--until", "2999-01-01"]
+    period = ["--since", "1970-01-01", "--until", "2999-01-01", "--now", "2999-01-01"]
     args = ["report", "--db", str(demo_db), *period, "--format", "html", "--out", str(target)]
     assert main(args, out=io.StringIO()) == 0
     assert "previous period" not in target.read_text()

@@ -491,7 +491,7 @@ class WholeDesk(RuleBasedStateMachine):
 
     @rule(days=st.sampled_from([1, 30, 400]))
     def report(self, days: int) -> None:
-        until = self.clock.now() + timedelta(seconds=1)
+        until = self.clock.now() + timedelta(microseconds=1)  # what happened at now is in
         for desk, store in zip(self.desks, self.stores, strict=True):
             rules.reports_read_what_replay_reads(desk, store, until - timedelta(days=days), until)
 

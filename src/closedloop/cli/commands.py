@@ -193,6 +193,7 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
     import json
 
     from closedloop import ValidationError
+    from closedloop.domain.checks import so_far
 
     clock = clock_from(args.now)
     now = clock.now() if clock is not None else datetime.now(UTC)
@@ -212,6 +213,7 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
         bar = Progress("report")
         for number, view in enumerate(views, 1):
             since, until = given or default_period(view, now)
+            until = so_far(since, until, now)  # a step due after now is not missed yet
             bar.update(number - 1, len(views), f"{view.tenant}: {since.date()} to {until.date()}")
             text = report_of(view, since, until, standards, args.format)
             if args.format == "json":

@@ -227,6 +227,28 @@ def require_period(since: object, until: object) -> None:
         )
 
 
+def so_far(since: datetime, until: datetime, now: datetime) -> datetime:
+    """The end of ``[since, until)`` as measured at ``now``: ``until``, or just after
+    ``now`` (by a microsecond, so that what happened at ``now`` is in) if sooner: a step
+    due after now is not missed yet. A period starting after ``now`` is refused: nothing
+    in it has happened yet."""
+    require_period(since, until)
+    end = now + _TICK
+    if instant(until) <= instant(end):
+        return until
+    if instant(since) > instant(now):
+        raise ValidationError.of(
+            "since",
+            f"the period starts at {since.isoformat()}, after now "
+            f"({now.isoformat()}): nothing in it has happened yet; report a period "
+            "that starts in the past",
+        )
+    return end
+
+
+_TICK = timedelta(microseconds=1)
+
+
 def require_limit(field: str, value: object) -> int:
     """``value`` if it is a whole number from 1 to :data:`MAX_LIMIT`."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:

@@ -255,7 +255,9 @@ def compute(
     examples: int = 3,
     replay: bool = False,
 ) -> Insights:
-    """The insights of ``[since, until)``, read from ``store`` in streamed passes.
+    """The insights of ``[since, until)``, read from ``store`` in streamed passes, as the
+    cases stood at ``until``: a step due before ``until`` and not done counts as missed, so
+    end the period no later than now (``desk.reports.insights`` does it for you).
 
     ``standards`` are the organisation's (``Policy.standards``; the defaults otherwise);
     ``thresholds`` colour each standard's KPI; the unanswered queue lists the ``oldest``

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from closedloop.domain.cases.case import promises_of
 from closedloop.domain.cases.promises import PromiseFigures, promise_figures
-from closedloop.domain.checks import require_count, require_period
+from closedloop.domain.checks import require_count, require_period, so_far
 from closedloop.domain.customers.nolog import NoLog
 from closedloop.domain.customers.nolog import no_log as build_no_log
 from closedloop.insights.compute import compute
@@ -35,10 +35,12 @@ class Reports:
     ) -> Insights:
         """The figures of ``[since, until)`` under this desk's standards: KPIs, the
         unanswered queue, rates, effort, surveys, promises, the no log and root causes
-        (see :mod:`closedloop.insights`)."""
+        (see :mod:`closedloop.insights`). A period that ends after the desk's clock is
+        measured up to now (``insights.until`` is then now): a step due later is not yet
+        missed, and the unanswered queue's ages are today's."""
         policy = self._ctx.policy
         return compute(
-            self._ctx.store, since, until, standards=policy.standards,
+            self._ctx.store, since, self._so_far(since, until), standards=policy.standards,
             lifecycle=policy.lifecycle, thresholds=thresholds,
         )  # fmt: skip
 
@@ -57,8 +59,9 @@ class Reports:
     def promises(self, since: datetime, until: datetime) -> PromiseFigures:
         """Promises that fell due in ``[since, until)``: kept on time, late, still open.
         A promise made long before the period may fall due in it, so every case up to
-        ``until`` is streamed (never held all at once)."""
-        require_period(since, until)
+        ``until`` is streamed (never held all at once). Up to the desk's clock, as
+        :meth:`insights`: a promise due later has not fallen due yet."""
+        until = self._so_far(since, until)
         store = self._ctx.store
         return promise_figures(promises_of(store.cases_active(_EPOCH, until)), since, until)
 
@@ -71,5 +74,8 @@ class Reports:
 
     def recovery(self, since: datetime, until: datetime) -> RecoveryReport:
         """Close-the-loop rate, time to contact and recovery rate for survey answers
-        received in ``[since, until)``."""
-        return recovery_report(self._ctx, since, until)
+        received in ``[since, until)`` (up to the desk's clock, as :meth:`insights`)."""
+        return recovery_report(self._ctx, since, self._so_far(since, until))
+
+    def _so_far(self, since: datetime, until: datetime) -> datetime:
+        return so_far(since, until, self._ctx.clock.now())
