@@ -1,5 +1,4 @@
-"""Turning cases, events, invitations and notifications into JSON-ready values and back,
-exactly.
+"""Turning cases, events, invitations and notifications into JSON-ready values and back.
 
 For adapter authors: a store that keeps :func:`dump_case` (or each event's
 :func:`dump_event`) as JSON reads back a case equal to the one committed, field for field.
@@ -134,10 +133,10 @@ def load_events(events: Iterable[dict[str, JSON]]) -> Case:
     return replay(load_event(e) for e in events)
 
 
-SNAPSHOT_FORMAT: Final = 4
+SNAPSHOT_FORMAT: Final = 5
 """The format of :func:`dump_snapshot`. Raise it whenever ``Case`` (or a record it holds, a
-``Promise``, a ``Feedback``) gains, loses or changes a field: a snapshot of another format
-is not read, the case is replayed from its events."""
+``Promise``, a ``Feedback``) gains, loses or changes a field, or an event sets one otherwise
+(5: a reopen sets ``escalation_level`` to 0): another format's snapshot is replayed."""
 
 
 def dump_snapshot(case: Case) -> dict[str, JSON]:
@@ -157,8 +156,9 @@ def load_snapshot(
     """The case :func:`dump_snapshot` wrote, its ``events`` a :class:`History` that calls
     ``load_events(version)`` (the case's first ``version`` events) when first read; None
     for a snapshot of another format, which the caller replaces by replaying the events."""
-    if data.get("format") != SNAPSHOT_FORMAT:
-        return None
+    found, stale = data.get("format"), data.get("reopen_count") and data.get("escalation_level")
+    if found != SNAPSHOT_FORMAT and (found != 4 or stale):
+        return None  # (format 4 differs only for a case reopened after an escalation)
     state = _trusted_fields(Case, data, skip="events")
     version = state["version"]
     state["events"] = History(partial(load_events, version), version)

@@ -72,8 +72,21 @@ def test_a_snapshot_reads_back_every_field(case: Case) -> None:
 
 def test_a_snapshot_of_another_format_is_not_read() -> None:
     case = latte.open_case("c1", _feedback(), at=T0, due_at=T0)
-    older = {**dump_snapshot(case), "format": SNAPSHOT_FORMAT - 1}
+    older = {**dump_snapshot(case), "format": SNAPSHOT_FORMAT - 2}
     assert load_snapshot(older, lambda version: tuple(case.events)) is None
+
+
+def test_a_format_4_snapshot_is_read_unless_a_reopen_followed_an_escalation() -> None:
+    """Format 5 changed one thing: a reopen sets the escalation level back to 0. Older
+    snapshots hold the same unless the case has both a reopen and a level."""
+    case = latte.open_case("c1", _feedback(), at=T0, due_at=T0)
+    events = lambda version: tuple(case.events)  # noqa: E731
+    assert load_snapshot({**dump_snapshot(case), "format": 4}, events) == case
+    for reopens, level in ((1, 0), (0, 2)):
+        same = {**dump_snapshot(case), "format": 4, "reopen_count": reopens}
+        assert load_snapshot({**same, "escalation_level": level}, events) is not None
+    stale = {**dump_snapshot(case), "format": 4, "reopen_count": 1, "escalation_level": 2}
+    assert load_snapshot(stale, events) is None
 
 
 def test_the_snapshot_format_changes_with_the_case_fields() -> None:
@@ -83,7 +96,7 @@ def test_the_snapshot_format_changes_with_the_case_fields() -> None:
     message_fields = [f.name for f in attrs.fields(Feedback)]
     promise_fields = [f.name for f in attrs.fields(Promise)]
     assert (SNAPSHOT_FORMAT, fields, message_fields, promise_fields) == (
-        4,
+        5,
         ["id", "customer", "kind", "priority", "subject", "reply_channel", "opened_at",
          "stage", "version", "messages", "owner", "due_at", "action", "declined",
          "explanation", "reopen_count", "escalation_level", "origin", "promises",

@@ -13,7 +13,7 @@ from closedloop.domain.cases.events import Escalated, Warned
 from closedloop.domain.cases.lateness import PromiseLate
 from closedloop.ports import CaseStore
 from closedloop.testing import ManualClock, RecordingNotifier, SequentialIds
-from tests.helpers import START, make_feedback
+from tests.helpers import START, make_feedback, take_step
 
 LADDER = Ladder(
     rungs=[Rung("team lead", ["lead@example.com"]),
@@ -131,3 +131,28 @@ def test_a_case_due_again_minutes_after_a_sweep_is_swept_at_once(every_store: Ca
     desk.sweep()
 
     assert isinstance(desk.get(case.id).events[-1], PromiseLate)
+
+
+def test_a_case_reopened_at_the_top_of_the_ladder_climbs_it_again(
+    every_store: CaseStore,
+) -> None:
+    """A reopened case kept its top rung: its new deadlines gave it no due time, so the
+    sweep never looked at it again and nobody heard of its new breaches (G1)."""
+    clock = ManualClock(START)
+    top = Ladder(rungs=[Rung("team lead", ["lead@example.com"])])
+    desk = Desk(every_store, RecordingNotifier(), clock=clock, policy=Policy(ladder=top))
+    case = desk.listen(make_feedback()).id
+    clock.advance(hours=5)
+    assert desk.sweep().escalated == ((case, 1),)
+    for step in ("acknowledge", "take_action", "thank", "explain"):
+        take_step(desk, case, step)
+    clock.advance(days=1)
+
+    reopened = desk.reopen(case, reason="still broken")
+
+    assert reopened.escalation_level == 0
+    assert reopened.due_at is not None
+    clock.advance(days=14)
+    assert desk.sweep().escalated == ((case, 1),)
+    assert sum(isinstance(e, Escalated) for e in desk.get(case).events) == 2
+    nothing_due(desk, every_store, clock)

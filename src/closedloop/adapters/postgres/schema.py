@@ -80,7 +80,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             PRIMARY KEY (tenant, external_id)
         )
         """,
-        # One time-based escalation per case and level (and per overdue promise).
+        # One time-based escalation per case and level (and per overdue promise); a later
+        # migration adds the episode (the case's reopen count) to the key.
         """
         CREATE TABLE {s}.escalations (
             tenant     text COLLATE "C"    NOT NULL,
@@ -203,6 +204,13 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     AGENTS,
     ATTRIBUTION,
     SUMMARIES,
+    # A reopened case climbs the ladder again: one escalation per level in each episode.
+    # (Written to run again harmlessly, as the tests' hand-made older schemas keep it.)
+    (
+        "ALTER TABLE {s}.escalations ADD COLUMN IF NOT EXISTS episode integer NOT NULL DEFAULT 0",
+        "ALTER TABLE {s}.escalations DROP CONSTRAINT IF EXISTS escalations_pkey",
+        "ALTER TABLE {s}.escalations ADD PRIMARY KEY (tenant, case_id, episode, level, promise_id)",
+    ),
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.

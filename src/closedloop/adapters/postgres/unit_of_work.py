@@ -223,15 +223,16 @@ class PostgresUnitOfWork(PostgresBase):
                 " ON CONFLICT DO NOTHING",
                 authors,
             )
+        episodes = {c.case.id: c.case.reopen_count for c in changes}
         climbs = [
-            (case_id, e.level, e.promise_id or "")
+            (case_id, episodes[case_id], e.level, e.promise_id or "")
             for case_id, e in events
             if isinstance(e, Escalated)
         ]
         if climbs:
             added = cur.execute(
-                f"INSERT INTO {s}.escalations (tenant, case_id, level, promise_id)"
-                " SELECT %s, * FROM unnest(%b::text[], %b::integer[], %b::text[])"
+                f"INSERT INTO {s}.escalations (tenant, case_id, episode, level, promise_id)"
+                " SELECT %s, * FROM unnest(%b::text[], %b::integer[], %b::integer[], %b::text[])"
                 " ON CONFLICT DO NOTHING RETURNING case_id",
                 (t, *(list(column) for column in zip(*climbs, strict=True))),
             ).fetchall()

@@ -112,6 +112,9 @@ def changes_of(case: CaseState, event: Event) -> dict[str, Any]:
             changes["explanation"] = event
         elif isinstance(event, Reopened):
             changes["reopen_count"] = case.reopen_count + 1
+            # A new episode climbs the ladder from the bottom: at the top, its new
+            # deadlines would alert nobody (the Escalated events stay for the reports).
+            changes["escalation_level"] = 0
             changes["action"] = None
             changes["declined"] = None
             changes["explanation"] = None
