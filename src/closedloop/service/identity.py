@@ -9,7 +9,7 @@ import attrs
 
 from closedloop.domain.cases.case import Case
 from closedloop.domain.change import CustomerChange
-from closedloop.domain.checks import instant, require_key, require_new_key
+from closedloop.domain.checks import instant, require_key, require_new_key, shown
 from closedloop.domain.customers import identity
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import CustomerNotFoundError, ValidationError
@@ -29,6 +29,7 @@ __all__ = [
     "is_erased",
     "link",
     "merge",
+    "require_handle",
     "survey_history",
     "unlink",
     "unmerge",
@@ -145,6 +146,19 @@ def is_erased(ctx: Context, handle: str) -> bool:
     """True if ``handle`` is the pseudonym of an erased customer."""
     owner = ctx.store.customer_of(handle)
     return owner is not None and owner.is_erased(handle)
+
+
+def require_handle(ctx: Context, customer: str) -> str:
+    """``customer``, refused when it is a customer's id rather than one of their handles:
+    no customer holds it as a handle, but one has it as id. (A handle may equal an id, as
+    when a CRM keys customers by email address: then it is the handle.)"""
+    if ctx.store.customer_of(customer) is None and _customer(ctx, customer) is not None:
+        raise ValidationError.of(
+            "customer",
+            f"customer {shown(customer)} is a customer id, not a handle: give one of their "
+            f"handles (desk.customers.get({shown(customer)}).handles lists them)",
+        )
+    return customer
 
 
 def _customer(ctx: Context, customer_id: str) -> Customer | None:

@@ -49,13 +49,16 @@ class Surveys:
 
         Give ``case_id`` for a survey about a case (customer and channel default to the
         case's); leave it out, and give ``customer`` and ``channel``, for a relationship
-        survey. ``contact`` adds what the host knows (opt-outs per channel, a snooze, staff,
-        surveys sent by other tools); ``case_status`` the host's word for a case that ended
-        without a conversation (``"auto_closed"``, ``"merged"``, ``"spam"``). An allowed
-        invitation goes through the outbox with a single-use link; see :class:`Invited`.
+        survey. ``customer`` is a handle (the address the invitation goes to): a customer
+        id is refused with :class:`~closedloop.ValidationError`. ``contact`` adds what the
+        host knows (opt-outs per channel, a snooze, staff, surveys sent by other tools);
+        ``case_status`` the host's word for a case that ended without a conversation
+        (``"auto_closed"``, ``"merged"``, ``"spam"``). An allowed invitation goes through
+        the outbox with a single-use link; see :class:`Invited`.
         """
         _optional_key("case_id", case_id)
-        _optional_key("customer", customer)
+        if customer is not None:
+            identity.require_handle(self._ctx, require_key("customer", customer))
         if contact is not None and not isinstance(contact, Contact):
             raise ValidationError.of("contact", f"contact must be a Contact, got {shown(contact)}")
         if case_status is not None:
@@ -111,12 +114,14 @@ class Surveys:
     ) -> Invitation:
         """Record an answer that came without an invitation (a log-off survey, an in-app
         prompt), with the same recovery as :meth:`respond`. A repeated ``external_id``
-        returns the first answer's record instead of counting it twice. The pseudonym of an
-        erased customer is refused."""
+        returns the first answer's record instead of counting it twice. ``customer`` is the
+        handle that answered: a customer id is refused, and so is the pseudonym of an erased
+        customer."""
         _optional_key("case_id", case_id)
         if external_id is not None:
             require_key("external_id", external_id)
-        if identity.is_erased(self._ctx, require_key("customer", customer)):
+        identity.require_handle(self._ctx, require_key("customer", customer))
+        if identity.is_erased(self._ctx, customer):
             raise ValidationError.of(
                 "customer",
                 f"customer {shown(customer)} is the pseudonym of an erased customer: nobody is "
