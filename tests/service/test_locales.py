@@ -16,6 +16,8 @@ from closedloop import (
     Desk,
     Feedback,
     Policy,
+    Survey,
+    SurveyKind,
     Templates,
     ValidationError,
     read_email,
@@ -198,3 +200,47 @@ def test_a_written_channel_that_gives_nonsense_is_refused_clearly(
         desk.acknowledge(case.id, by="Amy")
     assert caught.value.field == "written_channel"
     assert desk.get(case.id).version == case.version  # nothing was recorded
+
+
+def german_closed_case(desk: Desk) -> str:
+    case = desk.listen(Feedback(customer="jonas@example.de", channel=Channel.EMAIL,
+                                received_at=START, text="Der Stuhl", locale="de"))  # fmt: skip
+    desk.acknowledge(case.id, by="Amy")
+    desk.take_action(case.id, by="Amy", summary="Neuer Stuhl")
+    desk.thank(case.id, by="Amy")
+    desk.explain(case.id, by="Amy", what_failed="Schraube", what_changes="Prüfung")
+    return case.id
+
+
+def test_a_low_score_about_a_german_case_is_recovered_in_german(every_store: CaseStore) -> None:
+    notifier = RecordingNotifier()
+    desk = make_desk(every_store, notifier, survey_url="https://example.com/s/{token}")
+    case_id = german_closed_case(desk)
+    invited = desk.surveys.invite(Survey("after", SurveyKind.NPS, "Empfehlen?"), case_id=case_id)
+    assert invited.token is not None
+
+    answered = desk.surveys.respond(invited.token, 1, comment="Schlecht")
+
+    assert answered.recovery_case_id is not None
+    assert desk.get(answered.recovery_case_id).locale == "de"
+    desk.acknowledge(answered.recovery_case_id, by="Amy")
+    desk.outbox.dispatch()
+    assert notifier.sent[-1].subject.startswith("Wir haben Ihre Nachricht")
+
+
+def test_a_recorded_answer_takes_the_language_of_its_case_and_none_without(
+    every_store: CaseStore,
+) -> None:
+    desk = make_desk(every_store, RecordingNotifier())
+    case_id = german_closed_case(desk)
+    csat = Survey("csat", SurveyKind.CSAT, "Zufrieden?")
+    about_case = desk.surveys.record_answer(
+        csat, customer="jonas@example.de", channel=Channel.EMAIL, answer=1, case_id=case_id
+    )
+    relationship = desk.surveys.record_answer(
+        csat, customer="ann@example.com", channel=Channel.EMAIL, answer=1
+    )
+    assert about_case.recovery_case_id is not None
+    assert relationship.recovery_case_id is not None
+    assert desk.get(about_case.recovery_case_id).locale == "de"
+    assert desk.get(relationship.recovery_case_id).locale is None

@@ -18,6 +18,7 @@ from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.change import Change, InvitationChange, Write
 from closedloop.domain.checks import derived_key, require_filled
 from closedloop.domain.errors import (
+    CaseNotFoundError,
     ConcurrencyError,
     DuplicateExternalIdError,
     InvalidTokenError,
@@ -235,10 +236,12 @@ def _commit_answer(ctx: Context, answered: Invitation, *, expected_version: int)
 
 def _recovery(ctx: Context, answered: Invitation) -> Change:
     """The recovery case for a low score or "contact me": the customer's open one, joined
-    (its priority raised for a second low score), or a new one."""
+    (its priority raised for a second low score), or a new one; in the language of the case
+    the answer is about."""
     response = answered.response
     assert response is not None
     now = response.received_at
+    about = _case(ctx, answered.case_id)
     feedback = Feedback(
         customer=answered.customer,
         channel=Channel.SURVEY,
@@ -247,6 +250,7 @@ def _recovery(ctx: Context, answered: Invitation) -> Change:
         kind=FeedbackKind.COMPLAINT,
         subject=f"{answered.survey.name}: {_score_text(answered)}",
         external_id=derived_key("survey-answer:", answered.id),
+        locale=about.locale if about is not None else None,
     )
     recoveries = [
         c
@@ -337,7 +341,7 @@ def _case(ctx: Context, case_id: str | None) -> Case | None:
         return None
     try:
         return ctx.store.get(case_id)
-    except UnreadableRecordError:
+    except (CaseNotFoundError, UnreadableRecordError):  # record_answer's case_id is the host's
         return None
 
 
