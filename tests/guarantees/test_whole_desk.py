@@ -60,6 +60,7 @@ from closedloop import (
     Survey,
     SurveyKind,
     Team,
+    ValidationError,
     WaitingOn,
     read_email,
 )
@@ -488,6 +489,20 @@ class WholeDesk(RuleBasedStateMachine):
                 QUARTERLY, customer=handle, channel=Channel.WEB_FORM, answer=score
             )
         )
+
+    @precondition(lambda self: self.linked)
+    @rule(channel=st.sampled_from(CHANNELS), score=st.integers(0, 10))
+    def survey_a_customer_id(self, channel: Channel, score: int) -> None:
+        """G4: Ann's customer id is no handle of hers; both stores refuse it as one."""
+        for survey in (
+            lambda d: d.surveys.invite(QUARTERLY, customer="crm-ann", channel=channel),
+            lambda d: d.surveys.record_answer(
+                QUARTERLY, customer="crm-ann", channel=channel, answer=score
+            ),
+        ):
+            refused = self.both(survey)
+            assert isinstance(refused, tuple), f"a customer id was taken as a handle: {refused}"
+            assert refused[0] is ValidationError, refused
 
     @rule(days=st.sampled_from([1, 30, 400]))
     def report(self, days: int) -> None:
