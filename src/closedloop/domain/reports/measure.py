@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from closedloop.domain.cases.case import Case, apply, replay
+from closedloop.domain.cases.contact import Lapsed
 from closedloop.domain.cases.events import Erased, Event
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.checks import instant
@@ -91,11 +92,15 @@ def progress(
         left = set(pending_targets(before, lifecycle)) - set(pending_targets(state, lifecycle))
         if not left:
             continue
+        lapsed = isinstance(event, Lapsed)
         for due in due_times(before, standards, lifecycle=lifecycle):
-            if due.target in left:
-                done.append(
-                    Measurement(due.target, due.standard, due.started_at, due.due_at, event.at)
-                )
+            if due.target not in left:
+                continue
+            # Closed for the customer's silence: a step not taken is no step met; one
+            # already late stays missed, one still in time is not measured at all.
+            if lapsed and (due.due_at is None or instant(due.due_at) >= instant(event.at)):
+                continue
+            done.append(Measurement(due.target, due.standard, due.started_at, due.due_at, event.at))
     if state is None:
         raise ValueError("a case has at least one event")
     return Progress(len(events), events[-1], state, tuple(done))
