@@ -19,7 +19,9 @@ from closedloop import (
     ClosedLoopError,
     ConcurrencyError,
     Desk,
+    Notification,
     Queue,
+    Stage,
     StepNotAllowedError,
     ValidationError,
 )
@@ -258,3 +260,41 @@ def test_a_cancelled_call_still_completes_all_or_nothing() -> None:
 
     asyncio.run(main())
     assert [case.id for case in desk.unanswered()] == ["case-1"]
+
+
+@pytest.mark.parametrize("hosts_executor", [False, True], ids=["own-pool", "hosts-executor"])
+def test_a_call_cancelled_while_queued_still_runs_and_aclose_waits_for_it(
+    hosts_executor: bool,
+) -> None:
+    """A step queued behind a slow delivery on the only worker, its request abandoned before
+    it started: it runs all the same (run_in_executor would drop it), and aclose waits."""
+    entered, release = threading.Event(), threading.Event()
+
+    class SlowMail:
+        def send(self, notification: Notification) -> None:
+            entered.set()
+            release.wait(10)
+
+    desk = Desk(InMemoryStore(), SlowMail(), clock=ManualClock(START), ids=SequentialIds())
+
+    async def main(executor: ThreadPoolExecutor | None) -> None:
+        adesk = AsyncDesk(desk, executor=executor) if executor else AsyncDesk(desk, max_workers=1)
+        case = await adesk.listen(make_feedback())
+        await adesk.acknowledge(case.id, by="amy")
+        busy = asyncio.ensure_future(adesk.outbox.dispatch())
+        await asyncio.to_thread(entered.wait, 10)  # the only worker is delivering
+        step = asyncio.ensure_future(adesk.take_action(case.id, by="amy", summary="Refunded"))
+        await asyncio.sleep(0)  # the step is made, and queued behind the delivery
+        step.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await step
+        release.set()
+        await adesk.aclose()
+        assert desk.get(case.id).stage is Stage.ACTION_TAKEN
+        assert (await busy).sent
+
+    if hosts_executor:
+        with ThreadPoolExecutor(1) as executor:
+            asyncio.run(main(executor))
+    else:
+        asyncio.run(main(None))

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import threading
 from collections.abc import Callable, Coroutine
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from closedloop.domain.errors import ValidationError
@@ -24,8 +26,9 @@ class Runner:
 
     Calls beyond ``max_workers`` wait their turn in the pool's queue; none runs on the loop's
     thread. Each call runs in a copy of the caller's ``contextvars`` context, as
-    ``asyncio.to_thread`` does. An ``executor`` given by the host is used as it is and left
-    open by :meth:`aclose`.
+    ``asyncio.to_thread`` does. A call, once made, runs to its end even if the task awaiting
+    it is cancelled, queued or not: the task stops waiting, and :meth:`aclose` waits for the
+    call. An ``executor`` given by the host is used as it is and left open by :meth:`aclose`.
     """
 
     def __init__(self, max_workers: int, executor: Executor | None) -> None:
@@ -51,6 +54,8 @@ class Runner:
             self.owned = False
         self.executor = executor
         self.closed = False
+        self._calls: set[Future[Any]] = set()  # made and not yet ended, for aclose
+        self._lock = threading.Lock()
 
     async def run(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """``fn(*args, **kwargs)`` on a worker thread; its result, or its exception."""
@@ -61,17 +66,31 @@ class Runner:
         def call() -> R:
             return context.run(fn, *args, **kwargs)
 
-        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+        future = self.executor.submit(call)
+        with self._lock:
+            self._calls.add(future)
+        future.add_done_callback(self._ended)
+        # Shielded: run_in_executor would cancel a call still queued when its task is
+        # cancelled, so a step the caller made would silently never happen.
+        return await asyncio.shield(asyncio.wrap_future(future))
+
+    def _ended(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._calls.discard(future)
 
     async def aclose(self) -> None:
-        """Refuse new calls, and wait for the ones already queued or running to end."""
+        """Refuse new calls, and wait for the ones already queued or running to end (those
+        whose awaiting task was cancelled too)."""
         if self.closed:
             return
         self.closed = True
+        with self._lock:
+            calls = list(self._calls)
+        loop = asyncio.get_running_loop()
         if self.owned:
-            await asyncio.get_running_loop().run_in_executor(
-                None, functools.partial(self.executor.shutdown, wait=True)
-            )
+            await loop.run_in_executor(None, functools.partial(self.executor.shutdown, wait=True))
+        elif calls:
+            await loop.run_in_executor(None, wait_for, calls)
 
 
 class Wrapper(Generic[S]):
