@@ -73,11 +73,13 @@ class Notifier(Protocol):
 
     Delivery is at-least-once: the same notification may arrive twice after a crash, so
     use ``notification.key`` to drop repeats. Raise any exception to say delivery failed;
-    the message stays in the outbox and is tried again later.
+    the message stays in the outbox and is tried again later. Only raising says so: what
+    ``send`` returns is ignored and the message marked sent (the outbox logs a WARNING when it
+    is not None, as with ``return smtp.sendmail(...)``, whose refused recipients are returned).
     """
 
     def send(self, notification: Notification) -> None:
-        """Deliver ``notification`` or raise."""
+        """Deliver ``notification`` or raise; return nothing."""
         ...
 
 

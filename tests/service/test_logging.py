@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,7 @@ from closedloop import (
     Lateness,
     Notification,
     NotifierError,
+    NotifierRouter,
     Policy,
     RetryPolicy,
     Rung,
@@ -203,6 +205,54 @@ def test_a_retry_is_info_a_dead_letter_a_warning_and_a_delivery_debug(
         assert record.tenant == "default"  # type: ignore[attr-defined]
         assert record.purpose == "acknowledgement"  # type: ignore[attr-defined]
     assert retry.retry_at > START  # type: ignore[attr-defined]
+
+
+class RefusingMailer:
+    """Returns what it failed to do, as ``return smtp.sendmail(...)`` returns the refused
+    recipients, instead of raising: breaking the Notifier protocol."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, notification: Notification) -> object:
+        self.sent.append(notification.key)
+        return {notification.to: (550, b"mailbox unavailable")}
+
+
+@pytest.mark.parametrize("routed", [False, True], ids=["notifier", "router"])
+def test_a_notifier_returning_a_value_is_warned_about_once_a_dispatch(
+    caplog: pytest.LogCaptureFixture, sqlite: SQLiteStore, routed: bool
+) -> None:
+    """Found by a newcomer's probe: a failure returned, not raised, was marked sent silently."""
+    clock = ManualClock(START)
+    mailer = RefusingMailer()
+    notifier: Any = NotifierRouter({Channel.EMAIL: mailer}) if routed else mailer  # type: ignore[dict-item]
+    desk = Desk(sqlite, notifier, clock=clock, ids=SequentialIds())
+    first = desk.listen(feedback(CUSTOMERS[0], TEXTS[0], clock))
+    second = desk.listen(feedback(CUSTOMERS[2], TEXTS[1], clock))
+    desk.acknowledge(first.id, by=STAFF[0])
+    desk.acknowledge(second.id, by=STAFF[0])
+    with caplog.at_level(logging.WARNING, logger="closedloop.outbox"):
+        report = desk.outbox.dispatch()
+    assert len(report.sent) == len(mailer.sent) == 2  # raising is still the only failure
+    (warning,) = levels(caplog, "closedloop.outbox")
+    assert warning[0] == logging.WARNING
+    assert f"notification {report.sent[0]} marked sent" in warning[1]
+    assert "returned a dict" in warning[1]
+    assert "must raise" in warning[1]
+    assert caplog.records[0].returned == "dict"  # type: ignore[attr-defined]
+    assert not any(handle in warning[1] for handle in CUSTOMERS)
+
+
+def test_a_notifier_returning_none_is_not_warned_about(
+    caplog: pytest.LogCaptureFixture, sqlite: SQLiteStore
+) -> None:
+    clock = ManualClock(START)
+    desk = Desk(sqlite, RecordingNotifier(), clock=clock, ids=SequentialIds())
+    desk.acknowledge(desk.listen(feedback(CUSTOMERS[0], TEXTS[0], clock)).id, by=STAFF[0])
+    with caplog.at_level(logging.WARNING, logger="closedloop.outbox"):
+        assert desk.outbox.dispatch().sent
+    assert levels(caplog, "closedloop.outbox") == []
 
 
 def test_an_escalation_is_info_with_the_case_and_its_level(

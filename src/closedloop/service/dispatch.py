@@ -4,7 +4,7 @@ called."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 import attrs
@@ -13,6 +13,7 @@ from closedloop.domain.checks import require_key
 from closedloop.domain.errors import UndeliverableError
 from closedloop.domain.limits import MAX_NOTIFICATION_KEY_BYTES
 from closedloop.domain.outbox.messages import Delivery, OutboxMessage
+from closedloop.domain.outbox.notification import Notification
 from closedloop.service import events
 from closedloop.service.context import Context
 from closedloop.service.logs import notification_key
@@ -54,13 +55,17 @@ def dispatch(
     with exponential backoff and jitter, or, after the policy's last attempt, a dead letter;
     a notifier raising :class:`~closedloop.UndeliverableError` makes it a dead letter at once.
     A host event (purpose ``"event"``) goes to the Desk's event handler instead of the
-    notifier, under the same rules.
+    notifier, under the same rules. What ``send`` returns is ignored: a notifier that returns
+    something (``smtplib``'s refused recipients, ``False``) is warned about, once a dispatch.
     """
     sent: list[str] = []
     retrying: list[str] = []
     dead: list[str] = []
     withdrawn: list[str] = []
     store, retry = ctx.store, ctx.policy.retry
+    # Typed to return anything: a notifier may break its protocol and return a failure.
+    send: Callable[[Notification], object] = ctx.notifier.send
+    warned = False
     for claimed in store.outbox_claim(ctx.clock.now(), limit, lease):
         # As it stands now, not as claimed: an erasure since rewrote it (or made it a dead
         # letter), or another dispatcher took it over when the lease ran out.
@@ -83,11 +88,12 @@ def dispatch(
                 extra=_extra(ctx, message) | {"reason": reason},
             )
             continue
+        returned: object = None
         try:
             if event:  # a host event goes to the subscription's handler, never to a customer
                 events.deliver(ctx, message.notification)
             else:
-                ctx.notifier.send(message.notification)
+                returned = send(message.notification)
         except Exception as exc:  # any other notifier failure means "try again later"
             now = ctx.clock.now()
             retry_at = (
@@ -100,6 +106,9 @@ def dispatch(
             _failed(ctx, message, type(exc).__name__, retry_at)
             continue
         store.mark_sent(message.key, ctx.clock.now())
+        if returned is not None and not warned:
+            warned = True
+            _returned(ctx, message, returned)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "notification %s delivered",
@@ -148,6 +157,19 @@ def _failed(ctx: Context, message: OutboxMessage, error: str, retry_at: datetime
             "notification %s failed on attempt %d (%s); retrying at %s",
             key, attempt, error, retry_at, extra=extra | {"retry_at": retry_at},
         )  # fmt: skip
+
+
+def _returned(ctx: Context, message: OutboxMessage, returned: object) -> None:
+    """Once a dispatch: a notifier returned a value (by its type alone: a refused-recipients
+    dict holds addresses), which may have been a failure nobody will hear of."""
+    kind = type(returned).__name__
+    log.warning(
+        "notification %s marked sent, though %s.send returned a %s: closedloop ignores what "
+        "send returns, so a notifier must raise to report a failed delivery (later returns in "
+        "this dispatch are not logged)",
+        notification_key(message.notification), type(ctx.notifier).__name__, kind,
+        extra=_extra(ctx, message) | {"returned": kind},
+    )  # fmt: skip
 
 
 def requeue(ctx: Context, keys: Sequence[str]) -> None:

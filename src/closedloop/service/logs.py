@@ -26,7 +26,8 @@ __all__ = [
 ]
 
 outbox = logging.getLogger("closedloop.outbox")
-"""Deliveries (DEBUG), retries (INFO), dead letters and withheld messages (WARNING, INFO)."""
+"""Deliveries (DEBUG), retries (INFO), dead letters and withheld messages (WARNING, INFO), a
+notifier that returned a value instead of raising (WARNING)."""
 standards = logging.getLogger("closedloop.standards")
 """The sweep: escalations and amber warnings (INFO), conflicts (DEBUG), unreadable cases
 (WARNING), its summary (INFO); escalations by the customer (INFO)."""

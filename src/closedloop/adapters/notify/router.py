@@ -54,7 +54,8 @@ class NotifierRouter:
         return self._routes.get(channel.name, self._default)
 
     def send(self, notification: Notification) -> None:
-        """Send through the channel's notifier (or the default)."""
+        """Send through the channel's notifier (or the default), passing on what it returns:
+        the outbox warns of a notifier that returns a value rather than raising."""
         notifier = self.notifier_for(notification.channel)
         if notifier is None:
             routed = ", ".join(sorted(self._routes)) or "none"
@@ -63,4 +64,4 @@ class NotifierRouter:
                 f"no notifier for channel {notification.channel.name!r} (routed: {routed}) "
                 "and no default; add one to NotifierRouter and requeue the dead letter",
             )
-        notifier.send(notification)
+        return notifier.send(notification)
