@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 import attrs
 
 from closedloop.domain.cases.channel import Channel
+from closedloop.domain.checks import require_aware
 
 __all__ = ["SPENT_TOKEN", "Notification", "message_digest"]
 
 #: What a delivered message's survey token reads as in the outbox.
 SPENT_TOKEN = "[token]"
+
+
+def _instant(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """attrs validator: a timezone-aware datetime (None for ``deliver_after``), cheap for the
+    UTC instants closedloop makes itself: every step and every outbox read builds some."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return
+    if value is not None or attribute.name == "created_at":
+        # Unbounded: a deadline computed from an instant may lie beyond the input years.
+        require_aware(attribute.name, value, bounded=False)
 
 
 @attrs.frozen
@@ -24,6 +36,7 @@ class Notification:
     (``"acknowledgement"``, ``"thanks"``, ``"explanation"``, ...); ``to`` is the customer
     or the staff member it is for; ``channel`` is where the reply should go. A message with
     ``deliver_after`` waits in the outbox until then (an alert held until office hours).
+    Both instants must be timezone-aware (``NaiveDatetimeError`` otherwise).
     A survey invitation or reminder names its ``invitation_id`` (and has an empty
     ``case_id`` when the survey is not about a case), and carries its survey ``token`` in
     its link (an acknowledgement may carry a status link's): the outbox forgets it once the
@@ -46,9 +59,9 @@ class Notification:
     """The rendered subject line."""
     body: str
     """The rendered text."""
-    created_at: datetime
+    created_at: datetime = attrs.field(validator=_instant)
     """When it was made: the instant of the change that caused it."""
-    deliver_after: datetime | None = None
+    deliver_after: datetime | None = attrs.field(default=None, validator=_instant)
     """Held in the outbox until then (an alert kept for office hours); None for at once."""
     invitation_id: str | None = None
     """The survey invitation it carries or reminds of; None otherwise."""
