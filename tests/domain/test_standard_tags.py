@@ -9,12 +9,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from closedloop import Channel, Feedback, Priority, Standard, Standards, Target, ValidationError
+from closedloop import (
+    BusinessCalendar,
+    Channel,
+    Desk,
+    Feedback,
+    Policy,
+    Priority,
+    Standard,
+    Standards,
+    Target,
+    ValidationError,
+)
 from closedloop.domain.cases import steps as latte
 from closedloop.domain.cases.case import Case
 from closedloop.domain.reports.facts import basis
 from closedloop.domain.standards.standard import office_hours
-from tests.helpers import START
+from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
+from tests.helpers import START, make_feedback
 
 HOURS = office_hours()
 
@@ -84,3 +96,35 @@ def test_the_report_basis_tells_standards_apart_by_their_tags() -> None:
     other = Standards(rules=(_ack(1, name="n", tags={"gold"}),))
     assert len({basis(plain), basis(tagged), basis(other)}) == 3
     assert basis(tagged) == basis(Standards(rules=(_ack(1, name="n", tags=["VIP"]),)))
+
+
+@pytest.mark.parametrize(
+    ("target", "hours", "expected"),
+    [
+        (Target.TAKE_ACTION, 24, "take action within 24 business hours"),
+        (Target.CLOSE_LOOP, 40, "close the loop within 40 business hours"),
+        (Target.ACKNOWLEDGE, 1, "acknowledge within 1 business hour"),
+        (Target.ACKNOWLEDGE, 4, "acknowledge within 4 business hours"),
+        (Target.REPLY, 0.5, "reply within 0.5 business hours"),
+        (Target.CONTACT, 16, "contact within 16 business hours"),
+    ],
+)
+def test_a_generated_name_reads_as_the_defaults_do(
+    target: Target, hours: float, expected: str
+) -> None:
+    """Found by a newcomer's probe: 'take_action within 24 business hours', 'close_loop
+    within ...', 'acknowledge within 1 business hours'."""
+    assert Standard(target, timedelta(hours=hours), HOURS).name == expected
+
+
+def test_a_desks_report_shows_the_generated_name() -> None:
+    clock = ManualClock(START)
+    rules = [Standard(Target.TAKE_ACTION, timedelta(hours=24), BusinessCalendar.always_open())]
+    desk = Desk(InMemoryStore(), RecordingNotifier(), clock=clock,
+                policy=Policy(standards=Standards(rules=rules)))  # fmt: skip
+    case = desk.listen(make_feedback())
+    desk.acknowledge(case.id, by="amy")
+    desk.take_action(case.id, by="amy", summary="Refunded")
+    insights = desk.reports.insights(START, clock.advance(hours=1))
+    names = {kpi.target: kpi.standard for kpi in insights.overall.kpis}
+    assert names[Target.TAKE_ACTION] == "take action within 24 business hours"

@@ -49,6 +49,16 @@ __all__ = [
 ]
 
 
+#: How a generated name says each step, as the default standards' names do.
+_STEPS: dict[Target, str] = {
+    Target.ACKNOWLEDGE: "acknowledge",
+    Target.TAKE_ACTION: "take action",
+    Target.CLOSE_LOOP: "close the loop",
+    Target.REPLY: "reply",
+    Target.CONTACT: "contact",
+}
+
+
 @attrs.frozen
 class Standard:
     """``target`` must be met ``within`` this much business time on ``calendar``.
@@ -85,12 +95,15 @@ class Standard:
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=tag_set)
     """The tags it covers: a case with any of them (`{"vip"}`); empty for all."""
     name: str = attrs.field(default="", validator=label_text)
-    """Its label in reports; by default "<target> within <n> business hours"."""
+    """Its label in reports; by default "<step> within <n> business hours" ("take action within
+    24 business hours", "close the loop within 1 business hour")."""
 
     def __attrs_post_init__(self) -> None:
         if not self.name:
             hours = self.within / timedelta(hours=1)
-            object.__setattr__(self, "name", f"{self.target.value} within {hours:g} business hours")
+            unit = "business hour" if hours == 1 else "business hours"
+            step = _STEPS[self.target]
+            object.__setattr__(self, "name", f"{step} within {hours:g} {unit}")
 
     def applies_to(self, case: Case) -> bool:
         """Whether this standard covers ``case``."""
