@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import inspect
+import logging
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -298,3 +300,36 @@ def test_a_call_cancelled_while_queued_still_runs_and_aclose_waits_for_it(
             asyncio.run(main(executor))
     else:
         asyncio.run(main(None))
+
+
+def test_a_cancelled_call_that_fails_logs_no_unretrieved_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Nobody awaits the error of an abandoned call: asyncio must not log it as never
+    retrieved (the shield around the call leaves that to us)."""
+    entered, release = threading.Event(), threading.Event()
+
+    class SlowMail:
+        def send(self, notification: Notification) -> None:
+            entered.set()
+            release.wait(10)
+
+    desk = Desk(InMemoryStore(), SlowMail(), clock=ManualClock(START), ids=SequentialIds())
+
+    async def main() -> None:
+        async with AsyncDesk(desk, max_workers=1) as adesk:
+            case = await adesk.listen(make_feedback())
+            await adesk.acknowledge(case.id, by="amy")
+            busy = asyncio.ensure_future(adesk.outbox.dispatch())
+            await asyncio.to_thread(entered.wait, 10)
+            lookup = asyncio.ensure_future(adesk.get("case-404"))
+            await asyncio.sleep(0)
+            lookup.cancel()
+            await asyncio.gather(lookup, return_exceptions=True)
+            release.set()
+            await busy
+
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        asyncio.run(main())
+        gc.collect()
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []

@@ -72,7 +72,9 @@ class Runner:
         future.add_done_callback(self._ended)
         # Shielded: run_in_executor would cancel a call still queued when its task is
         # cancelled, so a step the caller made would silently never happen.
-        return await asyncio.shield(asyncio.wrap_future(future))
+        waited = asyncio.wrap_future(future)
+        waited.add_done_callback(_retrieved)
+        return await asyncio.shield(waited)
 
     def _ended(self, future: Future[Any]) -> None:
         with self._lock:
@@ -91,6 +93,13 @@ class Runner:
             await loop.run_in_executor(None, functools.partial(self.executor.shutdown, wait=True))
         elif calls:
             await loop.run_in_executor(None, wait_for, calls)
+
+
+def _retrieved(waited: asyncio.Future[Any]) -> None:
+    """Mark the error of a call nobody awaits any more (its task was cancelled) as seen, as
+    ``run_in_executor`` left it: else asyncio logs "Future exception was never retrieved"."""
+    if not waited.cancelled():
+        waited.exception()
 
 
 class Wrapper(Generic[S]):
