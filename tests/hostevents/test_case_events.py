@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from closedloop import Channel, FeedbackKind, Stage, WaitingOn
+from closedloop import Channel, Feedback, FeedbackKind, Stage, WaitingOn
 from closedloop.ports import CaseStore
 from closedloop.testing import ManualClock
 from tests.helpers import START, make_feedback
@@ -231,6 +231,40 @@ def test_the_conversation(every_store: CaseStore, clock: ManualClock) -> None:
     wrote = [valid(e)["data"] for e in got.events if e.type == "case.customer_replied"]
     assert len(wrote) == 2
     assert all("text" not in w for w in wrote)
+
+
+def test_the_customers_word_that_ends_a_pause_is_a_resume_too(
+    every_store: CaseStore, clock: ManualClock
+) -> None:
+    """A CRM following case.paused and case.resumed sees every pause the customer ends: by
+    answering, by another message, by feedback that joins the case; a message that ends no
+    pause gives no case.resumed."""
+    desk, got, _ = subscribed(every_store, clock, {"case.paused", "case.resumed"},
+                              personal_data=True)  # fmt: skip
+    talk = desk.conversation
+
+    def wrote(text: str) -> Feedback:
+        return Feedback("mary@example.com", Channel.EMAIL, clock.now(), text, matter_key="881")
+
+    case = desk.listen(wrote("Wrong size"))
+    desk.acknowledge(case.id, by="amy")
+    talk.await_customer(case.id, by="amy", question="Which size?")
+    talk.customer_replied(case.id, text="M please")
+    talk.add_message(case.id, wrote("Any news?"))  # no pause to end
+    talk.hold(case.id, WaitingOn.THIRD_PARTY, by="amy", reason="Courier",
+              resume_by=START + timedelta(days=2))  # fmt: skip
+    talk.add_message(case.id, wrote("Any news now?"))
+    talk.await_customer(case.id, by="amy", question="Which address?")
+    assert desk.listen(wrote("12 High Street")).id == case.id  # joins, ends the pause
+    assert desk.get(case.id).pause is None
+    desk.outbox.dispatch()
+    followed = sorted((valid(e) for e in got.events), key=lambda e: e["data"]["case_version"])
+    assert [e["type"] for e in followed] == ["case.paused", "case.resumed"] * 3
+    resumed = [e["data"] for e in followed if e["type"] == "case.resumed"]
+    assert [(r["by"], r["reason"]) for r in resumed] == [
+        ("mary@example.com", "the customer wrote")
+    ] * 3
+    assert all(r["due_at"] is not None for r in resumed)
 
 
 def test_merge_split_verify(every_store: CaseStore, clock: ManualClock) -> None:

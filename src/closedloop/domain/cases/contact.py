@@ -8,6 +8,7 @@ so stores read them back like any other.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import datetime
 
 import attrs
@@ -16,6 +17,7 @@ from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.events import (
     Acknowledged,
     ActionTaken,
+    AwaitingCustomer,
     CasesMerged,
     CustomerReplied,
     Event,
@@ -44,6 +46,7 @@ __all__ = [
     "WaitingOn",
     "answers_customer",
     "ends_pause",
+    "paused_before",
 ]
 
 
@@ -196,3 +199,15 @@ def ends_pause(event: Event) -> bool:
 
 
 _RESUMES = (CustomerReplied, MessageAdded, MessageReceived, Resumed, Lapsed, Reopened)
+
+
+def paused_before(events: Sequence[Event], version: int) -> bool:
+    """Whether a case whose history is ``events`` was paused just before its event at
+    ``version`` (as replaying it says: a pause begins with ``Paused``, or ``AwaitingCustomer``
+    in older histories, and lasts until an event that :func:`ends_pause`)."""
+    for event in reversed(events[: max(version - 1, 0)]):
+        if isinstance(event, Paused | AwaitingCustomer):
+            return True
+        if ends_pause(event):
+            return False
+    return False

@@ -15,7 +15,7 @@ from closedloop.domain.cases.feedback import FeedbackKind
 from closedloop.domain.cases.origins import Kano, OriginKind
 from closedloop.domain.cases.priority import Priority
 from closedloop.domain.hostevents.fields import DataField, Kind, json_value
-from closedloop.domain.hostevents.sources import STEP_NAMES
+from closedloop.domain.hostevents.sources import STEP_NAMES, resumed_reason
 from closedloop.domain.latte import Stage
 from closedloop.domain.surveys.survey import SurveyKind
 
@@ -72,9 +72,10 @@ def _of_promise(name: str, attr: str, schema: Mapping[str, object], personal: bo
 
 
 _STAGE = _attr("stage", _enum(Stage))
-_DUE = _attr("due_at", _maybe(_TIME))
+_DUE = DataField("due_at", _maybe(_TIME), lambda e, _: json_value(getattr(e, "due_at", None)))
 _CHANNEL = _attr("channel", _STR)
 _REASON = _attr("reason", _STR, personal=True)
+_WHY = DataField("reason", _STR, lambda e, _: resumed_reason(e), personal=True)  # a pause ended
 _OPENED = (
     _feedback("kind", "kind", _enum(FeedbackKind), False),
     _feedback("channel", "channel", _STR, False),
@@ -250,9 +251,7 @@ _ALL = (
         "case.paused",
         "The clocks stopped: the case waits on the customer, a third party or a date.",
         DataField(
-            "waiting_on",
-            _STR,
-            lambda e, _: e.waiting_on.value if hasattr(e, "waiting_on") else "customer",
+            "waiting_on", _STR, lambda e, _: json_value(getattr(e, "waiting_on", "customer"))
         ),
         DataField(
             "resume_by", _maybe(_TIME), lambda e, _: json_value(getattr(e, "resume_by", None))
@@ -261,7 +260,7 @@ _ALL = (
         DataField("reason", _STR, lambda e, _: getattr(e, "reason", ""), personal=True),
         _attr("question", _STR, personal=True),
     ),
-    _kind("case.resumed", "The clocks run again.", _DUE, _REASON),
+    _kind("case.resumed", "The clocks run again (resumed, or the customer wrote).", _DUE, _WHY),
     _kind(
         "case.closing_notice_sent",
         "A silent customer was told the case closes unless they write.",

@@ -95,7 +95,7 @@ def messages_for(write: Write, wanted: Callable[[str], bool]) -> tuple[Notificat
         return tuple(
             _message(f"{case.id}/{event.version}/{name}", case.id, name, event.at, None)
             for event in write.events
-            for name in case_kinds(event)
+            for name in case_kinds(event, case.events)
             if wanted(name)
         )
     invitation = write.invitation
@@ -157,7 +157,7 @@ def case_event(
     if not 1 <= version <= len(case.events):
         raise ValidationError.of("key", f"case {case.id!r} has no event at version {version}")
     event = case.events[version - 1]
-    if name not in case_kinds(event):
+    if name not in case_kinds(event, case.events):
         raise ValidationError.of(
             "key", f"the event at version {version} of case {case.id!r} does not give {name!r}"
         )

@@ -2,13 +2,15 @@
 
 A domain event may give two: an explanation is ``case.explained`` and ``case.closed``; a
 recovery case's opening is ``case.opened`` and ``recovery.opened``; a missed promise is
-``case.escalated`` and ``promise.missed``. A promise moved to a new time gives
-``promise.late_announced`` only when the customer was told.
+``case.escalated`` and ``promise.missed``; the customer's word that ends a pause (their
+reply, a message, a duplicate merged in that they were owed a reply on) is
+``case.customer_replied`` (or ``case.merged``) and ``case.resumed``. A promise moved to a new
+time gives ``promise.late_announced`` only when the customer was told.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from closedloop.domain.cases import contact
 from closedloop.domain.cases import events as ev
@@ -18,7 +20,7 @@ from closedloop.domain.cases.origins import OriginKind
 from closedloop.domain.latte import Stage
 from closedloop.domain.surveys.invitation import Invitation, InvitationStatus
 
-__all__ = ["STEP_NAMES", "case_kinds", "invitation_kinds"]
+__all__ = ["STEP_NAMES", "case_kinds", "invitation_kinds", "is_a_customers_word", "resumed_reason"]
 
 _BY_EVENT: Mapping[type, str] = {
     ev.CaseOpened: "case.opened",
@@ -63,9 +65,10 @@ STEP_NAMES: Mapping[type, str] = {
 """The host event type of each LATTE step event (the step that closed a case)."""
 
 
-def case_kinds(event: ev.Event) -> tuple[str, ...]:
+def case_kinds(event: ev.Event, history: Sequence[ev.Event]) -> tuple[str, ...]:
     """The host event types one of a case's domain events gives, in order (none for the
-    engine's bookkeeping: a reschedule, an erasure)."""
+    engine's bookkeeping: a reschedule, an erasure). ``history`` is the case's events (at
+    least up to ``event``): whether it was paused before."""
     name = _BY_EVENT.get(type(event))
     if name is None or (isinstance(event, PromiseLate) and not event.told):
         return ()  # a miss the customer could not be told of is counted, not announced
@@ -77,7 +80,27 @@ def case_kinds(event: ev.Event) -> tuple[str, ...]:
         found.append("case.closed")
     elif isinstance(event, ev.Escalated) and event.promise_id is not None:
         found.append("promise.missed")
+    elif is_a_customers_word(event) and contact.paused_before(history, event.version):
+        found.append("case.resumed")  # the clocks run again, as after a resume
     return tuple(found)
+
+
+def is_a_customers_word(event: ev.Event) -> bool:
+    """Whether ``event`` is the customer's word reaching the case: their reply, a message,
+    or a merged duplicate with a message of theirs still unanswered (each ends a pause)."""
+    if isinstance(event, ev.CasesMerged):
+        return event.unanswered_since is not None
+    return isinstance(event, ev.CustomerReplied | ev.MessageAdded | contact.MessageReceived)
+
+
+def resumed_reason(event: ev.Event) -> str:
+    """Why ``event`` ended a pause, as its ``case.resumed`` says: staff's (or the sweep's)
+    reason, or the customer's word."""
+    if isinstance(event, contact.Resumed):
+        return event.reason
+    if isinstance(event, ev.CasesMerged):
+        return "a merged case brought a message from the customer"
+    return "the customer wrote"
 
 
 _SETTLED = {
