@@ -167,6 +167,7 @@ class WholeDesk(RuleBasedStateMachine):
         assert report.failed == (), f"the sweep could not move {report.failed}"
         for store in self.stores:
             rules.a_sweep_leaves_nothing_due(store, self.clock.now(), report)
+            rules.g2_closed_for_silence_only_once_told(store, report)
 
     @rule()
     def sweep_until_done(self) -> None:
@@ -174,6 +175,8 @@ class WholeDesk(RuleBasedStateMachine):
             report = self.both(lambda d: d.sweep())
             assert not isinstance(report, tuple), f"the sweep failed: {report}"
             assert report.failed == (), f"the sweep could not move {report.failed}"
+            for store in self.stores:
+                rules.g2_closed_for_silence_only_once_told(store, report)
             if not (report.escalated or report.warned or report.late or report.resumed
                     or report.noticed or report.lapsed):  # fmt: skip
                 break

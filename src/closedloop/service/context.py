@@ -46,8 +46,9 @@ class Hooks:
 
     The Desk registers them when it is built: surveys withdraw their invitations when a
     step reopens a case or merges it into another (``on_step``), and the outbox asks
-    surveys whether an invitation must be withheld (``withhold``) and tells them when it
-    went (``on_delivered``).
+    surveys whether an invitation must be withheld (``withhold``; so are messages to an erased
+    customer, and a pause's question or closing notice once it is over) and tells them when
+    it went (``on_delivered``).
     """
 
     on_step: tuple[StepHook, ...] = ()

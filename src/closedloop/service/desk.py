@@ -35,6 +35,7 @@ from closedloop.service.portal import Portal
 from closedloop.service.promises import Promises
 from closedloop.service.queues import Queues
 from closedloop.service.reports import Reports
+from closedloop.service.silence import obsolete
 from closedloop.service.standards import Standards, SweepReport
 from closedloop.service.subscription import Subscribe
 from closedloop.service.surveys import Surveys
@@ -85,7 +86,7 @@ class Desk:
             random=(rng if rng is not None else random.Random()).random,
             hooks=Hooks(
                 on_step=(invitations.withdraw_unresolved,),
-                withhold=(invitations.withheld, identity.erased_recipient),
+                withhold=(invitations.withheld, identity.erased_recipient, obsolete),
                 on_delivered=(invitations.delivered,),
             ),
             events=events,

@@ -26,8 +26,8 @@ __all__ = ["DispatchReport", "dead_letters", "dispatch", "requeue"]
 class DispatchReport:
     """What one dispatch did, by idempotency key: delivered, to be retried, given up on,
     and skipped (never handed to the notifier: a survey invitation or reminder nobody can
-    answer any more, or a message to an erased customer; a dead letter whose error says
-    so, never marked sent)."""
+    answer any more, a question or closing notice whose pause is over, or a message to an
+    erased customer; a dead letter whose error says so, never marked sent)."""
 
     sent: tuple[str, ...] = ()
     """Keys delivered."""
@@ -36,8 +36,8 @@ class DispatchReport:
     dead: tuple[str, ...] = ()
     """Keys given up on: dead letters."""
     skipped: tuple[str, ...] = ()
-    """Keys never handed to the notifier (an invitation nobody can answer any more, a message to an
-    erased customer)."""
+    """Keys never handed to the notifier (an invitation nobody can answer any more, a question or
+    closing notice whose pause is over, a message to an erased customer)."""
 
     @property
     def failed(self) -> tuple[str, ...]:

@@ -191,6 +191,12 @@ def to_customer(
     return render(ctx, case, purpose, now, to=handle, channel=channel, body=body, customer=True)
 
 
+def message_key(case_id: str, version: int, purpose: str) -> str:
+    """The key of the customer message ``purpose`` that the case's change to ``version``
+    made (a message to staff adds ``/`` and whom it is for)."""
+    return f"{case_id}/{version}/{purpose}"
+
+
 def render(
     ctx: Context,
     case: Case,
@@ -224,7 +230,7 @@ def render(
         token, _ = portal.sign(links, ctx.store.tenant, case, now)
         values["status_link"] = links.url.replace("{token}", token)
     return Notification(
-        key=f"{case.id}/{case.version}/{purpose}{suffix}",
+        key=message_key(case.id, case.version, purpose) + suffix,
         case_id=case.id,
         to=to,
         channel=channel,

@@ -31,9 +31,10 @@ from closedloop.domain.standards.standard import (
     warned,
 )
 from closedloop.ports import ClaimsDueCases, ReadsManyCases
+from closedloop.service import silence
 from closedloop.service.context import Context
 from closedloop.service.lateness import late_change, warning_change
-from closedloop.service.lifecycle import advance, render, schedule, show, to_customer
+from closedloop.service.lifecycle import advance, render, schedule, show
 from closedloop.service.logs import standards as log
 from closedloop.service.sweep_report import SweepReport, Tally
 
@@ -253,7 +254,8 @@ def _pause_ends(case: Case, now: datetime) -> bool:
 
 def _end_pause(ctx: Context, case: Case, now: datetime) -> Change:
     """A pause's time is up: a third party or a date resumes; a silent customer is told the
-    case will close, or, told already, it closes."""
+    case will close, or, told already (the notice delivered), it closes (see
+    :mod:`closedloop.service.silence`)."""
     pause = case.pause
     assert pause is not None
     if pause.waiting_on is not WaitingOn.CUSTOMER:
@@ -264,11 +266,8 @@ def _end_pause(ctx: Context, case: Case, now: datetime) -> Change:
         resumed = pauses.resume(case, at=at, by="closedloop", reason=why, due_at=schedule(ctx))
         return Change(resumed, case.version)
     if pause.notice_at is None:
-        closes = ctx.policy.silence.closes(now)
-        told = pauses.closing_notice(case, at=now, closes_at=closes, due_at=schedule(ctx))
-        notice = to_customer(ctx, told, "closing_notice", now)
-        return Change(told, case.version, () if notice is None else (notice,))
-    return Change(pauses.lapse(case, at=now, due_at=schedule(ctx)), case.version)
+        return silence.tell_of_closing(ctx, case, now)
+    return silence.close_for_silence(ctx, case, now)
 
 
 def _may_climb(case: Case, ladder: escalation.Ladder, now: datetime) -> bool:

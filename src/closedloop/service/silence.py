@@ -1,0 +1,91 @@
+"""A silent customer's case: it closes only once they were told it would, and what a pause
+sent them is not sent once the pause is over."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.contact import ClosingNoticeSent, ends_pause
+from closedloop.domain.change import Change
+from closedloop.domain.checks import instant
+from closedloop.domain.errors import CaseNotFoundError, NotFoundError, UnreadableRecordError
+from closedloop.domain.outbox.messages import Delivery
+from closedloop.domain.outbox.notification import Notification
+from closedloop.domain.standards import escalation, pauses
+from closedloop.service.context import Context
+from closedloop.service.lifecycle import message_key, schedule, to_customer
+
+__all__ = ["NOT_TOLD", "PAUSE_MESSAGES", "close_for_silence", "obsolete", "tell_of_closing"]
+
+#: The customer messages a pause on the customer sends: obsolete once the pause is over.
+PAUSE_MESSAGES = frozenset({"question", "closing_notice"})
+
+#: Why a case handed back to staff was not closed for the customer's silence.
+NOT_TOLD = (
+    "the customer could not be told the case would close ({}): it was not closed for their "
+    "silence; reach them another way, or close it"
+)
+
+#: How long a case whose closing notice is still being retried waits, at least, before the
+#: sweep looks again (or until the notice's next attempt, if later).
+RECHECK = timedelta(hours=1)
+
+
+def tell_of_closing(ctx: Context, case: Case, now: datetime) -> Change:
+    """A customer asked something stayed silent until the pause's time: tell them the case
+    closes ``Policy.silence.close_after`` later unless they write; one with nowhere to read
+    it is handed back to staff instead."""
+    told = pauses.closing_notice(
+        case, at=now, closes_at=ctx.policy.silence.closes(now), due_at=schedule(ctx)
+    )
+    notice = to_customer(ctx, told, "closing_notice", now)
+    if notice is None:
+        return _hand_back(ctx, case, now, "they have no written contact")
+    return Change(told, case.version, (notice,))
+
+
+def close_for_silence(ctx: Context, case: Case, now: datetime) -> Change:
+    """The time the closing notice gave is up: the case closes for the customer's silence
+    if the notice was delivered (handed to the notifier). Still being retried, the case
+    waits for it; a dead letter (or none), it is handed back to staff, never closed
+    without the customer told."""
+    notice = next(e for e in reversed(case.events) if isinstance(e, ClosingNoticeSent))
+    try:
+        message = ctx.store.outbox_message(message_key(case.id, notice.version, "closing_notice"))
+    except NotFoundError:
+        return _hand_back(ctx, case, now, "no closing notice was sent")
+    if message.status is Delivery.SENT:
+        return Change(pauses.lapse(case, at=now, due_at=schedule(ctx)), case.version)
+    if message.status is Delivery.DEAD:
+        return _hand_back(ctx, case, now, "the closing notice was not delivered")
+    retry = message.next_attempt_at
+    later = now + RECHECK
+    if retry is not None and instant(retry) > instant(later):
+        later = retry
+    return Change(escalation.reschedule(case, at=now, due_at=later), case.version)
+
+
+def _hand_back(ctx: Context, case: Case, now: datetime, why: str) -> Change:
+    resumed = pauses.resume(
+        case, at=now, by="closedloop", reason=NOT_TOLD.format(why), due_at=schedule(ctx)
+    )
+    return Change(resumed, case.version)
+
+
+def obsolete(ctx: Context, notification: Notification) -> str | None:
+    """Why a pause's question or closing notice must not go out (an outbox hook): the
+    pause it was for is over (the customer wrote, staff resumed, the case closed), or
+    None."""
+    if notification.purpose not in PAUSE_MESSAGES or not notification.case_id:
+        return None
+    version = notification.key.removeprefix(f"{notification.case_id}/").split("/", 1)[0]
+    if not version.isdigit():
+        return None
+    try:
+        case = ctx.store.get(notification.case_id)
+    except (CaseNotFoundError, UnreadableRecordError):
+        return None
+    if not case.is_active or any(ends_pause(e) for e in case.events[int(version) :]):
+        return f"the pause its {notification.purpose.replace('_', ' ')} was for ended first"
+    return None

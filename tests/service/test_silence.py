@@ -1,0 +1,145 @@
+"""G2's "never silently": a case closes for the customer's silence only once its closing
+notice was handed to the notifier; a notice still retrying holds it open, one that cannot go
+hands it back to staff; and what a pause sent the customer is not sent once it is over."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from closedloop import (
+    Channel,
+    Delivery,
+    Desk,
+    Feedback,
+    Notification,
+    Policy,
+    Queue,
+    RetryPolicy,
+    Stage,
+)
+from closedloop.events import Resumed
+from closedloop.ports import CaseStore
+from closedloop.testing import ManualClock, RecordingNotifier
+
+
+class Mail:
+    """A notifier that fails while ``down``."""
+
+    def __init__(self) -> None:
+        self.down = True
+        self.sent: list[Notification] = []
+
+    def send(self, notification: Notification) -> None:
+        if self.down:
+            raise RuntimeError("smtp down")
+        self.sent.append(notification)
+
+
+def asked(desk: Desk, clock: ManualClock, customer: str = "mary@example.com") -> str:
+    channel = Channel.PHONE if customer.startswith("+") else Channel.EMAIL
+    case = desk.listen(Feedback(customer, channel, clock.now(), "Wrong size"))
+    desk.acknowledge(case.id, by="amy")
+    desk.conversation.await_customer(case.id, by="amy", question="Which size do you need?")
+    return case.id
+
+
+def test_a_customer_never_told_is_not_closed_for_silence(
+    every_store: CaseStore, clock: ManualClock
+) -> None:
+    mail = Mail()
+    desk = Desk(every_store, mail, clock=clock, policy=Policy(retry=RetryPolicy(max_attempts=3)))
+    case_id = asked(desk, clock)
+    for _ in range(40):
+        clock.advance(hours=12)
+        assert desk.sweep().lapsed == ()
+        desk.outbox.dispatch()
+    case = desk.get(case_id)
+    assert case.is_active
+    assert case.pause is None
+    assert case.queue is Queue.IN_PROGRESS
+    handed_back = [e for e in case.events if isinstance(e, Resumed)]
+    assert len(handed_back) == 1
+    assert "could not be told the case would close" in handed_back[0].reason
+    dead = {m.notification.purpose: m.key for m in desk.outbox.dead_letters()}
+    assert {"question", "closing_notice"} <= set(dead)
+    # The notifier fixed and the dead letters requeued: the pause is over, so neither its
+    # question nor its closing notice goes out (dead letters saying why).
+    mail.down = False
+    desk.outbox.requeue(*dead.values())
+    report = desk.outbox.dispatch()
+    assert {dead["question"], dead["closing_notice"]} <= set(report.skipped)
+    assert {"question", "closing_notice"}.isdisjoint(n.purpose for n in mail.sent)
+    notice = every_store.outbox_message(dead["closing_notice"])
+    assert notice.status is Delivery.DEAD
+    assert notice.last_error is not None
+    assert notice.last_error.startswith("not sent: ")
+
+
+def test_a_closing_notice_still_retrying_holds_the_case_open(
+    every_store: CaseStore, clock: ManualClock
+) -> None:
+    mail = Mail()
+    desk = Desk(every_store, mail, clock=clock)
+    case_id = asked(desk, clock)
+    mail.down = False
+    desk.outbox.dispatch()  # the question went
+    mail.down = True
+    paused = desk.get(case_id).pause
+    assert paused is not None
+    assert paused.resume_by is not None
+    clock.set(paused.resume_by + timedelta(minutes=1))
+    assert desk.sweep().noticed == (case_id,)
+    assert desk.outbox.dispatch().retrying != ()  # the notice failed once: retrying
+    told = desk.get(case_id).pause
+    assert told is not None
+    assert told.resume_by is not None
+    clock.set(told.resume_by + timedelta(minutes=1))
+    assert desk.sweep().lapsed == ()
+    waiting = desk.get(case_id)
+    assert (waiting.stage, waiting.queue) == (Stage.ACKNOWLEDGED, Queue.AWAITING_CUSTOMER)
+    assert waiting.due_at is not None
+    assert waiting.due_at >= clock.now() + timedelta(hours=1)
+    assert desk.standards.due() == []  # not due again at every sweep
+    mail.down = False
+    clock.advance(minutes=30)
+    desk.outbox.dispatch()
+    assert [n.purpose for n in mail.sent] == ["acknowledgement", "question", "closing_notice"]
+    clock.set(waiting.due_at + timedelta(minutes=1))
+    assert desk.sweep().lapsed == (case_id,)
+    assert desk.get(case_id).stage is Stage.CLOSED
+
+
+def test_a_customer_with_nowhere_to_read_a_closing_notice_is_handed_back(
+    every_store: CaseStore, clock: ManualClock
+) -> None:
+    notifier = RecordingNotifier()
+    desk = Desk(every_store, notifier, clock=clock)
+    case_id = asked(desk, clock, customer="+447700900001")  # a phone caller, no address
+    paused = desk.get(case_id).pause
+    assert paused is not None
+    assert paused.resume_by is not None
+    clock.set(paused.resume_by + timedelta(minutes=1))
+    report = desk.sweep()
+    assert (report.noticed, report.resumed) == ((), (case_id,))
+    case = desk.get(case_id)
+    assert case.pause is None
+    assert case.queue is Queue.IN_PROGRESS
+    assert "they have no written contact" in case.events[-1].reason  # type: ignore[attr-defined]
+    clock.advance(days=30)
+    desk.sweep()
+    assert desk.get(case_id).stage is not Stage.CLOSED
+
+
+def test_a_question_the_customer_answered_before_it_went_is_not_sent(
+    every_store: CaseStore, clock: ManualClock
+) -> None:
+    notifier = RecordingNotifier()
+    desk = Desk(every_store, notifier, clock=clock)
+    case_id = asked(desk, clock)
+    desk.conversation.customer_replied(case_id, text="M, and I called you")
+    report = desk.outbox.dispatch()
+    assert [n.purpose for n in notifier.sent] == ["acknowledgement"]
+    (skipped,) = report.skipped
+    withheld = every_store.outbox_message(skipped)
+    assert (withheld.notification.purpose, withheld.status) == ("question", Delivery.DEAD)
+    assert withheld.last_error == "not sent: the pause its question was for ended first"
