@@ -4,6 +4,7 @@ hands it back to staff; and what a pause sent the customer is not sent once it i
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 from closedloop import (
@@ -17,7 +18,7 @@ from closedloop import (
     RetryPolicy,
     Stage,
 )
-from closedloop.events import Resumed
+from closedloop.events import Rescheduled, Resumed
 from closedloop.ports import CaseStore
 from closedloop.testing import ManualClock, RecordingNotifier
 
@@ -143,3 +144,28 @@ def test_a_question_the_customer_answered_before_it_went_is_not_sent(
     withheld = every_store.outbox_message(skipped)
     assert (withheld.notification.purpose, withheld.status) == ("question", Delivery.DEAD)
     assert withheld.last_error == "not sent: the pause its question was for ended first"
+
+
+def test_a_notice_that_never_goes_is_looked_at_less_and_less(
+    every_store: CaseStore, clock: ManualClock
+) -> None:
+    """Nobody dispatches: the case stays open, and the sweep looks again after as long as the
+    notice is overdue (an hour at first, a day at most), not at every sweep."""
+    desk = Desk(every_store, RecordingNotifier(), clock=clock)
+    case_id = asked(desk, clock)
+    desk.outbox.dispatch()  # the question went; the closing notice never will
+    paused = desk.get(case_id).pause
+    assert paused is not None
+    assert paused.resume_by is not None
+    clock.set(paused.resume_by + timedelta(minutes=1))
+    assert desk.sweep().noticed == (case_id,)
+    for _ in range(10 * 8):  # ten days, a sweep every three hours
+        clock.advance(hours=3)
+        assert desk.sweep().lapsed == ()
+    case = desk.get(case_id)
+    assert case.queue is Queue.AWAITING_CUSTOMER
+    looked = [e.at for e in case.events if isinstance(e, Rescheduled)]
+    gaps = [b - a for a, b in itertools.pairwise(looked)]
+    assert gaps == sorted(gaps)
+    assert max(gaps) <= timedelta(days=1, hours=3)
+    assert len(looked) <= 16

@@ -27,9 +27,10 @@ NOT_TOLD = (
     "silence; reach them another way, or close it"
 )
 
-#: How long a case whose closing notice is still being retried waits, at least, before the
-#: sweep looks again (or until the notice's next attempt, if later).
-RECHECK = timedelta(hours=1)
+#: How long a case whose closing notice is still being retried waits before the sweep looks
+#: again: as long as the notice is overdue so far, from an hour up to a day (or until its
+#: next attempt, if later), so a notice that never goes adds few events to the case.
+RECHECK = (timedelta(hours=1), timedelta(days=1))
 
 
 def tell_of_closing(ctx: Context, case: Case, now: datetime) -> Change:
@@ -59,8 +60,10 @@ def close_for_silence(ctx: Context, case: Case, now: datetime) -> Change:
         return Change(pauses.lapse(case, at=now, due_at=schedule(ctx)), case.version)
     if message.status is Delivery.DEAD:
         return _hand_back(ctx, case, now, "the closing notice was not delivered")
+    closes_at = case.pause.resume_by if case.pause is not None else None
+    overdue = timedelta(0) if closes_at is None else instant(now) - instant(closes_at)
+    later = now + min(max(overdue, RECHECK[0]), RECHECK[1])
     retry = message.next_attempt_at
-    later = now + RECHECK
     if retry is not None and instant(retry) > instant(later):
         later = retry
     return Change(escalation.reschedule(case, at=now, due_at=later), case.version)
