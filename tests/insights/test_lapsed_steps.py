@@ -21,6 +21,7 @@ def lapsed_case(store: CaseStore, clock: ManualClock) -> Desk:
     desk.conversation.await_customer(case, by="amy", question="Which size?")
     clock.advance(days=1, minutes=1)
     desk.sweep()  # told the case will close
+    desk.outbox.dispatch()  # (it closes only once they were told)
     clock.advance(days=1, minutes=1)
     desk.sweep()  # closed for their silence
     assert desk.get(case).stage is Stage.CLOSED
@@ -53,6 +54,7 @@ def test_a_step_late_before_the_silence_stays_missed(every_store: CaseStore) -> 
     for _ in range(3):  # escalated (late already), told of the closing, closed
         clock.advance(days=1, minutes=1)
         desk.sweep()
+        desk.outbox.dispatch()
     assert desk.get(case).stage is Stage.CLOSED
     clock.advance(hours=1)
 
