@@ -14,8 +14,9 @@ from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.feedback import FeedbackKind
 from closedloop.domain.cases.priority import Priority
+from closedloop.domain.change import Change
 from closedloop.domain.checks import instant, require_limit
-from closedloop.domain.errors import StorageError, ValidationError
+from closedloop.domain.errors import ConcurrencyError, StorageError, ValidationError
 from closedloop.domain.latte import Stage
 from closedloop.domain.queues.query import CasePage, CaseQuery, Order
 from closedloop.domain.queues.rag import rag_times
@@ -154,20 +155,26 @@ class Queues:
         )
 
     def reindex(self, *, batch: int = 500) -> int:
-        """Recompute when each active case turns amber and red, under the desk's standards
-        now: after changing the standards, or after migrating a database written before
-        cases could be found (whose cases count GREEN until then). A page of ``batch``
-        cases at a time; a case that changes meanwhile keeps what its commit stored.
-        Returns how many cases were updated."""
+        """Recompute when each active case turns amber and red, and when the sweep must
+        next look at it (``due_at``), under the desk's policy now: after changing the
+        standards or the ladder, or after migrating a database written before cases could
+        be found (whose cases count GREEN until then). A case whose due time changes gets
+        a ``Rescheduled`` event. A page of ``batch`` cases at a time; a case that changes
+        meanwhile keeps what its commit stored. Returns how many cases were updated."""
         require_limit("batch", batch)
         store, ctx = self._searcher(), self._ctx
         standards, lifecycle = ctx.policy.standards, ctx.policy.lifecycle
         query, after, stored = CaseQuery(), None, 0
         while True:
-            page = store.find_cases(query, ctx.clock.now(), batch, after)
+            now = ctx.clock.now()
+            page = store.find_cases(query, now, batch, after)
+            moved = {c.id: _rescheduled(ctx, None, c, now) for c in page.cases}
+            stored += _commit_each(ctx, [Change(m, c.version) for c in page.cases
+                                          if (m := moved[c.id]) is not c])  # fmt: skip
             stored += store.put_rag(
-                [(c.id, c.version, rag_times(c, standards, lifecycle)) for c in page.cases]
-            )
+                [(c.id, c.version, rag_times(c, standards, lifecycle))
+                 for c in page.cases if moved[c.id] is c]
+            )  # fmt: skip
             if page.next is None:
                 return stored
             after = page.next
@@ -199,8 +206,21 @@ def _keywords(query: object, filters: dict[str, Any]) -> CaseQuery:
     return CaseQuery(**filters)
 
 
-def _rescheduled(ctx: Context, before: Case, after: Case, now: datetime) -> Case:
-    """``after``, rescheduled if its labels changed its next due time."""
+def _commit_each(ctx: Context, changes: list[Change]) -> int:
+    """Commit ``changes`` at once, leaving out each case changed meanwhile (its own commit
+    scheduled it); how many were committed."""
+    while changes:
+        try:
+            ctx.commit_many(changes)
+        except ConcurrencyError as conflict:
+            changes = [c for c in changes if c.case.id != conflict.case_id]
+            continue
+        return len(changes)
+    return 0
+
+
+def _rescheduled(ctx: Context, before: Case | None, after: Case, now: datetime) -> Case:
+    """``after``, rescheduled if its labels (or the policy) changed its next due time."""
     if after is before:
         return after
     due, was = schedule(ctx)(after), after.due_at
