@@ -420,6 +420,34 @@ def test_the_page_shows_the_customers_own_messages_merged_in_and_from_linked_han
     assert [e.at for e in page.entries] == sorted(e.at for e in page.entries)
 
 
+def test_a_handle_unlinked_later_keeps_the_messages_written_from_it_on_the_page(
+    desk: Desk, clock: ManualClock
+) -> None:
+    """Found by a newcomer's probe: unlinking a handle took the customer's own earlier
+    messages from it (written while it was theirs, or merged in) off their page. A message
+    written from it after the unlink is someone else's."""
+    desk.customers.link("sam@example.com", "@sam", "+441", customer="crm-1", by="crm-sync")
+    case = desk.listen(make_feedback(customer="sam@example.com", text="Kitchen botched"))
+    clock.advance(timedelta(minutes=5))
+    tweet = make_feedback(customer="@sam", channel=Channel.SOCIAL_MEDIA, text="Still nothing")
+    desk.conversation.add_message(case.id, attrs.evolve(tweet, received_at=clock.now()))
+    call = make_feedback(customer="+441", channel=Channel.PHONE, text="It cost 40")
+    other = desk.listen(attrs.evolve(call, received_at=clock.now()))
+    desk.conversation.merge(case.id, other.id, by="amy", reason="same kitchen")
+    token = desk.portal.link(case.id)
+    mine = ["Kitchen botched", "Still nothing", "It cost 40"]
+    assert [e.text for e in desk.portal.view(token).entries if e.by_customer] == mine
+
+    clock.advance(timedelta(minutes=5))
+    desk.customers.unlink("crm-1", "@sam", by="crm-sync")
+    desk.customers.unlink("crm-1", "+441", by="crm-sync")
+    assert [e.text for e in desk.portal.view(token).entries if e.by_customer] == mine
+    clock.advance(timedelta(minutes=5))
+    later = attrs.evolve(tweet, text="Someone else now", received_at=clock.now())
+    desk.conversation.add_message(case.id, later)
+    assert [e.text for e in desk.portal.view(token).entries if e.by_customer] == mine
+
+
 def test_a_reopen_by_staff_is_ours_and_keeps_its_reason_from_the_customer(
     desk: Desk, clock: ManualClock
 ) -> None:

@@ -13,7 +13,7 @@ import binascii
 import enum
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from closedloop.domain.cases import contact
 from closedloop.domain.cases import events as ev
 from closedloop.domain.cases.case import Case
 from closedloop.domain.checks import instant, is_a, positive_duration
+from closedloop.domain.customers.identity import Customer, held_at
 from closedloop.domain.errors import StatusLinkError, ValidationError
 from closedloop.domain.latte import Stage
 from closedloop.domain.standards.standard import Deadline
@@ -214,19 +215,24 @@ def _stage(case: Case) -> str:
     }.get(case.stage, "We are working on it")
 
 
-def _entries(event: ev.Event, links: StatusLinks, own: frozenset[str]) -> list[StatusEntry]:
-    """The lines ``event`` shows the customer of handles ``own``: never what someone else
-    wrote (a message added from another customer's handle, or merged from their case)."""
+Own = Callable[[str, datetime], bool]
+
+
+def _entries(event: ev.Event, links: StatusLinks, own: Own) -> list[StatusEntry]:
+    """The lines ``event`` shows the customer whose handles ``own`` tells (was it theirs
+    then?): never what someone else wrote (a message added from another customer's handle,
+    or merged from their case)."""
     fb = event.feedback if isinstance(event, (ev.CaseOpened, contact.CUSTOMER_MESSAGES)) else None
     if fb is not None:
-        return [StatusEntry(event.at, True, "You wrote", fb.text)] if fb.customer in own else []
+        mine = own(fb.customer, event.at)
+        return [StatusEntry(event.at, True, "You wrote", fb.text)] if mine else []
     if isinstance(event, ev.CasesMerged):  # their own messages from a case of theirs
         return [
             StatusEntry(fb.received_at, True, "You wrote", fb.text)
             for fb in event.messages
-            if fb.customer in own
+            if own(fb.customer, fb.received_at)
         ]
-    if isinstance(event, ev.Reopened) and event.by not in own:  # staff's reason is theirs
+    if isinstance(event, ev.Reopened) and not own(event.by, event.at):  # staff's reason
         return [StatusEntry(event.at, False, "We reopened your case")]
     entry = _entry(event, links)
     return [] if entry is None else [entry]
@@ -271,9 +277,15 @@ def view(
     expires_at: datetime,
     reopen_within: timedelta,
     handles: frozenset[str],
+    customer: Customer | None = None,
 ) -> CustomerView:
     """The status page of ``case`` at ``now``, for the customer of ``handles`` (the case's
-    customer and every handle linked to them)."""
+    customer and every handle linked to them) and, if given, of ``customer``'s handles
+    when they wrote (one unlinked since was theirs then)."""
+
+    def own(handle: str, at: datetime) -> bool:
+        return handle in handles or (customer is not None and held_at(customer, handle, at))
+
     next_step: str | None = None
     next_by: datetime | None = None
     if case.is_active and case.awaiting_customer:
@@ -300,7 +312,7 @@ def view(
     closed_at = case.closed_at
     # Messages merged in keep their own times: the story is told in time order.
     entries = sorted(
-        (line for e in case.events for line in _entries(e, links, handles)),
+        (line for e in case.events for line in _entries(e, links, own)),
         key=lambda line: instant(line.at),
     )
     return CustomerView(

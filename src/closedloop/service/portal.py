@@ -93,6 +93,7 @@ class Portal:
     def _view(self, case: Case, expires_at: datetime, now: datetime) -> CustomerView:
         policy = self._ctx.policy
         pending = deadlines(case, policy.standards, now, policy.lifecycle)
+        customer = self._ctx.store.customer_of(case.customer)
         return portal.view(
             case,
             self._links(),
@@ -100,7 +101,8 @@ class Portal:
             now=now,
             expires_at=expires_at,
             reopen_within=policy.reopen_within,
-            handles=identity.handles_of(self._ctx, case.customer),
+            handles=frozenset({case.customer, *(customer.handles if customer else ())}),
+            customer=customer,
         )
 
     def write(self, token: str, text: str) -> CustomerView:

@@ -10,10 +10,12 @@ from datetime import datetime
 
 import attrs
 
-from closedloop.domain.checks import items, require_aware, require_key
+from closedloop.domain.checks import instant, items, require_aware, require_key
 from closedloop.domain.errors import ValidationError
 
-__all__ = ["Customer", "CustomerEvent", "IdentityChange", "link", "merge", "unlink", "unmerge"]
+__all__ = [
+    "Customer", "CustomerEvent", "IdentityChange", "held_at", "link", "merge", "unlink", "unmerge",
+]  # fmt: skip
 
 
 class IdentityChange(enum.Enum):
@@ -182,3 +184,23 @@ def _active(customer: Customer) -> None:
             f"customer {customer.id!r} is merged into {customer.merged_into!r}: change that "
             "one, or unmerge first"
         )
+
+
+_GAINED = frozenset({IdentityChange.LINKED, IdentityChange.MERGED, IdentityChange.RESTORED})
+_LOST = frozenset({IdentityChange.UNLINKED, IdentityChange.MERGED_INTO, IdentityChange.UNMERGED})
+
+
+def held_at(customer: Customer, handle: str, at: datetime) -> bool:
+    """Whether ``handle`` was one of ``customer``'s at ``at``, by its recorded changes (a
+    handle unlinked since was theirs when they wrote from it)."""
+    held: set[str] = set()
+    for event in customer.events:
+        if instant(event.at) > instant(at):
+            break
+        if event.change in _GAINED:
+            held.update(event.handles)
+        elif event.change in _LOST:
+            held.difference_update(event.handles)
+        elif event.change is IdentityChange.ERASED:
+            held = set(event.handles)
+    return handle in held
