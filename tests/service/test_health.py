@@ -16,13 +16,18 @@ from closedloop import (
     HealthFigures,
     HealthStatus,
     HealthThresholds,
+    Notification,
+    Policy,
+    RetryPolicy,
+    Survey,
+    SurveyKind,
     Threshold,
     ValidationError,
 )
 from closedloop.domain.health import assess, span
-from closedloop.ports import HealthStorage
+from closedloop.ports import CaseStore, HealthStorage
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
-from tests.helpers import START, make_feedback
+from tests.helpers import START, make_feedback, take_step
 
 HOUR = timedelta(hours=1)
 
@@ -182,3 +187,45 @@ def test_the_status_is_the_worst_level_reached(
 )  # fmt: skip
 def test_spans_read_as_people_write_them(value: timedelta, shown: str) -> None:
     assert span(value) == shown
+
+
+def test_dead_letters_withheld_as_moot_are_not_counted(every_store: CaseStore) -> None:
+    """Found by a newcomer's probe: an invitation withdrawn by a reopen and a message to an
+    erased customer kept health at WARN for ever ("fix the notifier, then requeue"), though
+    a requeue only withholds them again."""
+    clock = ManualClock(START)
+    desk = Desk(every_store, RecordingNotifier(), clock=clock)
+    case = desk.listen(make_feedback()).id
+    for step in ("acknowledge", "take_action", "thank", "explain"):
+        take_step(desk, case, step)
+    desk.surveys.invite(Survey("after", SurveyKind.NPS, "How likely?"), case_id=case)
+    desk.reopen(case, reason="still broken")  # the invitation is withdrawn before it goes
+    other = desk.listen(make_feedback(customer="ann@example.com")).id
+    desk.acknowledge(other, by="amy")
+    desk.customers.erase("ann@example.com")
+    desk.outbox.dispatch()
+
+    assert len(desk.outbox.dead_letters()) == 2
+    assert desk.health().dead_letters == 0
+    assert desk.health().status is HealthStatus.OK
+
+
+def test_a_failed_delivery_still_counts_beside_withheld_ones(every_store: CaseStore) -> None:
+    clock = ManualClock(START)
+    policy = Policy(retry=RetryPolicy(max_attempts=1))
+    desk = Desk(every_store, _Down(), clock=clock, policy=policy)
+    case = desk.listen(make_feedback()).id
+    desk.acknowledge(case, by="amy")
+    other = desk.listen(make_feedback(customer="ann@example.com")).id
+    desk.acknowledge(other, by="amy")
+    desk.customers.erase("ann@example.com")
+    desk.outbox.dispatch()
+
+    assert len(desk.outbox.dead_letters()) == 2
+    assert desk.health().dead_letters == 1
+    assert desk.health().status is not HealthStatus.OK
+
+
+class _Down:
+    def send(self, notification: Notification) -> None:
+        raise RuntimeError("smtp down")

@@ -157,7 +157,8 @@ class Health:
     """How long the most overdue pending message has waited past the time it was due for
     an attempt; zero when none is overdue."""
     dead_letters: int
-    """Messages given up on (``desk.outbox.dead_letters()``)."""
+    """Messages given up on after failed deliveries (``desk.outbox.dead_letters()``, which
+    also lists the ones closedloop withheld as moot, not counted here: nothing to fix)."""
     oldest_unanswered: str | None
     """The id of the oldest open case nobody has acknowledged; None if there is none."""
     unanswered_age: timedelta | None

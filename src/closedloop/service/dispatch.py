@@ -12,7 +12,7 @@ import attrs
 from closedloop.domain.checks import require_key
 from closedloop.domain.errors import UndeliverableError
 from closedloop.domain.limits import MAX_NOTIFICATION_KEY_BYTES
-from closedloop.domain.outbox.messages import Delivery, OutboxMessage
+from closedloop.domain.outbox.messages import WITHHELD, Delivery, OutboxMessage
 from closedloop.domain.outbox.notification import Notification
 from closedloop.service import events
 from closedloop.service.context import Context
@@ -79,7 +79,7 @@ def dispatch(
         if reason is not None:
             # E.g. an invitation answered first: never marked sent, since it was not (G5); a
             # dead letter that says why, like a message whose customer was erased.
-            store.mark_failed(message.key, ctx.clock.now(), f"not sent: {reason}", None)
+            store.mark_failed(message.key, ctx.clock.now(), f"{WITHHELD}{reason}", None)
             withdrawn.append(message.key)
             log.info(
                 "notification %s withheld, a dead letter never sent: %s",

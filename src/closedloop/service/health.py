@@ -9,9 +9,12 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
+import attrs
+
 from closedloop.domain.checks import LAST_YEAR, MAX_LIMIT, instant
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.health import Health, HealthFigures, HealthThresholds, assess
+from closedloop.domain.outbox.messages import withheld
 from closedloop.ports import CaseStore, HealthStorage
 from closedloop.service.context import Context
 
@@ -39,6 +42,9 @@ def health(ctx: Context, thresholds: HealthThresholds | None) -> Health:
         if isinstance(store, HealthStorage)
         else figures_read_slowly(store, now)
     )
+    if figures.dead_letters:  # closedloop's own withheld ones need no fixing: not counted
+        moot = sum(withheld(m) for m in _every(store.dead_letters))
+        figures = attrs.evolve(figures, dead_letters=max(figures.dead_letters - moot, 0))
     return assess(figures, now, thresholds, store.tenant)
 
 

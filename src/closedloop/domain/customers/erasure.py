@@ -33,7 +33,7 @@ from closedloop.domain.checks import require_aware
 from closedloop.domain.customers import erased_customers
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import ValidationError
-from closedloop.domain.outbox.messages import Delivery, OutboxMessage
+from closedloop.domain.outbox.messages import WITHHELD, Delivery, OutboxMessage
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.surveys.invitation import Invitation, Response, withdraw
 from closedloop.domain.surveys.survey import Survey
@@ -44,7 +44,7 @@ __all__ = ["ERASED", "ERASED_CUSTOMER", "Erased", "Erasure", "authors", "pseudon
 ERASED = "[erased]"
 
 #: The last error of a message that will never go out because its customer was erased.
-ERASED_CUSTOMER = "not sent: the customer was erased"
+ERASED_CUSTOMER = f"{WITHHELD}the customer was erased"
 
 #: Why an open invitation of an erased customer was withdrawn.
 WITHDRAWN = "the customer was erased"

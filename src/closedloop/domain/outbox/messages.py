@@ -12,7 +12,7 @@ from closedloop.domain.checks import positive_duration, shown
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.outbox.notification import Notification
 
-__all__ = ["Delivery", "OutboxMessage", "RetryPolicy"]
+__all__ = ["WITHHELD", "Delivery", "OutboxMessage", "RetryPolicy", "withheld"]
 
 
 class Delivery(enum.Enum):
@@ -24,6 +24,12 @@ class Delivery(enum.Enum):
     """Delivered."""
     DEAD = "dead"
     """Gave up after too many attempts; can be requeued."""
+
+
+#: How the last error of a dead letter closedloop withheld begins: never handed to a notifier
+#: because it became moot (an invitation answered or withdrawn, a customer erased, a pause's
+#: question after the pause ended), not because a delivery failed.
+WITHHELD = "not sent: "
 
 
 @attrs.frozen
@@ -107,3 +113,10 @@ class RetryPolicy:
             self.max_delay.total_seconds(),
         )
         return now + timedelta(seconds=base * (1 + self.jitter * (2 * spread - 1)))
+
+
+def withheld(message: OutboxMessage) -> bool:
+    """Whether ``message`` is a dead letter closedloop withheld as moot (see
+    :data:`WITHHELD`): nothing to fix, and requeueing it withholds it again."""
+    error = message.last_error
+    return message.status is Delivery.DEAD and error is not None and error.startswith(WITHHELD)
