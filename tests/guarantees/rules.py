@@ -17,7 +17,6 @@ from closedloop import (
     Case,
     Channel,
     CustomerView,
-    Delivery,
     Desk,
     FeedbackKind,
     Invitation,
@@ -32,9 +31,7 @@ from closedloop import (
 )
 from closedloop.domain.cases.case import replay
 from closedloop.domain.cases.contact import (
-    ClosingNoticeSent,
     ContactLogged,
-    Lapsed,
     MessageReceived,
     Noted,
     Paused,
@@ -346,20 +343,6 @@ def a_sweep_leaves_nothing_due(store: CaseStore, now: datetime, report: SweepRep
     would have nothing to do."""
     due = [ref.id for ref in store.due(now, 10_000)]
     assert set(due) <= set(report.unreadable), f"still due after the sweep at {now}: {due}"
-
-
-def g2_closed_for_silence_only_once_told(store: CaseStore, report: SweepReport) -> None:
-    """G2's "never silently": each case the sweep just closed for the customer's silence had
-    its closing notice (the last one before it closed) delivered, handed to the notifier."""
-    for case_id in report.lapsed:
-        events = store.get(case_id).events
-        closed = max(i for i, e in enumerate(events) if isinstance(e, Lapsed))
-        notice = next(e for e in reversed(events[:closed]) if isinstance(e, ClosingNoticeSent))
-        key = f"{case_id}/{notice.version}/closing_notice"
-        status = store.outbox_message(key).status
-        assert status is Delivery.SENT, (
-            f"G2: case {case_id} closed for silence, its closing notice {status.value}"
-        )
 
 
 def found_are_those_that_match(

@@ -67,7 +67,7 @@ from closedloop import (
 from closedloop.adapters.notify.smtp import message_id_for
 from closedloop.ports import CaseStore
 from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier, SequentialIds
-from tests.guarantees import rules
+from tests.guarantees import rules, silence_rules
 from tests.helpers import START, STEPS, take_step
 
 ANN_EMAIL, ANN_PHONE, BOB = "ann@example.com", "+447700900001", "bob@example.com"
@@ -167,7 +167,7 @@ class WholeDesk(RuleBasedStateMachine):
         assert report.failed == (), f"the sweep could not move {report.failed}"
         for store in self.stores:
             rules.a_sweep_leaves_nothing_due(store, self.clock.now(), report)
-            rules.g2_closed_for_silence_only_once_told(store, report)
+            silence_rules.g2_closed_for_silence_only_once_told(store, report)
 
     @rule()
     def sweep_until_done(self) -> None:
@@ -176,7 +176,7 @@ class WholeDesk(RuleBasedStateMachine):
             assert not isinstance(report, tuple), f"the sweep failed: {report}"
             assert report.failed == (), f"the sweep could not move {report.failed}"
             for store in self.stores:
-                rules.g2_closed_for_silence_only_once_told(store, report)
+                silence_rules.g2_closed_for_silence_only_once_told(store, report)
             if not (report.escalated or report.warned or report.late or report.resumed
                     or report.noticed or report.lapsed):  # fmt: skip
                 break

@@ -448,6 +448,25 @@ def test_a_handle_unlinked_later_keeps_the_messages_written_from_it_on_the_page(
     assert [e.text for e in desk.portal.view(token).entries if e.by_customer] == mine
 
 
+def test_a_mistaken_merge_undone_never_shows_the_other_customers_words(
+    desk: Desk, clock: ManualClock
+) -> None:
+    """Found by a review: after Ann was merged into Bob by mistake, wrote on Bob's case,
+    and the merge was undone, Bob's page showed Ann's words as his."""
+    desk.customers.link("bob@example.com", customer="crm-bob", by="crm-sync")
+    desk.customers.link("ann@example.com", customer="crm-ann", by="crm-sync")
+    case = desk.listen(make_feedback(customer="bob@example.com", text="Bob's sofa"))
+    desk.customers.merge("crm-bob", "crm-ann", by="amy")
+    clock.advance(timedelta(minutes=5))
+    ann = make_feedback(customer="ann@example.com", text="Ann: my address is 1 Elm St")
+    desk.conversation.add_message(case.id, attrs.evolve(ann, received_at=clock.now()))
+    clock.advance(timedelta(minutes=5))
+    desk.customers.unmerge("crm-bob", "crm-ann", by="amy")
+
+    page = desk.portal.view(desk.portal.link(case.id))
+    assert [e.text for e in page.entries if e.by_customer] == ["Bob's sofa"]
+
+
 def test_a_reopen_by_staff_is_ours_and_keeps_its_reason_from_the_customer(
     desk: Desk, clock: ManualClock
 ) -> None:

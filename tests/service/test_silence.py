@@ -105,7 +105,14 @@ def test_a_closing_notice_still_retrying_holds_the_case_open(
     clock.advance(minutes=30)
     desk.outbox.dispatch()
     assert [n.purpose for n in mail.sent] == ["acknowledgement", "question", "closing_notice"]
+    told_at = clock.now()
+    # Told late: they get the whole time from when they were told, not what was left of it
+    # (a review found it closed within the day).
     clock.set(waiting.due_at + timedelta(minutes=1))
+    assert desk.sweep().lapsed == ()
+    closes = desk.policy.silence.closes(told_at)
+    assert desk.get(case_id).due_at == closes
+    clock.set(closes + timedelta(minutes=1))
     assert desk.sweep().lapsed == (case_id,)
     assert desk.get(case_id).stage is Stage.CLOSED
 

@@ -65,7 +65,7 @@ def demo(db: Path, days: int, seed: int, out: TextIO) -> int:
     bar.done()
     with open_store(db) as store:
         insights = compute(store, run.since, run.until)
-        previous = _previous(store, run.since, run.until, None)
+        previous = _previous(store, run.since, run.until, run.until, None)
     title = "Harbour & Pine: closedloop demo"
     html.write_text(render_html(insights, title=title, previous=previous), "utf-8")
     out.write(render_text(insights))
@@ -82,17 +82,18 @@ def demo(db: Path, days: int, seed: int, out: TextIO) -> int:
 
 
 def _previous(
-    store: CaseStore, since: datetime, until: datetime, standards: Standards | None
+    store: CaseStore, since: datetime, until: datetime, end: datetime, standards: Standards | None
 ) -> Insights | None:
-    """The period before ``[since, until)``, as long; None if it would start before the
-    first year closedloop takes."""
+    """The period before ``[since, until)``, as long, up to as far into it as ``end`` is
+    into this one (this week so far against last week as far); None if it would start
+    before the first year closedloop takes."""
     from closedloop.domain.checks import FIRST_YEAR
     from closedloop.insights import compute
 
     start = since - (until - since)  # the CLI's times are from 1900, so no overflow
     if start.year < FIRST_YEAR:
         return None
-    return compute(store, start, since, standards=standards)
+    return compute(store, start, start + (end - since), standards=standards)
 
 
 def facts(args: argparse.Namespace, out: TextIO) -> int:
@@ -193,7 +194,6 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
     import json
 
     from closedloop import ValidationError
-    from closedloop.domain.checks import so_far
 
     clock = clock_from(args.now)
     now = clock.now() if clock is not None else datetime.now(UTC)
@@ -213,9 +213,8 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
         bar = Progress("report")
         for number, view in enumerate(views, 1):
             since, until = given or default_period(view, now)
-            until = so_far(since, until, now)  # a step due after now is not missed yet
             bar.update(number - 1, len(views), f"{view.tenant}: {since.date()} to {until.date()}")
-            text = report_of(view, since, until, standards, args.format)
+            text = report_of(view, since, until, standards, args.format, now)
             if args.format == "json":
                 documents[view.tenant] = json.loads(text)
             texts.append(
@@ -234,15 +233,23 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def report_of(
-    store: CaseStore, since: datetime, until: datetime, standards: Standards | None, form: str
+    store: CaseStore,
+    since: datetime,
+    until: datetime,
+    standards: Standards | None,
+    form: str,
+    now: datetime,
 ) -> str:
     """The report of ``[since, until)`` as ``form`` (text, json or html: the HTML report
-    compares each standard with the period before)."""
+    compares each standard with the period before), measured up to ``now`` (a step due
+    after now is not missed yet)."""
+    from closedloop.domain.checks import so_far
     from closedloop.insights import compute, render_html, render_text, to_json
 
-    insights = compute(store, since, until, standards=standards)
+    end = so_far(since, until, now)
+    insights = compute(store, since, end, standards=standards)
     if form == "html":
-        return render_html(insights, previous=_previous(store, since, until, standards))
+        return render_html(insights, previous=_previous(store, since, until, end, standards))
     return to_json(insights) if form == "json" else render_text(insights)
 
 

@@ -36,8 +36,9 @@ class Reports:
         """The figures of ``[since, until)`` under this desk's standards: KPIs, the
         unanswered queue, rates, effort, surveys, promises, the no log and root causes
         (see :mod:`closedloop.insights`). A period that ends after the desk's clock is
-        measured up to now (``insights.until`` is then now): a step due later is not yet
-        missed, and the unanswered queue's ages are today's."""
+        measured up to now (``insights.until`` is then now plus a microsecond): a step due
+        later is not yet missed, and the unanswered queue's ages are today's; one that
+        starts after now is refused (a ``ValidationError``)."""
         policy = self._ctx.policy
         return compute(
             self._ctx.store, since, self._so_far(since, until), standards=policy.standards,

@@ -57,6 +57,11 @@ def close_for_silence(ctx: Context, case: Case, now: datetime) -> Change:
     except NotFoundError:
         return _hand_back(ctx, case, now, "no closing notice was sent")
     if message.status is Delivery.SENT:
+        # Delivered late (dispatch was down): they get the whole time from when told.
+        told = message.sent_at
+        closes = None if told is None else ctx.policy.silence.closes(told)
+        if closes is not None and instant(closes) > instant(now):
+            return Change(escalation.reschedule(case, at=now, due_at=closes), case.version)
         return Change(pauses.lapse(case, at=now, due_at=schedule(ctx)), case.version)
     if message.status is Delivery.DEAD:
         return _hand_back(ctx, case, now, "the closing notice was not delivered")

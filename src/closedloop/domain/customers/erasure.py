@@ -273,7 +273,8 @@ class Erasure:
             )  # fmt: skip
         error = message.last_error
         if error is not None and error != ERASED_CUSTOMER:
-            error = ERASED
+            # A withheld one stays withheld (nothing to fix); any other error may quote them.
+            error = f"{WITHHELD}{ERASED}" if error.startswith(WITHHELD) else ERASED
         return attrs.evolve(message, notification=note, last_error=error)
 
     def related(self, found: Iterable[Customer]) -> frozenset[str]:

@@ -192,12 +192,20 @@ _LOST = frozenset({IdentityChange.UNLINKED, IdentityChange.MERGED_INTO, Identity
 
 def held_at(customer: Customer, handle: str, at: datetime) -> bool:
     """Whether ``handle`` was one of ``customer``'s at ``at``, by its recorded changes (a
-    handle unlinked since was theirs when they wrote from it)."""
+    handle unlinked since was theirs when they wrote from it; one a merge brought and an
+    unmerge gave back never was)."""
+    # An unmerge corrects a mistaken merge: what it gave back was never theirs.
+    undone = {
+        (e.other, h) for e in customer.events if e.change is IdentityChange.UNMERGED
+        for h in e.handles
+    }  # fmt: skip
     held: set[str] = set()
     for event in customer.events:
         if instant(event.at) > instant(at):
             break
-        if event.change in _GAINED:
+        if event.change is IdentityChange.MERGED:
+            held.update(h for h in event.handles if (event.other, h) not in undone)
+        elif event.change in _GAINED:
             held.update(event.handles)
         elif event.change in _LOST:
             held.difference_update(event.handles)

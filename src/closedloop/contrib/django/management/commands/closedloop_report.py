@@ -42,7 +42,7 @@ class Command(BaseCommand):
                 writable(out, "--out")
             since, until = given or default_period(job.store, now)
             standards = job.desk.policy.standards
-            text = report_of(job.store, since, until, standards, str(options["format"]))
+            text = report_of(job.store, since, until, standards, str(options["format"]), now)
         text = text if text.endswith("\n") else text + "\n"
         if isinstance(out, Path):
             out.write_text(text, "utf-8")
