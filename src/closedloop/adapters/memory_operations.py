@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from closedloop.adapters.common import check_instant, instant
 from closedloop.domain.cases.case import Case
 from closedloop.domain.health import HealthFigures
-from closedloop.domain.outbox.messages import Delivery, OutboxMessage
+from closedloop.domain.outbox.messages import Delivery, OutboxMessage, withheld
 
 __all__ = ["MemoryOperations"]
 
@@ -51,7 +51,7 @@ class MemoryOperations:
         return HealthFigures(
             outbox_backlog=len(pending),
             outbox_overdue_since=min(overdue, default=None),
-            dead_letters=sum(m.status is Delivery.DEAD for m in messages),
+            dead_letters=sum(m.status is Delivery.DEAD and not withheld(m) for m in messages),
             oldest_unanswered=unanswered[0].id if unanswered else None,
             oldest_unanswered_at=instant(unanswered[0].opened_at) if unanswered else None,
             cases_due=len(due),

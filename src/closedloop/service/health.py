@@ -9,8 +9,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
-import attrs
-
 from closedloop.domain.checks import LAST_YEAR, MAX_LIMIT, instant
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.health import Health, HealthFigures, HealthThresholds, assess
@@ -42,9 +40,6 @@ def health(ctx: Context, thresholds: HealthThresholds | None) -> Health:
         if isinstance(store, HealthStorage)
         else figures_read_slowly(store, now)
     )
-    if figures.dead_letters:  # closedloop's own withheld ones need no fixing: not counted
-        moot = sum(withheld(m) for m in _every(store.dead_letters))
-        figures = attrs.evolve(figures, dead_letters=max(figures.dead_letters - moot, 0))
     return assess(figures, now, thresholds, store.tenant)
 
 
@@ -64,7 +59,7 @@ def figures_read_slowly(store: CaseStore, now: datetime) -> HealthFigures:
     return HealthFigures(
         outbox_backlog=len(pending),
         outbox_overdue_since=min(overdue, default=None),
-        dead_letters=len(_every(store.dead_letters)),
+        dead_letters=sum(not withheld(m) for m in _every(store.dead_letters)),
         oldest_unanswered=unanswered[0].id if unanswered else None,
         oldest_unanswered_at=unanswered[0].opened_at if unanswered else None,
         cases_due=len(due),

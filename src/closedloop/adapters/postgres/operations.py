@@ -26,7 +26,8 @@ HEALTH_QUERY = """
 SELECT
     (SELECT count(*) FROM {s}.outbox WHERE tenant = %(t)s AND status = 'pending'),
     (SELECT min(next_attempt_us) FROM {s}.outbox WHERE tenant = %(t)s AND status = 'pending'),
-    (SELECT count(*) FROM {s}.outbox WHERE tenant = %(t)s AND status = 'dead'),
+    (SELECT count(*) FROM {s}.outbox WHERE tenant = %(t)s AND status = 'dead'
+        AND (last_error IS NULL OR left(last_error, 10) <> 'not sent: ')),
     (SELECT count(*) FROM {s}.cases
         WHERE tenant = %(t)s AND due_us IS NOT NULL AND due_us < %(now)s),
     (SELECT min(due_us) FROM {s}.cases

@@ -23,6 +23,7 @@ HEALTH_QUERIES = {
     # Without statistics SQLite would pick a wider index of the tenant's rows for these two.
     "dead_letters": (
         "SELECT count(*) FROM outbox INDEXED BY outbox_dead WHERE tenant = ? AND status = 'dead'"
+        " AND (last_error IS NULL OR substr(last_error, 1, 10) != 'not sent: ')"
     ),
     "oldest_unanswered": (
         "SELECT id, opened_us FROM cases INDEXED BY cases_unanswered"

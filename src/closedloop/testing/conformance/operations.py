@@ -17,6 +17,7 @@ from closedloop.domain.cases import steps as latte
 from closedloop.domain.change import Change, InvitationChange
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.health import HealthFigures
+from closedloop.domain.outbox.messages import WITHHELD
 from closedloop.domain.outbox.notification import Notification
 from closedloop.ports import CaseStore, HealthStorage, StoreOverview
 from closedloop.service.health import figures_read_slowly
@@ -30,7 +31,8 @@ _NOW = T0 + 10 * _H
 
 def _world(store: CaseStore) -> None:
     """Two unanswered cases due before ``_NOW``, one acknowledged and due after it, one
-    closed; pending messages ready, leased, held and to be retried; one dead, one sent."""
+    closed; pending messages ready, leased, held and to be retried; one dead, one withheld
+    (dead, never handed over: not counted), one sent."""
     late = opened("u1", at=T0)  # due T0 + 4h
     later = opened("u2", at=T0 + _H, customer="bo@example.com")  # due T0 + 5h
     on_it = latte.acknowledge(
@@ -42,11 +44,12 @@ def _world(store: CaseStore) -> None:
         return attrs.evolve(_note(late, purpose, T0 + hours * _H), deliver_after=held)
 
     leased, retrying, dead = note("lease", 0), note("retry", 1), note("dead", 2)
+    moot = note("moot", 2.5)
     sent, ready = note("sent", 0.5), note("ready", 3)
     held = note("held", 4, held=T0 + 12 * _H)
     store.commit_many(
         [
-            Change(late, 0, (leased, retrying, dead, sent, ready, held)),
+            Change(late, 0, (leased, retrying, dead, moot, sent, ready, held)),
             Change(later, 0),
             Change(on_it, 0),
             Change(done, 0),
@@ -54,6 +57,7 @@ def _world(store: CaseStore) -> None:
     )
     store.mark_failed(retrying.key, T0 + 9 * _H, "timeout", T0 + 11 * _H)
     store.mark_failed(dead.key, T0 + 9 * _H, "refused", None)
+    store.mark_failed(moot.key, T0 + 9 * _H, f"{WITHHELD}the pause it was for ended", None)
     store.mark_sent(sent.key, T0 + 9 * _H)
     assert [m.key for m in store.outbox_claim(_NOW - timedelta(minutes=2), limit=1)] == [
         leased.key
