@@ -53,6 +53,7 @@ from closedloop import (
     Policy,
     Queue,
     Rag,
+    Silence,
     SQLiteStore,
     StatusLinks,
     Subscribe,
@@ -120,6 +121,8 @@ class WholeDesk(RuleBasedStateMachine):
                     status_links=StatusLinks(secret="machine-status-link-secret"),
                     lateness=Lateness(LateMode.NOTIFY_AND_ESCALATE, warn_before=timedelta(hours=4)),
                     warn_at_amber=True,
+                    # Short, so that sweeps tell silent customers and close their cases (G2).
+                    silence=Silence(timedelta(hours=8), timedelta(hours=8)),
                     teams=TEAMS, assignment=Assignment(rule="round_robin",
                                                        teams_by_tag={"billing": "billing"}),
                 ),
@@ -165,6 +168,8 @@ class WholeDesk(RuleBasedStateMachine):
         report = self.both(lambda d: d.sweep(batch=batch))
         assert not isinstance(report, tuple), f"the sweep failed: {report}"
         assert report.failed == (), f"the sweep could not move {report.failed}"
+        if report.lapsed or report.noticed:  # how often the machine reaches G2's silence
+            event(f"sweep: {'closed' if report.lapsed else 'told'} for silence")
         for store in self.stores:
             rules.a_sweep_leaves_nothing_due(store, self.clock.now(), report)
             silence_rules.g2_closed_for_silence_only_once_told(store, report)
@@ -199,6 +204,15 @@ class WholeDesk(RuleBasedStateMachine):
             sent = [k for k in settled if store.outbox_message(k).status is Delivery.SENT]
             rules.g5_nothing_marked_sent_unless_handed_over(sent, handed)
             rules.nothing_written_on_a_channel_that_cannot_carry_it(notifier.sent)
+
+    @rule()
+    def silence_runs_its_course(self) -> None:
+        """Days of sweeps and dispatches as they come: a customer asked something and
+        silent is told the case will close, then it closes, or it is handed back (G2)."""
+        for _ in range(3):
+            self.time_passes(26)
+            self.sweep(500)
+            self.dispatch(self.failing)
 
     @rule()
     def drain_the_outbox(self) -> None:
