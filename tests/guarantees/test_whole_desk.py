@@ -206,15 +206,6 @@ class WholeDesk(RuleBasedStateMachine):
             rules.nothing_written_on_a_channel_that_cannot_carry_it(notifier.sent)
 
     @rule()
-    def silence_runs_its_course(self) -> None:
-        """Days of sweeps and dispatches as they come: a customer asked something and
-        silent is told the case will close, then it closes, or it is handed back (G2)."""
-        for _ in range(3):
-            self.time_passes(26)
-            self.sweep(500)
-            self.dispatch(self.failing)
-
-    @rule()
     def drain_the_outbox(self) -> None:
         """G5: a day later, with a notifier that works, every message is delivered or a
         dead letter someone can see."""
