@@ -264,12 +264,9 @@ def test_a_cancelled_call_still_completes_all_or_nothing() -> None:
     assert [case.id for case in desk.unanswered()] == ["case-1"]
 
 
-@pytest.mark.parametrize("hosts_executor", [False, True], ids=["own-pool", "hosts-executor"])
-def test_a_call_cancelled_while_queued_still_runs_and_aclose_waits_for_it(
-    hosts_executor: bool,
-) -> None:
-    """A step queued behind a slow delivery on the only worker, its request abandoned before
-    it started: it runs all the same (run_in_executor would drop it), and aclose waits."""
+def _slow_mail_desk() -> tuple[Desk, threading.Event, threading.Event]:
+    """A desk whose deliveries set ``entered`` and then wait for ``release``: a dispatch
+    holds a worker for as long as the test likes."""
     entered, release = threading.Event(), threading.Event()
 
     class SlowMail:
@@ -278,6 +275,16 @@ def test_a_call_cancelled_while_queued_still_runs_and_aclose_waits_for_it(
             release.wait(10)
 
     desk = Desk(InMemoryStore(), SlowMail(), clock=ManualClock(START), ids=SequentialIds())
+    return desk, entered, release
+
+
+@pytest.mark.parametrize("hosts_executor", [False, True], ids=["own-pool", "hosts-executor"])
+def test_a_call_cancelled_while_queued_still_runs_and_aclose_waits_for_it(
+    hosts_executor: bool,
+) -> None:
+    """A step queued behind a slow delivery on the only worker, its request abandoned before
+    it started: it runs all the same (run_in_executor would drop it), and aclose waits."""
+    desk, entered, release = _slow_mail_desk()
 
     async def main(executor: ThreadPoolExecutor | None) -> None:
         adesk = AsyncDesk(desk, executor=executor) if executor else AsyncDesk(desk, max_workers=1)
@@ -307,14 +314,7 @@ def test_a_cancelled_call_that_fails_logs_no_unretrieved_error(
 ) -> None:
     """Nobody awaits the error of an abandoned call: asyncio must not log it as never
     retrieved (the shield around the call leaves that to us)."""
-    entered, release = threading.Event(), threading.Event()
-
-    class SlowMail:
-        def send(self, notification: Notification) -> None:
-            entered.set()
-            release.wait(10)
-
-    desk = Desk(InMemoryStore(), SlowMail(), clock=ManualClock(START), ids=SequentialIds())
+    desk, entered, release = _slow_mail_desk()
 
     async def main() -> None:
         async with AsyncDesk(desk, max_workers=1) as adesk:

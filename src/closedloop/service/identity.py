@@ -108,7 +108,11 @@ def _two(ctx: Context, into: str, other: str) -> tuple[Customer, Customer]:
 
 def handles_of(ctx: Context, handle: str) -> frozenset[str]:
     """Every handle of the customer ``handle`` belongs to (just itself if unlinked)."""
-    found = ctx.store.customer_of(handle)
+    return handles_with(handle, ctx.store.customer_of(handle))
+
+
+def handles_with(handle: str, found: Customer | None) -> frozenset[str]:
+    """``handle`` and every handle of ``found``, the customer it belongs to (if any)."""
     return frozenset({handle}) if found is None else found.handles | {handle}
 
 

@@ -101,7 +101,7 @@ class Portal:
             now=now,
             expires_at=expires_at,
             reopen_within=policy.reopen_within,
-            handles=frozenset({case.customer, *(customer.handles if customer else ())}),
+            handles=identity.handles_with(case.customer, customer),
             customer=customer,
         )
 

@@ -11,6 +11,7 @@ from closedloop.adapters.common import check_instant
 from closedloop.adapters.postgres.connection import PostgresBase
 from closedloop.adapters.rows import from_us, us
 from closedloop.domain.health import HealthFigures
+from closedloop.domain.outbox.messages import WITHHELD
 
 __all__ = [
     "ACTIVITY_QUERY",
@@ -22,15 +23,15 @@ __all__ = [
 
 #: The figures of one tenant (``%(t)s``) at ``%(now)s``, ``{s}`` the schema: each subquery
 #: is served by one partial index (``tests/adapters/test_health_plans.py`` checks them).
-HEALTH_QUERY = """
+HEALTH_QUERY = f"""
 SELECT
-    (SELECT count(*) FROM {s}.outbox WHERE tenant = %(t)s AND status = 'pending'),
-    (SELECT min(next_attempt_us) FROM {s}.outbox WHERE tenant = %(t)s AND status = 'pending'),
-    (SELECT count(*) FROM {s}.outbox WHERE tenant = %(t)s AND status = 'dead'
-        AND (last_error IS NULL OR left(last_error, 10) <> 'not sent: ')),
-    (SELECT count(*) FROM {s}.cases
+    (SELECT count(*) FROM {{s}}.outbox WHERE tenant = %(t)s AND status = 'pending'),
+    (SELECT min(next_attempt_us) FROM {{s}}.outbox WHERE tenant = %(t)s AND status = 'pending'),
+    (SELECT count(*) FROM {{s}}.outbox WHERE tenant = %(t)s AND status = 'dead'
+        AND (last_error IS NULL OR left(last_error, {len(WITHHELD)}) <> '{WITHHELD}')),
+    (SELECT count(*) FROM {{s}}.cases
         WHERE tenant = %(t)s AND due_us IS NOT NULL AND due_us < %(now)s),
-    (SELECT min(due_us) FROM {s}.cases
+    (SELECT min(due_us) FROM {{s}}.cases
         WHERE tenant = %(t)s AND due_us IS NOT NULL AND due_us < %(now)s)
 """
 

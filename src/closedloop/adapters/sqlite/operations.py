@@ -10,6 +10,7 @@ from closedloop.adapters.common import check_instant
 from closedloop.adapters.rows import from_us, us
 from closedloop.adapters.sqlite.connection import TenantView
 from closedloop.domain.health import HealthFigures
+from closedloop.domain.outbox.messages import WITHHELD
 
 __all__ = ["ACTIVITY_QUERIES", "HEALTH_QUERIES", "TENANT_TABLES", "SQLiteOperations"]
 
@@ -23,7 +24,7 @@ HEALTH_QUERIES = {
     # Without statistics SQLite would pick a wider index of the tenant's rows for these two.
     "dead_letters": (
         "SELECT count(*) FROM outbox INDEXED BY outbox_dead WHERE tenant = ? AND status = 'dead'"
-        " AND (last_error IS NULL OR substr(last_error, 1, 10) != 'not sent: ')"
+        f" AND (last_error IS NULL OR substr(last_error, 1, {len(WITHHELD)}) != '{WITHHELD}')"
     ),
     "oldest_unanswered": (
         "SELECT id, opened_us FROM cases INDEXED BY cases_unanswered"
