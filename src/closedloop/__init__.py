@@ -11,7 +11,7 @@ from closedloop.adapters.notify.signatures import WebhookDelivery, sign_webhook,
 from closedloop.adapters.notify.webhook_feedback import feedback_from_webhook
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.channel import Channel
-from closedloop.domain.cases.contact import Pause, WaitingOn
+from closedloop.domain.cases.contact import Pause, PausedSpan, WaitingOn
 from closedloop.domain.cases.due import DueCase
 from closedloop.domain.cases.events import Kano, Origin, OriginKind
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
@@ -223,6 +223,7 @@ __all__ = [
     "OriginKind",
     "OutboxMessage",
     "Pause",
+    "PausedSpan",
     "Policy",
     "PostgresStore",
     "Priority",

@@ -133,10 +133,11 @@ def load_events(events: Iterable[dict[str, JSON]]) -> Case:
     return replay(load_event(e) for e in events)
 
 
-SNAPSHOT_FORMAT: Final = 5
+SNAPSHOT_FORMAT: Final = 6
 """The format of :func:`dump_snapshot`. Raise it whenever ``Case`` (or a record it holds, a
 ``Promise``, a ``Feedback``) gains, loses or changes a field, or an event sets one otherwise
-(5: a reopen sets ``escalation_level`` to 0): another format's snapshot is replayed."""
+(5: a reopen sets ``escalation_level`` to 0; 6: ``reopened_at``, ``pause_history``):
+another format's snapshot is replayed."""
 
 
 def dump_snapshot(case: Case) -> dict[str, JSON]:
@@ -156,9 +157,8 @@ def load_snapshot(
     """The case :func:`dump_snapshot` wrote, its ``events`` a :class:`History` that calls
     ``load_events(version)`` (the case's first ``version`` events) when first read; None
     for a snapshot of another format, which the caller replaces by replaying the events."""
-    found, stale = data.get("format"), data.get("reopen_count") and data.get("escalation_level")
-    if found != SNAPSHOT_FORMAT and (found != 4 or stale):
-        return None  # (format 4 differs only for a case reopened after an escalation)
+    if data.get("format") != SNAPSHOT_FORMAT:
+        return None
     state = _trusted_fields(Case, data, skip="events")
     version = state["version"]
     state["events"] = History(partial(load_events, version), version)

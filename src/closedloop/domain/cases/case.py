@@ -17,6 +17,7 @@ from closedloop.domain.cases.contact import (
     ContactLogged,
     MessageReceived,
     Pause,
+    PausedSpan,
     Replied,
     WaitingOn,
 )
@@ -28,14 +29,17 @@ from closedloop.domain.cases.events import (
     CasesMerged,
     ChannelMoved,
     Declined,
+    Escalated,
     Event,
     Explained,
     MessageAdded,
     Origin,
     Reopened,
+    Rescheduled,
     StepEvent,
     Thanked,
     Verified,
+    Warned,
 )
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
 from closedloop.domain.cases.labels import FieldValue
@@ -129,6 +133,11 @@ class Case:
     """Its tags: lower case, each once, sorted."""
     fields: tuple[FieldValue, ...] = ()
     """Its custom fields, sorted by name (:meth:`field` reads one)."""
+    reopened_at: datetime | None = None
+    """When the case was last reopened; None if never."""
+    pause_history: tuple[PausedSpan, ...] = ()
+    """Every stretch its clocks were stopped, oldest first (the last still open while
+    paused): what its deadlines leave out, without reading its history."""
 
     def field(self, name: str) -> str | None:
         """The value of the custom field ``name``; None if the case has none."""
@@ -340,7 +349,20 @@ def start(e: CaseOpened) -> Case:
 
 def apply(case: Case, event: Event) -> Case:
     """The case after ``event``: the one place a case changes (steps and replay use it)."""
-    return _evolve(case, changes_of(case, event))
+    moved = _evolve(case, changes_of(case, event))
+    if isinstance(event, _BOOKKEEPING) and _MEMO in case.__dict__:
+        # The sweep's own events change no step, stage, pause or priority: the case's due
+        # times, computed to decide them, hold after them too.
+        kept = {k: v for k, v in case.__dict__[_MEMO].items() if k in _SURVIVE_BOOKKEEPING}
+        if kept:
+            moved.__dict__[_MEMO] = kept
+    return moved
+
+
+#: Events that only record the sweep's work (a rung climbed, a warning, a new due time).
+_BOOKKEEPING = (Escalated, Warned, Rescheduled)
+#: What :func:`memo` keeps across them: values of the fields they leave alone.
+_SURVIVE_BOOKKEEPING = frozenset({"due_times"})
 
 
 def promises_of(cases: Iterable[Case]) -> Iterator[Promise]:

@@ -41,6 +41,7 @@ __all__ = [
     "Noted",
     "Pause",
     "Paused",
+    "PausedSpan",
     "Replied",
     "Resumed",
     "WaitingOn",
@@ -77,6 +78,17 @@ class Pause:
     """When the clocks run again at the latest; None when only the customer's word resumes it."""
     notice_at: datetime | None = None
     """When the customer was told the case closes unless they write; None if not yet."""
+
+
+@attrs.frozen
+class PausedSpan:
+    """One stretch a case's clocks were stopped: from ``began`` until ``ended`` (None while
+    they still are)."""
+
+    began: datetime
+    """When the clocks stopped."""
+    ended: datetime | None = None
+    """When they ran again; None while the case is still paused."""
 
 
 @_registered

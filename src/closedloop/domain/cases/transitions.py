@@ -14,6 +14,7 @@ from closedloop.domain.cases.contact import (
     MessageReceived,
     Pause,
     Paused,
+    PausedSpan,
     WaitingOn,
     answers_customer,
     ends_pause,
@@ -75,6 +76,8 @@ class CaseState(Protocol):
     @property
     def pause(self) -> Pause | None: ...
     @property
+    def pause_history(self) -> tuple[PausedSpan, ...]: ...
+    @property
     def awaiting_reply_since(self) -> datetime | None: ...
     @property
     def contact_promise(self) -> Promise | None: ...
@@ -112,6 +115,7 @@ def changes_of(case: CaseState, event: Event) -> dict[str, Any]:
             changes["explanation"] = event
         elif isinstance(event, Reopened):
             changes["reopen_count"] = case.reopen_count + 1
+            changes["reopened_at"] = event.at
             # A new episode climbs the ladder from the bottom: at the top, its new
             # deadlines would alert nobody (the Escalated events stay for the reports).
             changes["escalation_level"] = 0
@@ -172,6 +176,9 @@ def changes_of(case: CaseState, event: Event) -> dict[str, Any]:
         changes["pause"] = Pause(WaitingOn.CUSTOMER, event.question, event.at, None)
     elif isinstance(event, ClosingNoticeSent) and case.pause is not None:
         changes["pause"] = attrs.evolve(case.pause, notice_at=event.at, resume_by=event.closes_at)
+    spans = _pause_history(case, event)
+    if spans is not None:
+        changes["pause_history"] = spans
     if answers_customer(case.kind, event):
         if case.awaiting_reply_since is not None:
             changes["awaiting_reply_since"] = None
@@ -179,6 +186,18 @@ def changes_of(case: CaseState, event: Event) -> dict[str, Any]:
         if promised is not None and promised.kept_at is None and "contact_promise" not in changes:
             changes["contact_promise"] = attrs.evolve(promised, kept_at=event.at)
     return changes
+
+
+def _pause_history(case: CaseState, event: Event) -> tuple[PausedSpan, ...] | None:
+    """The case's pause history after ``event``, if it changes: a stretch begins with the
+    first ``Paused`` (or ``AwaitingCustomer``) and ends with an event that ends a pause."""
+    history = case.pause_history
+    paused = bool(history) and history[-1].ended is None
+    if isinstance(event, AwaitingCustomer | Paused):
+        return None if paused else (*history, PausedSpan(event.at))
+    if paused and ends_pause(event):
+        return (*history[:-1], PausedSpan(history[-1].began, event.at))
+    return None
 
 
 def _labels(case: CaseState, feedback: Feedback) -> dict[str, Any]:

@@ -7,8 +7,6 @@ import functools
 from datetime import datetime, timedelta
 
 from closedloop.domain.cases.case import Case
-from closedloop.domain.cases.contact import Paused, ends_pause
-from closedloop.domain.cases.events import AwaitingCustomer, Reopened
 from closedloop.domain.checks import instant
 from closedloop.domain.standards.calendar import BusinessCalendar
 from closedloop.domain.standards.targets import Target
@@ -23,8 +21,7 @@ def step_start(case: Case, target: Target) -> datetime:
         return case.opened_at
     if target is Target.REPLY and case.awaiting_reply_since is not None:
         return case.awaiting_reply_since
-    reopened = [e.at for e in case.events if isinstance(e, Reopened)]
-    return reopened[-1] if reopened else case.opened_at
+    return case.opened_at if case.reopened_at is None else case.reopened_at
 
 
 def paused_spans(
@@ -35,16 +32,10 @@ def paused_spans(
     spans: list[tuple[datetime, datetime | None]] = []
     if target is Target.REPLY:
         return spans
-    began: datetime | None = None
-    for event in case.events:
-        if isinstance(event, AwaitingCustomer | Paused) and began is None:
-            began = event.at
-        elif began is not None and ends_pause(event):
-            if instant(event.at) > instant(start):
-                spans.append((max(began, start, key=instant), event.at))
-            began = None
-    if began is not None:
-        spans.append((max(began, start, key=instant), None))
+    for span in case.pause_history:
+        ended = span.ended
+        if ended is None or instant(ended) > instant(start):
+            spans.append((max(span.began, start, key=instant), ended))
     return spans
 
 
