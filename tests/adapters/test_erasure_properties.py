@@ -1,6 +1,6 @@
 """Erasure, searched by hypothesis on the in-memory store and SQLite: random customers whose
 handles hold one another (``ann@example.com`` in ``joann@example.com``, ``11`` in ``211``),
-random cases, replies, merges across customers, messages added from another handle,
+random cases, replies, declines, merges across customers, messages added from another handle,
 survey invitations and failed deliveries; then one customer is erased.
 
 After it, on both stores alike: no record of anybody else changed (in a case that holds a
@@ -76,6 +76,7 @@ actions = st.one_of(
     st.tuples(st.just("acknowledge"), index),
     st.tuples(st.just("reply"), index, words),
     st.tuples(st.just("merge"), index, index),
+    st.tuples(st.just("decline"), index, words),
     st.tuples(st.just("add"), index, index, words),
     st.tuples(st.just("dispatch"), st.frozensets(index, max_size=3)),
     st.tuples(st.just("invite"), index),
@@ -119,7 +120,7 @@ def play(
 
     for action in script:
         name, *args = action
-        if name in ("acknowledge", "reply", "merge", "add") and not cases:
+        if name in ("acknowledge", "reply", "merge", "add", "decline") and not cases:
             continue
         try:
             if name == "listen":
@@ -130,6 +131,9 @@ def play(
                 desk.acknowledge(case(args[0]), by="amy")
             elif name == "reply":
                 desk.conversation.reply(case(args[0]), args[1], by="amy")
+            elif name == "decline":  # what was asked names the customer: a merge carries it
+                asked = f"{args[1]} {desk.get(case(args[0])).customer}"
+                desk.decline(case(args[0]), by="amy", reason=args[1], asked=asked)
             elif name == "merge":
                 desk.conversation.merge(case(args[0]), case(args[1]), by="amy", reason="same")
             elif name == "add":

@@ -2,6 +2,7 @@
 
 from closedloop.domain.cases.case import Case, replay
 from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.declines import Decline
 from closedloop.domain.cases.effort import Effort
 from closedloop.domain.cases.events import (
     Acknowledged,
@@ -32,6 +33,7 @@ __all__ = [
     "CaseOpened",
     "Change",
     "Channel",
+    "Decline",
     "Declined",
     "Effort",
     "Event",

@@ -216,6 +216,7 @@ def _stage(case: Case) -> str:
 
 
 Own = Callable[[str, datetime], bool]
+_DECLINED = "We could not do what you asked"
 
 
 def _entries(event: ev.Event, links: StatusLinks, own: Own) -> list[StatusEntry]:
@@ -226,11 +227,15 @@ def _entries(event: ev.Event, links: StatusLinks, own: Own) -> list[StatusEntry]
     if fb is not None:
         mine = own(fb.customer, event.at)
         return [StatusEntry(event.at, True, "You wrote", fb.text)] if mine else []
-    if isinstance(event, ev.CasesMerged):  # their own messages from a case of theirs
+    if isinstance(event, ev.CasesMerged):  # their own messages and nos from a case of theirs
         return [
             StatusEntry(fb.received_at, True, "You wrote", fb.text)
             for fb in event.messages
             if own(fb.customer, fb.received_at)
+        ] + [
+            StatusEntry(no.at, False, _DECLINED, no.reason)
+            for no in event.declines
+            if own(no.customer, no.at)
         ]
     if isinstance(event, ev.Reopened) and not own(event.by, event.at):  # staff's reason
         return [StatusEntry(event.at, False, "We reopened your case")]
@@ -257,7 +262,7 @@ def _entry(event: ev.Event, links: StatusLinks) -> StatusEntry | None:
     if isinstance(event, ev.ActionTaken):
         return StatusEntry(at, False, "We took action", event.summary if links.show_actions else "")
     if isinstance(event, ev.Declined):
-        return StatusEntry(at, False, "We could not do what you asked", event.reason)
+        return StatusEntry(at, False, _DECLINED, event.reason)
     if isinstance(event, ev.Thanked):
         return StatusEntry(at, False, "We thanked you for telling us")
     if isinstance(event, ev.Explained):

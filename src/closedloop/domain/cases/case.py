@@ -21,6 +21,7 @@ from closedloop.domain.cases.contact import (
     Replied,
     WaitingOn,
 )
+from closedloop.domain.cases.declines import Decline
 from closedloop.domain.cases.effort import Effort, effort_of
 from closedloop.domain.cases.events import (
     Acknowledged,
@@ -276,6 +277,20 @@ class Case:
             key=instant,
             default=None,
         )
+
+    @property
+    def declines(self) -> tuple[Decline, ...]:
+        """Every request declined on this case and on the cases merged into it, oldest
+        first: ``declined`` is this case's current no, these are the record (the no log
+        counts each once, on the case it was declined on)."""
+        found: list[Decline] = []
+        for event in self.events:
+            if isinstance(event, Declined):
+                found.append(Decline(self.id, self.customer, event.at, event.by, event.reason,
+                                     event.category, event.asked))  # fmt: skip
+            elif isinstance(event, CasesMerged):
+                found.extend(event.declines)
+        return tuple(sorted(found, key=lambda no: instant(no.at)))
 
     @property
     def verified(self) -> bool | None:

@@ -130,8 +130,9 @@ def merge_cases(
     into: Case, other: Case, *, at: datetime, by: str, reason: str, due_at: Due = None
 ) -> tuple[Case, Case]:
     """Both cases after ``other`` (a duplicate on the same matter) is merged into ``into``:
-    its messages, the reply its customer was owed and its open promises join ``into``
-    (``due_at`` says when ``into`` is due after that), and it stops, pointing at ``into``."""
+    its messages, the reply its customer was owed, its open promises and the record of its
+    declines join ``into`` (``due_at`` says when ``into`` is due after that), and it stops,
+    pointing at ``into``."""
     for case in (into, other):
         if case.merged_into is not None:
             raise ValidationError(f"case {case.id!r} was merged into {case.merged_into!r} already")
@@ -148,7 +149,8 @@ def merge_cases(
         into,
         CasesMerged(case_id=into.id, version=into.version + 1, at=at, by=require_actor(by),
                     other=other.id, messages=other.messages, reason=why, unanswered_since=owed,
-                    promises=other.open_promises, tags=other.tags, fields=other.fields),
+                    promises=other.open_promises, tags=other.tags, fields=other.fields,
+                    declines=other.declines),
     )  # fmt: skip
     if due_at is not None:
         moved = scheduled(gained, Rescheduled(case_id=into.id, version=gained.version + 1,

@@ -14,6 +14,7 @@ from typing import TypeVar
 import attrs
 
 from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.declines import Decline
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.labels import FieldValue
 from closedloop.domain.cases.origins import Kano, Origin, OriginKind
@@ -343,8 +344,8 @@ class Erased(Event):
 @attrs.frozen(kw_only=True)
 class CasesMerged(Event):
     """Another case on the same matter (``other``) was merged into this one: its messages
-    joined this case's, with the reply it was owed since ``unanswered_since`` (if any) and the
-    promises still open on it."""
+    joined this case's, with the reply it was owed since ``unanswered_since`` (if any), the
+    promises still open on it and the record of the requests declined on it."""
 
     other: str
     """The id of the case merged into this one."""
@@ -360,6 +361,9 @@ class CasesMerged(Event):
     """The other case's tags, now this case's too."""
     fields: tuple[FieldValue, ...] = ()
     """The other case's custom fields, set here where this case has none of that name."""
+    declines: tuple[Decline, ...] = ()
+    """The requests declined on the other case (and on those merged into it), on record
+    here; the no log counts each on the case it was declined on."""
 
 
 @_registered

@@ -26,6 +26,7 @@ import attrs
 from closedloop.domain.cases.case import Case, apply, replay
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.contact import Paused, WaitingOn
+from closedloop.domain.cases.declines import Decline
 from closedloop.domain.cases.events import CaseOpened, CasesMerged, Erased, Event
 from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.cases.labels import FieldValue
@@ -207,7 +208,7 @@ class Erasure:
         return attrs.evolve(obj, **changes) if changes else obj
 
     def _written_by_them(self, obj: Any) -> bool:
-        if isinstance(obj, Feedback):
+        if isinstance(obj, Feedback | Decline):
             return obj.customer in self.handles
         if isinstance(obj, CasesMerged):  # their case merged in: its fields and tags are theirs
             return obj.by in self.handles or any(m.customer in self.handles for m in obj.messages)
@@ -216,6 +217,8 @@ class Erasure:
     def _free_text(self, obj: Any, theirs: bool) -> frozenset[str]:
         if isinstance(obj, FieldValue):  # a custom field of theirs may hold anything
             return frozenset({"value"}) if theirs else frozenset()
+        if isinstance(obj, Decline):  # a merge's record of a no to them, wherever it went
+            return frozenset({"asked", "reason"}) if obj.customer in self.handles else frozenset()
         if isinstance(obj, Feedback):  # what they wrote, wherever it is; others' words stay
             mine = obj.customer in self.handles
             return frozenset({"text", "subject", "external_id"}) if mine else frozenset()
