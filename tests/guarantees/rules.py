@@ -270,6 +270,15 @@ def g6_a_move_keeps_history_and_deadlines(before: Case, after: Case, channel: Ch
     assert channel in after.channels, f"G6: {channel.name} is missing from case.channels"
 
 
+def a_merge_keeps_every_decline(into: Case, other: Case, after: Case) -> None:
+    """A merge loses no decline: the case the matter goes on on holds the record of every
+    request declined on either case (and on those merged into them), each once."""
+    had = sorted((*into.declines, *other.declines), key=repr)
+    assert sorted(after.declines, key=repr) == had, (
+        f"merging case {other.id} into {into.id} left declines {after.declines}, not {had}"
+    )
+
+
 def reopen_within_the_window(case: Case, window: timedelta) -> None:
     """G2's window: a closed case reopens only within the reopen window of its closing."""
     closed_at: datetime | None = None

@@ -428,7 +428,18 @@ class WholeDesk(RuleBasedStateMachine):
 
     @rule(into=cases, other=cases)
     def merge(self, into: str, other: str) -> None:
-        self.both(lambda d: d.conversation.merge(into, other, by="amy", reason="duplicate"))
+        before = (self.desks[0].get(into), self.desks[0].get(other))
+        after = self.both(lambda d: d.conversation.merge(into, other, by="amy", reason="duplicate"))
+        if isinstance(after, Case):
+            rules.a_merge_keeps_every_decline(*before, after)
+            event("a merge of a case with a decline", str(bool(after.declines)))
+
+    @rule(into=cases, other=cases)
+    def merge_a_declined_duplicate(self, into: str, other: str) -> None:
+        """The same request again, after the first was declined: the decline goes with it."""
+        self.step(other, "acknowledge")
+        self.step(other, "decline")
+        self.merge(into, other)
 
     @rule(target=cases, case_id=cases)
     def split(self, case_id: str) -> Any:
