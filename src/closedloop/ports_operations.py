@@ -25,12 +25,16 @@ class HealthStorage(Protocol):
 
     An implementor guarantees (``docs/storage.md``), R13: the figures of the store's tenant
     at ``now``, equal to what the other roles say (the conformance kit compares them), each
-    counted without reading the records themselves.
+    counted without reading the records themselves. R18: ``outbox_retrying`` and
+    ``retrying_since``, the messages whose last delivery failed and the earliest time one
+    was first due; a store that leaves them None (written before them) still works: the
+    Desk then reads them through the outbox.
     """
 
     def health_figures(self, now: datetime) -> HealthFigures:
-        """The outbox backlog and its most overdue attempt, the dead letters, the oldest
-        unanswered case, and the cases due before ``now`` with the earliest deadline."""
+        """The outbox backlog and its most overdue attempt, the messages waiting for a
+        retry, the dead letters, the oldest unanswered case, and the cases due before
+        ``now`` with the earliest deadline."""
         ...
 
 

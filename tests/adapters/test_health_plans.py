@@ -30,6 +30,8 @@ from tests.adapters.postgres_support import drop_schema, dsn_or_skip, new_schema
 SQLITE_INDEX = {
     "outbox_backlog": "outbox_ready",
     "outbox_overdue": "outbox_ready",
+    "outbox_retrying": "outbox_ready",
+    "retrying_held": "outbox_ready",
     "dead_letters": "outbox_dead",
     "oldest_unanswered": "cases_unanswered",
     "cases_due": "cases_due",

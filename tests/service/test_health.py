@@ -52,7 +52,8 @@ def test_a_new_desk_is_healthy() -> None:
     clock = ManualClock(START)
     health = desk_at(clock, InMemoryStore()).health()
     assert health == Health(
-        at=START, tenant="default", outbox_backlog=0, outbox_lag=timedelta(0), dead_letters=0,
+        at=START, tenant="default", outbox_backlog=0, outbox_lag=timedelta(0), outbox_retrying=0,
+        retrying_age=timedelta(0), dead_letters=0,
         oldest_unanswered=None, unanswered_age=None, cases_due=0, sweep_lag=timedelta(0),
         status=HealthStatus.OK, reasons=(),
     )  # fmt: skip
@@ -231,3 +232,73 @@ def test_a_failed_delivery_still_counts_beside_withheld_ones(every_store: CaseSt
 class _Down:
     def send(self, notification: Notification) -> None:
         raise RuntimeError("smtp down")
+
+
+class _Flaky:
+    """A notifier that is down until ``up`` is set."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.sent: list[str] = []
+
+    def send(self, notification: Notification) -> None:
+        if not self.up:
+            raise RuntimeError("smtp down")
+        self.sent.append(notification.key)
+
+
+def test_a_notifier_that_is_down_fails_health_before_messages_die(every_store: CaseStore) -> None:
+    """Found by a newcomer's probe: with every delivery raising, health stayed OK for about
+    an hour (each failure waits for its retry, which is not late, and no message was dead
+    yet), while no customer was told anything."""
+    clock = ManualClock(START)
+    notifier = _Flaky()
+    policy = Policy(retry=RetryPolicy(max_attempts=30, max_delay=timedelta(minutes=5)))
+    desk = Desk(every_store, notifier, clock=clock, policy=policy, ids=SequentialIds())
+    case = desk.listen(make_feedback()).id
+    desk.acknowledge(case, by="amy")
+    seen: list[HealthStatus] = []
+    for _ in range(70):  # a dispatch every minute, as cron runs it
+        desk.outbox.dispatch()
+        health = desk.health()
+        assert (health.outbox_lag, health.dead_letters) == (timedelta(0), 0)
+        assert health.outbox_retrying >= 1
+        assert health.retrying_age == clock.now() - START
+        if not seen or seen[-1] is not health.status:
+            seen.append(health.status)
+        clock.advance(timedelta(minutes=1))
+    assert seen == [HealthStatus.OK, HealthStatus.WARN, HealthStatus.FAIL]
+    assert health.reasons[0].startswith("fail: 1 messages failed delivery and wait for a retry")
+    assert "is the notifier reachable?" in health.reasons[0]
+
+    notifier.up = True
+    clock.advance(timedelta(minutes=5))
+    desk.outbox.dispatch()
+    health = desk.health()
+    assert (health.outbox_retrying, health.retrying_age) == (0, timedelta(0))
+    assert health.status is HealthStatus.OK, health.reasons
+    assert notifier.sent
+
+
+def test_a_store_without_the_new_figures_still_reports_retrying_messages() -> None:
+    """A third-party HealthStorage written before the retrying figures: the Desk reads them
+    through the outbox."""
+    clock = ManualClock(START)
+    store = InMemoryStore()
+    desk = Desk(store, _Down(), clock=clock, ids=SequentialIds())
+    desk.acknowledge(desk.listen(make_feedback()).id, by="amy")
+    desk.outbox.dispatch()
+    clock.advance(timedelta(seconds=10))
+
+    class Older(WithoutHealth):
+        def health_figures(self, now: Any) -> HealthFigures:
+            f = store.health_figures(now)
+            return HealthFigures(
+                f.outbox_backlog, f.outbox_overdue_since, f.dead_letters, f.oldest_unanswered,
+                f.oldest_unanswered_at, f.cases_due, f.due_since,
+            )  # fmt: skip
+
+    older = Older(store)
+    assert isinstance(older, HealthStorage)
+    assert desk_at(clock, older).health() == desk.health()
+    assert desk.health().outbox_retrying == 1

@@ -42,6 +42,7 @@ class MemoryOperations:
             for m in pending
             if m.next_attempt_at is not None and instant(m.next_attempt_at) <= cutoff
         ]
+        retrying = [instant(m.notification.ready_at) for m in pending if m.attempts > 0]
         unanswered = sorted(
             (c for c in cases if c.acknowledged_at is None and c.is_active),
             key=lambda c: (instant(c.opened_at), c.id),
@@ -56,6 +57,8 @@ class MemoryOperations:
             oldest_unanswered_at=instant(unanswered[0].opened_at) if unanswered else None,
             cases_due=len(due),
             due_since=due[0] if due else None,
+            outbox_retrying=len(retrying),
+            retrying_since=min(retrying, default=None),
         )
 
     def activity(self) -> tuple[datetime, datetime] | None:

@@ -57,6 +57,13 @@ class HealthFigures:
     """Cases whose next deadline (``due_at``) is before ``now``: due, not yet swept."""
     due_since: datetime | None
     """The earliest of those deadlines; None if no case is due."""
+    outbox_retrying: int | None = None
+    """Pending messages whose last delivery failed (``attempts`` above 0), waiting for their
+    retry or leased for it; None: the store did not count them (a store written before
+    this figure), and the Desk reads them through the outbox."""
+    retrying_since: datetime | None = None
+    """The earliest time one of those was first due (its ``deliver_after``, or when it was
+    made); None if there is none."""
 
 
 def _positive(field: str, value: object) -> None:
@@ -109,7 +116,7 @@ class Threshold(Generic[T]):
         return HealthStatus.OK
 
 
-_DURATIONS = frozenset({"outbox_lag", "unanswered_age", "sweep_lag"})
+_DURATIONS = frozenset({"outbox_lag", "retrying_age", "unanswered_age", "sweep_lag"})
 _MINUTE = timedelta(minutes=1)
 
 
@@ -127,6 +134,11 @@ class HealthThresholds:
     )
     """How long a message due for an attempt has waited: dispatch is not running or not
     keeping up."""
+    retrying_age: Threshold[timedelta] = attrs.field(
+        default=Threshold(10 * _MINUTE, 60 * _MINUTE), validator=_threshold
+    )
+    """How long the oldest message whose delivery failed has waited since it was due: the
+    notifier is failing, before its messages become dead letters."""
     dead_letters: Threshold[int] = attrs.field(default=Threshold(1, None), validator=_threshold)
     """Messages given up on: the notifier is failing."""
     unanswered_age: Threshold[timedelta] = attrs.field(
@@ -156,6 +168,11 @@ class Health:
     outbox_lag: timedelta
     """How long the most overdue pending message has waited past the time it was due for
     an attempt; zero when none is overdue."""
+    outbox_retrying: int
+    """Pending messages whose last delivery failed, waiting for their retry."""
+    retrying_age: timedelta
+    """How long the oldest of those has waited since it was first due (its
+    ``deliver_after``, or when it was made); zero when none is waiting for a retry."""
     dead_letters: int
     """Messages given up on after failed deliveries (``desk.outbox.dead_letters()``, which
     also lists the ones closedloop withheld as moot, not counted here: nothing to fix)."""
@@ -200,6 +217,9 @@ _WHAT = {
                   "is 'closedloop sweep' running?"),
     "cases_due": ("{} cases are past their deadline and not swept",
                   "is 'closedloop sweep' running, and keeping up?"),
+    "retrying_age": ("{count} messages failed delivery and wait for a retry, the oldest due {} "
+                     "ago", "is the notifier reachable? each dispatch reports what failed "
+                     "(DispatchReport.retrying); they become dead letters when retries run out"),
     "outbox_backlog": ("{} messages wait in the outbox", "is dispatch keeping up?"),
     "dead_letters": ("{} messages were given up on", "fix the notifier, then requeue them "
                      "(desk.outbox.dead_letters(), desk.outbox.requeue())"),
@@ -218,8 +238,11 @@ def assess(
     )
     outbox_lag = _since(now, figures.outbox_overdue_since)
     sweep_lag = _since(now, figures.due_since)
+    retrying = figures.outbox_retrying or 0
+    retrying_age = _since(now, figures.retrying_since) if retrying else timedelta(0)
     values: dict[str, int | timedelta | None] = {
         "outbox_lag": outbox_lag,
+        "retrying_age": retrying_age,
         "sweep_lag": sweep_lag,
         "cases_due": figures.cases_due,
         "outbox_backlog": figures.outbox_backlog,
@@ -237,7 +260,7 @@ def assess(
         what, hint = _WHAT[name]
         limit = threshold.fail if level is HealthStatus.FAIL else threshold.warn
         assert limit is not None  # a level is reached only at a threshold
-        sentence = what.format(_shown(value), case=figures.oldest_unanswered)
+        sentence = what.format(_shown(value), case=figures.oldest_unanswered, count=retrying)
         reason = f"{level.value}: {sentence} ({level.value} at {_shown(limit)}); {hint}"
         found.append((level, reason))
     found.sort(key=lambda item: item[0] is not HealthStatus.FAIL)  # stable: fail first
@@ -247,6 +270,8 @@ def assess(
         tenant=tenant,
         outbox_backlog=figures.outbox_backlog,
         outbox_lag=outbox_lag,
+        outbox_retrying=retrying,
+        retrying_age=retrying_age,
         dead_letters=figures.dead_letters,
         oldest_unanswered=figures.oldest_unanswered,
         unanswered_age=unanswered,

@@ -9,10 +9,12 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
+import attrs
+
 from closedloop.domain.checks import LAST_YEAR, MAX_LIMIT, instant
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.health import Health, HealthFigures, HealthThresholds, assess
-from closedloop.domain.outbox.messages import withheld
+from closedloop.domain.outbox.messages import OutboxMessage, withheld
 from closedloop.ports import CaseStore, HealthStorage
 from closedloop.service.context import Context
 
@@ -35,11 +37,12 @@ def health(ctx: Context, thresholds: HealthThresholds | None) -> Health:
         )
     now = ctx.clock.now()
     store = ctx.store
-    figures = (
-        store.health_figures(now)
-        if isinstance(store, HealthStorage)
-        else figures_read_slowly(store, now)
-    )
+    if isinstance(store, HealthStorage):
+        figures = store.health_figures(now)
+        if figures.outbox_retrying is None:  # a store written before the retrying figures
+            figures = _retrying(figures, _every(lambda limit: store.outbox_ready(_LAST, limit)))
+    else:
+        figures = figures_read_slowly(store, now)
     return assess(figures, now, thresholds, store.tenant)
 
 
@@ -56,7 +59,7 @@ def figures_read_slowly(store: CaseStore, now: datetime) -> HealthFigures:
     ]
     unanswered = store.unanswered(1)
     due = _every(lambda limit: store.due(now, limit))
-    return HealthFigures(
+    counted = HealthFigures(
         outbox_backlog=len(pending),
         outbox_overdue_since=min(overdue, default=None),
         dead_letters=sum(not withheld(m) for m in _every(store.dead_letters)),
@@ -64,6 +67,16 @@ def figures_read_slowly(store: CaseStore, now: datetime) -> HealthFigures:
         oldest_unanswered_at=unanswered[0].opened_at if unanswered else None,
         cases_due=len(due),
         due_since=due[0].due_at if due else None,
+    )
+    return _retrying(counted, pending)
+
+
+def _retrying(figures: HealthFigures, pending: Sequence[OutboxMessage]) -> HealthFigures:
+    """``figures`` with ``outbox_retrying`` and ``retrying_since`` counted from ``pending``:
+    the messages whose last delivery failed, and the earliest time one was first due."""
+    failed = [instant(m.notification.ready_at) for m in pending if m.attempts > 0]
+    return attrs.evolve(
+        figures, outbox_retrying=len(failed), retrying_since=min(failed, default=None)
     )
 
 

@@ -21,6 +21,12 @@ __all__ = [
     "PostgresOperations",
 ]
 
+#: A message's ``deliver_after`` in microseconds (its text without a ``[Zone/Name]``), or NULL.
+_HELD_US = (
+    "(extract(epoch FROM split_part(body::jsonb ->> 'deliver_after', '[', 1)::timestamptz)"
+    " * 1000000)::bigint"
+)
+
 #: The figures of one tenant (``%(t)s``) at ``%(now)s``, ``{s}`` the schema: each subquery
 #: is served by one partial index (``tests/adapters/test_health_plans.py`` checks them).
 HEALTH_QUERY = f"""
@@ -32,7 +38,11 @@ SELECT
     (SELECT count(*) FROM {{s}}.cases
         WHERE tenant = %(t)s AND due_us IS NOT NULL AND due_us < %(now)s),
     (SELECT min(due_us) FROM {{s}}.cases
-        WHERE tenant = %(t)s AND due_us IS NOT NULL AND due_us < %(now)s)
+        WHERE tenant = %(t)s AND due_us IS NOT NULL AND due_us < %(now)s),
+    (SELECT count(*) FROM {{s}}.outbox WHERE tenant = %(t)s AND status = 'pending'
+        AND attempts > 0),
+    (SELECT min(coalesce({_HELD_US}, created_us)) FROM {{s}}.outbox
+        WHERE tenant = %(t)s AND status = 'pending' AND attempts > 0)
 """
 
 #: The oldest unanswered case of one tenant.
@@ -69,7 +79,7 @@ class PostgresOperations(PostgresBase):
         at = us(check_instant("now", now))
         params = {"t": self._tenant, "now": at}
         with self._tx() as cur:
-            ((backlog, overdue, dead, due, due_us),) = cur.execute(
+            ((backlog, overdue, dead, due, due_us, retrying, first_due),) = cur.execute(
                 HEALTH_QUERY.format(s=self._s), params
             ).fetchall()
             unanswered = cur.execute(UNANSWERED_QUERY.format(s=self._s), params).fetchone()
@@ -81,6 +91,8 @@ class PostgresOperations(PostgresBase):
             oldest_unanswered_at=from_us(unanswered[1]) if unanswered else None,
             cases_due=due,
             due_since=from_us(due_us) if due_us is not None else None,
+            outbox_retrying=retrying,
+            retrying_since=None if first_due is None else from_us(first_due),
         )
 
     def activity(self) -> tuple[datetime, datetime] | None:

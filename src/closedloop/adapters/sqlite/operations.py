@@ -9,6 +9,7 @@ from datetime import datetime
 from closedloop.adapters.common import check_instant
 from closedloop.adapters.rows import from_us, us
 from closedloop.adapters.sqlite.connection import TenantView
+from closedloop.codec import load_datetime
 from closedloop.domain.health import HealthFigures
 from closedloop.domain.outbox.messages import WITHHELD
 
@@ -20,6 +21,19 @@ HEALTH_QUERIES = {
     "outbox_backlog": "SELECT count(*) FROM outbox WHERE tenant = ? AND status = 'pending'",
     "outbox_overdue": (
         "SELECT min(next_attempt_us) FROM outbox WHERE tenant = ? AND status = 'pending'"
+    ),
+    # The retrying messages (a failed delivery, pending again): their count, and the earliest
+    # creation of those not held (``deliver_after``, read from the row) ...
+    "outbox_retrying": (
+        "SELECT count(*), min(CASE WHEN json_extract(body, '$.deliver_after') IS NULL"
+        " THEN created_us END) FROM outbox"
+        " WHERE tenant = ? AND status = 'pending' AND attempts > 0"
+    ),
+    # ... and the times the held ones were held until, which the caller reads as instants.
+    "retrying_held": (
+        "SELECT json_extract(body, '$.deliver_after') FROM outbox"
+        " WHERE tenant = ? AND status = 'pending' AND attempts > 0"
+        " AND json_extract(body, '$.deliver_after') IS NOT NULL"
     ),
     # Without statistics SQLite would pick a wider index of the tenant's rows for these two.
     "dead_letters": (
@@ -70,6 +84,9 @@ class SQLiteOperations(TenantView):
         ((dead,),) = self._read(q["dead_letters"], (t,))
         unanswered = self._read(q["oldest_unanswered"], (t,))
         ((due, due_us),) = self._read(q["cases_due"], (t, at))
+        ((retrying, made_us),) = self._read(q["outbox_retrying"], (t,))
+        held = [us(load_datetime(text)) for (text,) in self._read(q["retrying_held"], (t,))]
+        first_due = min([*held, *([] if made_us is None else [made_us])], default=None)
         return HealthFigures(
             outbox_backlog=backlog,
             outbox_overdue_since=None if overdue is None or overdue > at else from_us(overdue),
@@ -78,6 +95,8 @@ class SQLiteOperations(TenantView):
             oldest_unanswered_at=from_us(unanswered[0][1]) if unanswered else None,
             cases_due=due,
             due_since=from_us(due_us) if due_us is not None else None,
+            outbox_retrying=retrying,
+            retrying_since=None if first_due is None else from_us(first_due),
         )
 
     def activity(self) -> tuple[datetime, datetime] | None:

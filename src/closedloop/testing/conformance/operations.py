@@ -1,5 +1,5 @@
-"""R13: the health figures a store counts, and R14: the tenants it lists and the span of
-a tenant's activity.
+"""R13: the health figures a store counts, R18: the messages waiting for a retry among them,
+and R14: the tenants it lists and the span of a tenant's activity.
 
 Checks :class:`closedloop.ports.HealthStorage` and :class:`closedloop.ports.StoreOverview`,
 the optional roles: a store without one is skipped (the Desk then reads the figures through
@@ -9,6 +9,7 @@ the other roles, and ``--all-tenants`` is refused).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -27,6 +28,12 @@ __all__ = ["HealthStorageContract", "StoreOverviewContract"]
 
 _H = timedelta(hours=1)
 _NOW = T0 + 10 * _H
+
+
+def _r13(figures: HealthFigures) -> HealthFigures:
+    """The figures R13 requires: without the retrying ones (R18), which a store written
+    before them leaves out."""
+    return attrs.evolve(figures, outbox_retrying=None, retrying_since=None)
 
 
 def _world(store: CaseStore) -> None:
@@ -85,14 +92,14 @@ class HealthStorageContract(StoreContract):
     def test_r13_an_empty_store_has_nothing_to_count(
         self, store: CaseStore, health: HealthStorage
     ) -> None:
-        assert health.health_figures(T0) == HealthFigures(0, None, 0, None, None, 0, None)
+        assert _r13(health.health_figures(T0)) == HealthFigures(0, None, 0, None, None, 0, None)
 
     def test_r13_the_figures_count_the_tenants_records(
         self, store: CaseStore, health: HealthStorage
     ) -> None:
         _world(store)
         _other_tenant(store)
-        assert health.health_figures(_NOW) == HealthFigures(
+        assert _r13(health.health_figures(_NOW)) == HealthFigures(
             outbox_backlog=4,  # ready, leased, held, to be retried
             outbox_overdue_since=T0 + 3 * _H,  # the ready one; the lease has not run out
             dead_letters=1,
@@ -109,7 +116,7 @@ class HealthStorageContract(StoreContract):
         _world(store)
         _other_tenant(store)
         now = T0 + hours * _H
-        assert health.health_figures(now) == figures_read_slowly(store, now)
+        assert _r13(health.health_figures(now)) == _r13(figures_read_slowly(store, now))
 
     def test_r13_figures_follow_the_records(self, store: CaseStore, health: HealthStorage) -> None:
         _world(store)
@@ -124,6 +131,80 @@ class HealthStorageContract(StoreContract):
     ) -> None:
         with pytest.raises(ValidationError):
             health.health_figures(datetime(2026, 11, 23, 9, 0))  # noqa: DTZ001
+
+    @pytest.fixture
+    def retrying(self, store: CaseStore, health: HealthStorage) -> HealthStorage:
+        """The store as a ``HealthStorage`` counting the retrying messages (R18); the tests
+        skip for a store written before them (the Desk reads them through the outbox)."""
+        if health.health_figures(T0).outbox_retrying is None:
+            pytest.skip("the store does not count the messages waiting for a retry (R18)")
+        return health
+
+    def test_r18_an_empty_store_has_no_message_waiting_for_a_retry(
+        self, store: CaseStore, retrying: HealthStorage
+    ) -> None:
+        figures = retrying.health_figures(T0)
+        assert (figures.outbox_retrying, figures.retrying_since) == (0, None)
+
+    def test_r18_the_messages_whose_delivery_failed_and_when_they_were_first_due(
+        self, store: CaseStore, retrying: HealthStorage
+    ) -> None:
+        held_until, _ = _failing_world(store)
+        _world(store.for_tenant("other-tenant"))
+        figures = retrying.health_figures(T0)
+        assert (figures.outbox_retrying, figures.retrying_since) == (3, held_until)
+        assert figures == figures_read_slowly(store, T0)
+
+    def test_r18_a_message_delivered_or_given_up_on_is_not_retrying(
+        self, store: CaseStore, retrying: HealthStorage
+    ) -> None:
+        _, keys = _failing_world(store)
+        for purpose in ("plain", "held"):
+            store.mark_sent(keys[purpose], T0 + _H)
+        store.mark_failed(keys["bounced"], T0 + _H, "mailbox full", None)
+        figures = retrying.health_figures(T0 + _H)
+        assert (figures.outbox_retrying, figures.retrying_since) == (0, None)
+        assert figures == figures_read_slowly(store, T0 + _H)
+
+    @pytest.mark.parametrize("hours", [-6, 0, 4, 10.1, 11, 12, 31])
+    def test_r18_the_figures_equal_what_the_other_roles_say(
+        self, store: CaseStore, retrying: HealthStorage, hours: float
+    ) -> None:
+        _world(store)
+        _failing_world(store)
+        now = T0 + hours * _H
+        assert retrying.health_figures(now) == figures_read_slowly(store, now)
+
+
+_PARIS = ZoneInfo("Europe/Paris")
+
+
+def _failing_world(store: CaseStore) -> tuple[datetime, dict[str, str]]:
+    """Messages whose last delivery failed, waiting for a retry: one made at once, one held
+    (``deliver_after``, in a named zone) and one that bounced after it was sent, one of them
+    leased again; and some that are not: requeued, dead, never tried. Returns the held
+    message's ``deliver_after``, the earliest time one of them was first due, and the keys
+    by purpose."""
+    case = opened("r1", at=T0 - 5 * _H)
+
+    def note(purpose: str, hours: float, held: datetime | None = None) -> Notification:
+        return attrs.evolve(_note(case, purpose, T0 + hours * _H), deliver_after=held)
+
+    held_until = (T0 - 2 * _H + timedelta(microseconds=123_457)).astimezone(_PARIS)
+    plain, bounced = note("plain", -1), note("bounced", -0.5)
+    held = note("held", -3, held=held_until)  # made first, due later
+    requeued, dead, fresh = note("requeued", -4), note("dead", -4.5), note("fresh", -4.2)
+    store.commit(Change(case, 0, (plain, bounced, held, requeued, dead, fresh)))
+    store.mark_failed(plain.key, T0, "timeout", T0 + _H)
+    store.mark_failed(held.key, T0, "timeout", T0 - timedelta(minutes=1))
+    store.mark_sent(bounced.key, T0)
+    store.mark_bounced(bounced.key, T0, "mailbox full", T0 + 2 * _H)
+    store.mark_failed(requeued.key, T0, "refused", None)
+    store.requeue(requeued.key, T0)
+    store.mark_failed(dead.key, T0, "refused", None)
+    claimed = store.outbox_claim(T0, limit=10)  # the held one (ready again), leased
+    assert held.key in [m.key for m in claimed]
+    return held_until, {n.purpose: n.key for n in (plain, bounced, held)}
 
 
 class StoreOverviewContract(StoreContract):
