@@ -118,6 +118,27 @@ def test_health_exits_by_status_and_says_why(database: list[str]) -> None:
     assert documents[0]["status"] == "fail"
 
 
+def test_health_shows_the_messages_waiting_for_a_retry(tmp_path: Path) -> None:
+    db = tmp_path / "down.db"
+
+    class Down:
+        def send(self, notification: object) -> None:
+            raise RuntimeError("smtp down")
+
+    with SQLiteStore(db) as store:
+        desk = Desk(store, Down(), clock=ManualClock(START))
+        desk.acknowledge(desk.listen(make_feedback()).id, by="amy")
+        assert desk.outbox.dispatch().retrying
+    at = (START + timedelta(minutes=20)).isoformat()
+    code, out = run("health", "--db", str(db), "--now", at)
+    assert code == 3
+    assert "  retrying           1 failed, the oldest due 20m ago" in out
+    assert "warn: 1 messages failed delivery and wait for a retry" in out
+    code, out = run("health", "--db", str(db), "--now", at, "--json")
+    document = json.loads(out)
+    assert (document["outbox_retrying"], document["retrying_age_seconds"]) == (1, 1200)
+
+
 def test_health_takes_the_hosts_thresholds(
     sqlite_db: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -68,9 +68,15 @@ def text(h: Health) -> str:
         if h.oldest_unanswered is not None and h.unanswered_age is not None
         else "none"
     )
+    retrying = (
+        f"{h.outbox_retrying} failed, the oldest due {span(h.retrying_age)} ago"
+        if h.outbox_retrying
+        else "0"
+    )
     rows = [
         ("outbox backlog", f"{h.outbox_backlog} pending"),
         ("outbox lag", span(h.outbox_lag)),
+        ("retrying", retrying),
         ("dead letters", str(h.dead_letters)),
         ("oldest unanswered", unanswered),
         ("cases due", f"{h.cases_due} not swept"),
@@ -94,6 +100,8 @@ def document(h: Health) -> dict[str, Any]:
         "status": h.status.value,
         "outbox_backlog": h.outbox_backlog,
         "outbox_lag_seconds": seconds(h.outbox_lag),
+        "outbox_retrying": h.outbox_retrying,
+        "retrying_age_seconds": seconds(h.retrying_age),
         "dead_letters": h.dead_letters,
         "oldest_unanswered": h.oldest_unanswered,
         "unanswered_age_seconds": seconds(h.unanswered_age),
