@@ -26,7 +26,7 @@ import attrs
 
 from closedloop.domain.cases.case import Case, replay
 from closedloop.domain.cases.events import EVENT_TYPES, Event
-from closedloop.domain.cases.history import History
+from closedloop.domain.cases.history import History, last_at
 from closedloop.domain.checks import zone_named
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import StorageError
@@ -141,14 +141,13 @@ another format's snapshot is replayed."""
 
 
 def dump_snapshot(case: Case) -> dict[str, JSON]:
-    """A case's state without its history: every field but ``events``, and ``"format"``
-    (:data:`SNAPSHOT_FORMAT`)."""
+    """A case's state without its history: every field but ``events``, ``"format"``
+    (:data:`SNAPSHOT_FORMAT`) and ``"last_at"``, the time of its last event."""
     dump = _DUMP_SNAPSHOT.get(Case)
     if dump is None:
         dump = _DUMP_SNAPSHOT[Case] = _compile_dump(Case, "events")
     out: dict[str, JSON] = dump(case)
-    out["format"] = SNAPSHOT_FORMAT
-    return out
+    return out | {"format": SNAPSHOT_FORMAT, "last_at": dump_datetime(last_at(case.events))}
 
 
 def load_snapshot(
@@ -161,7 +160,8 @@ def load_snapshot(
         return None
     state = _trusted_fields(Case, data, skip="events")
     version = state["version"]
-    state["events"] = History(partial(load_events, version), version)
+    last = data.get("last_at")  # (none in a snapshot older than it: then it is loaded)
+    state["events"] = History(partial(load_events, version), version, last and load_datetime(last))
     case: Case = object.__new__(Case)  # not slotted (see Case): its fields are its __dict__
     case.__dict__.update(state)
     return case

@@ -13,7 +13,7 @@ from closedloop.codec import SNAPSHOT_FORMAT, dump_snapshot, load_snapshot
 from closedloop.domain.cases import steps as latte
 from closedloop.domain.cases.case import Case, replay
 from closedloop.domain.cases.events import Event
-from closedloop.domain.cases.history import History
+from closedloop.domain.cases.history import History, last_at
 from closedloop.domain.cases.promises import Promise
 from closedloop.testing import strategies
 from closedloop.testing.conformance.base import T0, _feedback
@@ -105,3 +105,25 @@ def test_the_snapshot_format_changes_with_the_case_fields() -> None:
         ["id", "what", "due_by", "owner", "made_at", "kept_at", "escalated", "warned",
          "rescheduled_to", "announced_at"],
     )  # fmt: skip
+
+
+def test_a_step_held_to_the_cases_last_instant_loads_nothing_from_a_snapshot() -> None:
+    # The domain refuses a step earlier than the case's last event: reading that instant
+    # must not cost a load of the whole history (the snapshot keeps it as "last_at").
+    case = latte.acknowledge(latte.open_case("c1", _feedback(), at=T0, due_at=T0), at=T0, by="amy")
+    calls: list[int] = []
+
+    def load(version: int) -> tuple[Event, ...]:
+        calls.append(version)
+        return tuple(case.events)[:version]
+
+    read = load_snapshot(dump_snapshot(case), load)
+    assert read is not None
+    assert last_at(read.events) == T0
+    latte.assign(read, at=T0, by="amy", owner="bob")
+    assert calls == []
+    older = {k: v for k, v in dump_snapshot(case).items() if k != "last_at"}
+    before = load_snapshot(older, load)  # written before snapshots kept it: loaded instead
+    assert before is not None
+    assert last_at(before.events) == T0
+    assert calls == [case.version]

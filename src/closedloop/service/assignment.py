@@ -159,8 +159,9 @@ def _given_on(ctx: Context, case_id: str, agent: str, by: str) -> Case | None:
         if chosen is None and case.team is None:
             return case  # nobody else to give it to
         owner = None if chosen is None else chosen.owner
-        now = ctx.clock.now()
-        return route(case, at=now, by=by, owner=owner, team=case.team, reason=OWNER_AWAY)
+        return route(
+            case, at=ctx.now_for(case), by=by, owner=owner, team=case.team, reason=OWNER_AWAY
+        )
 
     def load() -> tuple[Case, int]:
         case = ctx.store.get(case_id)

@@ -8,6 +8,7 @@ from datetime import datetime
 import attrs
 
 from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.history import last_at
 from closedloop.domain.change import (
     Change,
     CustomerChange,
@@ -17,7 +18,7 @@ from closedloop.domain.change import (
     with_notifications,
     with_rag,
 )
-from closedloop.domain.checks import require_key, shown
+from closedloop.domain.checks import instant, require_key, shown
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.hostevents.envelope import messages_for
 from closedloop.domain.outbox.notification import Notification
@@ -30,7 +31,7 @@ from closedloop.service.measured import Measured
 from closedloop.service.policy import Policy
 from closedloop.service.subscription import Subscribe
 
-__all__ = ["Context", "Hooks", "check_parts", "checked_ids"]
+__all__ = ["Context", "Hooks", "check_parts", "checked_ids", "not_before"]
 
 #: More writes to commit with a step, from the case before and after it (and the time).
 StepHook = Callable[["Context", Case, Case, datetime], Sequence[Write]]
@@ -76,6 +77,11 @@ class Context:
     """The host events to queue with each commit, and their handler; None for none."""
     measured: Measured = attrs.field(factory=Measured, eq=False, repr=False)
     """How far each recently committed case's steps were measured (for its next facts)."""
+
+    def now_for(self, *cases: Case) -> datetime:
+        """The instant of a step on ``cases``: the clock's now, held to :func:`not_before`
+        their last events."""
+        return not_before(self.clock.now(), *cases)
 
     def commit(self, change: Write) -> None:
         """``store.commit``, if the change keeps to the policy's limits; a case's change
@@ -130,6 +136,14 @@ class Context:
         """``store.commit_customers``, if every customer keeps to the policy's limits."""
         self.policy.limits.check_checked(c.customer for c in changes)
         self.store.commit_customers(changes)
+
+
+def not_before(now: datetime, *cases: Case) -> datetime:
+    """``now``, or, when the clock stepped back behind one of ``cases`` (an NTP correction,
+    a VM restored, a second worker whose clock lags), the latest of their last events: the
+    instant every step on a case is stamped at, so that no case's history goes back in time
+    and nothing measured from it (deadlines, report facts) goes negative."""
+    return max((now, *(last_at(c.events) for c in cases)), key=instant)
 
 
 def _records(changes: Sequence[Write]) -> list[object]:

@@ -262,7 +262,7 @@ class Conversation:
 def merge(ctx: Context, into: str, other: str, by: str, reason: str) -> Case:
     """Merge the duplicate ``other`` into ``into``, in one commit; returns ``into``."""
     a, b = ctx.store.get(require_key("into", into)), ctx.store.get(require_key("other", other))
-    now = ctx.clock.now()
+    now = ctx.now_for(a, b)  # the later of both cases if the clock stepped back
     gained, stopped = talk.merge_cases(a, b, at=now, by=by, reason=reason, due_at=schedule(ctx))
     more = [  # the step hooks see both: surveys withdraw their invitations about either
         write
@@ -281,7 +281,7 @@ def split(
     returns the source case and the new one."""
     case = ctx.store.get(case_id)
     source, new = talk.split_case(
-        case, messages, new_id=ctx.new_id(), at=ctx.clock.now(), by=by, reason=reason,
+        case, messages, new_id=ctx.new_id(), at=ctx.now_for(case), by=by, reason=reason,
         due_at=schedule(ctx),
     )  # fmt: skip
     ctx.commit_many([Change(source, case.version), Change(new, 0)])

@@ -32,7 +32,7 @@ from closedloop.domain.surveys.eligibility import Contact, Reason, eligibility
 from closedloop.domain.surveys.invitation import Invitation, Response
 from closedloop.domain.surveys.survey import Answer, Survey
 from closedloop.service import identity
-from closedloop.service.context import Context
+from closedloop.service.context import Context, not_before
 from closedloop.service.lifecycle import schedule, survey_message, written_contact
 
 __all__ = [
@@ -260,6 +260,7 @@ def _recovery(ctx: Context, answered: Invitation) -> Change:
     open_recovery = [c for c in recoveries if c.is_active]
     if open_recovery:
         case = open_recovery[0]
+        now = not_before(now, case)  # the case's history never goes back in time
         joined = talk.add_message(case, feedback, at=now, due_at=schedule(ctx))
         if answered.is_low:
             joined = talk.reprioritize(

@@ -141,7 +141,7 @@ def advance(
     case = ctx.store.get(require_key("case_id", case_id)) if read is None else read
     if expected_version is not None and case.version != expected_version:
         raise ConcurrencyError(case_id, expected_version, case.version)
-    now = ctx.clock.now()
+    now = ctx.now_for(case)
     moved = move(case, now)
     if moved is case:
         return case  # nothing to record (a move to the channel it is on already)

@@ -24,7 +24,7 @@ from closedloop.domain.queues.summary import SummaryPage, summarise
 from closedloop.domain.standards.escalation import reschedule
 from closedloop.domain.standards.targets import Rag
 from closedloop.ports import SearchesCases, SummarisesCases
-from closedloop.service.context import Context
+from closedloop.service.context import Context, not_before
 from closedloop.service.lifecycle import advance, schedule
 
 __all__ = ["Queues"]
@@ -240,4 +240,4 @@ def _rescheduled(ctx: Context, before: Case | None, after: Case, now: datetime) 
             return after
     elif instant(due) == instant(was):
         return after
-    return reschedule(after, at=now, due_at=schedule(ctx))
+    return reschedule(after, at=not_before(now, after), due_at=schedule(ctx))

@@ -32,7 +32,7 @@ from closedloop.domain.standards.standard import (
 )
 from closedloop.ports import ClaimsDueCases, ReadsManyCases
 from closedloop.service import silence
-from closedloop.service.context import Context
+from closedloop.service.context import Context, not_before
 from closedloop.service.lateness import late_change, warning_change
 from closedloop.service.lifecycle import advance, render, schedule, show
 from closedloop.service.logs import standards as log
@@ -170,6 +170,7 @@ def _sweep_one(ctx: Context, case: Case, now: datetime) -> Change | None:
     """Everything ``case`` is due for at ``now``, in one change: each move (end a pause,
     escalate, warn at amber...) while the case it leaves is still due, so that the case
     leaves the due query and a second sweep at this instant has nothing to do."""
+    now = not_before(now, case)  # a sweeper whose clock lags never writes into the past
     change = _sweep_step(ctx, case, now)
     for _ in range(_MOVES):
         if change is None or isinstance(change.case.events[-1], Rescheduled):
@@ -262,7 +263,7 @@ def _end_pause(ctx: Context, case: Case, now: datetime) -> Change:
         why = f"the time to resume came ({pause.reason})"
         # At resume_by, not whenever the sweep came: a late sweep must not lengthen the
         # pause and move the deadlines (nor before the case's last event).
-        at = max(pause.resume_by or now, case.events[-1].at, key=instant)
+        at = not_before(pause.resume_by or now, case)
         resumed = pauses.resume(case, at=at, by="closedloop", reason=why, due_at=schedule(ctx))
         return Change(resumed, case.version)
     if pause.notice_at is None:

@@ -147,7 +147,7 @@ class Teams:
             check_hand_off(ctx, case, owner, summary)
             reason = "routed" if chosen is None else chosen.reason
             return route(
-                case, at=ctx.clock.now(), by=by, owner=owner, team=team, reason=reason,
+                case, at=ctx.now_for(case), by=by, owner=owner, team=team, reason=reason,
                 summary=summary,
             )  # fmt: skip
 
@@ -196,7 +196,7 @@ class Teams:
                 )
             check_hand_off(ctx, case, chosen.owner, summary)
             return route(
-                case, at=ctx.clock.now(), by=by, owner=chosen.owner, team=case.team,
+                case, at=ctx.now_for(case), by=by, owner=chosen.owner, team=case.team,
                 reason=chosen.reason, summary=summary,
             )  # fmt: skip
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import attrs
 
+from closedloop.domain.cases import recorded
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.contact import (
     ContactLogged,
-    MessageReceived,
     Pause,
     PausedSpan,
     Replied,
@@ -27,13 +27,10 @@ from closedloop.domain.cases.events import (
     Acknowledged,
     ActionTaken,
     CaseOpened,
-    CasesMerged,
-    ChannelMoved,
     Declined,
     Escalated,
     Event,
     Explained,
-    MessageAdded,
     Origin,
     Reopened,
     Rescheduled,
@@ -43,6 +40,7 @@ from closedloop.domain.cases.events import (
     Warned,
 )
 from closedloop.domain.cases.feedback import Feedback, FeedbackKind
+from closedloop.domain.cases.history import last_at
 from closedloop.domain.cases.labels import FieldValue
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.cases.priority import Priority
@@ -53,7 +51,7 @@ from closedloop.domain.checks import instant
 from closedloop.domain.errors import ValidationError
 from closedloop.domain.latte import Stage, Step
 
-__all__ = ["Case", "apply", "memo", "promises_of", "replay"]
+__all__ = ["Case", "apply", "apply_stored", "memo", "promises_of", "replay"]
 
 _STEP_OF: dict[type[Event], Step] = {
     CaseOpened: Step.LISTEN,
@@ -203,16 +201,7 @@ class Case:
     def channels(self) -> tuple[Channel, ...]:
         """Every channel this matter used, first use first: the ones the customer wrote on
         and the ones the conversation was moved to."""
-        used: dict[Channel, None] = {}
-        for event in self.events:
-            if isinstance(event, CaseOpened | MessageAdded | MessageReceived):
-                used.setdefault(event.feedback.channel)
-            elif isinstance(event, CasesMerged):
-                for message in event.messages:
-                    used.setdefault(message.channel)
-            elif isinstance(event, ChannelMoved):
-                used.setdefault(event.channel)
-        return tuple(used)
+        return recorded.channels_in(self.events)
 
     @property
     def external_ids(self) -> tuple[str, ...]:
@@ -220,13 +209,7 @@ class Case:
         key it claimed when it opened (:attr:`CaseOpened.claim`), if any: a store finds
         the case by each. Messages a merge brought keep theirs with the case they came
         from, so a redelivery finds it."""
-        found: list[str | None] = []
-        for event in self.events:
-            if isinstance(event, CaseOpened | MessageAdded | MessageReceived):
-                found.append(event.feedback.external_id)
-                if isinstance(event, CaseOpened):
-                    found.append(event.claim)
-        return tuple(dict.fromkeys(x for x in found if x is not None))
+        return recorded.external_ids_in(self.events)
 
     @property
     def arrival_channel(self) -> Channel:
@@ -283,14 +266,7 @@ class Case:
         """Every request declined on this case and on the cases merged into it, oldest
         first: ``declined`` is this case's current no, these are the record (the no log
         counts each once, on the case it was declined on)."""
-        found: list[Decline] = []
-        for event in self.events:
-            if isinstance(event, Declined):
-                found.append(Decline(self.id, self.customer, event.at, event.by, event.reason,
-                                     event.category, event.asked))  # fmt: skip
-            elif isinstance(event, CasesMerged):
-                found.extend(event.declines)
-        return tuple(sorted(found, key=lambda no: instant(no.at)))
+        return recorded.declines_in(self.id, self.customer, self.events)
 
     @property
     def verified(self) -> bool | None:
@@ -363,7 +339,25 @@ def start(e: CaseOpened) -> Case:
 
 
 def apply(case: Case, event: Event) -> Case:
-    """The case after ``event``: the one place a case changes (steps and replay use it)."""
+    """The case after ``event``: the one place a case changes (steps use it; replay uses
+    :func:`apply_stored`). An event earlier than the case's last is refused (a
+    ``ValidationError``): a case's history never goes back in time."""
+    last = last_at(case.events)
+    if instant(event.at) < instant(last):
+        raise ValidationError.of(
+            "at",
+            f"at={event.at.isoformat()} is before the case's last event "
+            f"({last.isoformat()}) on case {case.id!r}: a case's history never goes back in "
+            "time; give an at no earlier than its last event (the Desk stamps a step at the "
+            "later of its clock and that instant)",
+        )
+    return apply_stored(case, event)
+
+
+def apply_stored(case: Case, event: Event) -> Case:
+    """:func:`apply` for an event already in a case's history, being replayed: never
+    refused for its time (a history written before steps were held to the case's last
+    instant may hold an event earlier than the one before it)."""
     moved = _evolve(case, changes_of(case, event))
     if isinstance(event, _BOOKKEEPING) and _MEMO in case.__dict__:
         # The sweep's own events change no step, stage, pause or priority: the case's due
@@ -397,5 +391,5 @@ def replay(events: Iterable[Event]) -> Case:
         raise ValidationError.of("events", "a case's history must start with a CaseOpened event")
     case = start(first)
     for event in it:
-        case = apply(case, event)
+        case = apply_stored(case, event)
     return case

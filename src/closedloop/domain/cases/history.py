@@ -8,27 +8,35 @@ own), so reading a case costs the same however long its history is.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from typing import overload
 
 from closedloop.domain.cases.events import Event
 from closedloop.domain.errors import StorageError
 
-__all__ = ["History", "appended"]
+__all__ = ["History", "appended", "last_at"]
 
 
 class History(Sequence[Event]):
     """An immutable sequence of events whose first ``stored`` are loaded by ``load`` when
     first needed (once), followed by ``added``. Equal to any sequence of the same events;
-    appending (:func:`appended`) or slicing past the stored part loads nothing."""
+    appending (:func:`appended`) or slicing past the stored part loads nothing.
+    ``stored_last_at``: the time of the last stored event, if known (then :func:`last_at`
+    loads nothing either)."""
 
-    __slots__ = ("_added", "_events", "_load", "_stored")
+    __slots__ = ("_added", "_events", "_load", "_stored", "_stored_last_at")
 
     def __init__(
-        self, load: Callable[[], Sequence[Event]], stored: int, added: tuple[Event, ...] = ()
+        self,
+        load: Callable[[], Sequence[Event]],
+        stored: int,
+        stored_last_at: datetime | None = None,
+        added: tuple[Event, ...] = (),
     ) -> None:
         self._load = load
         self._stored = stored
         self._added = added
+        self._stored_last_at = stored_last_at
         self._events: tuple[Event, ...] | None = None
 
     @property
@@ -50,10 +58,19 @@ class History(Sequence[Event]):
 
     def plus(self, event: Event) -> History:
         """This history with ``event`` at the end, sharing (not loading) the stored part."""
-        more = History(self._load, self._stored, (*self._added, event))
+        more = History(self._load, self._stored, self._stored_last_at, (*self._added, event))
         if self._events is not None:
             more._events = (*self._events, event)
         return more
+
+    @property
+    def last_at(self) -> datetime:
+        """The time of the last event (loading the stored ones only if it is not known)."""
+        if self._added:
+            return self._added[-1].at
+        if self._stored_last_at is not None and self._events is None:
+            return self._stored_last_at
+        return self._all()[-1].at
 
     def __len__(self) -> int:
         return self._stored + len(self._added)
@@ -103,3 +120,11 @@ def appended(events: Sequence[Event], event: Event) -> Sequence[Event]:
     if isinstance(events, History):
         return events.plus(event)
     return (*events, event)
+
+
+def last_at(events: Sequence[Event]) -> datetime:
+    """The time of the last of ``events`` (a case's latest instant), without loading a
+    :class:`History` whose last stored time is known."""
+    if isinstance(events, History):
+        return events.last_at
+    return events[-1].at

@@ -29,8 +29,9 @@ from closedloop.domain.cases.contact import Paused, WaitingOn
 from closedloop.domain.cases.declines import Decline
 from closedloop.domain.cases.events import CaseOpened, CasesMerged, Erased, Event
 from closedloop.domain.cases.feedback import Feedback
+from closedloop.domain.cases.history import last_at
 from closedloop.domain.cases.labels import FieldValue
-from closedloop.domain.checks import require_aware
+from closedloop.domain.checks import instant, require_aware
 from closedloop.domain.customers import erased_customers
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import ValidationError
@@ -247,6 +248,9 @@ class Erasure:
         require_aware("at", at)
         theirs = case.customer in self.handles
         cleaned = replay(self._scrub(e, False, theirs, case.id) for e in case.events)
+        # One erasure stamps every case it touches: a case whose last event is later than
+        # ``at`` (a clock stepped back) gets it at that instant, its history kept in order.
+        at = max(at, last_at(cleaned.events), key=instant)
         event = Erased(
             case_id=case.id, version=case.version + 1, at=at, by="closedloop",
             pseudonym=self.pseudonym,

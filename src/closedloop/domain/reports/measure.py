@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from closedloop.domain.cases.case import Case, apply, replay
+from closedloop.domain.cases.case import Case, apply_stored, replay
 from closedloop.domain.cases.contact import Lapsed
 from closedloop.domain.cases.events import Erased, Event
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
@@ -86,7 +86,7 @@ def progress(
     done = [] if since is None else list(since.done)
     for event in events if since is None else events[since.version :]:
         before = state
-        state = replay((event,)) if state is None else apply(state, event)
+        state = replay((event,)) if state is None else apply_stored(state, event)
         if before is None:
             continue
         left = set(pending_targets(before, lifecycle)) - set(pending_targets(state, lifecycle))

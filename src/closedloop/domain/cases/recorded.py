@@ -1,0 +1,61 @@
+"""What a case's history records, read from its events: the channels the matter used, the
+external ids of its own messages, and the requests declined on it and on the cases merged
+into it (``Case.channels``, ``Case.external_ids`` and ``Case.declines``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from closedloop.domain.cases.channel import Channel
+from closedloop.domain.cases.contact import MessageReceived
+from closedloop.domain.cases.declines import Decline
+from closedloop.domain.cases.events import (
+    CaseOpened,
+    CasesMerged,
+    ChannelMoved,
+    Declined,
+    Event,
+    MessageAdded,
+)
+from closedloop.domain.checks import instant
+
+__all__ = ["channels_in", "declines_in", "external_ids_in"]
+
+
+def channels_in(events: Iterable[Event]) -> tuple[Channel, ...]:
+    """Every channel the customer wrote on or the conversation was moved to, first use first."""
+    used: dict[Channel, None] = {}
+    for event in events:
+        if isinstance(event, CaseOpened | MessageAdded | MessageReceived):
+            used.setdefault(event.feedback.channel)
+        elif isinstance(event, CasesMerged):
+            for message in event.messages:
+                used.setdefault(message.channel)
+        elif isinstance(event, ChannelMoved):
+            used.setdefault(event.channel)
+    return tuple(used)
+
+
+def external_ids_in(events: Iterable[Event]) -> tuple[str, ...]:
+    """The external ids of the deliveries that made the case's own messages, and the key it
+    claimed when it opened, each once."""
+    found: list[str | None] = []
+    for event in events:
+        if isinstance(event, CaseOpened | MessageAdded | MessageReceived):
+            found.append(event.feedback.external_id)
+            if isinstance(event, CaseOpened):
+                found.append(event.claim)
+    return tuple(dict.fromkeys(x for x in found if x is not None))
+
+
+def declines_in(case_id: str, customer: str, events: Iterable[Event]) -> tuple[Decline, ...]:
+    """The requests declined on case ``case_id`` (of ``customer``) and those a merge brought
+    as records, oldest first."""
+    found: list[Decline] = []
+    for event in events:
+        if isinstance(event, Declined):
+            found.append(Decline(case_id, customer, event.at, event.by, event.reason,
+                                 event.category, event.asked))  # fmt: skip
+        elif isinstance(event, CasesMerged):
+            found.extend(event.declines)
+    return tuple(sorted(found, key=lambda no: instant(no.at)))
