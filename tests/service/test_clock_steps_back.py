@@ -168,3 +168,12 @@ def test_an_erasure_after_the_clock_stepped_back_keeps_the_history_in_order(
     erased = desk.get(case.id)
     assert in_order(erased)
     assert instant(erased.events[-1].at) == instant(START)
+
+
+def test_a_message_a_step_sends_is_ready_at_the_clocks_now(store: CaseStore) -> None:
+    clock = ManualClock(START)
+    desk = Desk(store, RecordingNotifier(), clock=clock)
+    case = desk.listen(make_feedback())
+    clock.set(START - timedelta(hours=3))
+    desk.acknowledge(case.id, by="amy")
+    assert len(desk.outbox.dispatch().sent) == 1  # not held three hours for the clock to catch up

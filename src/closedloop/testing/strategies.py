@@ -23,6 +23,7 @@ from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.feedback import SCORE_MAX, SCORE_MIN, Feedback, FeedbackKind
 from closedloop.domain.cases.lifecycle import LATTE
 from closedloop.domain.cases.priority import Priority
+from closedloop.domain.checks import instant
 from closedloop.domain.latte import Step
 
 __all__ = [
@@ -125,7 +126,8 @@ def cases(draw: st.DrawFn, max_steps: int = 8) -> Case:
     at = fb.received_at
     case = domain.open_case(draw(st.uuids().map(str)), fb, at=at, priority=draw(priorities()))
     for _ in range(draw(st.integers(0, max_steps))):
-        at += draw(st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3)))
+        later = draw(st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3)))
+        at = (instant(at) + later).astimezone(at.tzinfo)  # real time: wall time may go back
         allowed = LATTE.allowed(case)
         if not allowed or draw(st.integers(0, 5)) == 0:
             case = domain.assign(case, at=at, by="lead", owner=draw(st.sampled_from(["amy", "bo"])))

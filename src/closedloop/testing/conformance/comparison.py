@@ -22,8 +22,10 @@ from hypothesis.stateful import (
 
 from closedloop.adapters.memory import InMemoryStore
 from closedloop.domain.cases import steps as latte
+from closedloop.domain.cases.history import last_at
 from closedloop.domain.cases.lifecycle import LATTE
 from closedloop.domain.change import Change
+from closedloop.domain.checks import instant
 from closedloop.domain.errors import CaseNotFoundError
 from closedloop.domain.latte import Step
 from closedloop.ports import CaseStore
@@ -105,7 +107,8 @@ class _Comparison(RuleBasedStateMachine):
         except CaseNotFoundError:
             return
         steps = LATTE.allowed(case)
-        at = self.now + timedelta(hours=hours)
+        # Never before the case's last event: a case's history never goes back in time.
+        at = max(self.now + timedelta(hours=hours), last_at(case.events), key=instant)
         step = steps[0] if steps else None
         if step is Step.ACKNOWLEDGE:
             moved = latte.acknowledge(case, at=at, by="amy", next_contact_by=at)

@@ -20,7 +20,9 @@ from closedloop.domain.cases import labelling as labels
 from closedloop.domain.cases import steps as latte
 from closedloop.domain.cases.case import Case, replay
 from closedloop.domain.cases.contact import WaitingOn
+from closedloop.domain.cases.history import last_at
 from closedloop.domain.change import Change
+from closedloop.domain.checks import instant
 from closedloop.domain.customers.erasure import Erasure
 from closedloop.domain.standards import escalation, pauses
 from closedloop.ports import CaseStore
@@ -69,8 +71,9 @@ def _rich(case_id: str, customer: str = "ann@example.com") -> Case:
 
 def _handed(case: Case, times: int) -> Case:
     """``case`` handed between amy and bob ``times`` times (each a new owner: an event)."""
+    at = max(T0, last_at(case.events), key=instant)  # a history never goes back in time
     for _ in range(times):
-        case = latte.assign(case, at=T0, by="amy", owner="bob" if case.owner == "amy" else "amy")
+        case = latte.assign(case, at=at, by="amy", owner="bob" if case.owner == "amy" else "amy")
     return case
 
 
