@@ -436,10 +436,13 @@ def build_cases(path: Path, n: int) -> int:
     assert body.count(due_text) == 3, body
     assert body.count("@ID@") == 1, body
     head, tail = body.rsplit(due_text, 1)  # due_at is the last datetime in the body
-    snapshot = dumps(dump_snapshot(template))
+    dumped = dump_snapshot(template)
+    last_at = dumped.pop("last_at")  # the same instant again: put back after the due time
+    snapshot = dumps(dumped)
     assert snapshot.count(due_text) == 3, snapshot
     assert snapshot.count("@ID@") == 1, snapshot
     snap_head, snap_tail = snapshot.rsplit(due_text, 1)  # and in the snapshot
+    snap_tail = f"{snap_tail[:-1]},{dumps('last_at')}:{dumps(last_at)}}}"
     opened_at = dump_datetime(NOW)
     rng = random.Random(7)
     overdue = 0
@@ -500,6 +503,11 @@ def bench_due(folder: Path, quick: bool) -> None:
         "SELECT id, due_us, version FROM cases WHERE tenant = ? AND closed = 0 AND due_us < ?"
         " ORDER BY due_us, id LIMIT 100"
     )
+    # The store's own SQL, which its covering index answers without reading the cases.
+    same_sql = (
+        "SELECT id, due_us, version FROM cases WHERE tenant = ? AND due_us IS NOT NULL"
+        " AND due_us < ? ORDER BY due_us, id LIMIT 100"
+    )
     now = us(NOW)
     found = store.due(NOW, limit=100)
     raw_ids = [r[0] for r in raw.execute(ids_sql, (TENANT, now))]
@@ -510,18 +518,25 @@ def bench_due(folder: Path, quick: bool) -> None:
         for due in store.due(NOW, limit=100):
             store.get(due.id)
 
-    ours, ids, loads = [], [], []
+    ours, ids, same, loads = [], [], [], []
     for _ in range(repeat):
         ours.append(timed(lambda: store.due(NOW, limit=100)))
         ids.append(timed(lambda: raw.execute(ids_sql, (TENANT, now)).fetchall()))
+        same.append(timed(lambda: raw.execute(same_sql, (TENANT, now)).fetchall()))
         loads.append(timed(load_all))
-    ours_ms, ids_ms, loads_ms = (statistics.median(x) * 1e3 for x in (ours, ids, loads))
+    ours_ms, ids_ms, same_ms, loads_ms = (
+        statistics.median(x) * 1e3 for x in (ours, ids, same, loads)
+    )
     raw_plan = "; ".join(r[-1] for r in raw.execute("EXPLAIN QUERY PLAN " + ids_sql, (TENANT, now)))
     print(f"SQLite: due query, {n} open cases, {overdue} overdue, limit 100 "
           f"(built in {built:.1f} s)")  # fmt: skip
     print(f"  raw SELECT id, due_us, version ... LIMIT 100:       {ids_ms:7.3f} ms")
     print(f"  SQLiteStore.due(now, limit=100):                     {ours_ms:7.3f} ms")
     print(f"  ratio ours / raw: {ours_ms / ids_ms:.2f}x  (target <= 2x)")
+    print(
+        f"  raw, the store's own SQL (its covering index): {same_ms:7.3f} ms; ratio ours / "
+        f"that: {ours_ms / same_ms:.2f}x"
+    )
     print(
         f"  and loading those 100 cases (due + 100 get):         {loads_ms:7.3f} ms "
         f"({(loads_ms - ours_ms) * 10:.0f} us a case: decoding its snapshot)"

@@ -63,6 +63,21 @@ def test_a_step_on_a_case_read_with_a_history_loads_nothing() -> None:
     assert attrs.evolve(read, owner="bob").events == case.events
 
 
+def test_the_steps_made_from_one_read_case_load_its_history_once_between_them() -> None:
+    # A step previews the case it makes (to schedule it) and then makes it: both come from
+    # the case as read, and a store serves a page's histories once (one statement).
+    case = latte.acknowledge(latte.open_case("c1", _feedback(), at=T0, due_at=T0), at=T0, by="amy")
+    calls: list[int] = []
+    read = load_snapshot(
+        dump_snapshot(case), lambda version: calls.append(version) or tuple(case.events)
+    )
+    assert read is not None
+    one = latte.assign(read, at=T0, by="amy", owner="bob")
+    two = latte.assign(read, at=T0, by="amy", owner="cy")
+    assert (tuple(one.events[:2]), tuple(two.events[:2])) == (tuple(case.events),) * 2
+    assert calls == [case.version]
+
+
 @settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(case=strategies.cases())
 def test_a_snapshot_reads_back_every_field(case: Case) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from datetime import datetime, tzinfo
 from typing import TypeVar
 
@@ -217,17 +218,13 @@ def render(
     names no recipient, as for ``case.customer``)."""
     customer = customer or to == case.customer
     templates = ctx.policy.templates_for(channel, case.locale if customer else None)
-    values = values_for(ctx, case, templates.dates) | extra
-    suffix = "" if customer else f"/{to}"
     subject, body = f"{purpose}_subject", body or purpose
+    wanted = templates.placeholders(subject) | templates.placeholders(body)
+    values = values_for(ctx, case, templates.dates, wanted) | extra
+    suffix = "" if customer else f"/{to}"
     token = None
     links = ctx.policy.status_links
-    if (
-        links is not None
-        and links.url is not None
-        and customer
-        and any("status_link" in templates.placeholders(name) for name in (subject, body))
-    ):
+    if links is not None and links.url is not None and customer and "status_link" in wanted:
         # Like a survey token, the link's token is forgotten once delivered.
         token, _ = portal.sign(links, ctx.store.tenant, case, now)
         values["status_link"] = links.url.replace("{token}", token)
@@ -291,20 +288,26 @@ def show(
     )
 
 
-def values_for(ctx: Context, case: Case, words: DateWords = ENGLISH) -> dict[str, str]:
-    """What every template may say about a case (times in ``words``' language)."""
+def values_for(
+    ctx: Context, case: Case, words: DateWords = ENGLISH, wanted: AbstractSet[str] | None = None
+) -> dict[str, str]:
+    """What every template may say about a case (times in ``words``' language); given the
+    placeholders ``wanted``, the next contact time (read from the case's history) only if
+    one of them says it."""
     explanation, pause, last = case.explanation, case.pause, case.events[-1]
     late = last if isinstance(last, PromiseLate) else None
+    said = wanted is None or not wanted.isdisjoint(("next_contact", "next_contact_when"))
+    next_contact = case.next_contact_by if said else None
     return {
         "case_id": case.id,
         "customer": case.customer,
         "matter": case.subject,
         "owner": case.owner or "our team",
-        "next_contact": show(ctx, case.next_contact_by, words=words),
+        "next_contact": show(ctx, next_contact, words=words),
         "next_contact_when": (
             words.soon
-            if case.next_contact_by is None
-            else f"{words.by} {show(ctx, case.next_contact_by, words=words)}"
+            if next_contact is None
+            else f"{words.by} {show(ctx, next_contact, words=words)}"
         ),
         "action": case.action or "",
         "reason": case.declined or "",

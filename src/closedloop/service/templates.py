@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import string
 from datetime import datetime
 from typing import Any
@@ -356,7 +357,7 @@ class Templates:
 
     def placeholders(self, name: str) -> frozenset[str]:
         """The placeholders template ``name`` uses (``{"matter", "status_link"}``)."""
-        return frozenset(string.Template(getattr(self, name)).get_identifiers())
+        return _identifiers(getattr(self, name))
 
     def render(self, name: str, values: dict[str, str]) -> str:
         """Fill template ``name`` with ``values``; a body longer than ``max_length`` is
@@ -380,3 +381,9 @@ class Templates:
                 values[longest] = values[longest][:keep].rstrip() + "…"
             text = template.substitute(values)
         return text  # still long: the fixed words and values are kept whole
+
+
+@functools.lru_cache(maxsize=1024)
+def _identifiers(text: str) -> frozenset[str]:
+    # A policy has a few dozen texts, and every message asks what its two use.
+    return frozenset(string.Template(text).get_identifiers())

@@ -7,7 +7,7 @@ event changes, field by field, is in :mod:`closedloop.domain.cases.transitions`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -342,8 +342,10 @@ def apply(case: Case, event: Event) -> Case:
     """The case after ``event``: the one place a case changes (steps use it; replay uses
     :func:`apply_stored`). An event earlier than the case's last is refused (a
     ``ValidationError``): a case's history never goes back in time."""
-    last = last_at(case.events)
-    if instant(event.at) < instant(last):
+    at, last = event.at, last_at(case.events)
+    # (Two UTC times compare as they are; others by instant, which a DST fold needs.)
+    utc = at.tzinfo is UTC and last.tzinfo is UTC
+    if (at < last) if utc else (instant(at) < instant(last)):
         raise ValidationError.of(
             "at",
             f"at={event.at.isoformat()} is before the case's last event "

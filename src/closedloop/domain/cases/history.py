@@ -17,10 +17,27 @@ from closedloop.domain.errors import StorageError
 __all__ = ["History", "appended", "last_at"]
 
 
+class _Once:
+    """A loader that loads once: shared by a history and the histories appended from it
+    (a step's preview and its result), so that only the first of them reads the store."""
+
+    __slots__ = ("_events", "_load")
+
+    def __init__(self, load: Callable[[], Sequence[Event]]) -> None:
+        self._load = load
+        self._events: tuple[Event, ...] | None = None
+
+    def __call__(self) -> tuple[Event, ...]:
+        if self._events is None:
+            self._events = tuple(self._load())
+        return self._events
+
+
 class History(Sequence[Event]):
     """An immutable sequence of events whose first ``stored`` are loaded by ``load`` when
     first needed (once), followed by ``added``. Equal to any sequence of the same events;
-    appending (:func:`appended`) or slicing past the stored part loads nothing.
+    appending (:func:`appended`) or slicing past the stored part loads nothing, and the
+    histories appended from one load its stored part once between them.
     ``stored_last_at``: the time of the last stored event, if known (then :func:`last_at`
     loads nothing either)."""
 
@@ -33,7 +50,7 @@ class History(Sequence[Event]):
         stored_last_at: datetime | None = None,
         added: tuple[Event, ...] = (),
     ) -> None:
-        self._load = load
+        self._load = load if isinstance(load, _Once) else _Once(load)
         self._stored = stored
         self._added = added
         self._stored_last_at = stored_last_at
