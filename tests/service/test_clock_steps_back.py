@@ -22,6 +22,7 @@ from closedloop import (
     SQLiteStore,
     StepNotAllowedError,
     StepRefusedError,
+    Subscribe,
     ValidationError,
 )
 from closedloop.domain.cases import conversation as talk
@@ -177,3 +178,24 @@ def test_a_message_a_step_sends_is_ready_at_the_clocks_now(store: CaseStore) -> 
     clock.set(START - timedelta(hours=3))
     desk.acknowledge(case.id, by="amy")
     assert len(desk.outbox.dispatch().sent) == 1  # not held three hours for the clock to catch up
+
+
+def test_a_lagging_sweepers_alerts_and_host_events_are_ready_at_its_clocks_now(
+    store: CaseStore,
+) -> None:
+    # The sweep stamps its escalation at the case's last instant; the alert it queues, and
+    # the host event of a step, are still ready now (not held a day for the clock).
+    clock = ManualClock(START)
+    seen: list[str] = []
+    desk = Desk(
+        store, RecordingNotifier(), clock=clock, events=Subscribe(lambda e: seen.append(e.type))
+    )
+    case = desk.listen(make_feedback())
+    clock.advance(days=3)
+    desk.conversation.note(case.id, "looked at it", by="amy")
+    clock.set(START + timedelta(days=2))  # a second worker, its clock a day behind
+    assert desk.sweep().escalated
+    desk.acknowledge(case.id, by="amy")
+    sent = desk.outbox.dispatch().sent
+    assert any("/escalation/" in key for key in sent), sent
+    assert {"case.escalated", "case.acknowledged"} <= set(seen), seen

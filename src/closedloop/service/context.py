@@ -96,13 +96,16 @@ class Context:
         measuring progress of its facts is added to ``progress``, for the caller to
         :meth:`Measured.remember` once committed."""
         self.policy.limits.check_checked(_records([change]))
-        return self._with_events(self._with_facts(change, [] if progress is None else progress))
+        facts = self._with_facts(change, [] if progress is None else progress)
+        return self._ready_now(self._with_events(facts))
 
     def commit_many(self, changes: Sequence[Write]) -> None:
         """``store.commit_many``, if every change keeps to the policy's limits."""
         self.policy.limits.check_checked(_records(changes))
         progress: list[Progress] = []
-        self.store.commit_many([self._with_events(self._with_facts(c, progress)) for c in changes])
+        self.store.commit_many(
+            [self._ready_now(self._with_events(self._with_facts(c, progress))) for c in changes]
+        )
         self.measured.remember(progress)
 
     def _with_facts(self, change: Write, progress: list[Progress]) -> Write:
@@ -131,6 +134,24 @@ class Context:
         if isinstance(change, Change):
             return with_notifications(change, tuple(queued))
         return attrs.evolve(change, notifications=(*change.notifications, *queued))
+
+    def _ready_now(self, change: Write) -> Write:
+        """``change`` with every message it queues ready by the clock's now: a step stamped
+        at its case's last instant, after the clock stepped back, must not hold its alerts
+        and host events until the clock catches up (a held message keeps its time)."""
+        notes = change.notifications
+        if not notes:
+            return change
+        now = instant(self.clock.now())
+        if all(n.deliver_after is not None or instant(n.created_at) <= now for n in notes):
+            return change
+        ready = tuple(
+            n
+            if n.deliver_after is not None or instant(n.created_at) <= now
+            else attrs.evolve(n, created_at=now)
+            for n in notes
+        )
+        return attrs.evolve(change, notifications=ready)
 
     def commit_customers(self, changes: Sequence[CustomerChange]) -> None:
         """``store.commit_customers``, if every customer keeps to the policy's limits."""

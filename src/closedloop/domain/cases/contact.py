@@ -22,6 +22,7 @@ from closedloop.domain.cases.events import (
     CustomerReplied,
     Event,
     Explained,
+    MergedInto,
     MessageAdded,
     Reopened,
     Scheduled,
@@ -202,7 +203,8 @@ _STEPS_THAT_WRITE: frozenset[type[Event]] = frozenset({Acknowledged, Thanked, Ex
 
 def ends_pause(event: Event) -> bool:
     """Whether ``event`` ends a pause: any word from the customer (however it came, a
-    duplicate merged in included), staff resuming, a reopen, or the loop closing."""
+    duplicate merged in included), staff resuming, a reopen, the loop closing, or the case
+    merged into another (its messages, and what it waited for, went there)."""
     if isinstance(event, _RESUMES):
         return True
     if isinstance(event, CasesMerged):
@@ -210,7 +212,9 @@ def ends_pause(event: Event) -> bool:
     return isinstance(event, StepEvent) and event.stage is Stage.CLOSED
 
 
-_RESUMES = (CustomerReplied, MessageAdded, MessageReceived, Resumed, Lapsed, Reopened)
+_RESUMES = (
+    CustomerReplied, MessageAdded, MessageReceived, Resumed, Lapsed, Reopened, MergedInto,
+)  # fmt: skip
 
 
 def paused_before(events: Sequence[Event], version: int) -> bool:
