@@ -218,8 +218,9 @@ _WHAT = {
     "cases_due": ("{} cases are past their deadline and not swept",
                   "is 'closedloop sweep' running, and keeping up?"),
     "retrying_age": ("{count} messages failed delivery and wait for a retry, the oldest due {} "
-                     "ago", "is the notifier reachable? each dispatch reports what failed "
-                     "(DispatchReport.retrying); they become dead letters when retries run out"),
+                     "ago", "is the notifier (or the host event handler) reachable? each "
+                     "dispatch reports what failed (DispatchReport.retrying); they become dead "
+                     "letters when retries run out"),
     "outbox_backlog": ("{} messages wait in the outbox", "is dispatch keeping up?"),
     "dead_letters": ("{} messages were given up on", "fix the notifier, then requeue them "
                      "(desk.outbox.dead_letters(), desk.outbox.requeue())"),
