@@ -176,9 +176,10 @@ def changes_of(case: CaseState, event: Event) -> dict[str, Any]:
         changes["pause"] = Pause(WaitingOn.CUSTOMER, event.question, event.at, None)
     elif isinstance(event, ClosingNoticeSent) and case.pause is not None:
         changes["pause"] = attrs.evolve(case.pause, notice_at=event.at, resume_by=event.closes_at)
-    spans = _pause_history(case, event)
-    if spans is not None:
-        changes["pause_history"] = spans
+    if case.pause_history or isinstance(event, _PAUSES):  # (most cases never pause)
+        spans = _pause_history(case, event)
+        if spans is not None:
+            changes["pause_history"] = spans
     if answers_customer(case.kind, event):
         if case.awaiting_reply_since is not None:
             changes["awaiting_reply_since"] = None
@@ -188,12 +189,16 @@ def changes_of(case: CaseState, event: Event) -> dict[str, Any]:
     return changes
 
 
+#: The events that begin a pause (``AwaitingCustomer`` in histories before ``Paused``).
+_PAUSES = (AwaitingCustomer, Paused)
+
+
 def _pause_history(case: CaseState, event: Event) -> tuple[PausedSpan, ...] | None:
     """The case's pause history after ``event``, if it changes: a stretch begins with the
     first ``Paused`` (or ``AwaitingCustomer``) and ends with an event that ends a pause."""
     history = case.pause_history
     paused = bool(history) and history[-1].ended is None
-    if isinstance(event, AwaitingCustomer | Paused):
+    if isinstance(event, _PAUSES):
         return None if paused else (*history, PausedSpan(event.at))
     if paused and ends_pause(event):
         return (*history[:-1], PausedSpan(history[-1].began, event.at))
