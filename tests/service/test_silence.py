@@ -48,8 +48,11 @@ def test_a_customer_never_told_is_not_closed_for_silence(
     every_store: CaseStore, clock: ManualClock
 ) -> None:
     mail = Mail()
+    mail.down = False  # the question goes; the closing notice, later, never does
     desk = Desk(every_store, mail, clock=clock, policy=Policy(retry=RetryPolicy(max_attempts=3)))
     case_id = asked(desk, clock)
+    desk.outbox.dispatch()
+    mail.down = True
     for _ in range(40):
         clock.advance(hours=12)
         assert desk.sweep().lapsed == ()
@@ -62,18 +65,37 @@ def test_a_customer_never_told_is_not_closed_for_silence(
     assert len(handed_back) == 1
     assert "could not be told the case would close" in handed_back[0].reason
     dead = {m.notification.purpose: m.key for m in desk.outbox.dead_letters()}
-    assert {"question", "closing_notice"} <= set(dead)
-    # The notifier fixed and the dead letters requeued: the pause is over, so neither its
-    # question nor its closing notice goes out (dead letters saying why).
+    assert "closing_notice" in dead
+    assert "question" not in dead
+    # The notifier fixed and the dead letter requeued: the pause is over, so the closing
+    # notice does not go out (a dead letter saying why).
     mail.down = False
-    desk.outbox.requeue(*dead.values())
+    desk.outbox.requeue(dead["closing_notice"])
     report = desk.outbox.dispatch()
-    assert {dead["question"], dead["closing_notice"]} <= set(report.skipped)
-    assert {"question", "closing_notice"}.isdisjoint(n.purpose for n in mail.sent)
+    assert dead["closing_notice"] in report.skipped
+    assert "closing_notice" not in {n.purpose for n in mail.sent}
     notice = every_store.outbox_message(dead["closing_notice"])
     assert notice.status is Delivery.DEAD
     assert notice.last_error is not None
     assert notice.last_error.startswith("not sent: ")
+
+
+def test_a_question_given_up_on_is_not_sent_once_its_pause_is_over(
+    every_store: CaseStore, clock: ManualClock
+) -> None:
+    mail = Mail()
+    desk = Desk(every_store, mail, clock=clock, policy=Policy(retry=RetryPolicy(max_attempts=2)))
+    case_id = asked(desk, clock)
+    for _ in range(4):
+        desk.outbox.dispatch()
+        clock.advance(hours=1)
+    desk.conversation.resume(case_id, by="amy", reason="found the size in the order")
+    mail.down = False
+    dead = {m.notification.purpose: m.key for m in desk.outbox.dead_letters()}
+    question = dead["question"]
+    desk.outbox.requeue(question)
+    assert question in desk.outbox.dispatch().skipped
+    assert "question" not in {n.purpose for n in mail.sent}
 
 
 def test_a_closing_notice_still_retrying_holds_the_case_open(
@@ -176,3 +198,28 @@ def test_a_notice_that_never_goes_is_looked_at_less_and_less(
     assert gaps == sorted(gaps)
     assert max(gaps) <= timedelta(days=1, hours=3)
     assert len(looked) <= 16
+
+
+def test_a_customer_whose_question_never_went_is_handed_back_not_told_of_closing(
+    every_store: CaseStore, clock: ManualClock
+) -> None:
+    mail = Mail()  # down while the question is tried, up again long before the notice
+    desk = Desk(every_store, mail, clock=clock, policy=Policy(retry=RetryPolicy(max_attempts=2)))
+    case_id = asked(desk, clock)
+    for _ in range(4):
+        desk.outbox.dispatch()
+        clock.advance(hours=1)
+    assert "question" in {m.notification.purpose for m in desk.outbox.dead_letters()}
+    mail.down = False
+    for _ in range(40):
+        clock.advance(hours=12)
+        assert desk.sweep().lapsed == ()
+        desk.outbox.dispatch()
+    case = desk.get(case_id)
+    assert (case.is_active, case.pause) == (True, None)
+    handed_back = [e for e in case.events if isinstance(e, Resumed)]
+    assert len(handed_back) == 1
+    assert "could not be told the case would close (the question was not delivered)" in (
+        handed_back[0].reason
+    )
+    assert "closing_notice" not in {n.purpose for n in mail.sent}

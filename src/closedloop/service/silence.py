@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from closedloop.domain.cases.case import Case
-from closedloop.domain.cases.contact import ClosingNoticeSent, ends_pause
+from closedloop.domain.cases.contact import ClosingNoticeSent, Paused, ends_pause
+from closedloop.domain.cases.events import AwaitingCustomer
 from closedloop.domain.change import Change
 from closedloop.domain.checks import instant
 from closedloop.domain.errors import CaseNotFoundError, NotFoundError, UnreadableRecordError
@@ -36,7 +37,10 @@ RECHECK = (timedelta(hours=1), timedelta(days=1))
 def tell_of_closing(ctx: Context, case: Case, now: datetime) -> Change:
     """A customer asked something stayed silent until the pause's time: tell them the case
     closes ``Policy.silence.close_after`` later unless they write; one with nowhere to read
-    it is handed back to staff instead."""
+    it, or whose question was given up on (a dead letter: they were never asked), is handed
+    back to staff instead."""
+    if _question_lost(ctx, case):
+        return _hand_back(ctx, case, now, "the question was not delivered")
     told = pauses.closing_notice(
         case, at=now, closes_at=ctx.policy.silence.closes(now), due_at=schedule(ctx)
     )
@@ -72,6 +76,22 @@ def close_for_silence(ctx: Context, case: Case, now: datetime) -> Change:
     if retry is not None and instant(retry) > instant(later):
         later = retry
     return Change(escalation.reschedule(case, at=now, due_at=later), case.version)
+
+
+def _question_lost(ctx: Context, case: Case) -> bool:
+    """Whether the question of the pause ``case`` is in was given up on (a dead letter)."""
+    asked = next((e for e in reversed(case.events) if isinstance(e, _ASKS)), None)
+    if asked is None:
+        return False
+    try:
+        message = ctx.store.outbox_message(message_key(case.id, asked.version, "question"))
+    except NotFoundError:
+        return False  # sent nowhere (no written contact): the notice finds that out
+    return message.status is Delivery.DEAD
+
+
+#: The events that ask the customer something and pause the case.
+_ASKS = (Paused, AwaitingCustomer)
 
 
 def _hand_back(ctx: Context, case: Case, now: datetime, why: str) -> Change:
