@@ -302,3 +302,12 @@ def test_a_store_without_the_new_figures_still_reports_retrying_messages() -> No
     assert isinstance(older, HealthStorage)
     assert desk_at(clock, older).health() == desk.health()
     assert desk.health().outbox_retrying == 1
+
+
+def test_thresholds_given_by_position_keep_their_meaning_after_the_retrying_one() -> None:
+    # retrying_age came after the others: thresholds written before it, by position, must
+    # still set what they set (the third is dead_letters, not the new figure).
+    minutes = Threshold(timedelta(minutes=5), timedelta(minutes=30))
+    given = HealthThresholds(Threshold(10, 20), minutes, Threshold(3, None))
+    assert given.dead_letters == Threshold(3, None)
+    assert given.retrying_age == HealthThresholds().retrying_age

@@ -134,11 +134,6 @@ class HealthThresholds:
     )
     """How long a message due for an attempt has waited: dispatch is not running or not
     keeping up."""
-    retrying_age: Threshold[timedelta] = attrs.field(
-        default=Threshold(10 * _MINUTE, 60 * _MINUTE), validator=_threshold
-    )
-    """How long the oldest message whose delivery failed has waited since it was due: the
-    notifier is failing, before its messages become dead letters."""
     dead_letters: Threshold[int] = attrs.field(default=Threshold(1, None), validator=_threshold)
     """Messages given up on: the notifier is failing."""
     unanswered_age: Threshold[timedelta] = attrs.field(
@@ -152,6 +147,12 @@ class HealthThresholds:
     )
     """How long ago the oldest deadline not yet swept passed: the sweep is not running or
     not keeping up."""
+    # Last, so that thresholds given by position before it mean what they did.
+    retrying_age: Threshold[timedelta] = attrs.field(
+        default=Threshold(10 * _MINUTE, 60 * _MINUTE), validator=_threshold
+    )
+    """How long the oldest message whose delivery failed has waited since it was due: the
+    notifier is failing, before its messages become dead letters."""
 
 
 @attrs.frozen
