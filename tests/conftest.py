@@ -92,9 +92,19 @@ def pytest_terminal_summary(
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def every_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CaseStore]:
     """An empty store of each kind: in memory, SQLite on a file, PostgreSQL in a new schema."""
-    if request.param == "memory":
+    yield from _store(request.param, tmp_path)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def embedded_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CaseStore]:
+    """An empty store of each kind that runs in the process: in memory, SQLite on a file."""
+    yield from _store(request.param, tmp_path)
+
+
+def _store(kind: str, tmp_path: Path) -> Iterator[CaseStore]:
+    if kind == "memory":
         yield InMemoryStore()
-    elif request.param == "sqlite":
+    elif kind == "sqlite":
         with SQLiteStore(tmp_path / "loop.db") as sqlite:
             yield sqlite
     else:

@@ -4,10 +4,8 @@ last instant instead, so nothing measured from the events goes negative."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import nullcontext, suppress
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -32,25 +30,16 @@ from closedloop.testing import InMemoryStore, ManualClock, RecordingNotifier
 from tests.helpers import START, STEPS, make_feedback, take_step
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CaseStore]:
-    if request.param == "memory":
-        yield InMemoryStore()
-        return
-    with SQLiteStore(tmp_path / "loop.db") as sqlite:
-        yield sqlite
-
-
 def in_order(case: Case) -> bool:
     times = [instant(e.at) for e in case.events]
     return times == sorted(times)
 
 
 def test_a_step_after_the_clock_stepped_back_is_stamped_at_the_cases_last_instant(
-    store: CaseStore,
+    embedded_store: CaseStore,
 ) -> None:
     clock = ManualClock(START)
-    desk = Desk(store, RecordingNotifier(), clock=clock)
+    desk = Desk(embedded_store, RecordingNotifier(), clock=clock)
     case = desk.listen(make_feedback())
     clock.set(START - timedelta(hours=3))  # NTP pulls the clock back
     acked = desk.acknowledge(case.id, by="amy")
@@ -70,9 +59,9 @@ def test_a_step_after_the_clock_stepped_back_is_stamped_at_the_cases_last_instan
     assert all(t >= timedelta(0) for t in took)
 
 
-def test_a_merge_is_stamped_at_the_later_of_both_cases(store: CaseStore) -> None:
+def test_a_merge_is_stamped_at_the_later_of_both_cases(embedded_store: CaseStore) -> None:
     clock = ManualClock(START)
-    desk = Desk(store, RecordingNotifier(), clock=clock)
+    desk = Desk(embedded_store, RecordingNotifier(), clock=clock)
     early = desk.listen(make_feedback())
     clock.advance(hours=2)
     later = desk.listen(make_feedback(channel=Channel.PHONE, text="Rude again"))
@@ -83,9 +72,9 @@ def test_a_merge_is_stamped_at_the_later_of_both_cases(store: CaseStore) -> None
     assert in_order(desk.get(later.id))
 
 
-def test_a_customers_received_at_is_their_data_not_our_clock(store: CaseStore) -> None:
+def test_a_customers_received_at_is_their_data_not_our_clock(embedded_store: CaseStore) -> None:
     clock = ManualClock(START)
-    desk = Desk(store, RecordingNotifier(), clock=clock)
+    desk = Desk(embedded_store, RecordingNotifier(), clock=clock)
     case = desk.listen(make_feedback())
     clock.set(START - timedelta(hours=5))
     feedback = Feedback(customer="mary@example.com", channel=Channel.EMAIL,
@@ -145,9 +134,11 @@ def test_any_clock_moves_keep_every_cases_history_in_order(
             assert in_order(desk.get(case_id))
 
 
-def test_a_sweeper_whose_clock_lags_escalates_at_the_cases_last_instant(store: CaseStore) -> None:
+def test_a_sweeper_whose_clock_lags_escalates_at_the_cases_last_instant(
+    embedded_store: CaseStore,
+) -> None:
     clock = ManualClock(START)
-    desk = Desk(store, RecordingNotifier(), clock=clock)
+    desk = Desk(embedded_store, RecordingNotifier(), clock=clock)
     case = desk.listen(make_feedback())
     clock.advance(days=3)  # long past the acknowledgement's deadline
     desk.conversation.note(case.id, "looked at it", by="amy")
@@ -159,10 +150,10 @@ def test_a_sweeper_whose_clock_lags_escalates_at_the_cases_last_instant(store: C
 
 
 def test_an_erasure_after_the_clock_stepped_back_keeps_the_history_in_order(
-    store: CaseStore,
+    embedded_store: CaseStore,
 ) -> None:
     clock = ManualClock(START)
-    desk = Desk(store, RecordingNotifier(), clock=clock)
+    desk = Desk(embedded_store, RecordingNotifier(), clock=clock)
     case = desk.listen(make_feedback())
     clock.set(START - timedelta(hours=1))
     desk.customers.erase("mary@example.com")
@@ -171,9 +162,9 @@ def test_an_erasure_after_the_clock_stepped_back_keeps_the_history_in_order(
     assert instant(erased.events[-1].at) == instant(START)
 
 
-def test_a_message_a_step_sends_is_ready_at_the_clocks_now(store: CaseStore) -> None:
+def test_a_message_a_step_sends_is_ready_at_the_clocks_now(embedded_store: CaseStore) -> None:
     clock = ManualClock(START)
-    desk = Desk(store, RecordingNotifier(), clock=clock)
+    desk = Desk(embedded_store, RecordingNotifier(), clock=clock)
     case = desk.listen(make_feedback())
     clock.set(START - timedelta(hours=3))
     desk.acknowledge(case.id, by="amy")
@@ -181,14 +172,17 @@ def test_a_message_a_step_sends_is_ready_at_the_clocks_now(store: CaseStore) -> 
 
 
 def test_a_lagging_sweepers_alerts_and_host_events_are_ready_at_its_clocks_now(
-    store: CaseStore,
+    embedded_store: CaseStore,
 ) -> None:
     # The sweep stamps its escalation at the case's last instant; the alert it queues, and
     # the host event of a step, are still ready now (not held a day for the clock).
     clock = ManualClock(START)
     seen: list[str] = []
     desk = Desk(
-        store, RecordingNotifier(), clock=clock, events=Subscribe(lambda e: seen.append(e.type))
+        embedded_store,
+        RecordingNotifier(),
+        clock=clock,
+        events=Subscribe(lambda e: seen.append(e.type)),
     )
     case = desk.listen(make_feedback())
     clock.advance(days=3)

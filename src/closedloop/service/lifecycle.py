@@ -23,7 +23,7 @@ from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.standards.escalation import next_due
 from closedloop.domain.standards.standard import Target, due_times
 from closedloop.domain.surveys.invitation import Invitation
-from closedloop.service.context import Context, not_before
+from closedloop.service.context import Context
 from closedloop.service.templates import PLACEHOLDERS, DateWords
 
 #: Times as English readers read them: 'Tuesday 24 November 2026, 15:00 UTC'.
@@ -142,15 +142,13 @@ def advance(
     case = ctx.store.get(require_key("case_id", case_id)) if read is None else read
     if expected_version is not None and case.version != expected_version:
         raise ConcurrencyError(case_id, expected_version, case.version)
-    clock = ctx.clock.now()
-    now = not_before(clock, case)  # a clock stepped back never writes history out of order
+    now = ctx.now_for(case)  # a clock stepped back never writes history out of order
     moved = move(case, now)
     if moved is case:
         return case  # nothing to record (a move to the channel it is on already)
     if callable(purpose):
         purpose = purpose(moved)
-    # The message is the outbox's, ready at the clock's now (not held until it catches up).
-    note = None if purpose is None else _notification(ctx, moved, purpose, clock)
+    note = None if purpose is None else _notification(ctx, moved, purpose, now)
     notifications = () if note is None else (note,)
     change = Change(moved, expected_version=case.version, notifications=notifications)
     more = [write for hook in ctx.hooks.on_step for write in hook(ctx, case, moved, now)]

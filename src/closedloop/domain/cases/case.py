@@ -361,19 +361,17 @@ def apply_stored(case: Case, event: Event) -> Case:
     refused for its time (a history written before steps were held to the case's last
     instant may hold an event earlier than the one before it)."""
     moved = _evolve(case, changes_of(case, event))
-    if isinstance(event, _BOOKKEEPING) and _MEMO in case.__dict__:
+    if isinstance(event, _BOOKKEEPING):
         # The sweep's own events change no step, stage, pause or priority: the case's due
         # times, computed to decide them, hold after them too.
-        kept = {k: v for k, v in case.__dict__[_MEMO].items() if k in _SURVIVE_BOOKKEEPING}
-        if kept:
-            moved.__dict__[_MEMO] = kept
+        due_times = case.__dict__.get(_MEMO, {}).get("due_times")
+        if due_times is not None:
+            moved.__dict__[_MEMO] = {"due_times": due_times}
     return moved
 
 
 #: Events that only record the sweep's work (a rung climbed, a warning, a new due time).
 _BOOKKEEPING = (Escalated, Warned, Rescheduled)
-#: What :func:`memo` keeps across them: values of the fields they leave alone.
-_SURVIVE_BOOKKEEPING = frozenset({"due_times"})
 
 
 def promises_of(cases: Iterable[Case]) -> Iterator[Promise]:
