@@ -130,6 +130,7 @@ def test_a_file_store_runs_in_wal_with_full_sync(sqlite_store: SQLiteStore) -> N
     assert pragmas["synchronous"] == 2  # FULL
     assert pragmas["foreign_keys"] == 1
     assert pragmas["busy_timeout"] == 30_000
+    assert pragmas["cache_size"] == -64 * 1024  # KiB: 64 MiB
 
 
 def test_synchronous_and_busy_timeout_are_honoured(path: Path) -> None:
@@ -142,6 +143,18 @@ def test_synchronous_and_busy_timeout_are_honoured(path: Path) -> None:
 def test_a_bad_synchronous_value_is_refused(path: Path, value: Any) -> None:
     with pytest.raises(ValidationError, match="synchronous must be one of OFF, NORMAL"):
         SQLiteStore(path, synchronous=value)
+    assert not path.exists()
+
+
+def test_the_page_cache_is_the_size_asked_for(path: Path) -> None:
+    with SQLiteStore(path, cache_mib=0.5) as store:
+        assert store.pragmas()["cache_size"] == -512
+
+
+@pytest.mark.parametrize("value", [-1, float("nan"), float("inf"), 1 << 20, "64", True])
+def test_a_bad_cache_size_is_refused(path: Path, value: Any) -> None:
+    with pytest.raises(ValidationError, match="cache_mib must be MiB >= 0"):
+        SQLiteStore(path, cache_mib=value)
     assert not path.exists()
 
 

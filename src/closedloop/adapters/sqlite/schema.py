@@ -225,7 +225,9 @@ SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
-def connect(path: str | os.PathLike[str], synchronous: str, busy_timeout: float) -> Shared:
+def connect(
+    path: str | os.PathLike[str], synchronous: str, busy_timeout: float, cache_mib: float = 64
+) -> Shared:
     """Open ``path`` with its pragmas set and its schema current: created, or migrated."""
     mode = synchronous.upper() if isinstance(synchronous, str) else synchronous
     if mode not in _SYNCHRONOUS:
@@ -241,6 +243,14 @@ def connect(path: str | os.PathLike[str], synchronous: str, busy_timeout: float)
         raise ValidationError.of(
             "busy_timeout", f"busy_timeout must be seconds >= 0, got {busy_timeout!r}"
         )
+    if (
+        isinstance(cache_mib, bool)
+        or not isinstance(cache_mib, int | float)
+        or not 0 <= cache_mib < 1 << 20
+    ):
+        raise ValidationError.of(
+            "cache_mib", f"cache_mib must be MiB >= 0 and under 1 TiB, got {cache_mib!r}"
+        )
     name = os.fspath(path)
     try:
         db = sqlite3.connect(
@@ -250,6 +260,9 @@ def connect(path: str | os.PathLike[str], synchronous: str, busy_timeout: float)
         raise StorageError(f"cannot open SQLite database {name!r}: {exc}") from exc
     try:
         _prepare(db, mode, busy_timeout)
+        # In KiB when negative; SQLite's default, 2 MiB, holds less than a sweep's page of
+        # cases, so its writes read again what its reads had just read.
+        db.execute(f"PRAGMA cache_size = {-round(cache_mib * 1024)}")
     except sqlite3.DatabaseError as exc:
         db.close()
         if getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY"):

@@ -41,7 +41,9 @@ class SQLiteStore(
     by a newer closedloop raises :class:`~closedloop.SchemaVersionError`, a file that is not
     a SQLite database :class:`~closedloop.StorageError`. Files use WAL journaling and
     ``synchronous`` (``"FULL"`` by default: a commit that returned survives power loss);
-    ``busy_timeout`` is how many seconds a write waits for another process's write.
+    ``busy_timeout`` is how many seconds a write waits for another process's write;
+    ``cache_mib`` caps the connection's page cache (64 MiB by default, filled only as
+    pages are read: a sweep's or a batch's reads then serve its writes).
 
     One connection serves every thread, behind a lock; views from :meth:`for_tenant` share
     it, and :meth:`close` (or leaving a ``with`` block) closes it for all of them.
@@ -54,10 +56,13 @@ class SQLiteStore(
         tenant: str = DEFAULT_TENANT,
         synchronous: str = "FULL",
         busy_timeout: float = 30.0,
+        cache_mib: float = 64,
         _shared: Shared | None = None,
     ) -> None:
         self._tenant = check_tenant(tenant)
-        self._shared = _shared if _shared is not None else connect(path, synchronous, busy_timeout)
+        self._shared = (
+            _shared if _shared is not None else connect(path, synchronous, busy_timeout, cache_mib)
+        )
 
     @property
     def tenant(self) -> str:
@@ -95,6 +100,9 @@ class SQLiteStore(
     def pragmas(self) -> dict[str, int | str]:
         """Diagnostic: the settings this connection runs with (``journal_mode``,
         ``synchronous`` as SQLite's number, ``foreign_keys``, ``busy_timeout`` in ms,
-        ``user_version``: the schema version)."""
-        names = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "user_version")
+        ``cache_size`` (negative: KiB), ``user_version``: the schema version)."""
+        names = (
+            "journal_mode", "synchronous", "foreign_keys", "busy_timeout", "cache_size",
+            "user_version",
+        )  # fmt: skip
         return {name: self._read(f"PRAGMA {name}", ())[0][0] for name in names}
