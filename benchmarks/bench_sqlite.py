@@ -22,11 +22,16 @@ from typing import Any
 import attrs
 
 from closedloop import Channel, Desk, Feedback, Notification
+from closedloop.adapters.rows import snapshot_json
 from closedloop.adapters.sqlite import SQLiteStore
-from closedloop.codec import dump_datetime, dump_event, dump_notification, dump_snapshot
+from closedloop.codec import dump_datetime, dump_event, dump_notification
 from closedloop.domain.cases import steps as latte
 from closedloop.domain.cases.case import Case
 from closedloop.domain.change import Change
+from closedloop.domain.reports.facts import Scan, basis
+from closedloop.domain.reports.kept import kept_facts
+from closedloop.domain.reports.measure import progress
+from closedloop.domain.standards.standard import Standards
 from closedloop.testing import ManualClock, RecordingNotifier
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -424,9 +429,11 @@ def bench_intake(folder: Path, quick: bool) -> None:
 # -- 3. the due query --------------------------------------------------------------------------
 
 
-def build_cases(path: Path, n: int) -> int:
+def build_cases(path: Path, n: int, standards: Standards | None = None) -> int:
     """``n`` open cases, 1% overdue at NOW, written straight into closedloop's schema; each
-    has the CaseOpened event a real case would have. Returns how many are overdue."""
+    has the CaseOpened event a real case would have, and the snapshot a store writes (with
+    how far its steps were measured under ``standards``, the desk's, if given). Returns how
+    many are overdue."""
     # No external id: a million cases cannot share one.
     template = latte.open_case(
         "@ID@", attrs.evolve(feedback(0), external_id=None), at=NOW, due_at=NOW
@@ -436,13 +443,19 @@ def build_cases(path: Path, n: int) -> int:
     assert body.count(due_text) == 3, body
     assert body.count("@ID@") == 1, body
     head, tail = body.rsplit(due_text, 1)  # due_at is the last datetime in the body
-    dumped = dump_snapshot(template)
-    last_at = dumped.pop("last_at")  # the same instant again: put back after the due time
+    kept = None
+    if standards is not None:
+        scan = Scan().after(template.events)
+        kept = kept_facts(progress(template, standards), scan, standards, basis(standards))
+    dumped = json.loads(snapshot_json(template, kept))
+    # The same instant again: put back after the due time, with what follows it.
+    last_at, kept_json = dumped.pop("last_at"), dumped.pop("kept", None)
     snapshot = dumps(dumped)
     assert snapshot.count(due_text) == 3, snapshot
     assert snapshot.count("@ID@") == 1, snapshot
     snap_head, snap_tail = snapshot.rsplit(due_text, 1)  # and in the snapshot
-    snap_tail = f"{snap_tail[:-1]},{dumps('last_at')}:{dumps(last_at)}}}"
+    more = "" if kept_json is None else f",{dumps('kept')}:{dumps(kept_json)}"
+    snap_tail = f"{snap_tail[:-1]},{dumps('last_at')}:{dumps(last_at)}{more}}}"
     opened_at = dump_datetime(NOW)
     rng = random.Random(7)
     overdue = 0

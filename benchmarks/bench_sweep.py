@@ -78,7 +78,7 @@ def run(quick: bool = False) -> None:
         path = Path(folder) / "sweep.db"
         SQLiteStore(path).close()  # the schema
         started = time.perf_counter()
-        overdue = build_cases(path, n)
+        overdue = build_cases(path, n, late_at_once())
         built = time.perf_counter() - started
         copies = {name: Path(folder) / f"{name}.db" for name in ("raw", "recorded", "replay")}
         for copy in copies.values():

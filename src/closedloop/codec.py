@@ -19,7 +19,7 @@ import typing
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import partial
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -41,6 +41,7 @@ __all__ = [
     "dump_event",
     "dump_invitation",
     "dump_notification",
+    "dump_record",
     "dump_snapshot",
     "load_case",
     "load_customer",
@@ -49,11 +50,13 @@ __all__ = [
     "load_events",
     "load_invitation",
     "load_notification",
+    "load_record",
     "load_snapshot",
     "load_stored_event",
 ]
 
 JSON = Any
+_R = TypeVar("_R")
 
 
 def dump_datetime(value: datetime) -> str:
@@ -84,7 +87,7 @@ def load_datetime(text: str) -> datetime:
 
 def dump_event(event: Event) -> dict[str, JSON]:
     """An event as a JSON-ready dict, with its type under ``"type"``."""
-    out = _dump_attrs(event)
+    out = dump_record(event)
     out["type"] = type(event).__name__
     return out
 
@@ -96,8 +99,7 @@ def load_event(data: dict[str, JSON]) -> Event:
     cls = EVENT_TYPES.get(name) if isinstance(name, str) else None
     if cls is None:
         raise StorageError(f"unknown event type {name!r}; was it written by a newer closedloop?")
-    event: Event = _load_attrs(cls, fields)
-    return event
+    return load_record(cls, fields)
 
 
 def load_stored_event(data: dict[str, JSON]) -> Event:
@@ -133,11 +135,11 @@ def load_events(events: Iterable[dict[str, JSON]]) -> Case:
     return replay(load_event(e) for e in events)
 
 
-SNAPSHOT_FORMAT: Final = 6
+SNAPSHOT_FORMAT: Final = 7
 """The format of :func:`dump_snapshot`. Raise it whenever ``Case`` (or a record it holds, a
 ``Promise``, a ``Feedback``) gains, loses or changes a field, or an event sets one otherwise
-(5: a reopen sets ``escalation_level`` to 0; 6: ``reopened_at``, ``pause_history``):
-another format's snapshot is replayed."""
+(5: a reopen sets ``escalation_level`` to 0; 6: ``reopened_at``, ``pause_history``; 7:
+``acknowledged_at``, ``opened_on``): another format's snapshot is replayed."""
 
 
 def dump_snapshot(case: Case) -> dict[str, JSON]:
@@ -169,35 +171,32 @@ def load_snapshot(
 
 def dump_notification(notification: Notification) -> dict[str, JSON]:
     """A notification as a JSON-ready dict."""
-    return _dump_attrs(notification)
+    return dump_record(notification)
 
 
 def load_notification(data: dict[str, JSON]) -> Notification:
     """The inverse of :func:`dump_notification`."""
-    notification: Notification = _load_attrs(Notification, dict(data))
-    return notification
+    return load_record(Notification, dict(data))
 
 
 def dump_invitation(invitation: Invitation) -> dict[str, JSON]:
     """A survey invitation (its survey and response included) as a JSON-ready dict."""
-    return _dump_attrs(invitation)
+    return dump_record(invitation)
 
 
 def load_invitation(data: dict[str, JSON]) -> Invitation:
     """The inverse of :func:`dump_invitation`."""
-    invitation: Invitation = _load_attrs(Invitation, dict(data))
-    return invitation
+    return load_record(Invitation, dict(data))
 
 
 def dump_customer(customer: Customer) -> dict[str, JSON]:
     """A customer (handles and identity history) as a JSON-ready dict."""
-    return _dump_attrs(customer)
+    return dump_record(customer)
 
 
 def load_customer(data: dict[str, JSON]) -> Customer:
     """The inverse of :func:`dump_customer`."""
-    customer: Customer = _load_attrs(Customer, dict(data))
-    return customer
+    return load_record(Customer, dict(data))
 
 
 # -- converters, built once per class from its type hints ----------------------------------------
@@ -221,7 +220,8 @@ def _fields(cls: type) -> list[tuple[str, Any]]:
     return [(f.name, f.type) for f in attrs.fields(cls)]
 
 
-def _dump_attrs(obj: Any) -> dict[str, JSON]:
+def dump_record(obj: Any) -> dict[str, JSON]:
+    """Any attrs record whose fields this codec can store, as a JSON-ready dict."""
     cls = type(obj)
     plan = _DUMPERS.get(cls)
     if plan is None:
@@ -229,7 +229,8 @@ def _dump_attrs(obj: Any) -> dict[str, JSON]:
     return {name: dump(getattr(obj, name)) for name, dump in plan}
 
 
-def _load_attrs(cls: type, data: dict[str, JSON]) -> Any:
+def load_record(cls: type[_R], data: dict[str, JSON]) -> _R:
+    """The inverse of :func:`dump_record`: a ``cls``, its validators run."""
     plan = _LOADERS.get(cls)
     if plan is None:
         plan = _LOADERS[cls] = tuple((name, _loader(hint)) for name, hint in _fields(cls))
@@ -256,7 +257,7 @@ def _dumper(hint: Any) -> Convert:
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return lambda member: member.value
     if isinstance(hint, type) and attrs.has(hint):
-        return _dump_attrs
+        return dump_record
     if hint in (str, int, float, bool):
         return _same
     raise StorageError(f"closedloop.codec cannot store a field of type {hint!r}")
@@ -274,7 +275,7 @@ def _loader(hint: Any) -> Convert:
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint
     if isinstance(hint, type) and attrs.has(hint):
-        return lambda data: _load_attrs(hint, data)
+        return lambda data: load_record(hint, data)
     return _same
 
 

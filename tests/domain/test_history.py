@@ -109,12 +109,12 @@ def test_the_snapshot_format_changes_with_the_case_fields() -> None:
     message_fields = [f.name for f in attrs.fields(Feedback)]
     promise_fields = [f.name for f in attrs.fields(Promise)]
     assert (SNAPSHOT_FORMAT, fields, message_fields, promise_fields) == (
-        6,
+        7,
         ["id", "customer", "kind", "priority", "subject", "reply_channel", "opened_at",
          "stage", "version", "messages", "owner", "due_at", "action", "declined",
          "explanation", "reopen_count", "escalation_level", "origin", "promises",
          "merged_into", "pause", "awaiting_reply_since", "contact_promise", "team", "tags",
-             "fields", "reopened_at", "pause_history"],
+         "fields", "reopened_at", "pause_history", "acknowledged_at", "opened_on"],
         ["customer", "channel", "received_at", "text", "kind", "score", "external_id",
          "subject", "repeated", "matter_key", "locale", "tags", "fields"],
         ["id", "what", "due_by", "owner", "made_at", "kept_at", "escalated", "warned",

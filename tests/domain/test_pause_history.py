@@ -1,6 +1,7 @@
 """A case carries when it was last reopened and the stretches its clocks were stopped
-(``reopened_at``, ``pause_history``), so that its deadlines need not read its history: for
-every history, they say what reading the events says."""
+(``reopened_at``, ``pause_history``), when it was first acknowledged and where it arrived
+(``acknowledged_at``, ``opened_on``), so that its deadlines and facts need not read its
+history: for every history, they say what reading the events says."""
 
 from __future__ import annotations
 
@@ -14,7 +15,13 @@ from closedloop.domain.cases import steps as latte
 from closedloop.domain.cases.case import Case, apply, replay
 from closedloop.domain.cases.contact import Paused, ends_pause
 from closedloop.domain.cases.conversation import add_message, note
-from closedloop.domain.cases.events import AwaitingCustomer, Event, Reopened
+from closedloop.domain.cases.events import (
+    Acknowledged,
+    AwaitingCustomer,
+    CaseOpened,
+    Event,
+    Reopened,
+)
 from closedloop.domain.checks import instant
 from closedloop.domain.standards import pauses
 from closedloop.domain.standards.business_time import paused_spans, step_start
@@ -105,6 +112,11 @@ def test_a_cases_pause_history_and_last_reopen_say_what_its_events_say(
             for start in starts:
                 assert paused_spans(case, start, target) == spans_from_events(events, start, target)
         assert replay(events) == case  # the fields follow from the events alone
+        acknowledged = [e.at for e in events if isinstance(e, Acknowledged)]
+        assert case.acknowledged_at == (acknowledged[0] if acknowledged else None)
+        opened = events[0]
+        assert isinstance(opened, CaseOpened)
+        assert case.arrival_channel == case.opened_on == opened.feedback.channel
 
 
 def test_a_pause_stretch_is_kept_once_it_ended_and_the_last_reopen_is_kept() -> None:

@@ -15,10 +15,13 @@ from typing import Any, TypeVar
 from closedloop.codec import (
     dump_datetime,
     dump_notification,
+    dump_record,
+    dump_snapshot,
     load_customer,
     load_datetime,
     load_invitation,
     load_notification,
+    load_record,
     load_snapshot,
     load_stored_event,
 )
@@ -26,17 +29,18 @@ from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.case import replay as replay_events
 from closedloop.domain.cases.contact import MessageReceived
 from closedloop.domain.cases.events import CaseOpened, Event, MessageAdded
+from closedloop.domain.cases.history import History, Kept
 from closedloop.domain.change import Change
 from closedloop.domain.customers.erasure import authors
 from closedloop.domain.customers.identity import Customer
 from closedloop.domain.errors import StorageError, UnreadableRecordError
 from closedloop.domain.outbox.messages import Delivery, OutboxMessage
+from closedloop.domain.reports.kept import KeptFacts
 from closedloop.domain.surveys.invitation import Invitation
 
 __all__ = [
     "EPOCH",
     "dump_json",
-    "external_ids",
     "from_snapshot",
     "from_snapshots",
     "from_us",
@@ -52,6 +56,7 @@ __all__ = [
     "read_together",
     "replay",
     "skipping",
+    "snapshot_json",
     "spent_body",
     "us",
 ]
@@ -79,11 +84,6 @@ def from_us(value: int) -> datetime:
 
 #: Compact JSON text, unicode kept as written.
 dump_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-def external_ids(case: Case) -> Iterable[str]:
-    """The external ids a case holds (``Case.external_ids``: not those a merge brought)."""
-    return case.external_ids
 
 
 def new_external_ids(change: Change) -> list[str]:
@@ -165,12 +165,37 @@ def from_snapshot(case_id: str, snapshot: str | None, bodies: Bodies) -> Case:
     snapshot is missing or of another format."""
     if snapshot is not None:
         history = partial(_history, bodies, case_id)
-        case = loaded(lambda: load_snapshot(json.loads(snapshot), history), "case", case_id)
+        data = loaded(lambda: json.loads(snapshot), "case", case_id)
+        case = loaded(lambda: load_snapshot(data, history), "case", case_id)
         if case is not None:
             if case.id != case_id:
                 raise UnreadableRecordError("case", case_id, f"its snapshot is of {case.id!r}")
+            _keep(case, data.get("kept"))
             return case
     return replay(bodies(case_id, None), case_id)
+
+
+def snapshot_json(case: Case, kept: KeptFacts | None = None) -> str:
+    """``case``'s snapshot as a store keeps it: :func:`~closedloop.codec.dump_snapshot`,
+    with how far its facts were worked out (``Change.kept``) when known, so that the next
+    commit's facts go on from the case as read instead of reading its history."""
+    data = dump_snapshot(case)
+    if kept is not None and kept.version == case.version:
+        data["kept"] = dump_record(kept)
+    return dump_json(data)
+
+
+def _keep(case: Case, kept: object) -> None:
+    """Hand what a snapshot kept to its case's history; left out if unreadable (it only
+    spares reading the history)."""
+    if not isinstance(kept, dict) or not isinstance(case.events, History):
+        return
+    try:
+        found = load_record(KeptFacts, kept)
+    except (KeyError, TypeError, ValueError, AttributeError, StorageError):
+        return
+    if found.version == case.version:
+        case.events.kept = Kept(found)
 
 
 def _history(bodies: Bodies, case_id: str, version: int) -> tuple[Event, ...]:

@@ -13,9 +13,10 @@ from closedloop.domain.limits import check_record
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.queues.rag import RagTimes
 from closedloop.domain.reports.facts import CaseFacts
+from closedloop.domain.reports.kept import KeptFacts
 from closedloop.domain.surveys.invitation import Invitation
 
-__all__ = ["Change", "CustomerChange", "InvitationChange", "Write", "with_rag"]
+__all__ = ["Change", "CustomerChange", "InvitationChange", "Write", "with_kept", "with_rag"]
 
 
 def _checked(record: object, kind: type, expected_version: object, notifications: object) -> None:
@@ -75,6 +76,10 @@ class Change:
     rag: RagTimes | None = None
     """When the case turns amber and red under the desk's standards (computed by the
     service, indexed by a store with the ``SearchesCases`` role; None: never, GREEN)."""
+    kept: KeptFacts | None = attrs.field(default=None, eq=False, repr=False)
+    """How far the facts were worked out (added by the service with ``facts``): a store
+    that keeps snapshots may keep it beside the case's, so that the next commit's facts go
+    on from the case as read (``closedloop.adapters.rows.snapshot_json`` does)."""
 
     def __attrs_post_init__(self) -> None:
         _checked(self.case, Case, self.expected_version, self.notifications)
@@ -89,6 +94,8 @@ class Change:
             )
         if self.rag is not None and not isinstance(self.rag, RagTimes):
             raise ValidationError.of("rag", f"rag must be RagTimes or None, got {shown(self.rag)}")
+        if self.kept is not None:
+            with_kept(self, self.kept)  # the same check
         for event in self.events:
             check_record(event)
         _notifications(self.notifications)
@@ -119,6 +126,17 @@ def with_rag(change: Change, rag: RagTimes) -> Change:
     return _copied(change, rag=rag)
 
 
+def with_kept(change: Change, kept: KeptFacts | None) -> Change:
+    """``change`` carrying how far its case's facts were worked out (None: not known)."""
+    if kept is not None and (
+        not isinstance(kept, KeptFacts) or kept.version != change.case.version
+    ):
+        raise ValidationError.of(
+            "kept", f"kept must be the KeptFacts of this case's version, got {shown(kept)}"
+        )
+    return _copied(change, kept=kept)
+
+
 def with_notifications(change: Change, more: tuple[Notification, ...]) -> Change:
     """``change`` with ``more`` notifications after its own; only those are checked."""
     _notifications(more)
@@ -134,7 +152,7 @@ def _copied(change: Change, **fields: object) -> Change:
     return made
 
 
-_CHANGE_FIELDS = ("case", "expected_version", "notifications", "facts", "rag")
+_CHANGE_FIELDS = ("case", "expected_version", "notifications", "facts", "rag", "kept")
 
 
 @attrs.frozen

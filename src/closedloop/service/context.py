@@ -15,6 +15,7 @@ from closedloop.domain.change import (
     InvitationChange,
     Write,
     with_facts,
+    with_kept,
     with_notifications,
     with_rag,
 )
@@ -24,7 +25,8 @@ from closedloop.domain.hostevents.envelope import messages_for
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.queues.rag import rag_times
 from closedloop.domain.reports import measure
-from closedloop.domain.reports.facts import case_facts
+from closedloop.domain.reports.facts import Scan, basis, case_facts
+from closedloop.domain.reports.kept import kept_facts, resumed
 from closedloop.domain.reports.measure import Progress
 from closedloop.ports import AgentStorage, CaseStore, Clock, Notifier
 from closedloop.service.measured import Measured
@@ -116,9 +118,15 @@ class Context:
             return change
         case, standards, lifecycle = change.case, self.policy.standards, self.policy.lifecycle
         if change.facts is None:
-            now = measure.progress(case, standards, lifecycle, self.measured.of(case.id))
+            measured_under = basis(standards, lifecycle)
+            found = resumed(case, standards, measured_under)
+            since, scan = found or (self.measured.of(case.id), Scan().after(case.events))
+            now = measure.progress(case, standards, lifecycle, since)
             progress.append(now)
-            change = with_facts(change, case_facts(case, standards, lifecycle, now))
+            facts = case_facts(case, standards, lifecycle, now, scan)
+            change = with_kept(
+                with_facts(change, facts), kept_facts(now, scan, standards, measured_under)
+            )
         if change.rag is None:
             change = with_rag(change, rag_times(case, standards, lifecycle))
         return change

@@ -215,7 +215,9 @@ def _sweep_step(ctx: Context, case: Case, now: datetime) -> Change | None:
     if warning is not None:
         return warning
     # Due times first: RAG statuses (business time used so far) only for amber warnings.
-    pending = due_times(case, policy.standards, lifecycle=policy.lifecycle)
+    # With the amber instants: the escalated case's schedule asks for them, and the sweep's
+    # own events hand them on (``apply_stored``).
+    pending = due_times(case, policy.standards, amber=True, lifecycle=policy.lifecycle)
     late = [d for d in pending if d.due_at is not None and instant(d.due_at) < instant(now)]
     if late and _may_climb(case, ladder, now):
         moved = escalation.escalate(

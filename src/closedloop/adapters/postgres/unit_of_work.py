@@ -14,14 +14,13 @@ from closedloop.adapters.postgres.connection import PostgresBase
 from closedloop.adapters.postgres.reports import write_facts
 from closedloop.adapters.postgres.search import write_labels
 from closedloop.adapters.read_model import rows_for
-from closedloop.adapters.rows import dump_json, new_external_ids, other_authors, us
+from closedloop.adapters.rows import dump_json, new_external_ids, other_authors, snapshot_json, us
 from closedloop.adapters.search import FIND_COLUMNS, rag_columns, search_columns
 from closedloop.codec import (
     dump_datetime,
     dump_event,
     dump_invitation,
     dump_notification,
-    dump_snapshot,
 )
 from closedloop.domain.cases.events import Escalated
 from closedloop.domain.change import Change, InvitationChange, Write
@@ -313,6 +312,6 @@ def _state(changes: list[Change]) -> tuple[list[Any], ...]:
         [not c.is_active for c in cases],  # "closed": no steps left to take
         [None if c.queue is None else c.queue.value for c in cases],
         [None if c.queued_since is None else us(c.queued_since) for c in cases],
-        [dump_json(dump_snapshot(c)) for c in cases],
+        [snapshot_json(c.case, c.kept) for c in changes],
         *([row[i] for row in found] for i in range(len(_FIND_COLUMNS))),
     )

@@ -235,22 +235,12 @@ def connect(
             "synchronous",
             f"synchronous must be one of {', '.join(_SYNCHRONOUS)}, got {synchronous!r}",
         )
-    if (
-        isinstance(busy_timeout, bool)
-        or not isinstance(busy_timeout, int | float)
-        or not 0 <= busy_timeout < math.inf
+    for field, value, most, unit in (
+        ("busy_timeout", busy_timeout, math.inf, "seconds >= 0"),
+        ("cache_mib", cache_mib, 1 << 20, "MiB >= 0 and under 1 TiB"),
     ):
-        raise ValidationError.of(
-            "busy_timeout", f"busy_timeout must be seconds >= 0, got {busy_timeout!r}"
-        )
-    if (
-        isinstance(cache_mib, bool)
-        or not isinstance(cache_mib, int | float)
-        or not 0 <= cache_mib < 1 << 20
-    ):
-        raise ValidationError.of(
-            "cache_mib", f"cache_mib must be MiB >= 0 and under 1 TiB, got {cache_mib!r}"
-        )
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < most:
+            raise ValidationError.of(field, f"{field} must be {unit}, got {value!r}")
     name = os.fspath(path)
     try:
         db = sqlite3.connect(

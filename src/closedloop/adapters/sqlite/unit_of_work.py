@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from closedloop.adapters.common import check_batch, split_batch
 from closedloop.adapters.read_model import rows_for
-from closedloop.adapters.rows import dump_json, external_ids, other_authors, us
+from closedloop.adapters.rows import dump_json, new_external_ids, other_authors, snapshot_json, us
 from closedloop.adapters.search import FIND_COLUMNS, rag_columns, search_columns
 from closedloop.adapters.sqlite.agents import write_owners
 from closedloop.adapters.sqlite.connection import CHUNK, TenantView, run
@@ -22,11 +22,11 @@ from closedloop.codec import (
     dump_event,
     dump_invitation,
     dump_notification,
-    dump_snapshot,
 )
 from closedloop.domain.cases.case import Case
 from closedloop.domain.change import Change, InvitationChange, Write
 from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError
+from closedloop.domain.reports.kept import KeptFacts
 
 __all__ = [
     "AUTHOR_INSERT",
@@ -107,7 +107,7 @@ class SQLiteUnitOfWork(TenantView):
             db,
             self._tenant,
             [c.case.id for c in changes],
-            [x for c in changes for x in external_ids(c.case)],
+            [x for c in changes for x in new_external_ids(c)],
         )
         known = set(owners)
         for change in changes:
@@ -115,7 +115,7 @@ class SQLiteUnitOfWork(TenantView):
             actual = stored.get(case.id)
             if (actual or 0) != change.expected_version:
                 raise ConcurrencyError(case.id, change.expected_version, actual)
-            for external_id in external_ids(case):
+            for external_id in new_external_ids(change):
                 owner = owners.setdefault(external_id, case.id)
                 if owner != case.id:
                     raise DuplicateExternalIdError(case.id, external_id)
@@ -135,18 +135,18 @@ class SQLiteUnitOfWork(TenantView):
         for change in changes:
             case = change.case
             if case.id in stored:
-                moved.append((*case_state(case), *rag_columns(change), t, case.id))
+                moved.append((*case_state(case, change.kept), *rag_columns(change), t, case.id))
             else:
                 fresh.append(
                     (t, case.id, case.customer, us(case.opened_at), dump_datetime(case.opened_at),
-                     *case_state(case), *rag_columns(change))
+                     *case_state(case, change.kept), *rag_columns(change))
                 )  # fmt: skip
             events.extend(
                 (t, case.id, e.version, type(e).__name__, us(e.at), dump_json(dump_event(e)))
                 for e in change.events
             )
         externals = [
-            (t, x, c.case.id) for c in changes for x in external_ids(c.case) if x not in known
+            (t, x, c.case.id) for c in changes for x in new_external_ids(c) if x not in known
         ]
         authors = [(t, h, c.case.id) for c in changes for h in other_authors(c.case, c)]
         for sql, rows in (
@@ -209,9 +209,9 @@ class SQLiteUnitOfWork(TenantView):
         run(db, _INVITATION_UPSERT, rows)
 
 
-def case_state(case: Case) -> tuple[object, ...]:
-    """The ``cases`` columns a step can change: the snapshot, then the search columns
-    (``closedloop.adapters.search.FIND_COLUMNS``)."""
+def case_state(case: Case, kept: KeptFacts | None = None) -> tuple[object, ...]:
+    """The ``cases`` columns a step can change: the snapshot (with ``kept``, see
+    ``snapshot_json``), then the search columns (``closedloop.adapters.search.FIND_COLUMNS``)."""
     due = case.due_at
     return (
         case.version,
@@ -221,7 +221,7 @@ def case_state(case: Case) -> tuple[object, ...]:
         int(case.acknowledged_at is not None),
         int(not case.is_active),  # the "closed" column: no steps left to take
         *queue_state(case),
-        dump_json(dump_snapshot(case)),
+        snapshot_json(case, kept),
         *search_columns(case),
     )
 

@@ -137,6 +137,10 @@ class Case:
     pause_history: tuple[PausedSpan, ...] = ()
     """Every stretch its clocks were stopped, oldest first (the last still open while
     paused): what its deadlines leave out, without reading its history."""
+    acknowledged_at: datetime | None = None
+    """When the customer was first told their feedback arrived; None if never."""
+    opened_on: Channel | None = None
+    """The channel it arrived on (:attr:`arrival_channel`; None in a case made by hand)."""
 
     def field(self, name: str) -> str | None:
         """The value of the custom field ``name``; None if the case has none."""
@@ -215,6 +219,8 @@ class Case:
     def arrival_channel(self) -> Channel:
         """The channel the case arrived on, which picks its standards for good (a move
         changes where replies go, not the time promised)."""
+        if self.opened_on is not None:
+            return self.opened_on
         opened = self.events[0]
         return opened.feedback.channel if isinstance(opened, CaseOpened) else self.reply_channel
 
@@ -223,14 +229,6 @@ class Case:
         for event in reversed(self.events):
             if _STEP_OF.get(type(event)) is step:
                 return event  # type: ignore[return-value]
-        return None
-
-    @property
-    def acknowledged_at(self) -> datetime | None:
-        """When the customer was first told their feedback arrived, if ever."""
-        for event in self.events:
-            if isinstance(event, Acknowledged):
-                return event.at
         return None
 
     @property
@@ -335,6 +333,7 @@ def start(e: CaseOpened) -> Case:
         team=e.team,
         tags=fb.tags,
         fields=fb.fields,
+        opened_on=fb.channel,
     )
 
 

@@ -24,7 +24,7 @@ from closedloop.domain.cases.events import (
 )
 from closedloop.domain.cases.feedback import Feedback
 
-__all__ = ["Effort", "effort_of"]
+__all__ = ["Effort", "EffortCount", "effort_of"]
 
 
 @attrs.frozen
@@ -49,35 +49,59 @@ _STAFF_CONTACT = (
 )  # fmt: skip
 
 
-def effort_of(events: Iterable[Event], messages: Iterable[Feedback]) -> Effort:
-    """The effort signals of a case with these events and messages."""
-    hand_offs = switches = repeat_contacts = 0
+@attrs.frozen
+class EffortCount:
+    """:func:`effort_of` as a fold over a case's events: the counts so far, and what the
+    next event is judged against (the last owner, the conversation's channel, whether the
+    customer's last word is unanswered)."""
+
+    hand_offs: int = 0
+    channel_switches: int = 0
+    repeat_contacts: int = 0
     owner: str | None = None
     channel: Channel | None = None
-    waiting = False  # the customer's last word has had no answer yet
-    for event in events:
-        if isinstance(event, CaseOpened):
-            owner, channel, waiting = event.owner, event.feedback.channel, True
-        elif isinstance(event, Assigned):  # back to the team's queue is no hand-off yet
-            if event.owner is not None:
-                hand_offs += owner is not None and event.owner != owner
-                owner = event.owner
-        elif isinstance(event, Acknowledged) and owner is None:
-            owner = event.by
-        elif isinstance(event, MessageAdded | MessageReceived | ChannelMoved):
-            moved_to = event.channel if isinstance(event, ChannelMoved) else event.feedback.channel
-            switches += moved_to != channel
-            channel = moved_to
-            if isinstance(event, MessageAdded | MessageReceived):
-                repeat_contacts += waiting
+    waiting: bool = False
+
+    def after(self, events: Iterable[Event]) -> EffortCount:
+        """The count once ``events`` followed the ones counted so far."""
+        hand_offs, switches, repeat_contacts = (
+            self.hand_offs, self.channel_switches, self.repeat_contacts,
+        )  # fmt: skip
+        owner, channel, waiting = self.owner, self.channel, self.waiting
+        for event in events:
+            if isinstance(event, CaseOpened):
+                owner, channel, waiting = event.owner, event.feedback.channel, True
+            elif isinstance(event, Assigned):  # back to the team's queue is no hand-off yet
+                if event.owner is not None:
+                    hand_offs += owner is not None and event.owner != owner
+                    owner = event.owner
+            elif isinstance(event, Acknowledged) and owner is None:
+                owner = event.by
+            elif isinstance(event, MessageAdded | MessageReceived | ChannelMoved):
+                moved_to = (
+                    event.channel if isinstance(event, ChannelMoved) else event.feedback.channel
+                )
+                switches += moved_to != channel
+                channel = moved_to
+                if isinstance(event, MessageAdded | MessageReceived):
+                    repeat_contacts += waiting
+                    waiting = True
+            elif isinstance(event, CustomerReplied):
                 waiting = True
-        elif isinstance(event, CustomerReplied):
-            waiting = True
-        if isinstance(event, _STAFF_CONTACT):
-            waiting = False
-    return Effort(
-        hand_offs=hand_offs,
-        channel_switches=switches,
-        repeat_contacts=repeat_contacts,
-        repeats=sum(1 for m in messages if m.repeated),
-    )
+            if isinstance(event, _STAFF_CONTACT):
+                waiting = False
+        return EffortCount(hand_offs, switches, repeat_contacts, owner, channel, waiting)
+
+    def effort(self, messages: Iterable[Feedback]) -> Effort:
+        """The effort signals counted, for a case with these messages."""
+        return Effort(
+            hand_offs=self.hand_offs,
+            channel_switches=self.channel_switches,
+            repeat_contacts=self.repeat_contacts,
+            repeats=sum(1 for m in messages if m.repeated),
+        )
+
+
+def effort_of(events: Iterable[Event], messages: Iterable[Feedback]) -> Effort:
+    """The effort signals of a case with these events and messages."""
+    return EffortCount().after(events).effort(messages)

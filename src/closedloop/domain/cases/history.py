@@ -14,7 +14,7 @@ from typing import overload
 from closedloop.domain.cases.events import Event
 from closedloop.domain.errors import StorageError
 
-__all__ = ["History", "appended", "last_at"]
+__all__ = ["History", "Kept", "appended", "last_at"]
 
 
 class _Once:
@@ -33,6 +33,19 @@ class _Once:
         return self._events
 
 
+class Kept:
+    """What a store kept beside a case's stored events for the domain functions that would
+    otherwise read them (``value``: opaque here; a report's facts so far), and, in the
+    histories of the cases stepped from the case as read, that case (``base``): what they
+    continue from. (The case as read does not point at itself: no reference cycle.)"""
+
+    __slots__ = ("base", "value")
+
+    def __init__(self, value: object, base: object = None) -> None:
+        self.value = value
+        self.base = base
+
+
 class History(Sequence[Event]):
     """An immutable sequence of events whose first ``stored`` are loaded by ``load`` when
     first needed (once), followed by ``added``. Equal to any sequence of the same events;
@@ -41,7 +54,7 @@ class History(Sequence[Event]):
     ``stored_last_at``: the time of the last stored event, if known (then :func:`last_at`
     loads nothing either)."""
 
-    __slots__ = ("_added", "_events", "_load", "_stored", "_stored_last_at")
+    __slots__ = ("_added", "_events", "_load", "_stored", "_stored_last_at", "kept")
 
     def __init__(
         self,
@@ -49,12 +62,15 @@ class History(Sequence[Event]):
         stored: int,
         stored_last_at: datetime | None = None,
         added: tuple[Event, ...] = (),
+        kept: Kept | None = None,
     ) -> None:
         self._load = load if isinstance(load, _Once) else _Once(load)
         self._stored = stored
         self._added = added
         self._stored_last_at = stored_last_at
         self._events: tuple[Event, ...] | None = None
+        self.kept = kept
+        """What the store kept beside the stored events, if anything."""
 
     @property
     def loaded(self) -> bool:
@@ -73,9 +89,14 @@ class History(Sequence[Event]):
             events = self._events = stored + self._added
         return events
 
-    def plus(self, event: Event) -> History:
-        """This history with ``event`` at the end, sharing (not loading) the stored part."""
-        more = History(self._load, self._stored, self._stored_last_at, (*self._added, event))
+    def plus(self, event: Event, owner: object = None) -> History:
+        """This history with ``event`` at the end, sharing (not loading) the stored part.
+        ``owner``: the case this history belongs to; the first step from the case as read
+        makes it the ``base`` of what the store kept."""
+        kept = self.kept
+        if kept is not None and kept.base is None and not self._added and owner is not None:
+            kept = Kept(kept.value, owner)
+        more = History(self._load, self._stored, self._stored_last_at, (*self._added, event), kept)
         if self._events is not None:
             more._events = (*self._events, event)
         return more
@@ -132,10 +153,11 @@ class History(Sequence[Event]):
         return repr(self._all()) if self._events is not None else f"<History of {len(self)}>"
 
 
-def appended(events: Sequence[Event], event: Event) -> Sequence[Event]:
-    """``events`` with ``event`` at the end, without loading a :class:`History`."""
+def appended(events: Sequence[Event], event: Event, owner: object = None) -> Sequence[Event]:
+    """``events`` with ``event`` at the end, without loading a :class:`History`
+    (``owner``: the case they are the history of; see :meth:`History.plus`)."""
     if isinstance(events, History):
-        return events.plus(event)
+        return events.plus(event, owner)
     return (*events, event)
 
 

@@ -78,6 +78,8 @@ class CaseState(Protocol):
     @property
     def pause_history(self) -> tuple[PausedSpan, ...]: ...
     @property
+    def acknowledged_at(self) -> datetime | None: ...
+    @property
     def awaiting_reply_since(self) -> datetime | None: ...
     @property
     def contact_promise(self) -> Promise | None: ...
@@ -89,7 +91,10 @@ class CaseState(Protocol):
 
 def changes_of(case: CaseState, event: Event) -> dict[str, Any]:
     """The fields of ``case`` that ``event`` changes, by name, with their new values."""
-    changes: dict[str, Any] = {"version": event.version, "events": appended(case.events, event)}
+    changes: dict[str, Any] = {
+        "version": event.version,
+        "events": appended(case.events, event, case),
+    }
     if isinstance(event, Scheduled):
         changes["due_at"] = event.due_at
     if case.pause is not None and ends_pause(event):
@@ -97,6 +102,8 @@ def changes_of(case: CaseState, event: Event) -> dict[str, Any]:
     if isinstance(event, StepEvent):
         changes["stage"] = event.stage
         if isinstance(event, Acknowledged):
+            if case.acknowledged_at is None:
+                changes["acknowledged_at"] = event.at
             if case.owner is None:
                 changes["owner"] = event.by
             if event.next_contact_by is not None:  # a promise of its own, kept by the next contact

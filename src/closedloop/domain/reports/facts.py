@@ -10,12 +10,21 @@ other standards (``basis``), or that changed at or after the period's end.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import attrs
 
 from closedloop.domain.cases.case import Case, promises_of
-from closedloop.domain.cases.events import CustomerEscalated, Declined, Escalated, Explained, Kano
+from closedloop.domain.cases.effort import EffortCount
+from closedloop.domain.cases.events import (
+    CustomerEscalated,
+    Declined,
+    Escalated,
+    Event,
+    Explained,
+    Kano,
+)
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.checks import instant
 from closedloop.domain.reports.histogram import bucket
@@ -31,6 +40,7 @@ __all__ = [
     "DeclineFact",
     "MeasureFact",
     "PromiseFact",
+    "Scan",
     "basis",
     "case_facts",
     "duration_bucket",
@@ -214,17 +224,48 @@ def _canonical(value: object) -> str:
     return repr(value)
 
 
+@attrs.frozen
+class Scan:
+    """What :func:`case_facts` counts from a case's events, as a fold: so that a case's
+    facts can go on from where its last commit's left off, without reading its history."""
+
+    by_time: bool = False
+    by_customer: bool = False
+    avoidable: bool = False
+    causes: tuple[CauseFact, ...] = ()
+    declines: tuple[DeclineFact, ...] = ()
+    effort: EffortCount = attrs.field(factory=EffortCount)
+
+    def after(self, events: Sequence[Event]) -> Scan:
+        """The scan once ``events`` followed the ones scanned so far."""
+        by_time, by_customer, avoidable = self.by_time, self.by_customer, self.avoidable
+        causes, declines = list(self.causes), list(self.declines)
+        for e in events:
+            if isinstance(e, Escalated):
+                by_time = True
+            elif isinstance(e, CustomerEscalated):
+                by_customer, avoidable = True, avoidable or e.breached
+            elif isinstance(e, Explained):
+                if e.root_cause:
+                    causes.append(CauseFact(e.at, e.root_cause, e.kano))
+            elif isinstance(e, Declined):
+                declines.append(DeclineFact(e.at, e.category, e.asked, e.reason, e.by))
+        return Scan(
+            by_time, by_customer, avoidable, tuple(causes), tuple(declines),
+            self.effort.after(events),
+        )  # fmt: skip
+
+
 def case_facts(
     case: Case,
     standards: Standards,
     lifecycle: Lifecycle = LATTE,
     measured: Progress | None = None,
+    scan: Scan | None = None,
 ) -> CaseFacts:
     """The facts of ``case`` as it stands, its steps measured against ``standards``
-    (``measured``: :func:`~closedloop.domain.reports.measure.progress` of this case, if the
-    caller has it)."""
-    by_customer = [e for e in case.events if isinstance(e, CustomerEscalated)]
-    effort = case.effort
+    (``measured``: :func:`~closedloop.domain.reports.measure.progress` of this case, and
+    ``scan``: the :class:`Scan` of its whole history, if the caller has them)."""
     found: list[MeasureFact] = []
     for m in measurements(case, standards, lifecycle, measured):
         when = m.done_at if m.done_at is not None else m.due_at
@@ -234,6 +275,8 @@ def case_facts(
         if m.done_at is not None:
             took = bucket(int((instant(m.done_at) - instant(m.started_at)).total_seconds()))
         found.append(MeasureFact(m.target, label(m.standard), bool(m.met), took, when))
+    scan = Scan().after(case.events) if scan is None else scan
+    effort = scan.effort.effort(case.messages)
     return CaseFacts(
         case_id=case.id,
         version=case.version,
@@ -247,9 +290,9 @@ def case_facts(
         closed=case.is_closed,
         ever_closed=case.is_closed or case.reopen_count > 0,
         reopened=case.reopen_count > 0,
-        by_time=any(isinstance(e, Escalated) for e in case.events),
-        by_customer=bool(by_customer),
-        avoidable=any(e.breached for e in by_customer),
+        by_time=scan.by_time,
+        by_customer=scan.by_customer,
+        avoidable=scan.avoidable,
         hand_offs=effort.hand_offs,
         channel_switches=effort.channel_switches,
         repeat_contacts=effort.repeat_contacts,
@@ -259,17 +302,9 @@ def case_facts(
         customer=case.customer,
         subject=case.subject,
         measurements=tuple(found),
-        causes=tuple(
-            CauseFact(e.at, e.root_cause, e.kano)
-            for e in case.events
-            if isinstance(e, Explained) and e.root_cause
-        ),
+        causes=scan.causes,
         promises=promise_facts(case),
-        declines=tuple(
-            DeclineFact(e.at, e.category, e.asked, e.reason, e.by)
-            for e in case.events
-            if isinstance(e, Declined)
-        ),
+        declines=scan.declines,
         attribution=Attribution.of(case),
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
 import attrs
@@ -10,6 +10,7 @@ import attrs
 from closedloop.domain.cases.case import Case, apply_stored, replay
 from closedloop.domain.cases.contact import Lapsed
 from closedloop.domain.cases.events import Erased, Event
+from closedloop.domain.cases.history import History
 from closedloop.domain.cases.lifecycle import LATTE, Lifecycle
 from closedloop.domain.checks import instant
 from closedloop.domain.standards.standard import (
@@ -61,7 +62,10 @@ class Progress:
     a case at each commit costs its new events, not its whole history again."""
 
     version: int
-    last: Event
+    last: Event | None
+    """None for progress a store kept with the case as read
+    (:func:`~closedloop.domain.reports.facts.resumed`): then ``state`` is that case, the
+    ``base`` of the history it continues."""
     state: Case
     done: tuple[Measurement, ...]
 
@@ -76,11 +80,7 @@ def progress(
     measured an earlier version of the same history (else from the first event). An
     erasure since then rewrote the history before it: measured from the first event."""
     events = case.events
-    if since is not None and not (
-        since.version <= len(events)
-        and events[since.version - 1] == since.last
-        and not any(isinstance(e, Erased) for e in events[since.version :])
-    ):
+    if since is not None and not (_continues(since, events)):
         since = None
     state = None if since is None else since.state
     done = [] if since is None else list(since.done)
@@ -104,6 +104,16 @@ def progress(
     if state is None:
         raise ValueError("a case has at least one event")
     return Progress(len(events), events[-1], state, tuple(done))
+
+
+def _continues(since: Progress, events: Sequence[Event]) -> bool:
+    if since.last is None:  # kept by the store: continues only the history stepped from it
+        kept = events.kept if isinstance(events, History) else None
+        if kept is None or kept.base is not since.state:
+            return False
+    elif not (since.version <= len(events) and events[since.version - 1] == since.last):
+        return False
+    return not any(isinstance(e, Erased) for e in events[since.version :])
 
 
 def measurements(
