@@ -186,16 +186,18 @@ def snapshot_json(case: Case, kept: KeptFacts | None = None) -> str:
 
 
 def _keep(case: Case, kept: object) -> None:
-    """Hand what a snapshot kept to its case's history; left out if unreadable (it only
-    spares reading the history)."""
-    if not isinstance(kept, dict) or not isinstance(case.events, History):
-        return
+    """Hand what a snapshot kept to its case's history, read when first asked for (most
+    reads never are): None then if unreadable (it only spares reading the history)."""
+    if isinstance(kept, dict) and isinstance(case.events, History):
+        case.events.kept = Kept(partial(_kept, kept, case.version))
+
+
+def _kept(data: dict[str, Any], version: int) -> KeptFacts | None:
     try:
-        found = load_record(KeptFacts, kept)
+        found = load_record(KeptFacts, data)
     except (KeyError, TypeError, ValueError, AttributeError, StorageError):
-        return
-    if found.version == case.version:
-        case.events.kept = Kept(found)
+        return None
+    return found if found.version == version else None
 
 
 def _history(bodies: Bodies, case_id: str, version: int) -> tuple[Event, ...]:

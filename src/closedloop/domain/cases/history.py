@@ -35,7 +35,8 @@ class _Once:
 
 class Kept:
     """What a store kept beside a case's stored events for the domain functions that would
-    otherwise read them (``value``: opaque here; a report's facts so far), and, in the
+    otherwise read them (``value``, or a function that reads it when first asked: opaque
+    here; a report's facts so far), and, in the
     histories of the cases stepped from the case as read, that case (``base``): what they
     continue from. (The case as read does not point at itself: no reference cycle.)"""
 

@@ -61,9 +61,11 @@ def resumed(case: Case, standards: Standards, basis: str) -> tuple[Progress, Sca
     :func:`~closedloop.domain.reports.measure.progress` goes on from, and ``case``'s
     whole scan, neither reading its history."""
     found = case.events.kept if isinstance(case.events, History) else None
-    if found is None or not isinstance(found.value, KeptFacts):
+    if found is None:
         return None
-    base, kept = found.base, found.value
+    base, kept = found.base, found.value() if callable(found.value) else found.value
+    if not isinstance(kept, KeptFacts):
+        return None
     if not isinstance(base, Case) or kept.basis != basis or kept.version != base.version:
         return None
     every = (*standards.rules, *standards.defaults)
