@@ -145,9 +145,9 @@ SNAPSHOT_FORMAT: Final = 7
 def dump_snapshot(case: Case) -> dict[str, JSON]:
     """A case's state without its history: every field but ``events``, ``"format"``
     (:data:`SNAPSHOT_FORMAT`) and ``"last_at"``, the time of its last event."""
-    dump = _DUMP_SNAPSHOT.get(Case)
+    dump = _DUMPS.get("snapshot")
     if dump is None:
-        dump = _DUMP_SNAPSHOT[Case] = _compile_dump(Case, "events")
+        dump = _DUMPS["snapshot"] = _compile_dump(Case, "events")
     out: dict[str, JSON] = dump(case)
     return out | {"format": SNAPSHOT_FORMAT, "last_at": dump_datetime(last_at(case.events))}
 
@@ -207,9 +207,8 @@ def load_customer(data: dict[str, JSON]) -> Customer:
 Convert = Callable[[Any], Any]
 
 
-_DUMPERS: dict[type, tuple[tuple[str, Convert], ...]] = {}
 _LOADERS: dict[type, tuple[tuple[str, Convert], ...]] = {}
-_DUMP_SNAPSHOT: dict[type, Convert] = {}
+_DUMPS: dict[type | str, Convert] = {}  # by class; "snapshot": a Case but events
 _TRUSTED: dict[tuple[type, str], Convert] = {}
 _TRUSTED_MAKERS: dict[type, Convert] = {}
 _STORED_MAKERS: dict[type, Convert] = {}  # tolerant of fields an older version did not write
@@ -223,10 +222,11 @@ def _fields(cls: type) -> list[tuple[str, Any]]:
 def dump_record(obj: Any) -> dict[str, JSON]:
     """Any attrs record whose fields this codec can store, as a JSON-ready dict."""
     cls = type(obj)
-    plan = _DUMPERS.get(cls)
-    if plan is None:
-        plan = _DUMPERS[cls] = tuple((name, _dumper(hint)) for name, hint in _fields(cls))
-    return {name: dump(getattr(obj, name)) for name, dump in plan}
+    dump = _DUMPS.get(cls)
+    if dump is None:
+        dump = _DUMPS[cls] = _compile_dump(cls, "")
+    out: dict[str, JSON] = dump(obj)
+    return out
 
 
 def load_record(cls: type[_R], data: dict[str, JSON]) -> _R:
@@ -243,24 +243,6 @@ def _same(value: Any) -> Any:
 
 def _optional(convert: Convert) -> Convert:
     return lambda value: None if value is None else convert(value)
-
-
-def _dumper(hint: Any) -> Convert:
-    origin = typing.get_origin(hint)
-    if origin in (types.UnionType, typing.Union):
-        return _optional(_dumper(_one_option(hint)))
-    if origin in (tuple, frozenset):
-        inner = _dumper(typing.get_args(hint)[0])
-        return lambda values: [inner(v) for v in values]
-    if hint is datetime:
-        return dump_datetime
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return lambda member: member.value
-    if isinstance(hint, type) and attrs.has(hint):
-        return dump_record
-    if hint in (str, int, float, bool):
-        return _same
-    raise StorageError(f"closedloop.codec cannot store a field of type {hint!r}")
 
 
 def _loader(hint: Any) -> Convert:
@@ -314,7 +296,8 @@ def _compile(cls: type, skip: str, *, as_dict: bool, tolerant: bool = False) -> 
 
 
 def _compile_dump(cls: type, skip: str) -> Convert:
-    """``_dump_attrs`` for ``cls`` (but ``skip``), compiled: the same dict, made faster."""
+    """A function dumping a ``cls`` (but its field ``skip``) to a JSON-ready dict, compiled
+    from its type hints: each field's conversion written out, as attrs writes __init__."""
     names: dict[str, Any] = {}
     fields = [(name, hint) for name, hint in _fields(cls) if name != skip]
     items = ", ".join(
@@ -357,9 +340,9 @@ def _dump_expression(hint: Any, source: str, names: dict[str, Any], depth: int) 
     if hint is datetime:
         names[key] = dump_datetime
     elif isinstance(hint, type) and attrs.has(hint):
-        if hint not in _DUMP_SNAPSHOT:
-            _DUMP_SNAPSHOT[hint] = _compile_dump(hint, "")
-        names[key] = _DUMP_SNAPSHOT[hint]
+        if hint not in _DUMPS:
+            _DUMPS[hint] = _compile_dump(hint, "")
+        names[key] = _DUMPS[hint]
     else:
         raise StorageError(f"closedloop.codec cannot store a field of type {hint!r}")
     return f"{key}({source})"
