@@ -279,6 +279,24 @@ def a_merge_keeps_every_decline(into: Case, other: Case, after: Case) -> None:
     )
 
 
+def a_split_keeps_every_decline(before: Case, kept: Case, new: Case) -> None:
+    """A split loses no decline and copies none: each record stays or goes to the new case,
+    and it goes exactly when it came from another case and the split takes the messages of
+    the customer it was said to, leaving none of theirs."""
+    assert sorted((*kept.declines, *new.declines), key=repr) == sorted(before.declines, key=repr), (
+        f"splitting case {before.id} left declines {kept.declines} and {new.declines}, "
+        f"not {before.declines}"
+    )
+    staying = {m.customer for m in kept.messages}
+    going = {m.customer for m in new.messages} - staying
+    for no in before.declines:
+        goes = no.case_id != before.id and no.customer in going
+        assert (no in new.declines) is goes, (
+            f"splitting case {before.id}: the decline said to {no.customer} on case "
+            f"{no.case_id} {'stayed' if goes else 'went'}"
+        )
+
+
 def reopen_within_the_window(case: Case, window: timedelta) -> None:
     """G2's window: a closed case reopens only within the reopen window of its closing."""
     closed_at: datetime | None = None

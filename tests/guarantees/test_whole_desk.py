@@ -443,11 +443,25 @@ class WholeDesk(RuleBasedStateMachine):
 
     @rule(target=cases, case_id=cases)
     def split(self, case_id: str) -> Any:
+        return self.split_off(case_id, [1])
+
+    @rule(target=cases, into=cases, other=cases)
+    def merge_and_split_off_again(self, into: str, other: str) -> Any:
+        """A merge undone: a declined duplicate merged, and the messages it brought split
+        off again (its decline goes with them, unless its customer wrote on ``into``)."""
+        had = len(self.desks[0].get(into).messages)
+        self.merge_a_declined_duplicate(into, other)
+        now = len(self.desks[0].get(into).messages)
+        return self.split_off(into, list(range(had, now))) if now > had else multiple()
+
+    def split_off(self, case_id: str, moved: list[int]) -> Any:
         case = self.desks[0].get(case_id)
         if len(case.messages) < 2 or len(self.case_ids) >= 8:
             return multiple()
-        split = self.both(lambda d: d.conversation.split(case_id, [1], by="amy", reason="two"))
+        split = self.both(lambda d: d.conversation.split(case_id, moved, by="amy", reason="two"))
         if isinstance(split, tuple) and isinstance(split[1], Case):
+            rules.a_split_keeps_every_decline(case, *split)
+            event("a split taking a decline", str(bool(split[1].declines)))
             self.case_ids.append(split[1].id)
             return split[1].id
         return multiple()

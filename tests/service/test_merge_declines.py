@@ -1,11 +1,13 @@
 """A merge never loses a decline: the case the matter continues on shows the requests
-declined on the cases merged into it (staff and the customer's status page), and the no log
-and insights count each decline once, on the case it was made on."""
+declined on the cases merged into it (staff and the customer's status page), a split hands
+them on with the messages of the customer they were said to, and the no log and insights
+count each decline once, on the case it was made on."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import attrs
 import pytest
 
 from closedloop import Case, Desk, FeedbackKind, Policy, Stage, StatusLinks
@@ -168,3 +170,77 @@ def test_erasing_the_customer_erases_the_record_of_their_decline_on_other_cases(
         ]
     assert desk.get(bob.id).customer == "mary@example.com"  # Bob's own case stays his
     assert counted(desk)[0] == {"policy": 2}
+
+
+def test_a_split_after_a_merge_takes_the_decline_with_its_customers_messages(
+    desk: Desk, clock: ManualClock
+) -> None:
+    """Found by a probe: Bob's declined case merged into Mary's by mistake, then his
+    messages split off again: the decline stayed on Mary's case, and the case Bob's
+    messages went to (and his status page) had none."""
+    bob = declined_case(desk, clock, "a discount", who="bob")
+    said_no = bob.events[-1]
+    mary = fresh_case(desk, clock)
+    merged = desk.conversation.merge(mary.id, bob.id, by="amy", reason="agent error")
+    before = counted(desk)
+    (record,) = merged.declines
+
+    kept, split = desk.conversation.split(mary.id, [1], by="amy", reason="Bob's, not Mary's")
+
+    assert [m.customer for m in split.messages] == ["bob@example.com"]
+    assert (kept.declines, split.declines) == ((), (record,))
+    assert (desk.get(mary.id).declines, desk.get(split.id).declines) == ((), (record,))
+    assert no_lines(desk, split.id) == [(said_no.at, "No a discount")]
+    assert no_lines(desk, mary.id) == []
+    assert no_lines(desk, bob.id) == [(said_no.at, "No a discount")]  # his own case's, still
+    assert counted(desk) == before == ({"policy": 1}, {"policy": 1}, [bob.id])
+    # Merged back, the record comes back with the messages, once.
+    again = desk.conversation.merge(mary.id, split.id, by="amy", reason="it was one after all")
+    assert again.declines == (record,)
+    assert counted(desk) == before
+
+
+def test_a_split_leaves_the_decline_while_a_message_of_its_customer_stays(
+    desk: Desk, clock: ManualClock
+) -> None:
+    """Only the messages of the customer it was said to take a decline along: a split of
+    some of them, or of somebody else's, leaves it where their other messages are."""
+    bob = declined_case(desk, clock, "a discount", who="bob")
+    mary = fresh_case(desk, clock)
+    desk.conversation.merge(mary.id, bob.id, by="amy", reason="same order")
+    more = make_feedback(customer="bob@example.com", text="And the lamp?")
+    desk.conversation.add_message(mary.id, attrs.evolve(more, received_at=clock.now()))
+    (record,) = desk.get(mary.id).declines
+
+    kept, lamp = desk.conversation.split(mary.id, [2], by="amy", reason="the lamp")
+    assert (kept.declines, lamp.declines) == ((record,), ())
+    kept, mine = desk.conversation.split(mary.id, [0], by="amy", reason="Mary's own")
+    assert [m.customer for m in mine.messages] == ["mary@example.com"]
+    assert (kept.declines, mine.declines) == ((record,), ())
+    assert counted(desk)[0] == {"policy": 1}
+
+
+def test_a_split_never_takes_the_cases_own_decline(desk: Desk, clock: ManualClock) -> None:
+    """A decline made on the case itself is one of its steps: it stays, whoever's
+    messages go."""
+    mary = declined_case(desk, clock, "a refund")
+    bob = fresh_case(desk, clock)
+    desk.conversation.merge(mary.id, bob.id, by="amy", reason="same")
+    kept, split = desk.conversation.split(mary.id, [0], by="amy", reason="two matters")
+    assert [d.case_id for d in kept.declines] == [mary.id]
+    assert (kept.declined, split.declines) == ("No a refund", ())
+
+
+def test_erasing_the_customer_erases_their_decline_on_both_sides_of_a_split(
+    desk: Desk, clock: ManualClock
+) -> None:
+    bob = declined_case(desk, clock, "a zebra discount", who="bob")
+    mary = fresh_case(desk, clock)
+    desk.conversation.merge(mary.id, bob.id, by="amy", reason="agent error")
+    _, split = desk.conversation.split(mary.id, [1], by="amy", reason="Bob's")
+    erasure = desk.customers.erase("bob@example.com")
+    for case_id in (mary.id, split.id):
+        assert "zebra" not in repr(desk.get(case_id).events)
+    assert [(d.customer, d.reason) for d in desk.get(split.id).declines] == [
+        (erasure.pseudonym, "[erased]")
+    ]

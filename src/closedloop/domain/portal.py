@@ -22,6 +22,7 @@ import attrs
 from closedloop.domain.cases import contact
 from closedloop.domain.cases import events as ev
 from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.declines import Decline
 from closedloop.domain.checks import instant, is_a, positive_duration
 from closedloop.domain.customers.identity import Customer, held_at
 from closedloop.domain.errors import StatusLinkError, ValidationError
@@ -226,21 +227,24 @@ def _entries(event: ev.Event, links: StatusLinks, own: Own) -> list[StatusEntry]
     fb = event.feedback if isinstance(event, (ev.CaseOpened, contact.CUSTOMER_MESSAGES)) else None
     if fb is not None:
         mine = own(fb.customer, event.at)
-        return [StatusEntry(event.at, True, "You wrote", fb.text)] if mine else []
+        wrote = [StatusEntry(event.at, True, "You wrote", fb.text)] if mine else []
+        # A case split off another brings the nos said to them there.
+        return wrote + (_nos(event.declines, own) if isinstance(event, ev.CaseOpened) else [])
     if isinstance(event, ev.CasesMerged):  # their own messages and nos from a case of theirs
         return [
             StatusEntry(fb.received_at, True, "You wrote", fb.text)
             for fb in event.messages
             if own(fb.customer, fb.received_at)
-        ] + [
-            StatusEntry(no.at, False, _DECLINED, no.reason)
-            for no in event.declines
-            if own(no.customer, no.at)
-        ]
+        ] + _nos(event.declines, own)
     if isinstance(event, ev.Reopened) and not own(event.by, event.at):  # staff's reason
         return [StatusEntry(event.at, False, "We reopened your case")]
     entry = _entry(event, links)
     return [] if entry is None else [entry]
+
+
+def _nos(declines: Sequence[Decline], own: Own) -> list[StatusEntry]:
+    return [StatusEntry(no.at, False, _DECLINED, no.reason) for no in declines
+            if own(no.customer, no.at)]  # fmt: skip
 
 
 def _entry(event: ev.Event, links: StatusLinks) -> StatusEntry | None:

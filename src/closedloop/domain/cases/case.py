@@ -262,8 +262,9 @@ class Case:
     @property
     def declines(self) -> tuple[Decline, ...]:
         """Every request declined on this case and on the cases merged into it, oldest
-        first: ``declined`` is this case's current no, these are the record (the no log
-        counts each once, on the case it was declined on)."""
+        first (a split hands a merged one on with its customer's messages): ``declined`` is
+        this case's current no, these are the record (the no log counts each once, on the
+        case it was declined on)."""
         return recorded.declines_in(self.id, self.customer, self.events)
 
     @property

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from closedloop.domain.cases import recorded
 from closedloop.domain.cases.case import Case, apply
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.contact import ContactLogged, MessageReceived, Noted, Replied
@@ -176,7 +177,9 @@ def split_case(
     due_at: Due = None,
 ) -> tuple[Case, Case]:
     """The case without the messages at positions ``moved``, and the new case they open
-    (its ``origin`` names the case they came from)."""
+    (its ``origin`` names the case they came from). The records of declines a merge
+    brought go with the messages of the customer they were said to, when none of that
+    customer's messages stays (:func:`~closedloop.domain.cases.recorded.carried`)."""
     if case.merged_into is not None:
         raise ValidationError(f"case {case.id!r} was merged into {case.merged_into!r}")
     positions = items("messages")(moved)
@@ -199,14 +202,15 @@ def split_case(
     why = _reason(reason)
     require_aware("at", at)
     messages = [case.messages[n] for n in picked]
+    declines = recorded.carried(case.id, case.declines, case.messages, set(picked))
     source = apply(
         case,
         SplitOff(case_id=case.id, version=case.version + 1, at=at, by=require_actor(by),
-                 new_case_id=new_id, moved=tuple(picked), reason=why),
+                 new_case_id=new_id, moved=tuple(picked), reason=why, declines=declines),
     )  # fmt: skip
     new = open_case(new_id, messages[0], at=at, by=by, priority=case.priority, owner=case.owner,
                     due_at=due_at, origin=Origin(OriginKind.SPLIT, case_id=case.id),
-                    team=case.team)  # fmt: skip
+                    team=case.team, declines=declines)  # fmt: skip
     for feedback in messages[1:]:
         new = add_message(new, feedback, at=at, by=by, due_at=due_at)
     return source, new

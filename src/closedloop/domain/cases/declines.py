@@ -3,8 +3,10 @@ into it (``Case.declines``).
 
 A merge brings the other case's declines along as records (:class:`Decline`), so that the
 case the matter continues on shows staff and the customer what was already said no to, and
-why. The no log counts each decline once, on the case it was made on (the ``Declined``
-event there): a record a merge brought is never counted again.
+why. A split hands a record on with the messages of the customer it was said to, when it
+leaves none of theirs behind (``SplitOff.declines``, ``CaseOpened.declines``). The no log
+counts each decline once, on the case it was made on (the ``Declined`` event there): a
+record a merge or a split brought is never counted again.
 """
 
 from __future__ import annotations

@@ -87,6 +87,9 @@ class CaseOpened(Scheduled):
     """A key the case holds beside its messages' external ids, so that of two writers
     opening a case for one matter at once the second is refused and joins the first
     (see ``docs/customers.md``); None if none."""
+    declines: tuple[Decline, ...] = ()
+    """The records of requests declined on other cases that came with its messages when
+    they were split off another case (see :class:`SplitOff`); empty otherwise."""
 
 
 @_registered
@@ -389,3 +392,6 @@ class SplitOff(Event):
     """The positions of the moved messages in this case's `messages` (0 the first)."""
     reason: str
     """Why they were split off."""
+    declines: tuple[Decline, ...] = ()
+    """The records of requests declined on other cases (brought by a merge) that went
+    with the messages: those said to a customer none of whose messages stayed."""

@@ -1,10 +1,11 @@
 """What a case's history records, read from its events: the channels the matter used, the
 external ids of its own messages, and the requests declined on it and on the cases merged
-into it (``Case.channels``, ``Case.external_ids`` and ``Case.declines``)."""
+into it (``Case.channels``, ``Case.external_ids`` and ``Case.declines``), which a split
+hands on with the messages they belong to (:func:`carried`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence, Set
 
 from closedloop.domain.cases.channel import Channel
 from closedloop.domain.cases.contact import MessageReceived
@@ -16,10 +17,12 @@ from closedloop.domain.cases.events import (
     Declined,
     Event,
     MessageAdded,
+    SplitOff,
 )
+from closedloop.domain.cases.feedback import Feedback
 from closedloop.domain.checks import instant
 
-__all__ = ["channels_in", "declines_in", "external_ids_in"]
+__all__ = ["carried", "channels_in", "declines_in", "external_ids_in"]
 
 
 def channels_in(events: Iterable[Event]) -> tuple[Channel, ...]:
@@ -49,13 +52,29 @@ def external_ids_in(events: Iterable[Event]) -> tuple[str, ...]:
 
 
 def declines_in(case_id: str, customer: str, events: Iterable[Event]) -> tuple[Decline, ...]:
-    """The requests declined on case ``case_id`` (of ``customer``) and those a merge brought
-    as records, oldest first."""
+    """The requests declined on case ``case_id`` (of ``customer``) and those a merge (or
+    the split that opened it) brought as records, less those a split took on, oldest
+    first."""
     found: list[Decline] = []
     for event in events:
         if isinstance(event, Declined):
             found.append(Decline(case_id, customer, event.at, event.by, event.reason,
                                  event.category, event.asked))  # fmt: skip
-        elif isinstance(event, CasesMerged):
+        elif isinstance(event, CasesMerged | CaseOpened):
             found.extend(event.declines)
+        elif isinstance(event, SplitOff) and event.declines:
+            gone = set(event.declines)
+            found = [no for no in found if no not in gone]
     return tuple(sorted(found, key=lambda no: instant(no.at)))
+
+
+def carried(
+    case_id: str, declines: Iterable[Decline], messages: Sequence[Feedback], moved: Set[int]
+) -> tuple[Decline, ...]:
+    """The records of ``declines`` (of case ``case_id``) that go with the messages at
+    positions ``moved`` when they are split off: those brought from other cases and said
+    to a customer who wrote one of them and none of the messages that stay. The case's
+    own declines are its steps, and stay."""
+    staying = {m.customer for n, m in enumerate(messages) if n not in moved}
+    going = {m.customer for n, m in enumerate(messages) if n in moved} - staying
+    return tuple(no for no in declines if no.case_id != case_id and no.customer in going)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import attrs
 
 from closedloop.domain.cases.case import Case, apply, memo, start
+from closedloop.domain.cases.declines import Decline
 from closedloop.domain.cases.events import (
     Acknowledged,
     ActionTaken,
@@ -150,11 +151,13 @@ def open_case(
     origin: Origin | None = None,
     team: str | None = None,
     claim: str | None = None,
+    declines: tuple[Decline, ...] = (),
 ) -> Case:
     """Listen: open a case for ``feedback``; ``at`` is when it was recorded, ``due_at``
     when the acknowledgement is due, ``origin`` what closedloop opened it for (if not
     plain feedback), ``team`` and ``owner`` who it belongs to from the start, ``claim`` a
-    key it holds as it holds its messages' external ids (:attr:`Case.external_ids`)."""
+    key it holds as it holds its messages' external ids (:attr:`Case.external_ids`),
+    ``declines`` the records of declines a split hands on with its messages."""
     require_filled("case_id", case_id)
     if not isinstance(feedback, Feedback):
         raise ValidationError.of(
@@ -173,6 +176,7 @@ def open_case(
         origin=origin,
         team=None if team is None else require_key("team", team),
         claim=None if claim is None else require_key("claim", claim),
+        declines=declines,
     )
     preview = None
     if callable(due_at):
