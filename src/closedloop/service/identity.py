@@ -16,7 +16,7 @@ from closedloop.domain.errors import CustomerNotFoundError, ValidationError
 from closedloop.domain.outbox.notification import Notification
 from closedloop.domain.surveys.eligibility import Contact, SurveyRules
 from closedloop.domain.surveys.invitation import Invitation
-from closedloop.service.context import Context
+from closedloop.service.context import Context, not_before
 from closedloop.service.lifecycle import retried
 
 __all__ = [
@@ -54,7 +54,6 @@ _LINK_TRIES = 20
 
 
 def _link_once(ctx: Context, handles: Sequence[str], customer_id: str | None, by: str) -> Customer:
-    now = ctx.clock.now()
     current: Customer | None = None
     if customer_id is not None:
         try:
@@ -65,6 +64,7 @@ def _link_once(ctx: Context, handles: Sequence[str], customer_id: str | None, by
         current = next(
             (c for c in (ctx.store.customer_of(h) for h in handles) if c is not None), None
         )
+    now = identity.not_before(ctx.clock.now(), current)
     if current is None:
         made = identity.link(customer_id or ctx.new_id(), handles, at=now, by=by)
         ctx.commit_customers([CustomerChange(made, 0)])
@@ -76,9 +76,13 @@ def _link_once(ctx: Context, handles: Sequence[str], customer_id: str | None, by
 
 
 def unlink(ctx: Context, customer_id: str, handle: str, by: str) -> Customer:
-    """The customer without ``handle``."""
+    """The customer without ``handle``, stamped no earlier than their record's last change
+    nor the last event on their cases: what they wrote from it before the unlink stays
+    theirs on their status page, whatever the clock did."""
     current = ctx.store.customer(require_key("customer", customer_id))
-    updated = identity.unlink(current, handle, at=ctx.clock.now(), by=by)
+    now = not_before(identity.not_before(ctx.clock.now(), current),
+                     *cases_of_customer(ctx, customer_id))  # fmt: skip
+    updated = identity.unlink(current, handle, at=now, by=by)
     ctx.commit_customers([CustomerChange(updated, current.version)])
     return updated
 
@@ -86,7 +90,7 @@ def unlink(ctx: Context, customer_id: str, handle: str, by: str) -> Customer:
 def merge(ctx: Context, into: str, other: str, by: str) -> Customer:
     """``into`` after taking every handle of ``other`` (one commit)."""
     a, b = _two(ctx, into, other)
-    merged, emptied = identity.merge(a, b, at=ctx.clock.now(), by=by)
+    merged, emptied = identity.merge(a, b, at=identity.not_before(ctx.clock.now(), a, b), by=by)
     ctx.commit_customers([CustomerChange(merged, a.version), CustomerChange(emptied, b.version)])
     return merged
 
@@ -94,7 +98,7 @@ def merge(ctx: Context, into: str, other: str, by: str) -> Customer:
 def unmerge(ctx: Context, into: str, other: str, by: str) -> tuple[Customer, Customer]:
     """Undo the merge of ``other`` into ``into``: both customers after (one commit)."""
     a, b = _two(ctx, into, other)
-    kept, restored = identity.unmerge(a, b, at=ctx.clock.now(), by=by)
+    kept, restored = identity.unmerge(a, b, at=identity.not_before(ctx.clock.now(), a, b), by=by)
     ctx.commit_customers([CustomerChange(kept, a.version), CustomerChange(restored, b.version)])
     return kept, restored
 

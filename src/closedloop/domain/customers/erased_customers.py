@@ -13,7 +13,12 @@ from typing import Protocol
 import attrs
 
 from closedloop.domain.checks import require_aware
-from closedloop.domain.customers.identity import Customer, CustomerEvent, IdentityChange
+from closedloop.domain.customers.identity import (
+    Customer,
+    CustomerEvent,
+    IdentityChange,
+    not_before,
+)
 from closedloop.domain.errors import ValidationError
 
 __all__ = ["related", "rewrite"]
@@ -141,9 +146,12 @@ def _erased(
     if holds:
         handles |= {erasure.pseudonym}
     version = record.version + 1
+    # One erasure stamps every record it touches: one whose last change is later than ``at``
+    # (a clock stepped back) gets it at that instant, its history kept in order.
     event = CustomerEvent(
-        IdentityChange.ERASED, version, at, _BY, (erasure.pseudonym,) if holds else ()
-    )
+        IdentityChange.ERASED, version, not_before(at, record), _BY,
+        (erasure.pseudonym,) if holds else (),
+    )  # fmt: skip
     merged_into = record.merged_into
     return Customer(
         ids.get(record.id, record.id), handles, version, (*events, event),

@@ -1,6 +1,12 @@
 """Customers: one person behind several handles (email addresses, phone numbers, social
 handles, CRM ids). Linking, unlinking, merging and unmerging are recorded, so every
-change to who-is-who can be read back and undone."""
+change to who-is-who can be read back and undone.
+
+A customer's history never goes back in time: a change earlier than the record's last one
+is refused (a ``ValidationError`` on ``at``; the Desk stamps a change at the later of its
+clock and that instant, :func:`not_before`). A record a store reads back is taken whole,
+never refused for its times.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,8 @@ from closedloop.domain.checks import instant, items, require_aware, require_key
 from closedloop.domain.errors import ValidationError
 
 __all__ = [
-    "Customer", "CustomerEvent", "IdentityChange", "held_at", "link", "merge", "unlink", "unmerge",
+    "Customer", "CustomerEvent", "IdentityChange", "held_at", "link", "merge", "not_before",
+    "unlink", "unmerge",
 ]  # fmt: skip
 
 
@@ -97,8 +104,25 @@ def _event(customer: Customer | None, change: IdentityChange, at: datetime, by: 
     require_aware("at", at)
     if not isinstance(by, str) or not by.strip():
         raise ValidationError.of("by", "say who made the change: by='...'")
+    if customer is not None and customer.events:
+        last = customer.events[-1].at
+        if instant(at) < instant(last):
+            raise ValidationError.of(
+                "at",
+                f"at={at.isoformat()} is before the last change ({last.isoformat()}) of "
+                f"customer {customer.id!r}: a customer's history never goes back in time; "
+                "give an at no earlier than its last change (the Desk stamps a change at the "
+                "later of its clock and that instant)",
+            )
     version = 1 if customer is None else customer.version + 1
     return CustomerEvent(change, version, at, by, handles, other)
+
+
+def not_before(now: datetime, *customers: Customer | None) -> datetime:
+    """``now``, or, when the clock stepped back behind one of ``customers``, the latest of
+    their last changes: the instant a change to them is stamped at."""
+    return max((now, *(e.at for c in customers if c is not None for e in c.events[-1:])),
+               key=instant)  # fmt: skip
 
 
 def _with(
@@ -192,23 +216,28 @@ _LOST = frozenset({IdentityChange.UNLINKED, IdentityChange.MERGED_INTO, Identity
 
 def held_at(customer: Customer, handle: str, at: datetime) -> bool:
     """Whether ``handle`` was one of ``customer``'s at ``at``, by its recorded changes (a
-    handle unlinked since was theirs when they wrote from it; one a merge brought and an
-    unmerge gave back never was)."""
+    handle unlinked since was theirs when they wrote from it, as was one unlinked at that
+    very instant; one a merge brought and an unmerge gave back never was)."""
     # An unmerge corrects a mistaken merge: what it gave back was never theirs.
     undone = {
         (e.other, h) for e in customer.events if e.change is IdentityChange.UNMERGED
         for h in e.handles
     }  # fmt: skip
     held: set[str] = set()
+    moment = instant(at)
     for event in customer.events:
-        if instant(event.at) > instant(at):
+        when = instant(event.at)
+        if when > moment:
             break
         if event.change is IdentityChange.MERGED:
             held.update(h for h in event.handles if (event.other, h) not in undone)
         elif event.change in _GAINED:
             held.update(event.handles)
         elif event.change in _LOST:
-            held.difference_update(event.handles)
+            # Lost at the very instant they wrote: theirs when they wrote (a change after
+            # the clock stepped back is stamped at the last instant recorded, see unlink).
+            if when < moment:
+                held.difference_update(event.handles)
         elif event.change is IdentityChange.ERASED:
             held = set(event.handles)
     return handle in held
