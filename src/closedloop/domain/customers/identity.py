@@ -234,8 +234,8 @@ def held_at(customer: Customer, handle: str, at: datetime) -> bool:
         elif event.change in _GAINED:
             held.update(event.handles)
         elif event.change in _LOST:
-            # Lost at the very instant they wrote: theirs when they wrote (a change after
-            # the clock stepped back is stamped at the last instant recorded, see unlink).
+            # Lost at the very instant they wrote: theirs when they wrote (after the clock
+            # stepped back, the Desk stamps an unlink at the last instant on their cases).
             if when < moment:
                 held.difference_update(event.handles)
         elif event.change is IdentityChange.ERASED:
