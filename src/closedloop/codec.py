@@ -53,6 +53,7 @@ __all__ = [
     "load_record",
     "load_snapshot",
     "load_stored_event",
+    "load_stored_record",
 ]
 
 JSON = Any
@@ -110,11 +111,16 @@ def load_stored_event(data: dict[str, JSON]) -> Event:
     cls = EVENT_TYPES.get(name) if isinstance(name, str) else None
     if cls is None:
         return load_event(data)  # says what is wrong
+    return load_stored_record(cls, data)
+
+
+def load_stored_record(cls: type[_R], data: dict[str, JSON]) -> _R:
+    """:func:`load_record` for a record a store wrote (see :func:`load_stored_event`)."""
     load = _STORED_MAKERS.get(cls)
     if load is None:
         load = _STORED_MAKERS[cls] = _compile(cls, "", as_dict=False, tolerant=True)
-    event: Event = load(data)
-    return event
+    record: _R = load(data)
+    return record
 
 
 def dump_case(case: Case) -> dict[str, JSON]:

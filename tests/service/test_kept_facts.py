@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from datetime import timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,15 +108,31 @@ def test_the_sweep_escalates_a_case_it_read_without_reading_its_history() -> Non
     assert change.facts.by_time
 
 
-def test_facts_are_worked_out_from_the_history_when_the_kept_record_is_unreadable() -> None:
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("$.kept.scan", "'garbage'"),
+        ("$.kept.basis", "'another policy'"),
+        ("$.kept.version", "7"),
+        ("$.kept.done", "json_array(json_object('target', 'acknowledge', 'standard', 99))"),
+        ("$.kept.done[0].standard", "'two'"),
+        ("$.kept.done[0].done_at", "5"),
+        ("$.kept", "json_object()"),
+    ],
+)
+def test_facts_are_worked_out_from_the_history_when_the_kept_record_does_not_fit(
+    path: str, value: str
+) -> None:
     store, clock = _recording(), ManualClock(START)
-    case = Desk(store, RecordingNotifier(), clock=clock).listen(make_feedback())
+    desk = Desk(store, RecordingNotifier(), clock=clock)
+    case = desk.listen(make_feedback())
+    desk.acknowledge(case.id, by="amy")  # a step measured done, kept
     store._shared.connection.execute(
-        "UPDATE cases SET snapshot = json_set(snapshot, '$.kept.scan', 'garbage')"
+        f"UPDATE cases SET snapshot = json_set(snapshot, ?, {value})", (path,)
     )
     clock.advance(hours=1)
     desk = Desk(store, RecordingNotifier(), clock=clock)
-    moved = desk.acknowledge(case.id, by="amy")
+    moved = desk.take_action(case.id, by="amy", summary="Refunded")
     change = store.committed[-1]
     assert change.case.events.loaded is True  # type: ignore[attr-defined]
     assert change.facts == case_facts(moved, desk.policy.standards, desk.policy.lifecycle)

@@ -21,9 +21,9 @@ from closedloop.codec import (
     load_datetime,
     load_invitation,
     load_notification,
-    load_record,
     load_snapshot,
     load_stored_event,
+    load_stored_record,
 )
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.case import replay as replay_events
@@ -193,8 +193,11 @@ def _keep(case: Case, kept: object) -> None:
 
 
 def _kept(data: dict[str, Any], version: int) -> KeptFacts | None:
+    scan = data.get("scan")
+    if not isinstance(scan, dict) or not isinstance(scan.get("effort"), dict):
+        return None  # (records whose every field has a default would load from anything)
     try:
-        found = load_record(KeptFacts, data)
+        found = load_stored_record(KeptFacts, data)
     except (KeyError, TypeError, ValueError, AttributeError, StorageError):
         return None
     return found if found.version == version else None

@@ -8,7 +8,7 @@ from datetime import datetime
 import attrs
 
 from closedloop.domain.cases.case import Case
-from closedloop.domain.cases.history import last_at
+from closedloop.domain.cases.history import History, last_at
 from closedloop.domain.change import (
     Change,
     CustomerChange,
@@ -122,7 +122,10 @@ class Context:
             found = resumed(case, standards, measured_under)
             since, scan = found or (self.measured.of(case.id), Scan().after(case.events))
             now = measure.progress(case, standards, lifecycle, since)
-            progress.append(now)
+            if not isinstance(case.events, History):
+                # A case read from a snapshot goes on from what its store kept; remembering
+                # it here would only hold whole cases for the garbage collector to walk.
+                progress.append(now)
             facts = case_facts(case, standards, lifecycle, now, scan)
             change = with_kept(
                 with_facts(change, facts), kept_facts(now, scan, standards, measured_under)

@@ -38,6 +38,8 @@ __all__ = [
     "queue_state",
 ]
 
+Row = tuple[object, ...]
+
 _CASE_INSERT = (
     "INSERT INTO cases (tenant, id, customer, opened_us, opened_at, version, stage, due_us,"
     f" due_at, acknowledged, closed, queue, queue_us, snapshot, {', '.join(FIND_COLUMNS)},"
@@ -50,7 +52,9 @@ _SET = (
 # A case's customer and opening time come from its first event and never change; its RAG
 # instants change with a commit (erasure keeps them).
 CASE_UPDATE = _SET + " WHERE tenant = ? AND id = ?"
-_CASE_MOVE = _SET + ", amber_us = ?, due_key = ? WHERE tenant = ? AND id = ?"
+# Only from the version the change was made from: a change whose case moved on meanwhile
+# updates nothing, and the batch is refused (no read of the versions beforehand).
+_CASE_MOVE = _SET + ", amber_us = ?, due_key = ? WHERE tenant = ? AND id = ? AND version = ?"
 EVENT_INSERT = (
     "INSERT INTO events (tenant, case_id, version, type, at_us, body) VALUES (?, ?, ?, ?, ?, ?)"
 )
@@ -92,50 +96,71 @@ class SQLiteUnitOfWork(TenantView):
         """The body of :meth:`commit_many`, in the caller's transaction."""
         case_changes, invitation_changes = split_batch(changes)
         self._check_invitations(db, invitation_changes)
-        stored, known = self._check(db, case_changes)
-        self._insert(db, case_changes, stored, known)
+        known = self._check(db, case_changes)
+        self._insert(db, case_changes, known)
         self._insert_invitations(db, invitation_changes)
         self._queue(db, changes)  # in the batch's order: R7 sends an instant's in it
 
-    def _check(
-        self, db: sqlite3.Connection, changes: list[Change]
-    ) -> tuple[dict[str, int], set[str]]:
-        """Refuse the batch unless every change holds against the stored state, checked in
-        order as the in-memory reference does. Return the stored versions by case id, and
-        the external ids already stored (each now known to belong to its change's case)."""
+    def _check(self, db: sqlite3.Connection, changes: list[Change]) -> set[str]:
+        """Refuse the batch unless every new case is new and every external id is free,
+        checked in order as the in-memory reference does (a change's version is checked
+        by its update: see :meth:`_moved`). Return the external ids already stored (each
+        now known to belong to its change's case)."""
         stored, owners = _stored(
             db,
             self._tenant,
-            [c.case.id for c in changes],
+            [c.case.id for c in changes if not c.expected_version],
             [x for c in changes for x in new_external_ids(c)],
         )
         known = set(owners)
-        for change in changes:
+        for n, change in enumerate(changes):
             case = change.case
-            actual = stored.get(case.id)
-            if (actual or 0) != change.expected_version:
-                raise ConcurrencyError(case.id, change.expected_version, actual)
+            if not change.expected_version and case.id in stored:
+                self._first_conflict(db, changes[:n])  # an earlier change's goes first
+                raise ConcurrencyError(case.id, 0, stored[case.id])
             for external_id in new_external_ids(change):
                 owner = owners.setdefault(external_id, case.id)
                 if owner != case.id:
+                    self._first_conflict(db, changes[:n])
                     raise DuplicateExternalIdError(case.id, external_id)
-        return stored, known
+        return known
 
-    def _insert(
-        self,
-        db: sqlite3.Connection,
-        changes: list[Change],
-        stored: dict[str, int],
-        known: set[str],
-    ) -> None:
+    def _first_conflict(self, db: sqlite3.Connection, changes: list[Change]) -> None:
+        """Raise :class:`~closedloop.ConcurrencyError` for the first of ``changes`` (all
+        made from a stored version, none written yet) whose case is no longer at it."""
+        moves = [c for c in changes if c.expected_version]
+        stored, _ = _stored(db, self._tenant, [c.case.id for c in moves], [])
+        for change in moves:
+            actual = stored.get(change.case.id)
+            if actual != change.expected_version:
+                raise ConcurrencyError(change.case.id, change.expected_version, actual)
+
+    def _moved(self, db: sqlite3.Connection, changes: list[Change], rows: list[Row]) -> None:
+        """Update the moved cases, each only from its expected version: if one moved on
+        meanwhile, undo the updates and refuse the batch, naming the first such case."""
+        if not rows:
+            return
+        db.execute("SAVEPOINT moves")
+        # Most commits move one case: execute() costs less than executemany().
+        cursor = db.execute(_CASE_MOVE, rows[0]) if len(rows) == 1 else None
+        cursor = cursor or db.executemany(_CASE_MOVE, rows)
+        if cursor.rowcount != len(rows):
+            db.execute("ROLLBACK TO moves")
+            self._first_conflict(db, [c for c in changes if c.expected_version])
+        db.execute("RELEASE moves")
+
+    def _insert(self, db: sqlite3.Connection, changes: list[Change], known: set[str]) -> None:
         t = self._tenant
-        fresh: list[tuple[object, ...]] = []
-        moved: list[tuple[object, ...]] = []
-        events: list[tuple[object, ...]] = []
+        fresh: list[Row] = []
+        moved: list[Row] = []
+        events: list[Row] = []
         for change in changes:
             case = change.case
-            if case.id in stored:
-                moved.append((*case_state(case, change.kept), *rag_columns(change), t, case.id))
+            if change.expected_version:
+                moved.append(
+                    (*case_state(case, change.kept), *rag_columns(change), t, case.id,
+                     change.expected_version)
+                )  # fmt: skip
             else:
                 fresh.append(
                     (t, case.id, case.customer, us(case.opened_at), dump_datetime(case.opened_at),
@@ -149,20 +174,17 @@ class SQLiteUnitOfWork(TenantView):
             (t, x, c.case.id) for c in changes for x in new_external_ids(c) if x not in known
         ]
         authors = [(t, h, c.case.id) for c in changes for h in other_authors(c.case, c)]
-        for sql, rows in (
-            (_CASE_INSERT, fresh),
-            (_CASE_MOVE, moved),
-            (EVENT_INSERT, events),
-            (EXTERNAL_INSERT, externals),
-            (AUTHOR_INSERT, authors),
-        ):
+        run(db, _CASE_INSERT, fresh)
+        self._moved(db, changes, moved)
+        for sql, rows in ((EVENT_INSERT, events), (EXTERNAL_INSERT, externals),
+                          (AUTHOR_INSERT, authors)):  # fmt: skip
             run(db, sql, rows)
         write_labels(db, t, [c.case for c in changes])
         write_owners(db, t, changes)
         write_facts(
             db,
             t,
-            [(c.case.id, rows_for(t, c.case, c.facts), c.case.id not in stored) for c in changes],
+            [(c.case.id, rows_for(t, c.case, c.facts), not c.expected_version) for c in changes],
         )
 
     def _queue(self, db: sqlite3.Connection, changes: Sequence[Write]) -> None:

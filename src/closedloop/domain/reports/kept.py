@@ -69,7 +69,7 @@ def resumed(case: Case, standards: Standards, basis: str) -> tuple[Progress, Sca
     if not isinstance(base, Case) or kept.basis != basis or kept.version != base.version:
         return None
     every = (*standards.rules, *standards.defaults)
-    if any(not 0 <= step.standard < len(every) for step in kept.done):
+    if any(type(s.standard) is not int or not 0 <= s.standard < len(every) for s in kept.done):
         return None
     done = tuple(
         Measurement(s.target, every[s.standard], s.started_at, s.due_at, s.done_at)

@@ -103,7 +103,8 @@ def progress(
             done.append(Measurement(due.target, due.standard, due.started_at, due.due_at, event.at))
     if state is None:
         raise ValueError("a case has at least one event")
-    return Progress(len(events), events[-1], state, tuple(done))
+    # The case itself, equal to the state replayed: a remembered progress holds no copy.
+    return Progress(len(events), events[-1], case, tuple(done))
 
 
 def _continues(since: Progress, events: Sequence[Event]) -> bool:
