@@ -89,6 +89,16 @@ class UnitOfWorkContract(StoreContract):
         assert (info.value.expected, info.value.actual) == (1, 2)
         assert store.get("c1") == acked
 
+    def test_r2_a_refused_batch_names_its_first_stale_case(self, store: CaseStore) -> None:
+        cases = [opened(f"c{n}") for n in range(3)]
+        store.commit_many([Change(c, 0) for c in cases])
+        acked = [latte.acknowledge(c, at=T0, by="amy") for c in cases]
+        store.commit_many([Change(acked[1], 1), Change(acked[2], 1)])  # moved on meanwhile
+        with pytest.raises(ConcurrencyError) as info:
+            store.commit_many([Change(a, 1) for a in acked])
+        assert (info.value.case_id, info.value.expected, info.value.actual) == ("c1", 1, 2)
+        assert [store.get(f"c{n}") for n in range(3)] == [cases[0], acked[1], acked[2]]
+
     def test_r2_a_missing_case_cannot_be_updated(self, store: CaseStore) -> None:
         case = latte.acknowledge(opened("ghost"), at=T0, by="amy")
         with pytest.raises(ConcurrencyError) as info:
