@@ -142,3 +142,25 @@ def test_a_step_held_to_the_cases_last_instant_loads_nothing_from_a_snapshot() -
     assert before is not None
     assert last_at(before.events) == T0
     assert calls == [case.version]
+
+
+def test_reading_a_history_backwards_loads_the_stored_events_only_when_it_reaches_them() -> None:
+    case = latte.acknowledge(latte.open_case("c1", _feedback(), at=T0), at=T0, by="amy")
+    reads: list[int] = []
+
+    def load() -> tuple[Event, ...]:
+        reads.append(1)
+        return tuple(case.events)
+
+    stored = History(load, len(case.events))
+    thanked = latte.thank(latte.take_action(case, at=T0, by="amy", summary="x"), at=T0, by="amy")
+    more = stored.plus(thanked.events[-2]).plus(thanked.events[-1])
+    backwards = reversed(more)
+    assert [next(backwards), next(backwards)] == list(reversed(thanked.events[-2:]))
+    assert not reads
+    assert not more.loaded
+    assert list(backwards) == list(reversed(case.events))
+    assert reads == [1]
+    assert more.loaded
+    assert stored.loaded  # they share the stored events
+    assert list(reversed(more)) == list(reversed(thanked.events))

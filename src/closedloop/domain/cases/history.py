@@ -27,6 +27,11 @@ class _Once:
         self._load = load
         self._events: tuple[Event, ...] | None = None
 
+    @property
+    def done(self) -> bool:
+        """Whether the events have been loaded."""
+        return self._events is not None
+
     def __call__(self) -> tuple[Event, ...]:
         if self._events is None:
             self._events = tuple(self._load())
@@ -75,8 +80,9 @@ class History(Sequence[Event]):
 
     @property
     def loaded(self) -> bool:
-        """Whether the stored events have been read."""
-        return self._events is not None
+        """Whether the stored events have been read (by this history or another sharing
+        them: the case's as read, or one appended from it)."""
+        return self._events is not None or self._load.done
 
     def _all(self) -> tuple[Event, ...]:
         events = self._events
@@ -135,7 +141,13 @@ class History(Sequence[Event]):
         return iter(self._all())
 
     def __reversed__(self) -> Iterator[Event]:
-        return reversed(self._all())
+        # The events added since the read first: a search for the latest of a kind (the
+        # last escalation, the last acknowledgement) loads the stored ones only if needed.
+        if self._events is not None:
+            yield from reversed(self._events)
+            return
+        yield from reversed(self._added)
+        yield from reversed(self._all()[: self._stored])
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, str | bytes):
