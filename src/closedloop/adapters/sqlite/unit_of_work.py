@@ -120,8 +120,8 @@ class SQLiteUnitOfWork(TenantView):
                 raise ConcurrencyError(case.id, 0, stored[case.id])
             for external_id in new_external_ids(change):
                 owner = owners.setdefault(external_id, case.id)
-                if owner != case.id:
-                    self._first_conflict(db, changes[:n])
+                if owner != case.id:  # its own version goes first, as in the reference
+                    self._first_conflict(db, changes[: n + 1])
                     raise DuplicateExternalIdError(case.id, external_id)
         return known
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from closedloop.domain.cases import steps as latte
+from closedloop.domain.cases.conversation import add_message
 from closedloop.domain.change import Change
 from closedloop.domain.errors import (
     CaseNotFoundError,
@@ -20,7 +21,14 @@ from closedloop.domain.errors import (
     ValidationError,
 )
 from closedloop.ports import CaseStore
-from closedloop.testing.conformance.base import _STEP, T0, StoreContract, _note, opened
+from closedloop.testing.conformance.base import (
+    _STEP,
+    T0,
+    StoreContract,
+    _feedback,
+    _note,
+    opened,
+)
 
 __all__ = ["UnitOfWorkContract"]
 
@@ -98,6 +106,20 @@ class UnitOfWorkContract(StoreContract):
             store.commit_many([Change(a, 1) for a in acked])
         assert (info.value.case_id, info.value.expected, info.value.actual) == ("c1", 1, 2)
         assert [store.get(f"c{n}") for n in range(3)] == [cases[0], acked[1], acked[2]]
+
+    def test_r2_a_stale_change_is_refused_for_its_version_before_its_external_ids(
+        self, store: CaseStore
+    ) -> None:
+        store.commit(Change(opened("c1", external_id="hook-1"), 0))
+        case = opened("c2")
+        store.commit(Change(case, 0))
+        acked = latte.acknowledge(case, at=T0, by="amy")
+        store.commit(Change(acked, 1))  # moved on meanwhile
+        stale = add_message(case, _feedback(external_id="hook-1"), at=T0, due_at=None)
+        with pytest.raises(ConcurrencyError) as info:
+            store.commit(Change(stale, 1))
+        assert (info.value.case_id, info.value.expected, info.value.actual) == ("c2", 1, 2)
+        assert store.get("c2") == acked
 
     def test_r2_a_missing_case_cannot_be_updated(self, store: CaseStore) -> None:
         case = latte.acknowledge(opened("ghost"), at=T0, by="amy")
