@@ -52,7 +52,7 @@ def _tight() -> Standards:
     return Standards(defaults=[Standard(t, timedelta(hours=1), always) for t in Target])
 
 
-MOVES = [*STEPS, "reply", "write", "elsewhere", "assign", "cause", "sweep"]
+MOVES = [*STEPS, "reply", "write", "elsewhere", "assign", "cause", "sweep", "merge", "split"]
 
 
 def _move(desk: Desk, case_id: str, move: str) -> None:
@@ -68,6 +68,12 @@ def _move(desk: Desk, case_id: str, move: str) -> None:
         desk.explain(case_id, by="amy", what_failed="x", what_changes="y", root_cause="stock")
     elif move == "sweep":
         desk.sweep()
+    elif move == "merge":  # a duplicate from the customer, merged in
+        duplicate = desk.listen(make_feedback(text="Same again"))
+        desk.conversation.merge(case_id, duplicate.id, by="amy", reason="duplicate")
+    elif move == "split":  # the last message, if it is not the only one, to a case of its own
+        last = len(desk.get(case_id).messages) - 1
+        desk.conversation.split(case_id, [last] if last else [], by="amy", reason="other matter")
     else:
         take_step(desk, case_id, move)
 

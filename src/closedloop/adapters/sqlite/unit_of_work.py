@@ -25,7 +25,7 @@ from closedloop.codec import (
 )
 from closedloop.domain.cases.case import Case
 from closedloop.domain.change import Change, InvitationChange, Write
-from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError
+from closedloop.domain.errors import ConcurrencyError, DuplicateExternalIdError, StorageError
 from closedloop.domain.reports.kept import KeptFacts
 
 __all__ = [
@@ -147,6 +147,9 @@ class SQLiteUnitOfWork(TenantView):
         if cursor.rowcount != len(rows):
             db.execute("ROLLBACK TO moves")
             self._first_conflict(db, [c for c in changes if c.expected_version])
+            raise StorageError(  # pragma: no cover - a batch changes each case once
+                f"SQLite updated {cursor.rowcount} of {len(rows)} cases yet none moved on"
+            )
         db.execute("RELEASE moves")
 
     def _insert(self, db: sqlite3.Connection, changes: list[Change], known: set[str]) -> None:

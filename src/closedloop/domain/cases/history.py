@@ -39,17 +39,39 @@ class _Once:
 
 
 class Kept:
-    """What a store kept beside a case's stored events for the domain functions that would
-    otherwise read them (``value``, or a function that reads it when first asked: opaque
-    here; a report's facts so far), and, in the
-    histories of the cases stepped from the case as read, that case (``base``): what they
-    continue from. (The case as read does not point at itself: no reference cycle.)"""
+    """What a store kept beside a case's stored events, for the domain functions that would
+    otherwise read them (a report's facts so far: opaque here), and the case as read
+    (``base``) once a step was taken from it: what the kept value continues. (The case as
+    read does not point at itself: no reference cycle.)"""
 
-    __slots__ = ("base", "value")
+    __slots__ = ("_read", "base")
 
-    def __init__(self, value: object, base: object = None) -> None:
-        self.value = value
+    def __init__(self, read: Callable[[], object], base: object = None) -> None:
+        self._read = read if isinstance(read, _OnceValue) else _OnceValue(read)
         self.base = base
+
+    @property
+    def value(self) -> object:
+        """The kept value, read (by the store's function) the first time it is asked for."""
+        return self._read()
+
+    def stepped_from(self, base: object) -> Kept:
+        """The same kept value, continued by the cases stepped from ``base``."""
+        return Kept(self._read, base)
+
+
+class _OnceValue:
+    __slots__ = ("_done", "_read", "_value")
+
+    def __init__(self, read: Callable[[], object]) -> None:
+        self._read = read
+        self._value: object = None
+        self._done = False
+
+    def __call__(self) -> object:
+        if not self._done:
+            self._value, self._done = self._read(), True
+        return self._value
 
 
 class History(Sequence[Event]):
@@ -102,7 +124,7 @@ class History(Sequence[Event]):
         makes it the ``base`` of what the store kept."""
         kept = self.kept
         if kept is not None and kept.base is None and not self._added and owner is not None:
-            kept = Kept(kept.value, owner)
+            kept = kept.stepped_from(owner)
         more = History(self._load, self._stored, self._stored_last_at, (*self._added, event), kept)
         if self._events is not None:
             more._events = (*self._events, event)

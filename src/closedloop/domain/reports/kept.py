@@ -63,7 +63,7 @@ def resumed(case: Case, standards: Standards, basis: str) -> tuple[Progress, Sca
     found = case.events.kept if isinstance(case.events, History) else None
     if found is None:
         return None
-    base, kept = found.base, found.value() if callable(found.value) else found.value
+    base, kept = found.base, found.value
     if not isinstance(kept, KeptFacts):
         return None
     if not isinstance(base, Case) or kept.basis != basis or kept.version != base.version:
