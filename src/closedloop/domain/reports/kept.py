@@ -11,6 +11,7 @@ from datetime import datetime
 import attrs
 
 from closedloop.domain.cases.case import Case
+from closedloop.domain.cases.events import Erased
 from closedloop.domain.cases.history import History
 from closedloop.domain.reports.facts import Scan
 from closedloop.domain.reports.measure import Measurement, Progress
@@ -68,6 +69,9 @@ def resumed(case: Case, standards: Standards, basis: str) -> tuple[Progress, Sca
         return None
     if not isinstance(base, Case) or kept.basis != basis or kept.version != base.version:
         return None
+    added = case.events[base.version :]
+    if any(isinstance(e, Erased) for e in added):
+        return None  # an erasure rewrote what the kept value was worked out from
     every = (*standards.rules, *standards.defaults)
     if any(type(s.standard) is not int or not 0 <= s.standard < len(every) for s in kept.done):
         return None
@@ -75,4 +79,4 @@ def resumed(case: Case, standards: Standards, basis: str) -> tuple[Progress, Sca
         Measurement(s.target, every[s.standard], s.started_at, s.due_at, s.done_at)
         for s in kept.done
     )
-    return Progress(base.version, None, base, done), kept.scan.after(case.events[base.version :])
+    return Progress(base.version, None, base, done), kept.scan.after(added)
