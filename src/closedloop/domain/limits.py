@@ -94,17 +94,23 @@ def _plan(cls: type) -> tuple[tuple[str, Check], ...]:
     if not attrs.has(cls):
         return ()
     attrs.resolve_types(cls)
-    return tuple((f.name, _checker(f.name, f.type)) for f in attrs.fields(cls))
+    plan = ((f.name, _checker(f.name, f.type)) for f in attrs.fields(cls))
+    return tuple((name, check) for name, check in plan if check is not None)
 
 
-def _checker(name: str, hint: Any) -> Check:
+def _checker(name: str, hint: Any) -> Check | None:
+    """How to check a field of type ``hint`` (None: nothing to check, as for numbers)."""
     options = [a for a in typing.get_args(hint) if a is not type(None)]
     if typing.get_origin(hint) in (typing.Union, type(int | None)) and len(options) == 1:
         inner = _checker(name, options[0])
+        if inner is None:
+            return None
         return lambda n, v, lim: None if v is None else inner(n, v, lim)
     if typing.get_origin(hint) in (tuple, frozenset):
-        inner = _checker(name, typing.get_args(hint)[0])
-        return lambda n, vs, lim: _each(inner, n, vs, lim)
+        each = _checker(name, typing.get_args(hint)[0])
+        if each is None:
+            return None
+        return lambda n, vs, lim: _each(each, n, vs, lim)
     if hint is str:
         if name == "key":
             return _notification_key
@@ -117,7 +123,7 @@ def _checker(name: str, hint: Any) -> Check:
         return lambda n, v, lim: _instant(n, v)
     if isinstance(hint, type) and attrs.has(hint):
         return lambda n, v, lim: check_record(v, lim)
-    return lambda n, v, lim: None
+    return None
 
 
 Fit = Callable[[Any, Limits], bool]
