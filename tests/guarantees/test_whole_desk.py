@@ -42,6 +42,7 @@ from closedloop import (
     ClosedLoopError,
     Delivery,
     Desk,
+    DuplicateExternalIdError,
     Feedback,
     FeedbackKind,
     HostEvent,
@@ -104,6 +105,7 @@ class WholeDesk(RuleBasedStateMachine):
         self.failing = False
         self.linked = False
         self.linked_at = START
+        self.writes = 0
         self.notifiers = [
             RecordingNotifier(fail=lambda _: self.failing),
             RecordingNotifier(fail=lambda _: self.failing),
@@ -267,10 +269,14 @@ class WholeDesk(RuleBasedStateMachine):
         self.case_ids.append(case.id)
         return case.id
 
-    @rule(case_id=cases, channel=st.sampled_from(CHANNELS))
-    def customer_writes(self, case_id: str, channel: Channel) -> None:
+    @rule(case_id=cases, channel=st.sampled_from(CHANNELS), delivered=st.booleans())
+    def customer_writes(self, case_id: str, channel: Channel, delivered: bool) -> None:
         customer = self.customer_of(case_id)
-        message = self.feedback(customer, channel, text="Any news?")
+        # Sometimes by a delivery with its own id (an email's Message-ID), which a split
+        # must be able to take with the message.
+        self.writes += 1
+        delivery = f"<write-{self.writes}@mail>" if delivered else None
+        message = self.feedback(customer, channel, text="Any news?", external_id=delivery)
         self.both(lambda d: d.conversation.add_message(case_id, message))
 
     @rule(case_id=cases)
@@ -459,6 +465,9 @@ class WholeDesk(RuleBasedStateMachine):
         if len(case.messages) < 2 or len(self.case_ids) >= 8:
             return multiple()
         split = self.both(lambda d: d.conversation.split(case_id, moved, by="amy", reason="two"))
+        assert not (isinstance(split, tuple) and split[0] is DuplicateExternalIdError), (
+            f"splitting case {case_id} was refused for its own messages' ids: {split[1]}"
+        )
         if isinstance(split, tuple) and isinstance(split[1], Case):
             rules.a_split_keeps_every_decline(case, *split)
             event("a split taking a decline", str(bool(split[1].declines)))

@@ -27,9 +27,9 @@ from closedloop.codec import (
 )
 from closedloop.domain.cases.case import Case
 from closedloop.domain.cases.case import replay as replay_events
-from closedloop.domain.cases.contact import MessageReceived
-from closedloop.domain.cases.events import CaseOpened, Event, MessageAdded
+from closedloop.domain.cases.events import Event
 from closedloop.domain.cases.history import History, Kept
+from closedloop.domain.cases.recorded import external_ids_in
 from closedloop.domain.change import Change
 from closedloop.domain.customers.erasure import authors
 from closedloop.domain.customers.identity import Customer
@@ -89,16 +89,7 @@ dump_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def new_external_ids(change: Change) -> list[str]:
     """The external ids of the messages a change adds to its case, and the key a new case
     claims (the only ones a store has to claim: the earlier ones are the case's already)."""
-    found: list[str] = []
-    for event in change.events:
-        if isinstance(event, CaseOpened | MessageAdded | MessageReceived):
-            ids = [event.feedback.external_id]
-            if isinstance(event, CaseOpened):
-                ids.append(event.claim)
-            for external_id in ids:
-                if external_id is not None and external_id not in found:
-                    found.append(external_id)
-    return found
+    return list(external_ids_in(change.events))
 
 
 def other_authors(case: Case, change: Change | None = None) -> list[str]:

@@ -211,8 +211,8 @@ class Case:
     def external_ids(self) -> tuple[str, ...]:
         """The external ids of the deliveries that made this case's own messages, and the
         key it claimed when it opened (:attr:`CaseOpened.claim`), if any: a store finds
-        the case by each. Messages a merge brought keep theirs with the case they came
-        from, so a redelivery finds it."""
+        the case by each. Messages a merge or a split brought keep theirs with the case
+        they arrived on, so a redelivery finds it."""
         return recorded.external_ids_in(self.events)
 
     @property

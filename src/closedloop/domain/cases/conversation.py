@@ -210,7 +210,7 @@ def split_case(
     )  # fmt: skip
     new = open_case(new_id, messages[0], at=at, by=by, priority=case.priority, owner=case.owner,
                     due_at=due_at, origin=Origin(OriginKind.SPLIT, case_id=case.id),
-                    team=case.team, declines=declines)  # fmt: skip
+                    team=case.team, declines=declines, brought=len(messages))  # fmt: skip
     for feedback in messages[1:]:
         new = add_message(new, feedback, at=at, by=by, due_at=due_at)
     return source, new

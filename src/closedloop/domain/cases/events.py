@@ -90,6 +90,8 @@ class CaseOpened(Scheduled):
     declines: tuple[Decline, ...] = ()
     """The records of requests declined on other cases that came with its messages when
     they were split off another case (see :class:`SplitOff`); empty otherwise."""
+    brought: int = 0
+    """How many of its first messages a split brought (their external ids stay behind)."""
 
 
 @_registered

@@ -41,13 +41,19 @@ def channels_in(events: Iterable[Event]) -> tuple[Channel, ...]:
 
 def external_ids_in(events: Iterable[Event]) -> tuple[str, ...]:
     """The external ids of the deliveries that made the case's own messages, and the key it
-    claimed when it opened, each once."""
+    claimed when it opened, each once. Messages a split brought keep theirs with the case
+    they arrived on (``CaseOpened.brought``), as messages a merge brought do."""
     found: list[str | None] = []
+    brought = 0  # messages still to come that a split brought
     for event in events:
         if isinstance(event, CaseOpened | MessageAdded | MessageReceived):
-            found.append(event.feedback.external_id)
             if isinstance(event, CaseOpened):
                 found.append(event.claim)
+                brought = event.brought
+            if brought:
+                brought -= 1
+            else:
+                found.append(event.feedback.external_id)
     return tuple(dict.fromkeys(x for x in found if x is not None))
 
 

@@ -152,12 +152,14 @@ def open_case(
     team: str | None = None,
     claim: str | None = None,
     declines: tuple[Decline, ...] = (),
+    brought: int = 0,
 ) -> Case:
     """Listen: open a case for ``feedback``; ``at`` is when it was recorded, ``due_at``
     when the acknowledgement is due, ``origin`` what closedloop opened it for (if not
     plain feedback), ``team`` and ``owner`` who it belongs to from the start, ``claim`` a
     key it holds as it holds its messages' external ids (:attr:`Case.external_ids`),
-    ``declines`` the records of declines a split hands on with its messages."""
+    ``declines`` the records of declines a split hands on with its messages, ``brought``
+    how many messages it brings (this one and the next added; see ``CaseOpened``)."""
     require_filled("case_id", case_id)
     if not isinstance(feedback, Feedback):
         raise ValidationError.of(
@@ -177,6 +179,7 @@ def open_case(
         team=None if team is None else require_key("team", team),
         claim=None if claim is None else require_key("claim", claim),
         declines=declines,
+        brought=brought,
     )
     preview = None
     if callable(due_at):
