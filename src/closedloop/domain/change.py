@@ -94,8 +94,7 @@ class Change:
             )
         if self.rag is not None and not isinstance(self.rag, RagTimes):
             raise ValidationError.of("rag", f"rag must be RagTimes or None, got {shown(self.rag)}")
-        if self.kept is not None:
-            with_kept(self, self.kept)  # the same check
+        _check_kept(self.case.version, self.kept)
         for event in self.events:
             check_record(event)
         _notifications(self.notifications)
@@ -128,13 +127,15 @@ def with_rag(change: Change, rag: RagTimes) -> Change:
 
 def with_kept(change: Change, kept: KeptFacts | None) -> Change:
     """``change`` carrying how far its case's facts were worked out (None: not known)."""
-    if kept is not None and (
-        not isinstance(kept, KeptFacts) or kept.version != change.case.version
-    ):
+    _check_kept(change.case.version, kept)
+    return _copied(change, kept=kept)
+
+
+def _check_kept(version: int, kept: object) -> None:
+    if kept is not None and (not isinstance(kept, KeptFacts) or kept.version != version):
         raise ValidationError.of(
             "kept", f"kept must be the KeptFacts of this case's version, got {shown(kept)}"
         )
-    return _copied(change, kept=kept)
 
 
 def with_notifications(change: Change, more: tuple[Notification, ...]) -> Change:

@@ -64,7 +64,7 @@ class Progress:
     version: int
     last: Event | None
     """None for progress a store kept with the case as read
-    (:func:`~closedloop.domain.reports.facts.resumed`): then ``state`` is that case, the
+    (:func:`~closedloop.domain.reports.kept.resumed`): then ``state`` is that case, the
     ``base`` of the history it continues."""
     state: Case
     done: tuple[Measurement, ...]
@@ -80,7 +80,7 @@ def progress(
     measured an earlier version of the same history (else from the first event). An
     erasure since then rewrote the history before it: measured from the first event."""
     events = case.events
-    if since is not None and not (_continues(since, events)):
+    if since is not None and not _continues(since, events):
         since = None
     state = None if since is None else since.state
     done = [] if since is None else list(since.done)
